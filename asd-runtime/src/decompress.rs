@@ -1,0 +1,1 @@
+//! STUB — to be implemented (issue 2, part 4).

@@ -1,0 +1,32 @@
+//! Runtime of `asd`: everything between "here is a sparsity pattern" and "here is the
+//! sparse Jacobian or Hessian", except the derivative code itself, which the
+//! `#[sparse_diff]` macro generates.
+//!
+//! - [`IndexSet`] / [`PairSet`]: the values of generated sparsity tracers;
+//! - [`SparsityPattern`]: a boolean sparse matrix in compressed rows, with a spy plot;
+//! - [`coloring`]: partial distance-2, star and acyclic colorings with vertex orders;
+//! - [`decompress`]: seeds and gather maps computed once, so decompression is a gather;
+//! - [`JacobianPrep`] / [`HessianPrep`]: the preparation drivers the generated
+//!   operators call, through the [`Jvp`] / [`Vjp`] / [`Hvp`] kernel traits;
+//! - [`Workspace`]: reusable buffers and the tape of generated code.
+#![forbid(unsafe_code)]
+
+pub mod coloring;
+pub mod decompress;
+mod index_set;
+mod pattern;
+mod prep;
+mod workspace;
+
+pub use coloring::{
+    acyclic_coloring, color_columns, color_rows, star_coloring, AcyclicColoring, Coloring,
+    Order, StarColoring,
+};
+pub use index_set::{IndexSet, PairSet};
+pub use pattern::SparsityPattern;
+pub use prep::{
+    HessianMethod, HessianOptions, HessianPrep, Hvp, JacobianOptions, JacobianPrep, Jvp, Mode,
+    ModeChoice, Vjp, LANES,
+};
+pub use sprs;
+pub use workspace::{Buf, LaneBuf, Tape, Workspace};

@@ -1,0 +1,287 @@
+//! Buffers that generated code borrows instead of allocating, and the tape of the
+//! adjoint code. A preparation owns one [`Workspace`]; after the first evaluation every
+//! vector a generated sweep needs comes back out of the pool, so a prepared evaluation
+//! allocates nothing.
+
+use std::cell::RefCell;
+use std::ops::{Deref, DerefMut};
+
+/// A pool of `f64` buffers plus the tape of reverse sweeps.
+///
+/// Generated code asks it for vectors ([`Workspace::zeros`], [`Workspace::lane_zeros`],
+/// ...); each comes back as a guard that returns its storage to the pool when dropped.
+#[derive(Default)]
+pub struct Workspace {
+    free: RefCell<Vec<Vec<f64>>>,
+    tape: RefCell<Tape>,
+}
+
+impl std::fmt::Debug for Workspace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Workspace")
+            .field("pooled_buffers", &self.free.borrow().len())
+            .finish()
+    }
+}
+
+impl Workspace {
+    /// An empty workspace: the first sweep fills the pool.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn take(&self, len: usize) -> Vec<f64> {
+        let mut free = self.free.borrow_mut();
+        // Prefer a buffer that is already large enough, so steady state never reallocates.
+        let pos = free.iter().rposition(|b| b.capacity() >= len);
+        let mut buf = match pos {
+            Some(p) => free.swap_remove(p),
+            None => free.pop().unwrap_or_default(),
+        };
+        buf.clear();
+        buf
+    }
+
+    /// `vec![0.0; len]` from the pool.
+    pub fn zeros(&self, len: usize) -> Buf<'_> {
+        self.filled(0.0, len)
+    }
+
+    /// `vec![value; len]` from the pool.
+    pub fn filled(&self, value: f64, len: usize) -> Buf<'_> {
+        let mut data = self.take(len);
+        data.resize(len, value);
+        Buf { data, pool: self }
+    }
+
+    /// `values.to_vec()` from the pool.
+    pub fn copy(&self, values: &[f64]) -> Buf<'_> {
+        let mut data = self.take(values.len());
+        data.extend_from_slice(values);
+        Buf { data, pool: self }
+    }
+
+    /// `Vec::with_capacity(capacity)` from the pool.
+    pub fn with_capacity(&self, capacity: usize) -> Buf<'_> {
+        let mut data = self.take(capacity);
+        data.reserve(capacity);
+        Buf { data, pool: self }
+    }
+
+    /// `len` tangent (or adjoint) lanes, all zero: the derivative of a vector.
+    pub fn lane_zeros<const L: usize>(&self, len: usize) -> LaneBuf<'_, L> {
+        self.lane_filled([0.0; L], len)
+    }
+
+    /// `len` copies of one lane value.
+    pub fn lane_filled<const L: usize>(&self, value: [f64; L], len: usize) -> LaneBuf<'_, L> {
+        let mut data = self.take(len * L);
+        for _ in 0..len {
+            data.extend_from_slice(&value);
+        }
+        LaneBuf { data, pool: self }
+    }
+
+    /// A copy of existing lanes.
+    pub fn lane_copy<const L: usize>(&self, lanes: &[[f64; L]]) -> LaneBuf<'_, L> {
+        let mut data = self.take(lanes.len() * L);
+        data.extend_from_slice(lanes.as_flattened());
+        LaneBuf { data, pool: self }
+    }
+
+    /// Lanes built from a list of lane values (`vec![a, b, c]` differentiated).
+    pub fn lane_list<const L: usize>(&self, lanes: &[[f64; L]]) -> LaneBuf<'_, L> {
+        self.lane_copy(lanes)
+    }
+
+    /// An empty lane vector with room for `capacity` entries.
+    pub fn lane_with_capacity<const L: usize>(&self, capacity: usize) -> LaneBuf<'_, L> {
+        let mut data = self.take(capacity * L);
+        data.reserve(capacity * L);
+        LaneBuf { data, pool: self }
+    }
+
+    /// The tape of the reverse sweep; generated adjoint code borrows it for a whole call.
+    pub fn tape(&self) -> std::cell::RefMut<'_, Tape> {
+        self.tape.borrow_mut()
+    }
+
+    fn give_back(&self, data: Vec<f64>) {
+        if data.capacity() > 0 {
+            self.free.borrow_mut().push(data);
+        }
+    }
+}
+
+/// A pooled `Vec<f64>`: derefs to `Vec<f64>`, returns to its [`Workspace`] on drop.
+pub struct Buf<'w> {
+    data: Vec<f64>,
+    pool: &'w Workspace,
+}
+
+impl Buf<'_> {
+    /// Moves the values out as a plain `Vec<f64>` (the buffer leaves the pool).
+    pub fn into_vec(mut self) -> Vec<f64> {
+        std::mem::take(&mut self.data)
+    }
+}
+
+impl Deref for Buf<'_> {
+    type Target = Vec<f64>;
+    fn deref(&self) -> &Vec<f64> {
+        &self.data
+    }
+}
+
+impl DerefMut for Buf<'_> {
+    fn deref_mut(&mut self) -> &mut Vec<f64> {
+        &mut self.data
+    }
+}
+
+impl Drop for Buf<'_> {
+    fn drop(&mut self) {
+        self.pool.give_back(std::mem::take(&mut self.data));
+    }
+}
+
+impl std::fmt::Debug for Buf<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.data.fmt(f)
+    }
+}
+
+/// A pooled vector of `[f64; L]` lanes: the derivative of a real vector carrying `L`
+/// directions at once. Derefs to `[[f64; L]]`.
+pub struct LaneBuf<'w, const L: usize> {
+    data: Vec<f64>,
+    pool: &'w Workspace,
+}
+
+impl<const L: usize> LaneBuf<'_, L> {
+    /// Appends one entry (the derivative of `v.push(e)`).
+    pub fn push(&mut self, lanes: [f64; L]) {
+        self.data.extend_from_slice(&lanes);
+    }
+
+    /// Copies the lanes out, one `[f64; L]` per entry.
+    pub fn to_vec(&self) -> Vec<[f64; L]> {
+        self.deref().to_vec()
+    }
+}
+
+impl<const L: usize> Deref for LaneBuf<'_, L> {
+    type Target = [[f64; L]];
+    fn deref(&self) -> &[[f64; L]] {
+        self.data.as_chunks::<L>().0
+    }
+}
+
+impl<const L: usize> DerefMut for LaneBuf<'_, L> {
+    fn deref_mut(&mut self) -> &mut [[f64; L]] {
+        self.data.as_chunks_mut::<L>().0
+    }
+}
+
+impl<const L: usize> Drop for LaneBuf<'_, L> {
+    fn drop(&mut self) {
+        self.pool.give_back(std::mem::take(&mut self.data));
+    }
+}
+
+impl<const L: usize> std::fmt::Debug for LaneBuf<'_, L> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.deref().fmt(f)
+    }
+}
+
+/// The stack a forward sweep pushes on and its reverse sweep pops from: overwritten
+/// reals, integers and whole vectors, loop trip counts and branches taken. Its stacks
+/// keep their capacity between calls, so a warm tape allocates nothing.
+#[derive(Default, Debug)]
+pub struct Tape {
+    reals: Vec<f64>,
+    ints: Vec<i128>,
+    bools: Vec<bool>,
+    vecs: Vec<Vec<f64>>,
+    spare: Vec<Vec<f64>>,
+}
+
+/// Integers that fit on the tape (every primitive integer type).
+pub trait TapeInt: Copy {
+    /// Widens to the tape's integer type.
+    fn to_tape(self) -> i128;
+    /// Narrows back; exact, since the value came from the same type.
+    fn from_tape(v: i128) -> Self;
+}
+
+macro_rules! tape_int {
+    ($($t:ty),*) => {$(
+        impl TapeInt for $t {
+            #[inline(always)]
+            fn to_tape(self) -> i128 { self as i128 }
+            #[inline(always)]
+            fn from_tape(v: i128) -> Self { v as $t }
+        }
+    )*};
+}
+tape_int!(u8, u16, u32, u64, usize, i8, i16, i32, i64, isize, i128);
+
+impl Tape {
+    /// Pushes a real that is about to be overwritten.
+    #[inline(always)]
+    pub fn push_real(&mut self, v: f64) {
+        self.reals.push(v);
+    }
+    /// Pops the real pushed last.
+    #[inline(always)]
+    pub fn pop_real(&mut self) -> f64 {
+        self.reals.pop().expect("asd: tape underflow (reals)")
+    }
+    /// Pushes an integer (an overwritten index, a loop bound or trip count).
+    #[inline(always)]
+    pub fn push_int<T: TapeInt>(&mut self, v: T) {
+        self.ints.push(v.to_tape());
+    }
+    /// Pops the integer pushed last, as the type it was pushed with.
+    #[inline(always)]
+    pub fn pop_int<T: TapeInt>(&mut self) -> T {
+        T::from_tape(self.ints.pop().expect("asd: tape underflow (ints)"))
+    }
+    /// Pushes a branch taken.
+    #[inline(always)]
+    pub fn push_bool(&mut self, v: bool) {
+        self.bools.push(v);
+    }
+    /// Pops the branch pushed last.
+    #[inline(always)]
+    pub fn pop_bool(&mut self) -> bool {
+        self.bools.pop().expect("asd: tape underflow (bools)")
+    }
+    /// Saves a whole vector that is about to be overwritten (a copy into reused storage).
+    pub fn push_vec(&mut self, v: &[f64]) {
+        let mut buf = self.spare.pop().unwrap_or_default();
+        buf.clear();
+        buf.extend_from_slice(v);
+        self.vecs.push(buf);
+    }
+    /// Restores the vector saved last into `v` (resized to the saved length).
+    pub fn pop_vec_into(&mut self, v: &mut Vec<f64>) {
+        let buf = self.vecs.pop().expect("asd: tape underflow (vectors)");
+        v.clear();
+        v.extend_from_slice(&buf);
+        self.spare.push(buf);
+    }
+    /// True when every push has been popped: a finished reverse sweep leaves it so.
+    pub fn is_empty(&self) -> bool {
+        self.reals.is_empty() && self.ints.is_empty() && self.bools.is_empty() && self.vecs.is_empty()
+    }
+    /// Forgets everything (after a panic in a sweep, say), keeping the capacity.
+    pub fn clear(&mut self) {
+        self.reals.clear();
+        self.ints.clear();
+        self.bools.clear();
+        let vecs = std::mem::take(&mut self.vecs);
+        self.spare.extend(vecs);
+    }
+}

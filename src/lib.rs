@@ -1,0 +1,1 @@
+pub use asd_macros::sparse_diff;
