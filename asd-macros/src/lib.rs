@@ -1,3 +1,125 @@
+//! The `#[sparse_diff]` compiler. One stage per module, one driver:
+//! args → signature ([`parse`]) → body ([`lower`]) → activity ([`analyse`]) →
+//! passes ([`tangent`], [`trace`]) → items ([`emit`], [`ops`]).
+//!
+//! Errors are collected through every stage and reported together; on error the
+//! original function is emitted unchanged with stub operators, so one mistake does not
+//! cascade into "cannot find function `f_jacobian`".
+
 use proc_macro::TokenStream;
+use quote::quote;
+use syn::ItemFn;
+
+mod analyse;
+mod emit;
+mod errors;
+mod ir;
+mod lower;
+mod ops;
+mod parse;
+mod rules;
+mod tangent;
+mod trace;
+
+/// Generates, next to a plain numeric function, its forward-mode (tangent) code, its
+/// sparsity tracer, and the sparse-Jacobian operators `f_jvp`, `f_jacobian_sparsity`,
+/// `f_jacobian`, `f_jacobian_prepare`, `f_jacobian_prepared`. See the `asd` crate.
 #[proc_macro_attribute]
-pub fn sparse_diff(_a: TokenStream, i: TokenStream) -> TokenStream { i }
+pub fn sparse_diff(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand(attr.into(), item.into()).into()
+}
+
+fn expand(attr: proc_macro2::TokenStream, item: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    let item_fn: ItemFn = match syn::parse2(item.clone()) {
+        Ok(f) => f,
+        Err(_) => {
+            let err = syn::Error::new_spanned(&item, "#[sparse_diff] applies to a function").to_compile_error();
+            return quote!(#item #err);
+        }
+    };
+    let mut errors = errors::Errors::default();
+    let args: parse::Args = match syn::parse2(attr) {
+        Ok(a) => a,
+        Err(e) => {
+            errors.push(e);
+            parse::Args::default()
+        }
+    };
+    let Some(sig) = parse::signature(&item_fn, &args, &mut errors) else {
+        let errs = errors.to_compile_errors();
+        return quote!(#item_fn #errs);
+    };
+    let mut primal = lower::lower(&item_fn, &sig, &mut errors);
+    if errors.is_empty() {
+        analyse::analyse(&mut primal, &mut errors);
+    }
+    let tangent = errors.is_empty().then(|| tangent::tangent(&primal));
+    let ops = ops::Ops {
+        sig: &sig,
+        name: &item_fn.sig.ident,
+        vis: &item_fn.vis,
+        lowered: tangent.as_ref().map(|t| (&primal, t)),
+    };
+    let items = ops.emit();
+    let errs = errors.to_compile_errors();
+    quote! {
+        #item_fn
+        #items
+        #errs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn pretty(attr: proc_macro2::TokenStream, item: proc_macro2::TokenStream) -> String {
+        let out = expand(attr, item);
+        match syn::parse2::<syn::File>(out.clone()) {
+            Ok(file) => prettyplease::unparse(&file),
+            Err(e) => format!("unparsable output ({e}):\n{out}"),
+        }
+    }
+
+    #[test]
+    fn print_iter_diff() {
+        let s = pretty(
+            quote!(),
+            quote! {
+                pub fn iter_diff(x: &[f64], k: usize) -> Vec<f64> {
+                    let mut y = x.to_vec();
+                    for _ in 0..k {
+                        let mut z = vec![0.0; y.len() - 1];
+                        for i in 0..y.len() - 1 {
+                            z[i] = y[i + 1] - y[i];
+                        }
+                        y = z;
+                    }
+                    y
+                }
+            },
+        );
+        println!("{s}");
+    }
+
+    #[test]
+    fn print_mixed() {
+        let s = pretty(
+            quote!(),
+            quote! {
+                fn f(x: &[f64], c: f64) -> f64 {
+                    let mut s = 0.0;
+                    for i in 0..x.len() {
+                        if x[i] > 1.0 {
+                            s += x[i].sin() * x[(i + 1) % x.len()] + c;
+                        } else {
+                            s = s * x[i];
+                        }
+                    }
+                    s.exp() + x[0].signum()
+                }
+            },
+        );
+        println!("{s}");
+    }
+}

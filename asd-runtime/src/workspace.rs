@@ -32,8 +32,15 @@ impl Workspace {
 
     fn take(&self, len: usize) -> Vec<f64> {
         let mut free = self.free.borrow_mut();
-        // Prefer a buffer that is already large enough, so steady state never reallocates.
-        let pos = free.iter().rposition(|b| b.capacity() >= len);
+        // The smallest buffer that is large enough: a sweep asks for the same sizes in
+        // the same order every time, so best fit reaches a steady state that never
+        // reallocates.
+        let pos = free
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.capacity() >= len)
+            .min_by_key(|(_, b)| b.capacity())
+            .map(|(i, _)| i);
         let mut buf = match pos {
             Some(p) => free.swap_remove(p),
             None => free.pop().unwrap_or_default(),

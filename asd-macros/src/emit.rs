@@ -1,0 +1,464 @@
+//! Stage 5, statements: IR to Rust tokens. Variables with `lanes` hold `L` derivative
+//! directions (`[f64; L]`, or a vector of them); an expression assigned to one is
+//! emitted as `core::array::from_fn(|l| ...)` with every lane variable indexed by `l`,
+//! and the lane-invariant factors hoisted into `let`s before it. Vectors come from the
+//! workspace's pool, so a warm sweep allocates nothing.
+
+use proc_macro2::{Literal, Span, TokenStream};
+use quote::{format_ident, quote};
+use syn::Ident;
+
+use crate::ir::*;
+use crate::rules::{self, Op, Syntax};
+
+/// The hidden path generated code reaches the runtime by.
+pub fn rt() -> TokenStream {
+    quote!(::asd::__private)
+}
+
+/// What a `return` gives back.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Returns {
+    /// The value and its derivative lanes (tangent code).
+    WithTangent,
+}
+
+pub struct Emitter<'f> {
+    pub f: &'f Function,
+    pub ws: Ident,
+    pub returns: Returns,
+    hoisted: usize,
+}
+
+/// Binding strength of an emitted expression, to parenthesise only where needed.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Prec {
+    Add,
+    Mul,
+    Cast,
+    Unary,
+    Atom,
+}
+
+pub fn lane_ident() -> Ident {
+    Ident::new("l", Span::mixed_site())
+}
+
+impl<'f> Emitter<'f> {
+    pub fn new(f: &'f Function, returns: Returns) -> Self {
+        Emitter { f, ws: Ident::new("__ws", Span::mixed_site()), returns, hoisted: 0 }
+    }
+
+    fn name(&self, v: VarId) -> &Ident {
+        &self.f.vars[v].name
+    }
+
+    fn lanes(&self, v: VarId) -> bool {
+        self.f.vars[v].lanes
+    }
+
+    pub fn block(&mut self, body: &[Stmt]) -> TokenStream {
+        body.iter().map(|s| self.stmt(s)).collect()
+    }
+
+    fn stmt(&mut self, s: &Stmt) -> TokenStream {
+        let ws = &self.ws.clone();
+        match s {
+            Stmt::Let { var, init } => {
+                let name = self.name(*var).clone();
+                let scalar_lanes = self.lanes(*var) && self.f.vars[*var].ty == Ty::Real;
+                let ty = if scalar_lanes { quote!(: [f64; L]) } else { quote!() };
+                match init {
+                    None => quote!(let mut #name #ty;),
+                    Some(rhs) => {
+                        let mut pre = TokenStream::new();
+                        let value = self.rhs(*var, rhs, &mut pre);
+                        quote!(#pre let mut #name #ty = #value;)
+                    }
+                }
+            }
+            Stmt::Assign { var, rhs } => {
+                let name = self.name(*var).clone();
+                let mut pre = TokenStream::new();
+                let value = self.rhs(*var, rhs, &mut pre);
+                quote!(#pre #name = #value;)
+            }
+            Stmt::Store { vec, index, value } => {
+                let name = self.name(*vec).clone();
+                let i = &index.tokens;
+                let mut pre = TokenStream::new();
+                let value = if self.lanes(*vec) { self.lane_value(value, &mut pre) } else { self.expr(value).0 };
+                quote!(#pre #name[#i] = #value;)
+            }
+            Stmt::Push { vec, value } => {
+                let name = self.name(*vec).clone();
+                let mut pre = TokenStream::new();
+                let value = if self.lanes(*vec) { self.lane_value(value, &mut pre) } else { self.expr(value).0 };
+                quote!(#pre #name.push(#value);)
+            }
+            Stmt::Call { results, declare, call } => {
+                let args: Vec<TokenStream> = call
+                    .args
+                    .iter()
+                    .map(|a| match a {
+                        Arg::Vec(v) => {
+                            let n = self.name(*v);
+                            quote!(&#n)
+                        }
+                        Arg::Out(v) => {
+                            let n = self.name(*v);
+                            quote!(&mut #n)
+                        }
+                        Arg::Other(o) => o.tokens.clone(),
+                    })
+                    .collect();
+                let callee = match call.kind {
+                    CallKind::Plain => {
+                        let p = &call.path;
+                        quote!(#p(#(#args),*))
+                    }
+                    CallKind::Tangent => {
+                        let p = hidden_path(&call.path, "__asd_tangent_");
+                        let check = self.wrt_check(call);
+                        quote!({ #check #p::<L>(#ws, #(#args),*) })
+                    }
+                };
+                let names: Vec<&Ident> = results.iter().map(|&r| self.name(r)).collect();
+                let lhs = match names.as_slice() {
+                    [] => return quote!(#callee;),
+                    [one] => quote!(#one),
+                    many => quote!((#(#many),*)),
+                };
+                if *declare {
+                    let muts = names.iter().map(|n| quote!(mut #n));
+                    if names.len() == 1 {
+                        quote!(let mut #lhs = #callee;)
+                    } else {
+                        quote!(let (#(#muts),*) = #callee;)
+                    }
+                } else {
+                    quote!(#lhs = #callee;)
+                }
+            }
+            Stmt::For { var, range, body } => {
+                let name = self.name(*var).clone();
+                let r = range_tokens(range);
+                let body = self.block(body);
+                quote!(for #name in #r { #body })
+            }
+            Stmt::While { cond, body } => {
+                let c = &cond.tokens;
+                let body = self.block(body);
+                quote!(while #c { #body })
+            }
+            Stmt::If { cond, then, els } => {
+                let c = &cond.tokens;
+                let then = self.block(then);
+                if els.is_empty() {
+                    quote!(if #c { #then })
+                } else {
+                    let els = self.block(els);
+                    quote!(if #c { #then } else { #els })
+                }
+            }
+            Stmt::Block(body) => {
+                let body = self.block(body);
+                quote!({ #body })
+            }
+            Stmt::Return(v) => self.ret(*v),
+        }
+    }
+
+    /// `const` assertion that the active argument of a call sits where the callee's
+    /// `wrt` input is, so a call never silently differentiates the wrong argument.
+    fn wrt_check(&self, call: &Call) -> TokenStream {
+        let mut pos = 0usize;
+        let mut at = None;
+        for a in &call.args {
+            match a {
+                Arg::Vec(v) if self.lanes(*v) => continue,
+                Arg::Out(v) if self.lanes(*v) => continue,
+                Arg::Vec(v) if self.f.vars[*v].active && at.is_none() => at = Some(pos),
+                _ => {}
+            }
+            pos += 1;
+        }
+        let Some(at) = at else { return quote!() };
+        let wrt = hidden_path(&call.path, "__ASD_WRT_");
+        let callee = call.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        let msg = format!("asd: the differentiated argument of this call of `{callee}` is not its `wrt` input; pass the differentiated vector in that position");
+        quote!(const _: () = ::core::assert!(#wrt == #at, #msg);)
+    }
+
+    fn ret(&mut self, v: Option<VarId>) -> TokenStream {
+        let Some(v) = v else { return quote!(return;) };
+        let name = self.name(v).clone();
+        match self.returns {
+            Returns::WithTangent => match self.f.vars[v].deriv {
+                Some(d) => {
+                    let dn = self.name(d);
+                    quote!(return (#name, #dn);)
+                }
+                None if self.f.vars[v].ty == Ty::Real => quote!(return (#name, [0.0; L]);),
+                None => {
+                    let ws = &self.ws;
+                    quote!({ let __n = #name.len(); return (#name, #ws.lane_zeros(__n)); })
+                }
+            },
+        }
+    }
+
+    fn rhs(&mut self, var: VarId, rhs: &Rhs, pre: &mut TokenStream) -> TokenStream {
+        let lanes = self.lanes(var);
+        match rhs {
+            Rhs::Real(e) if lanes => self.lane_value(e, pre),
+            Rhs::Real(e) => self.expr(e).0,
+            Rhs::Vec(v) => self.vector(v, lanes, pre),
+            Rhs::Opaque(o) => o.tokens.clone(),
+        }
+    }
+
+    fn vector(&mut self, v: &VecExpr, lanes: bool, pre: &mut TokenStream) -> TokenStream {
+        let ws = self.ws.clone();
+        match (v, lanes) {
+            (VecExpr::Filled(Expr::Lit(z), n), false) if *z == 0.0 => {
+                let n = &n.tokens;
+                quote!(#ws.zeros(#n))
+            }
+            (VecExpr::Filled(e, n), false) => {
+                let (e, _) = self.expr(e);
+                let n = &n.tokens;
+                quote!(#ws.filled(#e, #n))
+            }
+            (VecExpr::Filled(e, n), true) => {
+                let n = &n.tokens;
+                if is_zero(e) {
+                    quote!(#ws.lane_zeros::<L>(#n))
+                } else {
+                    let e = self.lane_value(e, pre);
+                    quote!(#ws.lane_filled(#e, #n))
+                }
+            }
+            (VecExpr::List(items), false) => {
+                let items: Vec<_> = items.iter().map(|e| self.expr(e).0).collect();
+                quote!(#ws.copy(&[#(#items),*]))
+            }
+            (VecExpr::List(items), true) => {
+                let items: Vec<_> = items.iter().map(|e| self.lane_value(e, pre)).collect();
+                quote!(#ws.lane_list::<L>(&[#(#items),*]))
+            }
+            (VecExpr::Empty(c), false) => {
+                let c = c.as_ref().map(|c| c.tokens.clone()).unwrap_or(quote!(0));
+                quote!(#ws.with_capacity(#c))
+            }
+            (VecExpr::Empty(c), true) => {
+                let c = c.as_ref().map(|c| c.tokens.clone()).unwrap_or(quote!(0));
+                quote!(#ws.lane_with_capacity::<L>(#c))
+            }
+            (VecExpr::Copy(u), false) => {
+                let u = self.name(*u);
+                quote!(#ws.copy(&#u))
+            }
+            (VecExpr::Copy(u), true) => {
+                let u = self.name(*u);
+                quote!(#ws.lane_copy::<L>(&#u))
+            }
+            (VecExpr::Move(u), _) => {
+                let u = self.name(*u);
+                quote!(#u)
+            }
+        }
+    }
+
+    /// The `[f64; L]` value of a lane expression.
+    fn lane_value(&mut self, e: &Expr, pre: &mut TokenStream) -> TokenStream {
+        if is_zero(e) {
+            return quote!([0.0; L]);
+        }
+        if let Expr::Var(v) = e {
+            if self.lanes(*v) {
+                let n = self.name(*v);
+                return quote!(#n);
+            }
+        }
+        if let Expr::Index(v, i) = e {
+            if self.lanes(*v) {
+                let n = self.name(*v);
+                let i = &i.tokens;
+                return quote!(#n[#i]);
+            }
+        }
+        let body = self.lane_expr(e, pre).0;
+        let l = lane_ident();
+        quote!(::core::array::from_fn(|#l| #body))
+    }
+
+    /// Lane `l` of a lane expression; factors without lanes are hoisted into `pre`.
+    fn lane_expr(&mut self, e: &Expr, pre: &mut TokenStream) -> (TokenStream, Prec) {
+        let l = lane_ident();
+        match e {
+            Expr::Var(v) if self.lanes(*v) => {
+                let n = self.name(*v);
+                (quote!(#n[#l]), Prec::Atom)
+            }
+            Expr::Index(v, i) if self.lanes(*v) => {
+                let n = self.name(*v);
+                let i = &i.tokens;
+                (quote!(#n[#i][#l]), Prec::Atom)
+            }
+            _ if !self.has_lanes(e) => {
+                let (t, p) = self.expr(e);
+                if matches!(e, Expr::Apply(..) | Expr::Powi(..)) {
+                    let c = format_ident!("c{}", self.hoisted, span = Span::mixed_site());
+                    self.hoisted += 1;
+                    pre.extend(quote!(let #c = #t;));
+                    (quote!(#c), Prec::Atom)
+                } else {
+                    (t, p)
+                }
+            }
+            Expr::Apply(op, args) => {
+                let parts: Vec<_> = args.iter().map(|a| self.lane_expr(a, pre)).collect();
+                apply_tokens(*op, parts)
+            }
+            Expr::Powi(b, n) => {
+                let b = self.lane_expr(b, pre);
+                let n = &n.tokens;
+                let recv = paren_if(b, Prec::Atom);
+                (quote!(#recv.powi(#n)), Prec::Atom)
+            }
+            _ => unreachable!("leaves without lanes are handled above"),
+        }
+    }
+
+    fn has_lanes(&self, e: &Expr) -> bool {
+        let mut found = false;
+        e.for_each_read(&mut |v| found |= self.lanes(v));
+        found
+    }
+
+    /// A plain (lane-free) real expression.
+    pub fn expr(&self, e: &Expr) -> (TokenStream, Prec) {
+        match e {
+            Expr::Var(v) => {
+                let n = self.name(*v);
+                (quote!(#n), Prec::Atom)
+            }
+            Expr::Index(v, i) => {
+                let n = self.name(*v);
+                let i = &i.tokens;
+                (quote!(#n[#i]), Prec::Atom)
+            }
+            Expr::Lit(v) => lit(*v),
+            Expr::Const(o) => {
+                let t = &o.tokens;
+                (quote!(#t), Prec::Cast)
+            }
+            Expr::Apply(op, args) => {
+                let parts: Vec<_> = args.iter().map(|a| self.expr(a)).collect();
+                apply_tokens(*op, parts)
+            }
+            Expr::Powi(b, n) => {
+                let b = self.expr(b);
+                let n = &n.tokens;
+                let recv = paren_if(b, Prec::Atom);
+                (quote!(#recv.powi(#n)), Prec::Atom)
+            }
+        }
+    }
+}
+
+fn is_zero(e: &Expr) -> bool {
+    matches!(e, Expr::Lit(v) if *v == 0.0)
+}
+
+fn lit(v: f64) -> (TokenStream, Prec) {
+    let l = Literal::f64_unsuffixed(v.abs());
+    if v.is_sign_negative() {
+        (quote!(-#l), Prec::Unary)
+    } else {
+        (quote!(#l), Prec::Atom)
+    }
+}
+
+fn paren_if((t, p): (TokenStream, Prec), need: Prec) -> TokenStream {
+    if p < need {
+        quote!((#t))
+    } else {
+        // A float literal receiver needs its type: `2.0_f64.sin()`.
+        let s = t.to_string();
+        if need == Prec::Atom && s.parse::<f64>().is_ok() {
+            let l = Literal::f64_suffixed(s.parse::<f64>().unwrap_or(0.0));
+            return quote!(#l);
+        }
+        t
+    }
+}
+
+/// Tokens of one operation of the table applied to emitted arguments.
+fn apply_tokens(op: Op, mut parts: Vec<(TokenStream, Prec)>) -> (TokenStream, Prec) {
+    match rules::rule(op).syntax {
+        Syntax::Infix(sym) => {
+            let b = parts.pop().expect("infix ops are binary");
+            let a = parts.pop().expect("infix ops are binary");
+            let (prec, left_need, right_need) = match sym {
+                "+" => (Prec::Add, Prec::Add, Prec::Add),
+                "-" => (Prec::Add, Prec::Add, Prec::Mul),
+                "*" => (Prec::Mul, Prec::Mul, Prec::Mul),
+                _ => (Prec::Mul, Prec::Mul, Prec::Cast),
+            };
+            let a = paren_if(a, left_need);
+            let b = paren_if(b, right_need);
+            let op: TokenStream = sym.parse().expect("operator tokens");
+            (quote!(#a #op #b), prec)
+        }
+        Syntax::Prefix(sym) => {
+            let a = parts.pop().expect("prefix ops are unary");
+            let a = paren_if(a, Prec::Unary);
+            let op: TokenStream = sym.parse().expect("operator tokens");
+            (quote!(#op #a), Prec::Unary)
+        }
+        Syntax::Method(name) => {
+            let mut it = parts.into_iter();
+            let recv = paren_if(it.next().expect("methods have a receiver"), Prec::Atom);
+            let args: Vec<TokenStream> = it.map(|(t, _)| t).collect();
+            let m = Ident::new(name, Span::call_site());
+            (quote!(#recv.#m(#(#args),*)), Prec::Atom)
+        }
+        Syntax::Step => {
+            let b = parts.pop().expect("step is binary").0;
+            let a = parts.pop().expect("step is binary").0;
+            (quote!((if #a >= #b { 1.0 } else { 0.0 })), Prec::Atom)
+        }
+    }
+}
+
+/// `(start..end).rev().step_by(s)`
+pub fn range_tokens(r: &Range) -> TokenStream {
+    let s = &r.start.tokens;
+    let e = &r.end.tokens;
+    let base = if r.inclusive { quote!(#s..=#e) } else { quote!(#s..#e) };
+    if r.adapters.is_empty() {
+        return base;
+    }
+    let mut t = quote!((#base));
+    for a in &r.adapters {
+        t = match a {
+            Adapter::Rev => quote!(#t.rev()),
+            Adapter::StepBy(s) => {
+                let s = &s.tokens;
+                quote!(#t.step_by(#s))
+            }
+        };
+    }
+    t
+}
+
+/// The path of a hidden item generated next to a function: `m::g` -> `m::__asd_tangent_g`.
+pub fn hidden_path(path: &syn::Path, prefix: &str) -> syn::Path {
+    let mut p = path.clone();
+    if let Some(last) = p.segments.last_mut() {
+        last.ident = format_ident!("{}{}", prefix, last.ident, span = last.ident.span());
+    }
+    p
+}

@@ -1,0 +1,322 @@
+//! The IR every pass reads and writes: structured statements over real expression trees.
+//!
+//! Reals are the only values that get derivatives, so they are the only values the IR
+//! looks into. Integer and boolean expressions (indices, loop bounds, conditions) are
+//! kept as the user wrote them ([`Opaque`]: their tokens, with shadowed locals renamed,
+//! and the variables they read), since every pass evaluates them the same way.
+//!
+//! ```text
+//! z[i] = y[i + 1] - y[i];     Store { vec: z, index: `i`, value: Sub(Index(y, `i + 1`), Index(y, `i`)) }
+//! s += x[i].sin();            Assign { var: s, rhs: Real(Add(Var(s), Sin(Index(x, `i`)))) }
+//! ```
+
+use proc_macro2::{Span, TokenStream};
+use syn::Ident;
+
+use crate::rules::Op;
+
+/// Index into [`Function::vars`].
+pub type VarId = usize;
+
+/// What a variable holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ty {
+    /// `f64`
+    Real,
+    /// `Vec<f64>` or `&[f64]`
+    RealVec,
+    /// any primitive integer
+    Int,
+    /// `bool`
+    Bool,
+    /// a constant the passes only pass through (`&[usize]`, ...)
+    Other,
+}
+
+impl Ty {
+    /// Reals and real vectors: the values that can carry derivatives.
+    pub fn is_real(self) -> bool {
+        matches!(self, Ty::Real | Ty::RealVec)
+    }
+}
+
+/// Where a variable comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// The function's parameter at this position.
+    Param(usize),
+    /// A `let` of the user's, or a `for` loop variable.
+    Local,
+    /// A temporary introduced by a pass.
+    Temp,
+}
+
+#[derive(Clone, Debug)]
+pub struct Var {
+    /// The emitted name: the user's own, renamed (`y_1`) only where shadowing would clash.
+    pub name: Ident,
+    pub ty: Ty,
+    pub origin: Origin,
+    /// Depends on the active input (set by `analyse`).
+    pub active: bool,
+    /// Holds `L` derivative directions: `[f64; L]` for a real, `[[f64; L]]` for a vector.
+    pub lanes: bool,
+    /// The derivative of this variable, once a pass made one.
+    pub deriv: Option<VarId>,
+}
+
+/// An integer, boolean or constant expression kept as written.
+#[derive(Clone, Debug)]
+pub struct Opaque {
+    pub tokens: TokenStream,
+    /// The variables whose *values* it reads (`y.len()` reads no value of `y`).
+    pub reads: Vec<VarId>,
+    pub span: Span,
+}
+
+/// A real-valued expression tree.
+#[derive(Clone, Debug)]
+pub enum Expr {
+    /// A real scalar variable.
+    Var(VarId),
+    /// `v[index]` of a real vector.
+    Index(VarId, Opaque),
+    /// A float literal.
+    Lit(f64),
+    /// A real that depends on no real variable: `i as f64`, `f64::consts::PI`.
+    Const(Opaque),
+    /// An operation of the table of rules.
+    Apply(Op, Vec<Expr>),
+    /// `base.powi(n)`: the integer exponent is not differentiated.
+    Powi(Box<Expr>, Opaque),
+}
+
+impl Expr {
+    pub fn lit(v: f64) -> Expr {
+        Expr::Lit(v)
+    }
+    pub fn app(op: Op, args: Vec<Expr>) -> Expr {
+        Expr::Apply(op, args)
+    }
+    pub fn add(a: Expr, b: Expr) -> Expr {
+        Expr::Apply(Op::Add, vec![a, b])
+    }
+    pub fn sub(a: Expr, b: Expr) -> Expr {
+        Expr::Apply(Op::Sub, vec![a, b])
+    }
+    pub fn mul(a: Expr, b: Expr) -> Expr {
+        Expr::Apply(Op::Mul, vec![a, b])
+    }
+    pub fn div(a: Expr, b: Expr) -> Expr {
+        Expr::Apply(Op::Div, vec![a, b])
+    }
+    pub fn neg(a: Expr) -> Expr {
+        Expr::Apply(Op::Neg, vec![a])
+    }
+
+    /// Calls `f` on every variable the tree reads (vectors of `Index` included, and the
+    /// variables read by its integer parts).
+    pub fn for_each_read(&self, f: &mut impl FnMut(VarId)) {
+        match self {
+            Expr::Var(v) => f(*v),
+            Expr::Index(v, i) => {
+                f(*v);
+                i.reads.iter().for_each(|&r| f(r));
+            }
+            Expr::Lit(_) => {}
+            Expr::Const(o) => o.reads.iter().for_each(|&r| f(r)),
+            Expr::Apply(_, args) => args.iter().for_each(|a| a.for_each_read(f)),
+            Expr::Powi(b, n) => {
+                b.for_each_read(f);
+                n.reads.iter().for_each(|&r| f(r));
+            }
+        }
+    }
+
+    /// Whether the tree reads variable `v`.
+    pub fn reads(&self, v: VarId) -> bool {
+        let mut found = false;
+        self.for_each_read(&mut |r| found |= r == v);
+        found
+    }
+}
+
+/// The right-hand side of a `let` or an assignment.
+#[derive(Clone, Debug)]
+pub enum Rhs {
+    Real(Expr),
+    Vec(VecExpr),
+    /// An integer, boolean or constant value.
+    Opaque(Opaque),
+}
+
+/// A whole real vector.
+#[derive(Clone, Debug)]
+pub enum VecExpr {
+    /// `vec![value; len]`
+    Filled(Expr, Opaque),
+    /// `vec![a, b, c]`
+    List(Vec<Expr>),
+    /// `Vec::new()` / `Vec::with_capacity(n)`
+    Empty(Option<Opaque>),
+    /// `v.to_vec()`, `v.clone()`
+    Copy(VarId),
+    /// `y = z`: `z` is moved.
+    Move(VarId),
+}
+
+/// A call to another function.
+#[derive(Clone, Debug)]
+pub struct Call {
+    /// The callee as written (`g`, `crate::m::g`).
+    pub path: syn::Path,
+    pub args: Vec<Arg>,
+    /// The operation this call is lowered to (set by the passes).
+    pub kind: CallKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallKind {
+    /// The plain function, on constants.
+    Plain,
+    /// The callee's tangent code (`L` lanes): each active or output argument is
+    /// followed by its derivative.
+    Tangent,
+}
+
+#[derive(Clone, Debug)]
+pub enum Arg {
+    /// `&v`, `x`: a real vector passed by reference.
+    Vec(VarId),
+    /// `&mut v`: an output the callee writes.
+    Out(VarId),
+    /// Anything else: integers, booleans, constant reals.
+    Other(Opaque),
+}
+
+/// How a `for` loop walks its range.
+#[derive(Clone, Debug)]
+pub struct Range {
+    pub start: Opaque,
+    pub end: Opaque,
+    pub inclusive: bool,
+    /// `.rev()` / `.step_by(s)` in the order written.
+    pub adapters: Vec<Adapter>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Adapter {
+    Rev,
+    StepBy(Opaque),
+}
+
+#[derive(Clone, Debug)]
+pub enum Stmt {
+    /// `let var = init;` (declares `var` in the current block)
+    Let { var: VarId, init: Option<Rhs> },
+    /// `var = rhs;`
+    Assign { var: VarId, rhs: Rhs },
+    /// `vec[index] = value;`
+    Store { vec: VarId, index: Opaque, value: Expr },
+    /// `vec.push(value);`
+    Push { vec: VarId, value: Expr },
+    /// `results = path(args);` — `declare` for a `let`. The tangent of a call has two
+    /// results: the value and its derivative.
+    Call { results: Vec<VarId>, declare: bool, call: Call },
+    For { var: VarId, range: Range, body: Vec<Stmt> },
+    While { cond: Opaque, body: Vec<Stmt> },
+    If { cond: Opaque, then: Vec<Stmt>, els: Vec<Stmt> },
+    /// `return value;` (`None` for functions that write an output parameter).
+    Return(Option<VarId>),
+    Block(Vec<Stmt>),
+}
+
+/// What the function gives back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// `-> f64`
+    Scalar,
+    /// `-> Vec<f64>`
+    Vector,
+    /// `y: &mut [f64]`, the parameter at this position.
+    Param(usize),
+}
+
+/// One parameter of the user's function.
+#[derive(Clone, Debug)]
+pub struct Param {
+    pub var: VarId,
+    pub ty: syn::Type,
+    pub role: Role,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// The active input `x: &[f64]`.
+    Active,
+    /// The output `y: &mut [f64]`.
+    Output,
+    /// Passed through unchanged.
+    Constant,
+}
+
+/// A lowered function.
+#[derive(Clone, Debug)]
+pub struct Function {
+    pub name: Ident,
+    pub vis: syn::Visibility,
+    pub params: Vec<Param>,
+    pub output: Output,
+    pub vars: Vec<Var>,
+    pub body: Vec<Stmt>,
+}
+
+impl Function {
+    pub fn var(&self, v: VarId) -> &Var {
+        &self.vars[v]
+    }
+
+    /// Adds a variable the user did not write (a temporary, a derivative).
+    pub fn new_var(&mut self, name: &str, ty: Ty, lanes: bool) -> VarId {
+        self.vars.push(Var {
+            name: Ident::new(name, Span::mixed_site()),
+            ty,
+            origin: Origin::Temp,
+            active: false,
+            lanes,
+            deriv: None,
+        });
+        self.vars.len() - 1
+    }
+
+    /// The active input parameter.
+    pub fn active_param(&self) -> &Param {
+        self.params
+            .iter()
+            .find(|p| p.role == Role::Active)
+            .expect("parse guarantees an active parameter")
+    }
+
+    /// The output parameter, for functions that write `y: &mut [f64]`.
+    pub fn output_param(&self) -> Option<&Param> {
+        self.params.iter().find(|p| p.role == Role::Output)
+    }
+}
+
+/// Walks every statement, nested ones included, in order.
+pub fn visit_stmts<'a>(body: &'a [Stmt], f: &mut impl FnMut(&'a Stmt)) {
+    for s in body {
+        f(s);
+        match s {
+            Stmt::For { body, .. } | Stmt::While { body, .. } | Stmt::Block(body) => {
+                visit_stmts(body, f)
+            }
+            Stmt::If { then, els, .. } => {
+                visit_stmts(then, f);
+                visit_stmts(els, f);
+            }
+            _ => {}
+        }
+    }
+}

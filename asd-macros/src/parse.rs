@@ -1,0 +1,243 @@
+//! Stage 1: the signature. Which parameter is active, which is the output, which are
+//! constants passed through; and the attribute's own arguments.
+
+use syn::{FnArg, Ident, ItemFn, Pat, ReturnType, Type};
+
+use crate::errors::Errors;
+use crate::ir::{Output, Role};
+
+/// `#[sparse_diff(wrt = x)]`
+#[derive(Default)]
+pub struct Args {
+    pub wrt: Option<Ident>,
+}
+
+impl syn::parse::Parse for Args {
+    fn parse(input: syn::parse::ParseStream) -> syn::Result<Self> {
+        let mut args = Args::default();
+        while !input.is_empty() {
+            let key: Ident = input.parse()?;
+            if key != "wrt" {
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!("unknown argument `{key}`: the only argument is `wrt = <parameter>`"),
+                ));
+            }
+            input.parse::<syn::Token![=]>()?;
+            args.wrt = Some(input.parse()?);
+            if !input.is_empty() {
+                input.parse::<syn::Token![,]>()?;
+            }
+        }
+        Ok(args)
+    }
+}
+
+/// What a parameter's type makes of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamKind {
+    /// `&[f64]`
+    RealSlice,
+    /// `&mut [f64]`
+    RealSliceMut,
+    /// `f64`
+    Real,
+    /// any primitive integer
+    Int,
+    /// `bool`
+    Bool,
+    /// `&[usize]` and other integer slices
+    IntSlice,
+}
+
+pub struct ParsedParam {
+    pub name: Ident,
+    pub mutable: bool,
+    pub ty: Type,
+    pub kind: ParamKind,
+    pub role: Role,
+}
+
+pub struct Signature {
+    pub params: Vec<ParsedParam>,
+    pub output: Output,
+}
+
+pub const INT_TYPES: &[&str] = &[
+    "usize", "isize", "u8", "u16", "u32", "u64", "u128", "i8", "i16", "i32", "i64", "i128",
+];
+
+fn is_path(ty: &Type, name: &str) -> bool {
+    matches!(ty, Type::Path(p) if p.qself.is_none() && p.path.is_ident(name))
+}
+
+/// `f64`, an integer, `bool`; `&[T]` / `&mut [T]`.
+fn classify(ty: &Type) -> Option<ParamKind> {
+    if is_path(ty, "f64") {
+        return Some(ParamKind::Real);
+    }
+    if is_path(ty, "bool") {
+        return Some(ParamKind::Bool);
+    }
+    if INT_TYPES.iter().any(|t| is_path(ty, t)) {
+        return Some(ParamKind::Int);
+    }
+    if let Type::Reference(r) = ty {
+        if r.lifetime.is_some() {
+            return None;
+        }
+        if let Type::Slice(s) = &*r.elem {
+            if is_path(&s.elem, "f64") {
+                return Some(if r.mutability.is_some() {
+                    ParamKind::RealSliceMut
+                } else {
+                    ParamKind::RealSlice
+                });
+            }
+            if r.mutability.is_none() && INT_TYPES.iter().any(|t| is_path(&s.elem, t)) {
+                return Some(ParamKind::IntSlice);
+            }
+        }
+    }
+    None
+}
+
+/// Parses the signature, reporting every problem it finds. `None` when it is unusable.
+pub fn signature(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Signature> {
+    let sig = &item.sig;
+    let before = errors_len(errors);
+    if let Some(t) = &sig.asyncness {
+        errors.at(t, "`async fn` is not supported by #[sparse_diff]: write a plain `fn`");
+    }
+    if let Some(t) = &sig.unsafety {
+        errors.at(t, "`unsafe fn` is not supported by #[sparse_diff]: write a safe `fn`");
+    }
+    if let Some(t) = &sig.constness {
+        errors.at(t, "`const fn` is not supported by #[sparse_diff]: remove `const`");
+    }
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        errors.at(
+            &sig.generics,
+            "generic functions are not supported by #[sparse_diff]: use `f64`, `&[f64]` and concrete integer types",
+        );
+    }
+    if let Some(v) = &sig.variadic {
+        errors.at(v, "variadic functions are not supported by #[sparse_diff]");
+    }
+
+    let mut params = Vec::new();
+    for arg in &sig.inputs {
+        let FnArg::Typed(pt) = arg else {
+            errors.at(arg, "methods are not supported by #[sparse_diff]: write a free function without `self`");
+            continue;
+        };
+        let (name, mutable) = match &*pt.pat {
+            Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
+                (pi.ident.clone(), pi.mutability.is_some())
+            }
+            other => {
+                errors.at(other, "parameter patterns are not supported by #[sparse_diff]: name the parameter, as in `x: &[f64]`");
+                continue;
+            }
+        };
+        let Some(kind) = classify(&pt.ty) else {
+            errors.at(
+                &pt.ty,
+                "unsupported parameter type: #[sparse_diff] takes `&[f64]` (the input), `&mut [f64]` (an output), and constants of type `f64`, `bool`, an integer, or `&[usize]`",
+            );
+            continue;
+        };
+        params.push(ParsedParam { name, mutable, ty: (*pt.ty).clone(), kind, role: Role::Constant });
+    }
+
+    // The active input: the parameter named by `wrt`, else the first `&[f64]`.
+    let active = match &args.wrt {
+        Some(w) => match params.iter().position(|p| p.name == *w) {
+            Some(i) if params[i].kind == ParamKind::RealSlice => Some(i),
+            Some(i) => {
+                let ty = &params[i].ty;
+                let ty = quote::quote!(#ty).to_string().replace(' ', "");
+                errors.at(w, format!("`wrt = {w}` must name a `&[f64]` parameter, but `{w}` has type `{ty}`"));
+                None
+            }
+            None => {
+                errors.at(w, format!("`wrt = {w}`: this function has no parameter named `{w}`"));
+                None
+            }
+        },
+        None => {
+            let i = params.iter().position(|p| p.kind == ParamKind::RealSlice);
+            if i.is_none() && errors_len(errors) == before {
+                errors.at(&sig.ident, "#[sparse_diff] needs an input to differentiate: a parameter of type `&[f64]`");
+            }
+            i
+        }
+    };
+    if let Some(i) = active {
+        params[i].role = Role::Active;
+    }
+
+    let outs: Vec<usize> = params
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.kind == ParamKind::RealSliceMut)
+        .map(|(i, _)| i)
+        .collect();
+    let output = match &sig.output {
+        ReturnType::Type(_, ty) if is_vec_f64(ty) => {
+            for &i in &outs {
+                errors.at(&params[i].name, "a function that returns `Vec<f64>` cannot also write a `&mut [f64]` output: return the value, or write it in place, not both");
+            }
+            Some(Output::Vector)
+        }
+        ReturnType::Type(_, ty) if is_path(ty, "f64") => {
+            for &i in &outs {
+                errors.at(&params[i].name, "a function that returns `f64` cannot also write a `&mut [f64]` output");
+            }
+            Some(Output::Scalar)
+        }
+        ReturnType::Type(_, ty) => {
+            errors.at(ty, "unsupported return type: #[sparse_diff] functions return `f64`, `Vec<f64>`, or nothing and write one `y: &mut [f64]` parameter");
+            None
+        }
+        ReturnType::Default => match outs.as_slice() {
+            [i] => Some(Output::Param(*i)),
+            [] => {
+                errors.at(&sig.ident, "#[sparse_diff] needs an output: return `f64` or `Vec<f64>`, or write one `y: &mut [f64]` parameter");
+                None
+            }
+            [_, rest @ ..] => {
+                for &i in rest {
+                    errors.at(&params[i].name, "only one `&mut [f64]` output parameter is supported");
+                }
+                None
+            }
+        },
+    };
+    if let Some(Output::Param(i)) = output {
+        params[i].role = Role::Output;
+    }
+    match (active, output) {
+        (Some(_), Some(output)) if errors_len(errors) == before => Some(Signature { params, output }),
+        _ => None,
+    }
+}
+
+fn is_vec_f64(ty: &Type) -> bool {
+    let Type::Path(p) = ty else { return false };
+    let Some(seg) = p.path.segments.last() else { return false };
+    if seg.ident != "Vec" || p.path.segments.len() != 1 {
+        return false;
+    }
+    match &seg.arguments {
+        syn::PathArguments::AngleBracketed(a) => {
+            a.args.len() == 1
+                && matches!(a.args.first(), Some(syn::GenericArgument::Type(t)) if is_path(t, "f64"))
+        }
+        _ => false,
+    }
+}
+
+fn errors_len(errors: &Errors) -> usize {
+    errors.len()
+}

@@ -1,0 +1,68 @@
+//! A prepared evaluation allocates nothing: the generated sweeps draw every vector
+//! from the preparation's workspace. Counted with a counting global allocator.
+
+mod problems;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations_during(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    f();
+    ALLOCATIONS.load(Ordering::SeqCst) - before
+}
+
+// One test function, so no other test thread allocates while we count.
+#[test]
+fn prepared_jacobians_allocate_nothing_after_the_first_call() {
+    use problems::*;
+
+    let x = point(1000);
+    let mut prep = iter_diff_jacobian_prepare(&x, 10);
+    let _ = iter_diff_jacobian_prepared(&mut prep, &x, 10);
+    assert_eq!(allocations_during(|| {
+        let _ = iter_diff_jacobian_prepared(&mut prep, &x, 10);
+    }), 0, "iter_diff");
+    let primal = allocations_during(|| {
+        let _ = iter_diff(&x, 10);
+    });
+    assert!(primal > 0, "the plain function allocates {primal} times; the prepared Jacobian none");
+
+    let u = point(2 * 16 * 16);
+    let mut prep = brusselator_jacobian_prepare(&u, 16);
+    let _ = brusselator_jacobian_prepared(&mut prep, &u, 16);
+    assert_eq!(allocations_during(|| {
+        let _ = brusselator_jacobian_prepared(&mut prep, &u, 16);
+    }), 0, "brusselator");
+
+    let x = point(784);
+    let mut prep = conv_tanh_jacobian_prepare(&x);
+    let _ = conv_tanh_jacobian_prepared(&mut prep, &x);
+    assert_eq!(allocations_during(|| {
+        let _ = conv_tanh_jacobian_prepared(&mut prep, &x);
+    }), 0, "conv_tanh");
+}

@@ -1,0 +1,388 @@
+//! The language #[sparse_diff] accepts, construct by construct: every generated
+//! Jacobian against central finite differences, every pattern against the exact one.
+
+mod common;
+
+use asd::sprs::CsMat;
+use asd::{sparse_diff, SparsityPattern};
+use common::*;
+
+/// Pattern and sparse Jacobian of a function against the exact pattern and finite
+/// differences.
+#[track_caller]
+fn check(
+    x: &[f64],
+    f: impl Fn(&[f64]) -> Vec<f64>,
+    sparsity: impl Fn(&[f64]) -> SparsityPattern,
+    jacobian: impl Fn(&[f64]) -> CsMat<f64>,
+    rows: Vec<Vec<usize>>,
+) {
+    let fd = fd_jacobian(&f, x);
+    let pattern = sparsity(x);
+    assert_eq!(pattern, SparsityPattern::from_rows(x.len(), rows));
+    assert_sparse_matches(&jacobian(x), &pattern, &fd, 1e-6);
+}
+
+#[sparse_diff]
+fn toy(x: &[f64]) -> Vec<f64> {
+    vec![x[0] * x[1] + x[2].signum(), x[2].signum() * x[3] / 2.0]
+}
+
+#[test]
+fn seed_toy_function_drops_the_sign() {
+    let x = [1.5, -2.0, 0.3, 4.0];
+    check(&x, toy, toy_jacobian_sparsity, toy_jacobian, vec![vec![0, 1], vec![3]]);
+}
+
+// The seed's Figure 1: f = h ∘ g with g: R^5 -> R^3 and h: R^3 -> R^4.
+#[sparse_diff]
+fn g(x: &[f64]) -> Vec<f64> {
+    vec![x[0] * x[1], x[2].sin() + x[3], x[4].exp() * x[3]]
+}
+
+#[sparse_diff]
+fn h(u: &[f64]) -> Vec<f64> {
+    vec![u[0] + u[1], u[1] * u[1], u[2].cos(), u[0] * u[2]]
+}
+
+#[sparse_diff]
+fn h_of_g(x: &[f64]) -> Vec<f64> {
+    let u = g(x);
+    h(&u)
+}
+
+#[test]
+fn composition_differentiates_through_both_functions() {
+    let x = [0.5, -1.0, 2.0, 0.7, -0.3];
+    check(&x, h_of_g, h_of_g_jacobian_sparsity, h_of_g_jacobian, vec![
+        vec![0, 1, 2, 3],
+        vec![2, 3],
+        vec![3, 4],
+        vec![0, 1, 3, 4],
+    ]);
+    // The chain rule: J_f = J_h(g(x)) J_g(x).
+    let u = g(&x);
+    let jg = dense(&g_jacobian(&x));
+    let jh = dense(&h_jacobian(&u));
+    let jf = dense(&h_of_g_jacobian(&x));
+    let product: Vec<Vec<f64>> = (0..4)
+        .map(|i| (0..5).map(|j| (0..3).map(|k| jh[i][k] * jg[k][j]).sum()).collect())
+        .collect();
+    assert_close(&jf, &product, 1e-12);
+}
+
+#[sparse_diff]
+fn in_place(y: &mut [f64], x: &[f64], scale: f64) {
+    for i in 0..y.len() {
+        y[i] = scale * x[i] * x[(i + 1) % x.len()];
+    }
+}
+
+#[test]
+fn output_parameter_is_written_and_differentiated() {
+    let x = [1.0, 2.0, 3.0, 4.0];
+    let mut y = [0.0; 4];
+    let jac = in_place_jacobian(&mut y, &x, 2.0);
+    assert_eq!(y, [4.0, 12.0, 24.0, 8.0], "the value lands in `y`");
+    let fd = fd_jacobian(|x| {
+        let mut y = [0.0; 4];
+        in_place(&mut y, x, 2.0);
+        y.to_vec()
+    }, &x);
+    let pattern = in_place_jacobian_sparsity(&mut y, &x, 2.0);
+    assert_eq!(pattern, SparsityPattern::from_rows(4, vec![vec![0, 1], vec![1, 2], vec![2, 3], vec![0, 3]]));
+    assert_sparse_matches(&jac, &pattern, &fd, 1e-6);
+    let dy = in_place_jvp(&mut y, &x, 2.0, &[1.0, 0.0, 0.0, 0.0]);
+    assert_eq!(dy, vec![4.0, 0.0, 0.0, 8.0]);
+}
+
+#[sparse_diff(wrt = p)]
+fn with_respect_to(w: &[f64], p: &[f64], idx: &[usize]) -> Vec<f64> {
+    let mut y = vec![0.0; idx.len()];
+    for k in 0..idx.len() {
+        y[k] = w[k] * p[idx[k]].powi(3);
+    }
+    y
+}
+
+#[test]
+fn wrt_names_the_input_and_other_slices_are_constants() {
+    let w = [1.0, 2.0, 3.0];
+    let idx = [2usize, 0, 2];
+    let p = [0.5, 1.5, 2.5];
+    check(
+        &p,
+        |p| with_respect_to(&w, p, &idx),
+        |p| with_respect_to_jacobian_sparsity(&w, p, &idx),
+        |p| with_respect_to_jacobian(&w, p, &idx),
+        vec![vec![2], vec![0], vec![2]],
+    );
+}
+
+#[sparse_diff]
+fn shadowing_blocks_and_compound(x: &[f64], flag: bool) -> Vec<f64> {
+    let n = x.len();
+    let y: f64 = x[0] * 2.0;
+    let y = y + x[1];
+    let mut out = Vec::with_capacity(n);
+    {
+        let y = y * y;
+        out.push(y);
+    }
+    let mut acc = 1.0;
+    acc *= x[2];
+    acc /= x[3];
+    acc -= x[1];
+    acc += if flag { x[0] } else { 0.0 };
+    out.push(acc);
+    let v = if x[0] > 0.0 { x[1] } else { x[2] };
+    out.push(v);
+    let c = std::f64::consts::PI * (n as f64);
+    out.push(c * x[3]);
+    out
+}
+
+#[test]
+fn shadowing_blocks_and_compound_assignments() {
+    let x = [0.7, -1.2, 2.0, 3.0];
+    check(
+        &x,
+        |x| shadowing_blocks_and_compound(x, true),
+        |x| shadowing_blocks_and_compound_jacobian_sparsity(x, true),
+        |x| shadowing_blocks_and_compound_jacobian(x, true),
+        vec![vec![0, 1], vec![0, 1, 2, 3], vec![1, 2], vec![3]],
+    );
+}
+
+#[sparse_diff]
+fn loops(x: &[f64], m: usize) -> Vec<f64> {
+    let n = x.len();
+    let mut y = vec![0.0; n];
+    for i in (0..n).rev() {
+        y[i] = x[i];
+    }
+    for i in (0..n).step_by(2) {
+        y[i] += x[(i + n - 1) % n];
+    }
+    for i in 1..=m {
+        for j in 0..m {
+            y[i * m + j - m] *= x[j];
+        }
+    }
+    let mut k = 0;
+    while k + 1 < n {
+        y[k] = y[k] + 0.5 * x[k + 1];
+        k += 2;
+    }
+    y
+}
+
+#[test]
+fn for_rev_step_by_inclusive_nested_and_while() {
+    let x = [1.1, 0.9, 1.3, 0.7, 1.2, 0.8];
+    let (n, m) = (6, 2);
+    let mut rows: Vec<Vec<usize>> = (0..n).map(|i| vec![i]).collect();
+    for i in (0..n).step_by(2) {
+        rows[i].push((i + n - 1) % n);
+    }
+    for i in 1..=m {
+        for j in 0..m {
+            rows[i * m + j - m].push(j);
+        }
+    }
+    for k in (0..n - 1).step_by(2) {
+        rows[k].push(k + 1);
+    }
+    for r in &mut rows {
+        r.sort_unstable();
+        r.dedup();
+    }
+    check(&x, |x| loops(x, m), |x| loops_jacobian_sparsity(x, m), |x| loops_jacobian(x, m), rows);
+}
+
+#[sparse_diff]
+fn sweeps_in_place(x: &[f64]) -> Vec<f64> {
+    let n = x.len();
+    let mut v = x.to_vec();
+    for _it in 0..3 {
+        for i in 1..n {
+            v[i] = v[i] * v[i - 1].sin();
+        }
+    }
+    v
+}
+
+#[test]
+fn in_place_updates_over_several_sweeps_are_traced_exactly() {
+    let x = [0.9, 1.1, 0.8, 1.3, 0.6];
+    let rows = (0..5).map(|i| (0..=i).collect()).collect();
+    check(&x, sweeps_in_place, sweeps_in_place_jacobian_sparsity, sweeps_in_place_jacobian, rows);
+}
+
+#[sparse_diff]
+fn forward_difference_in_place(x: &[f64], k: usize) -> Vec<f64> {
+    let mut w = x.to_vec();
+    for t in 0..k {
+        for i in 0..w.len() - 1 - t {
+            w[i] = w[i + 1] - w[i];
+        }
+    }
+    w
+}
+
+#[test]
+fn the_overwrite_a_known_tool_gets_wrong() {
+    // `w[i] = w[i + 1] - w[i]` in place: row i of the result depends on w[i..=i+k]
+    // (fewer near the end, where the entries stop being updated).
+    let x: Vec<f64> = (0..8).map(|i| (i as f64 * 0.37).cos()).collect();
+    let (n, k) = (8, 3);
+    let rows = (0..n)
+        .map(|i| {
+            let updates = (0..k).filter(|t| i < n - 1 - t).count();
+            (i..=i + updates).collect()
+        })
+        .collect();
+    check(
+        &x,
+        |x| forward_difference_in_place(x, k),
+        |x| forward_difference_in_place_jacobian_sparsity(x, k),
+        |x| forward_difference_in_place_jacobian(x, k),
+        rows,
+    );
+}
+
+#[sparse_diff]
+fn branches_on_reals(x: &[f64]) -> Vec<f64> {
+    let n = x.len();
+    let mut y = vec![0.0; n - 1];
+    for i in 0..n - 1 {
+        if x[i] > 1.0 {
+            y[i] = x[i] * x[0];
+        } else if x[i] < -1.0 {
+            y[i] = x[i + 1].abs();
+        } else {
+            y[i] = 2.0;
+        }
+    }
+    y
+}
+
+#[test]
+fn branch_on_a_real_follows_the_branch_and_traces_both() {
+    let x = [1.5, -2.0, 0.5, 3.0];
+    // Global pattern: both arms joined, whatever branch this x takes.
+    let rows = (0..3)
+        .map(|i| {
+            let mut r = vec![0, i, i + 1];
+            r.sort_unstable();
+            r.dedup();
+            r
+        })
+        .collect();
+    check(&x, branches_on_reals, branches_on_reals_jacobian_sparsity, branches_on_reals_jacobian, rows);
+}
+
+#[sparse_diff]
+fn early_return(x: &[f64], stop: usize) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        if i == stop {
+            return s * x[i];
+        }
+        s += x[i] * x[i];
+    }
+    s
+}
+
+#[test]
+fn early_return_inside_a_loop() {
+    let x = [0.5, 1.5, -0.5, 2.0];
+    check(&x, |x| vec![early_return(x, 2)], |x| early_return_jacobian_sparsity(x, 2), |x| early_return_jacobian(x, 2), vec![vec![0, 1, 2]]);
+    check(&x, |x| vec![early_return(x, 9)], |x| early_return_jacobian_sparsity(x, 9), |x| early_return_jacobian(x, 9), vec![vec![0, 1, 2, 3]]);
+}
+
+#[sparse_diff]
+fn early_return_on_real(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        if s > 2.0 {
+            return s;
+        }
+        s += x[i] * x[i];
+    }
+    s
+}
+
+#[test]
+fn return_under_a_branch_on_a_real_is_joined() {
+    let x = [1.0, 1.0, 1.0, 1.0];
+    let p = early_return_on_real_jacobian_sparsity(&x);
+    assert_eq!(p, SparsityPattern::from_rows(4, vec![vec![0, 1, 2, 3]]));
+    let g = early_return_on_real_jacobian(&x);
+    let fd = fd_jacobian(|x| vec![early_return_on_real(x)], &x);
+    assert_close(&dense(&g), &fd, 1e-6);
+}
+
+fn weight(i: usize, n: usize) -> f64 {
+    (i as f64 + 1.0) / n as f64
+}
+
+#[sparse_diff]
+fn vectors_and_plain_calls(x: &[f64]) -> Vec<f64> {
+    let n = x.len();
+    let mut v = Vec::new();
+    for i in 0..n {
+        v.push(weight(i, n) * x[i]);
+    }
+    let w = vec![v[0], v[n - 1], 3.0];
+    let mut z = w.clone();
+    z[2] = z[2] + w[0] * w[1];
+    let mut u = vec![1.0; 2];
+    u[0] = x[1].max(x[2]);
+    u[1] = x[0].min(4.0);
+    z.push(u[0] + u[1]);
+    z
+}
+
+#[test]
+fn vectors_push_literals_clone_and_plain_calls() {
+    let x = [0.3, 1.7, -0.4];
+    check(&x, vectors_and_plain_calls, vectors_and_plain_calls_jacobian_sparsity, vectors_and_plain_calls_jacobian, vec![
+        vec![0],
+        vec![2],
+        vec![0, 2],
+        vec![0, 1, 2],
+    ]);
+}
+
+#[sparse_diff]
+fn jvp_lanes(x: &[f64]) -> Vec<f64> {
+    let mut y = vec![0.0; x.len()];
+    for i in 0..x.len() {
+        y[i] = x[i].sin() * x[(i + 1) % x.len()].exp();
+    }
+    y
+}
+
+#[test]
+fn jvp_equals_the_jacobian_times_the_direction() {
+    let x = randoms(7, 1);
+    let dx = randoms(7, 2);
+    let (y, dy) = jvp_lanes_jvp(&x, &dx);
+    assert_eq!(y, jvp_lanes(&x));
+    let j = dense(&jvp_lanes_jacobian(&x));
+    let jdx: Vec<f64> = j.iter().map(|r| r.iter().zip(&dx).map(|(a, b)| a * b).sum()).collect();
+    assert_close(&[dy], &[jdx], 1e-14);
+}
+
+#[test]
+fn every_lane_count_gives_the_same_jacobian() {
+    let x = randoms(40, 3);
+    let reference = jvp_lanes_jacobian(&x);
+    for lanes in asd::LANES {
+        let options = asd::JacobianOptions { lanes: Some(lanes), ..Default::default() };
+        let mut prep = jvp_lanes_jacobian_prepare_with(&x, &options);
+        assert_eq!(prep.lanes(), lanes);
+        assert_eq!(jvp_lanes_jacobian_prepared(&mut prep, &x), &reference, "{lanes} lanes");
+    }
+}

@@ -1,0 +1,156 @@
+//! The Jacobian benchmark problems (J1-J3 of PROBLEMS.md): generated patterns against
+//! the exact ones, generated Jacobians against finite differences and against dense
+//! forward mode.
+
+mod common;
+mod problems;
+
+use asd::SparsityPattern;
+use common::*;
+use problems::*;
+
+/// The dense Jacobian from one JVP per input (plain forward mode, no sparsity).
+fn dense_by_jvp(jvp: impl Fn(&[f64]) -> Vec<f64>, n: usize) -> Vec<Vec<f64>> {
+    let mut cols = Vec::new();
+    for j in 0..n {
+        let mut e = vec![0.0; n];
+        e[j] = 1.0;
+        cols.push(jvp(&e));
+    }
+    let m = cols.first().map_or(0, Vec::len);
+    (0..m).map(|i| (0..n).map(|j| cols[j][i]).collect()).collect()
+}
+
+#[test]
+fn iter_diff_reproduces_the_seed_demonstration() {
+    let x = point(10);
+    let pattern = iter_diff_jacobian_sparsity(&x, 3);
+    assert_eq!(pattern.shape(), (7, 10));
+    assert_eq!(pattern.nnz(), 28);
+    let exact = SparsityPattern::from_rows(10, (0..7).map(|i| (i..=i + 3).collect()).collect());
+    assert_eq!(pattern, exact);
+
+    let mut prep = iter_diff_jacobian_prepare(&x, 3);
+    assert_eq!(prep.ncolors(), 4);
+    assert_eq!(prep.colors(), &[0, 1, 2, 3, 0, 1, 2, 3, 0, 1]);
+    let jac = iter_diff_jacobian_prepared(&mut prep, &x, 3);
+    let expected: Vec<Vec<f64>> = (0..7)
+        .map(|i| {
+            let mut row = vec![0.0; 10];
+            row[i..i + 4].copy_from_slice(&[-1.0, 3.0, -3.0, 1.0]);
+            row
+        })
+        .collect();
+    assert_sparse_matches(jac, &exact, &expected, 0.0);
+}
+
+#[test]
+fn iter_diff_headline_case_has_k_plus_one_colors_and_exact_values() {
+    let (n, k) = (1000, 10);
+    let x = point(n);
+    let pattern = iter_diff_jacobian_sparsity(&x, k);
+    let exact = SparsityPattern::from_rows(n, (0..n - k).map(|i| (i..=i + k).collect()).collect());
+    assert_eq!(pattern, exact, "overwrites in place must be traced exactly: k+1 nonzeros per row");
+    let mut prep = iter_diff_jacobian_prepare(&x, k);
+    assert_eq!(prep.ncolors(), k + 1);
+    // Binomial coefficients with alternating signs, exactly.
+    let binom: Vec<f64> = (0..=k).map(|j| {
+        let c = (0..j).fold(1.0, |c, t| c * (k - t) as f64 / (t + 1) as f64);
+        if (k - j) % 2 == 0 { c } else { -c }
+    }).collect();
+    let jac = iter_diff_jacobian_prepared(&mut prep, &x, k).clone();
+    for (v, (i, j)) in jac.iter() {
+        assert_eq!(*v, binom[j - i], "entry ({i}, {j})");
+    }
+    // A second evaluation at another point reuses the preparation and gives the same.
+    let x2: Vec<f64> = x.iter().map(|v| v * 2.0).collect();
+    assert_eq!(iter_diff_jacobian_prepared(&mut prep, &x2, k), &jac);
+}
+
+#[test]
+fn brusselator_pattern_is_exact_and_values_match_finite_differences() {
+    let n = 6;
+    let nn = n * n;
+    let u = point(2 * nn);
+    let pattern = brusselator_jacobian_sparsity(&u, n);
+    let mut rows = Vec::new();
+    for s in 0..2 {
+        for j in 0..n {
+            for i in 0..n {
+                let at = |i: usize, j: usize, s: usize| i + n * j + nn * s;
+                let mut r = vec![
+                    at(i, j, s),
+                    at((i + 1) % n, j, s),
+                    at((i + n - 1) % n, j, s),
+                    at(i, (j + 1) % n, s),
+                    at(i, (j + n - 1) % n, s),
+                    at(i, j, 1 - s),
+                ];
+                r.sort_unstable();
+                r.dedup();
+                rows.push(r);
+            }
+        }
+    }
+    assert_eq!(pattern, SparsityPattern::from_rows(2 * nn, rows));
+    let jac = brusselator_jacobian(&u, n);
+    let fd = fd_jacobian(|u| brusselator(u, n), &u);
+    assert_sparse_matches(&jac, &pattern, &fd, 1e-6);
+    let by_jvp = dense_by_jvp(|e| brusselator_jvp(&u, n, e).1, 2 * nn);
+    assert_close(&dense(&jac), &by_jvp, 1e-12);
+}
+
+#[test]
+fn brusselator_n32_needs_no_more_than_eleven_colors() {
+    let n = 32;
+    let u = point(2 * n * n);
+    let prep = brusselator_jacobian_prepare(&u, n);
+    assert!(prep.ncolors() <= 11, "{} colors", prep.ncolors());
+}
+
+#[test]
+fn conv_tanh_pattern_is_the_window_and_values_match_finite_differences() {
+    let x = point(784);
+    let pattern = conv_tanh_jacobian_sparsity(&x);
+    let rows = (0..24)
+        .flat_map(|p| (0..24).map(move |q| (0..5).flat_map(|a| (0..5).map(move |b| (p + a) * 28 + q + b)).collect()))
+        .collect();
+    assert_eq!(pattern, SparsityPattern::from_rows(784, rows));
+    let mut prep = conv_tanh_jacobian_prepare(&x);
+    assert!(prep.ncolors() <= 25, "{} colors", prep.ncolors());
+    let jac = conv_tanh_jacobian_prepared(&mut prep, &x);
+    let fd = fd_jacobian(conv_tanh, &x);
+    assert_sparse_matches(jac, &pattern, &fd, 1e-6);
+}
+
+#[test]
+fn scalar_problems_have_gradient_patterns_and_gradients() {
+    let x = point(12);
+    let p = arwhead_jacobian_sparsity(&x);
+    assert_eq!(p, SparsityPattern::from_rows(12, vec![(0..12).collect()]));
+    let g = arwhead_jacobian(&x);
+    let fd = fd_jacobian(|x| vec![arwhead(x)], &x);
+    assert_sparse_matches(&g, &p, &fd, 1e-6);
+    let u = point(16);
+    let g = bratu2d_jacobian(&u, 4);
+    let fd = fd_jacobian(|u| vec![bratu2d(u, 4)], &u);
+    assert_close(&dense(&g), &fd, 1e-6);
+    let g = bdqrtic_jacobian(&x);
+    let fd = fd_jacobian(|x| vec![bdqrtic(x)], &x);
+    assert_close(&dense(&g), &fd, 1e-6);
+}
+
+#[test]
+#[should_panic(expected = "length 9")]
+fn prepared_evaluation_checks_the_input_length() {
+    let x = point(10);
+    let mut prep = iter_diff_jacobian_prepare(&x, 3);
+    let _ = iter_diff_jacobian_prepared(&mut prep, &x[..9], 3);
+}
+
+#[test]
+#[should_panic(expected = "has length 3 but 10 was expected")]
+fn jvp_checks_the_tangent_length() {
+    let x = point(10);
+    let _ = iter_diff_jvp(&x, 3, &[1.0, 2.0, 3.0]);
+}

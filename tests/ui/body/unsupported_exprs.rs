@@ -1,0 +1,17 @@
+use asd::sparse_diff;
+
+#[sparse_diff]
+fn f(x: &[f64], k: usize) -> f64 {
+    let t = (x[0], x[1]);
+    let arr = [x[0], x[1]];
+    let mut s = 0.0;
+    for i in 0..k {
+        if i == 2 {
+            continue;
+        }
+        s += x[i];
+    }
+    s
+}
+
+fn main() {}
