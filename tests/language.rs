@@ -315,7 +315,8 @@ fn early_return_on_real(x: &[f64]) -> f64 {
 
 #[test]
 fn return_under_a_branch_on_a_real_is_joined() {
-    let x = [1.0, 1.0, 1.0, 1.0];
+    // s = 1, 1.81, 2.45 > 2: returns at i = 3, away from the switch.
+    let x = [1.0, 0.9, 0.8, 0.7];
     let p = early_return_on_real_jacobian_sparsity(&x);
     assert_eq!(p, SparsityPattern::from_rows(4, vec![vec![0, 1, 2, 3]]));
     let g = early_return_on_real_jacobian(&x);

@@ -343,7 +343,11 @@ impl Lowerer<'_> {
                 Some(t) => t,
                 None if is_call(&i.expr) => self.ty_from_use(&ident, rest),
                 None => {
-                    self.errors.at(&i.expr, format!("cannot tell the type of `{ident}`: annotate it, as in `let {ident}: f64 = ...;`"));
+                    let msg = match unsupported_initializer(&i.expr) {
+                        Some(msg) => msg.to_string(),
+                        None => format!("cannot tell the type of `{ident}`: annotate it, as in `let {ident}: f64 = ...;`"),
+                    };
+                    self.errors.at(&i.expr, msg);
                     return;
                 }
             },
@@ -1111,4 +1115,21 @@ fn ty_name(t: Ty) -> &'static str {
         Ty::Bool => "a `bool`",
         Ty::Other => "a constant slice",
     }
+}
+
+/// What to say about an initializer whose kind the language has no place for, rather
+/// than "cannot tell its type".
+fn unsupported_initializer(e: &SExpr) -> Option<&'static str> {
+    Some(match e {
+        SExpr::Tuple(_) => "tuples are not supported by #[sparse_diff]: bind each value with its own `let`",
+        SExpr::Array(_) | SExpr::Repeat(_) => {
+            "arrays are not supported by #[sparse_diff]: write `vec![a, b, c]` or `vec![v; n]`"
+        }
+        SExpr::Unsafe(_) => "`unsafe` blocks are not supported by #[sparse_diff]: index with `x[i]`",
+        SExpr::Match(_) => {
+            "`match` is not supported by #[sparse_diff]: write `if` / `else if` / `else` on integer conditions"
+        }
+        SExpr::Closure(_) => "closures are not supported by #[sparse_diff]: write the computation inline or in another #[sparse_diff] function",
+        _ => return None,
+    })
 }

@@ -32,11 +32,11 @@ pub struct Ops<'a> {
 }
 
 impl Ops<'_> {
-    fn hidden(&self, prefix: &str) -> Ident {
+    pub(crate) fn hidden(&self, prefix: &str) -> Ident {
         format_ident!("{}{}", prefix, self.name)
     }
 
-    fn op(&self, suffix: &str) -> Ident {
+    pub(crate) fn op(&self, suffix: &str) -> Ident {
         format_ident!("{}_{}", self.name, suffix, span = self.name.span())
     }
 
@@ -87,7 +87,7 @@ impl Ops<'_> {
         out
     }
 
-    fn active(&self) -> &Ident {
+    pub(crate) fn active(&self) -> &Ident {
         &self.sig.params.iter().find(|p| p.role == Role::Active).expect("parsed").name
     }
 
@@ -101,7 +101,7 @@ impl Ops<'_> {
         items
     }
 
-    fn body_or_stub(&self, body: impl FnOnce() -> TokenStream) -> TokenStream {
+    pub(crate) fn body_or_stub(&self, body: impl FnOnce() -> TokenStream) -> TokenStream {
         match self.lowered {
             Some(_) => body(),
             None => quote!(::core::unreachable!()),
@@ -215,7 +215,7 @@ impl Ops<'_> {
         );
         quote! {
             #[doc = #doc]
-            #[allow(clippy::all)]
+            #[allow(unused_variables, clippy::all)]
             #vis fn #op(#(#params,)* #dx: &[f64]) -> #ret {
                 #body
             }
@@ -377,31 +377,31 @@ impl Ops<'_> {
         });
         quote! {
             #[doc = #doc_sparsity]
-            #[allow(clippy::all)]
+            #[allow(unused_variables, clippy::all)]
             #vis fn #sparsity(#(#params),*) -> #rt::SparsityPattern {
                 #sparsity_body
             }
 
             #[doc = #doc_prepare]
-            #[allow(clippy::all)]
+            #[allow(unused_variables, clippy::all)]
             #vis fn #prepare(#(#params),*) -> #rt::JacobianPrep {
                 #prepare_body
             }
 
             #[doc = #doc_prepare_with]
-            #[allow(clippy::all)]
+            #[allow(unused_variables, clippy::all)]
             #vis fn #prepare_with(#(#params,)* #options: &#rt::JacobianOptions) -> #rt::JacobianPrep {
                 #prepare_with_body
             }
 
             #[doc = #doc_prepared]
-            #[allow(clippy::all)]
+            #[allow(unused_variables, clippy::all)]
             #vis fn #prepared<'p>(#prep: &'p mut #rt::JacobianPrep, #(#params),*) -> &'p #rt::sprs::CsMat<f64> {
                 #prepared_body
             }
 
             #[doc = #doc_jacobian]
-            #[allow(clippy::all)]
+            #[allow(unused_variables, clippy::all)]
             #vis fn #jacobian(#(#params),*) -> #rt::sprs::CsMat<f64> {
                 #jacobian_body
             }

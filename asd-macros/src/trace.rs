@@ -24,13 +24,13 @@ use crate::rules;
 
 /// A leaf of an expression that carries a set: a variable or a vector element.
 #[derive(Clone)]
-enum Leaf {
+pub(crate) enum Leaf {
     Var(VarId),
     Elem(VarId, Opaque),
 }
 
 /// The leaves reached through operations with a non-zero derivative.
-fn leaves(e: &Expr, f: &Function, out: &mut Vec<Leaf>) {
+pub(crate) fn leaves(e: &Expr, f: &Function, out: &mut Vec<Leaf>) {
     match e {
         Expr::Var(v) if f.vars[*v].active => out.push(Leaf::Var(*v)),
         Expr::Index(v, i) if f.vars[*v].active => out.push(Leaf::Elem(*v, i.clone())),
@@ -156,7 +156,12 @@ impl<'f> Trace<'f> {
             Stmt::Let { var, init } if self.active(*var) => {
                 let name = self.name(*var).clone();
                 match init {
-                    None => quote!(let mut #name;),
+                    // Declared now, set in the arms of a branch: the tracer may join the
+                    // arms, which reads the declared value, so it starts empty.
+                    None if self.f.vars[*var].ty == Ty::Real => {
+                        quote!(let mut #name = #rt::IndexSet::new();)
+                    }
+                    None => quote!(let mut #name = ::std::vec::Vec::<#rt::IndexSet>::new();),
                     Some(Rhs::Real(e)) => {
                         let set = self.set_of(e);
                         quote!(let mut #name = #set;)
@@ -262,7 +267,12 @@ impl<'f> Trace<'f> {
                 };
                 let ret = &self.ret;
                 if self.active_branch {
-                    // Both arms run: record this arm's value and go on.
+                    // Both arms run: record this arm's value and go on (the variable
+                    // lives on, so the record is a copy).
+                    let value = match v {
+                        Some(v) if self.active(*v) => quote!(::core::clone::Clone::clone(&#value)),
+                        _ => value,
+                    };
                     quote!(#rt::join_return(&mut #ret, #value);)
                 } else if has_return_under_active_branch(&self.f.body, self.f, false) {
                     quote!({ #rt::join_return(&mut #ret, #value); return #rt::finish_return(#ret); })
@@ -275,7 +285,7 @@ impl<'f> Trace<'f> {
         }
     }
 
-    fn plain_stmt(&mut self, s: &Stmt) -> TokenStream {
+    pub(crate) fn plain_stmt(&mut self, s: &Stmt) -> TokenStream {
         match s {
             Stmt::Let { var, init } => {
                 let name = self.name(*var).clone();
@@ -434,7 +444,7 @@ impl<'f> Trace<'f> {
 }
 
 /// Variables written in either arm that were declared before the branch.
-fn written_outside(then: &[Stmt], els: &[Stmt]) -> BTreeSet<VarId> {
+pub(crate) fn written_outside(then: &[Stmt], els: &[Stmt]) -> BTreeSet<VarId> {
     let mut written = BTreeSet::new();
     let mut declared = BTreeSet::new();
     for body in [then, els] {
@@ -471,7 +481,7 @@ fn written_outside(then: &[Stmt], els: &[Stmt]) -> BTreeSet<VarId> {
     written.difference(&declared).copied().collect()
 }
 
-fn has_return_under_active_branch(body: &[Stmt], f: &Function, under: bool) -> bool {
+pub(crate) fn has_return_under_active_branch(body: &[Stmt], f: &Function, under: bool) -> bool {
     body.iter().any(|s| match s {
         Stmt::Return(_) => under,
         Stmt::If { cond, then, els } => {
