@@ -387,3 +387,53 @@ fn every_lane_count_gives_the_same_jacobian() {
         assert_eq!(jvp_lanes_jacobian_prepared(&mut prep, &x), &reference, "{lanes} lanes");
     }
 }
+
+/// Every function above, in reverse mode: the adjoint code agrees with the tangent code
+/// (`<dy, J dx> = <Jᵀ dy, dx>`), and the row-compressed Jacobian with the forward one.
+#[test]
+fn every_function_agrees_in_reverse_mode() {
+    let x = [0.7, -1.2, 2.0, 3.0, 0.4, -0.9];
+    let n = x.len();
+    macro_rules! both {
+        ($m:expr, $jvp:expr, $vjp:expr) => {
+            assert_adjoint(n, $m, |d| $jvp(d).1, |d| $vjp(d).1)
+        };
+    }
+    assert_adjoint(4, 2, |d| toy_jvp(&x[..4], d).1, |d| toy_vjp(&x[..4], d).1);
+    assert_adjoint(5, 4, |d| h_of_g_jvp(&x[..5], d).1, |d| h_of_g_vjp(&x[..5], d).1);
+    for flag in [true, false] {
+        let m = shadowing_blocks_and_compound(&x, flag).len();
+        both!(m, |d| shadowing_blocks_and_compound_jvp(&x, flag, d), |d| shadowing_blocks_and_compound_vjp(&x, flag, d));
+    }
+    let m = loops(&x, 2).len();
+    both!(m, |d| loops_jvp(&x, 2, d), |d| loops_vjp(&x, 2, d));
+    both!(n, |d| sweeps_in_place_jvp(&x, d), |d| sweeps_in_place_vjp(&x, d));
+    let m = forward_difference_in_place(&x, 2).len();
+    both!(m, |d| forward_difference_in_place_jvp(&x, 2, d), |d| forward_difference_in_place_vjp(&x, 2, d));
+    let m = branches_on_reals(&x).len();
+    both!(m, |d| branches_on_reals_jvp(&x, d), |d| branches_on_reals_vjp(&x, d));
+    for stop in [1, 4, 9] {
+        assert_adjoint(n, 1, |d| vec![early_return_jvp(&x, stop, d).1], |d| early_return_vjp(&x, stop, d[0]).1);
+    }
+    let r = [1.0, 0.9, 0.8, 0.7];
+    assert_adjoint(4, 1, |d| vec![early_return_on_real_jvp(&r, d).1], |d| early_return_on_real_vjp(&r, d[0]).1);
+    let m = vectors_and_plain_calls(&x).len();
+    both!(m, |d| vectors_and_plain_calls_jvp(&x, d), |d| vectors_and_plain_calls_vjp(&x, d));
+    let m = jvp_lanes(&x).len();
+    both!(m, |d| jvp_lanes_jvp(&x, d), |d| jvp_lanes_vjp(&x, d));
+    let (w, idx) = ([1.0, 2.0, 3.0], [2usize, 0, 2]);
+    assert_adjoint(3, 3, |d| with_respect_to_jvp(&w, &x[..3], &idx, d).1, |d| with_respect_to_vjp(&w, &x[..3], &idx, d).1);
+    let y0 = [0.5, -0.25, 1.0, 2.0];
+    assert_adjoint(
+        4,
+        4,
+        |d| in_place_jvp(&mut y0.clone(), &x[..4], 2.0, d),
+        |d| in_place_vjp(&mut y0.clone(), &x[..4], 2.0, d),
+    );
+
+    let mut prep = loops_jacobian_prepare_with(&x, 2, &asd::JacobianOptions::reverse());
+    let rev = dense(loops_jacobian_prepared(&mut prep, &x, 2));
+    let mut prep = loops_jacobian_prepare_with(&x, 2, &asd::JacobianOptions::forward());
+    assert_close(&rev, &dense(loops_jacobian_prepared(&mut prep, &x, 2)), 1e-12);
+}
+

@@ -171,7 +171,7 @@ impl<'f> Emitter<'f> {
 
     /// `const` assertion that the active argument of a call sits where the callee's
     /// `wrt` input is, so a call never silently differentiates the wrong argument.
-    fn wrt_check(&self, call: &Call) -> TokenStream {
+    pub(crate) fn wrt_check(&self, call: &Call) -> TokenStream {
         let mut pos = 0usize;
         let mut at = None;
         for a in &call.args {
@@ -218,7 +218,7 @@ impl<'f> Emitter<'f> {
         }
     }
 
-    fn vector(&mut self, v: &VecExpr, lanes: bool, pre: &mut TokenStream) -> TokenStream {
+    pub(crate) fn vector(&mut self, v: &VecExpr, lanes: bool, pre: &mut TokenStream) -> TokenStream {
         let ws = self.ws.clone();
         match (v, lanes) {
             (VecExpr::Filled(Expr::Lit(z), n), false) if *z == 0.0 => {
@@ -402,9 +402,10 @@ fn apply_tokens(op: Op, mut parts: Vec<(TokenStream, Prec)>) -> (TokenStream, Pr
             let b = parts.pop().expect("infix ops are binary");
             let a = parts.pop().expect("infix ops are binary");
             let (prec, left_need, right_need) = match sym {
-                "+" => (Prec::Add, Prec::Add, Prec::Add),
-                "-" => (Prec::Add, Prec::Add, Prec::Mul),
-                "*" => (Prec::Mul, Prec::Mul, Prec::Mul),
+                // Floating-point `+` and `*` are not associative: `a + (b + c)` keeps
+                // its parentheses, so the generated primal is bit-identical to the user's.
+                "+" | "-" => (Prec::Add, Prec::Add, Prec::Mul),
+                "*" => (Prec::Mul, Prec::Mul, Prec::Cast),
                 _ => (Prec::Mul, Prec::Mul, Prec::Cast),
             };
             let a = paren_if(a, left_need);

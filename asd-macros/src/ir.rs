@@ -320,3 +320,10 @@ pub fn visit_stmts<'a>(body: &'a [Stmt], f: &mut impl FnMut(&'a Stmt)) {
         }
     }
 }
+
+impl Opaque {
+    /// Tokens made by a pass, reading `reads`.
+    pub fn new(tokens: TokenStream, reads: Vec<VarId>) -> Self {
+        Opaque { tokens, reads, span: Span::call_site() }
+    }
+}

@@ -10,6 +10,7 @@ use proc_macro::TokenStream;
 use quote::quote;
 use syn::ItemFn;
 
+mod adjoint;
 mod analyse;
 mod emit;
 mod errors;

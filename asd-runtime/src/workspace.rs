@@ -131,6 +131,12 @@ impl Buf<'_> {
     pub fn into_vec(mut self) -> Vec<f64> {
         std::mem::take(&mut self.data)
     }
+
+    /// Becomes a copy of `values`, reusing its storage (the adjoint of a move).
+    pub fn assign(&mut self, values: &[f64]) {
+        self.data.clear();
+        self.data.extend_from_slice(values);
+    }
 }
 
 impl Deref for Buf<'_> {
@@ -174,6 +180,28 @@ impl<const L: usize> LaneBuf<'_, L> {
     /// Copies the lanes out, one `[f64; L]` per entry.
     pub fn to_vec(&self) -> Vec<[f64; L]> {
         self.deref().to_vec()
+    }
+
+    /// Removes the last entry (the adjoint of `v.push(e)` gives back the seed of `e`).
+    pub fn pop(&mut self) -> [f64; L] {
+        let n = self.data.len();
+        assert!(n >= L, "asd: pop from an empty lane buffer");
+        let mut last = [0.0; L];
+        last.copy_from_slice(&self.data[n - L..]);
+        self.data.truncate(n - L);
+        last
+    }
+
+    /// Becomes a copy of `lanes`, reusing its storage.
+    pub fn assign(&mut self, lanes: &[[f64; L]]) {
+        self.data.clear();
+        self.data.extend_from_slice(lanes.as_flattened());
+    }
+
+    /// Becomes `len` zero entries, reusing its storage.
+    pub fn reset(&mut self, len: usize) {
+        self.data.clear();
+        self.data.resize(len * L, 0.0);
     }
 }
 

@@ -86,3 +86,22 @@ pub fn randoms(n: usize, seed: u64) -> Vec<f64> {
         })
         .collect()
 }
+
+/// The adjoint identity `<dy, J dx> = <Jᵀ dy, dx>` for three random pairs of directions,
+/// to 1e-12 relative to the size of the terms: tangent and adjoint code agree.
+#[track_caller]
+pub fn assert_adjoint(n: usize, m: usize, jvp: impl Fn(&[f64]) -> Vec<f64>, vjp: impl Fn(&[f64]) -> Vec<f64>) {
+    for seed in 0..3 {
+        let dx = randoms(n, 100 + seed);
+        let dy = randoms(m, 200 + seed);
+        let jdx = jvp(&dx);
+        let jtdy = vjp(&dy);
+        assert_eq!(jdx.len(), m, "J dx has the output's length");
+        assert_eq!(jtdy.len(), n, "Jᵀ dy has the input's length");
+        let a: f64 = dy.iter().zip(&jdx).map(|(a, b)| a * b).sum();
+        let b: f64 = jtdy.iter().zip(&dx).map(|(a, b)| a * b).sum();
+        let scale: f64 = dy.iter().zip(&jdx).map(|(a, b)| (a * b).abs()).sum::<f64>()
+            + jtdy.iter().zip(&dx).map(|(a, b)| (a * b).abs()).sum::<f64>();
+        assert!((a - b).abs() <= 1e-12 * scale.max(1e-300), "<dy, J dx> = {a} but <Jᵀ dy, dx> = {b}");
+    }
+}

@@ -1,0 +1,826 @@
+//! Pass: adjoint (reverse mode), IR to Rust tokens. The generated function runs a
+//! forward sweep that computes the primal and records on the runtime's tape what the
+//! reverse sweep will need, then a reverse sweep that walks the statements backwards
+//! and accumulates adjoints (`v_b`, `L` directions each) from the table of rules.
+//!
+//! What the forward sweep saves, and why:
+//! - the old value of every overwritten real, integer or boolean (`s = s * x[i]`,
+//!   `k += 1`) and of every overwritten vector element (`v[i] = ...`), and a whole
+//!   vector before it is reassigned (`y = z`): the reverse sweep restores them one
+//!   statement at a time, so every partial sees the values its statement saw;
+//! - at the end of a nested block (a loop body, a branch), the final values of the
+//!   block's own locals: the reverse block starts from them;
+//! - loop trip counts and loop variables, and branch conditions taken: the reverse
+//!   sweep replays loops backwards and branches from the tape.
+//!
+//! Locals of the function's top block live on into the reverse sweep, so they are never
+//! saved. An early `return` sets `ret` and a `done` flag; the rest of its block runs
+//! under `if !done`, and loops break: the reverse sweep replays that as any branch.
+//!
+//! ```text
+//! for i in 0..n {                 for i in 0..n { tape.push_real(s); s = s * x[i]; tape.push_int(i); }
+//!     s = s * x[i];               ...
+//! }                               for _ in 0..cnt { let i = tape.pop_int();
+//!                                     let seed = s_b; s_b = [0.0; L]; s = tape.pop_real();
+//!                                     for l in 0..L { s_b[l] += x[i] * seed[l]; x_b[i][l] += s * seed[l]; } }
+//! ```
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+use syn::Ident;
+
+use crate::emit::{hidden_path, lane_ident, range_tokens, rt, Emitter, Returns};
+use crate::ir::*;
+use crate::rules::{self, Op};
+
+/// The signature pieces and body of `__asd_adjoint_f`.
+pub struct AdjointFn {
+    /// The parameters after `__ws` and `__tape`.
+    pub params: Vec<TokenStream>,
+    /// `-> f64`, `-> Buf<'w>` or nothing.
+    pub ret: TokenStream,
+    pub body: TokenStream,
+}
+
+/// Generates the adjoint of an analysed primal function.
+pub fn adjoint(primal: &Function) -> AdjointFn {
+    let mut f = primal.clone();
+    let done = f.new_var("done", Ty::Bool, false);
+    let ret = match f.output {
+        Output::Scalar => Some(f.new_var("ret", Ty::Real, false)),
+        Output::Vector => Some(f.new_var("ret", Ty::RealVec, false)),
+        Output::Param(_) => None,
+    };
+    let mut a = Adjoint { f, done, ret, temps: 0, loops: 0 };
+    let body = a.eliminate_returns(&primal.body);
+    if let Some(r) = ret {
+        let mut active = false;
+        visit_stmts(&body, &mut |s| {
+            if let Stmt::Assign { var, rhs: Rhs::Real(Expr::Var(v)) | Rhs::Vec(VecExpr::Copy(v)) } = s {
+                active |= *var == r && a.f.vars[*v].active;
+            }
+        });
+        a.f.vars[r].active = active;
+    }
+    a.function(&body)
+}
+
+struct Adjoint {
+    f: Function,
+    done: VarId,
+    ret: Option<VarId>,
+    temps: usize,
+    loops: usize,
+}
+
+fn ws() -> Ident {
+    Ident::new("__ws", Span::mixed_site())
+}
+
+fn tape() -> Ident {
+    Ident::new("__tape", Span::mixed_site())
+}
+
+fn seed() -> Ident {
+    Ident::new("seed", Span::mixed_site())
+}
+
+fn contains_return(s: &Stmt) -> bool {
+    let mut found = false;
+    visit_stmts(std::slice::from_ref(s), &mut |s| found |= matches!(s, Stmt::Return(_)));
+    found
+}
+
+impl Adjoint {
+    fn name(&self, v: VarId) -> &Ident {
+        &self.f.vars[v].name
+    }
+
+    fn adj(&self, v: VarId) -> Ident {
+        format_ident!("{}_b", self.f.vars[v].name, span = Span::mixed_site())
+    }
+
+    fn active(&self, v: VarId) -> bool {
+        self.f.vars[v].active && self.f.vars[v].ty.is_real()
+    }
+
+    fn ex(&self, e: &Expr) -> TokenStream {
+        Emitter::new(&self.f, Returns::WithTangent).expr(e).0
+    }
+
+    fn temp(&mut self) -> VarId {
+        let name = format!("a{}", self.temps);
+        self.temps += 1;
+        self.f.new_var(&name, Ty::Real, false)
+    }
+
+    fn is_active_expr(&self, e: &Expr) -> bool {
+        match e {
+            Expr::Var(v) | Expr::Index(v, _) => self.active(*v),
+            Expr::Lit(_) | Expr::Const(_) => false,
+            Expr::Apply(_, args) => args.iter().any(|a| self.is_active_expr(a)),
+            Expr::Powi(b, _) => self.is_active_expr(b),
+        }
+    }
+
+    // ---- early returns ------------------------------------------------------------
+
+    /// `return v` becomes `ret = v; done = true;`, and what follows a statement that may
+    /// have returned runs under `if !done`.
+    fn eliminate_returns(&mut self, body: &[Stmt]) -> Vec<Stmt> {
+        let mut out = Vec::new();
+        for (k, s) in body.iter().enumerate() {
+            out.push(self.eliminate_in(s));
+            if contains_return(s) && k + 1 < body.len() {
+                let done = self.name(self.done).clone();
+                let rest = self.eliminate_returns(&body[k + 1..]);
+                let cond = Opaque::new(quote!(!#done), vec![self.done]);
+                out.push(Stmt::If { cond, then: rest, els: Vec::new() });
+                break;
+            }
+        }
+        out
+    }
+
+    fn eliminate_in(&mut self, s: &Stmt) -> Stmt {
+        match s {
+            Stmt::Return(v) => {
+                let mut stmts = Vec::new();
+                if let (Some(v), Some(r)) = (v, self.ret) {
+                    let rhs = match self.f.vars[r].ty {
+                        Ty::Real => Rhs::Real(Expr::Var(*v)),
+                        _ => Rhs::Vec(VecExpr::Copy(*v)),
+                    };
+                    stmts.push(Stmt::Assign { var: r, rhs });
+                }
+                let t = Opaque::new(quote!(true), vec![]);
+                stmts.push(Stmt::Assign { var: self.done, rhs: Rhs::Opaque(t) });
+                Stmt::Block(stmts)
+            }
+            Stmt::For { var, range, body } => {
+                Stmt::For { var: *var, range: range.clone(), body: self.eliminate_returns(body) }
+            }
+            Stmt::While { cond, body } => Stmt::While { cond: cond.clone(), body: self.eliminate_returns(body) },
+            Stmt::If { cond, then, els } => Stmt::If {
+                cond: cond.clone(),
+                then: self.eliminate_returns(then),
+                els: self.eliminate_returns(els),
+            },
+            Stmt::Block(body) => Stmt::Block(self.eliminate_returns(body)),
+            s => s.clone(),
+        }
+    }
+
+    // ---- the function ---------------------------------------------------------------
+
+    fn function(&mut self, body: &[Stmt]) -> AdjointFn {
+        let rt = rt();
+        let (ws, tape, seed) = (ws(), tape(), seed());
+        let mut params = Vec::new();
+        let mut prologue = TokenStream::new();
+        let mut epilogue = TokenStream::new();
+        for p in self.f.params.clone() {
+            let n = self.name(p.var).clone();
+            let ty = &p.ty;
+            match p.role {
+                Role::Active => {
+                    let b = self.adj(p.var);
+                    params.push(quote!(#n: #ty));
+                    params.push(quote!(#b: &mut [[f64; L]]));
+                }
+                Role::Output => {
+                    // Worked on as a local, so the reverse sweep may restore it.
+                    let out = format_ident!("{}_out", n, span = Span::mixed_site());
+                    let b = self.adj(p.var);
+                    let b_io = format_ident!("{}_b_io", n, span = Span::mixed_site());
+                    params.push(quote!(#out: &mut [f64]));
+                    params.push(quote!(#b_io: &mut [[f64; L]]));
+                    prologue.extend(quote! {
+                        let mut #n = #ws.copy(#out);
+                        let mut #b = #ws.lane_copy::<L>(#b_io);
+                    });
+                    epilogue.extend(quote!(#b_io.copy_from_slice(&#b);));
+                }
+                Role::Constant => params.push(quote!(mut #n: #ty)),
+            }
+        }
+        let done = self.name(self.done).clone();
+        prologue.extend(quote!(let mut #done = false;));
+        let (ret_ty, primal) = match self.ret {
+            Some(r) => {
+                let rn = self.name(r).clone();
+                let rb = self.adj(r);
+                let active = self.f.vars[r].active;
+                if self.f.vars[r].ty == Ty::Real {
+                    params.push(quote!(#seed: [f64; L]));
+                    prologue.extend(quote!(let mut #rn = 0.0;));
+                    let seed_b = if active { quote!(let mut #rb = #seed;) } else { quote!() };
+                    (quote!(-> f64), quote!(let __primal = #rn; #seed_b))
+                } else {
+                    params.push(quote!(#seed: &[[f64; L]]));
+                    prologue.extend(quote!(let mut #rn = #ws.zeros(0);));
+                    let seed_b = if active {
+                        quote! {
+                            #rt::check_len("the adjoint seed", #rn.len(), #seed.len());
+                            let mut #rb = #ws.lane_copy::<L>(#seed);
+                        }
+                    } else {
+                        quote!()
+                    };
+                    (quote!(-> #rt::Buf<'w>), quote!(let __primal = #ws.copy(&#rn); #seed_b))
+                }
+            }
+            None => {
+                let p = self.f.output_param().expect("output parameter").var;
+                let n = self.name(p).clone();
+                let out = format_ident!("{}_out", n, span = Span::mixed_site());
+                (quote!(), quote!(#out.copy_from_slice(&#n);))
+            }
+        };
+        let forward = self.fwd_block(body, true);
+        let adjoints = self.declare_adjoints(&block_locals(body));
+        let reverse = self.rev_stmts(body);
+        let result = if self.ret.is_some() { quote!(__primal) } else { quote!() };
+        let body = quote! {
+            let #tape = __tape_param;
+            #prologue
+            #forward
+            #primal
+            #adjoints
+            #reverse
+            #epilogue
+            #result
+        };
+        let mut all = vec![quote!(__tape_param: &mut #rt::Tape)];
+        all.extend(params);
+        AdjointFn { params: all, ret: ret_ty, body }
+    }
+
+    /// `let mut v_b = ...` for the active locals of a block, all zero.
+    fn declare_adjoints(&self, locals: &[VarId]) -> TokenStream {
+        let ws = ws();
+        let mut out = TokenStream::new();
+        for &v in locals {
+            if !self.active(v) {
+                continue;
+            }
+            let b = self.adj(v);
+            let n = self.name(v);
+            out.extend(match self.f.vars[v].ty {
+                Ty::Real => quote!(let mut #b = [0.0; L];),
+                _ => quote!(let mut #b = #ws.lane_zeros::<L>(#n.len());),
+            });
+        }
+        out
+    }
+
+    // ---- forward sweep --------------------------------------------------------------
+
+    /// The statements of a block, then (except for the top block, whose locals live on)
+    /// the final values of its locals, for the reverse block to start from.
+    fn fwd_block(&mut self, body: &[Stmt], top: bool) -> TokenStream {
+        let mut out: TokenStream = body.iter().map(|s| self.fwd(s)).collect();
+        if !top {
+            for v in block_locals(body) {
+                out.extend(self.save(v));
+            }
+        }
+        out
+    }
+
+    /// Pushes the current value of `v`.
+    fn save(&self, v: VarId) -> TokenStream {
+        let tape = tape();
+        let n = self.name(v);
+        if n == "_" {
+            return quote!();
+        }
+        match self.f.vars[v].ty {
+            Ty::Real => quote!(#tape.push_real(#n);),
+            Ty::RealVec => quote!(#tape.push_vec(&#n);),
+            Ty::Int => quote!(#tape.push_int(#n);),
+            Ty::Bool => quote!(#tape.push_bool(#n);),
+            Ty::Other => quote!(),
+        }
+    }
+
+    /// Pops the value [`save`](Self::save) pushed into a new binding of `v`; `like` is
+    /// an expression of `v`'s type (never evaluated) for integers.
+    fn restore_new(&self, v: VarId, like: Option<&TokenStream>) -> TokenStream {
+        let (tape, ws) = (tape(), ws());
+        let n = self.name(v);
+        if n == "_" {
+            return quote!();
+        }
+        match self.f.vars[v].ty {
+            Ty::Real => quote!(let mut #n: f64 = #tape.pop_real();),
+            Ty::RealVec => quote!(let mut #n = #ws.zeros(0); #tape.pop_vec_into(&mut #n);),
+            Ty::Int => match like {
+                Some(like) => quote!(let mut #n = if false { #like } else { #tape.pop_int() };),
+                None => quote!(let mut #n: usize = #tape.pop_int();),
+            },
+            Ty::Bool => quote!(let mut #n: bool = #tape.pop_bool();),
+            Ty::Other => quote!(),
+        }
+    }
+
+    /// Pops into the existing binding of `v`.
+    fn restore(&self, v: VarId) -> TokenStream {
+        let tape = tape();
+        let n = self.name(v);
+        match self.f.vars[v].ty {
+            Ty::Real => quote!(#n = #tape.pop_real();),
+            Ty::RealVec => quote!(#tape.pop_vec_into(&mut #n);),
+            Ty::Int => quote!(#n = #tape.pop_int();),
+            Ty::Bool => quote!(#n = #tape.pop_bool();),
+            Ty::Other => quote!(),
+        }
+    }
+
+    fn fwd(&mut self, s: &Stmt) -> TokenStream {
+        let (ws, tape) = (ws(), tape());
+        match s {
+            Stmt::Let { var, init } => {
+                let n = self.name(*var).clone();
+                match init {
+                    // Set later in both arms of a branch; the overwrite saves the old
+                    // value, so it needs one.
+                    None => match self.f.vars[*var].ty {
+                        Ty::Real => quote!(let mut #n = 0.0;),
+                        Ty::RealVec => quote!(let mut #n = #ws.zeros(0);),
+                        _ => quote!(let mut #n = ::core::default::Default::default();),
+                    },
+                    Some(rhs) => {
+                        let v = self.fwd_rhs(rhs);
+                        quote!(let mut #n = #v;)
+                    }
+                }
+            }
+            Stmt::Assign { var, rhs } => {
+                let n = self.name(*var).clone();
+                let save = self.save(*var);
+                let v = self.fwd_rhs(rhs);
+                quote!(#save #n = #v;)
+            }
+            Stmt::Store { vec, index, value } => {
+                let n = self.name(*vec).clone();
+                let i = &index.tokens;
+                let v = self.ex(value);
+                quote!(#tape.push_real(#n[#i]); #n[#i] = #v;)
+            }
+            Stmt::Push { vec, value } => {
+                let n = self.name(*vec).clone();
+                let v = self.ex(value);
+                quote!(#n.push(#v);)
+            }
+            Stmt::Call { results, declare, call } => {
+                let mut pre = TokenStream::new();
+                for a in &call.args {
+                    if let Arg::Out(w) = a {
+                        pre.extend(self.save(*w));
+                    }
+                }
+                if !declare {
+                    for &r in results {
+                        pre.extend(self.save(r));
+                    }
+                }
+                let args = self.plain_args(call);
+                let p = &call.path;
+                let callee = quote!(#p(#(#args),*));
+                let names: Vec<&Ident> = results.iter().map(|&r| self.name(r)).collect();
+                match (names.as_slice(), declare) {
+                    ([], _) => quote!(#pre #callee;),
+                    ([r], true) => quote!(#pre let mut #r = #callee;),
+                    ([r], false) => quote!(#pre #r = #callee;),
+                    _ => quote!(::core::compile_error!("asd: a call has one result");),
+                }
+            }
+            Stmt::For { var, range, body } => {
+                let n = self.name(*var).clone();
+                let cnt = self.loop_counter();
+                let r = range_tokens(range);
+                let inner = self.fwd_block(body, false);
+                let save_var = self.save(*var);
+                let brk = self.break_if_done(body);
+                quote! {
+                    let mut #cnt = 0usize;
+                    for #n in #r { #inner #save_var #cnt += 1; #brk }
+                    #tape.push_int(#cnt);
+                }
+            }
+            Stmt::While { cond, body } => {
+                let cnt = self.loop_counter();
+                let c = &cond.tokens;
+                let inner = self.fwd_block(body, false);
+                let brk = self.break_if_done(body);
+                quote! {
+                    let mut #cnt = 0usize;
+                    while #c { #inner #cnt += 1; #brk }
+                    #tape.push_int(#cnt);
+                }
+            }
+            Stmt::If { cond, then, els } => {
+                let c = &cond.tokens;
+                let taken = Ident::new("taken", Span::mixed_site());
+                let then = self.fwd_block(then, false);
+                let els = self.fwd_block(els, false);
+                quote! {
+                    let #taken: bool = #c;
+                    if #taken { #then } else { #els }
+                    #tape.push_bool(#taken);
+                }
+            }
+            Stmt::Block(body) => {
+                let inner = self.fwd_block(body, false);
+                quote!({ #inner })
+            }
+            Stmt::Return(_) => quote!(::core::compile_error!("asd: returns are eliminated before the adjoint");),
+        }
+    }
+
+    fn loop_counter(&mut self) -> Ident {
+        self.loops += 1;
+        format_ident!("trips{}", self.loops, span = Span::mixed_site())
+    }
+
+    fn break_if_done(&self, body: &[Stmt]) -> TokenStream {
+        let mut returns = false;
+        visit_stmts(body, &mut |s| returns |= matches!(s, Stmt::Assign { var, .. } if *var == self.done));
+        if returns {
+            let done = self.name(self.done);
+            quote!(if #done { break; })
+        } else {
+            quote!()
+        }
+    }
+
+    fn fwd_rhs(&mut self, rhs: &Rhs) -> TokenStream {
+        let ws = ws();
+        match rhs {
+            Rhs::Real(e) => self.ex(e),
+            Rhs::Opaque(o) => o.tokens.clone(),
+            Rhs::Vec(VecExpr::Move(u)) => {
+                // The moved-from vector stays usable (emptied): blocks save their locals.
+                let u = self.name(*u);
+                quote!(::core::mem::replace(&mut #u, #ws.zeros(0)))
+            }
+            Rhs::Vec(v) => {
+                let mut pre = TokenStream::new();
+                let mut e = Emitter::new(&self.f, Returns::WithTangent);
+                let v = e.vector(v, false, &mut pre);
+                quote!({ #pre #v })
+            }
+        }
+    }
+
+    fn plain_args(&self, call: &Call) -> Vec<TokenStream> {
+        call.args
+            .iter()
+            .map(|a| match a {
+                Arg::Vec(v) => {
+                    let n = self.name(*v);
+                    quote!(&#n)
+                }
+                Arg::Out(v) => {
+                    let n = self.name(*v);
+                    quote!(&mut #n)
+                }
+                Arg::Other(o) => o.tokens.clone(),
+            })
+            .collect()
+    }
+
+    // ---- reverse sweep --------------------------------------------------------------
+
+    fn rev_stmts(&mut self, body: &[Stmt]) -> TokenStream {
+        body.iter().rev().map(|s| self.rev(s)).collect()
+    }
+
+    /// A nested block backwards: its locals (and the loop variable) come back from the
+    /// tape, then its statements run in reverse.
+    fn rev_block(&mut self, body: &[Stmt], loop_var: Option<(VarId, TokenStream)>) -> TokenStream {
+        let locals = block_locals(body);
+        let mut out = TokenStream::new();
+        if let Some((v, like)) = &loop_var {
+            out.extend(self.restore_new(*v, Some(like)));
+        }
+        for &v in locals.iter().rev() {
+            let like = let_init(body, v);
+            out.extend(self.restore_new(v, like.as_ref()));
+        }
+        out.extend(self.declare_adjoints(&locals));
+        out.extend(self.rev_stmts(body));
+        out
+    }
+
+    fn rev(&mut self, s: &Stmt) -> TokenStream {
+        let (tape, seed) = (tape(), seed());
+        match s {
+            Stmt::Let { var, init: Some(rhs) } => match rhs {
+                Rhs::Real(e) if self.active(*var) => {
+                    let b = self.adj(*var);
+                    let bp = self.backprop(e, &seed);
+                    quote!({ let #seed = #b; #bp })
+                }
+                Rhs::Vec(v) => self.rev_vector(*var, v),
+                _ => quote!(),
+            },
+            Stmt::Let { init: None, .. } => quote!(),
+            Stmt::Assign { var, rhs } => {
+                let restore = self.restore(*var);
+                match rhs {
+                    Rhs::Real(e) if self.active(*var) => {
+                        let b = self.adj(*var);
+                        let bp = self.backprop(e, &seed);
+                        quote!({ let #seed = #b; #b = [0.0; L]; #restore #bp })
+                    }
+                    Rhs::Vec(v) => {
+                        let back = self.rev_vector(*var, v);
+                        let reset = if self.active(*var) {
+                            let b = self.adj(*var);
+                            let n = self.name(*var);
+                            quote!(#b.reset(#n.len());)
+                        } else {
+                            quote!()
+                        };
+                        quote!({ #back #restore #reset })
+                    }
+                    _ => restore,
+                }
+            }
+            Stmt::Store { vec, index, value } => {
+                let n = self.name(*vec).clone();
+                let i = &index.tokens;
+                if self.active(*vec) {
+                    let b = self.adj(*vec);
+                    let bp = self.backprop(value, &seed);
+                    quote!({ let #seed = #b[#i]; #b[#i] = [0.0; L]; #n[#i] = #tape.pop_real(); #bp })
+                } else {
+                    quote!(#n[#i] = #tape.pop_real();)
+                }
+            }
+            Stmt::Push { vec, value } => {
+                let n = self.name(*vec).clone();
+                if self.active(*vec) {
+                    let b = self.adj(*vec);
+                    let bp = self.backprop(value, &seed);
+                    quote!({ #n.pop(); let #seed = #b.pop(); #bp })
+                } else {
+                    quote!(#n.pop();)
+                }
+            }
+            Stmt::Call { results, declare, call } => self.rev_call(results, *declare, call),
+            Stmt::For { var, range, body } => {
+                let cnt = Ident::new("trips", Span::mixed_site());
+                let like = range.start.tokens.clone();
+                let inner = self.rev_block(body, Some((*var, like)));
+                quote!({ let #cnt: usize = #tape.pop_int(); for _ in 0..#cnt { #inner } })
+            }
+            Stmt::While { body, .. } => {
+                let cnt = Ident::new("trips", Span::mixed_site());
+                let inner = self.rev_block(body, None);
+                quote!({ let #cnt: usize = #tape.pop_int(); for _ in 0..#cnt { #inner } })
+            }
+            Stmt::If { then, els, .. } => {
+                let then = self.rev_block(then, None);
+                let els = self.rev_block(els, None);
+                quote!(if #tape.pop_bool() { #then } else { #els })
+            }
+            Stmt::Block(body) => {
+                let inner = self.rev_block(body, None);
+                quote!({ #inner })
+            }
+            Stmt::Return(_) => quote!(),
+        }
+    }
+
+    /// The adjoint of `var = <vector>` (or `let`): what flows from `var_b` into the
+    /// vector's sources. A moved-from vector gets its value back.
+    fn rev_vector(&mut self, var: VarId, v: &VecExpr) -> TokenStream {
+        let l = lane_ident();
+        let seed = seed();
+        let n = self.name(var).clone();
+        let b = self.adj(var);
+        let active = self.active(var);
+        match v {
+            VecExpr::Filled(e, _) if active && self.is_active_expr(e) => {
+                let bp = self.backprop(e, &seed);
+                quote!({
+                    let mut #seed = [0.0; L];
+                    for a in #b.iter() { for #l in 0..L { #seed[#l] += a[#l]; } }
+                    #bp
+                })
+            }
+            VecExpr::List(items) if active => {
+                let mut out = TokenStream::new();
+                for (k, e) in items.iter().enumerate() {
+                    if self.is_active_expr(e) {
+                        let bp = self.backprop(e, &seed);
+                        out.extend(quote!({ let #seed = #b[#k]; #bp }));
+                    }
+                }
+                out
+            }
+            VecExpr::Copy(u) if active && self.active(*u) => {
+                let ub = self.adj(*u);
+                quote!(for (a, d) in #ub.iter_mut().zip(#b.iter()) { for #l in 0..L { a[#l] += d[#l]; } })
+            }
+            VecExpr::Move(u) => {
+                let un = self.name(*u).clone();
+                let adjoint = if self.active(*u) {
+                    let ub = self.adj(*u);
+                    if active {
+                        quote!(#ub.assign(&#b);)
+                    } else {
+                        quote!(#ub.reset(#un.len());)
+                    }
+                } else {
+                    quote!()
+                };
+                quote!(#un.assign(&#n); #adjoint)
+            }
+            _ => quote!(),
+        }
+    }
+
+    fn rev_call(&mut self, results: &[VarId], declare: bool, call: &Call) -> TokenStream {
+        let (ws, tape) = (ws(), tape());
+        let active = call.args.iter().any(|a| matches!(a, Arg::Vec(v) if self.active(*v)));
+        let mut restore_out = TokenStream::new();
+        for a in &call.args {
+            if let Arg::Out(w) = a {
+                restore_out.extend(self.restore(*w));
+            }
+        }
+        let mut restore_results = TokenStream::new();
+        if !declare {
+            for &r in results {
+                restore_results.extend(self.restore(r));
+            }
+        }
+        if !active {
+            return quote!(#restore_results #restore_out);
+        }
+        let mut args = Vec::new();
+        let mut scratch = TokenStream::new();
+        for a in &call.args {
+            match a {
+                Arg::Vec(v) => {
+                    let n = self.name(*v);
+                    args.push(quote!(&#n));
+                    if self.active(*v) {
+                        let b = self.adj(*v);
+                        args.push(quote!(&mut *#b));
+                    }
+                }
+                Arg::Out(w) => {
+                    // The callee's adjoint writes its output again: give it a copy of the
+                    // value before the call, which the reverse sweep goes on with.
+                    let n = self.name(*w);
+                    let copy = format_ident!("{}_scratch", n, span = Span::mixed_site());
+                    scratch.extend(quote!(let mut #copy = #ws.copy(&#n);));
+                    args.push(quote!(&mut #copy));
+                    let b = self.adj(*w);
+                    args.push(quote!(&mut *#b));
+                }
+                Arg::Other(o) => args.push(o.tokens.clone()),
+            }
+        }
+        // The seed is taken before the result is restored: `u = g(&u)` reads the old `u`
+        // and accumulates into the old `u_b`.
+        let mut take_seed = TokenStream::new();
+        let seed = seed();
+        for &r in results {
+            let b = self.adj(r);
+            let n = self.name(r);
+            if self.f.vars[r].ty == Ty::Real {
+                take_seed.extend(quote!(let #seed = #b; #b = [0.0; L];));
+                args.push(quote!(#seed));
+            } else {
+                take_seed.extend(quote!(let #seed = #ws.lane_copy::<L>(&#b);));
+                restore_results.extend(quote!(#b.reset(#n.len());));
+                args.push(quote!(&#seed));
+            }
+        }
+        let p = hidden_path(&call.path, "__asd_adjoint_");
+        let check = Emitter::new(&self.f, Returns::WithTangent).wrt_check(call);
+        quote!({
+            #check
+            #take_seed
+            #restore_results
+            #restore_out
+            #scratch
+            #p::<L>(#ws, &mut *#tape, #(#args),*);
+        })
+    }
+
+    // ---- adjoints of expressions ---------------------------------------------------
+
+    /// `leaf_b += (d e / d leaf) * seed` for every active leaf of `e`, lane by lane; the
+    /// partials come from the table of rules, evaluated once outside the lane loop.
+    fn backprop(&mut self, e: &Expr, seed: &Ident) -> TokenStream {
+        let mut pre = TokenStream::new();
+        let mut terms = Vec::new();
+        self.collect(e, Expr::lit(1.0), &mut pre, &mut terms);
+        if terms.is_empty() {
+            return pre;
+        }
+        let l = lane_ident();
+        let updates: Vec<TokenStream> = terms
+            .into_iter()
+            .map(|(leaf, coef)| match coef {
+                Expr::Lit(c) if c == 1.0 => quote!(#leaf[#l] += #seed[#l];),
+                Expr::Lit(c) if c == -1.0 => quote!(#leaf[#l] -= #seed[#l];),
+                c => {
+                    let c = self.ex(&c);
+                    quote!(#leaf[#l] += #c * #seed[#l];)
+                }
+            })
+            .collect();
+        quote!(#pre for #l in 0..L { #(#updates)* })
+    }
+
+    /// Binds a non-trivial scalar expression to a temporary, so it is computed once.
+    fn bind(&mut self, e: Expr, pre: &mut TokenStream) -> Expr {
+        match e {
+            Expr::Var(_) | Expr::Lit(_) | Expr::Index(..) | Expr::Const(_) => e,
+            e => {
+                let t = self.temp();
+                let n = self.name(t).clone();
+                let v = self.ex(&e);
+                pre.extend(quote!(let #n = #v;));
+                Expr::Var(t)
+            }
+        }
+    }
+
+    fn collect(&mut self, e: &Expr, coef: Expr, pre: &mut TokenStream, terms: &mut Vec<(TokenStream, Expr)>) {
+        match e {
+            Expr::Var(v) if self.active(*v) => {
+                let b = self.adj(*v);
+                terms.push((quote!(#b), coef));
+            }
+            Expr::Index(v, i) if self.active(*v) => {
+                let b = self.adj(*v);
+                let i = &i.tokens;
+                terms.push((quote!(#b[#i]), coef));
+            }
+            Expr::Apply(op, args) if self.is_active_expr(e) => {
+                let vals: Vec<Expr> = args.iter().map(|a| self.bind(a.clone(), pre)).collect();
+                let probe = self.temp();
+                let mut partials = rules::partials(*op, &vals, &Expr::Var(probe));
+                if partials.iter().flatten().any(|p| p.reads(probe)) {
+                    let r = self.bind(Expr::app(*op, vals.clone()), pre);
+                    partials = rules::partials(*op, &vals, &r);
+                }
+                for (a, p) in args.iter().zip(partials) {
+                    let Some(p) = p else { continue };
+                    if self.is_active_expr(a) {
+                        let c = self.bind(times(coef.clone(), p), pre);
+                        self.collect(a, c, pre, terms);
+                    }
+                }
+            }
+            Expr::Powi(b, n) if self.is_active_expr(b) => {
+                let v = self.bind((**b).clone(), pre);
+                let p = rules::powi_partial(&v, n);
+                let c = self.bind(times(coef, p), pre);
+                self.collect(b, c, pre, terms);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `a * b`, with the unit and sign factors folded.
+fn times(a: Expr, b: Expr) -> Expr {
+    match (a, b) {
+        (Expr::Lit(x), b) if x == 1.0 => b,
+        (a, Expr::Lit(y)) if y == 1.0 => a,
+        (Expr::Lit(x), b) if x == -1.0 => Expr::app(Op::Neg, vec![b]),
+        (a, Expr::Lit(y)) if y == -1.0 => Expr::app(Op::Neg, vec![a]),
+        (a, b) => Expr::mul(a, b),
+    }
+}
+
+/// The variables a block declares itself (not in nested blocks), in order.
+fn block_locals(body: &[Stmt]) -> Vec<VarId> {
+    let mut out = Vec::new();
+    for s in body {
+        match s {
+            Stmt::Let { var, .. } => out.push(*var),
+            Stmt::Call { results, declare: true, .. } => out.extend(results),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The initializer tokens of an integer `let` in `body`, to give its type to a pop.
+fn let_init(body: &[Stmt], v: VarId) -> Option<TokenStream> {
+    body.iter().find_map(|s| match s {
+        Stmt::Let { var, init: Some(Rhs::Opaque(o)) } if *var == v => Some(o.tokens.clone()),
+        _ => None,
+    })
+}
