@@ -1,30 +1,1310 @@
-//! STUB — to be implemented (issue 2, part 1). Signatures are the contract with generated code.
+//! Index sets: the values generated sparsity tracers carry.
+//!
+//! A first-order tracer replaces every real by the set of input indices it depends
+//! on, so `y[i] = x[i - 1] + x[i] + x[i + 1]` becomes
+//! `y[i] = IndexSet::union(&x[i - 1], &x[i]); y[i].union_with(&x[i + 1]);`.
+//! Almost all of these sets are tiny (banded problems), a few are huge (a sum over
+//! all inputs). [`IndexSet`] therefore adapts its representation:
+//!
+//! - up to [`INLINE`] indices live inline, so tiny sets never touch the allocator;
+//! - beyond that, a sorted `Vec<u32>`;
+//! - once the set is dense in its own range (at least [`DENSE_MIN_LEN`] indices, at
+//!   most 32 bits of range per index), a `bitvec` bit set covering only the range
+//!   `[min, max]` (word-aligned), so a band stays compact however large `n` is.
+//!
+//! Indices are stored as `u32`, halving memory traffic; a tracer of more than 2^32
+//! inputs would need far more memory than the inputs themselves, so indices at or
+//! above 2^32 panic with a clear message.
+//!
+//! [`PairSet`] holds the second-order interactions of a Hessian tracer.
+
+use std::fmt;
+use std::hash::{Hash, Hasher};
+
+use bitvec::prelude::{BitVec, Lsb0};
+
+use crate::SparsityPattern;
+
+/// Number of indices an [`IndexSet`] stores without allocating.
+///
+/// Ten `u32` fit in the space the other representations need anyway (48 bytes).
+pub const INLINE: usize = 10;
+
+/// A sorted list switches to a bit set only from this many indices on: below it, a
+/// merge of two short lists is cheaper than any word loop.
+pub const DENSE_MIN_LEN: usize = 64;
+
+/// A list becomes a bit set when its range costs at most this many bits per index,
+/// i.e. when the bit set is no larger than the list of `u32`.
+const DENSE_BITS_PER_INDEX: usize = 32;
+
+/// A bit set goes back to a list when its range would cost more than this many bits
+/// per index. Twice [`DENSE_BITS_PER_INDEX`], so that a set near the boundary does
+/// not flip back and forth.
+const SPARSE_BITS_PER_INDEX: usize = 64;
+
+const WORD: usize = 64;
 
 /// A set of input indices, the value of a first-order sparsity tracer.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct IndexSet {}
-
-impl IndexSet {
-    pub fn new() -> Self { todo!() }
-    pub fn singleton(i: usize) -> Self { todo!() }
-    pub fn insert(&mut self, i: usize) { todo!() }
-    pub fn union_with(&mut self, other: &IndexSet) { todo!() }
-    pub fn union(a: &IndexSet, b: &IndexSet) -> IndexSet { todo!() }
-    pub fn len(&self) -> usize { todo!() }
-    pub fn is_empty(&self) -> bool { todo!() }
-    pub fn contains(&self, i: usize) -> bool { todo!() }
-    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ { std::iter::empty() }
+///
+/// Equality, hashing, `Debug` and iteration are by content, whatever the internal
+/// representation; iteration is in ascending order.
+///
+/// ```
+/// use asd_runtime::IndexSet;
+/// let mut y = IndexSet::singleton(4);
+/// y.union_with(&[1, 7].into_iter().collect());
+/// assert_eq!(y.iter().collect::<Vec<_>>(), [1, 4, 7]);
+/// ```
+#[derive(Clone)]
+pub struct IndexSet {
+    repr: Repr,
 }
 
-/// A set of index pairs `(i, j)`: the second-order interactions of a Hessian tracer.
-#[derive(Clone, Debug, Default)]
-pub struct PairSet {}
+#[derive(Clone)]
+enum Repr {
+    /// `buf[..len]`, sorted and unique.
+    Inline {
+        len: u8,
+        buf: [u32; INLINE],
+    },
+    /// Sorted and unique, longer than `INLINE` (shorter after conversions is allowed).
+    List(Vec<u32>),
+    Bits(Bits),
+}
+
+/// A bit set over a word-aligned window `[offset, offset + 64 * words)`.
+#[derive(Clone)]
+struct Bits {
+    /// Index of bit 0, a multiple of 64 so that two sets' words line up for `|`.
+    offset: usize,
+    /// Always a whole number of words: `bits.len() == 64 * bits.as_raw_slice().len()`.
+    bits: BitVec<u64, Lsb0>,
+    /// Number of ones, cached so that `len()` is O(1).
+    len: usize,
+}
+
+const EMPTY: Repr = Repr::Inline {
+    len: 0,
+    buf: [0; INLINE],
+};
+
+#[track_caller]
+fn to_u32(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or_else(|_| {
+        panic!("asd: index {i} is too large for an IndexSet (indices must be below 2^32)")
+    })
+}
+
+impl Default for IndexSet {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl IndexSet {
+    /// The empty set; does not allocate.
+    pub fn new() -> Self {
+        IndexSet { repr: EMPTY }
+    }
+
+    /// `{i}`; does not allocate.
+    #[track_caller]
+    pub fn singleton(i: usize) -> Self {
+        let mut buf = [0; INLINE];
+        buf[0] = to_u32(i);
+        IndexSet {
+            repr: Repr::Inline { len: 1, buf },
+        }
+    }
+
+    /// Builds a set from sorted, unique indices, choosing the representation.
+    fn from_sorted_u32(v: &[u32]) -> Self {
+        let repr = if v.len() <= INLINE {
+            let mut buf = [0; INLINE];
+            buf[..v.len()].copy_from_slice(v);
+            Repr::Inline {
+                len: v.len() as u8,
+                buf,
+            }
+        } else if list_wants_bits(v) {
+            Repr::Bits(Bits::from_sorted(v))
+        } else {
+            Repr::List(v.to_vec())
+        };
+        IndexSet { repr }
+    }
+
+    /// Like [`from_sorted_u32`](Self::from_sorted_u32) but keeps the vector.
+    fn from_sorted_vec(v: Vec<u32>) -> Self {
+        if v.len() <= INLINE || list_wants_bits(&v) {
+            Self::from_sorted_u32(&v)
+        } else {
+            IndexSet {
+                repr: Repr::List(v),
+            }
+        }
+    }
+
+    /// The sorted indices, when the set is stored as a list.
+    fn as_list(&self) -> Option<&[u32]> {
+        match &self.repr {
+            Repr::Inline { len, buf } => Some(&buf[..*len as usize]),
+            Repr::List(v) => Some(v),
+            Repr::Bits(_) => None,
+        }
+    }
+
+    /// Whether the set is currently stored as a bit set (for tests and tuning; the
+    /// representation never changes results).
+    pub fn is_dense(&self) -> bool {
+        matches!(self.repr, Repr::Bits(_))
+    }
+
+    /// Adds `i` to the set.
+    #[track_caller]
+    pub fn insert(&mut self, i: usize) {
+        let x = to_u32(i);
+        match &mut self.repr {
+            Repr::Inline { len, buf } => {
+                let n = *len as usize;
+                let pos = match buf[..n].binary_search(&x) {
+                    Ok(_) => return,
+                    Err(p) => p,
+                };
+                if n < INLINE {
+                    buf.copy_within(pos..n, pos + 1);
+                    buf[pos] = x;
+                    *len += 1;
+                } else {
+                    let mut v = Vec::with_capacity(2 * INLINE);
+                    v.extend_from_slice(&buf[..pos]);
+                    v.push(x);
+                    v.extend_from_slice(&buf[pos..n]);
+                    self.repr = Repr::List(v);
+                }
+            }
+            Repr::List(v) => {
+                if let Err(pos) = v.binary_search(&x) {
+                    v.insert(pos, x);
+                    if list_wants_bits(v) {
+                        self.repr = Repr::Bits(Bits::from_sorted(v));
+                    }
+                }
+            }
+            Repr::Bits(b) => {
+                let (lo, hi) = b.hull(i, i);
+                if (hi - lo) > SPARSE_BITS_PER_INDEX * (b.len + 1) {
+                    let mut v = b.to_list();
+                    if let Err(pos) = v.binary_search(&x) {
+                        v.insert(pos, x);
+                    }
+                    *self = Self::from_sorted_vec(v);
+                } else {
+                    b.insert(i);
+                }
+            }
+        }
+    }
+
+    /// `self ∪= other`: the hot operation of generated tracers.
+    ///
+    /// Two short sets merge on the stack without allocating; a short set into a
+    /// long list costs the length of the part of the list it overlaps (appending
+    /// larger indices is O(|other|)); anything into a bit set is O(|other|), or
+    /// O(words) for two bit sets.
+    pub fn union_with(&mut self, other: &IndexSet) {
+        if other.is_empty() {
+            return;
+        }
+        if self.is_empty() {
+            self.clone_from(other);
+            return;
+        }
+        match (&mut self.repr, &other.repr) {
+            (Repr::Bits(a), Repr::Bits(b)) => {
+                let (blo, bhi) = match b.min_max() {
+                    Some(r) => r,
+                    None => return,
+                };
+                let (lo, hi) = a.hull(blo, bhi);
+                if hi - lo > SPARSE_BITS_PER_INDEX * (a.len + b.len) {
+                    let merged = merge_to_vec(&a.to_list(), &b.to_list());
+                    *self = Self::from_sorted_vec(merged);
+                } else {
+                    a.union_bits(b, blo, bhi);
+                }
+            }
+            (Repr::Bits(a), _) => {
+                let list = other.as_list().unwrap_or_default();
+                if let Some(v) = a.union_list_or_spill(list) {
+                    *self = Self::from_sorted_vec(v);
+                }
+            }
+            (_, Repr::Bits(b)) => {
+                let list = self.as_list().unwrap_or_default();
+                let (lo, hi) = b.hull(list[0] as usize, list[list.len() - 1] as usize);
+                if hi - lo > SPARSE_BITS_PER_INDEX * (list.len() + b.len) {
+                    let merged = merge_to_vec(list, &b.to_list());
+                    *self = Self::from_sorted_vec(merged);
+                } else {
+                    let mut bits = b.clone();
+                    bits.union_list(list);
+                    self.repr = Repr::Bits(bits);
+                }
+            }
+            _ => {
+                let b = other.as_list().unwrap_or_default();
+                self.union_list(b);
+            }
+        }
+    }
+
+    /// `self ∪= b` for a sorted, unique, non-empty `b`, with `self` a non-empty list.
+    fn union_list(&mut self, b: &[u32]) {
+        if let Repr::List(v) = &mut self.repr {
+            if v.len() + b.len() > 2 * INLINE {
+                merge_in_place(v, b);
+                if list_wants_bits(v) {
+                    self.repr = Repr::Bits(Bits::from_sorted(v));
+                }
+                return;
+            }
+        }
+        let a = self.as_list().unwrap_or_default();
+        let la = a.len();
+        if la + b.len() <= 2 * INLINE {
+            // Small result: merge on the stack, no allocation unless it spills.
+            let mut buf = [0u32; 2 * INLINE];
+            let n = merge_into(a, b, &mut buf);
+            if n != la {
+                *self = Self::from_sorted_u32(&buf[..n]);
+            } // else b ⊆ a: nothing to do
+        } else {
+            let merged = merge_to_vec(a, b);
+            *self = Self::from_sorted_vec(merged);
+        }
+    }
+
+    /// `a ∪ b` as a new set.
+    pub fn union(a: &IndexSet, b: &IndexSet) -> IndexSet {
+        // Start from the set the other is cheapest to merge into.
+        let a_first = match (&a.repr, &b.repr) {
+            (Repr::Bits(_), _) => true,
+            (_, Repr::Bits(_)) => false,
+            _ => a.len() >= b.len(),
+        };
+        let (big, small) = if a_first { (a, b) } else { (b, a) };
+        let mut out = big.clone();
+        out.union_with(small);
+        out
+    }
+
+    /// Number of indices.
+    pub fn len(&self) -> usize {
+        match &self.repr {
+            Repr::Inline { len, .. } => *len as usize,
+            Repr::List(v) => v.len(),
+            Repr::Bits(b) => b.len,
+        }
+    }
+
+    /// Whether the set has no index.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether `i` is in the set: a binary search, or one bit test.
+    pub fn contains(&self, i: usize) -> bool {
+        match (&self.repr, u32::try_from(i)) {
+            (_, Err(_)) => false,
+            (Repr::Bits(b), _) => b.contains(i),
+            (_, Ok(x)) => self.as_list().unwrap_or_default().binary_search(&x).is_ok(),
+        }
+    }
+
+    /// The smallest index.
+    pub fn min(&self) -> Option<usize> {
+        match &self.repr {
+            Repr::Bits(b) => b.min_max().map(|r| r.0),
+            _ => self
+                .as_list()
+                .unwrap_or_default()
+                .first()
+                .map(|&x| x as usize),
+        }
+    }
+
+    /// The largest index.
+    pub fn max(&self) -> Option<usize> {
+        match &self.repr {
+            Repr::Bits(b) => b.min_max().map(|r| r.1),
+            _ => self
+                .as_list()
+                .unwrap_or_default()
+                .last()
+                .map(|&x| x as usize),
+        }
+    }
+
+    /// Removes every index, keeping no allocation.
+    pub fn clear(&mut self) {
+        self.repr = EMPTY;
+    }
+
+    /// The indices in ascending order.
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.iter_sorted()
+    }
+
+    /// The concrete iterator behind [`iter`](Self::iter) (exact size, ascending).
+    pub fn iter_sorted(&self) -> IndexSetIter<'_> {
+        let inner = match &self.repr {
+            Repr::Bits(b) => IterInner::Bits(WordOnes::new(b.words(), b.offset)),
+            _ => IterInner::List(self.as_list().unwrap_or_default().iter()),
+        };
+        IndexSetIter {
+            inner,
+            remaining: self.len(),
+        }
+    }
+
+    /// The indices in ascending order, as a vector.
+    pub fn to_vec(&self) -> Vec<usize> {
+        self.iter().collect()
+    }
+}
+
+/// Whether a sorted list of this length and range is smaller as a bit set.
+fn list_wants_bits(v: &[u32]) -> bool {
+    v.len() >= DENSE_MIN_LEN && (v[v.len() - 1] - v[0]) as usize <= DENSE_BITS_PER_INDEX * v.len()
+}
+
+/// Merges two sorted, unique slices into `out` (at least `a.len() + b.len()` long),
+/// dropping duplicates; returns the length written.
+fn merge_into(a: &[u32], b: &[u32], out: &mut [u32]) -> usize {
+    let (mut i, mut j, mut k) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        let (x, y) = (a[i], b[j]);
+        out[k] = x.min(y);
+        i += (x <= y) as usize;
+        j += (y <= x) as usize;
+        k += 1;
+    }
+    let rest = if i < a.len() { &a[i..] } else { &b[j..] };
+    out[k..k + rest.len()].copy_from_slice(rest);
+    k + rest.len()
+}
+
+fn merge_to_vec(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let mut v = vec![0; a.len() + b.len()];
+    let n = merge_into(a, b, &mut v);
+    v.truncate(n);
+    v
+}
+
+/// `v ∪= b` in place, both sorted and unique. Only the tail of `v` from the first
+/// index of `b` on is touched, so appending larger indices costs O(|b|).
+fn merge_in_place(v: &mut Vec<u32>, b: &[u32]) {
+    let start = v.partition_point(|&x| x < b[0]);
+    // Count the new indices, to know where the merged tail ends.
+    let tail = &v[start..];
+    let (mut i, mut j, mut new) = (0, 0, 0);
+    while i < tail.len() && j < b.len() {
+        let (x, y) = (tail[i], b[j]);
+        new += (y < x) as usize;
+        i += (x <= y) as usize;
+        j += (y <= x) as usize;
+    }
+    new += b.len() - j;
+    if new == 0 {
+        return;
+    }
+    let la = v.len();
+    v.resize(la + new, 0);
+    // Merge backwards: the write position never overtakes the read position.
+    let (mut i, mut j, mut k) = (la, b.len(), la + new);
+    while j > 0 {
+        k -= 1;
+        if i > start && v[i - 1] >= b[j - 1] {
+            if v[i - 1] == b[j - 1] {
+                j -= 1;
+            }
+            v[k] = v[i - 1];
+            i -= 1;
+        } else {
+            v[k] = b[j - 1];
+            j -= 1;
+        }
+    }
+}
+
+impl Bits {
+    fn words(&self) -> &[u64] {
+        self.bits.as_raw_slice()
+    }
+
+    /// Exclusive end of the window.
+    fn end(&self) -> usize {
+        self.offset + self.bits.len()
+    }
+
+    fn from_sorted(v: &[u32]) -> Bits {
+        let (lo, hi) = (v[0] as usize, v[v.len() - 1] as usize);
+        let offset = lo / WORD * WORD;
+        let nwords = hi / WORD - lo / WORD + 1;
+        let mut words = vec![0u64; nwords];
+        for &x in v {
+            let k = x as usize - offset;
+            words[k / WORD] |= 1 << (k % WORD);
+        }
+        Bits {
+            offset,
+            bits: BitVec::from_vec(words),
+            len: v.len(),
+        }
+    }
+
+    /// The smallest range of indices covering the window and `[lo, hi]`, as
+    /// `(start, end)` with `end` exclusive.
+    fn hull(&self, lo: usize, hi: usize) -> (usize, usize) {
+        (self.offset.min(lo), self.end().max(hi + 1))
+    }
+
+    fn min_max(&self) -> Option<(usize, usize)> {
+        let w = self.words();
+        let first = w.iter().position(|&x| x != 0)?;
+        let last = w.iter().rposition(|&x| x != 0)?;
+        Some((
+            self.offset + first * WORD + w[first].trailing_zeros() as usize,
+            self.offset + last * WORD + (WORD - 1 - w[last].leading_zeros() as usize),
+        ))
+    }
+
+    /// Grows the window to cover `[lo, hi]`. Growth to the left reserves slack of
+    /// half the current window, so repeated inserts below the minimum stay
+    /// amortized linear; growth to the right rides on `Vec`'s doubling.
+    fn cover(&mut self, lo: usize, hi: usize) {
+        let w0 = self.offset / WORD;
+        let nw = self.words().len();
+        let (lw, hw) = (lo / WORD, hi / WORD + 1);
+        if lw < w0 {
+            let new_w0 = lw.saturating_sub(nw / 2);
+            let shift = w0 - new_w0;
+            let mut words = vec![0u64; shift + nw];
+            words[shift..].copy_from_slice(self.words());
+            self.bits = BitVec::from_vec(words);
+            self.offset = new_w0 * WORD;
+        }
+        let w0 = self.offset / WORD;
+        if hw > w0 + self.words().len() {
+            let mut words = std::mem::take(&mut self.bits).into_vec();
+            words.resize(hw - w0, 0);
+            self.bits = BitVec::from_vec(words);
+        }
+    }
+
+    fn contains(&self, i: usize) -> bool {
+        i >= self.offset && i < self.end() && self.bits[i - self.offset]
+    }
+
+    fn insert(&mut self, i: usize) {
+        self.cover(i, i);
+        let k = i - self.offset;
+        if !self.bits.replace(k, true) {
+            self.len += 1;
+        }
+    }
+
+    /// Sets the bits of a sorted, non-empty list (the window must be acceptable).
+    fn union_list(&mut self, v: &[u32]) {
+        self.cover(v[0] as usize, v[v.len() - 1] as usize);
+        let offset = self.offset;
+        let words = self.bits.as_raw_mut_slice();
+        let mut added = 0;
+        for &x in v {
+            let k = x as usize - offset;
+            let (w, bit) = (k / WORD, 1u64 << (k % WORD));
+            added += (words[w] & bit == 0) as usize;
+            words[w] |= bit;
+        }
+        self.len += added;
+    }
+
+    /// Like `union_list`, but when the list lies so far outside the window that the
+    /// bit set would become sparse, returns the merged list instead.
+    fn union_list_or_spill(&mut self, v: &[u32]) -> Option<Vec<u32>> {
+        let (lo, hi) = self.hull(v[0] as usize, v[v.len() - 1] as usize);
+        if hi - lo > SPARSE_BITS_PER_INDEX * (self.len + v.len()) {
+            Some(merge_to_vec(&self.to_list(), v))
+        } else {
+            self.union_list(v);
+            None
+        }
+    }
+
+    /// `self |= other`, where `other`'s ones lie in `[lo, hi]`: O(words of other).
+    fn union_bits(&mut self, other: &Bits, lo: usize, hi: usize) {
+        self.cover(lo, hi);
+        // Word ranges in absolute terms: either window may have empty slack words.
+        let (first, last) = (lo / WORD, hi / WORD);
+        let (so, oo) = (self.offset / WORD, other.offset / WORD);
+        let dst = &mut self.bits.as_raw_mut_slice()[first - so..=last - so];
+        let src = &other.words()[first - oo..=last - oo];
+        let mut added = 0usize;
+        for (d, &s) in dst.iter_mut().zip(src) {
+            added += (s & !*d).count_ones() as usize;
+            *d |= s;
+        }
+        self.len += added;
+    }
+
+    fn to_list(&self) -> Vec<u32> {
+        let mut v = Vec::with_capacity(self.len);
+        v.extend(WordOnes::new(self.words(), self.offset).map(|i| i as u32));
+        v
+    }
+}
+
+/// Ascending indices of the ones in a run of words.
+struct WordOnes<'a> {
+    words: std::slice::Iter<'a, u64>,
+    current: u64,
+    /// Index of bit 0 of `current`.
+    base: usize,
+}
+
+impl<'a> WordOnes<'a> {
+    fn new(words: &'a [u64], offset: usize) -> Self {
+        WordOnes {
+            words: words.iter(),
+            current: 0,
+            base: offset.wrapping_sub(WORD),
+        }
+    }
+}
+
+impl Iterator for WordOnes<'_> {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        while self.current == 0 {
+            self.current = *self.words.next()?;
+            self.base = self.base.wrapping_add(WORD);
+        }
+        let t = self.current.trailing_zeros() as usize;
+        self.current &= self.current - 1;
+        Some(self.base + t)
+    }
+}
+
+/// Iterator over an [`IndexSet`] in ascending order.
+pub struct IndexSetIter<'a> {
+    inner: IterInner<'a>,
+    remaining: usize,
+}
+
+enum IterInner<'a> {
+    List(std::slice::Iter<'a, u32>),
+    Bits(WordOnes<'a>),
+}
+
+impl Iterator for IndexSetIter<'_> {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        let item = match &mut self.inner {
+            IterInner::List(it) => it.next().map(|&x| x as usize),
+            IterInner::Bits(it) => it.next(),
+        };
+        self.remaining -= item.is_some() as usize;
+        item
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
+    }
+}
+
+impl ExactSizeIterator for IndexSetIter<'_> {}
+
+impl<'a> IntoIterator for &'a IndexSet {
+    type Item = usize;
+    type IntoIter = IndexSetIter<'a>;
+    fn into_iter(self) -> IndexSetIter<'a> {
+        self.iter_sorted()
+    }
+}
+
+impl FromIterator<usize> for IndexSet {
+    #[track_caller]
+    fn from_iter<T: IntoIterator<Item = usize>>(iter: T) -> Self {
+        let mut v: Vec<u32> = iter.into_iter().map(to_u32).collect();
+        if !v.is_sorted_by(|a, b| a < b) {
+            v.sort_unstable();
+            v.dedup();
+        }
+        Self::from_sorted_vec(v)
+    }
+}
+
+impl Extend<usize> for IndexSet {
+    #[track_caller]
+    fn extend<T: IntoIterator<Item = usize>>(&mut self, iter: T) {
+        let other: IndexSet = iter.into_iter().collect();
+        self.union_with(&other);
+    }
+}
+
+impl PartialEq for IndexSet {
+    fn eq(&self, other: &Self) -> bool {
+        match (self.as_list(), other.as_list()) {
+            (Some(a), Some(b)) => a == b,
+            _ => self.len() == other.len() && self.iter().eq(other.iter()),
+        }
+    }
+}
+
+impl Eq for IndexSet {}
+
+impl Hash for IndexSet {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_usize(self.len());
+        for i in self {
+            state.write_usize(i);
+        }
+    }
+}
+
+impl fmt::Debug for IndexSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+/// A set of unordered index pairs `{i, j}`: the second-order interactions of a
+/// Hessian tracer.
+///
+/// Pairs are stored normalized as `(min, max)` in a vector whose prefix is sorted and
+/// deduplicated and whose tail is appended to: the tail is sorted and merged in
+/// lazily, whenever the vector has doubled since the last time, so that accumulating
+/// many small sets into one (`s.union_with(&term)` in a loop) costs amortized
+/// O(log) per inserted pair instead of a merge of the whole set each time (and a
+/// merge that is a mere append when the new pairs come after the old, as they do in
+/// a loop over the inputs).
+/// Consequently [`iter`](Self::iter) and [`len_upper_bound`](Self::len_upper_bound)
+/// may count a pair more than once; [`compact`](Self::compact) or
+/// [`to_sorted_dedup`](Self::to_sorted_dedup) give the exact set.
+#[derive(Clone, Default)]
+pub struct PairSet {
+    /// `(i << 32) | j` with `i <= j`: sorting the keys sorts the pairs.
+    keys: Vec<u64>,
+    /// `keys[..sorted]` is sorted and has no duplicates.
+    sorted: usize,
+    /// Compact when `keys` grows beyond this.
+    compact_at: usize,
+}
+
+/// Smallest threshold for lazy deduplication: tiny sets are not worth sorting.
+const PAIR_COMPACT_MIN: usize = 64;
+
+#[track_caller]
+fn pair_key(i: usize, j: usize) -> u64 {
+    let (a, b) = if i <= j { (i, j) } else { (j, i) };
+    ((to_u32(a) as u64) << 32) | to_u32(b) as u64
+}
+
+fn key_pair(k: u64) -> (usize, usize) {
+    ((k >> 32) as usize, (k & 0xffff_ffff) as usize)
+}
 
 impl PairSet {
-    pub fn new() -> Self { todo!() }
-    pub fn insert(&mut self, i: usize, j: usize) { todo!() }
-    pub fn union_with(&mut self, other: &PairSet) { todo!() }
-    pub fn insert_product(&mut self, a: &IndexSet, b: &IndexSet) { todo!() }
-    pub fn len_upper_bound(&self) -> usize { todo!() }
-    pub fn iter(&self) -> impl Iterator<Item = (usize, usize)> + '_ { std::iter::empty() }
+    /// The empty set; does not allocate.
+    pub fn new() -> Self {
+        PairSet {
+            keys: Vec::new(),
+            sorted: 0,
+            compact_at: PAIR_COMPACT_MIN,
+        }
+    }
+
+    /// Adds the unordered pair `{i, j}`.
+    #[track_caller]
+    pub fn insert(&mut self, i: usize, j: usize) {
+        self.keys.push(pair_key(i, j));
+        self.maybe_compact();
+    }
+
+    /// `self ∪= other`, amortized O(|other| log) (see the type's documentation).
+    pub fn union_with(&mut self, other: &PairSet) {
+        if self.keys.is_empty() {
+            self.keys.extend_from_slice(&other.keys);
+            self.sorted = other.sorted;
+            self.compact_at = other.compact_at.max(PAIR_COMPACT_MIN);
+        } else {
+            self.keys.extend_from_slice(&other.keys);
+        }
+        self.maybe_compact();
+    }
+
+    /// Adds every pair `{i, j}` with `i` in `a` and `j` in `b` (the cross terms of a
+    /// product `a * b`). When `a` and `b` are the same set, each pair is added once.
+    pub fn insert_product(&mut self, a: &IndexSet, b: &IndexSet) {
+        if std::ptr::eq(a, b) || a == b {
+            let v: Vec<usize> = a.to_vec();
+            self.keys.reserve(v.len() * (v.len() + 1) / 2);
+            for (k, &i) in v.iter().enumerate() {
+                self.keys.extend(v[k..].iter().map(|&j| pair_key(i, j)));
+            }
+        } else {
+            self.keys.reserve(a.len() * b.len());
+            for i in a {
+                self.keys.extend(b.iter().map(|j| pair_key(i, j)));
+            }
+        }
+        self.maybe_compact();
+    }
+
+    /// The number of stored pairs, duplicates included: exact after
+    /// [`compact`](Self::compact).
+    pub fn len_upper_bound(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether the set has no pair.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The pairs as `(i, j)` with `i <= j`, in no particular order, possibly with
+    /// duplicates (none right after [`compact`](Self::compact)).
+    pub fn iter(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.keys.iter().map(|&k| key_pair(k))
+    }
+
+    /// Sorts and deduplicates the stored pairs, in place: sorts the tail appended
+    /// since the last time and merges it into the sorted prefix.
+    pub fn compact(&mut self) {
+        let sorted = self.sorted.min(self.keys.len());
+        if sorted < self.keys.len() {
+            let tail = &mut self.keys[sorted..];
+            tail.sort_unstable();
+            // Deduplicate the tail in place.
+            let mut w = sorted;
+            for r in sorted..self.keys.len() {
+                let k = self.keys[r];
+                if w == sorted || self.keys[w - 1] != k {
+                    self.keys[w] = k;
+                    w += 1;
+                }
+            }
+            self.keys.truncate(w);
+            let tail_first = self.keys.get(sorted).copied();
+            match (sorted.checked_sub(1).map(|l| self.keys[l]), tail_first) {
+                // The new pairs all come after the old ones: already in order.
+                (Some(last), Some(first)) if last < first => {}
+                (None, _) | (_, None) => {}
+                _ => {
+                    let merged = merge_dedup(&self.keys[..sorted], &self.keys[sorted..]);
+                    self.keys = merged;
+                }
+            }
+        }
+        self.sorted = self.keys.len();
+        self.compact_at = (2 * self.keys.len()).max(PAIR_COMPACT_MIN);
+    }
+
+    fn maybe_compact(&mut self) {
+        if self.keys.len() > self.compact_at {
+            self.compact();
+        }
+    }
+
+    /// The distinct pairs `(i, j)`, `i <= j`, in lexicographic order.
+    pub fn to_sorted_dedup(&self) -> Vec<(usize, usize)> {
+        let mut c = self.clone();
+        c.compact();
+        c.keys.into_iter().map(key_pair).collect()
+    }
+
+    /// The `n x n` symmetric pattern with both `(i, j)` and `(j, i)` for every pair
+    /// (a pair `(i, i)` gives the diagonal entry), in O(pairs + n).
+    ///
+    /// # Panics
+    /// If an index is not below `n`.
+    #[track_caller]
+    pub fn to_symmetric_pattern(&self, n: usize) -> SparsityPattern {
+        if self.sorted >= self.keys.len() {
+            symmetric_from_sorted(&self.keys, n)
+        } else {
+            let mut c = self.clone();
+            c.compact();
+            symmetric_from_sorted(&c.keys, n)
+        }
+    }
+
+    /// [`to_symmetric_pattern`](Self::to_symmetric_pattern), compacting in place
+    /// instead of a copy.
+    #[track_caller]
+    pub fn into_symmetric_pattern(mut self, n: usize) -> SparsityPattern {
+        self.compact();
+        symmetric_from_sorted(&self.keys, n)
+    }
+}
+
+/// The symmetric pattern of sorted, unique pair keys, in compressed rows directly:
+/// row `r` receives first the `k < r` of the pairs `(k, r)`, then the `j >= r` of the
+/// pairs `(r, j)`, both in order, so each row comes out sorted. O(pairs + n).
+#[track_caller]
+fn symmetric_from_sorted(keys: &[u64], n: usize) -> SparsityPattern {
+    // The larger index of each pair sits in the low half of its key.
+    if let Some(max) = keys.iter().map(|&k| k & 0xffff_ffff).max() {
+        assert!(
+            (max as usize) < n,
+            "asd: index {max} out of range for a symmetric pattern of size {n}"
+        );
+    }
+    let mut row_ptr = vec![0usize; n + 1];
+    for &k in keys {
+        let (i, j) = key_pair(k);
+        row_ptr[i + 1] += 1;
+        if i != j {
+            row_ptr[j + 1] += 1;
+        }
+    }
+    for r in 0..n {
+        row_ptr[r + 1] += row_ptr[r];
+    }
+    let mut next = row_ptr[..n].to_vec();
+    let mut col_idx = vec![0usize; row_ptr[n]];
+    for &k in keys {
+        let (i, j) = key_pair(k);
+        col_idx[next[j]] = i;
+        next[j] += 1;
+        if i != j {
+            col_idx[next[i]] = j;
+            next[i] += 1;
+        }
+    }
+    SparsityPattern::from_csr(n, n, row_ptr, col_idx)
+}
+
+/// The sorted union of two sorted, unique key slices.
+fn merge_dedup(a: &[u64], b: &[u64]) -> Vec<u64> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        let (x, y) = (a[i], b[j]);
+        out.push(x.min(y));
+        i += usize::from(x <= y);
+        j += usize::from(y <= x);
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
+impl PartialEq for PairSet {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_sorted_dedup() == other.to_sorted_dedup()
+    }
+}
+
+impl Eq for PairSet {}
+
+impl fmt::Debug for PairSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.to_sorted_dedup()).finish()
+    }
+}
+
+impl FromIterator<(usize, usize)> for PairSet {
+    #[track_caller]
+    fn from_iter<T: IntoIterator<Item = (usize, usize)>>(iter: T) -> Self {
+        let mut s = PairSet::new();
+        s.extend(iter);
+        s
+    }
+}
+
+impl Extend<(usize, usize)> for PairSet {
+    #[track_caller]
+    fn extend<T: IntoIterator<Item = (usize, usize)>>(&mut self, iter: T) {
+        for (i, j) in iter {
+            self.insert(i, j);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeSet;
+
+    fn set(v: impl IntoIterator<Item = usize>) -> IndexSet {
+        v.into_iter().collect()
+    }
+
+    /// A set built index by index, so it stays a list as long as possible... unless
+    /// the indices make it dense.
+    fn inserted(v: impl IntoIterator<Item = usize>) -> IndexSet {
+        let mut s = IndexSet::new();
+        for i in v {
+            s.insert(i);
+        }
+        s
+    }
+
+    fn is_list(s: &IndexSet) -> bool {
+        !s.is_dense()
+    }
+
+    #[test]
+    fn basics() {
+        let e = IndexSet::new();
+        assert!(e.is_empty() && e.len() == 0 && e.iter().next().is_none());
+        assert_eq!(e.min(), None);
+        let s = IndexSet::singleton(7);
+        assert_eq!(s.len(), 1);
+        assert!(s.contains(7) && !s.contains(6));
+        let s = set([5, 1, 9, 1, 3]);
+        assert_eq!(s.to_vec(), [1, 3, 5, 9]);
+        assert_eq!((s.min(), s.max()), (Some(1), Some(9)));
+        assert_eq!(format!("{s:?}"), "{1, 3, 5, 9}");
+        assert_eq!(s.iter_sorted().len(), 4);
+        assert_eq!(IndexSet::default(), IndexSet::new());
+    }
+
+    #[test]
+    fn insert_keeps_order_across_inline_limit() {
+        let mut s = IndexSet::new();
+        for i in [30, 10, 20, 0, 50, 40, 35, 5, 15, 25, 45, 1, 2] {
+            s.insert(i);
+            s.insert(i); // duplicates are ignored
+        }
+        assert_eq!(s.to_vec(), [0, 1, 2, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50]);
+    }
+
+    #[test]
+    fn union_small_and_list() {
+        let mut a = set([1, 4, 9]);
+        a.union_with(&set([2, 4, 10]));
+        assert_eq!(a.to_vec(), [1, 2, 4, 9, 10]);
+        // Spill from inline to list.
+        let mut a = set(0..8);
+        a.union_with(&set(4..14));
+        assert_eq!(a.to_vec(), (0..14).collect::<Vec<_>>());
+        // List with list, overlapping, in both directions.
+        let mut a = set((0..60).map(|i| 3 * i));
+        a.union_with(&set((0..40).map(|i| 5 * i)));
+        let want: BTreeSet<usize> = (0..60)
+            .map(|i| 3 * i)
+            .chain((0..40).map(|i| 5 * i))
+            .collect();
+        assert_eq!(a.to_vec(), want.iter().copied().collect::<Vec<_>>());
+        // Subset: nothing changes.
+        let before = a.clone();
+        a.union_with(&set([0, 3, 5]));
+        assert_eq!(a, before);
+        assert_eq!(IndexSet::union(&set([1]), &set([0, 2])).to_vec(), [0, 1, 2]);
+    }
+
+    #[test]
+    fn union_in_bit_representation_and_across_the_switch() {
+        let mut a = set(0..100);
+        assert!(a.is_dense());
+        let b = set((50..300).step_by(2));
+        assert!(b.is_dense());
+        a.union_with(&b);
+        assert!(a.is_dense());
+        let want: Vec<usize> = (0..100).chain((100..300).step_by(2)).collect();
+        assert_eq!(a.to_vec(), want);
+        assert_eq!(a.len(), want.len());
+        // Growing a bit set to the left.
+        let mut l = set((1000..1300).step_by(2));
+        l.union_with(&set([5, 7]));
+        assert!(l.is_dense());
+        assert_eq!(l.iter().take(3).collect::<Vec<_>>(), [5, 7, 1000]);
+        let mut c = set(10_000..10_100);
+        c.union_with(&set(9_000..9_064));
+        assert!(c.is_dense());
+        assert_eq!(
+            c.to_vec(),
+            (9_000..9_064).chain(10_000..10_100).collect::<Vec<_>>()
+        );
+        // A list grows into a bit set.
+        let mut d = set((0..50).map(|i| 2 * i));
+        assert!(is_list(&d));
+        d.union_with(&set((0..50).map(|i| 2 * i + 1)));
+        assert!(d.is_dense());
+        assert_eq!(d.to_vec(), (0..100).collect::<Vec<_>>());
+        // A far index turns a bit set back into a list instead of a huge window.
+        let mut f = set(0..100);
+        f.union_with(&IndexSet::singleton(1 << 30));
+        assert!(is_list(&f));
+        assert_eq!(f.len(), 101);
+        f.insert(1 << 31);
+        assert!(is_list(&f) && f.contains(1 << 31) && f.max() == Some(1 << 31));
+        // Small list into a bit set, and bit set into a small list.
+        let mut g = set([3, 500]);
+        g.union_with(&set(100..400));
+        assert!(g.is_dense());
+        assert_eq!(g.len(), 302);
+        assert_eq!(g.min(), Some(3));
+        assert_eq!(g.max(), Some(500));
+    }
+
+    #[test]
+    fn bit_sets_with_slack_words() {
+        // Growing leftwards leaves empty words before the minimum.
+        let mut a = set(6400..6500);
+        a.insert(6300);
+        a.insert(640);
+        assert!(a.is_dense());
+        let mut b = set(3000..3100);
+        b.union_with(&a);
+        let want: Vec<usize> = [640]
+            .into_iter()
+            .chain(3000..3100)
+            .chain([6300])
+            .chain(6400..6500)
+            .collect();
+        assert_eq!(b.to_vec(), want);
+        let mut c = a.clone();
+        c.union_with(&set(7000..7100));
+        c.union_with(&b);
+        assert_eq!(c.len(), want.len() + 100);
+        assert_eq!(c.min(), Some(640));
+    }
+
+    #[test]
+    fn equality_across_representations() {
+        let dense = set(0..200);
+        let list = IndexSet {
+            repr: Repr::List((0..200).collect()),
+        };
+        assert!(dense.is_dense() && is_list(&list));
+        assert_eq!(dense, list);
+        assert_eq!(list, dense);
+        let hash = |s: &IndexSet| {
+            use std::collections::hash_map::DefaultHasher;
+            let mut h = DefaultHasher::new();
+            s.hash(&mut h);
+            h.finish()
+        };
+        assert_eq!(hash(&dense), hash(&list));
+        assert_ne!(dense, set(0..199));
+        assert_eq!(inserted(0..200), dense);
+    }
+
+    #[test]
+    fn extend_and_collect() {
+        let mut s = set([1, 2]);
+        s.extend([9, 0, 2]);
+        assert_eq!(s.to_vec(), [0, 1, 2, 9]);
+        let v: Vec<usize> = (&s).into_iter().collect();
+        assert_eq!(v, [0, 1, 2, 9]);
+    }
+
+    #[test]
+    #[should_panic(expected = "asd: index 4294967296 is too large for an IndexSet")]
+    fn huge_index_panics() {
+        IndexSet::singleton(1 << 32);
+    }
+
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn stays_small() {
+        assert!(std::mem::size_of::<IndexSet>() <= 48);
+    }
+
+    /// The tracer of `y[i] = x[i-1] + x[i] + x[i+1]`, iterated: linear in n.
+    #[test]
+    fn banded_tracer_is_linear() {
+        let n = 100_000;
+        let x: Vec<IndexSet> = (0..n).map(IndexSet::singleton).collect();
+        let mut y = x.clone();
+        for _ in 0..3 {
+            let z: Vec<IndexSet> = (0..n)
+                .map(|i| {
+                    let mut s = y[i].clone();
+                    if i > 0 {
+                        s.union_with(&y[i - 1]);
+                    }
+                    if i + 1 < n {
+                        s.union_with(&y[i + 1]);
+                    }
+                    s
+                })
+                .collect();
+            y = z;
+        }
+        assert_eq!(y[1000].to_vec(), (997..=1003).collect::<Vec<_>>());
+        assert_eq!(y[0].to_vec(), [0, 1, 2, 3]);
+        // A sum of everything: one big dense set, accumulated in O(n).
+        let mut total = IndexSet::new();
+        for s in &x {
+            total.union_with(s);
+        }
+        assert!(total.is_dense());
+        assert_eq!(total.len(), n);
+        // The same accumulated backwards: left growth stays amortized.
+        let mut total = IndexSet::new();
+        for s in x.iter().rev() {
+            total.union_with(s);
+        }
+        assert_eq!(total.len(), n);
+        assert_eq!(total.iter().take(3).collect::<Vec<_>>(), [0, 1, 2]);
+    }
+
+    #[test]
+    fn pair_set_basics() {
+        let mut p = PairSet::new();
+        p.insert(3, 1);
+        p.insert(1, 3);
+        p.insert(2, 2);
+        assert_eq!(p.to_sorted_dedup(), [(1, 3), (2, 2)]);
+        assert!(p.len_upper_bound() >= 2);
+        assert!(p.iter().all(|(i, j)| i <= j));
+        let a = IndexSet::from_iter([0, 1]);
+        let b = IndexSet::from_iter([1, 5]);
+        let mut q = PairSet::new();
+        q.insert_product(&a, &b);
+        assert_eq!(q.to_sorted_dedup(), [(0, 1), (0, 5), (1, 1), (1, 5)]);
+        let mut sq = PairSet::new();
+        sq.insert_product(&a, &a);
+        assert_eq!(sq.len_upper_bound(), 3);
+        assert_eq!(sq.to_sorted_dedup(), [(0, 0), (0, 1), (1, 1)]);
+        q.union_with(&p);
+        q.compact();
+        assert_eq!(q.len_upper_bound(), 6);
+        assert_eq!(format!("{p:?}"), "{(1, 3), (2, 2)}");
+        assert_eq!(p, [(2, 2), (3, 1)].into_iter().collect());
+    }
+
+    #[test]
+    fn pair_set_symmetric_pattern() {
+        let p: PairSet = [(0, 2), (2, 0), (1, 1), (3, 2)].into_iter().collect();
+        let s = p.to_symmetric_pattern(4);
+        assert_eq!(s.nnz(), 5);
+        assert!(s.is_symmetric());
+        assert!(s.contains(0, 2) && s.contains(2, 0) && s.contains(1, 1));
+        assert!(s.contains(2, 3) && s.contains(3, 2) && !s.contains(0, 0));
+    }
+
+    #[test]
+    fn pair_set_accumulation_is_not_quadratic() {
+        // 200k small unions into one set, with heavy duplication.
+        let mut acc = PairSet::new();
+        for i in 0..100_000usize {
+            let mut term = PairSet::new();
+            term.insert(i % 1000, i % 1000 + 1);
+            term.insert(i % 1000, i % 1000);
+            acc.union_with(&term);
+        }
+        assert!(acc.len_upper_bound() <= 4 * 2000 + 64);
+        assert_eq!(acc.to_sorted_dedup().len(), 2000);
+    }
+
+    #[test]
+    #[should_panic(expected = "asd: index 5 out of range")]
+    fn pair_set_pattern_checks_size() {
+        let p: PairSet = [(0, 5)].into_iter().collect();
+        let _ = p.to_symmetric_pattern(5);
+    }
+
+    fn arb_set() -> impl Strategy<Value = Vec<usize>> {
+        prop_oneof![
+            prop::collection::vec(0usize..40, 0..12),
+            prop::collection::vec(0usize..3000, 0..200),
+            prop::collection::vec(0usize..300, 0..300),
+            (0usize..5000, 0usize..400).prop_map(|(s, l)| (s..s + l).collect()),
+            (0usize..100_000, prop::collection::vec(0usize..64, 0..100))
+                .prop_map(|(s, v)| v.into_iter().map(|d| s + d).collect()),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn matches_btreeset(a in arb_set(), b in arb_set(), extra in prop::collection::vec(0usize..6000, 0..20)) {
+            let ra: BTreeSet<usize> = a.iter().copied().collect();
+            let rb: BTreeSet<usize> = b.iter().copied().collect();
+            for (sa, sb) in [(set(a.clone()), set(b.clone())), (inserted(a.clone()), inserted(b.clone()))] {
+                prop_assert_eq!(sa.to_vec(), ra.iter().copied().collect::<Vec<_>>());
+                prop_assert_eq!(sa.len(), ra.len());
+                let mut u = sa.clone();
+                u.union_with(&sb);
+                let ru: BTreeSet<usize> = ra.union(&rb).copied().collect();
+                prop_assert_eq!(u.to_vec(), ru.iter().copied().collect::<Vec<_>>());
+                prop_assert_eq!(u.len(), ru.len());
+                prop_assert_eq!(&IndexSet::union(&sa, &sb), &u);
+                prop_assert_eq!(&IndexSet::union(&sb, &sa), &u);
+                let mut u2 = u.clone();
+                let mut r2 = ru.clone();
+                for &e in &extra {
+                    u2.insert(e);
+                    r2.insert(e);
+                }
+                prop_assert_eq!(u2.to_vec(), r2.iter().copied().collect::<Vec<_>>());
+                prop_assert_eq!(u2.len(), r2.len());
+                prop_assert_eq!(u2.min(), r2.first().copied());
+                prop_assert_eq!(u2.max(), r2.last().copied());
+                for probe in extra.iter().chain(&a).chain(&b).map(|&x| x + 1) {
+                    prop_assert_eq!(u2.contains(probe), r2.contains(&probe));
+                }
+            }
+        }
+
+        #[test]
+        fn random_operation_sequences(ops in prop::collection::vec(
+            prop_oneof![
+                (0usize..20_000).prop_map(|i| (vec![i], false)),
+                arb_set().prop_map(|v| (v, true)),
+            ],
+            0..25,
+        )) {
+            let mut s = IndexSet::new();
+            let mut r = BTreeSet::new();
+            for (v, union) in ops {
+                if union {
+                    let t = set(v.clone());
+                    if v.len() % 2 == 0 { s.union_with(&t) } else { s = IndexSet::union(&t, &s) }
+                } else {
+                    s.insert(v[0]);
+                }
+                r.extend(v);
+                prop_assert_eq!(s.len(), r.len());
+            }
+            prop_assert_eq!(s.to_vec(), r.into_iter().collect::<Vec<_>>());
+        }
+
+        #[test]
+        fn pair_set_matches_btreeset(
+            pairs in prop::collection::vec((0usize..30, 0usize..30), 0..200),
+            a in prop::collection::vec(0usize..30, 0..10),
+            b in prop::collection::vec(0usize..30, 0..10),
+        ) {
+            let mut p = PairSet::new();
+            let mut r = BTreeSet::new();
+            for chunk in pairs.chunks(7) {
+                let term: PairSet = chunk.iter().copied().collect();
+                p.union_with(&term);
+                r.extend(chunk.iter().map(|&(i, j)| (i.min(j), i.max(j))));
+            }
+            let (sa, sb) = (set(a.clone()), set(b.clone()));
+            p.insert_product(&sa, &sb);
+            for &i in &a {
+                for &j in &b {
+                    r.insert((i.min(j), i.max(j)));
+                }
+            }
+            prop_assert_eq!(p.to_sorted_dedup(), r.iter().copied().collect::<Vec<_>>());
+            let pat = p.to_symmetric_pattern(30);
+            prop_assert!(pat.is_symmetric());
+            prop_assert_eq!(pat.nnz(), r.iter().map(|&(i, j)| if i == j { 1 } else { 2 }).sum::<usize>());
+        }
+    }
 }

@@ -16,11 +16,12 @@ pub mod decompress;
 mod index_set;
 mod pattern;
 mod prep;
+mod trace;
 mod workspace;
 
 pub use coloring::{
-    acyclic_coloring, color_columns, color_rows, star_coloring, AcyclicColoring, Coloring,
-    Order, StarColoring,
+    acyclic_coloring, color_columns, color_rows, star_coloring, AcyclicColoring, Coloring, Order,
+    StarColoring,
 };
 pub use index_set::{IndexSet, PairSet};
 pub use pattern::SparsityPattern;
@@ -29,4 +30,9 @@ pub use prep::{
     ModeChoice, Vjp, LANES,
 };
 pub use sprs;
-pub use workspace::{Buf, LaneBuf, Tape, Workspace};
+pub use trace::{check_len, finish_return, join_return, Join};
+pub use workspace::{Buf, LaneBuf, Tape, TapeInt, Workspace};
+
+// Hessian sparsity tracing (the `trace2` pass of asd-macros).
+mod trace2;
+pub use trace2::Trace2;

@@ -309,7 +309,10 @@ impl Tape {
     }
     /// True when every push has been popped: a finished reverse sweep leaves it so.
     pub fn is_empty(&self) -> bool {
-        self.reals.is_empty() && self.ints.is_empty() && self.bools.is_empty() && self.vecs.is_empty()
+        self.reals.is_empty()
+            && self.ints.is_empty()
+            && self.bools.is_empty()
+            && self.vecs.is_empty()
     }
     /// Forgets everything (after a panic in a sweep, say), keeping the capacity.
     pub fn clear(&mut self) {

@@ -1,0 +1,102 @@
+//! Validity checks by the definitions, brute force and independent of the colorers:
+//! for tests, and for colorings that come from elsewhere.
+
+use std::collections::HashSet;
+
+use crate::SparsityPattern;
+
+/// Whether `colors` (one per column) never gives one color to two columns sharing a
+/// row, i.e. whether forward-mode compression loses nothing.
+pub fn is_column_coloring(p: &SparsityPattern, colors: &[usize]) -> bool {
+    colors.len() == p.ncols() && groups_are_proper(p, colors)
+}
+
+/// Whether `colors` (one per row) never gives one color to two rows sharing a column.
+pub fn is_row_coloring(p: &SparsityPattern, colors: &[usize]) -> bool {
+    colors.len() == p.nrows() && groups_are_proper(&p.transpose(), colors)
+}
+
+/// Each row of `p` holds pairwise different colors.
+fn groups_are_proper(p: &SparsityPattern, colors: &[usize]) -> bool {
+    (0..p.nrows()).all(|i| {
+        let mut seen = HashSet::new();
+        p.row(i).iter().all(|&j| seen.insert(colors[j]))
+    })
+}
+
+/// The off-diagonal edges `(i, j)`, both directions, if `p` is square and symmetric
+/// and `colors` has one entry per vertex.
+fn symmetric_edges(p: &SparsityPattern, colors: &[usize]) -> Option<Vec<(usize, usize)>> {
+    if colors.len() != p.nrows() || !p.is_symmetric() {
+        return None;
+    }
+    Some(p.iter().filter(|&(i, j)| i != j).collect())
+}
+
+/// Whether `colors` is a star coloring of the symmetric pattern `p` (diagonal ignored):
+/// adjacent vertices differ, and no path `a - b - c - d` on 4 distinct vertices uses
+/// only 2 colors (`color(a) == color(c)` and `color(b) == color(d)`). False if `p` is
+/// not symmetric.
+pub fn is_star_coloring(p: &SparsityPattern, colors: &[usize]) -> bool {
+    let Some(edges) = symmetric_edges(p, colors) else {
+        return false;
+    };
+    if edges.iter().any(|&(i, j)| colors[i] == colors[j]) {
+        return false;
+    }
+    let off = |i: usize| p.row(i).iter().copied().filter(move |&j| j != i);
+    // Every path a - b - c - d, by its middle edge (b, c).
+    for &(b, c) in &edges {
+        for a in off(b).filter(|&a| a != c && colors[a] == colors[c]) {
+            if off(c).any(|d| d != b && d != a && colors[d] == colors[b]) {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// Whether `colors` is an acyclic coloring of the symmetric pattern `p` (diagonal
+/// ignored): adjacent vertices differ, and the edges between any two color classes
+/// form a forest (checked by union-find, one pair of colors at a time). False if `p`
+/// is not symmetric.
+pub fn is_acyclic_coloring(p: &SparsityPattern, colors: &[usize]) -> bool {
+    let Some(edges) = symmetric_edges(p, colors) else {
+        return false;
+    };
+    if edges.iter().any(|&(i, j)| colors[i] == colors[j]) {
+        return false;
+    }
+    // Each undirected edge once, grouped by its (unordered) pair of colors.
+    let mut by_pair: Vec<((usize, usize), (usize, usize))> = edges
+        .into_iter()
+        .filter(|&(i, j)| i < j)
+        .map(|(i, j)| {
+            let (a, b) = (colors[i], colors[j]);
+            ((a.min(b), a.max(b)), (i, j))
+        })
+        .collect();
+    by_pair.sort_unstable();
+    let mut parent: Vec<usize> = (0..p.nrows()).collect();
+    fn root(parent: &mut [usize], mut v: usize) -> usize {
+        while parent[v] != v {
+            parent[v] = parent[parent[v]];
+            v = parent[v];
+        }
+        v
+    }
+    for group in by_pair.chunk_by(|x, y| x.0 == y.0) {
+        for &(_, (i, j)) in group {
+            let (ri, rj) = (root(&mut parent, i), root(&mut parent, j));
+            if ri == rj {
+                return false; // this edge closes a 2-colored cycle
+            }
+            parent[ri] = rj;
+        }
+        for &(_, (i, j)) in group {
+            parent[i] = i;
+            parent[j] = j;
+        }
+    }
+    true
+}

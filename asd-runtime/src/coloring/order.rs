@@ -1,0 +1,261 @@
+//! Vertex orders for greedy coloring, on any graph that can list the neighbors of a
+//! vertex: the column (or row) intersection graph of a pattern, never built, or the
+//! adjacency graph of a symmetric pattern.
+//!
+//! The static order sorts stably, and the dynamic orders manage their degree buckets
+//! exactly as ColPack does (vertices enter a bucket at its end, the next vertex is
+//! popped from the end, a vertex leaving a bucket is swapped with its last element),
+//! so that greedy colorings reproduce the color counts ColPack publishes.
+
+use super::Order;
+
+/// A graph as the orders and colorings see it.
+pub(crate) trait Graph {
+    /// Number of vertices.
+    fn nvertices(&self) -> usize;
+
+    /// Replaces `out` with the distinct neighbors of `v` (never `v` itself), in a fixed
+    /// traversal order. `marks` is scratch space of `nvertices()` entries.
+    fn neighbors_into(&self, v: usize, marks: &mut Marks, out: &mut Vec<usize>);
+
+    /// The degree of every vertex.
+    fn degrees(&self) -> Vec<usize> {
+        let mut marks = Marks::new(self.nvertices());
+        let mut out = Vec::new();
+        (0..self.nvertices())
+            .map(|v| {
+                self.neighbors_into(v, &mut marks, &mut out);
+                out.len()
+            })
+            .collect()
+    }
+}
+
+/// Stamped marks: `begin` forgets every mark in O(1), so nothing is cleared per vertex.
+pub(crate) struct Marks {
+    stamp: Vec<usize>,
+    now: usize,
+}
+
+impl Marks {
+    pub(crate) fn new(n: usize) -> Self {
+        Marks {
+            stamp: vec![0; n],
+            now: 0,
+        }
+    }
+
+    /// Starts a new round in which nothing is marked.
+    pub(crate) fn begin(&mut self) {
+        self.now += 1;
+    }
+
+    /// Marks `v`; true if it was not marked yet in this round.
+    #[inline]
+    pub(crate) fn insert(&mut self, v: usize) -> bool {
+        if self.stamp[v] == self.now {
+            false
+        } else {
+            self.stamp[v] = self.now;
+            true
+        }
+    }
+}
+
+/// The vertices of `g` in `order`. `degrees` are the static degrees of `g`, computed
+/// by the caller so that several orders can share them.
+pub(crate) fn vertices<G: Graph>(g: &G, order: Order, degrees: &[usize]) -> Vec<usize> {
+    let n = g.nvertices();
+    match order {
+        Order::Natural => (0..n).collect(),
+        Order::Random(seed) => shuffled(n, seed),
+        Order::LargestFirst => largest_first(degrees),
+        Order::SmallestLast => dynamic(g, degrees, Dynamic::SmallestLast),
+        Order::IncidenceDegree => dynamic(g, degrees, Dynamic::IncidenceDegree),
+        Order::DynamicLargestFirst => dynamic(g, degrees, Dynamic::LargestFirst),
+    }
+}
+
+/// Whether an order needs the static degrees.
+pub(crate) fn needs_degrees(order: Order) -> bool {
+    !matches!(order, Order::Natural | Order::Random(_))
+}
+
+/// Degree descending, ties by index ascending (a stable sort), by counting sort.
+fn largest_first(degrees: &[usize]) -> Vec<usize> {
+    let dmax = degrees.iter().copied().max().unwrap_or(0);
+    // start[d] = position of the first vertex of degree d, highest degrees first
+    let mut start = vec![0usize; dmax + 2];
+    for &d in degrees {
+        start[dmax - d + 1] += 1;
+    }
+    for k in 1..start.len() {
+        start[k] += start[k - 1];
+    }
+    let mut out = vec![0; degrees.len()];
+    for (v, &d) in degrees.iter().enumerate() {
+        out[start[dmax - d]] = v;
+        start[dmax - d] += 1;
+    }
+    out
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Dynamic {
+    /// Pick the vertex with most already-ordered neighbors; order filled front to back.
+    IncidenceDegree,
+    /// Pick the vertex of least degree among the remaining; order filled back to front.
+    SmallestLast,
+    /// Pick the vertex of largest degree among the remaining; order filled front to back.
+    LargestFirst,
+}
+
+/// A dynamic degree order with ColPack's buckets (one stack per degree), linear in the
+/// size of the graph: each ordered vertex moves each remaining neighbor by one bucket.
+fn dynamic<G: Graph>(g: &G, static_degrees: &[usize], kind: Dynamic) -> Vec<usize> {
+    let n = g.nvertices();
+    let dmax = static_degrees.iter().copied().max().unwrap_or(0);
+    let increasing = kind == Dynamic::IncidenceDegree;
+    let front_to_back = kind != Dynamic::SmallestLast;
+    let mut degree: Vec<usize> = if increasing {
+        vec![0; n]
+    } else {
+        static_degrees.to_vec()
+    };
+    let mut buckets: Vec<Vec<usize>> = vec![Vec::new(); dmax + 1];
+    let mut position = vec![0usize; n];
+    for v in 0..n {
+        let b = &mut buckets[degree[v]];
+        position[v] = b.len();
+        b.push(v);
+    }
+    let mut ordered = vec![false; n];
+    let mut order = vec![0usize; n];
+    let mut marks = Marks::new(n);
+    let mut neighbors = Vec::new();
+    // Where the next search starts: the highest (front to back) or lowest possible degree.
+    let mut bound = if front_to_back { dmax } else { 0 };
+    for k in 0..n {
+        let d = if front_to_back {
+            (0..=bound).rev().find(|&d| !buckets[d].is_empty())
+        } else {
+            (bound..=dmax).find(|&d| !buckets[d].is_empty())
+        }
+        .expect("a remaining vertex is in some bucket");
+        let u = buckets[d].pop().expect("nonempty bucket");
+        ordered[u] = true;
+        order[if front_to_back { k } else { n - 1 - k }] = u;
+        g.neighbors_into(u, &mut marks, &mut neighbors);
+        for &v in &neighbors {
+            if ordered[v] {
+                continue;
+            }
+            let dv = degree[v];
+            let p = position[v];
+            let bucket = &mut buckets[dv];
+            bucket.swap_remove(p);
+            if let Some(&w) = bucket.get(p) {
+                position[w] = p;
+            }
+            let dnew = if increasing { dv + 1 } else { dv - 1 };
+            degree[v] = dnew;
+            position[v] = buckets[dnew].len();
+            buckets[dnew].push(v);
+        }
+        // Neighbors moved by one: the next pick is within one bucket of this one.
+        bound = if front_to_back {
+            (d + 1).min(dmax)
+        } else {
+            d.saturating_sub(1)
+        };
+    }
+    order
+}
+
+/// `0..n` shuffled by Fisher-Yates with a splitmix64 stream: reproducible from `seed`.
+pub(crate) fn shuffled(n: usize, seed: u64) -> Vec<usize> {
+    let mut state = seed;
+    let mut next = move || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let mut v: Vec<usize> = (0..n).collect();
+    for i in (1..n).rev() {
+        let j = (next() % (i as u64 + 1)) as usize;
+        v.swap(i, j);
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A path 0 - 1 - ... - (n-1).
+    struct Path(usize);
+
+    impl Graph for Path {
+        fn nvertices(&self) -> usize {
+            self.0
+        }
+        fn neighbors_into(&self, v: usize, _: &mut Marks, out: &mut Vec<usize>) {
+            out.clear();
+            if v > 0 {
+                out.push(v - 1);
+            }
+            if v + 1 < self.0 {
+                out.push(v + 1);
+            }
+        }
+    }
+
+    fn is_permutation(p: &[usize]) -> bool {
+        let mut s = p.to_vec();
+        s.sort_unstable();
+        s.iter().enumerate().all(|(i, &v)| i == v)
+    }
+
+    #[test]
+    fn every_order_is_a_permutation() {
+        for n in [0, 1, 2, 5, 17] {
+            let g = Path(n);
+            let d = g.degrees();
+            for order in [
+                Order::Natural,
+                Order::LargestFirst,
+                Order::SmallestLast,
+                Order::IncidenceDegree,
+                Order::DynamicLargestFirst,
+                Order::Random(3),
+            ] {
+                let p = vertices(&g, order, &d);
+                assert_eq!(p.len(), n);
+                assert!(is_permutation(&p), "{order:?} {p:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn largest_first_is_a_stable_sort() {
+        assert_eq!(largest_first(&[1, 3, 2, 3, 0, 1]), vec![1, 3, 2, 0, 5, 4]);
+        assert_eq!(largest_first(&[]), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn smallest_last_puts_the_path_ends_last() {
+        // The ends have degree 1: the first pick (from the end of bucket 1) is vertex 4,
+        // placed last.
+        let g = Path(5);
+        let p = vertices(&g, Order::SmallestLast, &g.degrees());
+        assert_eq!(p[4], 4);
+    }
+
+    #[test]
+    fn shuffles_depend_on_the_seed_only() {
+        assert_eq!(shuffled(50, 1), shuffled(50, 1));
+        assert_ne!(shuffled(50, 1), shuffled(50, 2));
+    }
+}

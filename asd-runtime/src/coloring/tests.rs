@@ -1,0 +1,147 @@
+use super::*;
+
+fn banded(m: usize, w: usize) -> SparsityPattern {
+    SparsityPattern::from_rows(m + w - 1, (0..m).map(|i| (i..i + w).collect()).collect())
+}
+
+fn symmetric(n: usize, edges: &[(usize, usize)]) -> SparsityPattern {
+    SparsityPattern::from_coordinates(
+        n,
+        n,
+        edges
+            .iter()
+            .flat_map(|&(i, j)| [(i, j), (j, i)])
+            .chain((0..n).map(|i| (i, i))),
+    )
+}
+
+const ORDERS: [Order; 6] = [
+    Order::Natural,
+    Order::LargestFirst,
+    Order::SmallestLast,
+    Order::IncidenceDegree,
+    Order::DynamicLargestFirst,
+    Order::Random(42),
+];
+
+#[test]
+fn from_colors_counts_the_largest_color() {
+    assert_eq!(Coloring::from_colors(vec![]).ncolors(), 0);
+    assert_eq!(Coloring::from_colors(vec![0, 2, 1]).ncolors(), 3);
+}
+
+#[test]
+fn a_band_needs_its_width() {
+    for w in 1..6 {
+        let p = banded(40, w);
+        for order in ORDERS {
+            let c = color_columns(&p, order);
+            assert!(is_column_coloring(&p, c.colors()));
+            if order == Order::Natural {
+                assert_eq!(c.ncolors(), w);
+            }
+        }
+        assert_eq!(color_columns_best(&p).ncolors(), w);
+    }
+}
+
+#[test]
+fn empty_shapes_color_to_nothing() {
+    for (m, n) in [(0, 0), (0, 4), (4, 0), (3, 3)] {
+        let p = SparsityPattern::empty(m, n);
+        for order in ORDERS {
+            let c = color_columns(&p, order);
+            assert_eq!(c.colors().len(), n);
+            assert_eq!(c.ncolors(), usize::from(n > 0));
+            assert_eq!(color_rows(&p, order).colors().len(), m);
+            if m == n {
+                assert_eq!(star_coloring(&p, order).coloring().colors().len(), n);
+                assert_eq!(acyclic_coloring(&p, order).coloring().colors().len(), n);
+            }
+        }
+        assert_eq!(color_columns_best(&p).colors().len(), n);
+        assert_eq!(color_rows_best(&p).colors().len(), m);
+    }
+}
+
+#[test]
+fn a_star_graph_has_a_hub() {
+    let n = 6;
+    let p = symmetric(n, &(0..n - 1).map(|i| (i, n - 1)).collect::<Vec<_>>());
+    let s = star_coloring_best(&p);
+    assert_eq!(s.coloring().ncolors(), 2);
+    assert!(is_star_coloring(&p, s.coloring().colors()));
+    assert_eq!(s.hub(0, n - 1), Some(n - 1));
+    assert_eq!(s.hub(n - 1, 2), Some(n - 1));
+    assert_eq!(s.hub(0, 1), None);
+    assert_eq!(s.hub(0, 0), None);
+    assert_eq!(s.nstars(), 1);
+}
+
+#[test]
+fn a_path_of_four_needs_three_star_colors_but_two_acyclic() {
+    let p = symmetric(4, &[(0, 1), (1, 2), (2, 3)]);
+    for order in ORDERS {
+        let s = star_coloring(&p, order);
+        assert_eq!(s.coloring().ncolors(), 3, "{order:?}");
+        assert!(is_star_coloring(&p, s.coloring().colors()));
+        let a = acyclic_coloring(&p, order);
+        assert_eq!(a.coloring().ncolors(), 2, "{order:?}");
+        assert!(is_acyclic_coloring(&p, a.coloring().colors()));
+    }
+    assert!(!is_star_coloring(&p, &[0, 1, 0, 1]));
+    assert!(is_acyclic_coloring(&p, &[0, 1, 0, 1]));
+}
+
+#[test]
+fn a_square_cycle_is_not_acyclic_with_two_colors() {
+    let p = symmetric(4, &[(0, 1), (1, 2), (2, 3), (3, 0)]);
+    assert!(!is_acyclic_coloring(&p, &[0, 1, 0, 1]));
+    assert!(is_acyclic_coloring(&p, &[0, 1, 0, 2]));
+    assert_eq!(acyclic_coloring_best(&p).coloring().ncolors(), 3);
+}
+
+#[test]
+fn star_hubs_are_consistent_with_the_colors() {
+    // In a star with hub h, every spoke s has h as its only neighbor of color(h).
+    let n = 12;
+    let mut edges = Vec::new();
+    for i in 0..n {
+        for j in i + 1..n {
+            if (i * 7 + j * 3) % 5 == 0 {
+                edges.push((i, j));
+            }
+        }
+    }
+    let p = symmetric(n, &edges);
+    for order in ORDERS {
+        let s = star_coloring(&p, order);
+        let c = s.coloring().colors();
+        for &(i, j) in &edges {
+            let h = s.hub(i, j).unwrap();
+            assert!(h == i || h == j);
+            let spoke = if h == i { j } else { i };
+            let same = p
+                .row(spoke)
+                .iter()
+                .filter(|&&x| x != spoke && c[x] == c[h])
+                .count();
+            assert_eq!(same, 1, "{order:?} edge {i}-{j} hub {h}");
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "asd: star coloring needs a symmetric pattern, got 2x3")]
+fn star_coloring_rejects_rectangles() {
+    star_coloring(&SparsityPattern::empty(2, 3), Order::Natural);
+}
+
+#[test]
+#[should_panic(expected = "asd: acyclic coloring needs a symmetric pattern, got 2x2")]
+fn acyclic_coloring_rejects_asymmetric_patterns() {
+    acyclic_coloring(
+        &SparsityPattern::from_coordinates(2, 2, [(0, 1)]),
+        Order::Natural,
+    );
+}

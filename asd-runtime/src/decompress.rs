@@ -1,1 +1,0 @@
-//! STUB — to be implemented (issue 2, part 4).

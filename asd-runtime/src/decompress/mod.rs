@@ -1,0 +1,379 @@
+//! Seeds and decompression maps, computed once at preparation.
+//!
+//! Compressed AD evaluates the Jacobian (or Hessian) times a seed matrix `S` with one
+//! column per color: `B = J S` in forward mode (`S` is `n x c`, `S[j][color(j)] = 1`),
+//! `B = Jᵀ S` in reverse mode (`S` is `m x c`, by row colors). Generated code computes
+//! `B` in sweeps of `L` lanes, so [`Layout`] fixes where each color lives: color `k` is
+//! lane `k % L` of sweep `k / L`, and sweep `s` writes its own contiguous
+//! `rows x L` row-major block `s` of one flat buffer.
+//!
+//! A [`Decompression`] knows, for every stored entry of the result (in the CSR order of
+//! the output [`sprs::CsMat`], whose structure is the pattern), which flat index of that
+//! buffer holds it. Evaluation is then a gather, `values[e] = compressed[map[e]]`, with
+//! no search and no allocation; acyclic Hessian colorings add a precomputed list of
+//! substitutions (see [`Decompression::acyclic`]).
+//!
+//! ```
+//! use asd_runtime::decompress::{Decompression, Layout};
+//! use asd_runtime::{Coloring, SparsityPattern};
+//!
+//! // A diagonal 3 x 3 Jacobian: one color, one JVP with seed (1, 1, 1).
+//! let p = SparsityPattern::from_rows(3, vec![vec![0], vec![1], vec![2]]);
+//! let d = Decompression::columns(&p, &Coloring::from_colors(vec![0, 0, 0]), 1);
+//! let compressed = [2.0, 3.0, 4.0]; // J (1, 1, 1)ᵀ, one sweep of one lane
+//! let mut values = [0.0; 3];
+//! d.decompress(&compressed, &mut values);
+//! assert_eq!(values, [2.0, 3.0, 4.0]);
+//! assert_eq!(d.layout(), &Layout::new(3, 1, 1));
+//! ```
+
+mod symmetric;
+
+pub(crate) use symmetric::check_symmetric;
+
+use std::ops::Range;
+
+use sprs::CsMat;
+
+use crate::{Coloring, SparsityPattern};
+
+/// Where color `k` of compressed row `r` lives in the flat buffer of all sweeps.
+///
+/// Sweep `s` covers colors `s*L .. s*L + L` and owns the contiguous block
+/// [`Layout::block`]`(s)`, an `rows x L` row-major array (`[[f64; L]]`, one entry per
+/// compressed row), which is exactly what a lane kernel writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout {
+    rows: usize,
+    lanes: usize,
+    nsweeps: usize,
+}
+
+impl Layout {
+    /// The layout of `ncolors` colors of `rows` compressed rows in sweeps of `lanes` lanes.
+    pub fn new(rows: usize, ncolors: usize, lanes: usize) -> Self {
+        assert!(lanes > 0, "asd: a sweep needs at least one lane");
+        Layout {
+            rows,
+            lanes,
+            nsweeps: ncolors.div_ceil(lanes),
+        }
+    }
+
+    /// Flat index of color `color` of compressed row `row`.
+    #[inline]
+    pub fn index(&self, row: usize, color: usize) -> usize {
+        let (sweep, lane) = (color / self.lanes, color % self.lanes);
+        (sweep * self.rows + row) * self.lanes + lane
+    }
+
+    /// The flat range sweep `sweep` writes.
+    #[inline]
+    pub fn block(&self, sweep: usize) -> Range<usize> {
+        let len = self.rows * self.lanes;
+        sweep * len..(sweep + 1) * len
+    }
+
+    /// Length of the flat buffer of all sweeps.
+    pub fn len(&self) -> usize {
+        self.nsweeps * self.rows * self.lanes
+    }
+
+    /// True when there is nothing to compute (no colors or no rows).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Compressed rows per sweep: `m` for forward mode, `n` for reverse mode and Hessians.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Lanes per sweep (`L`).
+    pub fn lanes(&self) -> usize {
+        self.lanes
+    }
+
+    /// Number of sweeps, `ceil(ncolors / L)`.
+    pub fn nsweeps(&self) -> usize {
+        self.nsweeps
+    }
+}
+
+/// Writes the seed lanes of sweep `sweep` into `seed` (`colors.len() x lanes`, row-major):
+/// lane `l` of entry `j` is 1 exactly when `colors[j] == sweep * lanes + l`. Lanes past
+/// the last color stay zero.
+///
+/// The seed of one sweep is rebuilt from the colors rather than stored for every sweep,
+/// so the seeds cost `n x L` memory instead of `n x c`.
+pub fn fill_seed(colors: &[usize], sweep: usize, lanes: usize, seed: &mut [f64]) {
+    assert_eq!(
+        seed.len(),
+        colors.len() * lanes,
+        "asd: the seed buffer has length {} but {} entries of {} lanes need {}",
+        seed.len(),
+        colors.len(),
+        lanes,
+        colors.len() * lanes
+    );
+    seed.fill(0.0);
+    let first = sweep * lanes;
+    for (j, &k) in colors.iter().enumerate() {
+        if (first..first + lanes).contains(&k) {
+            seed[j * lanes + (k - first)] = 1.0;
+        }
+    }
+}
+
+/// The full seed matrix `S` (`colors.len() x ncolors`, `S[j][color(j)] = 1`), for
+/// checking and display; evaluation uses [`fill_seed`] one sweep at a time.
+pub fn seed_matrix(coloring: &Coloring) -> CsMat<f64> {
+    let n = coloring.colors().len();
+    CsMat::new(
+        (n, coloring.ncolors()),
+        (0..=n).collect(),
+        coloring.colors().to_vec(),
+        vec![1.0; n],
+    )
+}
+
+/// A matrix with the structure of `pattern` and all stored values zero: the output a
+/// preparation allocates once and decompresses into.
+pub fn zeros(pattern: &SparsityPattern) -> CsMat<f64> {
+    CsMat::new(
+        pattern.shape(),
+        pattern.row_ptr().to_vec(),
+        pattern.col_indices().to_vec(),
+        vec![0.0; pattern.nnz()],
+    )
+}
+
+/// How the entries are recovered from the compressed products.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recovery {
+    /// Column coloring, forward mode: `J[i][j] = B[i][color(j)]`.
+    Columns,
+    /// Row coloring, reverse mode: `J[i][j] = B[j][color(i)]`.
+    Rows,
+    /// Star coloring of a symmetric matrix, direct: each entry from `B[i][c(j)]` or,
+    /// when that sum is shared, from its mirror `B[j][c(i)]`.
+    Star,
+    /// Acyclic coloring of a symmetric matrix, by substitution along the two-colored trees.
+    Acyclic,
+}
+
+/// One substitution of acyclic recovery: `values[target] -= sum(values[subtract[range]])`,
+/// then `values[mirror] = values[target]`. The range starts where the previous step's ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Step {
+    target: usize,
+    mirror: usize,
+    end: usize,
+}
+
+/// A decompression map from compressed sweeps to the stored values of a sparse result.
+///
+/// Built once from a pattern, a coloring and the lane count; [`Decompression::decompress`]
+/// then runs without searching and without allocating.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decompression {
+    recovery: Recovery,
+    shape: (usize, usize),
+    layout: Layout,
+    /// For every stored entry, in CSR order: its flat index in the compressed buffer.
+    gather: Vec<usize>,
+    /// Acyclic only: substitutions, in an order where every subtracted entry is final.
+    steps: Vec<Step>,
+    subtract: Vec<usize>,
+}
+
+impl Decompression {
+    /// Column (forward-mode) decompression of an `m x n` pattern with a column coloring:
+    /// `J[i][j] = B[i][color(j)]`, `B = J S` computed in sweeps of `lanes` lanes.
+    ///
+    /// Panics if the coloring has the wrong length or two columns of one color share a row.
+    pub fn columns(pattern: &SparsityPattern, coloring: &Coloring, lanes: usize) -> Self {
+        check_colors(coloring, pattern.ncols(), "columns");
+        let colors = coloring.colors();
+        let layout = Layout::new(pattern.nrows(), coloring.ncolors(), lanes);
+        // owner[k] = (row, column) that last used color k: a second column of the same
+        // color in the same row would make B[i][k] a sum, so the coloring is invalid.
+        let mut owner = vec![(usize::MAX, 0); coloring.ncolors()];
+        let mut gather = Vec::with_capacity(pattern.nnz());
+        for i in 0..pattern.nrows() {
+            for &j in pattern.row(i) {
+                let k = colors[j];
+                if owner[k].0 == i {
+                    panic!(
+                        "asd: invalid column coloring: columns {} and {} share row {} and color {}",
+                        owner[k].1, j, i, k
+                    );
+                }
+                owner[k] = (i, j);
+                gather.push(layout.index(i, k));
+            }
+        }
+        Self::direct(Recovery::Columns, pattern, layout, gather)
+    }
+
+    /// Row (reverse-mode) decompression of an `m x n` pattern with a row coloring:
+    /// `J[i][j] = B[j][color(i)]`, `B = Jᵀ S` computed in sweeps of `lanes` lanes.
+    ///
+    /// Panics if the coloring has the wrong length or two rows of one color share a column.
+    pub fn rows(pattern: &SparsityPattern, coloring: &Coloring, lanes: usize) -> Self {
+        check_colors(coloring, pattern.nrows(), "rows");
+        let colors = coloring.colors();
+        let layout = Layout::new(pattern.ncols(), coloring.ncolors(), lanes);
+        // Validity is per column: walk the columns through a transposed index.
+        let (col_ptr, row_idx) = transpose_structure(pattern);
+        let mut owner = vec![(usize::MAX, 0); coloring.ncolors()];
+        for j in 0..pattern.ncols() {
+            for &i in &row_idx[col_ptr[j]..col_ptr[j + 1]] {
+                let k = colors[i];
+                if owner[k].0 == j {
+                    panic!(
+                        "asd: invalid row coloring: rows {} and {} share column {} and color {}",
+                        owner[k].1, i, j, k
+                    );
+                }
+                owner[k] = (j, i);
+            }
+        }
+        let mut gather = Vec::with_capacity(pattern.nnz());
+        for (i, &color) in colors.iter().enumerate() {
+            for &j in pattern.row(i) {
+                gather.push(layout.index(j, color));
+            }
+        }
+        Self::direct(Recovery::Rows, pattern, layout, gather)
+    }
+
+    fn direct(
+        recovery: Recovery,
+        pattern: &SparsityPattern,
+        layout: Layout,
+        gather: Vec<usize>,
+    ) -> Self {
+        Decompression {
+            recovery,
+            shape: pattern.shape(),
+            layout,
+            gather,
+            steps: Vec::new(),
+            subtract: Vec::new(),
+        }
+    }
+
+    /// How entries are recovered.
+    pub fn recovery(&self) -> Recovery {
+        self.recovery
+    }
+
+    /// Shape of the result.
+    pub fn shape(&self) -> (usize, usize) {
+        self.shape
+    }
+
+    /// Where each color of each compressed row lives.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// For every stored entry (CSR order), the flat compressed index it is gathered from.
+    /// For acyclic recovery, off-diagonal entries are then corrected by substitution.
+    pub fn gather_map(&self) -> &[usize] {
+        &self.gather
+    }
+
+    /// Number of substitutions acyclic recovery runs after the gather (0 otherwise).
+    pub fn nsubstitutions(&self) -> usize {
+        self.steps.len()
+    }
+
+    /// Recovers the stored values (CSR order of the pattern) from the compressed buffer
+    /// of all sweeps. Pure gather plus, for acyclic colorings, precomputed substitutions.
+    pub fn decompress(&self, compressed: &[f64], values: &mut [f64]) {
+        assert_eq!(
+            compressed.len(),
+            self.layout.len(),
+            "asd: the compressed buffer has length {} but the decompression expects length {}",
+            compressed.len(),
+            self.layout.len()
+        );
+        assert_eq!(
+            values.len(),
+            self.gather.len(),
+            "asd: the result has {} stored entries but the decompression expects {}",
+            values.len(),
+            self.gather.len()
+        );
+        for (v, &k) in values.iter_mut().zip(&self.gather) {
+            *v = compressed[k];
+        }
+        let mut start = 0;
+        for step in &self.steps {
+            let mut h = values[step.target];
+            for &p in &self.subtract[start..step.end] {
+                h -= values[p];
+            }
+            values[step.target] = h;
+            values[step.mirror] = h;
+            start = step.end;
+        }
+    }
+
+    /// [`Decompression::decompress`] into a matrix whose structure is the pattern.
+    pub fn decompress_into(&self, compressed: &[f64], out: &mut CsMat<f64>) {
+        assert!(
+            out.is_csr() && out.shape() == self.shape,
+            "asd: the output matrix is {:?} ({}) but the decompression makes a {:?} CSR matrix",
+            out.shape(),
+            if out.is_csr() { "CSR" } else { "CSC" },
+            self.shape
+        );
+        self.decompress(compressed, out.data_mut());
+    }
+}
+
+/// Panics unless `coloring` colors exactly `expected` columns or rows.
+fn check_colors(coloring: &Coloring, expected: usize, what: &str) {
+    assert_eq!(
+        coloring.colors().len(),
+        expected,
+        "asd: the coloring has {} colors but the pattern has {} {}",
+        coloring.colors().len(),
+        expected,
+        what
+    );
+    if let Some(&k) = coloring.colors().iter().find(|&&k| k >= coloring.ncolors()) {
+        panic!(
+            "asd: color {} is out of range: the coloring claims {} colors",
+            k,
+            coloring.ncolors()
+        );
+    }
+}
+
+/// The column-major index of a CSR pattern: `(col_ptr, row_idx)`, rows sorted per column.
+fn transpose_structure(pattern: &SparsityPattern) -> (Vec<usize>, Vec<usize>) {
+    let n = pattern.ncols();
+    let mut col_ptr = vec![0; n + 1];
+    for &j in pattern.col_indices() {
+        col_ptr[j + 1] += 1;
+    }
+    for j in 0..n {
+        col_ptr[j + 1] += col_ptr[j];
+    }
+    let mut next = col_ptr.clone();
+    let mut row_idx = vec![0; pattern.nnz()];
+    for i in 0..pattern.nrows() {
+        for &j in pattern.row(i) {
+            row_idx[next[j]] = i;
+            next[j] += 1;
+        }
+    }
+    (col_ptr, row_idx)
+}
+
+#[cfg(test)]
+mod tests;

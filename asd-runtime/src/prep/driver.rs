@@ -1,0 +1,117 @@
+//! The sweep loop shared by Jacobian and Hessian preparations.
+
+use std::fmt;
+
+use sprs::CsMat;
+
+use crate::decompress::{fill_seed, zeros, Decompression};
+use crate::{Coloring, SparsityPattern, Workspace};
+
+/// Pattern, coloring, decompression map and every buffer an evaluation touches,
+/// allocated once.
+pub(super) struct Driver {
+    pub(super) pattern: SparsityPattern,
+    pub(super) coloring: Coloring,
+    pub(super) decompression: Decompression,
+    /// The seed lanes of one sweep (`colors.len() x L`). With a single sweep it is filled
+    /// once here; otherwise each sweep refills it.
+    seed: Vec<f64>,
+    /// The compressed products of all sweeps, laid out by the decompression's layout.
+    compressed: Vec<f64>,
+    pub(super) result: CsMat<f64>,
+    pub(super) ws: Workspace,
+}
+
+impl Driver {
+    pub(super) fn new(
+        pattern: SparsityPattern,
+        coloring: Coloring,
+        decompression: Decompression,
+    ) -> Self {
+        let layout = *decompression.layout();
+        let mut seed = vec![0.0; coloring.colors().len() * layout.lanes()];
+        fill_seed(coloring.colors(), 0, layout.lanes(), &mut seed);
+        Driver {
+            compressed: vec![0.0; layout.len()],
+            result: zeros(&pattern),
+            seed,
+            pattern,
+            coloring,
+            decompression,
+            ws: Workspace::new(),
+        }
+    }
+
+    pub(super) fn lanes(&self) -> usize {
+        self.decompression.layout().lanes()
+    }
+
+    pub(super) fn nsweeps(&self) -> usize {
+        self.decompression.layout().nsweeps()
+    }
+
+    /// Runs every sweep through `kernel(ws, seed, block)` and decompresses.
+    pub(super) fn sweeps<const L: usize>(
+        &mut self,
+        mut kernel: impl FnMut(&Workspace, &[[f64; L]], &mut [[f64; L]]),
+    ) -> &CsMat<f64> {
+        let Driver {
+            coloring,
+            decompression,
+            seed,
+            compressed,
+            result,
+            ws,
+            ..
+        } = self;
+        let layout = *decompression.layout();
+        assert_eq!(
+            L,
+            layout.lanes(),
+            "asd: lane dispatch does not match the preparation"
+        );
+        // A kernel that panicked in an earlier evaluation may have left the tape half full.
+        let mut tape = ws.tape();
+        if !tape.is_empty() {
+            tape.clear();
+        }
+        drop(tape);
+        for sweep in 0..layout.nsweeps() {
+            if layout.nsweeps() > 1 {
+                fill_seed(coloring.colors(), sweep, L, seed);
+            }
+            let block = &mut compressed[layout.block(sweep)];
+            block.fill(0.0);
+            kernel(ws, seed.as_chunks::<L>().0, block.as_chunks_mut::<L>().0);
+        }
+        decompression.decompress_into(compressed, result);
+        result
+    }
+}
+
+impl Clone for Driver {
+    /// A fresh copy with its own (empty) workspace, e.g. one per thread.
+    fn clone(&self) -> Self {
+        Driver {
+            pattern: self.pattern.clone(),
+            coloring: self.coloring.clone(),
+            decompression: self.decompression.clone(),
+            seed: self.seed.clone(),
+            compressed: self.compressed.clone(),
+            result: self.result.clone(),
+            ws: Workspace::new(),
+        }
+    }
+}
+
+impl fmt::Debug for Driver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Driver")
+            .field("shape", &self.pattern.shape())
+            .field("nnz", &self.pattern.nnz())
+            .field("ncolors", &self.coloring.ncolors())
+            .field("recovery", &self.decompression.recovery())
+            .field("layout", self.decompression.layout())
+            .finish_non_exhaustive()
+    }
+}

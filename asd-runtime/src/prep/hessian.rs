@@ -1,0 +1,177 @@
+//! [`HessianPrep`]: sparse Hessians by compressed Hessian-vector products.
+
+use std::fmt;
+
+use sprs::CsMat;
+
+use super::driver::Driver;
+use super::{check_len, choose_lanes, plural, HessianMethod, HessianOptions, Hvp};
+use crate::coloring::{
+    acyclic_coloring, acyclic_coloring_best, color_columns, color_columns_best, star_coloring,
+    star_coloring_best,
+};
+use crate::decompress::Decompression;
+use crate::{Coloring, SparsityPattern, Workspace};
+
+/// A prepared sparse Hessian: symmetric coloring, seeds, decompression map and buffers,
+/// computed once. Each evaluation is `nsweeps()` calls of an [`Hvp`] kernel and a gather
+/// (plus substitutions for acyclic colorings) into a symmetric matrix with both
+/// triangles stored; it allocates nothing.
+#[derive(Clone, Debug)]
+pub struct HessianPrep {
+    method: HessianMethod,
+    driver: Driver,
+}
+
+impl HessianPrep {
+    /// Colors the symmetric `n x n` pattern as `options` ask and allocates everything an
+    /// evaluation needs. Panics if the pattern is not square and symmetric.
+    pub fn new(pattern: SparsityPattern, options: &HessianOptions) -> Self {
+        let order = options.order;
+        let star = |p: &SparsityPattern| match order {
+            Some(o) => star_coloring(p, o).coloring().clone(),
+            None => star_coloring_best(p).coloring().clone(),
+        };
+        let columns = |p: &SparsityPattern| match order {
+            Some(o) => color_columns(p, o),
+            None => color_columns_best(p),
+        };
+        let (method, coloring) = match options.method {
+            Some(HessianMethod::Star) => (HessianMethod::Star, star(&pattern)),
+            Some(HessianMethod::Columns) => (HessianMethod::Columns, columns(&pattern)),
+            Some(HessianMethod::Acyclic) => {
+                let coloring = match order {
+                    Some(o) => acyclic_coloring(&pattern, o).coloring().clone(),
+                    None => acyclic_coloring_best(&pattern).coloring().clone(),
+                };
+                (HessianMethod::Acyclic, coloring)
+            }
+            None => {
+                // Star coloring never needs more colors in theory; greedy heuristics can
+                // disagree, and then the cheaper, simpler column coloring wins.
+                let (s, c) = (star(&pattern), columns(&pattern));
+                if c.ncolors() < s.ncolors() {
+                    (HessianMethod::Columns, c)
+                } else {
+                    (HessianMethod::Star, s)
+                }
+            }
+        };
+        Self::with_coloring(pattern, method, coloring, options.lanes)
+    }
+
+    /// A preparation from a coloring computed elsewhere (a star, acyclic or column
+    /// coloring, as `method` says). Panics if the pattern is not symmetric or the
+    /// coloring does not allow `method`'s recovery.
+    pub fn with_coloring(
+        pattern: SparsityPattern,
+        method: HessianMethod,
+        coloring: Coloring,
+        lanes: Option<usize>,
+    ) -> Self {
+        let lanes = choose_lanes(coloring.ncolors(), lanes);
+        let decompression = match method {
+            HessianMethod::Star => Decompression::star(&pattern, &coloring, lanes),
+            HessianMethod::Acyclic => Decompression::acyclic(&pattern, &coloring, lanes),
+            HessianMethod::Columns => {
+                crate::decompress::check_symmetric(&pattern);
+                Decompression::columns(&pattern, &coloring, lanes)
+            }
+        };
+        HessianPrep {
+            method,
+            driver: Driver::new(pattern, coloring, decompression),
+        }
+    }
+
+    /// Runs the sweeps and recovers the Hessian.
+    pub fn evaluate(&mut self, kernel: &mut impl Hvp) -> &CsMat<f64> {
+        let d = &mut self.driver;
+        match d.lanes() {
+            1 => d.sweeps::<1>(|ws, v, hv| kernel.hvp(ws, v, hv)),
+            2 => d.sweeps::<2>(|ws, v, hv| kernel.hvp(ws, v, hv)),
+            4 => d.sweeps::<4>(|ws, v, hv| kernel.hvp(ws, v, hv)),
+            8 => d.sweeps::<8>(|ws, v, hv| kernel.hvp(ws, v, hv)),
+            16 => d.sweeps::<16>(|ws, v, hv| kernel.hvp(ws, v, hv)),
+            l => unreachable!("asd: {l} lanes are not in LANES"),
+        }
+    }
+
+    /// Panics unless the input has the `n` the preparation was made for.
+    #[track_caller]
+    pub fn check_input_len(&self, n: usize) {
+        check_len("input", n, self.driver.pattern.ncols());
+    }
+
+    /// Star, acyclic or column coloring.
+    pub fn method(&self) -> HessianMethod {
+        self.method
+    }
+
+    /// The Hessian's (symmetric) sparsity pattern.
+    pub fn pattern(&self) -> &SparsityPattern {
+        &self.driver.pattern
+    }
+
+    /// The coloring of the variables.
+    pub fn coloring(&self) -> &Coloring {
+        &self.driver.coloring
+    }
+
+    /// Number of colors: HVPs per evaluation.
+    pub fn ncolors(&self) -> usize {
+        self.driver.coloring.ncolors()
+    }
+
+    /// Color of every variable.
+    pub fn colors(&self) -> &[usize] {
+        self.driver.coloring.colors()
+    }
+
+    /// Seed directions per kernel call, one of [`LANES`](crate::LANES).
+    pub fn lanes(&self) -> usize {
+        self.driver.lanes()
+    }
+
+    /// Kernel calls per evaluation, `ceil(ncolors / lanes)`.
+    pub fn nsweeps(&self) -> usize {
+        self.driver.nsweeps()
+    }
+
+    /// The decompression map.
+    pub fn decompression(&self) -> &Decompression {
+        &self.driver.decompression
+    }
+
+    /// The workspace kernels receive.
+    pub fn workspace(&self) -> &Workspace {
+        &self.driver.ws
+    }
+
+    /// The Hessian of the last evaluation (zeros before the first).
+    pub fn hessian(&self) -> &CsMat<f64> {
+        &self.driver.result
+    }
+
+    /// Gives up the preparation and keeps the last Hessian (no copy).
+    pub fn into_hessian(self) -> CsMat<f64> {
+        self.driver.result
+    }
+}
+
+impl fmt::Display for HessianPrep {
+    /// `Hessian preparation, star coloring: 2 HVPs in 1 sweep of 2 lanes (instead of
+    /// 1000 HVPs)`, then the spy plot of the pattern.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "Hessian preparation, {} coloring: {} in {} of {} (instead of {})",
+            self.method,
+            plural(self.ncolors(), "HVP"),
+            plural(self.nsweeps(), "sweep"),
+            plural(self.lanes(), "lane"),
+            plural(self.pattern().ncols(), "HVP"),
+        )?;
+        write!(f, "{}", self.pattern())
+    }
+}

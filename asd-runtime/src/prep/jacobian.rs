@@ -1,0 +1,232 @@
+//! [`JacobianPrep`]: sparse Jacobians by compressed forward or reverse mode.
+
+use std::fmt;
+
+use sprs::CsMat;
+
+use super::driver::Driver;
+use super::{check_len, choose_lanes, plural, JacobianOptions, Jvp, Mode, ModeChoice, Vjp};
+use crate::coloring::{color_columns, color_columns_best, color_rows, color_rows_best};
+use crate::decompress::Decompression;
+use crate::{Coloring, SparsityPattern, Workspace};
+
+/// A prepared sparse Jacobian: pattern, coloring, seeds, decompression map and buffers,
+/// computed once and reused by every evaluation, which then allocates nothing.
+///
+/// Evaluating costs `nsweeps()` calls of the kernel, each carrying `lanes()` seed
+/// directions, then a gather into the preallocated result.
+///
+/// ```
+/// use asd_runtime::{JacobianOptions, JacobianPrep, Jvp, SparsityPattern, Workspace};
+///
+/// /// `y[i] = x[i]^2`, differentiated by hand: `dy[i] = 2 x[i] dx[i]`, lane by lane.
+/// struct Square<'a>(&'a [f64]);
+///
+/// impl Jvp for Square<'_> {
+///     fn jvp<const L: usize>(&mut self, _: &Workspace, dx: &[[f64; L]], dy: &mut [[f64; L]]) {
+///         for ((dy, dx), x) in dy.iter_mut().zip(dx).zip(self.0) {
+///             for l in 0..L {
+///                 dy[l] = 2.0 * x * dx[l];
+///             }
+///         }
+///     }
+/// }
+///
+/// let pattern = SparsityPattern::from_coordinates(3, 3, [(0, 0), (1, 1), (2, 2)]);
+/// let mut prep = JacobianPrep::new(pattern, &JacobianOptions::forward());
+/// assert_eq!(prep.ncolors(), 1); // one JVP instead of three
+///
+/// let x = [1.0, 2.0, 3.0];
+/// prep.check_input_len(x.len());
+/// let jac = prep.evaluate_forward(&mut Square(&x));
+/// assert_eq!(jac.get(2, 2), Some(&6.0));
+/// assert_eq!(jac.nnz(), 3);
+/// ```
+#[derive(Clone, Debug)]
+pub struct JacobianPrep {
+    mode: Mode,
+    driver: Driver,
+}
+
+impl JacobianPrep {
+    /// Colors `pattern` (`m x n`) as `options` ask and allocates everything an evaluation
+    /// needs.
+    pub fn new(pattern: SparsityPattern, options: &JacobianOptions) -> Self {
+        let columns = |p: &SparsityPattern| match options.order {
+            Some(order) => color_columns(p, order),
+            None => color_columns_best(p),
+        };
+        let rows = |p: &SparsityPattern| match options.order {
+            Some(order) => color_rows(p, order),
+            None => color_rows_best(p),
+        };
+        let (mode, coloring) = match options.mode {
+            ModeChoice::Forward => (Mode::Forward, columns(&pattern)),
+            ModeChoice::Reverse => (Mode::Reverse, rows(&pattern)),
+            ModeChoice::Auto => {
+                let (c, r) = (columns(&pattern), rows(&pattern));
+                if r.ncolors() < c.ncolors() {
+                    (Mode::Reverse, r)
+                } else {
+                    (Mode::Forward, c)
+                }
+            }
+        };
+        Self::with_coloring(pattern, mode, coloring, options.lanes)
+    }
+
+    /// A preparation from a coloring computed elsewhere: column colors for
+    /// [`Mode::Forward`], row colors for [`Mode::Reverse`]. `lanes: None` picks them
+    /// from the color count. Panics if the coloring is invalid for the pattern.
+    pub fn with_coloring(
+        pattern: SparsityPattern,
+        mode: Mode,
+        coloring: Coloring,
+        lanes: Option<usize>,
+    ) -> Self {
+        let lanes = choose_lanes(coloring.ncolors(), lanes);
+        let decompression = match mode {
+            Mode::Forward => Decompression::columns(&pattern, &coloring, lanes),
+            Mode::Reverse => Decompression::rows(&pattern, &coloring, lanes),
+        };
+        JacobianPrep {
+            mode,
+            driver: Driver::new(pattern, coloring, decompression),
+        }
+    }
+
+    /// Evaluates with forward-mode sweeps. Panics if the preparation chose reverse mode
+    /// (ask for [`ModeChoice::Forward`] when the kernel has no [`Vjp`]).
+    pub fn evaluate_forward(&mut self, kernel: &mut impl Jvp) -> &CsMat<f64> {
+        assert!(
+            self.mode == Mode::Forward,
+            "asd: this Jacobian preparation uses reverse mode (row coloring): call evaluate_reverse, \
+             or prepare with ModeChoice::Forward"
+        );
+        let d = &mut self.driver;
+        match d.lanes() {
+            1 => d.sweeps::<1>(|ws, dx, dy| kernel.jvp(ws, dx, dy)),
+            2 => d.sweeps::<2>(|ws, dx, dy| kernel.jvp(ws, dx, dy)),
+            4 => d.sweeps::<4>(|ws, dx, dy| kernel.jvp(ws, dx, dy)),
+            8 => d.sweeps::<8>(|ws, dx, dy| kernel.jvp(ws, dx, dy)),
+            16 => d.sweeps::<16>(|ws, dx, dy| kernel.jvp(ws, dx, dy)),
+            l => unreachable!("asd: {l} lanes are not in LANES"),
+        }
+    }
+
+    /// Evaluates with reverse-mode sweeps. Panics if the preparation chose forward mode
+    /// (ask for [`ModeChoice::Reverse`] when the kernel has no [`Jvp`]).
+    pub fn evaluate_reverse(&mut self, kernel: &mut impl Vjp) -> &CsMat<f64> {
+        assert!(
+            self.mode == Mode::Reverse,
+            "asd: this Jacobian preparation uses forward mode (column coloring): call evaluate_forward, \
+             or prepare with ModeChoice::Reverse"
+        );
+        let d = &mut self.driver;
+        match d.lanes() {
+            1 => d.sweeps::<1>(|ws, dy, dx| kernel.vjp(ws, dy, dx)),
+            2 => d.sweeps::<2>(|ws, dy, dx| kernel.vjp(ws, dy, dx)),
+            4 => d.sweeps::<4>(|ws, dy, dx| kernel.vjp(ws, dy, dx)),
+            8 => d.sweeps::<8>(|ws, dy, dx| kernel.vjp(ws, dy, dx)),
+            16 => d.sweeps::<16>(|ws, dy, dx| kernel.vjp(ws, dy, dx)),
+            l => unreachable!("asd: {l} lanes are not in LANES"),
+        }
+    }
+
+    /// Evaluates in whichever mode the preparation chose.
+    pub fn evaluate(&mut self, kernel: &mut (impl Jvp + Vjp)) -> &CsMat<f64> {
+        match self.mode {
+            Mode::Forward => self.evaluate_forward(kernel),
+            Mode::Reverse => self.evaluate_reverse(kernel),
+        }
+    }
+
+    /// Panics unless the input has the `n` the preparation was made for.
+    #[track_caller]
+    pub fn check_input_len(&self, n: usize) {
+        check_len("input", n, self.driver.pattern.ncols());
+    }
+
+    /// Panics unless the output has the `m` the preparation was made for.
+    #[track_caller]
+    pub fn check_output_len(&self, m: usize) {
+        check_len("output", m, self.driver.pattern.nrows());
+    }
+
+    /// The Jacobian's sparsity pattern.
+    pub fn pattern(&self) -> &SparsityPattern {
+        &self.driver.pattern
+    }
+
+    /// The column coloring (forward) or row coloring (reverse).
+    pub fn coloring(&self) -> &Coloring {
+        &self.driver.coloring
+    }
+
+    /// Number of colors: JVPs or VJPs per evaluation.
+    pub fn ncolors(&self) -> usize {
+        self.driver.coloring.ncolors()
+    }
+
+    /// Color of every column (forward) or row (reverse).
+    pub fn colors(&self) -> &[usize] {
+        self.driver.coloring.colors()
+    }
+
+    /// Forward or reverse.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// Seed directions per kernel call, one of [`LANES`](crate::LANES).
+    pub fn lanes(&self) -> usize {
+        self.driver.lanes()
+    }
+
+    /// Kernel calls per evaluation, `ceil(ncolors / lanes)`.
+    pub fn nsweeps(&self) -> usize {
+        self.driver.nsweeps()
+    }
+
+    /// The decompression map.
+    pub fn decompression(&self) -> &Decompression {
+        &self.driver.decompression
+    }
+
+    /// The workspace kernels receive; useful to call a kernel by hand.
+    pub fn workspace(&self) -> &Workspace {
+        &self.driver.ws
+    }
+
+    /// The Jacobian of the last evaluation (zeros before the first).
+    pub fn jacobian(&self) -> &CsMat<f64> {
+        &self.driver.result
+    }
+
+    /// Gives up the preparation and keeps the last Jacobian (no copy).
+    pub fn into_jacobian(self) -> CsMat<f64> {
+        self.driver.result
+    }
+}
+
+impl fmt::Display for JacobianPrep {
+    /// `Jacobian preparation, forward mode: 11 JVPs in 1 sweep of 16 lanes (instead of
+    /// 1000 JVPs)`, then the spy plot of the pattern.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let product = self.mode.product();
+        let dense = match self.mode {
+            Mode::Forward => self.pattern().ncols(),
+            Mode::Reverse => self.pattern().nrows(),
+        };
+        writeln!(
+            f,
+            "Jacobian preparation, {} mode: {} in {} of {} (instead of {})",
+            self.mode,
+            plural(self.ncolors(), product),
+            plural(self.nsweeps(), "sweep"),
+            plural(self.lanes(), "lane"),
+            plural(dense, product),
+        )?;
+        write!(f, "{}", self.pattern())
+    }
+}

@@ -1,0 +1,236 @@
+//! Preparation drivers: "prepare once, evaluate many times".
+//!
+//! A preparation holds everything that depends only on the sparsity pattern — the
+//! coloring, the lane count, the decompression map, the seed and compressed buffers,
+//! the output matrix and a [`Workspace`] — so that an evaluation is `ceil(c / L)` calls
+//! of a generated lane kernel ([`Jvp`], [`Vjp`] or [`Hvp`]) followed by a gather, and
+//! allocates nothing.
+//!
+//! The kernel traits are the contract with the code `#[sparse_diff]` generates; their
+//! signatures are fixed.
+
+mod driver;
+mod hessian;
+mod jacobian;
+
+use std::fmt;
+
+pub use hessian::HessianPrep;
+pub use jacobian::JacobianPrep;
+
+use crate::{Order, Workspace};
+
+/// The lane counts generated code is compiled for; a preparation picks one of them.
+pub const LANES: [usize; 5] = [1, 2, 4, 8, 16];
+
+/// Compressed forward mode: `L` Jacobian-vector products in one sweep.
+pub trait Jvp {
+    /// `dy[i][l] = sum_j J[i][j] * dx[j][l]`. `dy` has the output's length and is zeroed
+    /// by the caller.
+    fn jvp<const L: usize>(&mut self, ws: &Workspace, dx: &[[f64; L]], dy: &mut [[f64; L]]);
+}
+/// Compressed reverse mode: `L` vector-Jacobian products in one sweep.
+pub trait Vjp {
+    /// `dx[j][l] = sum_i dy[i][l] * J[i][j]`. `dx` is zeroed by the caller.
+    fn vjp<const L: usize>(&mut self, ws: &Workspace, dy: &[[f64; L]], dx: &mut [[f64; L]]);
+}
+/// Compressed second order: `L` Hessian-vector products in one sweep.
+pub trait Hvp {
+    /// `hv[i][l] = sum_j H[i][j] * v[j][l]`. `hv` is zeroed by the caller.
+    fn hvp<const L: usize>(&mut self, ws: &Workspace, v: &[[f64; L]], hv: &mut [[f64; L]]);
+}
+
+/// How a Jacobian preparation computes: forward mode over column colors (JVPs) or
+/// reverse mode over row colors (VJPs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// Column coloring, one JVP per color.
+    Forward,
+    /// Row coloring, one VJP per color.
+    Reverse,
+}
+
+impl Mode {
+    /// The product one color costs: `"JVP"` or `"VJP"`.
+    pub fn product(self) -> &'static str {
+        match self {
+            Mode::Forward => "JVP",
+            Mode::Reverse => "VJP",
+        }
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Mode::Forward => "forward",
+            Mode::Reverse => "reverse",
+        })
+    }
+}
+
+/// The mode a user asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum ModeChoice {
+    /// Color both the columns and the rows and take the one needing fewer colors;
+    /// ties go to forward mode, whose products are cheaper.
+    #[default]
+    Auto,
+    /// Always forward mode: the kernel needs only [`Jvp`].
+    Forward,
+    /// Always reverse mode: the kernel needs only [`Vjp`].
+    Reverse,
+}
+
+/// How a Hessian is colored and recovered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HessianMethod {
+    /// Star coloring, direct recovery (the default).
+    Star,
+    /// Acyclic coloring, recovery by substitution: fewer colors, a few more flops.
+    Acyclic,
+    /// Plain column coloring, ignoring symmetry.
+    Columns,
+}
+
+impl fmt::Display for HessianMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            HessianMethod::Star => "star",
+            HessianMethod::Acyclic => "acyclic",
+            HessianMethod::Columns => "column",
+        })
+    }
+}
+
+/// Options of [`JacobianPrep::new`]. The defaults (auto mode, best vertex order, lanes
+/// chosen from the color count) are what most callers want.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JacobianOptions {
+    /// Forward, reverse, or the cheaper of the two.
+    pub mode: ModeChoice,
+    /// Vertex order of the greedy coloring; `None` tries several and keeps the best.
+    pub order: Option<Order>,
+    /// Lanes per sweep, one of [`LANES`]; `None` picks the fewest sweeps, then the
+    /// fewest lanes.
+    pub lanes: Option<usize>,
+}
+
+impl JacobianOptions {
+    /// Forward mode only: the kernel needs no [`Vjp`].
+    pub fn forward() -> Self {
+        JacobianOptions {
+            mode: ModeChoice::Forward,
+            ..Self::default()
+        }
+    }
+
+    /// Reverse mode only: the kernel needs no [`Jvp`].
+    pub fn reverse() -> Self {
+        JacobianOptions {
+            mode: ModeChoice::Reverse,
+            ..Self::default()
+        }
+    }
+
+    /// The same options with this mode.
+    pub fn with_mode(self, mode: ModeChoice) -> Self {
+        JacobianOptions { mode, ..self }
+    }
+
+    /// The same options with this coloring order.
+    pub fn with_order(self, order: Order) -> Self {
+        JacobianOptions {
+            order: Some(order),
+            ..self
+        }
+    }
+
+    /// The same options with this many lanes per sweep (one of [`LANES`]).
+    pub fn with_lanes(self, lanes: usize) -> Self {
+        JacobianOptions {
+            lanes: Some(lanes),
+            ..self
+        }
+    }
+}
+
+/// Options of [`HessianPrep::new`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HessianOptions {
+    /// `None`: star coloring, or plain column coloring in the rare case it needs fewer
+    /// colors. `Some(m)`: exactly method `m`.
+    pub method: Option<HessianMethod>,
+    /// Vertex order of the greedy coloring; `None` tries several and keeps the best.
+    pub order: Option<Order>,
+    /// Lanes per sweep, one of [`LANES`]; `None` picks the fewest sweeps, then the
+    /// fewest lanes.
+    pub lanes: Option<usize>,
+}
+
+impl HessianOptions {
+    /// The same options with this method.
+    pub fn with_method(self, method: HessianMethod) -> Self {
+        HessianOptions {
+            method: Some(method),
+            ..self
+        }
+    }
+
+    /// The same options with this coloring order.
+    pub fn with_order(self, order: Order) -> Self {
+        HessianOptions {
+            order: Some(order),
+            ..self
+        }
+    }
+
+    /// The same options with this many lanes per sweep (one of [`LANES`]).
+    pub fn with_lanes(self, lanes: usize) -> Self {
+        HessianOptions {
+            lanes: Some(lanes),
+            ..self
+        }
+    }
+}
+
+/// The lane count for `ncolors` colors: the fewest sweeps `ceil(c / L)` first (each
+/// sweep reruns the primal), then the fewest total lanes (lanes past `c` are wasted
+/// work). A forced count must be one of [`LANES`].
+pub(crate) fn choose_lanes(ncolors: usize, forced: Option<usize>) -> usize {
+    if let Some(lanes) = forced {
+        assert!(
+            LANES.contains(&lanes),
+            "asd: {lanes} lanes were requested but generated code is compiled for {LANES:?} lanes"
+        );
+        return lanes;
+    }
+    LANES
+        .into_iter()
+        .min_by_key(|&l| {
+            let sweeps = ncolors.div_ceil(l);
+            (sweeps, sweeps * l)
+        })
+        .expect("LANES is not empty")
+}
+
+/// `"1 JVP"`, `"2 JVPs"`.
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("{count} {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
+#[track_caller]
+fn check_len(what: &str, given: usize, expected: usize) {
+    if given != expected {
+        panic!(
+            "asd: the {what} has length {given} but the preparation was made for length {expected}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests;

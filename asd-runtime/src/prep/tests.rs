@@ -1,0 +1,201 @@
+use super::*;
+use crate::{Coloring, SparsityPattern};
+
+/// `y = A x` for a fixed sparse `A`: JVP, VJP and (for symmetric `A`) HVP by hand.
+struct Linear(sprs::CsMat<f64>);
+
+impl Jvp for Linear {
+    fn jvp<const L: usize>(&mut self, _: &Workspace, dx: &[[f64; L]], dy: &mut [[f64; L]]) {
+        for (v, (i, j)) in self.0.iter() {
+            for l in 0..L {
+                dy[i][l] += v * dx[j][l];
+            }
+        }
+    }
+}
+
+impl Vjp for Linear {
+    fn vjp<const L: usize>(&mut self, _: &Workspace, dy: &[[f64; L]], dx: &mut [[f64; L]]) {
+        for (v, (i, j)) in self.0.iter() {
+            for l in 0..L {
+                dx[j][l] += v * dy[i][l];
+            }
+        }
+    }
+}
+
+impl Hvp for Linear {
+    fn hvp<const L: usize>(&mut self, ws: &Workspace, v: &[[f64; L]], hv: &mut [[f64; L]]) {
+        self.jvp(ws, v, hv);
+    }
+}
+
+fn diagonal(n: usize) -> SparsityPattern {
+    SparsityPattern::from_coordinates(n, n, (0..n).map(|i| (i, i)))
+}
+
+#[test]
+fn lanes_minimize_sweeps_then_lanes() {
+    let cases = [
+        (0, 1),
+        (1, 1),
+        (2, 2),
+        (3, 4),
+        (4, 4),
+        (5, 8),
+        (11, 16),
+        (16, 16),
+        (17, 16),
+        (33, 16),
+    ];
+    for (ncolors, lanes) in cases {
+        assert_eq!(choose_lanes(ncolors, None), lanes, "{ncolors} colors");
+    }
+    assert_eq!(choose_lanes(11, Some(4)), 4);
+}
+
+#[test]
+#[should_panic(
+    expected = "3 lanes were requested but generated code is compiled for [1, 2, 4, 8, 16] lanes"
+)]
+fn lanes_outside_lanes_are_refused() {
+    choose_lanes(5, Some(3));
+}
+
+#[test]
+fn options_builders() {
+    let o = JacobianOptions::forward()
+        .with_lanes(8)
+        .with_order(Order::SmallestLast);
+    assert_eq!(o.mode, ModeChoice::Forward);
+    assert_eq!(o.lanes, Some(8));
+    assert_eq!(o.order, Some(Order::SmallestLast));
+    assert_eq!(
+        JacobianOptions::reverse().with_mode(ModeChoice::Auto),
+        JacobianOptions::default()
+    );
+    let h = HessianOptions::default()
+        .with_method(HessianMethod::Acyclic)
+        .with_lanes(2);
+    assert_eq!(h.method, Some(HessianMethod::Acyclic));
+    assert_eq!(h.lanes, Some(2));
+}
+
+#[test]
+fn plural_and_names() {
+    assert_eq!(plural(1, "sweep"), "1 sweep");
+    assert_eq!(plural(0, "JVP"), "0 JVPs");
+    assert_eq!(Mode::Reverse.to_string(), "reverse");
+    assert_eq!(Mode::Forward.product(), "JVP");
+    assert_eq!(HessianMethod::Star.to_string(), "star");
+}
+
+#[test]
+fn a_prepared_jacobian_is_a_linear_map_s_matrix() {
+    // J = [[1 0 2], [0 3 0]]
+    let p = SparsityPattern::from_rows(3, vec![vec![0, 2], vec![1]]);
+    let a = sprs::CsMat::new((2, 3), vec![0, 2, 3], vec![0, 2, 1], vec![1.0, 2.0, 3.0]);
+    let forward = Coloring::from_colors(vec![0, 0, 1]);
+    let mut prep = JacobianPrep::with_coloring(p.clone(), Mode::Forward, forward, Some(1));
+    assert_eq!((prep.ncolors(), prep.lanes(), prep.nsweeps()), (2, 1, 2));
+    assert_eq!(prep.jacobian().data(), &[0.0; 3]);
+    assert_eq!(
+        prep.evaluate_forward(&mut Linear(a.clone())).data(),
+        a.data()
+    );
+    assert_eq!(prep.evaluate(&mut Linear(a.clone())).data(), a.data());
+
+    let reverse = Coloring::from_colors(vec![0, 0]);
+    let mut prep = JacobianPrep::with_coloring(p, Mode::Reverse, reverse, None);
+    assert_eq!((prep.ncolors(), prep.lanes(), prep.nsweeps()), (1, 1, 1));
+    assert_eq!(
+        prep.evaluate_reverse(&mut Linear(a.clone())).data(),
+        a.data()
+    );
+    assert_eq!(prep.into_jacobian(), a);
+}
+
+#[test]
+#[should_panic(expected = "uses reverse mode (row coloring): call evaluate_reverse")]
+fn forward_evaluation_of_a_reverse_preparation_panics() {
+    let p = diagonal(2);
+    let mut prep =
+        JacobianPrep::with_coloring(p, Mode::Reverse, Coloring::from_colors(vec![0, 0]), None);
+    prep.evaluate_forward(&mut Linear(sprs::CsMat::eye(2)));
+}
+
+#[test]
+#[should_panic(expected = "asd: the input has length 5 but the preparation was made for length 7")]
+fn wrong_input_length_names_both_sizes() {
+    let prep = JacobianPrep::with_coloring(
+        SparsityPattern::from_coordinates(3, 7, [(0, 0)]),
+        Mode::Forward,
+        Coloring::from_colors(vec![0; 7]),
+        None,
+    );
+    prep.check_output_len(3);
+    prep.check_input_len(5);
+}
+
+#[test]
+#[should_panic(expected = "asd: the output has length 2 but the preparation was made for length 3")]
+fn wrong_output_length_names_both_sizes() {
+    let prep = JacobianPrep::with_coloring(
+        SparsityPattern::from_coordinates(3, 7, [(0, 0)]),
+        Mode::Forward,
+        Coloring::from_colors(vec![0; 7]),
+        None,
+    );
+    prep.check_input_len(7);
+    prep.check_output_len(2);
+}
+
+#[test]
+fn a_prepared_hessian_of_a_quadratic_form() {
+    // H = [[2 1 0], [1 4 0], [0 0 5]], two colors: {0, 2} and {1}
+    let p = SparsityPattern::from_rows(3, vec![vec![0, 1], vec![0, 1], vec![2]]);
+    let h = sprs::CsMat::new(
+        (3, 3),
+        vec![0, 2, 4, 5],
+        vec![0, 1, 0, 1, 2],
+        vec![2.0, 1.0, 1.0, 4.0, 5.0],
+    );
+    for method in [
+        HessianMethod::Star,
+        HessianMethod::Acyclic,
+        HessianMethod::Columns,
+    ] {
+        let coloring = Coloring::from_colors(vec![0, 1, 0]);
+        let mut prep = HessianPrep::with_coloring(p.clone(), method, coloring, None);
+        assert_eq!(prep.method(), method);
+        assert_eq!(prep.lanes(), 2);
+        assert_eq!(prep.evaluate(&mut Linear(h.clone())), &h);
+        prep.check_input_len(3);
+    }
+}
+
+#[test]
+#[should_panic(expected = "must be symmetric, but (0, 1) is stored and (1, 0) is not")]
+fn column_method_still_requires_a_symmetric_pattern() {
+    let p = SparsityPattern::from_rows(2, vec![vec![0, 1], vec![1]]);
+    HessianPrep::with_coloring(
+        p,
+        HessianMethod::Columns,
+        Coloring::from_colors(vec![0, 1]),
+        None,
+    );
+}
+
+#[test]
+fn clones_get_their_own_workspace_and_the_same_results() {
+    let p = diagonal(3);
+    let mut a =
+        JacobianPrep::with_coloring(p, Mode::Forward, Coloring::from_colors(vec![0; 3]), None);
+    let mut b = a.clone();
+    let m = sprs::CsMat::new((3, 3), vec![0, 1, 2, 3], vec![0, 1, 2], vec![1.0, 2.0, 3.0]);
+    assert_eq!(
+        a.evaluate_forward(&mut Linear(m.clone())),
+        b.evaluate_forward(&mut Linear(m))
+    );
+    assert!(format!("{a:?}").contains("ncolors: 1"));
+}

@@ -1,0 +1,226 @@
+//! The value of generated Hessian sparsity tracers: [`Trace2`], a real's first-order
+//! index set together with the second-order interactions it carries.
+//!
+//! For `f = x[0] * x[1] + x[2].sin()`, the tracer computes
+//! `f.g = {0, 1, 2}` (the gradient's pattern) and `f.h = {{0, 1}, {2, 2}}` (the
+//! Hessian's pattern, one triangle): see the `trace2` pass of `asd-macros`.
+
+use crate::{IndexSet, Join, PairSet, SparsityPattern};
+
+/// What a Hessian sparsity tracer carries for one real: the inputs it depends on
+/// (`g`) and the pairs of inputs whose mixed second derivative may be non-zero (`h`).
+///
+/// ```
+/// use asd_runtime::{IndexSet, Trace2};
+/// let x: Vec<Trace2> = Trace2::seeds(3);
+/// // f = x[0] * x[1]
+/// let mut f = x[0].clone();
+/// f.union_with(&x[1]);
+/// Trace2::insert_product(&mut f.h, &x[0].g, &x[1].g);
+/// assert_eq!(f.g.to_vec(), [0, 1]);
+/// assert_eq!(f.h.to_sorted_dedup(), [(0, 1)]);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trace2 {
+    /// First order: the inputs this real depends on.
+    pub g: IndexSet,
+    /// Second order: the unordered pairs of inputs that interact in this real.
+    pub h: PairSet,
+}
+
+impl Default for Trace2 {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Trace2 {
+    /// A real that depends on no input; does not allocate.
+    pub fn new() -> Self {
+        Trace2 {
+            g: IndexSet::new(),
+            h: PairSet::new(),
+        }
+    }
+
+    /// Input `i` itself: `g = {i}`, no interactions; does not allocate.
+    #[track_caller]
+    pub fn seed(i: usize) -> Self {
+        Trace2 {
+            g: IndexSet::singleton(i),
+            h: PairSet::new(),
+        }
+    }
+
+    /// The seeds of an input of length `n`: `x[i]` is [`seed(i)`](Self::seed).
+    pub fn seeds(n: usize) -> Vec<Trace2> {
+        (0..n).map(Trace2::seed).collect()
+    }
+
+    /// `self ∪= other`, both the index set and the interactions: what a linear
+    /// operation (`+`, `-`, `abs`, ...) passes on from one of its arguments.
+    pub fn union_with(&mut self, other: &Trace2) {
+        self.g.union_with(&other.g);
+        self.h.union_with(&other.h);
+    }
+
+    /// `h ∪= a × b`: the interactions of a product of two reals whose first-order sets
+    /// are `a` and `b` (`x * y`, the cross term of `x / y`). An associated function
+    /// rather than a method, so that generated code can pass `&mut s.h` beside `&s.g`.
+    #[inline]
+    pub fn insert_product(h: &mut PairSet, a: &IndexSet, b: &IndexSet) {
+        for i in a {
+            for j in b {
+                h.insert(i, j);
+            }
+        }
+    }
+
+    /// `h ∪= a × a`, each unordered pair once: the interactions of a function
+    /// nonlinear in one real (`sin(x)`, `x * x`, `x.powi(2)`).
+    #[inline]
+    pub fn insert_square(h: &mut PairSet, a: &IndexSet) {
+        // The common small cases without an iterator: `x[i].sin()`, `(x[i] - x[j])^2`.
+        match (a.len(), a.min(), a.max()) {
+            (0, ..) => return,
+            (1, Some(i), _) => return h.insert(i, i),
+            (2, Some(i), Some(j)) => {
+                h.insert(i, i);
+                h.insert(i, j);
+                return h.insert(j, j);
+            }
+            _ => {}
+        }
+        for (k, i) in a.iter().enumerate() {
+            for j in a.iter().skip(k) {
+                h.insert(i, j);
+            }
+        }
+    }
+
+    /// The symmetric `n x n` Hessian pattern of a traced scalar: both triangles of
+    /// every interaction in `h`.
+    ///
+    /// # Panics
+    /// If an index is not below `n`.
+    #[track_caller]
+    pub fn hessian_pattern(&self, n: usize) -> SparsityPattern {
+        self.h.to_symmetric_pattern(n)
+    }
+
+    /// [`hessian_pattern`](Self::hessian_pattern), consuming the tracer's value so
+    /// that its pairs are sorted in place rather than copied: what
+    /// `f_hessian_sparsity` calls.
+    ///
+    /// # Panics
+    /// If an index is not below `n`.
+    #[track_caller]
+    pub fn into_hessian_pattern(self, n: usize) -> SparsityPattern {
+        self.h.into_symmetric_pattern(n)
+    }
+}
+
+impl Join for Trace2 {
+    fn join(&mut self, other: Self) {
+        if self.g.is_empty() && self.h.is_empty() {
+            *self = other;
+        } else {
+            self.union_with(&other);
+        }
+    }
+}
+
+/// Element by element; a vector one arm made longer keeps its extra elements.
+impl Join for Vec<Trace2> {
+    fn join(&mut self, other: Self) {
+        let mut rest = other.into_iter();
+        for (a, b) in self.iter_mut().zip(rest.by_ref()) {
+            a.join(b);
+        }
+        self.extend(rest);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(t: &Trace2) -> Vec<(usize, usize)> {
+        t.h.to_sorted_dedup()
+    }
+
+    #[test]
+    fn seeds_are_singletons_without_interactions() {
+        let x = Trace2::seeds(4);
+        assert_eq!(x.len(), 4);
+        for (i, t) in x.iter().enumerate() {
+            assert_eq!(t.g.to_vec(), [i]);
+            assert!(t.h.is_empty());
+        }
+        assert_eq!(Trace2::default(), Trace2::new());
+    }
+
+    #[test]
+    fn union_with_merges_both_levels() {
+        let mut a = Trace2::seed(1);
+        a.h.insert(1, 1);
+        let mut b = Trace2::seed(3);
+        b.h.insert(3, 0);
+        a.union_with(&b);
+        assert_eq!(a.g.to_vec(), [1, 3]);
+        assert_eq!(pairs(&a), [(0, 3), (1, 1)]);
+    }
+
+    #[test]
+    fn joins_union_scalars_and_vectors_element_by_element() {
+        let mut a = Trace2::seed(0);
+        let mut b = Trace2::seed(2);
+        b.h.insert(2, 2);
+        a.join(b);
+        assert_eq!(a.g.to_vec(), [0, 2]);
+        assert_eq!(pairs(&a), [(2, 2)]);
+
+        let mut empty = Trace2::new();
+        empty.join(a.clone());
+        assert_eq!(empty, a);
+
+        let mut v = vec![Trace2::seed(0), Trace2::new()];
+        v.join(vec![Trace2::seed(1), Trace2::seed(5), Trace2::seed(7)]);
+        assert_eq!(v.len(), 3);
+        assert_eq!(v[0].g.to_vec(), [0, 1]);
+        assert_eq!(v[1].g.to_vec(), [5]);
+        assert_eq!(v[2].g.to_vec(), [7]);
+
+        let mut longer = vec![Trace2::seed(0), Trace2::seed(1)];
+        longer.join(vec![Trace2::seed(4)]);
+        assert_eq!(longer.len(), 2);
+        assert_eq!(longer[0].g.to_vec(), [0, 4]);
+    }
+
+    #[test]
+    fn products_and_squares() {
+        let a: IndexSet = [1, 4].into_iter().collect();
+        let b: IndexSet = [0, 4].into_iter().collect();
+        let mut h = PairSet::new();
+        Trace2::insert_product(&mut h, &a, &b);
+        assert_eq!(h.to_sorted_dedup(), [(0, 1), (0, 4), (1, 4), (4, 4)]);
+        let mut h = PairSet::new();
+        Trace2::insert_square(&mut h, &a);
+        assert_eq!(h.len_upper_bound(), 3);
+        assert_eq!(h.to_sorted_dedup(), [(1, 1), (1, 4), (4, 4)]);
+        let mut f = Trace2::seed(2);
+        Trace2::insert_square(&mut f.h, &f.g);
+        assert_eq!(pairs(&f), [(2, 2)]);
+    }
+
+    #[test]
+    fn hessian_pattern_fills_both_triangles() {
+        let mut f = Trace2::new();
+        f.h.insert(0, 2);
+        f.h.insert(1, 1);
+        let p = f.hessian_pattern(3);
+        assert_eq!(p.nnz(), 3);
+        assert!(p.contains(0, 2) && p.contains(2, 0) && p.contains(1, 1));
+        assert_eq!(f.into_hessian_pattern(3), p);
+    }
+}

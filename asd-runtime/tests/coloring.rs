@@ -1,0 +1,612 @@
+//! Coloring: validity on random patterns, exact counts on structured ones, and the
+//! color counts ColPack publishes for SuiteSparse matrices (tests/data/colpack).
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+
+use asd_runtime::coloring::{
+    acyclic_coloring, acyclic_coloring_best, color_columns, color_columns_best, color_rows,
+    color_rows_best, is_acyclic_coloring, is_column_coloring, is_row_coloring, is_star_coloring,
+    star_coloring, star_coloring_best, BEST_ORDERS,
+};
+use asd_runtime::{Order, SparsityPattern};
+use proptest::prelude::*;
+
+const ORDERS: [Order; 6] = [
+    Order::Natural,
+    Order::LargestFirst,
+    Order::SmallestLast,
+    Order::IncidenceDegree,
+    Order::DynamicLargestFirst,
+    Order::Random(7),
+];
+
+// ---- patterns ------------------------------------------------------------------------
+
+/// `m` rows of `w` consecutive nonzeros, row `i` starting at column `i`.
+fn banded(m: usize, w: usize) -> SparsityPattern {
+    SparsityPattern::from_rows(m + w - 1, (0..m).map(|i| (i..i + w).collect()).collect())
+}
+
+/// The symmetric pattern of `edges`, with the full diagonal.
+fn symmetric(n: usize, edges: impl IntoIterator<Item = (usize, usize)>) -> SparsityPattern {
+    let mut coords: Vec<(usize, usize)> = (0..n).map(|i| (i, i)).collect();
+    for (i, j) in edges {
+        coords.extend([(i, j), (j, i)]);
+    }
+    SparsityPattern::from_coordinates(n, n, coords)
+}
+
+/// Symmetric band of half-width `b`.
+fn symmetric_band(n: usize, b: usize) -> SparsityPattern {
+    symmetric(
+        n,
+        (0..n).flat_map(|i| (i + 1..(i + b + 1).min(n)).map(move |j| (i, j))),
+    )
+}
+
+/// Diagonal plus dense last row and column (H1 arwhead).
+fn arrowhead(n: usize) -> SparsityPattern {
+    symmetric(n, (0..n - 1).map(|i| (i, n - 1)))
+}
+
+/// 5-point Laplacian on an `n x n` grid (H3 bratu2d).
+fn laplacian_2d(n: usize) -> SparsityPattern {
+    let id = |i: usize, j: usize| i + n * j;
+    let mut edges = Vec::new();
+    for j in 0..n {
+        for i in 0..n {
+            if i + 1 < n {
+                edges.push((id(i, j), id(i + 1, j)));
+            }
+            if j + 1 < n {
+                edges.push((id(i, j), id(i, j + 1)));
+            }
+        }
+    }
+    symmetric(n * n, edges)
+}
+
+/// H2 bdqrtic: each term couples x[i..i+4] and x[n-1].
+fn bdqrtic(n: usize) -> SparsityPattern {
+    let mut edges = Vec::new();
+    for i in 0..n - 4 {
+        let vars = [i, i + 1, i + 2, i + 3, n - 1];
+        for a in 0..5 {
+            for b in a + 1..5 {
+                if vars[a] != vars[b] {
+                    edges.push((vars[a], vars[b]));
+                }
+            }
+        }
+    }
+    symmetric(n, edges)
+}
+
+/// J1 iter_diff: row i depends on x[i..=i+k].
+fn iter_diff(n: usize, k: usize) -> SparsityPattern {
+    banded(n - k, k + 1)
+}
+
+/// J2 brusselator Jacobian: du[i,j,s] depends on u[i,j,0], u[i,j,1] and the four
+/// periodic neighbors of species s.
+fn brusselator(n: usize) -> SparsityPattern {
+    let idx = |i: usize, j: usize, s: usize| i + n * j + n * n * s;
+    let mut rows = Vec::new();
+    for s in 0..2 {
+        for j in 0..n {
+            for i in 0..n {
+                let (ip, im) = ((i + 1) % n, (i + n - 1) % n);
+                let (jp, jm) = ((j + 1) % n, (j + n - 1) % n);
+                rows.push(vec![
+                    idx(i, j, 0),
+                    idx(i, j, 1),
+                    idx(im, j, s),
+                    idx(ip, j, s),
+                    idx(i, jp, s),
+                    idx(i, jm, s),
+                ]);
+            }
+        }
+    }
+    SparsityPattern::from_rows(2 * n * n, rows)
+}
+
+/// J3 conv_tanh: 5 x 5 valid correlation of a 28 x 28 image.
+fn conv_tanh() -> SparsityPattern {
+    let rows = (0..24)
+        .flat_map(|p| (0..24).map(move |q| (p, q)))
+        .map(|(p, q)| {
+            (0..5)
+                .flat_map(|a| (0..5).map(move |b| (p + a) * 28 + (q + b)))
+                .collect()
+        })
+        .collect();
+    SparsityPattern::from_rows(784, rows)
+}
+
+// ---- random patterns ------------------------------------------------------------------
+
+fn any_pattern() -> impl Strategy<Value = SparsityPattern> {
+    (0usize..14, 0usize..14, 0.0f64..0.6).prop_flat_map(|(m, n, density)| {
+        proptest::collection::vec(proptest::bool::weighted(density), m * n).prop_map(move |cells| {
+            let coords = (0..m * n)
+                .filter(|&k| cells[k])
+                .map(|k| (k / n.max(1), k % n.max(1)));
+            SparsityPattern::from_coordinates(m, n, coords)
+        })
+    })
+}
+
+fn any_symmetric() -> impl Strategy<Value = SparsityPattern> {
+    (0usize..16, 0.0f64..0.5, any::<bool>()).prop_flat_map(|(n, density, diagonal)| {
+        proptest::collection::vec(proptest::bool::weighted(density), n * n).prop_map(move |cells| {
+            let edges = (0..n * n)
+                .filter(|&k| cells[k])
+                .map(|k| (k / n, k % n))
+                .filter(|&(i, j)| i < j);
+            let mut coords: Vec<(usize, usize)> = Vec::new();
+            for (i, j) in edges {
+                coords.extend([(i, j), (j, i)]);
+            }
+            if diagonal {
+                coords.extend((0..n).map(|i| (i, i)));
+            }
+            SparsityPattern::from_coordinates(n, n, coords)
+        })
+    })
+}
+
+fn any_order() -> impl Strategy<Value = Order> {
+    prop_oneof![
+        Just(Order::Natural),
+        Just(Order::LargestFirst),
+        Just(Order::SmallestLast),
+        Just(Order::IncidenceDegree),
+        Just(Order::DynamicLargestFirst),
+        any::<u64>().prop_map(Order::Random),
+    ]
+}
+
+/// Colors are exactly `0..ncolors`, each used.
+fn is_compact(colors: &[usize], ncolors: usize) -> bool {
+    let mut used = vec![false; ncolors];
+    for &c in colors {
+        if c >= ncolors {
+            return false;
+        }
+        used[c] = true;
+    }
+    used.into_iter().all(|u| u)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn column_and_row_colorings_are_valid(p in any_pattern(), order in any_order()) {
+        for c in [color_columns(&p, order), color_columns_best(&p)] {
+            prop_assert!(is_column_coloring(&p, c.colors()), "{:?}", c);
+            prop_assert!(is_compact(c.colors(), c.ncolors()));
+            prop_assert!(c.ncolors() <= p.ncols());
+        }
+        for c in [color_rows(&p, order), color_rows_best(&p)] {
+            prop_assert!(is_row_coloring(&p, c.colors()), "{:?}", c);
+            prop_assert!(is_compact(c.colors(), c.ncolors()));
+        }
+        // The best is no worse than any order it tries.
+        let best = color_columns_best(&p).ncolors();
+        for o in BEST_ORDERS {
+            prop_assert!(best <= color_columns(&p, o).ncolors());
+        }
+    }
+
+    #[test]
+    fn star_and_acyclic_colorings_are_valid(p in any_symmetric(), order in any_order()) {
+        for s in [star_coloring(&p, order), star_coloring_best(&p)] {
+            let c = s.coloring();
+            prop_assert!(is_star_coloring(&p, c.colors()), "{:?}", c);
+            prop_assert!(is_acyclic_coloring(&p, c.colors()), "a star coloring is acyclic");
+            prop_assert!(is_compact(c.colors(), c.ncolors()));
+            // Each off-diagonal entry has a hub, an endpoint whose partner has no other
+            // neighbor of the hub's color.
+            for (i, j) in p.iter().filter(|&(i, j)| i != j) {
+                let h = s.hub(i, j).expect("every edge has a hub");
+                prop_assert!(h == i || h == j);
+                let spoke = i + j - h;
+                let same = p.row(spoke).iter().filter(|&&x| x != spoke && c.colors()[x] == c.colors()[h]).count();
+                prop_assert_eq!(same, 1);
+            }
+        }
+        for a in [acyclic_coloring(&p, order), acyclic_coloring_best(&p)] {
+            let c = a.coloring();
+            prop_assert!(is_acyclic_coloring(&p, c.colors()), "{:?}", c);
+            prop_assert!(is_compact(c.colors(), c.ncolors()));
+        }
+    }
+
+    #[test]
+    fn checkers_agree_with_brute_force_on_random_colorings(
+        p in any_symmetric(),
+        seed in any::<u64>(),
+        k in 1usize..4,
+    ) {
+        let n = p.nrows();
+        let colors: Vec<usize> = (0..n).map(|i| ((seed >> (i % 60)) as usize + i * 7) % k).collect();
+        prop_assert_eq!(is_star_coloring(&p, &colors), slow_star(&p, &colors));
+        prop_assert_eq!(is_acyclic_coloring(&p, &colors), slow_acyclic(&p, &colors));
+    }
+}
+
+/// Star by enumerating all 4-vertex paths.
+fn slow_star(p: &SparsityPattern, c: &[usize]) -> bool {
+    let n = p.nrows();
+    let e = |i: usize, j: usize| i != j && p.contains(i, j);
+    for a in 0..n {
+        for b in 0..n {
+            if !e(a, b) {
+                continue;
+            }
+            if c[a] == c[b] {
+                return false;
+            }
+            for cc in 0..n {
+                if cc == a || !e(b, cc) {
+                    continue;
+                }
+                for d in 0..n {
+                    if d == a || d == b || !e(cc, d) {
+                        continue;
+                    }
+                    if c[a] == c[cc] && c[b] == c[d] {
+                        return false;
+                    }
+                }
+            }
+        }
+    }
+    true
+}
+
+/// Acyclic: for each pair of colors, a forest has fewer edges than vertices per
+/// connected component, found by DFS.
+fn slow_acyclic(p: &SparsityPattern, c: &[usize]) -> bool {
+    let n = p.nrows();
+    let e = |i: usize, j: usize| i != j && p.contains(i, j);
+    if (0..n).any(|i| (0..n).any(|j| e(i, j) && c[i] == c[j])) {
+        return false;
+    }
+    let k = c.iter().max().map_or(0, |&m| m + 1);
+    for c1 in 0..k {
+        for c2 in c1 + 1..k {
+            let inside = |v: usize| c[v] == c1 || c[v] == c2;
+            let mut seen = vec![false; n];
+            for s in (0..n).filter(|&v| inside(v)) {
+                if seen[s] {
+                    continue;
+                }
+                let (mut nv, mut ne2, mut stack) = (0, 0, vec![s]);
+                seen[s] = true;
+                while let Some(v) = stack.pop() {
+                    nv += 1;
+                    for w in (0..n).filter(|&w| inside(w) && e(v, w)) {
+                        ne2 += 1;
+                        if !seen[w] {
+                            seen[w] = true;
+                            stack.push(w);
+                        }
+                    }
+                }
+                if ne2 / 2 >= nv {
+                    return false;
+                }
+            }
+        }
+    }
+    true
+}
+
+// ---- structured patterns -----------------------------------------------------------
+
+#[test]
+fn a_band_of_width_w_takes_w_colors() {
+    for w in [1, 2, 3, 5, 8] {
+        let p = banded(200, w);
+        assert_eq!(color_columns(&p, Order::Natural).ncolors(), w);
+        assert_eq!(color_columns_best(&p).ncolors(), w);
+        assert_eq!(color_rows_best(&p).ncolors(), w);
+    }
+}
+
+#[test]
+fn iter_diff_colors_cyclically() {
+    let c = color_columns_best(&iter_diff(10, 3));
+    assert_eq!(c.colors(), &[0, 1, 2, 3, 0, 1, 2, 3, 0, 1]);
+    let p = iter_diff(1000, 10);
+    assert_eq!(p.nrows(), 990);
+    assert_eq!(color_columns_best(&p).ncolors(), 11);
+}
+
+#[test]
+fn arrowhead_star_coloring_takes_two_colors() {
+    let p = arrowhead(1000);
+    let s = star_coloring_best(&p);
+    assert_eq!(s.coloring().ncolors(), 2);
+    assert!(is_star_coloring(&p, s.coloring().colors()));
+    assert_eq!(s.hub(3, 999), Some(999));
+    for order in ORDERS {
+        let s = star_coloring(&p, order);
+        assert_eq!(s.coloring().ncolors(), 2, "{order:?}");
+    }
+    assert_eq!(color_columns_best(&p).ncolors(), 1000);
+}
+
+#[test]
+fn tridiagonal_and_banded_star_colorings() {
+    let p = symmetric_band(100, 1);
+    assert_eq!(star_coloring_best(&p).coloring().ncolors(), 3);
+    assert_eq!(acyclic_coloring_best(&p).coloring().ncolors(), 2);
+    for b in 2..6 {
+        let p = symmetric_band(200, b);
+        let s = star_coloring_best(&p).coloring().ncolors();
+        let a = acyclic_coloring_best(&p).coloring().ncolors();
+        println!(
+            "band half-width {b}: star {s}, acyclic {a}, columns {}",
+            2 * b + 1
+        );
+        // Column coloring of the band needs 2b + 1; star may not do worse.
+        assert!(s <= 2 * b + 1, "b = {b}: star {s}");
+        assert!(a <= s);
+    }
+}
+
+#[test]
+fn laplacian_and_bdqrtic_star_colorings() {
+    let p = laplacian_2d(30);
+    let s = star_coloring_best(&p);
+    println!("laplacian 30x30: star {}", s.coloring().ncolors());
+    assert!(s.coloring().ncolors() <= 5);
+    assert!(is_star_coloring(&p, s.coloring().colors()));
+    let p = bdqrtic(1000);
+    let s = star_coloring_best(&p);
+    println!("bdqrtic 1000: star {}", s.coloring().ncolors());
+    assert!(s.coloring().ncolors() <= 8);
+    assert!(is_star_coloring(&p, s.coloring().colors()));
+}
+
+#[test]
+fn brusselator_and_conv_tanh_column_colorings() {
+    let p = brusselator(32);
+    let c = color_columns_best(&p);
+    println!("brusselator 32: columns {}", c.ncolors());
+    assert!(c.ncolors() <= 11);
+    assert!(is_column_coloring(&p, c.colors()));
+    let p = conv_tanh();
+    let c = color_columns_best(&p);
+    println!("conv_tanh: columns {}", c.ncolors());
+    assert!(c.ncolors() <= 25);
+    assert!(is_column_coloring(&p, c.colors()));
+}
+
+#[test]
+fn degenerate_patterns_never_panic() {
+    let cases = [
+        SparsityPattern::empty(0, 0),
+        SparsityPattern::empty(0, 5),
+        SparsityPattern::empty(5, 0),
+        SparsityPattern::empty(4, 4),
+        SparsityPattern::from_rows(3, vec![vec![], vec![1], vec![]]),
+        SparsityPattern::from_rows(1, vec![vec![0]; 4]),
+    ];
+    for p in &cases {
+        for order in ORDERS {
+            assert!(is_column_coloring(p, color_columns(p, order).colors()));
+            assert!(is_row_coloring(p, color_rows(p, order).colors()));
+        }
+        assert!(is_column_coloring(p, color_columns_best(p).colors()));
+        assert!(is_row_coloring(p, color_rows_best(p).colors()));
+        if p.is_symmetric() {
+            for order in ORDERS {
+                assert!(is_star_coloring(
+                    p,
+                    star_coloring(p, order).coloring().colors()
+                ));
+                assert!(is_acyclic_coloring(
+                    p,
+                    acyclic_coloring(p, order).coloring().colors()
+                ));
+            }
+            assert!(is_star_coloring(
+                p,
+                star_coloring_best(p).coloring().colors()
+            ));
+            assert!(is_acyclic_coloring(
+                p,
+                acyclic_coloring_best(p).coloring().colors()
+            ));
+        }
+    }
+}
+
+// ---- ColPack -------------------------------------------------------------------------
+
+/// Reads a gzipped Matrix Market coordinate file; symmetric files are mirrored.
+fn read_mtx(path: &Path) -> SparsityPattern {
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().to_lowercase();
+    assert!(
+        header.starts_with("%%matrixmarket matrix coordinate"),
+        "{header}"
+    );
+    let symmetric = header.contains("symmetric");
+    let mut lines = lines.filter(|l| !l.starts_with('%') && !l.trim().is_empty());
+    let size: Vec<usize> = lines
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .map(|t| t.parse().unwrap())
+        .collect();
+    let (m, n, nnz) = (size[0], size[1], size[2]);
+    let mut coords = Vec::with_capacity(2 * nnz);
+    for line in lines {
+        let mut t = line.split_whitespace();
+        let i: usize = t.next().unwrap().parse().unwrap();
+        let j: usize = t.next().unwrap().parse().unwrap();
+        coords.push((i - 1, j - 1));
+        if symmetric && i != j {
+            coords.push((j - 1, i - 1));
+        }
+    }
+    assert_eq!(
+        coords.len()
+            - if symmetric {
+                coords.iter().filter(|(i, j)| i != j).count() / 2
+            } else {
+                0
+            },
+        nnz
+    );
+    SparsityPattern::from_coordinates(m, n, coords)
+}
+
+fn order_of(name: &str) -> Order {
+    match name {
+        "natural" => Order::Natural,
+        "largest_first" => Order::LargestFirst,
+        "smallest_last" => Order::SmallestLast,
+        "incidence_degree" => Order::IncidenceDegree,
+        "dynamic_largest_first" => Order::DynamicLargestFirst,
+        other => panic!("unknown order {other}"),
+    }
+}
+
+struct Reference {
+    matrix: String,
+    problem: String,
+    order: String,
+    colors: usize,
+}
+
+fn references() -> Vec<Reference> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/colpack");
+    let csv = std::fs::read_to_string(dir.join("reference.csv")).unwrap();
+    csv.lines()
+        .skip(1)
+        .map(|line| {
+            let f: Vec<&str> = line.splitn(5, ',').collect();
+            Reference {
+                matrix: f[0].to_string(),
+                problem: f[1].to_string(),
+                order: f[2].to_string(),
+                colors: f[3].parse().unwrap(),
+            }
+        })
+        .collect()
+}
+
+/// Our count for a reference row, or None for a problem we do not solve (distance-1,
+/// restricted star, acyclic with indirect recovery).
+fn ours(p: &SparsityPattern, problem: &str, order: Order) -> Option<usize> {
+    Some(match problem {
+        "column_partial_distance2" => color_columns(p, order).ncolors(),
+        "row_partial_distance2" => color_rows(p, order).ncolors(),
+        // Distance-2 coloring of a graph = partial distance-2 coloring of the columns
+        // of its pattern with the diagonal.
+        "distance2" => color_columns(&with_diagonal(p), order).ncolors(),
+        "star" => star_coloring(p, order).coloring().ncolors(),
+        "acyclic" => acyclic_coloring(p, order).coloring().ncolors(),
+        _ => return None,
+    })
+}
+
+fn ours_best(p: &SparsityPattern, problem: &str) -> Option<usize> {
+    Some(match problem {
+        "column_partial_distance2" => color_columns_best(p).ncolors(),
+        "row_partial_distance2" => color_rows_best(p).ncolors(),
+        "distance2" => color_columns_best(&with_diagonal(p)).ncolors(),
+        "star" => star_coloring_best(p).coloring().ncolors(),
+        "acyclic" => acyclic_coloring_best(p).coloring().ncolors(),
+        _ => return None,
+    })
+}
+
+fn with_diagonal(p: &SparsityPattern) -> SparsityPattern {
+    SparsityPattern::from_coordinates(
+        p.nrows(),
+        p.ncols(),
+        p.iter().chain((0..p.nrows()).map(|i| (i, i))),
+    )
+}
+
+/// Partial distance-2 (Jacobian) rows: exact, every order. ColPack's tie-breaking is
+/// reproduced (stable LF sort; SL, ID and DLF with ColPack's bucket stacks), and all
+/// 51 published counts match.
+///
+/// `distance2` on bcsstk01 (our column coloring of the pattern with its diagonal): exact
+/// for the natural order only. ColPack's general-graph distance-2 coloring orders by
+/// the distance-1 degree, whereas our orders use the distance-2 degree of the column
+/// intersection graph, so LF/SL/ID/DLF legitimately differ (ours: 17/16/14/16 vs 15);
+/// only `_best <= 15` is asserted for them.
+///
+/// `star` and `acyclic` on bcsstk01: ours `<=` published (star: 12 = 12 for every
+/// order; acyclic: 8 natural, 7 for the others, vs 8).
+#[test]
+fn colpack_reference_counts() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/colpack");
+    let refs = references();
+    let mut matrices: HashMap<String, SparsityPattern> = HashMap::new();
+    let mut failures = Vec::new();
+    let mut best_min: HashMap<(String, String), usize> = HashMap::new();
+    println!(
+        "{:<12} {:<26} {:<22} {:>9} {:>5}",
+        "matrix", "problem", "order", "published", "ours"
+    );
+    for r in &refs {
+        let p = matrices
+            .entry(r.matrix.clone())
+            .or_insert_with(|| read_mtx(&dir.join(format!("{}.mtx.gz", r.matrix))));
+        let Some(got) = ours(p, &r.problem, order_of(&r.order)) else {
+            println!(
+                "{:<12} {:<26} {:<22} {:>9} {:>5}",
+                r.matrix, r.problem, r.order, r.colors, "-"
+            );
+            continue;
+        };
+        println!(
+            "{:<12} {:<26} {:<22} {:>9} {:>5}",
+            r.matrix, r.problem, r.order, r.colors, got
+        );
+        let m = best_min
+            .entry((r.matrix.clone(), r.problem.clone()))
+            .or_insert(usize::MAX);
+        *m = (*m).min(r.colors);
+        let exact = r.problem.ends_with("partial_distance2")
+            || (r.problem == "distance2" && r.order == "natural");
+        let bounded = r.problem == "star" || r.problem == "acyclic";
+        if exact && got != r.colors {
+            failures.push(format!(
+                "{} {} {}: ours {got}, ColPack {}",
+                r.matrix, r.problem, r.order, r.colors
+            ));
+        }
+        if bounded && got > r.colors {
+            failures.push(format!(
+                "{} {} {}: ours {got} > ColPack {}",
+                r.matrix, r.problem, r.order, r.colors
+            ));
+        }
+    }
+    for ((matrix, problem), published) in &best_min {
+        let got = ours_best(&matrices[matrix], problem).unwrap();
+        println!("best {matrix} {problem}: ours {got}, min published {published}");
+        if got > *published {
+            failures.push(format!("best {matrix} {problem}: ours {got} > {published}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
