@@ -9,7 +9,10 @@ mod problems;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use problems::{iter_diff, iter_diff_jacobian, iter_diff_jacobian_prepare, iter_diff_jacobian_prepared, iter_diff_jvp, point};
+use problems::{
+    iter_diff, iter_diff_jacobian, iter_diff_jacobian_prepare, iter_diff_jacobian_prepared,
+    iter_diff_jvp, point,
+};
 
 /// Median wall time of `f` over enough repetitions to fill about 0.3 s.
 fn median_time(mut f: impl FnMut()) -> Duration {
@@ -32,7 +35,12 @@ fn main() {
     // n = 10, k = 3, as in the guide.
     let x = point(10);
     let jac = iter_diff_jacobian(&x, 3);
-    println!("iter_diff(x, 3) with n = 10: Jacobian {}x{}, {} stored entries", jac.rows(), jac.cols(), jac.nnz());
+    println!(
+        "iter_diff(x, 3) with n = 10: Jacobian {}x{}, {} stored entries",
+        jac.rows(),
+        jac.cols(),
+        jac.nnz()
+    );
     for i in 0..jac.rows() {
         let row: Vec<String> = (0..jac.cols())
             .map(|j| match jac.get(i, j) {
@@ -44,7 +52,13 @@ fn main() {
     }
     let prep = iter_diff_jacobian_prepare(&x, 3);
     let colors: Vec<String> = prep.colors().iter().map(|c| (c + 1).to_string()).collect();
-    println!("\ncolumn colors: {} ({} colors: {} JVPs instead of {})", colors.join(" "), prep.ncolors(), prep.ncolors(), x.len());
+    println!(
+        "\ncolumn colors: {} ({} colors: {} JVPs instead of {})",
+        colors.join(" "),
+        prep.ncolors(),
+        prep.ncolors(),
+        x.len()
+    );
     println!("\n{prep}");
 
     // The larger case of the guide's table: n = 1000, k = 10.
@@ -71,9 +85,21 @@ fn main() {
     let prepared = median_time(|| {
         black_box(iter_diff_jacobian_prepared(&mut prep, black_box(&x), k));
     });
-    println!("n = {n}, k = {k}: {} colors, {} lanes per sweep, {} sweep(s)", prep.ncolors(), prep.lanes(), prep.nsweeps());
+    println!(
+        "n = {n}, k = {k}: {} colors, {} lanes per sweep, {} sweep(s)",
+        prep.ncolors(),
+        prep.lanes(),
+        prep.nsweeps()
+    );
     println!("| {:<28} | {:>12} | {:>10} |", "", "median", "/ primal");
-    let row = |name: &str, t: Duration| println!("| {:<28} | {:>12.2?} | {:>10.1} |", name, t, t.as_secs_f64() / primal.as_secs_f64());
+    let row = |name: &str, t: Duration| {
+        println!(
+            "| {:<28} | {:>12.2?} | {:>10.1} |",
+            name,
+            t,
+            t.as_secs_f64() / primal.as_secs_f64()
+        )
+    };
     row("primal iter_diff", primal);
     row("dense (one JVP per column)", dense);
     row("sparse, unprepared", unprepared);

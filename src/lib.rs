@@ -31,21 +31,24 @@
 #![forbid(unsafe_code)]
 
 pub use asd_macros::sparse_diff;
+pub use asd_runtime::sprs;
 pub use asd_runtime::{
     acyclic_coloring, color_columns, color_rows, coloring, decompress, star_coloring,
     AcyclicColoring, Coloring, HessianMethod, HessianOptions, HessianPrep, IndexSet,
-    JacobianOptions, JacobianPrep, Mode, ModeChoice, Order, PairSet, SparsityPattern,
-    StarColoring, Workspace, LANES,
+    JacobianOptions, JacobianPrep, Mode, ModeChoice, Order, PairSet, SparsityPattern, StarColoring,
+    Workspace, LANES,
 };
-pub use asd_runtime::sprs;
 
 /// What generated code calls. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
     pub use asd_runtime::sprs;
     pub use asd_runtime::{
-        check_len, finish_return, join_return, Buf, IndexSet, Join, JacobianOptions,
-        JacobianPrep, Jvp, LaneBuf, ModeChoice, PairSet, SparsityPattern, Tape, Workspace,
-        Hvp, Vjp, HessianPrep, HessianOptions,
+        check_len, finish_return, join_return, Buf, HessianOptions, HessianPrep, Hvp, IndexSet,
+        JacobianOptions, JacobianPrep, Join, Jvp, LaneBuf, ModeChoice, PairSet, SparsityPattern,
+        Tape, Vjp, Workspace,
     };
+
+    // Hessian sparsity tracing (`__asd_trace2_*`, `f_hessian_sparsity`).
+    pub use asd_runtime::Trace2;
 }

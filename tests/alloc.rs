@@ -44,25 +44,40 @@ fn prepared_jacobians_allocate_nothing_after_the_first_call() {
     let x = point(1000);
     let mut prep = iter_diff_jacobian_prepare(&x, 10);
     let _ = iter_diff_jacobian_prepared(&mut prep, &x, 10);
-    assert_eq!(allocations_during(|| {
-        let _ = iter_diff_jacobian_prepared(&mut prep, &x, 10);
-    }), 0, "iter_diff");
+    assert_eq!(
+        allocations_during(|| {
+            let _ = iter_diff_jacobian_prepared(&mut prep, &x, 10);
+        }),
+        0,
+        "iter_diff"
+    );
     let primal = allocations_during(|| {
         let _ = iter_diff(&x, 10);
     });
-    assert!(primal > 0, "the plain function allocates {primal} times; the prepared Jacobian none");
+    assert!(
+        primal > 0,
+        "the plain function allocates {primal} times; the prepared Jacobian none"
+    );
 
     let u = point(2 * 16 * 16);
     let mut prep = brusselator_jacobian_prepare(&u, 16);
     let _ = brusselator_jacobian_prepared(&mut prep, &u, 16);
-    assert_eq!(allocations_during(|| {
-        let _ = brusselator_jacobian_prepared(&mut prep, &u, 16);
-    }), 0, "brusselator");
+    assert_eq!(
+        allocations_during(|| {
+            let _ = brusselator_jacobian_prepared(&mut prep, &u, 16);
+        }),
+        0,
+        "brusselator"
+    );
 
     let x = point(784);
     let mut prep = conv_tanh_jacobian_prepare(&x);
     let _ = conv_tanh_jacobian_prepared(&mut prep, &x);
-    assert_eq!(allocations_during(|| {
-        let _ = conv_tanh_jacobian_prepared(&mut prep, &x);
-    }), 0, "conv_tanh");
+    assert_eq!(
+        allocations_during(|| {
+            let _ = conv_tanh_jacobian_prepared(&mut prep, &x);
+        }),
+        0,
+        "conv_tanh"
+    );
 }

@@ -1,5 +1,11 @@
 //! The language #[sparse_diff] accepts, construct by construct: every generated
 //! Jacobian against central finite differences, every pattern against the exact one.
+// The functions are written in the index-loop style the macro differentiates, on purpose.
+#![allow(
+    clippy::needless_range_loop,
+    clippy::assign_op_pattern,
+    clippy::useless_vec
+)]
 
 mod common;
 
@@ -31,7 +37,13 @@ fn toy(x: &[f64]) -> Vec<f64> {
 #[test]
 fn seed_toy_function_drops_the_sign() {
     let x = [1.5, -2.0, 0.3, 4.0];
-    check(&x, toy, toy_jacobian_sparsity, toy_jacobian, vec![vec![0, 1], vec![3]]);
+    check(
+        &x,
+        toy,
+        toy_jacobian_sparsity,
+        toy_jacobian,
+        vec![vec![0, 1], vec![3]],
+    );
 }
 
 // The seed's Figure 1: f = h ∘ g with g: R^5 -> R^3 and h: R^3 -> R^4.
@@ -54,19 +66,24 @@ fn h_of_g(x: &[f64]) -> Vec<f64> {
 #[test]
 fn composition_differentiates_through_both_functions() {
     let x = [0.5, -1.0, 2.0, 0.7, -0.3];
-    check(&x, h_of_g, h_of_g_jacobian_sparsity, h_of_g_jacobian, vec![
-        vec![0, 1, 2, 3],
-        vec![2, 3],
-        vec![3, 4],
-        vec![0, 1, 3, 4],
-    ]);
+    check(
+        &x,
+        h_of_g,
+        h_of_g_jacobian_sparsity,
+        h_of_g_jacobian,
+        vec![vec![0, 1, 2, 3], vec![2, 3], vec![3, 4], vec![0, 1, 3, 4]],
+    );
     // The chain rule: J_f = J_h(g(x)) J_g(x).
     let u = g(&x);
     let jg = dense(&g_jacobian(&x));
     let jh = dense(&h_jacobian(&u));
     let jf = dense(&h_of_g_jacobian(&x));
     let product: Vec<Vec<f64>> = (0..4)
-        .map(|i| (0..5).map(|j| (0..3).map(|k| jh[i][k] * jg[k][j]).sum()).collect())
+        .map(|i| {
+            (0..5)
+                .map(|j| (0..3).map(|k| jh[i][k] * jg[k][j]).sum())
+                .collect()
+        })
         .collect();
     assert_close(&jf, &product, 1e-12);
 }
@@ -84,13 +101,19 @@ fn output_parameter_is_written_and_differentiated() {
     let mut y = [0.0; 4];
     let jac = in_place_jacobian(&mut y, &x, 2.0);
     assert_eq!(y, [4.0, 12.0, 24.0, 8.0], "the value lands in `y`");
-    let fd = fd_jacobian(|x| {
-        let mut y = [0.0; 4];
-        in_place(&mut y, x, 2.0);
-        y.to_vec()
-    }, &x);
+    let fd = fd_jacobian(
+        |x| {
+            let mut y = [0.0; 4];
+            in_place(&mut y, x, 2.0);
+            y.to_vec()
+        },
+        &x,
+    );
     let pattern = in_place_jacobian_sparsity(&mut y, &x, 2.0);
-    assert_eq!(pattern, SparsityPattern::from_rows(4, vec![vec![0, 1], vec![1, 2], vec![2, 3], vec![0, 3]]));
+    assert_eq!(
+        pattern,
+        SparsityPattern::from_rows(4, vec![vec![0, 1], vec![1, 2], vec![2, 3], vec![0, 3]])
+    );
     assert_sparse_matches(&jac, &pattern, &fd, 1e-6);
     let dy = in_place_jvp(&mut y, &x, 2.0, &[1.0, 0.0, 0.0, 0.0]);
     assert_eq!(dy, vec![4.0, 0.0, 0.0, 8.0]);
@@ -197,7 +220,13 @@ fn for_rev_step_by_inclusive_nested_and_while() {
         r.sort_unstable();
         r.dedup();
     }
-    check(&x, |x| loops(x, m), |x| loops_jacobian_sparsity(x, m), |x| loops_jacobian(x, m), rows);
+    check(
+        &x,
+        |x| loops(x, m),
+        |x| loops_jacobian_sparsity(x, m),
+        |x| loops_jacobian(x, m),
+        rows,
+    );
 }
 
 #[sparse_diff]
@@ -216,7 +245,13 @@ fn sweeps_in_place(x: &[f64]) -> Vec<f64> {
 fn in_place_updates_over_several_sweeps_are_traced_exactly() {
     let x = [0.9, 1.1, 0.8, 1.3, 0.6];
     let rows = (0..5).map(|i| (0..=i).collect()).collect();
-    check(&x, sweeps_in_place, sweeps_in_place_jacobian_sparsity, sweeps_in_place_jacobian, rows);
+    check(
+        &x,
+        sweeps_in_place,
+        sweeps_in_place_jacobian_sparsity,
+        sweeps_in_place_jacobian,
+        rows,
+    );
 }
 
 #[sparse_diff]
@@ -279,7 +314,13 @@ fn branch_on_a_real_follows_the_branch_and_traces_both() {
             r
         })
         .collect();
-    check(&x, branches_on_reals, branches_on_reals_jacobian_sparsity, branches_on_reals_jacobian, rows);
+    check(
+        &x,
+        branches_on_reals,
+        branches_on_reals_jacobian_sparsity,
+        branches_on_reals_jacobian,
+        rows,
+    );
 }
 
 #[sparse_diff]
@@ -297,8 +338,20 @@ fn early_return(x: &[f64], stop: usize) -> f64 {
 #[test]
 fn early_return_inside_a_loop() {
     let x = [0.5, 1.5, -0.5, 2.0];
-    check(&x, |x| vec![early_return(x, 2)], |x| early_return_jacobian_sparsity(x, 2), |x| early_return_jacobian(x, 2), vec![vec![0, 1, 2]]);
-    check(&x, |x| vec![early_return(x, 9)], |x| early_return_jacobian_sparsity(x, 9), |x| early_return_jacobian(x, 9), vec![vec![0, 1, 2, 3]]);
+    check(
+        &x,
+        |x| vec![early_return(x, 2)],
+        |x| early_return_jacobian_sparsity(x, 2),
+        |x| early_return_jacobian(x, 2),
+        vec![vec![0, 1, 2]],
+    );
+    check(
+        &x,
+        |x| vec![early_return(x, 9)],
+        |x| early_return_jacobian_sparsity(x, 9),
+        |x| early_return_jacobian(x, 9),
+        vec![vec![0, 1, 2, 3]],
+    );
 }
 
 #[sparse_diff]
@@ -348,12 +401,13 @@ fn vectors_and_plain_calls(x: &[f64]) -> Vec<f64> {
 #[test]
 fn vectors_push_literals_clone_and_plain_calls() {
     let x = [0.3, 1.7, -0.4];
-    check(&x, vectors_and_plain_calls, vectors_and_plain_calls_jacobian_sparsity, vectors_and_plain_calls_jacobian, vec![
-        vec![0],
-        vec![2],
-        vec![0, 2],
-        vec![0, 1, 2],
-    ]);
+    check(
+        &x,
+        vectors_and_plain_calls,
+        vectors_and_plain_calls_jacobian_sparsity,
+        vectors_and_plain_calls_jacobian,
+        vec![vec![0], vec![2], vec![0, 2], vec![0, 1, 2]],
+    );
 }
 
 #[sparse_diff]
@@ -372,7 +426,10 @@ fn jvp_equals_the_jacobian_times_the_direction() {
     let (y, dy) = jvp_lanes_jvp(&x, &dx);
     assert_eq!(y, jvp_lanes(&x));
     let j = dense(&jvp_lanes_jacobian(&x));
-    let jdx: Vec<f64> = j.iter().map(|r| r.iter().zip(&dx).map(|(a, b)| a * b).sum()).collect();
+    let jdx: Vec<f64> = j
+        .iter()
+        .map(|r| r.iter().zip(&dx).map(|(a, b)| a * b).sum())
+        .collect();
     assert_close(&[dy], &[jdx], 1e-14);
 }
 
@@ -381,10 +438,17 @@ fn every_lane_count_gives_the_same_jacobian() {
     let x = randoms(40, 3);
     let reference = jvp_lanes_jacobian(&x);
     for lanes in asd::LANES {
-        let options = asd::JacobianOptions { lanes: Some(lanes), ..Default::default() };
+        let options = asd::JacobianOptions {
+            lanes: Some(lanes),
+            ..Default::default()
+        };
         let mut prep = jvp_lanes_jacobian_prepare_with(&x, &options);
         assert_eq!(prep.lanes(), lanes);
-        assert_eq!(jvp_lanes_jacobian_prepared(&mut prep, &x), &reference, "{lanes} lanes");
+        assert_eq!(
+            jvp_lanes_jacobian_prepared(&mut prep, &x),
+            &reference,
+            "{lanes} lanes"
+        );
     }
 }
 
@@ -400,29 +464,59 @@ fn every_function_agrees_in_reverse_mode() {
         };
     }
     assert_adjoint(4, 2, |d| toy_jvp(&x[..4], d).1, |d| toy_vjp(&x[..4], d).1);
-    assert_adjoint(5, 4, |d| h_of_g_jvp(&x[..5], d).1, |d| h_of_g_vjp(&x[..5], d).1);
+    assert_adjoint(
+        5,
+        4,
+        |d| h_of_g_jvp(&x[..5], d).1,
+        |d| h_of_g_vjp(&x[..5], d).1,
+    );
     for flag in [true, false] {
         let m = shadowing_blocks_and_compound(&x, flag).len();
-        both!(m, |d| shadowing_blocks_and_compound_jvp(&x, flag, d), |d| shadowing_blocks_and_compound_vjp(&x, flag, d));
+        both!(m, |d| shadowing_blocks_and_compound_jvp(&x, flag, d), |d| {
+            shadowing_blocks_and_compound_vjp(&x, flag, d)
+        });
     }
     let m = loops(&x, 2).len();
     both!(m, |d| loops_jvp(&x, 2, d), |d| loops_vjp(&x, 2, d));
-    both!(n, |d| sweeps_in_place_jvp(&x, d), |d| sweeps_in_place_vjp(&x, d));
+    both!(n, |d| sweeps_in_place_jvp(&x, d), |d| sweeps_in_place_vjp(
+        &x, d
+    ));
     let m = forward_difference_in_place(&x, 2).len();
-    both!(m, |d| forward_difference_in_place_jvp(&x, 2, d), |d| forward_difference_in_place_vjp(&x, 2, d));
+    both!(m, |d| forward_difference_in_place_jvp(&x, 2, d), |d| {
+        forward_difference_in_place_vjp(&x, 2, d)
+    });
     let m = branches_on_reals(&x).len();
-    both!(m, |d| branches_on_reals_jvp(&x, d), |d| branches_on_reals_vjp(&x, d));
+    both!(m, |d| branches_on_reals_jvp(&x, d), |d| {
+        branches_on_reals_vjp(&x, d)
+    });
     for stop in [1, 4, 9] {
-        assert_adjoint(n, 1, |d| vec![early_return_jvp(&x, stop, d).1], |d| early_return_vjp(&x, stop, d[0]).1);
+        assert_adjoint(
+            n,
+            1,
+            |d| vec![early_return_jvp(&x, stop, d).1],
+            |d| early_return_vjp(&x, stop, d[0]).1,
+        );
     }
     let r = [1.0, 0.9, 0.8, 0.7];
-    assert_adjoint(4, 1, |d| vec![early_return_on_real_jvp(&r, d).1], |d| early_return_on_real_vjp(&r, d[0]).1);
+    assert_adjoint(
+        4,
+        1,
+        |d| vec![early_return_on_real_jvp(&r, d).1],
+        |d| early_return_on_real_vjp(&r, d[0]).1,
+    );
     let m = vectors_and_plain_calls(&x).len();
-    both!(m, |d| vectors_and_plain_calls_jvp(&x, d), |d| vectors_and_plain_calls_vjp(&x, d));
+    both!(m, |d| vectors_and_plain_calls_jvp(&x, d), |d| {
+        vectors_and_plain_calls_vjp(&x, d)
+    });
     let m = jvp_lanes(&x).len();
     both!(m, |d| jvp_lanes_jvp(&x, d), |d| jvp_lanes_vjp(&x, d));
     let (w, idx) = ([1.0, 2.0, 3.0], [2usize, 0, 2]);
-    assert_adjoint(3, 3, |d| with_respect_to_jvp(&w, &x[..3], &idx, d).1, |d| with_respect_to_vjp(&w, &x[..3], &idx, d).1);
+    assert_adjoint(
+        3,
+        3,
+        |d| with_respect_to_jvp(&w, &x[..3], &idx, d).1,
+        |d| with_respect_to_vjp(&w, &x[..3], &idx, d).1,
+    );
     let y0 = [0.5, -0.25, 1.0, 2.0];
     assert_adjoint(
         4,
@@ -434,6 +528,9 @@ fn every_function_agrees_in_reverse_mode() {
     let mut prep = loops_jacobian_prepare_with(&x, 2, &asd::JacobianOptions::reverse());
     let rev = dense(loops_jacobian_prepared(&mut prep, &x, 2));
     let mut prep = loops_jacobian_prepare_with(&x, 2, &asd::JacobianOptions::forward());
-    assert_close(&rev, &dense(loops_jacobian_prepared(&mut prep, &x, 2)), 1e-12);
+    assert_close(
+        &rev,
+        &dense(loops_jacobian_prepared(&mut prep, &x, 2)),
+        1e-12,
+    );
 }
-

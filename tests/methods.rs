@@ -15,14 +15,50 @@ fn all_methods(x: &[f64]) -> Vec<f64> {
     let c = x[2];
     let d = x[3];
     vec![
-        a.sin(), a.cos(), a.tan(), a.asin(), a.acos(), a.atan(),
-        c.sinh(), c.cosh(), c.tanh(), c.asinh(), b.acosh(), a.atanh(),
-        c.exp(), c.exp2(), c.exp_m1(), d.ln(), d.ln_1p(), d.log10(), d.log2(),
-        d.sqrt(), c.cbrt(), d.recip(), c.abs(), d.powi(3), d.powf(a), b.powf(2.5),
-        c.max(a), c.min(a), a.hypot(c), a.atan2(c), a.mul_add(b, c),
-        a + b, a - b, a * b, a / b, -c,
-        c.signum() * a, c.floor() + b, c.ceil() * d, c.round() - a, c.trunc() + d,
-        f64::sin(a) + f64::max(b, d), std::f64::consts::FRAC_PI_2 * a, (2.0 * a).sin(),
+        a.sin(),
+        a.cos(),
+        a.tan(),
+        a.asin(),
+        a.acos(),
+        a.atan(),
+        c.sinh(),
+        c.cosh(),
+        c.tanh(),
+        c.asinh(),
+        b.acosh(),
+        a.atanh(),
+        c.exp(),
+        c.exp2(),
+        c.exp_m1(),
+        d.ln(),
+        d.ln_1p(),
+        d.log10(),
+        d.log2(),
+        d.sqrt(),
+        c.cbrt(),
+        d.recip(),
+        c.abs(),
+        d.powi(3),
+        d.powf(a),
+        b.powf(2.5),
+        c.max(a),
+        c.min(a),
+        a.hypot(c),
+        a.atan2(c),
+        a.mul_add(b, c),
+        a + b,
+        a - b,
+        a * b,
+        a / b,
+        -c,
+        c.signum() * a,
+        c.floor() + b,
+        c.ceil() * d,
+        c.round() - a,
+        c.trunc() + d,
+        f64::sin(a) + f64::max(b, d),
+        std::f64::consts::FRAC_PI_2 * a,
+        (2.0 * a).sin(),
     ]
 }
 
@@ -33,7 +69,11 @@ fn every_method_matches_finite_differences() {
     let fd = fd_jacobian(all_methods, &x);
     assert_close(&dense(&jac), &fd, 1e-6);
     let (y, _) = all_methods_jvp(&x, &[0.0; 4]);
-    assert_eq!(y, all_methods(&x), "the tangent code computes the same values");
+    assert_eq!(
+        y,
+        all_methods(&x),
+        "the tangent code computes the same values"
+    );
 }
 
 #[test]
@@ -53,7 +93,8 @@ fn step_functions_contribute_nothing_to_the_pattern() {
     let fd = fd_jacobian(all_methods, &x);
     for i in 0..n {
         let nonzero: Vec<usize> = (0..4).filter(|&j| fd[i][j].abs() > 1e-9).collect();
-        if i != 26 && i != 27 {
+        // max and min depend on both arguments globally, on one of them here.
+        if ![26, 27, 41].contains(&i) {
             assert_eq!(p.row(i), nonzero.as_slice(), "row {i}");
         }
     }

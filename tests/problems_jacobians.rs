@@ -18,7 +18,9 @@ fn dense_by_jvp(jvp: impl Fn(&[f64]) -> Vec<f64>, n: usize) -> Vec<Vec<f64>> {
         cols.push(jvp(&e));
     }
     let m = cols.first().map_or(0, Vec::len);
-    (0..m).map(|i| (0..n).map(|j| cols[j][i]).collect()).collect()
+    (0..m)
+        .map(|i| (0..n).map(|j| cols[j][i]).collect())
+        .collect()
 }
 
 #[test]
@@ -50,14 +52,23 @@ fn iter_diff_headline_case_has_k_plus_one_colors_and_exact_values() {
     let x = point(n);
     let pattern = iter_diff_jacobian_sparsity(&x, k);
     let exact = SparsityPattern::from_rows(n, (0..n - k).map(|i| (i..=i + k).collect()).collect());
-    assert_eq!(pattern, exact, "overwrites in place must be traced exactly: k+1 nonzeros per row");
+    assert_eq!(
+        pattern, exact,
+        "overwrites in place must be traced exactly: k+1 nonzeros per row"
+    );
     let mut prep = iter_diff_jacobian_prepare(&x, k);
     assert_eq!(prep.ncolors(), k + 1);
     // Binomial coefficients with alternating signs, exactly.
-    let binom: Vec<f64> = (0..=k).map(|j| {
-        let c = (0..j).fold(1.0, |c, t| c * (k - t) as f64 / (t + 1) as f64);
-        if (k - j) % 2 == 0 { c } else { -c }
-    }).collect();
+    let binom: Vec<f64> = (0..=k)
+        .map(|j| {
+            let c = (0..j).fold(1.0, |c, t| c * (k - t) as f64 / (t + 1) as f64);
+            if (k - j) % 2 == 0 {
+                c
+            } else {
+                -c
+            }
+        })
+        .collect();
     let jac = iter_diff_jacobian_prepared(&mut prep, &x, k).clone();
     for (v, (i, j)) in jac.iter() {
         assert_eq!(*v, binom[j - i], "entry ({i}, {j})");
@@ -113,7 +124,13 @@ fn conv_tanh_pattern_is_the_window_and_values_match_finite_differences() {
     let x = point(784);
     let pattern = conv_tanh_jacobian_sparsity(&x);
     let rows = (0..24)
-        .flat_map(|p| (0..24).map(move |q| (0..5).flat_map(|a| (0..5).map(move |b| (p + a) * 28 + q + b)).collect()))
+        .flat_map(|p| {
+            (0..24).map(move |q| {
+                (0..5)
+                    .flat_map(|a| (0..5).map(move |b| (p + a) * 28 + q + b))
+                    .collect()
+            })
+        })
         .collect();
     assert_eq!(pattern, SparsityPattern::from_rows(784, rows));
     let mut prep = conv_tanh_jacobian_prepare(&x);

@@ -2,6 +2,8 @@
 //! gradients against finite differences, row-compressed sparse Jacobians against
 //! forward-mode ones, and the automatic choice of mode. The functions here stress the
 //! tape: overwritten values, in-place sweeps, moves, branches, early returns, `while`.
+// `t = t * x[i]` is written out on purpose: it is what overwrites `t`.
+#![allow(clippy::assign_op_pattern)]
 
 mod common;
 mod problems;
@@ -35,20 +37,41 @@ fn assert_reverse_jacobian(
 #[test]
 fn problems_agree_in_both_modes() {
     let x = point(10);
-    assert_adjoint(10, 7, |dx| iter_diff_jvp(&x, 3, dx).1, |dy| iter_diff_vjp(&x, 3, dy).1);
-    assert_reverse_jacobian(&x, |x| iter_diff(x, 3), |x, o| iter_diff_jacobian_prepare_with(x, 3, o), |p, x| {
-        iter_diff_jacobian_prepared(p, x, 3)
-    });
+    assert_adjoint(
+        10,
+        7,
+        |dx| iter_diff_jvp(&x, 3, dx).1,
+        |dy| iter_diff_vjp(&x, 3, dy).1,
+    );
+    assert_reverse_jacobian(
+        &x,
+        |x| iter_diff(x, 3),
+        |x, o| iter_diff_jacobian_prepare_with(x, 3, o),
+        |p, x| iter_diff_jacobian_prepared(p, x, 3),
+    );
 
     let u = point(2 * 4 * 4);
-    assert_adjoint(32, 32, |d| brusselator_jvp(&u, 4, d).1, |d| brusselator_vjp(&u, 4, d).1);
-    assert_reverse_jacobian(&u, |u| brusselator(u, 4), |u, o| brusselator_jacobian_prepare_with(u, 4, o), |p, u| {
-        brusselator_jacobian_prepared(p, u, 4)
-    });
+    assert_adjoint(
+        32,
+        32,
+        |d| brusselator_jvp(&u, 4, d).1,
+        |d| brusselator_vjp(&u, 4, d).1,
+    );
+    assert_reverse_jacobian(
+        &u,
+        |u| brusselator(u, 4),
+        |u, o| brusselator_jacobian_prepare_with(u, 4, o),
+        |p, u| brusselator_jacobian_prepared(p, u, 4),
+    );
 
     let x = point(28 * 28);
     let m = conv_tanh(&x).len();
-    assert_adjoint(x.len(), m, |d| conv_tanh_jvp(&x, d).1, |d| conv_tanh_vjp(&x, d).1);
+    assert_adjoint(
+        x.len(),
+        m,
+        |d| conv_tanh_jvp(&x, d).1,
+        |d| conv_tanh_vjp(&x, d).1,
+    );
 }
 
 #[test]
@@ -172,20 +195,64 @@ fn out_param(y: &mut [f64], x: &[f64], c: f64) {
 fn tape_stress_functions_agree_in_both_modes() {
     let x = [0.9, -1.3, 0.4, 1.7, -0.2, 0.6];
     let n = x.len();
-    assert_adjoint(n, n, |d| running_product_jvp(&x, d).1, |d| running_product_vjp(&x, d).1);
-    assert_adjoint(n, n, |d| in_place_sweeps_jvp(&x, d).1, |d| in_place_sweeps_vjp(&x, d).1);
-    assert_adjoint(n, n, |d| nested_calls_jvp(&x, d).1, |d| nested_calls_vjp(&x, d).1);
+    assert_adjoint(
+        n,
+        n,
+        |d| running_product_jvp(&x, d).1,
+        |d| running_product_vjp(&x, d).1,
+    );
+    assert_adjoint(
+        n,
+        n,
+        |d| in_place_sweeps_jvp(&x, d).1,
+        |d| in_place_sweeps_vjp(&x, d).1,
+    );
+    assert_adjoint(
+        n,
+        n,
+        |d| nested_calls_jvp(&x, d).1,
+        |d| nested_calls_vjp(&x, d).1,
+    );
     for stop in [0.5, 2.0, 100.0] {
-        assert_adjoint(n, 1, |d| vec![control_flow_jvp(&x, stop, d).1], |d| control_flow_vjp(&x, stop, d[0]).1);
+        assert_adjoint(
+            n,
+            1,
+            |d| vec![control_flow_jvp(&x, stop, d).1],
+            |d| control_flow_vjp(&x, stop, d[0]).1,
+        );
         let (y, g) = control_flow_gradient(&x, stop);
         assert_eq!(y, control_flow(&x, stop));
-        assert_close(&[g], &fd_jacobian(|x| vec![control_flow(x, stop)], &x), 1e-6);
+        assert_close(
+            &[g],
+            &fd_jacobian(|x| vec![control_flow(x, stop)], &x),
+            1e-6,
+        );
     }
-    assert_adjoint(n, n, |d| out_param_jvp(&mut vec![0.0; n], &x, 0.7, d), |d| out_param_vjp(&mut vec![0.0; n], &x, 0.7, d));
+    assert_adjoint(
+        n,
+        n,
+        |d| out_param_jvp(&mut vec![0.0; n], &x, 0.7, d),
+        |d| out_param_vjp(&mut vec![0.0; n], &x, 0.7, d),
+    );
 
-    assert_reverse_jacobian(&x, running_product, running_product_jacobian_prepare_with, running_product_jacobian_prepared);
-    assert_reverse_jacobian(&x, in_place_sweeps, in_place_sweeps_jacobian_prepare_with, in_place_sweeps_jacobian_prepared);
-    assert_reverse_jacobian(&x, nested_calls, nested_calls_jacobian_prepare_with, nested_calls_jacobian_prepared);
+    assert_reverse_jacobian(
+        &x,
+        running_product,
+        running_product_jacobian_prepare_with,
+        running_product_jacobian_prepared,
+    );
+    assert_reverse_jacobian(
+        &x,
+        in_place_sweeps,
+        in_place_sweeps_jacobian_prepare_with,
+        in_place_sweeps_jacobian_prepared,
+    );
+    assert_reverse_jacobian(
+        &x,
+        nested_calls,
+        nested_calls_jacobian_prepare_with,
+        nested_calls_jacobian_prepared,
+    );
 }
 
 #[test]

@@ -51,12 +51,22 @@ pub fn adjoint(primal: &Function) -> AdjointFn {
         Output::Vector => Some(f.new_var("ret", Ty::RealVec, false)),
         Output::Param(_) => None,
     };
-    let mut a = Adjoint { f, done, ret, temps: 0, loops: 0 };
+    let mut a = Adjoint {
+        f,
+        done,
+        ret,
+        temps: 0,
+        loops: 0,
+    };
     let body = a.eliminate_returns(&primal.body);
     if let Some(r) = ret {
         let mut active = false;
         visit_stmts(&body, &mut |s| {
-            if let Stmt::Assign { var, rhs: Rhs::Real(Expr::Var(v)) | Rhs::Vec(VecExpr::Copy(v)) } = s {
+            if let Stmt::Assign {
+                var,
+                rhs: Rhs::Real(Expr::Var(v)) | Rhs::Vec(VecExpr::Copy(v)),
+            } = s
+            {
                 active |= *var == r && a.f.vars[*v].active;
             }
         });
@@ -87,7 +97,9 @@ fn seed() -> Ident {
 
 fn contains_return(s: &Stmt) -> bool {
     let mut found = false;
-    visit_stmts(std::slice::from_ref(s), &mut |s| found |= matches!(s, Stmt::Return(_)));
+    visit_stmts(std::slice::from_ref(s), &mut |s| {
+        found |= matches!(s, Stmt::Return(_))
+    });
     found
 }
 
@@ -135,7 +147,11 @@ impl Adjoint {
                 let done = self.name(self.done).clone();
                 let rest = self.eliminate_returns(&body[k + 1..]);
                 let cond = Opaque::new(quote!(!#done), vec![self.done]);
-                out.push(Stmt::If { cond, then: rest, els: Vec::new() });
+                out.push(Stmt::If {
+                    cond,
+                    then: rest,
+                    els: Vec::new(),
+                });
                 break;
             }
         }
@@ -154,13 +170,21 @@ impl Adjoint {
                     stmts.push(Stmt::Assign { var: r, rhs });
                 }
                 let t = Opaque::new(quote!(true), vec![]);
-                stmts.push(Stmt::Assign { var: self.done, rhs: Rhs::Opaque(t) });
+                stmts.push(Stmt::Assign {
+                    var: self.done,
+                    rhs: Rhs::Opaque(t),
+                });
                 Stmt::Block(stmts)
             }
-            Stmt::For { var, range, body } => {
-                Stmt::For { var: *var, range: range.clone(), body: self.eliminate_returns(body) }
-            }
-            Stmt::While { cond, body } => Stmt::While { cond: cond.clone(), body: self.eliminate_returns(body) },
+            Stmt::For { var, range, body } => Stmt::For {
+                var: *var,
+                range: range.clone(),
+                body: self.eliminate_returns(body),
+            },
+            Stmt::While { cond, body } => Stmt::While {
+                cond: cond.clone(),
+                body: self.eliminate_returns(body),
+            },
             Stmt::If { cond, then, els } => Stmt::If {
                 cond: cond.clone(),
                 then: self.eliminate_returns(then),
@@ -214,7 +238,11 @@ impl Adjoint {
                 if self.f.vars[r].ty == Ty::Real {
                     params.push(quote!(#seed: [f64; L]));
                     prologue.extend(quote!(let mut #rn = 0.0;));
-                    let seed_b = if active { quote!(let mut #rb = #seed;) } else { quote!() };
+                    let seed_b = if active {
+                        quote!(let mut #rb = #seed;)
+                    } else {
+                        quote!()
+                    };
                     (quote!(-> f64), quote!(let __primal = #rn; #seed_b))
                 } else {
                     params.push(quote!(#seed: &[[f64; L]]));
@@ -227,7 +255,10 @@ impl Adjoint {
                     } else {
                         quote!()
                     };
-                    (quote!(-> #rt::Buf<'w>), quote!(let __primal = #ws.copy(&#rn); #seed_b))
+                    (
+                        quote!(-> #rt::Buf<'w>),
+                        quote!(let __primal = #ws.copy(&#rn); #seed_b),
+                    )
                 }
             }
             None => {
@@ -240,7 +271,11 @@ impl Adjoint {
         let forward = self.fwd_block(body, true);
         let adjoints = self.declare_adjoints(&block_locals(body));
         let reverse = self.rev_stmts(body);
-        let result = if self.ret.is_some() { quote!(__primal) } else { quote!() };
+        let result = if self.ret.is_some() {
+            quote!(__primal)
+        } else {
+            quote!()
+        };
         let body = quote! {
             let #tape = __tape_param;
             #prologue
@@ -253,7 +288,11 @@ impl Adjoint {
         };
         let mut all = vec![quote!(__tape_param: &mut #rt::Tape)];
         all.extend(params);
-        AdjointFn { params: all, ret: ret_ty, body }
+        AdjointFn {
+            params: all,
+            ret: ret_ty,
+            body,
+        }
     }
 
     /// `let mut v_b = ...` for the active locals of a block, all zero.
@@ -373,7 +412,11 @@ impl Adjoint {
                 let v = self.ex(value);
                 quote!(#n.push(#v);)
             }
-            Stmt::Call { results, declare, call } => {
+            Stmt::Call {
+                results,
+                declare,
+                call,
+            } => {
                 let mut pre = TokenStream::new();
                 for a in &call.args {
                     if let Arg::Out(w) = a {
@@ -435,7 +478,9 @@ impl Adjoint {
                 let inner = self.fwd_block(body, false);
                 quote!({ #inner })
             }
-            Stmt::Return(_) => quote!(::core::compile_error!("asd: returns are eliminated before the adjoint");),
+            Stmt::Return(_) => {
+                quote!(::core::compile_error!("asd: returns are eliminated before the adjoint");)
+            }
         }
     }
 
@@ -446,7 +491,9 @@ impl Adjoint {
 
     fn break_if_done(&self, body: &[Stmt]) -> TokenStream {
         let mut returns = false;
-        visit_stmts(body, &mut |s| returns |= matches!(s, Stmt::Assign { var, .. } if *var == self.done));
+        visit_stmts(body, &mut |s| {
+            returns |= matches!(s, Stmt::Assign { var, .. } if *var == self.done)
+        });
         if returns {
             let done = self.name(self.done);
             quote!(if #done { break; })
@@ -517,7 +564,10 @@ impl Adjoint {
     fn rev(&mut self, s: &Stmt) -> TokenStream {
         let (tape, seed) = (tape(), seed());
         match s {
-            Stmt::Let { var, init: Some(rhs) } => match rhs {
+            Stmt::Let {
+                var,
+                init: Some(rhs),
+            } => match rhs {
                 Rhs::Real(e) if self.active(*var) => {
                     let b = self.adj(*var);
                     let bp = self.backprop(e, &seed);
@@ -570,7 +620,11 @@ impl Adjoint {
                     quote!(#n.pop();)
                 }
             }
-            Stmt::Call { results, declare, call } => self.rev_call(results, *declare, call),
+            Stmt::Call {
+                results,
+                declare,
+                call,
+            } => self.rev_call(results, *declare, call),
             Stmt::For { var, range, body } => {
                 let cnt = Ident::new("trips", Span::mixed_site());
                 let like = range.start.tokens.clone();
@@ -646,7 +700,10 @@ impl Adjoint {
 
     fn rev_call(&mut self, results: &[VarId], declare: bool, call: &Call) -> TokenStream {
         let (ws, tape) = (ws(), tape());
-        let active = call.args.iter().any(|a| matches!(a, Arg::Vec(v) if self.active(*v)));
+        let active = call
+            .args
+            .iter()
+            .any(|a| matches!(a, Arg::Vec(v) if self.active(*v)));
         let mut restore_out = TokenStream::new();
         for a in &call.args {
             if let Arg::Out(w) = a {
@@ -730,8 +787,8 @@ impl Adjoint {
         let updates: Vec<TokenStream> = terms
             .into_iter()
             .map(|(leaf, coef)| match coef {
-                Expr::Lit(c) if c == 1.0 => quote!(#leaf[#l] += #seed[#l];),
-                Expr::Lit(c) if c == -1.0 => quote!(#leaf[#l] -= #seed[#l];),
+                Expr::Lit(1.0) => quote!(#leaf[#l] += #seed[#l];),
+                Expr::Lit(-1.0) => quote!(#leaf[#l] -= #seed[#l];),
                 c => {
                     let c = self.ex(&c);
                     quote!(#leaf[#l] += #c * #seed[#l];)
@@ -755,7 +812,13 @@ impl Adjoint {
         }
     }
 
-    fn collect(&mut self, e: &Expr, coef: Expr, pre: &mut TokenStream, terms: &mut Vec<(TokenStream, Expr)>) {
+    fn collect(
+        &mut self,
+        e: &Expr,
+        coef: Expr,
+        pre: &mut TokenStream,
+        terms: &mut Vec<(TokenStream, Expr)>,
+    ) {
         match e {
             Expr::Var(v) if self.active(*v) => {
                 let b = self.adj(*v);
@@ -796,10 +859,10 @@ impl Adjoint {
 /// `a * b`, with the unit and sign factors folded.
 fn times(a: Expr, b: Expr) -> Expr {
     match (a, b) {
-        (Expr::Lit(x), b) if x == 1.0 => b,
-        (a, Expr::Lit(y)) if y == 1.0 => a,
-        (Expr::Lit(x), b) if x == -1.0 => Expr::app(Op::Neg, vec![b]),
-        (a, Expr::Lit(y)) if y == -1.0 => Expr::app(Op::Neg, vec![a]),
+        (Expr::Lit(1.0), b) => b,
+        (a, Expr::Lit(1.0)) => a,
+        (Expr::Lit(-1.0), b) => Expr::app(Op::Neg, vec![b]),
+        (a, Expr::Lit(-1.0)) => Expr::app(Op::Neg, vec![a]),
         (a, b) => Expr::mul(a, b),
     }
 }
@@ -810,7 +873,11 @@ fn block_locals(body: &[Stmt]) -> Vec<VarId> {
     for s in body {
         match s {
             Stmt::Let { var, .. } => out.push(*var),
-            Stmt::Call { results, declare: true, .. } => out.extend(results),
+            Stmt::Call {
+                results,
+                declare: true,
+                ..
+            } => out.extend(results),
             _ => {}
         }
     }
@@ -820,7 +887,10 @@ fn block_locals(body: &[Stmt]) -> Vec<VarId> {
 /// The initializer tokens of an integer `let` in `body`, to give its type to a pop.
 fn let_init(body: &[Stmt], v: VarId) -> Option<TokenStream> {
     body.iter().find_map(|s| match s {
-        Stmt::Let { var, init: Some(Rhs::Opaque(o)) } if *var == v => Some(o.tokens.clone()),
+        Stmt::Let {
+            var,
+            init: Some(Rhs::Opaque(o)),
+        } if *var == v => Some(o.tokens.clone()),
         _ => None,
     })
 }

@@ -66,7 +66,11 @@ fn mark(v: VarId, vars: &mut [Var], changed: &mut bool) {
 fn propagate(body: &[Stmt], vars: &mut [Var], changed: &mut bool) {
     for s in body {
         match s {
-            Stmt::Let { var, init: Some(rhs) } | Stmt::Assign { var, rhs } => {
+            Stmt::Let {
+                var,
+                init: Some(rhs),
+            }
+            | Stmt::Assign { var, rhs } => {
                 if rhs_active(rhs, vars) {
                     mark(*var, vars, changed);
                 }
@@ -78,7 +82,10 @@ fn propagate(body: &[Stmt], vars: &mut [Var], changed: &mut bool) {
                 }
             }
             Stmt::Call { results, call, .. } => {
-                let active_in = call.args.iter().any(|a| matches!(a, Arg::Vec(v) if vars[*v].active));
+                let active_in = call
+                    .args
+                    .iter()
+                    .any(|a| matches!(a, Arg::Vec(v) if vars[*v].active));
                 let has_out = call.args.iter().any(|a| matches!(a, Arg::Out(_)));
                 if active_in || has_out {
                     for &r in results {

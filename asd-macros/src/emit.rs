@@ -46,7 +46,12 @@ pub fn lane_ident() -> Ident {
 
 impl<'f> Emitter<'f> {
     pub fn new(f: &'f Function, returns: Returns) -> Self {
-        Emitter { f, ws: Ident::new("__ws", Span::mixed_site()), returns, hoisted: 0 }
+        Emitter {
+            f,
+            ws: Ident::new("__ws", Span::mixed_site()),
+            returns,
+            hoisted: 0,
+        }
     }
 
     fn name(&self, v: VarId) -> &Ident {
@@ -67,7 +72,11 @@ impl<'f> Emitter<'f> {
             Stmt::Let { var, init } => {
                 let name = self.name(*var).clone();
                 let scalar_lanes = self.lanes(*var) && self.f.vars[*var].ty == Ty::Real;
-                let ty = if scalar_lanes { quote!(: [f64; L]) } else { quote!() };
+                let ty = if scalar_lanes {
+                    quote!(: [f64; L])
+                } else {
+                    quote!()
+                };
                 match init {
                     None => quote!(let mut #name #ty;),
                     Some(rhs) => {
@@ -87,16 +96,28 @@ impl<'f> Emitter<'f> {
                 let name = self.name(*vec).clone();
                 let i = &index.tokens;
                 let mut pre = TokenStream::new();
-                let value = if self.lanes(*vec) { self.lane_value(value, &mut pre) } else { self.expr(value).0 };
+                let value = if self.lanes(*vec) {
+                    self.lane_value(value, &mut pre)
+                } else {
+                    self.expr(value).0
+                };
                 quote!(#pre #name[#i] = #value;)
             }
             Stmt::Push { vec, value } => {
                 let name = self.name(*vec).clone();
                 let mut pre = TokenStream::new();
-                let value = if self.lanes(*vec) { self.lane_value(value, &mut pre) } else { self.expr(value).0 };
+                let value = if self.lanes(*vec) {
+                    self.lane_value(value, &mut pre)
+                } else {
+                    self.expr(value).0
+                };
                 quote!(#pre #name.push(#value);)
             }
-            Stmt::Call { results, declare, call } => {
+            Stmt::Call {
+                results,
+                declare,
+                call,
+            } => {
                 let args: Vec<TokenStream> = call
                     .args
                     .iter()
@@ -185,9 +206,16 @@ impl<'f> Emitter<'f> {
         }
         let Some(at) = at else { return quote!() };
         let wrt = hidden_path(&call.path, "__ASD_WRT_");
-        let callee = call.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        let callee = call
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
         let msg = format!("asd: the differentiated argument of this call of `{callee}` is not its `wrt` input; pass the differentiated vector in that position");
-        quote!(const _: () = ::core::assert!(#wrt == #at, #msg);)
+        quote!(
+            const _: () = ::core::assert!(#wrt == #at, #msg);
+        )
     }
 
     fn ret(&mut self, v: Option<VarId>) -> TokenStream {
@@ -218,7 +246,12 @@ impl<'f> Emitter<'f> {
         }
     }
 
-    pub(crate) fn vector(&mut self, v: &VecExpr, lanes: bool, pre: &mut TokenStream) -> TokenStream {
+    pub(crate) fn vector(
+        &mut self,
+        v: &VecExpr,
+        lanes: bool,
+        pre: &mut TokenStream,
+    ) -> TokenStream {
         let ws = self.ws.clone();
         match (v, lanes) {
             (VecExpr::Filled(Expr::Lit(z), n), false) if *z == 0.0 => {
@@ -438,7 +471,11 @@ fn apply_tokens(op: Op, mut parts: Vec<(TokenStream, Prec)>) -> (TokenStream, Pr
 pub fn range_tokens(r: &Range) -> TokenStream {
     let s = &r.start.tokens;
     let e = &r.end.tokens;
-    let base = if r.inclusive { quote!(#s..=#e) } else { quote!(#s..#e) };
+    let base = if r.inclusive {
+        quote!(#s..=#e)
+    } else {
+        quote!(#s..#e)
+    };
     if r.adapters.is_empty() {
         return base;
     }

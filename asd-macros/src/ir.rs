@@ -214,19 +214,47 @@ pub enum Adapter {
 #[derive(Clone, Debug)]
 pub enum Stmt {
     /// `let var = init;` (declares `var` in the current block)
-    Let { var: VarId, init: Option<Rhs> },
+    Let {
+        var: VarId,
+        init: Option<Rhs>,
+    },
     /// `var = rhs;`
-    Assign { var: VarId, rhs: Rhs },
+    Assign {
+        var: VarId,
+        rhs: Rhs,
+    },
     /// `vec[index] = value;`
-    Store { vec: VarId, index: Opaque, value: Expr },
+    Store {
+        vec: VarId,
+        index: Opaque,
+        value: Expr,
+    },
     /// `vec.push(value);`
-    Push { vec: VarId, value: Expr },
+    Push {
+        vec: VarId,
+        value: Expr,
+    },
     /// `results = path(args);` — `declare` for a `let`. The tangent of a call has two
     /// results: the value and its derivative.
-    Call { results: Vec<VarId>, declare: bool, call: Call },
-    For { var: VarId, range: Range, body: Vec<Stmt> },
-    While { cond: Opaque, body: Vec<Stmt> },
-    If { cond: Opaque, then: Vec<Stmt>, els: Vec<Stmt> },
+    Call {
+        results: Vec<VarId>,
+        declare: bool,
+        call: Call,
+    },
+    For {
+        var: VarId,
+        range: Range,
+        body: Vec<Stmt>,
+    },
+    While {
+        cond: Opaque,
+        body: Vec<Stmt>,
+    },
+    If {
+        cond: Opaque,
+        then: Vec<Stmt>,
+        els: Vec<Stmt>,
+    },
     /// `return value;` (`None` for functions that write an output parameter).
     Return(Option<VarId>),
     Block(Vec<Stmt>),
@@ -264,8 +292,6 @@ pub enum Role {
 /// A lowered function.
 #[derive(Clone, Debug)]
 pub struct Function {
-    pub name: Ident,
-    pub vis: syn::Visibility,
     pub params: Vec<Param>,
     pub output: Output,
     pub vars: Vec<Var>,
@@ -273,10 +299,6 @@ pub struct Function {
 }
 
 impl Function {
-    pub fn var(&self, v: VarId) -> &Var {
-        &self.vars[v]
-    }
-
     /// Adds a variable the user did not write (a temporary, a derivative).
     pub fn new_var(&mut self, name: &str, ty: Ty, lanes: bool) -> VarId {
         self.vars.push(Var {
@@ -324,6 +346,10 @@ pub fn visit_stmts<'a>(body: &'a [Stmt], f: &mut impl FnMut(&'a Stmt)) {
 impl Opaque {
     /// Tokens made by a pass, reading `reads`.
     pub fn new(tokens: TokenStream, reads: Vec<VarId>) -> Self {
-        Opaque { tokens, reads, span: Span::call_site() }
+        Opaque {
+            tokens,
+            reads,
+            span: Span::call_site(),
+        }
     }
 }

@@ -21,6 +21,7 @@ mod parse;
 mod rules;
 mod tangent;
 mod trace;
+mod trace2;
 
 /// Generates, next to a plain numeric function, its forward-mode (tangent) code, its
 /// sparsity tracer, and the sparse-Jacobian operators `f_jvp`, `f_jacobian_sparsity`,
@@ -30,11 +31,15 @@ pub fn sparse_diff(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand(attr.into(), item.into()).into()
 }
 
-fn expand(attr: proc_macro2::TokenStream, item: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+fn expand(
+    attr: proc_macro2::TokenStream,
+    item: proc_macro2::TokenStream,
+) -> proc_macro2::TokenStream {
     let item_fn: ItemFn = match syn::parse2(item.clone()) {
         Ok(f) => f,
         Err(_) => {
-            let err = syn::Error::new_spanned(&item, "#[sparse_diff] applies to a function").to_compile_error();
+            let err = syn::Error::new_spanned(&item, "#[sparse_diff] applies to a function")
+                .to_compile_error();
             return quote!(#item #err);
         }
     };

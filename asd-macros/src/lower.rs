@@ -18,17 +18,57 @@ use crate::rules::{self, Op};
 
 /// Integer methods allowed in index arithmetic and conditions.
 const INT_METHODS: &[&str] = &[
-    "min", "max", "abs", "pow", "rem_euclid", "div_euclid", "saturating_sub", "saturating_add",
-    "wrapping_sub", "wrapping_add", "abs_diff", "is_nan", "is_finite", "is_infinite",
-    "is_sign_negative", "is_sign_positive", "count_ones", "trailing_zeros", "leading_zeros",
-    "is_power_of_two", "next_power_of_two", "isqrt", "ilog2",
+    "min",
+    "max",
+    "abs",
+    "pow",
+    "rem_euclid",
+    "div_euclid",
+    "saturating_sub",
+    "saturating_add",
+    "wrapping_sub",
+    "wrapping_add",
+    "abs_diff",
+    "is_nan",
+    "is_finite",
+    "is_infinite",
+    "is_sign_negative",
+    "is_sign_positive",
+    "count_ones",
+    "trailing_zeros",
+    "leading_zeros",
+    "is_power_of_two",
+    "next_power_of_two",
+    "isqrt",
+    "ilog2",
 ];
 
 /// The constants of `f64::consts`, which may be used as reals.
 const F64_CONSTS: &[&str] = &[
-    "PI", "TAU", "E", "SQRT_2", "LN_2", "LN_10", "LOG2_E", "LOG10_E", "LOG2_10", "LOG10_2",
-    "FRAC_PI_2", "FRAC_PI_3", "FRAC_PI_4", "FRAC_PI_6", "FRAC_PI_8", "FRAC_1_PI", "FRAC_2_PI",
-    "FRAC_2_SQRT_PI", "FRAC_1_SQRT_2", "EPSILON", "MAX", "MIN", "MIN_POSITIVE", "INFINITY",
+    "PI",
+    "TAU",
+    "E",
+    "SQRT_2",
+    "LN_2",
+    "LN_10",
+    "LOG2_E",
+    "LOG10_E",
+    "LOG2_10",
+    "LOG10_2",
+    "FRAC_PI_2",
+    "FRAC_PI_3",
+    "FRAC_PI_4",
+    "FRAC_PI_6",
+    "FRAC_PI_8",
+    "FRAC_1_PI",
+    "FRAC_2_PI",
+    "FRAC_2_SQRT_PI",
+    "FRAC_1_SQRT_2",
+    "EPSILON",
+    "MAX",
+    "MIN",
+    "MIN_POSITIVE",
+    "INFINITY",
     "NEG_INFINITY",
 ];
 
@@ -51,12 +91,14 @@ pub fn lower(item: &ItemFn, sig: &Signature, errors: &mut Errors) -> Function {
             ParamKind::IntSlice => Ty::Other,
         };
         let var = l.declare(&p.name, ty, Origin::Param(i));
-        params.push(Param { var, ty: p.ty.clone(), role: p.role });
+        params.push(Param {
+            var,
+            ty: p.ty.clone(),
+            role: p.role,
+        });
     }
     let body = l.block(&item.block.stmts, Tail::Return);
     Function {
-        name: item.sig.ident.clone(),
-        vis: item.vis.clone(),
         params,
         output: sig.output,
         vars: l.vars,
@@ -135,7 +177,9 @@ impl Lowerer<'_> {
 
     fn path_var(&self, e: &SExpr) -> Option<VarId> {
         match e {
-            SExpr::Path(p) if p.qself.is_none() => p.path.get_ident().and_then(|i| self.lookup(&i.to_string())),
+            SExpr::Path(p) if p.qself.is_none() => {
+                p.path.get_ident().and_then(|i| self.lookup(&i.to_string()))
+            }
             SExpr::Paren(p) => self.path_var(&p.expr),
             SExpr::Group(g) => self.path_var(&g.expr),
             _ => None,
@@ -170,8 +214,14 @@ impl Lowerer<'_> {
             SExpr::Paren(p) => return self.ty_of(&p.expr),
             SExpr::Group(g) => return self.ty_of(&g.expr),
             SExpr::Binary(b) => match b.op {
-                BinOp::Lt(_) | BinOp::Le(_) | BinOp::Gt(_) | BinOp::Ge(_) | BinOp::Eq(_)
-                | BinOp::Ne(_) | BinOp::And(_) | BinOp::Or(_) => Ty::Bool,
+                BinOp::Lt(_)
+                | BinOp::Le(_)
+                | BinOp::Gt(_)
+                | BinOp::Ge(_)
+                | BinOp::Eq(_)
+                | BinOp::Ne(_)
+                | BinOp::And(_)
+                | BinOp::Or(_) => Ty::Bool,
                 _ => match (self.ty_of(&b.left), self.ty_of(&b.right)) {
                     (Some(Ty::Real), _) | (_, Some(Ty::Real)) => Ty::Real,
                     (Some(t), _) | (None, Some(t)) => t,
@@ -196,13 +246,24 @@ impl Lowerer<'_> {
                 let name = mc.method.to_string();
                 match name.as_str() {
                     "len" | "count_ones" | "trailing_zeros" | "leading_zeros" | "ilog2" => Ty::Int,
-                    "to_vec" | "clone" => return self.ty_of(&mc.receiver).map(|t| if t == Ty::Other { Ty::Other } else { t }),
-                    "is_nan" | "is_finite" | "is_infinite" | "is_sign_negative" | "is_sign_positive" | "is_power_of_two" => Ty::Bool,
+                    "to_vec" | "clone" => {
+                        return self.ty_of(&mc.receiver).map(|t| {
+                            if t == Ty::Other {
+                                Ty::Other
+                            } else {
+                                t
+                            }
+                        })
+                    }
+                    "is_nan" | "is_finite" | "is_infinite" | "is_sign_negative"
+                    | "is_sign_positive" | "is_power_of_two" => Ty::Bool,
                     "powi" => Ty::Real,
                     _ if rules::method(&name).is_some() => {
                         // `max`, `min`, `abs` work on integers too: follow the receiver.
                         match self.ty_of(&mc.receiver) {
-                            Some(Ty::Int) if matches!(name.as_str(), "max" | "min" | "abs") => Ty::Int,
+                            Some(Ty::Int) if matches!(name.as_str(), "max" | "min" | "abs") => {
+                                Ty::Int
+                            }
                             _ => Ty::Real,
                         }
                     }
@@ -211,8 +272,17 @@ impl Lowerer<'_> {
             }
             SExpr::Macro(m) if m.mac.path.is_ident("vec") => Ty::RealVec,
             SExpr::Call(c) => match &*c.func {
-                SExpr::Path(p) if path_is(&p.path, &["Vec", "new"]) || path_is(&p.path, &["Vec", "with_capacity"]) => Ty::RealVec,
-                SExpr::Path(p) if p.path.segments.len() == 2 && p.path.segments[0].ident == "f64" => Ty::Real,
+                SExpr::Path(p)
+                    if path_is(&p.path, &["Vec", "new"])
+                        || path_is(&p.path, &["Vec", "with_capacity"]) =>
+                {
+                    Ty::RealVec
+                }
+                SExpr::Path(p)
+                    if p.path.segments.len() == 2 && p.path.segments[0].ident == "f64" =>
+                {
+                    Ty::Real
+                }
                 _ => return None,
             },
             SExpr::If(i) => {
@@ -236,13 +306,24 @@ impl Lowerer<'_> {
                 match e {
                     SExpr::Index(ix) if is_name(&ix.expr) => self.vector = true,
                     SExpr::Reference(r) if is_name(&r.expr) => self.vector = true,
-                    SExpr::MethodCall(mc) if is_name(&mc.receiver) && matches!(mc.method.to_string().as_str(), "len" | "push" | "to_vec") => self.vector = true,
+                    SExpr::MethodCall(mc)
+                        if is_name(&mc.receiver)
+                            && matches!(
+                                mc.method.to_string().as_str(),
+                                "len" | "push" | "to_vec"
+                            ) =>
+                    {
+                        self.vector = true
+                    }
                     _ => {}
                 }
                 syn::visit::visit_expr(self, e);
             }
         }
-        let mut u = Uses { name, vector: false };
+        let mut u = Uses {
+            name,
+            vector: false,
+        };
         for s in rest {
             u.visit_stmt(s);
         }
@@ -275,7 +356,12 @@ impl Lowerer<'_> {
             let mut out = Vec::new();
             for (i, s) in stmts.iter().enumerate() {
                 let last = i + 1 == stmts.len();
-                l.stmt(s, &stmts[i + 1..], if last { tail } else { Tail::None }, &mut out);
+                l.stmt(
+                    s,
+                    &stmts[i + 1..],
+                    if last { tail } else { Tail::None },
+                    &mut out,
+                );
             }
             out
         })
@@ -306,7 +392,10 @@ impl Lowerer<'_> {
                 }
             }
             Tail::None => {
-                self.errors.at(e, "a block's value is not used here: end the expression with `;`");
+                self.errors.at(
+                    e,
+                    "a block's value is not used here: end the expression with `;`",
+                );
             }
         }
     }
@@ -319,14 +408,18 @@ impl Lowerer<'_> {
         let ident = match pat {
             Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => pi.ident.clone(),
             other => {
-                self.errors.at(other, "patterns are not supported in `let`: bind one name, as in `let y = ...;`");
+                self.errors.at(
+                    other,
+                    "patterns are not supported in `let`: bind one name, as in `let y = ...;`",
+                );
                 return;
             }
         };
         let init = local.init.as_ref();
         if let Some(i) = init {
             if let Some((_, d)) = &i.diverge {
-                self.errors.at(d, "`let ... else` is not supported: use `if`");
+                self.errors
+                    .at(d, "`let ... else` is not supported: use `if`");
                 return;
             }
         }
@@ -352,7 +445,12 @@ impl Lowerer<'_> {
                 }
             },
             (None, None) => {
-                self.errors.at(&ident, format!("`let {ident};` needs a type: write `let {ident}: f64;` or give it a value"));
+                self.errors.at(
+                    &ident,
+                    format!(
+                        "`let {ident};` needs a type: write `let {ident}: f64;` or give it a value"
+                    ),
+                );
                 return;
             }
         };
@@ -367,14 +465,21 @@ impl Lowerer<'_> {
             Some(i) if is_call(&i.expr) && !is_builtin_call(&i.expr) => {
                 if let Some(call) = self.call(&i.expr, out) {
                     let var = self.declare(&ident, ty, Origin::Local);
-                    out.push(Stmt::Call { results: vec![var], declare: true, call });
+                    out.push(Stmt::Call {
+                        results: vec![var],
+                        declare: true,
+                        call,
+                    });
                 }
             }
             Some(i) => {
                 let rhs = self.rhs(&i.expr, ty, out);
                 let var = self.declare(&ident, ty, Origin::Local);
                 if let Some(rhs) = rhs {
-                    out.push(Stmt::Let { var, init: Some(rhs) });
+                    out.push(Stmt::Let {
+                        var,
+                        init: Some(rhs),
+                    });
                 }
             }
             None => {
@@ -390,7 +495,10 @@ impl Lowerer<'_> {
             Ty::Real => {
                 if let Some(t) = self.ty_of(e) {
                     if t != Ty::Real {
-                        self.errors.at(e, format!("expected a real (`f64`) value, found {}", ty_name(t)));
+                        self.errors.at(
+                            e,
+                            format!("expected a real (`f64`) value, found {}", ty_name(t)),
+                        );
                         return None;
                     }
                 }
@@ -406,11 +514,20 @@ impl Lowerer<'_> {
             SExpr::Assign(a) => self.assign(&a.left, None, &a.right, out),
             SExpr::Binary(b) => match compound_op(&b.op) {
                 Some(op) => self.assign(&b.left, Some(op), &b.right, out),
-                None => self.errors.at(e, "this expression has no effect: assign its value or remove it"),
+                None => self.errors.at(
+                    e,
+                    "this expression has no effect: assign its value or remove it",
+                ),
             },
             SExpr::MethodCall(mc) if mc.method == "push" => {
-                let Some(v) = self.path_var(&mc.receiver).filter(|&v| self.vars[v].ty == Ty::RealVec) else {
-                    self.errors.at(&mc.receiver, "`push` is supported on `Vec<f64>` locals only");
+                let Some(v) = self
+                    .path_var(&mc.receiver)
+                    .filter(|&v| self.vars[v].ty == Ty::RealVec)
+                else {
+                    self.errors.at(
+                        &mc.receiver,
+                        "`push` is supported on `Vec<f64>` locals only",
+                    );
                     return;
                 };
                 if mc.args.len() != 1 {
@@ -423,7 +540,10 @@ impl Lowerer<'_> {
             SExpr::ForLoop(f) => self.for_loop(f, out),
             SExpr::While(w) => {
                 if let SExpr::Let(l) = &*w.cond {
-                    self.errors.at(l, "`while let` is not supported: use `while` with an integer condition");
+                    self.errors.at(
+                        l,
+                        "`while let` is not supported: use `while` with an integer condition",
+                    );
                     return;
                 }
                 if let Some(label) = &w.label {
@@ -444,7 +564,11 @@ impl Lowerer<'_> {
             SExpr::Return(r) => self.ret(r.expr.as_deref(), e, out),
             SExpr::Call(_) => {
                 if let Some(call) = self.call(e, out) {
-                    out.push(Stmt::Call { results: vec![], declare: false, call });
+                    out.push(Stmt::Call {
+                        results: vec![],
+                        declare: false,
+                        call,
+                    });
                 }
             }
             other => self.unsupported(other),
@@ -455,7 +579,10 @@ impl Lowerer<'_> {
         match left {
             SExpr::Index(ix) => {
                 let Some(v) = self.path_var(&ix.expr) else {
-                    self.errors.at(&ix.expr, "only a named vector can be indexed on the left of `=`, as in `y[i] = ...`");
+                    self.errors.at(
+                        &ix.expr,
+                        "only a named vector can be indexed on the left of `=`, as in `y[i] = ...`",
+                    );
                     return;
                 };
                 if self.vars[v].ty != Ty::RealVec {
@@ -468,18 +595,28 @@ impl Lowerer<'_> {
                     Some(op) => Expr::app(op, vec![Expr::Index(v, index.clone()), rhs]),
                     None => rhs,
                 };
-                out.push(Stmt::Store { vec: v, index, value });
+                out.push(Stmt::Store {
+                    vec: v,
+                    index,
+                    value,
+                });
             }
             _ => {
                 let Some(v) = self.path_var(left) else {
-                    self.errors.at(left, "unsupported assignment target: assign to a local variable or to `v[i]`");
+                    self.errors.at(
+                        left,
+                        "unsupported assignment target: assign to a local variable or to `v[i]`",
+                    );
                     return;
                 };
                 let ty = self.vars[v].ty;
                 match (ty, op) {
                     (Ty::Real, Some(op)) => {
                         let rhs = self.real(right, out);
-                        out.push(Stmt::Assign { var: v, rhs: Rhs::Real(Expr::app(op, vec![Expr::Var(v), rhs])) });
+                        out.push(Stmt::Assign {
+                            var: v,
+                            rhs: Rhs::Real(Expr::app(op, vec![Expr::Var(v), rhs])),
+                        });
                     }
                     (Ty::Int, Some(op)) => {
                         let r = self.opaque(right);
@@ -488,12 +625,26 @@ impl Lowerer<'_> {
                         let mut reads = r.reads.clone();
                         reads.push(v);
                         let t = &r.tokens;
-                        out.push(Stmt::Assign { var: v, rhs: Rhs::Opaque(Opaque { tokens: quote!(#name #op (#t)), reads, span: right.span() }) });
+                        out.push(Stmt::Assign {
+                            var: v,
+                            rhs: Rhs::Opaque(Opaque {
+                                tokens: quote!(#name #op (#t)),
+                                reads,
+                                span: right.span(),
+                            }),
+                        });
                     }
-                    (_, Some(_)) => self.errors.at(left, format!("compound assignment is not supported on {}", ty_name(ty))),
+                    (_, Some(_)) => self.errors.at(
+                        left,
+                        format!("compound assignment is not supported on {}", ty_name(ty)),
+                    ),
                     (_, None) if is_call(right) && !is_builtin_call(right) => {
                         if let Some(call) = self.call(right, out) {
-                            out.push(Stmt::Call { results: vec![v], declare: false, call });
+                            out.push(Stmt::Call {
+                                results: vec![v],
+                                declare: false,
+                                call,
+                            });
                         }
                     }
                     (_, None) => {
@@ -514,11 +665,16 @@ impl Lowerer<'_> {
             Pat::Ident(pi) if pi.subpat.is_none() => pi.ident.clone(),
             Pat::Wild(w) => Ident::new("_i", w.span()),
             other => {
-                self.errors.at(other, "loop patterns are not supported: write `for i in a..b`");
+                self.errors.at(
+                    other,
+                    "loop patterns are not supported: write `for i in a..b`",
+                );
                 return;
             }
         };
-        let Some(range) = self.range(&f.expr) else { return };
+        let Some(range) = self.range(&f.expr) else {
+            return;
+        };
         let (var, body) = self.scoped(|l| {
             let var = l.declare(&ident, Ty::Int, Origin::Local);
             let body = l.block(&f.body.stmts, Tail::None);
@@ -534,7 +690,10 @@ impl Lowerer<'_> {
             SExpr::Group(g) => self.range(&g.expr),
             SExpr::Range(r) => {
                 let (Some(start), Some(end)) = (&r.start, &r.end) else {
-                    self.errors.at(e, "open ranges are not supported in `for`: give both ends, as in `0..n`");
+                    self.errors.at(
+                        e,
+                        "open ranges are not supported in `for`: give both ends, as in `0..n`",
+                    );
                     return None;
                 };
                 Some(Range {
@@ -564,7 +723,8 @@ impl Lowerer<'_> {
 
     fn if_stmt(&mut self, i: &syn::ExprIf, value: Option<VarId>, out: &mut Vec<Stmt>) {
         if let SExpr::Let(l) = &*i.cond {
-            self.errors.at(l, "`if let` is not supported: use `if` with a condition");
+            self.errors
+                .at(l, "`if let` is not supported: use `if` with a condition");
             return;
         }
         let tail = match value {
@@ -612,7 +772,10 @@ impl Lowerer<'_> {
                     _ => {
                         let value = self.real(e, out);
                         let t = self.temp(Ty::Real);
-                        out.push(Stmt::Let { var: t, init: Some(Rhs::Real(value)) });
+                        out.push(Stmt::Let {
+                            var: t,
+                            init: Some(Rhs::Real(value)),
+                        });
                         t
                     }
                 };
@@ -620,17 +783,33 @@ impl Lowerer<'_> {
             }
             (Output::Vector, Some(e)) => {
                 let v = match self.path_var(e) {
-                    Some(v) if self.vars[v].ty == Ty::RealVec && self.vars[v].origin == Origin::Local => v,
+                    Some(v)
+                        if self.vars[v].ty == Ty::RealVec
+                            && self.vars[v].origin == Origin::Local =>
+                    {
+                        v
+                    }
                     _ if is_call(e) && !is_builtin_call(e) => {
-                        let Some(call) = self.call(e, out) else { return };
+                        let Some(call) = self.call(e, out) else {
+                            return;
+                        };
                         let t = self.temp(Ty::RealVec);
-                        out.push(Stmt::Call { results: vec![t], declare: true, call });
+                        out.push(Stmt::Call {
+                            results: vec![t],
+                            declare: true,
+                            call,
+                        });
                         t
                     }
                     _ => {
-                        let Some(value) = self.vector(e, out) else { return };
+                        let Some(value) = self.vector(e, out) else {
+                            return;
+                        };
                         let t = self.temp(Ty::RealVec);
-                        out.push(Stmt::Let { var: t, init: Some(Rhs::Vec(value)) });
+                        out.push(Stmt::Let {
+                            var: t,
+                            init: Some(Rhs::Vec(value)),
+                        });
                         t
                     }
                 };
@@ -647,7 +826,8 @@ impl Lowerer<'_> {
             return None;
         };
         let SExpr::Path(p) = &*c.func else {
-            self.errors.at(&c.func, "only calls of named functions are supported");
+            self.errors
+                .at(&c.func, "only calls of named functions are supported");
             return None;
         };
         if p.qself.is_some() {
@@ -674,7 +854,12 @@ impl Lowerer<'_> {
                 },
             })
             .collect();
-        Some(Call { path: p.path.clone(), args, kind: CallKind::Plain, span: e.span() })
+        Some(Call {
+            path: p.path.clone(),
+            args,
+            kind: CallKind::Plain,
+            span: e.span(),
+        })
     }
 
     // ----- real expressions ------------------------------------------------------------
@@ -697,7 +882,8 @@ impl Lowerer<'_> {
                 Some(v) => match self.vars[v].ty {
                     Ty::Real => Expr::Var(v),
                     t => {
-                        self.errors.at(e, format!("expected a real (`f64`), found {}", ty_name(t)));
+                        self.errors
+                            .at(e, format!("expected a real (`f64`), found {}", ty_name(t)));
                         Expr::Lit(0.0)
                     }
                 },
@@ -706,7 +892,10 @@ impl Lowerer<'_> {
             SExpr::Index(ix) => match self.path_var(&ix.expr) {
                 Some(v) if self.vars[v].ty == Ty::RealVec => Expr::Index(v, self.opaque(&ix.index)),
                 _ => {
-                    self.errors.at(&ix.expr, "only a named real vector can be indexed here, as in `x[i]`");
+                    self.errors.at(
+                        &ix.expr,
+                        "only a named real vector can be indexed here, as in `x[i]`",
+                    );
                     Expr::Lit(0.0)
                 }
             },
@@ -721,7 +910,10 @@ impl Lowerer<'_> {
                         return Expr::Lit(0.0);
                     }
                     _ => {
-                        self.errors.at(e, "expected a real value here, found a comparison or logical operator");
+                        self.errors.at(
+                            e,
+                            "expected a real value here, found a comparison or logical operator",
+                        );
                         return Expr::Lit(0.0);
                     }
                 };
@@ -754,9 +946,15 @@ impl Lowerer<'_> {
                         return self.apply_method(&name, &args, e, out);
                     }
                 }
-                let Some(call) = self.call(e, out) else { return Expr::Lit(0.0) };
+                let Some(call) = self.call(e, out) else {
+                    return Expr::Lit(0.0);
+                };
                 let t = self.temp(Ty::Real);
-                out.push(Stmt::Call { results: vec![t], declare: true, call });
+                out.push(Stmt::Call {
+                    results: vec![t],
+                    declare: true,
+                    call,
+                });
                 Expr::Var(t)
             }
             SExpr::If(i) => {
@@ -787,7 +985,13 @@ impl Lowerer<'_> {
         self.apply_method(&name, &args, &SExpr::MethodCall(mc.clone()), out)
     }
 
-    fn apply_method(&mut self, name: &str, args: &[SExpr], whole: &SExpr, out: &mut Vec<Stmt>) -> Expr {
+    fn apply_method(
+        &mut self,
+        name: &str,
+        args: &[SExpr],
+        whole: &SExpr,
+        out: &mut Vec<Stmt>,
+    ) -> Expr {
         if name == "powi" {
             if args.len() != 2 {
                 self.errors.at(whole, "`powi` takes one integer exponent");
@@ -808,7 +1012,10 @@ impl Lowerer<'_> {
             return Expr::Lit(0.0);
         };
         if args.len() != rule.arity {
-            self.errors.at(whole, format!("`{name}` takes {} argument(s)", rule.arity - 1));
+            self.errors.at(
+                whole,
+                format!("`{name}` takes {} argument(s)", rule.arity - 1),
+            );
             return Expr::Lit(0.0);
         }
         let args = args.iter().map(|a| self.real(a, out)).collect();
@@ -827,22 +1034,34 @@ impl Lowerer<'_> {
                         let v = self.real(&v, out);
                         Some(VecExpr::Filled(v, self.opaque(&n)))
                     }
-                    Ok(VecMacro::List(items)) => Some(VecExpr::List(items.iter().map(|i| self.real(i, out)).collect())),
+                    Ok(VecMacro::List(items)) => Some(VecExpr::List(
+                        items.iter().map(|i| self.real(i, out)).collect(),
+                    )),
                     Err(err) => {
                         self.errors.push(err);
                         None
                     }
                 }
             }
-            SExpr::Call(c) if matches!(&*c.func, SExpr::Path(p) if path_is(&p.path, &["Vec", "new"])) => Some(VecExpr::Empty(None)),
-            SExpr::Call(c) if matches!(&*c.func, SExpr::Path(p) if path_is(&p.path, &["Vec", "with_capacity"])) && c.args.len() == 1 => {
+            SExpr::Call(c) if matches!(&*c.func, SExpr::Path(p) if path_is(&p.path, &["Vec", "new"])) => {
+                Some(VecExpr::Empty(None))
+            }
+            SExpr::Call(c)
+                if matches!(&*c.func, SExpr::Path(p) if path_is(&p.path, &["Vec", "with_capacity"]))
+                    && c.args.len() == 1 =>
+            {
                 Some(VecExpr::Empty(Some(self.opaque(&c.args[0]))))
             }
-            SExpr::MethodCall(mc) if (mc.method == "to_vec" || mc.method == "clone") && mc.args.is_empty() => {
+            SExpr::MethodCall(mc)
+                if (mc.method == "to_vec" || mc.method == "clone") && mc.args.is_empty() =>
+            {
                 match self.path_var(&mc.receiver) {
                     Some(v) if self.vars[v].ty == Ty::RealVec => Some(VecExpr::Copy(v)),
                     _ => {
-                        self.errors.at(&mc.receiver, "only a named real vector can be copied here, as in `x.to_vec()`");
+                        self.errors.at(
+                            &mc.receiver,
+                            "only a named real vector can be copied here, as in `x.to_vec()`",
+                        );
                         None
                     }
                 }
@@ -876,7 +1095,11 @@ impl Lowerer<'_> {
         let tokens = self.opaque_tokens(e, &mut reads);
         reads.sort_unstable();
         reads.dedup();
-        Opaque { tokens, reads, span: e.span() }
+        Opaque {
+            tokens,
+            reads,
+            span: e.span(),
+        }
     }
 
     fn opaque_tokens(&mut self, e: &SExpr, reads: &mut Vec<VarId>) -> TokenStream {
@@ -924,7 +1147,8 @@ impl Lowerer<'_> {
                     quote!(#name[#i])
                 }
                 _ => {
-                    self.errors.at(&ix.expr, "only a named vector or slice can be indexed");
+                    self.errors
+                        .at(&ix.expr, "only a named vector or slice can be indexed");
                     quote!(0)
                 }
             },
@@ -937,14 +1161,25 @@ impl Lowerer<'_> {
                         return quote!(#n.len());
                     }
                 }
-                if name != "len" && name != "powi" && !INT_METHODS.contains(&name.as_str()) && rules::method(&name).is_none() {
-                    self.errors.at(&mc.method, format!("the method `{name}` is not supported by #[sparse_diff]"));
+                if name != "len"
+                    && name != "powi"
+                    && !INT_METHODS.contains(&name.as_str())
+                    && rules::method(&name).is_none()
+                {
+                    self.errors.at(
+                        &mc.method,
+                        format!("the method `{name}` is not supported by #[sparse_diff]"),
+                    );
                 }
                 if mc.turbofish.is_some() {
                     self.errors.at(mc, "turbofish is not supported here");
                 }
                 let recv = self.opaque_tokens(&mc.receiver, reads);
-                let args: Vec<TokenStream> = mc.args.iter().map(|a| self.opaque_tokens(a, reads)).collect();
+                let args: Vec<TokenStream> = mc
+                    .args
+                    .iter()
+                    .map(|a| self.opaque_tokens(a, reads))
+                    .collect();
                 let m = &mc.method;
                 quote!(#recv.#m(#(#args),*))
             }
@@ -952,16 +1187,24 @@ impl Lowerer<'_> {
                 let f = match &*c.func {
                     SExpr::Path(p) => p.to_token_stream(),
                     other => {
-                        self.errors.at(other, "only calls of named functions are supported");
+                        self.errors
+                            .at(other, "only calls of named functions are supported");
                         quote!(f)
                     }
                 };
-                let args: Vec<TokenStream> = c.args.iter().map(|a| self.opaque_tokens(a, reads)).collect();
+                let args: Vec<TokenStream> = c
+                    .args
+                    .iter()
+                    .map(|a| self.opaque_tokens(a, reads))
+                    .collect();
                 quote!(#f(#(#args),*))
             }
             SExpr::Reference(r) => {
                 if r.mutability.is_some() {
-                    self.errors.at(e, "`&mut` is supported only as the output argument of a call");
+                    self.errors.at(
+                        e,
+                        "`&mut` is supported only as the output argument of a call",
+                    );
                 }
                 let inner = self.opaque_tokens(&r.expr, reads);
                 quote!(&#inner)
@@ -976,7 +1219,12 @@ impl Lowerer<'_> {
     // ----- errors ---------------------------------------------------------------------------
 
     fn unsupported_macro(&mut self, m: &syn::Macro) {
-        let name = m.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        let name = m
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
         self.errors.at(m, format!("the macro `{name}!` is not supported inside #[sparse_diff]: only `vec!` is; move other macros out of the differentiated function"));
     }
 
@@ -1012,7 +1260,7 @@ impl Lowerer<'_> {
 
 /// The body of `vec![...]`.
 enum VecMacro {
-    Repeat(SExpr, SExpr),
+    Repeat(Box<SExpr>, Box<SExpr>),
     List(Vec<SExpr>),
 }
 
@@ -1025,7 +1273,7 @@ impl syn::parse::Parse for VecMacro {
         if input.peek(syn::Token![;]) {
             input.parse::<syn::Token![;]>()?;
             let n: SExpr = input.parse()?;
-            return Ok(VecMacro::Repeat(first, n));
+            return Ok(VecMacro::Repeat(Box::new(first), Box::new(n)));
         }
         let mut items = vec![first];
         while input.peek(syn::Token![,]) {
@@ -1045,7 +1293,9 @@ fn is_type(ty: &Type, name: &str) -> bool {
 
 fn is_vec_of(ty: &Type, elem: &str) -> bool {
     let Type::Path(p) = ty else { return false };
-    let Some(seg) = p.path.segments.last() else { return false };
+    let Some(seg) = p.path.segments.last() else {
+        return false;
+    };
     seg.ident == "Vec"
         && matches!(&seg.arguments, syn::PathArguments::AngleBracketed(a)
             if matches!(a.args.first(), Some(syn::GenericArgument::Type(t)) if is_type(t, elem)))
@@ -1058,7 +1308,8 @@ fn path_is(p: &syn::Path, segs: &[&str]) -> bool {
 fn is_f64_const(p: &syn::Path) -> bool {
     let segs: Vec<String> = p.segments.iter().map(|s| s.ident.to_string()).collect();
     let last = segs.last().map(String::as_str).unwrap_or("");
-    F64_CONSTS.contains(&last) && (segs.len() == 1 || segs.iter().any(|s| s == "f64" || s == "consts"))
+    F64_CONSTS.contains(&last)
+        && (segs.len() == 1 || segs.iter().any(|s| s == "f64" || s == "consts"))
 }
 
 fn is_call(e: &SExpr) -> bool {
@@ -1076,8 +1327,10 @@ fn is_builtin_call(e: &SExpr) -> bool {
 }
 
 fn is_statement_like(e: &SExpr) -> bool {
-    matches!(e, SExpr::ForLoop(_) | SExpr::While(_) | SExpr::Loop(_) | SExpr::Assign(_) | SExpr::Return(_))
-        || matches!(e, SExpr::If(i) if i.else_branch.is_none())
+    matches!(
+        e,
+        SExpr::ForLoop(_) | SExpr::While(_) | SExpr::Loop(_) | SExpr::Assign(_) | SExpr::Return(_)
+    ) || matches!(e, SExpr::If(i) if i.else_branch.is_none())
         || matches!(e, SExpr::Binary(b) if compound_op(&b.op).is_some())
 }
 

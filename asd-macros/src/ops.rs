@@ -41,7 +41,10 @@ impl Ops<'_> {
     }
 
     fn deriv_name(&self, i: usize) -> Ident {
-        Ident::new(&format!("{}_d", self.sig.params[i].name), Span::mixed_site())
+        Ident::new(
+            &format!("{}_d", self.sig.params[i].name),
+            Span::mixed_site(),
+        )
     }
 
     /// `x: &[f64], x_d: &[[f64; L]], k: usize`
@@ -71,15 +74,24 @@ impl Ops<'_> {
 
     /// The arguments passing this function's own parameters on, with `active` and
     /// `output` standing for what to pass as the derivatives of those two.
-    fn args(&self, kind: Kind, active: Option<TokenStream>, output: Option<TokenStream>) -> Vec<TokenStream> {
+    fn args(
+        &self,
+        kind: Kind,
+        active: Option<TokenStream>,
+        output: Option<TokenStream>,
+    ) -> Vec<TokenStream> {
         let mut out = Vec::new();
         for p in &self.sig.params {
             let n = &p.name;
             out.push(quote!(#n));
             if kind == Kind::Tangent {
                 match p.role {
-                    Role::Active => out.push(active.clone().expect("tangent calls pass input lanes")),
-                    Role::Output => out.push(output.clone().expect("tangent calls pass output lanes")),
+                    Role::Active => {
+                        out.push(active.clone().expect("tangent calls pass input lanes"))
+                    }
+                    Role::Output => {
+                        out.push(output.clone().expect("tangent calls pass output lanes"))
+                    }
                     Role::Constant => {}
                 }
             }
@@ -87,8 +99,21 @@ impl Ops<'_> {
         out
     }
 
+    /// `let _ = f;`: a user who calls only the operators must not be told that `f` is
+    /// never used.
+    pub(crate) fn mark_used(&self) -> TokenStream {
+        let f = self.name;
+        quote!(let _ = #f;)
+    }
+
     pub(crate) fn active(&self) -> &Ident {
-        &self.sig.params.iter().find(|p| p.role == Role::Active).expect("parsed").name
+        &self
+            .sig
+            .params
+            .iter()
+            .find(|p| p.role == Role::Active)
+            .expect("parsed")
+            .name
     }
 
     pub fn emit(&self) -> TokenStream {
@@ -100,6 +125,7 @@ impl Ops<'_> {
         items.extend(self.jvp());
         items.extend(self.vjp());
         items.extend(self.jacobian());
+        items.extend(crate::trace2::items(self));
         items
     }
 
@@ -113,7 +139,12 @@ impl Ops<'_> {
     fn wrt_const(&self) -> TokenStream {
         let vis = self.vis;
         let c = self.hidden("__ASD_WRT_");
-        let at = self.sig.params.iter().position(|p| p.role == Role::Active).expect("parsed");
+        let at = self
+            .sig
+            .params
+            .iter()
+            .position(|p| p.role == Role::Active)
+            .expect("parsed");
         quote! {
             #[doc(hidden)]
             #[allow(non_upper_case_globals)]
@@ -134,7 +165,9 @@ impl Ops<'_> {
         let ws = Ident::new("__ws", Span::mixed_site());
         let body = self.body_or_stub(|| {
             let (_, tangent) = self.lowered.expect("checked");
-            Emitter::new(tangent, Returns::WithTangent).block(&tangent.body)
+            let body = Emitter::new(tangent, Returns::WithTangent).block(&tangent.body);
+            let used = self.mark_used();
+            quote!(#used #body)
         });
         quote! {
             #[doc(hidden)]
@@ -157,7 +190,9 @@ impl Ops<'_> {
         };
         let body = self.body_or_stub(|| {
             let (primal, _) = self.lowered.expect("checked");
-            Trace::new(primal).body()
+            let body = Trace::new(primal).body();
+            let used = self.mark_used();
+            quote!(#used #body)
         });
         quote! {
             #[doc(hidden)]
@@ -177,6 +212,8 @@ impl Ops<'_> {
         let name = self.hidden("__asd_adjoint_");
         let ws = Ident::new("__ws", Span::mixed_site());
         let crate::adjoint::AdjointFn { params, ret, body } = crate::adjoint::adjoint(primal);
+        let used = self.mark_used();
+        let body = quote!(#used #body);
         quote! {
             #[doc(hidden)]
             #[allow(unused_mut, unused_variables, unused_assignments, unreachable_code, unused_parens, unused_braces, non_snake_case, clippy::all)]
@@ -188,7 +225,13 @@ impl Ops<'_> {
 
     /// Arguments of `__asd_adjoint_f`: the parameters, the input's adjoint `dx` after the
     /// input, `(y, y_b)` for an output parameter, and the seed last.
-    fn adjoint_args(&self, this: Option<&Ident>, dx: TokenStream, out: TokenStream, seed: TokenStream) -> Vec<TokenStream> {
+    fn adjoint_args(
+        &self,
+        this: Option<&Ident>,
+        dx: TokenStream,
+        out: TokenStream,
+        seed: TokenStream,
+    ) -> Vec<TokenStream> {
         let mut args = Vec::new();
         for p in &self.sig.params {
             let n = &p.name;
@@ -224,28 +267,46 @@ impl Ops<'_> {
         let (dy_ty, ret, call) = match self.sig.output {
             Output::Scalar => {
                 let args = self.adjoint_args(None, dx_lanes, quote!(), quote!([#dy]));
-                (quote!(f64), quote!((f64, ::std::vec::Vec<f64>)), quote! {
-                    let y = #adjoint::<1>(&#ws, &mut #tape, #(#args),*);
-                    (y, #dx)
-                })
+                (
+                    quote!(f64),
+                    quote!((f64, ::std::vec::Vec<f64>)),
+                    quote! {
+                        let y = #adjoint::<1>(&#ws, &mut #tape, #(#args),*);
+                        (y, #dx)
+                    },
+                )
             }
             Output::Vector => {
-                let args = self.adjoint_args(None, dx_lanes, quote!(), quote!(#dy.as_chunks::<1>().0));
-                (quote!(&[f64]), quote!((::std::vec::Vec<f64>, ::std::vec::Vec<f64>)), quote! {
-                    let y = #adjoint::<1>(&#ws, &mut #tape, #(#args),*);
-                    (y.into_vec(), #dx)
-                })
+                let args =
+                    self.adjoint_args(None, dx_lanes, quote!(), quote!(#dy.as_chunks::<1>().0));
+                (
+                    quote!(&[f64]),
+                    quote!((::std::vec::Vec<f64>, ::std::vec::Vec<f64>)),
+                    quote! {
+                        let y = #adjoint::<1>(&#ws, &mut #tape, #(#args),*);
+                        (y.into_vec(), #dx)
+                    },
+                )
             }
             Output::Param(i) => {
                 let y = &self.sig.params[i].name;
                 let dyb = Ident::new("dy_io", Span::mixed_site());
-                let args = self.adjoint_args(None, dx_lanes, quote!(#dyb.as_chunks_mut::<1>().0), quote!());
-                (quote!(&[f64]), quote!(::std::vec::Vec<f64>), quote! {
-                    #rt::check_len("the cotangent `dy`", #y.len(), #dy.len());
-                    let mut #dyb = #dy.to_vec();
-                    #adjoint::<1>(&#ws, &mut #tape, #(#args),*);
-                    #dx
-                })
+                let args = self.adjoint_args(
+                    None,
+                    dx_lanes,
+                    quote!(#dyb.as_chunks_mut::<1>().0),
+                    quote!(),
+                );
+                (
+                    quote!(&[f64]),
+                    quote!(::std::vec::Vec<f64>),
+                    quote! {
+                        #rt::check_len("the cotangent `dy`", #y.len(), #dy.len());
+                        let mut #dyb = #dy.to_vec();
+                        #adjoint::<1>(&#ws, &mut #tape, #(#args),*);
+                        #dx
+                    },
+                )
             }
         };
         let body = self.body_or_stub(|| {
@@ -300,26 +361,39 @@ impl Ops<'_> {
         let (ret, body) = match self.sig.output {
             Output::Scalar => {
                 let args = self.args(Kind::Tangent, Some(quote!(#dx.as_chunks::<1>().0)), None);
-                (quote!((f64, f64)), quote! {
-                    let (y, #dy) = #tangent::<1>(&#ws, #(#args),*);
-                    (y, #dy[0])
-                })
+                (
+                    quote!((f64, f64)),
+                    quote! {
+                        let (y, #dy) = #tangent::<1>(&#ws, #(#args),*);
+                        (y, #dy[0])
+                    },
+                )
             }
             Output::Vector => {
                 let args = self.args(Kind::Tangent, Some(quote!(#dx.as_chunks::<1>().0)), None);
-                (quote!((::std::vec::Vec<f64>, ::std::vec::Vec<f64>)), quote! {
-                    let (y, #dy) = #tangent::<1>(&#ws, #(#args),*);
-                    (y.into_vec(), #dy.as_flattened().to_vec())
-                })
+                (
+                    quote!((::std::vec::Vec<f64>, ::std::vec::Vec<f64>)),
+                    quote! {
+                        let (y, #dy) = #tangent::<1>(&#ws, #(#args),*);
+                        (y.into_vec(), #dy.as_flattened().to_vec())
+                    },
+                )
             }
             Output::Param(i) => {
                 let y = &self.sig.params[i].name;
-                let args = self.args(Kind::Tangent, Some(quote!(#dx.as_chunks::<1>().0)), Some(quote!(#dy.as_chunks_mut::<1>().0)));
-                (quote!(::std::vec::Vec<f64>), quote! {
-                    let mut #dy = ::std::vec![0.0; #y.len()];
-                    #tangent::<1>(&#ws, #(#args),*);
-                    #dy
-                })
+                let args = self.args(
+                    Kind::Tangent,
+                    Some(quote!(#dx.as_chunks::<1>().0)),
+                    Some(quote!(#dy.as_chunks_mut::<1>().0)),
+                );
+                (
+                    quote!(::std::vec::Vec<f64>),
+                    quote! {
+                        let mut #dy = ::std::vec![0.0; #y.len()];
+                        #tangent::<1>(&#ws, #(#args),*);
+                        #dy
+                    },
+                )
             }
         };
         let body = self.body_or_stub(|| {
@@ -408,7 +482,13 @@ impl Ops<'_> {
                 quote!(#n: #ty)
             })
             .collect();
-        let field_names: Vec<&Ident> = self.sig.params.iter().filter(|p| p.role != Role::Active).map(|p| &p.name).collect();
+        let field_names: Vec<&Ident> = self
+            .sig
+            .params
+            .iter()
+            .filter(|p| p.role != Role::Active)
+            .map(|p| &p.name)
+            .collect();
         let dx = Ident::new("dx", Span::mixed_site());
         let dy = Ident::new("dy", Span::mixed_site());
         let ws = Ident::new("ws", Span::mixed_site());
@@ -443,10 +523,15 @@ impl Ops<'_> {
         let tape = Ident::new("tape", Span::mixed_site());
         let adjoint = self.hidden("__asd_adjoint_");
         let dy_io = Ident::new("dy_io", Span::mixed_site());
-        let vjp_args = self.adjoint_args(Some(&this), quote!(#dx), quote!(&mut #dy_io), match self.sig.output {
-            Output::Scalar => quote!(#dy[0]),
-            _ => quote!(#dy),
-        });
+        let vjp_args = self.adjoint_args(
+            Some(&this),
+            quote!(#dx),
+            quote!(&mut #dy_io),
+            match self.sig.output {
+                Output::Scalar => quote!(#dy[0]),
+                _ => quote!(#dy),
+            },
+        );
         let vjp_call = match self.sig.output {
             Output::Param(_) => quote! {
                 let mut #dy_io = #ws.lane_copy::<L>(#dy);
@@ -506,7 +591,9 @@ impl Ops<'_> {
         let doc_prepare_with = format!("[`{prepare}`] with options (mode, coloring order, lanes).");
         let doc_prepared = format!("The sparse Jacobian of [`{f}`] at `{x}`, reusing a preparation: a few compressed sweeps and a gather, no allocation. Panics if the sizes differ from the preparation's. Generated by `#[sparse_diff]`.");
         let doc_jacobian = format!("The sparse Jacobian of [`{f}`] at `{x}` (`m x n`, compressed rows): prepares and evaluates once. Generated by `#[sparse_diff]`.");
-        let prepare_body = self.body_or_stub(|| quote!(#prepare_with(#(#plain_args,)* &#rt::JacobianOptions::default())));
+        let prepare_body = self.body_or_stub(
+            || quote!(#prepare_with(#(#plain_args,)* &#rt::JacobianOptions::default())),
+        );
         let jacobian_body = self.body_or_stub(|| {
             quote! {
                 let mut #prep = #prepare(#(#reborrow_args),*);

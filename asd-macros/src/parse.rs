@@ -107,13 +107,22 @@ pub fn signature(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Sign
     let sig = &item.sig;
     let before = errors_len(errors);
     if let Some(t) = &sig.asyncness {
-        errors.at(t, "`async fn` is not supported by #[sparse_diff]: write a plain `fn`");
+        errors.at(
+            t,
+            "`async fn` is not supported by #[sparse_diff]: write a plain `fn`",
+        );
     }
     if let Some(t) = &sig.unsafety {
-        errors.at(t, "`unsafe fn` is not supported by #[sparse_diff]: write a safe `fn`");
+        errors.at(
+            t,
+            "`unsafe fn` is not supported by #[sparse_diff]: write a safe `fn`",
+        );
     }
     if let Some(t) = &sig.constness {
-        errors.at(t, "`const fn` is not supported by #[sparse_diff]: remove `const`");
+        errors.at(
+            t,
+            "`const fn` is not supported by #[sparse_diff]: remove `const`",
+        );
     }
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
         errors.at(
@@ -128,7 +137,10 @@ pub fn signature(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Sign
     let mut params = Vec::new();
     for arg in &sig.inputs {
         let FnArg::Typed(pt) = arg else {
-            errors.at(arg, "methods are not supported by #[sparse_diff]: write a free function without `self`");
+            errors.at(
+                arg,
+                "methods are not supported by #[sparse_diff]: write a free function without `self`",
+            );
             continue;
         };
         let (name, mutable) = match &*pt.pat {
@@ -147,7 +159,13 @@ pub fn signature(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Sign
             );
             continue;
         };
-        params.push(ParsedParam { name, mutable, ty: (*pt.ty).clone(), kind, role: Role::Constant });
+        params.push(ParsedParam {
+            name,
+            mutable,
+            ty: (*pt.ty).clone(),
+            kind,
+            role: Role::Constant,
+        });
     }
 
     // The active input: the parameter named by `wrt`, else the first `&[f64]`.
@@ -157,18 +175,29 @@ pub fn signature(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Sign
             Some(i) => {
                 let ty = &params[i].ty;
                 let ty = quote::quote!(#ty).to_string().replace(' ', "");
-                errors.at(w, format!("`wrt = {w}` must name a `&[f64]` parameter, but `{w}` has type `{ty}`"));
+                errors.at(
+                    w,
+                    format!(
+                        "`wrt = {w}` must name a `&[f64]` parameter, but `{w}` has type `{ty}`"
+                    ),
+                );
                 None
             }
             None => {
-                errors.at(w, format!("`wrt = {w}`: this function has no parameter named `{w}`"));
+                errors.at(
+                    w,
+                    format!("`wrt = {w}`: this function has no parameter named `{w}`"),
+                );
                 None
             }
         },
         None => {
             let i = params.iter().position(|p| p.kind == ParamKind::RealSlice);
             if i.is_none() && errors_len(errors) == before {
-                errors.at(&sig.ident, "#[sparse_diff] needs an input to differentiate: a parameter of type `&[f64]`");
+                errors.at(
+                    &sig.ident,
+                    "#[sparse_diff] needs an input to differentiate: a parameter of type `&[f64]`",
+                );
             }
             i
         }
@@ -192,7 +221,10 @@ pub fn signature(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Sign
         }
         ReturnType::Type(_, ty) if is_path(ty, "f64") => {
             for &i in &outs {
-                errors.at(&params[i].name, "a function that returns `f64` cannot also write a `&mut [f64]` output");
+                errors.at(
+                    &params[i].name,
+                    "a function that returns `f64` cannot also write a `&mut [f64]` output",
+                );
             }
             Some(Output::Scalar)
         }
@@ -208,7 +240,10 @@ pub fn signature(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Sign
             }
             [_, rest @ ..] => {
                 for &i in rest {
-                    errors.at(&params[i].name, "only one `&mut [f64]` output parameter is supported");
+                    errors.at(
+                        &params[i].name,
+                        "only one `&mut [f64]` output parameter is supported",
+                    );
                 }
                 None
             }
@@ -218,14 +253,18 @@ pub fn signature(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Sign
         params[i].role = Role::Output;
     }
     match (active, output) {
-        (Some(_), Some(output)) if errors_len(errors) == before => Some(Signature { params, output }),
+        (Some(_), Some(output)) if errors_len(errors) == before => {
+            Some(Signature { params, output })
+        }
         _ => None,
     }
 }
 
 fn is_vec_f64(ty: &Type) -> bool {
     let Type::Path(p) = ty else { return false };
-    let Some(seg) = p.path.segments.last() else { return false };
+    let Some(seg) = p.path.segments.last() else {
+        return false;
+    };
     if seg.ident != "Vec" || p.path.segments.len() != 1 {
         return false;
     }

@@ -66,8 +66,16 @@ impl Tangent {
                 let target = Expr::Index(*vec, index.clone());
                 let reads_target = value.reads(*vec);
                 let (value, dvalue) = self.root(value, &target, reads_target, out);
-                let store = Stmt::Store { vec: *vec, index: index.clone(), value };
-                let dstore = Stmt::Store { vec: vd, index: index.clone(), value: dvalue.unwrap_or(Expr::lit(0.0)) };
+                let store = Stmt::Store {
+                    vec: *vec,
+                    index: index.clone(),
+                    value,
+                };
+                let dstore = Stmt::Store {
+                    vec: vd,
+                    index: index.clone(),
+                    value: dvalue.unwrap_or(Expr::lit(0.0)),
+                };
                 // A derivative that reads the target must see its old value.
                 if reads_target {
                     out.extend([dstore, store]);
@@ -81,11 +89,24 @@ impl Tangent {
                     return;
                 };
                 let (p, dp) = self.expr(value, out);
-                out.push(Stmt::Push { vec: *vec, value: p });
-                out.push(Stmt::Push { vec: vd, value: dp.unwrap_or(Expr::lit(0.0)) });
+                out.push(Stmt::Push {
+                    vec: *vec,
+                    value: p,
+                });
+                out.push(Stmt::Push {
+                    vec: vd,
+                    value: dp.unwrap_or(Expr::lit(0.0)),
+                });
             }
-            Stmt::Call { results, declare, call } => {
-                let active = call.args.iter().any(|a| matches!(a, Arg::Vec(v) if self.f.vars[*v].active));
+            Stmt::Call {
+                results,
+                declare,
+                call,
+            } => {
+                let active = call
+                    .args
+                    .iter()
+                    .any(|a| matches!(a, Arg::Vec(v) if self.f.vars[*v].active));
                 if !active {
                     out.push(s.clone());
                     return;
@@ -99,7 +120,9 @@ impl Tangent {
                                 args.push(Arg::Vec(d));
                             }
                         }
-                        Arg::Out(v) => args.push(Arg::Out(self.d(*v).expect("outputs of an active call are active"))),
+                        Arg::Out(v) => args.push(Arg::Out(
+                            self.d(*v).expect("outputs of an active call are active"),
+                        )),
                         Arg::Other(_) => {}
                     }
                 }
@@ -107,21 +130,41 @@ impl Tangent {
                 for &r in results {
                     res.push(self.d(r).expect("results of an active call are active"));
                 }
-                let call = Call { path: call.path.clone(), args, kind: CallKind::Tangent, span: call.span };
-                out.push(Stmt::Call { results: res, declare: *declare, call });
+                let call = Call {
+                    path: call.path.clone(),
+                    args,
+                    kind: CallKind::Tangent,
+                    span: call.span,
+                };
+                out.push(Stmt::Call {
+                    results: res,
+                    declare: *declare,
+                    call,
+                });
             }
             Stmt::For { var, range, body } => {
                 let body = self.block(body);
-                out.push(Stmt::For { var: *var, range: range.clone(), body });
+                out.push(Stmt::For {
+                    var: *var,
+                    range: range.clone(),
+                    body,
+                });
             }
             Stmt::While { cond, body } => {
                 let body = self.block(body);
-                out.push(Stmt::While { cond: cond.clone(), body });
+                out.push(Stmt::While {
+                    cond: cond.clone(),
+                    body,
+                });
             }
             Stmt::If { cond, then, els } => {
                 let then = self.block(then);
                 let els = self.block(els);
-                out.push(Stmt::If { cond: cond.clone(), then, els });
+                out.push(Stmt::If {
+                    cond: cond.clone(),
+                    then,
+                    els,
+                });
             }
             Stmt::Block(body) => {
                 let body = self.block(body);
@@ -137,7 +180,10 @@ impl Tangent {
             if declare {
                 Stmt::Let { var, init: rhs }
             } else {
-                Stmt::Assign { var, rhs: rhs.expect("assignments have a value") }
+                Stmt::Assign {
+                    var,
+                    rhs: rhs.expect("assignments have a value"),
+                }
             }
         };
         let Some(vd) = self.d(var) else {
@@ -175,13 +221,20 @@ impl Tangent {
             let n = &f.vars[of].name;
             VecExpr::Filled(
                 Expr::lit(0.0),
-                Opaque { tokens: quote::quote!(#n.len()), reads: vec![], span: proc_macro2::Span::call_site() },
+                Opaque {
+                    tokens: quote::quote!(#n.len()),
+                    reads: vec![],
+                    span: proc_macro2::Span::call_site(),
+                },
             )
         };
         match v {
             VecExpr::Filled(e, n) => {
                 let (p, dp) = self.expr(e, out);
-                (VecExpr::Filled(p, n.clone()), VecExpr::Filled(dp.unwrap_or(Expr::lit(0.0)), n.clone()))
+                (
+                    VecExpr::Filled(p, n.clone()),
+                    VecExpr::Filled(dp.unwrap_or(Expr::lit(0.0)), n.clone()),
+                )
             }
             VecExpr::List(items) => {
                 let (ps, dps): (Vec<_>, Vec<_>) = items
@@ -209,7 +262,13 @@ impl Tangent {
     /// The root of an assigned expression: its value and derivative, with `target` (what
     /// the value is assigned to) standing for the result in the partials. When the
     /// expression reads its own target, the value goes through a temporary.
-    fn root(&mut self, e: &Expr, target: &Expr, reads_target: bool, out: &mut Vec<Stmt>) -> (Expr, Option<Expr>) {
+    fn root(
+        &mut self,
+        e: &Expr,
+        target: &Expr,
+        reads_target: bool,
+        out: &mut Vec<Stmt>,
+    ) -> (Expr, Option<Expr>) {
         let (op, args) = match e {
             Expr::Apply(op, args) => (Some(*op), args.as_slice()),
             _ => (None, &[][..]),
@@ -224,7 +283,10 @@ impl Tangent {
         }
         if reads_target {
             let t = self.temp();
-            out.push(Stmt::Let { var: t, init: Some(Rhs::Real(value)) });
+            out.push(Stmt::Let {
+                var: t,
+                init: Some(Rhs::Real(value)),
+            });
             let dt = combine(op, &ps, &ds, &Expr::Var(t));
             return (Expr::Var(t), dt);
         }
@@ -245,7 +307,10 @@ impl Tangent {
                     return (value, None);
                 }
                 let t = self.temp();
-                out.push(Stmt::Let { var: t, init: Some(Rhs::Real(value)) });
+                out.push(Stmt::Let {
+                    var: t,
+                    init: Some(Rhs::Real(value)),
+                });
                 let dt = combine(*op, &ps, &ds, &Expr::Var(t));
                 (Expr::Var(t), dt)
             }
@@ -254,7 +319,10 @@ impl Tangent {
                 let value = Expr::Powi(Box::new(p.clone()), n.clone());
                 let Some(d) = d else { return (value, None) };
                 let t = self.temp();
-                out.push(Stmt::Let { var: t, init: Some(Rhs::Real(value)) });
+                out.push(Stmt::Let {
+                    var: t,
+                    init: Some(Rhs::Real(value)),
+                });
                 (Expr::Var(t), Some(scale(rules::powi_partial(&p, n), d)))
             }
         }
@@ -282,8 +350,8 @@ fn combine(op: Op, args: &[Expr], ds: &[Option<Expr>], r: &Expr) -> Option<Expr>
 /// `p * d`, with `1 * d = d` and `-1 * d = -d`.
 fn scale(p: Expr, d: Expr) -> Expr {
     match p {
-        Expr::Lit(v) if v == 1.0 => d,
-        Expr::Lit(v) if v == -1.0 => Expr::neg(d),
+        Expr::Lit(1.0) => d,
+        Expr::Lit(-1.0) => Expr::neg(d),
         p => Expr::mul(p, d),
     }
 }

@@ -128,14 +128,23 @@ impl<'f> Trace<'f> {
 
     /// `target = e` for an active real target: in place when `e` adds to the target
     /// itself (`s = s + t`, `g[i] = g[i] + x[j]`), which keeps accumulations linear.
-    fn assign_set(&self, target: TokenStream, same: impl Fn(&Leaf) -> bool, e: &Expr) -> TokenStream {
+    fn assign_set(
+        &self,
+        target: TokenStream,
+        same: impl Fn(&Leaf) -> bool,
+        e: &Expr,
+    ) -> TokenStream {
         let mut ls = Vec::new();
         leaves(e, self.f, &mut ls);
         if !ls.iter().any(&same) {
             let set = self.set_of(e);
             return quote!(#target = #set;);
         }
-        let others: Vec<TokenStream> = ls.iter().filter(|l| !same(l)).map(|l| self.leaf(l)).collect();
+        let others: Vec<TokenStream> = ls
+            .iter()
+            .filter(|l| !same(l))
+            .map(|l| self.leaf(l))
+            .collect();
         let is_elem = ls.iter().any(|l| same(l) && matches!(l, Leaf::Elem(..)));
         if is_elem && !others.is_empty() {
             // Another element of the same vector may be read: copy before writing.
@@ -192,14 +201,26 @@ impl<'f> Trace<'f> {
                 let i = &index.tokens;
                 let key = i.to_string();
                 let v = *vec;
-                self.assign_set(quote!(#name[#i]), |l| matches!(l, Leaf::Elem(u, j) if *u == v && j.tokens.to_string() == key), value)
+                self.assign_set(
+                    quote!(#name[#i]),
+                    |l| matches!(l, Leaf::Elem(u, j) if *u == v && j.tokens.to_string() == key),
+                    value,
+                )
             }
             Stmt::Push { vec, value } if self.active(*vec) => {
                 let name = self.name(*vec);
                 let set = self.set_of(value);
                 quote!(#name.push(#set);)
             }
-            Stmt::Call { results, declare, call } if call.args.iter().any(|a| matches!(a, Arg::Vec(v) if self.active(*v))) => {
+            Stmt::Call {
+                results,
+                declare,
+                call,
+            } if call
+                .args
+                .iter()
+                .any(|a| matches!(a, Arg::Vec(v) if self.active(*v))) =>
+            {
                 let args: Vec<TokenStream> = call
                     .args
                     .iter()
@@ -241,7 +262,9 @@ impl<'f> Trace<'f> {
                 let body = self.block(body);
                 quote!(while #c { #body })
             }
-            Stmt::If { cond, then, els } if reads_active(cond, &self.f.vars) => self.both_arms(then, els),
+            Stmt::If { cond, then, els } if reads_active(cond, &self.f.vars) => {
+                self.both_arms(then, els)
+            }
             Stmt::If { cond, then, els } => {
                 let c = &cond.tokens;
                 let then = self.block(then);
@@ -313,7 +336,11 @@ impl<'f> Trace<'f> {
                 let v = self.plain.expr(value).0;
                 quote!(#name.push(#v);)
             }
-            Stmt::Call { results, declare, call } => {
+            Stmt::Call {
+                results,
+                declare,
+                call,
+            } => {
                 let args: Vec<TokenStream> = call
                     .args
                     .iter()
@@ -419,7 +446,10 @@ impl<'f> Trace<'f> {
     /// union of what they wrote.
     fn both_arms(&mut self, then: &[Stmt], els: &[Stmt]) -> TokenStream {
         let rt = rt();
-        let written: Vec<VarId> = written_outside(then, els).into_iter().filter(|&v| self.active(v)).collect();
+        let written: Vec<VarId> = written_outside(then, els)
+            .into_iter()
+            .filter(|&v| self.active(v))
+            .collect();
         let names: Vec<Ident> = written.iter().map(|&v| self.name(v).clone()).collect();
         let k = self.joins;
         self.joins += 1;
@@ -458,7 +488,11 @@ pub(crate) fn written_outside(then: &[Stmt], els: &[Stmt]) -> BTreeSet<VarId> {
             Stmt::Store { vec, .. } | Stmt::Push { vec, .. } => {
                 written.insert(*vec);
             }
-            Stmt::Call { results, declare, call } => {
+            Stmt::Call {
+                results,
+                declare,
+                call,
+            } => {
                 for &r in results {
                     if *declare {
                         declared.insert(r);

@@ -76,7 +76,7 @@ fn dense_union(c: &mut Criterion) {
     let mut g = c.benchmark_group("dense_union");
     let mut rng = Lcg(7);
     for n in [1_000, 10_000, 100_000] {
-        let mut half = || -> IndexSet { (0..n).filter(|_| rng.next() % 2 == 0).collect() };
+        let mut half = || -> IndexSet { (0..n).filter(|_| rng.next().is_multiple_of(2)).collect() };
         let (a, b) = (half(), half());
         assert!(a.is_dense() && b.is_dense());
         g.throughput(Throughput::Elements(n as u64));

@@ -965,7 +965,8 @@ mod tests {
     #[test]
     fn basics() {
         let e = IndexSet::new();
-        assert!(e.is_empty() && e.len() == 0 && e.iter().next().is_none());
+        assert_eq!(e.len(), 0);
+        assert!(e.is_empty() && e.iter().next().is_none());
         assert_eq!(e.min(), None);
         let s = IndexSet::singleton(7);
         assert_eq!(s.len(), 1);

@@ -41,7 +41,10 @@ pub fn assert_close(a: &[Vec<f64>], b: &[Vec<f64>], tol: f64) {
         assert_eq!(ra.len(), rb.len(), "column counts differ in row {i}");
         for (j, (va, vb)) in ra.iter().zip(rb).enumerate() {
             let scale = 1.0 + va.abs().max(vb.abs());
-            assert!((va - vb).abs() <= tol * scale, "entry ({i}, {j}): {va} vs {vb}");
+            assert!(
+                (va - vb).abs() <= tol * scale,
+                "entry ({i}, {j}): {va} vs {vb}"
+            );
         }
     }
 }
@@ -51,24 +54,41 @@ pub fn pattern_of(d: &[Vec<f64>]) -> SparsityPattern {
     let ncols = d.first().map_or(0, Vec::len);
     SparsityPattern::from_rows(
         ncols,
-        d.iter().map(|r| (0..r.len()).filter(|&j| r[j] != 0.0).collect()).collect(),
+        d.iter()
+            .map(|r| (0..r.len()).filter(|&j| r[j] != 0.0).collect())
+            .collect(),
     )
 }
 
 /// A sparse result's structure must be the pattern, its values the reference's.
 #[track_caller]
-pub fn assert_sparse_matches(jac: &CsMat<f64>, pattern: &SparsityPattern, reference: &[Vec<f64>], tol: f64) {
+pub fn assert_sparse_matches(
+    jac: &CsMat<f64>,
+    pattern: &SparsityPattern,
+    reference: &[Vec<f64>],
+    tol: f64,
+) {
     assert_eq!((jac.rows(), jac.cols()), pattern.shape());
-    assert_eq!(jac.nnz(), pattern.nnz(), "the result must store exactly the pattern's entries");
+    assert_eq!(
+        jac.nnz(),
+        pattern.nnz(),
+        "the result must store exactly the pattern's entries"
+    );
     for (_, (i, j)) in jac.iter() {
-        assert!(pattern.contains(i, j), "stored entry ({i}, {j}) is not in the pattern");
+        assert!(
+            pattern.contains(i, j),
+            "stored entry ({i}, {j}) is not in the pattern"
+        );
     }
     assert_close(&dense(jac), reference, tol);
     // Nothing outside the pattern may be nonzero in the reference.
     for (i, row) in reference.iter().enumerate() {
         for (j, v) in row.iter().enumerate() {
             if !pattern.contains(i, j) {
-                assert!(v.abs() <= tol, "reference entry ({i}, {j}) = {v} lies outside the pattern");
+                assert!(
+                    v.abs() <= tol,
+                    "reference entry ({i}, {j}) = {v} lies outside the pattern"
+                );
             }
         }
     }
@@ -76,7 +96,9 @@ pub fn assert_sparse_matches(jac: &CsMat<f64>, pattern: &SparsityPattern, refere
 
 /// Deterministic pseudo-random numbers in [-1, 1) (no dependency needed for test data).
 pub fn randoms(n: usize, seed: u64) -> Vec<f64> {
-    let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut s = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     (0..n)
         .map(|_| {
             s ^= s << 13;
@@ -90,7 +112,12 @@ pub fn randoms(n: usize, seed: u64) -> Vec<f64> {
 /// The adjoint identity `<dy, J dx> = <Jᵀ dy, dx>` for three random pairs of directions,
 /// to 1e-12 relative to the size of the terms: tangent and adjoint code agree.
 #[track_caller]
-pub fn assert_adjoint(n: usize, m: usize, jvp: impl Fn(&[f64]) -> Vec<f64>, vjp: impl Fn(&[f64]) -> Vec<f64>) {
+pub fn assert_adjoint(
+    n: usize,
+    m: usize,
+    jvp: impl Fn(&[f64]) -> Vec<f64>,
+    vjp: impl Fn(&[f64]) -> Vec<f64>,
+) {
     for seed in 0..3 {
         let dx = randoms(n, 100 + seed);
         let dy = randoms(m, 200 + seed);
@@ -101,7 +128,14 @@ pub fn assert_adjoint(n: usize, m: usize, jvp: impl Fn(&[f64]) -> Vec<f64>, vjp:
         let a: f64 = dy.iter().zip(&jdx).map(|(a, b)| a * b).sum();
         let b: f64 = jtdy.iter().zip(&dx).map(|(a, b)| a * b).sum();
         let scale: f64 = dy.iter().zip(&jdx).map(|(a, b)| (a * b).abs()).sum::<f64>()
-            + jtdy.iter().zip(&dx).map(|(a, b)| (a * b).abs()).sum::<f64>();
-        assert!((a - b).abs() <= 1e-12 * scale.max(1e-300), "<dy, J dx> = {a} but <Jᵀ dy, dx> = {b}");
+            + jtdy
+                .iter()
+                .zip(&dx)
+                .map(|(a, b)| (a * b).abs())
+                .sum::<f64>();
+        assert!(
+            (a - b).abs() <= 1e-12 * scale.max(1e-300),
+            "<dy, J dx> = {a} but <Jᵀ dy, dx> = {b}"
+        );
     }
 }

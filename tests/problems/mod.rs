@@ -41,8 +41,11 @@ pub fn brusselator(u: &[f64], n: usize) -> Vec<f64> {
             let c = i + n * j;
             let u0 = u[c];
             let v0 = u[c + nn];
-            let lap_u = u[im1 + n * j] + u[ip1 + n * j] + u[i + n * jp1] + u[i + n * jm1] - 4.0 * u0;
-            let lap_v = u[im1 + n * j + nn] + u[ip1 + n * j + nn] + u[i + n * jp1 + nn]
+            let lap_u =
+                u[im1 + n * j] + u[ip1 + n * j] + u[i + n * jp1] + u[i + n * jm1] - 4.0 * u0;
+            let lap_v = u[im1 + n * j + nn]
+                + u[ip1 + n * j + nn]
+                + u[i + n * jp1 + nn]
                 + u[i + n * jm1 + nn]
                 - 4.0 * v0;
             du[c] = alpha * lap_u + b + u0 * u0 * v0 - (a + 1.0) * u0;
@@ -90,7 +93,9 @@ pub fn bdqrtic(x: &[f64]) -> f64 {
     let mut f = 0.0;
     for i in 0..n - 4 {
         let a = -4.0 * x[i] + 3.0;
-        let b = x[i] * x[i] + 2.0 * x[i + 1] * x[i + 1] + 3.0 * x[i + 2] * x[i + 2]
+        let b = x[i] * x[i]
+            + 2.0 * x[i + 1] * x[i + 1]
+            + 3.0 * x[i + 2] * x[i + 2]
             + 4.0 * x[i + 3] * x[i + 3]
             + 5.0 * x[n - 1] * x[n - 1];
         f += a * a + b * b;

@@ -1,0 +1,119 @@
+//! J1-J3 of `shared/bench/PROBLEMS.md` (primal, prepare, prepared in both modes, dense
+//! by one JVP per column), and preparation of a banded map at n = 10^4 .. 10^6.
+//!
+//! `cargo bench --bench jacobians`; the ratios quoted in the issues are medians of one run.
+
+use std::hint::black_box;
+
+use asd::{sparse_diff, JacobianOptions};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+
+#[path = "../tests/problems/mod.rs"]
+mod problems;
+use problems::*;
+
+/// `y[i] = x[i-1] - 2 x[i] + x[i+1] + x[i]^3`: a band of three nonzeros per row.
+#[sparse_diff]
+fn banded(x: &[f64]) -> Vec<f64> {
+    let n = x.len();
+    let mut y = vec![0.0; n];
+    for i in 1..n - 1 {
+        y[i] = x[i - 1] - 2.0 * x[i] + x[i + 1] + x[i] * x[i] * x[i];
+    }
+    y[0] = x[0];
+    y[n - 1] = x[n - 1];
+    y
+}
+
+/// The dense Jacobian the slow way: one JVP per input.
+fn dense_by_jvp(n: usize, jvp: impl Fn(&[f64]) -> Vec<f64>) -> f64 {
+    let mut e = vec![0.0; n];
+    let mut acc = 0.0;
+    for j in 0..n {
+        e[j] = 1.0;
+        acc += jvp(&e)[0];
+        e[j] = 0.0;
+    }
+    acc
+}
+
+fn j1(c: &mut Criterion) {
+    let mut g = c.benchmark_group("J1 iter_diff n=1000 k=10");
+    let x = point(1000);
+    g.bench_function("primal", |b| b.iter(|| iter_diff(black_box(&x), 10)));
+    g.bench_function("prepare", |b| {
+        b.iter(|| iter_diff_jacobian_prepare(black_box(&x), 10))
+    });
+    let mut prep = iter_diff_jacobian_prepare_with(&x, 10, &JacobianOptions::forward());
+    g.bench_function("prepared forward", |b| {
+        b.iter(|| iter_diff_jacobian_prepared(&mut prep, black_box(&x), 10).nnz())
+    });
+    let mut prep = iter_diff_jacobian_prepare_with(&x, 10, &JacobianOptions::reverse());
+    g.bench_function("prepared reverse", |b| {
+        b.iter(|| iter_diff_jacobian_prepared(&mut prep, black_box(&x), 10).nnz())
+    });
+    g.sample_size(10);
+    g.bench_function("dense (one JVP per column)", |b| {
+        b.iter(|| dense_by_jvp(x.len(), |d| iter_diff_jvp(&x, 10, d).1))
+    });
+    g.finish();
+}
+
+fn j2(c: &mut Criterion) {
+    let mut g = c.benchmark_group("J2 brusselator N=32");
+    let n = 32;
+    let u = point(2 * n * n);
+    g.bench_function("primal", |b| b.iter(|| brusselator(black_box(&u), n)));
+    g.bench_function("prepare", |b| {
+        b.iter(|| brusselator_jacobian_prepare(black_box(&u), n))
+    });
+    let mut prep = brusselator_jacobian_prepare(&u, n);
+    g.bench_function("prepared", |b| {
+        b.iter(|| brusselator_jacobian_prepared(&mut prep, black_box(&u), n).nnz())
+    });
+    g.sample_size(10);
+    g.bench_function("dense (one JVP per column)", |b| {
+        b.iter(|| dense_by_jvp(u.len(), |d| brusselator_jvp(&u, n, d).1))
+    });
+    g.finish();
+}
+
+fn j3(c: &mut Criterion) {
+    let mut g = c.benchmark_group("J3 conv_tanh");
+    let x = point(28 * 28);
+    g.bench_function("primal", |b| b.iter(|| conv_tanh(black_box(&x))));
+    g.bench_function("prepare", |b| {
+        b.iter(|| conv_tanh_jacobian_prepare(black_box(&x)))
+    });
+    let mut prep = conv_tanh_jacobian_prepare(&x);
+    g.bench_function("prepared", |b| {
+        b.iter(|| conv_tanh_jacobian_prepared(&mut prep, black_box(&x)).nnz())
+    });
+    g.sample_size(10);
+    g.bench_function("dense (one JVP per column)", |b| {
+        b.iter(|| dense_by_jvp(x.len(), |d| conv_tanh_jvp(&x, d).1))
+    });
+    g.finish();
+}
+
+fn preparation_scaling(c: &mut Criterion) {
+    let mut g = c.benchmark_group("banded preparation");
+    g.sample_size(10);
+    for n in [10_000, 100_000, 1_000_000] {
+        let x = point(n);
+        g.bench_with_input(BenchmarkId::new("primal", n), &x, |b, x| {
+            b.iter(|| banded(black_box(x)))
+        });
+        g.bench_with_input(BenchmarkId::new("prepare", n), &x, |b, x| {
+            b.iter(|| banded_jacobian_prepare(black_box(x)))
+        });
+        let mut prep = banded_jacobian_prepare(&x);
+        g.bench_with_input(BenchmarkId::new("prepared", n), &x, |b, x| {
+            b.iter(|| banded_jacobian_prepared(&mut prep, black_box(x)).nnz())
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, j1, j2, j3, preparation_scaling);
+criterion_main!(benches);
