@@ -44,10 +44,13 @@ fn j1(c: &mut Criterion) {
     g.bench_function("prepare", |b| {
         b.iter(|| iter_diff_jacobian_prepare(black_box(&x), 10))
     });
-    let mut prep = iter_diff_jacobian_prepare_with(&x, 10, &JacobianOptions::forward());
-    g.bench_function("prepared forward", |b| {
-        b.iter(|| iter_diff_jacobian_prepared(&mut prep, black_box(&x), 10).nnz())
-    });
+    for lanes in [4, 8, 16] {
+        let options = JacobianOptions::forward().with_lanes(lanes);
+        let mut prep = iter_diff_jacobian_prepare_with(&x, 10, &options);
+        g.bench_function(format!("prepared forward, {lanes} lanes"), |b| {
+            b.iter(|| iter_diff_jacobian_prepared(&mut prep, black_box(&x), 10).nnz())
+        });
+    }
     let mut prep = iter_diff_jacobian_prepare_with(&x, 10, &JacobianOptions::reverse());
     g.bench_function("prepared reverse", |b| {
         b.iter(|| iter_diff_jacobian_prepared(&mut prep, black_box(&x), 10).nnz())

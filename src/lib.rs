@@ -44,9 +44,9 @@ pub use asd_runtime::{
 pub mod __private {
     pub use asd_runtime::sprs;
     pub use asd_runtime::{
-        check_len, finish_return, join_return, Buf, HessianOptions, HessianPrep, Hvp, IndexSet,
-        JacobianOptions, JacobianPrep, Join, Jvp, LaneBuf, ModeChoice, PairSet, SparsityPattern,
-        Tape, Vjp, Workspace,
+        check_len, finish_return, join_return, with_thread_workspace, Buf, HessianOptions,
+        HessianPrep, Hvp, IndexSet, JacobianOptions, JacobianPrep, Join, Jvp, LaneBuf, ModeChoice,
+        PairSet, SparsityPattern, Tape, Vjp, Workspace,
     };
 
     // Hessian sparsity tracing (`__asd_trace2_*`, `f_hessian_sparsity`).

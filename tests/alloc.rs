@@ -80,4 +80,28 @@ fn prepared_jacobians_allocate_nothing_after_the_first_call() {
         0,
         "conv_tanh"
     );
+
+    // Reverse mode: the tape and the adjoint buffers are reused too.
+    let x = point(1000);
+    let options = asd::JacobianOptions::reverse();
+    let mut prep = iter_diff_jacobian_prepare_with(&x, 10, &options);
+    let _ = iter_diff_jacobian_prepared(&mut prep, &x, 10);
+    assert_eq!(
+        allocations_during(|| {
+            let _ = iter_diff_jacobian_prepared(&mut prep, &x, 10);
+        }),
+        0,
+        "iter_diff, reverse mode"
+    );
+
+    // A gradient allocates its result and nothing else: the thread's workspace keeps
+    // the tape between calls.
+    let _ = bratu2d_gradient(&point(100), 10);
+    assert_eq!(
+        allocations_during(|| {
+            let _ = bratu2d_gradient(&point(100), 10);
+        }),
+        2,
+        "bratu2d gradient: the point and the gradient vector"
+    );
 }

@@ -51,10 +51,12 @@ pub fn adjoint(primal: &Function) -> AdjointFn {
         Output::Vector => Some(f.new_var("ret", Ty::RealVec, false)),
         Output::Param(_) => None,
     };
+    let needed = value_needed(&f, &primal.body);
     let mut a = Adjoint {
         f,
         done,
         ret,
+        needed,
         temps: 0,
         loops: 0,
     };
@@ -77,6 +79,8 @@ pub fn adjoint(primal: &Function) -> AdjointFn {
 
 struct Adjoint {
     f: Function,
+    /// Reals whose value the reverse sweep reads: only these are saved and restored.
+    needed: Vec<bool>,
     done: VarId,
     ret: Option<VarId>,
     temps: usize,
@@ -327,11 +331,17 @@ impl Adjoint {
         out
     }
 
+    /// A real scalar that only enters sums (`s += ...`): no partial reads it, so the
+    /// tape need not keep its old values.
+    fn unneeded(&self, v: VarId) -> bool {
+        self.f.vars[v].ty == Ty::Real && !self.needed.get(v).copied().unwrap_or(true)
+    }
+
     /// Pushes the current value of `v`.
     fn save(&self, v: VarId) -> TokenStream {
         let tape = tape();
         let n = self.name(v);
-        if n == "_" {
+        if n == "_" || self.unneeded(v) {
             return quote!();
         }
         match self.f.vars[v].ty {
@@ -348,7 +358,7 @@ impl Adjoint {
     fn restore_new(&self, v: VarId, like: Option<&TokenStream>) -> TokenStream {
         let (tape, ws) = (tape(), ws());
         let n = self.name(v);
-        if n == "_" {
+        if n == "_" || self.unneeded(v) {
             return quote!();
         }
         match self.f.vars[v].ty {
@@ -367,6 +377,9 @@ impl Adjoint {
     fn restore(&self, v: VarId) -> TokenStream {
         let tape = tape();
         let n = self.name(v);
+        if self.unneeded(v) {
+            return quote!();
+        }
         match self.f.vars[v].ty {
             Ty::Real => quote!(#n = #tape.pop_real();),
             Ty::RealVec => quote!(#tape.pop_vec_into(&mut #n);),
@@ -829,6 +842,16 @@ impl Adjoint {
                 let i = &i.tokens;
                 terms.push((quote!(#b[#i]), coef));
             }
+            // Sums pass the coefficient on unchanged and read no value.
+            Expr::Apply(op @ (Op::Add | Op::Sub | Op::Neg), args) => {
+                let signs = rules::partials(*op, args, e);
+                for (a, p) in args.iter().zip(signs) {
+                    if let (Some(p), true) = (p, self.is_active_expr(a)) {
+                        let c = times(coef.clone(), p);
+                        self.collect(a, c, pre, terms);
+                    }
+                }
+            }
             Expr::Apply(op, args) if self.is_active_expr(e) => {
                 let vals: Vec<Expr> = args.iter().map(|a| self.bind(a.clone(), pre)).collect();
                 let probe = self.temp();
@@ -893,4 +916,57 @@ fn let_init(body: &[Stmt], v: VarId) -> Option<TokenStream> {
         } if *var == v => Some(o.tokens.clone()),
         _ => None,
     })
+}
+
+/// Which variables' values the reverse sweep reads: every real that appears other than
+/// as a term of a sum, and every variable an opaque expression reads (call arguments,
+/// indices, lengths). Branch and loop conditions are replayed from the tape, not read.
+fn value_needed(f: &Function, body: &[Stmt]) -> Vec<bool> {
+    fn expr(e: &Expr, linear: bool, needed: &mut [bool]) {
+        match e {
+            Expr::Var(v) => needed[*v] |= !linear,
+            Expr::Index(_, i) => i.reads.iter().for_each(|&r| needed[r] = true),
+            Expr::Lit(_) => {}
+            Expr::Const(o) => o.reads.iter().for_each(|&r| needed[r] = true),
+            Expr::Apply(op, args) => {
+                let sum = linear && matches!(op, Op::Add | Op::Sub | Op::Neg);
+                args.iter().for_each(|a| expr(a, sum, needed));
+            }
+            Expr::Powi(b, n) => {
+                expr(b, false, needed);
+                n.reads.iter().for_each(|&r| needed[r] = true);
+            }
+        }
+    }
+    let mut needed = vec![false; f.vars.len()];
+    let opaque = |o: &Opaque, needed: &mut [bool]| o.reads.iter().for_each(|&r| needed[r] = true);
+    visit_stmts(body, &mut |s| match s {
+        Stmt::Let {
+            init: Some(rhs), ..
+        }
+        | Stmt::Assign { rhs, .. } => match rhs {
+            Rhs::Real(e) => expr(e, true, &mut needed),
+            Rhs::Vec(VecExpr::Filled(e, n)) => {
+                expr(e, true, &mut needed);
+                opaque(n, &mut needed);
+            }
+            Rhs::Vec(VecExpr::List(items)) => items.iter().for_each(|e| expr(e, true, &mut needed)),
+            Rhs::Vec(VecExpr::Empty(Some(n))) | Rhs::Opaque(n) => opaque(n, &mut needed),
+            Rhs::Vec(_) => {}
+        },
+        Stmt::Store { index, value, .. } => {
+            opaque(index, &mut needed);
+            expr(value, true, &mut needed);
+        }
+        Stmt::Push { value, .. } => expr(value, true, &mut needed),
+        Stmt::Call { call, .. } => {
+            for a in &call.args {
+                if let Arg::Other(o) = a {
+                    opaque(o, &mut needed);
+                }
+            }
+        }
+        _ => {}
+    });
+    needed
 }

@@ -311,10 +311,11 @@ impl Ops<'_> {
         };
         let body = self.body_or_stub(|| {
             quote! {
-                let #ws = #rt::Workspace::new();
-                let mut #tape = #ws.tape();
-                let mut #dx = ::std::vec![0.0; #x.len()];
-                #call
+                #rt::with_thread_workspace(|#ws| {
+                    let mut #tape = #ws.tape();
+                    let mut #dx = ::std::vec![0.0; #x.len()];
+                    #call
+                })
             }
         });
         let doc = format!(
@@ -399,8 +400,7 @@ impl Ops<'_> {
         let body = self.body_or_stub(|| {
             quote! {
                 #rt::check_len("the tangent `dx`", #x.len(), #dx.len());
-                let #ws = #rt::Workspace::new();
-                #body
+                #rt::with_thread_workspace(|#ws| { #body })
             }
         });
         let doc = format!(

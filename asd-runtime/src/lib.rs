@@ -31,7 +31,7 @@ pub use prep::{
 };
 pub use sprs;
 pub use trace::{check_len, finish_return, join_return, Join};
-pub use workspace::{Buf, LaneBuf, Tape, TapeInt, Workspace};
+pub use workspace::{with_thread_workspace, Buf, LaneBuf, Tape, TapeInt, Workspace};
 
 // Hessian sparsity tracing (the `trace2` pass of asd-macros).
 mod trace2;

@@ -120,6 +120,23 @@ impl Workspace {
     }
 }
 
+thread_local! {
+    static THREAD_WORKSPACE: Workspace = Workspace::new();
+}
+
+/// Runs `f` with this thread's shared workspace, so that one-shot operators (`f_vjp`,
+/// `f_gradient`, `f_jvp`) reuse their buffers and tape from call to call instead of
+/// growing fresh ones. A nested call (the workspace is in use) gets a fresh one.
+pub fn with_thread_workspace<R>(f: impl FnOnce(&Workspace) -> R) -> R {
+    THREAD_WORKSPACE.with(|ws| {
+        if ws.tape.try_borrow_mut().is_ok() {
+            f(ws)
+        } else {
+            f(&Workspace::new())
+        }
+    })
+}
+
 /// A pooled `Vec<f64>`: derefs to `Vec<f64>`, returns to its [`Workspace`] on drop.
 pub struct Buf<'w> {
     data: Vec<f64>,
