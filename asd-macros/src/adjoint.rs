@@ -29,7 +29,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::Ident;
 
-use crate::emit::{hidden_path, lane_ident, range_tokens, rt, Emitter, Returns};
+use crate::emit::{call_args, hidden_path, lane_ident, range_tokens, rt, Emitter, Returns};
 use crate::ir::*;
 use crate::rules::{self, Op};
 
@@ -44,37 +44,111 @@ pub struct AdjointFn {
 
 /// Generates the adjoint of an analysed primal function.
 pub fn adjoint(primal: &Function) -> AdjointFn {
-    let mut f = primal.clone();
-    let done = f.new_var("done", Ty::Bool, false);
-    let ret = match f.output {
-        Output::Scalar => Some(f.new_var("ret", Ty::Real, false)),
-        Output::Vector => Some(f.new_var("ret", Ty::RealVec, false)),
-        Output::Param(_) => None,
-    };
-    let needed = value_needed(&f, &primal.body);
-    let mut a = Adjoint {
-        f,
-        done,
-        ret,
-        needed,
-        temps: 0,
-        loops: 0,
-    };
-    let body = a.eliminate_returns(&primal.body);
-    if let Some(r) = ret {
+    Adjoint::generate(primal.clone(), &primal.body, false, None)
+}
+
+/// Hessian-vector products, reverse over forward: the adjoint of the tangent code of a
+/// scalar function, seeded on its `L` directional derivatives. Lane `l` of every
+/// adjoint is the gradient of `f_d[l] = ∇f · v_l`, that is `H v_l`. `None` when the
+/// function calls other annotated functions (their second order is not generated yet).
+pub fn hvp(tangent: &Function) -> Option<AdjointFn> {
+    if tangent.output != Output::Scalar {
+        return None;
+    }
+    let mut calls = false;
+    visit_stmts(
+        &tangent.body,
+        &mut |s| calls |= matches!(s, Stmt::Call { call, .. } if call.kind == CallKind::Tangent),
+    );
+    if calls {
+        return None;
+    }
+    let mut f = tangent.clone();
+    let direction = f.vars[f.active_param().var].deriv?;
+    // The directions are constants here: nothing accumulates into them.
+    f.vars[direction].active = false;
+    let zero = f.new_var("zero_d", Ty::Real, true);
+    let mut body = vec![Stmt::Let {
+        var: zero,
+        init: Some(Rhs::Real(Expr::lit(0.0))),
+    }];
+    body.extend(return_derivatives(&f, &tangent.body, zero));
+    Some(Adjoint::generate(f, &body, true, Some(direction)))
+}
+
+/// `return v` becomes `return v_d`.
+fn return_derivatives(f: &Function, body: &[Stmt], zero: VarId) -> Vec<Stmt> {
+    let map = |b: &[Stmt]| return_derivatives(f, b, zero);
+    body.iter()
+        .map(|s| match s {
+            Stmt::Return(Some(v)) => Stmt::Return(Some(f.vars[*v].deriv.unwrap_or(zero))),
+            Stmt::For { var, range, body } => Stmt::For {
+                var: *var,
+                range: range.clone(),
+                body: map(body),
+            },
+            Stmt::While { cond, body } => Stmt::While {
+                cond: cond.clone(),
+                body: map(body),
+            },
+            Stmt::If { cond, then, els } => Stmt::If {
+                cond: cond.clone(),
+                then: map(then),
+                els: map(els),
+            },
+            Stmt::Block(b) => Stmt::Block(map(b)),
+            s => s.clone(),
+        })
+        .collect()
+}
+
+impl Adjoint {
+    /// The adjoint function of `body`. `lanes`: the returned value has `L` lanes
+    /// (tangent code); `direction`: the tangent's input directions, a parameter after the
+    /// input's adjoint.
+    fn generate(
+        mut f: Function,
+        body: &[Stmt],
+        lanes: bool,
+        direction: Option<VarId>,
+    ) -> AdjointFn {
+        let done = f.new_var("done", Ty::Bool, false);
+        let ret = match f.output {
+            Output::Scalar => Some(f.new_var("ret", Ty::Real, lanes)),
+            Output::Vector => Some(f.new_var("ret", Ty::RealVec, lanes)),
+            Output::Param(_) => None,
+        };
+        let needed = value_needed(&f, body);
+        let mut a = Adjoint {
+            f,
+            done,
+            ret,
+            needed,
+            direction,
+            lane_mode: false,
+            temps: 0,
+            loops: 0,
+        };
+        let body = a.eliminate_returns(body);
+        a.mark_ret_active(&body);
+        a.function(&body)
+    }
+
+    /// `ret` is active when some returned value is.
+    fn mark_ret_active(&mut self, body: &[Stmt]) {
+        let Some(r) = self.ret else { return };
         let mut active = false;
-        visit_stmts(&body, &mut |s| {
+        visit_stmts(body, &mut |s| {
             if let Stmt::Assign {
                 var,
                 rhs: Rhs::Real(Expr::Var(v)) | Rhs::Vec(VecExpr::Copy(v)),
             } = s
             {
-                active |= *var == r && a.f.vars[*v].active;
+                active |= *var == r && self.f.vars[*v].active;
             }
         });
-        a.f.vars[r].active = active;
+        self.f.vars[r].active = active;
     }
-    a.function(&body)
 }
 
 struct Adjoint {
@@ -83,6 +157,10 @@ struct Adjoint {
     needed: Vec<bool>,
     done: VarId,
     ret: Option<VarId>,
+    /// The tangent's input directions (Hessian-vector products), a parameter.
+    direction: Option<VarId>,
+    /// Emitting inside a loop over lanes: lane variables are read at lane `l`.
+    lane_mode: bool,
     temps: usize,
     loops: usize,
 }
@@ -120,8 +198,27 @@ impl Adjoint {
         self.f.vars[v].active && self.f.vars[v].ty.is_real()
     }
 
+    fn lanes(&self, v: VarId) -> bool {
+        self.f.vars[v].lanes
+    }
+
     fn ex(&self, e: &Expr) -> TokenStream {
-        Emitter::new(&self.f, Returns::WithTangent).expr(e).0
+        let mut em = Emitter::new(&self.f, Returns::WithTangent);
+        em.lane_reads = self.lane_mode;
+        em.expr(e).0
+    }
+
+    /// The `[f64; L]` value of an expression of tangent code.
+    fn lane_value(&self, e: &Expr) -> TokenStream {
+        let mut pre = TokenStream::new();
+        let v = Emitter::new(&self.f, Returns::WithTangent).lane_value(e, &mut pre);
+        quote!({ #pre #v })
+    }
+
+    fn reads_lanes(&self, e: &Expr) -> bool {
+        let mut found = false;
+        e.for_each_read(&mut |v| found |= self.lanes(v));
+        found
     }
 
     fn temp(&mut self) -> VarId {
@@ -215,6 +312,10 @@ impl Adjoint {
                     let b = self.adj(p.var);
                     params.push(quote!(#n: #ty));
                     params.push(quote!(#b: &mut [[f64; L]]));
+                    if let Some(d) = self.direction {
+                        let d = self.name(d);
+                        params.push(quote!(#d: &[[f64; L]]));
+                    }
                 }
                 Role::Output => {
                     // Worked on as a local, so the reverse sweep may restore it.
@@ -241,13 +342,19 @@ impl Adjoint {
                 let active = self.f.vars[r].active;
                 if self.f.vars[r].ty == Ty::Real {
                     params.push(quote!(#seed: [f64; L]));
-                    prologue.extend(quote!(let mut #rn = 0.0;));
+                    let lanes = self.lanes(r);
+                    prologue.extend(if lanes {
+                        quote!(let mut #rn = [0.0; L];)
+                    } else {
+                        quote!(let mut #rn = 0.0;)
+                    });
                     let seed_b = if active {
                         quote!(let mut #rb = #seed;)
                     } else {
                         quote!()
                     };
-                    (quote!(-> f64), quote!(let __primal = #rn; #seed_b))
+                    let ty = if lanes { quote!([f64; L]) } else { quote!(f64) };
+                    (quote!(-> #ty), quote!(let __primal = #rn; #seed_b))
                 } else {
                     params.push(quote!(#seed: &[[f64; L]]));
                     prologue.extend(quote!(let mut #rn = #ws.zeros(0);));
@@ -345,6 +452,8 @@ impl Adjoint {
             return quote!();
         }
         match self.f.vars[v].ty {
+            Ty::Real if self.lanes(v) => quote!(#tape.push_lanes(&#n);),
+            Ty::RealVec if self.lanes(v) => quote!(#tape.push_vec(#n.as_flattened());),
             Ty::Real => quote!(#tape.push_real(#n);),
             Ty::RealVec => quote!(#tape.push_vec(&#n);),
             Ty::Int => quote!(#tape.push_int(#n);),
@@ -362,6 +471,10 @@ impl Adjoint {
             return quote!();
         }
         match self.f.vars[v].ty {
+            Ty::Real if self.lanes(v) => quote!(let mut #n = [0.0; L]; #tape.pop_lanes(&mut #n);),
+            Ty::RealVec if self.lanes(v) => {
+                quote!(let mut #n = #ws.lane_zeros::<L>(0); #tape.pop_lanes_into(&mut #n);)
+            }
             Ty::Real => quote!(let mut #n: f64 = #tape.pop_real();),
             Ty::RealVec => quote!(let mut #n = #ws.zeros(0); #tape.pop_vec_into(&mut #n);),
             Ty::Int => match like {
@@ -381,6 +494,8 @@ impl Adjoint {
             return quote!();
         }
         match self.f.vars[v].ty {
+            Ty::Real if self.lanes(v) => quote!(#tape.pop_lanes(&mut #n);),
+            Ty::RealVec if self.lanes(v) => quote!(#tape.pop_lanes_into(&mut #n);),
             Ty::Real => quote!(#n = #tape.pop_real();),
             Ty::RealVec => quote!(#tape.pop_vec_into(&mut #n);),
             Ty::Int => quote!(#n = #tape.pop_int();),
@@ -398,31 +513,46 @@ impl Adjoint {
                     // Set later in both arms of a branch; the overwrite saves the old
                     // value, so it needs one.
                     None => match self.f.vars[*var].ty {
+                        Ty::Real if self.lanes(*var) => quote!(let mut #n = [0.0; L];),
+                        Ty::RealVec if self.lanes(*var) => {
+                            quote!(let mut #n = #ws.lane_zeros::<L>(0);)
+                        }
                         Ty::Real => quote!(let mut #n = 0.0;),
                         Ty::RealVec => quote!(let mut #n = #ws.zeros(0);),
                         _ => quote!(let mut #n = ::core::default::Default::default();),
                     },
                     Some(rhs) => {
-                        let v = self.fwd_rhs(rhs);
-                        quote!(let mut #n = #v;)
+                        let v = self.fwd_rhs(*var, rhs);
+                        let lanes = self.lanes(*var) && self.f.vars[*var].ty == Ty::Real;
+                        let ty = if lanes { quote!(: [f64; L]) } else { quote!() };
+                        quote!(let mut #n #ty = #v;)
                     }
                 }
             }
             Stmt::Assign { var, rhs } => {
                 let n = self.name(*var).clone();
                 let save = self.save(*var);
-                let v = self.fwd_rhs(rhs);
+                let v = self.fwd_rhs(*var, rhs);
                 quote!(#save #n = #v;)
             }
             Stmt::Store { vec, index, value } => {
                 let n = self.name(*vec).clone();
                 let i = &index.tokens;
-                let v = self.ex(value);
-                quote!(#tape.push_real(#n[#i]); #n[#i] = #v;)
+                if self.lanes(*vec) {
+                    let v = self.lane_value(value);
+                    quote!(#tape.push_lanes(&#n[#i]); #n[#i] = #v;)
+                } else {
+                    let v = self.ex(value);
+                    quote!(#tape.push_real(#n[#i]); #n[#i] = #v;)
+                }
             }
             Stmt::Push { vec, value } => {
                 let n = self.name(*vec).clone();
-                let v = self.ex(value);
+                let v = if self.lanes(*vec) {
+                    self.lane_value(value)
+                } else {
+                    self.ex(value)
+                };
                 quote!(#n.push(#v);)
             }
             Stmt::Call {
@@ -441,7 +571,7 @@ impl Adjoint {
                         pre.extend(self.save(r));
                     }
                 }
-                let args = self.plain_args(call);
+                let args = call_args(&self.f, &call.args);
                 let p = &call.path;
                 let callee = quote!(#p(#(#args),*));
                 let names: Vec<&Ident> = results.iter().map(|&r| self.name(r)).collect();
@@ -515,16 +645,26 @@ impl Adjoint {
         }
     }
 
-    fn fwd_rhs(&mut self, rhs: &Rhs) -> TokenStream {
+    fn fwd_rhs(&mut self, var: VarId, rhs: &Rhs) -> TokenStream {
         let ws = ws();
         match rhs {
-            Rhs::Real(e) => self.ex(e),
-            Rhs::Opaque(o) => o.tokens.clone(),
             Rhs::Vec(VecExpr::Move(u)) => {
                 // The moved-from vector stays usable (emptied): blocks save their locals.
+                let empty = if self.lanes(var) {
+                    quote!(#ws.lane_zeros::<L>(0))
+                } else {
+                    quote!(#ws.zeros(0))
+                };
                 let u = self.name(*u);
-                quote!(::core::mem::replace(&mut #u, #ws.zeros(0)))
+                quote!(::core::mem::replace(&mut #u, #empty))
             }
+            _ if self.lanes(var) => {
+                let mut pre = TokenStream::new();
+                let v = Emitter::new(&self.f, Returns::WithTangent).rhs(var, rhs, &mut pre);
+                quote!({ #pre #v })
+            }
+            Rhs::Real(e) => self.ex(e),
+            Rhs::Opaque(o) => o.tokens.clone(),
             Rhs::Vec(v) => {
                 let mut pre = TokenStream::new();
                 let mut e = Emitter::new(&self.f, Returns::WithTangent);
@@ -532,23 +672,6 @@ impl Adjoint {
                 quote!({ #pre #v })
             }
         }
-    }
-
-    fn plain_args(&self, call: &Call) -> Vec<TokenStream> {
-        call.args
-            .iter()
-            .map(|a| match a {
-                Arg::Vec(v) => {
-                    let n = self.name(*v);
-                    quote!(&#n)
-                }
-                Arg::Out(v) => {
-                    let n = self.name(*v);
-                    quote!(&mut #n)
-                }
-                Arg::Other(o) => o.tokens.clone(),
-            })
-            .collect()
     }
 
     // ---- reverse sweep --------------------------------------------------------------
@@ -615,12 +738,17 @@ impl Adjoint {
             Stmt::Store { vec, index, value } => {
                 let n = self.name(*vec).clone();
                 let i = &index.tokens;
+                let restore = if self.lanes(*vec) {
+                    quote!(#tape.pop_lanes(&mut #n[#i]);)
+                } else {
+                    quote!(#n[#i] = #tape.pop_real();)
+                };
                 if self.active(*vec) {
                     let b = self.adj(*vec);
                     let bp = self.backprop(value, &seed);
-                    quote!({ let #seed = #b[#i]; #b[#i] = [0.0; L]; #n[#i] = #tape.pop_real(); #bp })
+                    quote!({ let #seed = #b[#i]; #b[#i] = [0.0; L]; #restore #bp })
                 } else {
-                    quote!(#n[#i] = #tape.pop_real();)
+                    restore
                 }
             }
             Stmt::Push { vec, value } => {
@@ -790,11 +918,15 @@ impl Adjoint {
     /// `leaf_b += (d e / d leaf) * seed` for every active leaf of `e`, lane by lane; the
     /// partials come from the table of rules, evaluated once outside the lane loop.
     fn backprop(&mut self, e: &Expr, seed: &Ident) -> TokenStream {
+        // Tangent code: the partials differ from lane to lane, so they are computed
+        // inside the loop over lanes.
+        self.lane_mode = self.reads_lanes(e);
         let mut pre = TokenStream::new();
         let mut terms = Vec::new();
         self.collect(e, Expr::lit(1.0), &mut pre, &mut terms);
         if terms.is_empty() {
-            return pre;
+            let lane_mode = std::mem::replace(&mut self.lane_mode, false);
+            return if lane_mode { quote!() } else { pre };
         }
         let l = lane_ident();
         let updates: Vec<TokenStream> = terms
@@ -808,7 +940,12 @@ impl Adjoint {
                 }
             })
             .collect();
-        quote!(#pre for #l in 0..L { #(#updates)* })
+        let lane_mode = std::mem::replace(&mut self.lane_mode, false);
+        if lane_mode {
+            quote!(for #l in 0..L { #pre #(#updates)* })
+        } else {
+            quote!(#pre for #l in 0..L { #(#updates)* })
+        }
     }
 
     /// Binds a non-trivial scalar expression to a temporary, so it is computed once.

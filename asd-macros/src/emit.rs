@@ -27,6 +27,9 @@ pub struct Emitter<'f> {
     pub f: &'f Function,
     pub ws: Ident,
     pub returns: Returns,
+    /// Inside a loop over lanes: [`expr`](Self::expr) reads lane `l` of lane variables
+    /// (the adjoint of tangent code works one lane at a time).
+    pub lane_reads: bool,
     hoisted: usize,
 }
 
@@ -50,6 +53,7 @@ impl<'f> Emitter<'f> {
             f,
             ws: Ident::new("__ws", Span::mixed_site()),
             returns,
+            lane_reads: false,
             hoisted: 0,
         }
     }
@@ -118,21 +122,7 @@ impl<'f> Emitter<'f> {
                 declare,
                 call,
             } => {
-                let args: Vec<TokenStream> = call
-                    .args
-                    .iter()
-                    .map(|a| match a {
-                        Arg::Vec(v) => {
-                            let n = self.name(*v);
-                            quote!(&#n)
-                        }
-                        Arg::Out(v) => {
-                            let n = self.name(*v);
-                            quote!(&mut #n)
-                        }
-                        Arg::Other(o) => o.tokens.clone(),
-                    })
-                    .collect();
+                let args = call_args(self.f, &call.args);
                 let callee = match call.kind {
                     CallKind::Plain => {
                         let p = &call.path;
@@ -236,7 +226,7 @@ impl<'f> Emitter<'f> {
         }
     }
 
-    fn rhs(&mut self, var: VarId, rhs: &Rhs, pre: &mut TokenStream) -> TokenStream {
+    pub(crate) fn rhs(&mut self, var: VarId, rhs: &Rhs, pre: &mut TokenStream) -> TokenStream {
         let lanes = self.lanes(var);
         match rhs {
             Rhs::Real(e) if lanes => self.lane_value(e, pre),
@@ -304,7 +294,7 @@ impl<'f> Emitter<'f> {
     }
 
     /// The `[f64; L]` value of a lane expression.
-    fn lane_value(&mut self, e: &Expr, pre: &mut TokenStream) -> TokenStream {
+    pub(crate) fn lane_value(&mut self, e: &Expr, pre: &mut TokenStream) -> TokenStream {
         if is_zero(e) {
             return quote!([0.0; L]);
         }
@@ -372,7 +362,17 @@ impl<'f> Emitter<'f> {
 
     /// A plain (lane-free) real expression.
     pub fn expr(&self, e: &Expr) -> (TokenStream, Prec) {
+        let l = lane_ident();
         match e {
+            Expr::Var(v) if self.lane_reads && self.lanes(*v) => {
+                let n = self.name(*v);
+                (quote!(#n[#l]), Prec::Atom)
+            }
+            Expr::Index(v, i) if self.lane_reads && self.lanes(*v) => {
+                let n = self.name(*v);
+                let i = &i.tokens;
+                (quote!(#n[#i][#l]), Prec::Atom)
+            }
             Expr::Var(v) => {
                 let n = self.name(*v);
                 (quote!(#n), Prec::Atom)
@@ -465,6 +465,24 @@ fn apply_tokens(op: Op, mut parts: Vec<(TokenStream, Prec)>) -> (TokenStream, Pr
             (quote!((if #a >= #b { 1.0 } else { 0.0 })), Prec::Atom)
         }
     }
+}
+
+/// The arguments of a call as the callee takes them: `&v`, `&mut v`, or as written.
+pub fn call_args(f: &Function, args: &[Arg]) -> Vec<TokenStream> {
+    let name = |v: &VarId| &f.vars[*v].name;
+    args.iter()
+        .map(|a| match a {
+            Arg::Vec(v) => {
+                let n = name(v);
+                quote!(&#n)
+            }
+            Arg::Out(v) => {
+                let n = name(v);
+                quote!(&mut #n)
+            }
+            Arg::Other(o) => o.tokens.clone(),
+        })
+        .collect()
 }
 
 /// `(start..end).rev().step_by(s)`

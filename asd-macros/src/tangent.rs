@@ -40,10 +40,14 @@ impl Tangent {
         self.f.vars[v].deriv
     }
 
+    /// A temporary for an active subexpression (so active itself: the adjoint of this
+    /// code, for Hessian-vector products, differentiates through it).
     fn temp(&mut self) -> VarId {
         let name = format!("u{}", self.temps);
         self.temps += 1;
-        self.f.new_var(&name, Ty::Real, false)
+        let t = self.f.new_var(&name, Ty::Real, false);
+        self.f.vars[t].active = true;
+        t
     }
 
     fn block(&mut self, body: &[Stmt]) -> Vec<Stmt> {

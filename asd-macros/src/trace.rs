@@ -1,32 +1,64 @@
-//! Pass: trace (first-order sparsity), IR to Rust tokens. Abstract interpretation: every
-//! active real becomes an [`IndexSet`] of the inputs it depends on (a vector becomes a
-//! vector of sets); inactive values are computed as usual. An assignment's set is the
-//! union of the sets of the leaves it reaches through operations whose derivative is
-//! not globally zero — worked out at compile time from the table of rules, so
-//! `y[i] = x[i].signum() * x[j]` traces to `y[i] = x[j].clone()`.
+//! Pass: trace (sparsity), IR to Rust tokens. Abstract interpretation: every active
+//! real becomes an abstract value (a vector becomes a vector of them); inactive values
+//! are computed as usual. The value is a [`Domain`]: here the first-order one, an
+//! [`IndexSet`] of the inputs a real depends on; [`trace2`](crate::trace2) adds the
+//! interacting pairs. The control flow around the values is the same for both and
+//! lives here, in [`Tracer`].
+//!
+//! At first order an assignment's set is the union of the sets of the leaves it
+//! reaches through operations whose derivative is not globally zero — worked out at
+//! compile time from the table of rules, so `y[i] = x[i].signum() * x[j]` traces to
+//! `y[i] = x[j].clone()`.
 //!
 //! A branch on an active real runs both arms and joins what they wrote, so the pattern
 //! holds for every input. Every overwrite is followed exactly: a store replaces the
-//! element's set, it does not add to it.
+//! element's value, it does not add to it.
 //!
 //! [`IndexSet`]: https://docs.rs/asd
 
 use std::collections::BTreeSet;
+use std::marker::PhantomData;
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::Ident;
 
 use crate::analyse::reads_active;
-use crate::emit::{hidden_path, range_tokens, rt, Emitter, Returns};
+use crate::emit::{call_args, hidden_path, range_tokens, rt, Emitter, Returns};
 use crate::ir::*;
 use crate::rules;
 
-/// A leaf of an expression that carries a set: a variable or a vector element.
+/// A leaf of an expression that carries a value: a variable or a vector element. Also
+/// the place an active real is stored to.
 #[derive(Clone)]
 pub(crate) enum Leaf {
     Var(VarId),
     Elem(VarId, Opaque),
+}
+
+impl Leaf {
+    /// Equal for the same variable, or the same vector and index tokens.
+    pub(crate) fn key(&self) -> String {
+        match self {
+            Leaf::Var(v) => format!("{v}"),
+            Leaf::Elem(v, i) => format!("{v}[{}]", i.tokens),
+        }
+    }
+
+    /// `v` or `v[i]`.
+    pub(crate) fn tokens(&self, f: &Function) -> TokenStream {
+        match self {
+            Leaf::Var(v) => {
+                let n = &f.vars[*v].name;
+                quote!(#n)
+            }
+            Leaf::Elem(v, i) => {
+                let n = &f.vars[*v].name;
+                let i = &i.tokens;
+                quote!(#n[#i])
+            }
+        }
+    }
 }
 
 /// The leaves reached through operations with a non-zero derivative.
@@ -46,24 +78,111 @@ pub(crate) fn leaves(e: &Expr, f: &Function, out: &mut Vec<Leaf>) {
     }
 }
 
-pub struct Trace<'f> {
+/// What a tracer computes for one active real: the only part that differs between the
+/// orders. Everything else (control flow, calls, joins, returns) is [`Tracer`].
+pub(crate) trait Domain {
+    /// The prefix of the hidden tracer every annotated function has.
+    const PREFIX: &'static str;
+    /// The runtime type of the value; its `new()` is the empty value (a constant).
+    fn ty() -> TokenStream;
+    /// The value of a real expression, as a new value.
+    fn value(f: &Function, e: &Expr) -> TokenStream;
+    /// `target = e` for an active place: in place when `e` reaches the target itself
+    /// (`s = s + t`, `g[i] = g[i] + x[j]`), which keeps accumulations linear.
+    fn assign(f: &Function, target: &Leaf, e: &Expr) -> TokenStream;
+}
+
+/// First order: a real's value is the `IndexSet` of the inputs it depends on.
+pub struct FirstOrder;
+
+impl Domain for FirstOrder {
+    const PREFIX: &'static str = "__asd_trace_";
+
+    fn ty() -> TokenStream {
+        let rt = rt();
+        quote!(#rt::IndexSet)
+    }
+
+    fn value(f: &Function, e: &Expr) -> TokenStream {
+        let mut ls = Vec::new();
+        leaves(e, f, &mut ls);
+        let refs: Vec<TokenStream> = ls.iter().map(|l| l.tokens(f)).collect();
+        union_of::<Self>(&refs, "s")
+    }
+
+    fn assign(f: &Function, target: &Leaf, e: &Expr) -> TokenStream {
+        let mut ls = Vec::new();
+        leaves(e, f, &mut ls);
+        let key = target.key();
+        let same = |l: &Leaf| l.key() == key;
+        let t = target.tokens(f);
+        if !ls.iter().any(same) {
+            let set = Self::value(f, e);
+            return quote!(#t = #set;);
+        }
+        let others: Vec<TokenStream> = ls
+            .iter()
+            .filter(|l| !same(l))
+            .map(|l| l.tokens(f))
+            .collect();
+        if matches!(target, Leaf::Elem(..)) && !others.is_empty() {
+            // Another element of the same vector may be read: copy before writing.
+            let tmp = Ident::new("s", Span::mixed_site());
+            let (first, rest) = others.split_first().expect("not empty");
+            return quote!({
+                let mut #tmp = #first.clone();
+                #(#tmp.union_with(&#rest);)*
+                #t.union_with(&#tmp);
+            });
+        }
+        quote!(#(#t.union_with(&#others);)*)
+    }
+}
+
+/// The union of the values `refs`, as a new value; `tmp` names the accumulator.
+pub(crate) fn union_of<D: Domain>(refs: &[TokenStream], tmp: &str) -> TokenStream {
+    match refs {
+        [] => {
+            let ty = D::ty();
+            quote!(#ty::new())
+        }
+        [one] => quote!(#one.clone()),
+        [first, rest @ ..] => {
+            let t = Ident::new(tmp, Span::mixed_site());
+            quote!({ let mut #t = #first.clone(); #(#t.union_with(&#rest);)* #t })
+        }
+    }
+}
+
+/// The first-order tracer.
+pub type Trace<'f> = Tracer<'f, FirstOrder>;
+
+/// Emits the body of a tracer: active statements through the [`Domain`], inactive ones
+/// as in the plain function.
+pub struct Tracer<'f, D> {
     f: &'f Function,
     /// Emits the plain parts (inactive values).
     plain: Emitter<'f>,
-    /// Whether a `return` is under a branch on an active real.
+    /// Whether a `return` is under a branch on an active real: then every return is
+    /// joined into `ret`, since both arms of such a branch run.
+    joined_returns: bool,
+    /// Whether the statement being emitted is under a branch on an active real.
     active_branch: bool,
     ret: Ident,
     joins: usize,
+    domain: PhantomData<D>,
 }
 
-impl<'f> Trace<'f> {
+impl<'f, D: Domain> Tracer<'f, D> {
     pub fn new(f: &'f Function) -> Self {
-        Trace {
+        Tracer {
             f,
             plain: Emitter::new(f, Returns::WithTangent),
+            joined_returns: has_return_under_active_branch(&f.body, f, false),
             active_branch: false,
             ret: Ident::new("__ret", Span::mixed_site()),
             joins: 0,
+            domain: PhantomData,
         }
     }
 
@@ -72,8 +191,7 @@ impl<'f> Trace<'f> {
         let rt = rt();
         let body = self.block(&self.f.body);
         let ret = &self.ret;
-        let has_active_returns = has_return_under_active_branch(&self.f.body, self.f, false);
-        if has_active_returns {
+        if self.joined_returns {
             quote! {
                 let mut #ret = ::core::option::Option::None;
                 #body
@@ -96,157 +214,70 @@ impl<'f> Trace<'f> {
         body.iter().map(|s| self.stmt(s)).collect()
     }
 
-    /// The set of a real expression, as a new `IndexSet`.
-    fn set_of(&self, e: &Expr) -> TokenStream {
-        let rt = rt();
-        let mut ls = Vec::new();
-        leaves(e, self.f, &mut ls);
-        let refs: Vec<TokenStream> = ls.iter().map(|l| self.leaf(l)).collect();
-        match refs.as_slice() {
-            [] => quote!(#rt::IndexSet::new()),
-            [one] => quote!(#one.clone()),
-            [first, rest @ ..] => {
-                let s = Ident::new("s", Span::mixed_site());
-                quote!({ let mut #s = #first.clone(); #(#s.union_with(&#rest);)* #s })
-            }
-        }
-    }
-
-    fn leaf(&self, l: &Leaf) -> TokenStream {
-        match l {
-            Leaf::Var(v) => {
-                let n = self.name(*v);
-                quote!(#n)
-            }
-            Leaf::Elem(v, i) => {
-                let n = self.name(*v);
-                let i = &i.tokens;
-                quote!(#n[#i])
-            }
-        }
-    }
-
-    /// `target = e` for an active real target: in place when `e` adds to the target
-    /// itself (`s = s + t`, `g[i] = g[i] + x[j]`), which keeps accumulations linear.
-    fn assign_set(
-        &self,
-        target: TokenStream,
-        same: impl Fn(&Leaf) -> bool,
-        e: &Expr,
-    ) -> TokenStream {
-        let mut ls = Vec::new();
-        leaves(e, self.f, &mut ls);
-        if !ls.iter().any(&same) {
-            let set = self.set_of(e);
-            return quote!(#target = #set;);
-        }
-        let others: Vec<TokenStream> = ls
-            .iter()
-            .filter(|l| !same(l))
-            .map(|l| self.leaf(l))
-            .collect();
-        let is_elem = ls.iter().any(|l| same(l) && matches!(l, Leaf::Elem(..)));
-        if is_elem && !others.is_empty() {
-            // Another element of the same vector may be read: copy before writing.
-            let tmp = Ident::new("s", Span::mixed_site());
-            let (first, rest) = others.split_first().expect("not empty");
-            return quote!({
-                let mut #tmp = #first.clone();
-                #(#tmp.union_with(&#rest);)*
-                #target.union_with(&#tmp);
-            });
-        }
-        quote!(#(#target.union_with(&#others);)*)
-    }
-
     fn stmt(&mut self, s: &Stmt) -> TokenStream {
-        let rt = rt();
+        let ty = D::ty();
         match s {
             Stmt::Let { var, init } if self.active(*var) => {
                 let name = self.name(*var).clone();
                 match init {
                     // Declared now, set in the arms of a branch: the tracer may join the
                     // arms, which reads the declared value, so it starts empty.
-                    None if self.f.vars[*var].ty == Ty::Real => {
-                        quote!(let mut #name = #rt::IndexSet::new();)
-                    }
-                    None => quote!(let mut #name = ::std::vec::Vec::<#rt::IndexSet>::new();),
+                    None if self.f.vars[*var].ty == Ty::Real => quote!(let mut #name = #ty::new();),
+                    None => quote!(let mut #name = ::std::vec::Vec::<#ty>::new();),
                     Some(Rhs::Real(e)) => {
-                        let set = self.set_of(e);
-                        quote!(let mut #name = #set;)
+                        let value = D::value(self.f, e);
+                        quote!(let mut #name = #value;)
                     }
                     Some(Rhs::Vec(v)) => {
-                        let v = self.vector(*var, v);
+                        let v = self.vector(v);
                         quote!(let mut #name = #v;)
                     }
                     Some(Rhs::Opaque(_)) => unreachable!("active variables are reals"),
                 }
             }
-            Stmt::Assign { var, rhs } if self.active(*var) => {
-                let name = self.name(*var).clone();
-                match rhs {
-                    Rhs::Real(e) => {
-                        let v = *var;
-                        self.assign_set(quote!(#name), |l| matches!(l, Leaf::Var(u) if *u == v), e)
-                    }
-                    Rhs::Vec(v) => {
-                        let v = self.vector(*var, v);
-                        quote!(#name = #v;)
-                    }
-                    Rhs::Opaque(_) => unreachable!("active variables are reals"),
+            Stmt::Assign { var, rhs } if self.active(*var) => match rhs {
+                Rhs::Real(e) => D::assign(self.f, &Leaf::Var(*var), e),
+                Rhs::Vec(v) => {
+                    let name = self.name(*var);
+                    let v = self.vector(v);
+                    quote!(#name = #v;)
                 }
-            }
+                Rhs::Opaque(_) => unreachable!("active variables are reals"),
+            },
             Stmt::Store { vec, index, value } if self.active(*vec) => {
-                let name = self.name(*vec).clone();
-                let i = &index.tokens;
-                let key = i.to_string();
-                let v = *vec;
-                self.assign_set(
-                    quote!(#name[#i]),
-                    |l| matches!(l, Leaf::Elem(u, j) if *u == v && j.tokens.to_string() == key),
-                    value,
-                )
+                D::assign(self.f, &Leaf::Elem(*vec, index.clone()), value)
             }
             Stmt::Push { vec, value } if self.active(*vec) => {
                 let name = self.name(*vec);
-                let set = self.set_of(value);
-                quote!(#name.push(#set);)
+                let value = D::value(self.f, value);
+                quote!(#name.push(#value);)
             }
             Stmt::Call {
                 results,
                 declare,
                 call,
-            } if call
-                .args
-                .iter()
-                .any(|a| matches!(a, Arg::Vec(v) if self.active(*v))) =>
-            {
-                let args: Vec<TokenStream> = call
+            } => {
+                // A call that reads an active vector goes to the callee's tracer.
+                let traced = call
                     .args
                     .iter()
-                    .map(|a| match a {
-                        Arg::Vec(v) => {
-                            let n = self.name(*v);
-                            quote!(&#n)
-                        }
-                        Arg::Out(v) => {
-                            let n = self.name(*v);
-                            quote!(&mut #n)
-                        }
-                        Arg::Other(o) => o.tokens.clone(),
-                    })
-                    .collect();
-                let p = hidden_path(&call.path, "__asd_trace_");
+                    .any(|a| matches!(a, Arg::Vec(v) if self.active(*v)));
+                let p = if traced {
+                    hidden_path(&call.path, D::PREFIX)
+                } else {
+                    call.path.clone()
+                };
+                let args = call_args(self.f, &call.args);
                 let callee = quote!(#p(#(#args),*));
                 match results.as_slice() {
                     [] => quote!(#callee;),
-                    [r] if *declare => {
-                        let n = self.name(*r);
-                        quote!(let mut #n = #callee;)
-                    }
                     [r] => {
                         let n = self.name(*r);
-                        quote!(#n = #callee;)
+                        if *declare {
+                            quote!(let mut #n = #callee;)
+                        } else {
+                            quote!(#n = #callee;)
+                        }
                     }
                     _ => unreachable!("calls have at most one result"),
                 }
@@ -275,41 +306,8 @@ impl<'f> Trace<'f> {
                 let body = self.block(body);
                 quote!({ #body })
             }
-            Stmt::Return(v) => {
-                let value = match v {
-                    None => quote!(()),
-                    Some(v) if self.active(*v) => {
-                        let n = self.name(*v);
-                        quote!(#n)
-                    }
-                    Some(v) if self.f.vars[*v].ty == Ty::Real => quote!(#rt::IndexSet::new()),
-                    Some(v) => {
-                        let n = self.name(*v);
-                        quote!(::std::vec![#rt::IndexSet::new(); #n.len()])
-                    }
-                };
-                let ret = &self.ret;
-                if self.active_branch {
-                    // Both arms run: record this arm's value and go on (the variable
-                    // lives on, so the record is a copy).
-                    let value = match v {
-                        Some(v) if self.active(*v) => quote!(::core::clone::Clone::clone(&#value)),
-                        _ => value,
-                    };
-                    quote!(#rt::join_return(&mut #ret, #value);)
-                } else if has_return_under_active_branch(&self.f.body, self.f, false) {
-                    quote!({ #rt::join_return(&mut #ret, #value); return #rt::finish_return(#ret); })
-                } else {
-                    quote!(return #value;)
-                }
-            }
+            Stmt::Return(v) => self.ret(*v),
             // Everything inactive is computed as in the plain function.
-            _ => self.plain_stmt(s),
-        }
-    }
-
-    pub(crate) fn plain_stmt(&mut self, s: &Stmt) -> TokenStream {
-        match s {
             Stmt::Let { var, init } => {
                 let name = self.name(*var).clone();
                 match init {
@@ -336,42 +334,6 @@ impl<'f> Trace<'f> {
                 let v = self.plain.expr(value).0;
                 quote!(#name.push(#v);)
             }
-            Stmt::Call {
-                results,
-                declare,
-                call,
-            } => {
-                let args: Vec<TokenStream> = call
-                    .args
-                    .iter()
-                    .map(|a| match a {
-                        Arg::Vec(v) => {
-                            let n = self.name(*v);
-                            quote!(&#n)
-                        }
-                        Arg::Out(v) => {
-                            let n = self.name(*v);
-                            quote!(&mut #n)
-                        }
-                        Arg::Other(o) => o.tokens.clone(),
-                    })
-                    .collect();
-                let p = &call.path;
-                let callee = quote!(#p(#(#args),*));
-                match results.as_slice() {
-                    [] => quote!(#callee;),
-                    [r] if *declare => {
-                        let n = self.name(*r);
-                        quote!(let mut #n = #callee;)
-                    }
-                    [r] => {
-                        let n = self.name(*r);
-                        quote!(#n = #callee;)
-                    }
-                    _ => unreachable!("calls have at most one result"),
-                }
-            }
-            _ => unreachable!("control flow is handled by `stmt`"),
         }
     }
 
@@ -405,22 +367,18 @@ impl<'f> Trace<'f> {
         }
     }
 
-    /// The set-valued vector for an active vector variable.
-    fn vector(&self, var: VarId, v: &VecExpr) -> TokenStream {
-        let rt = rt();
-        let empties = |of: VarId| {
-            let n = self.name(of);
-            quote!(::std::vec![#rt::IndexSet::new(); #n.len()])
-        };
+    /// The vector of values of an active vector variable.
+    fn vector(&self, v: &VecExpr) -> TokenStream {
+        let ty = D::ty();
         match v {
             VecExpr::Filled(e, n) => {
-                let set = self.set_of(e);
+                let value = D::value(self.f, e);
                 let n = &n.tokens;
-                quote!(::std::vec![#set; #n])
+                quote!(::std::vec![#value; #n])
             }
             VecExpr::List(items) => {
-                let sets = items.iter().map(|e| self.set_of(e));
-                quote!(::std::vec![#(#sets),*])
+                let values = items.iter().map(|e| D::value(self.f, e));
+                quote!(::std::vec![#(#values),*])
             }
             VecExpr::Empty(c) => {
                 let c = c.as_ref().map(|c| c.tokens.clone()).unwrap_or(quote!(0));
@@ -430,20 +388,50 @@ impl<'f> Trace<'f> {
                 let u = self.name(*u);
                 quote!(#u.to_vec())
             }
-            VecExpr::Copy(u) => empties(*u),
             VecExpr::Move(u) if self.active(*u) => {
                 let u = self.name(*u);
                 quote!(#u)
             }
-            VecExpr::Move(u) => {
-                let _ = var;
-                empties(*u)
+            VecExpr::Copy(u) | VecExpr::Move(u) => {
+                let n = self.name(*u);
+                quote!(::std::vec![#ty::new(); #n.len()])
             }
         }
     }
 
+    fn ret(&self, v: Option<VarId>) -> TokenStream {
+        let rt = rt();
+        let ty = D::ty();
+        let value = match v {
+            None => quote!(()),
+            Some(v) if self.active(v) => {
+                let n = self.name(v);
+                quote!(#n)
+            }
+            Some(v) if self.f.vars[v].ty == Ty::Real => quote!(#ty::new()),
+            Some(v) => {
+                let n = self.name(v);
+                quote!(::std::vec![#ty::new(); #n.len()])
+            }
+        };
+        let ret = &self.ret;
+        if self.active_branch {
+            // Both arms run: record this arm's value and go on (the variable lives on,
+            // so the record is a copy).
+            let value = match v {
+                Some(v) if self.active(v) => quote!(::core::clone::Clone::clone(&#value)),
+                _ => value,
+            };
+            quote!(#rt::join_return(&mut #ret, #value);)
+        } else if self.joined_returns {
+            quote!({ #rt::join_return(&mut #ret, #value); return #rt::finish_return(#ret); })
+        } else {
+            quote!(return #value;)
+        }
+    }
+
     /// Both arms of a branch on an active real, each from the same state, then the
-    /// union of what they wrote.
+    /// join of what they wrote.
     fn both_arms(&mut self, then: &[Stmt], els: &[Stmt]) -> TokenStream {
         let rt = rt();
         let written: Vec<VarId> = written_outside(then, els)
@@ -460,7 +448,7 @@ impl<'f> Trace<'f> {
         let then = self.block(then);
         let els = self.block(els);
         self.active_branch = outer;
-        let idx = (0..names.len()).map(syn::Index::from).collect::<Vec<_>>();
+        let idx: Vec<syn::Index> = (0..names.len()).map(syn::Index::from).collect();
         quote! {
             {
                 let #saved = (#(#names.clone(),)*);
@@ -474,7 +462,7 @@ impl<'f> Trace<'f> {
 }
 
 /// Variables written in either arm that were declared before the branch.
-pub(crate) fn written_outside(then: &[Stmt], els: &[Stmt]) -> BTreeSet<VarId> {
+fn written_outside(then: &[Stmt], els: &[Stmt]) -> BTreeSet<VarId> {
     let mut written = BTreeSet::new();
     let mut declared = BTreeSet::new();
     for body in [then, els] {
@@ -515,7 +503,7 @@ pub(crate) fn written_outside(then: &[Stmt], els: &[Stmt]) -> BTreeSet<VarId> {
     written.difference(&declared).copied().collect()
 }
 
-pub(crate) fn has_return_under_active_branch(body: &[Stmt], f: &Function, under: bool) -> bool {
+fn has_return_under_active_branch(body: &[Stmt], f: &Function, under: bool) -> bool {
     body.iter().any(|s| match s {
         Stmt::Return(_) => under,
         Stmt::If { cond, then, els } => {

@@ -13,10 +13,10 @@
 //! s.union_with(&x[i + 2]);
 //! ```
 //!
-//! in place, so an accumulation stays linear in its length. Control flow, calls
-//! (`__asd_trace2_g`, every annotated function has one with its natural output type),
-//! branches on active reals (both arms, joined) and returns are handled as in
-//! first order; inactive statements are emitted by the first-order tracer.
+//! in place, so an accumulation stays linear in its length. This is the [`Domain`] of
+//! the shared [`Tracer`]: control flow, calls (`__asd_trace2_g`, every annotated
+//! function has one with its natural output type), branches on active reals (both
+//! arms, joined), returns and inactive statements are as in first order.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,12 +24,11 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::Ident;
 
-use crate::analyse::reads_active;
-use crate::emit::{hidden_path, range_tokens, rt};
+use crate::emit::rt;
 use crate::ir::*;
 use crate::ops::Ops;
 use crate::rules;
-use crate::trace::{has_return_under_active_branch, leaves, written_outside, Leaf, Trace};
+use crate::trace::{leaves, union_of, Domain, Leaf, Tracer};
 
 /// The hidden tracer `__asd_trace2_f` of every function, and `f_hessian_sparsity` for
 /// scalar ones.
@@ -60,7 +59,7 @@ pub(crate) fn items(ops: &Ops) -> TokenStream {
     };
     let body = ops.body_or_stub(|| {
         let (primal, _) = ops.lowered.expect("checked");
-        let body = Trace2::new(primal).body();
+        let body = Tracer::<SecondOrder>::new(primal).body();
         let used = ops.mark_used();
         quote!(#used #body)
     });
@@ -126,20 +125,13 @@ struct Parts {
     products: Vec<(Vec<Leaf>, Vec<Leaf>)>,
 }
 
-fn key(l: &Leaf) -> String {
-    match l {
-        Leaf::Var(v) => format!("{v}"),
-        Leaf::Elem(v, i) => format!("{v}[{}]", i.tokens),
-    }
-}
-
 fn dedup(ls: Vec<Leaf>) -> Vec<Leaf> {
     let mut seen = BTreeSet::new();
-    ls.into_iter().filter(|l| seen.insert(key(l))).collect()
+    ls.into_iter().filter(|l| seen.insert(l.key())).collect()
 }
 
 fn list_key(ls: &[Leaf]) -> String {
-    ls.iter().map(key).collect::<Vec<_>>().join(",")
+    ls.iter().map(Leaf::key).collect::<Vec<_>>().join(",")
 }
 
 fn parts(e: &Expr, f: &Function) -> Parts {
@@ -196,132 +188,27 @@ fn products(
     }
 }
 
-pub struct Trace2<'f> {
-    f: &'f Function,
-    /// The first-order tracer: emits the inactive statements.
-    plain: Trace<'f>,
-    /// Whether a `return` is under a branch on an active real.
-    active_branch: bool,
-    ret: Ident,
-    joins: usize,
-}
+/// Second order: a real's value is the `Trace2` of its inputs and their interactions.
+pub struct SecondOrder;
 
-impl<'f> Trace2<'f> {
-    pub fn new(f: &'f Function) -> Self {
-        Trace2 {
-            f,
-            plain: Trace::new(f),
-            active_branch: false,
-            ret: Ident::new("__ret", Span::mixed_site()),
-            joins: 0,
-        }
-    }
+impl Domain for SecondOrder {
+    const PREFIX: &'static str = "__asd_trace2_";
 
-    /// The body of the tracer function.
-    pub fn body(&mut self) -> TokenStream {
+    fn ty() -> TokenStream {
         let rt = rt();
-        let body = self.block(&self.f.body);
-        let ret = &self.ret;
-        if has_return_under_active_branch(&self.f.body, self.f, false) {
-            quote! {
-                let mut #ret = ::core::option::Option::None;
-                #body
-                #rt::finish_return(#ret)
-            }
-        } else {
-            body
-        }
+        quote!(#rt::Trace2)
     }
 
-    fn name(&self, v: VarId) -> &Ident {
-        &self.f.vars[v].name
-    }
-
-    fn active(&self, v: VarId) -> bool {
-        self.f.vars[v].active
-    }
-
-    fn block(&mut self, body: &[Stmt]) -> TokenStream {
-        body.iter().map(|s| self.stmt(s)).collect()
-    }
-
-    fn leaf(&self, l: &Leaf) -> TokenStream {
-        match l {
-            Leaf::Var(v) => {
-                let n = self.name(*v);
-                quote!(#n)
-            }
-            Leaf::Elem(v, i) => {
-                let n = self.name(*v);
-                let i = &i.tokens;
-                quote!(#n[#i])
-            }
-        }
-    }
-
-    /// `Trace2::insert_product(&mut target.h, &ga, &gb);` for every product (or
-    /// `insert_square` when both sides are the same), `target` being a
-    /// place whose `h` may be borrowed beside the `g` sets the products read. The `g`
-    /// of a single leaf is borrowed, the union of several is built once in `pre`.
-    fn insert_products(
-        &self,
-        target: &TokenStream,
-        products: &[(Vec<Leaf>, Vec<Leaf>)],
-        pre: &mut TokenStream,
-    ) -> TokenStream {
-        let mut built: BTreeMap<String, Ident> = BTreeMap::new();
-        let mut g_of = |ls: &[Leaf], pre: &mut TokenStream| -> TokenStream {
-            if let [one] = ls {
-                let one = self.leaf(one);
-                return quote!(&#one.g);
-            }
-            let k = list_key(ls);
-            let n = built.len();
-            let id = built
-                .entry(k)
-                .or_insert_with(|| {
-                    let id = format_ident!("__g{}", n, span = Span::mixed_site());
-                    let u = Ident::new("__u", Span::mixed_site());
-                    let first = self.leaf(&ls[0]);
-                    let rest = ls[1..].iter().map(|l| self.leaf(l));
-                    pre.extend(quote!(let #id = { let mut #u = #first.g.clone(); #(#u.union_with(&#rest.g);)* #u };));
-                    id
-                })
-                .clone();
-            quote!(&#id)
-        };
+    fn value(f: &Function, e: &Expr) -> TokenStream {
         let rt = rt();
-        let mut out = TokenStream::new();
-        for (a, b) in products {
-            let ga = g_of(a, pre);
-            if list_key(a) == list_key(b) {
-                out.extend(quote!(#rt::Trace2::insert_square(&mut #target.h, #ga);));
-            } else {
-                let gb = g_of(b, pre);
-                out.extend(quote!(#rt::Trace2::insert_product(&mut #target.h, #ga, #gb);));
-            }
-        }
-        out
-    }
-
-    /// The `Trace2` of a real expression, as a new value.
-    fn value_of(&self, e: &Expr) -> TokenStream {
-        let rt = rt();
-        let p = parts(e, self.f);
-        let refs: Vec<TokenStream> = p.leaves.iter().map(|l| self.leaf(l)).collect();
+        let p = parts(e, f);
+        let refs: Vec<TokenStream> = p.leaves.iter().map(|l| l.tokens(f)).collect();
         if p.products.is_empty() {
-            return match refs.as_slice() {
-                [] => quote!(#rt::Trace2::new()),
-                [one] => quote!(#one.clone()),
-                [first, rest @ ..] => {
-                    let t = Ident::new("__t", Span::mixed_site());
-                    quote!({ let mut #t = #first.clone(); #(#t.union_with(&#rest);)* #t })
-                }
-            };
+            return union_of::<Self>(&refs, "__t");
         }
         let t = Ident::new("__t", Span::mixed_site());
         let mut pre = TokenStream::new();
-        let prods = self.insert_products(&quote!(#t), &p.products, &mut pre);
+        let prods = insert_products(f, &quote!(#t), &p.products, &mut pre);
         let init = match refs.split_first() {
             Some((first, rest)) => quote!(let mut #t = #first.clone(); #(#t.union_with(&#rest);)*),
             None => quote!(let mut #t = #rt::Trace2::new();),
@@ -329,260 +216,88 @@ impl<'f> Trace2<'f> {
         quote!({ #pre #init #prods #t })
     }
 
-    /// `var = e` for an active real variable: in place when `e` reaches the variable
-    /// itself (`s = s + t`), so accumulations cost the new terms only.
-    fn assign_var(&self, var: VarId, e: &Expr) -> TokenStream {
-        let p = parts(e, self.f);
-        let name = self.name(var);
-        let is_self = |l: &Leaf| matches!(l, Leaf::Var(u) if *u == var);
-        if !p.leaves.iter().any(is_self) {
-            let value = self.value_of(e);
-            return quote!(#name = #value;);
-        }
-        // The products read the old `g` of the variable: they go first.
-        let mut pre = TokenStream::new();
-        let prods = self.insert_products(&quote!(#name), &p.products, &mut pre);
-        let others = p
-            .leaves
-            .iter()
-            .filter(|l| !is_self(l))
-            .map(|l| self.leaf(l));
-        quote!({ #pre #prods #(#name.union_with(&#others);)* })
-    }
-
-    /// `vec[index] = e` for an active vector: in place when `e` reaches the element
-    /// itself (same index tokens), through a temporary since other elements of the same
-    /// vector may be read.
-    fn store(&self, vec: VarId, index: &Opaque, e: &Expr) -> TokenStream {
+    /// A variable is updated in place (the products read its old `g`: they go first);
+    /// an element through a temporary, since other elements of the same vector may be
+    /// read.
+    fn assign(f: &Function, target: &Leaf, e: &Expr) -> TokenStream {
         let rt = rt();
-        let name = self.name(vec);
-        let i = &index.tokens;
-        let k = index.tokens.to_string();
-        let p = parts(e, self.f);
-        let is_self =
-            |l: &Leaf| matches!(l, Leaf::Elem(u, j) if *u == vec && j.tokens.to_string() == k);
+        let p = parts(e, f);
+        let key = target.key();
+        let is_self = |l: &Leaf| l.key() == key;
+        let name = target.tokens(f);
         if !p.leaves.iter().any(is_self) {
-            let value = self.value_of(e);
-            return quote!(#name[#i] = #value;);
+            let value = Self::value(f, e);
+            return quote!(#name = #value;);
         }
         let others: Vec<TokenStream> = p
             .leaves
             .iter()
             .filter(|l| !is_self(l))
-            .map(|l| self.leaf(l))
+            .map(|l| l.tokens(f))
             .collect();
+        let mut pre = TokenStream::new();
+        if let Leaf::Var(_) = target {
+            let prods = insert_products(f, &name, &p.products, &mut pre);
+            return quote!({ #pre #prods #(#name.union_with(&#others);)* });
+        }
         if others.is_empty() && p.products.is_empty() {
             return quote!(); // `y[i] = y[i] * c`: nothing changes
         }
         let t = Ident::new("__t", Span::mixed_site());
-        let mut pre = TokenStream::new();
-        let prods = self.insert_products(&quote!(#t), &p.products, &mut pre);
+        let prods = insert_products(f, &quote!(#t), &p.products, &mut pre);
         quote!({
             #pre
             let mut #t = #rt::Trace2::new();
             #prods
             #(#t.union_with(&#others);)*
-            #name[#i].union_with(&#t);
+            #name.union_with(&#t);
         })
     }
+}
 
-    fn stmt(&mut self, s: &Stmt) -> TokenStream {
-        let rt = rt();
-        match s {
-            Stmt::Let { var, init } if self.active(*var) => {
-                let name = self.name(*var).clone();
-                match init {
-                    // Declared now, set in the arms of a branch: the tracer may join the
-                    // arms, which reads the declared value, so it starts empty.
-                    None if self.f.vars[*var].ty == Ty::Real => {
-                        quote!(let mut #name = #rt::Trace2::new();)
-                    }
-                    None => quote!(let mut #name = ::std::vec::Vec::<#rt::Trace2>::new();),
-                    Some(Rhs::Real(e)) => {
-                        let value = self.value_of(e);
-                        quote!(let mut #name = #value;)
-                    }
-                    Some(Rhs::Vec(v)) => {
-                        let v = self.vector(v);
-                        quote!(let mut #name = #v;)
-                    }
-                    Some(Rhs::Opaque(_)) => unreachable!("active variables are reals"),
-                }
-            }
-            Stmt::Assign { var, rhs } if self.active(*var) => match rhs {
-                Rhs::Real(e) => self.assign_var(*var, e),
-                Rhs::Vec(v) => {
-                    let name = self.name(*var);
-                    let v = self.vector(v);
-                    quote!(#name = #v;)
-                }
-                Rhs::Opaque(_) => unreachable!("active variables are reals"),
-            },
-            Stmt::Store { vec, index, value } if self.active(*vec) => {
-                self.store(*vec, index, value)
-            }
-            Stmt::Push { vec, value } if self.active(*vec) => {
-                let name = self.name(*vec);
-                let value = self.value_of(value);
-                quote!(#name.push(#value);)
-            }
-            Stmt::Call {
-                results,
-                declare,
-                call,
-            } if call
-                .args
-                .iter()
-                .any(|a| matches!(a, Arg::Vec(v) if self.active(*v))) =>
-            {
-                let args = call.args.iter().map(|a| match a {
-                    Arg::Vec(v) => {
-                        let n = self.name(*v);
-                        quote!(&#n)
-                    }
-                    Arg::Out(v) => {
-                        let n = self.name(*v);
-                        quote!(&mut #n)
-                    }
-                    Arg::Other(o) => o.tokens.clone(),
-                });
-                let p = hidden_path(&call.path, "__asd_trace2_");
-                let callee = quote!(#p(#(#args),*));
-                match results.as_slice() {
-                    [] => quote!(#callee;),
-                    [r] => {
-                        let n = self.name(*r);
-                        if *declare {
-                            quote!(let mut #n = #callee;)
-                        } else {
-                            quote!(#n = #callee;)
-                        }
-                    }
-                    _ => unreachable!("calls have at most one result"),
-                }
-            }
-            Stmt::For { var, range, body } => {
-                let name = self.name(*var).clone();
-                let r = range_tokens(range);
-                let body = self.block(body);
-                quote!(for #name in #r { #body })
-            }
-            Stmt::While { cond, body } => {
-                let c = &cond.tokens;
-                let body = self.block(body);
-                quote!(while #c { #body })
-            }
-            Stmt::If { cond, then, els } if reads_active(cond, &self.f.vars) => {
-                self.both_arms(then, els)
-            }
-            Stmt::If { cond, then, els } => {
-                let c = &cond.tokens;
-                let then = self.block(then);
-                let els = self.block(els);
-                quote!(if #c { #then } else { #els })
-            }
-            Stmt::Block(body) => {
-                let body = self.block(body);
-                quote!({ #body })
-            }
-            Stmt::Return(v) => self.ret(*v),
-            // Everything inactive is computed as in the plain function.
-            _ => self.plain.plain_stmt(s),
+/// `Trace2::insert_product(&mut target.h, &ga, &gb);` for every product (or
+/// `insert_square` when both sides are the same), `target` being a place whose `h` may
+/// be borrowed beside the `g` sets the products read. The `g` of a single leaf is
+/// borrowed, the union of several is built once in `pre`.
+fn insert_products(
+    f: &Function,
+    target: &TokenStream,
+    products: &[(Vec<Leaf>, Vec<Leaf>)],
+    pre: &mut TokenStream,
+) -> TokenStream {
+    let mut built: BTreeMap<String, Ident> = BTreeMap::new();
+    let mut g_of = |ls: &[Leaf], pre: &mut TokenStream| -> TokenStream {
+        if let [one] = ls {
+            let one = one.tokens(f);
+            return quote!(&#one.g);
         }
-    }
-
-    fn ret(&self, v: Option<VarId>) -> TokenStream {
-        let rt = rt();
-        let value = match v {
-            None => quote!(()),
-            Some(v) if self.active(v) => {
-                let n = self.name(v);
-                quote!(#n)
-            }
-            Some(v) if self.f.vars[v].ty == Ty::Real => quote!(#rt::Trace2::new()),
-            Some(v) => {
-                let n = self.name(v);
-                quote!(::std::vec![#rt::Trace2::new(); #n.len()])
-            }
-        };
-        let ret = &self.ret;
-        if self.active_branch {
-            // Both arms run: record this arm's value and go on (the variable lives on,
-            // so the record is a copy).
-            let value = match v {
-                Some(v) if self.active(v) => quote!(::core::clone::Clone::clone(&#value)),
-                _ => value,
-            };
-            quote!(#rt::join_return(&mut #ret, #value);)
-        } else if has_return_under_active_branch(&self.f.body, self.f, false) {
-            quote!({ #rt::join_return(&mut #ret, #value); return #rt::finish_return(#ret); })
+        let k = list_key(ls);
+        let n = built.len();
+        let id = built
+            .entry(k)
+            .or_insert_with(|| {
+                let id = format_ident!("__g{}", n, span = Span::mixed_site());
+                let u = Ident::new("__u", Span::mixed_site());
+                let first = ls[0].tokens(f);
+                let rest = ls[1..].iter().map(|l| l.tokens(f));
+                pre.extend(quote!(let #id = { let mut #u = #first.g.clone(); #(#u.union_with(&#rest.g);)* #u };));
+                id
+            })
+            .clone();
+        quote!(&#id)
+    };
+    let rt = rt();
+    let mut out = TokenStream::new();
+    for (a, b) in products {
+        let ga = g_of(a, pre);
+        if list_key(a) == list_key(b) {
+            out.extend(quote!(#rt::Trace2::insert_square(&mut #target.h, #ga);));
         } else {
-            quote!(return #value;)
+            let gb = g_of(b, pre);
+            out.extend(quote!(#rt::Trace2::insert_product(&mut #target.h, #ga, #gb);));
         }
     }
-
-    /// The `Trace2` vector of an active vector variable.
-    fn vector(&self, v: &VecExpr) -> TokenStream {
-        let rt = rt();
-        let empties = |of: VarId| {
-            let n = self.name(of);
-            quote!(::std::vec![#rt::Trace2::new(); #n.len()])
-        };
-        match v {
-            VecExpr::Filled(e, n) => {
-                let value = self.value_of(e);
-                let n = &n.tokens;
-                quote!(::std::vec![#value; #n])
-            }
-            VecExpr::List(items) => {
-                let values = items.iter().map(|e| self.value_of(e));
-                quote!(::std::vec![#(#values),*])
-            }
-            VecExpr::Empty(c) => {
-                let c = c.as_ref().map(|c| c.tokens.clone()).unwrap_or(quote!(0));
-                quote!(::std::vec::Vec::with_capacity(#c))
-            }
-            VecExpr::Copy(u) if self.active(*u) => {
-                let u = self.name(*u);
-                quote!(#u.to_vec())
-            }
-            VecExpr::Move(u) if self.active(*u) => {
-                let u = self.name(*u);
-                quote!(#u)
-            }
-            VecExpr::Copy(u) | VecExpr::Move(u) => empties(*u),
-        }
-    }
-
-    /// Both arms of a branch on an active real, each from the same state, then the
-    /// union of what they wrote.
-    fn both_arms(&mut self, then: &[Stmt], els: &[Stmt]) -> TokenStream {
-        let rt = rt();
-        let written: Vec<VarId> = written_outside(then, els)
-            .into_iter()
-            .filter(|&v| self.active(v))
-            .collect();
-        let names: Vec<Ident> = written.iter().map(|&v| self.name(v).clone()).collect();
-        let k = self.joins;
-        self.joins += 1;
-        let saved = format_ident!("saved{}", k, span = Span::mixed_site());
-        let first = format_ident!("first{}", k, span = Span::mixed_site());
-        let outer = self.active_branch;
-        self.active_branch = true;
-        let then = self.block(then);
-        let els = self.block(els);
-        self.active_branch = outer;
-        let idx: Vec<syn::Index> = (0..names.len()).map(syn::Index::from).collect();
-        quote! {
-            {
-                let #saved = (#(#names.clone(),)*);
-                { #then }
-                let #first = (#(::core::mem::replace(&mut #names, #saved.#idx),)*);
-                { #els }
-                #(#rt::Join::join(&mut #names, #first.#idx);)*
-            }
-        }
-    }
+    out
 }
 
 #[cfg(test)]

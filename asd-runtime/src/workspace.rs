@@ -290,6 +290,23 @@ impl Tape {
     pub fn pop_real(&mut self) -> f64 {
         self.reals.pop().expect("asd: tape underflow (reals)")
     }
+    /// Pushes `L` lanes of a tangent value that is about to be overwritten.
+    #[inline(always)]
+    pub fn push_lanes(&mut self, lanes: &[f64]) {
+        self.reals.extend_from_slice(lanes);
+    }
+    /// Pops the lanes pushed last into `lanes`.
+    #[inline(always)]
+    pub fn pop_lanes(&mut self, lanes: &mut [f64]) {
+        let n = self.reals.len();
+        assert!(n >= lanes.len(), "asd: tape underflow (lanes)");
+        lanes.copy_from_slice(&self.reals[n - lanes.len()..]);
+        self.reals.truncate(n - lanes.len());
+    }
+    /// Restores the vector of lanes saved last (by `push_vec` of its flattened lanes).
+    pub fn pop_lanes_into<const L: usize>(&mut self, v: &mut LaneBuf<'_, L>) {
+        self.pop_vec_into(&mut v.data);
+    }
     /// Pushes an integer (an overwritten index, a loop bound or trip count).
     #[inline(always)]
     pub fn push_int<T: TapeInt>(&mut self, v: T) {

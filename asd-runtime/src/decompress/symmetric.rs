@@ -41,7 +41,11 @@ impl Decompression {
         let mut gather = Vec::with_capacity(pattern.nnz());
         for i in 0..n {
             for (e, &j) in (row_ptr[i]..).zip(pattern.row(i)) {
-                let index = if alone[e] {
+                // Below the diagonal: the value of the mirror, so the result is exactly
+                // symmetric (both ways recover it, to rounding).
+                let index = if j < i {
+                    gather[mirror[e]]
+                } else if alone[e] {
                     layout.index(i, colors[j])
                 } else if alone[mirror[e]] {
                     layout.index(j, colors[i])
