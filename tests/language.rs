@@ -534,3 +534,34 @@ fn every_function_agrees_in_reverse_mode() {
         1e-12,
     );
 }
+
+/// The scalar functions above, second order: Hessian-vector products against central
+/// differences of the gradient, and the sparse Hessian against the same.
+#[test]
+fn scalar_functions_have_exact_hessians() {
+    let x = [0.7, -1.2, 2.0, 3.0, 0.4, -0.9];
+    let fd = |g: &dyn Fn(&[f64]) -> Vec<f64>, x: &[f64]| fd_jacobian(g, x);
+    for stop in [1, 4, 9] {
+        let h = fd(&|x| early_return_gradient(x, stop).1, &x);
+        let v = randoms(x.len(), 5);
+        let expected: Vec<f64> = h
+            .iter()
+            .map(|r| r.iter().zip(&v).map(|(a, b)| a * b).sum())
+            .collect();
+        assert_close(&[early_return_hvp(&x, stop, &v)], &[expected], 1e-5);
+        assert_sparse_matches(
+            &early_return_hessian(&x, stop),
+            &early_return_hessian_sparsity(&x, stop),
+            &h,
+            1e-5,
+        );
+    }
+    let r = [1.0, 0.9, 0.8, 0.7];
+    let h = fd(&|x| early_return_on_real_gradient(x).1, &r);
+    assert_sparse_matches(
+        &early_return_on_real_hessian(&r),
+        &early_return_on_real_hessian_sparsity(&r),
+        &h,
+        1e-5,
+    );
+}
