@@ -196,3 +196,49 @@ fn one_shot_hessian_and_lane_counts() {
 fn hvp_checks_the_direction_length() {
     arwhead_hvp(&[1.0, 2.0, 3.0, 4.0], &[1.0, 0.0, 0.0]);
 }
+
+#[sparse_diff]
+fn squares(x: &[f64]) -> Vec<f64> {
+    let mut y = vec![0.0; x.len()];
+    for i in 0..x.len() {
+        y[i] = x[i] * x[(i + 1) % x.len()].sin();
+    }
+    y
+}
+
+#[sparse_diff]
+fn energy(u: &[f64], c: f64) -> f64 {
+    let mut s = 0.0;
+    for i in 0..u.len() {
+        s += c * u[i] * u[i] * u[i];
+    }
+    s
+}
+
+/// Second order through calls: a vector function, then a scalar one, the result
+/// reassigned, and the input passed straight on.
+#[sparse_diff]
+fn composed(x: &[f64]) -> f64 {
+    let mut u = squares(x);
+    u = squares(&u);
+    let a = energy(&u, 0.5);
+    let b = energy(x, 2.0);
+    a * b + x[0].exp()
+}
+
+#[test]
+fn hessians_through_calls() {
+    let x = [0.9, -1.3, 0.4, 1.7, -0.2];
+    check(
+        &x,
+        |x| composed_gradient(x).1,
+        composed_hvp,
+        composed_hessian_prepare_with,
+        composed_hessian_prepared,
+    );
+    assert_eq!(
+        composed_hessian_sparsity(&x).nnz(),
+        25,
+        "everything couples through a * b"
+    );
+}

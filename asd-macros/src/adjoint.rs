@@ -55,12 +55,7 @@ pub fn hvp(tangent: &Function) -> Option<AdjointFn> {
     if tangent.output != Output::Scalar {
         return None;
     }
-    let mut calls = false;
-    visit_stmts(
-        &tangent.body,
-        &mut |s| calls |= matches!(s, Stmt::Call { call, .. } if call.kind == CallKind::Tangent),
-    );
-    if calls {
+    if calls_output_functions(tangent) {
         return None;
     }
     let mut f = tangent.clone();
@@ -74,6 +69,36 @@ pub fn hvp(tangent: &Function) -> Option<AdjointFn> {
     }];
     body.extend(return_derivatives(&f, &tangent.body, zero));
     Some(Adjoint::generate(f, &body, true, Some(direction)))
+}
+
+/// The adjoint of the tangent code of any function with a returned value: inputs `x`
+/// and directions `x_d` both get adjoints, and both results (`y`, `y_d`) seeds. Calls of
+/// annotated functions in tangent code reverse through it, so second order goes through
+/// calls. `None` for functions that write an output parameter.
+pub fn tangent_adjoint(tangent: &Function) -> Option<AdjointFn> {
+    if matches!(tangent.output, Output::Param(_)) || calls_output_functions(tangent) {
+        return None;
+    }
+    let direction = tangent.vars[tangent.active_param().var].deriv?;
+    let mut a = Adjoint::start(tangent.clone(), &tangent.body, Some(direction));
+    let kind = a.f.vars[a.ret.expect("a returned value")].ty;
+    let ret_d = a.f.new_var("ret_d", kind, true);
+    a.ret_d = Some(ret_d);
+    a.direction_adjoint = true;
+    Some(a.finish(&tangent.body))
+}
+
+/// Calls in tangent code of functions that write an output parameter: their second
+/// order is not generated.
+fn calls_output_functions(tangent: &Function) -> bool {
+    let mut found = false;
+    visit_stmts(&tangent.body, &mut |s| {
+        if let Stmt::Call { call, .. } = s {
+            found |= call.kind == CallKind::Tangent
+                && call.args.iter().any(|a| matches!(a, Arg::Out(_)));
+        }
+    });
+    found
 }
 
 /// `return v` becomes `return v_d`.
@@ -106,48 +131,57 @@ impl Adjoint {
     /// The adjoint function of `body`. `lanes`: the returned value has `L` lanes
     /// (tangent code); `direction`: the tangent's input directions, a parameter after the
     /// input's adjoint.
-    fn generate(
-        mut f: Function,
-        body: &[Stmt],
-        lanes: bool,
-        direction: Option<VarId>,
-    ) -> AdjointFn {
+    fn generate(f: Function, body: &[Stmt], lanes: bool, direction: Option<VarId>) -> AdjointFn {
+        let mut a = Adjoint::start(f, body, direction);
+        if let Some(r) = a.ret {
+            a.f.vars[r].lanes = lanes;
+        }
+        a.finish(body)
+    }
+
+    fn start(mut f: Function, body: &[Stmt], direction: Option<VarId>) -> Adjoint {
         let done = f.new_var("done", Ty::Bool, false);
         let ret = match f.output {
-            Output::Scalar => Some(f.new_var("ret", Ty::Real, lanes)),
-            Output::Vector => Some(f.new_var("ret", Ty::RealVec, lanes)),
+            Output::Scalar => Some(f.new_var("ret", Ty::Real, false)),
+            Output::Vector => Some(f.new_var("ret", Ty::RealVec, false)),
             Output::Param(_) => None,
         };
         let needed = value_needed(&f, body);
-        let mut a = Adjoint {
+        Adjoint {
             f,
             done,
             ret,
+            ret_d: None,
             needed,
             direction,
+            direction_adjoint: false,
             lane_mode: false,
             temps: 0,
             loops: 0,
-        };
-        let body = a.eliminate_returns(body);
-        a.mark_ret_active(&body);
-        a.function(&body)
+        }
     }
 
-    /// `ret` is active when some returned value is.
+    fn finish(mut self, body: &[Stmt]) -> AdjointFn {
+        let body = self.eliminate_returns(body);
+        self.mark_ret_active(&body);
+        self.function(&body)
+    }
+
+    /// `ret` (and `ret_d`) is active when some returned value is.
     fn mark_ret_active(&mut self, body: &[Stmt]) {
-        let Some(r) = self.ret else { return };
-        let mut active = false;
-        visit_stmts(body, &mut |s| {
-            if let Stmt::Assign {
-                var,
-                rhs: Rhs::Real(Expr::Var(v)) | Rhs::Vec(VecExpr::Copy(v)),
-            } = s
-            {
-                active |= *var == r && self.f.vars[*v].active;
-            }
-        });
-        self.f.vars[r].active = active;
+        for r in [self.ret, self.ret_d].into_iter().flatten() {
+            let mut active = false;
+            visit_stmts(body, &mut |s| {
+                if let Stmt::Assign {
+                    var,
+                    rhs: Rhs::Real(Expr::Var(v)) | Rhs::Vec(VecExpr::Copy(v)),
+                } = s
+                {
+                    active |= *var == r && self.f.vars[*v].active;
+                }
+            });
+            self.f.vars[r].active = active;
+        }
     }
 }
 
@@ -157,8 +191,12 @@ struct Adjoint {
     needed: Vec<bool>,
     done: VarId,
     ret: Option<VarId>,
+    /// The returned tangent, for the adjoint of tangent code called by tangent code.
+    ret_d: Option<VarId>,
     /// The tangent's input directions (Hessian-vector products), a parameter.
     direction: Option<VarId>,
+    /// Whether the directions get an adjoint parameter too.
+    direction_adjoint: bool,
     /// Emitting inside a loop over lanes: lane variables are read at lane `l`.
     lane_mode: bool,
     temps: usize,
@@ -270,6 +308,19 @@ impl Adjoint {
                     };
                     stmts.push(Stmt::Assign { var: r, rhs });
                 }
+                if let (Some(v), Some(rd)) = (v, self.ret_d) {
+                    let n = self.name(*v).clone();
+                    let rhs = match (self.f.vars[rd].ty, self.f.vars[*v].deriv) {
+                        (Ty::Real, Some(d)) => Rhs::Real(Expr::Var(d)),
+                        (Ty::Real, None) => Rhs::Real(Expr::lit(0.0)),
+                        (_, Some(d)) => Rhs::Vec(VecExpr::Copy(d)),
+                        (_, None) => Rhs::Vec(VecExpr::Filled(
+                            Expr::lit(0.0),
+                            Opaque::new(quote!(#n.len()), vec![]),
+                        )),
+                    };
+                    stmts.push(Stmt::Assign { var: rd, rhs });
+                }
                 let t = Opaque::new(quote!(true), vec![]);
                 stmts.push(Stmt::Assign {
                     var: self.done,
@@ -313,8 +364,11 @@ impl Adjoint {
                     params.push(quote!(#n: #ty));
                     params.push(quote!(#b: &mut [[f64; L]]));
                     if let Some(d) = self.direction {
-                        let d = self.name(d);
-                        params.push(quote!(#d: &[[f64; L]]));
+                        let (dn, db) = (self.name(d), self.adj(d));
+                        params.push(quote!(#dn: &[[f64; L]]));
+                        if self.direction_adjoint {
+                            params.push(quote!(#db: &mut [[f64; L]]));
+                        }
                     }
                 }
                 Role::Output => {
@@ -335,44 +389,21 @@ impl Adjoint {
         }
         let done = self.name(self.done).clone();
         prologue.extend(quote!(let mut #done = false;));
-        let (ret_ty, primal) = match self.ret {
-            Some(r) => {
-                let rn = self.name(r).clone();
-                let rb = self.adj(r);
-                let active = self.f.vars[r].active;
-                if self.f.vars[r].ty == Ty::Real {
-                    params.push(quote!(#seed: [f64; L]));
-                    let lanes = self.lanes(r);
-                    prologue.extend(if lanes {
-                        quote!(let mut #rn = [0.0; L];)
-                    } else {
-                        quote!(let mut #rn = 0.0;)
-                    });
-                    let seed_b = if active {
-                        quote!(let mut #rb = #seed;)
-                    } else {
-                        quote!()
-                    };
-                    let ty = if lanes { quote!([f64; L]) } else { quote!(f64) };
-                    (quote!(-> #ty), quote!(let __primal = #rn; #seed_b))
-                } else {
-                    params.push(quote!(#seed: &[[f64; L]]));
-                    prologue.extend(quote!(let mut #rn = #ws.zeros(0);));
-                    let seed_b = if active {
-                        quote! {
-                            #rt::check_len("the adjoint seed", #rn.len(), #seed.len());
-                            let mut #rb = #ws.lane_copy::<L>(#seed);
-                        }
-                    } else {
-                        quote!()
-                    };
-                    (
-                        quote!(-> #rt::Buf<'w>),
-                        quote!(let __primal = #ws.copy(&#rn); #seed_b),
-                    )
-                }
+        let (ret_ty, primal) = match (self.ret, self.ret_d) {
+            (Some(r), None) => {
+                let (ty, value, seed_b) = self.output(r, &seed, &mut params, &mut prologue);
+                (quote!(-> #ty), quote!(let __primal = #value; #seed_b))
             }
-            None => {
+            (Some(r), Some(rd)) => {
+                let seed_d = Ident::new("seed_d", Span::mixed_site());
+                let (ty, value, seed_b) = self.output(r, &seed, &mut params, &mut prologue);
+                let (ty_d, value_d, seed_db) = self.output(rd, &seed_d, &mut params, &mut prologue);
+                (
+                    quote!(-> (#ty, #ty_d)),
+                    quote!(let __primal = (#value, #value_d); #seed_b #seed_db),
+                )
+            }
+            _ => {
                 let p = self.f.output_param().expect("output parameter").var;
                 let n = self.name(p).clone();
                 let out = format_ident!("{}_out", n, span = Span::mixed_site());
@@ -403,6 +434,56 @@ impl Adjoint {
             params: all,
             ret: ret_ty,
             body,
+        }
+    }
+
+    /// A returned value `r` and its seed parameter: the return type, the value handed
+    /// back (taken before the reverse sweep restores `r`), and the seeding of `r_b`.
+    fn output(
+        &self,
+        r: VarId,
+        seed: &Ident,
+        params: &mut Vec<TokenStream>,
+        prologue: &mut TokenStream,
+    ) -> (TokenStream, TokenStream, TokenStream) {
+        let (rt, ws) = (rt(), ws());
+        let (rn, rb) = (self.name(r).clone(), self.adj(r));
+        let active = self.f.vars[r].active;
+        let lanes = self.lanes(r);
+        if self.f.vars[r].ty == Ty::Real {
+            params.push(quote!(#seed: [f64; L]));
+            prologue.extend(if lanes {
+                quote!(let mut #rn = [0.0; L];)
+            } else {
+                quote!(let mut #rn = 0.0;)
+            });
+            let seed_b = if active {
+                quote!(let mut #rb = #seed;)
+            } else {
+                quote!()
+            };
+            let ty = if lanes { quote!([f64; L]) } else { quote!(f64) };
+            return (ty, quote!(#rn), seed_b);
+        }
+        params.push(quote!(#seed: &[[f64; L]]));
+        let seed_b = if active {
+            quote! {
+                #rt::check_len("the adjoint seed", #rn.len(), #seed.len());
+                let mut #rb = #ws.lane_copy::<L>(#seed);
+            }
+        } else {
+            quote!()
+        };
+        if lanes {
+            prologue.extend(quote!(let mut #rn = #ws.lane_zeros::<L>(0);));
+            (
+                quote!(#rt::LaneBuf<'w, L>),
+                quote!(#ws.lane_copy::<L>(&#rn)),
+                seed_b,
+            )
+        } else {
+            prologue.extend(quote!(let mut #rn = #ws.zeros(0);));
+            (quote!(#rt::Buf<'w>), quote!(#ws.copy(&#rn)), seed_b)
         }
     }
 
@@ -572,14 +653,24 @@ impl Adjoint {
                     }
                 }
                 let args = call_args(&self.f, &call.args);
-                let p = &call.path;
-                let callee = quote!(#p(#(#args),*));
+                let callee = match call.kind {
+                    CallKind::Tangent => {
+                        // Tangent code calling tangent code (second order through calls).
+                        let p = hidden_path(&call.path, "__asd_tangent_");
+                        quote!(#p::<L>(#ws, #(#args),*))
+                    }
+                    _ => {
+                        let p = &call.path;
+                        quote!(#p(#(#args),*))
+                    }
+                };
                 let names: Vec<&Ident> = results.iter().map(|&r| self.name(r)).collect();
                 match (names.as_slice(), declare) {
                     ([], _) => quote!(#pre #callee;),
                     ([r], true) => quote!(#pre let mut #r = #callee;),
                     ([r], false) => quote!(#pre #r = #callee;),
-                    _ => quote!(::core::compile_error!("asd: a call has one result");),
+                    (rs, true) => quote!(#pre let (#(mut #rs),*) = #callee;),
+                    (rs, false) => quote!(#pre (#(#rs),*) = #callee;),
                 }
             }
             Stmt::For { var, range, body } => {
@@ -845,15 +936,16 @@ impl Adjoint {
             .args
             .iter()
             .any(|a| matches!(a, Arg::Vec(v) if self.active(*v)));
+        // Pops in the reverse order of the forward sweep's pushes.
         let mut restore_out = TokenStream::new();
-        for a in &call.args {
+        for a in call.args.iter().rev() {
             if let Arg::Out(w) = a {
                 restore_out.extend(self.restore(*w));
             }
         }
         let mut restore_results = TokenStream::new();
         if !declare {
-            for &r in results {
+            for &r in results.iter().rev() {
                 restore_results.extend(self.restore(r));
             }
         }
@@ -870,6 +962,10 @@ impl Adjoint {
                     if self.active(*v) {
                         let b = self.adj(*v);
                         args.push(quote!(&mut *#b));
+                    } else if self.lanes(*v) {
+                        // Directions that are constants here: the callee's adjoint of
+                        // them goes to a scratch buffer.
+                        args.push(quote!(&mut *#ws.lane_zeros::<L>(#n.len())));
                     }
                 }
                 Arg::Out(w) => {
@@ -888,8 +984,8 @@ impl Adjoint {
         // The seed is taken before the result is restored: `u = g(&u)` reads the old `u`
         // and accumulates into the old `u_b`.
         let mut take_seed = TokenStream::new();
-        let seed = seed();
-        for &r in results {
+        for (k, &r) in results.iter().enumerate() {
+            let seed = format_ident!("seed{}", k, span = Span::mixed_site());
             let b = self.adj(r);
             let n = self.name(r);
             if self.f.vars[r].ty == Ty::Real {
@@ -901,7 +997,11 @@ impl Adjoint {
                 args.push(quote!(&#seed));
             }
         }
-        let p = hidden_path(&call.path, "__asd_adjoint_");
+        let prefix = match call.kind {
+            CallKind::Tangent => "__asd_tangent_adjoint_",
+            _ => "__asd_adjoint_",
+        };
+        let p = hidden_path(&call.path, prefix);
         let check = Emitter::new(&self.f, Returns::WithTangent).wrt_check(call);
         quote!({
             #check
