@@ -673,6 +673,23 @@ impl Adjoint {
                     (rs, false) => quote!(#pre (#(#rs),*) = #callee;),
                 }
             }
+            Stmt::For { var, range, body } if self.replayable(range, body) => {
+                // The reverse sweep walks the same range backwards: only its bounds,
+                // evaluated once, go on the tape.
+                let n = self.name(*var).clone();
+                self.loops += 1;
+                let (lo, hi) = bounds(self.loops);
+                let (start, end) = (&range.start.tokens, &range.end.tokens);
+                let r = range_tokens(&with_bounds(range, &lo, &hi));
+                let inner = self.fwd_block(body, false);
+                quote! {
+                    let #lo = #start;
+                    let #hi = #end;
+                    for #n in #r { #inner }
+                    #tape.push_int(#lo);
+                    #tape.push_int(#hi);
+                }
+            }
             Stmt::For { var, range, body } => {
                 let n = self.name(*var).clone();
                 let cnt = self.loop_counter();
@@ -721,6 +738,13 @@ impl Adjoint {
     fn loop_counter(&mut self) -> Ident {
         self.loops += 1;
         format_ident!("trips{}", self.loops, span = Span::mixed_site())
+    }
+
+    /// A loop the reverse sweep can walk backwards from its bounds alone: no early exit,
+    /// and no `step_by` (whose reverse is not defined on every integer range).
+    fn replayable(&self, range: &Range, body: &[Stmt]) -> bool {
+        let no_step = range.adapters.iter().all(|a| matches!(a, Adapter::Rev));
+        no_step && self.break_if_done(body).is_empty()
     }
 
     fn break_if_done(&self, body: &[Stmt]) -> TokenStream {
@@ -857,6 +881,18 @@ impl Adjoint {
                 declare,
                 call,
             } => self.rev_call(results, *declare, call),
+            Stmt::For { var, range, body } if self.replayable(range, body) => {
+                let n = self.name(*var).clone();
+                let (lo, hi) = bounds(0);
+                let (start, end) = (&range.start.tokens, &range.end.tokens);
+                let r = range_tokens(&with_bounds(range, &lo, &hi));
+                let inner = self.rev_block(body, None);
+                quote!({
+                    let #hi = if false { #end } else { #tape.pop_int() };
+                    let #lo = if false { #start } else { #tape.pop_int() };
+                    for #n in (#r).rev() { #inner }
+                })
+            }
             Stmt::For { var, range, body } => {
                 let cnt = Ident::new("trips", Span::mixed_site());
                 let like = range.start.tokens.clone();
@@ -1206,4 +1242,21 @@ fn value_needed(f: &Function, body: &[Stmt]) -> Vec<bool> {
         _ => {}
     });
     needed
+}
+
+/// The names of a replayed loop's saved bounds.
+fn bounds(k: usize) -> (Ident, Ident) {
+    (
+        format_ident!("lo{}", k, span = Span::mixed_site()),
+        format_ident!("hi{}", k, span = Span::mixed_site()),
+    )
+}
+
+/// The same range over bounds held in variables.
+fn with_bounds(range: &Range, lo: &Ident, hi: &Ident) -> Range {
+    Range {
+        start: Opaque::new(quote!(#lo), vec![]),
+        end: Opaque::new(quote!(#hi), vec![]),
+        ..range.clone()
+    }
 }

@@ -1,5 +1,7 @@
 //! Coloring time on the two shapes that dominate PDE and banded problems: a band of 5
-//! nonzeros per row and the 2-D 5-point stencil, at 10^4, 10^5 and 10^6 unknowns.
+//! nonzeros per row and the 2-D 5-point stencil, at 10^4, 10^5 and 10^6 unknowns; and
+//! star coloring of two Hessians with a hub of degree n - 1 (arrowhead, BDQRTIC), which
+//! must stay linear in n.
 //!
 //! `cargo bench -p asd-runtime --bench coloring -- --warm-up-time 1 --measurement-time 3`
 
@@ -46,6 +48,23 @@ fn stencil5(n: usize) -> SparsityPattern {
     SparsityPattern::from_rows(k * k, rows)
 }
 
+/// Diagonal, last row and last column: the Hessian of CUTEst ARWHEAD.
+fn arrowhead(n: usize) -> SparsityPattern {
+    SparsityPattern::from_coordinates(n, n, (0..n).flat_map(|i| [(i, i), (i, n - 1), (n - 1, i)]))
+}
+
+/// The Hessian of CUTEst BDQRTIC: each term couples x[i..i+4] with x[n-1].
+fn bdqrtic(n: usize) -> SparsityPattern {
+    SparsityPattern::from_coordinates(
+        n,
+        n,
+        (0..n.saturating_sub(4)).flat_map(move |i| {
+            let vs = [i, i + 1, i + 2, i + 3, n - 1];
+            vs.into_iter().flat_map(move |a| vs.map(|b| (a, b)))
+        }),
+    )
+}
+
 fn bench(c: &mut Criterion) {
     for (shape, make) in [
         ("band5", band5 as fn(usize) -> SparsityPattern),
@@ -59,6 +78,21 @@ fn bench(c: &mut Criterion) {
             group.bench_with_input(BenchmarkId::new("color_columns_best", n), &p, |b, p| {
                 b.iter(|| color_columns_best(p).ncolors())
             });
+            group.bench_with_input(BenchmarkId::new("star_coloring_best", n), &p, |b, p| {
+                b.iter(|| star_coloring_best(p).coloring().ncolors())
+            });
+        }
+        group.finish();
+    }
+    for (shape, make) in [
+        ("arrowhead", arrowhead as fn(usize) -> SparsityPattern),
+        ("bdqrtic", bdqrtic),
+    ] {
+        let mut group = c.benchmark_group(format!("coloring/{shape}"));
+        group.sample_size(10);
+        for n in [1_000, 10_000, 100_000] {
+            let p = make(n);
+            group.throughput(Throughput::Elements(p.nnz() as u64));
             group.bench_with_input(BenchmarkId::new("star_coloring_best", n), &p, |b, p| {
                 b.iter(|| star_coloring_best(p).coloring().ncolors())
             });

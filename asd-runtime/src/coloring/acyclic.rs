@@ -2,7 +2,7 @@
 //! SparseMatrixColorings.jl): the 2-colored trees are kept as disjoint sets of edges.
 
 use super::order::{self, Graph};
-use super::star::Adjacency;
+use super::star::{Adjacency, NearColors, HEAVY};
 use super::{first_allowed, AcyclicColoring, Order, NONE};
 use crate::{Coloring, SparsityPattern};
 
@@ -63,6 +63,11 @@ impl Forest {
 /// Algorithm 3.1: greedy in `order`; a color is also forbidden when v would close a
 /// 2-colored cycle, i.e. reach one 2-colored tree through two different neighbors.
 pub(crate) fn acyclic(g: &Adjacency, order: &[usize]) -> AcyclicColoring {
+    acyclic_with(g, order, HEAVY)
+}
+
+/// [`acyclic`], with vertices of degree above `heavy` summarized rather than scanned.
+pub(crate) fn acyclic_with(g: &Adjacency, order: &[usize], heavy: usize) -> AcyclicColoring {
     let n = g.nvertices();
     let mut color = vec![NONE; n];
     let mut forbidden = vec![NONE; g.color_bound()];
@@ -71,6 +76,7 @@ pub(crate) fn acyclic(g: &Adjacency, order: &[usize]) -> AcyclicColoring {
     // first_visit[root] = (v, w): tree `root` was first reached from v through w.
     let mut first_visit = vec![(NONE, NONE); g.nedges];
     let mut forest = Forest::new(g.nedges);
+    let mut near = NearColors::new(g, heavy);
     for &v in order {
         for &w in g.neighbors(v) {
             if color[w] != NONE {
@@ -81,12 +87,12 @@ pub(crate) fn acyclic(g: &Adjacency, order: &[usize]) -> AcyclicColoring {
             if color[w] == NONE {
                 continue;
             }
-            for (x, wx) in g.edges(w) {
-                let cx = color[x];
-                if cx == NONE || forbidden[cx] == v {
-                    continue;
+            // Prevent a cycle: a tree reached from v through two neighbors. The edges
+            // from w to one color are in one tree, so a heavy w shows one per color.
+            let mut visit = |cx: usize, wx: usize| {
+                if forbidden[cx] == v {
+                    return;
                 }
-                // Prevent a cycle: the tree of wx reached from v through two neighbors.
                 let root = forest.find(wx);
                 let (p, q) = first_visit[root];
                 if p != v {
@@ -94,9 +100,21 @@ pub(crate) fn acyclic(g: &Adjacency, order: &[usize]) -> AcyclicColoring {
                 } else if q != w {
                     forbidden[cx] = v;
                 }
+            };
+            if near.is_heavy(g, w) {
+                for &(cx, _, wx) in near.around(w) {
+                    visit(cx, wx);
+                }
+            } else {
+                for (x, wx) in g.edges(w) {
+                    if color[x] != NONE {
+                        visit(color[x], wx);
+                    }
+                }
             }
         }
-        color[v] = first_allowed(&forbidden, v);
+        let cv = first_allowed(&forbidden, v);
+        color[v] = cv;
         // Grow 2-colored stars around v: edges to neighbors of one color join one tree.
         for (w, vw) in g.edges(v) {
             let cw = color[w];
@@ -118,16 +136,27 @@ pub(crate) fn acyclic(g: &Adjacency, order: &[usize]) -> AcyclicColoring {
             if color[w] == NONE {
                 continue;
             }
-            for (x, wx) in g.edges(w) {
-                if x == v || color[x] != color[v] {
-                    continue;
-                }
+            // The edges from w to v's color are in one tree: a heavy w shows one (v
+            // itself enters `near` below).
+            let mut merge = |wx: usize| {
                 let (a, b) = (forest.find(vw), forest.find(wx));
                 if a != b {
                     forest.union_roots(a, b);
                 }
+            };
+            if near.is_heavy(g, w) {
+                if let Some((_, wx)) = near.of_color(w, cv) {
+                    merge(wx);
+                }
+            } else {
+                for (x, wx) in g.edges(w) {
+                    if x != v && color[x] == cv {
+                        merge(wx);
+                    }
+                }
             }
         }
+        near.colored(g, v, cv);
     }
     AcyclicColoring {
         coloring: Coloring::from_colors(color),

@@ -145,3 +145,76 @@ fn acyclic_coloring_rejects_asymmetric_patterns() {
         Order::Natural,
     );
 }
+
+/// A few hubs of degree above `star::HEAVY` over a sparse random graph (and a chain
+/// between hubs), from a splitmix-like stream.
+fn hub_graph(n: usize, hubs: usize, seed: u64) -> SparsityPattern {
+    let mut state = seed;
+    let mut next = move |m: usize| {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let z = (state ^ (state >> 31)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        ((z ^ (z >> 29)) % m as u64) as usize
+    };
+    let mut edges = Vec::new();
+    for h in 0..hubs {
+        for v in 0..n {
+            if v != h && next(3) != 0 {
+                edges.push((h.min(v), h.max(v)));
+            }
+        }
+    }
+    for _ in 0..2 * n {
+        let (i, j) = (next(n), next(n));
+        if i != j {
+            edges.push((i.min(j), i.max(j)));
+        }
+    }
+    symmetric(n, &edges)
+}
+
+#[test]
+fn summarizing_hubs_changes_no_color_and_no_star() {
+    for (n, hubs, seed) in [(60, 1, 1), (90, 2, 2), (120, 3, 3), (200, 5, 4), (80, 0, 5)] {
+        let p = hub_graph(n, hubs, seed);
+        let g = star::Adjacency::new(&p, "star");
+        let degrees = g.degrees();
+        for order in ORDERS {
+            let vertices = order::vertices(&g, order, &degrees);
+            let scan = star::star_with(&g, &vertices, usize::MAX);
+            let scan_acyclic = acyclic::acyclic_with(&g, &vertices, usize::MAX);
+            assert!(is_star_coloring(&p, scan.coloring.colors()));
+            assert!(is_acyclic_coloring(&p, scan_acyclic.coloring.colors()));
+            for heavy in [0, 3, star::HEAVY] {
+                let s = star::star_with(&g, &vertices, heavy);
+                assert_eq!(s.coloring, scan.coloring, "{n} {order:?} {heavy}");
+                assert_eq!(s.hubs, scan.hubs, "{n} {order:?} {heavy}");
+                assert_eq!(s.nstars, scan.nstars, "{n} {order:?} {heavy}");
+                let a = acyclic::acyclic_with(&g, &vertices, heavy);
+                assert_eq!(a.coloring, scan_acyclic.coloring, "{n} {order:?} {heavy}");
+            }
+        }
+    }
+}
+
+#[test]
+fn hubs_of_arrowhead_and_bdqrtic_keep_their_colors() {
+    let n = 500;
+    let arrow = symmetric(n, &(0..n - 1).map(|i| (i, n - 1)).collect::<Vec<_>>());
+    let bdq: Vec<(usize, usize)> = (0..n - 4)
+        .flat_map(|i| {
+            let vs = [i, i + 1, i + 2, i + 3, n - 1];
+            (0..5).flat_map(move |a| (a + 1..5).map(move |b| (vs[a], vs[b])))
+        })
+        .collect();
+    let bdq = symmetric(n, &bdq);
+    for order in ORDERS {
+        let s = star_coloring(&arrow, order);
+        assert_eq!(s.coloring().ncolors(), 2, "{order:?}");
+        assert!(is_star_coloring(&arrow, s.coloring().colors()));
+        let s = star_coloring(&bdq, order);
+        assert!(is_star_coloring(&bdq, s.coloring().colors()));
+        let a = acyclic_coloring(&bdq, order);
+        assert!(is_acyclic_coloring(&bdq, a.coloring().colors()));
+    }
+    assert!(star_coloring_best(&bdq).coloring().ncolors() <= 8);
+}

@@ -48,12 +48,24 @@ impl HessianPrep {
             }
             None => {
                 // Star coloring never needs more colors in theory; greedy heuristics can
-                // disagree, and then the cheaper, simpler column coloring wins.
-                let (s, c) = (star(&pattern), columns(&pattern));
-                if c.ncolors() < s.ncolors() {
-                    (HessianMethod::Columns, c)
-                } else {
+                // disagree, and then the cheaper, simpler column coloring wins. A column
+                // coloring needs at least the longest row's length of colors, so it is
+                // only tried when that could beat the star (on a hub it cannot, and
+                // would cost O(n^2)).
+                let s = star(&pattern);
+                let longest = (0..pattern.nrows())
+                    .map(|i| pattern.row(i).len())
+                    .max()
+                    .unwrap_or(0);
+                if longest >= s.ncolors() {
                     (HessianMethod::Star, s)
+                } else {
+                    let c = columns(&pattern);
+                    if c.ncolors() < s.ncolors() {
+                        (HessianMethod::Columns, c)
+                    } else {
+                        (HessianMethod::Star, s)
+                    }
                 }
             }
         };
