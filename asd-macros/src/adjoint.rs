@@ -147,12 +147,14 @@ impl Adjoint {
             Output::Param(_) => None,
         };
         let needed = value_needed(&f, body);
+        let recompute = recomputable(&f, body);
         Adjoint {
             f,
             done,
             ret,
             ret_d: None,
             needed,
+            recompute,
             direction,
             direction_adjoint: false,
             lane_mode: false,
@@ -189,6 +191,9 @@ struct Adjoint {
     f: Function,
     /// Reals whose value the reverse sweep reads: only these are saved and restored.
     needed: Vec<bool>,
+    /// Locals set once from values that never change (inputs, constants, the loop
+    /// variable): the reverse block recomputes them instead of reading the tape.
+    recompute: std::collections::HashMap<VarId, Rhs>,
     done: VarId,
     ret: Option<VarId>,
     /// The returned tangent, for the adjoint of tangent code called by tangent code.
@@ -529,7 +534,7 @@ impl Adjoint {
     fn save(&self, v: VarId) -> TokenStream {
         let tape = tape();
         let n = self.name(v);
-        if n == "_" || self.unneeded(v) {
+        if n == "_" || self.unneeded(v) || self.recompute.contains_key(&v) {
             return quote!();
         }
         match self.f.vars[v].ty {
@@ -550,6 +555,10 @@ impl Adjoint {
         let n = self.name(v);
         if n == "_" || self.unneeded(v) {
             return quote!();
+        }
+        if let Some(Rhs::Real(e)) = self.recompute.get(&v) {
+            let e = self.ex(e);
+            return quote!(let mut #n: f64 = #e;);
         }
         match self.f.vars[v].ty {
             Ty::Real if self.lanes(v) => quote!(let mut #n = [0.0; L]; #tape.pop_lanes(&mut #n);),
@@ -803,9 +812,17 @@ impl Adjoint {
         if let Some((v, like)) = &loop_var {
             out.extend(self.restore_new(*v, Some(like)));
         }
-        for &v in locals.iter().rev() {
+        // Popped in reverse order; recomputed afterwards, in order, from what was popped.
+        for &v in locals
+            .iter()
+            .rev()
+            .filter(|v| !self.recompute.contains_key(v))
+        {
             let like = let_init(body, v);
             out.extend(self.restore_new(v, like.as_ref()));
+        }
+        for &v in locals.iter().filter(|v| self.recompute.contains_key(v)) {
+            out.extend(self.restore_new(v, None));
         }
         out.extend(self.declare_adjoints(&locals));
         out.extend(self.rev_stmts(body));
@@ -1189,6 +1206,115 @@ fn let_init(body: &[Stmt], v: VarId) -> Option<TokenStream> {
         } if *var == v => Some(o.tokens.clone()),
         _ => None,
     })
+}
+
+/// Scalar locals, declared once and never assigned, whose initializer reads only values
+/// that stay put for the whole call: parameters nobody assigns (not the output) and loop
+/// variables. A reverse block recomputes them: cheaper than a push and a pop.
+fn recomputable(f: &Function, body: &[Stmt]) -> std::collections::HashMap<VarId, Rhs> {
+    let mut assigned = vec![false; f.vars.len()];
+    let mut loop_vars = vec![false; f.vars.len()];
+    let mut lets = Vec::new();
+    visit_stmts(body, &mut |s| match s {
+        Stmt::Assign { var, .. } => assigned[*var] = true,
+        Stmt::Store { vec, .. } | Stmt::Push { vec, .. } => assigned[*vec] = true,
+        Stmt::Call { results, call, .. } => {
+            results.iter().for_each(|&r| assigned[r] = true);
+            for a in &call.args {
+                if let Arg::Out(w) = a {
+                    assigned[*w] = true;
+                }
+            }
+        }
+        Stmt::For { var, .. } => loop_vars[*var] = true,
+        Stmt::Let {
+            var,
+            init: Some(rhs),
+        } => lets.push((*var, rhs.clone())),
+        _ => {}
+    });
+    let output = f.output_param().map(|p| p.var);
+    let mut stable: Vec<bool> = (0..f.vars.len())
+        .map(|v| {
+            !assigned[v]
+                && (loop_vars[v]
+                    || matches!(f.vars[v].origin, Origin::Param(_)) && output != Some(v))
+        })
+        .collect();
+    // Integers set once from stable values (`let n = x.len();`) are stable too.
+    let params: Vec<String> = f
+        .params
+        .iter()
+        .filter(|p| Some(p.var) != output)
+        .map(|p| f.vars[p.var].name.to_string())
+        .collect();
+    loop {
+        let mut changed = false;
+        for (v, rhs) in &lets {
+            if let (Rhs::Opaque(o), false, Ty::Int) =
+                (rhs, stable[*v] || assigned[*v], f.vars[*v].ty)
+            {
+                let lens_ok = len_targets(&o.tokens).iter().all(|t| params.contains(t));
+                if lens_ok && o.reads.iter().all(|&r| stable[r]) {
+                    stable[*v] = true;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let stable = |v: VarId| stable[v];
+    lets.into_iter()
+        .filter(|(v, rhs)| {
+            let var = &f.vars[*v];
+            let reads_stable = match rhs {
+                Rhs::Real(e) => {
+                    let mut ok = true;
+                    e.for_each_read(&mut |r| ok &= stable(r));
+                    // Opaque parts do not list the vectors whose length they read.
+                    ok && !mentions_len(e)
+                }
+                _ => false,
+            };
+            !assigned[*v] && !var.lanes && var.ty == Ty::Real && reads_stable
+        })
+        .collect()
+}
+
+/// The vectors whose `.len()` some tokens read.
+fn len_targets(tokens: &TokenStream) -> Vec<String> {
+    use proc_macro2::TokenTree;
+    let tts: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    let mut out = Vec::new();
+    for (k, tt) in tts.iter().enumerate() {
+        match tt {
+            TokenTree::Group(g) => out.extend(len_targets(&g.stream())),
+            TokenTree::Ident(id) if id == "len" && k >= 2 => {
+                if let (TokenTree::Punct(p), TokenTree::Ident(v)) = (&tts[k - 1], &tts[k - 2]) {
+                    if p.as_char() == '.' {
+                        out.push(v.to_string());
+                        continue;
+                    }
+                }
+                out.push(String::new());
+            }
+            TokenTree::Ident(id) if id == "len" => out.push(String::new()),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn mentions_len(e: &Expr) -> bool {
+    let opaque = |o: &Opaque| !len_targets(&o.tokens).is_empty();
+    match e {
+        Expr::Index(_, i) | Expr::Const(i) => opaque(i),
+        Expr::Powi(b, n) => opaque(n) || mentions_len(b),
+        Expr::Apply(_, args) => args.iter().any(mentions_len),
+        Expr::Var(_) | Expr::Lit(_) => false,
+    }
 }
 
 /// Which variables' values the reverse sweep reads: every real that appears other than
