@@ -4,26 +4,33 @@
 //! and accumulates adjoints (`v_b`, `L` directions each) from the table of rules.
 //!
 //! What the forward sweep saves, and why:
-//! - the old value of every overwritten real, integer or boolean (`s = s * x[i]`,
-//!   `k += 1`) and of every overwritten vector element (`v[i] = ...`), and a whole
-//!   vector before it is reassigned (`y = z`): the reverse sweep restores them one
-//!   statement at a time, so every partial sees the values its statement saw;
+//! - the old value of every overwritten integer or boolean, and of every overwritten
+//!   real some partial reads (`s = s * x[i]`; not `s += ...`, whose partials read no
+//!   value); old vector elements before a store, whole vectors before a reassignment:
+//!   the reverse sweep restores them one statement at a time, so every partial sees the
+//!   values its statement saw;
 //! - at the end of a nested block (a loop body, a branch), the final values of the
-//!   block's own locals: the reverse block starts from them;
-//! - loop trip counts and loop variables, and branch conditions taken: the reverse
-//!   sweep replays loops backwards and branches from the tape.
+//!   block's own locals, for the reverse block to start from, except those set once from
+//!   values that never change (`let t = x[i] * x[i];`), which it recomputes;
+//! - the bounds of a loop without early exit, which the reverse sweep walks backwards
+//!   (other loops: the loop variable per iteration and the trip count), and the
+//!   branches taken.
 //!
 //! Locals of the function's top block live on into the reverse sweep, so they are never
 //! saved. An early `return` sets `ret` and a `done` flag; the rest of its block runs
 //! under `if !done`, and loops break: the reverse sweep replays that as any branch.
 //!
 //! ```text
-//! for i in 0..n {                 for i in 0..n { tape.push_real(s); s = s * x[i]; tape.push_int(i); }
-//!     s = s * x[i];               ...
-//! }                               for _ in 0..cnt { let i = tape.pop_int();
+//! for i in 0..n {                 let lo = 0; let hi = n; for i in lo..hi { tape.push_real(s); s = s * x[i]; }
+//!     s = s * x[i];               tape.push_int(lo); tape.push_int(hi);
+//! }                               ...
+//!                                 for i in (lo..hi).rev() {
 //!                                     let seed = s_b; s_b = [0.0; L]; s = tape.pop_real();
 //!                                     for l in 0..L { s_b[l] += x[i] * seed[l]; x_b[i][l] += s * seed[l]; } }
 //! ```
+//!
+//! The same pass, run over tangent code (lane variables are read lane by lane), gives
+//! Hessian-vector products: reverse over forward.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
@@ -44,31 +51,24 @@ pub struct AdjointFn {
 
 /// Generates the adjoint of an analysed primal function.
 pub fn adjoint(primal: &Function) -> AdjointFn {
-    Adjoint::generate(primal.clone(), &primal.body, false, None)
+    Adjoint::start(primal.clone(), &primal.body, None).finish(&primal.body)
 }
 
 /// Hessian-vector products, reverse over forward: the adjoint of the tangent code of a
-/// scalar function, seeded on its `L` directional derivatives. Lane `l` of every
-/// adjoint is the gradient of `f_d[l] = ∇f · v_l`, that is `H v_l`. `None` when the
-/// function calls other annotated functions (their second order is not generated yet).
+/// scalar function, seeded on its `L` directional derivatives only. Lane `l` of the
+/// input's adjoint is the gradient of `f_d[l] = ∇f · v_l`, that is `H v_l`. `None` when
+/// the function calls one that writes an output parameter.
 pub fn hvp(tangent: &Function) -> Option<AdjointFn> {
-    if tangent.output != Output::Scalar {
+    if tangent.output != Output::Scalar || calls_output_functions(tangent) {
         return None;
     }
-    if calls_output_functions(tangent) {
-        return None;
-    }
-    let mut f = tangent.clone();
-    let direction = f.vars[f.active_param().var].deriv?;
-    // The directions are constants here: nothing accumulates into them.
-    f.vars[direction].active = false;
-    let zero = f.new_var("zero_d", Ty::Real, true);
-    let mut body = vec![Stmt::Let {
-        var: zero,
-        init: Some(Rhs::Real(Expr::lit(0.0))),
-    }];
-    body.extend(return_derivatives(&f, &tangent.body, zero));
-    Some(Adjoint::generate(f, &body, true, Some(direction)))
+    let direction = tangent.vars[tangent.active_param().var].deriv?;
+    let mut a = Adjoint::start(tangent.clone(), &tangent.body, Some(direction));
+    // The directions are constants here, and only the derivative is returned.
+    a.f.vars[direction].active = false;
+    a.ret = None;
+    a.ret_d = Some(a.f.new_var("ret_d", Ty::Real, true));
+    Some(a.finish(&tangent.body))
 }
 
 /// The adjoint of the tangent code of any function with a returned value: inputs `x`
@@ -81,9 +81,8 @@ pub fn tangent_adjoint(tangent: &Function) -> Option<AdjointFn> {
     }
     let direction = tangent.vars[tangent.active_param().var].deriv?;
     let mut a = Adjoint::start(tangent.clone(), &tangent.body, Some(direction));
-    let kind = a.f.vars[a.ret.expect("a returned value")].ty;
-    let ret_d = a.f.new_var("ret_d", kind, true);
-    a.ret_d = Some(ret_d);
+    let ty = a.f.vars[a.ret.expect("a returned value")].ty;
+    a.ret_d = Some(a.f.new_var("ret_d", ty, true));
     a.direction_adjoint = true;
     Some(a.finish(&tangent.body))
 }
@@ -101,44 +100,9 @@ fn calls_output_functions(tangent: &Function) -> bool {
     found
 }
 
-/// `return v` becomes `return v_d`.
-fn return_derivatives(f: &Function, body: &[Stmt], zero: VarId) -> Vec<Stmt> {
-    let map = |b: &[Stmt]| return_derivatives(f, b, zero);
-    body.iter()
-        .map(|s| match s {
-            Stmt::Return(Some(v)) => Stmt::Return(Some(f.vars[*v].deriv.unwrap_or(zero))),
-            Stmt::For { var, range, body } => Stmt::For {
-                var: *var,
-                range: range.clone(),
-                body: map(body),
-            },
-            Stmt::While { cond, body } => Stmt::While {
-                cond: cond.clone(),
-                body: map(body),
-            },
-            Stmt::If { cond, then, els } => Stmt::If {
-                cond: cond.clone(),
-                then: map(then),
-                els: map(els),
-            },
-            Stmt::Block(b) => Stmt::Block(map(b)),
-            s => s.clone(),
-        })
-        .collect()
-}
-
 impl Adjoint {
-    /// The adjoint function of `body`. `lanes`: the returned value has `L` lanes
-    /// (tangent code); `direction`: the tangent's input directions, a parameter after the
-    /// input's adjoint.
-    fn generate(f: Function, body: &[Stmt], lanes: bool, direction: Option<VarId>) -> AdjointFn {
-        let mut a = Adjoint::start(f, body, direction);
-        if let Some(r) = a.ret {
-            a.f.vars[r].lanes = lanes;
-        }
-        a.finish(body)
-    }
-
+    /// `direction`: the tangent's input directions, a parameter after the input's
+    /// adjoint (tangent code only).
     fn start(mut f: Function, body: &[Stmt], direction: Option<VarId>) -> Adjoint {
         let done = f.new_var("done", Ty::Bool, false);
         let ret = match f.output {
@@ -163,6 +127,7 @@ impl Adjoint {
         }
     }
 
+    /// The adjoint function of `body`.
     fn finish(mut self, body: &[Stmt]) -> AdjointFn {
         let body = self.eliminate_returns(body);
         self.mark_ret_active(&body);
@@ -399,6 +364,10 @@ impl Adjoint {
                 let (ty, value, seed_b) = self.output(r, &seed, &mut params, &mut prologue);
                 (quote!(-> #ty), quote!(let __primal = #value; #seed_b))
             }
+            (None, Some(rd)) => {
+                let (ty, value, seed_b) = self.output(rd, &seed, &mut params, &mut prologue);
+                (quote!(-> #ty), quote!(let __primal = #value; #seed_b))
+            }
             (Some(r), Some(rd)) => {
                 let seed_d = Ident::new("seed_d", Span::mixed_site());
                 let (ty, value, seed_b) = self.output(r, &seed, &mut params, &mut prologue);
@@ -408,7 +377,7 @@ impl Adjoint {
                     quote!(let __primal = (#value, #value_d); #seed_b #seed_db),
                 )
             }
-            _ => {
+            (None, None) => {
                 let p = self.f.output_param().expect("output parameter").var;
                 let n = self.name(p).clone();
                 let out = format_ident!("{}_out", n, span = Span::mixed_site());
@@ -418,7 +387,7 @@ impl Adjoint {
         let forward = self.fwd_block(body, true);
         let adjoints = self.declare_adjoints(&block_locals(body));
         let reverse = self.rev_stmts(body);
-        let result = if self.ret.is_some() {
+        let result = if self.ret.is_some() || self.ret_d.is_some() {
             quote!(__primal)
         } else {
             quote!()
