@@ -72,31 +72,54 @@ impl Ops<'_> {
         out
     }
 
-    /// The arguments passing this function's own parameters on, with `active` and
-    /// `output` standing for what to pass as the derivatives of those two.
-    fn args(
+    /// This function's parameters passed on to a generated function: the constants read
+    /// from the kernel struct `this` when given, the input followed by `after_input`
+    /// (its derivative lanes, adjoint, ...), the output parameter reborrowed and followed
+    /// by `after_output`.
+    fn pass_args(
         &self,
-        kind: Kind,
-        active: Option<TokenStream>,
-        output: Option<TokenStream>,
+        this: Option<&Ident>,
+        after_input: &[TokenStream],
+        after_output: &[TokenStream],
     ) -> Vec<TokenStream> {
         let mut out = Vec::new();
         for p in &self.sig.params {
             let n = &p.name;
-            out.push(quote!(#n));
-            if kind == Kind::Tangent {
-                match p.role {
-                    Role::Active => {
-                        out.push(active.clone().expect("tangent calls pass input lanes"))
-                    }
-                    Role::Output => {
-                        out.push(output.clone().expect("tangent calls pass output lanes"))
-                    }
-                    Role::Constant => {}
+            let value = match this {
+                Some(k) if p.role != Role::Active => quote!(#k.#n),
+                _ => quote!(#n),
+            };
+            match p.role {
+                Role::Active => {
+                    out.push(value);
+                    out.extend(after_input.iter().cloned());
                 }
+                Role::Output => {
+                    out.push(quote!(&mut *#value));
+                    out.extend(after_output.iter().cloned());
+                }
+                Role::Constant => out.push(value),
             }
         }
         out
+    }
+
+    /// The struct a prepared evaluation hands the driver: the input and the other
+    /// parameters, borrowed. Returns its name, declaration and construction.
+    fn kernel_struct(&self) -> (Ident, TokenStream, TokenStream) {
+        let kernel = Ident::new("Kernel", Span::mixed_site());
+        let lt = syn::Lifetime::new("'a", Span::mixed_site());
+        let fields = self.sig.params.iter().map(|p| {
+            let n = &p.name;
+            let ty = with_lifetime(&p.ty, &lt);
+            quote!(#n: #ty)
+        });
+        let names = self.sig.params.iter().map(|p| &p.name);
+        (
+            kernel.clone(),
+            quote!(struct #kernel<#lt> { #(#fields),* }),
+            quote!(#kernel { #(#names),* }),
+        )
     }
 
     /// `let _ = f;`: a user who calls only the operators must not be told that `f` is
@@ -235,8 +258,8 @@ impl Ops<'_> {
         }
     }
 
-    /// Arguments of `__asd_adjoint_f`: the parameters, the input's adjoint `dx` after the
-    /// input, `(y, y_b)` for an output parameter, and the seed last.
+    /// Arguments of `__asd_adjoint_f`: the input's adjoint `dx` after the input,
+    /// `y_b` after an output parameter, and the seed last for a returned value.
     fn adjoint_args(
         &self,
         this: Option<&Ident>,
@@ -244,19 +267,7 @@ impl Ops<'_> {
         out: TokenStream,
         seed: TokenStream,
     ) -> Vec<TokenStream> {
-        let mut args = Vec::new();
-        for p in &self.sig.params {
-            let n = &p.name;
-            let value = match this {
-                Some(k) if p.role != Role::Active => quote!(#k.#n),
-                _ => quote!(#n),
-            };
-            match p.role {
-                Role::Active => args.extend([value, dx.clone()]),
-                Role::Output => args.extend([quote!(&mut *#value), out.clone()]),
-                Role::Constant => args.push(value),
-            }
-        }
+        let mut args = self.pass_args(this, &[dx], &[out]);
         if !matches!(self.sig.output, Output::Param(_)) {
             args.push(seed);
         }
@@ -343,7 +354,7 @@ impl Ops<'_> {
         };
         if self.sig.output == Output::Scalar {
             let gradient = self.op("gradient");
-            let args = self.args(Kind::Plain, None, None);
+            let args = self.pass_args(None, &[], &[]);
             let body = self.body_or_stub(|| quote!(#op(#(#args,)* 1.0)));
             let doc = format!(
                 "Value and gradient of [`{f}`] by one reverse sweep: a small constant times the cost of \
@@ -373,7 +384,7 @@ impl Ops<'_> {
         let ws = Ident::new("ws", Span::mixed_site());
         let (ret, body) = match self.sig.output {
             Output::Scalar => {
-                let args = self.args(Kind::Tangent, Some(quote!(#dx.as_chunks::<1>().0)), None);
+                let args = self.pass_args(None, &[quote!(#dx.as_chunks::<1>().0)], &[]);
                 (
                     quote!((f64, f64)),
                     quote! {
@@ -383,7 +394,7 @@ impl Ops<'_> {
                 )
             }
             Output::Vector => {
-                let args = self.args(Kind::Tangent, Some(quote!(#dx.as_chunks::<1>().0)), None);
+                let args = self.pass_args(None, &[quote!(#dx.as_chunks::<1>().0)], &[]);
                 (
                     quote!((::std::vec::Vec<f64>, ::std::vec::Vec<f64>)),
                     quote! {
@@ -394,10 +405,10 @@ impl Ops<'_> {
             }
             Output::Param(i) => {
                 let y = &self.sig.params[i].name;
-                let args = self.args(
-                    Kind::Tangent,
-                    Some(quote!(#dx.as_chunks::<1>().0)),
-                    Some(quote!(#dy.as_chunks_mut::<1>().0)),
+                let args = self.pass_args(
+                    None,
+                    &[quote!(#dx.as_chunks::<1>().0)],
+                    &[quote!(#dy.as_chunks_mut::<1>().0)],
                 );
                 (
                     quote!(::std::vec::Vec<f64>),
@@ -438,7 +449,7 @@ impl Ops<'_> {
         let prepared = self.op("jacobian_prepared");
         let jacobian = self.op("jacobian");
         let params = self.params(Kind::Plain);
-        let plain_args = self.args(Kind::Plain, None, None);
+        let plain_args = self.pass_args(None, &[], &[]);
         let x = self.active();
         let trace = self.hidden("__asd_trace_");
         let tangent = self.hidden("__asd_tangent_");
@@ -480,45 +491,14 @@ impl Ops<'_> {
             }
         });
 
-        // The kernel the preparation drives: the constants, and the tangent for L lanes.
-        let kernel = Ident::new("Kernel", Span::mixed_site());
-        let lt = syn::Lifetime::new("'a", Span::mixed_site());
-        let fields: Vec<TokenStream> = self
-            .sig
-            .params
-            .iter()
-            .filter(|p| p.role != Role::Active)
-            .map(|p| {
-                let n = &p.name;
-                let ty = with_lifetime(&p.ty, &lt);
-                quote!(#n: #ty)
-            })
-            .collect();
-        let field_names: Vec<&Ident> = self
-            .sig
-            .params
-            .iter()
-            .filter(|p| p.role != Role::Active)
-            .map(|p| &p.name)
-            .collect();
+        // The kernel the preparation drives: the parameters, the tangent and the adjoint
+        // for L lanes.
+        let (kernel, kernel_decl, kernel_new) = self.kernel_struct();
         let dx = Ident::new("dx", Span::mixed_site());
         let dy = Ident::new("dy", Span::mixed_site());
         let ws = Ident::new("ws", Span::mixed_site());
         let this = Ident::new("kernel", Span::mixed_site());
-        let kernel_args: Vec<TokenStream> = self
-            .sig
-            .params
-            .iter()
-            .flat_map(|p| {
-                let n = &p.name;
-                match p.role {
-                    Role::Active => vec![quote!(#x), quote!(#dx)],
-                    Role::Output => vec![quote!(&mut *#this.#n), quote!(#dy)],
-                    Role::Constant => vec![quote!(#this.#n)],
-                }
-            })
-            .collect();
-        let x_field = quote!(#x: &#lt [f64]);
+        let kernel_args = self.pass_args(Some(&this), &[quote!(#dx)], &[quote!(#dy)]);
         let kernel_call = match self.sig.output {
             Output::Scalar => quote! {
                 let (_, d) = #tangent::<L>(#ws, #(#kernel_args),*);
@@ -562,7 +542,7 @@ impl Ops<'_> {
             quote! {
                 #prep.check_input_len(#x.len());
                 #output_check
-                struct #kernel<#lt> { #x_field, #(#fields),* }
+                #kernel_decl
                 impl #rt::Jvp for #kernel<'_> {
                     fn jvp<const L: usize>(&mut self, #ws: &#rt::Workspace, #dx: &[[f64; L]], #dy: &mut [[f64; L]]) {
                         let #this = self;
@@ -578,7 +558,7 @@ impl Ops<'_> {
                         #vjp_call
                     }
                 }
-                #prep.evaluate(&mut #kernel { #x, #(#field_names),* })
+                #prep.evaluate(&mut #kernel_new)
             }
         });
         let prepare_with_body = self.body_or_stub(|| {
@@ -586,18 +566,6 @@ impl Ops<'_> {
                 #rt::JacobianPrep::new(#sparsity(#(#plain_args),*), #options)
             }
         });
-        let reborrow_args: Vec<TokenStream> = self
-            .sig
-            .params
-            .iter()
-            .map(|p| {
-                let n = &p.name;
-                match p.role {
-                    Role::Output => quote!(&mut *#n),
-                    _ => quote!(#n),
-                }
-            })
-            .collect();
         let doc_sparsity = format!("The global sparsity pattern of the Jacobian of [`{f}`]: it holds for every input. Generated by `#[sparse_diff]`.");
         let doc_prepare = format!("Prepares sparse Jacobians of [`{f}`]: pattern detection, coloring, seeds and buffers, done once. Generated by `#[sparse_diff]`.");
         let doc_prepare_with = format!("[`{prepare}`] with options (mode, coloring order, lanes).");
@@ -608,7 +576,7 @@ impl Ops<'_> {
         );
         let jacobian_body = self.body_or_stub(|| {
             quote! {
-                let mut #prep = #prepare(#(#reborrow_args),*);
+                let mut #prep = #prepare(#(#plain_args),*);
                 #prepared(&mut #prep, #(#plain_args),*).clone()
             }
         });
@@ -649,14 +617,19 @@ impl Ops<'_> {
 impl Ops<'_> {
     /// `__asd_hvp_f` (the adjoint of the tangent code) and the Hessian operators, for
     /// scalar functions whose second order is generated.
+    /// When the body had errors, the operators are stubs, as for first order.
     fn hessian(&self) -> TokenStream {
-        let Some((_, tangent)) = self.lowered else {
+        if self.sig.output != Output::Scalar {
             return quote!();
+        }
+        let hidden = match self
+            .lowered
+            .map(|(_, tangent)| crate::adjoint::hvp(tangent))
+        {
+            Some(Some(hvp)) => self.hidden_adjoint("__asd_hvp_", hvp),
+            Some(None) => return quote!(),
+            None => quote!(),
         };
-        let Some(hvp) = crate::adjoint::hvp(tangent) else {
-            return quote!();
-        };
-        let hidden = self.hidden_adjoint("__asd_hvp_", hvp);
         let rt = rt();
         let vis = self.vis;
         let f = self.name;
@@ -672,7 +645,7 @@ impl Ops<'_> {
         );
         let ws = Ident::new("__ws", Span::mixed_site());
         let plain_params = self.params(Kind::Plain);
-        let plain_args = self.args(Kind::Plain, None, None);
+        let plain_args = self.pass_args(None, &[], &[]);
         let (v, hv, tape, options, prep) = (
             Ident::new("v", Span::mixed_site()),
             Ident::new("hv", Span::mixed_site()),
@@ -682,41 +655,18 @@ impl Ops<'_> {
         );
         let this = Ident::new("kernel", Span::mixed_site());
         // Arguments of `__asd_hvp_f`: `x, hv, v` for the input, the constants, the seed.
-        let hvp_args =
-            |this: Option<&Ident>, hv: TokenStream, v: TokenStream, seed: TokenStream| {
-                let mut args = Vec::new();
-                for p in &self.sig.params {
-                    let n = &p.name;
-                    match (p.role, this) {
-                        (Role::Active, _) => args.extend([quote!(#n), hv.clone(), v.clone()]),
-                        (_, Some(k)) => args.push(quote!(#k.#n)),
-                        (_, None) => args.push(quote!(#n)),
-                    }
-                }
-                args.push(seed);
-                args
-            };
-        let one = hvp_args(
+        let mut one = self.pass_args(
             None,
-            quote!(#hv.as_chunks_mut::<1>().0),
-            quote!(#v.as_chunks::<1>().0),
-            quote!([1.0]),
+            &[
+                quote!(#hv.as_chunks_mut::<1>().0),
+                quote!(#v.as_chunks::<1>().0),
+            ],
+            &[],
         );
-        let lanes = hvp_args(Some(&this), quote!(#hv), quote!(#v), quote!([1.0; L]));
-        let lt = syn::Lifetime::new("'a", Span::mixed_site());
-        let kernel = Ident::new("Kernel", Span::mixed_site());
-        let constants: Vec<_> = self
-            .sig
-            .params
-            .iter()
-            .filter(|p| p.role != Role::Active)
-            .collect();
-        let fields = constants.iter().map(|p| {
-            let n = &p.name;
-            let ty = with_lifetime(&p.ty, &lt);
-            quote!(#n: #ty)
-        });
-        let field_names = constants.iter().map(|p| &p.name);
+        one.push(quote!([1.0]));
+        let mut lanes = self.pass_args(Some(&this), &[quote!(#hv), quote!(#v)], &[]);
+        lanes.push(quote!([1.0; L]));
+        let (kernel, kernel_decl, kernel_new) = self.kernel_struct();
         let doc_hvp = format!(
             "Hessian-vector product `H v` of [`{f}`] at `{x}`, by the adjoint of its tangent code (reverse over \
              forward): a small constant times the cost of [`{f}`]. Generated by `#[sparse_diff]`."
@@ -732,12 +682,8 @@ impl Ops<'_> {
              compressed Hessian-vector sweep per `L` colors and a gather, no allocation. Generated by `#[sparse_diff]`."
         );
         let doc_hessian = format!("The sparse Hessian of [`{f}`] at `{x}`: prepares and evaluates once. Generated by `#[sparse_diff]`.");
-        quote! {
-            #hidden
-
-            #[doc = #doc_hvp]
-            #[allow(unused_variables, clippy::all)]
-            #vis fn #op_hvp(#(#plain_params,)* #v: &[f64]) -> ::std::vec::Vec<f64> {
+        let hvp_body = self.body_or_stub(|| {
+            quote! {
                 #rt::check_len("the direction `v`", #x.len(), #v.len());
                 #rt::with_thread_workspace(|#ws| {
                     let mut #tape = #ws.tape();
@@ -746,24 +692,16 @@ impl Ops<'_> {
                     #hv
                 })
             }
-
-            #[doc = #doc_prepare]
-            #[allow(unused_variables, clippy::all)]
-            #vis fn #prepare(#(#plain_params),*) -> #rt::HessianPrep {
-                #prepare_with(#(#plain_args,)* &#rt::HessianOptions::default())
-            }
-
-            #[doc = #doc_prepare_with]
-            #[allow(unused_variables, clippy::all)]
-            #vis fn #prepare_with(#(#plain_params,)* #options: &#rt::HessianOptions) -> #rt::HessianPrep {
-                #rt::HessianPrep::new(#sparsity(#(#plain_args),*), #options)
-            }
-
-            #[doc = #doc_prepared]
-            #[allow(unused_variables, clippy::all)]
-            #vis fn #prepared<'p>(#prep: &'p mut #rt::HessianPrep, #(#plain_params),*) -> &'p #rt::sprs::CsMat<f64> {
+        });
+        let prepare_body = self.body_or_stub(
+            || quote!(#prepare_with(#(#plain_args,)* &#rt::HessianOptions::default())),
+        );
+        let prepare_with_body = self
+            .body_or_stub(|| quote!(#rt::HessianPrep::new(#sparsity(#(#plain_args),*), #options)));
+        let prepared_body = self.body_or_stub(|| {
+            quote! {
                 #prep.check_input_len(#x.len());
-                struct #kernel<#lt> { #x: &#lt [f64], #(#fields),* }
+                #kernel_decl
                 impl #rt::Hvp for #kernel<'_> {
                     fn hvp<const L: usize>(&mut self, #ws: &#rt::Workspace, #v: &[[f64; L]], #hv: &mut [[f64; L]]) {
                         let #this = self;
@@ -772,14 +710,46 @@ impl Ops<'_> {
                         #hvp_fn::<L>(#ws, &mut #tape, #(#lanes),*);
                     }
                 }
-                #prep.evaluate(&mut #kernel { #x, #(#field_names),* })
+                #prep.evaluate(&mut #kernel_new)
+            }
+        });
+        let hessian_body = self.body_or_stub(|| {
+            quote! {
+                let mut #prep = #prepare(#(#plain_args),*);
+                #prepared(&mut #prep, #(#plain_args),*).clone()
+            }
+        });
+        quote! {
+            #hidden
+
+            #[doc = #doc_hvp]
+            #[allow(unused_variables, clippy::all)]
+            #vis fn #op_hvp(#(#plain_params,)* #v: &[f64]) -> ::std::vec::Vec<f64> {
+                #hvp_body
+            }
+
+            #[doc = #doc_prepare]
+            #[allow(unused_variables, clippy::all)]
+            #vis fn #prepare(#(#plain_params),*) -> #rt::HessianPrep {
+                #prepare_body
+            }
+
+            #[doc = #doc_prepare_with]
+            #[allow(unused_variables, clippy::all)]
+            #vis fn #prepare_with(#(#plain_params,)* #options: &#rt::HessianOptions) -> #rt::HessianPrep {
+                #prepare_with_body
+            }
+
+            #[doc = #doc_prepared]
+            #[allow(unused_variables, clippy::all)]
+            #vis fn #prepared<'p>(#prep: &'p mut #rt::HessianPrep, #(#plain_params),*) -> &'p #rt::sprs::CsMat<f64> {
+                #prepared_body
             }
 
             #[doc = #doc_hessian]
             #[allow(unused_variables, clippy::all)]
             #vis fn #hessian(#(#plain_params),*) -> #rt::sprs::CsMat<f64> {
-                let mut #prep = #prepare(#(#plain_args),*);
-                #prepared(&mut #prep, #(#plain_args),*).clone()
+                #hessian_body
             }
         }
     }
