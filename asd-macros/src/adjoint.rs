@@ -36,7 +36,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::Ident;
 
-use crate::emit::{call_args, hidden_path, lane_ident, range_tokens, rt, Emitter, Returns};
+use crate::emit::{call_args, hidden_path, lane_ident, range_tokens, rt, Emitter};
 use crate::ir::*;
 use crate::rules::{self, Op};
 
@@ -211,7 +211,7 @@ impl Adjoint {
     }
 
     fn ex(&self, e: &Expr) -> TokenStream {
-        let mut em = Emitter::new(&self.f, Returns::WithTangent);
+        let mut em = Emitter::new(&self.f);
         em.lane_reads = self.lane_mode;
         em.expr(e).0
     }
@@ -219,7 +219,7 @@ impl Adjoint {
     /// The `[f64; L]` value of an expression of tangent code.
     fn lane_value(&self, e: &Expr) -> TokenStream {
         let mut pre = TokenStream::new();
-        let v = Emitter::new(&self.f, Returns::WithTangent).lane_value(e, &mut pre);
+        let v = Emitter::new(&self.f).lane_value(e, &mut pre);
         quote!({ #pre #v })
     }
 
@@ -753,14 +753,14 @@ impl Adjoint {
             }
             _ if self.lanes(var) => {
                 let mut pre = TokenStream::new();
-                let v = Emitter::new(&self.f, Returns::WithTangent).rhs(var, rhs, &mut pre);
+                let v = Emitter::new(&self.f).rhs(var, rhs, &mut pre);
                 quote!({ #pre #v })
             }
             Rhs::Real(e) => self.ex(e),
             Rhs::Opaque(o) => o.tokens.clone(),
             Rhs::Vec(v) => {
                 let mut pre = TokenStream::new();
-                let mut e = Emitter::new(&self.f, Returns::WithTangent);
+                let mut e = Emitter::new(&self.f);
                 let v = e.vector(v, false, &mut pre);
                 quote!({ #pre #v })
             }
@@ -1024,7 +1024,7 @@ impl Adjoint {
             _ => "__asd_adjoint_",
         };
         let p = hidden_path(&call.path, prefix);
-        let check = Emitter::new(&self.f, Returns::WithTangent).wrt_check(call);
+        let check = Emitter::new(&self.f).wrt_check(call);
         quote!({
             #check
             #take_seed

@@ -16,17 +16,9 @@ pub fn rt() -> TokenStream {
     quote!(::asd::__private)
 }
 
-/// What a `return` gives back.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Returns {
-    /// The value and its derivative lanes (tangent code).
-    WithTangent,
-}
-
 pub struct Emitter<'f> {
     pub f: &'f Function,
     pub ws: Ident,
-    pub returns: Returns,
     /// Inside a loop over lanes: [`expr`](Self::expr) reads lane `l` of lane variables
     /// (the adjoint of tangent code works one lane at a time).
     pub lane_reads: bool,
@@ -48,11 +40,10 @@ pub fn lane_ident() -> Ident {
 }
 
 impl<'f> Emitter<'f> {
-    pub fn new(f: &'f Function, returns: Returns) -> Self {
+    pub fn new(f: &'f Function) -> Self {
         Emitter {
             f,
             ws: Ident::new("__ws", Span::mixed_site()),
-            returns,
             lane_reads: false,
             hoisted: 0,
         }
@@ -211,18 +202,17 @@ impl<'f> Emitter<'f> {
     fn ret(&mut self, v: Option<VarId>) -> TokenStream {
         let Some(v) = v else { return quote!(return;) };
         let name = self.name(v).clone();
-        match self.returns {
-            Returns::WithTangent => match self.f.vars[v].deriv {
-                Some(d) => {
-                    let dn = self.name(d);
-                    quote!(return (#name, #dn);)
-                }
-                None if self.f.vars[v].ty == Ty::Real => quote!(return (#name, [0.0; L]);),
-                None => {
-                    let ws = &self.ws;
-                    quote!({ let __n = #name.len(); return (#name, #ws.lane_zeros(__n)); })
-                }
-            },
+        // Tangent code returns the value and its derivative lanes.
+        match self.f.vars[v].deriv {
+            Some(d) => {
+                let dn = self.name(d);
+                quote!(return (#name, #dn);)
+            }
+            None if self.f.vars[v].ty == Ty::Real => quote!(return (#name, [0.0; L]);),
+            None => {
+                let ws = &self.ws;
+                quote!({ let __n = #name.len(); return (#name, #ws.lane_zeros(__n)); })
+            }
         }
     }
 

@@ -5,7 +5,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::{Ident, Type};
 
-use crate::emit::{rt, Emitter, Returns};
+use crate::emit::{rt, Emitter};
 use crate::ir::{Function, Output, Role};
 use crate::parse::Signature;
 use crate::trace::Trace;
@@ -189,7 +189,7 @@ impl Ops<'_> {
         let ws = Ident::new("__ws", Span::mixed_site());
         let body = self.body_or_stub(|| {
             let (_, tangent) = self.lowered.expect("checked");
-            let body = Emitter::new(tangent, Returns::WithTangent).block(&tangent.body);
+            let body = Emitter::new(tangent).block(&tangent.body);
             let used = self.mark_used();
             quote!(#used #body)
         });

@@ -24,7 +24,7 @@ use quote::{format_ident, quote};
 use syn::Ident;
 
 use crate::analyse::reads_active;
-use crate::emit::{call_args, hidden_path, range_tokens, rt, Emitter, Returns};
+use crate::emit::{call_args, hidden_path, range_tokens, rt, Emitter};
 use crate::ir::*;
 use crate::rules;
 
@@ -177,7 +177,7 @@ impl<'f, D: Domain> Tracer<'f, D> {
     pub fn new(f: &'f Function) -> Self {
         Tracer {
             f,
-            plain: Emitter::new(f, Returns::WithTangent),
+            plain: Emitter::new(f),
             joined_returns: has_return_under_active_branch(&f.body, f, false),
             active_branch: false,
             ret: Ident::new("__ret", Span::mixed_site()),
