@@ -13,7 +13,7 @@ use syn::{BinOp, Expr as SExpr, Ident, ItemFn, Lit, Pat, Stmt as SStmt, Type, Un
 
 use crate::errors::Errors;
 use crate::ir::*;
-use crate::parse::{ParamKind, Signature, INT_TYPES};
+use crate::parse::{is_type, is_vec_of, ParamKind, Signature, INT_TYPES};
 use crate::rules::{self, Op};
 
 /// Integer methods allowed in index arithmetic and conditions.
@@ -1285,20 +1285,6 @@ impl syn::parse::Parse for VecMacro {
         }
         Ok(VecMacro::List(items))
     }
-}
-
-fn is_type(ty: &Type, name: &str) -> bool {
-    matches!(ty, Type::Path(p) if p.qself.is_none() && p.path.is_ident(name))
-}
-
-fn is_vec_of(ty: &Type, elem: &str) -> bool {
-    let Type::Path(p) = ty else { return false };
-    let Some(seg) = p.path.segments.last() else {
-        return false;
-    };
-    seg.ident == "Vec"
-        && matches!(&seg.arguments, syn::PathArguments::AngleBracketed(a)
-            if matches!(a.args.first(), Some(syn::GenericArgument::Type(t)) if is_type(t, elem)))
 }
 
 fn path_is(p: &syn::Path, segs: &[&str]) -> bool {

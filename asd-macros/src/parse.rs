@@ -67,19 +67,31 @@ pub const INT_TYPES: &[&str] = &[
     "usize", "isize", "u8", "u16", "u32", "u64", "u128", "i8", "i16", "i32", "i64", "i128",
 ];
 
-fn is_path(ty: &Type, name: &str) -> bool {
+/// `ty` is the plain type `name` (`f64`, `usize`, ...).
+pub fn is_type(ty: &Type, name: &str) -> bool {
     matches!(ty, Type::Path(p) if p.qself.is_none() && p.path.is_ident(name))
+}
+
+/// `ty` is `Vec<elem>` (or a path ending in it).
+pub fn is_vec_of(ty: &Type, elem: &str) -> bool {
+    let Type::Path(p) = ty else { return false };
+    let Some(seg) = p.path.segments.last() else {
+        return false;
+    };
+    seg.ident == "Vec"
+        && matches!(&seg.arguments, syn::PathArguments::AngleBracketed(a)
+            if matches!(a.args.first(), Some(syn::GenericArgument::Type(t)) if is_type(t, elem)))
 }
 
 /// `f64`, an integer, `bool`; `&[T]` / `&mut [T]`.
 fn classify(ty: &Type) -> Option<ParamKind> {
-    if is_path(ty, "f64") {
+    if is_type(ty, "f64") {
         return Some(ParamKind::Real);
     }
-    if is_path(ty, "bool") {
+    if is_type(ty, "bool") {
         return Some(ParamKind::Bool);
     }
-    if INT_TYPES.iter().any(|t| is_path(ty, t)) {
+    if INT_TYPES.iter().any(|t| is_type(ty, t)) {
         return Some(ParamKind::Int);
     }
     if let Type::Reference(r) = ty {
@@ -87,14 +99,14 @@ fn classify(ty: &Type) -> Option<ParamKind> {
             return None;
         }
         if let Type::Slice(s) = &*r.elem {
-            if is_path(&s.elem, "f64") {
+            if is_type(&s.elem, "f64") {
                 return Some(if r.mutability.is_some() {
                     ParamKind::RealSliceMut
                 } else {
                     ParamKind::RealSlice
                 });
             }
-            if r.mutability.is_none() && INT_TYPES.iter().any(|t| is_path(&s.elem, t)) {
+            if r.mutability.is_none() && INT_TYPES.iter().any(|t| is_type(&s.elem, t)) {
                 return Some(ParamKind::IntSlice);
             }
         }
@@ -105,7 +117,7 @@ fn classify(ty: &Type) -> Option<ParamKind> {
 /// Parses the signature, reporting every problem it finds. `None` when it is unusable.
 pub fn signature(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Signature> {
     let sig = &item.sig;
-    let before = errors_len(errors);
+    let before = errors.len();
     if let Some(t) = &sig.asyncness {
         errors.at(
             t,
@@ -193,7 +205,7 @@ pub fn signature(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Sign
         },
         None => {
             let i = params.iter().position(|p| p.kind == ParamKind::RealSlice);
-            if i.is_none() && errors_len(errors) == before {
+            if i.is_none() && errors.len() == before {
                 errors.at(
                     &sig.ident,
                     "#[sparse_diff] needs an input to differentiate: a parameter of type `&[f64]`",
@@ -213,13 +225,13 @@ pub fn signature(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Sign
         .map(|(i, _)| i)
         .collect();
     let output = match &sig.output {
-        ReturnType::Type(_, ty) if is_vec_f64(ty) => {
+        ReturnType::Type(_, ty) if is_vec_of(ty, "f64") => {
             for &i in &outs {
                 errors.at(&params[i].name, "a function that returns `Vec<f64>` cannot also write a `&mut [f64]` output: return the value, or write it in place, not both");
             }
             Some(Output::Vector)
         }
-        ReturnType::Type(_, ty) if is_path(ty, "f64") => {
+        ReturnType::Type(_, ty) if is_type(ty, "f64") => {
             for &i in &outs {
                 errors.at(
                     &params[i].name,
@@ -253,30 +265,7 @@ pub fn signature(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Sign
         params[i].role = Role::Output;
     }
     match (active, output) {
-        (Some(_), Some(output)) if errors_len(errors) == before => {
-            Some(Signature { params, output })
-        }
+        (Some(_), Some(output)) if errors.len() == before => Some(Signature { params, output }),
         _ => None,
     }
-}
-
-fn is_vec_f64(ty: &Type) -> bool {
-    let Type::Path(p) = ty else { return false };
-    let Some(seg) = p.path.segments.last() else {
-        return false;
-    };
-    if seg.ident != "Vec" || p.path.segments.len() != 1 {
-        return false;
-    }
-    match &seg.arguments {
-        syn::PathArguments::AngleBracketed(a) => {
-            a.args.len() == 1
-                && matches!(a.args.first(), Some(syn::GenericArgument::Type(t)) if is_path(t, "f64"))
-        }
-        _ => false,
-    }
-}
-
-fn errors_len(errors: &Errors) -> usize {
-    errors.len()
 }
