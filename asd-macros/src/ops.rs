@@ -17,8 +17,6 @@ enum Kind {
     Plain,
     /// The tangent: the active input and the output are followed by their lanes.
     Tangent,
-    /// The tracer: the active input and the output are index sets.
-    Trace,
 }
 
 pub struct Ops<'a> {
@@ -49,17 +47,12 @@ impl Ops<'_> {
 
     /// `x: &[f64], x_d: &[[f64; L]], k: usize`
     fn params(&self, kind: Kind) -> Vec<TokenStream> {
-        let rt = rt();
         let mut out = Vec::new();
         for (i, p) in self.sig.params.iter().enumerate() {
             let n = &p.name;
             let m = if p.mutable { quote!(mut) } else { quote!() };
             let ty = &p.ty;
-            match (kind, p.role) {
-                (Kind::Trace, Role::Active) => out.push(quote!(#n: &[#rt::IndexSet])),
-                (Kind::Trace, Role::Output) => out.push(quote!(#n: &mut [#rt::IndexSet])),
-                _ => out.push(quote!(#m #n: #ty)),
-            }
+            out.push(quote!(#m #n: #ty));
             if kind == Kind::Tangent {
                 let d = self.deriv_name(i);
                 match p.role {
@@ -70,6 +63,49 @@ impl Ops<'_> {
             }
         }
         out
+    }
+
+    /// The parameters as the user declared them.
+    pub(crate) fn plain_params(&self) -> Vec<TokenStream> {
+        self.params(Kind::Plain)
+    }
+
+    /// A tracer's parameters: the input a slice of abstract values `value`, the output
+    /// parameter a mutable one, the constants as declared.
+    pub(crate) fn tracer_params(&self, value: &TokenStream) -> Vec<TokenStream> {
+        self.sig
+            .params
+            .iter()
+            .map(|p| {
+                let (n, ty) = (&p.name, &p.ty);
+                let m = if p.mutable { quote!(mut) } else { quote!() };
+                match p.role {
+                    Role::Active => quote!(#n: &[#value]),
+                    Role::Output => quote!(#n: &mut [#value]),
+                    Role::Constant => quote!(#m #n: #ty),
+                }
+            })
+            .collect()
+    }
+
+    /// A tracer's arguments: `input` and `output` for the input and output parameters.
+    pub(crate) fn tracer_args(
+        &self,
+        input: &TokenStream,
+        output: &TokenStream,
+    ) -> Vec<TokenStream> {
+        self.sig
+            .params
+            .iter()
+            .map(|p| {
+                let n = &p.name;
+                match p.role {
+                    Role::Active => input.clone(),
+                    Role::Output => output.clone(),
+                    Role::Constant => quote!(#n),
+                }
+            })
+            .collect()
     }
 
     /// This function's parameters passed on to a generated function: the constants read
@@ -206,7 +242,7 @@ impl Ops<'_> {
         let rt = rt();
         let vis = self.vis;
         let name = self.hidden("__asd_trace_");
-        let params = self.params(Kind::Trace);
+        let params = self.tracer_params(&quote!(#rt::IndexSet));
         let ret = match self.sig.output {
             Output::Scalar => quote!(-> #rt::IndexSet),
             Output::Vector => quote!(-> ::std::vec::Vec<#rt::IndexSet>),
@@ -459,19 +495,7 @@ impl Ops<'_> {
         // The tracer's inputs: one singleton set per input.
         let x_sets = Ident::new("x_sets", Span::mixed_site());
         let y_sets = Ident::new("y_sets", Span::mixed_site());
-        let trace_args: Vec<TokenStream> = self
-            .sig
-            .params
-            .iter()
-            .map(|p| {
-                let n = &p.name;
-                match p.role {
-                    Role::Active => quote!(&#x_sets),
-                    Role::Output => quote!(&mut #y_sets),
-                    Role::Constant => quote!(#n),
-                }
-            })
-            .collect();
+        let trace_args = self.tracer_args(&quote!(&#x_sets), &quote!(&mut #y_sets));
         let trace_call = match self.sig.output {
             Output::Scalar => quote!(let #y_sets = ::std::vec![#trace(#(#trace_args),*)];),
             Output::Vector => quote!(let #y_sets = #trace(#(#trace_args),*);),

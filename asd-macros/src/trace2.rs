@@ -37,21 +37,7 @@ pub(crate) fn items(ops: &Ops) -> TokenStream {
     let vis = ops.vis;
     let f = ops.name;
     let tracer = ops.hidden("__asd_trace2_");
-    let params: Vec<TokenStream> = ops
-        .sig
-        .params
-        .iter()
-        .map(|p| {
-            let n = &p.name;
-            let ty = &p.ty;
-            let m = if p.mutable { quote!(mut) } else { quote!() };
-            match p.role {
-                Role::Active => quote!(#n: &[#rt::Trace2]),
-                Role::Output => quote!(#n: &mut [#rt::Trace2]),
-                Role::Constant => quote!(#m #n: #ty),
-            }
-        })
-        .collect();
+    let params = ops.tracer_params(&quote!(#rt::Trace2));
     let ret = match ops.sig.output {
         Output::Scalar => quote!(-> #rt::Trace2),
         Output::Vector => quote!(-> ::std::vec::Vec<#rt::Trace2>),
@@ -73,25 +59,10 @@ pub(crate) fn items(ops: &Ops) -> TokenStream {
     if ops.sig.output == Output::Scalar {
         let op = ops.op("hessian_sparsity");
         let x = ops.active();
-        let plain: Vec<TokenStream> = ops
-            .sig
-            .params
-            .iter()
-            .map(|p| {
-                let (n, ty) = (&p.name, &p.ty);
-                let m = if p.mutable { quote!(mut) } else { quote!() };
-                quote!(#m #n: #ty)
-            })
-            .collect();
+        let plain = ops.plain_params();
         let x_t = Ident::new("x_t", Span::mixed_site());
-        let args = ops.sig.params.iter().map(|p| {
-            let n = &p.name;
-            if p.role == Role::Active {
-                quote!(&#x_t)
-            } else {
-                quote!(#n)
-            }
-        });
+        // Scalar functions have no output parameter.
+        let args = ops.tracer_args(&quote!(&#x_t), &quote!());
         let body = ops.body_or_stub(|| {
             quote! {
                 let #x_t = #rt::Trace2::seeds(#x.len());
