@@ -5,7 +5,7 @@ use std::fmt;
 use sprs::CsMat;
 
 use super::driver::Driver;
-use super::{check_len, choose_lanes, plural, HessianMethod, HessianOptions, Hvp};
+use super::{check_prepared_len, choose_lanes, plural, HessianMethod, HessianOptions, Hvp};
 use crate::coloring::{
     acyclic_coloring, acyclic_coloring_best, color_columns, color_columns_best, star_coloring,
     star_coloring_best,
@@ -112,7 +112,7 @@ impl HessianPrep {
     /// Panics unless the input has the `n` the preparation was made for.
     #[track_caller]
     pub fn check_input_len(&self, n: usize) {
-        check_len("input", n, self.driver.pattern.ncols());
+        check_prepared_len("input", self.driver.pattern.ncols(), n);
     }
 
     /// Star, acyclic or column coloring.

@@ -5,7 +5,9 @@ use std::fmt;
 use sprs::CsMat;
 
 use super::driver::Driver;
-use super::{check_len, choose_lanes, plural, JacobianOptions, Jvp, Mode, ModeChoice, Vjp};
+use super::{
+    check_prepared_len, choose_lanes, plural, JacobianOptions, Jvp, Mode, ModeChoice, Vjp,
+};
 use crate::coloring::{color_columns, color_columns_best, color_rows, color_rows_best};
 use crate::decompress::Decompression;
 use crate::{Coloring, SparsityPattern, Workspace};
@@ -144,13 +146,13 @@ impl JacobianPrep {
     /// Panics unless the input has the `n` the preparation was made for.
     #[track_caller]
     pub fn check_input_len(&self, n: usize) {
-        check_len("input", n, self.driver.pattern.ncols());
+        check_prepared_len("input", self.driver.pattern.ncols(), n);
     }
 
     /// Panics unless the output has the `m` the preparation was made for.
     #[track_caller]
     pub fn check_output_len(&self, m: usize) {
-        check_len("output", m, self.driver.pattern.nrows());
+        check_prepared_len("output", self.driver.pattern.nrows(), m);
     }
 
     /// The Jacobian's sparsity pattern.

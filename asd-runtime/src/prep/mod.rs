@@ -223,8 +223,9 @@ fn plural(count: usize, noun: &str) -> String {
     }
 }
 
+/// Like [`crate::check_len`] (same argument order), naming the preparation.
 #[track_caller]
-fn check_len(what: &str, given: usize, expected: usize) {
+fn check_prepared_len(what: &str, expected: usize, given: usize) {
     if given != expected {
         panic!(
             "asd: the {what} has length {given} but the preparation was made for length {expected}"
