@@ -136,24 +136,7 @@ fn arwhead_is_diagonal_plus_last_row_and_column() {
     assert_eq!(p.row(3), &[3, n - 1]);
 }
 
-// (b) products, exp/sin, abs, squares.
-#[sparse_diff]
-fn mixed(x: &[f64]) -> f64 {
-    let n = x.len();
-    let mut s = 0.0;
-    for i in 0..n - 2 {
-        s += x[i] * x[i + 2];
-    }
-    s += x[0].exp() * x[n - 1].sin();
-    for i in 0..n {
-        s += x[i].abs();
-    }
-    for i in 0..n {
-        s += (x[i] - 1.0).powi(2);
-    }
-    s
-}
-
+// (b) products, exp/sin, abs, squares: `problems::mixed`.
 #[test]
 fn products_and_nonlinear_functions_add_exactly_their_interactions() {
     let n = 9;

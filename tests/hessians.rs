@@ -10,11 +10,6 @@ use asd::{sparse_diff, HessianMethod, HessianOptions};
 use common::*;
 use problems::*;
 
-/// The dense Hessian by central differences of the exact gradient.
-fn fd_hessian(gradient: impl Fn(&[f64]) -> Vec<f64>, x: &[f64]) -> Vec<Vec<f64>> {
-    fd_jacobian(gradient, x)
-}
-
 /// Checks `f_hvp`, `f_hessian` (star and acyclic) and their agreement; returns the number
 /// of star colors.
 #[track_caller]
@@ -26,7 +21,8 @@ fn check(
     prepared: impl for<'p> Fn(&'p mut asd::HessianPrep, &[f64]) -> &'p asd::sprs::CsMat<f64>,
 ) -> usize {
     let n = x.len();
-    let fd = fd_hessian(&gradient, x);
+    // The dense Hessian: central differences of the exact gradient.
+    let fd = fd_jacobian(&gradient, x);
     // H v against the finite-difference Hessian times v.
     for seed in 0..3 {
         let v = randoms(n, 40 + seed);
@@ -106,21 +102,6 @@ fn hessian_problems_with_the_peers_color_counts() {
         |p, u| bratu2d_hessian_prepared(p, u, 6),
     );
     assert!(colors <= 5, "bratu2d: {colors} colors");
-}
-
-/// The mixed function: products two apart, a coupling of the ends, `abs`, squares.
-#[sparse_diff]
-fn mixed(x: &[f64]) -> f64 {
-    let n = x.len();
-    let mut s = 0.0;
-    for i in 0..n - 2 {
-        s += x[i] * x[i + 2];
-    }
-    s += x[0].exp() * x[n - 1].sin();
-    for i in 0..n {
-        s += x[i].abs() + (x[i] - 1.0) * (x[i] - 1.0);
-    }
-    s
 }
 
 /// Control flow in tangent code, reversed: branches on reals, a `while`, an in-place

@@ -124,3 +124,23 @@ pub fn bratu2d(u: &[f64], n: usize) -> f64 {
     }
     f
 }
+
+/// Issue 5's exactness case: products two apart, a coupling of the ends, `abs` (no
+/// interaction of its own) and squares. Hessian pattern: the diagonal, `(i, i + 2)`,
+/// `(0, n - 1)`.
+#[sparse_diff]
+pub fn mixed(x: &[f64]) -> f64 {
+    let n = x.len();
+    let mut s = 0.0;
+    for i in 0..n - 2 {
+        s += x[i] * x[i + 2];
+    }
+    s += x[0].exp() * x[n - 1].sin();
+    for i in 0..n {
+        s += x[i].abs();
+    }
+    for i in 0..n {
+        s += (x[i] - 1.0).powi(2);
+    }
+    s
+}
