@@ -4,12 +4,15 @@
 //! Only allocations made by this thread while counting is switched on are counted, so
 //! the test harness's own threads cannot disturb the figures.
 
+mod common;
+
+use common::Tridiagonal;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use asd_runtime::{
-    Coloring, HessianMethod, HessianOptions, HessianPrep, Hvp, JacobianOptions, JacobianPrep, Jvp,
-    Mode, SparsityPattern, Vjp, Workspace, LANES,
+    Coloring, HessianMethod, HessianOptions, HessianPrep, Hvp, JacobianOptions, JacobianPrep, Mode,
+    Workspace, LANES,
 };
 
 struct Counting;
@@ -60,47 +63,6 @@ fn allocations(f: impl FnOnce()) -> usize {
     COUNT.with(|c| c.get())
 }
 
-/// `y[i] = x[i-1] * x[i] + sin(x[i+1])` (missing neighbors are the constant 1).
-struct Tridiagonal<'a>(&'a [f64]);
-
-impl Jvp for Tridiagonal<'_> {
-    fn jvp<const L: usize>(&mut self, _: &Workspace, dx: &[[f64; L]], dy: &mut [[f64; L]]) {
-        let (x, n) = (self.0, self.0.len());
-        for i in 0..n {
-            for l in 0..L {
-                let mut d = if i > 0 {
-                    dx[i - 1][l] * x[i] + x[i - 1] * dx[i][l]
-                } else {
-                    dx[i][l]
-                };
-                if i + 1 < n {
-                    d += x[i + 1].cos() * dx[i + 1][l];
-                }
-                dy[i][l] = d;
-            }
-        }
-    }
-}
-
-impl Vjp for Tridiagonal<'_> {
-    fn vjp<const L: usize>(&mut self, _: &Workspace, dy: &[[f64; L]], dx: &mut [[f64; L]]) {
-        let (x, n) = (self.0, self.0.len());
-        for i in 0..n {
-            for l in 0..L {
-                if i > 0 {
-                    dx[i - 1][l] += dy[i][l] * x[i];
-                    dx[i][l] += dy[i][l] * x[i - 1];
-                } else {
-                    dx[i][l] += dy[i][l];
-                }
-                if i + 1 < n {
-                    dx[i + 1][l] += dy[i][l] * x[i + 1].cos();
-                }
-            }
-        }
-    }
-}
-
 /// A tridiagonal Hessian `T` with `T[i][i] = 2 + x[i]^2`, `T[i][i±1] = x[i] x[i±1]`.
 struct Quadratic<'a>(&'a [f64]);
 
@@ -121,14 +83,6 @@ impl Hvp for Quadratic<'_> {
     }
 }
 
-fn tridiagonal(n: usize) -> SparsityPattern {
-    SparsityPattern::from_coordinates(
-        n,
-        n,
-        (0..n).flat_map(|i| (i.saturating_sub(1)..(i + 2).min(n)).map(move |j| (i, j))),
-    )
-}
-
 #[test]
 fn prepared_evaluations_allocate_nothing() {
     let n = 300;
@@ -136,26 +90,31 @@ fn prepared_evaluations_allocate_nothing() {
 
     for lanes in LANES {
         let mut fwd = JacobianPrep::new(
-            tridiagonal(n),
+            Tridiagonal::pattern(n),
             &JacobianOptions::forward().with_lanes(lanes),
         );
         let mut rev = JacobianPrep::new(
-            tridiagonal(n),
+            Tridiagonal::pattern(n),
             &JacobianOptions::reverse().with_lanes(lanes),
         );
         let mut auto = JacobianPrep::new(
-            tridiagonal(n),
+            Tridiagonal::pattern(n),
             &JacobianOptions::default().with_lanes(lanes),
         );
         let options = HessianOptions::default().with_lanes(lanes);
-        let mut star = HessianPrep::new(tridiagonal(n), &options.with_method(HessianMethod::Star));
-        let mut acyclic =
-            HessianPrep::new(tridiagonal(n), &options.with_method(HessianMethod::Acyclic));
+        let mut star = HessianPrep::new(
+            Tridiagonal::pattern(n),
+            &options.with_method(HessianMethod::Star),
+        );
+        let mut acyclic = HessianPrep::new(
+            Tridiagonal::pattern(n),
+            &options.with_method(HessianMethod::Acyclic),
+        );
         assert!(acyclic.decompression().nsubstitutions() > 0);
 
         // Several sweeps of one lane: the seed is refilled between sweeps.
         let mut many = JacobianPrep::with_coloring(
-            tridiagonal(n),
+            Tridiagonal::pattern(n),
             Mode::Forward,
             Coloring::from_colors((0..n).map(|j| j % 7).collect()),
             Some(1),
@@ -165,12 +124,12 @@ fn prepared_evaluations_allocate_nothing() {
             let count = allocations(|| {
                 fwd.check_input_len(n);
                 fwd.check_output_len(n);
-                fwd.evaluate_forward(&mut Tridiagonal(&x));
-                rev.evaluate_reverse(&mut Tridiagonal(&x));
-                auto.evaluate(&mut Tridiagonal(&x));
+                fwd.evaluate_forward(&mut Tridiagonal { x: &x });
+                rev.evaluate_reverse(&mut Tridiagonal { x: &x });
+                auto.evaluate(&mut Tridiagonal { x: &x });
                 star.evaluate(&mut Quadratic(&x));
                 acyclic.evaluate(&mut Quadratic(&x));
-                many.evaluate_forward(&mut Tridiagonal(&x));
+                many.evaluate_forward(&mut Tridiagonal { x: &x });
             });
             assert_eq!(
                 count, 0,

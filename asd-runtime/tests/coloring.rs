@@ -1,6 +1,9 @@
 //! Coloring: validity on random patterns, exact counts on structured ones, and the
 //! color counts ColPack publishes for SuiteSparse matrices (tests/data/colpack).
 
+mod common;
+
+use common::any_order;
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
@@ -156,17 +159,6 @@ fn any_symmetric() -> impl Strategy<Value = SparsityPattern> {
             SparsityPattern::from_coordinates(n, n, coords)
         })
     })
-}
-
-fn any_order() -> impl Strategy<Value = Order> {
-    prop_oneof![
-        Just(Order::Natural),
-        Just(Order::LargestFirst),
-        Just(Order::SmallestLast),
-        Just(Order::IncidenceDegree),
-        Just(Order::DynamicLargestFirst),
-        any::<u64>().prop_map(Order::Random),
-    ]
 }
 
 /// Colors are exactly `0..ncolors`, each used.
