@@ -23,6 +23,7 @@ use std::hash::{Hash, Hasher};
 
 use bitvec::prelude::{BitVec, Lsb0};
 
+use crate::pattern::prefix_sum;
 use crate::SparsityPattern;
 
 /// Number of indices an [`IndexSet`] stores without allocating.
@@ -352,13 +353,8 @@ impl IndexSet {
         self.repr = EMPTY;
     }
 
-    /// The indices in ascending order.
-    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        self.iter_sorted()
-    }
-
-    /// The concrete iterator behind [`iter`](Self::iter) (exact size, ascending).
-    pub fn iter_sorted(&self) -> IndexSetIter<'_> {
+    /// The indices in ascending order (an exact-size iterator).
+    pub fn iter(&self) -> IndexSetIter<'_> {
         let inner = match &self.repr {
             Repr::Bits(b) => IterInner::Bits(WordOnes::new(b.words(), b.offset)),
             _ => IterInner::List(self.as_list().unwrap_or_default().iter()),
@@ -382,7 +378,7 @@ fn list_wants_bits(v: &[u32]) -> bool {
 
 /// Merges two sorted, unique slices into `out` (at least `a.len() + b.len()` long),
 /// dropping duplicates; returns the length written.
-fn merge_into(a: &[u32], b: &[u32], out: &mut [u32]) -> usize {
+fn merge_into<T: Copy + Ord>(a: &[T], b: &[T], out: &mut [T]) -> usize {
     let (mut i, mut j, mut k) = (0, 0, 0);
     while i < a.len() && j < b.len() {
         let (x, y) = (a[i], b[j]);
@@ -396,8 +392,9 @@ fn merge_into(a: &[u32], b: &[u32], out: &mut [u32]) -> usize {
     k + rest.len()
 }
 
-fn merge_to_vec(a: &[u32], b: &[u32]) -> Vec<u32> {
-    let mut v = vec![0; a.len() + b.len()];
+/// The sorted union of two sorted, unique slices.
+fn merge_to_vec<T: Copy + Ord + Default>(a: &[T], b: &[T]) -> Vec<T> {
+    let mut v = vec![T::default(); a.len() + b.len()];
     let n = merge_into(a, b, &mut v);
     v.truncate(n);
     v
@@ -626,6 +623,23 @@ impl Iterator for IndexSetIter<'_> {
     fn size_hint(&self) -> (usize, Option<usize>) {
         (self.remaining, Some(self.remaining))
     }
+
+    /// O(1) on a list, so that `skip(k)` (a triangle of pairs) costs no walk.
+    fn nth(&mut self, n: usize) -> Option<usize> {
+        match &mut self.inner {
+            IterInner::List(it) => {
+                let item = it.nth(n).map(|&x| x as usize);
+                self.remaining = it.len();
+                item
+            }
+            IterInner::Bits(_) => {
+                for _ in 0..n {
+                    self.next()?;
+                }
+                self.next()
+            }
+        }
+    }
 }
 
 impl ExactSizeIterator for IndexSetIter<'_> {}
@@ -634,7 +648,7 @@ impl<'a> IntoIterator for &'a IndexSet {
     type Item = usize;
     type IntoIter = IndexSetIter<'a>;
     fn into_iter(self) -> IndexSetIter<'a> {
-        self.iter_sorted()
+        self.iter()
     }
 }
 
@@ -750,18 +764,36 @@ impl PairSet {
     }
 
     /// Adds every pair `{i, j}` with `i` in `a` and `j` in `b` (the cross terms of a
-    /// product `a * b`). When `a` and `b` are the same set, each pair is added once.
+    /// product `a * b`). When `a` and `b` are the same set, each pair is added once
+    /// (see [`insert_square`](Self::insert_square)).
     pub fn insert_product(&mut self, a: &IndexSet, b: &IndexSet) {
         if std::ptr::eq(a, b) || a == b {
-            let v: Vec<usize> = a.to_vec();
-            self.keys.reserve(v.len() * (v.len() + 1) / 2);
-            for (k, &i) in v.iter().enumerate() {
-                self.keys.extend(v[k..].iter().map(|&j| pair_key(i, j)));
+            return self.insert_square(a);
+        }
+        self.keys.reserve(a.len() * b.len());
+        for i in a {
+            self.keys.extend(b.iter().map(|j| pair_key(i, j)));
+        }
+        self.maybe_compact();
+    }
+
+    /// Adds every unordered pair `{i, j}` with `i` and `j` in `a`, each once: the
+    /// interactions of a function nonlinear in one real (`sin(x)`, `x * x`).
+    pub fn insert_square(&mut self, a: &IndexSet) {
+        // The common small cases without a nested iteration: `x[i].sin()`,
+        // `(x[i] - x[j])^2`.
+        match (a.len(), a.min(), a.max()) {
+            (0, ..) => return,
+            (1, Some(i), _) => self.keys.push(pair_key(i, i)),
+            (2, Some(i), Some(j)) => {
+                self.keys
+                    .extend([pair_key(i, i), pair_key(i, j), pair_key(j, j)]);
             }
-        } else {
-            self.keys.reserve(a.len() * b.len());
-            for i in a {
-                self.keys.extend(b.iter().map(|j| pair_key(i, j)));
+            (n, ..) => {
+                self.keys.reserve(n * (n + 1) / 2);
+                for (k, i) in a.iter().enumerate() {
+                    self.keys.extend(a.iter().skip(k).map(|j| pair_key(i, j)));
+                }
             }
         }
         self.maybe_compact();
@@ -807,7 +839,7 @@ impl PairSet {
                 (Some(last), Some(first)) if last < first => {}
                 (None, _) | (_, None) => {}
                 _ => {
-                    let merged = merge_dedup(&self.keys[..sorted], &self.keys[sorted..]);
+                    let merged = merge_to_vec(&self.keys[..sorted], &self.keys[sorted..]);
                     self.keys = merged;
                 }
             }
@@ -869,14 +901,12 @@ fn symmetric_from_sorted(keys: &[u64], n: usize) -> SparsityPattern {
     let mut row_ptr = vec![0usize; n + 1];
     for &k in keys {
         let (i, j) = key_pair(k);
-        row_ptr[i + 1] += 1;
+        row_ptr[i] += 1;
         if i != j {
-            row_ptr[j + 1] += 1;
+            row_ptr[j] += 1;
         }
     }
-    for r in 0..n {
-        row_ptr[r + 1] += row_ptr[r];
-    }
+    prefix_sum(&mut row_ptr);
     let mut next = row_ptr[..n].to_vec();
     let mut col_idx = vec![0usize; row_ptr[n]];
     for &k in keys {
@@ -889,21 +919,6 @@ fn symmetric_from_sorted(keys: &[u64], n: usize) -> SparsityPattern {
         }
     }
     SparsityPattern::from_csr(n, n, row_ptr, col_idx)
-}
-
-/// The sorted union of two sorted, unique key slices.
-fn merge_dedup(a: &[u64], b: &[u64]) -> Vec<u64> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        let (x, y) = (a[i], b[j]);
-        out.push(x.min(y));
-        i += usize::from(x <= y);
-        j += usize::from(y <= x);
-    }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
-    out
 }
 
 impl PartialEq for PairSet {
@@ -975,7 +990,7 @@ mod tests {
         assert_eq!(s.to_vec(), [1, 3, 5, 9]);
         assert_eq!((s.min(), s.max()), (Some(1), Some(9)));
         assert_eq!(format!("{s:?}"), "{1, 3, 5, 9}");
-        assert_eq!(s.iter_sorted().len(), 4);
+        assert_eq!(s.iter().len(), 4);
         assert_eq!(IndexSet::default(), IndexSet::new());
     }
 

@@ -73,8 +73,9 @@ fn plural(n: usize) -> &'static str {
 }
 
 /// Exclusive prefix sums in place: `counts[k]` becomes the sum of `counts[..k]`.
-/// `counts` has one more slot than there are buckets, so it becomes a pointer array.
-fn prefix_sum(counts: &mut [usize]) {
+/// `counts` has one more slot than there are buckets, so it becomes a pointer array
+/// (the start of every bucket of a counting sort).
+pub(crate) fn prefix_sum(counts: &mut [usize]) {
     let mut acc = 0;
     for c in counts.iter_mut() {
         let here = *c;
@@ -349,11 +350,16 @@ impl SparsityPattern {
 
     /// A CSR `sprs` matrix with this structure and every value 1.0.
     pub fn to_sprs(&self) -> sprs::CsMat<f64> {
+        self.to_sprs_filled(1.0)
+    }
+
+    /// A CSR `sprs` matrix with this structure and every stored value `value`.
+    pub(crate) fn to_sprs_filled(&self, value: f64) -> sprs::CsMat<f64> {
         sprs::CsMat::new(
             self.shape(),
             self.row_ptr.clone(),
             self.col_idx.clone(),
-            vec![1.0; self.nnz()],
+            vec![value; self.nnz()],
         )
     }
 

@@ -11,20 +11,22 @@ pub trait Join {
 
 impl Join for IndexSet {
     fn join(&mut self, other: Self) {
-        self.union_with(&other);
+        if self.is_empty() {
+            *self = other;
+        } else {
+            self.union_with(&other);
+        }
     }
 }
 
 /// Element by element; a vector one arm made longer keeps its extra elements.
-impl Join for Vec<IndexSet> {
+impl<T: Join> Join for Vec<T> {
     fn join(&mut self, other: Self) {
-        for (a, b) in self.iter_mut().zip(&other) {
-            a.union_with(b);
+        let mut rest = other.into_iter();
+        for (a, b) in self.iter_mut().zip(rest.by_ref()) {
+            a.join(b);
         }
-        if other.len() > self.len() {
-            let n = self.len();
-            self.extend(other.into_iter().skip(n));
-        }
+        self.extend(rest);
     }
 }
 

@@ -69,33 +69,14 @@ impl Trace2 {
     /// rather than a method, so that generated code can pass `&mut s.h` beside `&s.g`.
     #[inline]
     pub fn insert_product(h: &mut PairSet, a: &IndexSet, b: &IndexSet) {
-        for i in a {
-            for j in b {
-                h.insert(i, j);
-            }
-        }
+        h.insert_product(a, b);
     }
 
     /// `h ∪= a × a`, each unordered pair once: the interactions of a function
     /// nonlinear in one real (`sin(x)`, `x * x`, `x.powi(2)`).
     #[inline]
     pub fn insert_square(h: &mut PairSet, a: &IndexSet) {
-        // The common small cases without an iterator: `x[i].sin()`, `(x[i] - x[j])^2`.
-        match (a.len(), a.min(), a.max()) {
-            (0, ..) => return,
-            (1, Some(i), _) => return h.insert(i, i),
-            (2, Some(i), Some(j)) => {
-                h.insert(i, i);
-                h.insert(i, j);
-                return h.insert(j, j);
-            }
-            _ => {}
-        }
-        for (k, i) in a.iter().enumerate() {
-            for j in a.iter().skip(k) {
-                h.insert(i, j);
-            }
-        }
+        h.insert_square(a);
     }
 
     /// The symmetric `n x n` Hessian pattern of a traced scalar: both triangles of
@@ -127,17 +108,6 @@ impl Join for Trace2 {
         } else {
             self.union_with(&other);
         }
-    }
-}
-
-/// Element by element; a vector one arm made longer keeps its extra elements.
-impl Join for Vec<Trace2> {
-    fn join(&mut self, other: Self) {
-        let mut rest = other.into_iter();
-        for (a, b) in self.iter_mut().zip(rest.by_ref()) {
-            a.join(b);
-        }
-        self.extend(rest);
     }
 }
 

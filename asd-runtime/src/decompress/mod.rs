@@ -140,12 +140,7 @@ pub fn seed_matrix(coloring: &Coloring) -> CsMat<f64> {
 /// A matrix with the structure of `pattern` and all stored values zero: the output a
 /// preparation allocates once and decompresses into.
 pub fn zeros(pattern: &SparsityPattern) -> CsMat<f64> {
-    CsMat::new(
-        pattern.shape(),
-        pattern.row_ptr().to_vec(),
-        pattern.col_indices().to_vec(),
-        vec![0.0; pattern.nnz()],
-    )
+    pattern.to_sprs_filled(0.0)
 }
 
 /// How the entries are recovered from the compressed products.
@@ -195,23 +190,11 @@ impl Decompression {
     pub fn columns(pattern: &SparsityPattern, coloring: &Coloring, lanes: usize) -> Self {
         check_colors(coloring, pattern.ncols(), "columns");
         let colors = coloring.colors();
+        check_distinct(pattern, coloring, "column", "row");
         let layout = Layout::new(pattern.nrows(), coloring.ncolors(), lanes);
-        // owner[k] = (row, column) that last used color k: a second column of the same
-        // color in the same row would make B[i][k] a sum, so the coloring is invalid.
-        let mut owner = vec![(usize::MAX, 0); coloring.ncolors()];
         let mut gather = Vec::with_capacity(pattern.nnz());
         for i in 0..pattern.nrows() {
-            for &j in pattern.row(i) {
-                let k = colors[j];
-                if owner[k].0 == i {
-                    panic!(
-                        "asd: invalid column coloring: columns {} and {} share row {} and color {}",
-                        owner[k].1, j, i, k
-                    );
-                }
-                owner[k] = (i, j);
-                gather.push(layout.index(i, k));
-            }
+            gather.extend(pattern.row(i).iter().map(|&j| layout.index(i, colors[j])));
         }
         Self::direct(Recovery::Columns, pattern, layout, gather)
     }
@@ -223,27 +206,12 @@ impl Decompression {
     pub fn rows(pattern: &SparsityPattern, coloring: &Coloring, lanes: usize) -> Self {
         check_colors(coloring, pattern.nrows(), "rows");
         let colors = coloring.colors();
+        // Validity is per column: the rows of the transpose.
+        check_distinct(&pattern.transpose(), coloring, "row", "column");
         let layout = Layout::new(pattern.ncols(), coloring.ncolors(), lanes);
-        // Validity is per column: walk the columns through a transposed index.
-        let (col_ptr, row_idx) = transpose_structure(pattern);
-        let mut owner = vec![(usize::MAX, 0); coloring.ncolors()];
-        for j in 0..pattern.ncols() {
-            for &i in &row_idx[col_ptr[j]..col_ptr[j + 1]] {
-                let k = colors[i];
-                if owner[k].0 == j {
-                    panic!(
-                        "asd: invalid row coloring: rows {} and {} share column {} and color {}",
-                        owner[k].1, i, j, k
-                    );
-                }
-                owner[k] = (j, i);
-            }
-        }
         let mut gather = Vec::with_capacity(pattern.nnz());
         for (i, &color) in colors.iter().enumerate() {
-            for &j in pattern.row(i) {
-                gather.push(layout.index(j, color));
-            }
+            gather.extend(pattern.row(i).iter().map(|&j| layout.index(j, color)));
         }
         Self::direct(Recovery::Rows, pattern, layout, gather)
     }
@@ -354,25 +322,25 @@ fn check_colors(coloring: &Coloring, expected: usize, what: &str) {
     }
 }
 
-/// The column-major index of a CSR pattern: `(col_ptr, row_idx)`, rows sorted per column.
-fn transpose_structure(pattern: &SparsityPattern) -> (Vec<usize>, Vec<usize>) {
-    let n = pattern.ncols();
-    let mut col_ptr = vec![0; n + 1];
-    for &j in pattern.col_indices() {
-        col_ptr[j + 1] += 1;
-    }
-    for j in 0..n {
-        col_ptr[j + 1] += col_ptr[j];
-    }
-    let mut next = col_ptr.clone();
-    let mut row_idx = vec![0; pattern.nnz()];
-    for i in 0..pattern.nrows() {
-        for &j in pattern.row(i) {
-            row_idx[next[j]] = i;
-            next[j] += 1;
+/// Panics unless the entries of every row of `p` have distinct colors (`coloring` colors
+/// the columns of `p`): otherwise a compressed entry `B[i][k]` would be a sum. `what`
+/// names the colored axis of the original pattern, `across` the other one.
+fn check_distinct(p: &SparsityPattern, coloring: &Coloring, what: &str, across: &str) {
+    let colors = coloring.colors();
+    // owner[k] = (row, column) that last used color k.
+    let mut owner = vec![(usize::MAX, 0); coloring.ncolors()];
+    for i in 0..p.nrows() {
+        for &j in p.row(i) {
+            let k = colors[j];
+            if owner[k].0 == i {
+                panic!(
+                    "asd: invalid {what} coloring: {what}s {} and {j} share {across} {i} and color {k}",
+                    owner[k].1
+                );
+            }
+            owner[k] = (i, j);
         }
     }
-    (col_ptr, row_idx)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! triangles of the result, and both are worked out entirely at preparation.
 
 use super::{check_colors, Decompression, Layout, Recovery, Step};
+use crate::pattern::prefix_sum;
 use crate::{Coloring, SparsityPattern};
 
 impl Decompression {
@@ -168,11 +169,9 @@ impl Edge {
 fn counting_sort(items: &[Edge], nkeys: usize, key: impl Fn(&Edge) -> usize) -> Vec<Edge> {
     let mut start = vec![0; nkeys + 1];
     for e in items {
-        start[key(e) + 1] += 1;
+        start[key(e)] += 1;
     }
-    for k in 0..nkeys {
-        start[k + 1] += start[k];
-    }
+    prefix_sum(&mut start);
     let mut out = items.to_vec();
     for e in items {
         let slot = &mut start[key(e)];
