@@ -36,6 +36,13 @@ fn allocations_during(f: impl FnOnce()) -> usize {
     ALLOCATIONS.load(Ordering::SeqCst) - before
 }
 
+/// A prepared evaluation, run once to warm up, then allocates nothing on the next call.
+#[track_caller]
+fn assert_allocates_nothing_after_the_first_call(what: &str, mut evaluate: impl FnMut()) {
+    evaluate();
+    assert_eq!(allocations_during(evaluate), 0, "{what}");
+}
+
 // One test function, so no other test thread allocates while we count.
 #[test]
 fn prepared_jacobians_allocate_nothing_after_the_first_call() {
@@ -43,14 +50,9 @@ fn prepared_jacobians_allocate_nothing_after_the_first_call() {
 
     let x = point(1000);
     let mut prep = iter_diff_jacobian_prepare(&x, 10);
-    let _ = iter_diff_jacobian_prepared(&mut prep, &x, 10);
-    assert_eq!(
-        allocations_during(|| {
-            let _ = iter_diff_jacobian_prepared(&mut prep, &x, 10);
-        }),
-        0,
-        "iter_diff"
-    );
+    assert_allocates_nothing_after_the_first_call("iter_diff", || {
+        let _ = iter_diff_jacobian_prepared(&mut prep, &x, 10);
+    });
     let primal = allocations_during(|| {
         let _ = iter_diff(&x, 10);
     });
@@ -61,38 +63,23 @@ fn prepared_jacobians_allocate_nothing_after_the_first_call() {
 
     let u = point(2 * 16 * 16);
     let mut prep = brusselator_jacobian_prepare(&u, 16);
-    let _ = brusselator_jacobian_prepared(&mut prep, &u, 16);
-    assert_eq!(
-        allocations_during(|| {
-            let _ = brusselator_jacobian_prepared(&mut prep, &u, 16);
-        }),
-        0,
-        "brusselator"
-    );
+    assert_allocates_nothing_after_the_first_call("brusselator", || {
+        let _ = brusselator_jacobian_prepared(&mut prep, &u, 16);
+    });
 
     let x = point(784);
     let mut prep = conv_tanh_jacobian_prepare(&x);
-    let _ = conv_tanh_jacobian_prepared(&mut prep, &x);
-    assert_eq!(
-        allocations_during(|| {
-            let _ = conv_tanh_jacobian_prepared(&mut prep, &x);
-        }),
-        0,
-        "conv_tanh"
-    );
+    assert_allocates_nothing_after_the_first_call("conv_tanh", || {
+        let _ = conv_tanh_jacobian_prepared(&mut prep, &x);
+    });
 
     // Reverse mode: the tape and the adjoint buffers are reused too.
     let x = point(1000);
     let options = asd::JacobianOptions::reverse();
     let mut prep = iter_diff_jacobian_prepare_with(&x, 10, &options);
-    let _ = iter_diff_jacobian_prepared(&mut prep, &x, 10);
-    assert_eq!(
-        allocations_during(|| {
-            let _ = iter_diff_jacobian_prepared(&mut prep, &x, 10);
-        }),
-        0,
-        "iter_diff, reverse mode"
-    );
+    assert_allocates_nothing_after_the_first_call("iter_diff, reverse mode", || {
+        let _ = iter_diff_jacobian_prepared(&mut prep, &x, 10);
+    });
 
     // A gradient allocates its result and nothing else: the thread's workspace keeps
     // the tape between calls.

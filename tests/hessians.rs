@@ -22,36 +22,21 @@ fn check(
 ) -> usize {
     let n = x.len();
     // The dense Hessian: central differences of the exact gradient.
-    let fd = fd_jacobian(&gradient, x);
+    let fd = fd_hessian(&gradient, x);
     // H v against the finite-difference Hessian times v.
     for seed in 0..3 {
         let v = randoms(n, 40 + seed);
-        let hv = hvp(x, &v);
-        let expected: Vec<f64> = fd
-            .iter()
-            .map(|row| row.iter().zip(&v).map(|(a, b)| a * b).sum())
-            .collect();
-        assert_close(&[hv], &[expected], 1e-5);
+        assert_close(&[hvp(x, &v)], &[matvec(&fd, &v)], 1e-5);
     }
     let mut star = prepare(x, &HessianOptions::default());
     assert_eq!(star.method(), HessianMethod::Star);
     let h = prepared(&mut star, x).clone();
     assert_sparse_matches(&h, star.pattern(), &fd, 1e-5);
-    // Exactly symmetric.
     let d = dense(&h);
-    for i in 0..n {
-        for j in 0..n {
-            assert_eq!(d[i][j], d[j][i], "H[{i}][{j}] != H[{j}][{i}]");
-        }
-    }
+    assert_exactly_symmetric(&d, "star");
     // Every HVP equals the compressed Hessian times v (to rounding).
     let v = randoms(n, 7);
-    let hv = hvp(x, &v);
-    let product: Vec<f64> = d
-        .iter()
-        .map(|row| row.iter().zip(&v).map(|(a, b)| a * b).sum())
-        .collect();
-    assert_close(&[hv], &[product], 1e-12);
+    assert_close(&[hvp(x, &v)], &[matvec(&d, &v)], 1e-12);
     // Acyclic coloring with substitution gives the same matrix.
     let mut acyclic = prepare(
         x,
@@ -59,14 +44,20 @@ fn check(
     );
     let da = dense(prepared(&mut acyclic, x));
     assert_close(&da, &d, 1e-10);
-    for i in 0..n {
-        for j in 0..n {
-            assert_eq!(da[i][j], da[j][i], "acyclic: H[{i}][{j}] != H[{j}][{i}]");
-        }
-    }
+    assert_exactly_symmetric(&da, "acyclic");
     // A prepared evaluation is reusable.
     assert_eq!(prepared(&mut star, x), &h);
     star.ncolors()
+}
+
+/// `H[i][j] == H[j][i]` to the last bit.
+#[track_caller]
+fn assert_exactly_symmetric(d: &[Vec<f64>], method: &str) {
+    for i in 0..d.len() {
+        for j in 0..d.len() {
+            assert_eq!(d[i][j], d[j][i], "{method}: H[{i}][{j}] != H[{j}][{i}]");
+        }
+    }
 }
 
 #[test]

@@ -9,20 +9,6 @@ use asd::SparsityPattern;
 use common::*;
 use problems::*;
 
-/// The dense Jacobian from one JVP per input (plain forward mode, no sparsity).
-fn dense_by_jvp(jvp: impl Fn(&[f64]) -> Vec<f64>, n: usize) -> Vec<Vec<f64>> {
-    let mut cols = Vec::new();
-    for j in 0..n {
-        let mut e = vec![0.0; n];
-        e[j] = 1.0;
-        cols.push(jvp(&e));
-    }
-    let m = cols.first().map_or(0, Vec::len);
-    (0..m)
-        .map(|i| (0..n).map(|j| cols[j][i]).collect())
-        .collect()
-}
-
 #[test]
 fn iter_diff_reproduces_the_seed_demonstration() {
     let x = point(10);
@@ -70,7 +56,9 @@ fn iter_diff_headline_case_has_k_plus_one_colors_and_exact_values() {
         })
         .collect();
     let jac = iter_diff_jacobian_prepared(&mut prep, &x, k).clone();
+    assert_eq!(jac.nnz(), exact.nnz(), "every entry of the band is stored");
     for (v, (i, j)) in jac.iter() {
+        assert!(exact.contains(i, j), "entry ({i}, {j}) outside the band");
         assert_eq!(*v, binom[j - i], "entry ({i}, {j})");
     }
     // A second evaluation at another point reuses the preparation and gives the same.
@@ -107,7 +95,7 @@ fn brusselator_pattern_is_exact_and_values_match_finite_differences() {
     let jac = brusselator_jacobian(&u, n);
     let fd = fd_jacobian(|u| brusselator(u, n), &u);
     assert_sparse_matches(&jac, &pattern, &fd, 1e-6);
-    let by_jvp = dense_by_jvp(|e| brusselator_jvp(&u, n, e).1, 2 * nn);
+    let by_jvp = jacobian_by_jvp(|e| brusselator_jvp(&u, n, e).1, 2 * nn);
     assert_close(&dense(&jac), &by_jvp, 1e-12);
 }
 
@@ -148,13 +136,18 @@ fn scalar_problems_have_gradient_patterns_and_gradients() {
     let g = arwhead_jacobian(&x);
     let fd = fd_jacobian(|x| vec![arwhead(x)], &x);
     assert_sparse_matches(&g, &p, &fd, 1e-6);
+    // Every input appears in some term of H2 and H3: their gradients are dense too.
     let u = point(16);
+    let p = bratu2d_jacobian_sparsity(&u, 4);
+    assert_eq!(p, SparsityPattern::from_rows(16, vec![(0..16).collect()]));
     let g = bratu2d_jacobian(&u, 4);
     let fd = fd_jacobian(|u| vec![bratu2d(u, 4)], &u);
-    assert_close(&dense(&g), &fd, 1e-6);
+    assert_sparse_matches(&g, &p, &fd, 1e-6);
+    let p = bdqrtic_jacobian_sparsity(&x);
+    assert_eq!(p, SparsityPattern::from_rows(12, vec![(0..12).collect()]));
     let g = bdqrtic_jacobian(&x);
     let fd = fd_jacobian(|x| vec![bdqrtic(x)], &x);
-    assert_close(&dense(&g), &fd, 1e-6);
+    assert_sparse_matches(&g, &p, &fd, 1e-6);
 }
 
 #[test]

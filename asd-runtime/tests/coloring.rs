@@ -554,6 +554,7 @@ fn colpack_reference_counts() {
     let mut matrices: HashMap<String, SparsityPattern> = HashMap::new();
     let mut failures = Vec::new();
     let mut best_min: HashMap<(String, String), usize> = HashMap::new();
+    let mut exact_rows = 0;
     println!(
         "{:<12} {:<26} {:<22} {:>9} {:>5}",
         "matrix", "problem", "order", "published", "ours"
@@ -580,6 +581,7 @@ fn colpack_reference_counts() {
         let exact = r.problem.ends_with("partial_distance2")
             || (r.problem == "distance2" && r.order == "natural");
         let bounded = r.problem == "star" || r.problem == "acyclic";
+        exact_rows += usize::from(exact);
         if exact && got != r.colors {
             failures.push(format!(
                 "{} {} {}: ours {got}, ColPack {}",
@@ -601,4 +603,7 @@ fn colpack_reference_counts() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Guards the guard: the published rows were read, not silently skipped (51 partial
+    // distance-2 counts and distance-2 with the natural order).
+    assert_eq!(exact_rows, 51 + 1, "reference rows compared exactly");
 }

@@ -1,6 +1,8 @@
 //! Sparse Hessians through `HessianPrep` with hand-written HVP kernels, checked against
 //! analytic dense Hessians.
 
+mod common;
+
 use asd_runtime::{
     Coloring, HessianMethod, HessianOptions, HessianPrep, Hvp, SparsityPattern, Workspace, LANES,
 };
@@ -59,24 +61,13 @@ fn point(n: usize) -> Vec<f64> {
         .collect()
 }
 
+/// The Hessian matches the dense reference on exactly the pattern, and is stored in both
+/// triangles with equal values.
+#[track_caller]
 fn assert_matches(h: &sprs::CsMat<f64>, dense: &[Vec<f64>], pattern: &SparsityPattern) {
-    let n = dense.len();
-    assert_eq!(h.shape(), (n, n));
-    assert_eq!(h.nnz(), pattern.nnz());
-    for i in 0..n {
-        for j in 0..n {
-            match h.get(i, j) {
-                Some(&g) => {
-                    let want = dense[i][j];
-                    assert!(
-                        (g - want).abs() <= 1e-12 * (1.0 + want.abs()),
-                        "H[{i}][{j}] = {g}, want {want}"
-                    );
-                    assert_eq!(h.get(j, i), Some(&g), "both triangles, equal");
-                }
-                None => assert_eq!(dense[i][j], 0.0, "H[{i}][{j}] is missing from the pattern"),
-            }
-        }
+    common::assert_matches(h, dense, pattern, 1e-12);
+    for (&g, (i, j)) in h.iter() {
+        assert_eq!(h.get(j, i), Some(&g), "H[{i}][{j}]: both triangles, equal");
     }
 }
 
@@ -98,6 +89,22 @@ fn the_hvp_kernel_matches_finite_differences_of_the_gradient() {
             assert!(
                 (fd - h[i][j]).abs() < 1e-5,
                 "H[{i}][{j}]: fd {fd}, analytic {}",
+                h[i][j]
+            );
+        }
+    }
+    // The kernel itself: H e_j, one lane, is column j of the analytic Hessian.
+    let ws = Workspace::new();
+    for j in 0..5 {
+        let mut v = vec![[0.0]; 5];
+        v[j] = [1.0];
+        let mut hv = vec![[0.0]; 5];
+        Arrowhead(&x).hvp(&ws, &v, &mut hv);
+        for i in 0..5 {
+            assert!(
+                (hv[i][0] - h[i][j]).abs() <= 1e-14 * (1.0 + h[i][j].abs()),
+                "(H e_{j})[{i}] = {}, analytic {}",
+                hv[i][0],
                 h[i][j]
             );
         }

@@ -16,21 +16,9 @@ fn point(n: usize) -> Vec<f64> {
 
 /// Every stored entry equals the dense reference, and every entry the pattern leaves out
 /// is zero in the reference.
+#[track_caller]
 fn assert_matches(jac: &sprs::CsMat<f64>, dense: &[Vec<f64>], pattern: &SparsityPattern) {
-    assert_eq!(jac.shape(), (dense.len(), dense[0].len()));
-    assert_eq!(jac.nnz(), pattern.nnz());
-    for (i, row) in dense.iter().enumerate() {
-        for (j, &v) in row.iter().enumerate() {
-            let got = jac.get(i, j).copied();
-            match got {
-                Some(g) => assert!(
-                    (g - v).abs() <= 1e-14 * (1.0 + v.abs()),
-                    "J[{i}][{j}] = {g}, want {v}"
-                ),
-                None => assert_eq!(v, 0.0, "J[{i}][{j}] is missing from the pattern"),
-            }
-        }
-    }
+    common::assert_matches(jac, dense, pattern, 1e-14);
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! Checks shared by the integration tests: central finite differences, dense
-//! Jacobians, and exact comparison of sparse results.
+//! Checks shared by the integration tests: central finite differences (Jacobians, and
+//! Hessians from an exact gradient), dense Jacobians from JVPs, and exact comparison of
+//! sparse results.
 #![allow(dead_code)]
 
 use asd::sprs::CsMat;
@@ -7,11 +8,22 @@ use asd::SparsityPattern;
 
 /// Central finite differences of `f` at `x`, column by column (`m x n`, dense rows).
 pub fn fd_jacobian(f: impl Fn(&[f64]) -> Vec<f64>, x: &[f64]) -> Vec<Vec<f64>> {
+    central_differences(f, x, 1e-6)
+}
+
+/// The dense Hessian: central differences of an exact `gradient` at `x`, with a step
+/// (`1e-5`, relative) suited to differencing first derivatives.
+pub fn fd_hessian(gradient: impl Fn(&[f64]) -> Vec<f64>, x: &[f64]) -> Vec<Vec<f64>> {
+    central_differences(gradient, x, 1e-5)
+}
+
+/// Central differences with the step `rel_step * (1 + |x[j]|)` in input `j`.
+fn central_differences(f: impl Fn(&[f64]) -> Vec<f64>, x: &[f64], rel_step: f64) -> Vec<Vec<f64>> {
     let m = f(x).len();
     let mut jac = vec![vec![0.0; x.len()]; m];
     let mut xp = x.to_vec();
     for j in 0..x.len() {
-        let h = 1e-6 * (1.0 + x[j].abs());
+        let h = rel_step * (1.0 + x[j].abs());
         xp[j] = x[j] + h;
         let fp = f(&xp);
         xp[j] = x[j] - h;
@@ -22,6 +34,38 @@ pub fn fd_jacobian(f: impl Fn(&[f64]) -> Vec<f64>, x: &[f64]) -> Vec<Vec<f64>> {
         }
     }
     jac
+}
+
+/// The dense `m x n` Jacobian from one JVP per input (plain forward mode, no sparsity):
+/// `jvp(e_j)` is column `j`.
+pub fn jacobian_by_jvp(jvp: impl Fn(&[f64]) -> Vec<f64>, n: usize) -> Vec<Vec<f64>> {
+    let mut e = vec![0.0; n];
+    let cols: Vec<Vec<f64>> = (0..n)
+        .map(|j| {
+            e[j] = 1.0;
+            let col = jvp(&e);
+            e[j] = 0.0;
+            col
+        })
+        .collect();
+    let m = cols.first().map_or(0, Vec::len);
+    (0..m)
+        .map(|i| (0..n).map(|j| cols[j][i]).collect())
+        .collect()
+}
+
+/// The gradient of a scalar function from its JVP, one exact JVP per input.
+pub fn gradient_by_jvp(jvp: impl Fn(&[f64], &[f64]) -> f64, x: &[f64]) -> Vec<f64> {
+    jacobian_by_jvp(|e| vec![jvp(x, e)], x.len())
+        .pop()
+        .unwrap_or_default()
+}
+
+/// The product `A v` of dense rows and a vector.
+pub fn matvec(a: &[Vec<f64>], v: &[f64]) -> Vec<f64> {
+    a.iter()
+        .map(|row| row.iter().zip(v).map(|(a, b)| a * b).sum())
+        .collect()
 }
 
 /// A sparse matrix as dense rows.

@@ -1,5 +1,6 @@
-//! Shared by the runtime's integration tests: a hand-written tridiagonal kernel and the
-//! vertex orders as a proptest strategy.
+//! Shared by the runtime's integration tests: a hand-written tridiagonal kernel, the
+//! vertex orders as a proptest strategy, and the comparison of a sparse result with a
+//! dense reference.
 #![allow(dead_code)]
 
 use asd_runtime::{Jvp, Order, SparsityPattern, Vjp, Workspace};
@@ -99,4 +100,35 @@ pub fn any_order() -> impl Strategy<Value = Order> {
         Just(Order::DynamicLargestFirst),
         any::<u64>().prop_map(Order::Random),
     ]
+}
+
+/// `a` stores exactly `pattern`'s entries, each equal to the dense reference to `tol`
+/// (relative), and every entry the pattern leaves out is zero in the reference.
+#[track_caller]
+pub fn assert_matches(
+    a: &sprs::CsMat<f64>,
+    dense: &[Vec<f64>],
+    pattern: &SparsityPattern,
+    tol: f64,
+) {
+    assert_eq!(a.shape(), (dense.len(), dense.first().map_or(0, Vec::len)));
+    assert_eq!(a.shape(), pattern.shape());
+    assert_eq!(a.nnz(), pattern.nnz());
+    for (_, (i, j)) in a.iter() {
+        assert!(
+            pattern.contains(i, j),
+            "[{i}][{j}] is stored but not in the pattern"
+        );
+    }
+    for (i, row) in dense.iter().enumerate() {
+        for (j, &want) in row.iter().enumerate() {
+            match a.get(i, j) {
+                Some(&got) => assert!(
+                    (got - want).abs() <= tol * (1.0 + want.abs()),
+                    "[{i}][{j}] = {got}, want {want}"
+                ),
+                None => assert_eq!(want, 0.0, "[{i}][{j}] is missing from the pattern"),
+            }
+        }
+    }
 }
