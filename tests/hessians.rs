@@ -152,7 +152,7 @@ fn one_shot_hessian_and_lane_counts() {
     let x = point(30);
     let h = arwhead_hessian(&x);
     assert_eq!(h.nnz(), 3 * 30 - 2);
-    for lanes in [1, 2, 4, 8, 16] {
+    for lanes in asd::LANES {
         let mut prep =
             bdqrtic_hessian_prepare_with(&x, &HessianOptions::default().with_lanes(lanes));
         assert_close(

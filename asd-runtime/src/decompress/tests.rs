@@ -109,7 +109,7 @@ fn column_decompression_of_a_tridiagonal_matrix() {
     let p = tridiagonal(7);
     let colors: Vec<usize> = (0..7).map(|j| j % 3).collect();
     let a = dense(&p, |i, j| (10 * i + j) as f64 + 1.0);
-    for lanes in [1, 2, 4, 8, 16] {
+    for lanes in crate::LANES {
         let d = Decompression::columns(&p, &Coloring::from_colors(colors.clone()), lanes);
         assert_eq!(d.recovery(), Recovery::Columns);
         assert_eq!(d.layout().nsweeps(), 3usize.div_ceil(lanes));

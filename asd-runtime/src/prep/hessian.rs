@@ -5,7 +5,7 @@ use std::fmt;
 use sprs::CsMat;
 
 use super::driver::Driver;
-use super::{check_prepared_len, choose_lanes, plural, HessianMethod, HessianOptions, Hvp};
+use super::{check_prepared_len, choose_lanes, plural, sweeps, HessianMethod, HessianOptions, Hvp};
 use crate::coloring::{
     acyclic_coloring, acyclic_coloring_best, color_columns, color_columns_best, star_coloring,
     star_coloring_best,
@@ -98,15 +98,7 @@ impl HessianPrep {
 
     /// Runs the sweeps and recovers the Hessian.
     pub fn evaluate(&mut self, kernel: &mut impl Hvp) -> &CsMat<f64> {
-        let d = &mut self.driver;
-        match d.lanes() {
-            1 => d.sweeps::<1>(|ws, v, hv| kernel.hvp(ws, v, hv)),
-            2 => d.sweeps::<2>(|ws, v, hv| kernel.hvp(ws, v, hv)),
-            4 => d.sweeps::<4>(|ws, v, hv| kernel.hvp(ws, v, hv)),
-            8 => d.sweeps::<8>(|ws, v, hv| kernel.hvp(ws, v, hv)),
-            16 => d.sweeps::<16>(|ws, v, hv| kernel.hvp(ws, v, hv)),
-            l => unreachable!("asd: {l} lanes are not in LANES"),
-        }
+        sweeps!(&mut self.driver, |ws, v, hv| kernel.hvp(ws, v, hv))
     }
 
     /// Panics unless the input has the `n` the preparation was made for.

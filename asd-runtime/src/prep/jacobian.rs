@@ -6,7 +6,7 @@ use sprs::CsMat;
 
 use super::driver::Driver;
 use super::{
-    check_prepared_len, choose_lanes, plural, JacobianOptions, Jvp, Mode, ModeChoice, Vjp,
+    check_prepared_len, choose_lanes, plural, sweeps, JacobianOptions, Jvp, Mode, ModeChoice, Vjp,
 };
 use crate::coloring::{color_columns, color_columns_best, color_rows, color_rows_best};
 use crate::decompress::Decompression;
@@ -105,15 +105,7 @@ impl JacobianPrep {
             "asd: this Jacobian preparation uses reverse mode (row coloring): call evaluate_reverse, \
              or prepare with ModeChoice::Forward"
         );
-        let d = &mut self.driver;
-        match d.lanes() {
-            1 => d.sweeps::<1>(|ws, dx, dy| kernel.jvp(ws, dx, dy)),
-            2 => d.sweeps::<2>(|ws, dx, dy| kernel.jvp(ws, dx, dy)),
-            4 => d.sweeps::<4>(|ws, dx, dy| kernel.jvp(ws, dx, dy)),
-            8 => d.sweeps::<8>(|ws, dx, dy| kernel.jvp(ws, dx, dy)),
-            16 => d.sweeps::<16>(|ws, dx, dy| kernel.jvp(ws, dx, dy)),
-            l => unreachable!("asd: {l} lanes are not in LANES"),
-        }
+        sweeps!(&mut self.driver, |ws, dx, dy| kernel.jvp(ws, dx, dy))
     }
 
     /// Evaluates with reverse-mode sweeps. Panics if the preparation chose forward mode
@@ -124,15 +116,7 @@ impl JacobianPrep {
             "asd: this Jacobian preparation uses forward mode (column coloring): call evaluate_forward, \
              or prepare with ModeChoice::Reverse"
         );
-        let d = &mut self.driver;
-        match d.lanes() {
-            1 => d.sweeps::<1>(|ws, dy, dx| kernel.vjp(ws, dy, dx)),
-            2 => d.sweeps::<2>(|ws, dy, dx| kernel.vjp(ws, dy, dx)),
-            4 => d.sweeps::<4>(|ws, dy, dx| kernel.vjp(ws, dy, dx)),
-            8 => d.sweeps::<8>(|ws, dy, dx| kernel.vjp(ws, dy, dx)),
-            16 => d.sweeps::<16>(|ws, dy, dx| kernel.vjp(ws, dy, dx)),
-            l => unreachable!("asd: {l} lanes are not in LANES"),
-        }
+        sweeps!(&mut self.driver, |ws, dy, dx| kernel.vjp(ws, dy, dx))
     }
 
     /// Evaluates in whichever mode the preparation chose.

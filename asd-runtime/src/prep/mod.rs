@@ -21,7 +21,27 @@ pub use jacobian::JacobianPrep;
 use crate::{Order, Workspace};
 
 /// The lane counts generated code is compiled for; a preparation picks one of them.
-pub const LANES: [usize; 5] = [1, 2, 4, 8, 16];
+/// 12 is there for the common 9 to 12 colors (J1 has 11): 16 lanes would carry a third
+/// more memory for nothing.
+pub const LANES: [usize; 6] = [1, 2, 4, 8, 12, 16];
+
+/// `sweeps!(driver, |ws, seed, out| kernel.jvp(ws, seed, out))`: runs the driver's
+/// sweeps with its lane count as the const `L` (one arm per entry of [`LANES`]).
+macro_rules! sweeps {
+    ($d:expr, |$ws:ident, $a:ident, $b:ident| $call:expr) => {{
+        let d = $d;
+        match d.lanes() {
+            1 => d.sweeps::<1>(|$ws, $a, $b| $call),
+            2 => d.sweeps::<2>(|$ws, $a, $b| $call),
+            4 => d.sweeps::<4>(|$ws, $a, $b| $call),
+            8 => d.sweeps::<8>(|$ws, $a, $b| $call),
+            12 => d.sweeps::<12>(|$ws, $a, $b| $call),
+            16 => d.sweeps::<16>(|$ws, $a, $b| $call),
+            l => unreachable!("asd: {l} lanes are not in LANES"),
+        }
+    }};
+}
+use sweeps;
 
 /// Compressed forward mode: `L` Jacobian-vector products in one sweep.
 pub trait Jvp {

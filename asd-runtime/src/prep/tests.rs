@@ -43,10 +43,14 @@ fn lanes_minimize_sweeps_then_lanes() {
         (3, 4),
         (4, 4),
         (5, 8),
-        (11, 16),
+        (9, 12),
+        (11, 12),
+        (13, 16),
         (16, 16),
-        (17, 16),
-        (33, 16),
+        (17, 12),
+        (24, 12),
+        (25, 16),
+        (33, 12),
     ];
     for (ncolors, lanes) in cases {
         assert_eq!(choose_lanes(ncolors, None), lanes, "{ncolors} colors");
@@ -56,7 +60,7 @@ fn lanes_minimize_sweeps_then_lanes() {
 
 #[test]
 #[should_panic(
-    expected = "3 lanes were requested but generated code is compiled for [1, 2, 4, 8, 16] lanes"
+    expected = "3 lanes were requested but generated code is compiled for [1, 2, 4, 8, 12, 16] lanes"
 )]
 fn lanes_outside_lanes_are_refused() {
     choose_lanes(5, Some(3));
