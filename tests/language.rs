@@ -556,3 +556,47 @@ fn scalar_functions_have_exact_hessians() {
         1e-5,
     );
 }
+
+// Vectors the next loop writes wholly come from the pool without zeroing; the others
+// must keep their zeros even when the pool hands back a buffer full of old values.
+#[sparse_diff]
+fn partly_filled(x: &[f64]) -> Vec<f64> {
+    let n = x.len();
+    let mut z = vec![0.0; n];
+    for i in 1..n {
+        z[i] = x[i] * x[i - 1];
+    }
+    let mut w = vec![0.0; n];
+    for i in 0..n {
+        w[i] = z[i] + x[i];
+    }
+    let mut v = vec![0.0; n + 1];
+    for i in 0..n {
+        v[i] = w[i] * 2.0;
+    }
+    v
+}
+
+#[test]
+fn reused_buffers_keep_the_zeros_of_vectors_not_wholly_written() {
+    let rows: Vec<Vec<usize>> = (0..5)
+        .map(|i| if i == 0 { vec![0] } else { vec![i - 1, i] })
+        .chain([vec![]])
+        .collect();
+    let mut prep = partly_filled_jacobian_prepare(&[1.0; 5]);
+    for seed in 1..4 {
+        let x = randoms(5, seed);
+        let y = partly_filled(&x);
+        assert_eq!((y[0], y[5]), (x[0] * 2.0, 0.0));
+        let (value, dy) = partly_filled_jvp(&x, &randoms(5, seed + 10));
+        assert_eq!((value, dy[5]), (y, 0.0));
+        let j = partly_filled_jacobian_prepared(&mut prep, &x).clone();
+        check(
+            &x,
+            partly_filled,
+            partly_filled_jacobian_sparsity,
+            |_| j.clone(),
+            rows.clone(),
+        );
+    }
+}

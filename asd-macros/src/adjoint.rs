@@ -1319,7 +1319,9 @@ fn value_needed(f: &Function, body: &[Stmt]) -> Vec<bool> {
                 opaque(n, &mut needed);
             }
             Rhs::Vec(VecExpr::List(items)) => items.iter().for_each(|e| expr(e, true, &mut needed)),
-            Rhs::Vec(VecExpr::Empty(Some(n))) | Rhs::Opaque(n) => opaque(n, &mut needed),
+            Rhs::Vec(VecExpr::Empty(Some(n)) | VecExpr::Overwritten(n)) | Rhs::Opaque(n) => {
+                opaque(n, &mut needed)
+            }
             Rhs::Vec(_) => {}
         },
         Stmt::Store { index, value, .. } => {

@@ -26,6 +26,75 @@ pub fn analyse(f: &mut Function, errors: &mut Errors) {
         }
     }
     check(&f.body, &f.vars, false, errors);
+    let mut body = std::mem::take(&mut f.body);
+    mark_overwritten(&mut body, &f.vars);
+    f.body = body;
+}
+
+/// Turns `let mut z = vec![0.0; n];` into [`VecExpr::Overwritten`] when the statement
+/// right after it is `for i in 0..n { z[i] = <value not reading z>; ... }` with no
+/// `return` in the loop: every element is then written before it can be read, so the
+/// buffer (and its derivative's, written by the same loop) is not zeroed first. A
+/// 16-lane derivative is 16 times the primal's memory, and zeroing it was a quarter of
+/// a prepared Jacobian of iter_diff. The match is syntactic and strict: anything else
+/// keeps the zeros.
+fn mark_overwritten(body: &mut [Stmt], vars: &[Var]) {
+    for k in 0..body.len() {
+        let overwritten = match (&body[k], body.get(k + 1)) {
+            (
+                Stmt::Let {
+                    var,
+                    init: Some(Rhs::Vec(VecExpr::Filled(Expr::Lit(zero), n))),
+                }
+                | Stmt::Assign {
+                    var,
+                    rhs: Rhs::Vec(VecExpr::Filled(Expr::Lit(zero), n)),
+                },
+                Some(next),
+            ) if *zero == 0.0 && writes_all_first(*var, n, next, vars) => Some(n.clone()),
+            _ => None,
+        };
+        if let Some(n) = overwritten {
+            if let Stmt::Let {
+                init: Some(rhs), ..
+            }
+            | Stmt::Assign { rhs, .. } = &mut body[k]
+            {
+                *rhs = Rhs::Vec(VecExpr::Overwritten(n));
+            }
+        }
+        match &mut body[k] {
+            Stmt::For { body, .. } | Stmt::While { body, .. } | Stmt::Block(body) => {
+                mark_overwritten(body, vars)
+            }
+            Stmt::If { then, els, .. } => {
+                mark_overwritten(then, vars);
+                mark_overwritten(els, vars);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Whether `s` is `for i in 0..n { z[i] = value; ... }`, the store first, its value not
+/// reading `z`, and no `return` anywhere in the loop.
+fn writes_all_first(z: VarId, n: &Opaque, s: &Stmt, vars: &[Var]) -> bool {
+    let Stmt::For { var, range, body } = s else {
+        return false;
+    };
+    let same = |o: &Opaque, t: &str| o.tokens.to_string() == t;
+    let full_range = same(&range.start, "0")
+        && same(&range.end, &n.tokens.to_string())
+        && !range.inclusive
+        && range.adapters.is_empty();
+    let first_stores_all = matches!(
+        body.first(),
+        Some(Stmt::Store { vec, index, value })
+            if *vec == z && same(index, &vars[*var].name.to_string()) && !value.reads(z)
+    );
+    let mut returns = false;
+    visit_stmts(body, &mut |s| returns |= matches!(s, Stmt::Return(_)));
+    full_range && first_stores_all && !returns
 }
 
 fn expr_active(e: &Expr, vars: &[Var]) -> bool {
@@ -49,7 +118,7 @@ fn rhs_active(rhs: &Rhs, vars: &[Var]) -> bool {
         Rhs::Vec(v) => match v {
             VecExpr::Filled(e, _) => expr_active(e, vars),
             VecExpr::List(items) => items.iter().any(|e| expr_active(e, vars)),
-            VecExpr::Empty(_) => false,
+            VecExpr::Empty(_) | VecExpr::Overwritten(_) => false,
             VecExpr::Copy(u) | VecExpr::Move(u) => vars[*u].active,
         },
         Rhs::Opaque(_) => false,

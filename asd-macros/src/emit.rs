@@ -252,6 +252,14 @@ impl<'f> Emitter<'f> {
                     quote!(#ws.lane_filled(#e, #n))
                 }
             }
+            (VecExpr::Overwritten(n), false) => {
+                let n = &n.tokens;
+                quote!(#ws.scratch(#n))
+            }
+            (VecExpr::Overwritten(n), true) => {
+                let n = &n.tokens;
+                quote!(#ws.lane_scratch::<L>(#n))
+            }
             (VecExpr::List(items), false) => {
                 let items: Vec<_> = items.iter().map(|e| self.expr(e).0).collect();
                 quote!(#ws.copy(&[#(#items),*]))

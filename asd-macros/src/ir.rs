@@ -155,6 +155,9 @@ pub enum Rhs {
 pub enum VecExpr {
     /// `vec![value; len]`
     Filled(Expr, Opaque),
+    /// `vec![0.0; len]` whose every element the loop right after it writes before
+    /// anything reads it (found by `analyse`): its buffer need not be zeroed.
+    Overwritten(Opaque),
     /// `vec![a, b, c]`
     List(Vec<Expr>),
     /// `Vec::new()` / `Vec::with_capacity(n)`

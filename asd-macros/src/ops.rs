@@ -225,7 +225,8 @@ impl Ops<'_> {
         let ws = Ident::new("__ws", Span::mixed_site());
         let body = self.body_or_stub(|| {
             let (_, tangent) = self.lowered.expect("checked");
-            let body = Emitter::new(tangent).block(&tangent.body);
+            let body =
+                Emitter::new(tangent).block(&crate::tangent::split_loops(tangent, &tangent.body));
             let used = self.mark_used();
             quote!(#used #body)
         });

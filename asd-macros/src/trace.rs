@@ -347,6 +347,10 @@ impl<'f, D: Domain> Tracer<'f, D> {
                     let n = &n.tokens;
                     quote!(::std::vec![#e; #n])
                 }
+                VecExpr::Overwritten(n) => {
+                    let n = &n.tokens;
+                    quote!(::std::vec![0.0; #n])
+                }
                 VecExpr::List(items) => {
                     let items = items.iter().map(|e| self.plain.expr(e).0);
                     quote!(::std::vec![#(#items),*])
@@ -376,6 +380,7 @@ impl<'f, D: Domain> Tracer<'f, D> {
                 let n = &n.tokens;
                 quote!(::std::vec![#value; #n])
             }
+            VecExpr::Overwritten(n) => self.vector(&VecExpr::Filled(Expr::lit(0.0), n.clone())),
             VecExpr::List(items) => {
                 let values = items.iter().map(|e| D::value(self.f, e));
                 quote!(::std::vec![#(#values),*])

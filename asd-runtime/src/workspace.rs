@@ -53,6 +53,14 @@ impl Workspace {
         buf
     }
 
+    /// `len` values, whatever the reused part held.
+    fn take_scratch(&self, len: usize) -> Vec<f64> {
+        let mut buf = self.take_dirty(len);
+        buf.truncate(len);
+        buf.resize(len, 0.0);
+        buf
+    }
+
     /// A pooled buffer with capacity for `len`, holding whatever it held.
     fn take_dirty(&self, len: usize) -> Vec<f64> {
         let mut free = self.free.borrow_mut();
@@ -84,6 +92,16 @@ impl Workspace {
         }
     }
 
+    /// `len` values left from an earlier use of the buffer (zeros where it grows): for a
+    /// vector whose every element is written before it is read (`VecExpr::Overwritten`
+    /// in the macro), which so skips zeroing.
+    pub fn scratch(&self, len: usize) -> Buf<'_> {
+        Buf {
+            data: self.take_scratch(len),
+            pool: self,
+        }
+    }
+
     /// `values.to_vec()` from the pool.
     pub fn copy(&self, values: &[f64]) -> Buf<'_> {
         let mut data = self.take(values.len());
@@ -102,6 +120,14 @@ impl Workspace {
     pub fn lane_zeros<const L: usize>(&self, len: usize) -> LaneBuf<'_, L> {
         LaneBuf {
             data: self.take_zeroed(len * L),
+            pool: self,
+        }
+    }
+
+    /// `len` lanes left from an earlier use, like [`Workspace::scratch`].
+    pub fn lane_scratch<const L: usize>(&self, len: usize) -> LaneBuf<'_, L> {
+        LaneBuf {
+            data: self.take_scratch(len * L),
             pool: self,
         }
     }
