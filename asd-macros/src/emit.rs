@@ -57,6 +57,57 @@ impl<'f> Emitter<'f> {
         self.f.vars[v].lanes
     }
 
+    /// `let z: &mut [f64] = &mut *z;` for every vector a loop of plain assignments
+    /// reads or stores into. Such a loop cannot resize or replace a vector, so the slices
+    /// stay valid, and a slice's pointer and length stay in registers: through the pooled
+    /// `Vec` every store may overwrite them, which keeps the loop from vectorizing.
+    fn slices(&self, body: &[Stmt]) -> TokenStream {
+        let mut used: Vec<(VarId, bool)> = Vec::new();
+        let mut note = |v: VarId, stored: bool| match used.iter_mut().find(|(u, _)| *u == v) {
+            Some((_, s)) => *s |= stored,
+            None => used.push((v, stored)),
+        };
+        for s in body {
+            match s {
+                Stmt::Let {
+                    init: Some(Rhs::Real(e)),
+                    ..
+                }
+                | Stmt::Assign {
+                    rhs: Rhs::Real(e), ..
+                } => indexed_vectors(e, &mut |v| note(v, false)),
+                Stmt::Let {
+                    init: Some(Rhs::Opaque(_)),
+                    ..
+                }
+                | Stmt::Assign {
+                    rhs: Rhs::Opaque(_),
+                    ..
+                } => {}
+                Stmt::Store { vec, value, .. } => {
+                    note(*vec, true);
+                    indexed_vectors(value, &mut |v| note(v, false));
+                }
+                _ => return TokenStream::new(),
+            }
+        }
+        used.into_iter()
+            .map(|(v, stored)| {
+                let n = self.name(v);
+                let elem = if self.lanes(v) {
+                    quote!([f64; L])
+                } else {
+                    quote!(f64)
+                };
+                if stored {
+                    quote!(let #n: &mut [#elem] = &mut *#n;)
+                } else {
+                    quote!(let #n: &[#elem] = &*#n;)
+                }
+            })
+            .collect()
+    }
+
     pub fn block(&mut self, body: &[Stmt]) -> TokenStream {
         body.iter().map(|s| self.stmt(s)).collect()
     }
@@ -145,8 +196,13 @@ impl<'f> Emitter<'f> {
             Stmt::For { var, range, body } => {
                 let name = self.name(*var).clone();
                 let r = range_tokens(range);
+                let slices = self.slices(body);
                 let body = self.block(body);
-                quote!(for #name in #r { #body })
+                if slices.is_empty() {
+                    quote!(for #name in #r { #body })
+                } else {
+                    quote!({ #slices for #name in #r { #body } })
+                }
             }
             Stmt::While { cond, body } => {
                 let c = &cond.tokens;
@@ -515,4 +571,14 @@ pub fn hidden_path(path: &syn::Path, prefix: &str) -> syn::Path {
         last.ident = format_ident!("{}{}", prefix, last.ident, span = last.ident.span());
     }
     p
+}
+
+/// Calls `f` on every vector `e` indexes.
+fn indexed_vectors(e: &Expr, f: &mut impl FnMut(VarId)) {
+    match e {
+        Expr::Index(v, _) => f(*v),
+        Expr::Apply(_, args) => args.iter().for_each(|a| indexed_vectors(a, f)),
+        Expr::Powi(b, _) => indexed_vectors(b, f),
+        Expr::Var(_) | Expr::Lit(_) | Expr::Const(_) => {}
+    }
 }

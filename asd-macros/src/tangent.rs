@@ -497,12 +497,15 @@ mod tests {
             t.contains("let mut z_d = __ws.lane_scratch::<L>(y.len() - 1);"),
             "{t}"
         );
-        let values = t.find("z[i] = y[i + 1] - y[i];\n        }").expect(&t);
+        let values = t.find("z[i] = y[i + 1] - y[i];").expect(&t);
         let derivs = t.find("z_d[i] = ").expect(&t);
         assert!(
             values < derivs && t.matches("for i in 0..y.len() - 1").count() == 2,
             "{t}"
         );
+        // Each loop works on slices bound before it.
+        assert!(t.contains("let z_d: &mut [[f64; L]] = &mut *z_d;"), "{t}");
+        assert!(t.contains("let y: &[f64] = &*y;"), "{t}");
     }
 
     #[test]
