@@ -1262,21 +1262,27 @@ fn times(a: Expr, b: Expr) -> Expr {
 fn assigned_in(nvars: usize, body: &[Stmt]) -> Vec<bool> {
     let mut assigned = vec![false; nvars];
     visit_stmts(body, &mut |s| match s {
-        Stmt::Let { var, .. } | Stmt::Assign { var, .. } | Stmt::For { var, .. } => {
-            assigned[*var] = true
-        }
-        Stmt::Store { vec, .. } | Stmt::Push { vec, .. } => assigned[*vec] = true,
+        Stmt::Let { var, .. } | Stmt::For { var, .. } => assigned[*var] = true,
+        s => for_each_written(s, |v| assigned[v] = true),
+    });
+    assigned
+}
+
+/// Calls `f` on every variable `s` itself writes to (not those it declares).
+fn for_each_written(s: &Stmt, mut f: impl FnMut(VarId)) {
+    match s {
+        Stmt::Assign { var, .. } => f(*var),
+        Stmt::Store { vec, .. } | Stmt::Push { vec, .. } => f(*vec),
         Stmt::Call { results, call, .. } => {
-            results.iter().for_each(|&r| assigned[r] = true);
+            results.iter().for_each(|&r| f(r));
             for a in &call.args {
                 if let Arg::Out(w) = a {
-                    assigned[*w] = true;
+                    f(*w);
                 }
             }
         }
         _ => {}
-    });
-    assigned
+    }
 }
 
 fn block_locals(body: &[Stmt]) -> Vec<VarId> {
@@ -1314,22 +1320,12 @@ fn recomputable(f: &Function, body: &[Stmt]) -> std::collections::HashMap<VarId,
     let mut loop_vars = vec![false; f.vars.len()];
     let mut lets = Vec::new();
     visit_stmts(body, &mut |s| match s {
-        Stmt::Assign { var, .. } => assigned[*var] = true,
-        Stmt::Store { vec, .. } | Stmt::Push { vec, .. } => assigned[*vec] = true,
-        Stmt::Call { results, call, .. } => {
-            results.iter().for_each(|&r| assigned[r] = true);
-            for a in &call.args {
-                if let Arg::Out(w) = a {
-                    assigned[*w] = true;
-                }
-            }
-        }
         Stmt::For { var, .. } => loop_vars[*var] = true,
         Stmt::Let {
             var,
             init: Some(rhs),
         } => lets.push((*var, rhs.clone())),
-        _ => {}
+        s => for_each_written(s, |v| assigned[v] = true),
     });
     let output = f.output_param().map(|p| p.var);
     let mut stable: Vec<bool> = (0..f.vars.len())
@@ -1489,30 +1485,25 @@ fn with_bounds(range: &Range, lo: &Ident, hi: &Ident) -> Range {
 
 #[cfg(test)]
 mod tests {
-    use crate::tests::pretty;
+    use crate::tests::generated;
     use quote::quote;
-
-    /// The generated `__asd_adjoint_f`.
-    fn adjoint_of(item: proc_macro2::TokenStream) -> String {
-        let s = pretty(quote!(), item);
-        let start = s.find("fn __asd_adjoint_f").expect("an adjoint");
-        let end = s[start..].find("\n}\n").map_or(s.len(), |e| start + e + 3);
-        s[start..end].to_string()
-    }
 
     #[test]
     fn one_update_per_adjoint_and_invariant_input_adjoints_summed_outside_the_loop() {
-        let a = adjoint_of(quote! {
-            fn f(x: &[f64]) -> f64 {
-                let n = x.len();
-                let mut f = 0.0;
-                for i in 0..n - 1 {
-                    let t = x[i] * x[i] + x[n - 1] * x[n - 1];
-                    f += t * t - 4.0 * x[i] + 3.0;
+        let a = generated(
+            quote! {
+                fn f(x: &[f64]) -> f64 {
+                    let n = x.len();
+                    let mut f = 0.0;
+                    for i in 0..n - 1 {
+                        let t = x[i] * x[i] + x[n - 1] * x[n - 1];
+                        f += t * t - 4.0 * x[i] + 3.0;
+                    }
+                    f
                 }
-                f
-            }
-        });
+            },
+            "fn __asd_adjoint_f",
+        );
         // `x[i] * x[i]` updates x_b[i] once; `t * t` updates t_b once.
         assert_eq!(a.matches("x_b[i][l] +=").count(), 2, "{a}");
         assert_eq!(a.matches("t_b[l] +=").count(), 1, "{a}");
@@ -1524,19 +1515,22 @@ mod tests {
 
     #[test]
     fn adjoints_at_indices_the_loop_changes_or_of_locals_stay_in_the_loop() {
-        let a = adjoint_of(quote! {
-            fn f(x: &[f64]) -> f64 {
-                let n = x.len();
-                let v = x.to_vec();
-                let mut k = 0;
-                let mut s = 0.0;
-                for i in 0..n {
-                    s += x[k] * x[i] + v[0] * x[i];
-                    k = (k + 1) % n;
+        let a = generated(
+            quote! {
+                fn f(x: &[f64]) -> f64 {
+                    let n = x.len();
+                    let v = x.to_vec();
+                    let mut k = 0;
+                    let mut s = 0.0;
+                    for i in 0..n {
+                        s += x[k] * x[i] + v[0] * x[i];
+                        k = (k + 1) % n;
+                    }
+                    s
                 }
-                s
-            }
-        });
+            },
+            "fn __asd_adjoint_f",
+        );
         let in_loop = &a[a.find("for i in").expect(&a)..];
         assert!(in_loop.contains("x_b[k][l] +="), "{a}");
         assert!(in_loop.contains("v_b[0][l] +="), "{a}");

@@ -87,25 +87,15 @@ mod tests {
         }
     }
 
-    #[test]
-    fn print_iter_diff() {
-        let s = pretty(
-            quote!(),
-            quote! {
-                pub fn iter_diff(x: &[f64], k: usize) -> Vec<f64> {
-                    let mut y = x.to_vec();
-                    for _ in 0..k {
-                        let mut z = vec![0.0; y.len() - 1];
-                        for i in 0..y.len() - 1 {
-                            z[i] = y[i + 1] - y[i];
-                        }
-                        y = z;
-                    }
-                    y
-                }
-            },
-        );
-        println!("{s}");
+    /// The generated item that starts with `start` (`"fn __asd_adjoint_f"`), from the
+    /// pretty-printed expansion of `item`.
+    pub(crate) fn generated(item: proc_macro2::TokenStream, start: &str) -> String {
+        let s = pretty(quote!(), item);
+        let from = s
+            .find(start)
+            .unwrap_or_else(|| panic!("no `{start}` in:\n{s}"));
+        let to = s[from..].find("\n}\n").map_or(s.len(), |e| from + e + 3);
+        s[from..to].to_string()
     }
 
     #[test]

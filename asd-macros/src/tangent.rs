@@ -466,32 +466,27 @@ fn scale(p: Expr, d: Expr) -> Expr {
 
 #[cfg(test)]
 mod tests {
-    use crate::tests::pretty;
+    use crate::tests::generated;
     use quote::quote;
-
-    /// The generated `__asd_tangent_f`.
-    fn tangent_of(item: proc_macro2::TokenStream) -> String {
-        let s = pretty(quote!(), item);
-        let start = s.find("fn __asd_tangent_f").expect("a tangent");
-        let end = s[start..].find("\n}\n").map_or(s.len(), |e| start + e + 3);
-        s[start..end].to_string()
-    }
 
     #[test]
     fn a_vector_the_next_loop_fills_is_not_zeroed_and_the_loop_is_split() {
-        let t = tangent_of(quote! {
-            fn f(x: &[f64], k: usize) -> Vec<f64> {
-                let mut y = x.to_vec();
-                for _ in 0..k {
-                    let mut z = vec![0.0; y.len() - 1];
-                    for i in 0..y.len() - 1 {
-                        z[i] = y[i + 1] - y[i];
+        let t = generated(
+            quote! {
+                fn f(x: &[f64], k: usize) -> Vec<f64> {
+                    let mut y = x.to_vec();
+                    for _ in 0..k {
+                        let mut z = vec![0.0; y.len() - 1];
+                        for i in 0..y.len() - 1 {
+                            z[i] = y[i + 1] - y[i];
+                        }
+                        y = z;
                     }
-                    y = z;
+                    y
                 }
-                y
-            }
-        });
+            },
+            "fn __asd_tangent_f",
+        );
         assert!(t.contains("let mut z = __ws.scratch(y.len() - 1);"), "{t}");
         assert!(
             t.contains("let mut z_d = __ws.lane_scratch::<L>(y.len() - 1);"),
@@ -545,14 +540,17 @@ mod tests {
             quote!(z[0] = 1.0; for i in 0..n { z[i] = x[i]; }),
         ];
         for body in cases {
-            let t = tangent_of(quote! {
-                fn f(x: &[f64]) -> Vec<f64> {
-                    let n = x.len();
-                    let mut z = vec![0.0; n];
-                    #body
-                    z
-                }
-            });
+            let t = generated(
+                quote! {
+                    fn f(x: &[f64]) -> Vec<f64> {
+                        let n = x.len();
+                        let mut z = vec![0.0; n];
+                        #body
+                        z
+                    }
+                },
+                "fn __asd_tangent_f",
+            );
             assert!(!t.contains("scratch"), "{t}");
             assert!(t.contains("let mut z = __ws.zeros(n);"), "{t}");
         }
@@ -578,15 +576,18 @@ mod tests {
             }),
         ];
         for body in cases {
-            let t = tangent_of(quote! {
-                fn f(x: &[f64]) -> Vec<f64> {
-                    let n = x.len();
-                    let mut s = 1.0;
-                    let mut z = vec![0.0; n];
-                    #body
-                    z
-                }
-            });
+            let t = generated(
+                quote! {
+                    fn f(x: &[f64]) -> Vec<f64> {
+                        let n = x.len();
+                        let mut s = 1.0;
+                        let mut z = vec![0.0; n];
+                        #body
+                        z
+                    }
+                },
+                "fn __asd_tangent_f",
+            );
             assert_eq!(t.matches("for i in 0..n").count(), 1, "{t}");
         }
     }
