@@ -600,3 +600,45 @@ fn reused_buffers_keep_the_zeros_of_vectors_not_wholly_written() {
         );
     }
 }
+
+#[sparse_diff]
+fn overwritten_stores(x: &[f64]) -> Vec<f64> {
+    let n = x.len();
+    // Element 0 first depends on every input (a set too large to be stored inline),
+    // then is overwritten by a sum of two other values: the store replaces the set.
+    let mut z = vec![0.0; n];
+    let mut s = 0.0;
+    for i in 0..n {
+        s = s + x[i];
+    }
+    z[0] = s;
+    z[0] = x[1] - x[2];
+    // Three and four terms into elements of another vector, and into a scalar that held
+    // a different set before.
+    for i in 1..n - 2 {
+        z[i] = x[i - 1] * x[i] + x[i + 2].sin() - x[i + 1];
+    }
+    let mut t = x[0] * 3.0;
+    let u = t * 2.0;
+    t = x[n - 1] + x[n - 2];
+    z[n - 2] = t * u;
+    z[n - 1] = z[0] * z[1] + t;
+    z
+}
+
+#[test]
+fn stores_of_several_terms_replace_the_old_set() {
+    let n = 14;
+    let x: Vec<f64> = (0..n).map(|i| 0.5 + 0.1 * i as f64).collect();
+    let mut rows: Vec<Vec<usize>> = vec![vec![1, 2]];
+    rows.extend((1..n - 2).map(|i| vec![i - 1, i, i + 1, i + 2]));
+    rows.push(vec![0, n - 2, n - 1]);
+    rows.push(vec![0, 1, 2, 3, n - 2, n - 1]);
+    check(
+        &x,
+        overwritten_stores,
+        overwritten_stores_jacobian_sparsity,
+        overwritten_stores_jacobian,
+        rows,
+    );
+}

@@ -537,6 +537,20 @@ impl Ops<'_> {
                 #tangent::<L>(#ws, #(#kernel_args),*);
             },
         };
+        // A returned vector's lanes are handed to the preparation as they are.
+        let jvp_owned = match self.sig.output {
+            Output::Vector => {
+                let kernel_args = self.pass_args(Some(&this), &[quote!(#dx)], &[]);
+                quote! {
+                    fn jvp_owned<'w, const L: usize>(&mut self, #ws: &'w #rt::Workspace, #dx: &[[f64; L]]) -> Option<#rt::LaneBuf<'w, L>> {
+                        let #this = self;
+                        let #x = #this.#x;
+                        Some(#tangent::<L>(#ws, #(#kernel_args),*).1)
+                    }
+                }
+            }
+            _ => quote!(),
+        };
         let tape = Ident::new("tape", Span::mixed_site());
         let adjoint = self.hidden("__asd_adjoint_");
         let dy_io = Ident::new("dy_io", Span::mixed_site());
@@ -574,6 +588,7 @@ impl Ops<'_> {
                         let #x = #this.#x;
                         #kernel_call
                     }
+                    #jvp_owned
                 }
                 impl #rt::Vjp for #kernel<'_> {
                     fn vjp<const L: usize>(&mut self, #ws: &#rt::Workspace, #dy: &[[f64; L]], #dx: &mut [[f64; L]]) {

@@ -45,6 +45,13 @@ impl Leaf {
         }
     }
 
+    /// The variable: `v` itself or the vector `v`.
+    pub(crate) fn var(&self) -> VarId {
+        match self {
+            Leaf::Var(v) | Leaf::Elem(v, _) => *v,
+        }
+    }
+
     /// `v` or `v[i]`.
     pub(crate) fn tokens(&self, f: &Function) -> TokenStream {
         match self {
@@ -107,7 +114,15 @@ impl Domain for FirstOrder {
         let mut ls = Vec::new();
         leaves(e, f, &mut ls);
         let refs: Vec<TokenStream> = ls.iter().map(|l| l.tokens(f)).collect();
-        union_of::<Self>(&refs, "s")
+        match refs.as_slice() {
+            // `IndexSet::union` builds the result directly, without copying a leaf first.
+            [a, b, rest @ ..] => {
+                let ty = Self::ty();
+                let s = Ident::new("s", Span::mixed_site());
+                quote!({ let mut #s = #ty::union(&#a, &#b); #(#s.union_with(&#rest);)* #s })
+            }
+            _ => union_of::<Self>(&refs, "s"),
+        }
     }
 
     fn assign(f: &Function, target: &Leaf, e: &Expr) -> TokenStream {
@@ -117,6 +132,20 @@ impl Domain for FirstOrder {
         let same = |l: &Leaf| l.key() == key;
         let t = target.tokens(f);
         if !ls.iter().any(same) {
+            let var = target.var();
+            if let [a, b, rest @ ..] = ls.as_slice() {
+                if ls.iter().all(|l| l.var() != var) {
+                    // Written in place: no temporary set to move in.
+                    let (a, b) = (a.tokens(f), b.tokens(f));
+                    let rest = rest.iter().map(|l| l.tokens(f));
+                    let p = Ident::new("p", Span::mixed_site());
+                    return quote!({
+                        let #p = &mut #t;
+                        #p.assign_union(&#a, &#b);
+                        #(#p.union_with(&#rest);)*
+                    });
+                }
+            }
             let set = Self::value(f, e);
             return quote!(#t = #set;);
         }
@@ -375,12 +404,17 @@ impl<'f, D: Domain> Tracer<'f, D> {
     fn vector(&self, v: &VecExpr) -> TokenStream {
         let ty = D::ty();
         match v {
+            // Filled with a constant: every element is the empty value, built in place
+            // (`vec![v; n]` would clone `v` element by element).
+            VecExpr::Filled(Expr::Lit(_) | Expr::Const(_), n) | VecExpr::Overwritten(n) => {
+                let n = &n.tokens;
+                quote!(::core::iter::repeat_with(#ty::new).take(#n).collect::<::std::vec::Vec<#ty>>())
+            }
             VecExpr::Filled(e, n) => {
                 let value = D::value(self.f, e);
                 let n = &n.tokens;
                 quote!(::std::vec![#value; #n])
             }
-            VecExpr::Overwritten(n) => self.vector(&VecExpr::Filled(Expr::lit(0.0), n.clone())),
             VecExpr::List(items) => {
                 let values = items.iter().map(|e| D::value(self.f, e));
                 quote!(::std::vec![#(#values),*])

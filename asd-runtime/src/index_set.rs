@@ -6,7 +6,10 @@
 //! Almost all of these sets are tiny (banded problems), a few are huge (a sum over
 //! all inputs). [`IndexSet`] therefore adapts its representation:
 //!
-//! - up to [`INLINE`] indices live inline, so tiny sets never touch the allocator;
+//! - a set within 64 consecutive indices is a band: a start and a 64-bit mask, so the
+//!   union of two nearby sets (the bulk of a banded tracer's work) is a shift and an OR;
+//! - otherwise up to [`INLINE`] indices live inline, so tiny sets never touch the
+//!   allocator;
 //! - beyond that, a sorted `Vec<u32>`;
 //! - once the set is dense in its own range (at least [`DENSE_MIN_LEN`] indices, at
 //!   most 32 bits of range per index), a `bitvec` bit set covering only the range
@@ -28,8 +31,9 @@ use crate::SparsityPattern;
 
 /// Number of indices an [`IndexSet`] stores without allocating.
 ///
-/// Ten `u32` fit in the space the other representations need anyway (48 bytes).
-pub const INLINE: usize = 10;
+/// Eleven `u32` fit in the space the other representations need anyway (48 bytes: the
+/// enum tag and the length take the first 4).
+pub const INLINE: usize = 11;
 
 /// A sorted list switches to a bit set only from this many indices on: below it, a
 /// merge of two short lists is cheaper than any word loop.
@@ -64,6 +68,12 @@ pub struct IndexSet {
 
 #[derive(Clone)]
 enum Repr {
+    /// `{base + k : bit k of bits is set}`, never empty. Any set whose indices lie
+    /// within 64 consecutive ones may be stored so; the constructors always do.
+    Band {
+        base: u32,
+        bits: u64,
+    },
     /// `buf[..len]`, sorted and unique.
     Inline {
         len: u8,
@@ -112,16 +122,19 @@ impl IndexSet {
     /// `{i}`; does not allocate.
     #[track_caller]
     pub fn singleton(i: usize) -> Self {
-        let mut buf = [0; INLINE];
-        buf[0] = to_u32(i);
         IndexSet {
-            repr: Repr::Inline { len: 1, buf },
+            repr: Repr::Band {
+                base: to_u32(i),
+                bits: 1,
+            },
         }
     }
 
     /// Builds a set from sorted, unique indices, choosing the representation.
     fn from_sorted_u32(v: &[u32]) -> Self {
-        let repr = if v.len() <= INLINE {
+        let repr = if let Some(band) = band_of(v) {
+            band
+        } else if v.len() <= INLINE {
             let mut buf = [0; INLINE];
             buf[..v.len()].copy_from_slice(v);
             Repr::Inline {
@@ -138,7 +151,8 @@ impl IndexSet {
 
     /// Like [`from_sorted_u32`](Self::from_sorted_u32) but keeps the vector.
     fn from_sorted_vec(v: Vec<u32>) -> Self {
-        if v.len() <= INLINE || list_wants_bits(&v) {
+        let band = v.last().zip(v.first()).is_some_and(|(&l, &f)| l - f < 64);
+        if band || v.len() <= INLINE || list_wants_bits(&v) {
             Self::from_sorted_u32(&v)
         } else {
             IndexSet {
@@ -152,7 +166,34 @@ impl IndexSet {
         match &self.repr {
             Repr::Inline { len, buf } => Some(&buf[..*len as usize]),
             Repr::List(v) => Some(v),
-            Repr::Bits(_) => None,
+            Repr::Band { .. } | Repr::Bits(_) => None,
+        }
+    }
+
+    /// The sorted indices of a list or a band (written out in `buf`), `None` for a bit
+    /// set.
+    fn list_view<'a>(&'a self, buf: &'a mut [u32; 64]) -> Option<&'a [u32]> {
+        match self.repr {
+            Repr::Band { base, bits } => Some(band_list(base, bits, buf)),
+            _ => self.as_list(),
+        }
+    }
+
+    /// Stores a band as a list instead, for the operations that only know lists.
+    fn unband(&mut self) {
+        if let Repr::Band { base, bits } = self.repr {
+            let mut buf = [0; 64];
+            let v = band_list(base, bits, &mut buf);
+            self.repr = if v.len() <= INLINE {
+                let mut inline = [0; INLINE];
+                inline[..v.len()].copy_from_slice(v);
+                Repr::Inline {
+                    len: v.len() as u8,
+                    buf: inline,
+                }
+            } else {
+                Repr::List(v.to_vec())
+            };
         }
     }
 
@@ -167,6 +208,17 @@ impl IndexSet {
     pub fn insert(&mut self, i: usize) {
         let x = to_u32(i);
         match &mut self.repr {
+            Repr::Band { base, bits } => {
+                if let Some((b, m)) = band_union(*base, *bits, x, 1) {
+                    (*base, *bits) = (b, m);
+                } else {
+                    let mut buf = [0; 64];
+                    let mut v = band_list(*base, *bits, &mut buf).to_vec();
+                    let pos = v.partition_point(|&y| y < x);
+                    v.insert(pos, x);
+                    *self = Self::from_sorted_vec(v);
+                }
+            }
             Repr::Inline { len, buf } => {
                 let n = *len as usize;
                 let pos = match buf[..n].binary_search(&x) {
@@ -222,6 +274,22 @@ impl IndexSet {
             self.clone_from(other);
             return;
         }
+        if let (
+            Repr::Band { base, bits },
+            &Repr::Band {
+                base: ob,
+                bits: obits,
+            },
+        ) = (&mut self.repr, &other.repr)
+        {
+            if let Some((b, m)) = band_union(*base, *bits, ob, obits) {
+                (*base, *bits) = (b, m);
+                return;
+            }
+        }
+        // Otherwise bands take part as lists.
+        self.unband();
+        let mut other_buf = [0; 64];
         match (&mut self.repr, &other.repr) {
             (Repr::Bits(a), Repr::Bits(b)) => {
                 let (blo, bhi) = match b.min_max() {
@@ -237,7 +305,7 @@ impl IndexSet {
                 }
             }
             (Repr::Bits(a), _) => {
-                let list = other.as_list().unwrap_or_default();
+                let list = other.list_view(&mut other_buf).unwrap_or_default();
                 if let Some(v) = a.union_list_or_spill(list) {
                     *self = Self::from_sorted_vec(v);
                 }
@@ -254,8 +322,18 @@ impl IndexSet {
                     self.repr = Repr::Bits(bits);
                 }
             }
+            (Repr::Inline { len, buf }, Repr::Inline { len: lb, buf: bb }) => {
+                // The hot case of tracers: two tiny sets whose union is tiny too.
+                let mut out = [0u32; INLINE];
+                if let Some(n) = merge_small(&buf[..*len as usize], &bb[..*lb as usize], &mut out) {
+                    *buf = out;
+                    *len = n as u8;
+                } else {
+                    self.union_list(&bb[..*lb as usize]);
+                }
+            }
             _ => {
-                let b = other.as_list().unwrap_or_default();
+                let b = other.list_view(&mut other_buf).unwrap_or_default();
                 self.union_list(b);
             }
         }
@@ -289,6 +367,44 @@ impl IndexSet {
 
     /// `a ∪ b` as a new set.
     pub fn union(a: &IndexSet, b: &IndexSet) -> IndexSet {
+        let mut out = IndexSet::new();
+        out.assign_union(a, b);
+        out
+    }
+
+    /// `self = a ∪ b`, what a tracer does for `y[i] = x[j] + x[k]`.
+    ///
+    /// Two tiny sets merge straight into `self`'s inline buffer: building the union
+    /// elsewhere and moving it in costs more than the merge, as the move reads the
+    /// merge's stores back before they have landed.
+    pub fn assign_union(&mut self, a: &IndexSet, b: &IndexSet) {
+        if let (
+            &Repr::Band { base, bits },
+            &Repr::Band {
+                base: ob,
+                bits: obits,
+            },
+        ) = (&a.repr, &b.repr)
+        {
+            if let Some((base, bits)) = band_union(base, bits, ob, obits) {
+                self.repr = Repr::Band { base, bits };
+                return;
+            }
+        }
+        if let (Repr::Inline { len: la, buf: ba }, Repr::Inline { len: lb, buf: bb }) =
+            (&a.repr, &b.repr)
+        {
+            let (a, b) = (&ba[..*la as usize], &bb[..*lb as usize]);
+            if !matches!(self.repr, Repr::Inline { .. }) {
+                self.repr = EMPTY;
+            }
+            if let Repr::Inline { len, buf } = &mut self.repr {
+                if let Some(n) = merge_small(a, b, buf) {
+                    *len = n as u8;
+                    return;
+                }
+            }
+        }
         // Start from the set the other is cheapest to merge into.
         let a_first = match (&a.repr, &b.repr) {
             (Repr::Bits(_), _) => true,
@@ -296,14 +412,14 @@ impl IndexSet {
             _ => a.len() >= b.len(),
         };
         let (big, small) = if a_first { (a, b) } else { (b, a) };
-        let mut out = big.clone();
-        out.union_with(small);
-        out
+        self.clone_from(big);
+        self.union_with(small);
     }
 
     /// Number of indices.
     pub fn len(&self) -> usize {
         match &self.repr {
+            Repr::Band { bits, .. } => bits.count_ones() as usize,
             Repr::Inline { len, .. } => *len as usize,
             Repr::List(v) => v.len(),
             Repr::Bits(b) => b.len,
@@ -312,13 +428,19 @@ impl IndexSet {
 
     /// Whether the set has no index.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        match self.repr {
+            Repr::Band { .. } => false,
+            _ => self.len() == 0,
+        }
     }
 
     /// Whether `i` is in the set: a binary search, or one bit test.
     pub fn contains(&self, i: usize) -> bool {
         match (&self.repr, u32::try_from(i)) {
             (_, Err(_)) => false,
+            (&Repr::Band { base, bits }, Ok(x)) => {
+                x >= base && x - base < 64 && bits >> (x - base) & 1 == 1
+            }
             (Repr::Bits(b), _) => b.contains(i),
             (_, Ok(x)) => self.as_list().unwrap_or_default().binary_search(&x).is_ok(),
         }
@@ -327,6 +449,7 @@ impl IndexSet {
     /// The smallest index.
     pub fn min(&self) -> Option<usize> {
         match &self.repr {
+            &Repr::Band { base, bits } => Some(base as usize + bits.trailing_zeros() as usize),
             Repr::Bits(b) => b.min_max().map(|r| r.0),
             _ => self
                 .as_list()
@@ -339,6 +462,7 @@ impl IndexSet {
     /// The largest index.
     pub fn max(&self) -> Option<usize> {
         match &self.repr {
+            &Repr::Band { base, bits } => Some(band_max(base, bits) as usize),
             Repr::Bits(b) => b.min_max().map(|r| r.1),
             _ => self
                 .as_list()
@@ -356,6 +480,9 @@ impl IndexSet {
     /// The indices in ascending order (an exact-size iterator).
     pub fn iter(&self) -> IndexSetIter<'_> {
         let inner = match &self.repr {
+            Repr::Band { base, bits } => {
+                IterInner::Bits(WordOnes::new(std::slice::from_ref(bits), *base as usize))
+            }
             Repr::Bits(b) => IterInner::Bits(WordOnes::new(b.words(), b.offset)),
             _ => IterInner::List(self.as_list().unwrap_or_default().iter()),
         };
@@ -365,10 +492,63 @@ impl IndexSet {
         }
     }
 
+    /// Appends the indices in ascending order to `out`, matching the representation
+    /// once instead of once per index as [`iter`](Self::iter) does.
+    pub(crate) fn extend_into(&self, out: &mut Vec<usize>) {
+        match &self.repr {
+            &Repr::Band { base, mut bits } => {
+                while bits != 0 {
+                    out.push(base as usize + bits.trailing_zeros() as usize);
+                    bits &= bits - 1;
+                }
+            }
+            Repr::Bits(b) => out.extend(WordOnes::new(b.words(), b.offset)),
+            _ => out.extend(
+                self.as_list()
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|&x| x as usize),
+            ),
+        }
+    }
+
     /// The indices in ascending order, as a vector.
     pub fn to_vec(&self) -> Vec<usize> {
         self.iter().collect()
     }
+}
+
+/// The largest index of a band.
+fn band_max(base: u32, bits: u64) -> u32 {
+    base + (63 - bits.leading_zeros())
+}
+
+/// The band holding a sorted, unique, non-empty list within 64 consecutive indices.
+fn band_of(v: &[u32]) -> Option<Repr> {
+    let (&first, &last) = (v.first()?, v.last()?);
+    (last - first < 64).then(|| Repr::Band {
+        base: first,
+        bits: v.iter().fold(0, |m, &x| m | 1 << (x - first)),
+    })
+}
+
+/// The union of two bands, if it is a band too.
+#[inline]
+fn band_union(a: u32, a_bits: u64, b: u32, b_bits: u64) -> Option<(u32, u64)> {
+    let base = a.min(b);
+    let top = band_max(a, a_bits).max(band_max(b, b_bits));
+    (top - base < 64).then(|| (base, a_bits << (a - base) | b_bits << (b - base)))
+}
+
+/// The indices of a band, ascending, written in `buf`.
+fn band_list(base: u32, mut bits: u64, buf: &mut [u32; 64]) -> &[u32] {
+    let mut n = 0;
+    while bits != 0 {
+        buf[n] = base + bits.trailing_zeros();
+        bits &= bits - 1;
+        n += 1;
+    }
+    &buf[..n]
 }
 
 /// Whether a sorted list of this length and range is smaller as a bit set.
@@ -390,6 +570,60 @@ fn merge_into<T: Copy + Ord>(a: &[T], b: &[T], out: &mut [T]) -> usize {
     let rest = if i < a.len() { &a[i..] } else { &b[j..] };
     out[k..k + rest.len()].copy_from_slice(rest);
     k + rest.len()
+}
+
+/// Merges two sorted, unique slices into `out` if their union has at most [`INLINE`]
+/// indices: returns its length, or `None` (and `out` is garbage) if it does not fit.
+/// Fixed-size output and no bulk copy: for tiny sets a `memcpy` call costs more than
+/// the merge.
+///
+/// When both lie within 64 consecutive indices (a band), the union is a bit mask: the
+/// ORs are independent of each other, where a merge waits on each comparison.
+#[inline]
+fn merge_small(a: &[u32], b: &[u32], out: &mut [u32; INLINE]) -> Option<usize> {
+    if let (Some(&a0), Some(&b0), Some(&a1), Some(&b1)) = (a.first(), b.first(), a.last(), b.last())
+    {
+        let base = a0.min(b0);
+        if a1.max(b1) - base < 64 {
+            let mut mask = 0u64;
+            for &x in a {
+                mask |= 1 << (x - base);
+            }
+            for &x in b {
+                mask |= 1 << (x - base);
+            }
+            let mut k = 0;
+            while mask != 0 {
+                if k == INLINE {
+                    return None;
+                }
+                out[k] = base + mask.trailing_zeros();
+                mask &= mask - 1;
+                k += 1;
+            }
+            return Some(k);
+        }
+    }
+    let (mut i, mut j, mut k) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        if k == INLINE {
+            return None;
+        }
+        let (x, y) = (a[i], b[j]);
+        out[k] = x.min(y);
+        i += (x <= y) as usize;
+        j += (y <= x) as usize;
+        k += 1;
+    }
+    let rest = if i < a.len() { &a[i..] } else { &b[j..] };
+    if k + rest.len() > INLINE {
+        return None;
+    }
+    for &x in rest {
+        out[k] = x;
+        k += 1;
+    }
+    Some(k)
 }
 
 /// The sorted union of two sorted, unique slices.
@@ -1126,6 +1360,98 @@ mod tests {
     }
 
     #[test]
+    fn tiny_unions_stay_inline_up_to_the_capacity() {
+        // Spread out, so that they are not bands.
+        let spread = |r: std::ops::Range<usize>| set(r.map(|i| 100 * i));
+        let a = spread(0..INLINE - 3);
+        let b = spread(3..INLINE);
+        let mut u = IndexSet::union(&a, &b);
+        assert!(matches!(u.repr, Repr::Inline { .. }));
+        assert_eq!(u, spread(0..INLINE));
+        u.union_with(&set([100 * INLINE + 5]));
+        assert!(matches!(u.repr, Repr::List(_)));
+        assert_eq!(u.len(), INLINE + 1);
+        // One past the capacity spills, from both entry points.
+        let c = spread(INLINE - 3..INLINE + 1);
+        let want = spread(0..INLINE + 1);
+        assert_eq!(IndexSet::union(&a, &c), want);
+        let mut d = a.clone();
+        d.union_with(&c);
+        assert_eq!(d, want);
+        // A list or bit set is replaced by a tiny union.
+        for mut t in [set((0..20).map(|i| 100 * i)), set(0..1000)] {
+            t.assign_union(&set([1, 900]), &set([4]));
+            assert!(matches!(t.repr, Repr::Inline { .. }));
+            assert_eq!(t.to_vec(), [1, 4, 900]);
+            t.assign_union(&set([1, 9]), &set([4]));
+            assert!(matches!(t.repr, Repr::Band { .. }));
+            assert_eq!(t.to_vec(), [1, 4, 9]);
+        }
+    }
+
+    #[test]
+    fn bands_grow_within_64_indices_and_then_become_lists() {
+        let is_band = |s: &IndexSet| matches!(s.repr, Repr::Band { .. });
+        let mut s = IndexSet::singleton(100);
+        assert!(is_band(&s));
+        s.union_with(&set(120..140));
+        s.insert(90); // grows to the left
+        s.union_with(&IndexSet::singleton(153)); // the last index that fits
+        assert!(is_band(&s));
+        assert_eq!(s.len(), 23);
+        assert_eq!((s.min(), s.max()), (Some(90), Some(153)));
+        assert!(s.contains(125) && !s.contains(101) && !s.contains(89) && !s.contains(154));
+        let before = s.to_vec();
+        s.insert(154); // one too far: a list
+        assert!(!is_band(&s) && !s.is_dense());
+        assert_eq!(s.len(), 24);
+        assert_eq!(s.to_vec()[..23], before[..]);
+        // 64 consecutive indices are a band, 65 a bit set; both mix with lists.
+        let full = set(1000..1064);
+        assert!(is_band(&full) && full.len() == 64);
+        let mut l = set([5, 2000]);
+        l.union_with(&full);
+        assert_eq!(l.len(), 66);
+        let mut f = full.clone();
+        f.union_with(&set([5, 2000]));
+        assert_eq!(f, l);
+        // At the top of the index range.
+        let top = (u32::MAX - 3) as usize;
+        let mut t = IndexSet::singleton(top + 3);
+        t.insert(top);
+        assert!(is_band(&t));
+        assert_eq!(t.to_vec(), [top, top + 3]);
+        assert_eq!(t.max(), Some(top + 3));
+        assert!(t.contains(top + 3) && !t.contains(top + 4));
+        let mut w = IndexSet::singleton(0);
+        w.union_with(&t);
+        assert_eq!(w.to_vec(), [0, top, top + 3]);
+    }
+
+    #[test]
+    fn merge_small_refuses_what_does_not_fit() {
+        let mut out = [0; INLINE];
+        let a: Vec<u32> = (0..INLINE as u32).collect();
+        assert_eq!(merge_small(&a, &[3], &mut out), Some(INLINE));
+        assert_eq!(out.to_vec(), a);
+        assert_eq!(merge_small(&a, &[INLINE as u32], &mut out), None);
+        assert_eq!(merge_small(&[INLINE as u32], &a, &mut out), None);
+        assert_eq!(merge_small(&[], &[], &mut out), Some(0));
+        // Within one 64-wide window (a mask) and across it (a merge), with overlaps.
+        for (a, b) in [
+            (vec![5, 9, 68], vec![9, 10]),
+            (vec![5, 9, 68], vec![4, 9, 69]),
+            (vec![1 << 31, (1 << 31) + 63], vec![(1 << 31) + 1]),
+            (vec![u32::MAX - 1, u32::MAX], vec![u32::MAX - 63]),
+            (vec![0, 64], vec![1]),
+        ] {
+            let want: BTreeSet<u32> = a.iter().chain(&b).copied().collect();
+            let n = merge_small(&a, &b, &mut out).unwrap();
+            assert_eq!(out[..n].to_vec(), want.into_iter().collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
     #[should_panic(expected = "asd: index 4294967296 is too large for an IndexSet")]
     fn huge_index_panics() {
         IndexSet::singleton(1 << 32);
@@ -1255,9 +1581,19 @@ mod tests {
                 u.union_with(&sb);
                 let ru: BTreeSet<usize> = ra.union(&rb).copied().collect();
                 prop_assert_eq!(u.to_vec(), ru.iter().copied().collect::<Vec<_>>());
+                let mut out = vec![7];
+                u.extend_into(&mut out);
+                prop_assert_eq!(&out[1..], &u.to_vec()[..]);
                 prop_assert_eq!(u.len(), ru.len());
                 prop_assert_eq!(&IndexSet::union(&sa, &sb), &u);
                 prop_assert_eq!(&IndexSet::union(&sb, &sa), &u);
+                // Assigned over whatever the target held before.
+                for old in [IndexSet::new(), set(extra.clone()), set(0..40), set(0..500)] {
+                    let mut t = old.clone();
+                    t.assign_union(&sa, &sb);
+                    prop_assert_eq!(&t, &u);
+                    prop_assert_eq!(t.len(), ru.len());
+                }
                 let mut u2 = u.clone();
                 let mut r2 = ru.clone();
                 for &e in &extra {

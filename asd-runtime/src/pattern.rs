@@ -211,7 +211,7 @@ impl SparsityPattern {
             if let Some(max) = set.max() {
                 check_col(max, ncols);
             }
-            col_idx.extend(set.iter());
+            set.extend_into(&mut col_idx);
             row_ptr.push(col_idx.len());
         }
         SparsityPattern {

@@ -154,7 +154,8 @@ impl AcyclicColoring {
 /// One side of the bipartite graph of a pattern: vertex `v` meets the "middle" indices
 /// `to_mid.row(v)`, and middle `r` meets the vertices `to_vertex.row(r)`. For columns,
 /// `to_mid` is the transpose and `to_vertex` the pattern. The intersection graph (two
-/// vertices adjacent when they share a middle) is never built.
+/// vertices adjacent when they share a middle) is only built, as an [`Intersection`],
+/// for the degree orders of [`Bipartite::best`].
 struct Bipartite<'a> {
     to_mid: &'a SparsityPattern,
     to_vertex: &'a SparsityPattern,
@@ -182,57 +183,153 @@ impl Graph for Bipartite<'_> {
 }
 
 impl Bipartite<'_> {
-    /// Greedy first-fit in `order`: O(sum over middles of their length squared), with a
-    /// stamped `forbidden` array instead of clearing per vertex.
-    fn greedy(&self, order: &[usize]) -> Coloring {
-        let n = self.nvertices();
-        let (mp, mi) = (self.to_mid.row_ptr(), self.to_mid.col_indices());
-        let (vp, vi) = (self.to_vertex.row_ptr(), self.to_vertex.col_indices());
-        let mut color = vec![NONE; n];
-        // forbidden[c] == v: color c is taken near v. A vertex has fewer than n
-        // neighbors, so colors stay below n.
-        let mut forbidden = vec![NONE; n];
-        for &v in order {
-            for &r in &mi[mp[v]..mp[v + 1]] {
-                for &w in &vi[vp[r]..vp[r + 1]] {
-                    let c = color[w];
-                    if c != NONE {
-                        forbidden[c] = v;
-                    }
-                }
-            }
-            color[v] = first_allowed(&forbidden, v);
-        }
-        Coloring::from_colors(color)
-    }
-
     /// A lower bound on the colors: the vertices of one middle need distinct colors.
     fn lower_bound(&self) -> usize {
         let vp = self.to_vertex.row_ptr();
         vp.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0)
     }
 
-    fn color(&self, order: Order) -> Coloring {
+    /// The coloring in `order` (all orders of [`BEST_ORDERS`] for `None`), if it has
+    /// fewer than `cap` colors.
+    fn color_below(&self, order: Option<Order>, cap: usize) -> Option<Coloring> {
+        if self.lower_bound() >= cap {
+            return None;
+        }
+        let Some(order) = order else {
+            return self.best(cap);
+        };
         let degrees = if order::needs_degrees(order) {
             self.degrees()
         } else {
             Vec::new()
         };
-        self.greedy(&order::vertices(self, order, &degrees))
+        self.greedy(&order::vertices(self, order, &degrees), cap)
     }
 
-    fn best(&self) -> Coloring {
+    /// The first coloring with fewest colors over [`BEST_ORDERS`]. The degree orders
+    /// walk the neighbors of every vertex, so the intersection graph is stored once for
+    /// all of them (unless it would be too large, e.g. with a dense middle).
+    fn best(&self, cap: usize) -> Option<Coloring> {
         let bound = self.lower_bound();
+        let mut graph: Option<Option<Intersection>> = None;
         let mut degrees = None;
-        best_of(bound, |order| {
-            if order::needs_degrees(order) && degrees.is_none() {
-                degrees = Some(self.degrees());
-            }
-            let d = degrees.as_deref().unwrap_or(&[]);
-            let c = self.greedy(&order::vertices(self, order, d));
+        best_of(bound, cap, |order, cap| {
+            let vertices = if !order::needs_degrees(order) {
+                order::vertices(self, order, &[])
+            } else if let Some(g) = graph.get_or_insert_with(|| Intersection::new(self)) {
+                let d = degrees.get_or_insert_with(|| g.degrees());
+                order::vertices(g, order, d)
+            } else {
+                let d = degrees.get_or_insert_with(|| self.degrees());
+                order::vertices(self, order, d)
+            };
+            let c = self.greedy(&vertices, cap)?;
             let n = c.ncolors();
-            (c, n)
+            Some((c, n))
         })
+    }
+
+    /// Greedy first-fit in `order` (a permutation of the vertices). Gives up (`None`) as
+    /// soon as a vertex needs color `cap - 1`: the coloring cannot have fewer than `cap`
+    /// colors.
+    ///
+    /// Each middle keeps the mask of the colors below 64 its vertices have taken, so a
+    /// vertex finds the colors near it with one OR per middle: linear in the size of the
+    /// pattern, where visiting every neighbor costs the sum of the squared middle
+    /// lengths. Only a vertex that finds the first 64 colors all taken visits its
+    /// neighbors, into a stamped `forbidden` array.
+    fn greedy(&self, order: &[usize], cap: usize) -> Option<Coloring> {
+        let n = self.nvertices();
+        let (mp, mi) = (self.to_mid.row_ptr(), self.to_mid.col_indices());
+        let (vp, vi) = (self.to_vertex.row_ptr(), self.to_vertex.col_indices());
+        let mut color = vec![NONE; n];
+        let mut taken = vec![0u64; self.to_vertex.nrows()];
+        // forbidden[c] == v: color c is taken near v. A vertex has fewer than n
+        // neighbors, so colors stay below n.
+        let mut forbidden = Vec::new();
+        for &v in order {
+            let mids = &mi[mp[v]..mp[v + 1]];
+            let near = mids.iter().fold(0, |m, &r| m | taken[r]);
+            let c = if near != u64::MAX {
+                (!near).trailing_zeros() as usize
+            } else {
+                if forbidden.is_empty() {
+                    forbidden = vec![NONE; n];
+                }
+                for &r in mids {
+                    for &w in &vi[vp[r]..vp[r + 1]] {
+                        if color[w] != NONE {
+                            forbidden[color[w]] = v;
+                        }
+                    }
+                }
+                first_allowed(&forbidden, v)
+            };
+            if c + 1 >= cap {
+                return None;
+            }
+            color[v] = c;
+            if c < 64 {
+                for &r in mids {
+                    taken[r] |= 1 << c;
+                }
+            }
+        }
+        Some(Coloring::from_colors(color))
+    }
+}
+
+/// The intersection graph of one side of a [`Bipartite`] graph, stored: each vertex's
+/// distinct neighbors in the order the bipartite walk meets them (the dynamic orders'
+/// ties depend on it).
+struct Intersection {
+    ptr: Vec<usize>,
+    adj: Vec<usize>,
+}
+
+impl Intersection {
+    /// `None` if the graph would have more than a few times as many entries as the
+    /// bipartite graph: a dense middle makes it quadratic.
+    fn new(b: &Bipartite<'_>) -> Option<Self> {
+        let n = b.nvertices();
+        let budget = 32 * (b.to_mid.nnz() + n);
+        let mut marks = Marks::new(n);
+        let mut out = Vec::new();
+        let mut ptr = Vec::with_capacity(n + 1);
+        let mut adj = Vec::new();
+        ptr.push(0);
+        for v in 0..n {
+            b.neighbors_into(v, &mut marks, &mut out);
+            if adj.len() + out.len() > budget {
+                return None;
+            }
+            adj.extend_from_slice(&out);
+            ptr.push(adj.len());
+        }
+        Some(Intersection { ptr, adj })
+    }
+
+    fn neighbors(&self, v: usize) -> &[usize] {
+        &self.adj[self.ptr[v]..self.ptr[v + 1]]
+    }
+}
+
+impl Graph for Intersection {
+    fn nvertices(&self) -> usize {
+        self.ptr.len() - 1
+    }
+
+    fn neighbors_into(&self, v: usize, _: &mut Marks, out: &mut Vec<usize>) {
+        out.clear();
+        out.extend_from_slice(self.neighbors(v));
+    }
+
+    fn lend_neighbors<'a>(&'a self, v: usize, _: &mut Marks, _: &mut Vec<usize>) -> &'a [usize] {
+        self.neighbors(v)
+    }
+
+    fn degrees(&self) -> Vec<usize> {
+        self.ptr.windows(2).map(|w| w[1] - w[0]).collect()
     }
 }
 
@@ -245,20 +342,70 @@ fn first_allowed(forbidden: &[usize], v: usize) -> usize {
         .unwrap_or(forbidden.len())
 }
 
-/// Runs `attempt` on [`BEST_ORDERS`] and keeps the first result with fewest colors;
-/// stops early when an attempt reaches `lower_bound`, since no later one can win.
-fn best_of<T>(lower_bound: usize, mut attempt: impl FnMut(Order) -> (T, usize)) -> T {
+/// Runs `attempt` on [`BEST_ORDERS`] and keeps the first result with fewest colors,
+/// if one has fewer than `cap`. Each attempt gets the count it must beat (`cap`, then
+/// the best so far) and may give up (`None`) once it reaches it, since it could no
+/// longer win. Stops early when an attempt reaches `lower_bound`, since no later one
+/// can win.
+fn best_of<T>(
+    lower_bound: usize,
+    cap: usize,
+    mut attempt: impl FnMut(Order, usize) -> Option<(T, usize)>,
+) -> Option<T> {
     let mut best: Option<(T, usize)> = None;
     for order in BEST_ORDERS {
-        let (result, n) = attempt(order);
-        if best.as_ref().is_none_or(|&(_, b)| n < b) {
-            best = Some((result, n));
+        let beat = best.as_ref().map_or(cap, |&(_, b)| b);
+        if let Some((result, n)) = attempt(order, beat) {
+            if n < beat {
+                best = Some((result, n));
+            }
         }
         if best.as_ref().is_some_and(|&(_, b)| b <= lower_bound) {
             break;
         }
     }
-    best.expect("BEST_ORDERS is not empty").0
+    best.map(|(result, _)| result)
+}
+
+/// Both sides of the bipartite graph of one pattern: the pattern and its transpose,
+/// computed once for the column and the row coloring of a Jacobian preparation.
+pub(crate) struct Sides<'a> {
+    pattern: &'a SparsityPattern,
+    transpose: SparsityPattern,
+}
+
+impl<'a> Sides<'a> {
+    pub(crate) fn new(pattern: &'a SparsityPattern) -> Self {
+        Sides {
+            pattern,
+            transpose: pattern.transpose(),
+        }
+    }
+
+    fn columns(&self) -> Bipartite<'_> {
+        Bipartite {
+            to_mid: &self.transpose,
+            to_vertex: self.pattern,
+        }
+    }
+
+    fn rows(&self) -> Bipartite<'_> {
+        Bipartite {
+            to_mid: self.pattern,
+            to_vertex: &self.transpose,
+        }
+    }
+
+    /// The column coloring in `order`, or the best over [`BEST_ORDERS`] for `None`, if
+    /// it needs fewer than `cap` colors (`usize::MAX`: always).
+    pub(crate) fn color_columns(&self, order: Option<Order>, cap: usize) -> Option<Coloring> {
+        self.columns().color_below(order, cap)
+    }
+
+    /// [`color_columns`](Self::color_columns) for the rows.
+    pub(crate) fn color_rows(&self, order: Option<Order>, cap: usize) -> Option<Coloring> {
+        self.rows().color_below(order, cap)
+    }
 }
 
 /// Colors the columns of `p` so that two columns sharing a row differ: one JVP per
@@ -281,43 +428,29 @@ fn best_of<T>(lower_bound: usize, mut attempt: impl FnMut(Order) -> (T, usize)) 
 /// assert!(is_column_coloring(&p, c.colors()));
 /// ```
 pub fn color_columns(p: &SparsityPattern, order: Order) -> Coloring {
-    let t = p.transpose();
-    Bipartite {
-        to_mid: &t,
-        to_vertex: p,
-    }
-    .color(order)
+    Sides::new(p)
+        .color_columns(Some(order), usize::MAX)
+        .expect("no cap")
 }
 
 /// Colors the rows of `p` so that two rows sharing a column differ: one VJP per color
 /// then gives the Jacobian.
 pub fn color_rows(p: &SparsityPattern, order: Order) -> Coloring {
-    let t = p.transpose();
-    Bipartite {
-        to_mid: p,
-        to_vertex: &t,
-    }
-    .color(order)
+    Sides::new(p)
+        .color_rows(Some(order), usize::MAX)
+        .expect("no cap")
 }
 
 /// [`color_columns`] with the fewest colors over [`BEST_ORDERS`] (ties: the earliest).
 pub fn color_columns_best(p: &SparsityPattern) -> Coloring {
-    let t = p.transpose();
-    Bipartite {
-        to_mid: &t,
-        to_vertex: p,
-    }
-    .best()
+    Sides::new(p)
+        .color_columns(None, usize::MAX)
+        .expect("no cap")
 }
 
 /// [`color_rows`] with the fewest colors over [`BEST_ORDERS`] (ties: the earliest).
 pub fn color_rows_best(p: &SparsityPattern) -> Coloring {
-    let t = p.transpose();
-    Bipartite {
-        to_mid: p,
-        to_vertex: &t,
-    }
-    .best()
+    Sides::new(p).color_rows(None, usize::MAX).expect("no cap")
 }
 
 /// [`star_coloring`] with the fewest colors over [`BEST_ORDERS`] (ties: the earliest).
@@ -329,11 +462,12 @@ pub fn star_coloring_best(p: &SparsityPattern) -> StarColoring {
     let g = star::Adjacency::new(p, "star");
     let bound = g.lower_bound();
     let degrees = g.degrees();
-    let core = best_of(bound, |order| {
+    let core = best_of(bound, usize::MAX, |order, _| {
         let s = star::star(&g, &order::vertices(&g, order, &degrees));
         let n = s.coloring.ncolors();
-        (s, n)
-    });
+        Some((s, n))
+    })
+    .expect("no cap");
     g.into_star(core)
 }
 
@@ -346,11 +480,12 @@ pub fn acyclic_coloring_best(p: &SparsityPattern) -> AcyclicColoring {
     let g = star::Adjacency::new(p, "acyclic");
     let bound = g.lower_bound();
     let degrees = g.degrees();
-    best_of(bound, |order| {
+    best_of(bound, usize::MAX, |order, _| {
         let a = acyclic::acyclic(&g, &order::vertices(&g, order, &degrees));
         let n = a.coloring.ncolors();
-        (a, n)
+        Some((a, n))
     })
+    .expect("no cap")
 }
 
 #[cfg(test)]

@@ -18,6 +18,18 @@ pub(crate) trait Graph {
     /// traversal order. `marks` is scratch space of `nvertices()` entries.
     fn neighbors_into(&self, v: usize, marks: &mut Marks, out: &mut Vec<usize>);
 
+    /// The neighbors of `v` as [`neighbors_into`](Self::neighbors_into) lists them; a
+    /// stored graph lends its own slice instead of copying it into `scratch`.
+    fn lend_neighbors<'a>(
+        &'a self,
+        v: usize,
+        marks: &mut Marks,
+        scratch: &'a mut Vec<usize>,
+    ) -> &'a [usize] {
+        self.neighbors_into(v, marks, scratch);
+        scratch
+    }
+
     /// The degree of every vertex.
     fn degrees(&self) -> Vec<usize> {
         let mut marks = Marks::new(self.nvertices());
@@ -145,8 +157,7 @@ fn dynamic<G: Graph>(g: &G, static_degrees: &[usize], kind: Dynamic) -> Vec<usiz
         let u = buckets[d].pop().expect("nonempty bucket");
         ordered[u] = true;
         order[if front_to_back { k } else { n - 1 - k }] = u;
-        g.neighbors_into(u, &mut marks, &mut neighbors);
-        for &v in &neighbors {
+        for &v in g.lend_neighbors(u, &mut marks, &mut neighbors) {
             if ordered[v] {
                 continue;
             }

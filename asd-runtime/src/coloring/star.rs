@@ -123,6 +123,10 @@ impl Graph for Adjacency {
         out.extend_from_slice(self.neighbors(v));
     }
 
+    fn lend_neighbors<'a>(&'a self, v: usize, _: &mut Marks, _: &mut Vec<usize>) -> &'a [usize] {
+        self.neighbors(v)
+    }
+
     fn degrees(&self) -> Vec<usize> {
         self.ptr.windows(2).map(|w| w[1] - w[0]).collect()
     }

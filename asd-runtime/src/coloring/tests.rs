@@ -218,3 +218,94 @@ fn hubs_of_arrowhead_and_bdqrtic_keep_their_colors() {
     }
     assert!(star_coloring_best(&bdq).coloring().ncolors() <= 8);
 }
+
+/// An `m x n` pattern with `per_row` random entries per row and, optionally, one dense
+/// row (which makes the column intersection graph quadratic).
+fn random_pattern(
+    m: usize,
+    n: usize,
+    per_row: usize,
+    dense_row: bool,
+    seed: u64,
+) -> SparsityPattern {
+    let mut state = seed;
+    let mut next = move |k: usize| {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let z = (state ^ (state >> 31)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        ((z ^ (z >> 29)) % k as u64) as usize
+    };
+    let mut rows: Vec<Vec<usize>> = (0..m)
+        .map(|_| (0..per_row).map(|_| next(n)).collect())
+        .collect();
+    if dense_row {
+        rows[m / 2] = (0..n).collect();
+    }
+    SparsityPattern::from_rows(n, rows)
+}
+
+/// The first coloring with fewest colors over [`BEST_ORDERS`], each colored on its own.
+fn first_best(colorings: impl Iterator<Item = Coloring>) -> Coloring {
+    colorings
+        .reduce(|best, c| {
+            if c.ncolors() < best.ncolors() {
+                c
+            } else {
+                best
+            }
+        })
+        .unwrap()
+}
+
+#[test]
+fn best_colorings_and_capped_colorings_agree_with_single_orders() {
+    let cases = [
+        (60, 50, 3, false, 1),
+        (50, 80, 4, false, 2),
+        (120, 100, 2, false, 3),
+        (80, 400, 3, true, 4),
+        (40, 30, 1, false, 5),
+    ];
+    for (m, n, per_row, dense_row, seed) in cases {
+        let p = random_pattern(m, n, per_row, dense_row, seed);
+        let t = p.transpose();
+        let built = |b: &Bipartite<'_>| Intersection::new(b).is_some();
+        let sides = Sides::new(&p);
+        let columns = Bipartite {
+            to_mid: &t,
+            to_vertex: &p,
+        };
+        // The stored intersection graph is used unless a dense row would make it huge.
+        assert_eq!(built(&columns), !dense_row, "{seed}");
+        let want = first_best(BEST_ORDERS.into_iter().map(|o| color_columns(&p, o)));
+        let best = color_columns_best(&p);
+        assert_eq!(best, want, "{seed}");
+        assert!(is_column_coloring(&p, best.colors()));
+        let want_rows = first_best(BEST_ORDERS.into_iter().map(|o| color_rows(&p, o)));
+        let best_rows = color_rows_best(&p);
+        assert_eq!(best_rows, want_rows, "{seed}");
+        assert!(is_row_coloring(&p, best_rows.colors()));
+        // A cap returns the same coloring when it has fewer colors, nothing otherwise.
+        let b = best.ncolors();
+        for cap in [0, 1, b - 1, b, b + 1, best_rows.ncolors(), usize::MAX] {
+            let expect = |c: Coloring| (c.ncolors() < cap).then_some(c);
+            assert_eq!(
+                sides.color_columns(None, cap),
+                expect(best.clone()),
+                "{seed} {cap}"
+            );
+            assert_eq!(
+                sides.color_rows(None, cap),
+                expect(best_rows.clone()),
+                "{seed} {cap}"
+            );
+            for order in ORDERS {
+                let single = color_columns(&p, order);
+                assert_eq!(
+                    sides.color_columns(Some(order), cap),
+                    expect(single),
+                    "{seed} {cap} {order:?}"
+                );
+            }
+        }
+    }
+}

@@ -192,9 +192,13 @@ impl Decompression {
         let colors = coloring.colors();
         check_distinct(pattern, coloring, "column", "row");
         let layout = Layout::new(pattern.nrows(), coloring.ncolors(), lanes);
+        // index(i, k) = index(0, k) + i * lanes: a table per column instead of two
+        // divisions per entry.
+        let column_offset: Vec<usize> = colors.iter().map(|&k| layout.index(0, k)).collect();
         let mut gather = Vec::with_capacity(pattern.nnz());
         for i in 0..pattern.nrows() {
-            gather.extend(pattern.row(i).iter().map(|&j| layout.index(i, colors[j])));
+            let row = i * lanes;
+            gather.extend(pattern.row(i).iter().map(|&j| row + column_offset[j]));
         }
         Self::direct(Recovery::Columns, pattern, layout, gather)
     }
@@ -211,7 +215,9 @@ impl Decompression {
         let layout = Layout::new(pattern.ncols(), coloring.ncolors(), lanes);
         let mut gather = Vec::with_capacity(pattern.nnz());
         for (i, &color) in colors.iter().enumerate() {
-            gather.extend(pattern.row(i).iter().map(|&j| layout.index(j, color)));
+            // index(j, k) = index(0, k) + j * lanes.
+            let offset = layout.index(0, color);
+            gather.extend(pattern.row(i).iter().map(|&j| offset + j * lanes));
         }
         Self::direct(Recovery::Rows, pattern, layout, gather)
     }

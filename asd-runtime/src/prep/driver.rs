@@ -4,6 +4,7 @@ use std::fmt;
 
 use sprs::CsMat;
 
+use super::Jvp;
 use crate::decompress::{fill_seed, zeros, Decompression};
 use crate::{Coloring, SparsityPattern, Workspace};
 
@@ -87,6 +88,36 @@ impl Driver {
         decompression.decompress_into(compressed, result);
         result
     }
+
+    /// [`sweeps`](Self::sweeps) of a [`Jvp`] kernel, taking the products from the
+    /// kernel's own buffer when it has one ([`Jvp::jvp_owned`]): with one sweep they are
+    /// decompressed where they are.
+    pub(super) fn forward_sweeps<const L: usize>(&mut self, kernel: &mut impl Jvp) -> &CsMat<f64> {
+        if self.decompression.layout().nsweeps() == 1 {
+            if let Some(dy) = kernel.jvp_owned(&self.ws, self.seed.as_chunks::<L>().0) {
+                check_products(dy.len(), self.pattern.nrows());
+                self.decompression
+                    .decompress_into(dy.as_flattened(), &mut self.result);
+                drop(dy);
+                return &self.result;
+            }
+        }
+        self.sweeps::<L>(|ws, dx, dy| match kernel.jvp_owned(ws, dx) {
+            Some(owned) => {
+                check_products(owned.len(), dy.len());
+                dy.copy_from_slice(&owned);
+            }
+            None => kernel.jvp(ws, dx, dy),
+        })
+    }
+}
+
+/// Panics unless a kernel gave as many products as the output has entries.
+fn check_products(given: usize, expected: usize) {
+    assert_eq!(
+        given, expected,
+        "asd: the kernel gave {given} products but the output has {expected} entries"
+    );
 }
 
 impl Clone for Driver {

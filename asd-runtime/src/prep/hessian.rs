@@ -5,10 +5,12 @@ use std::fmt;
 use sprs::CsMat;
 
 use super::driver::Driver;
-use super::{check_prepared_len, choose_lanes, plural, sweeps, HessianMethod, HessianOptions, Hvp};
+use super::{
+    check_prepared_len, choose_lanes, plural, with_lanes, HessianMethod, HessianOptions, Hvp,
+};
 use crate::coloring::{
     acyclic_coloring, acyclic_coloring_best, color_columns, color_columns_best, star_coloring,
-    star_coloring_best,
+    star_coloring_best, Sides,
 };
 use crate::decompress::Decompression;
 use crate::{Coloring, SparsityPattern, Workspace};
@@ -57,15 +59,15 @@ impl HessianPrep {
                     .map(|i| pattern.row(i).len())
                     .max()
                     .unwrap_or(0);
-                if longest >= s.ncolors() {
-                    (HessianMethod::Star, s)
+                // The column coloring gives up as soon as it cannot beat the star.
+                let c = if longest >= s.ncolors() {
+                    None
                 } else {
-                    let c = columns(&pattern);
-                    if c.ncolors() < s.ncolors() {
-                        (HessianMethod::Columns, c)
-                    } else {
-                        (HessianMethod::Star, s)
-                    }
+                    Sides::new(&pattern).color_columns(order, s.ncolors())
+                };
+                match c {
+                    Some(c) => (HessianMethod::Columns, c),
+                    None => (HessianMethod::Star, s),
                 }
             }
         };
@@ -98,7 +100,8 @@ impl HessianPrep {
 
     /// Runs the sweeps and recovers the Hessian.
     pub fn evaluate(&mut self, kernel: &mut impl Hvp) -> &CsMat<f64> {
-        sweeps!(&mut self.driver, |ws, v, hv| kernel.hvp(ws, v, hv))
+        let d = &mut self.driver;
+        with_lanes!(d.lanes(), L => d.sweeps::<L>(|ws, v, hv| kernel.hvp(ws, v, hv)))
     }
 
     /// Panics unless the input has the `n` the preparation was made for.

@@ -18,36 +18,66 @@ use std::fmt;
 pub use hessian::HessianPrep;
 pub use jacobian::JacobianPrep;
 
-use crate::{Order, Workspace};
+use crate::{LaneBuf, Order, Workspace};
 
 /// The lane counts generated code is compiled for; a preparation picks one of them.
 /// 12 is there for the common 9 to 12 colors (J1 has 11): 16 lanes would carry a third
 /// more memory for nothing.
 pub const LANES: [usize; 6] = [1, 2, 4, 8, 12, 16];
 
-/// `sweeps!(driver, |ws, seed, out| kernel.jvp(ws, seed, out))`: runs the driver's
-/// sweeps with its lane count as the const `L` (one arm per entry of [`LANES`]).
-macro_rules! sweeps {
-    ($d:expr, |$ws:ident, $a:ident, $b:ident| $call:expr) => {{
-        let d = $d;
-        match d.lanes() {
-            1 => d.sweeps::<1>(|$ws, $a, $b| $call),
-            2 => d.sweeps::<2>(|$ws, $a, $b| $call),
-            4 => d.sweeps::<4>(|$ws, $a, $b| $call),
-            8 => d.sweeps::<8>(|$ws, $a, $b| $call),
-            12 => d.sweeps::<12>(|$ws, $a, $b| $call),
-            16 => d.sweeps::<16>(|$ws, $a, $b| $call),
+/// `with_lanes!(lanes, L => driver.sweeps::<L>(...))`: runs the expression with the
+/// lane count as the const `L` (one arm per entry of [`LANES`]).
+macro_rules! with_lanes {
+    ($lanes:expr, $l:ident => $call:expr) => {
+        match $lanes {
+            1 => {
+                const $l: usize = 1;
+                $call
+            }
+            2 => {
+                const $l: usize = 2;
+                $call
+            }
+            4 => {
+                const $l: usize = 4;
+                $call
+            }
+            8 => {
+                const $l: usize = 8;
+                $call
+            }
+            12 => {
+                const $l: usize = 12;
+                $call
+            }
+            16 => {
+                const $l: usize = 16;
+                $call
+            }
             l => unreachable!("asd: {l} lanes are not in LANES"),
         }
-    }};
+    };
 }
-use sweeps;
+use with_lanes;
 
 /// Compressed forward mode: `L` Jacobian-vector products in one sweep.
 pub trait Jvp {
     /// `dy[i][l] = sum_j J[i][j] * dx[j][l]`. `dy` has the output's length and is zeroed
     /// by the caller.
     fn jvp<const L: usize>(&mut self, ws: &Workspace, dx: &[[f64; L]], dy: &mut [[f64; L]]);
+
+    /// The products in a buffer of the kernel's own, when it has one (generated
+    /// kernels of functions that return a vector): a preparation then decompresses
+    /// straight from it instead of zeroing a buffer for [`jvp`](Self::jvp) and copying.
+    /// `None` (the default) means: call `jvp`.
+    fn jvp_owned<'w, const L: usize>(
+        &mut self,
+        ws: &'w Workspace,
+        dx: &[[f64; L]],
+    ) -> Option<LaneBuf<'w, L>> {
+        let _ = (ws, dx);
+        None
+    }
 }
 /// Compressed reverse mode: `L` vector-Jacobian products in one sweep.
 pub trait Vjp {

@@ -203,3 +203,101 @@ fn clones_get_their_own_workspace_and_the_same_results() {
     );
     assert!(format!("{a:?}").contains("ncolors: 1"));
 }
+
+#[test]
+fn auto_mode_takes_reverse_only_with_strictly_fewer_colors() {
+    use crate::coloring::{color_columns_best, color_rows_best};
+    use crate::Order;
+    // A few shapes: square banded (a tie), a dense row (reverse wins), a dense column
+    // (forward wins), and pseudo-random rectangles (ties and near-ties).
+    let mut patterns = vec![
+        SparsityPattern::from_rows(12, (0..10).map(|i| vec![i, i + 1, i + 2]).collect()),
+        SparsityPattern::from_rows(
+            8,
+            (0..6)
+                .map(|i| if i == 2 { (0..8).collect() } else { vec![i] })
+                .collect(),
+        ),
+        SparsityPattern::from_rows(8, (0..6).map(|i| vec![0, i + 1]).collect()),
+    ];
+    for seed in 0..20u64 {
+        let (m, n) = (20 + seed as usize % 7, 18 + seed as usize % 5);
+        let rows = (0..m)
+            .map(|i| {
+                (0..3)
+                    .map(|k| (i * 7 + k * (seed as usize + 3) * 5 + k * k) % n)
+                    .collect()
+            })
+            .collect();
+        patterns.push(SparsityPattern::from_rows(n, rows));
+    }
+    for p in patterns {
+        for order in [None, Some(Order::Natural), Some(Order::SmallestLast)] {
+            let options = JacobianOptions {
+                order,
+                ..JacobianOptions::default()
+            };
+            let (c, r) = match order {
+                None => (color_columns_best(&p), color_rows_best(&p)),
+                Some(o) => (
+                    crate::coloring::color_columns(&p, o),
+                    crate::coloring::color_rows(&p, o),
+                ),
+            };
+            let prep = JacobianPrep::new(p.clone(), &options);
+            if r.ncolors() < c.ncolors() {
+                assert_eq!((prep.mode(), prep.coloring()), (Mode::Reverse, &r));
+            } else {
+                assert_eq!((prep.mode(), prep.coloring()), (Mode::Forward, &c));
+            }
+        }
+    }
+}
+
+/// [`Linear`] handing over a buffer of its own ([`Jvp::jvp_owned`]), `extra` entries too
+/// long.
+struct Owned(Linear, usize);
+
+impl Jvp for Owned {
+    fn jvp<const L: usize>(&mut self, ws: &Workspace, dx: &[[f64; L]], dy: &mut [[f64; L]]) {
+        self.0.jvp(ws, dx, dy);
+    }
+
+    fn jvp_owned<'w, const L: usize>(
+        &mut self,
+        ws: &'w Workspace,
+        dx: &[[f64; L]],
+    ) -> Option<LaneBuf<'w, L>> {
+        let mut dy = ws.lane_zeros::<L>(self.0 .0.rows() + self.1);
+        self.0.jvp(ws, dx, &mut dy);
+        Some(dy)
+    }
+}
+
+#[test]
+fn handed_over_products_give_the_jacobian_in_one_sweep_or_several() {
+    let a = sprs::CsMat::new(
+        (3, 4),
+        vec![0, 2, 3, 5],
+        vec![0, 1, 2, 0, 3],
+        vec![1.0, 2.0, 3.0, 4.0, 5.0],
+    );
+    let pattern = SparsityPattern::from_rows(4, vec![vec![0, 1], vec![2], vec![0, 3]]);
+    for lanes in [1, 4] {
+        let options = JacobianOptions::forward().with_lanes(lanes);
+        let mut prep = JacobianPrep::new(pattern.clone(), &options);
+        assert_eq!(prep.nsweeps() == 1, lanes == 4);
+        for _ in 0..2 {
+            let j = prep.evaluate_forward(&mut Owned(Linear(a.clone()), 0));
+            assert_eq!(j, &a);
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "asd: the kernel gave 4 products but the output has 3 entries")]
+fn handed_over_products_of_the_wrong_length_are_refused() {
+    let a = sprs::CsMat::new((3, 3), vec![0, 1, 2, 3], vec![0, 1, 2], vec![1.0; 3]);
+    let mut prep = JacobianPrep::new(diagonal(3), &JacobianOptions::forward());
+    prep.evaluate_forward(&mut Owned(Linear(a), 1));
+}
