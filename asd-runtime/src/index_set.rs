@@ -340,15 +340,16 @@ impl IndexSet {
     }
 
     /// `self ∪= b` for a sorted, unique, non-empty `b`, with `self` a non-empty list.
+    ///
+    /// A heap list grows in place, so an accumulation `s ∪= x[k]` reallocates a
+    /// logarithmic number of times instead of building a new list per step.
     fn union_list(&mut self, b: &[u32]) {
         if let Repr::List(v) = &mut self.repr {
-            if v.len() + b.len() > 2 * INLINE {
-                merge_in_place(v, b);
-                if list_wants_bits(v) {
-                    self.repr = Repr::Bits(Bits::from_sorted(v));
-                }
-                return;
+            merge_in_place(v, b);
+            if list_wants_bits(v) {
+                self.repr = Repr::Bits(Bits::from_sorted(v));
             }
+            return;
         }
         let a = self.as_list().unwrap_or_default();
         let la = a.len();
@@ -377,6 +378,10 @@ impl IndexSet {
     /// Two tiny sets merge straight into `self`'s inline buffer: building the union
     /// elsewhere and moving it in costs more than the merge, as the move reads the
     /// merge's stores back before they have landed.
+    ///
+    /// The union of two nearby bands, a banded tracer's bulk, is inlined into the
+    /// caller; everything else is one call away.
+    #[inline]
     pub fn assign_union(&mut self, a: &IndexSet, b: &IndexSet) {
         if let (
             &Repr::Band { base, bits },
@@ -391,6 +396,12 @@ impl IndexSet {
                 return;
             }
         }
+        self.assign_union_slow(a, b);
+    }
+
+    /// [`assign_union`](Self::assign_union) of anything but two nearby bands.
+    #[inline(never)]
+    fn assign_union_slow(&mut self, a: &IndexSet, b: &IndexSet) {
         if let (Repr::Inline { len: la, buf: ba }, Repr::Inline { len: lb, buf: bb }) =
             (&a.repr, &b.repr)
         {
@@ -497,10 +508,12 @@ impl IndexSet {
     pub(crate) fn extend_into(&self, out: &mut Vec<usize>) {
         match &self.repr {
             &Repr::Band { base, mut bits } => {
-                while bits != 0 {
-                    out.push(base as usize + bits.trailing_zeros() as usize);
+                // A counted range extends without a capacity check per index.
+                out.extend((0..bits.count_ones()).map(|_| {
+                    let i = base as usize + bits.trailing_zeros() as usize;
                     bits &= bits - 1;
-                }
+                    i
+                }));
             }
             Repr::Bits(b) => out.extend(WordOnes::new(b.words(), b.offset)),
             _ => out.extend(
@@ -1567,6 +1580,47 @@ mod tests {
             (0usize..100_000, prop::collection::vec(0usize..64, 0..100))
                 .prop_map(|(s, v)| v.into_iter().map(|d| s + d).collect()),
         ]
+    }
+
+    /// An accumulation into a heap list merges in place: a handful of reallocations for
+    /// 200 unions, not one new list per union.
+    #[test]
+    fn accumulating_into_a_list_grows_it_in_place() {
+        let mut s = set((0..12).map(|i| 1000 * i));
+        let mut want: BTreeSet<usize> = s.iter().collect();
+        let mut moves = 0;
+        for k in 0..200 {
+            let before = match &s.repr {
+                Repr::List(v) => v.as_ptr(),
+                _ => panic!("a sparse set of {} indices is a list", s.len()),
+            };
+            let x = IndexSet::singleton(7 * k * k + 3);
+            want.insert(7 * k * k + 3);
+            s.union_with(&x);
+            if !matches!(&s.repr, Repr::List(v) if v.as_ptr() == before) {
+                moves += 1;
+            }
+        }
+        assert_eq!(s.to_vec(), want.into_iter().collect::<Vec<_>>());
+        assert!(moves <= 10, "{moves} reallocations");
+    }
+
+    /// The inlined band path of `assign_union` replaces any target (here a heap list) and
+    /// `extend_into` appends a band's indices in order.
+    #[test]
+    fn band_union_over_a_list_and_band_extend() {
+        let (a, b) = (set([100, 103]), set([90, 150]));
+        for old in [set((0..30).map(|i| 10 * i)), set(0..200)] {
+            assert!(!matches!(old.repr, Repr::Band { .. }));
+            let mut t = old;
+            t.assign_union(&a, &b);
+            assert!(matches!(t.repr, Repr::Band { base: 90, .. }));
+            assert_eq!(t.to_vec(), [90, 100, 103, 150]);
+        }
+        let t = IndexSet::union(&a, &b);
+        let mut out = vec![1];
+        t.extend_into(&mut out);
+        assert_eq!(out, [1, 90, 100, 103, 150]);
     }
 
     proptest! {

@@ -382,6 +382,12 @@ impl<'a> Sides<'a> {
         }
     }
 
+    /// Whether the pattern equals its transpose: then the rows are colored exactly as
+    /// the columns, so a row coloring can never need fewer colors.
+    pub(crate) fn symmetric(&self) -> bool {
+        self.transpose == *self.pattern
+    }
+
     fn columns(&self) -> Bipartite<'_> {
         Bipartite {
             to_mid: &self.transpose,

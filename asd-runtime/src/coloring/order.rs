@@ -122,6 +122,10 @@ enum Dynamic {
     LargestFirst,
 }
 
+/// The degree [`dynamic`] gives an ordered vertex, so that one load tells whether a
+/// neighbor still moves between buckets.
+const ORDERED: usize = usize::MAX;
+
 /// A dynamic degree order with ColPack's buckets (one stack per degree), linear in the
 /// size of the graph: each ordered vertex moves each remaining neighbor by one bucket.
 fn dynamic<G: Graph>(g: &G, static_degrees: &[usize], kind: Dynamic) -> Vec<usize> {
@@ -141,7 +145,6 @@ fn dynamic<G: Graph>(g: &G, static_degrees: &[usize], kind: Dynamic) -> Vec<usiz
         position[v] = b.len();
         b.push(v);
     }
-    let mut ordered = vec![false; n];
     let mut order = vec![0usize; n];
     let mut marks = Marks::new(n);
     let mut neighbors = Vec::new();
@@ -155,19 +158,21 @@ fn dynamic<G: Graph>(g: &G, static_degrees: &[usize], kind: Dynamic) -> Vec<usiz
         }
         .expect("a remaining vertex is in some bucket");
         let u = buckets[d].pop().expect("nonempty bucket");
-        ordered[u] = true;
+        degree[u] = ORDERED;
         order[if front_to_back { k } else { n - 1 - k }] = u;
         for &v in g.lend_neighbors(u, &mut marks, &mut neighbors) {
-            if ordered[v] {
+            let dv = degree[v];
+            if dv == ORDERED {
                 continue;
             }
-            let dv = degree[v];
+            // Out of its bucket: the bucket's last vertex takes its place (without a
+            // branch, which would be mispredicted: `last` may be `v` itself).
             let p = position[v];
             let bucket = &mut buckets[dv];
-            bucket.swap_remove(p);
-            if let Some(&w) = bucket.get(p) {
-                position[w] = p;
-            }
+            let last = *bucket.last().expect("v is in its bucket");
+            bucket[p] = last;
+            position[last] = p;
+            bucket.pop();
             let dnew = if increasing { dv + 1 } else { dv - 1 };
             degree[v] = dnew;
             position[v] = buckets[dnew].len();

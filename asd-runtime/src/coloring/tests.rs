@@ -309,3 +309,25 @@ fn best_colorings_and_capped_colorings_agree_with_single_orders() {
         }
     }
 }
+
+/// A symmetric pattern's rows are colored exactly as its columns, which is what lets
+/// automatic mode skip the row coloring; `symmetric` must not say so of anything else.
+#[test]
+fn symmetric_sides_color_rows_as_columns() {
+    let sym = symmetric(7, &[(0, 1), (1, 2), (2, 5), (3, 6), (0, 6), (4, 4)]);
+    let sides = Sides::new(&sym);
+    assert!(sides.symmetric());
+    for order in ORDERS.into_iter().map(Some).chain([None]) {
+        assert_eq!(
+            sides.color_rows(order, usize::MAX),
+            sides.color_columns(order, usize::MAX),
+            "{order:?}"
+        );
+    }
+    // Square but not symmetric, and rectangular.
+    let lower = SparsityPattern::from_coordinates(3, 3, [(0, 0), (1, 0), (2, 1)]);
+    assert!(!Sides::new(&lower).symmetric());
+    let wide = SparsityPattern::from_rows(4, vec![vec![0, 1], vec![1, 3]]);
+    assert!(!Sides::new(&wide).symmetric());
+    assert!(!Sides::new(&wide.transpose()).symmetric());
+}

@@ -67,6 +67,15 @@ impl Layout {
         (sweep * self.rows + row) * self.lanes + lane
     }
 
+    /// `index(0, k)` for every color `k` of the sweeps (`nsweeps() * lanes()` of them):
+    /// `index(i, k)` is then `index(0, k) + i * lanes()`, without the division `index`
+    /// makes.
+    pub(crate) fn color_offsets(&self) -> Vec<usize> {
+        (0..self.nsweeps * self.lanes)
+            .map(|k| self.index(0, k))
+            .collect()
+    }
+
     /// The flat range sweep `sweep` writes.
     #[inline]
     pub fn block(&self, sweep: usize) -> Range<usize> {
@@ -189,16 +198,30 @@ impl Decompression {
     /// Panics if the coloring has the wrong length or two columns of one color share a row.
     pub fn columns(pattern: &SparsityPattern, coloring: &Coloring, lanes: usize) -> Self {
         check_colors(coloring, pattern.ncols(), "columns");
-        let colors = coloring.colors();
         check_distinct(pattern, coloring, "column", "row");
+        Self::columns_of_valid(pattern, coloring, lanes)
+    }
+
+    /// [`columns`](Self::columns) for a coloring this crate computed, which is valid by
+    /// construction: the per-entry distinctness check would cost as much as the map.
+    /// Still panics if the coloring has the wrong length.
+    pub(crate) fn columns_of_valid(
+        pattern: &SparsityPattern,
+        coloring: &Coloring,
+        lanes: usize,
+    ) -> Self {
+        check_colors(coloring, pattern.ncols(), "columns");
+        let colors = coloring.colors();
         let layout = Layout::new(pattern.nrows(), coloring.ncolors(), lanes);
-        // index(i, k) = index(0, k) + i * lanes: a table per column instead of two
-        // divisions per entry.
-        let column_offset: Vec<usize> = colors.iter().map(|&k| layout.index(0, k)).collect();
+        // index(i, k) = index(0, k) + i * lanes: a table per column instead of a
+        // division per entry (or per column: the table is built from one per color).
+        let color_offset = layout.color_offsets();
+        let column_offset: Vec<usize> = colors.iter().map(|&k| color_offset[k]).collect();
+        let (ptr, idx) = (pattern.row_ptr(), pattern.col_indices());
         let mut gather = Vec::with_capacity(pattern.nnz());
-        for i in 0..pattern.nrows() {
+        for (i, w) in ptr.windows(2).enumerate() {
             let row = i * lanes;
-            gather.extend(pattern.row(i).iter().map(|&j| row + column_offset[j]));
+            gather.extend(idx[w[0]..w[1]].iter().map(|&j| row + column_offset[j]));
         }
         Self::direct(Recovery::Columns, pattern, layout, gather)
     }
@@ -209,15 +232,29 @@ impl Decompression {
     /// Panics if the coloring has the wrong length or two rows of one color share a column.
     pub fn rows(pattern: &SparsityPattern, coloring: &Coloring, lanes: usize) -> Self {
         check_colors(coloring, pattern.nrows(), "rows");
-        let colors = coloring.colors();
         // Validity is per column: the rows of the transpose.
         check_distinct(&pattern.transpose(), coloring, "row", "column");
+        Self::rows_of_valid(pattern, coloring, lanes)
+    }
+
+    /// [`rows`](Self::rows) for a coloring this crate computed, valid by construction:
+    /// skips the check and the transpose it needs. Still panics if the coloring has the
+    /// wrong length.
+    pub(crate) fn rows_of_valid(
+        pattern: &SparsityPattern,
+        coloring: &Coloring,
+        lanes: usize,
+    ) -> Self {
+        check_colors(coloring, pattern.nrows(), "rows");
+        let colors = coloring.colors();
         let layout = Layout::new(pattern.ncols(), coloring.ncolors(), lanes);
+        let color_offset = layout.color_offsets();
+        let (ptr, idx) = (pattern.row_ptr(), pattern.col_indices());
         let mut gather = Vec::with_capacity(pattern.nnz());
-        for (i, &color) in colors.iter().enumerate() {
+        for (w, &color) in ptr.windows(2).zip(colors) {
             // index(j, k) = index(0, k) + j * lanes.
-            let offset = layout.index(0, color);
-            gather.extend(pattern.row(i).iter().map(|&j| offset + j * lanes));
+            let offset = color_offset[color];
+            gather.extend(idx[w[0]..w[1]].iter().map(|&j| offset + j * lanes));
         }
         Self::direct(Recovery::Rows, pattern, layout, gather)
     }

@@ -56,6 +56,24 @@ fn arrowhead(n: usize) -> SparsityPattern {
 }
 
 #[test]
+fn color_offsets_are_the_indices_of_row_zero() {
+    for (rows, ncolors, lanes) in [(3, 5, 2), (7, 11, 4), (1, 1, 1), (4, 16, 16), (0, 3, 2)] {
+        let layout = Layout::new(rows, ncolors, lanes);
+        let offsets = layout.color_offsets();
+        assert_eq!(offsets.len(), layout.nsweeps() * lanes);
+        for (k, &o) in offsets.iter().enumerate() {
+            for i in 0..rows {
+                assert_eq!(
+                    o + i * lanes,
+                    layout.index(i, k),
+                    "{rows} {ncolors} {lanes}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn layout_puts_color_k_in_sweep_k_over_l_lane_k_mod_l() {
     let layout = Layout::new(3, 5, 2);
     assert_eq!(layout.nsweeps(), 3);

@@ -18,6 +18,8 @@ pub(super) struct Driver {
     /// once here; otherwise each sweep refills it.
     seed: Vec<f64>,
     /// The compressed products of all sweeps, laid out by the decompression's layout.
+    /// Allocated here but filled on first use ([`sweeps`](Self::sweeps)): a single
+    /// forward sweep whose kernel hands over its own buffer never touches it.
     compressed: Vec<f64>,
     pub(super) result: CsMat<f64>,
     pub(super) ws: Workspace,
@@ -30,10 +32,9 @@ impl Driver {
         decompression: Decompression,
     ) -> Self {
         let layout = *decompression.layout();
-        let mut seed = vec![0.0; coloring.colors().len() * layout.lanes()];
-        fill_seed(coloring.colors(), 0, layout.lanes(), &mut seed);
+        let seed = first_seed(coloring.colors(), layout.lanes());
         Driver {
-            compressed: vec![0.0; layout.len()],
+            compressed: Vec::with_capacity(layout.len()),
             result: zeros(&pattern),
             seed,
             pattern,
@@ -77,6 +78,8 @@ impl Driver {
             tape.clear();
         }
         drop(tape);
+        // Within the capacity reserved at preparation: no allocation.
+        compressed.resize(layout.len(), 0.0);
         for sweep in 0..layout.nsweeps() {
             if layout.nsweeps() > 1 {
                 fill_seed(coloring.colors(), sweep, L, seed);
@@ -112,6 +115,18 @@ impl Driver {
     }
 }
 
+/// The seed of sweep 0, as [`fill_seed`] writes it, in a fresh zeroed buffer: only the
+/// ones are written, not the zeros again.
+fn first_seed(colors: &[usize], lanes: usize) -> Vec<f64> {
+    let mut seed = vec![0.0; colors.len() * lanes];
+    for (lane, &k) in seed.chunks_exact_mut(lanes).zip(colors) {
+        if k < lanes {
+            lane[k] = 1.0;
+        }
+    }
+    seed
+}
+
 /// Panics unless a kernel gave as many products as the output has entries.
 fn check_products(given: usize, expected: usize) {
     assert_eq!(
@@ -128,7 +143,7 @@ impl Clone for Driver {
             coloring: self.coloring.clone(),
             decompression: self.decompression.clone(),
             seed: self.seed.clone(),
-            compressed: self.compressed.clone(),
+            compressed: Vec::with_capacity(self.decompression.layout().len()),
             result: self.result.clone(),
             ws: Workspace::new(),
         }
@@ -144,5 +159,44 @@ impl fmt::Debug for Driver {
             .field("recovery", &self.decompression.recovery())
             .field("layout", self.decompression.layout())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_seed_is_the_seed_fill_seed_writes() {
+        let colors = [0, 3, 1, 0, 5, 2, 4, 1];
+        for lanes in [1, 2, 3, 4, 8] {
+            let mut expected = vec![f64::NAN; colors.len() * lanes];
+            fill_seed(&colors, 0, lanes, &mut expected);
+            assert_eq!(first_seed(&colors, lanes), expected, "lanes = {lanes}");
+        }
+        assert!(first_seed(&[], 4).is_empty());
+    }
+
+    /// The compressed buffer is filled on first use, within the capacity reserved at
+    /// preparation (also in clones), so that the first evaluation does not allocate.
+    #[test]
+    fn compressed_buffer_is_reserved_and_filled_on_first_use() {
+        let pattern = SparsityPattern::from_rows(3, vec![vec![0, 1], vec![1, 2]]);
+        let coloring = Coloring::from_colors(vec![0, 1, 2]);
+        let decompression = Decompression::columns(&pattern, &coloring, 2);
+        let mut d = Driver::new(pattern, coloring, decompression);
+        let len = d.decompression.layout().len();
+        assert_eq!(len, 2 * 2 * 2);
+        for d in [&mut d.clone(), &mut d] {
+            assert!(d.compressed.is_empty() && d.compressed.capacity() >= len);
+            let buffer = d.compressed.as_ptr();
+            let jac = d.sweeps::<2>(|_, seed, block| {
+                for (b, s) in block.iter_mut().zip(seed) {
+                    *b = *s;
+                }
+            });
+            assert_eq!(jac.data(), &[1.0, 0.0, 1.0, 0.0]);
+            assert_eq!((d.compressed.len(), d.compressed.as_ptr()), (len, buffer));
+        }
     }
 }

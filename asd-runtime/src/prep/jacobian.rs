@@ -65,17 +65,23 @@ impl JacobianPrep {
                 ModeChoice::Forward => (Mode::Forward, columns(usize::MAX).expect("no cap")),
                 ModeChoice::Reverse => (Mode::Reverse, rows(usize::MAX).expect("no cap")),
                 // Reverse mode only wins with fewer colors: the row coloring gives up as
-                // soon as it cannot.
+                // soon as it cannot, and is not tried when it would repeat the column
+                // coloring (a symmetric pattern).
                 ModeChoice::Auto => {
                     let c = columns(usize::MAX).expect("no cap");
-                    match rows(c.ncolors()) {
+                    let r = if sides.symmetric() {
+                        None
+                    } else {
+                        rows(c.ncolors())
+                    };
+                    match r {
                         Some(r) => (Mode::Reverse, r),
                         None => (Mode::Forward, c),
                     }
                 }
             }
         };
-        Self::with_coloring(pattern, mode, coloring, options.lanes)
+        Self::build(pattern, mode, coloring, options.lanes, false)
     }
 
     /// A preparation from a coloring computed elsewhere: column colors for
@@ -87,10 +93,24 @@ impl JacobianPrep {
         coloring: Coloring,
         lanes: Option<usize>,
     ) -> Self {
+        Self::build(pattern, mode, coloring, lanes, true)
+    }
+
+    /// `check`: whether to check the coloring entry by entry; one [`new`](Self::new)
+    /// computed is valid by construction, and the check costs as much as the map.
+    fn build(
+        pattern: SparsityPattern,
+        mode: Mode,
+        coloring: Coloring,
+        lanes: Option<usize>,
+        check: bool,
+    ) -> Self {
         let lanes = choose_lanes(coloring.ncolors(), lanes);
-        let decompression = match mode {
-            Mode::Forward => Decompression::columns(&pattern, &coloring, lanes),
-            Mode::Reverse => Decompression::rows(&pattern, &coloring, lanes),
+        let decompression = match (mode, check) {
+            (Mode::Forward, true) => Decompression::columns(&pattern, &coloring, lanes),
+            (Mode::Forward, false) => Decompression::columns_of_valid(&pattern, &coloring, lanes),
+            (Mode::Reverse, true) => Decompression::rows(&pattern, &coloring, lanes),
+            (Mode::Reverse, false) => Decompression::rows_of_valid(&pattern, &coloring, lanes),
         };
         JacobianPrep {
             mode,

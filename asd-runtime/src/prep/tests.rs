@@ -1,4 +1,5 @@
 use super::*;
+use crate::decompress::Decompression;
 use crate::{Coloring, SparsityPattern};
 
 /// `y = A x` for a fixed sparse `A`: JVP, VJP and (for symmetric `A`) HVP by hand.
@@ -300,4 +301,64 @@ fn handed_over_products_of_the_wrong_length_are_refused() {
     let a = sprs::CsMat::new((3, 3), vec![0, 1, 2, 3], vec![0, 1, 2], vec![1.0; 3]);
     let mut prep = JacobianPrep::new(diagonal(3), &JacobianOptions::forward());
     prep.evaluate_forward(&mut Owned(Linear(a), 1));
+}
+
+/// `new` skips the entry-by-entry validity check of its own colorings: its decompression
+/// must be the one the checked constructors build, in both modes.
+#[test]
+fn new_decompresses_as_the_checked_constructors() {
+    // 6 x 8, rows of uneven length, some columns empty.
+    let p = SparsityPattern::from_rows(
+        8,
+        vec![
+            vec![0, 1, 5],
+            vec![1, 2],
+            vec![7],
+            vec![],
+            vec![0, 3, 4, 7],
+            vec![2, 6],
+        ],
+    );
+    for (choice, mode) in [
+        (JacobianOptions::forward(), Mode::Forward),
+        (JacobianOptions::reverse(), Mode::Reverse),
+    ] {
+        let prep = JacobianPrep::new(p.clone(), &choice);
+        assert_eq!(prep.mode(), mode);
+        let lanes = prep.lanes();
+        let checked = match mode {
+            Mode::Forward => Decompression::columns(&p, prep.coloring(), lanes),
+            Mode::Reverse => Decompression::rows(&p, prep.coloring(), lanes),
+        };
+        assert_eq!(prep.decompression(), &checked, "{mode:?}");
+    }
+}
+
+#[test]
+#[should_panic(expected = "columns 0 and 2 share row 1 and color 0")]
+fn with_coloring_still_checks_a_given_coloring() {
+    let p = SparsityPattern::from_rows(3, vec![vec![0], vec![0, 2]]);
+    JacobianPrep::with_coloring(p, Mode::Forward, Coloring::from_colors(vec![0, 1, 0]), None);
+}
+
+/// Automatic mode skips the row coloring of a symmetric pattern (it would repeat the
+/// column coloring) and keeps forward mode, as trying it would.
+#[test]
+fn automatic_mode_of_a_symmetric_pattern_is_forward() {
+    // Periodic tridiagonal plus a coupling 0 - 4: symmetric.
+    let n = 9;
+    let p = SparsityPattern::from_coordinates(
+        n,
+        n,
+        (0..n)
+            .flat_map(|i| [(i, i), (i, (i + 1) % n), ((i + 1) % n, i)])
+            .chain([(0, 4), (4, 0)]),
+    );
+    assert!(p.is_symmetric());
+    let auto = JacobianPrep::new(p.clone(), &JacobianOptions::default());
+    let forward = JacobianPrep::new(p.clone(), &JacobianOptions::forward());
+    let reverse = JacobianPrep::new(p, &JacobianOptions::reverse());
+    assert_eq!(auto.mode(), Mode::Forward);
+    assert_eq!(auto.coloring(), forward.coloring());
+    assert_eq!(reverse.coloring(), forward.coloring());
 }
