@@ -366,7 +366,8 @@ impl IndexSet {
         }
     }
 
-    /// `a ∪ b` as a new set.
+    /// `a ∪ b` as a new set (inlined like [`assign_union`](Self::assign_union)).
+    #[inline]
     pub fn union(a: &IndexSet, b: &IndexSet) -> IndexSet {
         let mut out = IndexSet::new();
         out.assign_union(a, b);
