@@ -46,7 +46,7 @@ fn j1(c: &mut Criterion) {
     g.bench_function("prepare", |b| {
         b.iter(|| iter_diff_jacobian_prepare(black_box(&x), 10))
     });
-    for lanes in [4, 8, 16] {
+    for lanes in [8, 12, 16] {
         let options = JacobianOptions::forward().with_lanes(lanes);
         let mut prep = iter_diff_jacobian_prepare_with(&x, 10, &options);
         g.bench_function(format!("prepared forward, {lanes} lanes"), |b| {
