@@ -87,6 +87,23 @@ mod tests {
         }
     }
 
+    /// iter_diff as a user writes it: a vector the next loop wholly writes, in a loop.
+    pub(crate) fn iter_diff() -> proc_macro2::TokenStream {
+        quote! {
+            fn f(x: &[f64], k: usize) -> Vec<f64> {
+                let mut y = x.to_vec();
+                for _ in 0..k {
+                    let mut z = vec![0.0; y.len() - 1];
+                    for i in 0..y.len() - 1 {
+                        z[i] = y[i + 1] - y[i];
+                    }
+                    y = z;
+                }
+                y
+            }
+        }
+    }
+
     /// The generated item that starts with `start` (`"fn __asd_adjoint_f"`), from the
     /// pretty-printed expansion of `item`.
     pub(crate) fn generated(item: proc_macro2::TokenStream, start: &str) -> String {

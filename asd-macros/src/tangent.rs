@@ -466,27 +466,12 @@ fn scale(p: Expr, d: Expr) -> Expr {
 
 #[cfg(test)]
 mod tests {
-    use crate::tests::generated;
+    use crate::tests::{generated, iter_diff};
     use quote::quote;
 
     #[test]
     fn a_vector_the_next_loop_fills_is_not_zeroed_and_the_loop_is_split() {
-        let t = generated(
-            quote! {
-                fn f(x: &[f64], k: usize) -> Vec<f64> {
-                    let mut y = x.to_vec();
-                    for _ in 0..k {
-                        let mut z = vec![0.0; y.len() - 1];
-                        for i in 0..y.len() - 1 {
-                            z[i] = y[i + 1] - y[i];
-                        }
-                        y = z;
-                    }
-                    y
-                }
-            },
-            "fn __asd_tangent_f",
-        );
+        let t = generated(iter_diff(), "fn __asd_tangent_f");
         assert!(t.contains("let mut z = __ws.scratch(y.len() - 1);"), "{t}");
         assert!(
             t.contains("let mut z_d = __ws.lane_scratch::<L>(y.len() - 1);"),

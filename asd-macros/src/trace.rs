@@ -615,27 +615,11 @@ fn has_return_under_active_branch(body: &[Stmt], f: &Function, under: bool) -> b
 
 #[cfg(test)]
 mod tests {
-    use crate::tests::generated;
-    use quote::quote;
+    use crate::tests::{generated, iter_diff};
 
     #[test]
     fn a_vector_the_next_loop_fills_is_pushed_to_as_it_is_filled() {
-        let t = generated(
-            quote! {
-                fn f(x: &[f64], k: usize) -> Vec<f64> {
-                    let mut y = x.to_vec();
-                    for _ in 0..k {
-                        let mut z = vec![0.0; y.len() - 1];
-                        for i in 0..y.len() - 1 {
-                            z[i] = y[i + 1] - y[i];
-                        }
-                        y = z;
-                    }
-                    y
-                }
-            },
-            "fn __asd_trace_f",
-        );
+        let t = generated(iter_diff(), "fn __asd_trace_f");
         assert!(t.contains(">::with_capacity(y.len() - 1);"), "{t}");
         assert!(
             t.contains("z.push(::asd::__private::IndexSet::new());"),
