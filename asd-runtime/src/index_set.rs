@@ -31,9 +31,11 @@ use crate::SparsityPattern;
 
 /// Number of indices an [`IndexSet`] stores without allocating.
 ///
-/// Eleven `u32` fit in the space the other representations need anyway (48 bytes: the
-/// enum tag and the length take the first 4).
-pub const INLINE: usize = 11;
+/// Ten `u32` and their count fit in the space the other representations need anyway (48
+/// bytes with the enum tag). The count is a `u32`, not a `u8`, so that every field sits
+/// at an aligned offset: with a byte count, copying a set moved bytes 1..8 as two
+/// overlapping words through the stack, and cloning a tracer's input stalled on it.
+pub const INLINE: usize = 10;
 
 /// A sorted list switches to a bit set only from this many indices on: below it, a
 /// merge of two short lists is cheaper than any word loop.
@@ -76,7 +78,7 @@ enum Repr {
     },
     /// `buf[..len]`, sorted and unique.
     Inline {
-        len: u8,
+        len: u32,
         buf: [u32; INLINE],
     },
     /// Sorted and unique, longer than `INLINE` (shorter after conversions is allowed).
@@ -138,7 +140,7 @@ impl IndexSet {
             let mut buf = [0; INLINE];
             buf[..v.len()].copy_from_slice(v);
             Repr::Inline {
-                len: v.len() as u8,
+                len: v.len() as u32,
                 buf,
             }
         } else if list_wants_bits(v) {
@@ -188,7 +190,7 @@ impl IndexSet {
                 let mut inline = [0; INLINE];
                 inline[..v.len()].copy_from_slice(v);
                 Repr::Inline {
-                    len: v.len() as u8,
+                    len: v.len() as u32,
                     buf: inline,
                 }
             } else {
@@ -327,7 +329,7 @@ impl IndexSet {
                 let mut out = [0u32; INLINE];
                 if let Some(n) = merge_small(&buf[..*len as usize], &bb[..*lb as usize], &mut out) {
                     *buf = out;
-                    *len = n as u8;
+                    *len = n as u32;
                 } else {
                     self.union_list(&bb[..*lb as usize]);
                 }
@@ -412,7 +414,7 @@ impl IndexSet {
             }
             if let Repr::Inline { len, buf } = &mut self.repr {
                 if let Some(n) = merge_small(a, b, buf) {
-                    *len = n as u8;
+                    *len = n as u32;
                     return;
                 }
             }
