@@ -6,6 +6,9 @@
 //! original function is emitted unchanged with stub operators, so one mistake does not
 //! cascade into "cannot find function `f_jacobian`".
 
+// The stages are private; the crate's docs are read with `--document-private-items`.
+#![allow(rustdoc::private_intra_doc_links)]
+
 use proc_macro::TokenStream;
 use quote::quote;
 use syn::ItemFn;
