@@ -642,3 +642,41 @@ fn stores_of_several_terms_replace_the_old_set() {
         rows,
     );
 }
+
+// The same when the vector is reassigned rather than declared.
+#[sparse_diff]
+fn refilled(x: &[f64]) -> Vec<f64> {
+    let n = x.len();
+    let mut z = vec![0.0; n];
+    z[0] = x[1].sin();
+    let first = z[0];
+    z = vec![0.0; n];
+    for i in 0..n {
+        z[i] = x[i] * x[(i + 1) % n] + first;
+    }
+    z
+}
+
+#[test]
+fn a_reassigned_vector_wholly_written_by_the_next_loop() {
+    let rows: Vec<Vec<usize>> = (0..4)
+        .map(|i| {
+            let mut r = vec![1, i, (i + 1) % 4];
+            r.sort();
+            r.dedup();
+            r
+        })
+        .collect();
+    let mut prep = refilled_jacobian_prepare(&[1.0; 4]);
+    for seed in 1..4 {
+        let x = randoms(4, seed);
+        let j = refilled_jacobian_prepared(&mut prep, &x).clone();
+        check(
+            &x,
+            refilled,
+            refilled_jacobian_sparsity,
+            |_| j.clone(),
+            rows.clone(),
+        );
+    }
+}

@@ -489,6 +489,28 @@ mod tests {
     }
 
     #[test]
+    fn a_reassigned_vector_the_next_loop_fills_is_not_zeroed() {
+        let t = generated(
+            quote! {
+                fn f(x: &[f64]) -> Vec<f64> {
+                    let n = x.len();
+                    let mut z = vec![0.0; n];
+                    z[0] = x[1];
+                    z = vec![0.0; n];
+                    for i in 0..n {
+                        z[i] = x[i] * 2.0;
+                    }
+                    z
+                }
+            },
+            "fn __asd_tangent_f",
+        );
+        assert!(t.contains("let mut z = __ws.zeros(n);"), "{t}");
+        assert!(t.contains("z = __ws.scratch(n);"), "{t}");
+        assert!(t.contains("z_d = __ws.lane_scratch::<L>(n);"), "{t}");
+    }
+
+    #[test]
     fn vectors_not_wholly_written_first_keep_their_zeros() {
         let cases = [
             // the loop misses z[0]
