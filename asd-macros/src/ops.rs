@@ -178,7 +178,7 @@ impl Ops<'_> {
     pub fn emit(&self) -> TokenStream {
         let mut items = TokenStream::new();
         items.extend(self.wrt_const());
-        items.extend(self.tangent_fn());
+        items.extend(self.tangent_fns());
         items.extend(self.trace_fn());
         items.extend(self.adjoint_fn());
         items.extend(self.jvp());
@@ -212,10 +212,21 @@ impl Ops<'_> {
         }
     }
 
-    fn tangent_fn(&self) -> TokenStream {
+    /// `__asd_tangent_f`, and for functions that return their value `__asd_derivs_f`:
+    /// the same without the values nothing else reads, for the Jacobian kernel, which
+    /// discards the value.
+    fn tangent_fns(&self) -> TokenStream {
+        let mut items = self.tangent_fn("__asd_tangent_", false);
+        if !matches!(self.sig.output, Output::Param(_)) {
+            items.extend(self.tangent_fn("__asd_derivs_", true));
+        }
+        items
+    }
+
+    fn tangent_fn(&self, prefix: &str, derivatives_only: bool) -> TokenStream {
         let rt = rt();
         let vis = self.vis;
-        let name = self.hidden("__asd_tangent_");
+        let name = self.hidden(prefix);
         let params = self.params(Kind::Tangent);
         let ret = match self.sig.output {
             Output::Scalar => quote!(-> (f64, [f64; L])),
@@ -225,8 +236,11 @@ impl Ops<'_> {
         let ws = Ident::new("__ws", Span::mixed_site());
         let body = self.body_or_stub(|| {
             let (_, tangent) = self.lowered.expect("checked");
-            let body =
-                Emitter::new(tangent).block(&crate::tangent::split_loops(tangent, &tangent.body));
+            let mut body = crate::tangent::split_loops(tangent, &tangent.body);
+            if derivatives_only {
+                body = crate::tangent::derivatives_only(tangent, &body);
+            }
+            let body = Emitter::new(tangent).block(&body);
             let used = self.mark_used();
             quote!(#used #body)
         });
@@ -523,18 +537,22 @@ impl Ops<'_> {
         let dy = Ident::new("dy", Span::mixed_site());
         let ws = Ident::new("ws", Span::mixed_site());
         let this = Ident::new("kernel", Span::mixed_site());
+        let derivs = match self.sig.output {
+            Output::Param(_) => tangent.clone(),
+            _ => self.hidden("__asd_derivs_"),
+        };
         let kernel_args = self.pass_args(Some(&this), &[quote!(#dx)], &[quote!(#dy)]);
         let kernel_call = match self.sig.output {
             Output::Scalar => quote! {
-                let (_, d) = #tangent::<L>(#ws, #(#kernel_args),*);
+                let (_, d) = #derivs::<L>(#ws, #(#kernel_args),*);
                 #dy[0] = d;
             },
             Output::Vector => quote! {
-                let (_, d) = #tangent::<L>(#ws, #(#kernel_args),*);
+                let (_, d) = #derivs::<L>(#ws, #(#kernel_args),*);
                 #dy.copy_from_slice(&d);
             },
             Output::Param(_) => quote! {
-                #tangent::<L>(#ws, #(#kernel_args),*);
+                #derivs::<L>(#ws, #(#kernel_args),*);
             },
         };
         // A returned vector's lanes are handed to the preparation as they are.
@@ -545,7 +563,7 @@ impl Ops<'_> {
                     fn jvp_owned<'w, const L: usize>(&mut self, #ws: &'w #rt::Workspace, #dx: &[[f64; L]]) -> Option<#rt::LaneBuf<'w, L>> {
                         let #this = self;
                         let #x = #this.#x;
-                        Some(#tangent::<L>(#ws, #(#kernel_args),*).1)
+                        Some(#derivs::<L>(#ws, #(#kernel_args),*).1)
                     }
                 }
             }

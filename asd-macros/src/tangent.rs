@@ -376,6 +376,167 @@ pub fn split_loops(f: &Function, body: &[Stmt]) -> Vec<Stmt> {
     out
 }
 
+/// The tangent body without the value computations that no derivative, condition, loop
+/// bound, length or call reads: what a Jacobian kernel runs, as it discards the value.
+/// J1 is linear, so its whole value loop goes. Statements that change a vector's length
+/// and every call stay; a vector whose values are not needed keeps its allocation.
+pub fn derivatives_only(f: &Function, body: &[Stmt]) -> Vec<Stmt> {
+    let mut needed = vec![false; f.vars.len()];
+    loop {
+        let before = needed.iter().filter(|&&n| n).count();
+        mark_needed(f, body, &mut needed);
+        if needed.iter().filter(|&&n| n).count() == before {
+            break;
+        }
+    }
+    without_unneeded(f, body, &needed)
+}
+
+/// A statement that only computes a value: `(its target, what it reads)`.
+fn value_only(f: &Function, s: &Stmt) -> Option<(VarId, Vec<VarId>)> {
+    match s {
+        Stmt::Let {
+            var,
+            init: Some(Rhs::Real(e)),
+        }
+        | Stmt::Assign {
+            var,
+            rhs: Rhs::Real(e),
+        } if !f.vars[*var].lanes => Some((*var, reads_of(e, None))),
+        Stmt::Store { vec, index, value } if !f.vars[*vec].lanes => {
+            Some((*vec, reads_of(value, Some(index))))
+        }
+        _ => None,
+    }
+}
+
+/// Marks what the statements that stay read, and what needed values are made from.
+fn mark_needed(f: &Function, body: &[Stmt], needed: &mut [bool]) {
+    let opaque = |o: &Opaque, needed: &mut [bool]| o.reads.iter().for_each(|&r| needed[r] = true);
+    for s in body {
+        if let Some((target, reads)) = value_only(f, s) {
+            if needed[target] {
+                reads.into_iter().for_each(|r| needed[r] = true);
+            }
+            continue;
+        }
+        match s {
+            Stmt::Let {
+                var,
+                init: Some(rhs),
+            }
+            | Stmt::Assign { var, rhs } => match rhs {
+                // A derivative, or an integer: stays.
+                Rhs::Real(e) => e.for_each_read(&mut |r| needed[r] = true),
+                Rhs::Opaque(o) => opaque(o, needed),
+                // Vectors stay for their lengths; their elements are needed only if the
+                // vector is.
+                Rhs::Vec(v) => {
+                    let lanes_or_needed = f.vars[*var].lanes || needed[*var];
+                    match v {
+                        VecExpr::Filled(e, n) => {
+                            opaque(n, needed);
+                            if lanes_or_needed {
+                                e.for_each_read(&mut |r| needed[r] = true);
+                            }
+                        }
+                        VecExpr::Overwritten(n) => opaque(n, needed),
+                        VecExpr::Empty(n) => n.iter().for_each(|n| opaque(n, needed)),
+                        VecExpr::List(items) if lanes_or_needed => items
+                            .iter()
+                            .for_each(|e| e.for_each_read(&mut |r| needed[r] = true)),
+                        VecExpr::List(_) => {}
+                        VecExpr::Copy(u) | VecExpr::Move(u) => {
+                            if lanes_or_needed {
+                                needed[*u] = true;
+                            }
+                        }
+                    }
+                }
+            },
+            Stmt::Let { init: None, .. } => {}
+            Stmt::Store { index, value, .. } => {
+                opaque(index, needed);
+                value.for_each_read(&mut |r| needed[r] = true);
+            }
+            Stmt::Push { vec, value } => {
+                if f.vars[*vec].lanes || needed[*vec] {
+                    value.for_each_read(&mut |r| needed[r] = true);
+                }
+            }
+            Stmt::Call { call, .. } => {
+                for a in &call.args {
+                    match a {
+                        Arg::Vec(v) | Arg::Out(v) => needed[*v] = true,
+                        Arg::Other(o) => opaque(o, needed),
+                    }
+                }
+            }
+            Stmt::For { range, body, .. } => {
+                opaque(&range.start, needed);
+                opaque(&range.end, needed);
+                for a in &range.adapters {
+                    if let Adapter::StepBy(o) = a {
+                        opaque(o, needed);
+                    }
+                }
+                mark_needed(f, body, needed);
+            }
+            Stmt::While { cond, body } => {
+                opaque(cond, needed);
+                mark_needed(f, body, needed);
+            }
+            Stmt::If { cond, then, els } => {
+                opaque(cond, needed);
+                mark_needed(f, then, needed);
+                mark_needed(f, els, needed);
+            }
+            Stmt::Block(body) => mark_needed(f, body, needed),
+            // The returned value is discarded.
+            Stmt::Return(_) => {}
+        }
+    }
+}
+
+/// The statements computing unneeded values dropped; a dropped `let` stays as a
+/// declaration (`let t = 0.0;`), since a later statement may still name its variable.
+fn without_unneeded(f: &Function, body: &[Stmt], needed: &[bool]) -> Vec<Stmt> {
+    let nested = |body: &[Stmt]| without_unneeded(f, body, needed);
+    body.iter()
+        .filter_map(|s| match (s, value_only(f, s)) {
+            (Stmt::Let { var, .. }, Some(_)) | (Stmt::Let { var, init: None }, None)
+                if !needed[*var] && f.vars[*var].ty == Ty::Real && !f.vars[*var].lanes =>
+            {
+                // Its assignments may all be dropped: declared with a value.
+                Some(Stmt::Let {
+                    var: *var,
+                    init: Some(Rhs::Real(Expr::lit(0.0))),
+                })
+            }
+            (_, Some((target, _))) if !needed[target] => None,
+            _ => Some(s.clone()),
+        })
+        .map(|s| match s {
+            Stmt::For { var, range, body } => Stmt::For {
+                var,
+                range,
+                body: nested(&body),
+            },
+            Stmt::While { cond, body } => Stmt::While {
+                cond,
+                body: nested(&body),
+            },
+            Stmt::If { cond, then, els } => Stmt::If {
+                cond,
+                then: nested(&then),
+                els: nested(&els),
+            },
+            Stmt::Block(body) => Stmt::Block(nested(&body)),
+            s => s,
+        })
+        .collect()
+}
+
 /// The value and derivative halves of a loop body, when splitting it is exact. Integer
 /// `let`s go in both halves.
 fn split_values_from_derivatives(
@@ -508,6 +669,34 @@ mod tests {
         assert!(t.contains("let mut z = __ws.zeros(n);"), "{t}");
         assert!(t.contains("z = __ws.scratch(n);"), "{t}");
         assert!(t.contains("z_d = __ws.lane_scratch::<L>(n);"), "{t}");
+    }
+
+    #[test]
+    fn the_jacobian_kernel_drops_values_nothing_reads() {
+        let t = generated(iter_diff(), "fn __asd_derivs_f");
+        assert!(!t.contains("z[i] ="), "{t}");
+        assert!(t.contains("z_d[i] = "), "{t}");
+        // A value a derivative reads stays.
+        let t = generated(
+            quote! {
+                fn f(x: &[f64]) -> Vec<f64> {
+                    let n = x.len();
+                    let mut s = 0.0;
+                    let mut y = vec![0.0; n];
+                    let mut z = vec![0.0; n];
+                    for i in 0..n {
+                        s += x[i];
+                        z[i] = x[i] * 2.0;
+                        y[i] = s.sin();
+                    }
+                    y
+                }
+            },
+            "fn __asd_derivs_f",
+        );
+        assert!(t.contains("s = u0;"), "{t}");
+        assert!(!t.contains("z[i] ="), "{t}");
+        assert!(!t.contains("y[i] ="), "{t}");
     }
 
     #[test]
