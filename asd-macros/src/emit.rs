@@ -68,26 +68,24 @@ impl<'f> Emitter<'f> {
             None => used.push((v, stored)),
         };
         for s in body {
-            match s {
-                Stmt::Let {
-                    init: Some(Rhs::Real(e)),
-                    ..
+            match (s, s.real_assignment()) {
+                (_, Some((target, e, index))) => {
+                    if index.is_some() {
+                        note(target, true);
+                    }
+                    indexed_vectors(e, &mut |v| note(v, false));
                 }
-                | Stmt::Assign {
-                    rhs: Rhs::Real(e), ..
-                } => indexed_vectors(e, &mut |v| note(v, false)),
-                Stmt::Let {
-                    init: Some(Rhs::Opaque(_)),
-                    ..
-                }
-                | Stmt::Assign {
-                    rhs: Rhs::Opaque(_),
-                    ..
-                } => {}
-                Stmt::Store { vec, value, .. } => {
-                    note(*vec, true);
-                    indexed_vectors(value, &mut |v| note(v, false));
-                }
+                (
+                    Stmt::Let {
+                        init: Some(Rhs::Opaque(_)),
+                        ..
+                    }
+                    | Stmt::Assign {
+                        rhs: Rhs::Opaque(_),
+                        ..
+                    },
+                    None,
+                ) => {}
                 _ => return TokenStream::new(),
             }
         }

@@ -263,6 +263,26 @@ pub enum Stmt {
     Block(Vec<Stmt>),
 }
 
+impl Stmt {
+    /// A real assigned by `let var = e;`, `var = e;` or `var[index] = e;`: the target,
+    /// the value and, for a store, the index. The passes that reorder or drop such
+    /// statements read them through this.
+    pub fn real_assignment(&self) -> Option<(VarId, &Expr, Option<&Opaque>)> {
+        match self {
+            Stmt::Let {
+                var,
+                init: Some(Rhs::Real(e)),
+            }
+            | Stmt::Assign {
+                var,
+                rhs: Rhs::Real(e),
+            } => Some((*var, e, None)),
+            Stmt::Store { vec, index, value } => Some((*vec, value, Some(index))),
+            _ => None,
+        }
+    }
+}
+
 /// What the function gives back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Output {

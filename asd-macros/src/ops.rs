@@ -558,7 +558,6 @@ impl Ops<'_> {
         // A returned vector's lanes are handed to the preparation as they are.
         let jvp_owned = match self.sig.output {
             Output::Vector => {
-                let kernel_args = self.pass_args(Some(&this), &[quote!(#dx)], &[]);
                 quote! {
                     fn jvp_owned<'w, const L: usize>(&mut self, #ws: &'w #rt::Workspace, #dx: &[[f64; L]]) -> Option<#rt::LaneBuf<'w, L>> {
                         let #this = self;

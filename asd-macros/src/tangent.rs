@@ -394,20 +394,8 @@ pub fn derivatives_only(f: &Function, body: &[Stmt]) -> Vec<Stmt> {
 
 /// A statement that only computes a value: `(its target, what it reads)`.
 fn value_only(f: &Function, s: &Stmt) -> Option<(VarId, Vec<VarId>)> {
-    match s {
-        Stmt::Let {
-            var,
-            init: Some(Rhs::Real(e)),
-        }
-        | Stmt::Assign {
-            var,
-            rhs: Rhs::Real(e),
-        } if !f.vars[*var].lanes => Some((*var, reads_of(e, None))),
-        Stmt::Store { vec, index, value } if !f.vars[*vec].lanes => {
-            Some((*vec, reads_of(value, Some(index))))
-        }
-        _ => None,
-    }
+    let (target, e, index) = s.real_assignment()?;
+    (!f.vars[target].lanes).then(|| (target, reads_of(e, index)))
 }
 
 /// Marks what the statements that stay read, and what needed values are made from.
@@ -560,16 +548,10 @@ fn split_values_from_derivatives(
                 ints_in_both += 1;
                 continue;
             }
-            Stmt::Let {
-                var,
-                init: Some(Rhs::Real(e)),
+            s => {
+                let (target, e, index) = s.real_assignment()?;
+                (target, reads_of(e, index))
             }
-            | Stmt::Assign {
-                var,
-                rhs: Rhs::Real(e),
-            } => (*var, reads_of(e, None)),
-            Stmt::Store { vec, index, value } => (*vec, reads_of(value, Some(index))),
-            _ => return None,
         };
         if f.vars[target].lanes {
             derivs.push(s.clone());
