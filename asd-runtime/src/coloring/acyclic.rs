@@ -16,11 +16,11 @@ use crate::{Coloring, SparsityPattern};
 pub fn acyclic_coloring(p: &SparsityPattern, order: Order) -> AcyclicColoring {
     let g = Adjacency::new(p, "acyclic");
     let degrees = if order::needs_degrees(order) {
-        g.degrees()
+        g.lists.degrees()
     } else {
         Vec::new()
     };
-    acyclic(&g, &order::vertices(&g, order, &degrees))
+    acyclic(&g, &order::vertices(&g.lists, order, &degrees))
 }
 
 /// Union-find over edge indices, by rank with path halving.
@@ -68,7 +68,7 @@ pub(crate) fn acyclic(g: &Adjacency, order: &[usize]) -> AcyclicColoring {
 
 /// [`acyclic`], with vertices of degree above `heavy` summarized rather than scanned.
 pub(crate) fn acyclic_with(g: &Adjacency, order: &[usize], heavy: usize) -> AcyclicColoring {
-    let n = g.nvertices();
+    let n = g.lists.nvertices();
     let mut color = vec![NONE; n];
     let mut forbidden = vec![NONE; g.color_bound()];
     // first_neighbor[c] = (v, w, edge vw): first neighbor w of color c of the vertex v.

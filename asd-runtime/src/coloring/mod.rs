@@ -154,7 +154,7 @@ impl AcyclicColoring {
 /// One side of the bipartite graph of a pattern: vertex `v` meets the "middle" indices
 /// `to_mid.row(v)`, and middle `r` meets the vertices `to_vertex.row(r)`. For columns,
 /// `to_mid` is the transpose and `to_vertex` the pattern. The intersection graph (two
-/// vertices adjacent when they share a middle) is only built, as an [`Intersection`],
+/// vertices adjacent when they share a middle) is only built, as [`NeighborLists`],
 /// for the degree orders of [`Bipartite::best`].
 struct Bipartite<'a> {
     to_mid: &'a SparsityPattern,
@@ -211,12 +211,12 @@ impl Bipartite<'_> {
     /// all of them (unless it would be too large, e.g. with a dense middle).
     fn best(&self, cap: usize) -> Option<Coloring> {
         let bound = self.lower_bound();
-        let mut graph: Option<Option<Intersection>> = None;
+        let mut graph: Option<Option<NeighborLists>> = None;
         let mut degrees = None;
         best_of(bound, cap, |order, cap| {
             let vertices = if !order::needs_degrees(order) {
                 order::vertices(self, order, &[])
-            } else if let Some(g) = graph.get_or_insert_with(|| Intersection::new(self)) {
+            } else if let Some(g) = graph.get_or_insert_with(|| NeighborLists::intersection(self)) {
                 let d = degrees.get_or_insert_with(|| g.degrees());
                 order::vertices(g, order, d)
             } else {
@@ -279,18 +279,18 @@ impl Bipartite<'_> {
     }
 }
 
-/// The intersection graph of one side of a [`Bipartite`] graph, stored: each vertex's
-/// distinct neighbors in the order the bipartite walk meets them (the dynamic orders'
-/// ties depend on it).
-struct Intersection {
-    ptr: Vec<usize>,
-    adj: Vec<usize>,
+/// A graph stored as neighbor lists: vertex `v`'s neighbors are `adj[ptr[v]..ptr[v + 1]]`.
+pub(crate) struct NeighborLists {
+    pub(crate) ptr: Vec<usize>,
+    pub(crate) adj: Vec<usize>,
 }
 
-impl Intersection {
-    /// `None` if the graph would have more than a few times as many entries as the
-    /// bipartite graph: a dense middle makes it quadratic.
-    fn new(b: &Bipartite<'_>) -> Option<Self> {
+impl NeighborLists {
+    /// The intersection graph of one side of a [`Bipartite`] graph: each vertex's
+    /// distinct neighbors in the order the bipartite walk meets them (the dynamic orders'
+    /// ties depend on it). `None` if the graph would have more than a few times as many
+    /// entries as the bipartite graph: a dense middle makes it quadratic.
+    fn intersection(b: &Bipartite<'_>) -> Option<Self> {
         let n = b.nvertices();
         let budget = 32 * (b.to_mid.nnz() + n);
         let mut marks = Marks::new(n);
@@ -306,15 +306,16 @@ impl Intersection {
             adj.extend_from_slice(&out);
             ptr.push(adj.len());
         }
-        Some(Intersection { ptr, adj })
+        Some(NeighborLists { ptr, adj })
     }
 
-    fn neighbors(&self, v: usize) -> &[usize] {
+    #[inline]
+    pub(crate) fn neighbors(&self, v: usize) -> &[usize] {
         &self.adj[self.ptr[v]..self.ptr[v + 1]]
     }
 }
 
-impl Graph for Intersection {
+impl Graph for NeighborLists {
     fn nvertices(&self) -> usize {
         self.ptr.len() - 1
     }
@@ -467,9 +468,9 @@ pub fn color_rows_best(p: &SparsityPattern) -> Coloring {
 pub fn star_coloring_best(p: &SparsityPattern) -> StarColoring {
     let g = star::Adjacency::new(p, "star");
     let bound = g.lower_bound();
-    let degrees = g.degrees();
+    let degrees = g.lists.degrees();
     let core = best_of(bound, usize::MAX, |order, _| {
-        let s = star::star(&g, &order::vertices(&g, order, &degrees));
+        let s = star::star(&g, &order::vertices(&g.lists, order, &degrees));
         let n = s.coloring.ncolors();
         Some((s, n))
     })
@@ -485,9 +486,9 @@ pub fn star_coloring_best(p: &SparsityPattern) -> StarColoring {
 pub fn acyclic_coloring_best(p: &SparsityPattern) -> AcyclicColoring {
     let g = star::Adjacency::new(p, "acyclic");
     let bound = g.lower_bound();
-    let degrees = g.degrees();
+    let degrees = g.lists.degrees();
     best_of(bound, usize::MAX, |order, _| {
-        let a = acyclic::acyclic(&g, &order::vertices(&g, order, &degrees));
+        let a = acyclic::acyclic(&g, &order::vertices(&g.lists, order, &degrees));
         let n = a.coloring.ncolors();
         Some((a, n))
     })

@@ -5,15 +5,14 @@
 use std::collections::hash_map::{Entry, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
-use super::order::{self, Graph, Marks};
-use super::{first_allowed, Order, StarColoring, NONE};
+use super::order::{self, Graph};
+use super::{first_allowed, NeighborLists, Order, StarColoring, NONE};
 use crate::{Coloring, SparsityPattern};
 
 /// The graph of a symmetric pattern without its diagonal, in compressed rows, with an
 /// index per undirected edge (`edge[k]` for the entry `k`, the same from both ends).
 pub(crate) struct Adjacency {
-    pub(crate) ptr: Vec<usize>,
-    pub(crate) adj: Vec<usize>,
+    pub(crate) lists: NeighborLists,
     pub(crate) edge: Vec<usize>,
     pub(crate) nedges: usize,
 }
@@ -62,8 +61,7 @@ impl Adjacency {
             }
         }
         Adjacency {
-            ptr,
-            adj,
+            lists: NeighborLists { ptr, adj },
             edge,
             nedges,
         }
@@ -72,8 +70,8 @@ impl Adjacency {
     /// `(neighbor, edge index)` pairs of `v`.
     #[inline]
     pub(crate) fn edges(&self, v: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
-        let r = self.ptr[v]..self.ptr[v + 1];
-        self.adj[r.clone()]
+        let r = self.lists.ptr[v]..self.lists.ptr[v + 1];
+        self.lists.adj[r.clone()]
             .iter()
             .copied()
             .zip(self.edge[r].iter().copied())
@@ -81,14 +79,20 @@ impl Adjacency {
 
     #[inline]
     pub(crate) fn neighbors(&self, v: usize) -> &[usize] {
-        &self.adj[self.ptr[v]..self.ptr[v + 1]]
+        self.lists.neighbors(v)
     }
 
     /// A bound on the colors of star and acyclic colorings: they only forbid colors of
     /// vertices within distance 2, at most `maxdeg^2` of them.
     pub(crate) fn color_bound(&self) -> usize {
-        let maxdeg = self.ptr.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
-        let n = self.ptr.len() - 1;
+        let maxdeg = self
+            .lists
+            .ptr
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .max()
+            .unwrap_or(0);
+        let n = self.lists.ptr.len() - 1;
         maxdeg.saturating_mul(maxdeg).saturating_add(1).min(n)
     }
 
@@ -97,7 +101,7 @@ impl Adjacency {
         if self.nedges > 0 {
             2
         } else {
-            usize::from(self.ptr.len() > 1)
+            usize::from(self.lists.ptr.len() > 1)
         }
     }
 
@@ -105,30 +109,11 @@ impl Adjacency {
     pub(crate) fn into_star(self, core: StarCore) -> StarColoring {
         StarColoring {
             coloring: core.coloring,
-            adj_ptr: self.ptr,
-            adj: self.adj,
+            adj_ptr: self.lists.ptr,
+            adj: self.lists.adj,
             hubs: core.hubs,
             nstars: core.nstars,
         }
-    }
-}
-
-impl Graph for Adjacency {
-    fn nvertices(&self) -> usize {
-        self.ptr.len() - 1
-    }
-
-    fn neighbors_into(&self, v: usize, _: &mut Marks, out: &mut Vec<usize>) {
-        out.clear();
-        out.extend_from_slice(self.neighbors(v));
-    }
-
-    fn lend_neighbors<'a>(&'a self, v: usize, _: &mut Marks, _: &mut Vec<usize>) -> &'a [usize] {
-        self.neighbors(v)
-    }
-
-    fn degrees(&self) -> Vec<usize> {
-        self.ptr.windows(2).map(|w| w[1] - w[0]).collect()
     }
 }
 
@@ -151,11 +136,11 @@ pub(crate) struct StarCore {
 pub fn star_coloring(p: &SparsityPattern, order: Order) -> StarColoring {
     let g = Adjacency::new(p, "star");
     let degrees = if order::needs_degrees(order) {
-        g.degrees()
+        g.lists.degrees()
     } else {
         Vec::new()
     };
-    let core = star(&g, &order::vertices(&g, order, &degrees));
+    let core = star(&g, &order::vertices(&g.lists, order, &degrees));
     g.into_star(core)
 }
 
@@ -207,13 +192,13 @@ pub(crate) struct NearColors {
 
 impl NearColors {
     pub(crate) fn new(g: &Adjacency, heavy: usize) -> Self {
-        let n = g.nvertices();
+        let n = g.lists.nvertices();
         let mut ptr = Vec::with_capacity(n + 1);
         ptr.push(0);
         let mut total = 0;
         for v in 0..n {
-            if g.ptr[v + 1] - g.ptr[v] > heavy {
-                total += g.ptr[v + 1] - g.ptr[v];
+            if g.lists.ptr[v + 1] - g.lists.ptr[v] > heavy {
+                total += g.lists.ptr[v + 1] - g.lists.ptr[v];
             }
             ptr.push(total);
         }
@@ -228,7 +213,7 @@ impl NearColors {
 
     #[inline]
     pub(crate) fn is_heavy(&self, g: &Adjacency, w: usize) -> bool {
-        g.ptr[w + 1] - g.ptr[w] > self.heavy
+        g.lists.ptr[w + 1] - g.lists.ptr[w] > self.heavy
     }
 
     /// For a heavy `w`: `(c, x, edge wx)`, one per color `c` of its colored neighbors.
@@ -275,8 +260,8 @@ struct Hood {
 impl Hood {
     fn new(g: &Adjacency, heavy: usize) -> Self {
         Hood {
-            spokes: vec![NONE; g.adj.len()],
-            nspokes: vec![0; g.nvertices()],
+            spokes: vec![NONE; g.lists.adj.len()],
+            nspokes: vec![0; g.lists.nvertices()],
             near: NearColors::new(g, heavy),
         }
     }
@@ -284,14 +269,14 @@ impl Hood {
     /// The hubs of the stars in which `w` is a spoke.
     #[inline]
     fn spokes(&self, g: &Adjacency, w: usize) -> &[usize] {
-        &self.spokes[g.ptr[w]..g.ptr[w] + self.nspokes[w]]
+        &self.spokes[g.lists.ptr[w]..g.lists.ptr[w] + self.nspokes[w]]
     }
 
     /// Records that `w` is a spoke of a star with hub `h`.
     #[inline]
     fn add_spoke(&mut self, g: &Adjacency, w: usize, h: usize) {
-        debug_assert!(self.nspokes[w] < g.ptr[w + 1] - g.ptr[w]);
-        self.spokes[g.ptr[w] + self.nspokes[w]] = h;
+        debug_assert!(self.nspokes[w] < g.lists.ptr[w + 1] - g.lists.ptr[w]);
+        self.spokes[g.lists.ptr[w] + self.nspokes[w]] = h;
         self.nspokes[w] += 1;
     }
 
@@ -352,7 +337,7 @@ pub(crate) fn star(g: &Adjacency, order: &[usize]) -> StarCore {
 
 /// [`star`], with vertices of degree above `heavy` summarized rather than scanned.
 pub(crate) fn star_with(g: &Adjacency, order: &[usize], heavy: usize) -> StarCore {
-    let n = g.nvertices();
+    let n = g.lists.nvertices();
     let mut color = vec![NONE; n];
     let mut forbidden = vec![NONE; g.color_bound()];
     // first_neighbor[c] = (v, w, edge vw): the first neighbor w of color c seen from v.
@@ -399,11 +384,11 @@ pub(crate) fn star_with(g: &Adjacency, order: &[usize], heavy: usize) -> StarCor
         hood.near.colored(g, v, cv);
     }
     // Hubs per adjacency entry; a single-edge star reports its larger endpoint.
-    let mut hubs = vec![NONE; g.adj.len()];
+    let mut hubs = vec![NONE; g.lists.adj.len()];
     for v in 0..n {
-        for k in g.ptr[v]..g.ptr[v + 1] {
+        for k in g.lists.ptr[v]..g.lists.ptr[v + 1] {
             let h = hub[star[g.edge[k]]];
-            hubs[k] = if h == NONE { v.max(g.adj[k]) } else { h };
+            hubs[k] = if h == NONE { v.max(g.lists.adj[k]) } else { h };
         }
     }
     StarCore {

@@ -177,9 +177,9 @@ fn summarizing_hubs_changes_no_color_and_no_star() {
     for (n, hubs, seed) in [(60, 1, 1), (90, 2, 2), (120, 3, 3), (200, 5, 4), (80, 0, 5)] {
         let p = hub_graph(n, hubs, seed);
         let g = star::Adjacency::new(&p, "star");
-        let degrees = g.degrees();
+        let degrees = g.lists.degrees();
         for order in ORDERS {
-            let vertices = order::vertices(&g, order, &degrees);
+            let vertices = order::vertices(&g.lists, order, &degrees);
             let scan = star::star_with(&g, &vertices, usize::MAX);
             let scan_acyclic = acyclic::acyclic_with(&g, &vertices, usize::MAX);
             assert!(is_star_coloring(&p, scan.coloring.colors()));
@@ -268,7 +268,7 @@ fn best_colorings_and_capped_colorings_agree_with_single_orders() {
     for (m, n, per_row, dense_row, seed) in cases {
         let p = random_pattern(m, n, per_row, dense_row, seed);
         let t = p.transpose();
-        let built = |b: &Bipartite<'_>| Intersection::new(b).is_some();
+        let built = |b: &Bipartite<'_>| NeighborLists::intersection(b).is_some();
         let sides = Sides::new(&p);
         let columns = Bipartite {
             to_mid: &t,

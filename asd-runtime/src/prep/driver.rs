@@ -32,7 +32,8 @@ impl Driver {
         decompression: Decompression,
     ) -> Self {
         let layout = *decompression.layout();
-        let seed = first_seed(coloring.colors(), layout.lanes());
+        let mut seed = vec![0.0; coloring.colors().len() * layout.lanes()];
+        fill_seed(coloring.colors(), 0, layout.lanes(), &mut seed);
         Driver {
             compressed: Vec::with_capacity(layout.len()),
             result: zeros(&pattern),
@@ -101,7 +102,6 @@ impl Driver {
                 check_products(dy.len(), self.pattern.nrows());
                 self.decompression
                     .decompress_into(dy.as_flattened(), &mut self.result);
-                drop(dy);
                 return &self.result;
             }
         }
@@ -113,18 +113,6 @@ impl Driver {
             None => kernel.jvp(ws, dx, dy),
         })
     }
-}
-
-/// The seed of sweep 0, as [`fill_seed`] writes it, in a fresh zeroed buffer: only the
-/// ones are written, not the zeros again.
-fn first_seed(colors: &[usize], lanes: usize) -> Vec<f64> {
-    let mut seed = vec![0.0; colors.len() * lanes];
-    for (lane, &k) in seed.chunks_exact_mut(lanes).zip(colors) {
-        if k < lanes {
-            lane[k] = 1.0;
-        }
-    }
-    seed
 }
 
 /// Panics unless a kernel gave as many products as the output has entries.
@@ -167,14 +155,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn first_seed_is_the_seed_fill_seed_writes() {
-        let colors = [0, 3, 1, 0, 5, 2, 4, 1];
+    fn the_seed_of_one_sweep_is_filled_at_preparation() {
+        let colors = vec![0, 3, 1, 0, 5, 2, 4, 1];
+        // Diagonal: any coloring is valid.
+        let pattern = SparsityPattern::from_rows(8, (0..8).map(|i| vec![i]).collect());
         for lanes in [1, 2, 3, 4, 8] {
+            let coloring = Coloring::from_colors(colors.clone());
+            let decompression = Decompression::columns(&pattern, &coloring, lanes);
+            let d = Driver::new(pattern.clone(), coloring, decompression);
             let mut expected = vec![f64::NAN; colors.len() * lanes];
             fill_seed(&colors, 0, lanes, &mut expected);
-            assert_eq!(first_seed(&colors, lanes), expected, "lanes = {lanes}");
+            assert_eq!(d.seed, expected, "lanes = {lanes}");
         }
-        assert!(first_seed(&[], 4).is_empty());
     }
 
     /// The compressed buffer is filled on first use, within the capacity reserved at

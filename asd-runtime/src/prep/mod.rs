@@ -26,34 +26,18 @@ use crate::{LaneBuf, Order, Workspace};
 pub const LANES: [usize; 6] = [1, 2, 4, 8, 12, 16];
 
 /// `with_lanes!(lanes, L => driver.sweeps::<L>(...))`: runs the expression with the
-/// lane count as the const `L` (one arm per entry of [`LANES`]).
+/// lane count as the const `L`, one arm per entry of [`LANES`] (an unlisted count is
+/// unreachable: `choose_lanes` only picks listed ones).
 macro_rules! with_lanes {
     ($lanes:expr, $l:ident => $call:expr) => {
+        with_lanes!(@arms $lanes, $l, $call, 1 2 4 8 12 16)
+    };
+    (@arms $lanes:expr, $l:ident, $call:expr, $($n:literal)*) => {
         match $lanes {
-            1 => {
-                const $l: usize = 1;
+            $($n => {
+                const $l: usize = $n;
                 $call
-            }
-            2 => {
-                const $l: usize = 2;
-                $call
-            }
-            4 => {
-                const $l: usize = 4;
-                $call
-            }
-            8 => {
-                const $l: usize = 8;
-                $call
-            }
-            12 => {
-                const $l: usize = 12;
-                $call
-            }
-            16 => {
-                const $l: usize = 16;
-                $call
-            }
+            })*
             l => unreachable!("asd: {l} lanes are not in LANES"),
         }
     };

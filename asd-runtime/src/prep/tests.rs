@@ -362,3 +362,10 @@ fn automatic_mode_of_a_symmetric_pattern_is_forward() {
     assert_eq!(auto.coloring(), forward.coloring());
     assert_eq!(reverse.coloring(), forward.coloring());
 }
+
+#[test]
+fn every_lane_count_in_lanes_has_an_arm() {
+    for lanes in LANES {
+        assert_eq!(with_lanes!(lanes, L => L), lanes);
+    }
+}
