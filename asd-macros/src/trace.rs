@@ -85,6 +85,17 @@ pub(crate) fn leaves(e: &Expr, f: &Function, out: &mut Vec<Leaf>) {
     }
 }
 
+/// [`leaves`] without repeats (by [`Leaf::key`]): `x[i] * x[i] * x[i]` unites `x[i]`
+/// once. Index expressions are pure integer arithmetic, so equal tokens are the same
+/// element.
+pub(crate) fn distinct_leaves(e: &Expr, f: &Function) -> Vec<Leaf> {
+    let mut ls = Vec::new();
+    leaves(e, f, &mut ls);
+    let mut seen = std::collections::BTreeSet::new();
+    ls.retain(|l| seen.insert(l.key()));
+    ls
+}
+
 /// What a tracer computes for one active real: the only part that differs between the
 /// orders. Everything else (control flow, calls, joins, returns) is [`Tracer`].
 pub(crate) trait Domain {
@@ -111,8 +122,7 @@ impl Domain for FirstOrder {
     }
 
     fn value(f: &Function, e: &Expr) -> TokenStream {
-        let mut ls = Vec::new();
-        leaves(e, f, &mut ls);
+        let ls = distinct_leaves(e, f);
         let refs: Vec<TokenStream> = ls.iter().map(|l| l.tokens(f)).collect();
         match refs.as_slice() {
             // `IndexSet::union` builds the result directly, without copying a leaf first.
@@ -130,8 +140,7 @@ impl Domain for FirstOrder {
     }
 
     fn assign(f: &Function, target: &Leaf, e: &Expr) -> TokenStream {
-        let mut ls = Vec::new();
-        leaves(e, f, &mut ls);
+        let ls = distinct_leaves(e, f);
         let key = target.key();
         let same = |l: &Leaf| l.key() == key;
         let t = target.tokens(f);
@@ -626,5 +635,27 @@ mod tests {
             "{t}"
         );
         assert!(t.contains("p.assign_union(&y[i + 1], &y[i]);"), "{t}");
+    }
+
+    /// `x[i]` read three times is united once; each distinct element still is.
+    #[test]
+    fn a_repeated_element_is_united_once() {
+        let t = generated(
+            quote::quote! {
+                fn f(x: &[f64]) -> Vec<f64> {
+                    let n = x.len();
+                    let mut y = vec![0.0; n];
+                    for i in 1..n - 1 {
+                        y[i] = x[i - 1] - 2.0 * x[i] + x[i + 1] + x[i] * x[i] * x[i];
+                    }
+                    y
+                }
+            },
+            "fn __asd_trace_f",
+        );
+        let unions = |s: &str| t.matches(s).count();
+        assert_eq!(unions("p.assign_union(&x[i - 1], &x[i]);"), 1, "{t}");
+        assert_eq!(unions("p.union_with(&x[i + 1]);"), 1, "{t}");
+        assert_eq!(unions("union_with(&x[i])"), 0, "{t}");
     }
 }

@@ -28,7 +28,7 @@ use crate::emit::rt;
 use crate::ir::*;
 use crate::ops::Ops;
 use crate::rules;
-use crate::trace::{leaves, union_of, Domain, Leaf, Tracer};
+use crate::trace::{distinct_leaves, union_of, Domain, Leaf, Tracer};
 
 /// The hidden tracer `__asd_trace2_f` of every function, and `f_hessian_sparsity` for
 /// scalar ones.
@@ -96,20 +96,13 @@ struct Parts {
     products: Vec<(Vec<Leaf>, Vec<Leaf>)>,
 }
 
-fn dedup(ls: Vec<Leaf>) -> Vec<Leaf> {
-    let mut seen = BTreeSet::new();
-    ls.into_iter().filter(|l| seen.insert(l.key())).collect()
-}
-
 fn list_key(ls: &[Leaf]) -> String {
     ls.iter().map(Leaf::key).collect::<Vec<_>>().join(",")
 }
 
 fn parts(e: &Expr, f: &Function) -> Parts {
-    let mut ls = Vec::new();
-    leaves(e, f, &mut ls);
     let mut p = Parts {
-        leaves: dedup(ls),
+        leaves: distinct_leaves(e, f),
         products: Vec::new(),
     };
     let mut seen = BTreeSet::new();
@@ -125,11 +118,7 @@ fn products(
     out: &mut Vec<(Vec<Leaf>, Vec<Leaf>)>,
     seen: &mut BTreeSet<(String, String)>,
 ) {
-    let of = |a: &Expr| {
-        let mut ls = Vec::new();
-        leaves(a, f, &mut ls);
-        dedup(ls)
-    };
+    let of = |a: &Expr| distinct_leaves(a, f);
     let mut push = |a: Vec<Leaf>, b: Vec<Leaf>| {
         if a.is_empty() || b.is_empty() {
             return; // a constant factor: no interaction

@@ -31,11 +31,13 @@ use crate::SparsityPattern;
 
 /// Number of indices an [`IndexSet`] stores without allocating.
 ///
-/// Ten `u32` and their count fit in the space the other representations need anyway (48
-/// bytes with the enum tag). The count is a `u32`, not a `u8`, so that every field sits
-/// at an aligned offset: with a byte count, copying a set moved bytes 1..8 as two
-/// overlapping words through the stack, and cloning a tracer's input stalled on it.
-pub const INLINE: usize = 10;
+/// Six `u32` and their count fit in the space a `Vec` needs anyway (32 bytes with the
+/// enum tag; the bit set is boxed to stay within it). A tracer holds one set per real of
+/// the traced function, so their size is most of a preparation's memory. The count is a
+/// `u32`, not a `u8`, so that every field sits at an aligned offset: with a byte count,
+/// copying a set moved bytes 1..8 as two overlapping words through the stack, and
+/// cloning a tracer's input stalled on it.
+pub const INLINE: usize = 6;
 
 /// A sorted list switches to a bit set only from this many indices on: below it, a
 /// merge of two short lists is cheaper than any word loop.
@@ -72,18 +74,13 @@ pub struct IndexSet {
 enum Repr {
     /// `{base + k : bit k of bits is set}`, never empty. Any set whose indices lie
     /// within 64 consecutive ones may be stored so; the constructors always do.
-    Band {
-        base: u32,
-        bits: u64,
-    },
+    Band { base: u32, bits: u64 },
     /// `buf[..len]`, sorted and unique.
-    Inline {
-        len: u32,
-        buf: [u32; INLINE],
-    },
+    Inline { len: u32, buf: [u32; INLINE] },
     /// Sorted and unique, longer than `INLINE` (shorter after conversions is allowed).
     List(Vec<u32>),
-    Bits(Bits),
+    /// Boxed: inline it would make every set larger.
+    Bits(Box<Bits>),
 }
 
 /// A bit set over a word-aligned window `[offset, offset + 64 * words)`.
@@ -102,6 +99,7 @@ const EMPTY: Repr = Repr::Inline {
     buf: [0; INLINE],
 };
 
+#[inline]
 #[track_caller]
 fn to_u32(i: usize) -> u32 {
     u32::try_from(i).unwrap_or_else(|_| {
@@ -122,6 +120,7 @@ impl IndexSet {
     }
 
     /// `{i}`; does not allocate.
+    #[inline]
     #[track_caller]
     pub fn singleton(i: usize) -> Self {
         IndexSet {
@@ -144,7 +143,7 @@ impl IndexSet {
                 buf,
             }
         } else if list_wants_bits(v) {
-            Repr::Bits(Bits::from_sorted(v))
+            Repr::Bits(Box::new(Bits::from_sorted(v)))
         } else {
             Repr::List(v.to_vec())
         };
@@ -243,7 +242,7 @@ impl IndexSet {
                 if let Err(pos) = v.binary_search(&x) {
                     v.insert(pos, x);
                     if list_wants_bits(v) {
-                        self.repr = Repr::Bits(Bits::from_sorted(v));
+                        self.repr = Repr::Bits(Box::new(Bits::from_sorted(v)));
                     }
                 }
             }
@@ -268,14 +267,11 @@ impl IndexSet {
     /// long list costs the length of the part of the list it overlaps (appending
     /// larger indices is O(|other|)); anything into a bit set is O(|other|), or
     /// O(words) for two bit sets.
+    ///
+    /// The union of two nearby bands is inlined into the caller, as in
+    /// [`assign_union`](Self::assign_union).
+    #[inline]
     pub fn union_with(&mut self, other: &IndexSet) {
-        if other.is_empty() {
-            return;
-        }
-        if self.is_empty() {
-            self.clone_from(other);
-            return;
-        }
         if let (
             Repr::Band { base, bits },
             &Repr::Band {
@@ -289,7 +285,20 @@ impl IndexSet {
                 return;
             }
         }
-        // Otherwise bands take part as lists.
+        self.union_with_slow(other);
+    }
+
+    /// [`union_with`](Self::union_with) of anything but two nearby bands.
+    #[inline(never)]
+    fn union_with_slow(&mut self, other: &IndexSet) {
+        if other.is_empty() {
+            return;
+        }
+        if self.is_empty() {
+            self.clone_from(other);
+            return;
+        }
+        // Bands take part as lists.
         self.unband();
         let mut other_buf = [0; 64];
         match (&mut self.repr, &other.repr) {
@@ -349,7 +358,7 @@ impl IndexSet {
         if let Repr::List(v) = &mut self.repr {
             merge_in_place(v, b);
             if list_wants_bits(v) {
-                self.repr = Repr::Bits(Bits::from_sorted(v));
+                self.repr = Repr::Bits(Box::new(Bits::from_sorted(v)));
             }
             return;
         }
@@ -535,6 +544,7 @@ impl IndexSet {
 }
 
 /// The largest index of a band.
+#[inline]
 fn band_max(base: u32, bits: u64) -> u32 {
     base + (63 - bits.leading_zeros())
 }
@@ -1476,7 +1486,7 @@ mod tests {
     #[test]
     #[cfg(target_pointer_width = "64")]
     fn stays_small() {
-        assert!(std::mem::size_of::<IndexSet>() <= 48);
+        assert_eq!(std::mem::size_of::<IndexSet>(), 32);
     }
 
     /// The tracer of `y[i] = x[i-1] + x[i] + x[i+1]`, iterated: linear in n.

@@ -327,17 +327,18 @@ impl SparsityPattern {
     /// The `n x m` transposed pattern, by a counting sort in O(nnz + m + n); its rows
     /// come out sorted because the rows of `self` are visited in order.
     pub fn transpose(&self) -> SparsityPattern {
+        // t_ptr[c + 1] counts column c, then is where its next entry goes, and ends as
+        // the end of column c: the start of column c + 1. No second array of cursors.
         let mut t_ptr = vec![0usize; self.ncols + 1];
         for &c in &self.col_idx {
-            t_ptr[c] += 1;
+            t_ptr[c + 1] += 1;
         }
-        prefix_sum(&mut t_ptr);
+        prefix_sum(&mut t_ptr[1..]);
         let mut t_idx = vec![0usize; self.nnz()];
-        let mut next = t_ptr.clone();
         for r in 0..self.nrows {
             for &c in &self.col_idx[self.row_ptr[r]..self.row_ptr[r + 1]] {
-                t_idx[next[c]] = r;
-                next[c] += 1;
+                t_idx[t_ptr[c + 1]] = r;
+                t_ptr[c + 1] += 1;
             }
         }
         SparsityPattern {

@@ -198,12 +198,15 @@ impl Bipartite<'_> {
         let Some(order) = order else {
             return self.best(cap);
         };
+        if order == Order::Natural {
+            return self.greedy(0..self.nvertices(), cap);
+        }
         let degrees = if order::needs_degrees(order) {
             self.degrees()
         } else {
             Vec::new()
         };
-        self.greedy(&order::vertices(self, order, &degrees), cap)
+        self.greedy(order::vertices(self, order, &degrees), cap)
     }
 
     /// The first coloring with fewest colors over [`BEST_ORDERS`]. The degree orders
@@ -214,7 +217,12 @@ impl Bipartite<'_> {
         let mut graph: Option<Option<NeighborLists>> = None;
         let mut degrees = None;
         best_of(bound, cap, |order, cap| {
-            let vertices = if !order::needs_degrees(order) {
+            let vertices = if order == Order::Natural {
+                // The identity permutation, without building it.
+                let c = self.greedy(0..self.nvertices(), cap)?;
+                let n = c.ncolors();
+                return Some((c, n));
+            } else if !order::needs_degrees(order) {
                 order::vertices(self, order, &[])
             } else if let Some(g) = graph.get_or_insert_with(|| NeighborLists::intersection(self)) {
                 let d = degrees.get_or_insert_with(|| g.degrees());
@@ -223,7 +231,7 @@ impl Bipartite<'_> {
                 let d = degrees.get_or_insert_with(|| self.degrees());
                 order::vertices(self, order, d)
             };
-            let c = self.greedy(&vertices, cap)?;
+            let c = self.greedy(vertices, cap)?;
             let n = c.ncolors();
             Some((c, n))
         })
@@ -238,7 +246,7 @@ impl Bipartite<'_> {
     /// pattern, where visiting every neighbor costs the sum of the squared middle
     /// lengths. Only a vertex that finds the first 64 colors all taken visits its
     /// neighbors, into a stamped `forbidden` array.
-    fn greedy(&self, order: &[usize], cap: usize) -> Option<Coloring> {
+    fn greedy(&self, order: impl IntoIterator<Item = usize>, cap: usize) -> Option<Coloring> {
         let n = self.nvertices();
         let (mp, mi) = (self.to_mid.row_ptr(), self.to_mid.col_indices());
         let (vp, vi) = (self.to_vertex.row_ptr(), self.to_vertex.col_indices());
@@ -247,7 +255,7 @@ impl Bipartite<'_> {
         // forbidden[c] == v: color c is taken near v. A vertex has fewer than n
         // neighbors, so colors stay below n.
         let mut forbidden = Vec::new();
-        for &v in order {
+        for v in order {
             let mids = &mi[mp[v]..mp[v + 1]];
             let near = mids.iter().fold(0, |m, &r| m | taken[r]);
             let c = if near != u64::MAX {

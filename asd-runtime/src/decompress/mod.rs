@@ -213,15 +213,18 @@ impl Decompression {
         check_colors(coloring, pattern.ncols(), "columns");
         let colors = coloring.colors();
         let layout = Layout::new(pattern.nrows(), coloring.ncolors(), lanes);
-        // index(i, k) = index(0, k) + i * lanes: a table per column instead of a
-        // division per entry (or per column: the table is built from one per color).
+        // index(i, k) = index(0, k) + i * lanes: a table per color instead of a
+        // division per entry.
         let color_offset = layout.color_offsets();
-        let column_offset: Vec<usize> = colors.iter().map(|&k| color_offset[k]).collect();
         let (ptr, idx) = (pattern.row_ptr(), pattern.col_indices());
         let mut gather = Vec::with_capacity(pattern.nnz());
         for (i, w) in ptr.windows(2).enumerate() {
             let row = i * lanes;
-            gather.extend(idx[w[0]..w[1]].iter().map(|&j| row + column_offset[j]));
+            gather.extend(
+                idx[w[0]..w[1]]
+                    .iter()
+                    .map(|&j| row + color_offset[colors[j]]),
+            );
         }
         Self::direct(Recovery::Columns, pattern, layout, gather)
     }
