@@ -208,10 +208,12 @@ impl SparsityPattern {
         let mut col_idx = Vec::with_capacity(nnz);
         row_ptr.push(0);
         for set in rows {
-            if let Some(max) = set.max() {
+            let start = col_idx.len();
+            set.extend_into(&mut col_idx);
+            // The row is ascending: its last index is its largest.
+            if let Some(&max) = col_idx[start..].last() {
                 check_col(max, ncols);
             }
-            set.extend_into(&mut col_idx);
             row_ptr.push(col_idx.len());
         }
         SparsityPattern {
@@ -529,6 +531,13 @@ mod tests {
     #[should_panic(expected = "asd: column index 12 out of range for a pattern with 10 columns")]
     fn column_out_of_range() {
         SparsityPattern::from_coordinates(5, 10, [(0, 12)]);
+    }
+
+    #[test]
+    #[should_panic(expected = "asd: column index 7 out of range for a pattern with 7 columns")]
+    fn index_set_column_out_of_range() {
+        let sets: Vec<IndexSet> = vec![[0, 3].into_iter().collect(), [2, 7].into_iter().collect()];
+        SparsityPattern::from_index_sets(7, &sets);
     }
 
     #[test]
