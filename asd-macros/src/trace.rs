@@ -86,8 +86,8 @@ pub(crate) fn leaves(e: &Expr, f: &Function, out: &mut Vec<Leaf>) {
 }
 
 /// [`leaves`] without repeats (by [`Leaf::key`]): `x[i] * x[i] * x[i]` unites `x[i]`
-/// once. Index expressions are pure integer arithmetic, so equal tokens are the same
-/// element.
+/// once. Both reads evaluate the same index tokens in the same state, so they name the
+/// same element.
 pub(crate) fn distinct_leaves(e: &Expr, f: &Function) -> Vec<Leaf> {
     let mut ls = Vec::new();
     leaves(e, f, &mut ls);

@@ -217,21 +217,23 @@ impl Bipartite<'_> {
         let mut graph: Option<Option<NeighborLists>> = None;
         let mut degrees = None;
         best_of(bound, cap, |order, cap| {
-            let vertices = if order == Order::Natural {
+            let c = if order == Order::Natural {
                 // The identity permutation, without building it.
-                let c = self.greedy(0..self.nvertices(), cap)?;
-                let n = c.ncolors();
-                return Some((c, n));
-            } else if !order::needs_degrees(order) {
-                order::vertices(self, order, &[])
-            } else if let Some(g) = graph.get_or_insert_with(|| NeighborLists::intersection(self)) {
-                let d = degrees.get_or_insert_with(|| g.degrees());
-                order::vertices(g, order, d)
+                self.greedy(0..self.nvertices(), cap)?
             } else {
-                let d = degrees.get_or_insert_with(|| self.degrees());
-                order::vertices(self, order, d)
+                let vertices = if !order::needs_degrees(order) {
+                    order::vertices(self, order, &[])
+                } else if let Some(g) =
+                    graph.get_or_insert_with(|| NeighborLists::intersection(self))
+                {
+                    let d = degrees.get_or_insert_with(|| g.degrees());
+                    order::vertices(g, order, d)
+                } else {
+                    let d = degrees.get_or_insert_with(|| self.degrees());
+                    order::vertices(self, order, d)
+                };
+                self.greedy(vertices, cap)?
             };
-            let c = self.greedy(vertices, cap)?;
             let n = c.ncolors();
             Some((c, n))
         })
