@@ -358,12 +358,25 @@ impl SparsityPattern {
 
     /// A CSR `sprs` matrix with this structure and every stored value `value`.
     pub(crate) fn to_sprs_filled(&self, value: f64) -> sprs::CsMat<f64> {
-        sprs::CsMat::new(
-            self.shape(),
-            self.row_ptr.clone(),
-            self.col_idx.clone(),
-            vec![value; self.nnz()],
-        )
+        self.clone().into_sprs_filled(value)
+    }
+
+    /// [`to_sprs_filled`](Self::to_sprs_filled) that hands its structure over instead of
+    /// copying it.
+    pub(crate) fn into_sprs_filled(self, value: f64) -> sprs::CsMat<f64> {
+        let nnz = self.nnz();
+        sprs::CsMat::new(self.shape(), self.row_ptr, self.col_idx, vec![value; nnz])
+    }
+
+    /// The structure of a CSR matrix, which sprs has checked.
+    pub(crate) fn of_csr(m: &sprs::CsMat<f64>) -> Self {
+        debug_assert!(m.is_csr());
+        SparsityPattern {
+            nrows: m.rows(),
+            ncols: m.cols(),
+            row_ptr: m.indptr().raw_storage().to_vec(),
+            col_idx: m.indices().to_vec(),
+        }
     }
 
     /// Whether the pattern is square and equal to its transpose.

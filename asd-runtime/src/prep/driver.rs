@@ -1,17 +1,21 @@
 //! The sweep loop shared by Jacobian and Hessian preparations.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use sprs::CsMat;
 
 use super::Jvp;
-use crate::decompress::{fill_seed, zeros, Decompression};
+use crate::decompress::{fill_seed, Decompression};
 use crate::{Coloring, SparsityPattern, Workspace};
 
 /// Pattern, coloring, decompression map and every buffer an evaluation touches,
 /// allocated once.
 pub(super) struct Driver {
-    pub(super) pattern: SparsityPattern,
+    /// The pattern, made from the result's structure when first asked for
+    /// ([`pattern`](Self::pattern)): a preparation keeps one copy of the structure, not
+    /// two, and a large one is mostly that structure.
+    pattern: OnceLock<SparsityPattern>,
     pub(super) coloring: Coloring,
     pub(super) decompression: Decompression,
     /// The seed lanes of one sweep (`colors.len() x L`). With a single sweep it is filled
@@ -36,13 +40,23 @@ impl Driver {
         fill_seed(coloring.colors(), 0, layout.lanes(), &mut seed);
         Driver {
             compressed: Vec::with_capacity(layout.len()),
-            result: zeros(&pattern),
+            result: pattern.into_sprs_filled(0.0),
             seed,
-            pattern,
+            pattern: OnceLock::new(),
             coloring,
             decompression,
             ws: Workspace::new(),
         }
+    }
+
+    pub(super) fn pattern(&self) -> &SparsityPattern {
+        self.pattern
+            .get_or_init(|| SparsityPattern::of_csr(&self.result))
+    }
+
+    /// `(m, n)` of the result.
+    pub(super) fn shape(&self) -> (usize, usize) {
+        self.result.shape()
     }
 
     pub(super) fn lanes(&self) -> usize {
@@ -99,7 +113,7 @@ impl Driver {
     pub(super) fn forward_sweeps<const L: usize>(&mut self, kernel: &mut impl Jvp) -> &CsMat<f64> {
         if self.decompression.layout().nsweeps() == 1 {
             if let Some(dy) = kernel.jvp_owned(&self.ws, self.seed.as_chunks::<L>().0) {
-                check_products(dy.len(), self.pattern.nrows());
+                check_products(dy.len(), self.result.rows());
                 self.decompression
                     .decompress_into(dy.as_flattened(), &mut self.result);
                 return &self.result;
@@ -141,8 +155,8 @@ impl Clone for Driver {
 impl fmt::Debug for Driver {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Driver")
-            .field("shape", &self.pattern.shape())
-            .field("nnz", &self.pattern.nnz())
+            .field("shape", &self.result.shape())
+            .field("nnz", &self.result.nnz())
             .field("ncolors", &self.coloring.ncolors())
             .field("recovery", &self.decompression.recovery())
             .field("layout", self.decompression.layout())
@@ -167,6 +181,20 @@ mod tests {
             fill_seed(&colors, 0, lanes, &mut expected);
             assert_eq!(d.seed, expected, "lanes = {lanes}");
         }
+    }
+
+    /// The pattern lives in the result's structure until asked for, then reads back whole
+    /// (empty rows included), in clones too.
+    #[test]
+    fn the_pattern_is_read_back_from_the_result() {
+        let pattern = SparsityPattern::from_rows(4, vec![vec![0, 3], vec![], vec![1, 2, 3]]);
+        let coloring = Coloring::from_colors(vec![0, 1, 2, 3]);
+        let decompression = Decompression::columns(&pattern, &coloring, 4);
+        let d = Driver::new(pattern.clone(), coloring, decompression);
+        assert!(d.pattern.get().is_none());
+        assert_eq!(d.shape(), (3, 4));
+        assert_eq!(d.clone().pattern(), &pattern);
+        assert_eq!(d.pattern(), &pattern);
     }
 
     /// The compressed buffer is filled on first use, within the capacity reserved at

@@ -107,7 +107,7 @@ impl HessianPrep {
     /// Panics unless the input has the `n` the preparation was made for.
     #[track_caller]
     pub fn check_input_len(&self, n: usize) {
-        check_prepared_len("input", self.driver.pattern.ncols(), n);
+        check_prepared_len("input", self.driver.shape().1, n);
     }
 
     /// Star, acyclic or column coloring.
@@ -116,8 +116,11 @@ impl HessianPrep {
     }
 
     /// The Hessian's (symmetric) sparsity pattern.
+    ///
+    /// The preparation keeps the structure once, in its result matrix; the first call
+    /// copies it out.
     pub fn pattern(&self) -> &SparsityPattern {
-        &self.driver.pattern
+        self.driver.pattern()
     }
 
     /// The coloring of the variables.

@@ -153,18 +153,21 @@ impl JacobianPrep {
     /// Panics unless the input has the `n` the preparation was made for.
     #[track_caller]
     pub fn check_input_len(&self, n: usize) {
-        check_prepared_len("input", self.driver.pattern.ncols(), n);
+        check_prepared_len("input", self.driver.shape().1, n);
     }
 
     /// Panics unless the output has the `m` the preparation was made for.
     #[track_caller]
     pub fn check_output_len(&self, m: usize) {
-        check_prepared_len("output", self.driver.pattern.nrows(), m);
+        check_prepared_len("output", self.driver.shape().0, m);
     }
 
     /// The Jacobian's sparsity pattern.
+    ///
+    /// The preparation keeps the structure once, in its result matrix; the first call
+    /// copies it out.
     pub fn pattern(&self) -> &SparsityPattern {
-        &self.driver.pattern
+        self.driver.pattern()
     }
 
     /// The column coloring (forward) or row coloring (reverse).
