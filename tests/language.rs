@@ -255,6 +255,29 @@ fn in_place_updates_over_several_sweeps_are_traced_exactly() {
 }
 
 #[sparse_diff]
+fn copy_of_input(x: &[f64], scale: bool) -> Vec<f64> {
+    let mut y = x.to_vec();
+    if scale {
+        y[1] = 2.0 * y[1];
+    }
+    y
+}
+
+/// The Jacobian kernel's `x.to_vec()` shares the seed until written: returned as it is,
+/// or written first, evaluation after evaluation of one preparation.
+#[test]
+fn a_copy_of_the_input_shares_the_seed_until_written() {
+    let x = [0.5, -1.0, 2.0];
+    let mut prep = copy_of_input_jacobian_prepare(&x, true);
+    for scale in [false, true, true, false, true] {
+        let jac = dense(copy_of_input_jacobian_prepared(&mut prep, &x, scale));
+        assert_close(&jac, &fd_jacobian(|x| copy_of_input(x, scale), &x), 1e-8);
+        let d = if scale { 2.0 } else { 1.0 };
+        assert_eq!(jac[1][1], d);
+    }
+}
+
+#[sparse_diff]
 fn forward_difference_in_place(x: &[f64], k: usize) -> Vec<f64> {
     let mut w = x.to_vec();
     for t in 0..k {

@@ -22,6 +22,10 @@ pub struct Emitter<'f> {
     /// Inside a loop over lanes: [`expr`](Self::expr) reads lane `l` of lane variables
     /// (the adjoint of tangent code works one lane at a time).
     pub lane_reads: bool,
+    /// `x.to_vec()` of the active input shares its lanes until written
+    /// (`Workspace::lane_view`): only where the input's lanes outlive the result, in the
+    /// Jacobian kernel `__asd_derivs_f`.
+    pub view_input: bool,
     hoisted: usize,
 }
 
@@ -45,6 +49,7 @@ impl<'f> Emitter<'f> {
             f,
             ws: Ident::new("__ws", Span::mixed_site()),
             lane_reads: false,
+            view_input: false,
             hoisted: 0,
         }
     }
@@ -335,8 +340,13 @@ impl<'f> Emitter<'f> {
                 quote!(#ws.copy(&#u))
             }
             (VecExpr::Copy(u), true) => {
-                let u = self.name(*u);
-                quote!(#ws.lane_copy::<L>(&#u))
+                let input = self.f.vars[self.f.active_param().var].deriv;
+                let name = self.name(*u);
+                if self.view_input && input == Some(*u) {
+                    quote!(#ws.lane_view::<L>(#name))
+                } else {
+                    quote!(#ws.lane_copy::<L>(&#name))
+                }
             }
             (VecExpr::Move(u), _) => {
                 let u = self.name(*u);

@@ -17,6 +17,9 @@ enum Kind {
     Plain,
     /// The tangent: the active input and the output are followed by their lanes.
     Tangent,
+    /// The Jacobian kernel's tangent: the input's lanes live as long as the workspace,
+    /// so that `x.to_vec()` can share them ([`Emitter::view_input`]).
+    Derivs,
 }
 
 pub struct Ops<'a> {
@@ -53,9 +56,10 @@ impl Ops<'_> {
             let m = if p.mutable { quote!(mut) } else { quote!() };
             let ty = &p.ty;
             out.push(quote!(#m #n: #ty));
-            if kind == Kind::Tangent {
+            if kind != Kind::Plain {
                 let d = self.deriv_name(i);
                 match p.role {
+                    Role::Active if kind == Kind::Derivs => out.push(quote!(#d: &'w [[f64; L]])),
                     Role::Active => out.push(quote!(#d: &[[f64; L]])),
                     Role::Output => out.push(quote!(#d: &mut [[f64; L]])),
                     Role::Constant => {}
@@ -227,7 +231,11 @@ impl Ops<'_> {
         let rt = rt();
         let vis = self.vis;
         let name = self.hidden(prefix);
-        let params = self.params(Kind::Tangent);
+        let params = self.params(if derivatives_only {
+            Kind::Derivs
+        } else {
+            Kind::Tangent
+        });
         let ret = match self.sig.output {
             Output::Scalar => quote!(-> (f64, [f64; L])),
             Output::Vector => quote!(-> (#rt::Buf<'w>, #rt::LaneBuf<'w, L>)),
@@ -240,7 +248,9 @@ impl Ops<'_> {
             if derivatives_only {
                 body = crate::tangent::derivatives_only(tangent, &body);
             }
-            let body = Emitter::new(tangent).block(&body);
+            let mut emitter = Emitter::new(tangent);
+            emitter.view_input = derivatives_only;
+            let body = emitter.block(&body);
             let used = self.mark_used();
             quote!(#used #body)
         });
@@ -559,7 +569,7 @@ impl Ops<'_> {
         let jvp_owned = match self.sig.output {
             Output::Vector => {
                 quote! {
-                    fn jvp_owned<'w, const L: usize>(&mut self, #ws: &'w #rt::Workspace, #dx: &[[f64; L]]) -> Option<#rt::LaneBuf<'w, L>> {
+                    fn jvp_owned<'w, const L: usize>(&mut self, #ws: &'w #rt::Workspace, #dx: &'w [[f64; L]]) -> Option<#rt::LaneBuf<'w, L>> {
                         let #this = self;
                         let #x = #this.#x;
                         Some(#derivs::<L>(#ws, #(#kernel_args),*).1)

@@ -681,6 +681,21 @@ mod tests {
         assert!(!t.contains("y[i] ="), "{t}");
     }
 
+    /// The Jacobian kernel's copy of its input shares the seed until written; the
+    /// tangent, whose callers may pass a local vector's lanes, copies.
+    #[test]
+    fn the_jacobian_kernel_shares_its_input_lanes() {
+        let t = generated(iter_diff(), "fn __asd_derivs_f");
+        assert!(t.contains("x_d: &'w [[f64; L]],"), "{t}");
+        assert!(t.contains("let mut y_d = __ws.lane_view::<L>(x_d);"), "{t}");
+        let t = generated(iter_diff(), "fn __asd_tangent_f");
+        assert!(t.contains("x_d: &[[f64; L]],"), "{t}");
+        assert!(
+            t.contains("let mut y_d = __ws.lane_copy::<L>(&x_d);"),
+            "{t}"
+        );
+    }
+
     #[test]
     fn vectors_not_wholly_written_first_keep_their_zeros() {
         let cases = [

@@ -120,6 +120,7 @@ impl Workspace {
     pub fn lane_zeros<const L: usize>(&self, len: usize) -> LaneBuf<'_, L> {
         LaneBuf {
             data: self.take_zeroed(len * L),
+            view: None,
             pool: self,
         }
     }
@@ -128,6 +129,7 @@ impl Workspace {
     pub fn lane_scratch<const L: usize>(&self, len: usize) -> LaneBuf<'_, L> {
         LaneBuf {
             data: self.take_scratch(len * L),
+            view: None,
             pool: self,
         }
     }
@@ -138,14 +140,32 @@ impl Workspace {
         for _ in 0..len {
             data.extend_from_slice(&value);
         }
-        LaneBuf { data, pool: self }
+        LaneBuf {
+            data,
+            view: None,
+            pool: self,
+        }
     }
 
     /// A copy of existing lanes.
     pub fn lane_copy<const L: usize>(&self, lanes: &[[f64; L]]) -> LaneBuf<'_, L> {
         let mut data = self.take(lanes.len() * L);
         data.extend_from_slice(lanes.as_flattened());
-        LaneBuf { data, pool: self }
+        LaneBuf {
+            data,
+            view: None,
+            pool: self,
+        }
+    }
+
+    /// `lanes` as a lane vector, copied only if it is written: `x.to_vec()` of a Jacobian
+    /// kernel's input, which the kernel usually only reads before replacing it.
+    pub fn lane_view<'a, const L: usize>(&'a self, lanes: &'a [[f64; L]]) -> LaneBuf<'a, L> {
+        LaneBuf {
+            data: Vec::new(),
+            view: Some(lanes),
+            pool: self,
+        }
     }
 
     /// Lanes built from a list of lane values (`vec![a, b, c]` differentiated).
@@ -157,7 +177,11 @@ impl Workspace {
     pub fn lane_with_capacity<const L: usize>(&self, capacity: usize) -> LaneBuf<'_, L> {
         let mut data = self.take(capacity * L);
         data.reserve(capacity * L);
-        LaneBuf { data, pool: self }
+        LaneBuf {
+            data,
+            view: None,
+            pool: self,
+        }
     }
 
     /// The tape of the reverse sweep; generated adjoint code borrows it for a whole call.
@@ -244,15 +268,29 @@ impl std::fmt::Debug for Buf<'_> {
 
 /// A pooled vector of `[f64; L]` lanes: the derivative of a real vector carrying `L`
 /// directions at once. Derefs to `[[f64; L]]`.
+///
+/// Made by [`Workspace::lane_view`], it shares lanes it does not own until first
+/// written.
 pub struct LaneBuf<'w, const L: usize> {
     data: Vec<f64>,
+    /// The lanes this buffer is a copy of, before the copy is made (`data` is empty).
+    view: Option<&'w [[f64; L]]>,
     pool: &'w Workspace,
 }
 
 impl<const L: usize> LaneBuf<'_, L> {
+    /// The lanes as a vector of its own, copying a view first.
+    fn owned(&mut self) -> &mut Vec<f64> {
+        if let Some(view) = self.view.take() {
+            self.data = self.pool.take(view.len() * L);
+            self.data.extend_from_slice(view.as_flattened());
+        }
+        &mut self.data
+    }
+
     /// Appends one entry (the derivative of `v.push(e)`).
     pub fn push(&mut self, lanes: [f64; L]) {
-        self.data.extend_from_slice(&lanes);
+        self.owned().extend_from_slice(&lanes);
     }
 
     /// Copies the lanes out, one `[f64; L]` per entry.
@@ -262,42 +300,49 @@ impl<const L: usize> LaneBuf<'_, L> {
 
     /// Removes the last entry (the adjoint of `v.push(e)` gives back the seed of `e`).
     pub fn pop(&mut self) -> [f64; L] {
-        let n = self.data.len();
+        let data = self.owned();
+        let n = data.len();
         assert!(n >= L, "asd: pop from an empty lane buffer");
         let mut last = [0.0; L];
-        last.copy_from_slice(&self.data[n - L..]);
-        self.data.truncate(n - L);
+        last.copy_from_slice(&data[n - L..]);
+        data.truncate(n - L);
         last
     }
 
     /// Becomes a copy of `lanes`, reusing its storage.
     pub fn assign(&mut self, lanes: &[[f64; L]]) {
-        self.data.clear();
-        self.data.extend_from_slice(lanes.as_flattened());
+        let data = self.owned();
+        data.clear();
+        data.extend_from_slice(lanes.as_flattened());
     }
 
     /// Becomes `len` zero entries, reusing its storage.
     pub fn reset(&mut self, len: usize) {
-        set_zeros(&mut self.data, len * L);
+        set_zeros(self.owned(), len * L);
     }
 }
 
 impl<const L: usize> Deref for LaneBuf<'_, L> {
     type Target = [[f64; L]];
     fn deref(&self) -> &[[f64; L]] {
-        self.data.as_chunks::<L>().0
+        match self.view {
+            Some(view) => view,
+            None => self.data.as_chunks::<L>().0,
+        }
     }
 }
 
 impl<const L: usize> DerefMut for LaneBuf<'_, L> {
     fn deref_mut(&mut self) -> &mut [[f64; L]] {
-        self.data.as_chunks_mut::<L>().0
+        self.owned().as_chunks_mut::<L>().0
     }
 }
 
 impl<const L: usize> Drop for LaneBuf<'_, L> {
     fn drop(&mut self) {
-        self.pool.give_back(std::mem::take(&mut self.data));
+        if self.view.is_none() {
+            self.pool.give_back(std::mem::take(&mut self.data));
+        }
     }
 }
 
@@ -414,5 +459,43 @@ impl Tape {
         self.ints.clear();
         self.bools.clear();
         self.spare.append(&mut self.vecs);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A view reads the lanes it was made from, copies them into a pooled buffer of its
+    /// own on the first write (leaving the source as it was), and gives the pool back only
+    /// buffers it took from it.
+    #[test]
+    fn a_lane_view_is_copied_on_first_write() {
+        let ws = Workspace::new();
+        let source = [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]];
+        let pooled = |ws: &Workspace| ws.free.borrow().len();
+
+        let view = ws.lane_view(&source);
+        assert_eq!(view.as_ptr(), source.as_ptr());
+        assert_eq!(&*view, &source);
+        drop(view);
+        assert_eq!(pooled(&ws), 0);
+
+        let mut written = ws.lane_view(&source);
+        written[1][0] = -3.0;
+        assert_ne!(written.as_ptr(), source.as_ptr());
+        assert_eq!(&*written, &[[1.0, 2.0], [-3.0, 4.0], [5.0, 6.0]]);
+        assert_eq!(source[1], [3.0, 4.0]);
+        drop(written);
+        assert_eq!(pooled(&ws), 1);
+
+        let mut pushed = ws.lane_view(&source);
+        pushed.push([7.0, 8.0]);
+        assert_eq!(pushed.len(), 4);
+        assert_eq!(pushed.pop(), [7.0, 8.0]);
+        assert_eq!(&*pushed, &source);
+        assert_eq!(pooled(&ws), 0, "the copy reused the pooled buffer");
+        drop(pushed);
+        assert_eq!(pooled(&ws), 1);
     }
 }

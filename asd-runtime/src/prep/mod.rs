@@ -53,11 +53,12 @@ pub trait Jvp {
     /// The products in a buffer of the kernel's own, when it has one (generated
     /// kernels of functions that return a vector): a preparation then decompresses
     /// straight from it instead of zeroing a buffer for [`jvp`](Self::jvp) and copying.
-    /// `None` (the default) means: call `jvp`.
+    /// `None` (the default) means: call `jvp`. The buffer may share `dx` (a function
+    /// whose output is its input, for some argument).
     fn jvp_owned<'w, const L: usize>(
         &mut self,
         ws: &'w Workspace,
-        dx: &[[f64; L]],
+        dx: &'w [[f64; L]],
     ) -> Option<LaneBuf<'w, L>> {
         let _ = (ws, dx);
         None
