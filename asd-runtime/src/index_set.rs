@@ -517,15 +517,18 @@ impl IndexSet {
 
     /// Appends the indices in ascending order to `out`, matching the representation
     /// once instead of once per index as [`iter`](Self::iter) does.
+    #[inline]
     pub(crate) fn extend_into(&self, out: &mut Vec<usize>) {
         match &self.repr {
             &Repr::Band { base, mut bits } => {
-                // A counted range extends without a capacity check per index.
-                out.extend((0..bits.count_ones()).map(|_| {
-                    let i = base as usize + bits.trailing_zeros() as usize;
+                // Room for the whole band first: each push's capacity check then
+                // always passes, and no popcount is needed (a long bit trick without
+                // the `popcnt` of newer CPUs).
+                out.reserve(64);
+                while bits != 0 {
+                    out.push(base as usize + bits.trailing_zeros() as usize);
                     bits &= bits - 1;
-                    i
-                }));
+                }
             }
             Repr::Bits(b) => out.extend(WordOnes::new(b.words(), b.offset)),
             _ => out.extend(
