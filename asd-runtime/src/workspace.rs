@@ -118,20 +118,12 @@ impl Workspace {
 
     /// `len` tangent (or adjoint) lanes, all zero: the derivative of a vector.
     pub fn lane_zeros<const L: usize>(&self, len: usize) -> LaneBuf<'_, L> {
-        LaneBuf {
-            data: self.take_zeroed(len * L),
-            view: None,
-            pool: self,
-        }
+        self.lanes(self.take_zeroed(len * L))
     }
 
     /// `len` lanes left from an earlier use, like [`Workspace::scratch`].
     pub fn lane_scratch<const L: usize>(&self, len: usize) -> LaneBuf<'_, L> {
-        LaneBuf {
-            data: self.take_scratch(len * L),
-            view: None,
-            pool: self,
-        }
+        self.lanes(self.take_scratch(len * L))
     }
 
     /// `len` copies of one lane value.
@@ -140,17 +132,18 @@ impl Workspace {
         for _ in 0..len {
             data.extend_from_slice(&value);
         }
-        LaneBuf {
-            data,
-            view: None,
-            pool: self,
-        }
+        self.lanes(data)
     }
 
     /// A copy of existing lanes.
     pub fn lane_copy<const L: usize>(&self, lanes: &[[f64; L]]) -> LaneBuf<'_, L> {
         let mut data = self.take(lanes.len() * L);
         data.extend_from_slice(lanes.as_flattened());
+        self.lanes(data)
+    }
+
+    /// Pooled storage as a lane vector of its own.
+    fn lanes<const L: usize>(&self, data: Vec<f64>) -> LaneBuf<'_, L> {
         LaneBuf {
             data,
             view: None,
@@ -177,11 +170,7 @@ impl Workspace {
     pub fn lane_with_capacity<const L: usize>(&self, capacity: usize) -> LaneBuf<'_, L> {
         let mut data = self.take(capacity * L);
         data.reserve(capacity * L);
-        LaneBuf {
-            data,
-            view: None,
-            pool: self,
-        }
+        self.lanes(data)
     }
 
     /// The tape of the reverse sweep; generated adjoint code borrows it for a whole call.
