@@ -264,6 +264,29 @@ pub enum Stmt {
 }
 
 impl Stmt {
+    /// The statement with every body it holds (a loop's, a block's, both arms of an
+    /// `if`) replaced by `f` of it: the recursion of passes that rebuild the tree.
+    pub fn map_bodies(self, f: &mut impl FnMut(&[Stmt]) -> Vec<Stmt>) -> Stmt {
+        match self {
+            Stmt::For { var, range, body } => Stmt::For {
+                var,
+                range,
+                body: f(&body),
+            },
+            Stmt::While { cond, body } => Stmt::While {
+                cond,
+                body: f(&body),
+            },
+            Stmt::If { cond, then, els } => Stmt::If {
+                cond,
+                then: f(&then),
+                els: f(&els),
+            },
+            Stmt::Block(body) => Stmt::Block(f(&body)),
+            s => s,
+        }
+    }
+
     /// A real assigned by `let var = e;`, `var = e;` or `var[index] = e;`: the target,
     /// the value and, for a store, the index. The passes that reorder or drop such
     /// statements read them through this.

@@ -344,33 +344,18 @@ impl Tangent {
 pub fn split_loops(f: &Function, body: &[Stmt]) -> Vec<Stmt> {
     let mut out = Vec::with_capacity(body.len());
     for s in body {
-        match s {
+        match s.clone().map_bodies(&mut |body| split_loops(f, body)) {
             Stmt::For { var, range, body } => {
-                let body = split_loops(f, body);
-                match split_values_from_derivatives(f, range, &body) {
+                match split_values_from_derivatives(f, &range, &body) {
                     Some((values, derivs)) => out.extend([values, derivs].map(|body| Stmt::For {
-                        var: *var,
+                        var,
                         range: range.clone(),
                         body,
                     })),
-                    None => out.push(Stmt::For {
-                        var: *var,
-                        range: range.clone(),
-                        body,
-                    }),
+                    None => out.push(Stmt::For { var, range, body }),
                 }
             }
-            Stmt::While { cond, body } => out.push(Stmt::While {
-                cond: cond.clone(),
-                body: split_loops(f, body),
-            }),
-            Stmt::If { cond, then, els } => out.push(Stmt::If {
-                cond: cond.clone(),
-                then: split_loops(f, then),
-                els: split_loops(f, els),
-            }),
-            Stmt::Block(body) => out.push(Stmt::Block(split_loops(f, body))),
-            s => out.push(s.clone()),
+            s => out.push(s),
         }
     }
     out
@@ -489,7 +474,6 @@ fn mark_needed(f: &Function, body: &[Stmt], needed: &mut [bool]) {
 /// The statements computing unneeded values dropped; a dropped `let` stays as a
 /// declaration (`let t = 0.0;`), since a later statement may still name its variable.
 fn without_unneeded(f: &Function, body: &[Stmt], needed: &[bool]) -> Vec<Stmt> {
-    let nested = |body: &[Stmt]| without_unneeded(f, body, needed);
     body.iter()
         .filter_map(|s| match (s, value_only(f, s)) {
             (Stmt::Let { var, .. }, Some(_)) | (Stmt::Let { var, init: None }, None)
@@ -504,24 +488,7 @@ fn without_unneeded(f: &Function, body: &[Stmt], needed: &[bool]) -> Vec<Stmt> {
             (_, Some((target, _))) if !needed[target] => None,
             _ => Some(s.clone()),
         })
-        .map(|s| match s {
-            Stmt::For { var, range, body } => Stmt::For {
-                var,
-                range,
-                body: nested(&body),
-            },
-            Stmt::While { cond, body } => Stmt::While {
-                cond,
-                body: nested(&body),
-            },
-            Stmt::If { cond, then, els } => Stmt::If {
-                cond,
-                then: nested(&then),
-                els: nested(&els),
-            },
-            Stmt::Block(body) => Stmt::Block(nested(&body)),
-            s => s,
-        })
+        .map(|s| s.map_bodies(&mut |body| without_unneeded(f, body, needed)))
         .collect()
 }
 
