@@ -312,22 +312,9 @@ impl Adjoint {
                 });
                 Stmt::Block(stmts)
             }
-            Stmt::For { var, range, body } => Stmt::For {
-                var: *var,
-                range: range.clone(),
-                body: self.eliminate_returns(body),
-            },
-            Stmt::While { cond, body } => Stmt::While {
-                cond: cond.clone(),
-                body: self.eliminate_returns(body),
-            },
-            Stmt::If { cond, then, els } => Stmt::If {
-                cond: cond.clone(),
-                then: self.eliminate_returns(then),
-                els: self.eliminate_returns(els),
-            },
-            Stmt::Block(body) => Stmt::Block(self.eliminate_returns(body)),
-            s => s.clone(),
+            s => s
+                .clone()
+                .map_bodies(&mut |body| self.eliminate_returns(body)),
         }
     }
 
@@ -1060,8 +1047,6 @@ impl Adjoint {
 
     // ---- adjoints of expressions ---------------------------------------------------
 
-    /// `leaf_b += (d e / d leaf) * seed` for every active leaf of `e`, lane by lane; the
-    /// partials come from the table of rules, evaluated once outside the lane loop.
     /// The local that sums the adjoint of `v[index]` across the innermost reverse loop,
     /// when `v` is the input and the loop does not change `index`.
     fn hoisted(&mut self, v: VarId, index: &Opaque) -> Option<Ident> {
@@ -1119,6 +1104,8 @@ impl Adjoint {
         quote!({ #decl #the_loop #add })
     }
 
+    /// `leaf_b += (d e / d leaf) * seed` for every active leaf of `e`, lane by lane; the
+    /// partials come from the table of rules, evaluated once outside the lane loop.
     fn backprop(&mut self, e: &Expr, seed: &Ident) -> TokenStream {
         // Tangent code: the partials differ from lane to lane, so they are computed
         // inside the loop over lanes.
@@ -1257,7 +1244,6 @@ fn times(a: Expr, b: Expr) -> Expr {
     }
 }
 
-/// The variables a block declares itself (not in nested blocks), in order.
 /// `assigned[v]`: whether `body` declares or assigns `v` anywhere, nested blocks included.
 fn assigned_in(nvars: usize, body: &[Stmt]) -> Vec<bool> {
     let mut assigned = vec![false; nvars];
@@ -1285,6 +1271,7 @@ fn for_each_written(s: &Stmt, mut f: impl FnMut(VarId)) {
     }
 }
 
+/// The variables a block declares itself (not in nested blocks), in order.
 fn block_locals(body: &[Stmt]) -> Vec<VarId> {
     let mut out = Vec::new();
     for s in body {
