@@ -104,9 +104,17 @@ impl Workspace {
 
     /// `values.to_vec()` from the pool.
     pub fn copy(&self, values: &[f64]) -> Buf<'_> {
+        Buf {
+            data: self.take_copy(values),
+            pool: self,
+        }
+    }
+
+    /// A pooled buffer holding `values`.
+    fn take_copy(&self, values: &[f64]) -> Vec<f64> {
         let mut data = self.take(values.len());
         data.extend_from_slice(values);
-        Buf { data, pool: self }
+        data
     }
 
     /// `Vec::with_capacity(capacity)` from the pool.
@@ -137,9 +145,7 @@ impl Workspace {
 
     /// A copy of existing lanes.
     pub fn lane_copy<const L: usize>(&self, lanes: &[[f64; L]]) -> LaneBuf<'_, L> {
-        let mut data = self.take(lanes.len() * L);
-        data.extend_from_slice(lanes.as_flattened());
-        self.lanes(data)
+        self.lanes(self.take_copy(lanes.as_flattened()))
     }
 
     /// Pooled storage as a lane vector of its own.
@@ -271,8 +277,7 @@ impl<const L: usize> LaneBuf<'_, L> {
     /// The lanes as a vector of its own, copying a view first.
     fn owned(&mut self) -> &mut Vec<f64> {
         if let Some(view) = self.view.take() {
-            self.data = self.pool.take(view.len() * L);
-            self.data.extend_from_slice(view.as_flattened());
+            self.data = self.pool.take_copy(view.as_flattened());
         }
         &mut self.data
     }
