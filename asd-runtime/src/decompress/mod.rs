@@ -197,9 +197,9 @@ impl Decompression {
     ///
     /// Panics if the coloring has the wrong length or two columns of one color share a row.
     pub fn columns(pattern: &SparsityPattern, coloring: &Coloring, lanes: usize) -> Self {
-        check_colors(coloring, pattern.ncols(), "columns");
+        let d = Self::columns_of_valid(pattern, coloring, lanes);
         check_distinct(pattern, coloring, "column", "row");
-        Self::columns_of_valid(pattern, coloring, lanes)
+        d
     }
 
     /// [`columns`](Self::columns) for a coloring this crate computed, which is valid by
@@ -234,10 +234,10 @@ impl Decompression {
     ///
     /// Panics if the coloring has the wrong length or two rows of one color share a column.
     pub fn rows(pattern: &SparsityPattern, coloring: &Coloring, lanes: usize) -> Self {
-        check_colors(coloring, pattern.nrows(), "rows");
+        let d = Self::rows_of_valid(pattern, coloring, lanes);
         // Validity is per column: the rows of the transpose.
         check_distinct(&pattern.transpose(), coloring, "row", "column");
-        Self::rows_of_valid(pattern, coloring, lanes)
+        d
     }
 
     /// [`rows`](Self::rows) for a coloring this crate computed, valid by construction:
