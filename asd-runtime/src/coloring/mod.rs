@@ -21,6 +21,8 @@ pub use acyclic::acyclic_coloring;
 pub use check::{is_acyclic_coloring, is_column_coloring, is_row_coloring, is_star_coloring};
 pub use star::star_coloring;
 
+use std::borrow::Cow;
+
 use crate::SparsityPattern;
 use order::{Graph, Marks};
 
@@ -192,51 +194,42 @@ impl Bipartite<'_> {
     /// The coloring in `order` (all orders of [`BEST_ORDERS`] for `None`), if it has
     /// fewer than `cap` colors.
     fn color_below(&self, order: Option<Order>, cap: usize) -> Option<Coloring> {
-        if self.lower_bound() >= cap {
+        let bound = self.lower_bound();
+        if bound >= cap {
             return None;
         }
-        let Some(order) = order else {
-            return self.best(cap);
-        };
+        let mut orders = OrderInputs::default();
+        match order {
+            Some(order) => self.greedy_in(order, &mut orders, cap),
+            None => best_of(bound, cap, |order, cap| {
+                let c = self.greedy_in(order, &mut orders, cap)?;
+                let n = c.ncolors();
+                Some((c, n))
+            }),
+        }
+    }
+
+    /// [`greedy`](Self::greedy) in the vertex order `order`. The natural order is not
+    /// built; the degree orders walk the neighbors of every vertex, so the intersection
+    /// graph is stored once in `inputs` for all of them (unless it would be too large,
+    /// e.g. with a dense middle).
+    fn greedy_in(&self, order: Order, inputs: &mut OrderInputs, cap: usize) -> Option<Coloring> {
         if order == Order::Natural {
             return self.greedy(0..self.nvertices(), cap);
         }
-        let degrees = if order::needs_degrees(order) {
-            self.degrees()
+        let vertices = if !order::needs_degrees(order) {
+            order::vertices(self, order, &[])
+        } else if let Some(g) = inputs
+            .graph
+            .get_or_insert_with(|| NeighborLists::intersection(self))
+        {
+            let d = inputs.degrees.get_or_insert_with(|| g.degrees());
+            order::vertices(g, order, d)
         } else {
-            Vec::new()
+            let d = inputs.degrees.get_or_insert_with(|| self.degrees());
+            order::vertices(self, order, d)
         };
-        self.greedy(order::vertices(self, order, &degrees), cap)
-    }
-
-    /// The first coloring with fewest colors over [`BEST_ORDERS`]. The degree orders
-    /// walk the neighbors of every vertex, so the intersection graph is stored once for
-    /// all of them (unless it would be too large, e.g. with a dense middle).
-    fn best(&self, cap: usize) -> Option<Coloring> {
-        let bound = self.lower_bound();
-        let mut graph: Option<Option<NeighborLists>> = None;
-        let mut degrees = None;
-        best_of(bound, cap, |order, cap| {
-            let c = if order == Order::Natural {
-                // The identity permutation, without building it.
-                self.greedy(0..self.nvertices(), cap)?
-            } else {
-                let vertices = if !order::needs_degrees(order) {
-                    order::vertices(self, order, &[])
-                } else if let Some(g) =
-                    graph.get_or_insert_with(|| NeighborLists::intersection(self))
-                {
-                    let d = degrees.get_or_insert_with(|| g.degrees());
-                    order::vertices(g, order, d)
-                } else {
-                    let d = degrees.get_or_insert_with(|| self.degrees());
-                    order::vertices(self, order, d)
-                };
-                self.greedy(vertices, cap)?
-            };
-            let n = c.ncolors();
-            Some((c, n))
-        })
+        self.greedy(vertices, cap)
     }
 
     /// Greedy first-fit in `order` (a permutation of the vertices). Gives up (`None`) as
@@ -287,6 +280,14 @@ impl Bipartite<'_> {
         }
         Some(Coloring::from_colors(color))
     }
+}
+
+/// What the degree orders of one [`Bipartite`] side need, computed on first use:
+/// its intersection graph (`Some(None)`: too large to store) and its degrees.
+#[derive(Default)]
+struct OrderInputs {
+    graph: Option<Option<NeighborLists>>,
+    degrees: Option<Vec<usize>>,
 }
 
 /// A graph stored as neighbor lists: vertex `v`'s neighbors are `adj[ptr[v]..ptr[v + 1]]`.
@@ -382,21 +383,30 @@ fn best_of<T>(
 /// computed once for the column and the row coloring of a Jacobian preparation.
 pub(crate) struct Sides<'a> {
     pattern: &'a SparsityPattern,
-    transpose: SparsityPattern,
+    transpose: Cow<'a, SparsityPattern>,
 }
 
 impl<'a> Sides<'a> {
     pub(crate) fn new(pattern: &'a SparsityPattern) -> Self {
         Sides {
             pattern,
-            transpose: pattern.transpose(),
+            transpose: Cow::Owned(pattern.transpose()),
+        }
+    }
+
+    /// The sides of a pattern known to be symmetric (a Hessian's, once star coloring has
+    /// checked it): it is its own transpose.
+    pub(crate) fn of_symmetric(pattern: &'a SparsityPattern) -> Self {
+        Sides {
+            pattern,
+            transpose: Cow::Borrowed(pattern),
         }
     }
 
     /// Whether the pattern equals its transpose: then the rows are colored exactly as
     /// the columns, so a row coloring can never need fewer colors.
     pub(crate) fn symmetric(&self) -> bool {
-        self.transpose == *self.pattern
+        *self.transpose == *self.pattern
     }
 
     fn columns(&self) -> Bipartite<'_> {
