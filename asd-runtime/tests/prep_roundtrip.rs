@@ -16,7 +16,8 @@ use asd_runtime::coloring::{
 use asd_runtime::decompress::{seed_matrix, Decompression, Layout};
 use asd_runtime::{
     acyclic_coloring, color_columns, color_rows, star_coloring, Coloring, HessianMethod,
-    HessianPrep, Hvp, JacobianPrep, Jvp, Mode, SparsityPattern, Vjp, Workspace, LANES,
+    HessianOptions, HessianPrep, Hvp, JacobianPrep, Jvp, Mode, SparsityPattern, Vjp, Workspace,
+    LANES,
 };
 use common::any_order;
 use proptest::prelude::*;
@@ -311,6 +312,24 @@ proptest! {
             let mut rev = JacobianPrep::with_coloring(p.clone(), Mode::Reverse, color_rows_best(&p), Some(lanes));
             prop_assert_eq!(rev.evaluate_reverse(&mut Matrix(&want)), &want);
         }
+    }
+
+    /// Left to choose, a Hessian preparation takes the column coloring exactly when it
+    /// needs fewer colors than the star coloring.
+    #[test]
+    fn the_automatic_hessian_method_takes_the_fewer_colors((p, a) in symmetric()) {
+        let want = sparse(&p, &a);
+        let star = star_coloring_best(&p).coloring().clone();
+        let columns = color_columns_best(&p);
+        let mut prep = HessianPrep::new(p.clone(), &HessianOptions::default());
+        if columns.ncolors() < star.ncolors() {
+            prop_assert_eq!(prep.method(), HessianMethod::Columns);
+            prop_assert_eq!(prep.coloring(), &columns);
+        } else {
+            prop_assert_eq!(prep.method(), HessianMethod::Star);
+            prop_assert_eq!(prep.coloring(), &star);
+        }
+        prop_assert_eq!(prep.evaluate(&mut Matrix(&want)), &want);
     }
 
     #[test]

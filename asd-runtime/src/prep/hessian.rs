@@ -50,22 +50,13 @@ impl HessianPrep {
             }
             None => {
                 // Star coloring never needs more colors in theory; greedy heuristics can
-                // disagree, and then the cheaper, simpler column coloring wins. A column
-                // coloring needs at least the longest row's length of colors, so it is
-                // only tried when that could beat the star (on a hub it cannot, and
-                // would cost O(n^2)).
+                // disagree, and then the cheaper, simpler column coloring wins. The
+                // column coloring gives up as soon as it cannot beat the star, and is not
+                // tried when the longest row already cannot (on a hub it would cost
+                // O(n^2)). The star coloring checked the pattern is symmetric: it is its
+                // own transpose.
                 let s = star(&pattern);
-                let longest = (0..pattern.nrows())
-                    .map(|i| pattern.row(i).len())
-                    .max()
-                    .unwrap_or(0);
-                // The column coloring gives up as soon as it cannot beat the star.
-                let c = if longest >= s.ncolors() {
-                    None
-                } else {
-                    Sides::new(&pattern).color_columns(order, s.ncolors())
-                };
-                match c {
+                match Sides::of_symmetric(&pattern).color_columns(order, s.ncolors()) {
                     Some(c) => (HessianMethod::Columns, c),
                     None => (HessianMethod::Star, s),
                 }
