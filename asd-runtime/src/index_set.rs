@@ -133,21 +133,9 @@ impl IndexSet {
 
     /// Builds a set from sorted, unique indices, choosing the representation.
     fn from_sorted_u32(v: &[u32]) -> Self {
-        let repr = if let Some(band) = band_of(v) {
-            band
-        } else if v.len() <= INLINE {
-            let mut buf = [0; INLINE];
-            buf[..v.len()].copy_from_slice(v);
-            Repr::Inline {
-                len: v.len() as u32,
-                buf,
-            }
-        } else if list_wants_bits(v) {
-            Repr::Bits(Box::new(Bits::from_sorted(v)))
-        } else {
-            Repr::List(v.to_vec())
-        };
-        IndexSet { repr }
+        IndexSet {
+            repr: band_of(v).unwrap_or_else(|| unbanded(v)),
+        }
     }
 
     /// Like [`from_sorted_u32`](Self::from_sorted_u32) but keeps the vector.
@@ -183,18 +171,7 @@ impl IndexSet {
     /// Stores a band as a list instead, for the operations that only know lists.
     fn unband(&mut self) {
         if let Repr::Band { base, bits } = self.repr {
-            let mut buf = [0; 64];
-            let v = band_list(base, bits, &mut buf);
-            self.repr = if v.len() <= INLINE {
-                let mut inline = [0; INLINE];
-                inline[..v.len()].copy_from_slice(v);
-                Repr::Inline {
-                    len: v.len() as u32,
-                    buf: inline,
-                }
-            } else {
-                Repr::List(v.to_vec())
-            };
+            self.repr = unbanded(band_list(base, bits, &mut [0; 64]));
         }
     }
 
@@ -559,6 +536,23 @@ fn band_of(v: &[u32]) -> Option<Repr> {
         base: first,
         bits: v.iter().fold(0, |m, &x| m | 1 << (x - first)),
     })
+}
+
+/// A sorted, unique list in the representation it would have if it were not a band:
+/// inline, a bit set or a heap list.
+fn unbanded(v: &[u32]) -> Repr {
+    if v.len() <= INLINE {
+        let mut buf = [0; INLINE];
+        buf[..v.len()].copy_from_slice(v);
+        Repr::Inline {
+            len: v.len() as u32,
+            buf,
+        }
+    } else if list_wants_bits(v) {
+        Repr::Bits(Box::new(Bits::from_sorted(v)))
+    } else {
+        Repr::List(v.to_vec())
+    }
 }
 
 /// The union of two bands, if it is a band too.
