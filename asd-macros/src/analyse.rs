@@ -63,16 +63,9 @@ fn mark_overwritten(body: &mut [Stmt], vars: &[Var]) {
                 *rhs = Rhs::Vec(VecExpr::Overwritten(n));
             }
         }
-        match &mut body[k] {
-            Stmt::For { body, .. } | Stmt::While { body, .. } | Stmt::Block(body) => {
-                mark_overwritten(body, vars)
-            }
-            Stmt::If { then, els, .. } => {
-                mark_overwritten(then, vars);
-                mark_overwritten(els, vars);
-            }
-            _ => {}
-        }
+        body[k]
+            .bodies_mut()
+            .for_each(|body| mark_overwritten(body, vars));
     }
 }
 
@@ -169,12 +162,8 @@ fn propagate(body: &[Stmt], vars: &mut [Var], changed: &mut bool) {
                     }
                 }
             }
-            Stmt::For { body, .. } | Stmt::While { body, .. } | Stmt::Block(body) => {
-                propagate(body, vars, changed)
-            }
-            Stmt::If { then, els, .. } => {
-                propagate(then, vars, changed);
-                propagate(els, vars, changed);
+            Stmt::For { .. } | Stmt::While { .. } | Stmt::Block(_) | Stmt::If { .. } => {
+                s.bodies().for_each(|body| propagate(body, vars, changed))
             }
             Stmt::Return(_) => {}
         }

@@ -264,6 +264,30 @@ pub enum Stmt {
 }
 
 impl Stmt {
+    /// The bodies the statement holds: a loop's or a block's, or both arms of an `if`.
+    pub fn bodies(&self) -> impl Iterator<Item = &Vec<Stmt>> {
+        let (a, b) = match self {
+            Stmt::For { body, .. } | Stmt::While { body, .. } | Stmt::Block(body) => {
+                (Some(body), None)
+            }
+            Stmt::If { then, els, .. } => (Some(then), Some(els)),
+            _ => (None, None),
+        };
+        a.into_iter().chain(b)
+    }
+
+    /// [`bodies`](Self::bodies), to change in place.
+    pub fn bodies_mut(&mut self) -> impl Iterator<Item = &mut Vec<Stmt>> {
+        let (a, b) = match self {
+            Stmt::For { body, .. } | Stmt::While { body, .. } | Stmt::Block(body) => {
+                (Some(body), None)
+            }
+            Stmt::If { then, els, .. } => (Some(then), Some(els)),
+            _ => (None, None),
+        };
+        a.into_iter().chain(b)
+    }
+
     /// The statement with every body it holds (a loop's, a block's, both arms of an
     /// `if`) replaced by `f` of it: the recursion of passes that rebuild the tree.
     pub fn map_bodies(self, f: &mut impl FnMut(&[Stmt]) -> Vec<Stmt>) -> Stmt {
@@ -376,16 +400,7 @@ impl Function {
 pub fn visit_stmts<'a>(body: &'a [Stmt], f: &mut impl FnMut(&'a Stmt)) {
     for s in body {
         f(s);
-        match s {
-            Stmt::For { body, .. } | Stmt::While { body, .. } | Stmt::Block(body) => {
-                visit_stmts(body, f)
-            }
-            Stmt::If { then, els, .. } => {
-                visit_stmts(then, f);
-                visit_stmts(els, f);
-            }
-            _ => {}
-        }
+        s.bodies().for_each(|body| visit_stmts(body, f));
     }
 }
 
