@@ -191,9 +191,14 @@ impl Bipartite<'_> {
         vp.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0)
     }
 
-    /// The coloring in `order` (all orders of [`BEST_ORDERS`] for `None`), if it has
-    /// fewer than `cap` colors.
-    fn color_below(&self, order: Option<Order>, cap: usize) -> Option<Coloring> {
+    /// The coloring in `order` (the best of [`BEST_ORDERS`] for `None`, see [`best_of`]
+    /// for `below`), if it has fewer than `cap` colors.
+    fn color_below(
+        &self,
+        order: Option<Order>,
+        cap: usize,
+        below: impl Fn(usize) -> usize,
+    ) -> Option<Coloring> {
         let bound = self.lower_bound();
         if bound >= cap {
             return None;
@@ -201,7 +206,7 @@ impl Bipartite<'_> {
         let mut orders = OrderInputs::default();
         match order {
             Some(order) => self.greedy_in(order, &mut orders, cap),
-            None => best_of(bound, cap, |order, cap| {
+            None => best_of(bound, cap, below, |order, cap| {
                 let c = self.greedy_in(order, &mut orders, cap)?;
                 let n = c.ncolors();
                 Some((c, n))
@@ -210,26 +215,26 @@ impl Bipartite<'_> {
     }
 
     /// [`greedy`](Self::greedy) in the vertex order `order`. The natural order is not
-    /// built; the degree orders walk the neighbors of every vertex, so the intersection
-    /// graph is stored once in `inputs` for all of them (unless it would be too large,
-    /// e.g. with a dense middle).
+    /// built, and the dynamic orders that can are computed as the coloring goes, so that
+    /// giving up early saves the rest of the order. The degree orders walk the neighbors
+    /// of every vertex, so the intersection graph is stored once in `inputs` for all of
+    /// them (unless it would be too large, e.g. with a dense middle).
     fn greedy_in(&self, order: Order, inputs: &mut OrderInputs, cap: usize) -> Option<Coloring> {
         if order == Order::Natural {
             return self.greedy(0..self.nvertices(), cap);
         }
-        let vertices = if !order::needs_degrees(order) {
-            order::vertices(self, order, &[])
+        if !order::needs_degrees(order) {
+            self.greedy(order::lazy_vertices(self, order, &[]), cap)
         } else if let Some(g) = inputs
             .graph
             .get_or_insert_with(|| NeighborLists::intersection(self))
         {
             let d = inputs.degrees.get_or_insert_with(|| g.degrees());
-            order::vertices(g, order, d)
+            self.greedy(order::lazy_vertices(g, order, d), cap)
         } else {
             let d = inputs.degrees.get_or_insert_with(|| self.degrees());
-            order::vertices(self, order, d)
-        };
-        self.greedy(vertices, cap)
+            self.greedy(order::lazy_vertices(self, order, d), cap)
+        }
     }
 
     /// Greedy first-fit in `order` (a permutation of the vertices). Gives up (`None`) as
@@ -355,28 +360,38 @@ fn first_allowed(forbidden: &[usize], v: usize) -> usize {
 }
 
 /// Runs `attempt` on [`BEST_ORDERS`] and keeps the first result with fewest colors,
-/// if one has fewer than `cap`. Each attempt gets the count it must beat (`cap`, then
-/// the best so far) and may give up (`None`) once it reaches it, since it could no
-/// longer win. Stops early when an attempt reaches `lower_bound`, since no later one
-/// can win.
+/// if one has fewer than `cap`. A later result replaces the best so far, `b` colors,
+/// only with fewer than `below(b)`: `below` is the identity when every color counts,
+/// and lower when fewer colors would not make an evaluation cheaper (11 and 12 colors
+/// both take one sweep of 12 lanes).
+///
+/// Each attempt gets the count it must beat and may give up (`None`) once it reaches
+/// it, since it could no longer win. Stops early when no attempt could beat the best,
+/// as none gets fewer than `lower_bound` colors.
 fn best_of<T>(
     lower_bound: usize,
     cap: usize,
+    below: impl Fn(usize) -> usize,
     mut attempt: impl FnMut(Order, usize) -> Option<(T, usize)>,
 ) -> Option<T> {
     let mut best: Option<(T, usize)> = None;
     for order in BEST_ORDERS {
-        let beat = best.as_ref().map_or(cap, |&(_, b)| b);
+        let beat = best.as_ref().map_or(cap, |&(_, b)| below(b));
+        if beat <= lower_bound {
+            break;
+        }
         if let Some((result, n)) = attempt(order, beat) {
             if n < beat {
                 best = Some((result, n));
             }
         }
-        if best.as_ref().is_some_and(|&(_, b)| b <= lower_bound) {
-            break;
-        }
     }
     best.map(|(result, _)| result)
+}
+
+/// The `below` of [`best_of`] that counts every color.
+fn every_color(ncolors: usize) -> usize {
+    ncolors
 }
 
 /// Both sides of the bipartite graph of one pattern: the pattern and its transpose,
@@ -424,14 +439,25 @@ impl<'a> Sides<'a> {
     }
 
     /// The column coloring in `order`, or the best over [`BEST_ORDERS`] for `None`, if
-    /// it needs fewer than `cap` colors (`usize::MAX`: always).
-    pub(crate) fn color_columns(&self, order: Option<Order>, cap: usize) -> Option<Coloring> {
-        self.columns().color_below(order, cap)
+    /// it needs fewer than `cap` colors (`usize::MAX`: always). `below` says when
+    /// fewer colors are better, as in [`best_of`].
+    pub(crate) fn color_columns(
+        &self,
+        order: Option<Order>,
+        cap: usize,
+        below: impl Fn(usize) -> usize,
+    ) -> Option<Coloring> {
+        self.columns().color_below(order, cap, below)
     }
 
     /// [`color_columns`](Self::color_columns) for the rows.
-    pub(crate) fn color_rows(&self, order: Option<Order>, cap: usize) -> Option<Coloring> {
-        self.rows().color_below(order, cap)
+    pub(crate) fn color_rows(
+        &self,
+        order: Option<Order>,
+        cap: usize,
+        below: impl Fn(usize) -> usize,
+    ) -> Option<Coloring> {
+        self.rows().color_below(order, cap, below)
     }
 }
 
@@ -456,7 +482,7 @@ impl<'a> Sides<'a> {
 /// ```
 pub fn color_columns(p: &SparsityPattern, order: Order) -> Coloring {
     Sides::new(p)
-        .color_columns(Some(order), usize::MAX)
+        .color_columns(Some(order), usize::MAX, every_color)
         .expect("no cap")
 }
 
@@ -464,20 +490,22 @@ pub fn color_columns(p: &SparsityPattern, order: Order) -> Coloring {
 /// then gives the Jacobian.
 pub fn color_rows(p: &SparsityPattern, order: Order) -> Coloring {
     Sides::new(p)
-        .color_rows(Some(order), usize::MAX)
+        .color_rows(Some(order), usize::MAX, every_color)
         .expect("no cap")
 }
 
 /// [`color_columns`] with the fewest colors over [`BEST_ORDERS`] (ties: the earliest).
 pub fn color_columns_best(p: &SparsityPattern) -> Coloring {
     Sides::new(p)
-        .color_columns(None, usize::MAX)
+        .color_columns(None, usize::MAX, every_color)
         .expect("no cap")
 }
 
 /// [`color_rows`] with the fewest colors over [`BEST_ORDERS`] (ties: the earliest).
 pub fn color_rows_best(p: &SparsityPattern) -> Coloring {
-    Sides::new(p).color_rows(None, usize::MAX).expect("no cap")
+    Sides::new(p)
+        .color_rows(None, usize::MAX, every_color)
+        .expect("no cap")
 }
 
 /// [`star_coloring`] with the fewest colors over [`BEST_ORDERS`] (ties: the earliest).
@@ -489,7 +517,7 @@ pub fn star_coloring_best(p: &SparsityPattern) -> StarColoring {
     let g = star::Adjacency::new(p, "star");
     let bound = g.lower_bound();
     let degrees = g.lists.degrees();
-    let core = best_of(bound, usize::MAX, |order, _| {
+    let core = best_of(bound, usize::MAX, every_color, |order, _| {
         let s = star::star(&g, &order::vertices(&g.lists, order, &degrees));
         let n = s.coloring.ncolors();
         Some((s, n))
@@ -507,7 +535,7 @@ pub fn acyclic_coloring_best(p: &SparsityPattern) -> AcyclicColoring {
     let g = star::Adjacency::new(p, "acyclic");
     let bound = g.lower_bound();
     let degrees = g.lists.degrees();
-    best_of(bound, usize::MAX, |order, _| {
+    best_of(bound, usize::MAX, every_color, |order, _| {
         let a = acyclic::acyclic(&g, &order::vertices(&g.lists, order, &degrees));
         let n = a.coloring.ncolors();
         Some((a, n))

@@ -77,14 +77,52 @@ impl Marks {
 /// The vertices of `g` in `order`. `degrees` are the static degrees of `g`, computed
 /// by the caller so that several orders can share them.
 pub(crate) fn vertices<G: Graph>(g: &G, order: Order, degrees: &[usize]) -> Vec<usize> {
+    lazy_vertices(g, order, degrees).collect()
+}
+
+/// [`vertices`] as an iterator. The dynamic orders filled front to back compute each
+/// vertex only when asked, so a greedy coloring that gives up early (it cannot beat a
+/// coloring found before) does not pay for the whole order.
+pub(crate) fn lazy_vertices<'g, G: Graph>(
+    g: &'g G,
+    order: Order,
+    degrees: &[usize],
+) -> Vertices<'g, G> {
     let n = g.nvertices();
     match order {
-        Order::Natural => (0..n).collect(),
-        Order::Random(seed) => shuffled(n, seed),
-        Order::LargestFirst => largest_first(degrees),
-        Order::SmallestLast => dynamic(g, degrees, Dynamic::SmallestLast),
-        Order::IncidenceDegree => dynamic(g, degrees, Dynamic::IncidenceDegree),
-        Order::DynamicLargestFirst => dynamic(g, degrees, Dynamic::LargestFirst),
+        Order::Natural => Vertices::Listed((0..n).collect::<Vec<_>>().into_iter()),
+        Order::Random(seed) => Vertices::Listed(shuffled(n, seed).into_iter()),
+        Order::LargestFirst => Vertices::Listed(largest_first(degrees).into_iter()),
+        Order::SmallestLast => {
+            // Removed front to back, colored back to front: the whole order is needed.
+            let mut removed: Vec<usize> = Dynamic::new(g, degrees, Kind::SmallestLast).collect();
+            removed.reverse();
+            Vertices::Listed(removed.into_iter())
+        }
+        Order::IncidenceDegree => {
+            Vertices::Dynamic(Dynamic::new(g, degrees, Kind::IncidenceDegree))
+        }
+        Order::DynamicLargestFirst => {
+            Vertices::Dynamic(Dynamic::new(g, degrees, Kind::LargestFirst))
+        }
+    }
+}
+
+/// The vertices of an order, listed in advance or computed one at a time.
+pub(crate) enum Vertices<'g, G> {
+    Listed(std::vec::IntoIter<usize>),
+    Dynamic(Dynamic<'g, G>),
+}
+
+impl<G: Graph> Iterator for Vertices<'_, G> {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        match self {
+            Vertices::Listed(v) => v.next(),
+            Vertices::Dynamic(d) => d.next(),
+        }
     }
 }
 
@@ -113,54 +151,97 @@ fn largest_first(degrees: &[usize]) -> Vec<usize> {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Dynamic {
-    /// Pick the vertex with most already-ordered neighbors; order filled front to back.
+enum Kind {
+    /// Pick the vertex with most already-ordered neighbors.
     IncidenceDegree,
-    /// Pick the vertex of least degree among the remaining; order filled back to front.
+    /// Pick the vertex of least degree among the remaining (then colored in reverse).
     SmallestLast,
-    /// Pick the vertex of largest degree among the remaining; order filled front to back.
+    /// Pick the vertex of largest degree among the remaining.
     LargestFirst,
 }
 
-/// The degree [`dynamic`] gives an ordered vertex, so that one load tells whether a
+/// The degree [`Dynamic`] gives an ordered vertex, so that one load tells whether a
 /// neighbor still moves between buckets.
 const ORDERED: usize = usize::MAX;
 
 /// A dynamic degree order with ColPack's buckets (one stack per degree), linear in the
 /// size of the graph: each ordered vertex moves each remaining neighbor by one bucket.
-fn dynamic<G: Graph>(g: &G, static_degrees: &[usize], kind: Dynamic) -> Vec<usize> {
-    let n = g.nvertices();
-    let dmax = static_degrees.iter().copied().max().unwrap_or(0);
-    let increasing = kind == Dynamic::IncidenceDegree;
-    let front_to_back = kind != Dynamic::SmallestLast;
-    let mut degree: Vec<usize> = if increasing {
-        vec![0; n]
-    } else {
-        static_degrees.to_vec()
-    };
-    let mut buckets: Vec<Vec<usize>> = vec![Vec::new(); dmax + 1];
-    let mut position = vec![0usize; n];
-    for v in 0..n {
-        let b = &mut buckets[degree[v]];
-        position[v] = b.len();
-        b.push(v);
-    }
-    let mut order = vec![0usize; n];
-    let mut marks = Marks::new(n);
-    let mut neighbors = Vec::new();
-    // Where the next search starts: the highest (front to back) or lowest possible degree.
-    let mut bound = if front_to_back { dmax } else { 0 };
-    for k in 0..n {
-        let d = if front_to_back {
-            (0..=bound).rev().find(|&d| !buckets[d].is_empty())
+/// Yields the vertices in the order they are picked.
+pub(crate) struct Dynamic<'g, G> {
+    g: &'g G,
+    kind: Kind,
+    dmax: usize,
+    degree: Vec<usize>,
+    buckets: Vec<Vec<usize>>,
+    position: Vec<usize>,
+    marks: Marks,
+    neighbors: Vec<usize>,
+    /// Where the next search starts: the highest (largest degree picked first) or lowest
+    /// possible degree.
+    bound: usize,
+    /// Vertices not picked yet.
+    remaining: usize,
+}
+
+impl<'g, G: Graph> Dynamic<'g, G> {
+    fn new(g: &'g G, static_degrees: &[usize], kind: Kind) -> Self {
+        let n = g.nvertices();
+        let dmax = static_degrees.iter().copied().max().unwrap_or(0);
+        let degree: Vec<usize> = if kind == Kind::IncidenceDegree {
+            vec![0; n]
         } else {
-            (bound..=dmax).find(|&d| !buckets[d].is_empty())
+            static_degrees.to_vec()
+        };
+        let mut buckets: Vec<Vec<usize>> = vec![Vec::new(); dmax + 1];
+        let mut position = vec![0usize; n];
+        for v in 0..n {
+            let b = &mut buckets[degree[v]];
+            position[v] = b.len();
+            b.push(v);
+        }
+        Dynamic {
+            g,
+            kind,
+            dmax,
+            degree,
+            buckets,
+            position,
+            marks: Marks::new(n),
+            neighbors: Vec::new(),
+            bound: if kind == Kind::SmallestLast { 0 } else { dmax },
+            remaining: n,
+        }
+    }
+}
+
+impl<G: Graph> Iterator for Dynamic<'_, G> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        let Dynamic {
+            g,
+            kind,
+            dmax,
+            degree,
+            buckets,
+            position,
+            marks,
+            neighbors,
+            bound,
+            remaining,
+        } = self;
+        *remaining = remaining.checked_sub(1)?;
+        let largest = *kind != Kind::SmallestLast;
+        let d = if largest {
+            (0..=*bound).rev().find(|&d| !buckets[d].is_empty())
+        } else {
+            (*bound..=*dmax).find(|&d| !buckets[d].is_empty())
         }
         .expect("a remaining vertex is in some bucket");
         let u = buckets[d].pop().expect("nonempty bucket");
         degree[u] = ORDERED;
-        order[if front_to_back { k } else { n - 1 - k }] = u;
-        for &v in g.lend_neighbors(u, &mut marks, &mut neighbors) {
+        let increasing = *kind == Kind::IncidenceDegree;
+        for &v in g.lend_neighbors(u, marks, neighbors) {
             let dv = degree[v];
             if dv == ORDERED {
                 continue;
@@ -179,13 +260,13 @@ fn dynamic<G: Graph>(g: &G, static_degrees: &[usize], kind: Dynamic) -> Vec<usiz
             buckets[dnew].push(v);
         }
         // Neighbors moved by one: the next pick is within one bucket of this one.
-        bound = if front_to_back {
-            (d + 1).min(dmax)
+        *bound = if largest {
+            (d + 1).min(*dmax)
         } else {
             d.saturating_sub(1)
         };
+        Some(u)
     }
-    order
 }
 
 /// `0..n` shuffled by Fisher-Yates with a splitmix64 stream: reproducible from `seed`.

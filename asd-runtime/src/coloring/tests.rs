@@ -289,23 +289,39 @@ fn best_colorings_and_capped_colorings_agree_with_single_orders() {
         for cap in [0, 1, b - 1, b, b + 1, best_rows.ncolors(), usize::MAX] {
             let expect = |c: Coloring| (c.ncolors() < cap).then_some(c);
             assert_eq!(
-                sides.color_columns(None, cap),
+                sides.color_columns(None, cap, every_color),
                 expect(best.clone()),
                 "{seed} {cap}"
             );
             assert_eq!(
-                sides.color_rows(None, cap),
+                sides.color_rows(None, cap, every_color),
                 expect(best_rows.clone()),
                 "{seed} {cap}"
             );
             for order in ORDERS {
                 let single = color_columns(&p, order);
                 assert_eq!(
-                    sides.color_columns(Some(order), cap),
+                    sides.color_columns(Some(order), cap, every_color),
                     expect(single),
                     "{seed} {cap} {order:?}"
                 );
             }
+        }
+        // A search that asks for a margin keeps the first coloring no later one beats by
+        // it (later orders give up early, and the dynamic ones stop being computed).
+        for margin in [2, 3, 6] {
+            let below = |b: usize| b.saturating_sub(margin - 1);
+            let mut want: Option<Coloring> = None;
+            for c in BEST_ORDERS.into_iter().map(|o| color_columns(&p, o)) {
+                if c.ncolors() < want.as_ref().map_or(usize::MAX, |w| below(w.ncolors())) {
+                    want = Some(c);
+                }
+            }
+            assert_eq!(
+                sides.color_columns(None, usize::MAX, below),
+                want,
+                "{seed} {margin}"
+            );
         }
     }
 }
@@ -319,8 +335,8 @@ fn symmetric_sides_color_rows_as_columns() {
     assert!(sides.symmetric());
     for order in ORDERS.into_iter().map(Some).chain([None]) {
         assert_eq!(
-            sides.color_rows(order, usize::MAX),
-            sides.color_columns(order, usize::MAX),
+            sides.color_rows(order, usize::MAX, every_color),
+            sides.color_columns(order, usize::MAX, every_color),
             "{order:?}"
         );
     }

@@ -56,7 +56,7 @@ impl HessianPrep {
                 // O(n^2)). The star coloring checked the pattern is symmetric: it is its
                 // own transpose.
                 let s = star(&pattern);
-                match Sides::of_symmetric(&pattern).color_columns(order, s.ncolors()) {
+                match Sides::of_symmetric(&pattern).color_columns(order, s.ncolors(), |c| c) {
                     Some(c) => (HessianMethod::Columns, c),
                     None => (HessianMethod::Star, s),
                 }

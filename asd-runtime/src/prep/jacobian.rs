@@ -6,8 +6,8 @@ use sprs::CsMat;
 
 use super::driver::Driver;
 use super::{
-    check_prepared_len, choose_lanes, plural, with_lanes, JacobianOptions, Jvp, Mode, ModeChoice,
-    Vjp,
+    cheaper_below, check_prepared_len, choose_lanes, plural, with_lanes, JacobianOptions, Jvp,
+    Mode, ModeChoice, Vjp,
 };
 use crate::coloring::Sides;
 use crate::decompress::Decompression;
@@ -59,20 +59,23 @@ impl JacobianPrep {
             // The transpose is shared by both colorings and freed before the buffers
             // are allocated.
             let sides = Sides::new(&pattern);
-            let columns = |cap| sides.color_columns(options.order, cap);
-            let rows = |cap| sides.color_rows(options.order, cap);
+            // A search over orders stops looking for fewer colors once they could not
+            // make an evaluation cheaper, and so does the choice of mode.
+            let below = |ncolors| cheaper_below(ncolors, options.lanes);
+            let columns = |cap| sides.color_columns(options.order, cap, below);
+            let rows = |cap| sides.color_rows(options.order, cap, below);
             match options.mode {
                 ModeChoice::Forward => (Mode::Forward, columns(usize::MAX).expect("no cap")),
                 ModeChoice::Reverse => (Mode::Reverse, rows(usize::MAX).expect("no cap")),
-                // Reverse mode only wins with fewer colors: the row coloring gives up as
-                // soon as it cannot, and is not tried when it would repeat the column
-                // coloring (a symmetric pattern).
+                // Reverse mode only wins with fewer colors, enough to save a sweep or
+                // lanes: the row coloring gives up as soon as it cannot, and is not
+                // tried when it would repeat the column coloring (a symmetric pattern).
                 ModeChoice::Auto => {
                     let c = columns(usize::MAX).expect("no cap");
                     let r = if sides.symmetric() {
                         None
                     } else {
-                        rows(c.ncolors())
+                        rows(below(c.ncolors()))
                     };
                     match r {
                         Some(r) => (Mode::Reverse, r),

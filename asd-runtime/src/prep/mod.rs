@@ -107,8 +107,9 @@ impl fmt::Display for Mode {
 /// The mode a user asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum ModeChoice {
-    /// Color both the columns and the rows and take the one needing fewer colors;
-    /// ties go to forward mode, whose products are cheaper.
+    /// Color both the columns and the rows and take the one whose evaluation is cheaper:
+    /// fewer sweeps, or as many with fewer lanes. Ties go to forward mode, whose
+    /// products are cheaper.
     #[default]
     Auto,
     /// Always forward mode: the kernel needs only [`Jvp`].
@@ -144,7 +145,11 @@ impl fmt::Display for HessianMethod {
 pub struct JacobianOptions {
     /// Forward, reverse, or the cheaper of the two.
     pub mode: ModeChoice,
-    /// Vertex order of the greedy coloring; `None` tries several and keeps the best.
+    /// Vertex order of the greedy coloring; `None` tries several and keeps the first
+    /// whose evaluation is cheapest. The search stops looking once fewer colors could
+    /// not save a sweep or lanes, so it may keep 12 colors where 11 exist: both take
+    /// one sweep of 12 lanes. [`color_columns_best`](crate::coloring::color_columns_best)
+    /// gives the fewest colors whatever they cost to find.
     pub order: Option<Order>,
     /// Lanes per sweep, one of [`LANES`]; `None` picks the fewest sweeps, then the
     /// fewest lanes.
@@ -247,6 +252,24 @@ pub(crate) fn choose_lanes(ncolors: usize, forced: Option<usize>) -> usize {
             (sweeps, sweeps * l)
         })
         .expect("LANES is not empty")
+}
+
+/// The color count a coloring must get below to make an evaluation cheaper than
+/// `ncolors` colors do, with the lanes [`choose_lanes`] would take: fewer sweeps, or
+/// as many with fewer lanes. 11 and 12 colors both take one sweep of 12 lanes, so once
+/// a search has found 12 it looks only for 8 or fewer.
+pub(crate) fn cheaper_below(ncolors: usize, forced: Option<usize>) -> usize {
+    let cost = |c: usize| {
+        let lanes = choose_lanes(c, forced);
+        let sweeps = c.div_ceil(lanes);
+        (sweeps, sweeps * lanes)
+    };
+    let now = cost(ncolors);
+    (0..ncolors)
+        .rev()
+        .take_while(|&c| cost(c) == now)
+        .last()
+        .unwrap_or(ncolors)
 }
 
 /// `"1 JVP"`, `"2 JVPs"`.

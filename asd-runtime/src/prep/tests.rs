@@ -59,6 +59,33 @@ fn lanes_minimize_sweeps_then_lanes() {
     assert_eq!(choose_lanes(11, Some(4)), 4);
 }
 
+/// Fewer colors are worth finding only when they save a sweep or lanes; checked against
+/// the cost of every smaller count.
+#[test]
+fn cheaper_below_is_the_first_count_of_the_same_cost() {
+    let cost = |c: usize, forced: Option<usize>| {
+        let lanes = choose_lanes(c, forced);
+        (c.div_ceil(lanes), c.div_ceil(lanes) * lanes)
+    };
+    for forced in [None, Some(1), Some(4), Some(16)] {
+        for c in 0..70 {
+            let below = cheaper_below(c, forced);
+            assert!(below <= c);
+            assert!((below..=c).all(|k| cost(k, forced) == cost(c, forced)));
+            assert!(
+                (0..below).all(|k| cost(k, forced) < cost(c, forced)),
+                "{c} {forced:?}"
+            );
+        }
+    }
+    assert_eq!(cheaper_below(12, None), 9);
+    assert_eq!(cheaper_below(11, None), 9);
+    assert_eq!(cheaper_below(8, None), 5);
+    assert_eq!(cheaper_below(24, None), 17);
+    assert_eq!(cheaper_below(12, Some(4)), 9);
+    assert_eq!(cheaper_below(12, Some(1)), 12);
+}
+
 #[test]
 #[should_panic(
     expected = "3 lanes were requested but generated code is compiled for [1, 2, 4, 8, 12, 16] lanes"
@@ -205,9 +232,24 @@ fn clones_get_their_own_workspace_and_the_same_results() {
     assert!(format!("{a:?}").contains("ncolors: 1"));
 }
 
+/// The search the automatic choice makes, over single-order colorings: the first with
+/// fewer than `cap` colors, replaced only by one fewer than `cheaper_below` of it.
+fn search_below(colorings: impl Iterator<Item = Coloring>, cap: usize) -> Option<Coloring> {
+    let mut best: Option<Coloring> = None;
+    for c in colorings {
+        let beat = best
+            .as_ref()
+            .map_or(cap, |b| cheaper_below(b.ncolors(), None));
+        if c.ncolors() < beat {
+            best = Some(c);
+        }
+    }
+    best
+}
+
 #[test]
-fn auto_mode_takes_reverse_only_with_strictly_fewer_colors() {
-    use crate::coloring::{color_columns_best, color_rows_best};
+fn auto_mode_takes_reverse_only_when_it_saves_sweeps_or_lanes() {
+    use crate::coloring::{color_columns, color_rows, BEST_ORDERS};
     use crate::Order;
     // A few shapes: square banded (a tie), a dense row (reverse wins), a dense column
     // (forward wins), and pseudo-random rectangles (ties and near-ties).
@@ -232,27 +274,31 @@ fn auto_mode_takes_reverse_only_with_strictly_fewer_colors() {
             .collect();
         patterns.push(SparsityPattern::from_rows(n, rows));
     }
+    let mut reverse = 0;
     for p in patterns {
         for order in [None, Some(Order::Natural), Some(Order::SmallestLast)] {
             let options = JacobianOptions {
                 order,
                 ..JacobianOptions::default()
             };
-            let (c, r) = match order {
-                None => (color_columns_best(&p), color_rows_best(&p)),
-                Some(o) => (
-                    crate::coloring::color_columns(&p, o),
-                    crate::coloring::color_rows(&p, o),
-                ),
-            };
+            let orders = order.map_or(BEST_ORDERS.to_vec(), |o| vec![o]);
+            let c = search_below(orders.iter().map(|&o| color_columns(&p, o)), usize::MAX)
+                .expect("no cap");
+            let r = search_below(
+                orders.iter().map(|&o| color_rows(&p, o)),
+                cheaper_below(c.ncolors(), None),
+            );
             let prep = JacobianPrep::new(p.clone(), &options);
-            if r.ncolors() < c.ncolors() {
-                assert_eq!((prep.mode(), prep.coloring()), (Mode::Reverse, &r));
-            } else {
-                assert_eq!((prep.mode(), prep.coloring()), (Mode::Forward, &c));
+            match r {
+                Some(r) => {
+                    reverse += 1;
+                    assert_eq!((prep.mode(), prep.coloring()), (Mode::Reverse, &r));
+                }
+                None => assert_eq!((prep.mode(), prep.coloring()), (Mode::Forward, &c)),
             }
         }
     }
+    assert!(reverse > 0, "some pattern is cheaper in reverse mode");
 }
 
 /// [`Linear`] handing over a buffer of its own ([`Jvp::jvp_owned`]), `extra` entries too
