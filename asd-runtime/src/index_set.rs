@@ -268,6 +268,12 @@ impl IndexSet {
     /// [`union_with`](Self::union_with) of anything but two nearby bands.
     #[inline(never)]
     fn union_with_slow(&mut self, other: &IndexSet) {
+        let mut b_buf = [0; INLINE];
+        if let Some(b) = small_list(&other.repr, &mut b_buf) {
+            if self.small_union_with(b) {
+                return;
+            }
+        }
         if other.is_empty() {
             return;
         }
@@ -310,20 +316,46 @@ impl IndexSet {
                     self.repr = Repr::Bits(bits);
                 }
             }
-            (Repr::Inline { len, buf }, Repr::Inline { len: lb, buf: bb }) => {
-                // The hot case of tracers: two tiny sets whose union is tiny too.
-                let mut out = [0u32; INLINE];
-                if let Some(n) = merge_small(&buf[..*len as usize], &bb[..*lb as usize], &mut out) {
-                    *buf = out;
-                    *len = n as u32;
-                } else {
-                    self.union_list(&bb[..*lb as usize]);
-                }
-            }
             _ => {
                 let b = other.list_view(&mut other_buf).unwrap_or_default();
                 self.union_list(b);
             }
+        }
+    }
+
+    /// `self ∪= b` for a band or inline `self` and a sorted, unique `b`, if the union is a
+    /// band or fits inline; otherwise false, and `self` is unchanged.
+    #[inline]
+    fn small_union_with(&mut self, b: &[u32]) -> bool {
+        match &mut self.repr {
+            &mut Repr::Band { base, bits } => {
+                let mut a_buf = [0; INLINE];
+                let Some(a) = small_band_list(base, bits, &mut a_buf) else {
+                    return false;
+                };
+                if small_union_into(&mut self.repr, a, b) {
+                    return true;
+                }
+                self.repr = Repr::Band { base, bits };
+                false
+            }
+            Repr::Inline { len, buf } => {
+                let la = *len as usize;
+                if let Some(band) = band_of_union(&buf[..la], b) {
+                    self.repr = band;
+                    return true;
+                }
+                // In place, from the back: a copy of the list would be read back as
+                // wider words before its stores have landed.
+                let new = count_new(&buf[..la], b);
+                if la + new > INLINE {
+                    return false;
+                }
+                merge_back(&mut buf[..la + new], la, b);
+                *len = (la + new) as u32;
+                true
+            }
+            Repr::List(_) | Repr::Bits(_) => false,
         }
     }
 
@@ -391,18 +423,13 @@ impl IndexSet {
     /// [`assign_union`](Self::assign_union) of anything but two nearby bands.
     #[inline(never)]
     fn assign_union_slow(&mut self, a: &IndexSet, b: &IndexSet) {
-        if let (Repr::Inline { len: la, buf: ba }, Repr::Inline { len: lb, buf: bb }) =
-            (&a.repr, &b.repr)
-        {
-            let (a, b) = (&ba[..*la as usize], &bb[..*lb as usize]);
-            if !matches!(self.repr, Repr::Inline { .. }) {
-                self.repr = EMPTY;
-            }
-            if let Repr::Inline { len, buf } = &mut self.repr {
-                if let Some(n) = merge_small(a, b, buf) {
-                    *len = n as u32;
-                    return;
-                }
+        let (mut a_buf, mut b_buf) = ([0; INLINE], [0; INLINE]);
+        if let (Some(a), Some(b)) = (
+            small_list(&a.repr, &mut a_buf),
+            small_list(&b.repr, &mut b_buf),
+        ) {
+            if small_union_into(&mut self.repr, a, b) {
+                return;
             }
         }
         // Start from the set the other is cheapest to merge into.
@@ -563,6 +590,72 @@ fn band_union(a: u32, a_bits: u64, b: u32, b_bits: u64) -> Option<(u32, u64)> {
     (top - base < 64).then(|| (base, a_bits << (a - base) | b_bits << (b - base)))
 }
 
+/// `dest = a ∪ b` for two bands or inline lists, if the union is a band or fits
+/// inline: the hot case of tracers off a band (a 2-D stencil, or a sum of two distant
+/// blocks), which then never converts a band into a list or back. `a` must not be read
+/// from `dest`.
+///
+/// The merge writes straight into `dest`: a union built elsewhere and moved in is read
+/// back, as wider words, before its narrow stores have landed, and stalls.
+#[inline]
+fn small_union_into(dest: &mut Repr, a: &[u32], b: &[u32]) -> bool {
+    if let Some(band) = band_of_union(a, b) {
+        *dest = band;
+        return true;
+    }
+    if !matches!(dest, Repr::Inline { .. }) {
+        *dest = EMPTY;
+    }
+    let Repr::Inline { len, buf } = dest else {
+        unreachable!("dest was made inline")
+    };
+    match merge_small(a, b, buf) {
+        Some(n) => {
+            *len = n as u32;
+            true
+        }
+        None => false,
+    }
+}
+
+/// `a ∪ b` (sorted, unique) as a band, if it is not empty and lies within 64
+/// consecutive indices.
+#[inline]
+fn band_of_union(a: &[u32], b: &[u32]) -> Option<Repr> {
+    let base = *a.first().into_iter().chain(b.first()).min()?;
+    let top = *a.last().into_iter().chain(b.last()).max()?;
+    (top - base < 64).then(|| Repr::Band {
+        base,
+        bits: a.iter().chain(b).fold(0, |m, &x| m | 1 << (x - base)),
+    })
+}
+
+/// The indices of an inline list, or of a band of at most [`INLINE`] indices (written
+/// out in `buf`).
+#[inline]
+fn small_list<'a>(repr: &'a Repr, buf: &'a mut [u32; INLINE]) -> Option<&'a [u32]> {
+    match *repr {
+        Repr::Inline { len, ref buf } => Some(&buf[..len as usize]),
+        Repr::Band { base, bits } => small_band_list(base, bits, buf),
+        Repr::List(_) | Repr::Bits(_) => None,
+    }
+}
+
+/// The indices of a band, written in `buf`, if there are at most [`INLINE`] of them.
+#[inline]
+fn small_band_list(base: u32, mut bits: u64, buf: &mut [u32; INLINE]) -> Option<&[u32]> {
+    let mut n = 0;
+    while bits != 0 {
+        if n == INLINE {
+            return None;
+        }
+        buf[n] = base + bits.trailing_zeros();
+        bits &= bits - 1;
+        n += 1;
+    }
+    Some(&buf[..n])
+}
+
 /// The indices of a band, ascending, written in `buf`.
 fn band_list(base: u32, mut bits: u64, buf: &mut [u32; 64]) -> &[u32] {
     let mut n = 0;
@@ -661,26 +754,36 @@ fn merge_to_vec<T: Copy + Ord + Default>(a: &[T], b: &[T]) -> Vec<T> {
 /// index of `b` on is touched, so appending larger indices costs O(|b|).
 fn merge_in_place(v: &mut Vec<u32>, b: &[u32]) {
     let start = v.partition_point(|&x| x < b[0]);
-    // Count the new indices, to know where the merged tail ends.
-    let tail = &v[start..];
-    let (mut i, mut j, mut new) = (0, 0, 0);
-    while i < tail.len() && j < b.len() {
-        let (x, y) = (tail[i], b[j]);
-        new += (y < x) as usize;
-        i += (x <= y) as usize;
-        j += (y <= x) as usize;
-    }
-    new += b.len() - j;
+    let new = count_new(&v[start..], b);
     if new == 0 {
         return;
     }
     let la = v.len();
     v.resize(la + new, 0);
-    // Merge backwards: the write position never overtakes the read position.
-    let (mut i, mut j, mut k) = (la, b.len(), la + new);
+    merge_back(&mut v[start..], la - start, b);
+}
+
+/// The number of indices of `b` not in `a`, both sorted and unique: how far a merge
+/// of `b` into `a` extends it.
+fn count_new(a: &[u32], b: &[u32]) -> usize {
+    let (mut i, mut j, mut new) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        let (x, y) = (a[i], b[j]);
+        new += (y < x) as usize;
+        i += (x <= y) as usize;
+        j += (y <= x) as usize;
+    }
+    new + b.len() - j
+}
+
+/// Merges sorted, unique `b` into the sorted, unique `v[..la]`, filling all of `v`
+/// (`la + count_new(&v[..la], b)` long). Backwards: the write position never overtakes
+/// the read position.
+fn merge_back(v: &mut [u32], la: usize, b: &[u32]) {
+    let (mut i, mut j, mut k) = (la, b.len(), v.len());
     while j > 0 {
         k -= 1;
-        if i > start && v[i - 1] >= b[j - 1] {
+        if i > 0 && v[i - 1] >= b[j - 1] {
             if v[i - 1] == b[j - 1] {
                 j -= 1;
             }
@@ -1584,6 +1687,8 @@ mod tests {
     fn arb_set() -> impl Strategy<Value = Vec<usize>> {
         prop_oneof![
             prop::collection::vec(0usize..40, 0..12),
+            // A few indices further apart than a band: inline lists, merged in place.
+            prop::collection::vec(0usize..150, 0..8),
             prop::collection::vec(0usize..3000, 0..200),
             prop::collection::vec(0usize..300, 0..300),
             (0usize..5000, 0usize..400).prop_map(|(s, l)| (s..s + l).collect()),
@@ -1678,6 +1783,7 @@ mod tests {
         fn random_operation_sequences(ops in prop::collection::vec(
             prop_oneof![
                 (0usize..20_000).prop_map(|i| (vec![i], false)),
+                (0usize..300).prop_map(|i| (vec![i], true)),
                 arb_set().prop_map(|v| (v, true)),
             ],
             0..25,
