@@ -29,6 +29,11 @@ use bitvec::prelude::{BitVec, Lsb0};
 use crate::pattern::prefix_sum;
 use crate::SparsityPattern;
 
+/// The spare capacity [`IndexSet::extend_into`] asks of its output before writing a
+/// band, the most indices a band holds: a caller that reserves this much beyond the
+/// total never has the vector reallocated.
+pub(crate) const EXTEND_ROOM: usize = 64;
+
 /// Number of indices an [`IndexSet`] stores without allocating.
 ///
 /// Six `u32` and their count fit in the space a `Vec` needs anyway (32 bytes with the
@@ -528,7 +533,7 @@ impl IndexSet {
                 // Room for the whole band first: each push's capacity check then
                 // always passes, and no popcount is needed (a long bit trick without
                 // the `popcnt` of newer CPUs).
-                out.reserve(64);
+                out.reserve(EXTEND_ROOM);
                 while bits != 0 {
                     out.push(base as usize + bits.trailing_zeros() as usize);
                     bits &= bits - 1;

@@ -9,6 +9,7 @@ use std::ops::Deref;
 
 use sprs::{CsMatBase, SpIndex};
 
+use crate::index_set::EXTEND_ROOM;
 use crate::IndexSet;
 
 mod spy;
@@ -203,9 +204,11 @@ impl SparsityPattern {
     /// If an index is not below `ncols`.
     #[track_caller]
     pub fn from_index_sets(ncols: usize, rows: &[IndexSet]) -> Self {
-        let nnz = rows.iter().map(IndexSet::len).sum();
+        let nnz: usize = rows.iter().map(IndexSet::len).sum();
         let mut row_ptr = Vec::with_capacity(rows.len() + 1);
-        let mut col_idx = Vec::with_capacity(nnz);
+        // The room a band asks for before it writes itself out: without it, the last
+        // bands would double the vector (a copy, and a large fresh allocation).
+        let mut col_idx = Vec::with_capacity(nnz + EXTEND_ROOM);
         row_ptr.push(0);
         for set in rows {
             let start = col_idx.len();

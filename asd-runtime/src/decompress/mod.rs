@@ -217,14 +217,13 @@ impl Decompression {
         // division per entry.
         let color_offset = layout.color_offsets();
         let (ptr, idx) = (pattern.row_ptr(), pattern.col_indices());
-        let mut gather = Vec::with_capacity(pattern.nnz());
+        // One pass over all entries, then the row offsets row by row: extending the map
+        // row by row costs a call per row, more than a short row's entries.
+        let mut gather: Vec<usize> = idx.iter().map(|&j| color_offset[colors[j]]).collect();
         for (i, w) in ptr.windows(2).enumerate() {
-            let row = i * lanes;
-            gather.extend(
-                idx[w[0]..w[1]]
-                    .iter()
-                    .map(|&j| row + color_offset[colors[j]]),
-            );
+            for g in &mut gather[w[0]..w[1]] {
+                *g += i * lanes;
+            }
         }
         Self::direct(Recovery::Columns, pattern, layout, gather)
     }
@@ -253,11 +252,13 @@ impl Decompression {
         let layout = Layout::new(pattern.ncols(), coloring.ncolors(), lanes);
         let color_offset = layout.color_offsets();
         let (ptr, idx) = (pattern.row_ptr(), pattern.col_indices());
-        let mut gather = Vec::with_capacity(pattern.nnz());
+        // As in `columns_of_valid`: all entries at once, then the per-row offsets.
+        let mut gather: Vec<usize> = idx.iter().map(|&j| j * lanes).collect();
         for (w, &color) in ptr.windows(2).zip(colors) {
             // index(j, k) = index(0, k) + j * lanes.
-            let offset = color_offset[color];
-            gather.extend(idx[w[0]..w[1]].iter().map(|&j| offset + j * lanes));
+            for g in &mut gather[w[0]..w[1]] {
+                *g += color_offset[color];
+            }
         }
         Self::direct(Recovery::Rows, pattern, layout, gather)
     }
