@@ -696,35 +696,9 @@ fn merge_into<T: Copy + Ord>(a: &[T], b: &[T], out: &mut [T]) -> usize {
 /// Merges two sorted, unique slices into `out` if their union has at most [`INLINE`]
 /// indices: returns its length, or `None` (and `out` is garbage) if it does not fit.
 /// Fixed-size output and no bulk copy: for tiny sets a `memcpy` call costs more than
-/// the merge.
-///
-/// When both lie within 64 consecutive indices (a band), the union is a bit mask: the
-/// ORs are independent of each other, where a merge waits on each comparison.
+/// the merge. (A union within 64 indices never gets here: it is a band.)
 #[inline]
 fn merge_small(a: &[u32], b: &[u32], out: &mut [u32; INLINE]) -> Option<usize> {
-    if let (Some(&a0), Some(&b0), Some(&a1), Some(&b1)) = (a.first(), b.first(), a.last(), b.last())
-    {
-        let base = a0.min(b0);
-        if a1.max(b1) - base < 64 {
-            let mut mask = 0u64;
-            for &x in a {
-                mask |= 1 << (x - base);
-            }
-            for &x in b {
-                mask |= 1 << (x - base);
-            }
-            let mut k = 0;
-            while mask != 0 {
-                if k == INLINE {
-                    return None;
-                }
-                out[k] = base + mask.trailing_zeros();
-                mask &= mask - 1;
-                k += 1;
-            }
-            return Some(k);
-        }
-    }
     let (mut i, mut j, mut k) = (0, 0, 0);
     while i < a.len() && j < b.len() {
         if k == INLINE {
@@ -1520,6 +1494,30 @@ mod tests {
         }
     }
 
+    /// A 2-D five-point stencil on a grid wider than a band: the unions stay inline,
+    /// merged in place, until they outgrow it; a band too long to list inline still
+    /// unites with a distant index.
+    #[test]
+    fn stencil_unions_stay_inline() {
+        let (c, n) = (1000, 32);
+        let mut s = IndexSet::union(&IndexSet::singleton(c - 1), &IndexSet::singleton(c + 1));
+        for i in [c + n, c - n, c, c + n * n] {
+            s.union_with(&IndexSet::singleton(i));
+        }
+        assert!(matches!(s.repr, Repr::Inline { .. }));
+        assert_eq!(s.to_vec(), [c - n, c - 1, c, c + 1, c + n, c + n * n]);
+        s.union_with(&IndexSet::singleton(c + 1));
+        assert_eq!(s.len(), INLINE);
+        s.union_with(&IndexSet::singleton(c + n * n + 1));
+        assert!(matches!(s.repr, Repr::List(_)));
+        let mut band = set(c..c + 10);
+        band.union_with(&IndexSet::singleton(c + 100));
+        assert_eq!(
+            band.to_vec(),
+            (c..c + 10).chain([c + 100]).collect::<Vec<_>>()
+        );
+    }
+
     #[test]
     fn bands_grow_within_64_indices_and_then_become_lists() {
         let is_band = |s: &IndexSet| matches!(s.repr, Repr::Band { .. });
@@ -1568,7 +1566,7 @@ mod tests {
         assert_eq!(merge_small(&a, &[INLINE as u32], &mut out), None);
         assert_eq!(merge_small(&[INLINE as u32], &a, &mut out), None);
         assert_eq!(merge_small(&[], &[], &mut out), Some(0));
-        // Within one 64-wide window (a mask) and across it (a merge), with overlaps.
+        // Within one 64-wide window and across it, with overlaps.
         for (a, b) in [
             (vec![5, 9, 68], vec![9, 10]),
             (vec![5, 9, 68], vec![4, 9, 69]),

@@ -390,7 +390,7 @@ fn best_of<T>(
 }
 
 /// The `below` of [`best_of`] that counts every color.
-fn every_color(ncolors: usize) -> usize {
+pub(crate) fn every_color(ncolors: usize) -> usize {
     ncolors
 }
 

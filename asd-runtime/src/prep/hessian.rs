@@ -9,8 +9,8 @@ use super::{
     check_prepared_len, choose_lanes, plural, with_lanes, HessianMethod, HessianOptions, Hvp,
 };
 use crate::coloring::{
-    acyclic_coloring, acyclic_coloring_best, color_columns, color_columns_best, star_coloring,
-    star_coloring_best, Sides,
+    acyclic_coloring, acyclic_coloring_best, color_columns, color_columns_best, every_color,
+    star_coloring, star_coloring_best, Sides,
 };
 use crate::decompress::Decompression;
 use crate::{Coloring, SparsityPattern, Workspace};
@@ -56,7 +56,7 @@ impl HessianPrep {
                 // O(n^2)). The star coloring checked the pattern is symmetric: it is its
                 // own transpose.
                 let s = star(&pattern);
-                match Sides::of_symmetric(&pattern).color_columns(order, s.ncolors(), |c| c) {
+                match Sides::of_symmetric(&pattern).color_columns(order, s.ncolors(), every_color) {
                     Some(c) => (HessianMethod::Columns, c),
                     None => (HessianMethod::Star, s),
                 }
