@@ -226,13 +226,7 @@ fn check(body: &[Stmt], vars: &[Var], under_active_branch: bool, errors: &mut Er
                 }
             }
             Stmt::For { range, body, .. } => {
-                check_int(&range.start, vars, errors);
-                check_int(&range.end, vars, errors);
-                for a in &range.adapters {
-                    if let Adapter::StepBy(s) = a {
-                        check_int(s, vars, errors);
-                    }
-                }
+                range.bounds().for_each(|b| check_int(b, vars, errors));
                 check(body, vars, under_active_branch, errors);
             }
             Stmt::While { cond, body } => {

@@ -208,6 +208,18 @@ pub struct Range {
     pub adapters: Vec<Adapter>,
 }
 
+impl Range {
+    /// The integer operands of the range: its start, its end and any `.step_by(s)`.
+    pub fn bounds(&self) -> impl Iterator<Item = &Opaque> {
+        [&self.start, &self.end]
+            .into_iter()
+            .chain(self.adapters.iter().filter_map(|a| match a {
+                Adapter::StepBy(s) => Some(s),
+                Adapter::Rev => None,
+            }))
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum Adapter {
     Rev,
@@ -290,25 +302,11 @@ impl Stmt {
 
     /// The statement with every body it holds (a loop's, a block's, both arms of an
     /// `if`) replaced by `f` of it: the recursion of passes that rebuild the tree.
-    pub fn map_bodies(self, f: &mut impl FnMut(&[Stmt]) -> Vec<Stmt>) -> Stmt {
-        match self {
-            Stmt::For { var, range, body } => Stmt::For {
-                var,
-                range,
-                body: f(&body),
-            },
-            Stmt::While { cond, body } => Stmt::While {
-                cond,
-                body: f(&body),
-            },
-            Stmt::If { cond, then, els } => Stmt::If {
-                cond,
-                then: f(&then),
-                els: f(&els),
-            },
-            Stmt::Block(body) => Stmt::Block(f(&body)),
-            s => s,
+    pub fn map_bodies(mut self, f: &mut impl FnMut(&[Stmt]) -> Vec<Stmt>) -> Stmt {
+        for body in self.bodies_mut() {
+            *body = f(body);
         }
+        self
     }
 
     /// A real assigned by `let var = e;`, `var = e;` or `var[index] = e;`: the target,

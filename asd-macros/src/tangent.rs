@@ -386,6 +386,7 @@ fn value_only(f: &Function, s: &Stmt) -> Option<(VarId, Vec<VarId>)> {
 /// Marks what the statements that stay read, and what needed values are made from.
 fn mark_needed(f: &Function, body: &[Stmt], needed: &mut [bool]) {
     let opaque = |o: &Opaque, needed: &mut [bool]| o.reads.iter().for_each(|&r| needed[r] = true);
+    let expr = |e: &Expr, needed: &mut [bool]| e.for_each_read(&mut |r| needed[r] = true);
     for s in body {
         if let Some((target, reads)) = value_only(f, s) {
             if needed[target] {
@@ -400,7 +401,7 @@ fn mark_needed(f: &Function, body: &[Stmt], needed: &mut [bool]) {
             }
             | Stmt::Assign { var, rhs } => match rhs {
                 // A derivative, or an integer: stays.
-                Rhs::Real(e) => e.for_each_read(&mut |r| needed[r] = true),
+                Rhs::Real(e) => expr(e, needed),
                 Rhs::Opaque(o) => opaque(o, needed),
                 // Vectors stay for their lengths; their elements are needed only if the
                 // vector is.
@@ -410,14 +411,14 @@ fn mark_needed(f: &Function, body: &[Stmt], needed: &mut [bool]) {
                         VecExpr::Filled(e, n) => {
                             opaque(n, needed);
                             if lanes_or_needed {
-                                e.for_each_read(&mut |r| needed[r] = true);
+                                expr(e, needed);
                             }
                         }
                         VecExpr::Overwritten(n) => opaque(n, needed),
                         VecExpr::Empty(n) => n.iter().for_each(|n| opaque(n, needed)),
-                        VecExpr::List(items) if lanes_or_needed => items
-                            .iter()
-                            .for_each(|e| e.for_each_read(&mut |r| needed[r] = true)),
+                        VecExpr::List(items) if lanes_or_needed => {
+                            items.iter().for_each(|e| expr(e, needed))
+                        }
                         VecExpr::List(_) => {}
                         VecExpr::Copy(u) | VecExpr::Move(u) => {
                             if lanes_or_needed {
@@ -427,14 +428,13 @@ fn mark_needed(f: &Function, body: &[Stmt], needed: &mut [bool]) {
                     }
                 }
             },
-            Stmt::Let { init: None, .. } => {}
             Stmt::Store { index, value, .. } => {
                 opaque(index, needed);
-                value.for_each_read(&mut |r| needed[r] = true);
+                expr(value, needed);
             }
             Stmt::Push { vec, value } => {
                 if f.vars[*vec].lanes || needed[*vec] {
-                    value.for_each_read(&mut |r| needed[r] = true);
+                    expr(value, needed);
                 }
             }
             Stmt::Call { call, .. } => {
@@ -445,29 +445,12 @@ fn mark_needed(f: &Function, body: &[Stmt], needed: &mut [bool]) {
                     }
                 }
             }
-            Stmt::For { range, body, .. } => {
-                opaque(&range.start, needed);
-                opaque(&range.end, needed);
-                for a in &range.adapters {
-                    if let Adapter::StepBy(o) = a {
-                        opaque(o, needed);
-                    }
-                }
-                mark_needed(f, body, needed);
-            }
-            Stmt::While { cond, body } => {
-                opaque(cond, needed);
-                mark_needed(f, body, needed);
-            }
-            Stmt::If { cond, then, els } => {
-                opaque(cond, needed);
-                mark_needed(f, then, needed);
-                mark_needed(f, els, needed);
-            }
-            Stmt::Block(body) => mark_needed(f, body, needed),
+            Stmt::For { range, .. } => range.bounds().for_each(|b| opaque(b, needed)),
+            Stmt::While { cond, .. } | Stmt::If { cond, .. } => opaque(cond, needed),
             // The returned value is discarded.
-            Stmt::Return(_) => {}
+            Stmt::Let { init: None, .. } | Stmt::Block(_) | Stmt::Return(_) => {}
         }
+        s.bodies().for_each(|body| mark_needed(f, body, needed));
     }
 }
 
@@ -528,14 +511,9 @@ fn split_values_from_derivatives(
             written[target] = true;
         }
     }
-    let mut bounds = vec![&range.start, &range.end];
-    bounds.extend(range.adapters.iter().filter_map(|a| match a {
-        Adapter::StepBy(s) => Some(s),
-        Adapter::Rev => None,
-    }));
     let reads_written = |v: &VarId| written[*v];
     let exact = !derivs_read.iter().any(reads_written)
-        && !bounds.iter().any(|o| o.reads.iter().any(reads_written));
+        && !range.bounds().any(|o| o.reads.iter().any(reads_written));
     let both_halves = written.contains(&true) && derivs.len() > ints_in_both;
     (exact && both_halves).then_some((values, derivs))
 }
