@@ -220,22 +220,24 @@ impl Ops<'_> {
     /// the same without the values nothing else reads, for the Jacobian kernel, which
     /// discards the value.
     fn tangent_fns(&self) -> TokenStream {
-        let mut items = self.tangent_fn("__asd_tangent_", false);
+        let mut items = self.tangent_fn(Kind::Tangent);
         if !matches!(self.sig.output, Output::Param(_)) {
-            items.extend(self.tangent_fn("__asd_derivs_", true));
+            items.extend(self.tangent_fn(Kind::Derivs));
         }
         items
     }
 
-    fn tangent_fn(&self, prefix: &str, derivatives_only: bool) -> TokenStream {
+    /// `__asd_tangent_f` for [`Kind::Tangent`], `__asd_derivs_f` for [`Kind::Derivs`].
+    fn tangent_fn(&self, kind: Kind) -> TokenStream {
         let rt = rt();
         let vis = self.vis;
-        let name = self.hidden(prefix);
-        let params = self.params(if derivatives_only {
-            Kind::Derivs
+        let derivatives_only = kind == Kind::Derivs;
+        let name = self.hidden(if derivatives_only {
+            "__asd_derivs_"
         } else {
-            Kind::Tangent
+            "__asd_tangent_"
         });
+        let params = self.params(kind);
         let ret = match self.sig.output {
             Output::Scalar => quote!(-> (f64, [f64; L])),
             Output::Vector => quote!(-> (#rt::Buf<'w>, #rt::LaneBuf<'w, L>)),
