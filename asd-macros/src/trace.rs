@@ -122,21 +122,8 @@ impl Domain for FirstOrder {
     }
 
     fn value(f: &Function, e: &Expr) -> TokenStream {
-        let ls = distinct_leaves(e, f);
-        let refs: Vec<TokenStream> = ls.iter().map(|l| l.tokens(f)).collect();
-        match refs.as_slice() {
-            // `IndexSet::union` builds the result directly, without copying a leaf first.
-            [a, b] => {
-                let ty = Self::ty();
-                quote!(#ty::union(&#a, &#b))
-            }
-            [a, b, rest @ ..] => {
-                let ty = Self::ty();
-                let s = Ident::new("s", Span::mixed_site());
-                quote!({ let mut #s = #ty::union(&#a, &#b); #(#s.union_with(&#rest);)* #s })
-            }
-            _ => union_of::<Self>(&refs, "s"),
-        }
+        let refs: Vec<TokenStream> = distinct_leaves(e, f).iter().map(|l| l.tokens(f)).collect();
+        union_of::<Self>(&refs, "s")
     }
 
     fn assign(f: &Function, target: &Leaf, e: &Expr) -> TokenStream {
@@ -181,17 +168,18 @@ impl Domain for FirstOrder {
     }
 }
 
-/// The union of the values `refs`, as a new value; `tmp` names the accumulator.
+/// The union of the values `refs`, as a new value; `tmp` names the accumulator. The
+/// first two are united by the type's `union`, which builds the result directly instead
+/// of copying one of them first.
 pub(crate) fn union_of<D: Domain>(refs: &[TokenStream], tmp: &str) -> TokenStream {
+    let ty = D::ty();
     match refs {
-        [] => {
-            let ty = D::ty();
-            quote!(#ty::new())
-        }
+        [] => quote!(#ty::new()),
         [one] => quote!(#one.clone()),
-        [first, rest @ ..] => {
+        [a, b] => quote!(#ty::union(&#a, &#b)),
+        [a, b, rest @ ..] => {
             let t = Ident::new(tmp, Span::mixed_site());
-            quote!({ let mut #t = #first.clone(); #(#t.union_with(&#rest);)* #t })
+            quote!({ let mut #t = #ty::union(&#a, &#b); #(#t.union_with(&#rest);)* #t })
         }
     }
 }

@@ -160,7 +160,6 @@ impl Domain for SecondOrder {
     }
 
     fn value(f: &Function, e: &Expr) -> TokenStream {
-        let rt = rt();
         let p = parts(e, f);
         let refs: Vec<TokenStream> = p.leaves.iter().map(|l| l.tokens(f)).collect();
         if p.products.is_empty() {
@@ -169,11 +168,8 @@ impl Domain for SecondOrder {
         let t = Ident::new("__t", Span::mixed_site());
         let mut pre = TokenStream::new();
         let prods = insert_products(f, &quote!(#t), &p.products, &mut pre);
-        let init = match refs.split_first() {
-            Some((first, rest)) => quote!(let mut #t = #first.clone(); #(#t.union_with(&#rest);)*),
-            None => quote!(let mut #t = #rt::Trace2::new();),
-        };
-        quote!({ #pre #init #prods #t })
+        let init = union_of::<Self>(&refs, "__u");
+        quote!({ #pre let mut #t = #init; #prods #t })
     }
 
     /// A variable is updated in place (the products read its old `g`: they go first);

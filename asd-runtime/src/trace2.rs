@@ -57,6 +57,16 @@ impl Trace2 {
         (0..n).map(Trace2::seed).collect()
     }
 
+    /// `a ∪ b` as a new value, like [`IndexSet::union`].
+    pub fn union(a: &Trace2, b: &Trace2) -> Self {
+        let mut h = a.h.clone();
+        h.union_with(&b.h);
+        Trace2 {
+            g: IndexSet::union(&a.g, &b.g),
+            h,
+        }
+    }
+
     /// `self ∪= other`, both the index set and the interactions: what a linear
     /// operation (`+`, `-`, `abs`, ...) passes on from one of its arguments.
     pub fn union_with(&mut self, other: &Trace2) {
