@@ -247,11 +247,15 @@ pub(crate) fn choose_lanes(ncolors: usize, forced: Option<usize>) -> usize {
     }
     LANES
         .into_iter()
-        .min_by_key(|&l| {
-            let sweeps = ncolors.div_ceil(l);
-            (sweeps, sweeps * l)
-        })
+        .min_by_key(|&l| evaluation_cost(ncolors, l))
         .expect("LANES is not empty")
+}
+
+/// What an evaluation with `ncolors` colors in sweeps of `lanes` costs, to compare:
+/// its sweeps, then the lanes they carry in all.
+fn evaluation_cost(ncolors: usize, lanes: usize) -> (usize, usize) {
+    let sweeps = ncolors.div_ceil(lanes);
+    (sweeps, sweeps * lanes)
 }
 
 /// The color count a coloring must get below to make an evaluation cheaper than
@@ -259,11 +263,7 @@ pub(crate) fn choose_lanes(ncolors: usize, forced: Option<usize>) -> usize {
 /// as many with fewer lanes. 11 and 12 colors both take one sweep of 12 lanes, so once
 /// a search has found 12 it looks only for 8 or fewer.
 pub(crate) fn cheaper_below(ncolors: usize, forced: Option<usize>) -> usize {
-    let cost = |c: usize| {
-        let lanes = choose_lanes(c, forced);
-        let sweeps = c.div_ceil(lanes);
-        (sweeps, sweeps * lanes)
-    };
+    let cost = |c: usize| evaluation_cost(c, choose_lanes(c, forced));
     let now = cost(ncolors);
     (0..ncolors)
         .rev()
