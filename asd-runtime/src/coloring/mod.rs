@@ -157,7 +157,7 @@ impl AcyclicColoring {
 /// `to_mid.row(v)`, and middle `r` meets the vertices `to_vertex.row(r)`. For columns,
 /// `to_mid` is the transpose and `to_vertex` the pattern. The intersection graph (two
 /// vertices adjacent when they share a middle) is only built, as [`NeighborLists`],
-/// for the degree orders of [`Bipartite::best`].
+/// for the degree orders ([`Bipartite::greedy_in`]).
 struct Bipartite<'a> {
     to_mid: &'a SparsityPattern,
     to_vertex: &'a SparsityPattern,
@@ -221,6 +221,8 @@ impl Bipartite<'_> {
     /// them (unless it would be too large, e.g. with a dense middle).
     fn greedy_in(&self, order: Order, inputs: &mut OrderInputs, cap: usize) -> Option<Coloring> {
         if order == Order::Natural {
+            // A plain range: through `Vertices`, the natural coloring, the one most
+            // preparations keep, measured 10% slower.
             return self.greedy(0..self.nvertices(), cap);
         }
         if !order::needs_degrees(order) {
@@ -329,6 +331,11 @@ impl NeighborLists {
     pub(crate) fn neighbors(&self, v: usize) -> &[usize] {
         &self.adj[self.ptr[v]..self.ptr[v + 1]]
     }
+
+    #[inline]
+    pub(crate) fn degree(&self, v: usize) -> usize {
+        self.ptr[v + 1] - self.ptr[v]
+    }
 }
 
 impl Graph for NeighborLists {
@@ -346,7 +353,7 @@ impl Graph for NeighborLists {
     }
 
     fn degrees(&self) -> Vec<usize> {
-        self.ptr.windows(2).map(|w| w[1] - w[0]).collect()
+        (0..self.nvertices()).map(|v| self.degree(v)).collect()
     }
 }
 

@@ -85,14 +85,8 @@ impl Adjacency {
     /// A bound on the colors of star and acyclic colorings: they only forbid colors of
     /// vertices within distance 2, at most `maxdeg^2` of them.
     pub(crate) fn color_bound(&self) -> usize {
-        let maxdeg = self
-            .lists
-            .ptr
-            .windows(2)
-            .map(|w| w[1] - w[0])
-            .max()
-            .unwrap_or(0);
-        let n = self.lists.ptr.len() - 1;
+        let n = self.lists.nvertices();
+        let maxdeg = (0..n).map(|v| self.lists.degree(v)).max().unwrap_or(0);
         maxdeg.saturating_mul(maxdeg).saturating_add(1).min(n)
     }
 
@@ -101,7 +95,7 @@ impl Adjacency {
         if self.nedges > 0 {
             2
         } else {
-            usize::from(self.lists.ptr.len() > 1)
+            usize::from(self.lists.nvertices() > 0)
         }
     }
 
@@ -197,8 +191,8 @@ impl NearColors {
         ptr.push(0);
         let mut total = 0;
         for v in 0..n {
-            if g.lists.ptr[v + 1] - g.lists.ptr[v] > heavy {
-                total += g.lists.ptr[v + 1] - g.lists.ptr[v];
+            if g.lists.degree(v) > heavy {
+                total += g.lists.degree(v);
             }
             ptr.push(total);
         }
@@ -213,7 +207,7 @@ impl NearColors {
 
     #[inline]
     pub(crate) fn is_heavy(&self, g: &Adjacency, w: usize) -> bool {
-        g.lists.ptr[w + 1] - g.lists.ptr[w] > self.heavy
+        g.lists.degree(w) > self.heavy
     }
 
     /// For a heavy `w`: `(c, x, edge wx)`, one per color `c` of its colored neighbors.
@@ -275,7 +269,7 @@ impl Hood {
     /// Records that `w` is a spoke of a star with hub `h`.
     #[inline]
     fn add_spoke(&mut self, g: &Adjacency, w: usize, h: usize) {
-        debug_assert!(self.nspokes[w] < g.lists.ptr[w + 1] - g.lists.ptr[w]);
+        debug_assert!(self.nspokes[w] < g.lists.degree(w));
         self.spokes[g.lists.ptr[w] + self.nspokes[w]] = h;
         self.nspokes[w] += 1;
     }
