@@ -221,8 +221,8 @@ impl Bipartite<'_> {
     /// them (unless it would be too large, e.g. with a dense middle).
     fn greedy_in(&self, order: Order, inputs: &mut OrderInputs, cap: usize) -> Option<Coloring> {
         if order == Order::Natural {
-            // A plain range: through `Vertices`, the natural coloring, the one most
-            // preparations keep, measured 10% slower.
+            // A plain range, not a listed order of n indices: the coloring most
+            // preparations keep.
             return self.greedy(0..self.nvertices(), cap);
         }
         if !order::needs_degrees(order) {
