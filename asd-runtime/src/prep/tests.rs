@@ -63,10 +63,7 @@ fn lanes_minimize_sweeps_then_lanes() {
 /// the cost of every smaller count.
 #[test]
 fn cheaper_below_is_the_first_count_of_the_same_cost() {
-    let cost = |c: usize, forced: Option<usize>| {
-        let lanes = choose_lanes(c, forced);
-        (c.div_ceil(lanes), c.div_ceil(lanes) * lanes)
-    };
+    let cost = |c: usize, forced: Option<usize>| evaluation_cost(c, choose_lanes(c, forced));
     for forced in [None, Some(1), Some(4), Some(16)] {
         for c in 0..70 {
             let below = cheaper_below(c, forced);
