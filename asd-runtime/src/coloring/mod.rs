@@ -58,6 +58,16 @@ pub const BEST_ORDERS: [Order; 5] = [
     Order::DynamicLargestFirst,
 ];
 
+/// The orders a Jacobian preparation tries unless told one: the natural order, and
+/// incidence degree, which is computed as the coloring goes and so stops as soon as it
+/// cannot do better. The other orders each pay a pass over the column intersection
+/// graph before their first color, which costs more than the rest of a preparation
+/// (on J2, two to three times the natural coloring). On ColPack's reference matrices
+/// these two already reach the cheapest evaluation (sweeps, then lanes) that any of
+/// [`BEST_ORDERS`] reaches (tested); `_best` and [`Order`] are there when fewer colors
+/// are worth a longer search.
+pub const SEARCH_ORDERS: [Order; 2] = [Order::Natural, Order::IncidenceDegree];
+
 /// One color per vertex (column, row or variable), `0..ncolors()`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Coloring {
@@ -191,27 +201,20 @@ impl Bipartite<'_> {
         vp.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0)
     }
 
-    /// The coloring in `order` (the best of [`BEST_ORDERS`] for `None`, see [`best_of`]
-    /// for `below`), if it has fewer than `cap` colors.
+    /// The best coloring in `orders` (see [`best_of`] for `below`), if it has fewer
+    /// than `cap` colors.
     fn color_below(
         &self,
-        order: Option<Order>,
+        orders: &[Order],
         cap: usize,
         below: impl Fn(usize) -> usize,
     ) -> Option<Coloring> {
-        let bound = self.lower_bound();
-        if bound >= cap {
-            return None;
-        }
-        let mut orders = OrderInputs::default();
-        match order {
-            Some(order) => self.greedy_in(order, &mut orders, cap),
-            None => best_of(bound, cap, below, |order, cap| {
-                let c = self.greedy_in(order, &mut orders, cap)?;
-                let n = c.ncolors();
-                Some((c, n))
-            }),
-        }
+        let mut inputs = OrderInputs::default();
+        best_of(orders, self.lower_bound(), cap, below, |order, cap| {
+            let c = self.greedy_in(order, &mut inputs, cap)?;
+            let n = c.ncolors();
+            Some((c, n))
+        })
     }
 
     /// [`greedy`](Self::greedy) in the vertex order `order`. The natural order is not
@@ -366,8 +369,8 @@ fn first_allowed(forbidden: &[usize], v: usize) -> usize {
         .unwrap_or(forbidden.len())
 }
 
-/// Runs `attempt` on [`BEST_ORDERS`] and keeps the first result with fewest colors,
-/// if one has fewer than `cap`. A later result replaces the best so far, `b` colors,
+/// Runs `attempt` on `orders` and keeps the first result with fewest colors, if one
+/// has fewer than `cap`. A later result replaces the best so far, `b` colors,
 /// only with fewer than `below(b)`: `below` is the identity when every color counts,
 /// and lower when fewer colors would not make an evaluation cheaper (11 and 12 colors
 /// both take one sweep of 12 lanes).
@@ -376,13 +379,14 @@ fn first_allowed(forbidden: &[usize], v: usize) -> usize {
 /// it, since it could no longer win. Stops early when no attempt could beat the best,
 /// as none gets fewer than `lower_bound` colors.
 fn best_of<T>(
+    orders: &[Order],
     lower_bound: usize,
     cap: usize,
     below: impl Fn(usize) -> usize,
     mut attempt: impl FnMut(Order, usize) -> Option<(T, usize)>,
 ) -> Option<T> {
     let mut best: Option<(T, usize)> = None;
-    for order in BEST_ORDERS {
+    for &order in orders {
         let beat = best.as_ref().map_or(cap, |&(_, b)| below(b));
         if beat <= lower_bound {
             break;
@@ -445,26 +449,26 @@ impl<'a> Sides<'a> {
         }
     }
 
-    /// The column coloring in `order`, or the best over [`BEST_ORDERS`] for `None`, if
-    /// it needs fewer than `cap` colors (`usize::MAX`: always). `below` says when
-    /// fewer colors are better, as in [`best_of`].
+    /// The column coloring with fewest colors in `orders`, if it needs fewer than
+    /// `cap` colors (`usize::MAX`: always). `below` says when fewer colors are better,
+    /// as in [`best_of`].
     pub(crate) fn color_columns(
         &self,
-        order: Option<Order>,
+        orders: &[Order],
         cap: usize,
         below: impl Fn(usize) -> usize,
     ) -> Option<Coloring> {
-        self.columns().color_below(order, cap, below)
+        self.columns().color_below(orders, cap, below)
     }
 
     /// [`color_columns`](Self::color_columns) for the rows.
     pub(crate) fn color_rows(
         &self,
-        order: Option<Order>,
+        orders: &[Order],
         cap: usize,
         below: impl Fn(usize) -> usize,
     ) -> Option<Coloring> {
-        self.rows().color_below(order, cap, below)
+        self.rows().color_below(orders, cap, below)
     }
 }
 
@@ -489,7 +493,7 @@ impl<'a> Sides<'a> {
 /// ```
 pub fn color_columns(p: &SparsityPattern, order: Order) -> Coloring {
     Sides::new(p)
-        .color_columns(Some(order), usize::MAX, every_color)
+        .color_columns(&[order], usize::MAX, every_color)
         .expect("no cap")
 }
 
@@ -497,21 +501,21 @@ pub fn color_columns(p: &SparsityPattern, order: Order) -> Coloring {
 /// then gives the Jacobian.
 pub fn color_rows(p: &SparsityPattern, order: Order) -> Coloring {
     Sides::new(p)
-        .color_rows(Some(order), usize::MAX, every_color)
+        .color_rows(&[order], usize::MAX, every_color)
         .expect("no cap")
 }
 
 /// [`color_columns`] with the fewest colors over [`BEST_ORDERS`] (ties: the earliest).
 pub fn color_columns_best(p: &SparsityPattern) -> Coloring {
     Sides::new(p)
-        .color_columns(None, usize::MAX, every_color)
+        .color_columns(&BEST_ORDERS, usize::MAX, every_color)
         .expect("no cap")
 }
 
 /// [`color_rows`] with the fewest colors over [`BEST_ORDERS`] (ties: the earliest).
 pub fn color_rows_best(p: &SparsityPattern) -> Coloring {
     Sides::new(p)
-        .color_rows(None, usize::MAX, every_color)
+        .color_rows(&BEST_ORDERS, usize::MAX, every_color)
         .expect("no cap")
 }
 
@@ -524,7 +528,7 @@ pub fn star_coloring_best(p: &SparsityPattern) -> StarColoring {
     let g = star::Adjacency::new(p, "star");
     let bound = g.lower_bound();
     let degrees = g.lists.degrees();
-    let core = best_of(bound, usize::MAX, every_color, |order, _| {
+    let core = best_of(&BEST_ORDERS, bound, usize::MAX, every_color, |order, _| {
         let s = star::star(&g, &order::vertices(&g.lists, order, &degrees));
         let n = s.coloring.ncolors();
         Some((s, n))
@@ -542,7 +546,7 @@ pub fn acyclic_coloring_best(p: &SparsityPattern) -> AcyclicColoring {
     let g = star::Adjacency::new(p, "acyclic");
     let bound = g.lower_bound();
     let degrees = g.lists.degrees();
-    best_of(bound, usize::MAX, every_color, |order, _| {
+    best_of(&BEST_ORDERS, bound, usize::MAX, every_color, |order, _| {
         let a = acyclic::acyclic(&g, &order::vertices(&g.lists, order, &degrees));
         let n = a.coloring.ncolors();
         Some((a, n))

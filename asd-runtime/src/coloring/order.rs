@@ -1,6 +1,6 @@
 //! Vertex orders for greedy coloring, on any graph that can list the neighbors of a
-//! vertex: the column (or row) intersection graph of a pattern, never built, or the
-//! adjacency graph of a symmetric pattern.
+//! vertex: the column (or row) intersection graph of a pattern, walked through the
+//! pattern or stored as neighbor lists, or the adjacency graph of a symmetric pattern.
 //!
 //! The static order sorts stably, and the dynamic orders manage their degree buckets
 //! exactly as ColPack does (vertices enter a bucket at its end, the next vertex is
@@ -126,9 +126,13 @@ impl<G: Graph> Iterator for Vertices<'_, G> {
     }
 }
 
-/// Whether an order needs the static degrees.
+/// Whether an order needs the static degrees. Incidence degree does not: every vertex
+/// starts at 0, so it starts without a pass over the graph.
 pub(crate) fn needs_degrees(order: Order) -> bool {
-    !matches!(order, Order::Natural | Order::Random(_))
+    !matches!(
+        order,
+        Order::Natural | Order::Random(_) | Order::IncidenceDegree
+    )
 }
 
 /// Degree descending, ties by index ascending (a stable sort), by counting sort.
@@ -170,8 +174,10 @@ const ORDERED: usize = usize::MAX;
 pub(crate) struct Dynamic<'g, G> {
     g: &'g G,
     kind: Kind,
-    dmax: usize,
     degree: Vec<usize>,
+    /// One stack per degree, up to the largest a vertex can have: the largest static
+    /// degree, or for incidence degree (which starts at 0 and only grows) the largest
+    /// reached so far.
     buckets: Vec<Vec<usize>>,
     position: Vec<usize>,
     marks: Marks,
@@ -184,14 +190,15 @@ pub(crate) struct Dynamic<'g, G> {
 }
 
 impl<'g, G: Graph> Dynamic<'g, G> {
+    /// `static_degrees` is not read for [`Kind::IncidenceDegree`].
     fn new(g: &'g G, static_degrees: &[usize], kind: Kind) -> Self {
         let n = g.nvertices();
-        let dmax = static_degrees.iter().copied().max().unwrap_or(0);
         let degree: Vec<usize> = if kind == Kind::IncidenceDegree {
             vec![0; n]
         } else {
             static_degrees.to_vec()
         };
+        let dmax = degree.iter().copied().max().unwrap_or(0);
         let mut buckets: Vec<Vec<usize>> = vec![Vec::new(); dmax + 1];
         let mut position = vec![0usize; n];
         for v in 0..n {
@@ -202,7 +209,6 @@ impl<'g, G: Graph> Dynamic<'g, G> {
         Dynamic {
             g,
             kind,
-            dmax,
             degree,
             buckets,
             position,
@@ -221,7 +227,6 @@ impl<G: Graph> Iterator for Dynamic<'_, G> {
         let Dynamic {
             g,
             kind,
-            dmax,
             degree,
             buckets,
             position,
@@ -235,7 +240,7 @@ impl<G: Graph> Iterator for Dynamic<'_, G> {
         let d = if largest {
             (0..=*bound).rev().find(|&d| !buckets[d].is_empty())
         } else {
-            (*bound..=*dmax).find(|&d| !buckets[d].is_empty())
+            (*bound..buckets.len()).find(|&d| !buckets[d].is_empty())
         }
         .expect("a remaining vertex is in some bucket");
         let u = buckets[d].pop().expect("nonempty bucket");
@@ -255,13 +260,16 @@ impl<G: Graph> Iterator for Dynamic<'_, G> {
             position[last] = p;
             bucket.pop();
             let dnew = if increasing { dv + 1 } else { dv - 1 };
+            if dnew == buckets.len() {
+                buckets.push(Vec::new());
+            }
             degree[v] = dnew;
             position[v] = buckets[dnew].len();
             buckets[dnew].push(v);
         }
         // Neighbors moved by one: the next pick is within one bucket of this one.
         *bound = if largest {
-            (d + 1).min(*dmax)
+            (d + 1).min(buckets.len() - 1)
         } else {
             d.saturating_sub(1)
         };

@@ -289,19 +289,19 @@ fn best_colorings_and_capped_colorings_agree_with_single_orders() {
         for cap in [0, 1, b - 1, b, b + 1, best_rows.ncolors(), usize::MAX] {
             let expect = |c: Coloring| (c.ncolors() < cap).then_some(c);
             assert_eq!(
-                sides.color_columns(None, cap, every_color),
+                sides.color_columns(&BEST_ORDERS, cap, every_color),
                 expect(best.clone()),
                 "{seed} {cap}"
             );
             assert_eq!(
-                sides.color_rows(None, cap, every_color),
+                sides.color_rows(&BEST_ORDERS, cap, every_color),
                 expect(best_rows.clone()),
                 "{seed} {cap}"
             );
             for order in ORDERS {
                 let single = color_columns(&p, order);
                 assert_eq!(
-                    sides.color_columns(Some(order), cap, every_color),
+                    sides.color_columns(&[order], cap, every_color),
                     expect(single),
                     "{seed} {cap} {order:?}"
                 );
@@ -318,7 +318,7 @@ fn best_colorings_and_capped_colorings_agree_with_single_orders() {
                 }
             }
             assert_eq!(
-                sides.color_columns(None, usize::MAX, below),
+                sides.color_columns(&BEST_ORDERS, usize::MAX, below),
                 want,
                 "{seed} {margin}"
             );
@@ -333,11 +333,12 @@ fn symmetric_sides_color_rows_as_columns() {
     let sym = symmetric(7, &[(0, 1), (1, 2), (2, 5), (3, 6), (0, 6), (4, 4)]);
     let sides = Sides::new(&sym);
     assert!(sides.symmetric());
-    for order in ORDERS.into_iter().map(Some).chain([None]) {
+    let singles = ORDERS.iter().map(std::slice::from_ref);
+    for orders in singles.chain([&BEST_ORDERS[..], &SEARCH_ORDERS[..]]) {
         assert_eq!(
-            sides.color_rows(order, usize::MAX, every_color),
-            sides.color_columns(order, usize::MAX, every_color),
-            "{order:?}"
+            sides.color_rows(orders, usize::MAX, every_color),
+            sides.color_columns(orders, usize::MAX, every_color),
+            "{orders:?}"
         );
     }
     // Square but not symmetric, and rectangular.

@@ -10,7 +10,7 @@ use super::{
 };
 use crate::coloring::{
     acyclic_coloring, acyclic_coloring_best, color_columns, color_columns_best, every_color,
-    star_coloring, star_coloring_best, Sides,
+    star_coloring, star_coloring_best, Sides, BEST_ORDERS,
 };
 use crate::decompress::Decompression;
 use crate::{Coloring, SparsityPattern, Workspace};
@@ -56,7 +56,11 @@ impl HessianPrep {
                 // O(n^2)). The star coloring checked the pattern is symmetric: it is its
                 // own transpose.
                 let s = star(&pattern);
-                match Sides::of_symmetric(&pattern).color_columns(order, s.ncolors(), every_color) {
+                let orders = order
+                    .as_ref()
+                    .map_or(&BEST_ORDERS[..], std::slice::from_ref);
+                match Sides::of_symmetric(&pattern).color_columns(orders, s.ncolors(), every_color)
+                {
                     Some(c) => (HessianMethod::Columns, c),
                     None => (HessianMethod::Star, s),
                 }

@@ -9,7 +9,7 @@ use super::{
     cheaper_below, check_prepared_len, choose_lanes, plural, with_lanes, JacobianOptions, Jvp,
     Mode, ModeChoice, Vjp,
 };
-use crate::coloring::Sides;
+use crate::coloring::{Sides, SEARCH_ORDERS};
 use crate::decompress::Decompression;
 use crate::{Coloring, SparsityPattern, Workspace};
 
@@ -62,8 +62,12 @@ impl JacobianPrep {
             // A search over orders stops looking for fewer colors once they could not
             // make an evaluation cheaper, and so does the choice of mode.
             let below = |ncolors| cheaper_below(ncolors, options.lanes);
-            let columns = |cap| sides.color_columns(options.order, cap, below);
-            let rows = |cap| sides.color_rows(options.order, cap, below);
+            let orders = options
+                .order
+                .as_ref()
+                .map_or(&SEARCH_ORDERS[..], std::slice::from_ref);
+            let columns = |cap| sides.color_columns(orders, cap, below);
+            let rows = |cap| sides.color_rows(orders, cap, below);
             match options.mode {
                 ModeChoice::Forward => (Mode::Forward, columns(usize::MAX).expect("no cap")),
                 ModeChoice::Reverse => (Mode::Reverse, rows(usize::MAX).expect("no cap")),

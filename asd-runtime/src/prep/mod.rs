@@ -145,11 +145,13 @@ impl fmt::Display for HessianMethod {
 pub struct JacobianOptions {
     /// Forward, reverse, or the cheaper of the two.
     pub mode: ModeChoice,
-    /// Vertex order of the greedy coloring; `None` tries several and keeps the first
-    /// whose evaluation is cheapest. The search stops looking once fewer colors could
-    /// not save a sweep or lanes, so it may keep 12 colors where 11 exist: both take
-    /// one sweep of 12 lanes. [`color_columns_best`](crate::coloring::color_columns_best)
-    /// gives the fewest colors whatever they cost to find.
+    /// Vertex order of the greedy coloring; `None` tries the cheap
+    /// [`SEARCH_ORDERS`](crate::coloring::SEARCH_ORDERS) and keeps the first whose
+    /// evaluation is cheapest. The search stops looking once fewer colors could not
+    /// save a sweep or lanes, so it may keep 12 colors where 11 exist: both take one
+    /// sweep of 12 lanes. [`color_columns_best`](crate::coloring::color_columns_best)
+    /// tries every order and gives the fewest colors whatever they cost to find; pass
+    /// its coloring to [`JacobianPrep::with_coloring`].
     pub order: Option<Order>,
     /// Lanes per sweep, one of [`LANES`]; `None` picks the fewest sweeps, then the
     /// fewest lanes.

@@ -246,7 +246,7 @@ fn search_below(colorings: impl Iterator<Item = Coloring>, cap: usize) -> Option
 
 #[test]
 fn auto_mode_takes_reverse_only_when_it_saves_sweeps_or_lanes() {
-    use crate::coloring::{color_columns, color_rows, BEST_ORDERS};
+    use crate::coloring::{color_columns, color_rows, SEARCH_ORDERS};
     use crate::Order;
     // A few shapes: square banded (a tie), a dense row (reverse wins), a dense column
     // (forward wins), and pseudo-random rectangles (ties and near-ties).
@@ -278,7 +278,7 @@ fn auto_mode_takes_reverse_only_when_it_saves_sweeps_or_lanes() {
                 order,
                 ..JacobianOptions::default()
             };
-            let orders = order.map_or(BEST_ORDERS.to_vec(), |o| vec![o]);
+            let orders = order.map_or(SEARCH_ORDERS.to_vec(), |o| vec![o]);
             let c = search_below(orders.iter().map(|&o| color_columns(&p, o)), usize::MAX)
                 .expect("no cap");
             let r = search_below(
