@@ -1,5 +1,6 @@
 //! J1-J3 of `shared/bench/PROBLEMS.md` (primal, prepare, prepared in both modes, dense
-//! by one JVP per column), and preparation of a banded map at n = 10^4 .. 10^6.
+//! by one JVP per column), J1 and J2 at their scale sizes, and preparation of a banded
+//! map at n = 10^4 .. 10^6.
 //!
 //! `cargo bench --bench jacobians`; the ratios quoted in the issues are medians of one run.
 
@@ -101,6 +102,36 @@ fn j3(c: &mut Criterion) {
     g.finish();
 }
 
+/// The scale sizes of PROBLEMS.md, where PEERS.md has the other tools' figures.
+fn scale(c: &mut Criterion) {
+    let mut g = c.benchmark_group("J1 iter_diff n=100000 k=10");
+    g.sample_size(20);
+    let x = point(100_000);
+    g.bench_function("primal", |b| b.iter(|| iter_diff(black_box(&x), 10)));
+    g.bench_function("prepare", |b| {
+        b.iter(|| iter_diff_jacobian_prepare(black_box(&x), 10))
+    });
+    let mut prep = iter_diff_jacobian_prepare(&x, 10);
+    g.bench_function("prepared", |b| {
+        b.iter(|| iter_diff_jacobian_prepared(&mut prep, black_box(&x), 10).nnz())
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("J2 brusselator N=128");
+    g.sample_size(20);
+    let n = 128;
+    let u = point(2 * n * n);
+    g.bench_function("primal", |b| b.iter(|| brusselator(black_box(&u), n)));
+    g.bench_function("prepare", |b| {
+        b.iter(|| brusselator_jacobian_prepare(black_box(&u), n))
+    });
+    let mut prep = brusselator_jacobian_prepare(&u, n);
+    g.bench_function("prepared", |b| {
+        b.iter(|| brusselator_jacobian_prepared(&mut prep, black_box(&u), n).nnz())
+    });
+    g.finish();
+}
+
 fn preparation_scaling(c: &mut Criterion) {
     let mut g = c.benchmark_group("banded preparation");
     g.sample_size(10);
@@ -120,5 +151,5 @@ fn preparation_scaling(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, j1, j2, j3, preparation_scaling);
+criterion_group!(benches, j1, j2, j3, scale, preparation_scaling);
 criterion_main!(benches);
