@@ -22,15 +22,18 @@ use crate::{LaneBuf, Order, Workspace};
 
 /// The lane counts generated code is compiled for; a preparation picks one of them.
 /// 12 is there for the common 9 to 12 colors (J1 has 11): 16 lanes would carry a third
-/// more memory for nothing.
-pub const LANES: [usize; 6] = [1, 2, 4, 8, 12, 16];
+/// more memory for nothing. 24 and 32 carry in one sweep what two sweeps of 12 or 16
+/// would, so the primal runs once: J3's 25 colors (a 5 x 5 convolution) take one sweep
+/// of 32 lanes, a fifth faster than two of 16. Each count is one more copy of every
+/// kernel to compile.
+pub const LANES: [usize; 8] = [1, 2, 4, 8, 12, 16, 24, 32];
 
 /// `with_lanes!(lanes, L => driver.sweeps::<L>(...))`: runs the expression with the
 /// lane count as the const `L`, one arm per entry of [`LANES`] (an unlisted count is
 /// unreachable: `choose_lanes` only picks listed ones).
 macro_rules! with_lanes {
     ($lanes:expr, $l:ident => $call:expr) => {
-        with_lanes!(@arms $lanes, $l, $call, 1 2 4 8 12 16)
+        with_lanes!(@arms $lanes, $l, $call, 1 2 4 8 12 16 24 32)
     };
     (@arms $lanes:expr, $l:ident, $call:expr, $($n:literal)*) => {
         match $lanes {

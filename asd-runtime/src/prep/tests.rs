@@ -48,10 +48,13 @@ fn lanes_minimize_sweeps_then_lanes() {
         (11, 12),
         (13, 16),
         (16, 16),
-        (17, 12),
-        (24, 12),
-        (25, 16),
-        (33, 12),
+        (17, 24),
+        (24, 24),
+        (25, 32),
+        (32, 32),
+        (33, 24),
+        (49, 32),
+        (65, 24),
     ];
     for (ncolors, lanes) in cases {
         assert_eq!(choose_lanes(ncolors, None), lanes, "{ncolors} colors");
@@ -85,7 +88,7 @@ fn cheaper_below_is_the_first_count_of_the_same_cost() {
 
 #[test]
 #[should_panic(
-    expected = "3 lanes were requested but generated code is compiled for [1, 2, 4, 8, 12, 16] lanes"
+    expected = "3 lanes were requested but generated code is compiled for [1, 2, 4, 8, 12, 16, 24, 32] lanes"
 )]
 fn lanes_outside_lanes_are_refused() {
     choose_lanes(5, Some(3));
