@@ -1,8 +1,9 @@
 //! Stage 5, statements: IR to Rust tokens. Variables with `lanes` hold `L` derivative
 //! directions (`[f64; L]`, or a vector of them); an expression assigned to one is
 //! emitted as `core::array::from_fn(|l| ...)` with every lane variable indexed by `l`,
-//! and the lane-invariant factors hoisted into `let`s before it. Vectors come from the
-//! workspace's pool, so a warm sweep allocates nothing.
+//! and the lane-invariant factors and the rows of lane vectors it reads hoisted into
+//! `let`s before it. Vectors come from the workspace's pool, so a warm sweep allocates
+//! nothing.
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote};
@@ -27,6 +28,9 @@ pub struct Emitter<'f> {
     /// Jacobian kernel `__asd_derivs_f`.
     pub view_input: bool,
     hoisted: usize,
+    /// The rows of lane vectors the lane value being emitted reads, each bound once
+    /// before it (`let r0 = &x_d[i - 1];`), by their source text.
+    rows: Vec<(String, Ident)>,
 }
 
 /// Binding strength of an emitted expression, to parenthesise only where needed.
@@ -51,6 +55,7 @@ impl<'f> Emitter<'f> {
             lane_reads: false,
             view_input: false,
             hoisted: 0,
+            rows: Vec::new(),
         }
     }
 
@@ -373,12 +378,15 @@ impl<'f> Emitter<'f> {
                 return quote!(#n[#i]);
             }
         }
+        self.rows.clear();
         let body = self.lane_expr(e, pre).0;
         let l = lane_ident();
         quote!(::core::array::from_fn(|#l| #body))
     }
 
-    /// Lane `l` of a lane expression; factors without lanes are hoisted into `pre`.
+    /// Lane `l` of a lane expression; factors without lanes are hoisted into `pre`, and
+    /// so are the rows of lane vectors it reads: indexed and bounds-checked once, not
+    /// once per lane, they leave a lane loop small enough to be inlined and vectorized.
     fn lane_expr(&mut self, e: &Expr, pre: &mut TokenStream) -> (TokenStream, Prec) {
         let l = lane_ident();
         match e {
@@ -387,9 +395,8 @@ impl<'f> Emitter<'f> {
                 (quote!(#n[#l]), Prec::Atom)
             }
             Expr::Index(v, i) if self.lanes(*v) => {
-                let n = self.name(*v);
-                let i = &i.tokens;
-                (quote!(#n[#i][#l]), Prec::Atom)
+                let row = self.row(*v, i, pre);
+                (quote!(#row[#l]), Prec::Atom)
             }
             _ if !self.has_lanes(e) => {
                 let (t, p) = self.expr(e);
@@ -414,6 +421,21 @@ impl<'f> Emitter<'f> {
             }
             _ => unreachable!("leaves without lanes are handled above"),
         }
+    }
+
+    /// The name bound to `&v[i]` before the lane value being emitted.
+    fn row(&mut self, v: VarId, i: &Opaque, pre: &mut TokenStream) -> Ident {
+        let n = self.name(v).clone();
+        let i = &i.tokens;
+        let text = quote!(#n[#i]).to_string();
+        if let Some((_, row)) = self.rows.iter().find(|(t, _)| *t == text) {
+            return row.clone();
+        }
+        let row = format_ident!("r{}", self.hoisted, span = Span::mixed_site());
+        self.hoisted += 1;
+        pre.extend(quote!(let #row = &#n[#i];));
+        self.rows.push((text, row.clone()));
+        row
     }
 
     fn has_lanes(&self, e: &Expr) -> bool {

@@ -339,6 +339,9 @@ mod tests {
                 let p = vertices(&g, order, &d);
                 assert_eq!(p.len(), n);
                 assert!(is_permutation(&p), "{order:?} {p:?}");
+                if !needs_degrees(order) {
+                    assert_eq!(vertices(&g, order, &[]), p, "{order:?}");
+                }
             }
         }
     }
