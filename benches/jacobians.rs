@@ -40,48 +40,65 @@ fn dense_by_jvp(n: usize, jvp: impl Fn(&[f64]) -> Vec<f64>) -> Vec<Vec<f64>> {
         .collect()
 }
 
+/// J1 at the headline size, with lane counts, reverse mode and the dense baseline, and
+/// at the scale size of PROBLEMS.md (where PEERS.md quotes the other tools).
 fn j1(c: &mut Criterion) {
-    let mut g = c.benchmark_group("J1 iter_diff n=1000 k=10");
-    let x = point(1000);
-    g.bench_function("primal", |b| b.iter(|| iter_diff(black_box(&x), 10)));
-    g.bench_function("prepare", |b| {
-        b.iter(|| iter_diff_jacobian_prepare(black_box(&x), 10))
-    });
-    for lanes in [8, 12, 16] {
-        let options = JacobianOptions::forward().with_lanes(lanes);
-        let mut prep = iter_diff_jacobian_prepare_with(&x, 10, &options);
-        g.bench_function(format!("prepared forward, {lanes} lanes"), |b| {
-            b.iter(|| iter_diff_jacobian_prepared(&mut prep, black_box(&x), 10).nnz())
+    for n in [1000, 100_000] {
+        let headline = n == 1000;
+        let mut g = c.benchmark_group(format!("J1 iter_diff n={n} k=10"));
+        if !headline {
+            g.sample_size(20);
+        }
+        let x = point(n);
+        g.bench_function("primal", |b| b.iter(|| iter_diff(black_box(&x), 10)));
+        g.bench_function("prepare", |b| {
+            b.iter(|| iter_diff_jacobian_prepare(black_box(&x), 10))
         });
+        for lanes in [8, 12, 16] {
+            let options = JacobianOptions::forward().with_lanes(lanes);
+            let mut prep = iter_diff_jacobian_prepare_with(&x, 10, &options);
+            g.bench_function(format!("prepared forward, {lanes} lanes"), |b| {
+                b.iter(|| iter_diff_jacobian_prepared(&mut prep, black_box(&x), 10).nnz())
+            });
+        }
+        if headline {
+            let mut prep = iter_diff_jacobian_prepare_with(&x, 10, &JacobianOptions::reverse());
+            g.bench_function("prepared reverse", |b| {
+                b.iter(|| iter_diff_jacobian_prepared(&mut prep, black_box(&x), 10).nnz())
+            });
+            g.sample_size(10);
+            g.bench_function("dense (one JVP per column)", |b| {
+                b.iter(|| dense_by_jvp(x.len(), |d| iter_diff_jvp(black_box(&x), 10, d).1))
+            });
+        }
+        g.finish();
     }
-    let mut prep = iter_diff_jacobian_prepare_with(&x, 10, &JacobianOptions::reverse());
-    g.bench_function("prepared reverse", |b| {
-        b.iter(|| iter_diff_jacobian_prepared(&mut prep, black_box(&x), 10).nnz())
-    });
-    g.sample_size(10);
-    g.bench_function("dense (one JVP per column)", |b| {
-        b.iter(|| dense_by_jvp(x.len(), |d| iter_diff_jvp(black_box(&x), 10, d).1))
-    });
-    g.finish();
 }
 
+/// J2 at N = 32, with the dense baseline, and at the scale size N = 128.
 fn j2(c: &mut Criterion) {
-    let mut g = c.benchmark_group("J2 brusselator N=32");
-    let n = 32;
-    let u = point(2 * n * n);
-    g.bench_function("primal", |b| b.iter(|| brusselator(black_box(&u), n)));
-    g.bench_function("prepare", |b| {
-        b.iter(|| brusselator_jacobian_prepare(black_box(&u), n))
-    });
-    let mut prep = brusselator_jacobian_prepare(&u, n);
-    g.bench_function("prepared", |b| {
-        b.iter(|| brusselator_jacobian_prepared(&mut prep, black_box(&u), n).nnz())
-    });
-    g.sample_size(10);
-    g.bench_function("dense (one JVP per column)", |b| {
-        b.iter(|| dense_by_jvp(u.len(), |d| brusselator_jvp(black_box(&u), n, d).1))
-    });
-    g.finish();
+    for n in [32, 128] {
+        let mut g = c.benchmark_group(format!("J2 brusselator N={n}"));
+        if n > 32 {
+            g.sample_size(20);
+        }
+        let u = point(2 * n * n);
+        g.bench_function("primal", |b| b.iter(|| brusselator(black_box(&u), n)));
+        g.bench_function("prepare", |b| {
+            b.iter(|| brusselator_jacobian_prepare(black_box(&u), n))
+        });
+        let mut prep = brusselator_jacobian_prepare(&u, n);
+        g.bench_function("prepared", |b| {
+            b.iter(|| brusselator_jacobian_prepared(&mut prep, black_box(&u), n).nnz())
+        });
+        if n == 32 {
+            g.sample_size(10);
+            g.bench_function("dense (one JVP per column)", |b| {
+                b.iter(|| dense_by_jvp(u.len(), |d| brusselator_jvp(black_box(&u), n, d).1))
+            });
+        }
+        g.finish();
+    }
 }
 
 fn j3(c: &mut Criterion) {
@@ -98,36 +115,6 @@ fn j3(c: &mut Criterion) {
     g.sample_size(10);
     g.bench_function("dense (one JVP per column)", |b| {
         b.iter(|| dense_by_jvp(x.len(), |d| conv_tanh_jvp(black_box(&x), d).1))
-    });
-    g.finish();
-}
-
-/// The scale sizes of PROBLEMS.md, where PEERS.md has the other tools' figures.
-fn scale(c: &mut Criterion) {
-    let mut g = c.benchmark_group("J1 iter_diff n=100000 k=10");
-    g.sample_size(20);
-    let x = point(100_000);
-    g.bench_function("primal", |b| b.iter(|| iter_diff(black_box(&x), 10)));
-    g.bench_function("prepare", |b| {
-        b.iter(|| iter_diff_jacobian_prepare(black_box(&x), 10))
-    });
-    let mut prep = iter_diff_jacobian_prepare(&x, 10);
-    g.bench_function("prepared", |b| {
-        b.iter(|| iter_diff_jacobian_prepared(&mut prep, black_box(&x), 10).nnz())
-    });
-    g.finish();
-
-    let mut g = c.benchmark_group("J2 brusselator N=128");
-    g.sample_size(20);
-    let n = 128;
-    let u = point(2 * n * n);
-    g.bench_function("primal", |b| b.iter(|| brusselator(black_box(&u), n)));
-    g.bench_function("prepare", |b| {
-        b.iter(|| brusselator_jacobian_prepare(black_box(&u), n))
-    });
-    let mut prep = brusselator_jacobian_prepare(&u, n);
-    g.bench_function("prepared", |b| {
-        b.iter(|| brusselator_jacobian_prepared(&mut prep, black_box(&u), n).nnz())
     });
     g.finish();
 }
@@ -151,5 +138,5 @@ fn preparation_scaling(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, j1, j2, j3, scale, preparation_scaling);
+criterion_group!(benches, j1, j2, j3, preparation_scaling);
 criterion_main!(benches);
