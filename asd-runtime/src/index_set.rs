@@ -346,6 +346,13 @@ impl IndexSet {
             }
             Repr::Inline { len, buf } => {
                 let la = *len as usize;
+                if let ([x], Some(&lo), Some(&hi)) = (b, buf[..la].first(), buf[..la].last()) {
+                    // One index into a list wider than a band, the common step of a
+                    // stencil's sum: found or inserted in place.
+                    if hi.max(*x) - lo.min(*x) >= 64 {
+                        return insert_one(buf, len, *x);
+                    }
+                }
                 if let Some(band) = band_of_union(&buf[..la], b) {
                     self.repr = band;
                     return true;
@@ -728,6 +735,23 @@ fn merge_in_place(v: &mut Vec<u32>, b: &[u32]) {
     let la = v.len();
     v.resize(la + new, 0);
     merge_back(&mut v[start..], la - start, b);
+}
+
+/// Adds `x` to the sorted, unique `buf[..len]`, if it is there already or fits.
+#[inline]
+fn insert_one(buf: &mut [u32; INLINE], len: &mut u32, x: u32) -> bool {
+    let la = *len as usize;
+    let p = buf[..la].iter().take_while(|&&y| y < x).count();
+    if p < la && buf[p] == x {
+        return true;
+    }
+    if la == INLINE {
+        return false;
+    }
+    buf.copy_within(p..la, p + 1);
+    buf[p] = x;
+    *len += 1;
+    true
 }
 
 /// The number of indices of `b` not in `a`, both sorted and unique: how far a merge
