@@ -433,6 +433,59 @@ fn vectors_push_literals_clone_and_plain_calls() {
     );
 }
 
+/// A recurrence: each pushed entry reads the one before it.
+#[sparse_diff]
+fn recurrence(x: &[f64]) -> Vec<f64> {
+    let n = x.len();
+    let mut w = vec![x[0] * 2.0];
+    for i in 1..n {
+        w.push(w[i - 1] * x[i] + w[i - 1]);
+    }
+    w
+}
+
+/// The same recurrence, reduced to a scalar: its gradient and Hessian code push too.
+#[sparse_diff]
+fn recurrence_last(x: &[f64]) -> f64 {
+    let n = x.len();
+    let mut w = vec![x[0] * 2.0];
+    for i in 1..n {
+        w.push(w[i - 1] * x[i] + w[i - 1]);
+    }
+    w[n - 1]
+}
+
+#[test]
+fn a_push_may_read_the_vector_it_grows() {
+    let x = [0.3, 1.7, -0.4, 0.9];
+    let rows = (0..4).map(|i| (0..=i).collect()).collect();
+    check(
+        &x,
+        recurrence,
+        recurrence_jacobian_sparsity,
+        recurrence_jacobian,
+        rows,
+    );
+    // Reverse mode (the adjoint's forward sweep pushes too) gives the same matrix.
+    let options = asd::JacobianOptions::reverse();
+    let mut prep = recurrence_jacobian_prepare_with(&x, &options);
+    assert_close(
+        &dense(recurrence_jacobian_prepared(&mut prep, &x)),
+        &dense(&recurrence_jacobian(&x)),
+        1e-12,
+    );
+    let last = |x: &[f64]| vec![recurrence_last(x)];
+    let g = recurrence_last_gradient(&x).1;
+    assert_close(&[g], &fd_jacobian(last, &x), 1e-6);
+    let h = fd_hessian(|x| recurrence_last_gradient(x).1, &x);
+    assert_sparse_matches(
+        &recurrence_last_hessian(&x),
+        &recurrence_last_hessian_sparsity(&x),
+        &h,
+        1e-5,
+    );
+}
+
 #[sparse_diff]
 fn jvp_lanes(x: &[f64]) -> Vec<f64> {
     let mut y = vec![0.0; x.len()];

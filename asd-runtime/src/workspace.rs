@@ -234,6 +234,13 @@ impl Buf<'_> {
         self.data.clear();
         self.data.extend_from_slice(values);
     }
+
+    /// Appends one value. A method of its own, not `Vec::push` through `DerefMut`, so
+    /// that `w.push(w[i - 1] * 2.0)` compiles: the argument may read the buffer it
+    /// grows, as with a `Vec`.
+    pub fn push(&mut self, value: f64) {
+        self.data.push(value);
+    }
 }
 
 impl Deref for Buf<'_> {
