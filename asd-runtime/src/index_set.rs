@@ -203,20 +203,13 @@ impl IndexSet {
                 }
             }
             Repr::Inline { len, buf } => {
-                let n = *len as usize;
-                let pos = match buf[..n].binary_search(&x) {
-                    Ok(_) => return,
-                    Err(p) => p,
-                };
-                if n < INLINE {
-                    buf.copy_within(pos..n, pos + 1);
-                    buf[pos] = x;
-                    *len += 1;
-                } else {
+                if !insert_one(buf, len, x) {
+                    // Full, and `x` is new: spill to the heap.
+                    let pos = buf.partition_point(|&y| y < x);
                     let mut v = Vec::with_capacity(2 * INLINE);
                     v.extend_from_slice(&buf[..pos]);
                     v.push(x);
-                    v.extend_from_slice(&buf[pos..n]);
+                    v.extend_from_slice(&buf[pos..]);
                     self.repr = Repr::List(v);
                 }
             }

@@ -219,9 +219,11 @@ impl Bipartite<'_> {
 
     /// [`greedy`](Self::greedy) in the vertex order `order`. The natural order is not
     /// built, and the dynamic orders that can are computed as the coloring goes, so that
-    /// giving up early saves the rest of the order. The degree orders walk the neighbors
-    /// of every vertex, so the intersection graph is stored once in `inputs` for all of
-    /// them (unless it would be too large, e.g. with a dense middle).
+    /// giving up early saves the rest of the order. The orders that need degrees walk
+    /// the neighbors of every vertex, so the intersection graph is stored once in
+    /// `inputs` for all of them (unless it would be too large, e.g. with a dense
+    /// middle). The others use it when an earlier order stored it, and otherwise walk
+    /// the pattern: incidence degree may give up after a few vertices.
     fn greedy_in(&self, order: Order, inputs: &mut OrderInputs, cap: usize) -> Option<Coloring> {
         if order == Order::Natural {
             // A plain range, not a listed order of n indices: the coloring most
@@ -229,7 +231,10 @@ impl Bipartite<'_> {
             return self.greedy(0..self.nvertices(), cap);
         }
         if !order::needs_degrees(order) {
-            self.greedy(order::lazy_vertices(self, order, &[]), cap)
+            match &inputs.graph {
+                Some(Some(g)) => self.greedy(order::lazy_vertices(g, order, &[]), cap),
+                _ => self.greedy(order::lazy_vertices(self, order, &[]), cap),
+            }
         } else if let Some(g) = inputs
             .graph
             .get_or_insert_with(|| NeighborLists::intersection(self))
