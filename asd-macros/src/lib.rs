@@ -107,6 +107,21 @@ mod tests {
         }
     }
 
+    /// The banded map of the benches: a three-point stencil plus `x[i]` cubed, which
+    /// reads `x[i]` four times in one expression.
+    pub(crate) fn banded() -> proc_macro2::TokenStream {
+        quote! {
+            fn f(x: &[f64]) -> Vec<f64> {
+                let n = x.len();
+                let mut y = vec![0.0; n];
+                for i in 1..n - 1 {
+                    y[i] = x[i - 1] - 2.0 * x[i] + x[i + 1] + x[i] * x[i] * x[i];
+                }
+                y
+            }
+        }
+    }
+
     /// The generated item that starts with `start` (`"fn __asd_adjoint_f"`), from the
     /// pretty-printed expansion of `item`.
     pub(crate) fn generated(item: proc_macro2::TokenStream, start: &str) -> String {

@@ -554,7 +554,7 @@ fn scale(p: Expr, d: Expr) -> Expr {
 
 #[cfg(test)]
 mod tests {
-    use crate::tests::{generated, iter_diff};
+    use crate::tests::{banded, generated, iter_diff};
     use quote::quote;
 
     /// A lane loop that indexed its vectors lane by lane was a bounds check per lane and
@@ -562,19 +562,7 @@ mod tests {
     /// Jacobian was 3x slower).
     #[test]
     fn lane_values_bind_each_row_they_read_once_before_the_lanes() {
-        let t = generated(
-            quote! {
-                fn f(x: &[f64]) -> Vec<f64> {
-                    let n = x.len();
-                    let mut y = vec![0.0; n];
-                    for i in 1..n - 1 {
-                        y[i] = x[i - 1] - 2.0 * x[i] + x[i + 1] + x[i] * x[i] * x[i];
-                    }
-                    y
-                }
-            },
-            "fn __asd_derivs_f",
-        );
+        let t = generated(banded(), "fn __asd_derivs_f");
         for row in ["x_d[i - 1]", "x_d[i]", "x_d[i + 1]"] {
             assert_eq!(t.matches(&format!("= &{row};")).count(), 1, "{row} in {t}");
         }

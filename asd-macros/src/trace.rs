@@ -612,7 +612,7 @@ fn has_return_under_active_branch(body: &[Stmt], f: &Function, under: bool) -> b
 
 #[cfg(test)]
 mod tests {
-    use crate::tests::{generated, iter_diff};
+    use crate::tests::{banded, generated, iter_diff};
 
     #[test]
     fn a_vector_the_next_loop_fills_is_pushed_to_as_it_is_filled() {
@@ -628,19 +628,7 @@ mod tests {
     /// `x[i]` read three times is united once; each distinct element still is.
     #[test]
     fn a_repeated_element_is_united_once() {
-        let t = generated(
-            quote::quote! {
-                fn f(x: &[f64]) -> Vec<f64> {
-                    let n = x.len();
-                    let mut y = vec![0.0; n];
-                    for i in 1..n - 1 {
-                        y[i] = x[i - 1] - 2.0 * x[i] + x[i + 1] + x[i] * x[i] * x[i];
-                    }
-                    y
-                }
-            },
-            "fn __asd_trace_f",
-        );
+        let t = generated(banded(), "fn __asd_trace_f");
         let unions = |s: &str| t.matches(s).count();
         assert_eq!(unions("p.assign_union(&x[i - 1], &x[i]);"), 1, "{t}");
         assert_eq!(unions("p.union_with(&x[i + 1]);"), 1, "{t}");

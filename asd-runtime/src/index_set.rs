@@ -339,16 +339,14 @@ impl IndexSet {
             }
             Repr::Inline { len, buf } => {
                 let la = *len as usize;
-                if let ([x], Some(&lo), Some(&hi)) = (b, buf[..la].first(), buf[..la].last()) {
-                    // One index into a list wider than a band, the common step of a
-                    // stencil's sum: found or inserted in place.
-                    if hi.max(*x) - lo.min(*x) >= 64 {
-                        return insert_one(buf, len, *x);
-                    }
-                }
                 if let Some(band) = band_of_union(&buf[..la], b) {
                     self.repr = band;
                     return true;
+                }
+                if let [x] = *b {
+                    // One index, the common step of a stencil's sum wider than a band:
+                    // found or inserted in place.
+                    return insert_one(buf, len, x);
                 }
                 // In place, from the back: a copy of the list would be read back as
                 // wider words before its stores have landed.
