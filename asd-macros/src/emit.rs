@@ -10,12 +10,10 @@ use quote::{format_ident, quote};
 use syn::Ident;
 
 use crate::ir::*;
+use crate::names::Hidden;
 use crate::rules::{self, Op, Syntax};
 
-/// The hidden path generated code reaches the runtime by.
-pub fn rt() -> TokenStream {
-    quote!(::asd::__private)
-}
+pub use crate::names::rt;
 
 pub struct Emitter<'f> {
     pub f: &'f Function,
@@ -179,7 +177,7 @@ impl<'f> Emitter<'f> {
                         quote!(#p(#(#args),*))
                     }
                     CallKind::Tangent => {
-                        let p = hidden_path(&call.path, "__asd_tangent_");
+                        let p = Hidden::Tangent.path(&call.path);
                         let check = self.wrt_check(call);
                         quote!({ #check #p::<L>(#ws, #(#args),*) })
                     }
@@ -250,7 +248,7 @@ impl<'f> Emitter<'f> {
             pos += 1;
         }
         let Some(at) = at else { return quote!() };
-        let wrt = hidden_path(&call.path, "__ASD_WRT_");
+        let wrt = Hidden::Wrt.path(&call.path);
         let callee = call
             .path
             .segments

@@ -4,6 +4,10 @@
 use proc_macro2::TokenStream;
 use quote::ToTokens;
 
+/// A stage found mistakes: the driver stops after it (the errors are in [`Errors`]).
+#[derive(Debug)]
+pub struct Stop;
+
 #[derive(Default)]
 pub struct Errors(Vec<syn::Error>);
 
@@ -28,6 +32,16 @@ impl Errors {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// The check between two stages: `errors.check()?` stops the driver when a stage
+    /// found mistakes, after the stage has reported all of them.
+    pub fn check(&self) -> Result<(), Stop> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(Stop)
+        }
     }
 
     /// All errors as `compile_error!` invocations.

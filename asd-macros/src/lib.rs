@@ -1,15 +1,19 @@
-//! The `#[sparse_diff]` compiler. One stage per module, one driver:
-//! args → signature ([`parse`]) → body ([`lower`]) → activity ([`analyse`]) →
-//! passes ([`tangent`], [`trace`]) → items ([`emit`], [`ops`]).
+//! The `#[sparse_diff]` compiler. One stage per module, and [`expand`] is the list of
+//! them: the attribute's arguments and the signature ([`parse`]) → the body into the IR
+//! ([`lower`]) → activity ([`analyse`]) → the passes into one [`Generated`] (the
+//! [`tangent`] IR, emitted by [`emit`]; the [`adjoint`], which also gives Hessian-vector
+//! products; the tracers [`trace`] and [`trace2`]) → the items ([`items`]).
 //!
-//! Errors are collected through every stage and reported together; on error the
-//! original function is emitted unchanged with stub operators, so one mistake does not
-//! cascade into "cannot find function `f_jacobian`".
+//! Every pass reads the one table of derivative rules ([`rules`]). Errors are collected
+//! through every stage and reported together; the driver stops only between stages. On
+//! error the original function is emitted unchanged with stub operators, so one mistake
+//! does not cascade into "cannot find function `f_jacobian`".
 
 // The stages are private; the crate's docs are read with `--document-private-items`.
 #![allow(rustdoc::private_intra_doc_links)]
 
 use proc_macro::TokenStream;
+use proc_macro2::TokenStream as Tokens;
 use quote::quote;
 use syn::ItemFn;
 
@@ -18,26 +22,44 @@ mod analyse;
 mod emit;
 mod errors;
 mod ir;
+mod items;
 mod lower;
-mod ops;
+mod names;
 mod parse;
 mod rules;
 mod tangent;
 mod trace;
 mod trace2;
 
-/// Generates, next to a plain numeric function, its forward-mode (tangent) code, its
-/// sparsity tracer, and the sparse-Jacobian operators `f_jvp`, `f_jacobian_sparsity`,
-/// `f_jacobian`, `f_jacobian_prepare`, `f_jacobian_prepared`. See the `asd` crate.
+use errors::{Errors, Stop};
+
+/// Differentiates a plain numeric function at compile time. Next to `f`, with its
+/// visibility, it generates:
+///
+/// | generated | meaning |
+/// |---|---|
+/// | `f_jvp(x, c.., dx) -> (y, dy)` | value and Jacobian-vector product (forward mode) |
+/// | `f_vjp(x, c.., dy) -> (y, dx)` | value and vector-Jacobian product (reverse mode) |
+/// | `f_gradient(x, c..) -> (f64, Vec<f64>)` | scalar `f` only: value and gradient, one reverse sweep |
+/// | `f_hvp(x, c.., v) -> Vec<f64>` | scalar `f` only: Hessian-vector product, reverse over forward |
+/// | `f_jacobian_sparsity(x, c..) -> SparsityPattern` | the global Jacobian pattern: it holds for every input |
+/// | `f_hessian_sparsity(x, c..) -> SparsityPattern` | scalar `f` only: the global Hessian pattern |
+/// | `f_jacobian(x, c..) -> CsMat<f64>` | one-shot sparse Jacobian |
+/// | `f_jacobian_prepare(x, c..)`, `f_jacobian_prepare_with(x, c.., &JacobianOptions)` | pattern, coloring, seeds and buffers, once |
+/// | `f_jacobian_prepared(&mut prep, x, c..) -> &CsMat<f64>` | reuses the preparation: no allocation |
+/// | `f_hessian(x, c..)`, `f_hessian_prepare[_with]`, `f_hessian_prepared` | the same for Hessians of scalar `f` (star coloring) |
+///
+/// The active input `x` is the first `&[f64]` parameter, or the one named by
+/// `#[sparse_diff(wrt = name)]`; the output is the returned `f64` or `Vec<f64>`, or one
+/// `&mut [f64]` parameter; the other parameters `c..` are constants, passed through.
+/// See the `asd` crate for examples and the supported language.
 #[proc_macro_attribute]
 pub fn sparse_diff(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand(attr.into(), item.into()).into()
 }
 
-fn expand(
-    attr: proc_macro2::TokenStream,
-    item: proc_macro2::TokenStream,
-) -> proc_macro2::TokenStream {
+/// The driver: every stage in order, checked between stages.
+fn expand(attr: Tokens, item: Tokens) -> Tokens {
     let item_fn: ItemFn = match syn::parse2(item.clone()) {
         Ok(f) => f,
         Err(_) => {
@@ -46,35 +68,87 @@ fn expand(
             return quote!(#item #err);
         }
     };
-    let mut errors = errors::Errors::default();
-    let args: parse::Args = match syn::parse2(attr) {
-        Ok(a) => a,
-        Err(e) => {
-            errors.push(e);
-            parse::Args::default()
-        }
-    };
+    let mut errors = Errors::default();
+    let args: parse::Args = syn::parse2(attr).unwrap_or_else(|e| {
+        errors.push(e);
+        parse::Args::default()
+    });
     let Some(sig) = parse::signature(&item_fn, &args, &mut errors) else {
         let errs = errors.to_compile_errors();
         return quote!(#item_fn #errs);
     };
-    let mut primal = lower::lower(&item_fn, &sig, &mut errors);
-    if errors.is_empty() {
-        analyse::analyse(&mut primal, &mut errors);
-    }
-    let tangent = errors.is_empty().then(|| tangent::tangent(&primal));
-    let ops = ops::Ops {
+    let generated = compile(&item_fn, &sig, &mut errors).ok();
+    let items = items::Items {
         sig: &sig,
         name: &item_fn.sig.ident,
         vis: &item_fn.vis,
-        lowered: tangent.as_ref().map(|t| (&primal, t)),
-    };
-    let items = ops.emit();
+        generated: generated.as_ref(),
+    }
+    .emit();
     let errs = errors.to_compile_errors();
     quote! {
         #item_fn
         #items
         #errs
+    }
+}
+
+/// The body's stages: lower, analyse, then every pass.
+fn compile(
+    item_fn: &ItemFn,
+    sig: &parse::Signature,
+    errors: &mut Errors,
+) -> Result<Generated, Stop> {
+    let mut primal = lower::lower(item_fn, sig, errors);
+    errors.check()?;
+    analyse::analyse(&mut primal, errors);
+    errors.check()?;
+    Ok(Generated::new(&primal))
+}
+
+/// What the passes make of one analysed function: the bodies of its hidden functions,
+/// which [`items`] wraps into items and calls from the operators.
+pub(crate) struct Generated {
+    /// `__asd_tangent_f`: forward mode with `L` lanes.
+    tangent: Tokens,
+    /// `__asd_derivs_f`: the tangent without the values nothing reads, for the Jacobian
+    /// kernel; for functions that return their value.
+    derivs: Option<Tokens>,
+    /// `__asd_trace_f`: first-order sparsity.
+    trace: Tokens,
+    /// `__asd_trace2_f`: second-order sparsity.
+    trace2: Tokens,
+    /// `__asd_adjoint_f`: reverse mode.
+    adjoint: adjoint::AdjointFn,
+    /// `__asd_tangent_adjoint_f`: the adjoint of the tangent code, which callers'
+    /// Hessian-vector products reverse through.
+    tangent_adjoint: Option<adjoint::AdjointFn>,
+    /// `__asd_hvp_f`, for scalar functions whose second order is generated.
+    hvp: Option<adjoint::AdjointFn>,
+}
+
+impl Generated {
+    fn new(primal: &ir::Function) -> Generated {
+        let tangent = tangent::tangent(primal);
+        let tangent_body = tangent::split_loops(&tangent, &tangent.body);
+        let derivs = match primal.output {
+            ir::Output::Param(_) => None,
+            ir::Output::Scalar | ir::Output::Vector => {
+                let body = tangent::derivatives_only(&tangent, &tangent_body);
+                let mut emitter = emit::Emitter::new(&tangent);
+                emitter.view_input = true;
+                Some(emitter.block(&body))
+            }
+        };
+        Generated {
+            tangent: emit::Emitter::new(&tangent).block(&tangent_body),
+            derivs,
+            trace: trace::Trace::new(primal).body(),
+            trace2: trace2::Trace2::new(primal).body(),
+            adjoint: adjoint::adjoint(primal),
+            tangent_adjoint: adjoint::tangent_adjoint(&tangent),
+            hvp: adjoint::hvp(&tangent),
+        }
     }
 }
 

@@ -24,8 +24,9 @@ use quote::{format_ident, quote};
 use syn::Ident;
 
 use crate::analyse::reads_active;
-use crate::emit::{call_args, hidden_path, range_tokens, rt, Emitter};
+use crate::emit::{call_args, range_tokens, Emitter};
 use crate::ir::*;
+use crate::names::{rt, Hidden};
 use crate::rules;
 
 /// A leaf of an expression that carries a value: a variable or a vector element. Also
@@ -99,8 +100,8 @@ pub(crate) fn distinct_leaves(e: &Expr, f: &Function) -> Vec<Leaf> {
 /// What a tracer computes for one active real: the only part that differs between the
 /// orders. Everything else (control flow, calls, joins, returns) is [`Tracer`].
 pub(crate) trait Domain {
-    /// The prefix of the hidden tracer every annotated function has.
-    const PREFIX: &'static str;
+    /// The hidden tracer every annotated function has, which calls reach.
+    const HIDDEN: Hidden;
     /// The runtime type of the value; its `new()` is the empty value (a constant).
     fn ty() -> TokenStream;
     /// The value of a real expression, as a new value.
@@ -114,7 +115,7 @@ pub(crate) trait Domain {
 pub struct FirstOrder;
 
 impl Domain for FirstOrder {
-    const PREFIX: &'static str = "__asd_trace_";
+    const HIDDEN: Hidden = Hidden::Trace;
 
     fn ty() -> TokenStream {
         let rt = rt();
@@ -346,7 +347,7 @@ impl<'f, D: Domain> Tracer<'f, D> {
                     .iter()
                     .any(|a| matches!(a, Arg::Vec(v) if self.active(*v)));
                 let p = if traced {
-                    hidden_path(&call.path, D::PREFIX)
+                    D::HIDDEN.path(&call.path)
                 } else {
                     call.path.clone()
                 };

@@ -1,0 +1,235 @@
+//! Forward-mode operators: `f_jvp`, and the sparse Jacobian ones (`f_jacobian_sparsity`,
+//! `f_jacobian_prepare[_with]`, `f_jacobian_prepared`, `f_jacobian`), whose prepared
+//! evaluation drives the tangent or the adjoint through the runtime's kernel traits.
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+use syn::Ident;
+
+use super::Items;
+use crate::ir::Output;
+use crate::names::{rt, Hidden};
+
+impl Items<'_> {
+    pub(super) fn forward_items(&self) -> TokenStream {
+        let mut items = self.jvp();
+        items.extend(self.jacobian_sparsity());
+        items.extend(self.jacobian());
+        items
+    }
+
+    fn jvp(&self) -> TokenStream {
+        let rt = rt();
+        let f = self.name;
+        let op = self.op("jvp");
+        let params = self.plain_params();
+        let x = self.active();
+        let tangent = self.hidden(Hidden::Tangent);
+        let dx = Ident::new("dx", Span::mixed_site());
+        let dy = Ident::new("dy", Span::mixed_site());
+        let ws = Ident::new("ws", Span::mixed_site());
+        let dx_lanes = quote!(#dx.as_chunks::<1>().0);
+        let (ret, call) = match self.output_param() {
+            None => {
+                let args = self.pass_args(None, &[dx_lanes], &[]);
+                let value = match self.sig.output {
+                    Output::Scalar => quote!((y, #dy[0])),
+                    _ => quote!((y.into_vec(), #dy.as_flattened().to_vec())),
+                };
+                let ret = match self.sig.output {
+                    Output::Scalar => quote!((f64, f64)),
+                    _ => quote!((::std::vec::Vec<f64>, ::std::vec::Vec<f64>)),
+                };
+                (
+                    ret,
+                    quote! {
+                        let (y, #dy) = #tangent::<1>(&#ws, #(#args),*);
+                        #value
+                    },
+                )
+            }
+            Some(y) => {
+                let args = self.pass_args(None, &[dx_lanes], &[quote!(#dy.as_chunks_mut::<1>().0)]);
+                (
+                    quote!(::std::vec::Vec<f64>),
+                    quote! {
+                        let mut #dy = ::std::vec![0.0; #y.len()];
+                        #tangent::<1>(&#ws, #(#args),*);
+                        #dy
+                    },
+                )
+            }
+        };
+        self.public_fn(
+            format!(
+                "Value and Jacobian-vector product of [`{f}`] (forward mode): returns `(y, J dx)` \
+                 (for an output parameter, writes `y` and returns `J dx`)."
+            ),
+            quote!(#op(#(#params,)* #dx: &[f64]) -> #ret),
+            |_| {
+                quote! {
+                    #rt::check_len("the tangent `dx`", #x.len(), #dx.len());
+                    #rt::with_thread_workspace(|#ws| { #call })
+                }
+            },
+        )
+    }
+
+    /// `f_jacobian_sparsity`: the tracer run on one singleton set per input.
+    fn jacobian_sparsity(&self) -> TokenStream {
+        let rt = rt();
+        let f = self.name;
+        let op = self.op("jacobian_sparsity");
+        let params = self.plain_params();
+        let x = self.active();
+        let trace = self.hidden(Hidden::Trace);
+        let x_sets = Ident::new("x_sets", Span::mixed_site());
+        let y_sets = Ident::new("y_sets", Span::mixed_site());
+        let trace_args = self.tracer_args(&quote!(&#x_sets), &quote!(&mut #y_sets));
+        let trace_call = match self.output_param() {
+            None if self.sig.output == Output::Scalar => {
+                quote!(let #y_sets = ::std::vec![#trace(#(#trace_args),*)];)
+            }
+            None => quote!(let #y_sets = #trace(#(#trace_args),*);),
+            Some(y) => quote! {
+                let mut #y_sets = ::std::vec![#rt::IndexSet::new(); #y.len()];
+                #trace(#(#trace_args),*);
+            },
+        };
+        self.public_fn(
+            format!("The global sparsity pattern of the Jacobian of [`{f}`]: it holds for every input."),
+            quote!(#op(#(#params),*) -> #rt::SparsityPattern),
+            |_| {
+                quote! {
+                    let #x_sets: ::std::vec::Vec<#rt::IndexSet> = (0..#x.len()).map(#rt::IndexSet::singleton).collect();
+                    #trace_call
+                    #rt::SparsityPattern::from_index_sets(#x.len(), &#y_sets)
+                }
+            },
+        )
+    }
+
+    /// The preparation and evaluation of sparse Jacobians: a kernel struct holding the
+    /// parameters implements the runtime's `Jvp` (through `__asd_derivs_f`, or the
+    /// tangent for an output parameter) and `Vjp` (through the adjoint), and the
+    /// preparation chooses which to drive.
+    fn jacobian(&self) -> TokenStream {
+        let rt = rt();
+        let f = self.name;
+        let sparsity = self.op("jacobian_sparsity");
+        let prepare = self.op("jacobian_prepare");
+        let prepare_with = self.op("jacobian_prepare_with");
+        let prepared = self.op("jacobian_prepared");
+        let jacobian = self.op("jacobian");
+        let params = self.plain_params();
+        let plain_args = self.plain_args();
+        let x = self.active();
+        let options = Ident::new("options", Span::mixed_site());
+        let prep = Ident::new("prep", Span::mixed_site());
+
+        let (kernel, kernel_decl, kernel_new) = self.kernel_struct();
+        let dx = Ident::new("dx", Span::mixed_site());
+        let dy = Ident::new("dy", Span::mixed_site());
+        let ws = Ident::new("ws", Span::mixed_site());
+        let this = Ident::new("kernel", Span::mixed_site());
+        let derivs = self.hidden(match self.sig.output {
+            Output::Param(_) => Hidden::Tangent,
+            Output::Scalar | Output::Vector => Hidden::Derivs,
+        });
+        let kernel_args = self.pass_args(Some(&this), &[quote!(#dx)], &[quote!(#dy)]);
+        let kernel_call = match self.sig.output {
+            Output::Scalar => quote! {
+                let (_, d) = #derivs::<L>(#ws, #(#kernel_args),*);
+                #dy[0] = d;
+            },
+            Output::Vector => quote! {
+                let (_, d) = #derivs::<L>(#ws, #(#kernel_args),*);
+                #dy.copy_from_slice(&d);
+            },
+            Output::Param(_) => quote! {
+                #derivs::<L>(#ws, #(#kernel_args),*);
+            },
+        };
+        // A returned vector's lanes are handed to the preparation as they are.
+        let jvp_owned = match self.sig.output {
+            Output::Vector => quote! {
+                fn jvp_owned<'w, const L: usize>(&mut self, #ws: &'w #rt::Workspace, #dx: &'w [[f64; L]]) -> Option<#rt::LaneBuf<'w, L>> {
+                    let #this = self;
+                    let #x = #this.#x;
+                    Some(#derivs::<L>(#ws, #(#kernel_args),*).1)
+                }
+            },
+            Output::Scalar | Output::Param(_) => quote!(),
+        };
+        let tape = Ident::new("tape", Span::mixed_site());
+        let adjoint = self.hidden(Hidden::Adjoint);
+        let dy_io = Ident::new("dy_io", Span::mixed_site());
+        let seed = match self.sig.output {
+            Output::Scalar => quote!(#dy[0]),
+            Output::Vector | Output::Param(_) => quote!(#dy),
+        };
+        let vjp_args = self.adjoint_args(Some(&this), quote!(#dx), quote!(&mut #dy_io), seed);
+        let vjp_call = match self.sig.output {
+            Output::Param(_) => quote! {
+                let mut #dy_io = #ws.lane_copy::<L>(#dy);
+                #adjoint::<L>(#ws, &mut #tape, #(#vjp_args),*);
+            },
+            Output::Scalar | Output::Vector => {
+                quote!(#adjoint::<L>(#ws, &mut #tape, #(#vjp_args),*);)
+            }
+        };
+        let output_check = self
+            .output_param()
+            .map(|y| quote!(#prep.check_output_len(#y.len());));
+
+        let mut items = self.public_fn(
+            format!("Prepares sparse Jacobians of [`{f}`]: pattern detection, coloring, seeds and buffers, done once."),
+            quote!(#prepare(#(#params),*) -> #rt::JacobianPrep),
+            |_| quote!(#prepare_with(#(#plain_args,)* &#rt::JacobianOptions::default())),
+        );
+        items.extend(self.public_fn(
+            format!("[`{prepare}`] with options (mode, coloring order, lanes)."),
+            quote!(#prepare_with(#(#params,)* #options: &#rt::JacobianOptions) -> #rt::JacobianPrep),
+            |_| quote!(#rt::JacobianPrep::new(#sparsity(#(#plain_args),*), #options)),
+        ));
+        items.extend(self.public_fn(
+            format!("The sparse Jacobian of [`{f}`] at `{x}`, reusing a preparation: a few compressed sweeps and a gather, no allocation. Panics if the sizes differ from the preparation's."),
+            quote!(#prepared<'p>(#prep: &'p mut #rt::JacobianPrep, #(#params),*) -> &'p #rt::sprs::CsMat<f64>),
+            |_| {
+                quote! {
+                    #prep.check_input_len(#x.len());
+                    #output_check
+                    #kernel_decl
+                    impl #rt::Jvp for #kernel<'_> {
+                        fn jvp<const L: usize>(&mut self, #ws: &#rt::Workspace, #dx: &[[f64; L]], #dy: &mut [[f64; L]]) {
+                            let #this = self;
+                            let #x = #this.#x;
+                            #kernel_call
+                        }
+                        #jvp_owned
+                    }
+                    impl #rt::Vjp for #kernel<'_> {
+                        fn vjp<const L: usize>(&mut self, #ws: &#rt::Workspace, #dy: &[[f64; L]], #dx: &mut [[f64; L]]) {
+                            let #this = self;
+                            let #x = #this.#x;
+                            let mut #tape = #ws.tape();
+                            #vjp_call
+                        }
+                    }
+                    #prep.evaluate(&mut #kernel_new)
+                }
+            },
+        ));
+        items.extend(self.public_fn(
+            format!("The sparse Jacobian of [`{f}`] at `{x}` (`m x n`, compressed rows): prepares and evaluates once."),
+            quote!(#jacobian(#(#params),*) -> #rt::sprs::CsMat<f64>),
+            |_| {
+                quote! {
+                    let mut #prep = #prepare(#(#plain_args),*);
+                    #prepared(&mut #prep, #(#plain_args),*).clone()
+                }
+            },
+        ));
+        items
+    }
+}

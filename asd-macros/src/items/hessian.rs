@@ -1,0 +1,155 @@
+//! Second-order operators of scalar functions: `f_hessian_sparsity`, `f_hvp` and the
+//! sparse Hessian ones (`f_hessian_prepare[_with]`, `f_hessian_prepared`, `f_hessian`).
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+use syn::Ident;
+
+use super::Items;
+use crate::ir::Output;
+use crate::names::{rt, Hidden};
+
+impl Items<'_> {
+    /// For scalar functions: the Hessian pattern always; the operators that evaluate
+    /// Hessians where second order is generated (not through calls of functions that
+    /// write an output parameter), and as stubs when the body had errors.
+    pub(super) fn hessian_items(&self) -> TokenStream {
+        if self.sig.output != Output::Scalar {
+            return quote!();
+        }
+        let mut items = self.hessian_sparsity();
+        if self.generated.is_none_or(|g| g.hvp.is_some()) {
+            items.extend(self.hessian());
+        }
+        items
+    }
+
+    fn hessian_sparsity(&self) -> TokenStream {
+        let rt = rt();
+        let f = self.name;
+        let op = self.op("hessian_sparsity");
+        let x = self.active();
+        let params = self.plain_params();
+        let tracer = self.hidden(Hidden::Trace2);
+        let x_t = Ident::new("x_t", Span::mixed_site());
+        // Scalar functions have no output parameter.
+        let args = self.tracer_args(&quote!(&#x_t), &quote!());
+        self.public_fn(
+            format!(
+                "The global sparsity pattern of the Hessian of [`{f}`]: symmetric `n x n`, both \
+                 triangles, the diagonal where it may be non-zero; it holds for every input."
+            ),
+            quote!(#op(#(#params),*) -> #rt::SparsityPattern),
+            |_| {
+                quote! {
+                    let #x_t = #rt::Trace2::seeds(#x.len());
+                    #tracer(#(#args),*).into_hessian_pattern(#x.len())
+                }
+            },
+        )
+    }
+
+    fn hessian(&self) -> TokenStream {
+        let rt = rt();
+        let f = self.name;
+        let x = self.active();
+        let hvp_fn = self.hidden(Hidden::Hvp);
+        let (op_hvp, sparsity, prepare, prepare_with, prepared, hessian) = (
+            self.op("hvp"),
+            self.op("hessian_sparsity"),
+            self.op("hessian_prepare"),
+            self.op("hessian_prepare_with"),
+            self.op("hessian_prepared"),
+            self.op("hessian"),
+        );
+        let ws = Ident::new("__ws", Span::mixed_site());
+        let params = self.plain_params();
+        let plain_args = self.plain_args();
+        let (v, hv, tape, options, prep) = (
+            Ident::new("v", Span::mixed_site()),
+            Ident::new("hv", Span::mixed_site()),
+            Ident::new("tape", Span::mixed_site()),
+            Ident::new("options", Span::mixed_site()),
+            Ident::new("prep", Span::mixed_site()),
+        );
+        let this = Ident::new("kernel", Span::mixed_site());
+        // Arguments of `__asd_hvp_f`: `x, hv, v` for the input, the constants, the seed.
+        let mut one = self.pass_args(
+            None,
+            &[
+                quote!(#hv.as_chunks_mut::<1>().0),
+                quote!(#v.as_chunks::<1>().0),
+            ],
+            &[],
+        );
+        one.push(quote!([1.0]));
+        let mut lanes = self.pass_args(Some(&this), &[quote!(#hv), quote!(#v)], &[]);
+        lanes.push(quote!([1.0; L]));
+        let (kernel, kernel_decl, kernel_new) = self.kernel_struct();
+
+        let mut items = self.public_fn(
+            format!(
+                "Hessian-vector product `H v` of [`{f}`] at `{x}`, by the adjoint of its tangent code (reverse over \
+                 forward): a small constant times the cost of [`{f}`]."
+            ),
+            quote!(#op_hvp(#(#params,)* #v: &[f64]) -> ::std::vec::Vec<f64>),
+            |_| {
+                quote! {
+                    #rt::check_len("the direction `v`", #x.len(), #v.len());
+                    #rt::with_thread_workspace(|#ws| {
+                        let mut #tape = #ws.tape();
+                        let mut #hv = ::std::vec![0.0; #x.len()];
+                        #hvp_fn::<1>(#ws, &mut #tape, #(#one),*);
+                        #hv
+                    })
+                }
+            },
+        );
+        items.extend(self.public_fn(
+            format!(
+                "Prepares sparse Hessians of [`{f}`]: Hessian pattern detection, symmetric (star) coloring, \
+                 seeds and buffers, done once."
+            ),
+            quote!(#prepare(#(#params),*) -> #rt::HessianPrep),
+            |_| quote!(#prepare_with(#(#plain_args,)* &#rt::HessianOptions::default())),
+        ));
+        items.extend(self.public_fn(
+            format!("[`{prepare}`] with options (star, acyclic or column coloring, order, lanes)."),
+            quote!(#prepare_with(#(#params,)* #options: &#rt::HessianOptions) -> #rt::HessianPrep),
+            |_| quote!(#rt::HessianPrep::new(#sparsity(#(#plain_args),*), #options)),
+        ));
+        items.extend(self.public_fn(
+            format!(
+                "The sparse Hessian of [`{f}`] at `{x}` (symmetric, both triangles), reusing a preparation: one \
+                 compressed Hessian-vector sweep per `L` colors and a gather, no allocation."
+            ),
+            quote!(#prepared<'p>(#prep: &'p mut #rt::HessianPrep, #(#params),*) -> &'p #rt::sprs::CsMat<f64>),
+            |_| {
+                quote! {
+                    #prep.check_input_len(#x.len());
+                    #kernel_decl
+                    impl #rt::Hvp for #kernel<'_> {
+                        fn hvp<const L: usize>(&mut self, #ws: &#rt::Workspace, #v: &[[f64; L]], #hv: &mut [[f64; L]]) {
+                            let #this = self;
+                            let #x = #this.#x;
+                            let mut #tape = #ws.tape();
+                            #hvp_fn::<L>(#ws, &mut #tape, #(#lanes),*);
+                        }
+                    }
+                    #prep.evaluate(&mut #kernel_new)
+                }
+            },
+        ));
+        items.extend(self.public_fn(
+            format!("The sparse Hessian of [`{f}`] at `{x}`: prepares and evaluates once."),
+            quote!(#hessian(#(#params),*) -> #rt::sprs::CsMat<f64>),
+            |_| {
+                quote! {
+                    let mut #prep = #prepare(#(#plain_args),*);
+                    #prepared(&mut #prep, #(#plain_args),*).clone()
+                }
+            },
+        ));
+        items
+    }
+}

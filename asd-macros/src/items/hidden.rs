@@ -1,0 +1,114 @@
+//! The hidden functions every annotated function gets, one per pass: the operators call
+//! them, and so do other annotated functions that call this one (the chain rule).
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+use syn::Ident;
+
+use super::{Items, Kind};
+use crate::adjoint::AdjointFn;
+use crate::ir::Output;
+use crate::names::{rt, Hidden};
+
+impl Items<'_> {
+    pub(super) fn hidden_items(&self) -> TokenStream {
+        let mut items = self.wrt_const();
+        items.extend(self.tangent_fn(Kind::Tangent));
+        if !matches!(self.sig.output, Output::Param(_)) {
+            items.extend(self.tangent_fn(Kind::Derivs));
+        }
+        items.extend(self.tracer_fn(Hidden::Trace));
+        items.extend(self.tracer_fn(Hidden::Trace2));
+        if let Some(g) = self.generated {
+            items.extend(self.adjoint_fn(Hidden::Adjoint, &g.adjoint));
+            if let Some(f) = &g.tangent_adjoint {
+                items.extend(self.adjoint_fn(Hidden::TangentAdjoint, f));
+            }
+            if let Some(f) = &g.hvp {
+                items.extend(self.adjoint_fn(Hidden::Hvp, f));
+            }
+        }
+        items
+    }
+
+    /// `__ASD_WRT_f`: which parameter is active, for callers to check at compile time.
+    fn wrt_const(&self) -> TokenStream {
+        let vis = self.vis;
+        let c = self.hidden(Hidden::Wrt);
+        let at = self
+            .sig
+            .params
+            .iter()
+            .position(|p| p.name == *self.active())
+            .expect("the active parameter is a parameter");
+        quote! {
+            #[doc(hidden)]
+            #[allow(non_upper_case_globals)]
+            #vis const #c: usize = #at;
+        }
+    }
+
+    /// `__asd_tangent_f` for [`Kind::Tangent`]; for [`Kind::Derivs`], `__asd_derivs_f`:
+    /// the same without the values nothing else reads, for the Jacobian kernel, which
+    /// discards the value.
+    fn tangent_fn(&self, kind: Kind) -> TokenStream {
+        let rt = rt();
+        let name = self.hidden(match kind {
+            Kind::Derivs => Hidden::Derivs,
+            Kind::Tangent | Kind::Plain => Hidden::Tangent,
+        });
+        let params = self.params(kind);
+        let ret = match self.sig.output {
+            Output::Scalar => quote!(-> (f64, [f64; L])),
+            Output::Vector => quote!(-> (#rt::Buf<'w>, #rt::LaneBuf<'w, L>)),
+            Output::Param(_) => quote!(),
+        };
+        let ws = Ident::new("__ws", Span::mixed_site());
+        let body = self.body_or_stub(|g| match kind {
+            Kind::Derivs => g
+                .derivs
+                .clone()
+                .expect("functions that return get a kernel"),
+            Kind::Tangent | Kind::Plain => g.tangent.clone(),
+        });
+        self.hidden_fn(
+            quote!(#name<'w, const L: usize>(#ws: &'w #rt::Workspace, #(#params),*) #ret),
+            body,
+        )
+    }
+
+    /// `__asd_trace_f` or `__asd_trace2_f`: the function over abstract values, with its
+    /// natural output type.
+    fn tracer_fn(&self, which: Hidden) -> TokenStream {
+        let rt = rt();
+        let value = match which {
+            Hidden::Trace2 => quote!(#rt::Trace2),
+            _ => quote!(#rt::IndexSet),
+        };
+        let name = self.hidden(which);
+        let params = self.tracer_params(&value);
+        let ret = match self.sig.output {
+            Output::Scalar => quote!(-> #value),
+            Output::Vector => quote!(-> ::std::vec::Vec<#value>),
+            Output::Param(_) => quote!(),
+        };
+        let body = self.body_or_stub(|g| match which {
+            Hidden::Trace2 => g.trace2.clone(),
+            _ => g.trace.clone(),
+        });
+        self.hidden_fn(quote!(#name(#(#params),*) #ret), body)
+    }
+
+    /// `__asd_adjoint_f`, `__asd_tangent_adjoint_f` or `__asd_hvp_f`: the adjoint pass's
+    /// output, after the workspace.
+    fn adjoint_fn(&self, which: Hidden, f: &AdjointFn) -> TokenStream {
+        let rt = rt();
+        let name = self.hidden(which);
+        let ws = Ident::new("__ws", Span::mixed_site());
+        let AdjointFn { params, ret, body } = f;
+        self.hidden_fn(
+            quote!(#name<'w, const L: usize>(#ws: &'w #rt::Workspace, #(#params),*) #ret),
+            body.clone(),
+        )
+    }
+}
