@@ -255,8 +255,8 @@ fn check_rhs(var: VarId, rhs: &Rhs, vars: &[Var], under_active_branch: bool, err
                 check_int(n, vars, errors);
             }
             VecExpr::List(items) => items.iter().for_each(|e| check_expr(e, vars, errors)),
-            VecExpr::Empty(Some(n)) => check_int(n, vars, errors),
-            _ => {}
+            VecExpr::Empty(Some(n)) | VecExpr::Overwritten(n) => check_int(n, vars, errors),
+            VecExpr::Empty(None) | VecExpr::Copy(_) | VecExpr::Move(_) => {}
         },
         Rhs::Opaque(o) => {
             if matches!(vars[var].ty, Ty::Int | Ty::Bool) {

@@ -417,7 +417,9 @@ impl<'f> Emitter<'f> {
                 let recv = paren_if(b, Prec::Atom);
                 (quote!(#recv.powi(#n)), Prec::Atom)
             }
-            _ => unreachable!("leaves without lanes are handled above"),
+            Expr::Var(_) | Expr::Index(..) | Expr::Lit(_) | Expr::Const(_) => {
+                unreachable!("leaves without lanes are handled above")
+            }
         }
     }
 

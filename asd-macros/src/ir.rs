@@ -283,7 +283,12 @@ impl Stmt {
                 (Some(body), None)
             }
             Stmt::If { then, els, .. } => (Some(then), Some(els)),
-            _ => (None, None),
+            Stmt::Let { .. }
+            | Stmt::Assign { .. }
+            | Stmt::Store { .. }
+            | Stmt::Push { .. }
+            | Stmt::Call { .. }
+            | Stmt::Return(_) => (None, None),
         };
         a.into_iter().chain(b)
     }
@@ -295,7 +300,12 @@ impl Stmt {
                 (Some(body), None)
             }
             Stmt::If { then, els, .. } => (Some(then), Some(els)),
-            _ => (None, None),
+            Stmt::Let { .. }
+            | Stmt::Assign { .. }
+            | Stmt::Store { .. }
+            | Stmt::Push { .. }
+            | Stmt::Call { .. }
+            | Stmt::Return(_) => (None, None),
         };
         a.into_iter().chain(b)
     }
@@ -323,7 +333,15 @@ impl Stmt {
                 rhs: Rhs::Real(e),
             } => Some((*var, e, None)),
             Stmt::Store { vec, index, value } => Some((*vec, value, Some(index))),
-            _ => None,
+            Stmt::Let { .. }
+            | Stmt::Assign { .. }
+            | Stmt::Push { .. }
+            | Stmt::Call { .. }
+            | Stmt::For { .. }
+            | Stmt::While { .. }
+            | Stmt::If { .. }
+            | Stmt::Return(_)
+            | Stmt::Block(_) => None,
         }
     }
 }

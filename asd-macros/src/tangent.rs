@@ -275,13 +275,10 @@ impl Tangent {
         reads_target: bool,
         out: &mut Vec<Stmt>,
     ) -> (Expr, Option<Expr>) {
-        let (op, args) = match e {
-            Expr::Apply(op, args) => (Some(*op), args.as_slice()),
-            _ => (None, &[][..]),
-        };
-        let Some(op) = op else {
+        let Expr::Apply(op, args) = e else {
             return self.expr(e, out);
         };
+        let op = *op;
         let (ps, ds): (Vec<_>, Vec<_>) = args.iter().map(|a| self.expr(a, out)).unzip();
         let value = Expr::app(op, ps.clone());
         if ds.iter().all(Option::is_none) {

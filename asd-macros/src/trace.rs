@@ -607,7 +607,11 @@ fn has_return_under_active_branch(body: &[Stmt], f: &Function, under: bool) -> b
         Stmt::For { body, .. } | Stmt::While { body, .. } | Stmt::Block(body) => {
             has_return_under_active_branch(body, f, under)
         }
-        _ => false,
+        Stmt::Let { .. }
+        | Stmt::Assign { .. }
+        | Stmt::Store { .. }
+        | Stmt::Push { .. }
+        | Stmt::Call { .. } => false,
     })
 }
 
