@@ -1,9 +1,18 @@
 //! # asd — automatic sparse differentiation for Rust
 //!
 //! Put `#[sparse_diff]` on a plain numeric function and get, generated at compile time,
-//! its forward-mode derivative code and its sparsity tracer, and from them sparse
-//! Jacobians computed the way ASD does it: global pattern detection, coloring,
-//! compressed Jacobian-vector products (`L` at a time), decompression.
+//! its forward-mode (tangent) and reverse-mode (adjoint) derivative code and its
+//! first- and second-order sparsity tracers; from them sparse Jacobians and Hessians
+//! computed the way ASD does it: global pattern detection, coloring (partial
+//! distance-2 for Jacobians, star or acyclic for Hessians), compressed sweeps (`L`
+//! directions at a time), decompression by a precomputed gather.
+//!
+//! The operators generated next to `f` (see [`sparse_diff`] for the full table):
+//! `f_jvp` and `f_vjp` (one direction, forward and reverse), `f_gradient` and `f_hvp`
+//! (scalar `f`), `f_jacobian_sparsity` / `f_hessian_sparsity` (global patterns),
+//! `f_jacobian` / `f_hessian` (one-shot sparse matrices), and `f_jacobian_prepare` /
+//! `f_jacobian_prepared` (and the Hessian pair) to prepare once and evaluate many
+//! times without allocating.
 //!
 //! ```
 //! use asd::sparse_diff;
@@ -27,6 +36,36 @@
 //! let jac = iter_diff_jacobian_prepared(&mut prep, &x, 3); // no allocation
 //! assert_eq!(jac.shape(), (7, 10));
 //! assert_eq!(jac.nnz(), 28);
+//!
+//! // One direction, forward and reverse: <dy, J dx> = <Jᵀ dy, dx>.
+//! let dx = vec![1.0; 10];
+//! let (_, jdx) = iter_diff_jvp(&x, 3, &dx);
+//! let dy = vec![1.0; 7];
+//! let (_, jtdy) = iter_diff_vjp(&x, 3, &dy);
+//! let lhs: f64 = jdx.iter().sum();
+//! let rhs: f64 = jtdy.iter().sum();
+//! assert!((lhs - rhs).abs() < 1e-12);
+//! ```
+//!
+//! Scalar functions get gradients and sparse Hessians:
+//!
+//! ```
+//! use asd::sparse_diff;
+//!
+//! #[sparse_diff]
+//! fn energy(x: &[f64]) -> f64 {
+//!     let mut s = 0.0;
+//!     for i in 0..x.len() - 1 {
+//!         s += (x[i + 1] - x[i]).powi(2) + x[i].sin();
+//!     }
+//!     s
+//! }
+//!
+//! let x = vec![0.3; 6];
+//! let (_, g) = energy_gradient(&x);
+//! assert_eq!(g.len(), 6);
+//! let h = energy_hessian(&x); // tridiagonal: 6 + 2 * 5 entries
+//! assert_eq!(h.nnz(), 16);
 //! ```
 #![forbid(unsafe_code)]
 

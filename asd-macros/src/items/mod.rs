@@ -1,4 +1,4 @@
-//! Stage 6, items: the passes' bodies wrapped into the hidden functions ([`hidden`]) and
+//! Stage 5, items: the passes' bodies wrapped into the hidden functions ([`hidden`]) and
 //! the public operators built on them: forward mode and Jacobians ([`forward`]),
 //! reverse mode and gradients ([`reverse`]), Hessians ([`hessian`]).
 //!
