@@ -1,5 +1,6 @@
 //! The `#[sparse_diff]` compiler. One stage per module, and [`expand`] is the list of
-//! them: the attribute's arguments and the signature ([`parse`]) → the body into the IR
+//! them: the numeric Rust people write into the core subset ([`desugar`]) → the
+//! attribute's arguments and the signature ([`parse`]) → the body into the IR
 //! ([`lower`]) → activity ([`analyse`]) → the passes into one [`Generated`] (the
 //! [`tangent`] IR, emitted by [`emit`]; the [`adjoint`], which also gives Hessian-vector
 //! products; the tracers [`trace`] and [`trace2`]) → the items ([`items`]).
@@ -19,6 +20,7 @@ use syn::ItemFn;
 
 mod adjoint;
 mod analyse;
+mod desugar;
 mod emit;
 mod errors;
 mod ir;
@@ -73,14 +75,17 @@ fn expand(attr: Tokens, item: Tokens) -> Tokens {
         errors.push(e);
         parse::Args::default()
     });
-    let Some(sig) = parse::signature(&item_fn, &args, &mut errors) else {
+    let (core, generic) = desugar::desugar(&item_fn, &mut errors);
+    let Some(sig) = parse::signature(&core, &args, &mut errors) else {
         let errs = errors.to_compile_errors();
         return quote!(#item_fn #errs);
     };
-    let generated = compile(&item_fn, &sig, &mut errors).ok();
+    let generated = compile(&core, &sig, &mut errors).ok();
+    let name = &item_fn.sig.ident;
     let items = items::Items {
         sig: &sig,
-        name: &item_fn.sig.ident,
+        name,
+        primal: if generic { quote!(#name::<f64>) } else { quote!(#name) },
         vis: &item_fn.vis,
         generated: generated.as_ref(),
     }
@@ -93,7 +98,7 @@ fn expand(attr: Tokens, item: Tokens) -> Tokens {
     }
 }
 
-/// The body's stages: lower, analyse, then every pass.
+/// The body's stages (of the desugared function): lower, analyse, then every pass.
 fn compile(
     item_fn: &ItemFn,
     sig: &parse::Signature,

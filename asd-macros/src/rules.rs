@@ -143,6 +143,35 @@ rules! {
     Ge = Step, Linear, |_, _| [None, None];
 }
 
+/// The constants of `f64::consts` and `f64`'s own, which may be used as reals.
+pub const F64_CONSTS: &[&str] = &[
+    "PI",
+    "TAU",
+    "E",
+    "SQRT_2",
+    "LN_2",
+    "LN_10",
+    "LOG2_E",
+    "LOG10_E",
+    "LOG2_10",
+    "LOG10_2",
+    "FRAC_PI_2",
+    "FRAC_PI_3",
+    "FRAC_PI_4",
+    "FRAC_PI_6",
+    "FRAC_PI_8",
+    "FRAC_1_PI",
+    "FRAC_2_PI",
+    "FRAC_2_SQRT_PI",
+    "FRAC_1_SQRT_2",
+    "EPSILON",
+    "MAX",
+    "MIN",
+    "MIN_POSITIVE",
+    "INFINITY",
+    "NEG_INFINITY",
+];
+
 /// The row of `op`.
 pub fn rule(op: Op) -> &'static Rule {
     &RULES[op as usize]

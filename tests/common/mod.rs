@@ -183,3 +183,82 @@ pub fn assert_adjoint(
         );
     }
 }
+
+/// The input points a function is checked at: `x` and two perturbations of it, so that
+/// an entry that vanishes at one point by chance does not hide from the exact pattern.
+fn points(x: &[f64]) -> Vec<Vec<f64>> {
+    let mut out = vec![x.to_vec()];
+    for seed in [7, 11] {
+        let d = randoms(x.len(), seed);
+        out.push(x.iter().zip(&d).map(|(a, b)| a + 0.1 * b).collect());
+    }
+    out
+}
+
+/// The union of the patterns of dense matrices: entries above `tol` at any of them.
+fn union_pattern(ms: &[Vec<Vec<f64>>], tol: f64) -> SparsityPattern {
+    let (m, n) = (ms[0].len(), ms[0].first().map_or(0, Vec::len));
+    let rows = (0..m)
+        .map(|i| {
+            (0..n)
+                .filter(|&j| ms.iter().any(|d| d[i][j].abs() > tol))
+                .collect()
+        })
+        .collect();
+    SparsityPattern::from_rows(n, rows)
+}
+
+/// Every first-order operator of a vector function, at `x` and two nearby points: the
+/// pattern is exactly the entries finite differences find nonzero; the sparse Jacobian
+/// matches finite differences; the JVP is the Jacobian times a direction; JVP and VJP
+/// satisfy the adjoint identity.
+#[track_caller]
+pub fn check_vector(
+    x: &[f64],
+    f: impl Fn(&[f64]) -> Vec<f64>,
+    sparsity: impl Fn(&[f64]) -> SparsityPattern,
+    jacobian: impl Fn(&[f64]) -> CsMat<f64>,
+    jvp: impl Fn(&[f64], &[f64]) -> Vec<f64>,
+    vjp: impl Fn(&[f64], &[f64]) -> Vec<f64>,
+) {
+    let pts = points(x);
+    let fds: Vec<Vec<Vec<f64>>> = pts.iter().map(|p| fd_jacobian(&f, p)).collect();
+    let pattern = sparsity(x);
+    assert_eq!(pattern, union_pattern(&fds, 1e-7), "the pattern is not exact");
+    for (p, fd) in pts.iter().zip(&fds) {
+        assert_eq!(sparsity(p), pattern, "the global pattern changed with the input");
+        assert_sparse_matches(&jacobian(p), &pattern, fd, 1e-6);
+        let dx = randoms(x.len(), 3);
+        assert_close(&[jvp(p, &dx)], &[matvec(fd, &dx)], 1e-6);
+        let m = fd.len();
+        assert_adjoint(x.len(), m, |d| jvp(p, d), |d| vjp(p, d));
+    }
+}
+
+/// Every operator of a scalar function, at `x` and two nearby points: the gradient
+/// matches finite differences and the JVP; the Hessian pattern is exactly the entries
+/// finite differences of the gradient find nonzero; the sparse Hessian matches them; the
+/// HVP is the Hessian times a direction.
+#[track_caller]
+pub fn check_scalar(
+    x: &[f64],
+    f: impl Fn(&[f64]) -> f64,
+    gradient: impl Fn(&[f64]) -> Vec<f64>,
+    jvp: impl Fn(&[f64], &[f64]) -> f64,
+    hessian_sparsity: impl Fn(&[f64]) -> SparsityPattern,
+    hessian: impl Fn(&[f64]) -> CsMat<f64>,
+    hvp: impl Fn(&[f64], &[f64]) -> Vec<f64>,
+) {
+    let pts = points(x);
+    let hs: Vec<Vec<Vec<f64>>> = pts.iter().map(|p| fd_hessian(&gradient, p)).collect();
+    let pattern = hessian_sparsity(x);
+    assert_eq!(pattern, union_pattern(&hs, 1e-6), "the Hessian pattern is not exact");
+    for (p, h) in pts.iter().zip(&hs) {
+        let g = gradient(p);
+        assert_close(&[g.clone()], &fd_jacobian(|x| vec![f(x)], p), 1e-6);
+        assert_close(&[gradient_by_jvp(&jvp, p)], &[g], 1e-10);
+        assert_sparse_matches(&hessian(p), &pattern, h, 1e-5);
+        let v = randoms(x.len(), 5);
+        assert_close(&[hvp(p, &v)], &[matvec(h, &v)], 1e-5);
+    }
+}

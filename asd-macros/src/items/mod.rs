@@ -36,6 +36,8 @@ enum Kind {
 pub struct Items<'a> {
     pub sig: &'a Signature,
     pub name: &'a Ident,
+    /// The user's function as a value: `f`, or `f::<f64>` when generic over its float.
+    pub primal: TokenStream,
     pub vis: &'a syn::Visibility,
     /// What the passes generated; `None` when the body had errors.
     pub generated: Option<&'a Generated>,
@@ -72,10 +74,10 @@ impl Items<'_> {
     /// with `let _ = f;`, so a user who calls only the operators is not told that `f` is
     /// never used, and allows the lints that code generated for any body may trip.
     fn hidden_fn(&self, signature: TokenStream, body: TokenStream) -> TokenStream {
-        let (vis, f) = (self.vis, self.name);
+        let (vis, f) = (self.vis, &self.primal);
         quote! {
             #[doc(hidden)]
-            #[allow(unused_mut, unused_variables, unused_assignments, unreachable_code, unused_parens, unused_braces, non_snake_case, clippy::all)]
+            #[allow(unused_mut, unused_variables, unused_assignments, unreachable_code, unused_parens, unused_braces, while_true, non_snake_case, clippy::all)]
             #vis fn #signature {
                 let _ = #f;
                 #body

@@ -1,9 +1,14 @@
 use asd::sparse_diff;
 
+fn apply(f: impl Fn(f64) -> f64, v: f64) -> f64 {
+    f(v)
+}
+
 #[sparse_diff]
 fn f(x: &[f64]) -> Vec<f64> {
-    let y: Vec<f64> = x.iter().map(|v| v * 2.0).collect();
-    y
+    let pair = |(a, b): (f64, f64)| a * b;
+    let twice = |v: f64| 2.0 * v;
+    vec![pair((x[0], x[1])), twice(x[0], x[1]), apply(|v| v * 2.0, x[0])]
 }
 
 fn main() {}

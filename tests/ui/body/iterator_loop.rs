@@ -3,10 +3,14 @@ use asd::sparse_diff;
 #[sparse_diff]
 fn f(x: &[f64]) -> f64 {
     let mut s = 0.0;
-    for v in x.iter() {
-        s += v;
+    for (i, v) in x.iter().filter(|v| **v > 0.0).enumerate() {
+        s += v * i as f64;
     }
-    s
+    for c in x.chunks(2) {
+        s += c[0];
+    }
+    let m = x.iter().max_by(|a, b| (a.abs()).partial_cmp(&b.abs()).unwrap()).unwrap();
+    s + m
 }
 
 fn main() {}

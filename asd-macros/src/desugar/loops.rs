@@ -1,0 +1,201 @@
+//! `loop`, `break` and `continue` as flags: a loop with a `break` runs while its flag
+//! is down, and what follows a statement that may break or continue runs under
+//! `if !flag`, as the adjoint's return elimination does for `return`.
+//!
+//! ```text
+//! loop {                         let mut __asd_brk0 = false;
+//!     i += 1;                    while !__asd_brk0 {
+//!     if i >= n { break; }           let mut __asd_cont1 = false;
+//!     s += x[i];                     i += 1;
+//! }                                  if i >= n { __asd_brk0 = true; }
+//!                                    if !__asd_brk0 { s += x[i]; }
+//!                                }
+//! ```
+
+use proc_macro2::Span;
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+use syn::visit_mut::{self, VisitMut};
+use syn::{parse_quote_spanned, Block, Expr, Ident, Stmt};
+
+use crate::errors::Errors;
+
+/// Rewrites every loop of `block` that breaks or continues, inner loops first.
+pub fn eliminate(block: &mut Block, errors: &mut Errors) {
+    Loops { errors, fresh: 0 }.visit_block_mut(block);
+}
+
+struct Loops<'e> {
+    errors: &'e mut Errors,
+    fresh: usize,
+}
+
+impl Loops<'_> {
+    fn flag(&mut self, kind: &str, at: Span) -> Ident {
+        self.fresh += 1;
+        Ident::new(&format!("__asd_{kind}{}", self.fresh - 1), Span::mixed_site().located_at(at))
+    }
+
+    /// The loop's body with its own `break`s and `continue`s made flag assignments; the
+    /// flags it needs (`break`, `continue`).
+    fn body(&mut self, body: &mut Block, span: Span) -> (Option<Ident>, Option<Ident>) {
+        let mut found = Exits::default();
+        found.visit_block(body);
+        for label in &found.labels {
+            self.errors.at_span(*label, "labeled `break` and `continue` are not supported: use a flag the outer loop checks");
+        }
+        for value in &found.values {
+            self.errors.at_span(*value, "`break` with a value is not supported: assign the value to a variable, then `break`");
+        }
+        let brk = found.breaks.then(|| self.flag("brk", span));
+        let cont = found.continues.then(|| self.flag("cont", span));
+        let exits = Flags { brk: brk.clone(), cont: cont.clone() };
+        exits.block(&mut body.stmts);
+        if let Some(c) = &cont {
+            body.stmts.insert(0, parse_quote_spanned!(span=> let mut #c = false;));
+        }
+        (brk, cont)
+    }
+}
+
+impl VisitMut for Loops<'_> {
+    fn visit_expr_mut(&mut self, e: &mut Expr) {
+        visit_mut::visit_expr_mut(self, e); // inner loops first
+        let span = e.span();
+        match e {
+            Expr::Loop(l) => {
+                let (brk, _) = self.body(&mut l.body, span);
+                let body = &l.body;
+                *e = match brk {
+                    Some(b) => parse_quote_spanned!(span=> { let mut #b = false; while !#b #body }),
+                    None => parse_quote_spanned!(span=> while true #body),
+                };
+            }
+            Expr::While(w) => {
+                let (brk, _) = self.body(&mut w.body, span);
+                if let Some(b) = brk {
+                    let (cond, body) = (&w.cond, &w.body);
+                    *e = parse_quote_spanned!(span=> { let mut #b = false; while !#b && (#cond) #body });
+                }
+            }
+            Expr::ForLoop(f) => {
+                let (brk, _) = self.body(&mut f.body, span);
+                if let Some(b) = brk {
+                    let (pat, iter, stmts) = (&f.pat, &f.expr, &f.body.stmts);
+                    *e = parse_quote_spanned!(span=> {
+                        let mut #b = false;
+                        for #pat in #iter { if !#b { #(#stmts)* } }
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// What the body of one loop does, not counting nested loops' own exits.
+#[derive(Default)]
+struct Exits {
+    breaks: bool,
+    continues: bool,
+    labels: Vec<Span>,
+    values: Vec<Span>,
+}
+
+impl<'ast> Visit<'ast> for Exits {
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        match e {
+            Expr::Loop(_) | Expr::While(_) | Expr::ForLoop(_) | Expr::Closure(_) => {}
+            Expr::Break(b) => {
+                self.breaks = true;
+                if let Some(l) = &b.label {
+                    self.labels.push(l.span());
+                }
+                if let Some(v) = &b.expr {
+                    self.values.push(v.span());
+                }
+            }
+            Expr::Continue(c) => {
+                self.continues = true;
+                if let Some(l) = &c.label {
+                    self.labels.push(l.span());
+                }
+            }
+            _ => syn::visit::visit_expr(self, e),
+        }
+    }
+}
+
+/// The flags of one loop.
+struct Flags {
+    brk: Option<Ident>,
+    cont: Option<Ident>,
+}
+
+impl Flags {
+    /// `!brk && !cont`: the rest of the body runs.
+    fn running(&self, span: Span) -> Expr {
+        match (&self.brk, &self.cont) {
+            (Some(b), Some(c)) => parse_quote_spanned!(span=> !#b && !#c),
+            (Some(f), None) | (None, Some(f)) => parse_quote_spanned!(span=> !#f),
+            (None, None) => parse_quote_spanned!(span=> true),
+        }
+    }
+
+    /// The statements with their exits made assignments; what follows a statement that
+    /// may exit runs under [`running`](Self::running).
+    fn block(&self, stmts: &mut Vec<Stmt>) {
+        let mut k = 0;
+        while k < stmts.len() {
+            let exits = may_exit(&stmts[k]);
+            self.stmt(&mut stmts[k]);
+            k += 1;
+            if exits && k < stmts.len() {
+                let rest: Vec<Stmt> = stmts.drain(k..).collect();
+                let span = rest[0].span();
+                let cond = self.running(span);
+                let mut guarded: Stmt = parse_quote_spanned!(span=> if #cond { #(#rest)* });
+                self.stmt(&mut guarded);
+                stmts.push(guarded);
+                return;
+            }
+        }
+    }
+
+    fn stmt(&self, s: &mut Stmt) {
+        struct Rewrite<'a>(&'a Flags);
+        impl VisitMut for Rewrite<'_> {
+            fn visit_expr_mut(&mut self, e: &mut Expr) {
+                let span = e.span();
+                match e {
+                    Expr::Loop(_) | Expr::While(_) | Expr::ForLoop(_) | Expr::Closure(_) => {}
+                    Expr::Break(_) => {
+                        let b = self.0.brk.as_ref().expect("a break flag");
+                        *e = parse_quote_spanned!(span=> #b = true);
+                    }
+                    Expr::Continue(_) => {
+                        let c = self.0.cont.as_ref().expect("a continue flag");
+                        *e = parse_quote_spanned!(span=> #c = true);
+                    }
+                    Expr::Block(b) => self.0.block(&mut b.block.stmts),
+                    Expr::If(i) => {
+                        self.visit_expr_mut(&mut i.cond);
+                        self.0.block(&mut i.then_branch.stmts);
+                        if let Some((_, els)) = &mut i.else_branch {
+                            self.visit_expr_mut(els);
+                        }
+                    }
+                    _ => visit_mut::visit_expr_mut(self, e),
+                }
+            }
+        }
+        Rewrite(self).visit_stmt_mut(s);
+    }
+}
+
+/// Whether a statement may break or continue the loop it is in.
+fn may_exit(s: &Stmt) -> bool {
+    let mut found = Exits::default();
+    found.visit_stmt(s);
+    found.breaks || found.continues
+}

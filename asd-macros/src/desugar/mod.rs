@@ -1,0 +1,552 @@
+//! Stage 1b, desugar: the numeric Rust people write, rewritten (syn to syn) into the core
+//! subset the lowering takes, before it. Iterator chains become index loops
+//! ([`iter`]), closures are inlined where they are called, a sub-slice bound to a name
+//! is read through its base, `break` and `continue` become flags ([`loops`]), destructuring `let`s bind one name each and `match` on
+//! integers becomes an `if` chain ([`patterns`]), a generic float type becomes `f64`
+//! ([`float`]). The user's function is emitted as written; only the generated code is
+//! built from this form, so each construct is handled once for every pass.
+//!
+//! ```text
+//! let s: f64 = x.iter().map(|v| v * v).sum();    let mut __asd_acc0 = 0.0;
+//!                                                for __asd_k0 in 0..x.len() {
+//!                                                    let __asd_m0 = x[__asd_k0] * x[__asd_k0];
+//!                                                    __asd_acc0 += __asd_m0;
+//!                                                }
+//!                                                let s: f64 = __asd_acc0;
+//! ```
+
+mod float;
+mod iter;
+mod loops;
+mod patterns;
+
+use std::collections::HashMap;
+
+use proc_macro2::Span;
+use quote::quote_spanned;
+use syn::spanned::Spanned;
+use syn::visit_mut::{self, VisitMut};
+use syn::{parse_quote_spanned, Expr, ExprClosure, Ident, ItemFn, Pat, Stmt};
+
+use crate::errors::Errors;
+
+/// The function in the core subset, and whether it was generic over its float type;
+/// its errors are collected in `errors`.
+pub fn desugar(item: &ItemFn, errors: &mut Errors) -> (ItemFn, bool) {
+    let mut f = item.clone();
+    let generic = float::instantiate(&mut f, errors);
+    let mut d = Desugar {
+        errors,
+        scopes: vec![Scope::default()],
+        pre: Vec::new(),
+        fresh: 0,
+        in_while_cond: false,
+    };
+    for input in &f.sig.inputs {
+        if let syn::FnArg::Typed(t) = input {
+            d.shadow_pat(&t.pat);
+        }
+    }
+    d.visit_block_mut(&mut f.block);
+    loops::eliminate(&mut f.block, errors);
+    (f, generic)
+}
+
+/// What a name stands for while its scope lasts.
+#[derive(Clone)]
+enum Binding {
+    /// `let w = |t| ...;`: inlined at every call `w(a)`.
+    Closure(ExprClosure),
+    /// A sub-slice (`let t = &x[a..b];`, a window, a chunk): read through its base.
+    View(View),
+    /// A loop pattern bound to an element: every use is replaced by the element (`x[k]`).
+    Subst(Expr),
+    /// A user's variable that hides an outer binding of the same name.
+    Plain,
+}
+
+/// `len` elements of the vector `base` from `off`.
+#[derive(Clone)]
+pub(crate) struct View {
+    base: Expr,
+    off: Option<Expr>,
+    len: Expr,
+}
+
+impl View {
+    /// The whole of a named vector.
+    fn whole(base: Expr) -> View {
+        let span = base.span();
+        let len = parse_quote_spanned!(span=> #base.len());
+        View {
+            base,
+            off: None,
+            len,
+        }
+    }
+
+    /// Element `i` of the view, as an index into its base.
+    fn at(&self, i: &Expr) -> Expr {
+        let base = &self.base;
+        let span = i.span();
+        match &self.off {
+            None => parse_quote_spanned!(span=> #base[#i]),
+            Some(off) => {
+                let at = add(off, i);
+                parse_quote_spanned!(span=> #base[#at])
+            }
+        }
+    }
+}
+
+#[derive(Default)]
+struct Scope {
+    names: HashMap<String, Binding>,
+}
+
+struct Desugar<'e> {
+    errors: &'e mut Errors,
+    scopes: Vec<Scope>,
+    /// Statements that go before the statement being rewritten: the loops of iterator
+    /// chains its expressions consume, and the arguments of inlined closures.
+    pre: Vec<Stmt>,
+    fresh: usize,
+    /// Rewriting a `while` condition: nothing can be hoisted out of it, since it is
+    /// evaluated on every iteration.
+    in_while_cond: bool,
+}
+
+impl Desugar<'_> {
+    /// A new name no user wrote, with the location of `at`.
+    fn fresh(&mut self, kind: &str, at: Span) -> Ident {
+        self.fresh += 1;
+        Ident::new(
+            &format!("__asd_{kind}{}", self.fresh - 1),
+            Span::mixed_site().located_at(at),
+        )
+    }
+
+    fn lookup(&self, name: &Ident) -> Option<&Binding> {
+        let key = name.to_string();
+        self.scopes.iter().rev().find_map(|s| s.names.get(&key))
+    }
+
+    fn bind(&mut self, name: &Ident, b: Binding) {
+        let scope = self.scopes.last_mut().expect("a scope");
+        scope.names.insert(name.to_string(), b);
+    }
+
+    /// Every name `pat` binds hides outer bindings of that name.
+    fn shadow_pat(&mut self, pat: &Pat) {
+        struct Names<'a>(&'a mut Vec<Ident>);
+        impl<'ast> syn::visit::Visit<'ast> for Names<'_> {
+            fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+                self.0.push(p.ident.clone());
+                syn::visit::visit_pat_ident(self, p);
+            }
+        }
+        let mut names = Vec::new();
+        syn::visit::Visit::visit_pat(&mut Names(&mut names), pat);
+        for n in names {
+            self.bind(&n, Binding::Plain);
+        }
+    }
+
+    fn scoped<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        self.scopes.push(Scope::default());
+        let r = f(self);
+        self.scopes.pop();
+        r
+    }
+
+    /// The single name an expression is (`x`, `(x)`), if it is one.
+    fn ident_of(e: &Expr) -> Option<&Ident> {
+        match e {
+            Expr::Path(p) if p.qself.is_none() => p.path.get_ident(),
+            Expr::Paren(p) => Self::ident_of(&p.expr),
+            Expr::Group(g) => Self::ident_of(&g.expr),
+            Expr::Reference(r) if r.mutability.is_none() => Self::ident_of(&r.expr),
+            _ => None,
+        }
+    }
+
+    /// The view a name stands for.
+    fn view_of(&self, e: &Expr) -> Option<View> {
+        match Self::ident_of(e).and_then(|i| self.lookup(i)) {
+            Some(Binding::View(v)) => Some(v.clone()),
+            _ => None,
+        }
+    }
+
+    /// The statements of one statement rewritten: what it hoists, then itself.
+    fn stmt(&mut self, s: Stmt, out: &mut Vec<Stmt>) {
+        let outer = std::mem::take(&mut self.pre);
+        let rewritten = match s {
+            Stmt::Local(local) => self.local(local),
+            Stmt::Macro(m) if is_assertion(&m.mac) => Vec::new(),
+            Stmt::Expr(Expr::Macro(m), _) if is_assertion(&m.mac) => Vec::new(),
+            Stmt::Expr(mut e, semi) => {
+                self.visit_expr_mut(&mut e);
+                vec![Stmt::Expr(e, semi)]
+            }
+            other @ (Stmt::Macro(_) | Stmt::Item(_)) => vec![other],
+        };
+        out.append(&mut self.pre);
+        out.extend(rewritten);
+        self.pre = outer;
+    }
+
+    /// A `let`: a closure or a sub-slice is remembered, not bound; a destructuring
+    /// pattern becomes one `let` per name; anything else is rewritten in place.
+    fn local(&mut self, mut local: syn::Local) -> Vec<Stmt> {
+        if let (Pat::Ident(p), Some(init)) = (&local.pat, &local.init) {
+            match strip(&init.expr) {
+                Expr::Closure(c) if p.mutability.is_none() => {
+                    let c = c.clone();
+                    self.bind(&p.ident, Binding::Closure(c));
+                    return Vec::new();
+                }
+                Expr::Reference(r) if r.mutability.is_none() => {
+                    if let Some(view) = self.sub_slice(&r.expr) {
+                        self.bind(&p.ident, Binding::View(view));
+                        return Vec::new();
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(init) = &mut local.init {
+            self.visit_expr_mut(&mut init.expr);
+        }
+        if let Some(stmts) = self.destructure(&local) {
+            return stmts;
+        }
+        self.shadow_pat(&local.pat);
+        vec![Stmt::Local(local)]
+    }
+
+    /// `x[a..b]`, `x[a..]`, `x[..b]` of a named vector (or of a view), as a view.
+    fn sub_slice(&mut self, e: &Expr) -> Option<View> {
+        let Expr::Index(ix) = strip(e) else {
+            return None;
+        };
+        let Expr::Range(r) = strip(&ix.index) else {
+            return None;
+        };
+        let outer = match self.view_of(&ix.expr) {
+            Some(v) => v,
+            None => View::whole(Self::ident_of(&ix.expr)?.clone().into_expr()),
+        };
+        let mut start = r.start.as_deref().cloned();
+        let mut end = r.end.as_deref().cloned();
+        for e in start.iter_mut().chain(end.iter_mut()) {
+            self.visit_expr_mut(e);
+        }
+        let span = e.span();
+        let end: Expr = match (end, &r.limits) {
+            (None, _) => outer.len.clone(),
+            (Some(e), syn::RangeLimits::Closed(_)) => parse_quote_spanned!(span=> (#e + 1)),
+            (Some(e), syn::RangeLimits::HalfOpen(_)) => e,
+        };
+        let (off, len): (Option<Expr>, Expr) = match start {
+            None => (outer.off.clone(), end),
+            Some(s) => {
+                let off = match &outer.off {
+                    None => s.clone(),
+                    Some(o) => add(o, &s),
+                };
+                (Some(off), parse_quote_spanned!(span=> (#end - #s)))
+            }
+        };
+        Some(View {
+            base: outer.base,
+            off,
+            len,
+        })
+    }
+
+    /// `w(a, b)` of a closure `let w = |s, t| body;`: the body with each parameter
+    /// replaced by its argument; an argument that is not a plain name, literal or
+    /// element is bound first, so it is computed once.
+    fn inline(&mut self, closure: &ExprClosure, args: Vec<Expr>, at: Span) -> Option<Expr> {
+        if closure.inputs.len() != args.len() {
+            self.errors.at_span(
+                at,
+                format!("this closure takes {} argument(s)", closure.inputs.len()),
+            );
+            return None;
+        }
+        let mut body = (*closure.body).clone();
+        let mut substs = Vec::new();
+        for (pat, arg) in closure.inputs.iter().zip(args) {
+            let (ident, ty) = match pat {
+                Pat::Ident(p) => (p.ident.clone(), None),
+                Pat::Type(t) => match &*t.pat {
+                    Pat::Ident(p) => (p.ident.clone(), Some((*t.ty).clone())),
+                    other => {
+                        self.unsupported_param(other);
+                        return None;
+                    }
+                },
+                Pat::Wild(_) => continue,
+                other => {
+                    self.unsupported_param(other);
+                    return None;
+                }
+            };
+            let value = if is_atomic(&arg) {
+                arg
+            } else {
+                let t = self.fresh("a", arg.span());
+                let ty = ty.map(|ty| quote_spanned!(ty.span()=> : #ty));
+                self.pre.push(parse_quote_spanned!(arg.span()=> let #t #ty = #arg;));
+                t.into_expr()
+            };
+            substs.push((ident, value));
+        }
+        substitute(&mut body, &substs);
+        Some(body)
+    }
+
+    fn unsupported_param(&mut self, p: &Pat) {
+        self.errors.at(
+            p,
+            "closure parameters are single names here, as in `|t| ...` or `|t: f64| ...`",
+        );
+    }
+}
+
+impl VisitMut for Desugar<'_> {
+    fn visit_block_mut(&mut self, b: &mut syn::Block) {
+        self.scoped(|d| {
+            let stmts = std::mem::take(&mut b.stmts);
+            for s in stmts {
+                d.stmt(s, &mut b.stmts);
+            }
+        });
+    }
+
+    fn visit_expr_mut(&mut self, e: &mut Expr) {
+        match e {
+            Expr::Path(p) => {
+                if let Some(Binding::Subst(v)) = p.path.get_ident().and_then(|i| self.lookup(i)) {
+                    *e = paren(v.clone());
+                }
+            }
+            // `*xi` of an element bound by a loop pattern is the element.
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => {
+                let bound = Self::ident_of(&u.expr).and_then(|i| self.lookup(i));
+                if let Some(Binding::Subst(v)) = bound {
+                    *e = v.clone();
+                } else {
+                    visit_mut::visit_expr_mut(self, e);
+                }
+            }
+            Expr::Index(ix) => match self.view_of(&ix.expr) {
+                Some(view) if !matches!(strip(&ix.index), Expr::Range(_)) => {
+                    self.visit_expr_mut(&mut ix.index);
+                    *e = view.at(&ix.index);
+                }
+                _ => visit_mut::visit_expr_mut(self, e),
+            },
+            Expr::Call(c) => {
+                let closure = match Self::ident_of(&c.func).and_then(|i| self.lookup(i)) {
+                    Some(Binding::Closure(cl)) => Some(cl.clone()),
+                    _ => None,
+                };
+                let Some(closure) = closure else {
+                    return visit_mut::visit_expr_mut(self, e);
+                };
+                let mut args: Vec<Expr> = c.args.iter().cloned().collect();
+                args.iter_mut().for_each(|a| self.visit_expr_mut(a));
+                let at = c.span();
+                if let Some(mut body) = self.inline(&closure, args, at) {
+                    self.visit_expr_mut(&mut body);
+                    *e = paren(body);
+                }
+            }
+            Expr::MethodCall(mc) if mc.method == "len" && mc.args.is_empty() => {
+                match self.view_of(&mc.receiver) {
+                    Some(view) => *e = paren(view.len),
+                    None => visit_mut::visit_expr_mut(self, e),
+                }
+            }
+            Expr::MethodCall(_) => {
+                if let Some(value) = self.consume(e) {
+                    *e = value;
+                } else {
+                    visit_mut::visit_expr_mut(self, e);
+                }
+            }
+            Expr::ForLoop(f) => {
+                if let Some(lowered) = self.for_loop(f) {
+                    *e = lowered;
+                }
+            }
+            Expr::While(w) => {
+                let was = std::mem::replace(&mut self.in_while_cond, true);
+                self.visit_expr_mut(&mut w.cond);
+                self.in_while_cond = was;
+                self.visit_block_mut(&mut w.body);
+            }
+            Expr::Match(m) => {
+                if let Some(chain) = self.match_to_if(m) {
+                    *e = chain;
+                    self.visit_expr_mut(e);
+                }
+            }
+            Expr::Closure(_) => {} // inlined where it is called, or reported by the lowering
+            _ => visit_mut::visit_expr_mut(self, e),
+        }
+    }
+}
+
+/// `assert!` and its kin: kept in the user's function, not in the derivative code.
+fn is_assertion(m: &syn::Macro) -> bool {
+    m.path.segments.last().is_some_and(|s| {
+        matches!(
+            s.ident.to_string().as_str(),
+            "assert" | "assert_eq" | "assert_ne" | "debug_assert" | "debug_assert_eq" | "debug_assert_ne"
+        )
+    })
+}
+
+/// Without parentheses and invisible groups.
+fn strip(e: &Expr) -> &Expr {
+    match e {
+        Expr::Paren(p) => strip(&p.expr),
+        Expr::Group(g) => strip(&g.expr),
+        e => e,
+    }
+}
+
+/// Names, literals and elements `x[i]` of names: cheap and pure, so they may be
+/// written again wherever a closure's parameter is read.
+fn is_atomic(e: &Expr) -> bool {
+    match strip(e) {
+        Expr::Path(_) | Expr::Lit(_) => true,
+        Expr::Index(ix) => is_atomic(&ix.expr) && is_atomic(&ix.index),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => is_atomic(&u.expr),
+        Expr::Reference(r) => is_atomic(&r.expr),
+        _ => false,
+    }
+}
+
+/// Whether `e` is the integer literal `v`.
+fn is_lit(e: &Expr, v: u64) -> bool {
+    matches!(strip(e), Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) if i.base10_parse::<u64>().ok() == Some(v))
+}
+
+/// `a + b` of index arithmetic, without adding `0`.
+fn add(a: &Expr, b: &Expr) -> Expr {
+    match (is_lit(a, 0), is_lit(b, 0)) {
+        (true, _) => b.clone(),
+        (_, true) => a.clone(),
+        _ => parse_quote_spanned!(b.span()=> #a + #b),
+    }
+}
+
+/// `a * b` of index arithmetic, without multiplying by `1`.
+fn mul(a: &Expr, b: &Expr) -> Expr {
+    match (is_lit(a, 1), is_lit(b, 1)) {
+        (true, _) => b.clone(),
+        (_, true) => a.clone(),
+        _ => {
+            let (a, b) = (paren(a.clone()), paren(b.clone()));
+            parse_quote_spanned!(b.span()=> #a * #b)
+        }
+    }
+}
+
+/// `(e)`, unless `e` binds as tightly already.
+fn paren(e: Expr) -> Expr {
+    match e {
+        Expr::Path(_) | Expr::Lit(_) | Expr::Paren(_) | Expr::Index(_) | Expr::MethodCall(_)
+        | Expr::Call(_) | Expr::Field(_) => e,
+        e => {
+            let span = e.span();
+            parse_quote_spanned!(span=> (#e))
+        }
+    }
+}
+
+/// Replaces every read of the names in `substs` in `e` by their values.
+fn substitute(e: &mut Expr, substs: &[(Ident, Expr)]) {
+    struct Subst<'a>(&'a [(Ident, Expr)]);
+    impl VisitMut for Subst<'_> {
+        fn visit_expr_mut(&mut self, e: &mut Expr) {
+            if let Expr::Path(p) = e {
+                if let Some((_, v)) = p.path.get_ident().and_then(|i| self.0.iter().find(|(n, _)| n == i)) {
+                    *e = paren(v.clone());
+                    return;
+                }
+            }
+            if let Expr::Unary(u) = e {
+                if matches!(u.op, syn::UnOp::Deref(_)) {
+                    if let Expr::Path(p) = strip(&u.expr) {
+                        if let Some((_, v)) =
+                            p.path.get_ident().and_then(|i| self.0.iter().find(|(n, _)| n == i))
+                        {
+                            *e = paren(v.clone());
+                            return;
+                        }
+                    }
+                }
+            }
+            visit_mut::visit_expr_mut(self, e);
+        }
+    }
+    Subst(substs).visit_expr_mut(e);
+}
+
+trait IntoExpr {
+    fn into_expr(self) -> Expr;
+}
+
+impl IntoExpr for Ident {
+    fn into_expr(self) -> Expr {
+        Expr::Path(syn::ExprPath {
+            attrs: Vec::new(),
+            qself: None,
+            path: self.into(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    /// The desugared function, pretty-printed, and the errors.
+    pub(crate) fn desugared(item: proc_macro2::TokenStream) -> String {
+        let f: syn::ItemFn = syn::parse2(item).expect("a function");
+        let mut errors = crate::errors::Errors::default();
+        let (core, _) = super::desugar(&f, &mut errors);
+        let mut s = prettyplease::unparse(&syn::File {
+            shebang: None,
+            attrs: Vec::new(),
+            items: vec![syn::Item::Fn(core)],
+        });
+        s.push_str(&errors.to_compile_errors().to_string());
+        s
+    }
+
+    #[test]
+    fn scratch() {
+        for f in [
+            quote!(fn f(x: &[f64]) -> f64 { let s: f64 = x.iter().map(|v| v * v).sum(); s.sqrt() }),
+            quote!(fn f(x: &[f64], y: &mut [f64]) { for (yi, xi) in y.iter_mut().zip(x) { *yi = xi.sin(); } }),
+            quote!(fn f(x: &[f64]) -> f64 { let mut s = 0.0; for (i, &xi) in x.iter().enumerate().skip(1) { s += (i as f64) * xi; } s }),
+            quote!(fn f(x: &[f64]) -> f64 { x.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum::<f64>() + x.iter().cloned().fold(f64::NEG_INFINITY, f64::max) }),
+            quote!(fn f(x: &[f64]) -> Vec<f64> { let m = x.iter().copied().max_by(|a, b| a.partial_cmp(b).unwrap()).unwrap(); x.iter().map(|v| (v - m).exp()).collect() }),
+            quote!(fn f<T: Float + FromPrimitive>(x: &[T], a: T) -> T { let h = T::from_f64(0.5).unwrap(); let n = T::from_usize(x.len()).unwrap(); x.iter().fold(T::zero(), |acc, &v| acc + h * v * a) / n + T::PI() }),
+            quote!(fn f(x: &[f64], n: usize) -> f64 { let id = |i, j| i + n * j; let w = |t: f64| 1.0 + (t - 1.0) / 4.0; let (a, b) = (x[id(0, 1)], w(x[0] * 2.0)); a * b }),
+            quote!(fn f(x: &[f64], k: usize) -> f64 { let t = &x[1..3]; let c = match k { 0 => 1.0, 1 | 2 => 2.0, _ => 3.0 }; c * t[0] + t.iter().sum::<f64>() + t.len() as f64 }),
+            quote!(fn f(x: &[f64], n: usize) -> f64 { let mut i = 0; let mut s = 0.0; loop { i += 1; if i >= n { break; } if i % 2 == 0 { continue; } s += x[i]; } for v in x.iter() { if *v > 3.0 { break } s += v; } s }),
+            quote!(fn f(x: &[f64]) -> f64 { x.chunks_exact(2).map(|c| c[0] * c[1]).sum() }),
+            quote!(fn f(x: &[f64]) -> f64 { (0..x.len()).rev().step_by(2).map(|i| x[i]).filter(|v| *v > 0.0).sum() }),
+        ] {
+            println!("{}\n", desugared(f));
+        }
+    }
+}

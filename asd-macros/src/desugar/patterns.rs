@@ -1,0 +1,218 @@
+//! Patterns the lowering binds one name at a time: `let (a, b) = (e1, e2);` and
+//! `let Params { a, b, .. } = *p;` become one `let` per name, and `match` on integers
+//! becomes an `if` / `else if` chain.
+
+use quote::quote_spanned;
+use syn::spanned::Spanned;
+use syn::{parse_quote_spanned, Expr, Ident, Pat, Stmt};
+
+use super::{strip, Desugar, IntoExpr};
+
+impl Desugar<'_> {
+    /// One `let` per name of a tuple or struct pattern; `None` for a single name.
+    pub(super) fn destructure(&mut self, local: &syn::Local) -> Option<Vec<Stmt>> {
+        let (pat, ty) = match &local.pat {
+            Pat::Type(t) => (&*t.pat, Some(&*t.ty)),
+            p => (p, None),
+        };
+        if !matches!(pat, Pat::Tuple(_) | Pat::Struct(_)) {
+            return None;
+        }
+        let Some(init) = &local.init else {
+            self.errors.at(pat, "a destructuring `let` needs a value");
+            return Some(Vec::new());
+        };
+        if init.diverge.is_some() {
+            return None; // reported by the lowering
+        }
+        let span = local.span();
+        let mut out = Vec::new();
+        match (pat, strip(&init.expr)) {
+            (Pat::Tuple(t), Expr::Tuple(values)) if t.elems.len() == values.elems.len() => {
+                let types: Vec<Option<syn::Type>> = match ty {
+                    Some(syn::Type::Tuple(tt)) => tt.elems.iter().cloned().map(Some).collect(),
+                    _ => vec![None; t.elems.len()],
+                };
+                // Each value is read before any name is bound, as in the tuple: through
+                // a temporary where a later value reads an earlier name.
+                let names: Vec<Ident> = t.elems.iter().filter_map(bound_name).collect();
+                let reads_bound = values.elems.iter().any(|v| names.iter().any(|n| reads(v, n)));
+                let mut lets = Vec::new();
+                for ((p, v), ty) in t.elems.iter().zip(&values.elems).zip(types) {
+                    let value = if reads_bound {
+                        let tmp = self.fresh("t", v.span());
+                        out.push(parse_quote_spanned!(span=> let #tmp = #v;));
+                        tmp.into_expr()
+                    } else {
+                        v.clone()
+                    };
+                    lets.push((p.clone(), ty, value));
+                }
+                for (p, ty, value) in lets {
+                    if let Some(stmts) = self.bind_let(&p, ty, value) {
+                        out.extend(stmts);
+                    } else {
+                        return Some(out);
+                    }
+                }
+            }
+            (Pat::Tuple(t), value) => {
+                let tmp = self.fresh("t", value.span());
+                out.push(parse_quote_spanned!(span=> let #tmp = #value;));
+                for (k, p) in t.elems.iter().enumerate() {
+                    let k = syn::Index::from(k);
+                    let field: Expr = parse_quote_spanned!(span=> #tmp.#k);
+                    out.extend(self.bind_let(p, None, field)?);
+                }
+            }
+            (Pat::Struct(s), value) => {
+                // `*p`, `p.clone()`, `p`: the fields of `p`.
+                let base = match value {
+                    Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => (*u.expr).clone(),
+                    Expr::MethodCall(mc) if mc.method == "clone" && mc.args.is_empty() => (*mc.receiver).clone(),
+                    v => v.clone(),
+                };
+                for fp in &s.fields {
+                    let member = &fp.member;
+                    let field: Expr = parse_quote_spanned!(span=> #base.#member);
+                    out.extend(self.bind_let(&fp.pat, None, field)?);
+                }
+            }
+            _ => unreachable!("tuple and struct patterns only"),
+        }
+        Some(out)
+    }
+
+    /// `let p = value;` for a name (or `_`), recursing into nested tuples.
+    fn bind_let(&mut self, p: &Pat, ty: Option<syn::Type>, value: Expr) -> Option<Vec<Stmt>> {
+        let span = p.span();
+        match p {
+            Pat::Ident(i) if i.subpat.is_none() => {
+                let ty = ty.map(|t| quote_spanned!(span=> : #t));
+                let local: syn::Local = match parse_quote_spanned!(span=> let #i #ty = #value;) {
+                    Stmt::Local(l) => l,
+                    _ => unreachable!("a let"),
+                };
+                self.shadow_pat(&local.pat);
+                Some(vec![Stmt::Local(local)])
+            }
+            Pat::Wild(_) => Some(Vec::new()),
+            Pat::Tuple(_) => {
+                let local: syn::Local = match parse_quote_spanned!(span=> let #p = #value;) {
+                    Stmt::Local(l) => l,
+                    _ => unreachable!("a let"),
+                };
+                self.destructure(&local)
+            }
+            other => {
+                self.errors.at(other, "bind names here, as in `let (a, b) = ...;`");
+                None
+            }
+        }
+    }
+
+    /// `match` on an integer (or `bool`): literal, range, `|` and `_` arms, guards, and a
+    /// name binding the value, as an `if` chain. The last arm is the `else`, as the match
+    /// is exhaustive.
+    pub(super) fn match_to_if(&mut self, m: &syn::ExprMatch) -> Option<Expr> {
+        let span = m.span();
+        let scrutinee = if super::is_atomic(&m.expr) {
+            (*m.expr).clone()
+        } else {
+            let s = self.fresh("s", m.expr.span());
+            let e = &m.expr;
+            self.pre.push(parse_quote_spanned!(span=> let #s = #e;));
+            s.into_expr()
+        };
+        let mut arms = Vec::new();
+        for arm in &m.arms {
+            let mut bind = None;
+            let cond = self.arm_condition(&arm.pat, &scrutinee, &mut bind)?;
+            let cond = match (&arm.guard, cond) {
+                (Some((_, g)), Some(c)) => Some(parse_quote_spanned!(span=> (#c) && (#g))),
+                (Some((_, g)), None) => Some((**g).clone()),
+                (None, c) => c,
+            };
+            let body = &arm.body;
+            let bind: Option<Stmt> = bind.map(|n: Ident| parse_quote_spanned!(span=> let #n = #scrutinee;));
+            arms.push((cond, quote_spanned!(span=> { #bind #body })));
+        }
+        let Some((_, last)) = arms.pop() else {
+            self.errors.at(m, "a `match` needs arms");
+            return None;
+        };
+        let mut chain = last;
+        for (cond, body) in arms.into_iter().rev() {
+            let Some(cond) = cond else {
+                // An arm that always matches: the arms after it never run.
+                chain = body;
+                continue;
+            };
+            chain = quote_spanned!(span=> if #cond #body else #chain);
+        }
+        Some(parse_quote_spanned!(span=> #chain))
+    }
+
+    /// The condition under which `pat` matches `s` (`None`: always); a name binds `s`.
+    fn arm_condition(&mut self, pat: &Pat, s: &Expr, bind: &mut Option<Ident>) -> Option<Option<Expr>> {
+        let span = pat.span();
+        Some(match pat {
+            Pat::Wild(_) => None,
+            Pat::Ident(i) if i.subpat.is_none() && i.by_ref.is_none() => {
+                *bind = Some(i.ident.clone());
+                None
+            }
+            Pat::Lit(l) => Some(parse_quote_spanned!(span=> #s == #l)),
+            Pat::Path(p) => Some(parse_quote_spanned!(span=> #s == #p)),
+            Pat::Paren(p) => return self.arm_condition(&p.pat, s, bind),
+            Pat::Range(r) => {
+                let lo = r.start.as_ref().map(|a| quote_spanned!(span=> #s >= #a));
+                let hi = r.end.as_ref().map(|b| match r.limits {
+                    syn::RangeLimits::HalfOpen(_) => quote_spanned!(span=> #s < #b),
+                    syn::RangeLimits::Closed(_) => quote_spanned!(span=> #s <= #b),
+                });
+                match (lo, hi) {
+                    (Some(a), Some(b)) => Some(parse_quote_spanned!(span=> (#a && #b))),
+                    (Some(c), None) | (None, Some(c)) => Some(parse_quote_spanned!(span=> (#c))),
+                    (None, None) => None,
+                }
+            }
+            Pat::Or(o) => {
+                let mut conds = Vec::new();
+                for case in &o.cases {
+                    match self.arm_condition(case, s, bind)? {
+                        Some(c) => conds.push(c),
+                        None => return Some(None),
+                    }
+                }
+                Some(parse_quote_spanned!(span=> (#(#conds)||*)))
+            }
+            other => {
+                self.errors.at(other, "only integer `match` arms are supported: literals, ranges `a..=b`, `|`, guards and `_`; or write `if` / `else if`");
+                return None;
+            }
+        })
+    }
+}
+
+/// The name a tuple element binds, if it is one.
+fn bound_name(p: &Pat) -> Option<Ident> {
+    match p {
+        Pat::Ident(i) => Some(i.ident.clone()),
+        Pat::Type(t) => bound_name(&t.pat),
+        _ => None,
+    }
+}
+
+/// Whether `e` mentions the name `n`.
+fn reads(e: &Expr, n: &Ident) -> bool {
+    struct Finds<'a>(&'a Ident, bool);
+    impl<'ast> syn::visit::Visit<'ast> for Finds<'_> {
+        fn visit_ident(&mut self, i: &'ast Ident) {
+            self.1 |= i == self.0;
+        }
+    }
+    let mut f = Finds(n, false);
+    syn::visit::Visit::visit_expr(&mut f, e);
+    f.1
+}

@@ -1,0 +1,261 @@
+//! The numeric Rust people write, as they write it: iterator chains, generic float
+//! types, tuples, closures, `match`, `loop`/`break`, asserts. Every function is checked
+//! through every operator: exact patterns, sparse Jacobians and Hessians against finite
+//! differences, JVP against VJP, gradient against JVP, HVP against the Hessian.
+#![allow(clippy::needless_range_loop)]
+
+mod common;
+
+use num_traits::{Float, FloatConst, FromPrimitive};
+
+/// `vector!(name at (x, constants..), pub fn f(..) -> Vec<f64> { .. })`: the function,
+/// annotated, in a module `name`, and a test `name` of every first-order operator at `x`.
+macro_rules! vector {
+    ($name:ident at ($x:expr $(, $c:expr)*), $item:item) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[asd::sparse_diff]
+            $item
+        }
+        #[test]
+        fn $name() {
+            let x: Vec<f64> = $x;
+            common::check_vector(
+                &x,
+                |x| $name::f(x $(, $c)*),
+                |x| $name::f_jacobian_sparsity(x $(, $c)*),
+                |x| $name::f_jacobian(x $(, $c)*),
+                |x, d| $name::f_jvp(x $(, $c)*, d).1,
+                |x, d| $name::f_vjp(x $(, $c)*, d).1,
+            );
+        }
+    };
+}
+
+/// `scalar!(..)`: the same for a scalar function, through every operator up to Hessians.
+macro_rules! scalar {
+    ($name:ident at ($x:expr $(, $c:expr)*), $item:item) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[asd::sparse_diff]
+            $item
+        }
+        #[test]
+        fn $name() {
+            let x: Vec<f64> = $x;
+            common::check_scalar(
+                &x,
+                |x| $name::f(x $(, $c)*),
+                |x| $name::f_gradient(x $(, $c)*).1,
+                |x, d| $name::f_jvp(x $(, $c)*, d).1,
+                |x| $name::f_hessian_sparsity(x $(, $c)*),
+                |x| $name::f_hessian(x $(, $c)*),
+                |x, v| $name::f_hvp(x $(, $c)*, v),
+            );
+        }
+    };
+}
+
+fn points(n: usize, seed: u64) -> Vec<f64> {
+    common::randoms(n, seed).iter().map(|r| 0.5 + 0.4 * r).collect()
+}
+
+// ---- iterator chains ------------------------------------------------------------------
+
+scalar!(rosenbrock_windows at (points(6, 1)),
+    pub fn f(x: &[f64]) -> f64 {
+        x.windows(2)
+            .map(|w| 100.0 * (w[1] - w[0] * w[0]).powi(2) + (1.0 - w[0]).powi(2))
+            .sum()
+    }
+);
+
+scalar!(rosenbrock_zip_skip at (points(5, 2)),
+    pub fn f(x: &[f64]) -> f64 {
+        x.iter()
+            .zip(x.iter().skip(1))
+            .map(|(&xi, &xj)| (1.0 - xi).powi(2) + 100.0 * (xj - xi.powi(2)).powi(2))
+            .fold(0.0, |acc, t| acc + t)
+    }
+);
+
+vector!(softmax at (points(5, 3)),
+    pub fn f(x: &[f64]) -> Vec<f64> {
+        let m = x.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let e: Vec<f64> = x.iter().map(|v| (v - m).exp()).collect();
+        let s: f64 = e.iter().sum();
+        e.iter().map(|v| v / s).collect()
+    }
+);
+
+vector!(softmax_max_by at (points(4, 4)),
+    pub fn f(x: &[f64]) -> Vec<f64> {
+        let m = *x.iter().max_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
+        let s = x.iter().map(|v| (v - m).exp()).sum::<f64>();
+        x.iter().map(|v| (v - m).exp() / s).collect::<Vec<f64>>()
+    }
+);
+
+vector!(rmsnorm at (points(6, 5), &[0.5, 1.0, 1.5, 2.0, 2.5, 3.0]),
+    pub fn f(x: &[f64], w: &[f64]) -> Vec<f64> {
+        let ss = x.iter().map(|v| v * v).sum::<f64>() / x.len() as f64;
+        let r = 1.0 / (ss + 1e-5).sqrt();
+        x.iter().zip(w).map(|(xi, wi)| xi * r * wi).collect()
+    }
+);
+
+vector!(matvec_rows at (points(3, 6), &[1.0, 2.0, 0.0, -1.0, 0.5, 3.0]),
+    pub fn f(x: &[f64], w: &[f64]) -> Vec<f64> {
+        let n = x.len();
+        w.chunks_exact(n)
+            .map(|row| row.iter().zip(x).map(|(a, b)| a * b.tanh()).sum())
+            .collect()
+    }
+);
+
+vector!(for_over_elements at (points(5, 7)),
+    pub fn f(x: &[f64]) -> Vec<f64> {
+        let mut y = vec![0.0; x.len()];
+        let mut s = 0.0;
+        for &xi in x {
+            s += xi * xi;
+        }
+        for (i, xi) in x.iter().enumerate() {
+            y[i] = s * xi.sin() + i as f64;
+        }
+        for (yi, xi) in y.iter_mut().zip(x) {
+            *yi += xi.exp();
+        }
+        y
+    }
+);
+
+scalar!(reversed_strided_filtered at (common::randoms(9, 8)),
+    pub fn f(x: &[f64]) -> f64 {
+        let a: f64 = (0..x.len()).rev().step_by(2).map(|i| x[i] * x[i]).sum();
+        let b: f64 = x.iter().skip(1).take(4).map(|v| v.sin()).product();
+        let c: f64 = x.iter().filter(|v| **v > 0.0).map(|v| v.exp()).sum();
+        a + b + c
+    }
+);
+
+vector!(sub_slices at (points(6, 9)),
+    pub fn f(x: &[f64]) -> Vec<f64> {
+        let n = x.len();
+        let inner = &x[1..n - 1];
+        let mut y = Vec::with_capacity(inner.len());
+        for i in 0..inner.len() {
+            y.push(inner[i] * x[0] + inner.iter().sum::<f64>());
+        }
+        y
+    }
+);
+
+// ---- generic float types ------------------------------------------------------------------
+
+scalar!(generic_rosenbrock at (points(4, 10)),
+    pub fn f<T: Float + FromPrimitive>(param: &[T]) -> T {
+        let a = T::from_f64(1.0).unwrap();
+        let b = T::from_f64(100.0).unwrap();
+        param
+            .iter()
+            .zip(param.iter().skip(1))
+            .map(|(&xi, &xi1)| (a - xi).powi(2) + b * (xi1 - xi.powi(2)).powi(2))
+            .fold(T::zero(), |acc, x| acc + x)
+    }
+);
+
+scalar!(generic_constants at (points(5, 11), 0.7),
+    pub fn f<T>(x: &[T], a: T) -> T
+    where
+        T: Float + FloatConst + FromPrimitive,
+    {
+        let n = T::from_usize(x.len()).unwrap();
+        let mut s = T::zero();
+        for i in 0..x.len() {
+            s = s + (x[i] * a * T::PI()).cos() / n + T::epsilon();
+        }
+        s * T::one()
+    }
+);
+
+// ---- tuples, closures, match, loops ---------------------------------------------------------
+
+vector!(robertson_tuples at (vec![1.0, 2e-5, 0.01]),
+    pub fn f(y: &[f64]) -> Vec<f64> {
+        let (y1, y2, y3) = (y[0], y[1], y[2]);
+        let (k1, k2, k3) = (0.04, 3e7, 1e4);
+        vec![-k1 * y1 + k3 * y2 * y3, k1 * y1 - k3 * y2 * y3 - k2 * y2 * y2, k2 * y2 * y2]
+    }
+);
+
+vector!(stencil_closures at (points(12, 12), 4),
+    pub fn f(u: &[f64], n: usize) -> Vec<f64> {
+        let id = |i, j| i + n * j;
+        let react = |t: f64| t * t * (1.0 - t);
+        let mut out = vec![0.0; u.len()];
+        for j in 1..u.len() / n - 1 {
+            for i in 1..n - 1 {
+                out[id(i, j)] = u[id(i - 1, j)] + u[id(i + 1, j)] + u[id(i, j - 1)]
+                    + u[id(i, j + 1)] - 4.0 * u[id(i, j)] + react(u[id(i, j)]);
+            }
+        }
+        out
+    }
+);
+
+scalar!(levy_closure at (points(4, 13)),
+    pub fn f(x: &[f64]) -> f64 {
+        let w = |t: f64| 1.0 + (t - 1.0) / 4.0;
+        let pi = std::f64::consts::PI;
+        let n = x.len();
+        let mut s = (pi * w(x[0])).sin().powi(2);
+        for i in 0..n - 1 {
+            let wi = w(x[i]);
+            s += (wi - 1.0).powi(2) * (1.0 + 10.0 * (pi * wi + 1.0).sin().powi(2));
+        }
+        s + (w(x[n - 1]) - 1.0).powi(2)
+    }
+);
+
+vector!(match_on_index at (points(6, 14)),
+    pub fn f(x: &[f64]) -> Vec<f64> {
+        let mut y = vec![0.0; x.len()];
+        for i in 0..x.len() {
+            y[i] = match i % 3 {
+                0 => x[i] * 2.0,
+                1 | 2 if i > 3 => x[i].sin(),
+                _ => x[i] * x[0],
+            };
+        }
+        y
+    }
+);
+
+scalar!(loop_break_continue at (points(8, 15), 5),
+    pub fn f(x: &[f64], stop: usize) -> f64 {
+        assert!(stop <= x.len());
+        debug_assert!(!x.is_empty());
+        let mut s = 0.0;
+        let mut i = 0;
+        loop {
+            i += 1;
+            if i >= stop {
+                break;
+            }
+            if i % 2 == 0 {
+                continue;
+            }
+            s += x[i] * x[i - 1];
+        }
+        for k in 0..x.len() {
+            if k == 6 {
+                break;
+            }
+            s += x[k].powi(3);
+        }
+        s
+    }
+);
