@@ -59,7 +59,10 @@ macro_rules! scalar {
 }
 
 fn points(n: usize, seed: u64) -> Vec<f64> {
-    common::randoms(n, seed).iter().map(|r| 0.5 + 0.4 * r).collect()
+    common::randoms(n, seed)
+        .iter()
+        .map(|r| 0.5 + 0.4 * r)
+        .collect()
 }
 
 // ---- iterator chains ------------------------------------------------------------------
@@ -106,7 +109,7 @@ vector!(rmsnorm at (points(6, 5), &[0.5, 1.0, 1.5, 2.0, 2.5, 3.0]),
     }
 );
 
-vector!(matvec_rows at (points(3, 6), &[1.0, 2.0, 0.0, -1.0, 0.5, 3.0]),
+vector!(matvec_rows at (points(3, 6), &[1.0, 2.0, 0.25, -1.0, 0.5, 3.0]),
     pub fn f(x: &[f64], w: &[f64]) -> Vec<f64> {
         let n = x.len();
         w.chunks_exact(n)
@@ -132,7 +135,7 @@ vector!(for_over_elements at (points(5, 7)),
     }
 );
 
-scalar!(reversed_strided_filtered at (common::randoms(9, 8)),
+scalar!(reversed_strided_filtered at (points(9, 8)),
     pub fn f(x: &[f64]) -> f64 {
         let a: f64 = (0..x.len()).rev().step_by(2).map(|i| x[i] * x[i]).sum();
         let b: f64 = x.iter().skip(1).take(4).map(|v| v.sin()).product();

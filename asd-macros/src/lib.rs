@@ -85,7 +85,11 @@ fn expand(attr: Tokens, item: Tokens) -> Tokens {
     let items = items::Items {
         sig: &sig,
         name,
-        primal: if generic { quote!(#name::<f64>) } else { quote!(#name) },
+        primal: if generic {
+            quote!(#name::<f64>)
+        } else {
+            quote!(#name)
+        },
         vis: &item_fn.vis,
         generated: generated.as_ref(),
     }

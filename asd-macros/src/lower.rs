@@ -88,7 +88,7 @@ pub fn lower(item: &ItemFn, sig: &Signature, errors: &mut Errors) -> Function {
             ParamKind::Real => Ty::Real,
             ParamKind::Int => Ty::Int,
             ParamKind::Bool => Ty::Bool,
-            ParamKind::IntSlice => Ty::Other,
+            ParamKind::Other => Ty::Other,
         };
         let var = l.declare(&p.name, ty, Origin::Param(i));
         params.push(Param {

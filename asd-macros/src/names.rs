@@ -52,11 +52,13 @@ impl Hidden {
         format_ident!("{}{}", self.prefix(), f)
     }
 
-    /// The item's path next to a called function: `m::g` -> `m::__asd_tangent_g`.
+    /// The item's path next to a called function: `m::g` -> `m::__asd_tangent_g`. A
+    /// generic callee's arguments go (`g::<T>`): its hidden items are its `f64` ones.
     pub fn path(self, callee: &syn::Path) -> syn::Path {
         let mut p = callee.clone();
         if let Some(last) = p.segments.last_mut() {
             last.ident = format_ident!("{}{}", self.prefix(), last.ident, span = last.ident.span());
+            last.arguments = syn::PathArguments::None;
         }
         p
     }
@@ -68,7 +70,7 @@ mod tests {
 
     #[test]
     fn a_hidden_path_renames_the_last_segment_only() {
-        let p: syn::Path = syn::parse_quote!(crate::m::g);
+        let p: syn::Path = syn::parse_quote!(crate::m::g::<T>);
         let h = Hidden::TangentAdjoint.path(&p);
         assert_eq!(
             quote!(#h).to_string(),

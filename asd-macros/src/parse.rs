@@ -36,7 +36,7 @@ impl syn::parse::Parse for Args {
 /// What a parameter's type makes of it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ParamKind {
-    /// `&[f64]`
+    /// `&[f64]`, `&[f64; N]`, `&Vec<f64>`
     RealSlice,
     /// `&mut [f64]`
     RealSliceMut,
@@ -46,8 +46,8 @@ pub enum ParamKind {
     Int,
     /// `bool`
     Bool,
-    /// `&[usize]` and other integer slices
-    IntSlice,
+    /// any other type (`&[usize]`, `&Params`, ...): a constant passed through
+    Other,
 }
 
 pub struct ParsedParam {
@@ -83,35 +83,58 @@ pub fn is_vec_of(ty: &Type, elem: &str) -> bool {
             if matches!(a.args.first(), Some(syn::GenericArgument::Type(t)) if is_type(t, elem)))
 }
 
-/// `f64`, an integer, `bool`; `&[T]` / `&mut [T]`.
-fn classify(ty: &Type) -> Option<ParamKind> {
+/// `f64`, an integer, `bool`; `&[f64]` / `&mut [f64]` (and `&[f64; N]`, `&Vec<f64>`);
+/// anything else is a constant. `Err` with a message for the types no generated code
+/// can take.
+fn classify(ty: &Type) -> Result<ParamKind, &'static str> {
     if is_type(ty, "f64") {
-        return Some(ParamKind::Real);
+        return Ok(ParamKind::Real);
     }
     if is_type(ty, "bool") {
-        return Some(ParamKind::Bool);
+        return Ok(ParamKind::Bool);
     }
     if INT_TYPES.iter().any(|t| is_type(ty, t)) {
-        return Some(ParamKind::Int);
+        return Ok(ParamKind::Int);
+    }
+    if mentions_f32(ty) {
+        return Err("`f32` is not supported by #[sparse_diff]: write `f64` (the derivative code computes in `f64`)");
+    }
+    if matches!(ty, Type::ImplTrait(_)) {
+        return Err(
+            "`impl Trait` parameters are not supported by #[sparse_diff]: pass a concrete type",
+        );
     }
     if let Type::Reference(r) = ty {
-        if r.lifetime.is_some() {
-            return None;
+        let reals = match &*r.elem {
+            Type::Slice(s) => is_type(&s.elem, "f64"),
+            Type::Array(a) => is_type(&a.elem, "f64") && r.mutability.is_none(),
+            elem => is_vec_of(elem, "f64") && r.mutability.is_none(),
+        };
+        if reals {
+            return Ok(if r.mutability.is_some() {
+                ParamKind::RealSliceMut
+            } else {
+                ParamKind::RealSlice
+            });
         }
-        if let Type::Slice(s) = &*r.elem {
-            if is_type(&s.elem, "f64") {
-                return Some(if r.mutability.is_some() {
-                    ParamKind::RealSliceMut
-                } else {
-                    ParamKind::RealSlice
-                });
-            }
-            if r.mutability.is_none() && INT_TYPES.iter().any(|t| is_type(&s.elem, t)) {
-                return Some(ParamKind::IntSlice);
-            }
+        if r.mutability.is_some() {
+            return Err("a `&mut` parameter of #[sparse_diff] is the output, a `&mut [f64]`; pass other values by value or by `&`");
         }
     }
-    None
+    Ok(ParamKind::Other)
+}
+
+/// Whether `f32` appears in a type.
+fn mentions_f32(ty: &Type) -> bool {
+    struct Finds(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Finds {
+        fn visit_ident(&mut self, i: &'ast Ident) {
+            self.0 |= i == "f32";
+        }
+    }
+    let mut f = Finds(false);
+    syn::visit::Visit::visit_type(&mut f, ty);
+    f.0
 }
 
 /// Parses the signature, reporting every problem it finds. `None` when it is unusable.
@@ -164,12 +187,12 @@ pub fn signature(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Sign
                 continue;
             }
         };
-        let Some(kind) = classify(&pt.ty) else {
-            errors.at(
-                &pt.ty,
-                "unsupported parameter type: #[sparse_diff] takes `&[f64]` (the input), `&mut [f64]` (an output), and constants of type `f64`, `bool`, an integer, or `&[usize]`",
-            );
-            continue;
+        let kind = match classify(&pt.ty) {
+            Ok(kind) => kind,
+            Err(msg) => {
+                errors.at(&pt.ty, msg);
+                continue;
+            }
         };
         params.push(ParsedParam {
             name,
@@ -239,6 +262,10 @@ pub fn signature(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Sign
                 );
             }
             Some(Output::Scalar)
+        }
+        ReturnType::Type(_, ty) if mentions_f32(ty) => {
+            errors.at(ty, "`f32` is not supported by #[sparse_diff]: write `f64` (the derivative code computes in `f64`)");
+            None
         }
         ReturnType::Type(_, ty) => {
             errors.at(ty, "unsupported return type: #[sparse_diff] functions return `f64`, `Vec<f64>`, or nothing and write one `y: &mut [f64]` parameter");

@@ -224,9 +224,17 @@ pub fn check_vector(
     let pts = points(x);
     let fds: Vec<Vec<Vec<f64>>> = pts.iter().map(|p| fd_jacobian(&f, p)).collect();
     let pattern = sparsity(x);
-    assert_eq!(pattern, union_pattern(&fds, 1e-7), "the pattern is not exact");
+    assert_eq!(
+        pattern,
+        union_pattern(&fds, 1e-7),
+        "the pattern is not exact"
+    );
     for (p, fd) in pts.iter().zip(&fds) {
-        assert_eq!(sparsity(p), pattern, "the global pattern changed with the input");
+        assert_eq!(
+            sparsity(p),
+            pattern,
+            "the global pattern changed with the input"
+        );
         assert_sparse_matches(&jacobian(p), &pattern, fd, 1e-6);
         let dx = randoms(x.len(), 3);
         assert_close(&[jvp(p, &dx)], &[matvec(fd, &dx)], 1e-6);
@@ -252,7 +260,11 @@ pub fn check_scalar(
     let pts = points(x);
     let hs: Vec<Vec<Vec<f64>>> = pts.iter().map(|p| fd_hessian(&gradient, p)).collect();
     let pattern = hessian_sparsity(x);
-    assert_eq!(pattern, union_pattern(&hs, 1e-6), "the Hessian pattern is not exact");
+    assert_eq!(
+        pattern,
+        union_pattern(&hs, 1e-6),
+        "the Hessian pattern is not exact"
+    );
     for (p, h) in pts.iter().zip(&hs) {
         let g = gradient(p);
         assert_close(&[g.clone()], &fd_jacobian(|x| vec![f(x)], p), 1e-6);

@@ -69,10 +69,16 @@ fn float_param(f: &ItemFn) -> Option<Ident> {
         })
         .collect();
     let floatlike = |t: &syn::TypeParam| {
-        let in_where = f.sig.generics.where_clause.iter().flat_map(|w| &w.predicates).any(|p| {
-            matches!(p, syn::WherePredicate::Type(pt)
+        let in_where = f
+            .sig
+            .generics
+            .where_clause
+            .iter()
+            .flat_map(|w| &w.predicates)
+            .any(|p| {
+                matches!(p, syn::WherePredicate::Type(pt)
                 if is_param(&pt.bounded_ty, &t.ident) && pt.bounds.iter().any(is_float_bound))
-        });
+            });
         t.bounds.iter().any(is_float_bound) || in_where
     };
     params
@@ -99,7 +105,11 @@ impl ToF64<'_> {
     /// `T::name` as a path expression or callee.
     fn assoc<'a>(&self, e: &'a Expr) -> Option<&'a Ident> {
         match e {
-            Expr::Path(p) if p.qself.is_none() && p.path.segments.len() == 2 && p.path.segments[0].ident == self.t => {
+            Expr::Path(p)
+                if p.qself.is_none()
+                    && p.path.segments.len() == 2
+                    && p.path.segments[0].ident == self.t =>
+            {
                 Some(&p.path.segments[1].ident)
             }
             _ => None,
@@ -146,7 +156,9 @@ impl VisitMut for ToF64<'_> {
     fn visit_expr_mut(&mut self, e: &mut Expr) {
         match e {
             // `T::from_f64(e).unwrap()`, `.expect(..)`: the conversion without the Option.
-            Expr::MethodCall(mc) if matches!(mc.method.to_string().as_str(), "unwrap" | "expect") => {
+            Expr::MethodCall(mc)
+                if matches!(mc.method.to_string().as_str(), "unwrap" | "expect") =>
+            {
                 if let Expr::Call(c) = &*mc.receiver {
                     if let Some((value, _)) = self.constructor(c) {
                         *e = value;
@@ -156,7 +168,8 @@ impl VisitMut for ToF64<'_> {
                 // `x.to_f64().unwrap()`, `i.to_usize().unwrap()`: a cast.
                 if let Expr::MethodCall(inner) = &*mc.receiver {
                     let name = inner.method.to_string();
-                    if let Some(target) = name.strip_prefix("to_").filter(|_| inner.args.is_empty()) {
+                    if let Some(target) = name.strip_prefix("to_").filter(|_| inner.args.is_empty())
+                    {
                         let span = inner.span();
                         let target = Ident::new(target, span);
                         let recv = &inner.receiver;
@@ -174,7 +187,11 @@ impl VisitMut for ToF64<'_> {
                 None => visit_mut::visit_expr_mut(self, e),
             },
             // `T::sqrt(x)`, `T::EPSILON`: the `f64` function or constant.
-            Expr::Path(p) if p.qself.is_none() && p.path.segments.len() > 1 && p.path.segments[0].ident == self.t => {
+            Expr::Path(p)
+                if p.qself.is_none()
+                    && p.path.segments.len() > 1
+                    && p.path.segments[0].ident == self.t =>
+            {
                 p.path.segments[0].ident = Ident::new("f64", p.path.segments[0].ident.span());
             }
             _ => visit_mut::visit_expr_mut(self, e),

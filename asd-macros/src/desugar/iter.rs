@@ -83,10 +83,15 @@ impl Desugar<'_> {
             ("product", 0) => (Fold::Product, &*mc.receiver),
             ("count", 0) => (Fold::Count, &*mc.receiver),
             ("collect", 0) => (Fold::Collect, &*mc.receiver),
-            ("fold", 2) => (Fold::With(mc.args[0].clone(), mc.args[1].clone()), &*mc.receiver),
+            ("fold", 2) => (
+                Fold::With(mc.args[0].clone(), mc.args[1].clone()),
+                &*mc.receiver,
+            ),
             ("unwrap", 0) | ("expect", 1) => {
                 let inner = skip_copies(&mc.receiver);
-                let Expr::MethodCall(m) = inner else { return None };
+                let Expr::MethodCall(m) = inner else {
+                    return None;
+                };
                 match (m.method.to_string().as_str(), m.args.len()) {
                     ("max_by" | "min_by", 1) => (self.comparison(m)?, &*m.receiver),
                     _ => return None,
@@ -160,7 +165,10 @@ impl Desugar<'_> {
     fn comparison(&mut self, m: &syn::ExprMethodCall) -> Option<Fold> {
         let max = m.method == "max_by";
         let Expr::Closure(c) = strip(&m.args[0]) else {
-            self.errors.at(&m.args[0], "write the comparison as a closure, as in `|a, b| a.partial_cmp(b).unwrap()`");
+            self.errors.at(
+                &m.args[0],
+                "write the comparison as a closure, as in `|a, b| a.partial_cmp(b).unwrap()`",
+            );
             return None;
         };
         let names: Vec<Option<&Ident>> = c.inputs.iter().map(pat_ident).collect();
@@ -297,7 +305,10 @@ impl Desugar<'_> {
         match strip(e) {
             Expr::Closure(c) => Some(c.clone()),
             other => {
-                self.errors.at(other, "write the function as a closure here, as in `|v| v.sin()`");
+                self.errors.at(
+                    other,
+                    "write the function as a closure here, as in `|v| v.sin()`",
+                );
                 None
             }
         }
@@ -336,7 +347,9 @@ impl Desugar<'_> {
         let span = r.span();
         let len = match r.limits {
             syn::RangeLimits::HalfOpen(_) if is_lit(&start, 0) => end.clone(),
-            syn::RangeLimits::HalfOpen(_) => parse_quote_spanned!(span=> (#end).saturating_sub(#start)),
+            syn::RangeLimits::HalfOpen(_) => {
+                parse_quote_spanned!(span=> (#end).saturating_sub(#start))
+            }
             syn::RangeLimits::Closed(_) => {
                 let end = add(&end, &parse_quote_spanned!(span=> 1));
                 parse_quote_spanned!(span=> (#end).saturating_sub(#start))
@@ -427,7 +440,13 @@ impl Desugar<'_> {
 
     /// The element at loop index `k`: the index each adapter maps it to, from the last
     /// back to the source, then the values forward from the source.
-    fn item_at(&mut self, chain: &Chain, lens: &[Expr], k: Expr, steps: &mut Vec<Step>) -> Option<Item> {
+    fn item_at(
+        &mut self,
+        chain: &Chain,
+        lens: &[Expr],
+        k: Expr,
+        steps: &mut Vec<Step>,
+    ) -> Option<Item> {
         let span = k.span();
         let mut idx = vec![k];
         for (p, (a, _)) in chain.adapters.iter().enumerate().rev() {
@@ -440,7 +459,11 @@ impl Desugar<'_> {
                     let i = paren(i);
                     parse_quote_spanned!(span=> #prev_len - 1 - #i)
                 }
-                Adapter::Take(_) | Adapter::Zip(_) | Adapter::Map(_) | Adapter::Filter(_) | Adapter::Enumerate => i,
+                Adapter::Take(_)
+                | Adapter::Zip(_)
+                | Adapter::Map(_)
+                | Adapter::Filter(_)
+                | Adapter::Enumerate => i,
             });
         }
         idx.reverse();
@@ -483,14 +506,20 @@ impl Desugar<'_> {
                 }
                 Adapter::Zip(other) => {
                     let lens = self.lengths(other, span, false);
-                    if other.adapters.iter().any(|(a, _)| matches!(a, Adapter::Filter(_))) {
+                    if other
+                        .adapters
+                        .iter()
+                        .any(|(a, _)| matches!(a, Adapter::Filter(_)))
+                    {
                         self.errors.at_span(*aspan, "`zip` with a filtered iterator is not supported: filter after the `zip`");
                         return None;
                     }
                     let b = self.item_at(other, &lens, i.clone(), steps)?;
                     Item::Pair(Box::new(item), Box::new(b))
                 }
-                Adapter::Enumerate => Item::Pair(Box::new(Item::Expr(paren(i.clone()))), Box::new(item)),
+                Adapter::Enumerate => {
+                    Item::Pair(Box::new(Item::Expr(paren(i.clone()))), Box::new(item))
+                }
                 Adapter::Skip(_) | Adapter::Take(_) | Adapter::StepBy(_) | Adapter::Rev => item,
             };
         }
@@ -501,7 +530,10 @@ impl Desugar<'_> {
     /// the bindings last for the current scope.
     fn apply(&mut self, c: &ExprClosure, items: &[Item]) -> Option<Expr> {
         if c.inputs.len() != items.len() {
-            self.errors.at(c, format!("this closure takes {} argument(s) here", items.len()));
+            self.errors.at(
+                c,
+                format!("this closure takes {} argument(s) here", items.len()),
+            );
             return None;
         }
         for (p, item) in c.inputs.iter().zip(items) {
@@ -531,7 +563,10 @@ impl Desugar<'_> {
                 self.bind_pat(&t.elems[0], *a) && self.bind_pat(&t.elems[1], *b)
             }
             (Pat::Ident(p), Item::Pair(..)) => {
-                self.errors.at(p, "an element of `zip` or `enumerate` is a pair: destructure it, as in `(i, v)`");
+                self.errors.at(
+                    p,
+                    "an element of `zip` or `enumerate` is a pair: destructure it, as in `(i, v)`",
+                );
                 false
             }
             (p, _) => {
@@ -546,7 +581,10 @@ impl Desugar<'_> {
         match item {
             Item::Expr(e) => Some(e),
             Item::View(_) | Item::Pair(..) => {
-                self.errors.at_span(span, "this consumer needs real elements: `map` the pairs or windows to values first");
+                self.errors.at_span(
+                    span,
+                    "this consumer needs real elements: `map` the pairs or windows to values first",
+                );
                 None
             }
         }
@@ -570,7 +608,9 @@ fn is_plain_range(e: &Expr) -> bool {
 /// `e` without trailing `.copied()` / `.cloned()`.
 fn skip_copies(e: &Expr) -> &Expr {
     match strip(e) {
-        Expr::MethodCall(mc) if (mc.method == "copied" || mc.method == "cloned") && mc.args.is_empty() => {
+        Expr::MethodCall(mc)
+            if (mc.method == "copied" || mc.method == "cloned") && mc.args.is_empty() =>
+        {
             skip_copies(&mc.receiver)
         }
         e => e,
@@ -603,7 +643,9 @@ fn find_cmp(e: &Expr) -> Option<(Ident, Ident)> {
         }
     };
     match strip(e) {
-        Expr::MethodCall(mc) if (mc.method == "partial_cmp" || mc.method == "total_cmp") && mc.args.len() == 1 => {
+        Expr::MethodCall(mc)
+            if (mc.method == "partial_cmp" || mc.method == "total_cmp") && mc.args.len() == 1 =>
+        {
             Some((name(&mc.receiver)?, name(&mc.args[0])?))
         }
         Expr::MethodCall(mc) => find_cmp(&mc.receiver),

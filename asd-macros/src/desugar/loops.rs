@@ -33,7 +33,10 @@ struct Loops<'e> {
 impl Loops<'_> {
     fn flag(&mut self, kind: &str, at: Span) -> Ident {
         self.fresh += 1;
-        Ident::new(&format!("__asd_{kind}{}", self.fresh - 1), Span::mixed_site().located_at(at))
+        Ident::new(
+            &format!("__asd_{kind}{}", self.fresh - 1),
+            Span::mixed_site().located_at(at),
+        )
     }
 
     /// The loop's body with its own `break`s and `continue`s made flag assignments; the
@@ -49,10 +52,14 @@ impl Loops<'_> {
         }
         let brk = found.breaks.then(|| self.flag("brk", span));
         let cont = found.continues.then(|| self.flag("cont", span));
-        let exits = Flags { brk: brk.clone(), cont: cont.clone() };
+        let exits = Flags {
+            brk: brk.clone(),
+            cont: cont.clone(),
+        };
         exits.block(&mut body.stmts);
         if let Some(c) = &cont {
-            body.stmts.insert(0, parse_quote_spanned!(span=> let mut #c = false;));
+            body.stmts
+                .insert(0, parse_quote_spanned!(span=> let mut #c = false;));
         }
         (brk, cont)
     }

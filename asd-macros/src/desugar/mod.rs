@@ -35,6 +35,7 @@ use crate::errors::Errors;
 pub fn desugar(item: &ItemFn, errors: &mut Errors) -> (ItemFn, bool) {
     let mut f = item.clone();
     let generic = float::instantiate(&mut f, errors);
+    in_place(&mut f);
     let mut d = Desugar {
         errors,
         scopes: vec![Scope::default()],
@@ -50,6 +51,62 @@ pub fn desugar(item: &ItemFn, errors: &mut Errors) -> (ItemFn, bool) {
     d.visit_block_mut(&mut f.block);
     loops::eliminate(&mut f.block, errors);
     (f, generic)
+}
+
+/// A function that updates its input in place (`fn softmax(x: &mut [f64])`, no other
+/// real input, nothing returned) is the map from the input to its new value:
+/// `fn softmax(x: &[f64]) -> Vec<f64> { let mut x = x.to_vec(); ..; x }`.
+fn in_place(f: &mut ItemFn) {
+    if !matches!(f.sig.output, syn::ReturnType::Default) {
+        return;
+    }
+    let reals: Vec<(usize, bool)> = f
+        .sig
+        .inputs
+        .iter()
+        .enumerate()
+        .filter_map(|(k, a)| match a {
+            syn::FnArg::Typed(t) => match &*t.ty {
+                syn::Type::Reference(r) if matches!(&*r.elem, syn::Type::Slice(s) if crate::parse::is_type(&s.elem, "f64")) => {
+                    Some((k, r.mutability.is_some()))
+                }
+                _ => None,
+            },
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect();
+    let [(k, true)] = reals.as_slice() else {
+        return;
+    };
+    let syn::FnArg::Typed(t) = &mut f.sig.inputs[*k] else {
+        return;
+    };
+    let Pat::Ident(p) = &*t.pat else { return };
+    let x = p.ident.clone();
+    let span = t.ty.span();
+    *t.ty = parse_quote_spanned!(span=> &[f64]);
+    f.sig.output = parse_quote_spanned!(span=> -> Vec<f64>);
+    struct Returns<'a>(&'a Ident);
+    impl VisitMut for Returns<'_> {
+        fn visit_expr_mut(&mut self, e: &mut Expr) {
+            match e {
+                Expr::Return(r) if r.expr.is_none() => {
+                    let x = self.0;
+                    r.expr = Some(Box::new(parse_quote_spanned!(x.span()=> #x)));
+                }
+                Expr::Closure(_) => {}
+                _ => visit_mut::visit_expr_mut(self, e),
+            }
+        }
+    }
+    Returns(&x).visit_block_mut(&mut f.block);
+    if let Some(Stmt::Expr(_, semi @ None)) = f.block.stmts.last_mut() {
+        *semi = Some(Default::default());
+    }
+    f.block
+        .stmts
+        .insert(0, parse_quote_spanned!(span=> let mut #x = #x.to_vec();));
+    f.block.stmts.push(Stmt::Expr(x.into_expr(), None));
 }
 
 /// What a name stands for while its scope lasts.
@@ -299,7 +356,8 @@ impl Desugar<'_> {
             } else {
                 let t = self.fresh("a", arg.span());
                 let ty = ty.map(|ty| quote_spanned!(ty.span()=> : #ty));
-                self.pre.push(parse_quote_spanned!(arg.span()=> let #t #ty = #arg;));
+                self.pre
+                    .push(parse_quote_spanned!(arg.span()=> let #t #ty = #arg;));
                 t.into_expr()
             };
             substs.push((ident, value));
@@ -333,14 +391,12 @@ impl VisitMut for Desugar<'_> {
                     *e = paren(v.clone());
                 }
             }
-            // `*xi` of an element bound by a loop pattern is the element.
+            // `*xi`, `**v` of the elements iterators give by reference: the core subset
+            // has values and named vectors only, so a dereference is the value itself.
             Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => {
-                let bound = Self::ident_of(&u.expr).and_then(|i| self.lookup(i));
-                if let Some(Binding::Subst(v)) = bound {
-                    *e = v.clone();
-                } else {
-                    visit_mut::visit_expr_mut(self, e);
-                }
+                let mut inner = (*u.expr).clone();
+                self.visit_expr_mut(&mut inner);
+                *e = inner;
             }
             Expr::Index(ix) => match self.view_of(&ix.expr) {
                 Some(view) if !matches!(strip(&ix.index), Expr::Range(_)) => {
@@ -406,7 +462,12 @@ fn is_assertion(m: &syn::Macro) -> bool {
     m.path.segments.last().is_some_and(|s| {
         matches!(
             s.ident.to_string().as_str(),
-            "assert" | "assert_eq" | "assert_ne" | "debug_assert" | "debug_assert_eq" | "debug_assert_ne"
+            "assert"
+                | "assert_eq"
+                | "assert_ne"
+                | "debug_assert"
+                | "debug_assert_eq"
+                | "debug_assert_ne"
         )
     })
 }
@@ -461,8 +522,13 @@ fn mul(a: &Expr, b: &Expr) -> Expr {
 /// `(e)`, unless `e` binds as tightly already.
 fn paren(e: Expr) -> Expr {
     match e {
-        Expr::Path(_) | Expr::Lit(_) | Expr::Paren(_) | Expr::Index(_) | Expr::MethodCall(_)
-        | Expr::Call(_) | Expr::Field(_) => e,
+        Expr::Path(_)
+        | Expr::Lit(_)
+        | Expr::Paren(_)
+        | Expr::Index(_)
+        | Expr::MethodCall(_)
+        | Expr::Call(_)
+        | Expr::Field(_) => e,
         e => {
             let span = e.span();
             parse_quote_spanned!(span=> (#e))
@@ -476,7 +542,11 @@ fn substitute(e: &mut Expr, substs: &[(Ident, Expr)]) {
     impl VisitMut for Subst<'_> {
         fn visit_expr_mut(&mut self, e: &mut Expr) {
             if let Expr::Path(p) = e {
-                if let Some((_, v)) = p.path.get_ident().and_then(|i| self.0.iter().find(|(n, _)| n == i)) {
+                if let Some((_, v)) = p
+                    .path
+                    .get_ident()
+                    .and_then(|i| self.0.iter().find(|(n, _)| n == i))
+                {
                     *e = paren(v.clone());
                     return;
                 }
@@ -484,8 +554,10 @@ fn substitute(e: &mut Expr, substs: &[(Ident, Expr)]) {
             if let Expr::Unary(u) = e {
                 if matches!(u.op, syn::UnOp::Deref(_)) {
                     if let Expr::Path(p) = strip(&u.expr) {
-                        if let Some((_, v)) =
-                            p.path.get_ident().and_then(|i| self.0.iter().find(|(n, _)| n == i))
+                        if let Some((_, v)) = p
+                            .path
+                            .get_ident()
+                            .and_then(|i| self.0.iter().find(|(n, _)| n == i))
                         {
                             *e = paren(v.clone());
                             return;
@@ -534,17 +606,108 @@ mod tests {
     #[test]
     fn scratch() {
         for f in [
-            quote!(fn f(x: &[f64]) -> f64 { let s: f64 = x.iter().map(|v| v * v).sum(); s.sqrt() }),
-            quote!(fn f(x: &[f64], y: &mut [f64]) { for (yi, xi) in y.iter_mut().zip(x) { *yi = xi.sin(); } }),
-            quote!(fn f(x: &[f64]) -> f64 { let mut s = 0.0; for (i, &xi) in x.iter().enumerate().skip(1) { s += (i as f64) * xi; } s }),
-            quote!(fn f(x: &[f64]) -> f64 { x.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum::<f64>() + x.iter().cloned().fold(f64::NEG_INFINITY, f64::max) }),
-            quote!(fn f(x: &[f64]) -> Vec<f64> { let m = x.iter().copied().max_by(|a, b| a.partial_cmp(b).unwrap()).unwrap(); x.iter().map(|v| (v - m).exp()).collect() }),
-            quote!(fn f<T: Float + FromPrimitive>(x: &[T], a: T) -> T { let h = T::from_f64(0.5).unwrap(); let n = T::from_usize(x.len()).unwrap(); x.iter().fold(T::zero(), |acc, &v| acc + h * v * a) / n + T::PI() }),
-            quote!(fn f(x: &[f64], n: usize) -> f64 { let id = |i, j| i + n * j; let w = |t: f64| 1.0 + (t - 1.0) / 4.0; let (a, b) = (x[id(0, 1)], w(x[0] * 2.0)); a * b }),
-            quote!(fn f(x: &[f64], k: usize) -> f64 { let t = &x[1..3]; let c = match k { 0 => 1.0, 1 | 2 => 2.0, _ => 3.0 }; c * t[0] + t.iter().sum::<f64>() + t.len() as f64 }),
-            quote!(fn f(x: &[f64], n: usize) -> f64 { let mut i = 0; let mut s = 0.0; loop { i += 1; if i >= n { break; } if i % 2 == 0 { continue; } s += x[i]; } for v in x.iter() { if *v > 3.0 { break } s += v; } s }),
-            quote!(fn f(x: &[f64]) -> f64 { x.chunks_exact(2).map(|c| c[0] * c[1]).sum() }),
-            quote!(fn f(x: &[f64]) -> f64 { (0..x.len()).rev().step_by(2).map(|i| x[i]).filter(|v| *v > 0.0).sum() }),
+            quote!(
+                fn f(x: &[f64]) -> f64 {
+                    let s: f64 = x.iter().map(|v| v * v).sum();
+                    s.sqrt()
+                }
+            ),
+            quote!(
+                fn f(x: &[f64], y: &mut [f64]) {
+                    for (yi, xi) in y.iter_mut().zip(x) {
+                        *yi = xi.sin();
+                    }
+                }
+            ),
+            quote!(
+                fn f(x: &[f64]) -> f64 {
+                    let mut s = 0.0;
+                    for (i, &xi) in x.iter().enumerate().skip(1) {
+                        s += (i as f64) * xi;
+                    }
+                    s
+                }
+            ),
+            quote!(
+                fn f(x: &[f64]) -> f64 {
+                    x.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum::<f64>()
+                        + x.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
+                }
+            ),
+            quote!(
+                fn f(x: &[f64]) -> Vec<f64> {
+                    let m = x
+                        .iter()
+                        .copied()
+                        .max_by(|a, b| a.partial_cmp(b).unwrap())
+                        .unwrap();
+                    x.iter().map(|v| (v - m).exp()).collect()
+                }
+            ),
+            quote!(
+                fn f<T: Float + FromPrimitive>(x: &[T], a: T) -> T {
+                    let h = T::from_f64(0.5).unwrap();
+                    let n = T::from_usize(x.len()).unwrap();
+                    x.iter().fold(T::zero(), |acc, &v| acc + h * v * a) / n + T::PI()
+                }
+            ),
+            quote!(
+                fn f(x: &[f64], n: usize) -> f64 {
+                    let id = |i, j| i + n * j;
+                    let w = |t: f64| 1.0 + (t - 1.0) / 4.0;
+                    let (a, b) = (x[id(0, 1)], w(x[0] * 2.0));
+                    a * b
+                }
+            ),
+            quote!(
+                fn f(x: &[f64], k: usize) -> f64 {
+                    let t = &x[1..3];
+                    let c = match k {
+                        0 => 1.0,
+                        1 | 2 => 2.0,
+                        _ => 3.0,
+                    };
+                    c * t[0] + t.iter().sum::<f64>() + t.len() as f64
+                }
+            ),
+            quote!(
+                fn f(x: &[f64], n: usize) -> f64 {
+                    let mut i = 0;
+                    let mut s = 0.0;
+                    loop {
+                        i += 1;
+                        if i >= n {
+                            break;
+                        }
+                        if i % 2 == 0 {
+                            continue;
+                        }
+                        s += x[i];
+                    }
+                    for v in x.iter() {
+                        if *v > 3.0 {
+                            break;
+                        }
+                        s += v;
+                    }
+                    s
+                }
+            ),
+            quote!(
+                fn f(x: &[f64]) -> f64 {
+                    x.chunks_exact(2).map(|c| c[0] * c[1]).sum()
+                }
+            ),
+            quote!(
+                fn f(x: &[f64]) -> f64 {
+                    (0..x.len())
+                        .rev()
+                        .step_by(2)
+                        .map(|i| x[i])
+                        .filter(|v| *v > 0.0)
+                        .sum()
+                }
+            ),
         ] {
             println!("{}\n", desugared(f));
         }

@@ -36,7 +36,10 @@ impl Desugar<'_> {
                 // Each value is read before any name is bound, as in the tuple: through
                 // a temporary where a later value reads an earlier name.
                 let names: Vec<Ident> = t.elems.iter().filter_map(bound_name).collect();
-                let reads_bound = values.elems.iter().any(|v| names.iter().any(|n| reads(v, n)));
+                let reads_bound = values
+                    .elems
+                    .iter()
+                    .any(|v| names.iter().any(|n| reads(v, n)));
                 let mut lets = Vec::new();
                 for ((p, v), ty) in t.elems.iter().zip(&values.elems).zip(types) {
                     let value = if reads_bound {
@@ -69,7 +72,9 @@ impl Desugar<'_> {
                 // `*p`, `p.clone()`, `p`: the fields of `p`.
                 let base = match value {
                     Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => (*u.expr).clone(),
-                    Expr::MethodCall(mc) if mc.method == "clone" && mc.args.is_empty() => (*mc.receiver).clone(),
+                    Expr::MethodCall(mc) if mc.method == "clone" && mc.args.is_empty() => {
+                        (*mc.receiver).clone()
+                    }
                     v => v.clone(),
                 };
                 for fp in &s.fields {
@@ -105,7 +110,8 @@ impl Desugar<'_> {
                 self.destructure(&local)
             }
             other => {
-                self.errors.at(other, "bind names here, as in `let (a, b) = ...;`");
+                self.errors
+                    .at(other, "bind names here, as in `let (a, b) = ...;`");
                 None
             }
         }
@@ -134,7 +140,8 @@ impl Desugar<'_> {
                 (None, c) => c,
             };
             let body = &arm.body;
-            let bind: Option<Stmt> = bind.map(|n: Ident| parse_quote_spanned!(span=> let #n = #scrutinee;));
+            let bind: Option<Stmt> =
+                bind.map(|n: Ident| parse_quote_spanned!(span=> let #n = #scrutinee;));
             arms.push((cond, quote_spanned!(span=> { #bind #body })));
         }
         let Some((_, last)) = arms.pop() else {
@@ -154,7 +161,12 @@ impl Desugar<'_> {
     }
 
     /// The condition under which `pat` matches `s` (`None`: always); a name binds `s`.
-    fn arm_condition(&mut self, pat: &Pat, s: &Expr, bind: &mut Option<Ident>) -> Option<Option<Expr>> {
+    fn arm_condition(
+        &mut self,
+        pat: &Pat,
+        s: &Expr,
+        bind: &mut Option<Ident>,
+    ) -> Option<Option<Expr>> {
         let span = pat.span();
         Some(match pat {
             Pat::Wild(_) => None,
