@@ -262,3 +262,160 @@ scalar!(loop_break_continue at (points(8, 15), 5),
         s
     }
 );
+
+// ---- parameter structs, constants, arrays, in-place updates --------------------------------
+
+/// The parameters of a model, as ODE and optimisation crates pass them.
+pub struct Params {
+    pub a: f64,
+    pub b: f64,
+    pub k: usize,
+    pub w: Vec<f64>,
+}
+
+impl Params {
+    pub fn rate(&self, t: f64) -> f64 {
+        self.a * t
+    }
+}
+
+fn params() -> Params {
+    Params {
+        a: 1.5,
+        b: 0.25,
+        k: 2,
+        w: vec![0.5, 1.0, 2.0, 3.0, 4.0, 5.0],
+    }
+}
+
+/// A plain helper on constants, used in index arithmetic.
+fn wrap(i: isize, n: usize) -> usize {
+    i.rem_euclid(n as isize) as usize
+}
+
+fn sin_cos(t: f64) -> (f64, f64) {
+    (t.sin(), t.cos())
+}
+
+vector!(brusselator_params at (points(6, 16), &params()),
+    pub fn f(u: &[f64], p: &Params) -> Vec<f64> {
+        const DIFFUSION: f64 = 0.1;
+        let Params { a, b, .. } = *p;
+        let n = u.len() / 2;
+        let (s, c) = sin_cos(p.rate(2.0));
+        let mut du = vec![0.0; u.len()];
+        for i in 0..n {
+            let left = wrap(i as isize - 1, n);
+            let right = if i + 1 < n { i + 1 } else { 0 };
+            let (x, y) = (u[i], u[n + i]);
+            du[i] = a + x * x * y - (b + 1.0) * x + DIFFUSION * (u[left] + u[right] - 2.0 * x) * p.w[i];
+            du[n + i] = b * x - x * x * y + s * c * p.w[p.k];
+        }
+        du
+    }
+);
+
+vector!(arrays_and_integer_ifs at (points(3, 17), 2),
+    pub fn f(x: &[f64], k: usize) -> Vec<f64> {
+        let coeffs = [0.5, -1.0, 2.0];
+        let idx = [2usize, 0, 1];
+        let mut out: [f64; 3] = [0.0; 3];
+        for i in 0..3 {
+            let j = if i < k { idx[i] } else { i };
+            out[i] = coeffs[i] * x[j] * x[idx[i]];
+        }
+        out.to_vec()
+    }
+);
+
+mod fixed_size_input {
+    #[asd::sparse_diff]
+    pub fn f(x: &[f64; 3]) -> f64 {
+        x[0] * x[1].exp() + x.iter().map(|v| v.powi(3)).sum::<f64>()
+    }
+}
+
+#[test]
+fn a_fixed_size_array_is_an_input() {
+    use fixed_size_input as m;
+    let a = |x: &[f64]| -> [f64; 3] { x.try_into().expect("three inputs") };
+    common::check_scalar(
+        &[0.3, 0.6, 0.9],
+        |x| m::f(&a(x)),
+        |x| m::f_gradient(&a(x)).1,
+        |x, d| m::f_jvp(&a(x), d).1,
+        |x| m::f_hessian_sparsity(&a(x)),
+        |x| m::f_hessian(&a(x)),
+        |x, v| m::f_hvp(&a(x), v),
+    );
+}
+
+mod vec_input {
+    #[asd::sparse_diff]
+    #[allow(clippy::ptr_arg)]
+    pub fn f(x: &Vec<f64>) -> Vec<f64> {
+        x.iter().rev().map(|v| v.ln()).collect()
+    }
+}
+
+#[test]
+fn a_vec_reference_is_an_input() {
+    use vec_input as m;
+    common::check_vector(
+        &points(4, 18),
+        |x| m::f(&x.to_vec()),
+        |x| m::f_jacobian_sparsity(&x.to_vec()),
+        |x| m::f_jacobian(&x.to_vec()),
+        |x, d| m::f_jvp(&x.to_vec(), d).1,
+        |x, d| m::f_vjp(&x.to_vec(), d).1,
+    );
+}
+
+scalar!(generic_calls_generic at (points(5, 19)),
+    pub fn f<T: Float>(x: &[T]) -> T {
+        let y = super::generic_square::g(x);
+        y.iter().fold(T::zero(), |a, &b| a + b.sin())
+    }
+);
+
+pub mod generic_square {
+    use num_traits::Float;
+
+    #[asd::sparse_diff]
+    pub fn g<T: Float>(x: &[T]) -> Vec<T> {
+        x.iter().map(|&v| v * v).collect()
+    }
+}
+
+mod softmax_in_place {
+    #[asd::sparse_diff]
+    pub fn f(x: &mut [f64]) {
+        let m = x.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let mut s = 0.0;
+        for v in x.iter_mut() {
+            *v = (*v - m).exp();
+            s += *v;
+        }
+        for v in x.iter_mut() {
+            *v /= s;
+        }
+    }
+}
+
+#[test]
+fn an_in_place_update_is_differentiated_as_the_map_from_its_input() {
+    use softmax_in_place as m;
+    let x = points(5, 20);
+    common::check_vector(
+        &x,
+        |x| {
+            let mut y = x.to_vec();
+            m::f(&mut y);
+            y
+        },
+        m::f_jacobian_sparsity,
+        m::f_jacobian,
+        |x, d| m::f_jvp(x, d).1,
+        |x, d| m::f_vjp(x, d).1,
+    );
+}

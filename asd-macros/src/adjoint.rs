@@ -542,7 +542,11 @@ impl Adjoint {
                 None => quote!(let mut #n: usize = #tape.pop_int();),
             },
             Ty::Bool => quote!(let mut #n: bool = #tape.pop_bool();),
-            Ty::Other => quote!(),
+            // A constant of any type cannot be taped: it is computed again.
+            Ty::Other => match like {
+                Some(like) => quote!(let mut #n = #like;),
+                None => quote!(),
+            },
         }
     }
 

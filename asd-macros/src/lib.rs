@@ -112,7 +112,15 @@ fn compile(
     errors.check()?;
     analyse::analyse(&mut primal, errors);
     errors.check()?;
-    Ok(Generated::new(&primal))
+    let mut generated = Generated::new(&primal);
+    generated.local_items = item_fn
+        .block
+        .stmts
+        .iter()
+        .filter(|s| matches!(s, syn::Stmt::Item(_)))
+        .map(|s| quote!(#s))
+        .collect();
+    Ok(generated)
 }
 
 /// What the passes make of one analysed function: the bodies of its hidden functions,
@@ -134,6 +142,9 @@ pub(crate) struct Generated {
     tangent_adjoint: Option<adjoint::AdjointFn>,
     /// `__asd_hvp_f`, for scalar functions whose second order is generated.
     hvp: Option<adjoint::AdjointFn>,
+    /// The items of the user's body (`const`s, helper `fn`s, `use`s): every hidden
+    /// function declares them again, since its body is built from that body.
+    local_items: Tokens,
 }
 
 impl Generated {
@@ -157,6 +168,7 @@ impl Generated {
             adjoint: adjoint::adjoint(primal),
             tangent_adjoint: adjoint::tangent_adjoint(&tangent),
             hvp: adjoint::hvp(&tangent),
+            local_items: Tokens::new(),
         }
     }
 }

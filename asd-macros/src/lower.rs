@@ -270,7 +270,18 @@ impl Lowerer<'_> {
                     _ => return self.ty_of(&mc.receiver),
                 }
             }
-            SExpr::Macro(m) if m.mac.path.is_ident("vec") => Ty::RealVec,
+            // `vec![0; n]`, `vec![1, 2]`: integer literals are never reals.
+            SExpr::Macro(m) if m.mac.path.is_ident("vec") => match m.mac.parse_body::<VecMacro>() {
+                Ok(VecMacro::Repeat(v, _)) if self.ty_of(&v) == Some(Ty::Int) => Ty::Other,
+                Ok(VecMacro::List(items))
+                    if items
+                        .first()
+                        .is_some_and(|v| self.ty_of(v) == Some(Ty::Int)) =>
+                {
+                    Ty::Other
+                }
+                _ => Ty::RealVec,
+            },
             SExpr::Call(c) => match &*c.func {
                 SExpr::Path(p)
                     if path_is(&p.path, &["Vec", "new"])
@@ -294,11 +305,13 @@ impl Lowerer<'_> {
     }
 
     /// The type of `let name = <call>;` from how `name` is used afterwards: indexed,
-    /// borrowed or measured means a vector, otherwise a real.
+    /// borrowed or measured means a vector, a field read a constant tuple or struct,
+    /// otherwise a real.
     fn ty_from_use(&self, name: &Ident, rest: &[SStmt]) -> Ty {
         struct Uses<'a> {
             name: &'a Ident,
             vector: bool,
+            fields: bool,
         }
         impl<'ast> Visit<'ast> for Uses<'_> {
             fn visit_expr(&mut self, e: &'ast SExpr) {
@@ -306,6 +319,7 @@ impl Lowerer<'_> {
                 match e {
                     SExpr::Index(ix) if is_name(&ix.expr) => self.vector = true,
                     SExpr::Reference(r) if is_name(&r.expr) => self.vector = true,
+                    SExpr::Field(f) if is_name(&f.base) => self.fields = true,
                     SExpr::MethodCall(mc)
                         if is_name(&mc.receiver)
                             && matches!(
@@ -323,15 +337,33 @@ impl Lowerer<'_> {
         let mut u = Uses {
             name,
             vector: false,
+            fields: false,
         };
         for s in rest {
             u.visit_stmt(s);
         }
-        if u.vector {
-            Ty::RealVec
-        } else {
-            Ty::Real
+        match (u.fields, u.vector) {
+            // A tuple or a struct: only a constant is supported.
+            (true, _) => Ty::Other,
+            (false, true) => Ty::RealVec,
+            (false, false) => Ty::Real,
         }
+    }
+
+    /// Whether `e` names a real or a real vector: a value that may carry derivatives.
+    fn reads_reals(&self, e: &SExpr) -> bool {
+        struct Finds<'a, 'e>(&'a Lowerer<'e>, bool);
+        impl<'ast> Visit<'ast> for Finds<'_, '_> {
+            fn visit_path(&mut self, p: &'ast syn::Path) {
+                if let Some(v) = p.get_ident().and_then(|i| self.0.lookup(&i.to_string())) {
+                    self.1 |= self.0.vars[v].ty.is_real();
+                }
+                syn::visit::visit_path(self, p);
+            }
+        }
+        let mut f = Finds(self, false);
+        f.visit_expr(e);
+        f.1
     }
 
     fn ty_of_annotation(&mut self, ty: &Type) -> Option<Ty> {
@@ -343,9 +375,12 @@ impl Lowerer<'_> {
             Some(Ty::Int)
         } else if is_vec_of(ty, "f64") {
             Some(Ty::RealVec)
-        } else {
-            self.errors.at(ty, "unsupported type: locals of a #[sparse_diff] function are `f64`, `Vec<f64>`, integers or `bool`");
+        } else if is_type(ty, "f32") || is_vec_of(ty, "f32") {
+            self.errors.at(ty, "`f32` is not supported by #[sparse_diff]: write `f64` (the derivative code computes in `f64`)");
             None
+        } else {
+            // Any other type is a constant the passes pass through.
+            Some(Ty::Other)
         }
     }
 
@@ -370,7 +405,10 @@ impl Lowerer<'_> {
     fn stmt(&mut self, s: &SStmt, rest: &[SStmt], tail: Tail, out: &mut Vec<Stmt>) {
         match s {
             SStmt::Local(local) => self.local(local, rest, out),
-            SStmt::Item(item) => self.errors.at(item, "items inside a #[sparse_diff] function are not supported: define them outside the function"),
+            // Items of the function's own block (a `const`, a helper `fn`, a `use`) are
+            // emitted in every generated function; the passes only see them used.
+            SStmt::Item(_) if self.scopes.len() == 2 => {}
+            SStmt::Item(item) => self.errors.at(item, "items in a nested block of a #[sparse_diff] function are not supported: define them at the top of the function's body"),
             SStmt::Macro(m) => self.unsupported_macro(&m.mac),
             SStmt::Expr(e, semi) => {
                 if semi.is_none() && !is_statement_like(e) && !matches!(tail, Tail::None) {
@@ -434,7 +472,16 @@ impl Lowerer<'_> {
             (Some(t), _) => t,
             (None, Some(i)) => match self.ty_of(&i.expr) {
                 Some(t) => t,
+                None if is_call(&i.expr) && self.reads_reals(&i.expr) => {
+                    self.ty_from_use(&ident, rest)
+                }
+                // A plain call on constants: a constant of its own type, unless the
+                // function goes on to write it (then a real or real vector).
+                None if is_call(&i.expr) && !written(&ident, rest) => Ty::Other,
                 None if is_call(&i.expr) => self.ty_from_use(&ident, rest),
+                // A value computed from constants only (a field of a parameter struct, a
+                // tuple, an integer array): passed through as it is.
+                None if !self.reads_reals(&i.expr) && !is_call(&i.expr) => Ty::Other,
                 None => {
                     let msg = match unsupported_initializer(&i.expr) {
                         Some(msg) => msg.to_string(),
@@ -454,15 +501,11 @@ impl Lowerer<'_> {
                 return;
             }
         };
-        if ty == Ty::Other {
-            if let Some(i) = init {
-                self.errors.at(&i.expr, "unsupported value: locals of a #[sparse_diff] function are `f64`, `Vec<f64>`, integers or `bool`");
-            }
-            return;
-        }
         // Lower the initialiser before declaring, so `let y = y + 1.0` reads the old `y`.
         match init {
-            Some(i) if is_call(&i.expr) && !is_builtin_call(&i.expr) => {
+            // A call with a real result; one with an integer or constant result is
+            // integer code like any other.
+            Some(i) if is_call(&i.expr) && !is_builtin_call(&i.expr) && ty.is_real() => {
                 if let Some(call) = self.call(&i.expr, out) {
                     let var = self.declare(&ident, ty, Origin::Local);
                     out.push(Stmt::Call {
@@ -881,6 +924,7 @@ impl Lowerer<'_> {
             SExpr::Path(p) => match p.path.get_ident().and_then(|i| self.lookup(&i.to_string())) {
                 Some(v) => match self.vars[v].ty {
                     Ty::Real => Expr::Var(v),
+                    Ty::Other => Expr::Const(self.opaque(e)),
                     t => {
                         self.errors
                             .at(e, format!("expected a real (`f64`), found {}", ty_name(t)));
@@ -891,6 +935,8 @@ impl Lowerer<'_> {
             },
             SExpr::Index(ix) => match self.path_var(&ix.expr) {
                 Some(v) if self.vars[v].ty == Ty::RealVec => Expr::Index(v, self.opaque(&ix.index)),
+                // An element of a constant (`p.w[i]`, a table): a real of no real variable.
+                _ if !self.reads_reals(&ix.expr) => Expr::Const(self.opaque(e)),
                 _ => {
                     self.errors.at(
                         &ix.expr,
@@ -935,6 +981,8 @@ impl Lowerer<'_> {
                 Some(Ty::Real) => self.real(&c.expr, out),
                 _ => Expr::Const(self.opaque(e)),
             },
+            // A field of a constant (`p.a`, `t.0`).
+            SExpr::Field(_) if !self.reads_reals(e) => Expr::Const(self.opaque(e)),
             SExpr::MethodCall(mc) => self.method(mc, out),
             SExpr::Call(c) => {
                 // `f64::sin(x)` is the method `x.sin()`.
@@ -1002,6 +1050,10 @@ impl Lowerer<'_> {
             return Expr::Powi(Box::new(base), n);
         }
         let Some(rule) = rules::method(name) else {
+            if !self.reads_reals(whole) {
+                // A method of a constant (`p.rate(t)`): a real of no real variable.
+                return Expr::Const(self.opaque(whole));
+            }
             self.errors.at(
                 whole,
                 format!(
@@ -1146,6 +1198,12 @@ impl Lowerer<'_> {
                     let i = self.opaque_tokens(&ix.index, reads);
                     quote!(#name[#i])
                 }
+                // An element of a constant (`p.w[i]`).
+                _ if !self.reads_reals(&ix.expr) => {
+                    let base = self.opaque_tokens(&ix.expr, reads);
+                    let i = self.opaque_tokens(&ix.index, reads);
+                    quote!(#base[#i])
+                }
                 _ => {
                     self.errors
                         .at(&ix.expr, "only a named vector or slice can be indexed");
@@ -1161,7 +1219,11 @@ impl Lowerer<'_> {
                         return quote!(#n.len());
                     }
                 }
-                if name != "len"
+                // Any method of a constant (`p.get(i)`, `idx.contains(&i)`); of reals, the
+                // integer and the tabled ones.
+                let constant = !self.reads_reals(&mc.receiver);
+                if !constant
+                    && name != "len"
                     && name != "powi"
                     && !INT_METHODS.contains(&name.as_str())
                     && rules::method(&name).is_none()
@@ -1171,7 +1233,7 @@ impl Lowerer<'_> {
                         format!("the method `{name}` is not supported by #[sparse_diff]"),
                     );
                 }
-                if mc.turbofish.is_some() {
+                if mc.turbofish.is_some() && !constant {
                     self.errors.at(mc, "turbofish is not supported here");
                 }
                 let recv = self.opaque_tokens(&mc.receiver, reads);
@@ -1180,8 +1242,8 @@ impl Lowerer<'_> {
                     .iter()
                     .map(|a| self.opaque_tokens(a, reads))
                     .collect();
-                let m = &mc.method;
-                quote!(#recv.#m(#(#args),*))
+                let (m, turbofish) = (&mc.method, &mc.turbofish);
+                quote!(#recv.#m #turbofish(#(#args),*))
             }
             SExpr::Call(c) => {
                 let f = match &*c.func {
@@ -1199,6 +1261,44 @@ impl Lowerer<'_> {
                     .collect();
                 quote!(#f(#(#args),*))
             }
+            SExpr::Field(f) => {
+                let base = self.opaque_tokens(&f.base, reads);
+                let member = &f.member;
+                quote!(#base.#member)
+            }
+            SExpr::Tuple(t) => {
+                let elems: Vec<TokenStream> = t
+                    .elems
+                    .iter()
+                    .map(|e| self.opaque_tokens(e, reads))
+                    .collect();
+                quote!((#(#elems,)*))
+            }
+            SExpr::Array(a) => {
+                let elems: Vec<TokenStream> = a
+                    .elems
+                    .iter()
+                    .map(|e| self.opaque_tokens(e, reads))
+                    .collect();
+                quote!([#(#elems),*])
+            }
+            // `if c { a } else { b }` with integer or boolean values.
+            SExpr::If(i) => {
+                let cond = self.opaque_tokens(&i.cond, reads);
+                let then = self.opaque_block(&i.then_branch, reads);
+                let els = match &i.else_branch {
+                    Some((_, e)) => {
+                        let e = self.opaque_tokens(e, reads);
+                        quote!(else #e)
+                    }
+                    None => {
+                        self.errors.at(i, "an `if` used as a value needs an `else`");
+                        quote!()
+                    }
+                };
+                quote!(if #cond #then #els)
+            }
+            SExpr::Block(b) if b.label.is_none() => self.opaque_block(&b.block, reads),
             SExpr::Reference(r) => {
                 if r.mutability.is_some() {
                     self.errors.at(
@@ -1212,6 +1312,20 @@ impl Lowerer<'_> {
             other => {
                 self.unsupported(other);
                 quote!(0)
+            }
+        }
+    }
+
+    /// `{ value }`: a block of integer code is its value alone.
+    fn opaque_block(&mut self, b: &syn::Block, reads: &mut Vec<VarId>) -> TokenStream {
+        match b.stmts.as_slice() {
+            [SStmt::Expr(e, None)] => {
+                let e = self.opaque_tokens(e, reads);
+                quote!({ #e })
+            }
+            _ => {
+                self.errors.at(b, "a block used as an integer value is one expression here: compute the statements before it");
+                quote!({ 0 })
             }
         }
     }
@@ -1285,6 +1399,34 @@ impl syn::parse::Parse for VecMacro {
         }
         Ok(VecMacro::List(items))
     }
+}
+
+/// Whether the statements assign to `name`, store into it or push to it.
+fn written(name: &Ident, rest: &[SStmt]) -> bool {
+    struct Writes<'a>(&'a Ident, bool);
+    impl<'ast> Visit<'ast> for Writes<'_> {
+        fn visit_expr(&mut self, e: &'ast SExpr) {
+            let is_name = |e: &SExpr| match e {
+                SExpr::Path(p) => p.path.is_ident(self.0),
+                SExpr::Index(ix) => matches!(&*ix.expr, SExpr::Path(p) if p.path.is_ident(self.0)),
+                _ => false,
+            };
+            match e {
+                SExpr::Assign(a) if is_name(&a.left) => self.1 = true,
+                SExpr::Binary(b) if compound_op(&b.op).is_some() && is_name(&b.left) => {
+                    self.1 = true
+                }
+                SExpr::MethodCall(mc) if mc.method == "push" && is_name(&mc.receiver) => {
+                    self.1 = true
+                }
+                _ => {}
+            }
+            syn::visit::visit_expr(self, e);
+        }
+    }
+    let mut w = Writes(name, false);
+    rest.iter().for_each(|s| w.visit_stmt(s));
+    w.1
 }
 
 fn path_is(p: &syn::Path, segs: &[&str]) -> bool {

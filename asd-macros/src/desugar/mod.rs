@@ -256,6 +256,13 @@ impl Desugar<'_> {
     /// A `let`: a closure or a sub-slice is remembered, not bound; a destructuring
     /// pattern becomes one `let` per name; anything else is rewritten in place.
     fn local(&mut self, mut local: syn::Local) -> Vec<Stmt> {
+        // `let a: [f64; 3] = ..`: a real vector.
+        if let Pat::Type(t) = &mut local.pat {
+            if matches!(&*t.ty, syn::Type::Array(a) if crate::parse::is_type(&a.elem, "f64")) {
+                let span = t.ty.span();
+                *t.ty = parse_quote_spanned!(span=> Vec<f64>);
+            }
+        }
         if let (Pat::Ident(p), Some(init)) = (&local.pat, &local.init) {
             match strip(&init.expr) {
                 Expr::Closure(c) if p.mutability.is_none() => {
@@ -452,6 +459,36 @@ impl VisitMut for Desugar<'_> {
                 }
             }
             Expr::Closure(_) => {} // inlined where it is called, or reported by the lowering
+            // `[0.0; n]`, `[a, 1.5]`: arrays of reals are real vectors.
+            Expr::Repeat(r) if is_float_lit(&r.expr) => {
+                let span = r.span();
+                let (v, n) = (&r.expr, &r.len);
+                *e = parse_quote_spanned!(span=> vec![#v; #n]);
+                self.visit_expr_mut(e);
+            }
+            Expr::Array(a) if a.elems.iter().any(is_float_lit) => {
+                let span = a.span();
+                let elems = &a.elems;
+                *e = parse_quote_spanned!(span=> vec![#elems]);
+                self.visit_expr_mut(e);
+            }
+            // The elements of `vec![..]`, which syn keeps as tokens.
+            Expr::Macro(m) if m.mac.path.is_ident("vec") => {
+                use syn::parse::Parser;
+                let parser = syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated;
+                if let Ok(mut elems) = parser.parse2(m.mac.tokens.clone()) {
+                    elems.iter_mut().for_each(|x| self.visit_expr_mut(x));
+                    m.mac.tokens = quote::quote!(#elems);
+                } else if let Ok(mut r) = {
+                    let body = &m.mac.tokens;
+                    syn::parse2::<syn::ExprRepeat>(quote::quote!([#body]))
+                } {
+                    self.visit_expr_mut(&mut r.expr);
+                    self.visit_expr_mut(&mut r.len);
+                    let (v, n) = (&r.expr, &r.len);
+                    m.mac.tokens = quote::quote!(#v; #n);
+                }
+            }
             _ => visit_mut::visit_expr_mut(self, e),
         }
     }
@@ -470,6 +507,19 @@ fn is_assertion(m: &syn::Macro) -> bool {
                 | "debug_assert_ne"
         )
     })
+}
+
+/// A float literal (`0.0`, `1e-3`, `2f64`), perhaps negated.
+fn is_float_lit(e: &Expr) -> bool {
+    match strip(e) {
+        Expr::Lit(l) => match &l.lit {
+            syn::Lit::Float(_) => true,
+            syn::Lit::Int(i) => i.suffix() == "f64",
+            _ => false,
+        },
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => is_float_lit(&u.expr),
+        _ => false,
+    }
 }
 
 /// Without parentheses and invisible groups.

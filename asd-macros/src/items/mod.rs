@@ -75,11 +75,13 @@ impl Items<'_> {
     /// never used, and allows the lints that code generated for any body may trip.
     fn hidden_fn(&self, signature: TokenStream, body: TokenStream) -> TokenStream {
         let (vis, f) = (self.vis, &self.primal);
+        let items = self.generated.map(|g| &g.local_items);
         quote! {
             #[doc(hidden)]
-            #[allow(unused_mut, unused_variables, unused_assignments, unreachable_code, unused_parens, unused_braces, while_true, non_snake_case, clippy::all)]
+            #[allow(unused_mut, unused_variables, unused_assignments, unreachable_code, unused_parens, unused_braces, while_true, non_snake_case, dead_code, clippy::all)]
             #vis fn #signature {
                 let _ = #f;
+                #items
                 #body
             }
         }
