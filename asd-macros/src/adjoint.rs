@@ -36,7 +36,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::Ident;
 
-use crate::emit::{call_args, hidden_path, lane_ident, range_tokens, rt, Emitter};
+use crate::emit::{call_args, hidden_path, lane_ident, let_type, range_tokens, rt, Emitter};
 use crate::ir::*;
 use crate::rules::{self, Op};
 
@@ -581,14 +581,13 @@ impl Adjoint {
                         Ty::RealVec if self.lanes(*var) => {
                             quote!(let mut #n = #ws.lane_zeros::<L>(0);)
                         }
-                        Ty::Real => quote!(let mut #n = 0.0;),
+                        Ty::Real => quote!(let mut #n: f64 = 0.0;),
                         Ty::RealVec => quote!(let mut #n = #ws.zeros(0);),
                         _ => quote!(let mut #n = ::core::default::Default::default();),
                     },
                     Some(rhs) => {
                         let v = self.fwd_rhs(*var, rhs);
-                        let lanes = self.lanes(*var) && self.f.vars[*var].ty == Ty::Real;
-                        let ty = if lanes { quote!(: [f64; L]) } else { quote!() };
+                        let ty = let_type(&self.f, *var);
                         quote!(let mut #n #ty = #v;)
                     }
                 }
@@ -641,6 +640,12 @@ impl Adjoint {
                         // Tangent code calling tangent code (second order through calls).
                         let p = hidden_path(&call.path, "__asd_tangent_");
                         quote!(#p::<L>(#ws, #(#args),*))
+                    }
+                    // The plain function's vector result goes into the workspace's
+                    // pooled vectors, as every vector of the sweep does.
+                    _ if results.len() == 1 && self.f.vars[results[0]].ty == Ty::RealVec => {
+                        let p = &call.path;
+                        quote!(#ws.copy(&#p(#(#args),*)))
                     }
                     _ => {
                         let p = &call.path;

@@ -123,12 +123,7 @@ impl<'f> Emitter<'f> {
         match s {
             Stmt::Let { var, init } => {
                 let name = self.name(*var).clone();
-                let scalar_lanes = self.lanes(*var) && self.f.vars[*var].ty == Ty::Real;
-                let ty = if scalar_lanes {
-                    quote!(: [f64; L])
-                } else {
-                    quote!()
-                };
+                let ty = let_type(self.f, *var);
                 match init {
                     None => quote!(let mut #name #ty;),
                     Some(rhs) => {
@@ -548,6 +543,16 @@ fn apply_tokens(op: Op, mut parts: Vec<(TokenStream, Prec)>) -> (TokenStream, Pr
             let a = parts.pop().expect("step is binary").0;
             (quote!((if #a >= #b { 1.0 } else { 0.0 })), Prec::Atom)
         }
+    }
+}
+
+/// The type a `let` of `v` states: `[f64; L]` for lanes, `f64` for a real, so that a
+/// literal's methods (`let s = 1.0; s.hypot(t)`) resolve; none for other types.
+pub fn let_type(f: &Function, v: VarId) -> TokenStream {
+    match (f.vars[v].ty, f.vars[v].lanes) {
+        (Ty::Real, true) => quote!(: [f64; L]),
+        (Ty::Real, false) => quote!(: f64),
+        (Ty::RealVec | Ty::Int | Ty::Bool | Ty::Other, _) => quote!(),
     }
 }
 

@@ -385,10 +385,19 @@ pub struct Function {
 }
 
 impl Function {
-    /// Adds a variable the user did not write (a temporary, a derivative).
+    /// Adds a variable the user did not write (a temporary, a derivative), named `name`
+    /// or, where a variable has that name already, `name_1`, `name_2`...: names are
+    /// unique in a function, so the names derived from them (`v_d`, `v_b`) are too.
     pub fn new_var(&mut self, name: &str, ty: Ty, lanes: bool) -> VarId {
+        let taken = |n: &str| self.vars.iter().any(|v| v.name == n);
+        let mut unique = name.to_string();
+        let mut k = 1;
+        while taken(&unique) {
+            unique = format!("{name}_{k}");
+            k += 1;
+        }
         self.vars.push(Var {
-            name: Ident::new(name, Span::mixed_site()),
+            name: Ident::new(&unique, Span::mixed_site()),
             ty,
             origin: Origin::Temp,
             active: false,

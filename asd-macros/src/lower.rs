@@ -312,11 +312,28 @@ impl Lowerer<'_> {
             name: &'a Ident,
             vector: bool,
             fields: bool,
+            /// The function returns a vector: so is a name it returns.
+            returns_vector: bool,
         }
         impl<'ast> Visit<'ast> for Uses<'_> {
+            fn visit_macro(&mut self, m: &'ast syn::Macro) {
+                if let Ok(VecMacro::List(items)) = m.parse_body::<VecMacro>() {
+                    items.iter().for_each(|e| self.visit_expr(e));
+                }
+            }
+            fn visit_stmt(&mut self, s: &'ast SStmt) {
+                if let SStmt::Expr(e, None) = s {
+                    let is_name = matches!(e, SExpr::Path(p) if p.path.is_ident(self.name));
+                    self.vector |= is_name && self.returns_vector;
+                }
+                syn::visit::visit_stmt(self, s);
+            }
             fn visit_expr(&mut self, e: &'ast SExpr) {
                 let is_name = |e: &SExpr| matches!(e, SExpr::Path(p) if p.path.is_ident(self.name));
                 match e {
+                    SExpr::Return(r) if r.expr.as_deref().is_some_and(is_name) => {
+                        self.vector |= self.returns_vector
+                    }
                     SExpr::Index(ix) if is_name(&ix.expr) => self.vector = true,
                     SExpr::Reference(r) if is_name(&r.expr) => self.vector = true,
                     SExpr::Field(f) if is_name(&f.base) => self.fields = true,
@@ -338,6 +355,7 @@ impl Lowerer<'_> {
             name,
             vector: false,
             fields: false,
+            returns_vector: self.output == Output::Vector,
         };
         for s in rest {
             u.visit_stmt(s);
@@ -506,12 +524,35 @@ impl Lowerer<'_> {
             // A call with a real result; one with an integer or constant result is
             // integer code like any other.
             Some(i) if is_call(&i.expr) && !is_builtin_call(&i.expr) && ty.is_real() => {
-                if let Some(call) = self.call(&i.expr, out) {
+                let Some(call) = self.call(&i.expr, out) else {
+                    return;
+                };
+                if !mentioned(&ident, rest) {
+                    return; // an unused result: the call is pure, so it is left out
+                }
+                // A result the function goes on to change (`let mut h = g(&w); h[0] +=
+                // x[0];`) is a copy of the call's: where the call is on constants, the
+                // copy may still become active.
+                let copied = written(&ident, rest);
+                let result = if copied {
+                    self.temp(ty)
+                } else {
+                    self.declare(&ident, ty, Origin::Local)
+                };
+                out.push(Stmt::Call {
+                    results: vec![result],
+                    declare: true,
+                    call,
+                });
+                if copied {
                     let var = self.declare(&ident, ty, Origin::Local);
-                    out.push(Stmt::Call {
-                        results: vec![var],
-                        declare: true,
-                        call,
+                    let init = match ty {
+                        Ty::RealVec => Rhs::Vec(VecExpr::Copy(result)),
+                        _ => Rhs::Real(Expr::Var(result)),
+                    };
+                    out.push(Stmt::Let {
+                        var,
+                        init: Some(init),
                     });
                 }
             }
@@ -605,13 +646,17 @@ impl Lowerer<'_> {
                 out.push(Stmt::Block(body));
             }
             SExpr::Return(r) => self.ret(r.expr.as_deref(), e, out),
+            // A call for its effect on an output argument; one whose value is dropped
+            // has none (calls are pure), so the derivative code leaves it out.
             SExpr::Call(_) => {
                 if let Some(call) = self.call(e, out) {
-                    out.push(Stmt::Call {
-                        results: vec![],
-                        declare: false,
-                        call,
-                    });
+                    if call.args.iter().any(|a| matches!(a, Arg::Out(_))) {
+                        out.push(Stmt::Call {
+                            results: vec![],
+                            declare: false,
+                            call,
+                        });
+                    }
                 }
             }
             other => self.unsupported(other),
@@ -681,6 +726,22 @@ impl Lowerer<'_> {
                         left,
                         format!("compound assignment is not supported on {}", ty_name(ty)),
                     ),
+                    // A vector result replaces the vector: it is made in a new one and
+                    // moved in, as `y = z` is.
+                    (Ty::RealVec, None) if is_call(right) && !is_builtin_call(right) => {
+                        if let Some(call) = self.call(right, out) {
+                            let t = self.temp(Ty::RealVec);
+                            out.push(Stmt::Call {
+                                results: vec![t],
+                                declare: true,
+                                call,
+                            });
+                            out.push(Stmt::Assign {
+                                var: v,
+                                rhs: Rhs::Vec(VecExpr::Move(t)),
+                            });
+                        }
+                    }
                     (_, None) if is_call(right) && !is_builtin_call(right) => {
                         if let Some(call) = self.call(right, out) {
                             out.push(Stmt::Call {
@@ -1398,6 +1459,23 @@ impl syn::parse::Parse for VecMacro {
             items.push(input.parse()?);
         }
         Ok(VecMacro::List(items))
+    }
+}
+
+/// Whether the statements mention `name` at all (in `vec![..]` too).
+fn mentioned(name: &Ident, rest: &[SStmt]) -> bool {
+    rest.iter().any(|s| {
+        s.to_token_stream()
+            .into_iter()
+            .any(|t| mentions_tree(&t, name))
+    })
+}
+
+fn mentions_tree(t: &proc_macro2::TokenTree, name: &Ident) -> bool {
+    match t {
+        proc_macro2::TokenTree::Ident(i) => i == name,
+        proc_macro2::TokenTree::Group(g) => g.stream().into_iter().any(|t| mentions_tree(&t, name)),
+        _ => false,
     }
 }
 

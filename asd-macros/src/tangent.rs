@@ -93,13 +93,15 @@ impl Tangent {
                     return;
                 };
                 let (p, dp) = self.expr(value, out);
-                out.push(Stmt::Push {
-                    vec: *vec,
-                    value: p,
-                });
+                // The derivative first: it may read the vector's length or elements
+                // (`v.push(x[i] * v[i % v.len()])`), which the value's push changes.
                 out.push(Stmt::Push {
                     vec: vd,
                     value: dp.unwrap_or(Expr::lit(0.0)),
+                });
+                out.push(Stmt::Push {
+                    vec: *vec,
+                    value: p,
                 });
             }
             Stmt::Call {
@@ -113,6 +115,22 @@ impl Tangent {
                     .any(|a| matches!(a, Arg::Vec(v) if self.f.vars[*v].active));
                 if !active {
                     out.push(s.clone());
+                    // A result the function makes active later starts at derivative zero.
+                    for &r in results {
+                        if let Some(rd) = self.d(r) {
+                            let zero = match self.f.vars[r].ty {
+                                Ty::RealVec => Rhs::Vec(zeros_like(&self.f, r)),
+                                _ => Rhs::Real(Expr::lit(0.0)),
+                            };
+                            out.push(match declare {
+                                true => Stmt::Let {
+                                    var: rd,
+                                    init: Some(zero),
+                                },
+                                false => Stmt::Assign { var: rd, rhs: zero },
+                            });
+                        }
+                    }
                     return;
                 }
                 let mut args = Vec::new();
@@ -221,17 +239,6 @@ impl Tangent {
     }
 
     fn vector(&mut self, var: VarId, v: &VecExpr, out: &mut Vec<Stmt>) -> (VecExpr, VecExpr) {
-        let zeros_like = |f: &Function, of: VarId| {
-            let n = &f.vars[of].name;
-            VecExpr::Filled(
-                Expr::lit(0.0),
-                Opaque {
-                    tokens: quote::quote!(#n.len()),
-                    reads: vec![],
-                    span: proc_macro2::Span::call_site(),
-                },
-            )
-        };
         match v {
             VecExpr::Filled(e, n) => {
                 let (p, dp) = self.expr(e, out);
@@ -330,6 +337,12 @@ impl Tangent {
             }
         }
     }
+}
+
+/// `vec![0.0; of.len()]`: the derivative of a vector that depends on no input.
+fn zeros_like(f: &Function, of: VarId) -> VecExpr {
+    let n = &f.vars[of].name;
+    VecExpr::Filled(Expr::lit(0.0), Opaque::new(quote::quote!(#n.len()), vec![]))
 }
 
 /// The tangent body with every eligible loop split in two: a loop of values, then a loop

@@ -24,7 +24,7 @@ use quote::{format_ident, quote};
 use syn::Ident;
 
 use crate::analyse::reads_active;
-use crate::emit::{call_args, range_tokens, Emitter};
+use crate::emit::{call_args, let_type, range_tokens, Emitter};
 use crate::ir::*;
 use crate::names::{rt, Hidden};
 use crate::rules;
@@ -394,11 +394,12 @@ impl<'f, D: Domain> Tracer<'f, D> {
             // Everything inactive is computed as in the plain function.
             Stmt::Let { var, init } => {
                 let name = self.name(*var).clone();
+                let ty = let_type(self.f, *var);
                 match init {
-                    None => quote!(let mut #name;),
+                    None => quote!(let mut #name #ty;),
                     Some(rhs) => {
                         let v = self.plain_rhs(rhs);
-                        quote!(let mut #name = #v;)
+                        quote!(let mut #name #ty = #v;)
                     }
                 }
             }

@@ -1,0 +1,185 @@
+//! Programs of the accepted language that once generated code which failed to compile,
+//! panicked, or misled: each is checked through every operator, as in
+//! `rust_as_written.rs`.
+#![allow(clippy::needless_range_loop, unused_assignments, unused_variables)]
+
+mod common;
+
+macro_rules! vector {
+    ($name:ident at ($x:expr $(, $c:expr)*), $item:item) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[asd::sparse_diff]
+            $item
+        }
+        #[test]
+        fn $name() {
+            let x: Vec<f64> = $x;
+            common::check_vector(
+                &x,
+                |x| $name::f(x $(, $c)*),
+                |x| $name::f_jacobian_sparsity(x $(, $c)*),
+                |x| $name::f_jacobian(x $(, $c)*),
+                |x, d| $name::f_jvp(x $(, $c)*, d).1,
+                |x, d| $name::f_vjp(x $(, $c)*, d).1,
+            );
+        }
+    };
+}
+
+macro_rules! scalar {
+    ($name:ident at ($x:expr $(, $c:expr)*), $item:item) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[asd::sparse_diff]
+            $item
+        }
+        #[test]
+        fn $name() {
+            let x: Vec<f64> = $x;
+            common::check_scalar(
+                &x,
+                |x| $name::f(x $(, $c)*),
+                |x| $name::f_gradient(x $(, $c)*).1,
+                |x, d| $name::f_jvp(x $(, $c)*, d).1,
+                |x| $name::f_hessian_sparsity(x $(, $c)*),
+                |x| $name::f_hessian(x $(, $c)*),
+                |x, v| $name::f_hvp(x $(, $c)*, v),
+            );
+        }
+    };
+}
+
+fn points(n: usize, seed: u64) -> Vec<f64> {
+    common::randoms(n, seed)
+        .iter()
+        .map(|r| 0.5 + 0.4 * r)
+        .collect()
+}
+
+/// An annotated helper with a vector result.
+#[asd::sparse_diff]
+pub fn double(v: &[f64]) -> Vec<f64> {
+    let mut out = vec![0.0; v.len()];
+    for i in 0..v.len() {
+        out[i] = 2.0 * v[i] * v[i];
+    }
+    out
+}
+
+/// A plain helper returning an integer.
+fn half(n: usize) -> usize {
+    n / 2
+}
+
+// A push whose value reads the vector's length: the tangent indexed out of bounds.
+vector!(push_reads_its_length at (points(4, 1)),
+    pub fn f(x: &[f64]) -> Vec<f64> {
+        let mut v = vec![x[0]];
+        for i in 1..x.len() {
+            v.push(x[i] * v[i % v.len()]);
+        }
+        v
+    }
+);
+
+// An integer `let` used only by another integer `let`.
+vector!(integer_let_of_integer_let at (points(5, 2)),
+    pub fn f(x: &[f64]) -> Vec<f64> {
+        let n = x.len();
+        let m = n - 1;
+        let k = m / 2;
+        let mut y = vec![0.0; n];
+        for i in 0..n {
+            y[i] = x[i] * x[k];
+        }
+        y
+    }
+);
+
+// A plain helper returning `usize`, in index arithmetic.
+vector!(plain_helper_returning_usize at (points(6, 3)),
+    pub fn f(x: &[f64]) -> Vec<f64> {
+        let h = half(x.len());
+        let mut y = vec![0.0; h];
+        for i in 0..h {
+            y[i] = x[i + half(x.len())].sin() * x[i];
+        }
+        y
+    }
+);
+
+// A typed passive local with a method call: `s` must stay an `f64`.
+vector!(typed_passive_local_method at (points(3, 4)),
+    pub fn f(x: &[f64]) -> Vec<f64> {
+        let mut s: f64 = 1.0;
+        s = s.hypot(2.0);
+        let t: f64 = 3.0;
+        vec![x[0] * s, x[1] * t.hypot(s), x[2].hypot(x[0])]
+    }
+);
+
+// User locals with the names of generated temporaries.
+scalar!(locals_named_like_temporaries at (points(4, 5)),
+    pub fn f(x: &[f64]) -> f64 {
+        let u1 = x[0] * x[1];
+        let t0 = u1.sin();
+        let a0 = t0 * x[2];
+        let c0 = a0.exp() + u1;
+        let r0 = c0 * x[3];
+        let seed = r0 + 1.0;
+        let ret = seed * seed;
+        let done = ret + x[0];
+        let l = done * 2.0;
+        let u1_d = l + t0;
+        let x_b = u1_d * a0;
+        x_b + r0
+    }
+);
+
+// A helper's vector result that is unused.
+vector!(helper_result_unused at (points(3, 6)),
+    pub fn f(x: &[f64]) -> Vec<f64> {
+        let _unused = double(x);
+        vec![x[0] * x[1], x[2]]
+    }
+);
+
+// A helper's vector result that is returned.
+vector!(helper_result_returned at (points(3, 7)),
+    pub fn f(x: &[f64]) -> Vec<f64> {
+        let u = double(x);
+        u
+    }
+);
+
+// A helper's vector result reassigned in a loop.
+vector!(helper_result_reassigned_in_loop at (points(3, 8)),
+    pub fn f(x: &[f64]) -> Vec<f64> {
+        let mut u = x.to_vec();
+        for _ in 0..3 {
+            u = double(&u);
+        }
+        u
+    }
+);
+
+// A helper's vector result indexed inside `vec![..]`.
+vector!(helper_result_indexed_in_vec at (points(3, 9)),
+    pub fn f(x: &[f64]) -> Vec<f64> {
+        let u = double(x);
+        vec![u[0] * x[1], u[2] + u[1]]
+    }
+);
+
+// A helper's vector result on a constant vector, made active afterwards.
+vector!(helper_result_made_active at (points(3, 10), &[1.0, 2.0, 3.0]),
+    pub fn f(x: &[f64], w: &[f64]) -> Vec<f64> {
+        let mut h = double(w);
+        h[0] += x[0];
+        h[1] = h[1] * x[1] + x[2];
+        h
+    }
+);
