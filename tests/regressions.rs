@@ -1,7 +1,12 @@
 //! Programs of the accepted language that once generated code which failed to compile,
 //! panicked, or misled: each is checked through every operator, as in
 //! `rust_as_written.rs`.
-#![allow(clippy::needless_range_loop, unused_assignments, unused_variables)]
+#![allow(
+    clippy::needless_range_loop,
+    clippy::let_and_return,
+    unused_assignments,
+    unused_variables
+)]
 
 mod common;
 

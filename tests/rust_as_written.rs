@@ -156,6 +156,19 @@ vector!(sub_slices at (points(6, 9)),
     }
 );
 
+scalar!(continue_on_real_and_chunks at (points(6, 21)),
+    pub fn f(x: &[f64]) -> f64 {
+        let mut s = 0.0;
+        for v in x.iter() {
+            if *v < 0.0 {
+                continue;
+            }
+            s += v.sqrt() * v;
+        }
+        s + x.chunks(4).map(|c| c.iter().product::<f64>()).sum::<f64>()
+    }
+);
+
 // ---- generic float types ------------------------------------------------------------------
 
 scalar!(generic_rosenbrock at (points(4, 10)),

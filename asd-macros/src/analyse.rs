@@ -262,7 +262,12 @@ fn check_rhs(var: VarId, rhs: &Rhs, vars: &[Var], under_active_branch: bool, err
             if matches!(vars[var].ty, Ty::Int | Ty::Bool) {
                 check_int(o, vars, errors);
                 if under_active_branch {
-                    errors.at_span(o.span, format!("`{}` is assigned under a condition on a differentiated real: the global sparsity pattern runs both branches, so integers and booleans must not differ between them", vars[var].name));
+                    let name = vars[var].name.to_string();
+                    let msg = match crate::desugar::loop_exit(&name) {
+                        Some(exit) => format!("`{exit}` under a condition on a differentiated real is not supported: the number of iterations, and so the global sparsity pattern, would depend on the input; loop a fixed number of times, or exit on an integer condition"),
+                        None => format!("`{name}` is assigned under a condition on a differentiated real: the global sparsity pattern runs both branches, so integers and booleans must not differ between them"),
+                    };
+                    errors.at_span(o.span, msg);
                 }
             }
         }

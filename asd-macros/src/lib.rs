@@ -108,6 +108,7 @@ fn compile(
     sig: &parse::Signature,
     errors: &mut Errors,
 ) -> Result<Generated, Stop> {
+    errors.check()?; // the desugaring's, and the attribute's
     let mut primal = lower::lower(item_fn, sig, errors);
     errors.check()?;
     analyse::analyse(&mut primal, errors);

@@ -819,7 +819,7 @@ impl Lowerer<'_> {
                 Some(r)
             }
             _ => {
-                self.errors.at(e, "only integer ranges can be iterated: write `for i in a..b` (optionally `.rev()` or `.step_by(s)`) and index the vector");
+                self.errors.at(e, "this iterator is not supported by #[sparse_diff]: iterate over a range `a..b` or a slice (`x.iter()`, `iter_mut()`, `windows(k)`, `chunks(k)`, `chunks_exact(k)`), with `zip`, `enumerate`, `skip`, `take`, `step_by`, `rev`, `map` and `filter`");
                 None
             }
         }
@@ -1580,7 +1580,7 @@ fn ty_name(t: Ty) -> &'static str {
 /// than "cannot tell its type".
 fn unsupported_initializer(e: &SExpr) -> Option<&'static str> {
     Some(match e {
-        SExpr::Tuple(_) => "tuples are not supported by #[sparse_diff]: bind each value with its own `let`",
+        SExpr::Tuple(_) => "a tuple of reals is not supported as one value: destructure it, as in `let (a, b) = (x[0], x[1]);`",
         SExpr::Array(_) | SExpr::Repeat(_) => {
             "arrays are not supported by #[sparse_diff]: write `vec![a, b, c]` or `vec![v; n]`"
         }

@@ -120,8 +120,10 @@ fn classify(ty: &Type) -> Result<ParamKind, &'static str> {
         if r.mutability.is_some() {
             return Err("a `&mut` parameter of #[sparse_diff] is the output, a `&mut [f64]`; pass other values by value or by `&`");
         }
+        return Ok(ParamKind::Other);
     }
-    Ok(ParamKind::Other)
+    // The operators pass each constant on to several generated functions.
+    Err("a constant of this type is passed by reference to #[sparse_diff] functions: write `&T`")
 }
 
 /// Whether `f32` appears in a type.

@@ -267,7 +267,11 @@ pub fn check_scalar(
     );
     for (p, h) in pts.iter().zip(&hs) {
         let g = gradient(p);
-        assert_close(&[g.clone()], &fd_jacobian(|x| vec![f(x)], p), 1e-6);
+        assert_close(
+            std::slice::from_ref(&g),
+            &fd_jacobian(|x| vec![f(x)], p),
+            1e-6,
+        );
         assert_close(&[gradient_by_jvp(&jvp, p)], &[g], 1e-10);
         assert_sparse_matches(&hessian(p), &pattern, h, 1e-5);
         let v = randoms(x.len(), 5);

@@ -20,8 +20,13 @@ enum Source {
     /// The integers `start, start + 1, ..`, `len` of them.
     Range { start: Expr, len: Expr },
     /// Views of `size` elements of a slice, every `step` elements: `windows` (step 1),
-    /// `chunks_exact` (step = size).
-    Windows { of: View, size: Expr, step: Expr },
+    /// `chunks_exact` (step = size), `chunks` (the last one `partial`, shorter).
+    Windows {
+        of: View,
+        size: Expr,
+        step: Expr,
+        partial: bool,
+    },
 }
 
 enum Adapter {
@@ -262,7 +267,7 @@ impl Desugar<'_> {
                     adapters: Vec::new(),
                 });
             }
-            ("windows" | "chunks_exact", 1) => {
+            ("windows" | "chunks_exact" | "chunks", 1) => {
                 let of = self.slice(&mc.receiver)?;
                 let size = rewritten(self, 0)?;
                 let step = if name == "windows" {
@@ -270,8 +275,14 @@ impl Desugar<'_> {
                 } else {
                     size.clone()
                 };
+                let partial = name == "chunks";
                 return Some(Chain {
-                    source: Source::Windows { of, size, step },
+                    source: Source::Windows {
+                        of,
+                        size,
+                        step,
+                        partial,
+                    },
                     adapters: Vec::new(),
                 });
             }
@@ -391,7 +402,16 @@ impl Desugar<'_> {
         let mut lens = vec![match &chain.source {
             Source::Slice(v) => v.len.clone(),
             Source::Range { len, .. } => len.clone(),
-            Source::Windows { of, size, step } => {
+            Source::Windows {
+                of,
+                step,
+                partial: true,
+                ..
+            } => {
+                let n = &of.len;
+                parse_quote_spanned!(span=> (#n + #step - 1) / #step)
+            }
+            Source::Windows { of, size, step, .. } => {
                 let n = &of.len;
                 let windows: Expr = parse_quote_spanned!(span=> (#n + #step).saturating_sub(#size));
                 if is_lit(step, 1) {
@@ -471,8 +491,19 @@ impl Desugar<'_> {
         let mut item = match &chain.source {
             Source::Slice(v) => Item::Expr(v.at(i0)),
             Source::Range { start, .. } => Item::Expr(paren(add(start, i0))),
-            Source::Windows { of, size, step } => {
+            Source::Windows {
+                of,
+                size,
+                step,
+                partial,
+            } => {
                 let off = mul(i0, step);
+                let len = if *partial {
+                    let n = &of.len;
+                    parse_quote_spanned!(span=> (#size).min(#n - #off))
+                } else {
+                    size.clone()
+                };
                 let off = match &of.off {
                     None => off,
                     Some(o) => add(o, &off),
@@ -480,7 +511,7 @@ impl Desugar<'_> {
                 Item::View(View {
                     base: of.base.clone(),
                     off: Some(off),
-                    len: size.clone(),
+                    len,
                 })
             }
         };

@@ -20,6 +20,21 @@ use syn::{parse_quote_spanned, Block, Expr, Ident, Stmt};
 
 use crate::errors::Errors;
 
+/// The prefixes of the flags of `break` and `continue`.
+const BREAK: &str = "__asd_brk";
+const CONTINUE: &str = "__asd_cont";
+
+/// `break` or `continue`, when `name` is the flag one became: for messages.
+pub fn loop_exit(name: &str) -> Option<&'static str> {
+    if name.starts_with(BREAK) {
+        Some("break")
+    } else if name.starts_with(CONTINUE) {
+        Some("continue")
+    } else {
+        None
+    }
+}
+
 /// Rewrites every loop of `block` that breaks or continues, inner loops first.
 pub fn eliminate(block: &mut Block, errors: &mut Errors) {
     Loops { errors, fresh: 0 }.visit_block_mut(block);
@@ -31,10 +46,10 @@ struct Loops<'e> {
 }
 
 impl Loops<'_> {
-    fn flag(&mut self, kind: &str, at: Span) -> Ident {
+    fn flag(&mut self, prefix: &str, at: Span) -> Ident {
         self.fresh += 1;
         Ident::new(
-            &format!("__asd_{kind}{}", self.fresh - 1),
+            &format!("{prefix}{}", self.fresh - 1),
             Span::mixed_site().located_at(at),
         )
     }
@@ -50,8 +65,8 @@ impl Loops<'_> {
         for value in &found.values {
             self.errors.at_span(*value, "`break` with a value is not supported: assign the value to a variable, then `break`");
         }
-        let brk = found.breaks.then(|| self.flag("brk", span));
-        let cont = found.continues.then(|| self.flag("cont", span));
+        let brk = found.breaks.then(|| self.flag(BREAK, span));
+        let cont = found.continues.then(|| self.flag(CONTINUE, span));
         let exits = Flags {
             brk: brk.clone(),
             cont: cont.clone(),
@@ -154,6 +169,15 @@ impl Flags {
     fn block(&self, stmts: &mut Vec<Stmt>) {
         let mut k = 0;
         while k < stmts.len() {
+            // `if c { continue; }`: the rest of the body runs under `if !(c)`, with no
+            // flag, so `c` may read differentiated reals (both arms are traced).
+            if let Some(c) = continue_if(&stmts[k]).cloned() {
+                let span = stmts[k].span();
+                let mut rest: Vec<Stmt> = stmts.drain(k + 1..).collect();
+                self.block(&mut rest);
+                stmts[k] = parse_quote_spanned!(span=> if !(#c) { #(#rest)* });
+                return;
+            }
             let exits = may_exit(&stmts[k]);
             self.stmt(&mut stmts[k]);
             k += 1;
@@ -198,6 +222,16 @@ impl Flags {
         }
         Rewrite(self).visit_stmt_mut(s);
     }
+}
+
+/// `c` of a statement `if c { continue; }`.
+fn continue_if(s: &Stmt) -> Option<&Expr> {
+    let Stmt::Expr(Expr::If(i), _) = s else {
+        return None;
+    };
+    let only_continue = matches!(i.then_branch.stmts.as_slice(),
+        [Stmt::Expr(Expr::Continue(c), _)] if c.label.is_none());
+    (only_continue && i.else_branch.is_none()).then_some(&*i.cond)
 }
 
 /// Whether a statement may break or continue the loop it is in.

@@ -15,6 +15,10 @@
 //!                                                let s: f64 = __asd_acc0;
 //! ```
 
+// Syntax trees are large and these enums of them live for one expansion: boxing them
+// would only add indirection.
+#![allow(clippy::large_enum_variant)]
+
 mod float;
 mod iter;
 mod loops;
@@ -29,6 +33,7 @@ use syn::visit_mut::{self, VisitMut};
 use syn::{parse_quote_spanned, Expr, ExprClosure, Ident, ItemFn, Pat, Stmt};
 
 use crate::errors::Errors;
+pub use loops::loop_exit;
 
 /// The function in the core subset, and whether it was generic over its float type;
 /// its errors are collected in `errors`.

@@ -5,11 +5,8 @@ fn f(x: &[f64], k: usize) -> f64 {
     let t = (x[0], x[1]);
     let arr = [x[0], x[1]];
     let mut s = 0.0;
-    for i in 0..k {
-        if i == 2 {
-            continue;
-        }
-        s += x[i];
+    for v in x.iter().peekable() {
+        s += v;
     }
     s
 }
