@@ -70,6 +70,7 @@
 #![forbid(unsafe_code)]
 
 pub use asd_macros::sparse_diff;
+pub use asd_runtime::math;
 pub use asd_runtime::sprs;
 pub use asd_runtime::{
     acyclic_coloring, color_columns, color_rows, coloring, decompress, star_coloring,
@@ -81,6 +82,7 @@ pub use asd_runtime::{
 /// What generated code calls. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use asd_runtime::math;
     pub use asd_runtime::sprs;
     pub use asd_runtime::{
         check_len, finish_return, join_return, with_thread_workspace, Buf, HessianOptions,

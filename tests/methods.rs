@@ -102,3 +102,23 @@ fn step_functions_contribute_nothing_to_the_pattern() {
         }
     }
 }
+
+/// The table's functions that `f64` has no method for, from `asd::math`.
+#[sparse_diff]
+fn error_functions(x: &[f64]) -> f64 {
+    use asd::math::erfc;
+    asd::math::erf(x[0] * x[1]) + erfc(x[2]) * x[0]
+}
+
+#[test]
+fn runtime_functions_of_the_table_differentiate_to_second_order() {
+    check_scalar(
+        &[0.3, -0.7, 1.2],
+        error_functions,
+        |x| error_functions_gradient(x).1,
+        |x, d| error_functions_jvp(x, d).1,
+        error_functions_hessian_sparsity,
+        error_functions_hessian,
+        error_functions_hvp,
+    );
+}

@@ -36,8 +36,9 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::Ident;
 
-use crate::emit::{call_args, hidden_path, lane_ident, let_type, range_tokens, rt, Emitter};
+use crate::emit::{call_args, hidden_path, lane_ident, let_type, range_tokens, Emitter};
 use crate::ir::*;
+use crate::names::rt;
 use crate::rules::{self, Op};
 
 /// The signature pieces and body of `__asd_adjoint_f`.

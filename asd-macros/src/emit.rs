@@ -10,10 +10,8 @@ use quote::{format_ident, quote};
 use syn::Ident;
 
 use crate::ir::*;
-use crate::names::Hidden;
+use crate::names::{rt, Hidden};
 use crate::rules::{self, Op, Syntax};
-
-pub use crate::names::rt;
 
 pub struct Emitter<'f> {
     pub f: &'f Function,
@@ -537,6 +535,11 @@ fn apply_tokens(op: Op, mut parts: Vec<(TokenStream, Prec)>) -> (TokenStream, Pr
             let args: Vec<TokenStream> = it.map(|(t, _)| t).collect();
             let m = Ident::new(name, Span::call_site());
             (quote!(#recv.#m(#(#args),*)), Prec::Atom)
+        }
+        Syntax::Function(name) => {
+            let args = parts.into_iter().map(|(t, _)| t);
+            let (rt, f) = (rt(), Ident::new(name, Span::call_site()));
+            (quote!(#rt::math::#f(#(#args),*)), Prec::Atom)
         }
         Syntax::Step => {
             let b = parts.pop().expect("step is binary").0;

@@ -290,7 +290,8 @@ impl Lowerer<'_> {
                     Ty::RealVec
                 }
                 SExpr::Path(p)
-                    if p.path.segments.len() == 2 && p.path.segments[0].ident == "f64" =>
+                    if p.path.segments.len() == 2 && p.path.segments[0].ident == "f64"
+                        || math_function(&p.path).is_some() =>
                 {
                     Ty::Real
                 }
@@ -1054,6 +1055,16 @@ impl Lowerer<'_> {
                         let args: Vec<SExpr> = c.args.iter().cloned().collect();
                         return self.apply_method(&name, &args, e, out);
                     }
+                    // `erf(x)`, `asd::math::erf(x)`: a function of the table.
+                    if let Some(rule) = math_function(&p.path) {
+                        if c.args.len() != rule.arity {
+                            self.errors
+                                .at(e, format!("this function takes {} argument(s)", rule.arity));
+                            return Expr::Lit(0.0);
+                        }
+                        let args = c.args.iter().map(|a| self.real(a, out)).collect();
+                        return Expr::app(rule.op, args);
+                    }
                 }
                 let Some(call) = self.call(e, out) else {
                     return Expr::Lit(0.0);
@@ -1522,14 +1533,25 @@ fn is_call(e: &SExpr) -> bool {
     matches!(e, SExpr::Call(_))
 }
 
-/// `Vec::new()`, `f64::sin(x)`: calls that are not calls of user functions.
+/// `Vec::new()`, `f64::sin(x)`, `erf(x)`: calls that are not calls of user functions.
 fn is_builtin_call(e: &SExpr) -> bool {
     match e {
         SExpr::Call(c) => matches!(&*c.func, SExpr::Path(p)
             if path_is(&p.path, &["Vec", "new"]) || path_is(&p.path, &["Vec", "with_capacity"])
-            || (p.path.segments.len() == 2 && p.path.segments[0].ident == "f64")),
+            || (p.path.segments.len() == 2 && p.path.segments[0].ident == "f64")
+            || math_function(&p.path).is_some()),
         _ => false,
     }
+}
+
+/// The row of a call of a table function: `erf`, or a path to it in `asd::math`
+/// (`libm` and `statrs` name the same functions).
+fn math_function(p: &syn::Path) -> Option<&'static rules::Rule> {
+    let last = p.segments.last()?.ident.to_string();
+    let first = p.segments.first()?.ident.to_string();
+    let known =
+        p.segments.len() == 1 || ["asd", "math", "libm", "statrs"].contains(&first.as_str());
+    known.then(|| rules::function(&last)).flatten()
 }
 
 fn is_statement_like(e: &SExpr) -> bool {

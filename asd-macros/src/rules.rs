@@ -27,6 +27,9 @@ pub enum Syntax {
     Prefix(&'static str),
     /// `a.name(b, ..)`
     Method(&'static str),
+    /// `name(a, ..)`, a function of the runtime's `math` module (`asd::math::erf`), for
+    /// what `f64` has no method for.
+    Function(&'static str),
     /// `if a >= b { 1.0 } else { 0.0 }`
     Step,
 }
@@ -68,8 +71,9 @@ macro_rules! rules {
     };
 }
 
+use std::f64::consts::FRAC_2_SQRT_PI;
 use Expr as E;
-use Syntax::{Infix, Method, Prefix, Step};
+use Syntax::{Function, Infix, Method, Prefix, Step};
 fn c(v: f64) -> Option<Expr> {
     Some(E::lit(v))
 }
@@ -139,6 +143,8 @@ rules! {
         s(E::neg(E::div(a[0].clone(), E::add(sq(&a[0]), sq(&a[1]))))),
     ];
     MulAdd = Method("mul_add"), Cross, |a, _| [s(a[1].clone()), s(a[0].clone()), c(1.0)];
+    Erf = Function("erf"), All, |a, _| [s(E::mul(E::lit(FRAC_2_SQRT_PI), m(Op::Exp, &E::neg(sq(&a[0])))))];
+    Erfc = Function("erfc"), All, |a, _| [s(E::mul(E::lit(-FRAC_2_SQRT_PI), m(Op::Exp, &E::neg(sq(&a[0])))))];
     /// `1.0` where `a >= b`, else `0.0`: the derivative of `max` and `min`.
     Ge = Step, Linear, |_, _| [None, None];
 }
@@ -182,6 +188,13 @@ pub fn method(name: &str) -> Option<&'static Rule> {
     RULES
         .iter()
         .find(|r| matches!(r.syntax, Syntax::Method(n) if n == name))
+}
+
+/// The row of a runtime function's name (`erf`), for lowering `erf(a)`.
+pub fn function(name: &str) -> Option<&'static Rule> {
+    RULES
+        .iter()
+        .find(|r| matches!(r.syntax, Syntax::Function(n) if n == name))
 }
 
 /// The method names of the table, for error messages.

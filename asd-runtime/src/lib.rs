@@ -8,12 +8,14 @@
 //! - [`decompress`]: seeds and gather maps computed once, so decompression is a gather;
 //! - [`JacobianPrep`] / [`HessianPrep`]: the preparation drivers the generated
 //!   operators call, through the [`Jvp`] / [`Vjp`] / [`Hvp`] kernel traits;
-//! - [`Workspace`]: reusable buffers and the tape of generated code.
+//! - [`Workspace`]: reusable buffers and the tape of generated code;
+//! - [`math`]: functions `f64` has no method for (`erf`), with derivative rules.
 #![forbid(unsafe_code)]
 
 pub mod coloring;
 pub mod decompress;
 mod index_set;
+pub mod math;
 mod pattern;
 mod prep;
 mod trace;
