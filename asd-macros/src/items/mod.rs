@@ -78,7 +78,7 @@ impl Items<'_> {
         let items = self.generated.map(|g| &g.local_items);
         quote! {
             #[doc(hidden)]
-            #[allow(unused_mut, unused_variables, unused_assignments, unreachable_code, unused_parens, unused_braces, while_true, non_snake_case, dead_code, clippy::all)]
+            #[allow(unused_mut, unused_variables, unused_assignments, unreachable_code, unused_parens, unused_braces, unused_imports, while_true, non_snake_case, dead_code, clippy::all)]
             #vis fn #signature {
                 let _ = #f;
                 #items
