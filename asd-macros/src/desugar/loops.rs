@@ -57,6 +57,7 @@ impl Loops<'_> {
     /// The loop's body with its own `break`s and `continue`s made flag assignments; the
     /// flags it needs (`break`, `continue`).
     fn body(&mut self, body: &mut Block, span: Span) -> (Option<Ident>, Option<Ident>) {
+        ContinueIfs.visit_block_mut(body);
         let mut found = Exits::default();
         found.visit_block(body);
         for label in &found.labels {
@@ -169,15 +170,6 @@ impl Flags {
     fn block(&self, stmts: &mut Vec<Stmt>) {
         let mut k = 0;
         while k < stmts.len() {
-            // `if c { continue; }`: the rest of the body runs under `if !(c)`, with no
-            // flag, so `c` may read differentiated reals (both arms are traced).
-            if let Some(c) = continue_if(&stmts[k]).cloned() {
-                let span = stmts[k].span();
-                let mut rest: Vec<Stmt> = stmts.drain(k + 1..).collect();
-                self.block(&mut rest);
-                stmts[k] = parse_quote_spanned!(span=> if !(#c) { #(#rest)* });
-                return;
-            }
             let exits = may_exit(&stmts[k]);
             self.stmt(&mut stmts[k]);
             k += 1;
@@ -221,6 +213,29 @@ impl Flags {
             }
         }
         Rewrite(self).visit_stmt_mut(s);
+    }
+}
+
+/// `if c { continue; } rest` as `if !(c) { rest }`, in every block of one loop's body:
+/// no flag, so `c` may read differentiated reals (the tracer runs both arms).
+struct ContinueIfs;
+
+impl VisitMut for ContinueIfs {
+    fn visit_block_mut(&mut self, b: &mut Block) {
+        if let Some(k) = b.stmts.iter().position(|s| continue_if(s).is_some()) {
+            let c = continue_if(&b.stmts[k]).cloned().expect("found");
+            let span = b.stmts[k].span();
+            let rest: Vec<Stmt> = b.stmts.drain(k + 1..).collect();
+            b.stmts[k] = parse_quote_spanned!(span=> if !(#c) { #(#rest)* });
+        }
+        visit_mut::visit_block_mut(self, b);
+    }
+
+    fn visit_expr_mut(&mut self, e: &mut Expr) {
+        match e {
+            Expr::Loop(_) | Expr::While(_) | Expr::ForLoop(_) | Expr::Closure(_) => {}
+            _ => visit_mut::visit_expr_mut(self, e),
+        }
     }
 }
 
