@@ -10,52 +10,7 @@
 
 mod common;
 
-macro_rules! vector {
-    ($name:ident at ($x:expr $(, $c:expr)*), $item:item) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            #[asd::sparse_diff]
-            $item
-        }
-        #[test]
-        fn $name() {
-            let x: Vec<f64> = $x;
-            common::check_vector(
-                &x,
-                |x| $name::f(x $(, $c)*),
-                |x| $name::f_jacobian_sparsity(x $(, $c)*),
-                |x| $name::f_jacobian(x $(, $c)*),
-                |x, d| $name::f_jvp(x $(, $c)*, d).1,
-                |x, d| $name::f_vjp(x $(, $c)*, d).1,
-            );
-        }
-    };
-}
-
-macro_rules! scalar {
-    ($name:ident at ($x:expr $(, $c:expr)*), $item:item) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            #[asd::sparse_diff]
-            $item
-        }
-        #[test]
-        fn $name() {
-            let x: Vec<f64> = $x;
-            common::check_scalar(
-                &x,
-                |x| $name::f(x $(, $c)*),
-                |x| $name::f_gradient(x $(, $c)*).1,
-                |x, d| $name::f_jvp(x $(, $c)*, d).1,
-                |x| $name::f_hessian_sparsity(x $(, $c)*),
-                |x| $name::f_hessian(x $(, $c)*),
-                |x, v| $name::f_hvp(x $(, $c)*, v),
-            );
-        }
-    };
-}
+use common::{scalar, vector};
 
 fn points(n: usize, seed: u64) -> Vec<f64> {
     common::randoms(n, seed)

@@ -6,57 +6,9 @@
 
 mod common;
 
+use common::{scalar, vector};
+
 use num_traits::{Float, FloatConst, FromPrimitive};
-
-/// `vector!(name at (x, constants..), pub fn f(..) -> Vec<f64> { .. })`: the function,
-/// annotated, in a module `name`, and a test `name` of every first-order operator at `x`.
-macro_rules! vector {
-    ($name:ident at ($x:expr $(, $c:expr)*), $item:item) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            #[asd::sparse_diff]
-            $item
-        }
-        #[test]
-        fn $name() {
-            let x: Vec<f64> = $x;
-            common::check_vector(
-                &x,
-                |x| $name::f(x $(, $c)*),
-                |x| $name::f_jacobian_sparsity(x $(, $c)*),
-                |x| $name::f_jacobian(x $(, $c)*),
-                |x, d| $name::f_jvp(x $(, $c)*, d).1,
-                |x, d| $name::f_vjp(x $(, $c)*, d).1,
-            );
-        }
-    };
-}
-
-/// `scalar!(..)`: the same for a scalar function, through every operator up to Hessians.
-macro_rules! scalar {
-    ($name:ident at ($x:expr $(, $c:expr)*), $item:item) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            #[asd::sparse_diff]
-            $item
-        }
-        #[test]
-        fn $name() {
-            let x: Vec<f64> = $x;
-            common::check_scalar(
-                &x,
-                |x| $name::f(x $(, $c)*),
-                |x| $name::f_gradient(x $(, $c)*).1,
-                |x, d| $name::f_jvp(x $(, $c)*, d).1,
-                |x| $name::f_hessian_sparsity(x $(, $c)*),
-                |x| $name::f_hessian(x $(, $c)*),
-                |x, v| $name::f_hvp(x $(, $c)*, v),
-            );
-        }
-    };
-}
 
 fn points(n: usize, seed: u64) -> Vec<f64> {
     common::randoms(n, seed)

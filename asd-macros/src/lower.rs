@@ -43,35 +43,6 @@ const INT_METHODS: &[&str] = &[
     "ilog2",
 ];
 
-/// The constants of `f64::consts`, which may be used as reals.
-const F64_CONSTS: &[&str] = &[
-    "PI",
-    "TAU",
-    "E",
-    "SQRT_2",
-    "LN_2",
-    "LN_10",
-    "LOG2_E",
-    "LOG10_E",
-    "LOG2_10",
-    "LOG10_2",
-    "FRAC_PI_2",
-    "FRAC_PI_3",
-    "FRAC_PI_4",
-    "FRAC_PI_6",
-    "FRAC_PI_8",
-    "FRAC_1_PI",
-    "FRAC_2_PI",
-    "FRAC_2_SQRT_PI",
-    "FRAC_1_SQRT_2",
-    "EPSILON",
-    "MAX",
-    "MIN",
-    "MIN_POSITIVE",
-    "INFINITY",
-    "NEG_INFINITY",
-];
-
 pub fn lower(item: &ItemFn, sig: &Signature, errors: &mut Errors) -> Function {
     let mut l = Lowerer {
         vars: Vec::new(),
@@ -1338,21 +1309,14 @@ impl Lowerer<'_> {
                 let member = &f.member;
                 quote!(#base.#member)
             }
-            SExpr::Tuple(t) => {
-                let elems: Vec<TokenStream> = t
-                    .elems
-                    .iter()
-                    .map(|e| self.opaque_tokens(e, reads))
-                    .collect();
-                quote!((#(#elems,)*))
-            }
-            SExpr::Array(a) => {
-                let elems: Vec<TokenStream> = a
-                    .elems
-                    .iter()
-                    .map(|e| self.opaque_tokens(e, reads))
-                    .collect();
-                quote!([#(#elems),*])
+            SExpr::Tuple(syn::ExprTuple { elems, .. })
+            | SExpr::Array(syn::ExprArray { elems, .. }) => {
+                let parts: Vec<TokenStream> =
+                    elems.iter().map(|e| self.opaque_tokens(e, reads)).collect();
+                match e {
+                    SExpr::Tuple(_) => quote!((#(#parts,)*)),
+                    _ => quote!([#(#parts),*]),
+                }
             }
             // `if c { a } else { b }` with integer or boolean values.
             SExpr::If(i) => {
@@ -1525,7 +1489,7 @@ fn path_is(p: &syn::Path, segs: &[&str]) -> bool {
 fn is_f64_const(p: &syn::Path) -> bool {
     let segs: Vec<String> = p.segments.iter().map(|s| s.ident.to_string()).collect();
     let last = segs.last().map(String::as_str).unwrap_or("");
-    F64_CONSTS.contains(&last)
+    rules::F64_CONSTS.contains(&last)
         && (segs.len() == 1 || segs.iter().any(|s| s == "f64" || s == "consts"))
 }
 

@@ -18,6 +18,7 @@ use syn::visit::Visit;
 use syn::visit_mut::{self, VisitMut};
 use syn::{parse_quote_spanned, Block, Expr, Ident, Stmt};
 
+use super::Fresh;
 use crate::errors::Errors;
 
 /// The prefixes of the flags of `break` and `continue`.
@@ -37,23 +38,19 @@ pub fn loop_exit(name: &str) -> Option<&'static str> {
 
 /// Rewrites every loop of `block` that breaks or continues, inner loops first.
 pub fn eliminate(block: &mut Block, errors: &mut Errors) {
-    Loops { errors, fresh: 0 }.visit_block_mut(block);
+    Loops {
+        errors,
+        names: Fresh::default(),
+    }
+    .visit_block_mut(block);
 }
 
 struct Loops<'e> {
     errors: &'e mut Errors,
-    fresh: usize,
+    names: Fresh,
 }
 
 impl Loops<'_> {
-    fn flag(&mut self, prefix: &str, at: Span) -> Ident {
-        self.fresh += 1;
-        Ident::new(
-            &format!("{prefix}{}", self.fresh - 1),
-            Span::mixed_site().located_at(at),
-        )
-    }
-
     /// The loop's body with its own `break`s and `continue`s made flag assignments; the
     /// flags it needs (`break`, `continue`).
     fn body(&mut self, body: &mut Block, span: Span) -> (Option<Ident>, Option<Ident>) {
@@ -66,8 +63,8 @@ impl Loops<'_> {
         for value in &found.values {
             self.errors.at_span(*value, "`break` with a value is not supported: assign the value to a variable, then `break`");
         }
-        let brk = found.breaks.then(|| self.flag(BREAK, span));
-        let cont = found.continues.then(|| self.flag(CONTINUE, span));
+        let brk = found.breaks.then(|| self.names.next(BREAK, span));
+        let cont = found.continues.then(|| self.names.next(CONTINUE, span));
         let exits = Flags {
             brk: brk.clone(),
             cont: cont.clone(),

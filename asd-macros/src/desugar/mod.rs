@@ -45,7 +45,7 @@ pub fn desugar(item: &ItemFn, errors: &mut Errors) -> (ItemFn, bool) {
         errors,
         scopes: vec![Scope::default()],
         pre: Vec::new(),
-        fresh: 0,
+        names: Fresh::default(),
         in_while_cond: false,
     };
     for input in &f.sig.inputs {
@@ -114,6 +114,21 @@ fn in_place(f: &mut ItemFn) {
     f.block.stmts.push(Stmt::Expr(x.into_expr(), None));
 }
 
+/// Numbered names for what the rewrites introduce (`__asd_k0`, `__asd_brk1`), hygienic
+/// (`mixed_site`) so that no user name can clash, at the user's location for messages.
+#[derive(Default)]
+struct Fresh(usize);
+
+impl Fresh {
+    fn next(&mut self, prefix: &str, at: Span) -> Ident {
+        self.0 += 1;
+        Ident::new(
+            &format!("{prefix}{}", self.0 - 1),
+            Span::mixed_site().located_at(at),
+        )
+    }
+}
+
 /// What a name stands for while its scope lasts.
 #[derive(Clone)]
 enum Binding {
@@ -172,7 +187,7 @@ struct Desugar<'e> {
     /// Statements that go before the statement being rewritten: the loops of iterator
     /// chains its expressions consume, and the arguments of inlined closures.
     pre: Vec<Stmt>,
-    fresh: usize,
+    names: Fresh,
     /// Rewriting a `while` condition: nothing can be hoisted out of it, since it is
     /// evaluated on every iteration.
     in_while_cond: bool,
@@ -181,11 +196,7 @@ struct Desugar<'e> {
 impl Desugar<'_> {
     /// A new name no user wrote, with the location of `at`.
     fn fresh(&mut self, kind: &str, at: Span) -> Ident {
-        self.fresh += 1;
-        Ident::new(
-            &format!("__asd_{kind}{}", self.fresh - 1),
-            Span::mixed_site().located_at(at),
-        )
+        self.names.next(&format!("__asd_{kind}"), at)
     }
 
     fn lookup(&self, name: &Ident) -> Option<&Binding> {

@@ -6,7 +6,7 @@ use quote::quote_spanned;
 use syn::spanned::Spanned;
 use syn::{parse_quote_spanned, Expr, Ident, Pat, Stmt};
 
-use super::{strip, Desugar, IntoExpr};
+use super::{paren, strip, Desugar, IntoExpr};
 
 impl Desugar<'_> {
     /// One `let` per name of a tuple or struct pattern; `None` for a single name.
@@ -135,7 +135,10 @@ impl Desugar<'_> {
             let mut bind = None;
             let cond = self.arm_condition(&arm.pat, &scrutinee, &mut bind)?;
             let cond = match (&arm.guard, cond) {
-                (Some((_, g)), Some(c)) => Some(parse_quote_spanned!(span=> (#c) && (#g))),
+                (Some((_, g)), Some(c)) => {
+                    let (c, g) = (paren(c), paren((**g).clone()));
+                    Some(parse_quote_spanned!(span=> #c && #g))
+                }
                 (Some((_, g)), None) => Some((**g).clone()),
                 (None, c) => c,
             };
