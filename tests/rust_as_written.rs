@@ -121,6 +121,19 @@ scalar!(continue_on_real_and_chunks at (points(6, 21)),
     }
 );
 
+vector!(slice_and_f64_methods at (points(5, 22)),
+    pub fn f(x: &[f64]) -> Vec<f64> {
+        assert!(!x.is_empty());
+        let mut y = vec![0.0; x.len()];
+        y.copy_from_slice(x);
+        y.swap(0, 1);
+        let mut z = vec![0.0; 2];
+        z.fill(*x.last().unwrap());
+        let e: Vec<f64> = y.iter().copied().map(f64::exp).collect();
+        vec![e[0] * x.first().copied().unwrap(), (x[2] * 3.0).clamp(-5.0, 5.0), z[1] * y[0], e[4]]
+    }
+);
+
 // ---- generic float types ------------------------------------------------------------------
 
 scalar!(generic_rosenbrock at (points(4, 10)),

@@ -11,6 +11,7 @@ use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 use syn::{parse_quote_spanned, Expr, ExprClosure, ExprForLoop, Ident, Pat, Stmt};
 
+use super::methods::skip_copies;
 use super::{add, is_lit, mul, paren, strip, Binding, Desugar, IntoExpr, View};
 
 /// Where a chain's elements come from.
@@ -315,6 +316,11 @@ impl Desugar<'_> {
     fn closure_arg(&mut self, e: &Expr) -> Option<ExprClosure> {
         match strip(e) {
             Expr::Closure(c) => Some(c.clone()),
+            // `map(f64::exp)`: the function of one element.
+            Expr::Path(p) => {
+                let v = self.fresh("v", p.span());
+                Some(parse_quote_spanned!(p.span()=> |#v| #p(#v)))
+            }
             other => {
                 self.errors.at(
                     other,
@@ -326,7 +332,7 @@ impl Desugar<'_> {
     }
 
     /// A named vector, a view, or a sub-slice of one, as a view.
-    fn slice(&mut self, e: &Expr) -> Option<View> {
+    pub(super) fn slice(&mut self, e: &Expr) -> Option<View> {
         let e = match strip(e) {
             Expr::Reference(r) => strip(&r.expr),
             e => e,
@@ -633,18 +639,6 @@ fn is_plain_range(e: &Expr) -> bool {
             ) && is_plain_range(&mc.receiver)
         }
         _ => false,
-    }
-}
-
-/// `e` without trailing `.copied()` / `.cloned()`.
-fn skip_copies(e: &Expr) -> &Expr {
-    match strip(e) {
-        Expr::MethodCall(mc)
-            if (mc.method == "copied" || mc.method == "cloned") && mc.args.is_empty() =>
-        {
-            skip_copies(&mc.receiver)
-        }
-        e => e,
     }
 }
 

@@ -22,6 +22,7 @@
 mod float;
 mod iter;
 mod loops;
+mod methods;
 mod patterns;
 
 use std::collections::HashMap;
@@ -450,8 +451,11 @@ impl VisitMut for Desugar<'_> {
                     None => visit_mut::visit_expr_mut(self, e),
                 }
             }
-            Expr::MethodCall(_) => {
-                if let Some(value) = self.consume(e) {
+            Expr::MethodCall(mc) => {
+                if let Some(plain) = self.slice_method(mc) {
+                    *e = plain;
+                    self.visit_expr_mut(e);
+                } else if let Some(value) = self.consume(e) {
                     *e = value;
                 } else {
                     visit_mut::visit_expr_mut(self, e);

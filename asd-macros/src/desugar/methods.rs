@@ -1,0 +1,81 @@
+//! Slice and `f64` methods numeric code uses, as the core subset writes them:
+//! `v.first().unwrap()` is `v[0]`, `v.last()` `v[v.len() - 1]`, `v.is_empty()`
+//! `v.len() == 0`, `a.clamp(lo, hi)` `a.max(lo).min(hi)`, and `y.copy_from_slice(x)`,
+//! `y.fill(v)`, `y.swap(i, j)` loops and stores.
+
+use syn::spanned::Spanned;
+use syn::{parse_quote_spanned, Expr, ExprMethodCall};
+
+use super::{paren, strip, Desugar, IntoExpr};
+
+impl Desugar<'_> {
+    /// `e` (a method call) in the core subset, not yet rewritten; `None` if it is none of
+    /// these methods.
+    pub(super) fn slice_method(&mut self, mc: &ExprMethodCall) -> Option<Expr> {
+        let span = mc.span();
+        let name = mc.method.to_string();
+        let args: Vec<&Expr> = mc.args.iter().collect();
+        Some(match (name.as_str(), args.as_slice()) {
+            // `v.first().unwrap()`, `v.last().copied().unwrap()`...
+            ("unwrap" | "expect", _) => {
+                let Expr::MethodCall(inner) = skip_copies(&mc.receiver) else {
+                    return None;
+                };
+                let view = self.slice(&inner.receiver)?;
+                match (inner.method.to_string().as_str(), inner.args.is_empty()) {
+                    ("first", true) => view.at(&parse_quote_spanned!(span=> 0)),
+                    ("last", true) => {
+                        let n = &view.len;
+                        view.at(&parse_quote_spanned!(span=> #n - 1))
+                    }
+                    _ => return None,
+                }
+            }
+            ("is_empty", []) => {
+                let view = self.slice(&mc.receiver)?;
+                let n = paren(view.len);
+                parse_quote_spanned!(span=> (#n == 0))
+            }
+            ("clamp", [lo, hi]) => {
+                let a = paren((*mc.receiver).clone());
+                parse_quote_spanned!(span=> #a.max(#lo).min(#hi))
+            }
+            ("copy_from_slice" | "clone_from_slice", [src]) => {
+                let (dst, src) = (self.slice(&mc.receiver)?, self.slice(src)?);
+                let k = self.fresh("k", span);
+                let (d, s) = (
+                    dst.at(&k.clone().into_expr()),
+                    src.at(&k.clone().into_expr()),
+                );
+                let n = &dst.len;
+                parse_quote_spanned!(span=> for #k in 0..#n { #d = #s; })
+            }
+            ("fill", [v]) => {
+                let dst = self.slice(&mc.receiver)?;
+                let k = self.fresh("k", span);
+                let d = dst.at(&k.clone().into_expr());
+                let n = &dst.len;
+                parse_quote_spanned!(span=> for #k in 0..#n { #d = #v; })
+            }
+            ("swap", [i, j]) => {
+                let v = self.slice(&mc.receiver)?;
+                let (a, b) = (v.at(i), v.at(j));
+                let t = self.fresh("t", span);
+                parse_quote_spanned!(span=> { let #t = #a; #a = #b; #b = #t; })
+            }
+            _ => return None,
+        })
+    }
+}
+
+/// `e` without trailing `.copied()` / `.cloned()`.
+pub(super) fn skip_copies(e: &Expr) -> &Expr {
+    match strip(e) {
+        Expr::MethodCall(mc)
+            if (mc.method == "copied" || mc.method == "cloned") && mc.args.is_empty() =>
+        {
+            skip_copies(&mc.receiver)
+        }
+        e => e,
+    }
+}
