@@ -8,6 +8,9 @@ mod common;
 
 use common::{scalar, vector};
 
+use std::f64::consts::PI;
+use std::iter::Sum;
+
 use num_traits::{Float, FloatConst, FromPrimitive};
 
 fn points(n: usize, seed: u64) -> Vec<f64> {
@@ -397,3 +400,114 @@ fn an_in_place_update_is_differentiated_as_the_map_from_its_input() {
         |x, d| m::f_vjp(x, d).1,
     );
 }
+
+// ---- test functions as an optimisation crate writes them -----------------------------------
+
+scalar!(ackley at (points(4, 23)),
+    pub fn f<T>(param: &[T]) -> T
+    where
+        T: Float + FromPrimitive + Sum,
+    {
+        let a = T::from_f64(20.0).unwrap();
+        let b = T::from_f64(0.2).unwrap();
+        let c = T::from_f64(2.0 * PI).unwrap();
+        let num1 = T::from_f64(1.0).unwrap();
+        let n = T::from_usize(param.len()).unwrap();
+        -a * (-b * ((num1 / n) * param.iter().map(|x| x.powi(2)).sum()).sqrt()).exp()
+            - ((num1 / n) * param.iter().map(|x| (c * *x).cos()).sum()).exp()
+            + a
+            + num1.exp()
+    }
+);
+
+scalar!(rastrigin at (points(4, 24), 10.0),
+    pub fn f<T>(param: &[T], a: T) -> T
+    where
+        T: Float + FromPrimitive + Sum,
+    {
+        a * T::from_usize(param.len()).unwrap()
+            + param
+                .iter()
+                .map(|&x| x.powi(2) - a * (T::from_f64(2.0 * PI).unwrap() * x).cos())
+                .sum()
+    }
+);
+
+scalar!(zakharov at (points(4, 25)),
+    pub fn f<T>(param: &[T]) -> T
+    where
+        T: Float + FromPrimitive + Sum,
+    {
+        let n1 = T::from_f64(0.5).unwrap();
+        let par2: T = param.iter().map(|x| x.powi(2)).sum();
+        let par3: T = param
+            .iter()
+            .zip(1..)
+            .map(|(x, i)| n1 * T::from_i32(i).unwrap() * *x)
+            .sum();
+        par2 + par3.powi(2) + par3.powi(4)
+    }
+);
+
+scalar!(styblinski_tang at (points(4, 26)),
+    pub fn f<T>(param: &[T]) -> T
+    where
+        T: Float + FromPrimitive + Sum,
+    {
+        T::from_f64(0.5).unwrap()
+            * param
+                .iter()
+                .map(|x| {
+                    x.powi(4) - T::from_f64(16.0).unwrap() * x.powi(2)
+                        + T::from_f64(5.0).unwrap() * *x
+                })
+                .sum()
+    }
+);
+
+// ---- a transformer's kernels, as an inference crate writes them (in f64) ------------------
+
+mod softmax_llama {
+    #[asd::sparse_diff]
+    pub fn f(x: &mut [f64]) {
+        let max_val = x.iter().fold(x[0], |acc, &val| acc.max(val));
+        let mut sum = 0.0;
+        for val in x.iter_mut() {
+            *val = (*val - max_val).exp();
+            sum += *val;
+        }
+        for val in x.iter_mut() {
+            *val /= sum;
+        }
+    }
+}
+
+#[test]
+fn softmax_as_an_inference_crate_writes_it() {
+    use softmax_llama as m;
+    common::check_vector(
+        &points(6, 27),
+        |x| {
+            let mut y = x.to_vec();
+            m::f(&mut y);
+            y
+        },
+        m::f_jacobian_sparsity,
+        m::f_jacobian,
+        |x, d| m::f_jvp(x, d).1,
+        |x, d| m::f_vjp(x, d).1,
+    );
+}
+
+vector!(matmul_for_each at (points(3, 28), &[0.5, -1.0, 2.0, 1.5, 0.25, -0.75], 3, 2),
+    pub fn f(x: &[f64], w: &[f64], n: usize, d: usize) -> Vec<f64> {
+        let mut xout = vec![0.0; d];
+        xout.iter_mut().enumerate().for_each(|(i, val)| {
+            *val = 0.0;
+            for j in 0..n {
+                *val += w[i * n + j] * x[j];
+            }
+        });
+        xout.iter().map(|v| v * v.tanh()).collect()
+    }
+);

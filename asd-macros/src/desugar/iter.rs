@@ -258,7 +258,11 @@ impl Desugar<'_> {
             Some(a)
         };
         let adapter = match (name.as_str(), mc.args.len()) {
-            ("iter" | "iter_mut" | "into_iter", 0) => {
+            // Rayon's parallel iterators run here as the sequential ones.
+            (
+                "iter" | "iter_mut" | "into_iter" | "par_iter" | "par_iter_mut" | "into_par_iter",
+                0,
+            ) => {
                 let source = match strip(&mc.receiver) {
                     Expr::Range(r) => self.range(r)?,
                     recv => Source::Slice(self.slice(recv)?),
@@ -354,14 +358,18 @@ impl Desugar<'_> {
         }
     }
 
+    /// `a..b`, `a..=b`, and `a..`, whose length is `usize::MAX`, as Rust's is: endless
+    /// until a `zip`, `take` or `break` ends it.
     fn range(&mut self, r: &syn::ExprRange) -> Option<Source> {
-        let (Some(start), Some(end)) = (&r.start, &r.end) else {
-            return None;
-        };
-        let (mut start, mut end) = ((**start).clone(), (**end).clone());
-        self.visit_expr_mut_here(&mut start);
-        self.visit_expr_mut_here(&mut end);
         let span = r.span();
+        let mut start = r.start.as_deref()?.clone();
+        self.visit_expr_mut_here(&mut start);
+        let Some(end) = &r.end else {
+            let len = parse_quote_spanned!(span=> usize::MAX);
+            return Some(Source::Range { start, len });
+        };
+        let mut end = (**end).clone();
+        self.visit_expr_mut_here(&mut end);
         let len = match r.limits {
             syn::RangeLimits::HalfOpen(_) if is_lit(&start, 0) => end.clone(),
             syn::RangeLimits::HalfOpen(_) => {

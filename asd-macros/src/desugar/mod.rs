@@ -451,6 +451,18 @@ impl VisitMut for Desugar<'_> {
                     None => visit_mut::visit_expr_mut(self, e),
                 }
             }
+            // `chain.for_each(|pat| body)` is `for pat in chain { body }`.
+            Expr::MethodCall(mc) if mc.method == "for_each" && mc.args.len() == 1 => {
+                let Expr::Closure(c) = strip(&mc.args[0]) else {
+                    return visit_mut::visit_expr_mut(self, e);
+                };
+                let (Some(pat), 1) = (c.inputs.first(), c.inputs.len()) else {
+                    return visit_mut::visit_expr_mut(self, e);
+                };
+                let (iter, body, span) = (&mc.receiver, &c.body, mc.span());
+                *e = parse_quote_spanned!(span=> for #pat in #iter { #body; });
+                self.visit_expr_mut(e);
+            }
             Expr::MethodCall(mc) => {
                 if let Some(plain) = self.slice_method(mc) {
                     *e = plain;
