@@ -511,3 +511,62 @@ vector!(matmul_for_each at (points(3, 28), &[0.5, -1.0, 2.0, 1.5, 0.25, -0.75], 
         xout.iter().map(|v| v * v.tanh()).collect()
     }
 );
+
+// ---- a PDE right-hand side with helper closures, as a solver's example writes it ----------
+
+/// The 2-D Brusselator's parameters and grid.
+pub struct Brusselator {
+    pub n: usize,
+    pub a: f64,
+    pub b: f64,
+    pub alpha: f64,
+    pub xyd: Vec<f64>,
+}
+
+fn brusselator() -> Brusselator {
+    let n = 4;
+    Brusselator {
+        n,
+        a: 3.4,
+        b: 1.0,
+        alpha: 10.0,
+        xyd: (0..n).map(|i| i as f64 / (n - 1) as f64).collect(),
+    }
+}
+
+vector!(brusselator_2d at (points(32, 29), &brusselator(), 1.5),
+    pub fn f(u: &[f64], p: &Brusselator, t: f64) -> Vec<f64> {
+        let n = p.n;
+        let (a, b, alpha) = (p.a, p.b, p.alpha);
+        let limit = |k: usize| if k == n { 0 } else if k == 0 { n - 1 } else { k };
+        let idx = |i: usize, j: usize, c: usize| c * n * n + j * n + i;
+        let forcing = |x: f64, y: f64| {
+            if (x - 0.3).powi(2) + (y - 0.6).powi(2) <= 0.1 && t >= 1.1 {
+                5.0
+            } else {
+                0.0
+            }
+        };
+        let mut du = vec![0.0; u.len()];
+        for i in 0..n {
+            for j in 0..n {
+                let x = p.xyd[i];
+                let y = p.xyd[j];
+                let ip1 = limit(i + 1);
+                let im1 = limit(if i == 0 { 0 } else { i - 1 });
+                let jp1 = limit(j + 1);
+                let jm1 = limit(if j == 0 { 0 } else { j - 1 });
+                let (uu, vv) = (u[idx(i, j, 0)], u[idx(i, j, 1)]);
+                du[idx(i, j, 0)] = alpha
+                    * (u[idx(im1, j, 0)] + u[idx(ip1, j, 0)] + u[idx(i, jp1, 0)]
+                        + u[idx(i, jm1, 0)] - 4.0 * uu)
+                    + b + uu * uu * vv - (a + 1.0) * uu + forcing(x, y);
+                du[idx(i, j, 1)] = alpha
+                    * (u[idx(im1, j, 1)] + u[idx(ip1, j, 1)] + u[idx(i, jp1, 1)]
+                        + u[idx(i, jm1, 1)] - 4.0 * vv)
+                    + a * uu - uu * uu * vv;
+            }
+        }
+        du
+    }
+);

@@ -488,7 +488,9 @@ impl Adjoint {
     fn fwd_block(&mut self, body: &[Stmt], top: bool) -> TokenStream {
         let mut out: TokenStream = body.iter().map(|s| self.fwd(s)).collect();
         if !top {
-            for v in block_locals(body) {
+            // Last local first, so the reverse block pops them in order and an
+            // integer's type can be read from its initializer (`let b = a + 1;`).
+            for v in block_locals(body).into_iter().rev() {
                 out.extend(self.save(v));
             }
         }
@@ -792,12 +794,9 @@ impl Adjoint {
         if let Some((v, like)) = &loop_var {
             out.extend(self.restore_new(*v, Some(like)));
         }
-        // Popped in reverse order; recomputed afterwards, in order, from what was popped.
-        for &v in locals
-            .iter()
-            .rev()
-            .filter(|v| !self.recompute.contains_key(v))
-        {
+        // Popped in order (they were pushed last first); recomputed afterwards, in
+        // order, from what was popped.
+        for &v in locals.iter().filter(|v| !self.recompute.contains_key(v)) {
             let like = let_init(body, v);
             out.extend(self.restore_new(v, like.as_ref()));
         }
