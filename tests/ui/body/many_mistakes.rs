@@ -5,7 +5,7 @@ use asd::sparse_diff;
 fn f(x: &[f64], k: usize) -> Vec<f64> {
     let (a, b) = (x[0], x[1]);
     let mut y = vec![0.0; k];
-    for i in ..k {
+    while let Some(i) = y.iter().position(|v| *v > a) {
         y[i] = a;
     }
     let s: f32 = 1.0;
