@@ -1,0 +1,168 @@
+//! Integer and boolean code (indices, bounds, conditions), kept as written: checked
+//! against the subset, with shadowed locals renamed and the variables it reads recorded.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::{Expr as SExpr, UnOp};
+
+use super::{compound_op, Lowerer};
+use crate::ir::*;
+use crate::rules;
+
+/// Integer methods allowed in index arithmetic and conditions.
+const INT_METHODS: &[&str] = &[
+    "min",
+    "max",
+    "abs",
+    "pow",
+    "rem_euclid",
+    "div_euclid",
+    "saturating_sub",
+    "saturating_add",
+    "wrapping_sub",
+    "wrapping_add",
+    "abs_diff",
+    "is_nan",
+    "is_finite",
+    "is_infinite",
+    "is_sign_negative",
+    "is_sign_positive",
+    "count_ones",
+    "trailing_zeros",
+    "leading_zeros",
+    "is_power_of_two",
+    "next_power_of_two",
+    "isqrt",
+    "ilog2",
+];
+
+impl Lowerer<'_> {
+    /// An expression kept as written: checked against the subset, with shadowed locals
+    /// renamed and the variables it reads recorded.
+    pub(super) fn opaque(&mut self, e: &SExpr) -> Opaque {
+        let mut reads = Vec::new();
+        let tokens = self.opaque_tokens(e, &mut reads);
+        reads.sort_unstable();
+        reads.dedup();
+        Opaque {
+            tokens,
+            reads,
+            span: e.span(),
+        }
+    }
+
+    fn opaque_tokens(&mut self, e: &SExpr, reads: &mut Vec<VarId>) -> TokenStream {
+        match e {
+            SExpr::Lit(_) => e.to_token_stream(),
+            SExpr::Path(p) => match p.path.get_ident().and_then(|i| self.lookup(&i.to_string())) {
+                Some(v) => {
+                    reads.push(v);
+                    self.vars[v].name.to_token_stream()
+                }
+                None => e.to_token_stream(),
+            },
+            SExpr::Paren(p) => {
+                let inner = self.opaque_tokens(&p.expr, reads);
+                quote_spanned!(p.paren_token.span.join()=> (#inner))
+            }
+            SExpr::Group(g) => self.opaque_tokens(&g.expr, reads),
+            SExpr::Binary(b) => {
+                if compound_op(&b.op).is_some() {
+                    self.errors.at(e, "an assignment cannot be used as a value");
+                }
+                let l = self.opaque_tokens(&b.left, reads);
+                let r = self.opaque_tokens(&b.right, reads);
+                let op = &b.op;
+                quote!(#l #op #r)
+            }
+            SExpr::Unary(u) => {
+                if let UnOp::Deref(_) = u.op {
+                    self.errors.at(e, "dereferencing is not supported");
+                }
+                let inner = self.opaque_tokens(&u.expr, reads);
+                let op = &u.op;
+                quote!(#op #inner)
+            }
+            SExpr::Cast(c) => {
+                let inner = self.opaque_tokens(&c.expr, reads);
+                let ty = &c.ty;
+                quote!(#inner as #ty)
+            }
+            SExpr::Index(ix) => match self.path_var(&ix.expr) {
+                Some(v) if matches!(self.vars[v].ty, Ty::RealVec | Ty::Other) => {
+                    reads.push(v);
+                    let name = self.vars[v].name.clone();
+                    let i = self.opaque_tokens(&ix.index, reads);
+                    quote!(#name[#i])
+                }
+                _ => {
+                    self.errors
+                        .at(&ix.expr, "only a named vector or slice can be indexed");
+                    quote!(0)
+                }
+            },
+            SExpr::MethodCall(mc) => {
+                let name = mc.method.to_string();
+                if name == "len" && mc.args.is_empty() {
+                    if let Some(v) = self.path_var(&mc.receiver) {
+                        // The length is not a value of the vector: reading it is no dependence.
+                        let n = &self.vars[v].name;
+                        return quote!(#n.len());
+                    }
+                }
+                if name != "len"
+                    && name != "powi"
+                    && !INT_METHODS.contains(&name.as_str())
+                    && rules::method(&name).is_none()
+                {
+                    self.errors.at(
+                        &mc.method,
+                        format!("the method `{name}` is not supported by #[sparse_diff]"),
+                    );
+                }
+                if mc.turbofish.is_some() {
+                    self.errors.at(mc, "turbofish is not supported here");
+                }
+                let recv = self.opaque_tokens(&mc.receiver, reads);
+                let args: Vec<TokenStream> = mc
+                    .args
+                    .iter()
+                    .map(|a| self.opaque_tokens(a, reads))
+                    .collect();
+                let m = &mc.method;
+                quote!(#recv.#m(#(#args),*))
+            }
+            SExpr::Call(c) => {
+                let f = match &*c.func {
+                    SExpr::Path(p) => p.to_token_stream(),
+                    other => {
+                        self.errors
+                            .at(other, "only calls of named functions are supported");
+                        quote!(f)
+                    }
+                };
+                let args: Vec<TokenStream> = c
+                    .args
+                    .iter()
+                    .map(|a| self.opaque_tokens(a, reads))
+                    .collect();
+                quote!(#f(#(#args),*))
+            }
+            SExpr::Reference(r) => {
+                if r.mutability.is_some() {
+                    self.errors.at(
+                        e,
+                        "`&mut` is supported only as the output argument of a call",
+                    );
+                }
+                let inner = self.opaque_tokens(&r.expr, reads);
+                quote!(&#inner)
+            }
+            other => {
+                self.unsupported(other);
+                quote!(0)
+            }
+        }
+    }
+}
