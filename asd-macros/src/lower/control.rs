@@ -5,13 +5,14 @@ use syn::spanned::Spanned;
 use syn::{Expr as SExpr, Ident, Pat};
 
 use super::reals::{is_builtin_call, is_call};
+use super::unsupported::LABEL;
 use super::{Lowerer, Tail};
 use crate::ir::*;
 
 impl Lowerer<'_> {
     pub(super) fn for_loop(&mut self, f: &syn::ExprForLoop, out: &mut Vec<Stmt>) {
         if let Some(label) = &f.label {
-            self.errors.at(label, "loop labels are not supported");
+            self.errors.at(label, LABEL);
         }
         let ident = match &*f.pat {
             Pat::Ident(pi) if pi.subpat.is_none() => pi.ident.clone(),

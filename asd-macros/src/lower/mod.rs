@@ -28,7 +28,7 @@ use crate::rules::Op;
 
 use reals::{is_builtin_call, is_call};
 use types::ty_name;
-use unsupported::unsupported_initializer;
+use unsupported::{macro_message, unsupported_message, LABEL};
 
 pub fn lower(item: &ItemFn, sig: &Signature, errors: &mut Errors) -> Function {
     let mut l = Lowerer {
@@ -173,7 +173,7 @@ impl Lowerer<'_> {
         match s {
             SStmt::Local(local) => self.local(local, rest, out),
             SStmt::Item(item) => self.errors.at(item, "items inside a #[sparse_diff] function are not supported: define them outside the function"),
-            SStmt::Macro(m) => self.unsupported_macro(&m.mac),
+            SStmt::Macro(m) => self.errors.at(&m.mac, macro_message(&m.mac)),
             SStmt::Expr(e, semi) => {
                 if semi.is_none() && !is_statement_like(e) && !matches!(tail, Tail::None) {
                     self.tail(e, tail, out);
@@ -238,8 +238,8 @@ impl Lowerer<'_> {
                 Some(t) => t,
                 None if is_call(&i.expr) => self.ty_from_use(&ident, rest),
                 None => {
-                    let msg = match unsupported_initializer(&i.expr) {
-                        Some(msg) => msg.to_string(),
+                    let msg = match unsupported_message(&i.expr) {
+                        Some(msg) => msg,
                         None => format!("cannot tell the type of `{ident}`: annotate it, as in `let {ident}: f64 = ...;`"),
                     };
                     self.errors.at(&i.expr, msg);
@@ -349,7 +349,7 @@ impl Lowerer<'_> {
                     return;
                 }
                 if let Some(label) = &w.label {
-                    self.errors.at(label, "loop labels are not supported");
+                    self.errors.at(label, LABEL);
                 }
                 let cond = self.opaque(&w.cond);
                 let body = self.block(&w.body.stmts, Tail::None);
@@ -358,7 +358,7 @@ impl Lowerer<'_> {
             SExpr::If(i) => self.if_stmt(i, None, out),
             SExpr::Block(b) => {
                 if let Some(label) = &b.label {
-                    self.errors.at(label, "block labels are not supported");
+                    self.errors.at(label, LABEL);
                 }
                 let body = self.block(&b.block.stmts, Tail::None);
                 out.push(Stmt::Block(body));

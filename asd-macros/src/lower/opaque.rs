@@ -6,6 +6,7 @@ use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{Expr as SExpr, UnOp};
 
+use super::unsupported::UNNAMED_CALL;
 use super::{compound_op, Lowerer};
 use crate::ir::*;
 use crate::rules;
@@ -137,8 +138,7 @@ impl Lowerer<'_> {
                 let f = match &*c.func {
                     SExpr::Path(p) => p.to_token_stream(),
                     other => {
-                        self.errors
-                            .at(other, "only calls of named functions are supported");
+                        self.errors.at(other, UNNAMED_CALL);
                         quote!(f)
                     }
                 };

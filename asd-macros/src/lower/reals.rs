@@ -5,6 +5,7 @@ use syn::spanned::Spanned;
 use syn::{BinOp, Expr as SExpr, Lit, UnOp};
 
 use super::types::ty_name;
+use super::unsupported::{unsupported_message, UNNAMED_CALL};
 use super::{Lowerer, Tail};
 use crate::ir::*;
 use crate::rules::{self, Op};
@@ -18,8 +19,7 @@ impl Lowerer<'_> {
             return None;
         };
         let SExpr::Path(p) = &*c.func else {
-            self.errors
-                .at(&c.func, "only calls of named functions are supported");
+            self.errors.at(&c.func, UNNAMED_CALL);
             return None;
         };
         if p.qself.is_some() {
@@ -272,7 +272,10 @@ impl Lowerer<'_> {
                 }
             },
             other => {
-                self.errors.at(other, "unsupported vector expression: build vectors with `vec![v; n]`, `vec![a, b]`, `Vec::new()`, `Vec::with_capacity(n)` or `x.to_vec()`");
+                let msg = unsupported_message(other).unwrap_or_else(|| {
+                    "unsupported vector expression: build vectors with `vec![v; n]`, `vec![a, b]`, `Vec::new()`, `Vec::with_capacity(n)` or `x.to_vec()`".to_string()
+                });
+                self.errors.at(other, msg);
                 None
             }
         }
