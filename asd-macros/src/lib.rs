@@ -21,6 +21,8 @@ mod ir;
 mod lower;
 mod ops;
 mod parse;
+#[cfg(test)]
+mod print;
 mod rules;
 mod tangent;
 mod trace;
