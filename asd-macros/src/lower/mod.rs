@@ -486,3 +486,6 @@ fn op_token(op: Op) -> TokenStream {
         _ => quote!(/),
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests;
