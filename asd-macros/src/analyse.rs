@@ -273,3 +273,95 @@ fn check_rhs(var: VarId, rhs: &Rhs, vars: &[Var], under_active_branch: bool, err
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proc_macro2::TokenStream;
+    use quote::quote;
+
+    use super::*;
+    use crate::lower::tests::{lower_item, messages};
+
+    /// `item` lowered and analysed: the names of its active variables, or every error as
+    /// `line:column: message`.
+    fn active(item: TokenStream) -> Result<Vec<String>, Vec<String>> {
+        let mut f = lower_item(item)?;
+        let mut errors = Errors::default();
+        analyse(&mut f, &mut errors);
+        if !errors.is_empty() {
+            return Err(messages(&errors));
+        }
+        Ok(f.vars
+            .iter()
+            .filter(|v| v.active)
+            .map(|v| v.name.to_string())
+            .collect())
+    }
+
+    #[test]
+    fn the_reals_that_depend_on_the_input_are_active() {
+        let got = active(quote! {
+            fn f(x: &[f64], c: f64, n: usize) -> f64 {
+                let a = c * 2.0;
+                let b = x[0] * a;
+                let m = x.len();
+                let mut s = 0.0;
+                let mut t = 0.0;
+                for i in 0..n {
+                    // `t` reads `s` before `s` reads `x`: active on the fixpoint's second pass.
+                    t = s;
+                    s = s + x[i];
+                }
+                let z = vec![a; m];
+                let w = x.to_vec();
+                b + t + z[0] + w[0]
+            }
+        });
+        assert_eq!(got.expect("no errors"), ["x", "b", "s", "t", "w", "t0"]);
+    }
+
+    #[test]
+    fn the_output_is_active_and_a_call_is_active_through_its_arguments() {
+        let got = active(quote! {
+            fn f(x: &[f64], y: &mut [f64], n: usize) {
+                let c = vec![1.0; n];
+                let a = g(&c);
+                let b = g(&x);
+                let mut d = vec![0.0; n];
+                h(&c, &mut d);
+                let mut e = vec![0.0; n];
+                h(&x, &mut e);
+                for i in 0..n {
+                    y[i] = a + b;
+                }
+            }
+        });
+        assert_eq!(got.expect("no errors"), ["x", "y", "b", "e"]);
+    }
+
+    #[test]
+    fn integers_must_not_depend_on_an_active_real() {
+        // From source text, not `quote!`, so that spans have lines and columns.
+        let src = r#"
+fn f(x: &[f64], n: usize) -> f64 {
+    let k = x[0] as usize;
+    let c = 2.0 * n as f64;
+    let mut m = 0;
+    if x[1] > 0.0 {
+        m = 1;
+    }
+    while x[2] > 1.0 {}
+    x[k] + x[x[3] as usize] + c
+}"#;
+        let got = active(src.parse().expect("tokens")).expect_err("rejected");
+        assert_eq!(
+            got,
+            [
+                "3:13: an integer computed from a differentiated real is not supported: derivatives do not flow through integers, and the sparsity pattern would depend on the input's values",
+                "7:13: `m` is assigned under a condition on a differentiated real: the global sparsity pattern runs both branches, so integers and booleans must not differ between them",
+                "9:11: a `while` condition on a differentiated real is not supported: the number of iterations, and so the sparsity pattern, would depend on the input; loop a fixed number of times with `for`",
+                "10:14: an integer computed from a differentiated real is not supported: derivatives do not flow through integers, and the sparsity pattern would depend on the input's values",
+            ]
+        );
+    }
+}

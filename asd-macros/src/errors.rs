@@ -44,6 +44,12 @@ impl Errors {
         }
     }
 
+    /// The errors collected so far, in order.
+    #[cfg(test)]
+    pub fn iter(&self) -> impl Iterator<Item = &syn::Error> {
+        self.0.iter()
+    }
+
     /// All errors as `compile_error!` invocations.
     pub fn to_compile_errors(&self) -> TokenStream {
         self.0.iter().map(syn::Error::to_compile_error).collect()

@@ -28,6 +28,8 @@ mod items;
 mod lower;
 mod names;
 mod parse;
+#[cfg(test)]
+mod print;
 mod rules;
 mod tangent;
 mod trace;

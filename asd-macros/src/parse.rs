@@ -298,3 +298,114 @@ pub fn signature(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Sign
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proc_macro2::TokenStream;
+    use quote::quote;
+
+    use super::*;
+
+    /// The signature of `item` under `#[sparse_diff(args)]`: each parameter as
+    /// `name: Role` and the output, or the error messages.
+    fn roles(args: TokenStream, item: TokenStream) -> Result<(Vec<String>, Output), Vec<String>> {
+        let item: ItemFn = syn::parse2(item).expect("a function");
+        let args: Args = syn::parse2(args).map_err(|e| vec![e.to_string()])?;
+        let mut errors = Errors::default();
+        match signature(&item, &args, &mut errors) {
+            Some(sig) => Ok((
+                sig.params
+                    .iter()
+                    .map(|p| format!("{}: {:?}", p.name, p.role))
+                    .collect(),
+                sig.output,
+            )),
+            None => Err(errors.iter().map(|e| e.to_string()).collect()),
+        }
+    }
+
+    #[test]
+    fn the_first_real_slice_is_active_and_a_mutable_one_the_output() {
+        let (params, output) = roles(
+            quote!(),
+            quote! {
+                fn f(c: f64, x: &[f64], z: &[f64], y: &mut [f64], idx: &[usize], n: usize, b: bool) {}
+            },
+        )
+        .expect("a signature");
+        assert_eq!(
+            params,
+            [
+                "c: Constant",
+                "x: Active",
+                "z: Constant",
+                "y: Output",
+                "idx: Constant",
+                "n: Constant",
+                "b: Constant"
+            ]
+        );
+        assert_eq!(output, Output::Param(3));
+    }
+
+    #[test]
+    fn wrt_names_the_active_input() {
+        let (params, output) = roles(
+            quote!(wrt = b),
+            quote! {
+                fn f(a: &[f64], b: &[f64]) -> f64 { 0.0 }
+            },
+        )
+        .expect("a signature");
+        assert_eq!(params, ["a: Constant", "b: Active"]);
+        assert_eq!(output, Output::Scalar);
+        let (_, output) =
+            roles(quote!(), quote! { fn f(a: &[f64]) -> Vec<f64> {} }).expect("a signature");
+        assert_eq!(output, Output::Vector);
+    }
+
+    #[test]
+    fn every_mistake_of_a_signature_is_reported() {
+        let errors = |args, item| roles(args, item).err().unwrap_or_default();
+        assert_eq!(
+            errors(quote!(mode = fast), quote! { fn f(x: &[f64]) -> f64 {} }),
+            ["unknown argument `mode`: the only argument is `wrt = <parameter>`"]
+        );
+        assert_eq!(
+            errors(
+                quote!(wrt = n),
+                quote! { fn f(x: &[f64], n: usize) -> f64 {} }
+            ),
+            ["`wrt = n` must name a `&[f64]` parameter, but `n` has type `usize`"]
+        );
+        assert_eq!(
+            errors(quote!(wrt = z), quote! { fn f(x: &[f64]) -> f64 {} }),
+            ["`wrt = z`: this function has no parameter named `z`"]
+        );
+        assert_eq!(
+            errors(quote!(), quote! { fn f(n: usize) -> f64 {} }),
+            ["#[sparse_diff] needs an input to differentiate: a parameter of type `&[f64]`"]
+        );
+        assert_eq!(
+            errors(quote!(), quote! { fn f(x: &[f64], y: &mut [f64]) -> Vec<f64> {} }),
+            ["a function that returns `Vec<f64>` cannot also write a `&mut [f64]` output: return the value, or write it in place, not both"]
+        );
+        assert_eq!(
+            errors(
+                quote!(),
+                quote! { fn f(x: &[f64], y: &mut [f64], z: &mut [f64]) {} }
+            ),
+            ["only one `&mut [f64]` output parameter is supported"]
+        );
+        // Several mistakes in one signature are all reported.
+        assert_eq!(
+            errors(quote!(), quote! { async fn f<T>(x: &[f64], (a, b): (f64, f64), s: String) -> f64 {} }),
+            [
+                "`async fn` is not supported by #[sparse_diff]: write a plain `fn`",
+                "generic functions are not supported by #[sparse_diff]: use `f64`, `&[f64]` and concrete integer types",
+                "parameter patterns are not supported by #[sparse_diff]: name the parameter, as in `x: &[f64]`",
+                "a constant of this type is passed by reference to #[sparse_diff] functions: write `&T`",
+            ]
+        );
+    }
+}

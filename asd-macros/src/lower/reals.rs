@@ -1,0 +1,360 @@
+//! Real expressions as trees, whole real vectors, and calls of other functions (hoisted
+//! into temporaries before the expression that uses their value).
+
+use syn::spanned::Spanned;
+use syn::{BinOp, Expr as SExpr, Lit, UnOp};
+
+use super::types::ty_name;
+use super::unsupported::{unsupported_message, UNNAMED_CALL};
+use super::{Lowerer, Tail};
+use crate::ir::*;
+use crate::rules::{self, Op};
+
+impl Lowerer<'_> {
+    // ----- calls ----------------------------------------------------------------------
+
+    pub(super) fn call(&mut self, e: &SExpr, _out: &mut [Stmt]) -> Option<Call> {
+        let SExpr::Call(c) = e else {
+            self.unsupported(e);
+            return None;
+        };
+        let SExpr::Path(p) = &*c.func else {
+            self.errors.at(&c.func, UNNAMED_CALL);
+            return None;
+        };
+        if p.qself.is_some() {
+            self.errors.at(p, "qualified calls are not supported");
+            return None;
+        }
+        let args = c
+            .args
+            .iter()
+            .map(|a| match a {
+                SExpr::Reference(r) => match self.path_var(&r.expr) {
+                    Some(v) if self.vars[v].ty == Ty::RealVec => {
+                        if r.mutability.is_some() {
+                            Arg::Out(v)
+                        } else {
+                            Arg::Vec(v)
+                        }
+                    }
+                    _ => Arg::Other(self.opaque(a)),
+                },
+                _ => match self.path_var(a) {
+                    Some(v) if self.vars[v].ty == Ty::RealVec => Arg::Vec(v),
+                    _ => Arg::Other(self.opaque(a)),
+                },
+            })
+            .collect();
+        Some(Call {
+            path: p.path.clone(),
+            args,
+            kind: CallKind::Plain,
+            span: e.span(),
+        })
+    }
+
+    // ----- real expressions ------------------------------------------------------------
+
+    /// A real-valued expression as a tree; calls and `if` values are hoisted into
+    /// statements before it.
+    pub(super) fn real(&mut self, e: &SExpr, out: &mut Vec<Stmt>) -> Expr {
+        match e {
+            SExpr::Lit(l) => match &l.lit {
+                Lit::Float(f) => Expr::Lit(f.base10_parse().unwrap_or(0.0)),
+                Lit::Int(i) => Expr::Lit(i.base10_parse::<f64>().unwrap_or(0.0)),
+                _ => {
+                    self.errors.at(e, "expected a real value");
+                    Expr::Lit(0.0)
+                }
+            },
+            SExpr::Paren(p) => self.real(&p.expr, out),
+            SExpr::Group(g) => self.real(&g.expr, out),
+            SExpr::Path(p) => match p.path.get_ident().and_then(|i| self.lookup(&i.to_string())) {
+                Some(v) => match self.vars[v].ty {
+                    Ty::Real => Expr::Var(v),
+                    Ty::Other => Expr::Const(self.opaque(e)),
+                    t => {
+                        self.errors
+                            .at(e, format!("expected a real (`f64`), found {}", ty_name(t)));
+                        Expr::Lit(0.0)
+                    }
+                },
+                None => Expr::Const(self.opaque(e)),
+            },
+            SExpr::Index(ix) => match self.path_var(&ix.expr) {
+                Some(v) if self.vars[v].ty == Ty::RealVec => Expr::Index(v, self.opaque(&ix.index)),
+                // An element of a constant (`p.w[i]`, a table): a real of no real variable.
+                _ if !self.reads_reals(&ix.expr) => Expr::Const(self.opaque(e)),
+                _ => {
+                    self.errors.at(
+                        &ix.expr,
+                        "only a named real vector can be indexed here, as in `x[i]`",
+                    );
+                    Expr::Lit(0.0)
+                }
+            },
+            SExpr::Binary(b) => {
+                let op = match b.op {
+                    BinOp::Add(_) => Op::Add,
+                    BinOp::Sub(_) => Op::Sub,
+                    BinOp::Mul(_) => Op::Mul,
+                    BinOp::Div(_) => Op::Div,
+                    BinOp::Rem(_) => {
+                        self.errors.at(e, "the remainder `%` of reals is not supported: compute it from `floor`, as in `a - b * (a / b).floor()`");
+                        return Expr::Lit(0.0);
+                    }
+                    _ => {
+                        self.errors.at(
+                            e,
+                            "expected a real value here, found a comparison or logical operator",
+                        );
+                        return Expr::Lit(0.0);
+                    }
+                };
+                let a = self.real(&b.left, out);
+                let c = self.real(&b.right, out);
+                Expr::app(op, vec![a, c])
+            }
+            SExpr::Unary(u) => match u.op {
+                UnOp::Neg(_) => {
+                    let a = self.real(&u.expr, out);
+                    Expr::neg(a)
+                }
+                _ => {
+                    self.errors.at(e, "unsupported operator on a real");
+                    Expr::Lit(0.0)
+                }
+            },
+            SExpr::Cast(c) => match self.ty_of(&c.expr) {
+                Some(Ty::Real) => self.real(&c.expr, out),
+                _ => Expr::Const(self.opaque(e)),
+            },
+            // A field of a constant (`p.a`, `t.0`).
+            SExpr::Field(_) if !self.reads_reals(e) => Expr::Const(self.opaque(e)),
+            SExpr::MethodCall(mc) => self.method(mc, out),
+            SExpr::Call(c) => {
+                // `f64::sin(x)` is the method `x.sin()`.
+                if let SExpr::Path(p) = &*c.func {
+                    let segs = &p.path.segments;
+                    if segs.len() == 2 && segs[0].ident == "f64" {
+                        let name = segs[1].ident.to_string();
+                        let args: Vec<SExpr> = c.args.iter().cloned().collect();
+                        return self.apply_method(&name, &args, e, out);
+                    }
+                    // `erf(x)`, `asd::math::erf(x)`: a function of the table.
+                    if let Some(rule) = math_function(&p.path) {
+                        if c.args.len() != rule.arity {
+                            self.errors
+                                .at(e, format!("this function takes {} argument(s)", rule.arity));
+                            return Expr::Lit(0.0);
+                        }
+                        let args = c.args.iter().map(|a| self.real(a, out)).collect();
+                        return Expr::app(rule.op, args);
+                    }
+                }
+                let Some(call) = self.call(e, out) else {
+                    return Expr::Lit(0.0);
+                };
+                let t = self.temp(Ty::Real);
+                out.push(Stmt::Call {
+                    results: vec![t],
+                    declare: true,
+                    call,
+                });
+                Expr::Var(t)
+            }
+            SExpr::If(i) => {
+                let t = self.temp(Ty::Real);
+                out.push(Stmt::Let { var: t, init: None });
+                self.if_stmt(i, Some(t), out);
+                Expr::Var(t)
+            }
+            SExpr::Block(b) => {
+                // `{ stmts; value }`: the statements, then the value in a temporary.
+                let t = self.temp(Ty::Real);
+                out.push(Stmt::Let { var: t, init: None });
+                let body = self.block(&b.block.stmts, Tail::Assign(t));
+                out.push(Stmt::Block(body));
+                Expr::Var(t)
+            }
+            other => {
+                self.unsupported(other);
+                Expr::Lit(0.0)
+            }
+        }
+    }
+
+    fn method(&mut self, mc: &syn::ExprMethodCall, out: &mut Vec<Stmt>) -> Expr {
+        let name = mc.method.to_string();
+        let mut args = vec![(*mc.receiver).clone()];
+        args.extend(mc.args.iter().cloned());
+        self.apply_method(&name, &args, &SExpr::MethodCall(mc.clone()), out)
+    }
+
+    fn apply_method(
+        &mut self,
+        name: &str,
+        args: &[SExpr],
+        whole: &SExpr,
+        out: &mut Vec<Stmt>,
+    ) -> Expr {
+        if name == "powi" {
+            if args.len() != 2 {
+                self.errors.at(whole, "`powi` takes one integer exponent");
+                return Expr::Lit(0.0);
+            }
+            let base = self.real(&args[0], out);
+            let n = self.opaque(&args[1]);
+            return Expr::Powi(Box::new(base), n);
+        }
+        let Some(rule) = rules::method(name) else {
+            if !self.reads_reals(whole) {
+                // A method of a constant (`p.rate(t)`): a real of no real variable.
+                return Expr::Const(self.opaque(whole));
+            }
+            self.errors.at(
+                whole,
+                format!(
+                    "the method `{name}` is not supported on reals by #[sparse_diff]; supported: {}",
+                    rules::method_names().join(", ")
+                ),
+            );
+            return Expr::Lit(0.0);
+        };
+        if args.len() != rule.arity {
+            self.errors.at(
+                whole,
+                format!("`{name}` takes {} argument(s)", rule.arity - 1),
+            );
+            return Expr::Lit(0.0);
+        }
+        let args = args.iter().map(|a| self.real(a, out)).collect();
+        Expr::app(rule.op, args)
+    }
+
+    // ----- vectors -----------------------------------------------------------------------
+
+    pub(super) fn vector(&mut self, e: &SExpr, out: &mut Vec<Stmt>) -> Option<VecExpr> {
+        match e {
+            SExpr::Paren(p) => self.vector(&p.expr, out),
+            SExpr::Macro(m) if m.mac.path.is_ident("vec") => {
+                let parsed: syn::Result<VecMacro> = m.mac.parse_body();
+                match parsed {
+                    Ok(VecMacro::Repeat(v, n)) => {
+                        let v = self.real(&v, out);
+                        Some(VecExpr::Filled(v, self.opaque(&n)))
+                    }
+                    Ok(VecMacro::List(items)) => Some(VecExpr::List(
+                        items.iter().map(|i| self.real(i, out)).collect(),
+                    )),
+                    Err(err) => {
+                        self.errors.push(err);
+                        None
+                    }
+                }
+            }
+            SExpr::Call(c) if matches!(&*c.func, SExpr::Path(p) if path_is(&p.path, &["Vec", "new"])) => {
+                Some(VecExpr::Empty(None))
+            }
+            SExpr::Call(c)
+                if matches!(&*c.func, SExpr::Path(p) if path_is(&p.path, &["Vec", "with_capacity"]))
+                    && c.args.len() == 1 =>
+            {
+                Some(VecExpr::Empty(Some(self.opaque(&c.args[0]))))
+            }
+            SExpr::MethodCall(mc)
+                if (mc.method == "to_vec" || mc.method == "clone") && mc.args.is_empty() =>
+            {
+                match self.path_var(&mc.receiver) {
+                    Some(v) if self.vars[v].ty == Ty::RealVec => Some(VecExpr::Copy(v)),
+                    _ => {
+                        self.errors.at(
+                            &mc.receiver,
+                            "only a named real vector can be copied here, as in `x.to_vec()`",
+                        );
+                        None
+                    }
+                }
+            }
+            SExpr::Path(_) => match self.path_var(e) {
+                Some(v) if self.vars[v].ty == Ty::RealVec => {
+                    if matches!(self.vars[v].origin, Origin::Param(_)) {
+                        self.errors.at(e, format!("a parameter slice cannot become a local vector by moving it: write `{}.to_vec()`", self.vars[v].name));
+                        return None;
+                    }
+                    Some(VecExpr::Move(v))
+                }
+                _ => {
+                    self.errors.at(e, "expected a real vector (`Vec<f64>`)");
+                    None
+                }
+            },
+            other => {
+                let msg = unsupported_message(other).unwrap_or_else(|| {
+                    "unsupported vector expression: build vectors with `vec![v; n]`, `vec![a, b]`, `Vec::new()`, `Vec::with_capacity(n)` or `x.to_vec()`".to_string()
+                });
+                self.errors.at(other, msg);
+                None
+            }
+        }
+    }
+}
+
+/// The body of `vec![...]`.
+pub(super) enum VecMacro {
+    Repeat(Box<SExpr>, Box<SExpr>),
+    List(Vec<SExpr>),
+}
+
+impl syn::parse::Parse for VecMacro {
+    fn parse(input: syn::parse::ParseStream) -> syn::Result<Self> {
+        if input.is_empty() {
+            return Ok(VecMacro::List(Vec::new()));
+        }
+        let first: SExpr = input.parse()?;
+        if input.peek(syn::Token![;]) {
+            input.parse::<syn::Token![;]>()?;
+            let n: SExpr = input.parse()?;
+            return Ok(VecMacro::Repeat(Box::new(first), Box::new(n)));
+        }
+        let mut items = vec![first];
+        while input.peek(syn::Token![,]) {
+            input.parse::<syn::Token![,]>()?;
+            if input.is_empty() {
+                break;
+            }
+            items.push(input.parse()?);
+        }
+        Ok(VecMacro::List(items))
+    }
+}
+
+pub(super) fn path_is(p: &syn::Path, segs: &[&str]) -> bool {
+    p.segments.len() == segs.len() && p.segments.iter().zip(segs).all(|(s, n)| s.ident == n)
+}
+
+pub(super) fn is_call(e: &SExpr) -> bool {
+    matches!(e, SExpr::Call(_))
+}
+
+/// `Vec::new()`, `f64::sin(x)`, `erf(x)`: calls that are not calls of user functions.
+pub(super) fn is_builtin_call(e: &SExpr) -> bool {
+    match e {
+        SExpr::Call(c) => matches!(&*c.func, SExpr::Path(p)
+            if path_is(&p.path, &["Vec", "new"]) || path_is(&p.path, &["Vec", "with_capacity"])
+            || (p.path.segments.len() == 2 && p.path.segments[0].ident == "f64")
+            || math_function(&p.path).is_some()),
+        _ => false,
+    }
+}
+
+/// The row of a call of a table function: `erf`, or a path to it in `asd::math`
+/// (`libm` and `statrs` name the same functions).
+pub(super) fn math_function(p: &syn::Path) -> Option<&'static rules::Rule> {
+    let last = p.segments.last()?.ident.to_string();
+    let first = p.segments.first()?.ident.to_string();
+    let known =
+        p.segments.len() == 1 || ["asd", "math", "libm", "statrs"].contains(&first.as_str());
+    known.then(|| rules::function(&last)).flatten()
+}

@@ -1,0 +1,245 @@
+//! Type inference for locals: from an expression's shape, from an annotation, or from
+//! how a variable is used afterwards.
+
+use syn::visit::Visit;
+use syn::{BinOp, Expr as SExpr, Ident, Lit, Stmt as SStmt, Type, UnOp};
+
+use super::reals::{math_function, path_is, VecMacro};
+use super::Lowerer;
+use crate::ir::*;
+use crate::parse::{is_type, is_vec_of, INT_TYPES};
+use crate::rules;
+
+impl Lowerer<'_> {
+    /// The type of an expression, from its shape and the types of the variables it
+    /// reads; `None` where only its use can tell (the result of a call).
+    pub(super) fn ty_of(&self, e: &SExpr) -> Option<Ty> {
+        Some(match e {
+            SExpr::Lit(l) => match &l.lit {
+                Lit::Float(_) => Ty::Real,
+                Lit::Int(i) if i.suffix() == "f64" || i.suffix() == "f32" => Ty::Real,
+                Lit::Int(_) => Ty::Int,
+                Lit::Bool(_) => Ty::Bool,
+                _ => Ty::Other,
+            },
+            SExpr::Path(p) => match p.path.get_ident().and_then(|i| self.lookup(&i.to_string())) {
+                Some(v) => self.vars[v].ty,
+                None if is_f64_const(&p.path) => Ty::Real,
+                None => return None,
+            },
+            SExpr::Paren(p) => return self.ty_of(&p.expr),
+            SExpr::Group(g) => return self.ty_of(&g.expr),
+            SExpr::Binary(b) => match b.op {
+                BinOp::Lt(_)
+                | BinOp::Le(_)
+                | BinOp::Gt(_)
+                | BinOp::Ge(_)
+                | BinOp::Eq(_)
+                | BinOp::Ne(_)
+                | BinOp::And(_)
+                | BinOp::Or(_) => Ty::Bool,
+                _ => match (self.ty_of(&b.left), self.ty_of(&b.right)) {
+                    (Some(Ty::Real), _) | (_, Some(Ty::Real)) => Ty::Real,
+                    (Some(t), _) | (None, Some(t)) => t,
+                    (None, None) => return None,
+                },
+            },
+            SExpr::Unary(u) => match u.op {
+                UnOp::Not(_) => return self.ty_of(&u.expr).or(Some(Ty::Bool)),
+                _ => return self.ty_of(&u.expr),
+            },
+            SExpr::Cast(c) => match &*c.ty {
+                t if is_type(t, "f64") || is_type(t, "f32") => Ty::Real,
+                t if INT_TYPES.iter().any(|n| is_type(t, n)) => Ty::Int,
+                _ => Ty::Other,
+            },
+            SExpr::Index(ix) => match self.path_var(&ix.expr).map(|v| self.vars[v].ty) {
+                Some(Ty::RealVec) => Ty::Real,
+                Some(Ty::Other) => Ty::Int,
+                _ => return None,
+            },
+            SExpr::MethodCall(mc) => {
+                let name = mc.method.to_string();
+                match name.as_str() {
+                    "len" | "count_ones" | "trailing_zeros" | "leading_zeros" | "ilog2" => Ty::Int,
+                    "to_vec" | "clone" => {
+                        return self.ty_of(&mc.receiver).map(|t| {
+                            if t == Ty::Other {
+                                Ty::Other
+                            } else {
+                                t
+                            }
+                        })
+                    }
+                    "is_nan" | "is_finite" | "is_infinite" | "is_sign_negative"
+                    | "is_sign_positive" | "is_power_of_two" => Ty::Bool,
+                    "powi" => Ty::Real,
+                    _ if rules::method(&name).is_some() => {
+                        // `max`, `min`, `abs` work on integers too: follow the receiver.
+                        match self.ty_of(&mc.receiver) {
+                            Some(Ty::Int) if matches!(name.as_str(), "max" | "min" | "abs") => {
+                                Ty::Int
+                            }
+                            _ => Ty::Real,
+                        }
+                    }
+                    _ => return self.ty_of(&mc.receiver),
+                }
+            }
+            // `vec![0; n]`, `vec![1, 2]`: integer literals are never reals.
+            SExpr::Macro(m) if m.mac.path.is_ident("vec") => match m.mac.parse_body::<VecMacro>() {
+                Ok(VecMacro::Repeat(v, _)) if self.ty_of(&v) == Some(Ty::Int) => Ty::Other,
+                Ok(VecMacro::List(items))
+                    if items
+                        .first()
+                        .is_some_and(|v| self.ty_of(v) == Some(Ty::Int)) =>
+                {
+                    Ty::Other
+                }
+                _ => Ty::RealVec,
+            },
+            SExpr::Call(c) => match &*c.func {
+                SExpr::Path(p)
+                    if path_is(&p.path, &["Vec", "new"])
+                        || path_is(&p.path, &["Vec", "with_capacity"]) =>
+                {
+                    Ty::RealVec
+                }
+                SExpr::Path(p)
+                    if p.path.segments.len() == 2 && p.path.segments[0].ident == "f64"
+                        || math_function(&p.path).is_some() =>
+                {
+                    Ty::Real
+                }
+                _ => return None,
+            },
+            SExpr::If(i) => {
+                return block_tail(&i.then_branch).and_then(|t| self.ty_of(t));
+            }
+            SExpr::Block(b) => return block_tail(&b.block).and_then(|t| self.ty_of(t)),
+            _ => return None,
+        })
+    }
+
+    /// The type of `let name = <call>;` from how `name` is used afterwards: indexed,
+    /// borrowed or measured means a vector, a field read a constant tuple or struct,
+    /// otherwise a real.
+    pub(super) fn ty_from_use(&self, name: &Ident, rest: &[SStmt]) -> Ty {
+        struct Uses<'a> {
+            name: &'a Ident,
+            vector: bool,
+            fields: bool,
+            /// The function returns a vector: so is a name it returns.
+            returns_vector: bool,
+        }
+        impl<'ast> Visit<'ast> for Uses<'_> {
+            fn visit_macro(&mut self, m: &'ast syn::Macro) {
+                if let Ok(VecMacro::List(items)) = m.parse_body::<VecMacro>() {
+                    items.iter().for_each(|e| self.visit_expr(e));
+                }
+            }
+            fn visit_stmt(&mut self, s: &'ast SStmt) {
+                if let SStmt::Expr(e, None) = s {
+                    let is_name = matches!(e, SExpr::Path(p) if p.path.is_ident(self.name));
+                    self.vector |= is_name && self.returns_vector;
+                }
+                syn::visit::visit_stmt(self, s);
+            }
+            fn visit_expr(&mut self, e: &'ast SExpr) {
+                let is_name = |e: &SExpr| matches!(e, SExpr::Path(p) if p.path.is_ident(self.name));
+                match e {
+                    SExpr::Return(r) if r.expr.as_deref().is_some_and(is_name) => {
+                        self.vector |= self.returns_vector
+                    }
+                    SExpr::Index(ix) if is_name(&ix.expr) => self.vector = true,
+                    SExpr::Reference(r) if is_name(&r.expr) => self.vector = true,
+                    SExpr::Field(f) if is_name(&f.base) => self.fields = true,
+                    SExpr::MethodCall(mc)
+                        if is_name(&mc.receiver)
+                            && matches!(
+                                mc.method.to_string().as_str(),
+                                "len" | "push" | "to_vec"
+                            ) =>
+                    {
+                        self.vector = true
+                    }
+                    _ => {}
+                }
+                syn::visit::visit_expr(self, e);
+            }
+        }
+        let mut u = Uses {
+            name,
+            vector: false,
+            fields: false,
+            returns_vector: self.output == Output::Vector,
+        };
+        for s in rest {
+            u.visit_stmt(s);
+        }
+        match (u.fields, u.vector) {
+            // A tuple or a struct: only a constant is supported.
+            (true, _) => Ty::Other,
+            (false, true) => Ty::RealVec,
+            (false, false) => Ty::Real,
+        }
+    }
+
+    /// Whether `e` names a real or a real vector: a value that may carry derivatives.
+    pub(super) fn reads_reals(&self, e: &SExpr) -> bool {
+        struct Finds<'a, 'e>(&'a Lowerer<'e>, bool);
+        impl<'ast> Visit<'ast> for Finds<'_, '_> {
+            fn visit_path(&mut self, p: &'ast syn::Path) {
+                if let Some(v) = p.get_ident().and_then(|i| self.0.lookup(&i.to_string())) {
+                    self.1 |= self.0.vars[v].ty.is_real();
+                }
+                syn::visit::visit_path(self, p);
+            }
+        }
+        let mut f = Finds(self, false);
+        f.visit_expr(e);
+        f.1
+    }
+
+    pub(super) fn ty_of_annotation(&mut self, ty: &Type) -> Option<Ty> {
+        if is_type(ty, "f64") {
+            Some(Ty::Real)
+        } else if is_type(ty, "bool") {
+            Some(Ty::Bool)
+        } else if INT_TYPES.iter().any(|t| is_type(ty, t)) {
+            Some(Ty::Int)
+        } else if is_vec_of(ty, "f64") {
+            Some(Ty::RealVec)
+        } else if is_type(ty, "f32") || is_vec_of(ty, "f32") {
+            self.errors.at(ty, "`f32` is not supported by #[sparse_diff]: write `f64` (the derivative code computes in `f64`)");
+            None
+        } else {
+            // Any other type is a constant the passes pass through.
+            Some(Ty::Other)
+        }
+    }
+}
+
+fn is_f64_const(p: &syn::Path) -> bool {
+    let segs: Vec<String> = p.segments.iter().map(|s| s.ident.to_string()).collect();
+    let last = segs.last().map(String::as_str).unwrap_or("");
+    rules::F64_CONSTS.contains(&last)
+        && (segs.len() == 1 || segs.iter().any(|s| s == "f64" || s == "consts"))
+}
+
+fn block_tail(b: &syn::Block) -> Option<&SExpr> {
+    match b.stmts.last() {
+        Some(SStmt::Expr(e, None)) => Some(e),
+        _ => None,
+    }
+}
+
+pub(super) fn ty_name(t: Ty) -> &'static str {
+    match t {
+        Ty::Real => "a real (`f64`)",
+        Ty::RealVec => "a real vector",
+        Ty::Int => "an integer",
+        Ty::Bool => "a `bool`",
+        Ty::Other => "a constant slice",
+    }
+}
