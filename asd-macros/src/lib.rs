@@ -2,7 +2,7 @@
 //! them: the numeric Rust people write into the core subset ([`desugar`]) → the
 //! attribute's arguments and the signature ([`parse`]) → the body into the IR
 //! ([`lower`]) → activity ([`analyse`]) → the passes into one [`Generated`] (the
-//! [`tangent`] IR, emitted by [`emit`]; the [`adjoint`], which also gives Hessian-vector
+//! [`tangent`] IR, split for the Jacobian kernel by [`kernel`] and emitted by [`emit`]; the [`adjoint`], which also gives Hessian-vector
 //! products; the tracers [`trace`] and [`trace2`]) → the items ([`items`]).
 //!
 //! Every pass reads the one table of derivative rules ([`rules`]). Errors are collected
@@ -25,6 +25,7 @@ mod emit;
 mod errors;
 mod ir;
 mod items;
+mod kernel;
 mod lower;
 mod names;
 mod parse;
@@ -153,11 +154,11 @@ pub(crate) struct Generated {
 impl Generated {
     fn new(primal: &ir::Function) -> Generated {
         let tangent = tangent::tangent(primal);
-        let tangent_body = tangent::split_loops(&tangent, &tangent.body);
+        let tangent_body = kernel::split_loops(&tangent, &tangent.body);
         let derivs = match primal.output {
             ir::Output::Param(_) => None,
             ir::Output::Scalar | ir::Output::Vector => {
-                let body = tangent::derivatives_only(&tangent, &tangent_body);
+                let body = kernel::derivatives_only(&tangent, &tangent_body);
                 let mut emitter = emit::Emitter::new(&tangent);
                 emitter.view_input = true;
                 Some(emitter.block(&body))
