@@ -255,7 +255,7 @@ impl Adjoint {
             Expr::Var(v) | Expr::Index(v, _) => self.active(*v),
             Expr::Lit(_) | Expr::Const(_) => false,
             Expr::Apply(_, args) => args.iter().any(|a| self.is_active_expr(a)),
-            Expr::Powi(b, _) => self.is_active_expr(b),
+            Expr::Int(_) => false,
         }
     }
 
@@ -1153,7 +1153,7 @@ impl Adjoint {
     /// Binds a non-trivial scalar expression to a temporary, so it is computed once.
     fn bind(&mut self, e: Expr, pre: &mut TokenStream) -> Expr {
         match e {
-            Expr::Var(_) | Expr::Lit(_) | Expr::Index(..) | Expr::Const(_) => e,
+            Expr::Var(_) | Expr::Lit(_) | Expr::Index(..) | Expr::Const(_) | Expr::Int(_) => e,
             e => {
                 let t = self.temp();
                 let n = self.name(t).clone();
@@ -1212,12 +1212,6 @@ impl Adjoint {
                         self.collect(a, c, pre, terms);
                     }
                 }
-            }
-            Expr::Powi(b, n) if self.is_active_expr(b) => {
-                let v = self.bind((**b).clone(), pre);
-                let p = rules::powi_partial(&v, n);
-                let c = self.bind(times(coef, p), pre);
-                self.collect(b, c, pre, terms);
             }
             _ => {}
         }
@@ -1401,7 +1395,7 @@ fn mentions_len(e: &Expr) -> bool {
     let opaque = |o: &Opaque| !len_targets(&o.tokens).is_empty();
     match e {
         Expr::Index(_, i) | Expr::Const(i) => opaque(i),
-        Expr::Powi(b, n) => opaque(n) || mentions_len(b),
+        Expr::Int(n) => opaque(n),
         Expr::Apply(_, args) => args.iter().any(mentions_len),
         Expr::Var(_) | Expr::Lit(_) => false,
     }
@@ -1421,10 +1415,7 @@ fn value_needed(f: &Function, body: &[Stmt]) -> Vec<bool> {
                 let sum = linear && matches!(op, Op::Add | Op::Sub | Op::Neg);
                 args.iter().for_each(|a| expr(a, sum, needed));
             }
-            Expr::Powi(b, n) => {
-                expr(b, false, needed);
-                n.reads.iter().for_each(|&r| needed[r] = true);
-            }
+            Expr::Int(n) => n.reads.iter().for_each(|&r| needed[r] = true),
         }
     }
     let mut needed = vec![false; f.vars.len()];

@@ -96,9 +96,8 @@ fn expr_active(e: &Expr, vars: &[Var]) -> bool {
     fn walk(e: &Expr, vars: &[Var], active: &mut bool) {
         match e {
             Expr::Var(v) | Expr::Index(v, _) => *active |= vars[*v].active,
-            Expr::Lit(_) | Expr::Const(_) => {}
+            Expr::Lit(_) | Expr::Const(_) | Expr::Int(_) => {}
             Expr::Apply(_, args) => args.iter().for_each(|a| walk(a, vars, active)),
-            Expr::Powi(b, _) => walk(b, vars, active),
         }
     }
     walk(e, vars, &mut active);
@@ -191,10 +190,7 @@ fn check_expr(e: &Expr, vars: &[Var], errors: &mut Errors) {
             }
         }
         Expr::Apply(_, args) => args.iter().for_each(|a| check_expr(a, vars, errors)),
-        Expr::Powi(b, n) => {
-            check_expr(b, vars, errors);
-            check_int(n, vars, errors);
-        }
+        Expr::Int(n) => check_int(n, vars, errors),
     }
 }
 

@@ -391,7 +391,7 @@ impl<'f> Emitter<'f> {
             }
             _ if !self.has_lanes(e) => {
                 let (t, p) = self.expr(e);
-                if matches!(e, Expr::Apply(..) | Expr::Powi(..)) {
+                if matches!(e, Expr::Apply(..)) {
                     let c = format_ident!("c{}", self.hoisted, span = Span::mixed_site());
                     self.hoisted += 1;
                     pre.extend(quote!(let #c = #t;));
@@ -404,13 +404,7 @@ impl<'f> Emitter<'f> {
                 let parts: Vec<_> = args.iter().map(|a| self.lane_expr(a, pre)).collect();
                 apply_tokens(*op, parts)
             }
-            Expr::Powi(b, n) => {
-                let b = self.lane_expr(b, pre);
-                let n = &n.tokens;
-                let recv = paren_if(b, Prec::Atom);
-                (quote!(#recv.powi(#n)), Prec::Atom)
-            }
-            Expr::Var(_) | Expr::Index(..) | Expr::Lit(_) | Expr::Const(_) => {
+            Expr::Var(_) | Expr::Index(..) | Expr::Lit(_) | Expr::Const(_) | Expr::Int(_) => {
                 unreachable!("leaves without lanes are handled above")
             }
         }
@@ -468,11 +462,9 @@ impl<'f> Emitter<'f> {
                 let parts: Vec<_> = args.iter().map(|a| self.expr(a)).collect();
                 apply_tokens(*op, parts)
             }
-            Expr::Powi(b, n) => {
-                let b = self.expr(b);
-                let n = &n.tokens;
-                let recv = paren_if(b, Prec::Atom);
-                (quote!(#recv.powi(#n)), Prec::Atom)
+            Expr::Int(n) => {
+                let t = &n.tokens;
+                (quote!(#t), Prec::Atom)
             }
         }
     }
@@ -616,7 +608,6 @@ fn indexed_vectors(e: &Expr, f: &mut impl FnMut(VarId)) {
     match e {
         Expr::Index(v, _) => f(*v),
         Expr::Apply(_, args) => args.iter().for_each(|a| indexed_vectors(a, f)),
-        Expr::Powi(b, _) => indexed_vectors(b, f),
-        Expr::Var(_) | Expr::Lit(_) | Expr::Const(_) => {}
+        Expr::Var(_) | Expr::Lit(_) | Expr::Const(_) | Expr::Int(_) => {}
     }
 }

@@ -87,8 +87,9 @@ pub enum Expr {
     Const(Opaque),
     /// An operation of the table of rules.
     Apply(Op, Vec<Expr>),
-    /// `base.powi(n)`: the integer exponent is not differentiated.
-    Powi(Box<Expr>, Opaque),
+    /// An integer operand of an operation (`powi`'s exponent), kept as written: it has
+    /// no derivative.
+    Int(Opaque),
 }
 
 impl Expr {
@@ -124,12 +125,8 @@ impl Expr {
                 i.reads.iter().for_each(|&r| f(r));
             }
             Expr::Lit(_) => {}
-            Expr::Const(o) => o.reads.iter().for_each(|&r| f(r)),
+            Expr::Const(o) | Expr::Int(o) => o.reads.iter().for_each(|&r| f(r)),
             Expr::Apply(_, args) => args.iter().for_each(|a| a.for_each_read(f)),
-            Expr::Powi(b, n) => {
-                b.for_each_read(f);
-                n.reads.iter().for_each(|&r| f(r));
-            }
         }
     }
 
@@ -317,6 +314,63 @@ impl Stmt {
             *body = f(body);
         }
         self
+    }
+
+    /// Calls `f` on every variable the statement itself names (not those of the bodies it
+    /// holds): what it reads, writes or declares.
+    pub fn for_each_var(&self, f: &mut impl FnMut(VarId)) {
+        let opaque = |o: &Opaque, f: &mut dyn FnMut(VarId)| o.reads.iter().for_each(|&r| f(r));
+        let rhs = |r: &Rhs, f: &mut dyn FnMut(VarId)| match r {
+            Rhs::Real(e) => e.for_each_read(&mut |v| f(v)),
+            Rhs::Opaque(o) => opaque(o, f),
+            Rhs::Vec(VecExpr::Filled(e, n)) => {
+                e.for_each_read(&mut |v| f(v));
+                opaque(n, f);
+            }
+            Rhs::Vec(VecExpr::Overwritten(n) | VecExpr::Empty(Some(n))) => opaque(n, f),
+            Rhs::Vec(VecExpr::List(items)) => {
+                items.iter().for_each(|e| e.for_each_read(&mut |v| f(v)))
+            }
+            Rhs::Vec(VecExpr::Empty(None)) => {}
+            Rhs::Vec(VecExpr::Copy(u) | VecExpr::Move(u)) => f(*u),
+        };
+        match self {
+            Stmt::Let { var, init } => {
+                f(*var);
+                if let Some(r) = init {
+                    rhs(r, f);
+                }
+            }
+            Stmt::Assign { var, rhs: r } => {
+                f(*var);
+                rhs(r, f);
+            }
+            Stmt::Store { vec, index, value } => {
+                f(*vec);
+                opaque(index, f);
+                value.for_each_read(f);
+            }
+            Stmt::Push { vec, value } => {
+                f(*vec);
+                value.for_each_read(f);
+            }
+            Stmt::Call { results, call, .. } => {
+                results.iter().for_each(|&r| f(r));
+                for a in &call.args {
+                    match a {
+                        Arg::Vec(v) | Arg::Out(v) => f(*v),
+                        Arg::Other(o) => opaque(o, f),
+                    }
+                }
+            }
+            Stmt::For { var, range, .. } => {
+                f(*var);
+                range.bounds().for_each(|o| opaque(o, f));
+            }
+            Stmt::While { cond, .. } | Stmt::If { cond, .. } => opaque(cond, f),
+            Stmt::Return(v) => v.iter().for_each(|&v| f(v)),
+            Stmt::Block(_) => {}
+        }
     }
 
     /// A real assigned by `let var = e;`, `var = e;` or `var[index] = e;`: the target,

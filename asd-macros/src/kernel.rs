@@ -43,7 +43,41 @@ pub fn derivatives_only(f: &Function, body: &[Stmt]) -> Vec<Stmt> {
             break;
         }
     }
-    without_unneeded(f, body, &needed)
+    let body = without_unneeded(f, body, &needed);
+    // Declarations of dropped values that nothing names any more go, and so do the
+    // loops and blocks they leave empty.
+    let mut named = vec![false; f.vars.len()];
+    visit_stmts(&body, &mut |s| {
+        if !is_placeholder(s) {
+            s.for_each_var(&mut |v| named[v] = true);
+        }
+    });
+    tidy(&body, &named)
+}
+
+/// `let t = 0.0;`, which [`without_unneeded`] leaves of a dropped value.
+fn is_placeholder(s: &Stmt) -> bool {
+    matches!(s, Stmt::Let { init: Some(Rhs::Real(Expr::Lit(z))), .. } if *z == 0.0)
+}
+
+/// `body` without placeholders of variables nothing `named`, nor the loops, blocks and
+/// branches that leaves empty.
+fn tidy(body: &[Stmt], named: &[bool]) -> Vec<Stmt> {
+    body.iter()
+        .filter(|s| !matches!(s, Stmt::Let { var, .. } if is_placeholder(s) && !named[*var]))
+        .map(|s| s.clone().map_bodies(&mut |b| tidy(b, named)))
+        .filter(|s| match s {
+            Stmt::For { body, .. } | Stmt::Block(body) => !body.is_empty(),
+            Stmt::If { then, els, .. } => !(then.is_empty() && els.is_empty()),
+            Stmt::Let { .. }
+            | Stmt::Assign { .. }
+            | Stmt::Store { .. }
+            | Stmt::Push { .. }
+            | Stmt::Call { .. }
+            | Stmt::While { .. }
+            | Stmt::Return(_) => true,
+        })
+        .collect()
 }
 
 /// A statement that only computes a value: `(its target, what it reads)`.

@@ -3,7 +3,7 @@
 //! second-order class. The tangent pass, the adjoint pass and both tracers read this
 //! table and nothing else, so they cannot disagree; a new function is one row.
 
-use crate::ir::Expr;
+use crate::ir::{Expr, Opaque};
 
 /// How a row's arguments interact at second order (Hessian sparsity).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,15 +42,28 @@ pub struct Rule {
     pub op: Op,
     pub syntax: Syntax,
     pub arity: usize,
+    /// The positions of integer arguments ([`Expr::Int`], as `powi`'s exponent): never
+    /// differentiated, their partial is `None`.
+    pub ints: &'static [usize],
     pub partials: Partials,
     pub second: Second,
 }
 
-/// `rules! { Name = syntax, second-order class, |a, r| [partial per argument]; .. }`
-/// makes the enum [`Op`] and the table [`RULES`], in one order, so
-/// a row is the only place an operation is written; its arity is its number of partials.
+/// `rules! { Name = syntax, second-order class, [ints [k, ..],] |a, r| [partial per
+/// argument]; .. }` makes the enum [`Op`] and the table [`RULES`], in one order, so a row
+/// is the only place an operation is written; its arity is its number of partials.
+/// A row's integer arguments: none unless it says `ints [..]`.
+macro_rules! ints {
+    () => {
+        &[]
+    };
+    ($ints:expr) => {
+        &$ints
+    };
+}
+
 macro_rules! rules {
-    ($( $(#[$doc:meta])* $op:ident = $syntax:expr, $second:ident,
+    ($( $(#[$doc:meta])* $op:ident = $syntax:expr, $second:ident, $(ints $ints:expr,)?
         |$a:pat_param, $r:pat_param| [$($partial:expr),+ $(,)?]; )*) => {
         /// An operation of the table.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -64,6 +77,7 @@ macro_rules! rules {
                 op: Op::$op,
                 syntax: $syntax,
                 arity: [$(stringify!($partial)),+].len(),
+                ints: ints!($($ints)?),
                 second: Second::$second,
                 partials: |$a, $r| vec![$($partial),+],
             },
@@ -89,6 +103,25 @@ fn sq(a: &Expr) -> Expr {
 fn inv(e: Expr) -> Expr {
     E::div(E::lit(1.0), e)
 }
+/// `d/da a.powi(n) = n * a.powi(n - 1)`, for `a = [base, Int(n)]`.
+fn powi_partial(a: &[Expr]) -> Expr {
+    let Expr::Int(n) = &a[1] else {
+        return E::lit(1.0); // the table's own checks, which pass reals: any non-zero
+    };
+    let t = &n.tokens;
+    let int = |tokens| Opaque {
+        tokens,
+        ..n.clone()
+    };
+    E::mul(
+        E::Const(int(quote::quote!((#t) as f64))),
+        E::app(
+            Op::Powi,
+            vec![a[0].clone(), E::Int(int(quote::quote!((#t) - 1)))],
+        ),
+    )
+}
+
 /// `1.0` where `a >= b`, else `0.0`.
 fn ge(a: &Expr, b: &Expr) -> Expr {
     E::app(Op::Ge, vec![a.clone(), b.clone()])
@@ -142,6 +175,7 @@ rules! {
         s(E::div(a[1].clone(), E::add(sq(&a[0]), sq(&a[1])))),
         s(E::neg(E::div(a[0].clone(), E::add(sq(&a[0]), sq(&a[1]))))),
     ];
+    Powi = Method("powi"), All, ints [1], |a, _| [s(powi_partial(a)), None];
     MulAdd = Method("mul_add"), Cross, |a, _| [s(a[1].clone()), s(a[0].clone()), c(1.0)];
     Erf = Function("erf"), All, |a, _| [s(E::mul(E::lit(FRAC_2_SQRT_PI), m(Op::Exp, &E::neg(sq(&a[0])))))];
     Erfc = Function("erfc"), All, |a, _| [s(E::mul(E::lit(-FRAC_2_SQRT_PI), m(Op::Exp, &E::neg(sq(&a[0])))))];
@@ -199,42 +233,19 @@ pub fn function(name: &str) -> Option<&'static Rule> {
 
 /// The method names of the table, for error messages.
 pub fn method_names() -> Vec<&'static str> {
-    let mut names: Vec<_> = RULES
+    let names: Vec<_> = RULES
         .iter()
         .filter_map(|r| match r.syntax {
             Syntax::Method(n) => Some(n),
             _ => None,
         })
         .collect();
-    names.push("powi");
     names
 }
 
-/// The partial derivatives of `op` at arguments `a` with result `r`. `powi` is not a
-/// row (its exponent is an integer): see [`powi_partial`].
+/// The partial derivatives of `op` at arguments `a` with result `r`.
 pub fn partials(op: Op, a: &[Expr], r: &Expr) -> Vec<Option<Expr>> {
     (rule(op).partials)(a, r)
-}
-
-/// `d/da a.powi(n) = n * a.powi(n - 1)`.
-pub fn powi_partial(a: &Expr, n: &crate::ir::Opaque) -> Expr {
-    let n_minus_1 = crate::ir::Opaque {
-        tokens: {
-            let t = &n.tokens;
-            quote::quote!((#t) - 1)
-        },
-        reads: n.reads.clone(),
-        span: n.span,
-    };
-    let n_f64 = crate::ir::Opaque {
-        tokens: {
-            let t = &n.tokens;
-            quote::quote!((#t) as f64)
-        },
-        reads: n.reads.clone(),
-        span: n.span,
-    };
-    E::mul(E::Const(n_f64), E::Powi(Box::new(a.clone()), n_minus_1))
 }
 
 /// Which arguments of `op` have a derivative that is not globally zero.

@@ -309,7 +309,7 @@ impl Tangent {
         match e {
             Expr::Var(v) => (e.clone(), self.d(*v).map(Expr::Var)),
             Expr::Index(v, i) => (e.clone(), self.d(*v).map(|d| Expr::Index(d, i.clone()))),
-            Expr::Lit(_) | Expr::Const(_) => (e.clone(), None),
+            Expr::Lit(_) | Expr::Const(_) | Expr::Int(_) => (e.clone(), None),
             Expr::Apply(op, args) => {
                 let (ps, ds): (Vec<_>, Vec<_>) = args.iter().map(|a| self.expr(a, out)).unzip();
                 let value = Expr::app(*op, ps.clone());
@@ -323,17 +323,6 @@ impl Tangent {
                 });
                 let dt = combine(*op, &ps, &ds, &Expr::Var(t));
                 (Expr::Var(t), dt)
-            }
-            Expr::Powi(b, n) => {
-                let (p, d) = self.expr(b, out);
-                let value = Expr::Powi(Box::new(p.clone()), n.clone());
-                let Some(d) = d else { return (value, None) };
-                let t = self.temp();
-                out.push(Stmt::Let {
-                    var: t,
-                    init: Some(Rhs::Real(value)),
-                });
-                (Expr::Var(t), Some(scale(rules::powi_partial(&p, n), d)))
             }
         }
     }

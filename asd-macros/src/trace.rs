@@ -74,7 +74,7 @@ pub(crate) fn leaves(e: &Expr, f: &Function, out: &mut Vec<Leaf>) {
     match e {
         Expr::Var(v) if f.vars[*v].active => out.push(Leaf::Var(*v)),
         Expr::Index(v, i) if f.vars[*v].active => out.push(Leaf::Elem(*v, i.clone())),
-        Expr::Var(_) | Expr::Index(..) | Expr::Lit(_) | Expr::Const(_) => {}
+        Expr::Var(_) | Expr::Index(..) | Expr::Lit(_) | Expr::Const(_) | Expr::Int(_) => {}
         Expr::Apply(op, args) => {
             for (a, nz) in args.iter().zip(rules::nonzero_args(*op)) {
                 if nz {
@@ -82,7 +82,6 @@ pub(crate) fn leaves(e: &Expr, f: &Function, out: &mut Vec<Leaf>) {
                 }
             }
         }
-        Expr::Powi(b, _) => leaves(b, f, out),
     }
 }
 

@@ -77,7 +77,7 @@ fn products(
         }
     };
     match e {
-        Expr::Var(_) | Expr::Index(..) | Expr::Lit(_) | Expr::Const(_) => {}
+        Expr::Var(_) | Expr::Index(..) | Expr::Lit(_) | Expr::Const(_) | Expr::Int(_) => {}
         Expr::Apply(op, args) => {
             for (i, j) in rules::interactions(*op) {
                 push(of(&args[i]), of(&args[j]));
@@ -87,10 +87,6 @@ fn products(
                     products(a, f, out, seen);
                 }
             }
-        }
-        Expr::Powi(b, _) => {
-            push(of(b), of(b));
-            products(b, f, out, seen);
         }
     }
 }

@@ -123,7 +123,6 @@ impl Lowerer<'_> {
                 let constant = !self.reads_reals(&mc.receiver);
                 if !constant
                     && name != "len"
-                    && name != "powi"
                     && !INT_METHODS.contains(&name.as_str())
                     && rules::method(&name).is_none()
                 {

@@ -199,15 +199,6 @@ impl Lowerer<'_> {
         whole: &SExpr,
         out: &mut Vec<Stmt>,
     ) -> Expr {
-        if name == "powi" {
-            if args.len() != 2 {
-                self.errors.at(whole, "`powi` takes one integer exponent");
-                return Expr::Lit(0.0);
-            }
-            let base = self.real(&args[0], out);
-            let n = self.opaque(&args[1]);
-            return Expr::Powi(Box::new(base), n);
-        }
         let Some(rule) = rules::method(name) else {
             if !self.reads_reals(whole) {
                 // A method of a constant (`p.rate(t)`): a real of no real variable.
@@ -229,7 +220,15 @@ impl Lowerer<'_> {
             );
             return Expr::Lit(0.0);
         }
-        let args = args.iter().map(|a| self.real(a, out)).collect();
+        // Integer arguments (`powi`'s exponent) are integer code.
+        let args = args
+            .iter()
+            .enumerate()
+            .map(|(k, a)| match rule.ints.contains(&k) {
+                true => Expr::Int(self.opaque(a)),
+                false => self.real(a, out),
+            })
+            .collect();
         Expr::app(rule.op, args)
     }
 

@@ -73,7 +73,6 @@ impl Lowerer<'_> {
                     }
                     "is_nan" | "is_finite" | "is_infinite" | "is_sign_negative"
                     | "is_sign_positive" | "is_power_of_two" => Ty::Bool,
-                    "powi" => Ty::Real,
                     _ if rules::method(&name).is_some() => {
                         // `max`, `min`, `abs` work on integers too: follow the receiver.
                         match self.ty_of(&mc.receiver) {
