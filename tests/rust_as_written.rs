@@ -570,3 +570,28 @@ vector!(brusselator_2d at (points(32, 29), &brusselator(), 1.5),
         du
     }
 );
+
+// ---- sub-slices passed to other annotated functions ---------------------------------------
+
+/// An annotated helper of a slice.
+#[asd::sparse_diff]
+pub fn energy(u: &[f64]) -> f64 {
+    u.windows(2).map(|w| (w[1] - w[0]).powi(2) * w[0]).sum()
+}
+
+vector!(sub_slice_arguments at (points(6, 30)),
+    pub fn f(x: &[f64]) -> Vec<f64> {
+        let n = x.len();
+        let head = &x[..n / 2];
+        let a = super::generic_square::g(&x[1..4]);
+        let b = super::generic_square::g(head);
+        vec![a[0] + b[1], a[2] * x[0], b[0], super::energy(&x[2..])]
+    }
+);
+
+scalar!(sub_slice_arguments_second_order at (points(6, 31)),
+    pub fn f(x: &[f64]) -> f64 {
+        let tail = &x[1..];
+        super::energy(tail) * x[0] + super::energy(&x[..3])
+    }
+);

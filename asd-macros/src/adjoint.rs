@@ -976,7 +976,7 @@ impl Adjoint {
         let active = call
             .args
             .iter()
-            .any(|a| matches!(a, Arg::Vec(v) if self.active(*v)));
+            .any(|a| matches!(a, Arg::Vec(v, _) if self.active(*v)));
         // Pops in the reverse order of the forward sweep's pushes.
         let mut restore_out = TokenStream::new();
         for a in call.args.iter().rev() {
@@ -997,16 +997,16 @@ impl Adjoint {
         let mut scratch = TokenStream::new();
         for a in &call.args {
             match a {
-                Arg::Vec(v) => {
+                Arg::Vec(v, range) => {
                     let n = self.name(*v);
-                    args.push(quote!(&#n));
+                    let value = Arg::slice_of(range, n, false);
+                    args.push(value.clone());
                     if self.active(*v) {
-                        let b = self.adj(*v);
-                        args.push(quote!(&mut *#b));
+                        args.push(Arg::slice_of(range, &self.adj(*v), true));
                     } else if self.lanes(*v) {
                         // Directions that are constants here: the callee's adjoint of
                         // them goes to a scratch buffer.
-                        args.push(quote!(&mut *#ws.lane_zeros::<L>(#n.len())));
+                        args.push(quote!(&mut *#ws.lane_zeros::<L>((#value).len())));
                     }
                 }
                 Arg::Out(w) => {

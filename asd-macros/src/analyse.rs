@@ -146,7 +146,7 @@ fn propagate(body: &[Stmt], vars: &mut [Var], changed: &mut bool) {
                 let active_in = call
                     .args
                     .iter()
-                    .any(|a| matches!(a, Arg::Vec(v) if vars[*v].active));
+                    .any(|a| matches!(a, Arg::Vec(v, _) if vars[*v].active));
                 let has_out = call.args.iter().any(|a| matches!(a, Arg::Out(_)));
                 if active_in || has_out {
                     for &r in results {
@@ -212,7 +212,7 @@ fn check(body: &[Stmt], vars: &[Var], under_active_branch: bool, errors: &mut Er
                 let mut active_args = 0;
                 for a in &call.args {
                     match a {
-                        Arg::Vec(v) if vars[*v].active => active_args += 1,
+                        Arg::Vec(v, _) if vars[*v].active => active_args += 1,
                         Arg::Other(o) if reads_active(o, vars) => errors.at_span(o.span, "a differentiated real passed as a constant argument: pass it as a `&[f64]` vector, the callee's differentiated input"),
                         _ => {}
                     }

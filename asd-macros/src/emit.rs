@@ -233,9 +233,8 @@ impl<'f> Emitter<'f> {
         let mut at = None;
         for a in &call.args {
             match a {
-                Arg::Vec(v) if self.lanes(*v) => continue,
-                Arg::Out(v) if self.lanes(*v) => continue,
-                Arg::Vec(v) if self.f.vars[*v].active && at.is_none() => at = Some(pos),
+                Arg::Vec(v, _) | Arg::Out(v) if self.lanes(*v) => continue,
+                Arg::Vec(v, _) if self.f.vars[*v].active && at.is_none() => at = Some(pos),
                 _ => {}
             }
             pos += 1;
@@ -556,10 +555,7 @@ pub fn call_args(f: &Function, args: &[Arg]) -> Vec<TokenStream> {
     let name = |v: &VarId| &f.vars[*v].name;
     args.iter()
         .map(|a| match a {
-            Arg::Vec(v) => {
-                let n = name(v);
-                quote!(&#n)
-            }
+            Arg::Vec(v, range) => Arg::slice_of(range, name(v), false),
             Arg::Out(v) => {
                 let n = name(v);
                 quote!(&mut #n)

@@ -187,12 +187,28 @@ pub enum CallKind {
 
 #[derive(Clone, Debug)]
 pub enum Arg {
-    /// `&v`, `x`: a real vector passed by reference.
-    Vec(VarId),
+    /// `&v`, `x`: a real vector passed by reference; `&v[a..b]` with the range.
+    Vec(VarId, Option<Opaque>),
     /// `&mut v`: an output the callee writes.
     Out(VarId),
     /// Anything else: integers, booleans, constant reals.
     Other(Opaque),
+}
+
+impl Arg {
+    /// `&v`, or `&v[a..b]`, of the vector named `n` (the argument's vector, or its
+    /// derivative or adjoint) with the argument's range; `mutable` for `&mut`.
+    pub fn slice_of(range: &Option<Opaque>, n: &Ident, mutable: bool) -> TokenStream {
+        let m = mutable.then(|| quote::quote!(mut));
+        match range {
+            None if mutable => quote::quote!(&mut *#n),
+            None => quote::quote!(&#n),
+            Some(r) => {
+                let r = &r.tokens;
+                quote::quote!(&#m #n[#r])
+            }
+        }
+    }
 }
 
 /// How a `for` loop walks its range.
@@ -358,7 +374,11 @@ impl Stmt {
                 results.iter().for_each(|&r| f(r));
                 for a in &call.args {
                     match a {
-                        Arg::Vec(v) | Arg::Out(v) => f(*v),
+                        Arg::Vec(v, range) => {
+                            f(*v);
+                            range.iter().for_each(|r| opaque(r, f));
+                        }
+                        Arg::Out(v) => f(*v),
                         Arg::Other(o) => opaque(o, f),
                     }
                 }

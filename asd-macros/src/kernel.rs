@@ -143,7 +143,11 @@ fn mark_needed(f: &Function, body: &[Stmt], needed: &mut [bool]) {
             Stmt::Call { call, .. } => {
                 for a in &call.args {
                     match a {
-                        Arg::Vec(v) | Arg::Out(v) => needed[*v] = true,
+                        Arg::Vec(v, range) => {
+                            needed[*v] = true;
+                            range.iter().for_each(|r| opaque(r, needed));
+                        }
+                        Arg::Out(v) => needed[*v] = true,
                         Arg::Other(o) => opaque(o, needed),
                     }
                 }

@@ -112,7 +112,7 @@ impl Tangent {
                 let active = call
                     .args
                     .iter()
-                    .any(|a| matches!(a, Arg::Vec(v) if self.f.vars[*v].active));
+                    .any(|a| matches!(a, Arg::Vec(v, _) if self.f.vars[*v].active));
                 if !active {
                     out.push(s.clone());
                     // A result the function makes active later starts at derivative zero.
@@ -137,9 +137,9 @@ impl Tangent {
                 for a in &call.args {
                     args.push(a.clone());
                     match a {
-                        Arg::Vec(v) => {
+                        Arg::Vec(v, range) => {
                             if let Some(d) = self.d(*v) {
-                                args.push(Arg::Vec(d));
+                                args.push(Arg::Vec(d, range.clone()));
                             }
                         }
                         Arg::Out(v) => args.push(Arg::Out(

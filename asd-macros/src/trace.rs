@@ -344,7 +344,7 @@ impl<'f, D: Domain> Tracer<'f, D> {
                 let traced = call
                     .args
                     .iter()
-                    .any(|a| matches!(a, Arg::Vec(v) if self.active(*v)));
+                    .any(|a| matches!(a, Arg::Vec(v, _) if self.active(*v)));
                 let p = if traced {
                     D::HIDDEN.path(&call.path)
                 } else {

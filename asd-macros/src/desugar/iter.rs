@@ -129,7 +129,7 @@ impl Desugar<'_> {
             Fold::Collect => parse_quote_spanned!(span=> Vec::new()),
             Fold::With(init, _) => {
                 let mut init = init.clone();
-                self.visit_expr_mut_here(&mut init);
+                self.visit_expr_mut(&mut init);
                 init
             }
         };
@@ -193,7 +193,7 @@ impl Desugar<'_> {
     /// A `for` loop over anything but an integer range the lowering takes as it is.
     pub(super) fn for_loop(&mut self, f: &mut ExprForLoop) -> Option<Expr> {
         if is_plain_range(&f.expr) {
-            self.visit_expr_mut_here(&mut f.expr);
+            self.visit_expr_mut(&mut f.expr);
             self.scoped(|d| {
                 d.shadow_pat(&f.pat);
                 d.visit_block_mut(&mut f.body);
@@ -218,15 +218,10 @@ impl Desugar<'_> {
         Some(e)
     }
 
-    /// `e` rewritten, hoisting into the current statement's `pre`.
-    fn visit_expr_mut_here(&mut self, e: &mut Expr) {
-        self.visit_expr_mut(e);
-    }
-
     /// `e` rewritten where what it hoists goes into `out` (inside a loop body).
     fn rewrite_into(&mut self, e: &mut Expr, out: &mut Vec<Stmt>) {
         let outer = std::mem::take(&mut self.pre);
-        self.visit_expr_mut_here(e);
+        self.visit_expr_mut(e);
         out.append(&mut self.pre);
         self.pre = outer;
     }
@@ -254,7 +249,7 @@ impl Desugar<'_> {
         let arg = |k: usize| mc.args.iter().nth(k).cloned();
         let rewritten = |d: &mut Self, k: usize| {
             let mut a = arg(k)?;
-            d.visit_expr_mut_here(&mut a);
+            d.visit_expr_mut(&mut a);
             Some(a)
         };
         let adapter = match (name.as_str(), mc.args.len()) {
@@ -363,13 +358,13 @@ impl Desugar<'_> {
     fn range(&mut self, r: &syn::ExprRange) -> Option<Source> {
         let span = r.span();
         let mut start = r.start.as_deref()?.clone();
-        self.visit_expr_mut_here(&mut start);
+        self.visit_expr_mut(&mut start);
         let Some(end) = &r.end else {
             let len = parse_quote_spanned!(span=> usize::MAX);
             return Some(Source::Range { start, len });
         };
         let mut end = (**end).clone();
-        self.visit_expr_mut_here(&mut end);
+        self.visit_expr_mut(&mut end);
         let len = match r.limits {
             syn::RangeLimits::HalfOpen(_) if is_lit(&start, 0) => end.clone(),
             syn::RangeLimits::HalfOpen(_) => {

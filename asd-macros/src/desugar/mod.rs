@@ -1,10 +1,12 @@
 //! Stage 1b, desugar: the numeric Rust people write, rewritten (syn to syn) into the core
-//! subset the lowering takes, before it. Iterator chains become index loops
-//! ([`iter`]), closures are inlined where they are called, a sub-slice bound to a name
-//! is read through its base, `break` and `continue` become flags ([`loops`]), destructuring `let`s bind one name each and `match` on
-//! integers becomes an `if` chain ([`patterns`]), a generic float type becomes `f64`
-//! ([`float`]). The user's function is emitted as written; only the generated code is
-//! built from this form, so each construct is handled once for every pass.
+//! subset the lowering takes, before it. Iterator chains become index loops ([`iter`]),
+//! closures are inlined where they are called, a sub-slice bound to a name is read
+//! through its base, `break` and `continue` become flags ([`loops`]), destructuring
+//! `let`s bind one name each and `match` on integers becomes an `if` chain
+//! ([`patterns`]), slice methods become loops and stores ([`methods`]), a generic float
+//! type becomes `f64` ([`float`]). The user's function is emitted as written; only the
+//! generated code is built from this form, so each construct is handled once for every
+//! pass.
 //!
 //! ```text
 //! let s: f64 = x.iter().map(|v| v * v).sum();    let mut __asd_acc0 = 0.0;
@@ -160,6 +162,20 @@ impl View {
             base,
             off: None,
             len,
+        }
+    }
+
+    /// The view as the slice it is: `&base[off..off + len]`, or its base when it is
+    /// all of it.
+    fn as_slice(&self) -> Expr {
+        let (base, len) = (&self.base, &self.len);
+        let span = base.span();
+        match &self.off {
+            None => base.clone(),
+            Some(off) => {
+                let end = add(off, len);
+                parse_quote_spanned!(span=> &#base[#off..#end])
+            }
         }
     }
 
@@ -410,17 +426,22 @@ impl VisitMut for Desugar<'_> {
 
     fn visit_expr_mut(&mut self, e: &mut Expr) {
         match e {
-            Expr::Path(p) => {
-                if let Some(Binding::Subst(v)) = p.path.get_ident().and_then(|i| self.lookup(i)) {
-                    *e = paren(v.clone());
-                }
-            }
+            Expr::Path(p) => match p.path.get_ident().and_then(|i| self.lookup(i)) {
+                Some(Binding::Subst(v)) => *e = paren(v.clone()),
+                // A sub-slice passed on whole (`g(&t)`): its base's range.
+                Some(Binding::View(v)) => *e = v.as_slice(),
+                _ => {}
+            },
             // `*xi`, `**v` of the elements iterators give by reference: the core subset
             // has values and named vectors only, so a dereference is the value itself.
             Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => {
                 let mut inner = (*u.expr).clone();
                 self.visit_expr_mut(&mut inner);
                 *e = inner;
+            }
+            // `&t` of a view is the view itself, a slice already.
+            Expr::Reference(r) if r.mutability.is_none() && self.view_of(&r.expr).is_some() => {
+                *e = self.view_of(&r.expr).expect("a view").as_slice();
             }
             Expr::Index(ix) => match self.view_of(&ix.expr) {
                 Some(view) if !matches!(strip(&ix.index), Expr::Range(_)) => {

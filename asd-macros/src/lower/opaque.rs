@@ -158,6 +158,13 @@ impl Lowerer<'_> {
                     .collect();
                 quote!(#f(#(#args),*))
             }
+            // `a..b` as the index of a sub-slice argument, `&x[a..b]`.
+            SExpr::Range(r) => {
+                let start = r.start.as_ref().map(|s| self.opaque_tokens(s, reads));
+                let end = r.end.as_ref().map(|e| self.opaque_tokens(e, reads));
+                let limits = &r.limits;
+                quote!(#start #limits #end)
+            }
             SExpr::Field(f) => {
                 let base = self.opaque_tokens(&f.base, reads);
                 let member = &f.member;

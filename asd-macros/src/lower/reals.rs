@@ -30,18 +30,29 @@ impl Lowerer<'_> {
             .args
             .iter()
             .map(|a| match a {
-                SExpr::Reference(r) => match self.path_var(&r.expr) {
-                    Some(v) if self.vars[v].ty == Ty::RealVec => {
+                SExpr::Reference(r) => match (self.path_var(&r.expr), &*r.expr) {
+                    (Some(v), _) if self.vars[v].ty == Ty::RealVec => {
                         if r.mutability.is_some() {
                             Arg::Out(v)
                         } else {
-                            Arg::Vec(v)
+                            Arg::Vec(v, None)
+                        }
+                    }
+                    // `&x[a..b]`: a range of a real vector.
+                    (None, SExpr::Index(ix))
+                        if r.mutability.is_none() && matches!(&*ix.index, SExpr::Range(_)) =>
+                    {
+                        match self.path_var(&ix.expr) {
+                            Some(v) if self.vars[v].ty == Ty::RealVec => {
+                                Arg::Vec(v, Some(self.opaque(&ix.index)))
+                            }
+                            _ => Arg::Other(self.opaque(a)),
                         }
                     }
                     _ => Arg::Other(self.opaque(a)),
                 },
                 _ => match self.path_var(a) {
-                    Some(v) if self.vars[v].ty == Ty::RealVec => Arg::Vec(v),
+                    Some(v) if self.vars[v].ty == Ty::RealVec => Arg::Vec(v, None),
                     _ => Arg::Other(self.opaque(a)),
                 },
             })
