@@ -16,6 +16,7 @@ pub mod coloring;
 pub mod decompress;
 mod index_set;
 pub mod math;
+mod pair_set;
 mod pattern;
 mod prep;
 mod trace;
@@ -25,7 +26,8 @@ pub use coloring::{
     acyclic_coloring, color_columns, color_rows, star_coloring, AcyclicColoring, Coloring, Order,
     StarColoring,
 };
-pub use index_set::{IndexSet, PairSet};
+pub use index_set::IndexSet;
+pub use pair_set::PairSet;
 pub use pattern::SparsityPattern;
 pub use prep::{
     HessianMethod, HessianOptions, HessianPrep, Hvp, JacobianOptions, JacobianPrep, Jvp, Mode,

@@ -1,9 +1,11 @@
 //! Acyclic coloring (Gebremedhin, Tarafdar, Manne & Pothen 2007, Algorithm 3.1, as in
 //! SparseMatrixColorings.jl): the 2-colored trees are kept as disjoint sets of edges.
 
-use super::order::{self, Graph};
+use super::distance2::first_allowed;
+use super::graph::Graph;
+use super::order;
 use super::star::{Adjacency, NearColors, HEAVY};
-use super::{first_allowed, AcyclicColoring, Order, NONE};
+use super::{AcyclicColoring, Order, NONE};
 use crate::{Coloring, SparsityPattern};
 
 /// Acyclic-colors the symmetric pattern `p` (its diagonal ignored): a distance-1

@@ -7,71 +7,37 @@
 //! popped from the end, a vertex leaving a bucket is swapped with its last element),
 //! so that greedy colorings reproduce the color counts ColPack publishes.
 
-use super::Order;
+use super::*;
 
-/// A graph as the orders and colorings see it.
-pub(crate) trait Graph {
-    /// Number of vertices.
-    fn nvertices(&self) -> usize;
-
-    /// Replaces `out` with the distinct neighbors of `v` (never `v` itself), in a fixed
-    /// traversal order. `marks` is scratch space of `nvertices()` entries.
-    fn neighbors_into(&self, v: usize, marks: &mut Marks, out: &mut Vec<usize>);
-
-    /// The neighbors of `v` as [`neighbors_into`](Self::neighbors_into) lists them; a
-    /// stored graph lends its own slice instead of copying it into `scratch`.
-    fn lend_neighbors<'a>(
-        &'a self,
-        v: usize,
-        marks: &mut Marks,
-        scratch: &'a mut Vec<usize>,
-    ) -> &'a [usize] {
-        self.neighbors_into(v, marks, scratch);
-        scratch
-    }
-
-    /// The degree of every vertex.
-    fn degrees(&self) -> Vec<usize> {
-        let mut marks = Marks::new(self.nvertices());
-        let mut out = Vec::new();
-        (0..self.nvertices())
-            .map(|v| {
-                self.neighbors_into(v, &mut marks, &mut out);
-                out.len()
-            })
-            .collect()
-    }
+/// The order in which greedy coloring visits vertices. It changes the color count,
+/// never the validity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    /// Index order.
+    Natural,
+    /// Static degree descending, ties by index ascending.
+    LargestFirst,
+    /// Repeatedly remove a vertex of least remaining degree; color in reverse removal
+    /// order (ColPack's buckets and ties).
+    SmallestLast,
+    /// Next, the vertex with most already-ordered neighbors (ColPack's buckets and ties).
+    IncidenceDegree,
+    /// Next, the vertex of largest degree among the unordered ones (ColPack's buckets
+    /// and ties).
+    DynamicLargestFirst,
+    /// A permutation drawn from the seed, reproducible across runs and platforms.
+    Random(u64),
 }
 
-/// Stamped marks: `begin` forgets every mark in O(1), so nothing is cleared per vertex.
-pub(crate) struct Marks {
-    stamp: Vec<usize>,
-    now: usize,
-}
-
-impl Marks {
-    pub(crate) fn new(n: usize) -> Self {
-        Marks {
-            stamp: vec![0; n],
-            now: 0,
-        }
-    }
-
-    /// Starts a new round in which nothing is marked.
-    pub(crate) fn begin(&mut self) {
-        self.now += 1;
-    }
-
-    /// Marks `v`; true if it was not marked yet in this round.
-    #[inline]
-    pub(crate) fn insert(&mut self, v: usize) -> bool {
-        if self.stamp[v] == self.now {
-            false
-        } else {
-            self.stamp[v] = self.now;
-            true
-        }
-    }
+impl Order {
+    /// Every order but [`Order::Random`], which takes a seed; cheapest first.
+    pub const ALL: [Order; 5] = [
+        Order::Natural,
+        Order::LargestFirst,
+        Order::SmallestLast,
+        Order::IncidenceDegree,
+        Order::DynamicLargestFirst,
+    ];
 }
 
 /// The vertices of `g` in `order`. `degrees` are the static degrees of `g`, computed
@@ -328,14 +294,7 @@ mod tests {
         for n in [0, 1, 2, 5, 17] {
             let g = Path(n);
             let d = g.degrees();
-            for order in [
-                Order::Natural,
-                Order::LargestFirst,
-                Order::SmallestLast,
-                Order::IncidenceDegree,
-                Order::DynamicLargestFirst,
-                Order::Random(3),
-            ] {
+            for order in Order::ALL.into_iter().chain([Order::Random(3)]) {
                 let p = vertices(&g, order, &d);
                 assert_eq!(p.len(), n);
                 assert!(is_permutation(&p), "{order:?} {p:?}");

@@ -5,8 +5,10 @@
 use std::collections::hash_map::{Entry, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
-use super::order::{self, Graph};
-use super::{first_allowed, NeighborLists, Order, StarColoring, NONE};
+use super::distance2::first_allowed;
+use super::graph::Graph;
+use super::order;
+use super::{NeighborLists, Order, StarColoring, NONE};
 use crate::{Coloring, SparsityPattern};
 
 /// The graph of a symmetric pattern without its diagonal, in compressed rows, with an

@@ -93,11 +93,7 @@ impl Vjp for Tridiagonal<'_> {
 /// Every vertex order, `Random` with any seed.
 pub fn any_order() -> impl Strategy<Value = Order> {
     prop_oneof![
-        Just(Order::Natural),
-        Just(Order::LargestFirst),
-        Just(Order::SmallestLast),
-        Just(Order::IncidenceDegree),
-        Just(Order::DynamicLargestFirst),
+        prop::sample::select(Order::ALL.to_vec()),
         any::<u64>().prop_map(Order::Random),
     ]
 }
