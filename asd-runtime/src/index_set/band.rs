@@ -101,6 +101,7 @@ pub(super) fn band_indices(base: u32, mut bits: u64, buf: &mut [u32]) -> Option<
 }
 
 /// All the indices of a band, written in `buf`.
+#[inline]
 pub(super) fn band_list(base: u32, bits: u64, buf: &mut [u32; 64]) -> &[u32] {
     band_indices(base, bits, buf).expect("a band holds at most 64 indices")
 }

@@ -14,15 +14,18 @@ pub(super) struct Bits {
 }
 
 impl Bits {
+    #[inline]
     pub(super) fn words(&self) -> &[u64] {
         self.bits.as_raw_slice()
     }
 
     /// Exclusive end of the window.
+    #[inline]
     pub(super) fn end(&self) -> usize {
         self.offset + self.bits.len()
     }
 
+    #[inline]
     pub(super) fn from_sorted(v: &[u32]) -> Bits {
         let (lo, hi) = (v[0] as usize, v[v.len() - 1] as usize);
         let offset = lo / WORD * WORD;
@@ -41,10 +44,12 @@ impl Bits {
 
     /// The smallest range of indices covering the window and `[lo, hi]`, as
     /// `(start, end)` with `end` exclusive.
+    #[inline]
     pub(super) fn hull(&self, lo: usize, hi: usize) -> (usize, usize) {
         (self.offset.min(lo), self.end().max(hi + 1))
     }
 
+    #[inline]
     pub(super) fn min_max(&self) -> Option<(usize, usize)> {
         let w = self.words();
         let first = w.iter().position(|&x| x != 0)?;
@@ -58,6 +63,7 @@ impl Bits {
     /// Grows the window to cover `[lo, hi]`. Growth to the left reserves slack of
     /// half the current window, so repeated inserts below the minimum stay
     /// amortized linear; growth to the right rides on `Vec`'s doubling.
+    #[inline]
     pub(super) fn cover(&mut self, lo: usize, hi: usize) {
         let w0 = self.offset / WORD;
         let nw = self.words().len();
@@ -78,10 +84,12 @@ impl Bits {
         }
     }
 
+    #[inline]
     pub(super) fn contains(&self, i: usize) -> bool {
         i >= self.offset && i < self.end() && self.bits[i - self.offset]
     }
 
+    #[inline]
     pub(super) fn insert(&mut self, i: usize) {
         self.cover(i, i);
         let k = i - self.offset;
@@ -91,6 +99,7 @@ impl Bits {
     }
 
     /// Sets the bits of a sorted, non-empty list (the window must be acceptable).
+    #[inline]
     pub(super) fn union_list(&mut self, v: &[u32]) {
         self.cover(v[0] as usize, v[v.len() - 1] as usize);
         let offset = self.offset;
@@ -107,6 +116,7 @@ impl Bits {
 
     /// Like `union_list`, but when the list lies so far outside the window that the
     /// bit set would become sparse, returns the merged list instead.
+    #[inline]
     pub(super) fn union_list_or_spill(&mut self, v: &[u32]) -> Option<Vec<u32>> {
         let (lo, hi) = self.hull(v[0] as usize, v[v.len() - 1] as usize);
         if hi - lo > SPARSE_BITS_PER_INDEX * (self.len + v.len()) {
@@ -118,6 +128,7 @@ impl Bits {
     }
 
     /// `self |= other`, where `other`'s ones lie in `[lo, hi]`: O(words of other).
+    #[inline]
     pub(super) fn union_bits(&mut self, other: &Bits, lo: usize, hi: usize) {
         self.cover(lo, hi);
         // Word ranges in absolute terms: either window may have empty slack words.
@@ -133,6 +144,7 @@ impl Bits {
         self.len += added;
     }
 
+    #[inline]
     pub(super) fn to_list(&self) -> Vec<u32> {
         let mut v = Vec::with_capacity(self.len);
         v.extend(WordOnes::new(self.words(), self.offset).map(|i| i as u32));
@@ -149,6 +161,7 @@ pub(super) struct WordOnes<'a> {
 }
 
 impl<'a> WordOnes<'a> {
+    #[inline]
     pub(super) fn new(words: &'a [u64], offset: usize) -> Self {
         WordOnes {
             words: words.iter(),

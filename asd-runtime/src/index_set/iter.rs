@@ -4,6 +4,7 @@ use super::*;
 
 impl IndexSet {
     /// The indices in ascending order (an exact-size iterator).
+    #[inline]
     pub fn iter(&self) -> IndexSetIter<'_> {
         let inner = match &self.repr {
             Repr::Band { base, bits } => {

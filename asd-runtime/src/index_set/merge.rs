@@ -3,6 +3,7 @@
 use super::*;
 
 /// Whether a sorted list of this length and range is smaller as a bit set.
+#[inline]
 pub(super) fn list_wants_bits(v: &[u32]) -> bool {
     v.len() >= DENSE_MIN_LEN && (v[v.len() - 1] - v[0]) as usize <= DENSE_BITS_PER_INDEX * v.len()
 }
@@ -64,6 +65,7 @@ pub(crate) fn merge_to_vec<T: Copy + Ord + Default>(a: &[T], b: &[T]) -> Vec<T> 
 
 /// `v ∪= b` in place, both sorted and unique. Only the tail of `v` from the first
 /// index of `b` on is touched, so appending larger indices costs O(|b|).
+#[inline]
 pub(super) fn merge_in_place(v: &mut Vec<u32>, b: &[u32]) {
     let start = v.partition_point(|&x| x < b[0]);
     let new = count_new(&v[start..], b);
@@ -94,6 +96,7 @@ pub(super) fn insert_one(buf: &mut [u32; INLINE], len: &mut u32, x: u32) -> bool
 
 /// The number of indices of `b` not in `a`, both sorted and unique: how far a merge
 /// of `b` into `a` extends it.
+#[inline]
 pub(super) fn count_new(a: &[u32], b: &[u32]) -> usize {
     let (mut i, mut j, mut new) = (0, 0, 0);
     while i < a.len() && j < b.len() {
@@ -108,6 +111,7 @@ pub(super) fn count_new(a: &[u32], b: &[u32]) -> usize {
 /// Merges sorted, unique `b` into the sorted, unique `v[..la]`, filling all of `v`
 /// (`la + count_new(&v[..la], b)` long). Backwards: the write position never overtakes
 /// the read position.
+#[inline]
 pub(super) fn merge_back(v: &mut [u32], la: usize, b: &[u32]) {
     let (mut i, mut j, mut k) = (la, b.len(), v.len());
     while j > 0 {
