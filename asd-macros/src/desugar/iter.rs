@@ -57,6 +57,57 @@ enum Item {
     Pair(Box<Item>, Box<Item>),
 }
 
+impl Item {
+    /// The names the item's expressions read.
+    fn names(&self) -> Vec<Ident> {
+        let mut out = Vec::new();
+        let mut add = |e: &Expr| {
+            quote::ToTokens::to_token_stream(e)
+                .into_iter()
+                .for_each(|t| collect_idents(&t, &mut out))
+        };
+        match self {
+            Item::Expr(e) => add(e),
+            Item::View(v) => add(&v.base),
+            Item::Pair(a, b) => {
+                out.extend(a.names());
+                out.extend(b.names());
+            }
+        }
+        out
+    }
+}
+
+fn collect_idents(t: &proc_macro2::TokenTree, out: &mut Vec<Ident>) {
+    match t {
+        proc_macro2::TokenTree::Ident(i) => out.push(i.clone()),
+        proc_macro2::TokenTree::Group(g) => {
+            g.stream().into_iter().for_each(|t| collect_idents(&t, out))
+        }
+        _ => {}
+    }
+}
+
+/// The names the `let`s of a block bind, nested blocks included.
+fn declared(body: &syn::Block) -> Vec<Ident> {
+    struct Lets(Vec<Ident>);
+    impl<'ast> syn::visit::Visit<'ast> for Lets {
+        fn visit_local(&mut self, l: &'ast syn::Local) {
+            struct Names<'a>(&'a mut Vec<Ident>);
+            impl<'ast> syn::visit::Visit<'ast> for Names<'_> {
+                fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+                    self.0.push(p.ident.clone());
+                }
+            }
+            syn::visit::Visit::visit_pat(&mut Names(&mut self.0), &l.pat);
+            syn::visit::visit_local(self, l);
+        }
+    }
+    let mut lets = Lets(Vec::new());
+    syn::visit::Visit::visit_block(&mut lets, body);
+    lets.0
+}
+
 /// What goes in the loop body before the consumer.
 enum Step {
     Stmt(Stmt),
@@ -208,6 +259,12 @@ impl Desugar<'_> {
         let pat = (*f.pat).clone();
         let mut body = f.body.clone();
         let lp = self.emit_loop(chain, span, |d, item| {
+            // The elements are read through the names of the vectors they come from: a
+            // `let` of the body that hides one of those names would change what they read.
+            let reads = item.names();
+            for hiding in declared(&body).into_iter().filter(|n| reads.contains(n)) {
+                d.errors.at(&hiding, format!("`{hiding}` hides the vector this loop reads its elements from: give it another name"));
+            }
             if !d.bind_pat(&pat, item) {
                 return Vec::new();
             }
