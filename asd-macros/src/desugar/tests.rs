@@ -287,9 +287,17 @@ fn what_cannot_be_desugared_is_reported_at_its_span() {
             'a: for i in 0..3 {
                 break 'a;
             }
+            for v in x.iter() {
+                let x = 2.0;
+                s += v * x;
+            }
             s + m
         }
     ));
+    assert!(
+        out.contains("`x` hides the vector this loop reads its elements from"),
+        "{out}"
+    );
     assert!(
         out.contains("`enumerate` after `filter` is not supported"),
         "{out}"
