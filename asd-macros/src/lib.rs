@@ -133,6 +133,32 @@ mod tests {
         s[from..to].to_string()
     }
 
+    /// `item` through the stages up to activity: the IR the passes start from.
+    pub(crate) fn lowered(item: proc_macro2::TokenStream) -> ir::Function {
+        let item_fn: ItemFn = syn::parse2(item).expect("a function");
+        let mut errors = errors::Errors::default();
+        let sig = parse::signature(&item_fn, &parse::Args::default(), &mut errors)
+            .expect("a supported signature");
+        let mut f = lower::lower(&item_fn, &sig, &mut errors);
+        analyse::analyse(&mut f, &mut errors);
+        assert!(errors.is_empty(), "{}", errors.to_compile_errors());
+        f
+    }
+
+    /// The Rust that IR statements read as, on one line (whitespace collapsed): what
+    /// tests of IR-to-IR passes assert on.
+    pub(crate) fn rust(f: &ir::Function, body: &[ir::Stmt]) -> String {
+        let tokens = emit::Emitter::new(f).block(body);
+        let file = syn::parse2::<syn::File>(quote!(fn body() { #tokens }))
+            .unwrap_or_else(|e| panic!("unparsable IR ({e}): {tokens}"));
+        let s = prettyplease::unparse(&file);
+        let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+        let inner = s
+            .strip_prefix("fn body() {")
+            .and_then(|s| s.strip_suffix('}'));
+        inner.expect("the wrapper").trim().to_string()
+    }
+
     #[test]
     fn print_mixed() {
         let s = pretty(

@@ -259,10 +259,10 @@ impl Adjoint {
     fn break_if_done(&self, body: &[Stmt]) -> TokenStream {
         let mut returns = false;
         visit_stmts(body, &mut |s| {
-            returns |= matches!(s, Stmt::Assign { var, .. } if *var == self.done)
+            returns |= matches!(s, Stmt::Assign { var, .. } if *var == self.returns.done)
         });
         if returns {
-            let done = self.name(self.done);
+            let done = self.name(self.returns.done);
             quote!(if #done { break; })
         } else {
             quote!()

@@ -45,6 +45,7 @@ use crate::emit::{rt, Emitter};
 use crate::ir::*;
 
 use record::{block_locals, recomputable, value_needed};
+use returns::Returns;
 use reverse::Hoist;
 
 /// The signature pieces and body of `__asd_adjoint_f`.
@@ -73,8 +74,8 @@ pub fn hvp(tangent: &Function) -> Option<AdjointFn> {
     let mut a = Adjoint::start(tangent.clone(), &tangent.body, Some(direction));
     // The directions are constants here, and only the derivative is returned.
     a.f.vars[direction].active = false;
-    a.ret = None;
-    a.ret_d = Some(a.f.new_var("ret_d", Ty::Real, true));
+    a.returns.ret = None;
+    a.returns.ret_d = Some(a.f.new_var("ret_d", Ty::Real, true));
     Some(a.finish(&tangent.body))
 }
 
@@ -88,8 +89,8 @@ pub fn tangent_adjoint(tangent: &Function) -> Option<AdjointFn> {
     }
     let direction = tangent.vars[tangent.active_param().var].deriv?;
     let mut a = Adjoint::start(tangent.clone(), &tangent.body, Some(direction));
-    let ty = a.f.vars[a.ret.expect("a returned value")].ty;
-    a.ret_d = Some(a.f.new_var("ret_d", ty, true));
+    let ty = a.f.vars[a.returns.ret.expect("a returned value")].ty;
+    a.returns.ret_d = Some(a.f.new_var("ret_d", ty, true));
     a.direction_adjoint = true;
     Some(a.finish(&tangent.body))
 }
@@ -111,19 +112,12 @@ impl Adjoint {
     /// `direction`: the tangent's input directions, a parameter after the input's
     /// adjoint (tangent code only).
     fn start(mut f: Function, body: &[Stmt], direction: Option<VarId>) -> Adjoint {
-        let done = f.new_var("done", Ty::Bool, false);
-        let ret = match f.output {
-            Output::Scalar => Some(f.new_var("ret", Ty::Real, false)),
-            Output::Vector => Some(f.new_var("ret", Ty::RealVec, false)),
-            Output::Param(_) => None,
-        };
+        let returns = Returns::new(&mut f);
         let needed = value_needed(&f, body);
         let recompute = recomputable(&f, body);
         Adjoint {
             f,
-            done,
-            ret,
-            ret_d: None,
+            returns,
             needed,
             recompute,
             direction,
@@ -137,26 +131,9 @@ impl Adjoint {
 
     /// The adjoint function of `body`.
     fn finish(mut self, body: &[Stmt]) -> AdjointFn {
-        let body = self.eliminate_returns(body);
-        self.mark_ret_active(&body);
+        let body = self.returns.eliminate(&self.f, body);
+        self.returns.mark_active(&mut self.f, &body);
         self.function(&body)
-    }
-
-    /// `ret` (and `ret_d`) is active when some returned value is.
-    fn mark_ret_active(&mut self, body: &[Stmt]) {
-        for r in [self.ret, self.ret_d].into_iter().flatten() {
-            let mut active = false;
-            visit_stmts(body, &mut |s| {
-                if let Stmt::Assign {
-                    var,
-                    rhs: Rhs::Real(Expr::Var(v)) | Rhs::Vec(VecExpr::Copy(v)),
-                } = s
-                {
-                    active |= *var == r && self.f.vars[*v].active;
-                }
-            });
-            self.f.vars[r].active = active;
-        }
     }
 }
 
@@ -167,10 +144,8 @@ struct Adjoint {
     /// Locals set once from values that never change (inputs, constants, the loop
     /// variable): the reverse block recomputes them instead of reading the tape.
     recompute: std::collections::HashMap<VarId, Rhs>,
-    done: VarId,
-    ret: Option<VarId>,
-    /// The returned tangent, for the adjoint of tangent code called by tangent code.
-    ret_d: Option<VarId>,
+    /// `done`, `ret` and `ret_d`: what early returns set.
+    returns: Returns,
     /// The tangent's input directions (Hessian-vector products), a parameter.
     direction: Option<VarId>,
     /// Whether the directions get an adjoint parameter too.
@@ -286,9 +261,9 @@ impl Adjoint {
                 Role::Constant => params.push(quote!(mut #n: #ty)),
             }
         }
-        let done = self.name(self.done).clone();
+        let done = self.name(self.returns.done).clone();
         prologue.extend(quote!(let mut #done = false;));
-        let (ret_ty, primal) = match (self.ret, self.ret_d) {
+        let (ret_ty, primal) = match (self.returns.ret, self.returns.ret_d) {
             (Some(r), None) => {
                 let (ty, value, seed_b) = self.output(r, &seed, &mut params, &mut prologue);
                 (quote!(-> #ty), quote!(let __primal = #value; #seed_b))
@@ -316,7 +291,7 @@ impl Adjoint {
         let forward = self.fwd_block(body, true);
         let adjoints = self.declare_adjoints(&block_locals(body));
         let reverse = self.rev_stmts(body);
-        let result = if self.ret.is_some() || self.ret_d.is_some() {
+        let result = if self.returns.ret.is_some() || self.returns.ret_d.is_some() {
             quote!(__primal)
         } else {
             quote!()
