@@ -214,3 +214,150 @@ pub(super) fn value_needed(f: &Function, body: &[Stmt]) -> Vec<bool> {
     });
     needed
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tests::lowered;
+    use quote::quote;
+
+    /// The names of the variables `flags` marks, sorted.
+    fn flagged(f: &Function, flags: &[bool]) -> Vec<String> {
+        let mut names: Vec<String> = (0..flags.len())
+            .filter(|&v| flags[v])
+            .map(|v| f.vars[v].name.to_string())
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn find(f: &Function, name: &str) -> VarId {
+        (0..f.vars.len())
+            .find(|&v| f.vars[v].name == name)
+            .unwrap_or_else(|| panic!("no `{name}`"))
+    }
+
+    #[test]
+    fn the_reverse_sweep_needs_what_partials_and_indices_read_not_terms_of_sums() {
+        let f = lowered(quote! {
+            fn f(x: &[f64], c: f64) -> f64 {
+                let n = x.len();
+                let mut s = 0.0;
+                let mut p = 1.0;
+                let mut k = 0;
+                for i in 0..n {
+                    let t = x[i] * x[i];
+                    s += t - c;
+                    p = p * x[k];
+                    k = (k + 1) % n;
+                }
+                let r = x[1] + c;
+                let q = r.powi(2);
+                let m = 3;
+                let v = vec![c; m];
+                s + q + v[0]
+            }
+        });
+        // `s`, `t`, `c` only enter sums; `p` is a factor, `r` the base of a power; `i`
+        // and `k` index; `n` and `m` are read by an integer and a length.
+        assert_eq!(
+            flagged(&f, &value_needed(&f, &f.body)),
+            ["i", "k", "m", "n", "p", "r"]
+        );
+    }
+
+    #[test]
+    fn locals_set_once_from_stable_values_are_recomputed() {
+        let f = lowered(quote! {
+            fn f(x: &[f64], y: &mut [f64], c: f64) {
+                let n = x.len();
+                let m = n - 1;
+                let v = x.to_vec();
+                let nv = v.len();
+                let ny = y.len();
+                let mut s = 0.0;
+                let mut j = 0;
+                for i in 0..n {
+                    let t = x[i] * x[m] + c;
+                    let u = s * 2.0;
+                    let w = x[j];
+                    let z = y[i];
+                    let a = x[nv] + x[ny];
+                    let q = x[i] * (x.len() as f64);
+                    let mut r = x[i];
+                    r = r * r;
+                    s += t + u + w + z + a + q + r;
+                    j = i;
+                }
+                y[0] = s;
+            }
+        });
+        // `m` is an integer from stable values, so stable. Not recomputed: `u` reads an
+        // assigned real, `w` an assigned integer, `z` the output, `a` integers from
+        // lengths of a local and of the output, `q` a length (opaque parts do not list
+        // it), and `r` is assigned.
+        let mut names: Vec<String> = recomputable(&f, &f.body)
+            .keys()
+            .map(|&v| f.vars[v].name.to_string())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["t"]);
+        // The output is worked on as a local: never stable, even where not written.
+        let f = lowered(quote! {
+            fn f(x: &[f64], y: &mut [f64]) {
+                for i in 0..2 {
+                    let z = y[i] * x[i];
+                }
+            }
+        });
+        assert!(recomputable(&f, &f.body).is_empty());
+    }
+
+    #[test]
+    fn what_a_block_declares_and_what_it_assigns() {
+        let f = lowered(quote! {
+            fn f(x: &[f64], y: &mut [f64]) {
+                let n = x.len();
+                let mut s = 0.0;
+                let mut v = vec![0.0; n];
+                let mut w = Vec::new();
+                let mut o = vec![0.0; 2];
+                let r = h(x);
+                for i in 0..n {
+                    let t = x[i] * x[i];
+                    s += t;
+                    v[i] = t;
+                    w.push(t);
+                    for _j in 0..2 {
+                        g(x, &mut o);
+                    }
+                }
+                y[0] = s + v[0] + w[0] + o[0] + r;
+            }
+        });
+        let names = |vs: Vec<VarId>| -> Vec<String> {
+            vs.into_iter().map(|v| f.vars[v].name.to_string()).collect()
+        };
+        // The top block's own locals in order (a call's result too), not the loop's.
+        assert_eq!(names(block_locals(&f.body)), ["n", "s", "v", "w", "o", "r"]);
+        let Some(Stmt::For { body, .. }) = f.body.iter().find(|s| matches!(s, Stmt::For { .. }))
+        else {
+            panic!("a loop")
+        };
+        assert_eq!(names(block_locals(body)), ["t"]);
+        // Declared or written anywhere in the loop body, nested loops included.
+        let assigned = assigned_in(f.vars.len(), body);
+        assert_eq!(flagged(&f, &assigned), ["_j", "o", "s", "t", "v", "w"]);
+        // An integer `let` gives its initializer, to type a pop; a real's does not.
+        let init = let_init(&f.body, find(&f, "n")).map(|t| t.to_string());
+        assert_eq!(init.as_deref(), Some("x . len ()"));
+        assert!(let_init(&f.body, find(&f, "s")).is_none());
+    }
+
+    #[test]
+    fn the_vectors_whose_length_tokens_read() {
+        let targets = len_targets(&quote!(x.len() + (y.len() - g(z).len()) * len));
+        assert_eq!(targets, ["x", "y", "", ""]);
+        assert!(len_targets(&quote!(x[i] + n)).is_empty());
+    }
+}
