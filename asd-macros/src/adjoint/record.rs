@@ -9,28 +9,13 @@ use crate::rules::Op;
 /// `assigned[v]`: whether `body` declares or assigns `v` anywhere, nested blocks included.
 pub(super) fn assigned_in(nvars: usize, body: &[Stmt]) -> Vec<bool> {
     let mut assigned = vec![false; nvars];
-    visit_stmts(body, &mut |s| match s {
-        Stmt::Let { var, .. } | Stmt::For { var, .. } => assigned[*var] = true,
-        s => for_each_written(s, |v| assigned[v] = true),
+    visit_stmts(body, &mut |s| {
+        if let Stmt::Let { var, .. } | Stmt::For { var, .. } = s {
+            assigned[*var] = true;
+        }
+        s.for_each_write(|v| assigned[v] = true);
     });
     assigned
-}
-
-/// Calls `f` on every variable `s` itself writes to (not those it declares).
-fn for_each_written(s: &Stmt, mut f: impl FnMut(VarId)) {
-    match s {
-        Stmt::Assign { var, .. } => f(*var),
-        Stmt::Store { vec, .. } | Stmt::Push { vec, .. } => f(*vec),
-        Stmt::Call { results, call, .. } => {
-            results.iter().for_each(|&r| f(r));
-            for a in &call.args {
-                if let Arg::Out(w) = a {
-                    f(*w);
-                }
-            }
-        }
-        _ => {}
-    }
 }
 
 /// The variables a block declares itself (not in nested blocks), in order.
@@ -68,13 +53,18 @@ pub(super) fn recomputable(f: &Function, body: &[Stmt]) -> std::collections::Has
     let mut assigned = vec![false; f.vars.len()];
     let mut loop_vars = vec![false; f.vars.len()];
     let mut lets = Vec::new();
-    visit_stmts(body, &mut |s| match s {
-        Stmt::For { var, .. } => loop_vars[*var] = true,
-        Stmt::Let {
+    visit_stmts(body, &mut |s| {
+        if let Stmt::For { var, .. } = s {
+            loop_vars[*var] = true;
+        }
+        if let Stmt::Let {
             var,
             init: Some(rhs),
-        } => lets.push((*var, rhs.clone())),
-        s => for_each_written(s, |v| assigned[v] = true),
+        } = s
+        {
+            lets.push((*var, rhs.clone()));
+        }
+        s.for_each_write(|v| assigned[v] = true);
     });
     let output = f.output_param().map(|p| p.var);
     let mut stable: Vec<bool> = (0..f.vars.len())
