@@ -212,15 +212,6 @@ impl Adjoint {
         self.f.new_var(&name, Ty::Real, false)
     }
 
-    fn is_active_expr(&self, e: &Expr) -> bool {
-        match e {
-            Expr::Var(v) | Expr::Index(v, _) => self.active(*v),
-            Expr::Lit(_) | Expr::Const(_) => false,
-            Expr::Apply(_, args) => args.iter().any(|a| self.is_active_expr(a)),
-            Expr::Powi(b, _) => self.is_active_expr(b),
-        }
-    }
-
     // ---- the function ---------------------------------------------------------------
 
     fn function(&mut self, body: &[Stmt]) -> AdjointFn {

@@ -8,6 +8,7 @@ use syn::Ident;
 use super::forward::{bounds, with_bounds};
 use super::record::{assigned_in, block_locals, let_init};
 use super::{seed, tape, ws, Adjoint};
+use crate::analyse::expr_active;
 use crate::emit::{hidden_path, lane_ident, range_tokens, Emitter};
 use crate::ir::*;
 use crate::rules::{self, Op};
@@ -176,7 +177,7 @@ impl Adjoint {
         let b = self.adj(var);
         let active = self.active(var);
         match v {
-            VecExpr::Filled(e, _) if active && self.is_active_expr(e) => {
+            VecExpr::Filled(e, _) if active && expr_active(e, &self.f.vars) => {
                 let bp = self.backprop(e, &seed);
                 quote!({
                     let mut #seed = [0.0; L];
@@ -187,7 +188,7 @@ impl Adjoint {
             VecExpr::List(items) if active => {
                 let mut out = TokenStream::new();
                 for (k, e) in items.iter().enumerate() {
-                    if self.is_active_expr(e) {
+                    if expr_active(e, &self.f.vars) {
                         let bp = self.backprop(e, &seed);
                         out.extend(quote!({ let #seed = #b[#k]; #bp }));
                     }
@@ -436,13 +437,13 @@ impl Adjoint {
             Expr::Apply(op @ (Op::Add | Op::Sub | Op::Neg), args) => {
                 let signs = rules::partials(*op, args, e);
                 for (a, p) in args.iter().zip(signs) {
-                    if let (Some(p), true) = (p, self.is_active_expr(a)) {
+                    if let (Some(p), true) = (p, expr_active(a, &self.f.vars)) {
                         let c = times(coef.clone(), p);
                         self.collect(a, c, pre, terms);
                     }
                 }
             }
-            Expr::Apply(op, args) if self.is_active_expr(e) => {
+            Expr::Apply(op, args) if expr_active(e, &self.f.vars) => {
                 let vals: Vec<Expr> = args.iter().map(|a| self.bind(a.clone(), pre)).collect();
                 let probe = self.temp();
                 let mut partials = rules::partials(*op, &vals, &Expr::Var(probe));
@@ -452,13 +453,13 @@ impl Adjoint {
                 }
                 for (a, p) in args.iter().zip(partials) {
                     let Some(p) = p else { continue };
-                    if self.is_active_expr(a) {
+                    if expr_active(a, &self.f.vars) {
                         let c = self.bind(times(coef.clone(), p), pre);
                         self.collect(a, c, pre, terms);
                     }
                 }
             }
-            Expr::Powi(b, n) if self.is_active_expr(b) => {
+            Expr::Powi(b, n) if expr_active(b, &self.f.vars) => {
                 let v = self.bind((**b).clone(), pre);
                 let p = rules::powi_partial(&v, n);
                 let c = self.bind(times(coef, p), pre);
