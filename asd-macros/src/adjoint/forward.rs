@@ -168,7 +168,7 @@ impl Adjoint {
                         let p = hidden_path(&call.path, "__asd_tangent_");
                         quote!(#p::<L>(#ws, #(#args),*))
                     }
-                    _ => {
+                    CallKind::Plain => {
                         let p = &call.path;
                         quote!(#p(#(#args),*))
                     }
@@ -282,7 +282,7 @@ impl Adjoint {
                 let u = self.name(*u);
                 quote!(::core::mem::replace(&mut #u, #empty))
             }
-            _ if self.lanes(var) => {
+            Rhs::Real(_) | Rhs::Vec(_) | Rhs::Opaque(_) if self.lanes(var) => {
                 let mut pre = TokenStream::new();
                 let v = Emitter::new(&self.f).rhs(var, rhs, &mut pre);
                 quote!({ #pre #v })

@@ -29,7 +29,15 @@ pub(super) fn block_locals(body: &[Stmt]) -> Vec<VarId> {
                 declare: true,
                 ..
             } => out.extend(results),
-            _ => {}
+            Stmt::Assign { .. }
+            | Stmt::Store { .. }
+            | Stmt::Push { .. }
+            | Stmt::Call { declare: false, .. }
+            | Stmt::For { .. }
+            | Stmt::While { .. }
+            | Stmt::If { .. }
+            | Stmt::Return(_)
+            | Stmt::Block(_) => {}
         }
     }
     out
@@ -37,12 +45,15 @@ pub(super) fn block_locals(body: &[Stmt]) -> Vec<VarId> {
 
 /// The initializer tokens of an integer `let` in `body`, to give its type to a pop.
 pub(super) fn let_init(body: &[Stmt], v: VarId) -> Option<TokenStream> {
-    body.iter().find_map(|s| match s {
-        Stmt::Let {
+    body.iter().find_map(|s| {
+        let Stmt::Let {
             var,
             init: Some(Rhs::Opaque(o)),
-        } if *var == v => Some(o.tokens.clone()),
-        _ => None,
+        } = s
+        else {
+            return None;
+        };
+        (*var == v).then(|| o.tokens.clone())
     })
 }
 
@@ -109,7 +120,7 @@ pub(super) fn recomputable(f: &Function, body: &[Stmt]) -> std::collections::Has
                     // Opaque parts do not list the vectors whose length they read.
                     ok && !mentions_len(e)
                 }
-                _ => false,
+                Rhs::Vec(_) | Rhs::Opaque(_) => false,
             };
             !assigned[*v] && !var.lanes && var.ty == Ty::Real && reads_stable
         })
@@ -186,7 +197,7 @@ pub(super) fn value_needed(f: &Function, body: &[Stmt]) -> Vec<bool> {
             Rhs::Vec(VecExpr::Empty(Some(n)) | VecExpr::Overwritten(n)) | Rhs::Opaque(n) => {
                 opaque(n, &mut needed)
             }
-            Rhs::Vec(_) => {}
+            Rhs::Vec(VecExpr::Empty(None) | VecExpr::Copy(_) | VecExpr::Move(_)) => {}
         },
         Stmt::Store { index, value, .. } => {
             opaque(index, &mut needed);
@@ -200,7 +211,12 @@ pub(super) fn value_needed(f: &Function, body: &[Stmt]) -> Vec<bool> {
                 }
             }
         }
-        _ => {}
+        Stmt::Let { init: None, .. }
+        | Stmt::For { .. }
+        | Stmt::While { .. }
+        | Stmt::If { .. }
+        | Stmt::Return(_)
+        | Stmt::Block(_) => {}
     });
     needed
 }

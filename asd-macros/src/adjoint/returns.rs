@@ -85,7 +85,15 @@ impl Returns {
                 });
                 Stmt::Block(stmts)
             }
-            s => s.clone().map_bodies(&mut |body| self.eliminate(f, body)),
+            Stmt::Let { .. }
+            | Stmt::Assign { .. }
+            | Stmt::Store { .. }
+            | Stmt::Push { .. }
+            | Stmt::Call { .. }
+            | Stmt::For { .. }
+            | Stmt::While { .. }
+            | Stmt::If { .. }
+            | Stmt::Block(_) => s.clone().map_bodies(&mut |body| self.eliminate(f, body)),
         }
     }
 

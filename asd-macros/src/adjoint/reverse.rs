@@ -67,7 +67,7 @@ impl Adjoint {
                     quote!({ let #seed = #b; #bp })
                 }
                 Rhs::Vec(v) => self.rev_vector(*var, v),
-                _ => quote!(),
+                Rhs::Real(_) | Rhs::Opaque(_) => quote!(),
             },
             Stmt::Let { init: None, .. } => quote!(),
             Stmt::Assign { var, rhs } => {
@@ -89,7 +89,7 @@ impl Adjoint {
                         };
                         quote!({ #back #restore #reset })
                     }
-                    _ => restore,
+                    Rhs::Real(_) | Rhs::Opaque(_) => restore,
                 }
             }
             Stmt::Store { vec, index, value } => {
@@ -213,7 +213,11 @@ impl Adjoint {
                 };
                 quote!(#un.assign(&#n); #adjoint)
             }
-            _ => quote!(),
+            VecExpr::Filled(..)
+            | VecExpr::List(_)
+            | VecExpr::Copy(_)
+            | VecExpr::Overwritten(_)
+            | VecExpr::Empty(_) => quote!(),
         }
     }
 
@@ -286,7 +290,7 @@ impl Adjoint {
         }
         let prefix = match call.kind {
             CallKind::Tangent => "__asd_tangent_adjoint_",
-            _ => "__asd_adjoint_",
+            CallKind::Plain => "__asd_adjoint_",
         };
         let p = hidden_path(&call.path, prefix);
         let check = Emitter::new(&self.f).wrt_check(call);
@@ -400,7 +404,7 @@ impl Adjoint {
     fn bind(&mut self, e: Expr, pre: &mut TokenStream) -> Expr {
         match e {
             Expr::Var(_) | Expr::Lit(_) | Expr::Index(..) | Expr::Const(_) => e,
-            e => {
+            Expr::Apply(..) | Expr::Powi(..) => {
                 let t = self.temp();
                 let n = self.name(t).clone();
                 let v = self.ex(&e);
@@ -465,7 +469,13 @@ impl Adjoint {
                 let c = self.bind(times(coef, p), pre);
                 self.collect(b, c, pre, terms);
             }
-            _ => {}
+            // Inactive: no adjoint flows through.
+            Expr::Var(_)
+            | Expr::Index(..)
+            | Expr::Apply(..)
+            | Expr::Powi(..)
+            | Expr::Lit(_)
+            | Expr::Const(_) => {}
         }
     }
 }
