@@ -24,6 +24,11 @@ pub(super) struct Hoist {
     sums: Vec<(String, TokenStream, Ident)>,
 }
 
+/// The temporaries of one expression's adjoint, in order: `let t = e;` for each
+/// `(t, e)`.
+#[derive(Default)]
+struct Bindings(Vec<(VarId, Expr)>);
+
 impl Adjoint {
     pub(super) fn rev_stmts(&mut self, body: &[Stmt]) -> TokenStream {
         body.iter().rev().map(|s| self.rev(s)).collect()
@@ -369,18 +374,19 @@ impl Adjoint {
         // Tangent code: the partials differ from lane to lane, so they are computed
         // inside the loop over lanes.
         self.lane_mode = self.reads_lanes(e);
-        let mut pre = TokenStream::new();
+        let mut pre = Bindings::default();
         let mut terms = Vec::new();
         self.collect(e, Expr::lit(1.0), &mut pre, &mut terms);
         if terms.is_empty() {
-            let lane_mode = std::mem::replace(&mut self.lane_mode, false);
-            return if lane_mode { quote!() } else { pre };
+            self.lane_mode = false;
+            return quote!();
         }
         let l = lane_ident();
         let terms: Vec<_> = merge_leaves(terms)
             .into_iter()
             .map(|(leaf, coef)| (leaf, self.bind(coef, &mut pre)))
             .collect();
+        let pre = self.bindings(&pre, terms.iter().map(|(_, coef)| coef));
         let updates: Vec<TokenStream> = terms
             .into_iter()
             .map(|(leaf, coef)| match coef {
@@ -401,24 +407,44 @@ impl Adjoint {
     }
 
     /// Binds a non-trivial scalar expression to a temporary, so it is computed once.
-    fn bind(&mut self, e: Expr, pre: &mut TokenStream) -> Expr {
+    fn bind(&mut self, e: Expr, pre: &mut Bindings) -> Expr {
         match e {
             Expr::Var(_) | Expr::Lit(_) | Expr::Index(..) | Expr::Const(_) => e,
             Expr::Apply(..) | Expr::Powi(..) => {
                 let t = self.temp();
-                let n = self.name(t).clone();
-                let v = self.ex(&e);
-                pre.extend(quote!(let #n = #v;));
+                pre.0.push((t, e));
                 Expr::Var(t)
             }
         }
+    }
+
+    /// The `let`s of the bindings that `results` read, directly or through other
+    /// bindings: the partials of an inactive argument are bound before it is known
+    /// that nothing reads them.
+    fn bindings<'e>(&self, pre: &Bindings, results: impl Iterator<Item = &'e Expr>) -> TokenStream {
+        let mut used = vec![false; self.f.vars.len()];
+        results.for_each(|e| e.for_each_read(&mut |v| used[v] = true));
+        // A binding reads only earlier ones: one pass backwards finds them all.
+        for (t, e) in pre.0.iter().rev() {
+            if used[*t] {
+                e.for_each_read(&mut |v| used[v] = true);
+            }
+        }
+        pre.0
+            .iter()
+            .filter(|(t, _)| used[*t])
+            .map(|(t, e)| {
+                let (n, v) = (self.name(*t), self.ex(e));
+                quote!(let #n = #v;)
+            })
+            .collect()
     }
 
     fn collect(
         &mut self,
         e: &Expr,
         coef: Expr,
-        pre: &mut TokenStream,
+        pre: &mut Bindings,
         terms: &mut Vec<(TokenStream, Expr)>,
     ) {
         match e {
@@ -560,5 +586,31 @@ mod tests {
         let in_loop = &a[a.find("for i in").expect(&a)..];
         assert!(in_loop.contains("x_b[k][l] +="), "{a}");
         assert!(in_loop.contains("v_b[0][l] +="), "{a}");
+    }
+
+    /// The adjoint of `item`'s `f`, whitespace collapsed.
+    fn adjoint_of(item: proc_macro2::TokenStream, which: &str) -> String {
+        let a = generated(item, which);
+        a.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    #[test]
+    fn no_temporary_the_reverse_sweep_does_not_read() {
+        let a = adjoint_of(
+            quote! {
+                fn f(x: &[f64], c: f64) -> f64 {
+                    let mut s = 0.0;
+                    for i in 0..x.len() {
+                        s += x[i].sin() * c;
+                    }
+                    s
+                }
+            },
+            "fn __asd_adjoint_f",
+        );
+        // `x[i].sin()` is only the partial for the constant `c`: the forward sweep
+        // computes it, the reverse sweep does not.
+        assert_eq!(a.matches(".sin()").count(), 1, "{a}");
+        assert!(a.contains(" = c * x[i].cos();"), "{a}");
     }
 }
