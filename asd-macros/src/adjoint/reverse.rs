@@ -402,11 +402,15 @@ impl Adjoint {
         quote!(#before for #l in 0..L { #inside #(#updates)* })
     }
 
-    /// Binds a non-trivial scalar expression to a temporary, so it is computed once.
+    /// Binds a non-trivial scalar expression to a temporary, so it is computed once:
+    /// the one already bound to it, if any.
     fn bind(&mut self, e: Expr, pre: &mut Bindings) -> Expr {
         match e {
             Expr::Var(_) | Expr::Lit(_) | Expr::Index(..) | Expr::Const(_) => e,
             Expr::Apply(..) | Expr::Powi(..) => {
+                if let Some((t, _)) = pre.0.iter().find(|(_, b)| same(b, &e)) {
+                    return Expr::Var(*t);
+                }
                 let t = self.temp();
                 pre.0.push((t, e));
                 Expr::Var(t)
@@ -565,6 +569,32 @@ fn merge_leaves(terms: Vec<(TokenStream, Expr)>) -> Vec<(TokenStream, Expr)> {
         .collect()
 }
 
+/// Whether two expressions are the same computation: the same tree over the same
+/// variables, told apart by id (a temporary and a user's variable may share a name).
+fn same(a: &Expr, b: &Expr) -> bool {
+    let same_opaque =
+        |o: &Opaque, p: &Opaque| o.reads == p.reads && o.tokens.to_string() == p.tokens.to_string();
+    match (a, b) {
+        (Expr::Var(u), Expr::Var(v)) => u == v,
+        (Expr::Index(u, i), Expr::Index(v, j)) => u == v && same_opaque(i, j),
+        (Expr::Lit(x), Expr::Lit(y)) => x.to_bits() == y.to_bits(),
+        (Expr::Const(o), Expr::Const(p)) => same_opaque(o, p),
+        (Expr::Apply(f, xs), Expr::Apply(g, ys)) => {
+            f == g && xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| same(x, y))
+        }
+        (Expr::Powi(x, n), Expr::Powi(y, m)) => same(x, y) && same_opaque(n, m),
+        (
+            Expr::Var(_)
+            | Expr::Index(..)
+            | Expr::Lit(_)
+            | Expr::Const(_)
+            | Expr::Apply(..)
+            | Expr::Powi(..),
+            _,
+        ) => false,
+    }
+}
+
 /// `a * b`, with the unit and sign factors folded.
 fn times(a: Expr, b: Expr) -> Expr {
     match (a, b) {
@@ -686,5 +716,25 @@ mod tests {
             }
         }
         assert!(a.contains("= -x[i].sin();"), "{a}");
+    }
+
+    #[test]
+    fn an_expression_is_bound_once() {
+        let a = adjoint_of(
+            quote! {
+                fn f(x: &[f64]) -> f64 {
+                    x[0].tanh() + 1.0 / x[1] + 1.0 / x[1] * x[2]
+                }
+            },
+            "fn __asd_hvp_f",
+        );
+        // The adjoint of `t0_d = (1 - u0 * u0) * x_d[0] + ...`: the product rule on
+        // `u0 * u0` gives `-x_d[0][l] * u0` twice, and the partials of both quotients
+        // read `1.0 / x[1]`.
+        let from = a.find("let seed = t0_d_b;").expect("t0_d's adjoint");
+        let to = from + a[from..].find("let seed = t0_b;").expect("t0's adjoint");
+        let t0_d = &a[from..to];
+        assert_eq!(t0_d.matches("= -x_d[0][l] * u0;").count(), 1, "{t0_d}");
+        assert_eq!(t0_d.matches("= 1.0 / x[1];").count(), 1, "{t0_d}");
     }
 }
