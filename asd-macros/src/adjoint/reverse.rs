@@ -69,7 +69,7 @@ impl Adjoint {
                 Rhs::Real(e) if self.active(*var) => {
                     let b = self.adj(*var);
                     let bp = self.backprop(e, &seed);
-                    quote!({ let #seed = #b; #bp })
+                    with_seed(quote!(#b), quote!(), bp)
                 }
                 Rhs::Vec(v) => self.rev_vector(*var, v),
                 Rhs::Real(_) | Rhs::Opaque(_) => quote!(),
@@ -81,7 +81,7 @@ impl Adjoint {
                     Rhs::Real(e) if self.active(*var) => {
                         let b = self.adj(*var);
                         let bp = self.backprop(e, &seed);
-                        quote!({ let #seed = #b; #b = [0.0; L]; #restore #bp })
+                        with_seed(quote!(#b), quote!(#b = [0.0; L]; #restore), bp)
                     }
                     Rhs::Vec(v) => {
                         let back = self.rev_vector(*var, v);
@@ -108,7 +108,7 @@ impl Adjoint {
                 if self.active(*vec) {
                     let b = self.adj(*vec);
                     let bp = self.backprop(value, &seed);
-                    quote!({ let #seed = #b[#i]; #b[#i] = [0.0; L]; #restore #bp })
+                    with_seed(quote!(#b[#i]), quote!(#b[#i] = [0.0; L]; #restore), bp)
                 } else {
                     restore
                 }
@@ -118,7 +118,11 @@ impl Adjoint {
                 if self.active(*vec) {
                     let b = self.adj(*vec);
                     let bp = self.backprop(value, &seed);
-                    quote!({ #n.pop(); let #seed = #b.pop(); #bp })
+                    if bp.is_empty() {
+                        quote!(#n.pop(); #b.pop();)
+                    } else {
+                        quote!({ #n.pop(); let #seed = #b.pop(); #bp })
+                    }
                 } else {
                     quote!(#n.pop();)
                 }
@@ -184,6 +188,9 @@ impl Adjoint {
         match v {
             VecExpr::Filled(e, _) if active && expr_active(e, &self.f.vars) => {
                 let bp = self.backprop(e, &seed);
+                if bp.is_empty() {
+                    return bp;
+                }
                 quote!({
                     let mut #seed = [0.0; L];
                     for a in #b.iter() { for #l in 0..L { #seed[#l] += a[#l]; } }
@@ -195,7 +202,7 @@ impl Adjoint {
                 for (k, e) in items.iter().enumerate() {
                     if expr_active(e, &self.f.vars) {
                         let bp = self.backprop(e, &seed);
-                        out.extend(quote!({ let #seed = #b[#k]; #bp }));
+                        out.extend(with_seed(quote!(#b[#k]), quote!(), bp));
                     }
                 }
                 out
@@ -551,6 +558,18 @@ impl Adjoint {
     }
 }
 
+/// `{ let seed = <take>; <then> <bp> }`: the adjoint `bp` sends on from the seed taken
+/// from `take`, after `then`; only `then` when nothing is sent on (`bp` is empty: the
+/// value's partials are all zero, as for `floor`).
+fn with_seed(take: TokenStream, then: TokenStream, bp: TokenStream) -> TokenStream {
+    let seed = seed();
+    if bp.is_empty() {
+        then
+    } else {
+        quote!({ let #seed = #take; #then #bp })
+    }
+}
+
 /// One term per adjoint: `x_b[i] += (a + b) * seed` instead of two updates of `x_b[i]`
 /// (`x[i] * x[i]`). An adjoint updated twice in a loop is a chain through memory that
 /// the sum avoids: arwhead's `x[n - 1]` made its gradient 5x the primal.
@@ -736,5 +755,45 @@ mod tests {
         let t0_d = &a[from..to];
         assert_eq!(t0_d.matches("= -x_d[0][l] * u0;").count(), 1, "{t0_d}");
         assert_eq!(t0_d.matches("= 1.0 / x[1];").count(), 1, "{t0_d}");
+    }
+
+    #[test]
+    fn no_seed_where_no_adjoint_flows() {
+        let a = adjoint_of(
+            quote! {
+                fn f(x: &[f64]) -> f64 {
+                    let mut s = 0.0;
+                    let mut v = vec![x[0].floor(); 2];
+                    let mut w = vec![x[0], x[1].round()];
+                    for i in 0..x.len() {
+                        s += x[i];
+                        v[i % 2] = x[i].signum();
+                        w.push(x[i].trunc());
+                    }
+                    let t = s + v[0] + w[2];
+                    s = x[0].ceil();
+                    t + s
+                }
+            },
+            "fn __asd_adjoint_f",
+        );
+        // Steps (`floor`, `signum`, ...) have no partial: nothing flows from the
+        // adjoint of what they set, so no seed is taken from it; an overwritten
+        // adjoint is still zeroed and an overwritten value restored.
+        assert!(!a.contains("let seed = s_b; }"), "{a}");
+        assert!(!a.contains("let seed = s_b; s_b = [0.0; L]; }"), "{a}");
+        assert!(a.contains("s_b = [0.0; L]; {"), "{a}");
+        assert!(!a.contains("let seed = v_b[i % 2];"), "{a}");
+        assert!(
+            a.contains("v_b[i % 2] = [0.0; L]; v[i % 2] = __tape.pop_real();"),
+            "{a}"
+        );
+        assert!(!a.contains("let seed = w_b.pop();"), "{a}");
+        assert!(a.contains("w.pop(); w_b.pop();"), "{a}");
+        assert!(!a.contains("let mut seed = [0.0; L];"), "{a}");
+        assert!(!a.contains("let seed = w_b[1usize];"), "{a}");
+        // What does flow: `t = s + v[0] + w[2]`, `ret = t + s`, `w[0] = x[0]`.
+        assert!(a.contains("let seed = t_b;"), "{a}");
+        assert!(a.contains("let seed = w_b[0usize];"), "{a}");
     }
 }
