@@ -24,10 +24,13 @@ impl Adjoint {
         out
     }
 
-    /// A real scalar that only enters sums (`s += ...`): no partial reads it, so the
-    /// tape need not keep its old values.
+    /// A variable whose overwritten values the reverse sweep never reads, so the tape
+    /// need not keep them: a real scalar that only enters sums (`s += ...`: no partial
+    /// reads it), and what a return sets ([`Returns::sets`](super::returns::Returns::sets)).
     fn unneeded(&self, v: VarId) -> bool {
-        self.f.vars[v].ty == Ty::Real && !self.needed.get(v).copied().unwrap_or(true)
+        let only_summed =
+            self.f.vars[v].ty == Ty::Real && !self.needed.get(v).copied().unwrap_or(true);
+        only_summed || self.returns.sets(v)
     }
 
     /// Pushes the current value of `v`.

@@ -33,6 +33,14 @@ impl Returns {
         }
     }
 
+    /// Whether `v` is one of the variables a return sets. A return runs at most once
+    /// (what follows it is skipped, loops break), so the value it overwrites is always
+    /// the initial one, and no partial reads them: the reverse sweep needs neither
+    /// their old values nor the adjoint of those.
+    pub(super) fn sets(&self, v: VarId) -> bool {
+        v == self.done || self.ret == Some(v) || self.ret_d == Some(v)
+    }
+
     /// `body` without `return`: each becomes `ret = v; done = true;`, and what follows
     /// a statement that may have returned runs under `if !done`.
     pub(super) fn eliminate(&self, f: &Function, body: &[Stmt]) -> Vec<Stmt> {
@@ -239,5 +247,57 @@ mod tests {
                 c * 2.0
             }
         }));
+    }
+
+    #[test]
+    fn what_a_return_sets_is_not_taped() {
+        let early = quote! {
+            fn f(x: &[f64], stop: usize) -> f64 {
+                let mut s = 0.0;
+                for i in 0..x.len() {
+                    if i == stop {
+                        return s * x[i];
+                    }
+                    s += x[i] * x[i];
+                }
+                s
+            }
+        };
+        let vector = quote! {
+            fn f(x: &[f64]) -> Vec<f64> {
+                let mut y = x.to_vec();
+                y[0] = x[1] * x[1];
+                y
+            }
+        };
+        // A return runs once and no partial reads what it sets: `done`, `ret` and
+        // `ret_d` need no old value back, and `ret_b` no zeroing after.
+        for (item, which) in [
+            (early.clone(), "fn __asd_adjoint_f"),
+            (early, "fn __asd_hvp_f"),
+            (vector.clone(), "fn __asd_adjoint_f"),
+            (vector, "fn __asd_tangent_adjoint_f"),
+        ] {
+            let a = crate::tests::generated(item, which);
+            assert!(a.contains("done = true;"), "{a}");
+            for taped in [
+                "push_bool(done)",
+                "push_vec(&ret)",
+                "push_lanes(&ret_d)",
+                "push_vec(ret_d.as_flattened())",
+            ] {
+                assert!(!a.contains(taped), "{taped} in {a}");
+            }
+            for popped in [
+                "done = __tape",
+                "mut ret)",
+                "mut ret_d)",
+                "ret_b.reset(",
+                "ret_b = [0.0; L]",
+                "ret_d_b = [0.0; L]",
+            ] {
+                assert!(!a.contains(popped), "{popped} in {a}");
+            }
+        }
     }
 }

@@ -81,11 +81,19 @@ impl Adjoint {
                     Rhs::Real(e) if self.active(*var) => {
                         let b = self.adj(*var);
                         let bp = self.backprop(e, &seed);
-                        with_seed(quote!(#b), quote!(#b = [0.0; L]; #restore), bp)
+                        // The adjoint of the overwritten value starts from zero; what a
+                        // return overwrote is read by nothing.
+                        let zero = if self.returns.sets(*var) {
+                            quote!()
+                        } else {
+                            quote!(#b = [0.0; L];)
+                        };
+                        with_seed(quote!(#b), quote!(#zero #restore), bp)
                     }
                     Rhs::Vec(v) => {
                         let back = self.rev_vector(*var, v);
-                        let reset = if self.active(*var) {
+                        // As for a real: zero for the overwritten vector's adjoint.
+                        let reset = if self.active(*var) && !self.returns.sets(*var) {
                             let b = self.adj(*var);
                             let n = self.name(*var);
                             quote!(#b.reset(#n.len());)
