@@ -71,6 +71,8 @@ impl Adjoint {
             Ty::Real => quote!(let mut #n: f64 = #tape.pop_real();),
             Ty::RealVec => quote!(let mut #n = #ws.zeros(0); #tape.pop_vec_into(&mut #n);),
             Ty::Int => match like {
+                // `pop_int` is generic over the integer types and the IR does not know
+                // which one the user's code has: the dead arm gives it `like`'s type.
                 Some(like) => quote!(let mut #n = if false { #like } else { #tape.pop_int() };),
                 None => quote!(let mut #n: usize = #tape.pop_int();),
             },

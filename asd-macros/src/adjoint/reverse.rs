@@ -149,6 +149,8 @@ impl Adjoint {
                     let inner = a.rev_block(body, None);
                     quote!(for #n in (#r).rev() { #inner })
                 });
+                // The bounds have the range's integer type, which the IR does not know:
+                // the dead arm gives it to the generic `pop_int` (as in `restore_new`).
                 quote!({
                     let #hi = if false { #end } else { #tape.pop_int() };
                     let #lo = if false { #start } else { #tape.pop_int() };
