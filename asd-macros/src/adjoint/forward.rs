@@ -7,7 +7,7 @@ use quote::{format_ident, quote};
 use syn::Ident;
 
 use super::record::block_locals;
-use super::{tape, ws, Adjoint};
+use super::{if_else, tape, ws, Adjoint};
 use crate::emit::{call_args, hidden_path, range_tokens, Emitter};
 use crate::ir::*;
 
@@ -233,9 +233,10 @@ impl Adjoint {
                 let taken = Ident::new("taken", Span::mixed_site());
                 let then = self.fwd_block(then, false);
                 let els = self.fwd_block(els, false);
+                let branch = if_else(quote!(#taken), then, els);
                 quote! {
                     let #taken: bool = #c;
-                    if #taken { #then } else { #els }
+                    #branch
                     #tape.push_bool(#taken);
                 }
             }

@@ -170,6 +170,15 @@ fn seed() -> Ident {
     Ident::new("seed", Span::mixed_site())
 }
 
+/// `if cond { then } else { els }`, without an empty `else`.
+fn if_else(cond: TokenStream, then: TokenStream, els: TokenStream) -> TokenStream {
+    if els.is_empty() {
+        quote!(if #cond { #then })
+    } else {
+        quote!(if #cond { #then } else { #els })
+    }
+}
+
 impl Adjoint {
     fn name(&self, v: VarId) -> &Ident {
         &self.f.vars[v].name

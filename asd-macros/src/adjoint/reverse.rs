@@ -7,7 +7,7 @@ use syn::Ident;
 
 use super::forward::{bounds, with_bounds};
 use super::record::{assigned_in, block_locals, let_init};
-use super::{seed, tape, ws, Adjoint};
+use super::{if_else, seed, tape, ws, Adjoint};
 use crate::analyse::expr_active;
 use crate::emit::{hidden_path, lane_ident, range_tokens, Emitter};
 use crate::ir::*;
@@ -177,7 +177,7 @@ impl Adjoint {
             Stmt::If { then, els, .. } => {
                 let then = self.rev_block(then, None);
                 let els = self.rev_block(els, None);
-                quote!(if #tape.pop_bool() { #then } else { #els })
+                if_else(quote!(#tape.pop_bool()), then, els)
             }
             Stmt::Block(body) => {
                 let inner = self.rev_block(body, None);
@@ -805,5 +805,26 @@ mod tests {
         // What does flow: `t = s + v[0] + w[2]`, `ret = t + s`, `w[0] = x[0]`.
         assert!(a.contains("let seed = t_b;"), "{a}");
         assert!(a.contains("let seed = w_b[0usize];"), "{a}");
+    }
+
+    #[test]
+    fn no_empty_else() {
+        let a = adjoint_of(
+            quote! {
+                fn f(x: &[f64]) -> f64 {
+                    let mut s = 0.0;
+                    for i in 0..x.len() {
+                        if x[i] > 0.0 {
+                            s += x[i] * x[i];
+                        }
+                    }
+                    s
+                }
+            },
+            "fn __asd_adjoint_f",
+        );
+        assert!(a.contains("if taken {"), "{a}");
+        assert!(a.contains("if __tape.pop_bool() {"), "{a}");
+        assert!(!a.contains("else {}"), "{a}");
     }
 }
