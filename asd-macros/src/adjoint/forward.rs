@@ -7,7 +7,7 @@ use quote::{format_ident, quote};
 use syn::Ident;
 
 use super::record::block_locals;
-use super::{if_else, tape, ws, Adjoint};
+use super::{if_else, tape, value_after, ws, Adjoint};
 use crate::emit::{call_args, hidden_path, range_tokens, Emitter};
 use crate::ir::*;
 
@@ -291,7 +291,7 @@ impl Adjoint {
             Rhs::Real(_) | Rhs::Vec(_) | Rhs::Opaque(_) if self.lanes(var) => {
                 let mut pre = TokenStream::new();
                 let v = Emitter::new(&self.f).rhs(var, rhs, &mut pre);
-                quote!({ #pre #v })
+                value_after(pre, v)
             }
             Rhs::Real(e) => self.ex(e),
             Rhs::Opaque(o) => o.tokens.clone(),
@@ -299,7 +299,7 @@ impl Adjoint {
                 let mut pre = TokenStream::new();
                 let mut e = Emitter::new(&self.f);
                 let v = e.vector(v, false, &mut pre);
-                quote!({ #pre #v })
+                value_after(pre, v)
             }
         }
     }
@@ -319,5 +319,35 @@ pub(super) fn with_bounds(range: &Range, lo: &Ident, hi: &Ident) -> Range {
         start: Opaque::new(quote!(#lo), vec![]),
         end: Opaque::new(quote!(#hi), vec![]),
         ..range.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::tests::generated;
+    use quote::quote;
+
+    #[test]
+    fn no_block_around_a_lone_value() {
+        let a = generated(
+            quote! {
+                fn f(x: &[f64]) -> Vec<f64> {
+                    let mut s = 0.0;
+                    let mut v = vec![x[0].floor(); 2];
+                    for i in 0..x.len() {
+                        s += x[i] * x[i];
+                    }
+                    v[0] = s;
+                    v
+                }
+            },
+            "fn __asd_tangent_adjoint_f",
+        );
+        let a = a.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(a.contains("let mut s_d: [f64; L] = [0.0; L];"), "{a}");
+        assert!(a.contains("let mut v = __ws.filled(u0, 2);"), "{a}");
+        assert!(a.contains("ret = __ws.copy(&v);"), "{a}");
+        // A value computed from statements keeps its block.
+        assert!(a.contains("s_d = { let r0 = &x_d[i];"), "{a}");
     }
 }

@@ -170,6 +170,15 @@ fn seed() -> Ident {
     Ident::new("seed", Span::mixed_site())
 }
 
+/// The value `v`, in a block after the statements `pre` it reads, if there are any.
+fn value_after(pre: TokenStream, v: TokenStream) -> TokenStream {
+    if pre.is_empty() {
+        v
+    } else {
+        quote!({ #pre #v })
+    }
+}
+
 /// `if cond { then } else { els }`, without an empty `else`.
 fn if_else(cond: TokenStream, then: TokenStream, els: TokenStream) -> TokenStream {
     if els.is_empty() {
@@ -206,7 +215,7 @@ impl Adjoint {
     fn lane_value(&self, e: &Expr) -> TokenStream {
         let mut pre = TokenStream::new();
         let v = Emitter::new(&self.f).lane_value(e, &mut pre);
-        quote!({ #pre #v })
+        value_after(pre, v)
     }
 
     fn reads_lanes(&self, e: &Expr) -> bool {
