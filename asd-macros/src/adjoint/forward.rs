@@ -7,7 +7,7 @@ use quote::{format_ident, quote};
 use syn::Ident;
 
 use super::record::block_locals;
-use super::{if_else, tape, value_after, ws, Adjoint};
+use super::{if_else, scoped, tape, value_after, ws, Adjoint};
 use crate::emit::{call_args, hidden_path, range_tokens, Emitter};
 use crate::ir::*;
 
@@ -242,7 +242,7 @@ impl Adjoint {
             }
             Stmt::Block(body) => {
                 let inner = self.fwd_block(body, false);
-                quote!({ #inner })
+                scoped(body, inner)
             }
             Stmt::Return(_) => {
                 quote!(::core::compile_error!("asd: returns are eliminated before the adjoint");)
@@ -349,5 +349,42 @@ mod tests {
         assert!(a.contains("ret = __ws.copy(&v);"), "{a}");
         // A value computed from statements keeps its block.
         assert!(a.contains("s_d = { let r0 = &x_d[i];"), "{a}");
+    }
+
+    #[test]
+    fn a_block_without_locals_is_not_braced() {
+        let a = generated(
+            quote! {
+                fn f(x: &[f64], stop: usize) -> f64 {
+                    let mut s = 0.0;
+                    for i in 0..x.len() {
+                        if i == stop {
+                            return s * x[i];
+                        }
+                        s += x[i] * x[i];
+                    }
+                    {
+                        let t = s * 2.0;
+                        s = t;
+                    }
+                    s
+                }
+            },
+            "fn __asd_adjoint_f",
+        );
+        let a = a.split_whitespace().collect::<Vec<_>>().join(" ");
+        // A return is a block of its own in the IR.
+        assert!(
+            a.contains("if taken { let mut t0 = s * x[i]; ret = t0; done = true; }"),
+            "{a}"
+        );
+        let reverse = &a[a.find("let __primal").expect("the reverse sweep")..];
+        assert!(
+            reverse.contains("if __tape.pop_bool() { { let seed = ret_b;"),
+            "{a}"
+        );
+        assert!(!reverse.contains("{ { { let seed = ret_b;"), "{a}");
+        // A user's block with a local keeps its braces.
+        assert!(a.contains("{ let mut t = s * 2.0;"), "{a}");
     }
 }

@@ -179,6 +179,18 @@ fn value_after(pre: TokenStream, v: TokenStream) -> TokenStream {
     }
 }
 
+/// The emitted statements `inner` of the block `body`, in braces if it declares
+/// locals, which are scoped to it. Without any, braces would scope only the sweeps' own
+/// helpers, and those are numbered (`lo1`, `trips1`) or declared again before each use
+/// (`taken`): the early return `{ ret = t0; done = true; }` needs none.
+fn scoped(body: &[Stmt], inner: TokenStream) -> TokenStream {
+    if block_locals(body).is_empty() {
+        inner
+    } else {
+        quote!({ #inner })
+    }
+}
+
 /// `if cond { then } else { els }`, without an empty `else`.
 fn if_else(cond: TokenStream, then: TokenStream, els: TokenStream) -> TokenStream {
     if els.is_empty() {

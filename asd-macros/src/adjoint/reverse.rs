@@ -7,7 +7,7 @@ use syn::Ident;
 
 use super::forward::{bounds, with_bounds};
 use super::record::{assigned_in, block_locals, let_init};
-use super::{if_else, seed, tape, ws, Adjoint};
+use super::{if_else, scoped, seed, tape, ws, Adjoint};
 use crate::analyse::expr_active;
 use crate::emit::{hidden_path, lane_ident, range_tokens, Emitter};
 use crate::ir::*;
@@ -181,7 +181,7 @@ impl Adjoint {
             }
             Stmt::Block(body) => {
                 let inner = self.rev_block(body, None);
-                quote!({ #inner })
+                scoped(body, inner)
             }
             Stmt::Return(_) => quote!(),
         }
