@@ -151,12 +151,17 @@ mod tests {
         let tokens = emit::Emitter::new(f).block(body);
         let file = syn::parse2::<syn::File>(quote!(fn body() { #tokens }))
             .unwrap_or_else(|e| panic!("unparsable IR ({e}): {tokens}"));
-        let s = prettyplease::unparse(&file);
-        let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+        let s = flat(&prettyplease::unparse(&file));
         let inner = s
             .strip_prefix("fn body() {")
             .and_then(|s| s.strip_suffix('}'));
         inner.expect("the wrapper").trim().to_string()
+    }
+
+    /// `s` on one line, each run of whitespace one space: pretty-printed code that
+    /// assertions can quote across line breaks.
+    pub(crate) fn flat(s: &str) -> String {
+        s.split_whitespace().collect::<Vec<_>>().join(" ")
     }
 
     #[test]

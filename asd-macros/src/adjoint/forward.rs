@@ -324,7 +324,7 @@ pub(super) fn with_bounds(range: &Range, lo: &Ident, hi: &Ident) -> Range {
 
 #[cfg(test)]
 mod tests {
-    use crate::tests::generated;
+    use crate::tests::{flat, generated};
     use quote::quote;
 
     #[test]
@@ -343,7 +343,7 @@ mod tests {
             },
             "fn __asd_tangent_adjoint_f",
         );
-        let a = a.split_whitespace().collect::<Vec<_>>().join(" ");
+        let a = flat(&a);
         assert!(a.contains("let mut s_d: [f64; L] = [0.0; L];"), "{a}");
         assert!(a.contains("let mut v = __ws.filled(u0, 2);"), "{a}");
         assert!(a.contains("ret = __ws.copy(&v);"), "{a}");
@@ -372,7 +372,7 @@ mod tests {
             },
             "fn __asd_adjoint_f",
         );
-        let a = a.split_whitespace().collect::<Vec<_>>().join(" ");
+        let a = flat(&a);
         // A return is a block of its own in the IR.
         assert!(
             a.contains("if taken { let mut t0 = s * x[i]; ret = t0; done = true; }"),

@@ -32,6 +32,7 @@
 //! The same pass, run over tangent code (lane variables are read lane by lane), gives
 //! Hessian-vector products: reverse over forward.
 
+mod backprop;
 mod forward;
 mod record;
 mod returns;

@@ -135,7 +135,7 @@ fn contains_return(s: &Stmt) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tests::{lowered, rust};
+    use crate::tests::{flat, lowered, rust};
     use quote::quote;
 
     /// The function of `item` with its returns eliminated, as Rust.
@@ -174,7 +174,7 @@ mod tests {
                 if !done { s = s + x[i]; } \
             } \
             if !done { let mut t0 = s * 2.0; { ret = t0; done = true; } }";
-        let expected = expected.split_whitespace().collect::<Vec<_>>().join(" ");
+        let expected = flat(expected);
         assert!(r.contains(&expected), "{r}");
     }
 
