@@ -122,6 +122,26 @@ mod tests {
         }
     }
 
+    /// An early return inside a loop, then a block with a local of its own.
+    pub(crate) fn early_return() -> proc_macro2::TokenStream {
+        quote! {
+            fn f(x: &[f64], stop: usize) -> f64 {
+                let mut s = 0.0;
+                for i in 0..x.len() {
+                    if i == stop {
+                        return s * x[i];
+                    }
+                    s += x[i] * x[i];
+                }
+                {
+                    let t = s * 2.0;
+                    s = t;
+                }
+                s
+            }
+        }
+    }
+
     /// The generated item that starts with `start` (`"fn __asd_adjoint_f"`), from the
     /// pretty-printed expansion of `item`.
     pub(crate) fn generated(item: proc_macro2::TokenStream, start: &str) -> String {

@@ -324,7 +324,7 @@ pub(super) fn with_bounds(range: &Range, lo: &Ident, hi: &Ident) -> Range {
 
 #[cfg(test)]
 mod tests {
-    use crate::tests::{flat, generated};
+    use crate::tests::{early_return, flat, generated};
     use quote::quote;
 
     #[test]
@@ -353,25 +353,7 @@ mod tests {
 
     #[test]
     fn a_block_without_locals_is_not_braced() {
-        let a = generated(
-            quote! {
-                fn f(x: &[f64], stop: usize) -> f64 {
-                    let mut s = 0.0;
-                    for i in 0..x.len() {
-                        if i == stop {
-                            return s * x[i];
-                        }
-                        s += x[i] * x[i];
-                    }
-                    {
-                        let t = s * 2.0;
-                        s = t;
-                    }
-                    s
-                }
-            },
-            "fn __asd_adjoint_f",
-        );
+        let a = generated(early_return(), "fn __asd_adjoint_f");
         let a = flat(&a);
         // A return is a block of its own in the IR.
         assert!(

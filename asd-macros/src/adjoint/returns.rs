@@ -135,7 +135,7 @@ fn contains_return(s: &Stmt) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tests::{flat, lowered, rust};
+    use crate::tests::{early_return, flat, lowered, rust};
     use quote::quote;
 
     /// The function of `item` with its returns eliminated, as Rust.
@@ -251,18 +251,7 @@ mod tests {
 
     #[test]
     fn what_a_return_sets_is_not_taped() {
-        let early = quote! {
-            fn f(x: &[f64], stop: usize) -> f64 {
-                let mut s = 0.0;
-                for i in 0..x.len() {
-                    if i == stop {
-                        return s * x[i];
-                    }
-                    s += x[i] * x[i];
-                }
-                s
-            }
-        };
+        let early = early_return();
         let vector = quote! {
             fn f(x: &[f64]) -> Vec<f64> {
                 let mut y = x.to_vec();
