@@ -19,6 +19,7 @@
 //! Locals of the function's top block live on into the reverse sweep, so they are never
 //! saved. An early `return` sets `ret` and a `done` flag; the rest of its block runs
 //! under `if !done`, and loops break: the reverse sweep replays that as any branch.
+//! A return runs once and nothing reads what it sets, so that is not saved either.
 //!
 //! ```text
 //! for i in 0..n {                 let lo = 0; let hi = n; for i in lo..hi { tape.push_real(s); s = s * x[i]; }
@@ -31,6 +32,12 @@
 //!
 //! The same pass, run over tangent code (lane variables are read lane by lane), gives
 //! Hessian-vector products: reverse over forward.
+//!
+//! In order: [`returns`] turns returns into assignments (IR to IR), [`record`] decides
+//! what the tape must keep (pure analyses of the IR), [`forward`] emits the forward
+//! sweep and the pops that undo it, [`reverse`] the reverse sweep, and [`backprop`] the
+//! adjoint of each real expression in it. This file holds the entry points and the
+//! generated function's signature.
 
 mod backprop;
 mod forward;
