@@ -90,18 +90,14 @@ fn writes_all_first(z: VarId, n: &Opaque, s: &Stmt, vars: &[Var]) -> bool {
     full_range && first_stores_all && !returns
 }
 
-fn expr_active(e: &Expr, vars: &[Var]) -> bool {
-    let mut active = false;
-    // Integer parts (indices) never carry activity: only real leaves do.
-    fn walk(e: &Expr, vars: &[Var], active: &mut bool) {
-        match e {
-            Expr::Var(v) | Expr::Index(v, _) => *active |= vars[*v].active,
-            Expr::Lit(_) | Expr::Const(_) | Expr::Int(_) => {}
-            Expr::Apply(_, args) => args.iter().for_each(|a| walk(a, vars, active)),
-        }
+/// Whether a real expression depends on an active variable. Integer parts (indices,
+/// exponents) never carry activity: only real leaves do.
+pub fn expr_active(e: &Expr, vars: &[Var]) -> bool {
+    match e {
+        Expr::Var(v) | Expr::Index(v, _) => vars[*v].active,
+        Expr::Lit(_) | Expr::Const(_) | Expr::Int(_) => false,
+        Expr::Apply(_, args) => args.iter().any(|a| expr_active(a, vars)),
     }
-    walk(e, vars, &mut active);
-    active
 }
 
 fn rhs_active(rhs: &Rhs, vars: &[Var]) -> bool {

@@ -590,15 +590,6 @@ pub fn range_tokens(r: &Range) -> TokenStream {
     t
 }
 
-/// The path of a hidden item generated next to a function: `m::g` -> `m::__asd_tangent_g`.
-pub fn hidden_path(path: &syn::Path, prefix: &str) -> syn::Path {
-    let mut p = path.clone();
-    if let Some(last) = p.segments.last_mut() {
-        last.ident = format_ident!("{}{}", prefix, last.ident, span = last.ident.span());
-    }
-    p
-}
-
 /// Calls `f` on every vector `e` indexes.
 fn indexed_vectors(e: &Expr, f: &mut impl FnMut(VarId)) {
     match e {

@@ -513,3 +513,32 @@ impl Opaque {
         }
     }
 }
+
+// ---- what a statement writes ----------------------------------------------------------
+
+impl Stmt {
+    /// Calls `f` on every variable this statement itself (not a body it holds) gives a
+    /// value to, other than by a `let` or as a loop variable: an assignment's target, the
+    /// vector of a store or a push, a call's results (declared by it or not) and the
+    /// outputs it passes as `&mut`.
+    pub fn for_each_write(&self, mut f: impl FnMut(VarId)) {
+        match self {
+            Stmt::Assign { var, .. } => f(*var),
+            Stmt::Store { vec, .. } | Stmt::Push { vec, .. } => f(*vec),
+            Stmt::Call { results, call, .. } => {
+                results.iter().for_each(|&r| f(r));
+                for a in &call.args {
+                    if let Arg::Out(w) = a {
+                        f(*w);
+                    }
+                }
+            }
+            Stmt::Let { .. }
+            | Stmt::For { .. }
+            | Stmt::While { .. }
+            | Stmt::If { .. }
+            | Stmt::Return(_)
+            | Stmt::Block(_) => {}
+        }
+    }
+}

@@ -221,6 +221,26 @@ mod tests {
         }
     }
 
+    /// An early return inside a loop, then a block with a local of its own.
+    pub(crate) fn early_return() -> proc_macro2::TokenStream {
+        quote! {
+            fn f(x: &[f64], stop: usize) -> f64 {
+                let mut s = 0.0;
+                for i in 0..x.len() {
+                    if i == stop {
+                        return s * x[i];
+                    }
+                    s += x[i] * x[i];
+                }
+                {
+                    let t = s * 2.0;
+                    s = t;
+                }
+                s
+            }
+        }
+    }
+
     /// The generated item that starts with `start` (`"fn __asd_adjoint_f"`), from the
     /// pretty-printed expansion of `item`.
     pub(crate) fn generated(item: proc_macro2::TokenStream, start: &str) -> String {
@@ -230,6 +250,37 @@ mod tests {
             .unwrap_or_else(|| panic!("no `{start}` in:\n{s}"));
         let to = s[from..].find("\n}\n").map_or(s.len(), |e| from + e + 3);
         s[from..to].to_string()
+    }
+
+    /// `item` through the stages up to activity: the IR the passes start from.
+    pub(crate) fn lowered(item: proc_macro2::TokenStream) -> ir::Function {
+        let item_fn: ItemFn = syn::parse2(item).expect("a function");
+        let mut errors = errors::Errors::default();
+        let sig = parse::signature(&item_fn, &parse::Args::default(), &mut errors)
+            .expect("a supported signature");
+        let mut f = lower::lower(&item_fn, &sig, &mut errors);
+        analyse::analyse(&mut f, &mut errors);
+        assert!(errors.is_empty(), "{}", errors.to_compile_errors());
+        f
+    }
+
+    /// The Rust that IR statements read as, on one line (whitespace collapsed): what
+    /// tests of IR-to-IR passes assert on.
+    pub(crate) fn rust(f: &ir::Function, body: &[ir::Stmt]) -> String {
+        let tokens = emit::Emitter::new(f).block(body);
+        let file = syn::parse2::<syn::File>(quote!(fn body() { #tokens }))
+            .unwrap_or_else(|e| panic!("unparsable IR ({e}): {tokens}"));
+        let s = flat(&prettyplease::unparse(&file));
+        let inner = s
+            .strip_prefix("fn body() {")
+            .and_then(|s| s.strip_suffix('}'));
+        inner.expect("the wrapper").trim().to_string()
+    }
+
+    /// `s` on one line, each run of whitespace one space: pretty-printed code that
+    /// assertions can quote across line breaks.
+    pub(crate) fn flat(s: &str) -> String {
+        s.split_whitespace().collect::<Vec<_>>().join(" ")
     }
 
     #[test]

@@ -560,38 +560,21 @@ fn written_outside(then: &[Stmt], els: &[Stmt]) -> BTreeSet<VarId> {
     let mut written = BTreeSet::new();
     let mut declared = BTreeSet::new();
     for body in [then, els] {
-        visit_stmts(body, &mut |s| match s {
-            Stmt::Let { var, .. } => {
+        visit_stmts(body, &mut |s| {
+            s.for_each_write(|v| {
+                written.insert(v);
+            });
+            if let Stmt::Let { var, .. } | Stmt::For { var, .. } = s {
                 declared.insert(*var);
             }
-            Stmt::Assign { var, .. } => {
-                written.insert(*var);
-            }
-            Stmt::Store { vec, .. } | Stmt::Push { vec, .. } => {
-                written.insert(*vec);
-            }
-            Stmt::Call {
+            if let Stmt::Call {
                 results,
-                declare,
-                call,
-            } => {
-                for &r in results {
-                    if *declare {
-                        declared.insert(r);
-                    } else {
-                        written.insert(r);
-                    }
-                }
-                for a in &call.args {
-                    if let Arg::Out(v) = a {
-                        written.insert(*v);
-                    }
-                }
+                declare: true,
+                ..
+            } = s
+            {
+                declared.extend(results.iter().copied());
             }
-            Stmt::For { var, .. } => {
-                declared.insert(*var);
-            }
-            _ => {}
         });
     }
     written.difference(&declared).copied().collect()

@@ -1,0 +1,366 @@
+//! What the adjoint must record: pure analyses of the IR (which values the reverse
+//! sweep reads, which locals it recomputes, what a block declares or assigns).
+
+use proc_macro2::TokenStream;
+
+use crate::ir::*;
+use crate::rules::Op;
+
+/// `assigned[v]`: whether `body` declares or assigns `v` anywhere, nested blocks included.
+pub(super) fn assigned_in(nvars: usize, body: &[Stmt]) -> Vec<bool> {
+    let mut assigned = vec![false; nvars];
+    visit_stmts(body, &mut |s| {
+        if let Stmt::Let { var, .. } | Stmt::For { var, .. } = s {
+            assigned[*var] = true;
+        }
+        s.for_each_write(|v| assigned[v] = true);
+    });
+    assigned
+}
+
+/// The variables a block declares itself (not in nested blocks), in order.
+pub(super) fn block_locals(body: &[Stmt]) -> Vec<VarId> {
+    let mut out = Vec::new();
+    for s in body {
+        match s {
+            Stmt::Let { var, .. } => out.push(*var),
+            Stmt::Call {
+                results,
+                declare: true,
+                ..
+            } => out.extend(results),
+            Stmt::Assign { .. }
+            | Stmt::Store { .. }
+            | Stmt::Push { .. }
+            | Stmt::Call { declare: false, .. }
+            | Stmt::For { .. }
+            | Stmt::While { .. }
+            | Stmt::If { .. }
+            | Stmt::Return(_)
+            | Stmt::Block(_) => {}
+        }
+    }
+    out
+}
+
+/// The initializer tokens of an integer `let` in `body`, to give its type to a pop.
+pub(super) fn let_init(body: &[Stmt], v: VarId) -> Option<TokenStream> {
+    body.iter().find_map(|s| {
+        let Stmt::Let {
+            var,
+            init: Some(Rhs::Opaque(o)),
+        } = s
+        else {
+            return None;
+        };
+        (*var == v).then(|| o.tokens.clone())
+    })
+}
+
+/// Scalar locals, declared once and never assigned, whose initializer reads only values
+/// that stay put for the whole call: parameters nobody assigns (not the output) and loop
+/// variables. A reverse block recomputes them: cheaper than a push and a pop.
+pub(super) fn recomputable(f: &Function, body: &[Stmt]) -> std::collections::HashMap<VarId, Rhs> {
+    let mut assigned = vec![false; f.vars.len()];
+    let mut loop_vars = vec![false; f.vars.len()];
+    let mut lets = Vec::new();
+    visit_stmts(body, &mut |s| {
+        if let Stmt::For { var, .. } = s {
+            loop_vars[*var] = true;
+        }
+        if let Stmt::Let {
+            var,
+            init: Some(rhs),
+        } = s
+        {
+            lets.push((*var, rhs.clone()));
+        }
+        s.for_each_write(|v| assigned[v] = true);
+    });
+    let output = f.output_param().map(|p| p.var);
+    let mut stable: Vec<bool> = (0..f.vars.len())
+        .map(|v| {
+            !assigned[v]
+                && (loop_vars[v]
+                    || matches!(f.vars[v].origin, Origin::Param(_)) && output != Some(v))
+        })
+        .collect();
+    // Integers set once from stable values (`let n = x.len();`) are stable too.
+    let params: Vec<String> = f
+        .params
+        .iter()
+        .filter(|p| Some(p.var) != output)
+        .map(|p| f.vars[p.var].name.to_string())
+        .collect();
+    loop {
+        let mut changed = false;
+        for (v, rhs) in &lets {
+            if let (Rhs::Opaque(o), false, Ty::Int) =
+                (rhs, stable[*v] || assigned[*v], f.vars[*v].ty)
+            {
+                let lens_ok = len_targets(&o.tokens).iter().all(|t| params.contains(t));
+                if lens_ok && o.reads.iter().all(|&r| stable[r]) {
+                    stable[*v] = true;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let stable = |v: VarId| stable[v];
+    lets.into_iter()
+        .filter(|(v, rhs)| {
+            let var = &f.vars[*v];
+            let reads_stable = match rhs {
+                Rhs::Real(e) => {
+                    let mut ok = true;
+                    e.for_each_read(&mut |r| ok &= stable(r));
+                    // Opaque parts do not list the vectors whose length they read.
+                    ok && !mentions_len(e)
+                }
+                Rhs::Vec(_) | Rhs::Opaque(_) => false,
+            };
+            !assigned[*v] && !var.lanes && var.ty == Ty::Real && reads_stable
+        })
+        .collect()
+}
+
+/// The vectors whose `.len()` some tokens read.
+fn len_targets(tokens: &TokenStream) -> Vec<String> {
+    use proc_macro2::TokenTree;
+    let tts: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    let mut out = Vec::new();
+    for (k, tt) in tts.iter().enumerate() {
+        match tt {
+            TokenTree::Group(g) => out.extend(len_targets(&g.stream())),
+            TokenTree::Ident(id) if id == "len" && k >= 2 => {
+                if let (TokenTree::Punct(p), TokenTree::Ident(v)) = (&tts[k - 1], &tts[k - 2]) {
+                    if p.as_char() == '.' {
+                        out.push(v.to_string());
+                        continue;
+                    }
+                }
+                out.push(String::new());
+            }
+            TokenTree::Ident(id) if id == "len" => out.push(String::new()),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn mentions_len(e: &Expr) -> bool {
+    let opaque = |o: &Opaque| !len_targets(&o.tokens).is_empty();
+    match e {
+        Expr::Index(_, i) | Expr::Const(i) => opaque(i),
+        Expr::Int(n) => opaque(n),
+        Expr::Apply(_, args) => args.iter().any(mentions_len),
+        Expr::Var(_) | Expr::Lit(_) => false,
+    }
+}
+
+/// Which variables' values the reverse sweep reads: every real that appears other than
+/// as a term of a sum, and every variable an opaque expression reads (call arguments,
+/// indices, lengths). Branch and loop conditions are replayed from the tape, not read.
+pub(super) fn value_needed(f: &Function, body: &[Stmt]) -> Vec<bool> {
+    fn expr(e: &Expr, linear: bool, needed: &mut [bool]) {
+        match e {
+            Expr::Var(v) => needed[*v] |= !linear,
+            Expr::Index(_, i) => i.reads.iter().for_each(|&r| needed[r] = true),
+            Expr::Lit(_) => {}
+            Expr::Const(o) => o.reads.iter().for_each(|&r| needed[r] = true),
+            Expr::Apply(op, args) => {
+                let sum = linear && matches!(op, Op::Add | Op::Sub | Op::Neg);
+                args.iter().for_each(|a| expr(a, sum, needed));
+            }
+            Expr::Int(n) => n.reads.iter().for_each(|&r| needed[r] = true),
+        }
+    }
+    let mut needed = vec![false; f.vars.len()];
+    let opaque = |o: &Opaque, needed: &mut [bool]| o.reads.iter().for_each(|&r| needed[r] = true);
+    visit_stmts(body, &mut |s| match s {
+        Stmt::Let {
+            init: Some(rhs), ..
+        }
+        | Stmt::Assign { rhs, .. } => match rhs {
+            Rhs::Real(e) => expr(e, true, &mut needed),
+            Rhs::Vec(VecExpr::Filled(e, n)) => {
+                expr(e, true, &mut needed);
+                opaque(n, &mut needed);
+            }
+            Rhs::Vec(VecExpr::List(items)) => items.iter().for_each(|e| expr(e, true, &mut needed)),
+            Rhs::Vec(VecExpr::Empty(Some(n)) | VecExpr::Overwritten(n)) | Rhs::Opaque(n) => {
+                opaque(n, &mut needed)
+            }
+            Rhs::Vec(VecExpr::Empty(None) | VecExpr::Copy(_) | VecExpr::Move(_)) => {}
+        },
+        Stmt::Store { index, value, .. } => {
+            opaque(index, &mut needed);
+            expr(value, true, &mut needed);
+        }
+        Stmt::Push { value, .. } => expr(value, true, &mut needed),
+        Stmt::Call { call, .. } => {
+            for a in &call.args {
+                if let Arg::Other(o) = a {
+                    opaque(o, &mut needed);
+                }
+            }
+        }
+        Stmt::Let { init: None, .. }
+        | Stmt::For { .. }
+        | Stmt::While { .. }
+        | Stmt::If { .. }
+        | Stmt::Return(_)
+        | Stmt::Block(_) => {}
+    });
+    needed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tests::lowered;
+    use quote::quote;
+
+    /// The names of the variables `flags` marks, sorted.
+    fn flagged(f: &Function, flags: &[bool]) -> Vec<String> {
+        let mut names: Vec<String> = (0..flags.len())
+            .filter(|&v| flags[v])
+            .map(|v| f.vars[v].name.to_string())
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn find(f: &Function, name: &str) -> VarId {
+        (0..f.vars.len())
+            .find(|&v| f.vars[v].name == name)
+            .unwrap_or_else(|| panic!("no `{name}`"))
+    }
+
+    #[test]
+    fn the_reverse_sweep_needs_what_partials_and_indices_read_not_terms_of_sums() {
+        let f = lowered(quote! {
+            fn f(x: &[f64], c: f64) -> f64 {
+                let n = x.len();
+                let mut s = 0.0;
+                let mut p = 1.0;
+                let mut k = 0;
+                for i in 0..n {
+                    let t = x[i] * x[i];
+                    s += t - c;
+                    p = p * x[k];
+                    k = (k + 1) % n;
+                }
+                let r = x[1] + c;
+                let q = r.powi(2);
+                let m = 3;
+                let v = vec![c; m];
+                s + q + v[0]
+            }
+        });
+        // `s`, `t`, `c` only enter sums; `p` is a factor, `r` the base of a power; `i`
+        // and `k` index; `n` and `m` are read by an integer and a length.
+        assert_eq!(
+            flagged(&f, &value_needed(&f, &f.body)),
+            ["i", "k", "m", "n", "p", "r"]
+        );
+    }
+
+    #[test]
+    fn locals_set_once_from_stable_values_are_recomputed() {
+        let f = lowered(quote! {
+            fn f(x: &[f64], y: &mut [f64], c: f64) {
+                let n = x.len();
+                let m = n - 1;
+                let v = x.to_vec();
+                let nv = v.len();
+                let ny = y.len();
+                let mut s = 0.0;
+                let mut j = 0;
+                for i in 0..n {
+                    let t = x[i] * x[m] + c;
+                    let u = s * 2.0;
+                    let w = x[j];
+                    let z = y[i];
+                    let a = x[nv] + x[ny];
+                    let q = x[i] * (x.len() as f64);
+                    let mut r = x[i];
+                    r = r * r;
+                    s += t + u + w + z + a + q + r;
+                    j = i;
+                }
+                y[0] = s;
+            }
+        });
+        // `m` is an integer from stable values, so stable. Not recomputed: `u` reads an
+        // assigned real, `w` an assigned integer, `z` the output, `a` integers from
+        // lengths of a local and of the output, `q` a length (opaque parts do not list
+        // it), and `r` is assigned.
+        let mut names: Vec<String> = recomputable(&f, &f.body)
+            .keys()
+            .map(|&v| f.vars[v].name.to_string())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["t"]);
+        // The output is worked on as a local: never stable, even where not written.
+        let f = lowered(quote! {
+            fn f(x: &[f64], y: &mut [f64]) {
+                for i in 0..2 {
+                    let z = y[i] * x[i];
+                }
+            }
+        });
+        assert!(recomputable(&f, &f.body).is_empty());
+    }
+
+    #[test]
+    fn what_a_block_declares_and_what_it_assigns() {
+        let f = lowered(quote! {
+            fn f(x: &[f64], y: &mut [f64]) {
+                let n = x.len();
+                let mut s = 0.0;
+                let mut v = vec![0.0; n];
+                let mut w = Vec::new();
+                let mut o = vec![0.0; 2];
+                let r = h(x);
+                for i in 0..n {
+                    let t = x[i] * x[i];
+                    s += t;
+                    v[i] = t;
+                    w.push(t);
+                    for _j in 0..2 {
+                        g(x, &mut o);
+                    }
+                }
+                y[0] = s + v[0] + w[0] + o[0] + r;
+            }
+        });
+        let names = |vs: Vec<VarId>| -> Vec<String> {
+            vs.into_iter().map(|v| f.vars[v].name.to_string()).collect()
+        };
+        // The top block's own locals in order (a call's result too), not the loop's.
+        assert_eq!(names(block_locals(&f.body)), ["n", "s", "v", "w", "o", "r"]);
+        let Some(Stmt::For { body, .. }) = f.body.iter().find(|s| matches!(s, Stmt::For { .. }))
+        else {
+            panic!("a loop")
+        };
+        assert_eq!(names(block_locals(body)), ["t"]);
+        // Declared or written anywhere in the loop body, nested loops included.
+        let assigned = assigned_in(f.vars.len(), body);
+        assert_eq!(flagged(&f, &assigned), ["_j", "o", "s", "t", "v", "w"]);
+        // An integer `let` gives its initializer, to type a pop; a real's does not.
+        let init = let_init(&f.body, find(&f, "n")).map(|t| t.to_string());
+        assert_eq!(init.as_deref(), Some("x . len ()"));
+        assert!(let_init(&f.body, find(&f, "s")).is_none());
+    }
+
+    #[test]
+    fn the_vectors_whose_length_tokens_read() {
+        let targets = len_targets(&quote!(x.len() + (y.len() - g(z).len()) * len));
+        assert_eq!(targets, ["x", "y", "", ""]);
+        assert!(len_targets(&quote!(x[i] + n)).is_empty());
+    }
+}
