@@ -21,6 +21,7 @@
 // would only add indirection.
 #![allow(clippy::large_enum_variant)]
 
+mod consume;
 mod float;
 mod iter;
 mod loops;
