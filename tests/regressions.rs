@@ -143,3 +143,19 @@ vector!(helper_result_made_active at (points(3, 10), &[1.0, 2.0, 3.0]),
         h
     }
 );
+
+// An `if` expression with integer values, inside a comparison and as a `let`.
+vector!(integer_if_expressions at (points(5, 11), 2),
+    pub fn f(x: &[f64], k: usize) -> Vec<f64> {
+        let mut y = vec![0.0; x.len()];
+        for i in 0..x.len() {
+            let j = if i > 0 { i - 1 } else { 0 };
+            if (if i < k { i + 1 } else { i }) > 2 {
+                y[i] = x[j] * x[i];
+            } else {
+                y[i] = x[i].sin();
+            }
+        }
+        y
+    }
+);
