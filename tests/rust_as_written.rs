@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{scalar, vector};
+use common::{in_place, scalar, vector};
 
 use std::f64::consts::PI;
 use std::iter::Sum;
@@ -368,8 +368,7 @@ pub mod generic_square {
     }
 }
 
-mod softmax_in_place {
-    #[asd::sparse_diff]
+in_place!(softmax_in_place at (points(5, 20)),
     pub fn f(x: &mut [f64]) {
         let m = x.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
         let mut s = 0.0;
@@ -381,25 +380,7 @@ mod softmax_in_place {
             *v /= s;
         }
     }
-}
-
-#[test]
-fn an_in_place_update_is_differentiated_as_the_map_from_its_input() {
-    use softmax_in_place as m;
-    let x = points(5, 20);
-    common::check_vector(
-        &x,
-        |x| {
-            let mut y = x.to_vec();
-            m::f(&mut y);
-            y
-        },
-        m::f_jacobian_sparsity,
-        m::f_jacobian,
-        |x, d| m::f_jvp(x, d).1,
-        |x, d| m::f_vjp(x, d).1,
-    );
-}
+);
 
 // ---- test functions as an optimisation crate writes them -----------------------------------
 
@@ -467,8 +448,7 @@ scalar!(styblinski_tang at (points(4, 26)),
 
 // ---- a transformer's kernels, as an inference crate writes them (in f64) ------------------
 
-mod softmax_llama {
-    #[asd::sparse_diff]
+in_place!(softmax_llama at (points(6, 27)),
     pub fn f(x: &mut [f64]) {
         let max_val = x.iter().fold(x[0], |acc, &val| acc.max(val));
         let mut sum = 0.0;
@@ -480,24 +460,7 @@ mod softmax_llama {
             *val /= sum;
         }
     }
-}
-
-#[test]
-fn softmax_as_an_inference_crate_writes_it() {
-    use softmax_llama as m;
-    common::check_vector(
-        &points(6, 27),
-        |x| {
-            let mut y = x.to_vec();
-            m::f(&mut y);
-            y
-        },
-        m::f_jacobian_sparsity,
-        m::f_jacobian,
-        |x, d| m::f_jvp(x, d).1,
-        |x, d| m::f_vjp(x, d).1,
-    );
-}
+);
 
 vector!(matmul_for_each at (points(3, 28), &[0.5, -1.0, 2.0, 1.5, 0.25, -0.75], 3, 2),
     pub fn f(x: &[f64], w: &[f64], n: usize, d: usize) -> Vec<f64> {

@@ -54,7 +54,36 @@ macro_rules! scalar {
     };
 }
 
-pub(crate) use {scalar, vector};
+/// `in_place!(name at (x), pub fn f(x: &mut [f64]) { .. })`: a function that updates
+/// its input in place, checked as the map from the input to its new value.
+macro_rules! in_place {
+    ($name:ident at ($x:expr), $item:item) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[asd::sparse_diff]
+            $item
+        }
+        #[test]
+        fn $name() {
+            let x: Vec<f64> = $x;
+            common::check_vector(
+                &x,
+                |x| {
+                    let mut y = x.to_vec();
+                    $name::f(&mut y);
+                    y
+                },
+                $name::f_jacobian_sparsity,
+                $name::f_jacobian,
+                |x, d| $name::f_jvp(x, d).1,
+                |x, d| $name::f_vjp(x, d).1,
+            );
+        }
+    };
+}
+
+pub(crate) use {in_place, scalar, vector};
 
 use asd::sprs::CsMat;
 use asd::SparsityPattern;
