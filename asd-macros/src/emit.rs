@@ -598,3 +598,68 @@ fn indexed_vectors(e: &Expr, f: &mut impl FnMut(VarId)) {
         Expr::Var(_) | Expr::Lit(_) | Expr::Const(_) | Expr::Int(_) => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::tests::{flat, generated, lowered};
+    use quote::quote;
+
+    /// The plain expression of `f`'s returned value, as the emitter writes it.
+    fn emitted(item: proc_macro2::TokenStream) -> String {
+        let f = lowered(item);
+        let tokens = super::Emitter::new(&f).block(&f.body);
+        flat(&tokens.to_string())
+    }
+
+    #[test]
+    fn parentheses_are_kept_where_float_arithmetic_needs_them() {
+        let s = emitted(quote!(
+            fn f(x: &[f64]) -> f64 {
+                x[0] - (x[1] + x[2]) * -x[3] / (x[0] * x[1])
+            }
+        ));
+        assert!(
+            s.contains("x [0] - (x [1] + x [2]) * - x [3] / (x [0] * x [1])"),
+            "{s}"
+        );
+        // `a + (b + c)` is not `a + b + c` in floating point.
+        let s = emitted(quote!(
+            fn f(x: &[f64]) -> f64 {
+                x[0] + (x[1] + x[2])
+            }
+        ));
+        assert!(s.contains("x [0] + (x [1] + x [2])"), "{s}");
+    }
+
+    #[test]
+    fn integer_operands_and_runtime_functions_are_written_as_such() {
+        let s = emitted(quote!(
+            fn f(x: &[f64], n: i32) -> f64 {
+                x[0].powi(n + 1) + erf(x[1])
+            }
+        ));
+        assert!(s.contains("x [0] . powi (n + 1)"), "{s}");
+        assert!(
+            s.contains(":: asd :: __private :: math :: erf (x [1])"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn a_lane_value_hoists_what_does_not_vary_by_lane() {
+        let t = flat(&generated(
+            quote!(
+                fn f(x: &[f64]) -> f64 {
+                    x[0].sin() * x[1]
+                }
+            ),
+            "fn __asd_tangent_f",
+        ));
+        // The partial `cos` is computed once, before the lanes.
+        assert!(t.contains("let c0 = x[0].cos();"), "{t}");
+        assert!(
+            t.contains("from_fn(|l| { x[1] * (c0 * r1[l]) + u0 * r2[l] })"),
+            "{t}"
+        );
+    }
+}

@@ -542,3 +542,69 @@ impl Stmt {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tests::lowered;
+    use quote::quote;
+
+    fn names(f: &Function, vs: impl IntoIterator<Item = VarId>) -> Vec<String> {
+        vs.into_iter().map(|v| f.vars[v].name.to_string()).collect()
+    }
+
+    #[test]
+    fn a_new_variable_never_takes_a_name_the_function_has() {
+        let mut f = lowered(quote!(
+            fn f(x: &[f64]) -> f64 {
+                let ret = x[0];
+                let ret_1 = ret;
+                ret_1
+            }
+        ));
+        let a = f.new_var("ret", Ty::Real, false);
+        let b = f.new_var("ret", Ty::Real, false);
+        let c = f.new_var("t", Ty::Real, false);
+        assert_eq!(names(&f, [a, b, c]), ["ret_2", "ret_3", "t"]);
+    }
+
+    #[test]
+    fn a_statement_names_what_it_reads_writes_and_declares_but_not_its_bodies() {
+        let f = lowered(quote! {
+            fn f(x: &[f64], n: usize) -> Vec<f64> {
+                let mut y = vec![0.0; n];
+                for i in 0..n { y[i] = x[i] * 2.0; }
+                y
+            }
+        });
+        let mut seen = Vec::new();
+        f.body[1].for_each_var(&mut |v| seen.push(v));
+        assert_eq!(
+            names(&f, seen),
+            ["i", "n"],
+            "a loop names its variable and bounds"
+        );
+        let inner = f.body[1].bodies().next().expect("a loop body");
+        let mut seen = Vec::new();
+        inner[0].for_each_var(&mut |v| seen.push(v));
+        assert_eq!(names(&f, seen), ["y", "i", "x", "i"]);
+        let mut written = Vec::new();
+        inner[0].for_each_write(|v| written.push(v));
+        assert_eq!(names(&f, written), ["y"]);
+    }
+
+    #[test]
+    fn both_arms_of_an_if_are_its_bodies() {
+        let f = lowered(quote! {
+            fn f(x: &[f64], k: usize) -> f64 {
+                let mut s = 0.0;
+                if k > 1 { s = x[0]; } else { s = x[1]; }
+                s
+            }
+        });
+        assert_eq!(f.body[1].bodies().count(), 2);
+        assert_eq!(f.body[0].bodies().count(), 0);
+        let rebuilt = f.body[1].clone().map_bodies(&mut |b| b[..0].to_vec());
+        assert!(rebuilt.bodies().all(|b| b.is_empty()));
+    }
+}
