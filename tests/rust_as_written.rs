@@ -558,3 +558,21 @@ scalar!(sub_slice_arguments_second_order at (points(6, 31)),
         super::energy(tail) * x[0] + super::energy(&x[..3])
     }
 );
+
+vector!(rows_of_a_constant_matrix at (points(3, 32), &[vec![1.0, 2.0, 3.0], vec![4.0, 5.0, 6.5]]),
+    pub fn f(x: &[f64], a: &[Vec<f64>]) -> Vec<f64> {
+        a.iter()
+            .map(|row| row.iter().zip(x).map(|(r, v)| r * v.exp()).sum())
+            .collect()
+    }
+);
+
+scalar!(nested_zip_patterns at (points(6, 33)),
+    pub fn f(x: &[f64]) -> f64 {
+        x.iter()
+            .zip(x.iter().skip(1))
+            .zip(x.iter().skip(2))
+            .map(|((a, b), c)| a * b - c.powi(2))
+            .sum()
+    }
+);

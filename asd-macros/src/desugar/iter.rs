@@ -190,10 +190,23 @@ impl Desugar<'_> {
         }
         match e {
             Expr::Path(p) if p.path.get_ident().is_some() => {
-                if let Some(Binding::Subst(_)) = p.path.get_ident().and_then(|i| self.lookup(i)) {
-                    return None;
+                match p.path.get_ident().and_then(|i| self.lookup(i)) {
+                    // A loop's element that is a vector itself: a row of `&[Vec<f64>]`.
+                    Some(Binding::Subst(v)) => matches!(strip(v), Expr::Index(_) | Expr::Field(_))
+                        .then(|| View::whole(v.clone())),
+                    _ => Some(View::whole(e.clone())),
                 }
-                Some(View::whole(e.clone()))
+            }
+            // A vector inside a constant: `a[i]` of `&[Vec<f64>]`, `p.w`.
+            Expr::Index(ix) if !matches!(strip(&ix.index), Expr::Range(_)) => {
+                let mut e = e.clone();
+                self.visit_expr_mut(&mut e);
+                Some(View::whole(e))
+            }
+            Expr::Field(_) => {
+                let mut e = e.clone();
+                self.visit_expr_mut(&mut e);
+                Some(View::whole(e))
             }
             _ => None,
         }
