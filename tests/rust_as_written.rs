@@ -576,3 +576,11 @@ scalar!(nested_zip_patterns at (points(6, 33)),
             .sum()
     }
 );
+
+vector!(array_patterns at (vec![1.0, 2e-5, 0.01]),
+    pub fn f(y: &[f64]) -> Vec<f64> {
+        let [y1, y2, y3] = [y[0], y[1], y[2]];
+        let [k1, k3] = [0.04, 1e4];
+        vec![-k1 * y1 + k3 * y2 * y3, k1 * y1 - k3 * y2 * y3]
+    }
+);

@@ -15,7 +15,7 @@ impl Desugar<'_> {
             Pat::Type(t) => (&*t.pat, Some(&*t.ty)),
             p => (p, None),
         };
-        if !matches!(pat, Pat::Tuple(_) | Pat::Struct(_)) {
+        if !matches!(pat, Pat::Tuple(_) | Pat::Struct(_) | Pat::Slice(_)) {
             return None;
         }
         let Some(init) = &local.init else {
@@ -67,6 +67,52 @@ impl Desugar<'_> {
                     let field: Expr = parse_quote_spanned!(span=> #tmp.#k);
                     out.extend(self.bind_let(p, None, field)?);
                 }
+            }
+            // `let [a, b] = [e1, e2];` is a tuple's `let`; `let [a, b, c] = *x;` reads
+            // the elements.
+            (Pat::Slice(sl), value) => {
+                let tuple: Pat = Pat::Tuple(syn::PatTuple {
+                    attrs: Vec::new(),
+                    paren_token: Default::default(),
+                    elems: sl.elems.clone(),
+                });
+                // (An array of float literals is `vec![..]` already.)
+                let listed = match value {
+                    Expr::Array(a) => Some(a.elems.clone()),
+                    Expr::Macro(m) if m.mac.path.is_ident("vec") => {
+                        use syn::parse::Parser;
+                        syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated
+                            .parse2(m.mac.tokens.clone())
+                            .ok()
+                    }
+                    _ => None,
+                };
+                let value: Expr = match (listed, value) {
+                    (Some(elems), _) => parse_quote_spanned!(span=> (#elems,)),
+                    (None, v) => {
+                        let base = match v {
+                            Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => {
+                                (*u.expr).clone()
+                            }
+                            v => v.clone(),
+                        };
+                        let items = (0..sl.elems.len())
+                            .map(|k| -> Expr { parse_quote_spanned!(span=> #base[#k]) });
+                        parse_quote_spanned!(span=> (#(#items,)*))
+                    }
+                };
+                if sl.elems.iter().any(|p| matches!(p, Pat::Rest(_))) {
+                    self.errors.at(
+                        sl,
+                        "a `..` in an array pattern is not supported: name each element",
+                    );
+                    return Some(out);
+                }
+                let local: syn::Local = match parse_quote_spanned!(span=> let #tuple = #value;) {
+                    Stmt::Local(l) => l,
+                    _ => unreachable!("a let"),
+                };
+                out.extend(self.destructure(&local)?);
             }
             (Pat::Struct(s), value) => {
                 // `*p`, `p.clone()`, `p`: the fields of `p`.
