@@ -58,7 +58,7 @@ fn parts(e: &Expr, f: &Function) -> Parts {
 }
 
 /// The interactions of every operation reached from the root through non-zero
-/// derivatives (the same paths [`leaves`] follows).
+/// derivatives (the same paths [`leaves`](crate::trace::leaves) follows).
 fn products(
     e: &Expr,
     f: &Function,

@@ -6,7 +6,7 @@ use syn::Expr as SExpr;
 
 use super::Lowerer;
 
-/// The message for a construct #[sparse_diff] has no place for, wherever it stands: a
+/// The message for a construct `#[sparse_diff]` has no place for, wherever it stands: a
 /// statement, a real, an index, a vector, a `let` initializer. `None` for expressions
 /// of the subset, whose mistakes depend on where they stand.
 pub(super) fn unsupported_message(e: &SExpr) -> Option<String> {
