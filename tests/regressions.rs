@@ -159,3 +159,25 @@ vector!(integer_if_expressions at (points(5, 11), 2),
         y
     }
 );
+
+// Found by the random-program corpus (`corpus/`):
+
+// A returned value whose derivative is zero (`signum`): the Jacobian kernel dropped the
+// derivative's declaration but still returned it.
+scalar!(returned_step_function at (points(3, 12)),
+    pub fn f(x: &[f64]) -> f64 {
+        x[0].signum()
+    }
+);
+
+// `vec![e; n]` of an active `e`, its derivative read only through indexing: in the
+// adjoint of the tangent, the lane count of that derivative could not be inferred.
+scalar!(filled_vector_derivative_indexed at (points(4, 13), &points(4, 14), 0.5, 2),
+    pub fn f(x: &[f64], p: &[f64], c: f64, k: usize) -> f64 {
+        let n = x.len();
+        let s5 = ((x[0] - c).powi(2) + 0.5).sqrt();
+        let v6 = vec![(x[0].sin() * 0.8).acos(); n];
+        let s7 = ((v6[n - 1] + s5).powi(2) + 0.5).sqrt();
+        v6[k % n] / ((p[n - 1] - x[n - 1]).powi(2) + 1.0) + s5.ln()
+    }
+);

@@ -303,7 +303,7 @@ impl<'f> Emitter<'f> {
                     quote!(#ws.lane_zeros::<L>(#n))
                 } else {
                     let e = self.lane_value(e, pre);
-                    quote!(#ws.lane_filled(#e, #n))
+                    quote!(#ws.lane_filled::<L>(#e, #n))
                 }
             }
             (VecExpr::Overwritten(n), false) => {
