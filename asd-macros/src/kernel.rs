@@ -51,6 +51,12 @@ pub fn derivatives_only(f: &Function, body: &[Stmt]) -> Vec<Stmt> {
         if !is_placeholder(s) {
             s.for_each_var(&mut |v| named[v] = true);
         }
+        // The emitter returns a value with its derivative: `return (t, t_d)`.
+        if let Stmt::Return(Some(v)) = s {
+            if let Some(d) = f.vars[*v].deriv {
+                named[d] = true;
+            }
+        }
     });
     tidy(&body, &named)
 }
