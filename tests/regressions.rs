@@ -181,3 +181,13 @@ scalar!(filled_vector_derivative_indexed at (points(4, 13), &points(4, 14), 0.5,
         v6[k % n] / ((p[n - 1] - x[n - 1]).powi(2) + 1.0) + s5.ln()
     }
 );
+
+// A vector result that does not depend on the input, from a call of an annotated
+// function on constants: the tangent returned the call's `Vec` where a workspace buffer
+// was expected.
+vector!(constant_helper_result_returned at (points(3, 15), 0.5),
+    pub fn f(x: &[f64], c: f64) -> Vec<f64> {
+        let v = vec![c.sin(); x.len()];
+        super::double(&v)
+    }
+);

@@ -263,9 +263,11 @@ impl<'f> Emitter<'f> {
                 quote!(return (#name, #dn);)
             }
             None if self.f.vars[v].ty == Ty::Real => quote!(return (#name, [0.0; L]);),
+            // A passive vector: a workspace buffer, or the `Vec` of a plain call on
+            // constants, copied into one to match the return type.
             None => {
                 let ws = &self.ws;
-                quote!({ let __n = #name.len(); return (#name, #ws.lane_zeros(__n)); })
+                quote!({ let __n = #name.len(); return (#ws.copy(&#name), #ws.lane_zeros(__n)); })
             }
         }
     }
