@@ -191,3 +191,20 @@ vector!(constant_helper_result_returned at (points(3, 15), 0.5),
         super::double(&v)
     }
 );
+
+// A passive vector of literals read through a method: the tracers' copy of it had no
+// element type Rust could infer. (The output is constant: the Jacobian is zero.)
+vector!(passive_vector_of_literals at (points(3, 16)),
+    pub fn f(x: &[f64]) -> Vec<f64> {
+        let n = x.len();
+        let mut v: Vec<f64> = vec![0.0; n];
+        for i in 0..n {
+            v[i] = 1.5;
+        }
+        let mut out = vec![0.0; n];
+        for i in 0..n {
+            out[i] = v[(i + 1) % n].signum();
+        }
+        out
+    }
+);

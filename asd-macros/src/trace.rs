@@ -393,7 +393,12 @@ impl<'f, D: Domain> Tracer<'f, D> {
             // Everything inactive is computed as in the plain function.
             Stmt::Let { var, init } => {
                 let name = self.name(*var).clone();
-                let ty = let_type(self.f, *var);
+                let ty = match init {
+                    // A vector literal's element type may not be inferable from the
+                    // trace, which never does arithmetic on the values read from it.
+                    Some(Rhs::Vec(_)) => quote!(: ::std::vec::Vec<f64>),
+                    _ => let_type(self.f, *var),
+                };
                 match init {
                     None => quote!(let mut #name #ty;),
                     Some(rhs) => {
