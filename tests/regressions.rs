@@ -208,3 +208,15 @@ vector!(passive_vector_of_literals at (points(3, 16)),
         out
     }
 );
+
+// A value the output does not need, whose partial is not finite (`hypot(0, 0)`): reverse
+// mode multiplied its zero adjoint by NaN, and the input's whole adjoint became NaN.
+vector!(unneeded_value_with_a_partial_that_is_not_finite at (points(3, 17)),
+    pub fn f(x: &[f64]) -> Vec<f64> {
+        let z = x[0] * 0.0;
+        let unused = z.hypot(z);
+        let mut y = x.to_vec();
+        y[1] *= x[2];
+        y
+    }
+);

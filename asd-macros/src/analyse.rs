@@ -6,6 +6,10 @@
 //! real, a `while` loop whose condition reads one, an integer assigned under a branch
 //! on one — the global sparsity pattern would depend on the input's values.
 
+use std::collections::HashMap;
+
+use proc_macro2::{TokenStream, TokenTree};
+
 use crate::errors::Errors;
 use crate::ir::*;
 
@@ -25,10 +29,184 @@ pub fn analyse(f: &mut Function, errors: &mut Errors) {
             break;
         }
     }
+    drop_unneeded(f);
     check(&f.body, &f.vars, false, errors);
     let mut body = std::mem::take(&mut f.body);
     mark_overwritten(&mut body, &f.vars);
     f.body = body;
+}
+
+/// Drops what the output does not need. A real matters if the output depends on its
+/// value, or if control flow or an index reads it; statements that only compute reals
+/// that matter for neither go from every pass. Beyond saving work, this keeps their
+/// partials out of reverse mode, where a zero adjoint times a partial that is not finite
+/// (`hypot(0, 0)`) would still make the gradient NaN.
+fn drop_unneeded(f: &mut Function) {
+    let mut useful = vec![false; f.vars.len()];
+    useful[f.active_param().var] = true;
+    if let Some(p) = f.output_param() {
+        useful[p.var] = true;
+    }
+    let mut by_name: HashMap<String, Vec<VarId>> = HashMap::new();
+    for (v, var) in f.vars.iter().enumerate() {
+        by_name.entry(var.name.to_string()).or_default().push(v);
+    }
+    visit_stmts(&f.body, &mut |s| {
+        steering_reads(s, &by_name, &mut |v| useful[v] = true)
+    });
+    loop {
+        let before = useful.iter().filter(|&&u| u).count();
+        visit_stmts(&f.body, &mut |s| mark_useful(s, &mut useful));
+        if useful.iter().filter(|&&u| u).count() == before {
+            break;
+        }
+    }
+    prune(&mut f.body, &f.vars, &useful);
+}
+
+/// Removes the statements that only write reals nothing useful reads.
+fn prune(body: &mut Vec<Stmt>, vars: &[Var], useful: &[bool]) {
+    let unneeded = |v: &VarId| vars[*v].ty.is_real() && !useful[*v];
+    body.retain(|s| match s {
+        Stmt::Let { var, .. } | Stmt::Assign { var, .. } => !unneeded(var),
+        Stmt::Store { vec, .. } | Stmt::Push { vec, .. } => !unneeded(vec),
+        Stmt::Call { results, call, .. } => {
+            let outs: Vec<&VarId> = results.iter().chain(call.outputs()).collect();
+            outs.is_empty() || !outs.into_iter().all(unneeded)
+        }
+        Stmt::For { .. }
+        | Stmt::While { .. }
+        | Stmt::If { .. }
+        | Stmt::Return(_)
+        | Stmt::Block(_) => true,
+    });
+    for s in body.iter_mut() {
+        s.bodies_mut().for_each(|b| prune(b, vars, useful));
+    }
+    body.retain(|s| match s {
+        Stmt::For { body, .. } | Stmt::Block(body) => !body.is_empty(),
+        Stmt::If { then, els, .. } => !(then.is_empty() && els.is_empty()),
+        Stmt::Let { .. }
+        | Stmt::Assign { .. }
+        | Stmt::Store { .. }
+        | Stmt::Push { .. }
+        | Stmt::Call { .. }
+        | Stmt::While { .. }
+        | Stmt::Return(_) => true,
+    });
+}
+
+/// The variables a statement returns, or names in its integer and constant parts:
+/// conditions, bounds, indices, lengths (`v.len()` names `v` without reading a value).
+fn steering_reads(s: &Stmt, by_name: &HashMap<String, Vec<VarId>>, f: &mut impl FnMut(VarId)) {
+    let mut opaque = |o: &Opaque| {
+        o.reads.iter().for_each(|&r| f(r));
+        named(o.tokens.clone(), by_name, f);
+    };
+    let expr = |e: &Expr, opaque: &mut dyn FnMut(&Opaque)| expr_opaques(e, opaque);
+    match s {
+        Stmt::Let { init: None, .. } | Stmt::Block(_) => {}
+        Stmt::Let {
+            init: Some(rhs), ..
+        }
+        | Stmt::Assign { rhs, .. } => match rhs {
+            Rhs::Real(e) => expr(e, &mut opaque),
+            Rhs::Opaque(o) => opaque(o),
+            Rhs::Vec(v) => match v {
+                VecExpr::Filled(e, n) => {
+                    expr(e, &mut opaque);
+                    opaque(n);
+                }
+                VecExpr::List(items) => items.iter().for_each(|e| expr(e, &mut opaque)),
+                VecExpr::Empty(c) => c.iter().for_each(&mut opaque),
+                VecExpr::Overwritten(n) => opaque(n),
+                VecExpr::Copy(_) | VecExpr::Move(_) => {}
+            },
+        },
+        Stmt::Store { index, value, .. } => {
+            opaque(index);
+            expr(value, &mut opaque);
+        }
+        Stmt::Push { value, .. } => expr(value, &mut opaque),
+        Stmt::Call { call, .. } => call.args.iter().for_each(|a| match a {
+            Arg::Vec(_, range) => range.iter().for_each(&mut opaque),
+            Arg::Other(o) => opaque(o),
+            Arg::Out(_) => {}
+        }),
+        Stmt::For { range, .. } => range.bounds().for_each(opaque),
+        Stmt::While { cond, .. } | Stmt::If { cond, .. } => opaque(cond),
+        Stmt::Return(v) => v.iter().for_each(|&v| f(v)),
+    }
+}
+
+/// Every variable whose name appears in `tokens`.
+fn named(tokens: TokenStream, by_name: &HashMap<String, Vec<VarId>>, f: &mut impl FnMut(VarId)) {
+    for t in tokens {
+        match t {
+            TokenTree::Ident(i) => {
+                if let Some(vs) = by_name.get(&i.to_string()) {
+                    vs.iter().for_each(|&v| f(v));
+                }
+            }
+            TokenTree::Group(g) => named(g.stream(), by_name, f),
+            TokenTree::Punct(_) | TokenTree::Literal(_) => {}
+        }
+    }
+}
+
+fn expr_opaques(e: &Expr, f: &mut dyn FnMut(&Opaque)) {
+    match e {
+        Expr::Var(_) | Expr::Lit(_) => {}
+        Expr::Index(_, o) | Expr::Const(o) | Expr::Int(o) => f(o),
+        Expr::Apply(_, args) => args.iter().for_each(|a| expr_opaques(a, f)),
+    }
+}
+
+/// One backward step: what a useful value is computed from is useful, and a call is
+/// kept whole or not at all.
+fn mark_useful(s: &Stmt, useful: &mut [bool]) {
+    match s {
+        Stmt::Let {
+            var,
+            init: Some(rhs),
+        }
+        | Stmt::Assign { var, rhs } => {
+            if useful[*var] {
+                match rhs {
+                    Rhs::Real(e) => e.for_each_read(&mut |r| useful[r] = true),
+                    Rhs::Opaque(o) => o.reads.iter().for_each(|&r| useful[r] = true),
+                    Rhs::Vec(v) => match v {
+                        VecExpr::Filled(e, _) => e.for_each_read(&mut |r| useful[r] = true),
+                        VecExpr::List(items) => items
+                            .iter()
+                            .for_each(|e| e.for_each_read(&mut |r| useful[r] = true)),
+                        VecExpr::Copy(u) | VecExpr::Move(u) => useful[*u] = true,
+                        VecExpr::Empty(_) | VecExpr::Overwritten(_) => {}
+                    },
+                }
+            }
+        }
+        Stmt::Store { vec, value, .. } | Stmt::Push { vec, value } => {
+            if useful[*vec] {
+                value.for_each_read(&mut |r| useful[r] = true);
+            }
+        }
+        Stmt::Call { results, call, .. } => {
+            if results.iter().chain(call.outputs()).any(|&v| useful[v]) {
+                results.iter().for_each(|&v| useful[v] = true);
+                call.args.iter().for_each(|a| match a {
+                    Arg::Vec(v, _) | Arg::Out(v) => useful[*v] = true,
+                    Arg::Other(_) => {}
+                });
+            }
+        }
+        Stmt::Let { init: None, .. }
+        | Stmt::For { .. }
+        | Stmt::While { .. }
+        | Stmt::If { .. }
+        | Stmt::Return(_)
+        | Stmt::Block(_) => {}
+    }
 }
 
 /// Turns `let mut z = vec![0.0; n];` into [`VecExpr::Overwritten`] when the statement
@@ -310,6 +488,42 @@ mod tests {
             }
         });
         assert_eq!(got.expect("no errors"), ["x", "b", "s", "t", "w", "t0"]);
+    }
+
+    #[test]
+    fn what_the_output_does_not_need_is_dropped() {
+        let mut f = lower_item(quote! {
+            fn f(x: &[f64], n: usize) -> f64 {
+                let z = x[0] - x[0];
+                let unused = z.hypot(z);
+                let mut v = vec![0.0; n];
+                for i in 0..n {
+                    v[i] = x[i] * unused;
+                }
+                let k = 1;
+                let mut s = 0.0;
+                if z > 0.0 {
+                    s = x[k];
+                }
+                s
+            }
+        })
+        .expect("lowers");
+        analyse(&mut f, &mut Errors::default());
+        let printed = f.to_string();
+        // `unused` and `v` reach nothing; `z` steers a branch, `k` indexes.
+        assert!(
+            !printed.contains("unused") && !printed.contains("v ="),
+            "{printed}"
+        );
+        assert!(
+            printed.contains("let z:") && printed.contains("let k:"),
+            "{printed}"
+        );
+        assert!(
+            !printed.contains("for"),
+            "the emptied loop goes too: {printed}"
+        );
     }
 
     #[test]

@@ -176,6 +176,16 @@ pub struct Call {
     pub span: Span,
 }
 
+impl Call {
+    /// The output parameters it writes (`&mut w`).
+    pub fn outputs(&self) -> impl Iterator<Item = &VarId> {
+        self.args.iter().filter_map(|a| match a {
+            Arg::Out(v) => Some(v),
+            Arg::Vec(..) | Arg::Other(_) => None,
+        })
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CallKind {
     /// The plain function, on constants.

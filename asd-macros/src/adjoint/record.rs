@@ -258,7 +258,7 @@ mod tests {
                 let q = r.powi(2);
                 let m = 3;
                 let v = vec![c; m];
-                s + q + v[0]
+                s + q + v[0] + p
             }
         });
         // `s`, `t`, `c` only enter sums; `p` is a factor, `r` the base of a power; `i`
