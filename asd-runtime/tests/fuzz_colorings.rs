@@ -15,7 +15,9 @@
 //! seed and prints the pattern, and nothing is shrunk. `ASD_FUZZ_CASES` (patterns per
 //! kind, default 10⁴) and `ASD_FUZZ_SEED` run longer or other campaigns.
 
+use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Once;
 
 use asd_runtime::coloring::{
     acyclic_coloring_best, color_columns_best, color_rows_best, is_acyclic_coloring,
@@ -185,7 +187,7 @@ fn general(rng: &mut Rng) -> (&'static str, SparsityPattern) {
         },
         // Past 64 colors and past the intersection graph's storage budget.
         7 | 8 => {
-            let (m, n) = (rng.range(1, 4), rng.range(60, 100));
+            let (m, n) = (rng.range(1, 2), rng.range(66, 80));
             cells(rng, m, n, 0.05, &mut coords);
             let r = rng.below(m);
             coords.extend((0..n).map(|j| (r, j)));
@@ -281,7 +283,7 @@ fn symmetric(rng: &mut Rng) -> (&'static str, SparsityPattern) {
             let n = if family == 2 {
                 rng.range(2, 24)
             } else {
-                rng.range(34, 70)
+                rng.range(34, 44)
             };
             for _ in 0..rng.range(1, 3) {
                 let hub = rng.below(n);
@@ -572,6 +574,29 @@ fn no_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     })
 }
 
+thread_local! {
+    static QUIET: Cell<bool> = const { Cell::new(false) };
+}
+
+/// [`no_panic`] for a call that may refuse its input by panicking, as documented: the
+/// panic hook stays silent for it, so that thousands of expected refusals neither
+/// flood the output nor each capture a backtrace (`RUST_BACKTRACE=1`).
+fn may_refuse<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let loud = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(Cell::get) {
+                loud(info)
+            }
+        }));
+    });
+    QUIET.with(|q| q.set(true));
+    let result = no_panic(f);
+    QUIET.with(|q| q.set(false));
+    result
+}
+
 /// What one test tried.
 #[derive(Default, Debug)]
 struct Counts {
@@ -668,12 +693,15 @@ fn check_jacobian(
             (format!("{o:?}"), c)
         })
         .collect();
-    let best = if rows {
-        color_rows_best(p)
-    } else {
-        color_columns_best(p)
-    };
-    all.push(("best".into(), best));
+    // The search over orders repeats them (it only gives up earlier): one case in four.
+    if rng.chance(0.25) {
+        let best = if rows {
+            color_rows_best(p)
+        } else {
+            color_columns_best(p)
+        };
+        all.push(("best".into(), best));
+    }
     for (name, c) in &all {
         let what = || format!("{name}: {:?}", c.colors());
         ensure(c.colors().len() == colored && is_valid(c.colors()), || {
@@ -717,11 +745,11 @@ fn check_jacobian(
     let c = tampered(rng, all[0].1.colors());
     let lanes = lanes(rng);
     if is_valid(c.colors()) {
-        let d = no_panic(|| decompression(&c, lanes))?;
+        let d = may_refuse(|| decompression(&c, lanes))?;
         roundtrip(p, &d, &compressed_of, &c, &a)?;
         counts.tampered_valid += 1;
     } else {
-        ensure(no_panic(|| decompression(&c, lanes)).is_err(), || {
+        ensure(may_refuse(|| decompression(&c, lanes)).is_err(), || {
             format!("invalid coloring {:?} accepted", c.colors())
         })?;
         counts.tampered_invalid += 1;
@@ -762,12 +790,14 @@ fn check_hessian(
             all.push((format!("{o:?}"), acyclic_coloring(p, o).into_coloring()));
         }
     }
-    let best = if star {
-        star_coloring_best(p).into_coloring()
-    } else {
-        acyclic_coloring_best(p).into_coloring()
-    };
-    all.push(("best".into(), best));
+    if rng.chance(0.25) {
+        let best = if star {
+            star_coloring_best(p).into_coloring()
+        } else {
+            acyclic_coloring_best(p).into_coloring()
+        };
+        all.push(("best".into(), best));
+    }
     let decompression = |c: &Coloring, lanes: usize| {
         if star {
             Decompression::star(p, c, lanes)
@@ -822,7 +852,7 @@ fn check_hessian(
     } else {
         is_acyclic_coloring(p, c.colors())
     };
-    let result = no_panic(|| decompression(&c, lanes));
+    let result = may_refuse(|| decompression(&c, lanes));
     match &result {
         Ok(d) => roundtrip(p, d, &a, &c, &a)?,
         Err(e) => ensure(!valid, || format!("valid {:?} refused: {e}", c.colors()))?,
