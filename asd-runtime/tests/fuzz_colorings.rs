@@ -109,7 +109,7 @@ const GENERAL: [&str; 11] = [
 
 /// A random `m x n` pattern from one of the [`GENERAL`] families, and its family.
 fn general(rng: &mut Rng) -> (&'static str, SparsityPattern) {
-    let family = rng.below(GENERAL.len());
+    let family = rare(rng, GENERAL.len(), &[7, 8]);
     let mut coords = Vec::new();
     let (m, n) = match family {
         0 => {
@@ -210,6 +210,22 @@ fn general(rng: &mut Rng) -> (&'static str, SparsityPattern) {
     )
 }
 
+/// A family index below `n`, the costly `big` ones drawn a third as often as the others:
+/// a few hundred of them per campaign exercise their code paths, and more would cost
+/// most of the run.
+fn rare(rng: &mut Rng, n: usize, big: &[usize]) -> usize {
+    let family = rng.below(n);
+    if !big.contains(&family) || rng.chance(1.0 / 3.0) {
+        return family;
+    }
+    loop {
+        let small = rng.below(n);
+        if !big.contains(&small) {
+            return small;
+        }
+    }
+}
+
 /// Each cell of an `m x n` block with probability `density`.
 fn cells(rng: &mut Rng, m: usize, n: usize, density: f64, out: &mut Vec<(usize, usize)>) {
     for i in 0..m {
@@ -241,7 +257,7 @@ const SYMMETRIC: [&str; 13] = [
 /// A random symmetric `n x n` pattern from one of the [`SYMMETRIC`] families (the
 /// diagonal full, absent or partial), and its family.
 fn symmetric(rng: &mut Rng) -> (&'static str, SparsityPattern) {
-    let family = rng.below(SYMMETRIC.len());
+    let family = rare(rng, SYMMETRIC.len(), &[3]);
     let mut edges: Vec<(usize, usize)> = Vec::new();
     let n = match family {
         0 | 12 => {
@@ -641,7 +657,7 @@ fn campaign(
     assert_eq!(counts.patterns, cases());
     if cases() >= 10_000 {
         for f in families {
-            assert!(counts.families.get(f).is_some_and(|&c| c >= 100), "{f}");
+            assert!(counts.families.get(f).is_some_and(|&c| c >= 20), "{f}");
         }
         assert!(counts.tampered_invalid >= 100 && counts.tampered_valid >= 100);
     }
