@@ -18,8 +18,8 @@ use asd_runtime::coloring::{
 use asd_runtime::decompress::{Decompression, Layout};
 use asd_runtime::{
     acyclic_coloring, color_columns, color_rows, star_coloring, Coloring, HessianMethod,
-    HessianOptions, HessianPrep, Hvp, JacobianOptions, JacobianPrep, Jvp, Order,
-    SparsityPattern, Vjp, Workspace, LANES,
+    HessianOptions, HessianPrep, Hvp, JacobianOptions, JacobianPrep, Jvp, Order, SparsityPattern,
+    Vjp, Workspace, LANES,
 };
 use common::{must_refuse, refused};
 use libfuzzer_sys::fuzz_target;
@@ -67,7 +67,11 @@ fn run(u: &mut Unstructured) -> Result<()> {
     for &kind in kinds {
         for order in orders.clone() {
             let c = color(&p, kind, Some(order));
-            assert!(valid(&p, kind, c.colors()), "{kind:?} {order:?}: {:?}", c.colors());
+            assert!(
+                valid(&p, kind, c.colors()),
+                "{kind:?} {order:?}: {:?}",
+                c.colors()
+            );
             compact(&c);
             roundtrip(&p, &a, kind, &c, lane_count(u)?);
         }
@@ -140,7 +144,11 @@ fn compact(c: &Coloring) {
     for &k in c.colors() {
         used[k] = true;
     }
-    assert!(used.into_iter().all(|u| u), "unused color in {:?}", c.colors());
+    assert!(
+        used.into_iter().all(|u| u),
+        "unused color in {:?}",
+        c.colors()
+    );
 }
 
 fn decompression(p: &SparsityPattern, kind: Kind, c: &Coloring, lanes: usize) -> Decompression {
@@ -233,7 +241,11 @@ fn prepared(u: &mut Unstructured, p: &SparsityPattern, a: &Dense, kind: Kind) ->
     assert_eq!(got.indptr().raw_storage(), p.row_ptr());
     assert_eq!(got.indices(), p.col_indices());
     for ((i, j), &v) in p.iter().zip(got.data()) {
-        assert!(v == a[i][j], "{kind:?} preparation ({i}, {j}) = {v}, want {}", a[i][j]);
+        assert!(
+            v == a[i][j],
+            "{kind:?} preparation ({i}, {j}) = {v}, want {}",
+            a[i][j]
+        );
     }
     Ok(())
 }

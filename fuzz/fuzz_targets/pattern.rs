@@ -10,7 +10,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use arbitrary::{Result, Unstructured};
-use asd_runtime::{IndexSet, SparsityPattern};
+use asd_runtime::{ColorAxis, IndexSet, SparsityPattern};
 use common::must_refuse;
 use libfuzzer_sys::fuzz_target;
 
@@ -107,7 +107,11 @@ fn raw_csr(u: &mut Unstructured, m: usize, n: usize) -> Result<()> {
         return Ok(());
     }
     let set = (0..m)
-        .flat_map(|i| col_idx[row_ptr[i]..row_ptr[i + 1]].iter().map(move |&j| (i, j)))
+        .flat_map(|i| {
+            col_idx[row_ptr[i]..row_ptr[i + 1]]
+                .iter()
+                .map(move |&j| (i, j))
+        })
         .collect();
     let p = SparsityPattern::from_csr(m, n, row_ptr, col_idx);
     check(u, &p, m, n, &set)
@@ -123,10 +127,17 @@ fn check(
 ) -> Result<()> {
     invariants(p, m, n);
     assert_eq!(p.nnz(), set.len());
-    assert!(p.iter().eq(set.iter().copied()), "entries differ from the reference");
+    assert!(
+        p.iter().eq(set.iter().copied()),
+        "entries differ from the reference"
+    );
     for i in 0..m {
         for j in 0..n {
-            assert_eq!(p.contains(i, j), set.contains(&(i, j)), "contains({i}, {j})");
+            assert_eq!(
+                p.contains(i, j),
+                set.contains(&(i, j)),
+                "contains({i}, {j})"
+            );
         }
     }
 
@@ -174,9 +185,16 @@ fn check(
     let (w, h) = (u.int_in_range(0..=90)?, u.int_in_range(0..=45)?);
     assert!(p.spy(w, h).starts_with(&format!("{m}×{n} SparsityPattern")));
     let _ = p.to_string();
-    let colors: Vec<usize> = (0..n).map(|j| j % 13).collect();
-    let _ = p.to_svg(None, Default::default());
-    let _ = p.to_svg(Some(&colors), Default::default());
+    let by_column: Vec<usize> = (0..n).map(|j| j % 13).collect();
+    let by_row: Vec<usize> = (0..m).map(|i| i % 7).collect();
+    let _ = p.to_svg(None, ColorAxis::Columns);
+    let _ = p.to_svg(Some(&by_column), ColorAxis::Columns);
+    let _ = p.to_svg(Some(&by_row), ColorAxis::Rows);
+    if m > 0 {
+        must_refuse("too few row colors", || {
+            p.to_svg(Some(&by_row[1..]), ColorAxis::Rows)
+        });
+    }
 
     // Documented refusals of the accessors.
     must_refuse("row past the end", || p.row(m).len());
@@ -198,7 +216,10 @@ fn invariants(p: &SparsityPattern, m: usize, n: usize) {
         assert!(ptr[i] <= ptr[i + 1]);
         let row = p.row(i);
         assert_eq!(row, &idx[ptr[i]..ptr[i + 1]]);
-        assert!(row.windows(2).all(|w| w[0] < w[1]), "row {i} not increasing");
+        assert!(
+            row.windows(2).all(|w| w[0] < w[1]),
+            "row {i} not increasing"
+        );
         assert!(row.iter().all(|&j| j < n), "row {i} out of range");
     }
 }
