@@ -28,7 +28,7 @@ pub use coloring::{
 };
 pub use index_set::IndexSet;
 pub use pair_set::PairSet;
-pub use pattern::SparsityPattern;
+pub use pattern::{ColorAxis, SparsityPattern};
 pub use prep::{
     HessianMethod, HessianOptions, HessianPrep, Hvp, JacobianOptions, JacobianPrep, Jvp, Mode,
     ModeChoice, Vjp, LANES,

@@ -248,11 +248,12 @@ impl SparsityPattern {
             row_ptr[0],
             row_ptr[nrows]
         );
+        // Every pointer first: with the ends checked, non-decreasing pointers stay
+        // within `col_idx`, so no row below slices past its end (`[0, 3, 0]` would).
+        if let Some(r) = (0..nrows).find(|&r| row_ptr[r] > row_ptr[r + 1]) {
+            panic!("asd: row_ptr decreases at row {r}");
+        }
         for r in 0..nrows {
-            assert!(
-                row_ptr[r] <= row_ptr[r + 1],
-                "asd: row_ptr decreases at row {r}"
-            );
             let row = &col_idx[row_ptr[r]..row_ptr[r + 1]];
             assert!(
                 row.is_sorted_by(|a, b| a < b),
@@ -584,6 +585,14 @@ mod tests {
     #[should_panic(expected = "not strictly increasing")]
     fn from_csr_checks_order() {
         SparsityPattern::from_csr(1, 4, vec![0, 2], vec![2, 1]);
+    }
+
+    /// Found by the `pattern` fuzz target: a pointer past the end, then a decrease back
+    /// to it, was sliced before the decrease was seen (an index panic, not this one).
+    #[test]
+    #[should_panic(expected = "asd: row_ptr decreases at row 1")]
+    fn from_csr_checks_every_pointer_before_slicing() {
+        SparsityPattern::from_csr(2, 3, vec![0, 3, 0], vec![]);
     }
 
     #[test]

@@ -33,6 +33,17 @@ impl SparsityPattern {
     /// grid when every entry has its own cell, and a frame. Patterns larger than
     /// 200 x 200 are aggregated onto at most 200 x 200 cells. O(nnz + m + cells).
     ///
+    /// ```
+    /// use asd_runtime::{color_rows, ColorAxis, Order, SparsityPattern};
+    ///
+    /// // Rows 0 and 1 share no column: one color, the palette's first, for all 3 squares.
+    /// let p = SparsityPattern::from_coordinates(2, 3, [(0, 0), (0, 2), (1, 1)]);
+    /// let rows = color_rows(&p, Order::Natural);
+    /// let svg = p.to_svg(Some(rows.colors()), ColorAxis::Rows);
+    /// assert!(svg.contains("<g fill=\"#4e79a7\">"));
+    /// assert_eq!(svg.matches("<rect x=").count(), 3 + 1); // and the frame
+    /// ```
+    ///
     /// # Panics
     /// If `colors` does not have one entry per column (or row).
     #[track_caller]
