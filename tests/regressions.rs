@@ -29,6 +29,12 @@ pub fn double(v: &[f64]) -> Vec<f64> {
     out
 }
 
+/// An annotated helper with a scalar result.
+#[asd::sparse_diff]
+pub fn product(v: &[f64]) -> f64 {
+    v[0] * v[1]
+}
+
 /// A plain helper returning an integer.
 fn half(n: usize) -> usize {
     n / 2
@@ -218,5 +224,16 @@ vector!(unneeded_value_with_a_partial_that_is_not_finite at (points(3, 17)),
         let mut y = x.to_vec();
         y[1] *= x[2];
         y
+    }
+);
+
+// A helper's vector result whose only use is `&u` inside `vec![..; n]`: its type was
+// inferred as a real, and the call on it rejected as a real passed as a constant.
+scalar!(helper_result_borrowed_in_vec_repeat at (points(4, 18)),
+    pub fn f(x: &[f64]) -> f64 {
+        let n = x.len();
+        let u = super::double(x);
+        let v = vec![super::product(&u); n];
+        x[0] * v[n - 1]
     }
 );

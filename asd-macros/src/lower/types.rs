@@ -133,8 +133,13 @@ impl Lowerer<'_> {
         }
         impl<'ast> Visit<'ast> for Uses<'_> {
             fn visit_macro(&mut self, m: &'ast syn::Macro) {
-                if let Ok(VecMacro::List(items)) = m.parse_body::<VecMacro>() {
-                    items.iter().for_each(|e| self.visit_expr(e));
+                match m.parse_body::<VecMacro>() {
+                    Ok(VecMacro::List(items)) => items.iter().for_each(|e| self.visit_expr(e)),
+                    Ok(VecMacro::Repeat(value, len)) => {
+                        self.visit_expr(&value);
+                        self.visit_expr(&len);
+                    }
+                    Err(_) => {}
                 }
             }
             fn visit_stmt(&mut self, s: &'ast SStmt) {
