@@ -237,3 +237,14 @@ scalar!(helper_result_borrowed_in_vec_repeat at (points(4, 18)),
         x[0] * v[n - 1]
     }
 );
+
+// A scalar helper's result that an `if` expression yields, in a function returning a
+// vector: taken for the function's value, it was typed as a vector.
+vector!(helper_scalar_yielded_by_an_if_expression at (points(3, 19)),
+    pub fn f(x: &[f64]) -> Vec<f64> {
+        let s = super::product(x);
+        let mut y = x.to_vec();
+        y[0] = if y.len() > 2 { s } else { x[2] };
+        y
+    }
+);

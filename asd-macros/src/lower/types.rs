@@ -142,13 +142,6 @@ impl Lowerer<'_> {
                     Err(_) => {}
                 }
             }
-            fn visit_stmt(&mut self, s: &'ast SStmt) {
-                if let SStmt::Expr(e, None) = s {
-                    let is_name = matches!(e, SExpr::Path(p) if p.path.is_ident(self.name));
-                    self.vector |= is_name && self.returns_vector;
-                }
-                syn::visit::visit_stmt(self, s);
-            }
             fn visit_expr(&mut self, e: &'ast SExpr) {
                 let is_name = |e: &SExpr| matches!(e, SExpr::Path(p) if p.path.is_ident(self.name));
                 match e {
@@ -180,6 +173,10 @@ impl Lowerer<'_> {
         };
         for s in rest {
             u.visit_stmt(s);
+        }
+        // The body's value: a vector if the function returns one.
+        if let Some(SStmt::Expr(e, None)) = rest.last() {
+            u.vector |= u.returns_vector && yields(e, name);
         }
         match (u.fields, u.vector) {
             // A tuple or a struct: only a constant is supported.
@@ -229,6 +226,21 @@ fn is_f64_const(p: &syn::Path) -> bool {
     let last = segs.last().map(String::as_str).unwrap_or("");
     rules::F64_CONSTS.contains(&last)
         && (segs.len() == 1 || segs.iter().any(|s| s == "f64" || s == "consts"))
+}
+
+/// Whether `e`'s value is the variable `name`: the name itself, or an `if` or a block
+/// one of whose values is.
+fn yields(e: &SExpr, name: &Ident) -> bool {
+    match e {
+        SExpr::Path(p) => p.path.is_ident(name),
+        SExpr::Paren(p) => yields(&p.expr, name),
+        SExpr::Block(b) => block_tail(&b.block).is_some_and(|t| yields(t, name)),
+        SExpr::If(i) => {
+            block_tail(&i.then_branch).is_some_and(|t| yields(t, name))
+                || i.else_branch.as_ref().is_some_and(|(_, e)| yields(e, name))
+        }
+        _ => false,
+    }
 }
 
 fn block_tail(b: &syn::Block) -> Option<&SExpr> {
