@@ -248,3 +248,38 @@ vector!(helper_scalar_yielded_by_an_if_expression at (points(3, 19)),
         y
     }
 );
+
+// A vector that only steers a branch, reassigned from an annotated call: with no
+// derivative, the call is on constants, and its `Vec` met the workspace buffer the
+// vector was declared as.
+scalar!(steering_vector_reassigned_from_a_call at (points(4, 20)),
+    pub fn f(x: &[f64]) -> f64 {
+        let n = x.len();
+        let mut v = vec![0.0; n];
+        for i in 0..n {
+            v[i] = x[n - 1 - i];
+        }
+        v = super::double(&v);
+        let mut s = x[0] * x[1];
+        if v[n - 1] > 10.0 {
+            s += x[2];
+        }
+        s
+    }
+);
+
+// A real that only steers a branch, and overflows: reverse mode multiplied its zero
+// adjoint by an infinite partial, and the gradient became NaN.
+scalar!(steering_real_that_overflows at (points(3, 21)),
+    pub fn f(x: &[f64]) -> f64 {
+        let mut s = x[0];
+        for _ in 0..12 {
+            s = s.powi(3) * 1e30;
+        }
+        let mut y = x[1] * x[2];
+        if s > 1.0 {
+            y += x[0];
+        }
+        y
+    }
+);

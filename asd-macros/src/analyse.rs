@@ -42,26 +42,63 @@ pub fn analyse(f: &mut Function, errors: &mut Errors) {
 /// partials out of reverse mode, where a zero adjoint times a partial that is not finite
 /// (`hypot(0, 0)`) would still make the gradient NaN.
 fn drop_unneeded(f: &mut Function) {
+    let useful = needed(f, Need::Value);
+    prune(&mut f.body, &f.vars, &useful);
+}
+
+/// What a real is needed for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Need {
+    /// Its value: the output depends on it, or a condition, bound, index or length
+    /// names it.
+    Value,
+    /// Its derivative: the output depends on its value through arithmetic.
+    Derivative,
+}
+
+/// Which variables are needed, by a backward fixpoint from the outputs.
+fn needed(f: &Function, need: Need) -> Vec<bool> {
     let mut useful = vec![false; f.vars.len()];
     useful[f.active_param().var] = true;
     if let Some(p) = f.output_param() {
         useful[p.var] = true;
     }
-    let mut by_name: HashMap<String, Vec<VarId>> = HashMap::new();
-    for (v, var) in f.vars.iter().enumerate() {
-        by_name.entry(var.name.to_string()).or_default().push(v);
-    }
     visit_stmts(&f.body, &mut |s| {
-        steering_reads(s, &by_name, &mut |v| useful[v] = true)
+        if let Stmt::Return(Some(v)) = s {
+            useful[*v] = true;
+        }
     });
+    if need == Need::Value {
+        let mut by_name: HashMap<String, Vec<VarId>> = HashMap::new();
+        for (v, var) in f.vars.iter().enumerate() {
+            by_name.entry(var.name.to_string()).or_default().push(v);
+        }
+        visit_stmts(&f.body, &mut |s| {
+            steering_reads(s, &by_name, &mut |v| useful[v] = true)
+        });
+    }
     loop {
         let before = useful.iter().filter(|&&u| u).count();
-        visit_stmts(&f.body, &mut |s| mark_useful(s, &mut useful));
+        visit_stmts(&f.body, &mut |s| mark_useful(s, &f.vars, need, &mut useful));
         if useful.iter().filter(|&&u| u).count() == before {
             break;
         }
     }
-    prune(&mut f.body, &f.vars, &useful);
+    useful
+}
+
+/// The function as the derivative passes see it: a real whose value only steers (a
+/// condition, a bound) gets no derivative. Computing one would be wasted, and in
+/// reverse mode its zero adjoint times a partial that overflowed (`s.powi(3)` at
+/// `s = 1e200`) would make the gradient NaN. The tracers keep the full activity: a
+/// branch on a real that depends on the input must run both arms there.
+pub fn for_derivatives(f: &Function) -> Function {
+    let mut g = f.clone();
+    let useful = needed(f, Need::Derivative);
+    for (var, useful) in g.vars.iter_mut().zip(useful) {
+        var.active &= useful;
+    }
+    g
 }
 
 /// Removes the statements that only write reals nothing useful reads.
@@ -96,7 +133,7 @@ fn prune(body: &mut Vec<Stmt>, vars: &[Var], useful: &[bool]) {
     });
 }
 
-/// The variables a statement returns, or names in its integer and constant parts:
+/// The variables a statement names in its integer and constant parts:
 /// conditions, bounds, indices, lengths (`v.len()` names `v` without reading a value).
 fn steering_reads(s: &Stmt, by_name: &HashMap<String, Vec<VarId>>, f: &mut impl FnMut(VarId)) {
     let mut opaque = |o: &Opaque| {
@@ -135,7 +172,7 @@ fn steering_reads(s: &Stmt, by_name: &HashMap<String, Vec<VarId>>, f: &mut impl 
         }),
         Stmt::For { range, .. } => range.bounds().for_each(opaque),
         Stmt::While { cond, .. } | Stmt::If { cond, .. } => opaque(cond),
-        Stmt::Return(v) => v.iter().for_each(|&v| f(v)),
+        Stmt::Return(_) => {}
     }
 }
 
@@ -164,7 +201,7 @@ fn expr_opaques(e: &Expr, f: &mut dyn FnMut(&Opaque)) {
 
 /// One backward step: what a useful value is computed from is useful, and a call is
 /// kept whole or not at all.
-fn mark_useful(s: &Stmt, useful: &mut [bool]) {
+fn mark_useful(s: &Stmt, vars: &[Var], need: Need, useful: &mut [bool]) {
     match s {
         Stmt::Let {
             var,
@@ -192,7 +229,12 @@ fn mark_useful(s: &Stmt, useful: &mut [bool]) {
             }
         }
         Stmt::Call { results, call, .. } => {
-            if results.iter().chain(call.outputs()).any(|&v| useful[v]) {
+            // A call stays differentiated whole while an argument keeps its derivative.
+            let differentiated = need == Need::Derivative
+                && call.args.iter().any(
+                    |a| matches!(a, Arg::Vec(v, _) | Arg::Out(v) if vars[*v].active && useful[*v]),
+                );
+            if differentiated || results.iter().chain(call.outputs()).any(|&v| useful[v]) {
                 results.iter().for_each(|&v| useful[v] = true);
                 call.args.iter().for_each(|a| match a {
                     Arg::Vec(v, _) | Arg::Out(v) => useful[*v] = true,

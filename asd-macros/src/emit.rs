@@ -165,6 +165,14 @@ impl<'f> Emitter<'f> {
             } => {
                 let args = call_args(self.f, &call.args);
                 let callee = match call.kind {
+                    // A vector result goes into the workspace, as every passive vector
+                    // of the sweep does: it may be assigned to one.
+                    CallKind::Plain
+                        if results.len() == 1 && self.f.vars[results[0]].ty == Ty::RealVec =>
+                    {
+                        let p = &call.path;
+                        quote!(#ws.copy(&#p(#(#args),*)))
+                    }
                     CallKind::Plain => {
                         let p = &call.path;
                         quote!(#p(#(#args),*))

@@ -153,7 +153,8 @@ pub(crate) struct Generated {
 
 impl Generated {
     fn new(primal: &ir::Function) -> Generated {
-        let tangent = tangent::tangent(primal);
+        let differentiated = analyse::for_derivatives(primal);
+        let tangent = tangent::tangent(&differentiated);
         let tangent_body = kernel::split_loops(&tangent, &tangent.body);
         let derivs = match primal.output {
             ir::Output::Param(_) => None,
@@ -169,7 +170,7 @@ impl Generated {
             derivs,
             trace: trace::Trace::new(primal).body(),
             trace2: trace2::Trace2::new(primal).body(),
-            adjoint: adjoint::adjoint(primal),
+            adjoint: adjoint::adjoint(&differentiated),
             tangent_adjoint: adjoint::tangent_adjoint(&tangent),
             hvp: adjoint::hvp(&tangent),
             local_items: Tokens::new(),
