@@ -17,7 +17,11 @@ pub struct Scope {
     pub constants: bool,
 }
 
-/// One-operand rules, as the user writes them and as the reference computes them.
+/// One-operand rules, as the user writes them and as the reference computes them. A
+/// step's value is moved off the integers, and the operands of a two-operand rule
+/// differ: an exact zero would reach the points where a partial is not finite
+/// (`hypot(0, 0)`), and a branch of `max` that is not taken still multiplies its
+/// derivative by zero, `0 · NaN = NaN`, where the reference, which branches, does not.
 const UNARY: &[(&str, &str)] = &[
     ("{}.sin()", "{}.sin()"),
     ("{}.cos()", "{}.cos()"),
@@ -49,10 +53,10 @@ const UNARY: &[(&str, &str)] = &[
     ("{}.powi(3)", "{}.powi(3)"),
     ("{}.abs()", "abs_d({})"),
     ("{}.signum()", "step_d({}, f64::signum)"),
-    ("{}.floor()", "step_d({}, f64::floor)"),
-    ("{}.ceil()", "step_d({}, f64::ceil)"),
-    ("{}.round()", "step_d({}, f64::round)"),
-    ("{}.trunc()", "step_d({}, f64::trunc)"),
+    ("({}.floor() + 0.5)", "(step_d({}, f64::floor) + 0.5)"),
+    ("({}.ceil() + 0.5)", "(step_d({}, f64::ceil) + 0.5)"),
+    ("({}.round() + 0.5)", "(step_d({}, f64::round) + 0.5)"),
+    ("({}.trunc() + 0.5)", "(step_d({}, f64::trunc) + 0.5)"),
     ("asd::math::erf({})", "erf_d({})"),
     ("asd::math::erfc({})", "erfc_d({})"),
     ("(-{})", "(-{})"),
@@ -89,7 +93,13 @@ impl Exprs<'_> {
             0..=39 => {
                 let &(p, q) = self.rng.pick(BINARY);
                 let a = self.operand(s, d);
-                let b = self.operand(s, d);
+                let mut b = self.operand(s, d);
+                for _ in 0..20 {
+                    if b.plain != a.plain {
+                        break;
+                    }
+                    b = self.operand(s, d);
+                }
                 tpl2(p, q, &[&a, &b])
             }
             40..=89 => {
