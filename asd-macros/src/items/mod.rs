@@ -1,6 +1,7 @@
 //! Stage 5, items: the passes' bodies wrapped into the hidden functions ([`hidden`]) and
 //! the public operators built on them: forward mode and Jacobians ([`forward`]),
-//! reverse mode and gradients ([`reverse`]), Hessians ([`hessian`]).
+//! reverse mode and gradients ([`reverse`]), Hessians ([`hessian`]), and the forms that
+//! write into the caller's buffers ([`in_place`]).
 //!
 //! This stage runs no pass: it only writes signatures, argument lists and the calls
 //! between the generated functions. When the body had errors, every item still exists,
@@ -10,6 +11,7 @@
 mod forward;
 mod hessian;
 mod hidden;
+mod in_place;
 mod reverse;
 
 use proc_macro2::{Span, TokenStream};
@@ -50,7 +52,15 @@ impl Items<'_> {
         items.extend(self.forward_items());
         items.extend(self.reverse_items());
         items.extend(self.hessian_items());
+        items.extend(self.in_place_items());
         items
+    }
+
+    /// Whether the Hessian operators are generated: for scalar functions whose second
+    /// order is (not through calls of functions that write an output parameter), and as
+    /// stubs when the body had errors.
+    fn has_hessians(&self) -> bool {
+        self.sig.output == Output::Scalar && self.generated.is_none_or(|g| g.hvp.is_some())
     }
 
     fn hidden(&self, which: Hidden) -> Ident {

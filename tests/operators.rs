@@ -1,0 +1,184 @@
+//! The DifferentiationInterface operators beyond the basic ones: in-place forms (`_into`),
+//! `value_and_` forms, batched JVPs, VJPs and HVPs, and the derivatives of functions of
+//! one real. Each against the operators it extends, and against central finite
+//! differences.
+
+mod common;
+
+use asd::sparse_diff;
+use common::*;
+
+/// A vector function: a stencil with a constant.
+#[sparse_diff]
+fn stencil(x: &[f64], a: f64) -> Vec<f64> {
+    let n = x.len();
+    let mut y = vec![0.0; n - 1];
+    for i in 0..n - 1 {
+        y[i] = a * x[i].sin() * x[i + 1] + x[i] * x[i];
+    }
+    y
+}
+
+/// A scalar function with a banded Hessian.
+#[sparse_diff]
+fn energy(x: &[f64], a: f64) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() - 1 {
+        s += a * (x[i + 1] - x[i] * x[i]).powi(2) + (1.0 - x[i]).powi(2);
+    }
+    s + x[x.len() - 1].exp()
+}
+
+/// A function that writes its output parameter.
+#[sparse_diff]
+fn step(x: &[f64], y: &mut [f64], h: f64) {
+    for i in 0..y.len() {
+        y[i] = x[i] + h * x[(i + 1) % x.len()].cos() * x[i];
+    }
+}
+
+const A: f64 = 1.5;
+const H: f64 = 0.1;
+
+fn x0() -> Vec<f64> {
+    randoms(6, 42).iter().map(|v| 0.5 + v).collect()
+}
+
+fn step_value(x: &[f64]) -> Vec<f64> {
+    let mut y = vec![0.0; x.len()];
+    step(x, &mut y, H);
+    y
+}
+
+// ----- in place ------------------------------------------------------------------------
+
+#[test]
+fn in_place_forms_write_what_the_allocating_ones_return() {
+    let x = x0();
+    let n = x.len();
+    let dx = randoms(n, 1);
+
+    // Vector: value and J dx, value and Jᵀ dy.
+    let (y, jdx) = stencil_jvp(&x, A, &dx);
+    let (mut y2, mut jdx2) = (vec![f64::NAN; n - 1], vec![f64::NAN; n - 1]);
+    stencil_jvp_into(&x, A, &dx, &mut y2, &mut jdx2);
+    assert_eq!((y2, jdx2), (y.clone(), jdx));
+    let dy = randoms(n - 1, 2);
+    let (_, jtdy) = stencil_vjp(&x, A, &dy);
+    let (mut y3, mut jtdy2) = (vec![f64::NAN; n - 1], vec![f64::NAN; n]);
+    stencil_vjp_into(&x, A, &dy, &mut y3, &mut jtdy2);
+    assert_eq!((y3, jtdy2.clone()), (y, jtdy));
+    // Called again on the same buffers: overwritten, not accumulated.
+    stencil_vjp_into(&x, A, &dy, &mut vec![0.0; n - 1], &mut jtdy2);
+    assert_eq!(jtdy2, stencil_vjp(&x, A, &dy).1);
+
+    // Output parameter: the parameter gets the value.
+    let mut y = vec![0.0; n];
+    let jdx = step_jvp(&x, &mut y, H, &dx);
+    let (mut y2, mut jdx2) = (vec![f64::NAN; n], vec![f64::NAN; n]);
+    step_jvp_into(&x, &mut y2, H, &dx, &mut jdx2);
+    assert_eq!((&y2, &jdx2), (&y, &jdx));
+    let dy = randoms(n, 3);
+    let jtdy = step_vjp(&x, &mut y, H, &dy);
+    let mut jtdy2 = vec![f64::NAN; n];
+    step_vjp_into(&x, &mut y2, H, &dy, &mut jtdy2);
+    assert_eq!(jtdy2, jtdy);
+    assert_eq!(y2, step_value(&x));
+
+    // Scalar: gradient, VJP and HVP.
+    let (e, g) = energy_gradient(&x, A);
+    let mut g2 = vec![f64::NAN; n];
+    assert_eq!(energy_gradient_into(&x, A, &mut g2), e);
+    assert_eq!(g2, g);
+    let mut g3 = vec![f64::NAN; n];
+    assert_eq!(energy_vjp_into(&x, A, 2.0, &mut g3), e);
+    assert_eq!(g3, energy_vjp(&x, A, 2.0).1);
+    let v = randoms(n, 4);
+    let mut hv = vec![f64::NAN; n];
+    energy_hvp_into(&x, A, &v, &mut hv);
+    assert_eq!(hv, energy_hvp(&x, A, &v));
+    // And against finite differences of the gradient.
+    assert_close(
+        &[hv],
+        &[matvec(&fd_hessian(|x| energy_gradient(x, A).1, &x), &v)],
+        1e-6,
+    );
+}
+
+#[test]
+fn prepared_matrices_are_written_into_the_callers_matrix() {
+    let x = x0();
+    let mut prep = stencil_jacobian_prepare(&x, A);
+    let mut jac = prep.jacobian().clone();
+    let x1: Vec<f64> = x.iter().map(|v| v * 0.9).collect();
+    stencil_jacobian_prepared_into(&mut prep, &x1, A, &mut jac);
+    assert_eq!(jac, stencil_jacobian(&x1, A));
+    assert_sparse_matches(
+        &jac,
+        prep.pattern(),
+        &fd_jacobian(|x| stencil(x, A), &x1),
+        1e-6,
+    );
+
+    let mut prep = step_jacobian_prepare(&x, &mut vec![0.0; x.len()], H);
+    let mut jac = prep.jacobian().clone();
+    let mut y = vec![0.0; x.len()];
+    step_jacobian_prepared_into(&mut prep, &x1, &mut y, H, &mut jac);
+    assert_eq!(jac, step_jacobian(&x1, &mut vec![0.0; x.len()], H));
+    assert_eq!(y, step_value(&x1), "the output parameter gets the value");
+
+    let mut prep = energy_hessian_prepare(&x, A);
+    let mut hess = prep.hessian().clone();
+    energy_hessian_prepared_into(&mut prep, &x1, A, &mut hess);
+    assert_eq!(hess, energy_hessian(&x1, A));
+    assert_sparse_matches(
+        &hess,
+        prep.pattern(),
+        &fd_hessian(|x| energy_gradient(x, A).1, &x1),
+        1e-5,
+    );
+}
+
+#[test]
+#[should_panic(
+    expected = "asd: the matrix to write the Jacobian into has shape (4, 6) but the preparation's is (5, 6)"
+)]
+fn a_jacobian_of_another_shape_is_refused() {
+    let x = x0();
+    let mut prep = stencil_jacobian_prepare(&x, A);
+    let mut jac = asd::sprs::CsMat::<f64>::zero((4, 6));
+    stencil_jacobian_prepared_into(&mut prep, &x, A, &mut jac);
+}
+
+#[test]
+#[should_panic(
+    expected = "asd: the matrix to write the Hessian into has 6 stored entries in another structure (indptr, indices) than the preparation's 16"
+)]
+fn a_hessian_of_another_structure_is_refused() {
+    let x = x0();
+    let mut prep = energy_hessian_prepare(&x, A);
+    let mut hess = asd::sprs::CsMat::<f64>::eye(6);
+    energy_hessian_prepared_into(&mut prep, &x, A, &mut hess);
+}
+
+#[test]
+#[should_panic(expected = "is stored by columns (CSC) but the preparation's is by rows (CSR)")]
+fn a_jacobian_stored_by_columns_is_refused() {
+    let x = x0();
+    let mut prep = stencil_jacobian_prepare(&x, A);
+    let mut jac = prep.jacobian().to_csc();
+    stencil_jacobian_prepared_into(&mut prep, &x, A, &mut jac);
+}
+
+#[test]
+#[should_panic(expected = "asd: the gradient `g` has length 5 but 6 was expected")]
+fn a_gradient_buffer_of_the_wrong_length_is_refused() {
+    energy_gradient_into(&x0(), A, &mut [0.0; 5]);
+}
+
+#[test]
+#[should_panic(expected = "asd: the value `y` has length 5 but 4 was expected")]
+fn a_value_buffer_of_the_wrong_length_is_refused() {
+    let x = x0();
+    stencil_jvp_into(&x[..5], A, &[0.0; 5], &mut [0.0; 5], &mut [0.0; 4]);
+}
