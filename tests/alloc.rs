@@ -107,6 +107,12 @@ fn prepared_jacobians_allocate_nothing_after_the_first_call() {
     assert_allocates_nothing_after_the_first_call("bratu2d_hessian_prepared_into", || {
         bratu2d_hessian_prepared_into(&mut prep, &u, 10, &mut hess);
     });
+    assert_allocates_nothing_after_the_first_call(
+        "bratu2d_value_gradient_and_hessian_prepared",
+        || {
+            let _ = bratu2d_value_gradient_and_hessian_prepared(&mut prep, &u, 10, &mut g);
+        },
+    );
     let x = point(1000);
     let (dx, mut y, mut dy, mut dx_out) =
         (point(1000), vec![0.0; 990], vec![0.0; 990], vec![0.0; 1000]);

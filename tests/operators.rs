@@ -182,3 +182,78 @@ fn a_value_buffer_of_the_wrong_length_is_refused() {
     let x = x0();
     stencil_jvp_into(&x[..5], A, &[0.0; 5], &mut [0.0; 5], &mut [0.0; 4]);
 }
+
+// ----- value_and_ ----------------------------------------------------------------------
+
+/// A function that updates its input in place: the map from it to its new value.
+#[sparse_diff]
+fn smooth(x: &mut [f64]) {
+    for i in 1..x.len() {
+        x[i] = x[i] + 0.5 * x[i - 1].tanh();
+    }
+}
+
+#[test]
+fn value_and_jacobian_is_the_value_and_the_jacobian() {
+    let x = x0();
+    let (y, jac) = stencil_value_and_jacobian(&x, A);
+    assert_eq!(y, stencil(&x, A));
+    assert_eq!(jac, stencil_jacobian(&x, A));
+    assert_sparse_matches(
+        &jac,
+        &stencil_jacobian_sparsity(&x, A),
+        &fd_jacobian(|x| stencil(x, A), &x),
+        1e-6,
+    );
+    let mut prep = stencil_jacobian_prepare(&x, A);
+    let x1: Vec<f64> = x.iter().map(|v| v + 0.25).collect();
+    let (y1, jac1) = stencil_value_and_jacobian_prepared(&mut prep, &x1, A);
+    assert_eq!(y1, stencil(&x1, A));
+    assert_eq!(*jac1, stencil_jacobian(&x1, A));
+
+    // A scalar function's Jacobian is its gradient as one row.
+    let (e, jac) = energy_value_and_jacobian(&x, A);
+    let (e2, g) = energy_gradient(&x, A);
+    assert_eq!(e, e2);
+    assert_close(&dense(&jac), &[g], 1e-12);
+
+    // A function that updates its input: the value is the updated copy.
+    let (y, jac) = smooth_value_and_jacobian(&x);
+    let mut expected = x.clone();
+    smooth(&mut expected);
+    assert_eq!(y, expected);
+    assert_close(
+        &dense(&jac),
+        &fd_jacobian(
+            |x| {
+                let mut y = x.to_vec();
+                smooth(&mut y);
+                y
+            },
+            &x,
+        ),
+        1e-6,
+    );
+}
+
+#[test]
+fn value_gradient_and_hessian_is_the_gradient_and_the_hessian() {
+    let x = x0();
+    let (e, g, h) = energy_value_gradient_and_hessian(&x, A);
+    assert_eq!((e, g.clone()), energy_gradient(&x, A));
+    assert_eq!(e, energy(&x, A));
+    assert_eq!(h, energy_hessian(&x, A));
+    assert_close(
+        &dense(&h),
+        &fd_hessian(|x| energy_gradient(x, A).1, &x),
+        1e-5,
+    );
+
+    let mut prep = energy_hessian_prepare(&x, A);
+    let x1: Vec<f64> = x.iter().map(|v| v - 0.25).collect();
+    let mut g1 = vec![f64::NAN; x.len()];
+    let (e1, h1) = energy_value_gradient_and_hessian_prepared(&mut prep, &x1, A, &mut g1);
+    assert_eq!(e1, energy(&x1, A));
+    assert_eq!(*h1, energy_hessian(&x1, A));
+    assert_eq!(g1, energy_gradient(&x1, A).1);
+}

@@ -94,6 +94,9 @@ fn expand(attr: Tokens, item: Tokens) -> Tokens {
             quote!(#name)
         },
         vis: &item_fn.vis,
+        // The desugaring turned `fn f(x: &mut [f64])` into a map returning `Vec<f64>`.
+        in_place: matches!(item_fn.sig.output, syn::ReturnType::Default)
+            && sig.output == ir::Output::Vector,
         generated: generated.as_ref(),
     }
     .emit();

@@ -1,7 +1,7 @@
 //! Stage 5, items: the passes' bodies wrapped into the hidden functions ([`hidden`]) and
 //! the public operators built on them: forward mode and Jacobians ([`forward`]),
 //! reverse mode and gradients ([`reverse`]), Hessians ([`hessian`]), and the forms that
-//! write into the caller's buffers ([`in_place`]).
+//! write into the caller's buffers ([`in_place`]), the `value_and_` forms ([`values`]).
 //!
 //! This stage runs no pass: it only writes signatures, argument lists and the calls
 //! between the generated functions. When the body had errors, every item still exists,
@@ -13,6 +13,7 @@ mod hessian;
 mod hidden;
 mod in_place;
 mod reverse;
+mod values;
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
@@ -41,6 +42,9 @@ pub struct Items<'a> {
     /// The user's function as a value: `f`, or `f::<f64>` when generic over its float.
     pub primal: TokenStream,
     pub vis: &'a syn::Visibility,
+    /// The user's function updates its input in place (`fn f(x: &mut [f64])`): the
+    /// operators take `x: &[f64]`, and the value is computed on a copy.
+    pub in_place: bool,
     /// What the passes generated; `None` when the body had errors.
     pub generated: Option<&'a Generated>,
 }
@@ -53,6 +57,7 @@ impl Items<'_> {
         items.extend(self.reverse_items());
         items.extend(self.hessian_items());
         items.extend(self.in_place_items());
+        items.extend(self.value_items());
         items
     }
 
