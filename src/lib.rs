@@ -90,6 +90,9 @@ pub mod __private {
         PairSet, SparsityPattern, Tape, Vjp, Workspace,
     };
 
+    // The batched operators (`f_jvp_batch`, ...).
+    pub use asd_runtime::{batches, check_lens, pack_lanes, unpack_lanes};
+
     // Hessian sparsity tracing (`__asd_trace2_*`, `f_hessian_sparsity`).
     pub use asd_runtime::Trace2;
 }

@@ -257,3 +257,76 @@ fn value_gradient_and_hessian_is_the_gradient_and_the_hessian() {
     assert_eq!(*h1, energy_hessian(&x1, A));
     assert_eq!(g1, energy_gradient(&x1, A).1);
 }
+
+// ----- batches -------------------------------------------------------------------------
+
+/// Each of `batch` is `one` of the same direction, to 1e-14 relative.
+#[track_caller]
+fn assert_each(batch: &[Vec<f64>], directions: &[Vec<f64>], one: impl Fn(&[f64]) -> Vec<f64>) {
+    assert_eq!(batch.len(), directions.len(), "one result per direction");
+    for (b, d) in batch.iter().zip(directions) {
+        assert_close(std::slice::from_ref(b), &[one(d)], 1e-14);
+    }
+}
+
+#[test]
+fn batches_equal_one_direction_at_a_time() {
+    let x = x0();
+    let n = x.len();
+    // 7 directions: two full sweeps of 3 lanes and one partial; 4 lanes; one lane.
+    let dxs: Vec<Vec<f64>> = (0..7).map(|k| randoms(n, 10 + k)).collect();
+    let dys: Vec<Vec<f64>> = (0..7).map(|k| randoms(n - 1, 20 + k)).collect();
+
+    for (y, jdxs) in [
+        stencil_jvp_batch::<3>(&x, A, &dxs),
+        stencil_jvp_batch::<4>(&x, A, &dxs),
+        stencil_jvp_batch::<1>(&x, A, &dxs),
+    ] {
+        assert_eq!(y, stencil(&x, A));
+        assert_each(&jdxs, &dxs, |d| stencil_jvp(&x, A, d).1);
+    }
+    let (y, jtdys) = stencil_vjp_batch::<3>(&x, A, &dys);
+    assert_eq!(y, stencil(&x, A));
+    assert_each(&jtdys, &dys, |d| stencil_vjp(&x, A, d).1);
+    // No directions: the value alone.
+    let none: [&[f64]; 0] = [];
+    assert_eq!(
+        stencil_jvp_batch::<2>(&x, A, &none),
+        (stencil(&x, A), vec![])
+    );
+    assert_eq!(
+        stencil_vjp_batch::<2>(&x, A, &none),
+        (stencil(&x, A), vec![])
+    );
+
+    // Output parameter.
+    let mut y = vec![0.0; n];
+    let jdxs = step_jvp_batch::<4>(&x, &mut y, H, &dxs);
+    assert_eq!(y, step_value(&x));
+    assert_each(&jdxs, &dxs, |d| step_jvp(&x, &mut vec![0.0; n], H, d));
+    let dys: Vec<Vec<f64>> = (0..5).map(|k| randoms(n, 30 + k)).collect();
+    let jtdys = step_vjp_batch::<2>(&x, &mut y, H, &dys);
+    assert_each(&jtdys, &dys, |d| step_vjp(&x, &mut vec![0.0; n], H, d));
+
+    // Scalar: directional derivatives and Hessian-vector products; slices work too.
+    let slices: Vec<&[f64]> = dxs.iter().map(Vec::as_slice).collect();
+    let (e, ds) = energy_jvp_batch::<4>(&x, A, &slices);
+    assert_eq!(e, energy(&x, A));
+    assert_each(
+        &ds.iter().map(|d| vec![*d]).collect::<Vec<_>>(),
+        &dxs,
+        |d| vec![energy_jvp(&x, A, d).1],
+    );
+    let hvs = energy_hvp_batch::<3>(&x, A, &dxs);
+    assert_each(&hvs, &dxs, |v| energy_hvp(&x, A, v));
+    let h = fd_hessian(|x| energy_gradient(x, A).1, &x);
+    for (hv, v) in hvs.iter().zip(&dxs) {
+        assert_close(&[hv.clone()], &[matvec(&h, v)], 1e-5);
+    }
+}
+
+#[test]
+#[should_panic(expected = "asd: the direction `vs[1]` has length 5 but 6 was expected")]
+fn a_batch_direction_of_the_wrong_length_is_refused() {
+    energy_hvp_batch::<2>(&x0(), A, &[vec![0.0; 6], vec![0.0; 5]]);
+}

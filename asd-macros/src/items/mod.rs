@@ -1,13 +1,15 @@
 //! Stage 5, items: the passes' bodies wrapped into the hidden functions ([`hidden`]) and
 //! the public operators built on them: forward mode and Jacobians ([`forward`]),
 //! reverse mode and gradients ([`reverse`]), Hessians ([`hessian`]), and the forms that
-//! write into the caller's buffers ([`in_place`]), the `value_and_` forms ([`values`]).
+//! write into the caller's buffers ([`in_place`]), the `value_and_` forms ([`values`]),
+//! several directions per call ([`batch`]).
 //!
 //! This stage runs no pass: it only writes signatures, argument lists and the calls
 //! between the generated functions. When the body had errors, every item still exists,
 //! with `unreachable!()` for a body, so the user sees only the real errors and not
 //! "cannot find function `f_jacobian`".
 
+mod batch;
 mod forward;
 mod hessian;
 mod hidden;
@@ -58,6 +60,7 @@ impl Items<'_> {
         items.extend(self.hessian_items());
         items.extend(self.in_place_items());
         items.extend(self.value_items());
+        items.extend(self.batch_items());
         items
     }
 

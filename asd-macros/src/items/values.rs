@@ -26,7 +26,7 @@ impl Items<'_> {
 
     /// The user's function called on the operator's parameters; for a function that
     /// updates its input in place, on a copy of it.
-    fn value_call(&self) -> TokenStream {
+    pub(super) fn value_call(&self) -> TokenStream {
         let f = &self.primal;
         let args = self.plain_args();
         if self.in_place {
