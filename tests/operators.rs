@@ -330,3 +330,126 @@ fn batches_equal_one_direction_at_a_time() {
 fn a_batch_direction_of_the_wrong_length_is_refused() {
     energy_hvp_batch::<2>(&x0(), A, &[vec![0.0; 6], vec![0.0; 5]]);
 }
+
+// ----- functions of one real -----------------------------------------------------------
+
+/// A curve in space.
+#[sparse_diff]
+fn curve(t: f64) -> Vec<f64> {
+    vec![t.cos(), t.sin(), t * t]
+}
+
+/// A scalar function of one real, with a constant.
+#[sparse_diff]
+fn bump(t: f64, a: f64) -> f64 {
+    (a * t).sin() * (-t * t).exp()
+}
+
+/// An ODE right-hand side, differentiated in time.
+#[sparse_diff(wrt = t)]
+fn rhs(u: &[f64], t: f64, k: f64) -> Vec<f64> {
+    let mut du = vec![0.0; u.len()];
+    for i in 0..u.len() {
+        du[i] = -k * u[i] + (t * (i as f64 + 1.0)).sin() * u[(i + 1) % u.len()];
+    }
+    du
+}
+
+/// The same, writing its output parameter.
+#[sparse_diff(wrt = t)]
+fn rhs_into(u: &[f64], mut t: f64, du: &mut [f64]) {
+    t = 2.0 * t;
+    for i in 0..u.len() {
+        du[i] = (t * u[i]).cos();
+    }
+}
+
+/// The first and second central differences of `f` at `t`.
+fn fd_derivatives(f: impl Fn(f64) -> Vec<f64>, t: f64) -> (Vec<f64>, Vec<f64>) {
+    let h = 1e-4;
+    let (p, z, m) = (f(t + h), f(t), f(t - h));
+    let d1 = p.iter().zip(&m).map(|(p, m)| (p - m) / (2.0 * h)).collect();
+    let d2 = (0..z.len())
+        .map(|i| (p[i] - 2.0 * z[i] + m[i]) / (h * h))
+        .collect();
+    (d1, d2)
+}
+
+#[test]
+fn a_curve_has_exact_derivatives() {
+    for t in [0.0, 0.7, -2.3] {
+        let d = curve_derivative(t);
+        assert_close(&[d.clone()], &[vec![-t.sin(), t.cos(), 2.0 * t]], 1e-15);
+        let d2 = curve_second_derivative(t);
+        assert_close(&[d2.clone()], &[vec![-t.cos(), -t.sin(), 2.0]], 1e-15);
+        assert_eq!(curve_value_and_derivative(t), (curve(t), d.clone()));
+        assert_eq!(
+            curve_value_derivative_and_second_derivative(t),
+            (curve(t), d.clone(), d2)
+        );
+        // The other operators see a function of a one-element vector: its Jacobian is
+        // a column, its JVP in the direction 1 the derivative.
+        assert_eq!(curve_jvp(t, &[1.0]), (curve(t), d.clone()));
+        let jac = curve_jacobian(t);
+        assert_eq!(jac.shape(), (3, 1));
+        assert_close(
+            &dense(&jac),
+            &d.iter().map(|v| vec![*v]).collect::<Vec<_>>(),
+            1e-15,
+        );
+        assert_eq!(curve_vjp(t, &[1.0, 0.0, 0.0]).1, vec![-t.sin()]);
+    }
+}
+
+#[test]
+fn derivatives_of_a_scalar_function_of_one_real() {
+    let a = 1.3;
+    for t in [0.2, -0.9] {
+        let (d1, d2) = fd_derivatives(|t| vec![bump(t, a)], t);
+        let d = bump_derivative(t, a);
+        assert_close(&[vec![d]], &[d1.clone()], 1e-7);
+        let dd = bump_second_derivative(t, a);
+        assert_close(&[vec![dd]], &[d2], 1e-5);
+        assert_eq!(bump_value_and_derivative(t, a), (bump(t, a), d));
+        assert_eq!(
+            bump_value_derivative_and_second_derivative(t, a),
+            (bump(t, a), d, dd)
+        );
+        // Gradient and Hessian of a function of one real: 1 and 1 x 1.
+        let (value, g) = bump_gradient(t, a);
+        assert_eq!(value, bump(t, a));
+        assert_close(&[g], &[vec![d]], 1e-14); // reverse mode, to rounding
+        assert_eq!(dense(&bump_hessian(t, a)), vec![vec![dd]]);
+    }
+}
+
+#[test]
+fn derivatives_of_an_ode_right_hand_side_in_time() {
+    let u = x0();
+    let k = 0.4;
+    for t in [0.3, 1.1] {
+        let (d1, d2) = fd_derivatives(|t| rhs(&u, t, k), t);
+        let d = rhs_derivative(&u, t, k);
+        assert_close(&[d.clone()], &[d1.clone()], 1e-7);
+        let dd = rhs_second_derivative(&u, t, k);
+        assert_close(&[dd.clone()], &[d2], 1e-5);
+        assert_eq!(
+            rhs_value_derivative_and_second_derivative(&u, t, k),
+            (rhs(&u, t, k), d.clone(), dd)
+        );
+        // The Jacobian in time is the derivative as a column, every row non-zero.
+        let jac = rhs_jacobian(&u, t, k);
+        assert_eq!((jac.shape(), jac.nnz()), ((6, 1), 6));
+        assert_close(&dense(&jac), &fd_jacobian(|t| rhs(&u, t[0], k), &[t]), 1e-6);
+        // An output parameter receives the value; its derivative is returned.
+        let mut du = vec![0.0; u.len()];
+        let d = rhs_into_derivative(&u, t, &mut du);
+        let value = |t| {
+            let mut du = vec![0.0; u.len()];
+            rhs_into(&u, t, &mut du);
+            du
+        };
+        assert_eq!(du, value(t));
+        assert_close(&[d], &[fd_derivatives(value, t).0], 1e-7);
+    }
+}

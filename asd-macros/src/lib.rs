@@ -78,11 +78,14 @@ fn expand(attr: Tokens, item: Tokens) -> Tokens {
         errors.push(e);
         parse::Args::default()
     });
-    let (core, generic) = desugar::desugar(&item_fn, &mut errors);
+    let (mut core, generic) = desugar::desugar(&item_fn, &mut errors);
     let Some(sig) = parse::signature(&core, &args, &mut errors) else {
         let errs = errors.to_compile_errors();
         return quote!(#item_fn #errs);
     };
+    if sig.scalar_input {
+        parse::scalar_input(&mut core, &sig);
+    }
     let generated = compile(&core, &sig, &mut errors).ok();
     let name = &item_fn.sig.ident;
     let items = items::Items {
