@@ -189,7 +189,7 @@ fn a_value_buffer_of_the_wrong_length_is_refused() {
 #[sparse_diff]
 fn smooth(x: &mut [f64]) {
     for i in 1..x.len() {
-        x[i] = x[i] + 0.5 * x[i - 1].tanh();
+        x[i] += 0.5 * x[i - 1].tanh();
     }
 }
 
@@ -321,7 +321,7 @@ fn batches_equal_one_direction_at_a_time() {
     assert_each(&hvs, &dxs, |v| energy_hvp(&x, A, v));
     let h = fd_hessian(|x| energy_gradient(x, A).1, &x);
     for (hv, v) in hvs.iter().zip(&dxs) {
-        assert_close(&[hv.clone()], &[matvec(&h, v)], 1e-5);
+        assert_close(std::slice::from_ref(hv), &[matvec(&h, v)], 1e-5);
     }
 }
 
@@ -358,7 +358,7 @@ fn rhs(u: &[f64], t: f64, k: f64) -> Vec<f64> {
 /// The same, writing its output parameter.
 #[sparse_diff(wrt = t)]
 fn rhs_into(u: &[f64], mut t: f64, du: &mut [f64]) {
-    t = 2.0 * t;
+    t *= 2.0;
     for i in 0..u.len() {
         du[i] = (t * u[i]).cos();
     }
@@ -379,9 +379,17 @@ fn fd_derivatives(f: impl Fn(f64) -> Vec<f64>, t: f64) -> (Vec<f64>, Vec<f64>) {
 fn a_curve_has_exact_derivatives() {
     for t in [0.0, 0.7, -2.3] {
         let d = curve_derivative(t);
-        assert_close(&[d.clone()], &[vec![-t.sin(), t.cos(), 2.0 * t]], 1e-15);
+        assert_close(
+            std::slice::from_ref(&d),
+            &[vec![-t.sin(), t.cos(), 2.0 * t]],
+            1e-15,
+        );
         let d2 = curve_second_derivative(t);
-        assert_close(&[d2.clone()], &[vec![-t.cos(), -t.sin(), 2.0]], 1e-15);
+        assert_close(
+            std::slice::from_ref(&d2),
+            &[vec![-t.cos(), -t.sin(), 2.0]],
+            1e-15,
+        );
         assert_eq!(curve_value_and_derivative(t), (curve(t), d.clone()));
         assert_eq!(
             curve_value_derivative_and_second_derivative(t),
@@ -407,7 +415,7 @@ fn derivatives_of_a_scalar_function_of_one_real() {
     for t in [0.2, -0.9] {
         let (d1, d2) = fd_derivatives(|t| vec![bump(t, a)], t);
         let d = bump_derivative(t, a);
-        assert_close(&[vec![d]], &[d1.clone()], 1e-7);
+        assert_close(&[vec![d]], std::slice::from_ref(&d1), 1e-7);
         let dd = bump_second_derivative(t, a);
         assert_close(&[vec![dd]], &[d2], 1e-5);
         assert_eq!(bump_value_and_derivative(t, a), (bump(t, a), d));
@@ -430,9 +438,9 @@ fn derivatives_of_an_ode_right_hand_side_in_time() {
     for t in [0.3, 1.1] {
         let (d1, d2) = fd_derivatives(|t| rhs(&u, t, k), t);
         let d = rhs_derivative(&u, t, k);
-        assert_close(&[d.clone()], &[d1.clone()], 1e-7);
+        assert_close(std::slice::from_ref(&d), std::slice::from_ref(&d1), 1e-7);
         let dd = rhs_second_derivative(&u, t, k);
-        assert_close(&[dd.clone()], &[d2], 1e-5);
+        assert_close(std::slice::from_ref(&dd), &[d2], 1e-5);
         assert_eq!(
             rhs_value_derivative_and_second_derivative(&u, t, k),
             (rhs(&u, t, k), d.clone(), dd)
