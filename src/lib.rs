@@ -12,7 +12,11 @@
 //! (scalar `f`), `f_jacobian_sparsity` / `f_hessian_sparsity` (global patterns),
 //! `f_jacobian` / `f_hessian` (one-shot sparse matrices), and `f_jacobian_prepare` /
 //! `f_jacobian_prepared` (and the Hessian pair) to prepare once and evaluate many
-//! times without allocating.
+//! times without allocating; and DifferentiationInterface.jl's other operators:
+//! `value_and_` forms (`f_value_and_jacobian`, `f_value_gradient_and_hessian`), in-place
+//! forms (`f_gradient_into`, `f_jvp_into`, `f_jacobian_prepared_into`, ...), batches of
+//! directions (`f_jvp_batch::<L>`, `f_vjp_batch::<L>`, `f_hvp_batch::<L>`) and, for
+//! functions of one real `t: f64`, `f_derivative` and `f_second_derivative`.
 //!
 //! ```
 //! use asd::sparse_diff;
@@ -67,6 +71,22 @@
 //! let h = energy_hessian(&x); // tridiagonal: 6 + 2 * 5 entries
 //! assert_eq!(h.nnz(), 16);
 //! ```
+//!
+//! Functions of one real get derivatives:
+//!
+//! ```
+//! use asd::sparse_diff;
+//!
+//! #[sparse_diff]
+//! fn curve(t: f64) -> Vec<f64> {
+//!     vec![t.cos(), t.sin(), t * t]
+//! }
+//!
+//! let t = 0.5_f64;
+//! assert_eq!(curve_derivative(t), vec![-t.sin(), t.cos(), 2.0 * t]);
+//! let d2 = curve_second_derivative(t);
+//! assert!((d2[0] + t.cos()).abs() < 1e-15 && d2[2] == 2.0);
+//! ```
 #![forbid(unsafe_code)]
 
 pub use asd_macros::sparse_diff;
@@ -89,6 +109,9 @@ pub mod __private {
         HessianPrep, Hvp, IndexSet, JacobianOptions, JacobianPrep, Join, Jvp, LaneBuf, ModeChoice,
         PairSet, SparsityPattern, Tape, Vjp, Workspace,
     };
+
+    // The batched operators (`f_jvp_batch`, ...).
+    pub use asd_runtime::{batches, check_lens, pack_lanes, unpack_lanes};
 
     // Hessian sparsity tracing (`__asd_trace2_*`, `f_hessian_sparsity`).
     pub use asd_runtime::Trace2;

@@ -91,4 +91,40 @@ fn prepared_jacobians_allocate_nothing_after_the_first_call() {
         2,
         "bratu2d gradient: the point and the gradient vector"
     );
+
+    // The in-place forms write into the caller's buffers and allocate nothing.
+    let u = point(100);
+    let mut g = vec![0.0; 100];
+    assert_allocates_nothing_after_the_first_call("bratu2d_gradient_into", || {
+        let _ = bratu2d_gradient_into(&u, 10, &mut g);
+    });
+    let mut hv = vec![0.0; 100];
+    assert_allocates_nothing_after_the_first_call("bratu2d_hvp_into", || {
+        bratu2d_hvp_into(&u, 10, &g, &mut hv);
+    });
+    let mut prep = bratu2d_hessian_prepare(&u, 10);
+    let mut hess = prep.hessian().clone();
+    assert_allocates_nothing_after_the_first_call("bratu2d_hessian_prepared_into", || {
+        bratu2d_hessian_prepared_into(&mut prep, &u, 10, &mut hess);
+    });
+    assert_allocates_nothing_after_the_first_call(
+        "bratu2d_value_gradient_and_hessian_prepared",
+        || {
+            let _ = bratu2d_value_gradient_and_hessian_prepared(&mut prep, &u, 10, &mut g);
+        },
+    );
+    let x = point(1000);
+    let (dx, mut y, mut dy, mut dx_out) =
+        (point(1000), vec![0.0; 990], vec![0.0; 990], vec![0.0; 1000]);
+    assert_allocates_nothing_after_the_first_call("iter_diff_jvp_into", || {
+        iter_diff_jvp_into(&x, 10, &dx, &mut y, &mut dy);
+    });
+    assert_allocates_nothing_after_the_first_call("iter_diff_vjp_into", || {
+        iter_diff_vjp_into(&x, 10, &dy, &mut y, &mut dx_out);
+    });
+    let mut prep = iter_diff_jacobian_prepare(&x, 10);
+    let mut jac = prep.jacobian().clone();
+    assert_allocates_nothing_after_the_first_call("iter_diff_jacobian_prepared_into", || {
+        iter_diff_jacobian_prepared_into(&mut prep, &x, 10, &mut jac);
+    });
 }

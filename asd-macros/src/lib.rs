@@ -53,10 +53,19 @@ use errors::{Errors, Stop};
 /// | `f_jacobian_prepare(x, c..)`, `f_jacobian_prepare_with(x, c.., &JacobianOptions)` | pattern, coloring, seeds and buffers, once |
 /// | `f_jacobian_prepared(&mut prep, x, c..) -> &CsMat<f64>` | reuses the preparation: no allocation |
 /// | `f_hessian(x, c..)`, `f_hessian_prepare[_with]`, `f_hessian_prepared` | the same for Hessians of scalar `f` (star coloring) |
+/// | `f_value_and_jacobian[_prepared]` | value and sparse Jacobian (returned values) |
+/// | `f_value_gradient_and_hessian(x, c..)`, `f_value_gradient_and_hessian_prepared(&mut prep, x, c.., g)` | scalar `f`: value, gradient and sparse Hessian |
+/// | `f_jvp_into(x, c.., dx, y, dy)`, `f_vjp_into(x, c.., dy, y, dx)` | in place, lengths checked (scalar `f`: `f_vjp_into(x, c.., dy, dx) -> f64`) |
+/// | `f_gradient_into(x, c.., g) -> f64`, `f_hvp_into(x, c.., v, hv)` | scalar `f`, in place |
+/// | `f_jacobian_prepared_into`, `f_hessian_prepared_into(&mut prep, x, c.., &mut m)` | into the caller's `CsMat` of the prepared structure, checked |
+/// | `f_jvp_batch::<L>`, `f_vjp_batch::<L>`, `f_hvp_batch::<L>(x, c.., &dirs)` | several directions, `L` lanes per sweep |
+/// | `f_derivative(t, c..)`, `f_value_and_derivative`, `f_second_derivative`, `f_value_derivative_and_second_derivative` | functions of one real `t: f64` |
 ///
 /// The active input `x` is the first `&[f64]` parameter, or the one named by
-/// `#[sparse_diff(wrt = name)]`; the output is the returned `f64` or `Vec<f64>`, or one
-/// `&mut [f64]` parameter; the other parameters `c..` are constants, passed through.
+/// `#[sparse_diff(wrt = name)]`, or with no `&[f64]` the first `f64` (a function of one
+/// real `t`, compiled as one of `[t]`); the output is the returned `f64` or `Vec<f64>`,
+/// or one `&mut [f64]` parameter; the other parameters `c..` are constants, passed
+/// through. The README maps DifferentiationInterface.jl's operators to these.
 /// See the `asd` crate for examples and the supported language.
 #[proc_macro_attribute]
 pub fn sparse_diff(attr: TokenStream, item: TokenStream) -> TokenStream {
@@ -78,11 +87,14 @@ fn expand(attr: Tokens, item: Tokens) -> Tokens {
         errors.push(e);
         parse::Args::default()
     });
-    let (core, generic) = desugar::desugar(&item_fn, &mut errors);
+    let (mut core, generic) = desugar::desugar(&item_fn, &mut errors);
     let Some(sig) = parse::signature(&core, &args, &mut errors) else {
         let errs = errors.to_compile_errors();
         return quote!(#item_fn #errs);
     };
+    if sig.scalar_input {
+        parse::scalar_input(&mut core, &sig);
+    }
     let generated = compile(&core, &sig, &mut errors).ok();
     let name = &item_fn.sig.ident;
     let items = items::Items {
@@ -94,6 +106,9 @@ fn expand(attr: Tokens, item: Tokens) -> Tokens {
             quote!(#name)
         },
         vis: &item_fn.vis,
+        // The desugaring turned `fn f(x: &mut [f64])` into a map returning `Vec<f64>`.
+        in_place: matches!(item_fn.sig.output, syn::ReturnType::Default)
+            && sig.output == ir::Output::Vector,
         generated: generated.as_ref(),
     }
     .emit();

@@ -61,6 +61,10 @@ pub struct ParsedParam {
 pub struct Signature {
     pub params: Vec<ParsedParam>,
     pub output: Output,
+    /// The active input is one real (`t: f64`): the generated code reads it as the
+    /// one-element slice the signature now says (see [`scalar_input`]), and the
+    /// operators take the user's `f64`.
+    pub scalar_input: bool,
 }
 
 pub const INT_TYPES: &[&str] = &[
@@ -208,14 +212,14 @@ pub fn signature(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Sign
     // The active input: the parameter named by `wrt`, else the first `&[f64]`.
     let active = match &args.wrt {
         Some(w) => match params.iter().position(|p| p.name == *w) {
-            Some(i) if params[i].kind == ParamKind::RealSlice => Some(i),
+            Some(i) if matches!(params[i].kind, ParamKind::RealSlice | ParamKind::Real) => Some(i),
             Some(i) => {
                 let ty = &params[i].ty;
                 let ty = quote::quote!(#ty).to_string().replace(' ', "");
                 errors.at(
                     w,
                     format!(
-                        "`wrt = {w}` must name a `&[f64]` parameter, but `{w}` has type `{ty}`"
+                        "`wrt = {w}` must name a `&[f64]` or `f64` parameter, but `{w}` has type `{ty}`"
                     ),
                 );
                 None
@@ -228,19 +232,29 @@ pub fn signature(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Sign
                 None
             }
         },
+        // Else the first `&[f64]`, or with none the first `f64`.
         None => {
-            let i = params.iter().position(|p| p.kind == ParamKind::RealSlice);
+            let i = params
+                .iter()
+                .position(|p| p.kind == ParamKind::RealSlice)
+                .or_else(|| params.iter().position(|p| p.kind == ParamKind::Real));
             if i.is_none() && errors.len() == before {
                 errors.at(
                     &sig.ident,
-                    "#[sparse_diff] needs an input to differentiate: a parameter of type `&[f64]`",
+                    "#[sparse_diff] needs an input to differentiate: a parameter of type `&[f64]` or `f64`",
                 );
             }
             i
         }
     };
+    let mut scalar_input = false;
     if let Some(i) = active {
         params[i].role = Role::Active;
+        if params[i].kind == ParamKind::Real {
+            scalar_input = true;
+            params[i].kind = ParamKind::RealSlice;
+            params[i].ty = syn::parse_quote_spanned!(params[i].name.span()=> &[f64]);
+        }
     }
 
     let outs: Vec<usize> = params
@@ -294,9 +308,42 @@ pub fn signature(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Sign
         params[i].role = Role::Output;
     }
     match (active, output) {
-        (Some(_), Some(output)) if errors.len() == before => Some(Signature { params, output }),
+        (Some(_), Some(output)) if errors.len() == before => Some(Signature {
+            params,
+            output,
+            scalar_input,
+        }),
         _ => None,
     }
+}
+
+/// The function of one real `t` as the passes take it: `t: &[f64]`, a one-element
+/// slice, and the body starting with `let t = t[0];`. Every pass then sees an ordinary
+/// function of a vector; the operators pass `&[t]` (and `&[1.0]` as the direction).
+pub fn scalar_input(item: &mut ItemFn, sig: &Signature) {
+    let Some(p) = sig.params.iter().find(|p| p.role == Role::Active) else {
+        return;
+    };
+    let t = &p.name;
+    let span = t.span();
+    for arg in &mut item.sig.inputs {
+        let FnArg::Typed(pt) = arg else { continue };
+        let Pat::Ident(pi) = &mut *pt.pat else {
+            continue;
+        };
+        if pi.ident == *t {
+            pi.mutability = None;
+            *pt.ty = syn::parse_quote_spanned!(span=> &[f64]);
+        }
+    }
+    let m = if p.mutable {
+        quote::quote!(mut)
+    } else {
+        quote::quote!()
+    };
+    item.block
+        .stmts
+        .insert(0, syn::parse_quote_spanned!(span=> let #m #t = #t[0];));
 }
 
 #[cfg(test)]
@@ -376,7 +423,7 @@ mod tests {
                 quote!(wrt = n),
                 quote! { fn f(x: &[f64], n: usize) -> f64 {} }
             ),
-            ["`wrt = n` must name a `&[f64]` parameter, but `n` has type `usize`"]
+            ["`wrt = n` must name a `&[f64]` or `f64` parameter, but `n` has type `usize`"]
         );
         assert_eq!(
             errors(quote!(wrt = z), quote! { fn f(x: &[f64]) -> f64 {} }),
@@ -384,7 +431,7 @@ mod tests {
         );
         assert_eq!(
             errors(quote!(), quote! { fn f(n: usize) -> f64 {} }),
-            ["#[sparse_diff] needs an input to differentiate: a parameter of type `&[f64]`"]
+            ["#[sparse_diff] needs an input to differentiate: a parameter of type `&[f64]` or `f64`"]
         );
         assert_eq!(
             errors(quote!(), quote! { fn f(x: &[f64], y: &mut [f64]) -> Vec<f64> {} }),

@@ -12,6 +12,7 @@
 //! - [`math`]: functions `f64` has no method for (`erf`), with derivative rules.
 #![forbid(unsafe_code)]
 
+mod batch;
 pub mod coloring;
 pub mod decompress;
 mod index_set;
@@ -22,6 +23,7 @@ mod prep;
 mod trace;
 mod workspace;
 
+pub use batch::{batches, check_lens, pack_lanes, unpack_lanes};
 pub use coloring::{
     acyclic_coloring, color_columns, color_rows, star_coloring, AcyclicColoring, Coloring, Order,
     StarColoring,

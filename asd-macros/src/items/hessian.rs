@@ -18,7 +18,7 @@ impl Items<'_> {
             return quote!();
         }
         let mut items = self.hessian_sparsity();
-        if self.generated.is_none_or(|g| g.hvp.is_some()) {
+        if self.has_hessians() {
             items.extend(self.hessian());
         }
         items

@@ -35,12 +35,7 @@ impl Items<'_> {
     fn wrt_const(&self) -> TokenStream {
         let vis = self.vis;
         let c = self.hidden(Hidden::Wrt);
-        let at = self
-            .sig
-            .params
-            .iter()
-            .position(|p| p.name == *self.active())
-            .expect("the active parameter is a parameter");
+        let at = self.active_position();
         quote! {
             #[doc(hidden)]
             #[allow(non_upper_case_globals)]

@@ -129,6 +129,39 @@ impl Driver {
     }
 }
 
+impl Driver {
+    /// Copies the last result's values into `out`, which must have the result's
+    /// structure (compressed rows, same shape, `indptr` and `indices`), as a clone of
+    /// the result has; panics naming the first difference otherwise. No allocation.
+    #[track_caller]
+    pub(super) fn copy_result_into(&self, what: &str, out: &mut CsMat<f64>) {
+        let result = &self.result;
+        if out.shape() != result.shape() {
+            panic!(
+                "asd: the matrix to write the {what} into has shape {:?} but the preparation's is {:?}",
+                out.shape(),
+                result.shape()
+            );
+        }
+        if !out.is_csr() {
+            panic!(
+                "asd: the matrix to write the {what} into is stored by columns (CSC) but the \
+                 preparation's is by rows (CSR): start from a clone of the prepared {what}"
+            );
+        }
+        if out.indptr() != result.indptr().raw_storage() || out.indices() != result.indices() {
+            panic!(
+                "asd: the matrix to write the {what} into has {} stored entries in another \
+                 structure (indptr, indices) than the preparation's {}: start from a clone of \
+                 the prepared {what}",
+                out.nnz(),
+                result.nnz()
+            );
+        }
+        out.data_mut().copy_from_slice(result.data());
+    }
+}
+
 /// Panics unless a kernel gave as many products as the output has entries.
 fn check_products(given: usize, expected: usize) {
     assert_eq!(

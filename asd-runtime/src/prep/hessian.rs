@@ -158,6 +158,14 @@ impl HessianPrep {
         &self.driver.result
     }
 
+    /// Copies the last Hessian into `out`, a matrix of the prepared structure (a clone
+    /// of [`hessian`](Self::hessian)): no allocation. Panics, naming the difference, if
+    /// the shape, storage order, `indptr` or `indices` differ.
+    #[track_caller]
+    pub fn copy_into(&self, out: &mut CsMat<f64>) {
+        self.driver.copy_result_into("Hessian", out);
+    }
+
     /// Gives up the preparation and keeps the last Hessian (no copy).
     pub fn into_hessian(self) -> CsMat<f64> {
         self.driver.result

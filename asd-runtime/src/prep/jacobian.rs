@@ -222,6 +222,14 @@ impl JacobianPrep {
         &self.driver.result
     }
 
+    /// Copies the last Jacobian into `out`, a matrix of the prepared structure (a clone
+    /// of [`jacobian`](Self::jacobian)): no allocation. Panics, naming the difference,
+    /// if the shape, storage order, `indptr` or `indices` differ.
+    #[track_caller]
+    pub fn copy_into(&self, out: &mut CsMat<f64>) {
+        self.driver.copy_result_into("Jacobian", out);
+    }
+
     /// Gives up the preparation and keeps the last Jacobian (no copy).
     pub fn into_jacobian(self) -> CsMat<f64> {
         self.driver.result

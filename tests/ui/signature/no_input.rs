@@ -1,8 +1,12 @@
 use asd::sparse_diff;
 
 #[sparse_diff]
-fn f(a: f64, n: usize) -> f64 {
-    a * n as f64
+fn f(n: usize, b: bool) -> f64 {
+    if b {
+        n as f64
+    } else {
+        0.0
+    }
 }
 
 fn main() {}
