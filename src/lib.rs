@@ -89,6 +89,9 @@
 //! ```
 #![forbid(unsafe_code)]
 
+#[cfg(any(feature = "faer", feature = "nalgebra-sparse"))]
+pub mod interop;
+
 pub use asd_macros::sparse_diff;
 pub use asd_runtime::math;
 pub use asd_runtime::sprs;
