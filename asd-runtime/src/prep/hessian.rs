@@ -6,7 +6,8 @@ use sprs::CsMat;
 
 use super::driver::Driver;
 use super::{
-    check_prepared_len, choose_lanes, plural, with_lanes, HessianMethod, HessianOptions, Hvp,
+    buys_nothing, check_prepared_len, choose_lanes, plural, warn_once, with_lanes, HessianMethod,
+    HessianOptions, Hvp,
 };
 use crate::coloring::{
     acyclic_coloring, acyclic_coloring_best, color_columns, color_columns_best, every_color,
@@ -28,6 +29,10 @@ pub struct HessianPrep {
 impl HessianPrep {
     /// Colors the symmetric `n x n` pattern as `options` ask and allocates everything an
     /// evaluation needs. Panics if the pattern is not square and symmetric.
+    ///
+    /// When [`sparsity_buys_nothing`](Self::sparsity_buys_nothing) and `options.warn`
+    /// (the default), prints one warning on standard error, once per process for each
+    /// size; `HessianOptions::default().with_warn(false)` silences it.
     pub fn new(pattern: SparsityPattern, options: &HessianOptions) -> Self {
         let order = options.order;
         let star = |p: &SparsityPattern| match order {
@@ -66,7 +71,54 @@ impl HessianPrep {
                 }
             }
         };
-        Self::with_coloring(pattern, method, coloring, options.lanes)
+        let prep = Self::with_coloring(pattern, method, coloring, options.lanes);
+        if options.warn && prep.sparsity_buys_nothing() {
+            prep.warn_buys_nothing();
+        }
+        prep
+    }
+
+    /// Whether the coloring saves (almost) nothing over dense AD: it needs at least four
+    /// fifths of the `n` HVPs a dense Hessian takes, with `n` at least 16. Pattern
+    /// detection and coloring then cost time for nothing. [`new`](Self::new) warns once
+    /// when it is so.
+    ///
+    /// ```
+    /// use asd_runtime::{HessianOptions, HessianPrep, SparsityPattern};
+    ///
+    /// let n = 20;
+    /// let dense = SparsityPattern::from_coordinates(n, n, (0..n).flat_map(|i| (0..n).map(move |j| (i, j))));
+    /// let quiet = HessianOptions::default().with_warn(false);
+    /// assert!(HessianPrep::new(dense, &quiet).sparsity_buys_nothing());
+    /// // An arrowhead: dense last row and column, yet 2 colors.
+    /// let arrow = SparsityPattern::from_coordinates(
+    ///     n,
+    ///     n,
+    ///     (0..n).flat_map(|i| [(i, i), (i, n - 1), (n - 1, i)]),
+    /// );
+    /// let prep = HessianPrep::new(arrow, &quiet);
+    /// assert_eq!(prep.ncolors(), 2);
+    /// assert!(!prep.sparsity_buys_nothing());
+    /// ```
+    pub fn sparsity_buys_nothing(&self) -> bool {
+        buys_nothing(self.ncolors(), self.driver.shape().1)
+    }
+
+    /// The warning of [`new`](Self::new); returns whether it was printed (not before
+    /// for this size).
+    pub(crate) fn warn_buys_nothing(&self) -> bool {
+        let n = self.driver.shape().1;
+        warn_once(("Hessian", n, n), || {
+            format!(
+                "asd: warning: sparsity buys nothing for this {n} x {n} Hessian: its {} coloring \
+                 needs {} where a dense Hessian needs {}; a dense method may be as fast. \
+                 (Printed once per size; silence with HessianOptions::with_warn(false) and \
+                 f_hessian_prepare_with.)",
+                self.method,
+                plural(self.ncolors(), "HVP"),
+                plural(n, "HVP"),
+            )
+        })
     }
 
     /// A preparation from a coloring computed elsewhere (a star, acyclic or column

@@ -6,8 +6,8 @@ use sprs::CsMat;
 
 use super::driver::Driver;
 use super::{
-    cheaper_below, check_prepared_len, choose_lanes, plural, with_lanes, JacobianOptions, Jvp,
-    Mode, ModeChoice, Vjp,
+    buys_nothing, cheaper_below, check_prepared_len, choose_lanes, plural, warn_once, with_lanes,
+    JacobianOptions, Jvp, Mode, ModeChoice, Vjp,
 };
 use crate::coloring::{Sides, SEARCH_ORDERS};
 use crate::decompress::Decompression;
@@ -54,6 +54,10 @@ pub struct JacobianPrep {
 impl JacobianPrep {
     /// Colors `pattern` (`m x n`) as `options` ask and allocates everything an evaluation
     /// needs.
+    ///
+    /// When [`sparsity_buys_nothing`](Self::sparsity_buys_nothing) and `options.warn`
+    /// (the default), prints one warning on standard error, once per process for each
+    /// shape; `JacobianOptions::default().with_warn(false)` silences it.
     pub fn new(pattern: SparsityPattern, options: &JacobianOptions) -> Self {
         let (mode, coloring) = {
             // The transpose is shared by both colorings and freed before the buffers
@@ -88,7 +92,57 @@ impl JacobianPrep {
                 }
             }
         };
-        Self::build(pattern, mode, coloring, options.lanes, false)
+        let prep = Self::build(pattern, mode, coloring, options.lanes, false);
+        if options.warn && prep.sparsity_buys_nothing() {
+            prep.warn_buys_nothing();
+        }
+        prep
+    }
+
+    /// Products dense AD would take in this preparation's mode: `n` JVPs or `m` VJPs.
+    fn dense_products(&self) -> usize {
+        let (m, n) = self.driver.shape();
+        match self.mode {
+            Mode::Forward => n,
+            Mode::Reverse => m,
+        }
+    }
+
+    /// Whether the coloring saves (almost) nothing over dense AD: it needs at least four
+    /// fifths of the `n` JVPs (forward) or `m` VJPs (reverse) dense AD would take, with
+    /// at least 16 of those. Pattern detection and coloring then cost time for nothing,
+    /// and a dense method may be as fast. [`new`](Self::new) warns once when it is so.
+    ///
+    /// ```
+    /// use asd_runtime::{JacobianOptions, JacobianPrep, SparsityPattern};
+    ///
+    /// let n = 20;
+    /// let dense = SparsityPattern::from_coordinates(n, n, (0..n).flat_map(|i| (0..n).map(move |j| (i, j))));
+    /// let quiet = JacobianOptions::default().with_warn(false);
+    /// assert!(JacobianPrep::new(dense, &quiet).sparsity_buys_nothing());
+    /// let diagonal = SparsityPattern::from_coordinates(n, n, (0..n).map(|i| (i, i)));
+    /// assert!(!JacobianPrep::new(diagonal, &quiet).sparsity_buys_nothing());
+    /// ```
+    pub fn sparsity_buys_nothing(&self) -> bool {
+        buys_nothing(self.ncolors(), self.dense_products())
+    }
+
+    /// The warning of [`new`](Self::new); returns whether it was printed (not before
+    /// for this shape).
+    pub(crate) fn warn_buys_nothing(&self) -> bool {
+        let (m, n) = self.driver.shape();
+        let product = self.mode.product();
+        warn_once(("Jacobian", m, n), || {
+            format!(
+                "asd: warning: sparsity buys nothing for this {m} x {n} Jacobian: its coloring \
+                 needs {} where dense {} mode needs {}; a dense method may be as fast. \
+                 (Printed once per shape; silence with JacobianOptions::with_warn(false) \
+                 and f_jacobian_prepare_with.)",
+                plural(self.ncolors(), product),
+                self.mode,
+                plural(self.dense_products(), product),
+            )
+        })
     }
 
     /// A preparation from a coloring computed elsewhere: column colors for

@@ -143,8 +143,8 @@ impl fmt::Display for HessianMethod {
 }
 
 /// Options of [`JacobianPrep::new`]. The defaults (auto mode, best vertex order, lanes
-/// chosen from the color count) are what most callers want.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// chosen from the color count, warnings on) are what most callers want.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct JacobianOptions {
     /// Forward, reverse, or the cheaper of the two.
     pub mode: ModeChoice,
@@ -159,6 +159,21 @@ pub struct JacobianOptions {
     /// Lanes per sweep, one of [`LANES`]; `None` picks the fewest sweeps, then the
     /// fewest lanes.
     pub lanes: Option<usize>,
+    /// Whether [`JacobianPrep::new`] may print the one warning asd prints, on standard
+    /// error, when sparsity buys nothing (see
+    /// [`JacobianPrep::sparsity_buys_nothing`]). Default `true`.
+    pub warn: bool,
+}
+
+impl Default for JacobianOptions {
+    fn default() -> Self {
+        JacobianOptions {
+            mode: ModeChoice::default(),
+            order: None,
+            lanes: None,
+            warn: true,
+        }
+    }
 }
 
 impl JacobianOptions {
@@ -198,10 +213,15 @@ impl JacobianOptions {
             ..self
         }
     }
+
+    /// The same options with the warning on or off (see [`warn`](Self::warn)).
+    pub fn with_warn(self, warn: bool) -> Self {
+        JacobianOptions { warn, ..self }
+    }
 }
 
 /// Options of [`HessianPrep::new`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HessianOptions {
     /// `None`: star coloring, or plain column coloring in the rare case it needs fewer
     /// colors. `Some(m)`: exactly method `m`.
@@ -211,6 +231,21 @@ pub struct HessianOptions {
     /// Lanes per sweep, one of [`LANES`]; `None` picks the fewest sweeps, then the
     /// fewest lanes.
     pub lanes: Option<usize>,
+    /// Whether [`HessianPrep::new`] may print the one warning asd prints, on standard
+    /// error, when sparsity buys nothing (see
+    /// [`HessianPrep::sparsity_buys_nothing`]). Default `true`.
+    pub warn: bool,
+}
+
+impl Default for HessianOptions {
+    fn default() -> Self {
+        HessianOptions {
+            method: None,
+            order: None,
+            lanes: None,
+            warn: true,
+        }
+    }
 }
 
 impl HessianOptions {
@@ -237,6 +272,43 @@ impl HessianOptions {
             ..self
         }
     }
+
+    /// The same options with the warning on or off (see [`warn`](Self::warn)).
+    pub fn with_warn(self, warn: bool) -> Self {
+        HessianOptions { warn, ..self }
+    }
+}
+
+/// Below this many dense products (JVPs, VJPs or HVPs) sparsity is never said to buy
+/// nothing: a small problem is cheap either way.
+pub(crate) const BUYS_NOTHING_MIN_DENSE: usize = 16;
+
+/// Whether `ncolors` compressed products are close enough to the `dense` products plain
+/// AD would take that the sparsity machinery buys nothing: at least four fifths of them,
+/// on a problem of at least [`BUYS_NOTHING_MIN_DENSE`] products.
+pub(crate) fn buys_nothing(ncolors: usize, dense: usize) -> bool {
+    dense >= BUYS_NOTHING_MIN_DENSE && 5 * ncolors >= 4 * dense
+}
+
+/// What a warning is about: the kind of matrix and its shape.
+pub(crate) type WarningKey = (&'static str, usize, usize);
+
+/// Prints `message` on standard error unless a warning with the same `key` (the kind of
+/// matrix and its shape) was printed before in this process: a loop of one-shot
+/// `f_jacobian` calls warns once, not at every call. Returns whether it printed.
+pub(crate) fn warn_once(key: WarningKey, message: impl FnOnce() -> String) -> bool {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static WARNED: OnceLock<Mutex<HashSet<WarningKey>>> = OnceLock::new();
+    let first = WARNED
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key);
+    if first {
+        eprintln!("{}", message());
+    }
+    first
 }
 
 /// The lane count for `ncolors` colors: the fewest sweeps `ceil(c / L)` first (each

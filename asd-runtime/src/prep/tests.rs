@@ -415,3 +415,64 @@ fn every_lane_count_in_lanes_has_an_arm() {
         assert_eq!(with_lanes!(lanes, L => L), lanes);
     }
 }
+
+/// The full `m x n` pattern.
+fn full(m: usize, n: usize) -> SparsityPattern {
+    SparsityPattern::from_coordinates(m, n, (0..m).flat_map(|i| (0..n).map(move |j| (i, j))))
+}
+
+#[test]
+fn sparsity_buys_nothing_at_four_fifths_of_sixteen_or_more() {
+    assert!(buys_nothing(16, 16));
+    assert!(buys_nothing(13, 16)); // 13 / 16 > 0.8
+    assert!(!buys_nothing(12, 16)); // 12 / 16 < 0.8
+    assert!(buys_nothing(80, 100));
+    assert!(!buys_nothing(79, 100));
+    assert!(!buys_nothing(15, 15)); // too small to matter
+    assert!(!buys_nothing(0, 0));
+}
+
+#[test]
+fn the_warning_is_printed_once_per_key() {
+    let key = ("test", 1_000_003, 7);
+    assert!(warn_once(key, || "asd: (test) first".into()));
+    assert!(!warn_once(key, || unreachable!(
+        "the message of a repeated warning is not built"
+    )));
+    assert!(warn_once(("test", 1_000_003, 8), || {
+        "asd: (test) other key".into()
+    }));
+}
+
+/// Shapes no other test prepares, so the process-wide record is this test's own.
+#[test]
+fn preparation_warns_unless_told_not_to() {
+    let quiet = JacobianOptions::default().with_warn(false);
+    // Dense: every column needs its own color (or every row, in reverse mode).
+    let p = JacobianPrep::new(full(37, 41), &JacobianOptions::default());
+    assert!(p.sparsity_buys_nothing());
+    assert!(!p.warn_buys_nothing(), "new did not warn");
+    let p = JacobianPrep::new(full(43, 47), &quiet);
+    assert!(p.sparsity_buys_nothing());
+    assert!(p.warn_buys_nothing(), "new warned though told not to");
+    // Reverse mode compares with the m VJPs: 20 rows, dense.
+    let p = JacobianPrep::new(full(20, 53), &quiet);
+    assert_eq!(p.mode(), Mode::Reverse);
+    assert!(p.sparsity_buys_nothing());
+
+    let p = HessianPrep::new(full(59, 59), &HessianOptions::default());
+    assert!(p.sparsity_buys_nothing());
+    assert!(!p.warn_buys_nothing(), "new did not warn");
+    let p = HessianPrep::new(full(61, 61), &HessianOptions::default().with_warn(false));
+    assert!(p.warn_buys_nothing(), "new warned though told not to");
+
+    // Sparse ones do not, and small dense ones are not worth a warning.
+    let tridiagonal = SparsityPattern::from_coordinates(
+        100,
+        100,
+        (0..100).flat_map(|i| [(i, i), (i, (i + 1) % 100), ((i + 1) % 100, i)]),
+    );
+    assert!(!JacobianPrep::new(tridiagonal.clone(), &quiet).sparsity_buys_nothing());
+    assert!(!HessianPrep::new(tridiagonal, &HessianOptions::default()).sparsity_buys_nothing());
+    assert!(!JacobianPrep::new(full(15, 15), &JacobianOptions::default()).sparsity_buys_nothing());
+}
