@@ -14,7 +14,9 @@ mod solvers;
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let grid: usize = args.next().map_or(1000, |a| a.parse().expect("the grid side N"));
+    let grid: usize = args
+        .next()
+        .map_or(1000, |a| a.parse().expect("the grid side N"));
     let lambda: f64 = args.next().map_or(1.0, |a| a.parse().expect("lambda"));
     let r = solvers::newton_bratu(grid, lambda);
     println!("{}", r.prep.lines().next().unwrap_or_default());

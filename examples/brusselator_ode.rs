@@ -14,8 +14,12 @@ mod solvers;
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let grid: usize = args.next().map_or(64, |a| a.parse().expect("the grid side N"));
-    let steps: usize = args.next().map_or(200, |a| a.parse().expect("the step count"));
+    let grid: usize = args
+        .next()
+        .map_or(64, |a| a.parse().expect("the grid side N"));
+    let steps: usize = args
+        .next()
+        .map_or(200, |a| a.parse().expect("the step count"));
     let r = solvers::implicit_euler_brusselator(grid, steps, 2.0);
     println!(
         "Brusselator, N = {grid} ({} unknowns), implicit Euler to t = {} in {} steps \
@@ -47,7 +51,15 @@ fn main() {
     println!("  right-hand sides   {}", r.rhs);
     println!("  total              {:>16.2?}", r.total);
     assert!(r.max_step_residual < 1e-10, "a step did not converge");
-    assert!(r.spread < 1e-6, "diffusion did not make the solution uniform");
-    let d = (r.mean.0 - r.uniform.0).abs().max((r.mean.1 - r.uniform.1).abs());
-    assert!(d < 1e-3, "the means do not follow the 0-D Brusselator ({d:.1e})");
+    assert!(
+        r.spread < 1e-6,
+        "diffusion did not make the solution uniform"
+    );
+    let d = (r.mean.0 - r.uniform.0)
+        .abs()
+        .max((r.mean.1 - r.uniform.1).abs());
+    assert!(
+        d < 1e-3,
+        "the means do not follow the 0-D Brusselator ({d:.1e})"
+    );
 }

@@ -42,8 +42,7 @@ pub struct SparseLu {
 impl SparseLu {
     /// The symbolic factorization of `j`'s pattern.
     pub fn new(j: &CsMat<f64>) -> Self {
-        let symbolic =
-            SymbolicLu::try_new(csr_ref(j).transpose().symbolic()).expect("symbolic LU");
+        let symbolic = SymbolicLu::try_new(csr_ref(j).transpose().symbolic()).expect("symbolic LU");
         SparseLu {
             symbolic,
             numeric: None,
@@ -136,9 +135,7 @@ pub fn newton_brusselator(grid: usize) -> NewtonReport {
         residuals: Phase::default(),
         total: Duration::ZERO,
     };
-    let mut prep = r
-        .prepare
-        .time(|| brusselator_jacobian_prepare(&u, grid));
+    let mut prep = r.prepare.time(|| brusselator_jacobian_prepare(&u, grid));
     r.ncolors = prep.ncolors();
     r.prep = prep.to_string();
     let mut lu = r.symbolic.time(|| SparseLu::new(prep.jacobian()));
@@ -291,9 +288,7 @@ pub fn implicit_euler_brusselator(grid: usize, steps: usize, t_end: f64) -> OdeR
         rhs: Phase::default(),
         total: Duration::ZERO,
     };
-    let mut prep = r
-        .prepare
-        .time(|| brusselator_jacobian_prepare(&u, grid));
+    let mut prep = r.prepare.time(|| brusselator_jacobian_prepare(&u, grid));
     r.ncolors = prep.ncolors();
     // I - h J has J's pattern (the diagonal is in it): its values are rewritten in
     // place at every step, from the positions of the diagonal found once.
