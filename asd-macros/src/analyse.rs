@@ -120,17 +120,7 @@ fn prune(body: &mut Vec<Stmt>, vars: &[Var], useful: &[bool]) {
     for s in body.iter_mut() {
         s.bodies_mut().for_each(|b| prune(b, vars, useful));
     }
-    body.retain(|s| match s {
-        Stmt::For { body, .. } | Stmt::Block(body) => !body.is_empty(),
-        Stmt::If { then, els, .. } => !(then.is_empty() && els.is_empty()),
-        Stmt::Let { .. }
-        | Stmt::Assign { .. }
-        | Stmt::Store { .. }
-        | Stmt::Push { .. }
-        | Stmt::Call { .. }
-        | Stmt::While { .. }
-        | Stmt::Return(_) => true,
-    });
+    body.retain(|s| !s.is_emptied());
 }
 
 /// The variables a statement names in its integer and constant parts:
