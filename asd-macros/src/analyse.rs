@@ -559,6 +559,33 @@ mod tests {
     }
 
     #[test]
+    fn a_real_that_only_steers_gets_no_derivative() {
+        let mut f = lower_item(quote! {
+            fn f(x: &[f64]) -> f64 {
+                let s = x[0] * x[0];
+                let mut y = x[1];
+                if s > 1.0 {
+                    y = y * x[2];
+                }
+                y
+            }
+        })
+        .expect("lowers");
+        analyse(&mut f, &mut Errors::default());
+        let names = |f: &Function| -> Vec<String> {
+            f.vars
+                .iter()
+                .filter(|v| v.active)
+                .map(|v| v.name.to_string())
+                .collect()
+        };
+        // The tracers see `s` (a branch on it runs both arms); the derivatives do not.
+        assert!(names(&f).contains(&"s".to_string()));
+        let d = for_derivatives(&f);
+        assert!(!names(&d).contains(&"s".to_string()) && names(&d).contains(&"y".to_string()));
+    }
+
+    #[test]
     fn the_output_is_active_and_a_call_is_active_through_its_arguments() {
         let got = active(quote! {
             fn f(x: &[f64], y: &mut [f64], n: usize) {
