@@ -11,6 +11,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 use std::panic;
+use std::path::Path;
 
 use proc_macro2::{Delimiter, Group, Ident, Literal, Punct, Spacing, Span, TokenStream, TokenTree};
 use quote::{quote_spanned, ToTokens};
@@ -588,8 +589,8 @@ pub(crate) struct Mutant {
 /// `n` distinct mutants of `seeds` that parse as functions, the same on every run. A
 /// seed is drawn with a weight inverse to its length, so that each seed's mutants cost
 /// about the same time to expand: the small functions get more mutants.
-pub(crate) fn mutants(seeds: &[Seed], n: usize) -> Vec<Mutant> {
-    let mut rng = SplitMix64(0x5eed_a5d0_0000_0001);
+pub(crate) fn mutants(seeds: &[Seed], n: usize, seed: u64) -> Vec<Mutant> {
+    let mut rng = SplitMix64(seed);
     let originals: HashSet<String> = seeds.iter().map(|s| s.item.to_string()).collect();
     let lengths: Vec<usize> = seeds.iter().map(|s| length(&s.item)).collect();
     let longest = lengths.iter().copied().max().unwrap_or(1);
@@ -769,8 +770,15 @@ pub(crate) fn quietly<T>(f: impl FnOnce() -> T) -> T {
     r
 }
 
-/// How many mutants the CI test runs.
-const MUTANTS: usize = 10_000;
+/// How many mutants the CI test runs, and the seed of their PRNG. A longer hunt:
+/// `ASD_MUTANTS=100000 ASD_MUTANTS_SEED=7 cargo test -p asd-macros no_mutant`.
+fn config() -> (usize, u64) {
+    let var = |name: &str| std::env::var(name).ok().and_then(|v| v.parse().ok());
+    (
+        var("ASD_MUTANTS").map_or(10_000, |n: u64| n as usize),
+        var("ASD_MUTANTS_SEED").unwrap_or(0x5eed_a5d0_0000_0001),
+    )
+}
 
 /// What one thread found: counts, and the broken promises described.
 #[derive(Default)]
@@ -785,8 +793,9 @@ struct Tally {
 /// each thread reads the seeds and makes the (same) mutants itself.
 fn run_shard(shard: usize, shards: usize) -> Tally {
     let seeds = seeds();
-    let mutants = mutants(&seeds, MUTANTS);
-    assert_eq!(mutants.len(), MUTANTS, "too few distinct mutants");
+    let (n, seed) = config();
+    let mutants = mutants(&seeds, n, seed);
+    assert_eq!(mutants.len(), n, "too few distinct mutants");
     let mut tally = Tally {
         seeds: seeds.len(),
         ..Tally::default()
@@ -824,7 +833,8 @@ fn no_mutant_panics_or_gives_an_error_without_a_place() {
     let failures: Vec<&String> = tallies.iter().flat_map(|t| &t.failures).collect();
     let seeds = tallies[0].seeds;
     eprintln!(
-        "{seeds} seeds, {MUTANTS} mutants: {accepted} accepted, {rejected} rejected, {} broke a promise; {:?} on {shards} threads",
+        "{seeds} seeds, {} mutants: {accepted} accepted, {rejected} rejected, {} broke a promise; {:?} on {shards} threads",
+        config().0,
         failures.len(),
         start.elapsed()
     );
@@ -832,7 +842,7 @@ fn no_mutant_panics_or_gives_an_error_without_a_place() {
         eprintln!("{f}\n");
     }
     assert!(seeds >= 100, "the seeds were not all found: {seeds}");
-    assert_eq!(accepted + rejected + failures.len(), MUTANTS);
+    assert_eq!(accepted + rejected + failures.len(), config().0);
     assert!(
         failures.is_empty(),
         "{} mutants broke a promise (see above); the first:\n{}",
@@ -881,4 +891,149 @@ fn an_integer_read_from_a_sub_slice_points_at_the_user_code() {
     let errors = error_lines(src);
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!((2..=3).contains(&errors[0].0), "{errors:?}");
+}
+
+/// The accepted mutants as Rust: a scratch crate of them as plain functions and one of
+/// them under `#[asd::sparse_diff]`, each in a module file of its own, checked by
+/// `cargo check`. A mutant that compiles plain, that the macro accepted, but whose
+/// annotated module does not compile is code the macro should have rejected or
+/// generated differently. Too slow for CI (it builds `asd`'s dependencies):
+/// `cargo test -p asd-macros -- --ignored --nocapture accepted_mutants_compile`, with
+/// `ASD_COMPILE_MUTANTS=n` for more or fewer than 300.
+#[test]
+#[ignore]
+fn accepted_mutants_compile() {
+    let limit = std::env::var("ASD_COMPILE_MUTANTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
+    let seeds = seeds();
+    let (n, seed) = config();
+    let all = mutants(&seeds, n, seed);
+    let mut accepted = Vec::new();
+    quietly(|| {
+        for m in &all {
+            if accepted.len() == limit {
+                break;
+            }
+            if let Outcome::Accepted = run(m, &seeds[m.seed]) {
+                accepted.push(m);
+            }
+        }
+    });
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = root.join("target/mutants-check");
+    let source = |m: &Mutant, annotated: bool| {
+        let f: ItemFn = syn::parse2(m.item.clone()).expect("a function");
+        let attr = &m.attr;
+        let attr = annotated.then(|| quote::quote!(#[asd::sparse_diff(#attr)]));
+        let file: syn::File = syn::parse_quote! {
+            #[allow(unused_imports)]
+            use num_traits::Float;
+            #attr
+            #f
+        };
+        prettyplease::unparse(&file)
+    };
+    let plain: Vec<String> = accepted.iter().map(|m| source(m, false)).collect();
+    let annotated: Vec<String> = accepted.iter().map(|m| source(m, true)).collect();
+    let all_modules: Vec<usize> = (0..accepted.len()).collect();
+    let asd = root.canonicalize().expect("the workspace");
+    let fails_plain = check_crate(&dir.join("plain"), "", &plain, &all_modules);
+    let valid: Vec<usize> = all_modules
+        .iter()
+        .copied()
+        .filter(|k| !fails_plain.contains_key(k))
+        .collect();
+    let dep = format!("asd = {{ path = {:?} }}\n", asd.display().to_string());
+    let fails_annotated = check_crate(&dir.join("annotated"), &dep, &annotated, &valid);
+    eprintln!(
+        "{} accepted mutants checked: {} valid Rust, {} fail to compile under #[sparse_diff]",
+        accepted.len(),
+        valid.len(),
+        fails_annotated.len()
+    );
+    for (k, errors) in &fails_annotated {
+        eprintln!(
+            "--- m{k} ({}):\n{}\n{}",
+            seeds[accepted[*k].seed].name,
+            plain[*k],
+            errors.join("\n")
+        );
+    }
+    assert!(
+        fails_annotated.is_empty(),
+        "{} accepted mutants that are valid Rust do not compile under #[sparse_diff] (see above)",
+        fails_annotated.len()
+    );
+}
+
+/// Writes a crate at `dir` with the modules `modules` of `sources` (`src/m{k}.rs`) and
+/// checks it until what is left compiles: an error can hide others (a crate that fails
+/// type checking is not borrow checked), so the modules with errors are dropped and the
+/// rest checked again. The errors of each module that had any, by module.
+fn check_crate(
+    dir: &std::path::Path,
+    deps: &str,
+    sources: &[String],
+    modules: &[usize],
+) -> std::collections::BTreeMap<usize, Vec<String>> {
+    use std::fs;
+    let _ = fs::remove_dir_all(dir.join("src"));
+    fs::create_dir_all(dir.join("src")).expect("a scratch directory");
+    let manifest = format!(
+        "[package]\nname = \"mutants_{}\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n\
+         [dependencies]\nnum-traits = \"0.2\"\n{deps}\n[workspace]\n",
+        dir.file_name().and_then(|n| n.to_str()).unwrap_or("check")
+    );
+    fs::write(dir.join("Cargo.toml"), manifest).expect("a manifest");
+    // The workspace's lock file: the same versions, and no registry lookup.
+    let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock");
+    fs::copy(lock, dir.join("Cargo.lock")).expect("the lock file");
+    for &k in modules {
+        fs::write(dir.join(format!("src/m{k}.rs")), &sources[k]).expect("a module");
+    }
+    let mut failing = std::collections::BTreeMap::new();
+    let mut left: Vec<usize> = modules.to_vec();
+    let mut clean = false;
+    for _round in 0..40 {
+        let lib: String = std::iter::once("#![allow(warnings)]\n".to_string())
+            .chain(left.iter().map(|k| format!("mod m{k};\n")))
+            .collect();
+        fs::write(dir.join("src/lib.rs"), lib).expect("lib.rs");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let out = std::process::Command::new(cargo)
+            .args(["check", "--offline", "--message-format", "short", "--quiet"])
+            .env("CARGO_TARGET_DIR", dir.join("../target"))
+            .current_dir(dir)
+            .output()
+            .expect("cargo check");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let mut round = std::collections::BTreeMap::<usize, Vec<String>>::new();
+        for line in stderr.lines() {
+            let Some(rest) = line.strip_prefix("src/m") else {
+                continue;
+            };
+            let Some((k, _)) = rest.split_once(".rs:") else {
+                continue;
+            };
+            if line.contains(": error") {
+                if let Ok(k) = k.parse() {
+                    round.entry(k).or_default().push(line.to_string());
+                }
+            }
+        }
+        if out.status.success() {
+            clean = true;
+            break;
+        }
+        assert!(
+            !round.is_empty(),
+            "cargo check failed outside the modules:\n{stderr}"
+        );
+        left.retain(|k| !round.contains_key(k));
+        failing.extend(round);
+    }
+    assert!(clean, "{} still fails after 40 rounds", dir.display());
+    failing
 }
