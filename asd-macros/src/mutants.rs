@@ -748,26 +748,28 @@ fn compile_errors(out: &TokenStream) -> Vec<(usize, String)> {
 }
 
 /// Runs `f` with a panic hook that is silent (and records the panic) on threads running
-/// mutants, and the previous hook's everywhere else, since tests run in parallel.
+/// mutants, and the previous hook's everywhere else, since tests run in parallel. The
+/// hook is installed once and stays: removing it could remove another test's.
 pub(crate) fn quietly<T>(f: impl FnOnce() -> T) -> T {
-    let previous = panic::take_hook();
-    panic::set_hook(Box::new(move |info| {
-        if QUIET.with(|q| q.get()) {
-            let msg = info
-                .payload()
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| info.payload().downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            let at = info.location().map_or(String::new(), |l| l.to_string());
-            LAST_PANIC.with(|p| *p.borrow_mut() = format!("{msg} at {at}"));
-        } else {
-            previous(info);
-        }
-    }));
-    let r = f();
-    let _ = panic::take_hook();
-    r
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if QUIET.with(|q| q.get()) {
+                let msg = info
+                    .payload()
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                let at = info.location().map_or(String::new(), |l| l.to_string());
+                LAST_PANIC.with(|p| *p.borrow_mut() = format!("{msg} at {at}"));
+            } else {
+                previous(info);
+            }
+        }));
+    });
+    f()
 }
 
 /// How many mutants the CI test runs, and the seed of their PRNG. A longer hunt:
@@ -1036,4 +1038,56 @@ fn check_crate(
     }
     assert!(clean, "{} still fails after 40 rounds", dir.display());
     failing
+}
+
+/// Whether expanding `item` panics or emits unparsable code: `None` when neither.
+fn broken(item: TokenStream) -> Option<String> {
+    let out = quietly(|| {
+        QUIET.with(|q| q.set(true));
+        let out = panic::catch_unwind(|| expand(TokenStream::new(), item));
+        QUIET.with(|q| q.set(false));
+        out
+    });
+    match out {
+        Err(_) => Some(format!(
+            "panicked: {}",
+            LAST_PANIC.with(|p| p.borrow().clone())
+        )),
+        Ok(out) => syn::parse2::<syn::File>(out)
+            .err()
+            .map(|e| format!("unparsable: {e}")),
+    }
+}
+
+#[test]
+fn an_array_pattern_of_a_list_with_a_trailing_comma() {
+    // The elements with their trailing comma, then one more: `(x[0],,)`.
+    assert_eq!(
+        broken(quote::quote! {
+            fn f(x: &[f64]) -> f64 {
+                let [a, b] = [x[0], x[1],];
+                a * b
+            }
+        }),
+        None
+    );
+}
+
+#[test]
+fn an_integer_that_starts_with_a_block() {
+    // The adjoint restores `j` as `if false { { i } % n } else { .. }`, a block and
+    // then `% n` where an expression was meant.
+    assert_eq!(
+        broken(quote::quote! {
+            fn f(x: &[f64], n: usize) -> f64 {
+                let mut s = 0.0;
+                for i in 0..n {
+                    let j = { i } % n;
+                    s += x[j] * x[j];
+                }
+                s
+            }
+        }),
+        None
+    );
 }
