@@ -203,12 +203,12 @@ fn a_function_named_like_its_parameter() {
     use named_like_its_parameter as m;
     common::check_scalar(
         &points(3, 14),
-        |x| m::x(x),
+        m::x,
         |x| m::x_gradient(x).1,
         |x, d| m::x_jvp(x, d).1,
         m::x_hessian_sparsity,
         m::x_hessian,
-        |x, v| m::x_hvp(x, v),
+        m::x_hvp,
     );
 }
 
