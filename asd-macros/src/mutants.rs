@@ -972,8 +972,9 @@ fn accepted_mutants_compile() {
 
 /// Writes a crate at `dir` with the modules `modules` of `sources` (`src/m{k}.rs`) and
 /// checks it until what is left compiles: an error can hide others (a crate that fails
-/// type checking is not borrow checked), so the modules with errors are dropped and the
-/// rest checked again. The errors of each module that had any, by module.
+/// type checking is not borrow checked; some errors come one a round), so the modules
+/// with errors are dropped and the rest checked again. The errors of each module that
+/// had any, by module.
 fn check_crate(
     dir: &std::path::Path,
     deps: &str,
@@ -997,8 +998,8 @@ fn check_crate(
     }
     let mut failing = std::collections::BTreeMap::new();
     let mut left: Vec<usize> = modules.to_vec();
-    let mut clean = false;
-    for _round in 0..40 {
+    // Each round that fails drops at least one module, so this ends.
+    loop {
         let lib: String = std::iter::once("#![allow(warnings)]\n".to_string())
             .chain(left.iter().map(|k| format!("mod m{k};\n")))
             .collect();
@@ -1026,7 +1027,6 @@ fn check_crate(
             }
         }
         if out.status.success() {
-            clean = true;
             break;
         }
         assert!(
@@ -1036,7 +1036,6 @@ fn check_crate(
         left.retain(|k| !round.contains_key(k));
         failing.extend(round);
     }
-    assert!(clean, "{} still fails after 40 rounds", dir.display());
     failing
 }
 
