@@ -283,3 +283,77 @@ scalar!(steering_real_that_overflows at (points(3, 21)),
         y
     }
 );
+
+// Found by the mutation test of asd-macros (accepted mutants that compiled plain but not
+// annotated):
+
+// A constant behind two references: the Jacobian kernel's struct named only the outer
+// reference's lifetime.
+vector!(a_constant_behind_two_references at (points(4, 12), &&[3usize, 0, 1, 2][..]),
+    pub fn f(x: &[f64], idx: &&[usize]) -> Vec<f64> {
+        let mut y = vec![0.0; idx.len()];
+        for k in 0..idx.len() {
+            y[k] = x[k] * x[idx[k]].powi(3);
+        }
+        y
+    }
+);
+
+// An element's index reads the length of the vector written: the tracer borrowed the
+// element mutably before reading the length.
+vector!(an_index_reads_the_length_of_the_vector_written at (points(5, 13)),
+    pub fn f(x: &[f64]) -> Vec<f64> {
+        let mut y = vec![0.0; x.len()];
+        for i in 0..y.len() {
+            y[i] = x[i] * x[(i + 1) % y.len()];
+        }
+        y
+    }
+);
+
+/// A generic function named like its parameter: `let _ = x::<f64>;` in the generated
+/// functions read the parameter.
+pub mod named_like_its_parameter {
+    use num_traits::Float;
+
+    #[asd::sparse_diff]
+    pub fn x<T: Float>(x: &[T]) -> T {
+        x[0] * x[1].sin() + x[2] * x[2]
+    }
+}
+
+#[test]
+fn a_function_named_like_its_parameter() {
+    use named_like_its_parameter as m;
+    common::check_scalar(
+        &points(3, 14),
+        m::x,
+        |x| m::x_gradient(x).1,
+        |x, d| m::x_jvp(x, d).1,
+        m::x_hessian_sparsity,
+        m::x_hessian,
+        m::x_hvp,
+    );
+}
+
+/// A vector returned as it was made, empty: the tracers' `Vec::with_capacity` had no
+/// element type to infer.
+pub mod empty_result {
+    #[asd::sparse_diff]
+    pub fn f(x: &[f64]) -> Vec<f64> {
+        let y = Vec::with_capacity(x.len());
+        y
+    }
+}
+
+#[test]
+fn an_empty_result_has_an_empty_jacobian() {
+    use empty_result as m;
+    let x = points(3, 15);
+    assert!(m::f(&x).is_empty());
+    assert_eq!(m::f_jacobian_sparsity(&x).shape(), (0, 3));
+    let jac = m::f_jacobian(&x);
+    assert_eq!((jac.rows(), jac.cols(), jac.nnz()), (0, 3, 0));
+    assert!(m::f_jvp(&x, &[1.0, 2.0, 3.0]).1.is_empty());
+    assert_eq!(m::f_vjp(&x, &[]).1, vec![0.0; 3]);
+}

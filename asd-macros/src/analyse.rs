@@ -120,17 +120,7 @@ fn prune(body: &mut Vec<Stmt>, vars: &[Var], useful: &[bool]) {
     for s in body.iter_mut() {
         s.bodies_mut().for_each(|b| prune(b, vars, useful));
     }
-    body.retain(|s| match s {
-        Stmt::For { body, .. } | Stmt::Block(body) => !body.is_empty(),
-        Stmt::If { then, els, .. } => !(then.is_empty() && els.is_empty()),
-        Stmt::Let { .. }
-        | Stmt::Assign { .. }
-        | Stmt::Store { .. }
-        | Stmt::Push { .. }
-        | Stmt::Call { .. }
-        | Stmt::While { .. }
-        | Stmt::Return(_) => true,
-    });
+    body.retain(|s| !s.is_emptied());
 }
 
 /// The variables a statement names in its integer and constant parts:
@@ -566,6 +556,33 @@ mod tests {
             !printed.contains("for"),
             "the emptied loop goes too: {printed}"
         );
+    }
+
+    #[test]
+    fn a_real_that_only_steers_gets_no_derivative() {
+        let mut f = lower_item(quote! {
+            fn f(x: &[f64]) -> f64 {
+                let s = x[0] * x[0];
+                let mut y = x[1];
+                if s > 1.0 {
+                    y = y * x[2];
+                }
+                y
+            }
+        })
+        .expect("lowers");
+        analyse(&mut f, &mut Errors::default());
+        let names = |f: &Function| -> Vec<String> {
+            f.vars
+                .iter()
+                .filter(|v| v.active)
+                .map(|v| v.name.to_string())
+                .collect()
+        };
+        // The tracers see `s` (a branch on it runs both arms); the derivatives do not.
+        assert!(names(&f).contains(&"s".to_string()));
+        let d = for_derivatives(&f);
+        assert!(!names(&d).contains(&"s".to_string()) && names(&d).contains(&"y".to_string()));
     }
 
     #[test]

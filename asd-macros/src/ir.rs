@@ -299,6 +299,22 @@ pub enum Stmt {
 }
 
 impl Stmt {
+    /// A `for`, block or `if` with nothing left inside, which can go. (A `while` stays:
+    /// its condition decides whether the function ends.)
+    pub fn is_emptied(&self) -> bool {
+        match self {
+            Stmt::For { body, .. } | Stmt::Block(body) => body.is_empty(),
+            Stmt::If { then, els, .. } => then.is_empty() && els.is_empty(),
+            Stmt::Let { .. }
+            | Stmt::Assign { .. }
+            | Stmt::Store { .. }
+            | Stmt::Push { .. }
+            | Stmt::Call { .. }
+            | Stmt::While { .. }
+            | Stmt::Return(_) => false,
+        }
+    }
+
     /// The bodies the statement holds: a loop's or a block's, or both arms of an `if`.
     pub fn bodies(&self) -> impl Iterator<Item = &Vec<Stmt>> {
         let (a, b) = match self {

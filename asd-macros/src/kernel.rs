@@ -72,17 +72,7 @@ fn tidy(body: &[Stmt], named: &[bool]) -> Vec<Stmt> {
     body.iter()
         .filter(|s| !matches!(s, Stmt::Let { var, .. } if is_placeholder(s) && !named[*var]))
         .map(|s| s.clone().map_bodies(&mut |b| tidy(b, named)))
-        .filter(|s| match s {
-            Stmt::For { body, .. } | Stmt::Block(body) => !body.is_empty(),
-            Stmt::If { then, els, .. } => !(then.is_empty() && els.is_empty()),
-            Stmt::Let { .. }
-            | Stmt::Assign { .. }
-            | Stmt::Store { .. }
-            | Stmt::Push { .. }
-            | Stmt::Call { .. }
-            | Stmt::While { .. }
-            | Stmt::Return(_) => true,
-        })
+        .filter(|s| !s.is_emptied())
         .collect()
 }
 

@@ -27,6 +27,8 @@ mod ir;
 mod items;
 mod kernel;
 mod lower;
+#[cfg(test)]
+mod mutants;
 mod names;
 mod parse;
 #[cfg(test)]

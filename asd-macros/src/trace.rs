@@ -53,6 +53,19 @@ impl Leaf {
         }
     }
 
+    /// Whether the index of an element names the variable `v`: reads it, or its length
+    /// (which the index's reads leave out, as no dependence).
+    fn index_names(&self, f: &Function, v: VarId) -> bool {
+        fn names(ts: &TokenStream, n: &Ident) -> bool {
+            ts.clone().into_iter().any(|t| match t {
+                proc_macro2::TokenTree::Ident(i) => i == *n,
+                proc_macro2::TokenTree::Group(g) => names(&g.stream(), n),
+                _ => false,
+            })
+        }
+        matches!(self, Leaf::Elem(_, i) if names(&i.tokens, &f.vars[v].name))
+    }
+
     /// `v` or `v[i]`.
     pub(crate) fn tokens(&self, f: &Function) -> TokenStream {
         match self {
@@ -134,8 +147,10 @@ impl Domain for FirstOrder {
         if !ls.iter().any(same) {
             let var = target.var();
             if let [a, b, rest @ ..] = ls.as_slice() {
-                if ls.iter().all(|l| l.var() != var) {
-                    // Written in place: no temporary set to move in.
+                // Written in place: no temporary set to move in; unless a leaf reads
+                // the target's vector, in its index (`x[(i + 1) % y.len()]`), which
+                // the target's `&mut` borrow would forbid.
+                if ls.iter().all(|l| l.var() != var && !l.index_names(f, var)) {
                     let (a, b) = (a.tokens(f), b.tokens(f));
                     let rest = rest.iter().map(|l| l.tokens(f));
                     let p = Ident::new("p", Span::mixed_site());
@@ -444,9 +459,10 @@ impl<'f, D: Domain> Tracer<'f, D> {
                     let items = items.iter().map(|e| self.plain.expr(e).0);
                     quote!(::std::vec![#(#items),*])
                 }
+                // Typed: a vector nothing is pushed to has no other type to infer.
                 VecExpr::Empty(c) => {
                     let c = c.as_ref().map(|c| c.tokens.clone()).unwrap_or(quote!(0));
-                    quote!(::std::vec::Vec::with_capacity(#c))
+                    quote!(::std::vec::Vec::<f64>::with_capacity(#c))
                 }
                 VecExpr::Copy(u) => {
                     let u = self.name(*u);
@@ -479,9 +495,11 @@ impl<'f, D: Domain> Tracer<'f, D> {
                 let values = items.iter().map(|e| D::value(self.f, e));
                 quote!(::std::vec![#(#values),*])
             }
+            // Typed: a vector nothing is pushed to (only its length read) has no other
+            // type to infer.
             VecExpr::Empty(c) => {
                 let c = c.as_ref().map(|c| c.tokens.clone()).unwrap_or(quote!(0));
-                quote!(::std::vec::Vec::with_capacity(#c))
+                quote!(::std::vec::Vec::<#ty>::with_capacity(#c))
             }
             VecExpr::Copy(u) if self.active(*u) => {
                 let u = self.name(*u);

@@ -76,7 +76,8 @@ impl Adjoint {
             Ty::Int => match like {
                 // `pop_int` is generic over the integer types and the IR does not know
                 // which one the user's code has: the dead arm gives it `like`'s type.
-                Some(like) => quote!(let mut #n = if false { #like } else { #tape.pop_int() };),
+                // In parentheses: `{ i } % n` alone in a block is a block, then `% n`.
+                Some(like) => quote!(let mut #n = if false { (#like) } else { #tape.pop_int() };),
                 None => quote!(let mut #n: usize = #tape.pop_int();),
             },
             Ty::Bool => quote!(let mut #n: bool = #tape.pop_bool();),

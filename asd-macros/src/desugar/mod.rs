@@ -276,6 +276,9 @@ impl Desugar<'_> {
             Stmt::Local(local) => self.local(local),
             Stmt::Macro(m) if is_assertion(&m.mac) => Vec::new(),
             Stmt::Expr(Expr::Macro(m), _) if is_assertion(&m.mac) => Vec::new(),
+            // `;` alone (`a;;`): syn reads it as empty verbatim tokens, which carry no
+            // span to report them at; Rust accepts it, and it does nothing.
+            Stmt::Expr(Expr::Verbatim(v), Some(_)) if v.is_empty() => Vec::new(),
             Stmt::Expr(mut e, semi) => {
                 self.visit_expr_mut(&mut e);
                 vec![Stmt::Expr(e, semi)]

@@ -88,7 +88,11 @@ impl Desugar<'_> {
                     _ => None,
                 };
                 let value: Expr = match (listed, value) {
-                    (Some(elems), _) => parse_quote_spanned!(span=> (#elems,)),
+                    // Each element with its own comma: the list may end with one.
+                    (Some(elems), _) => {
+                        let elems = elems.iter();
+                        parse_quote_spanned!(span=> (#(#elems,)*))
+                    }
                     (None, v) => {
                         let base = match v {
                             Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => {

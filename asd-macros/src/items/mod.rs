@@ -54,9 +54,17 @@ pub struct Items<'a> {
 }
 
 impl Items<'_> {
-    /// Every item, hidden ones first.
+    /// Every item, hidden ones first, after `let _ = f;` in an unnamed constant: a user
+    /// who calls only the operators is not told that `f` is never used. Not in the
+    /// hidden functions, where a parameter named `f` would hide `f`.
     pub fn emit(&self) -> TokenStream {
-        let mut items = self.hidden_items();
+        let f = &self.primal;
+        let mut items = quote! {
+            const _: () = {
+                let _ = #f;
+            };
+        };
+        items.extend(self.hidden_items());
         items.extend(self.forward_items());
         items.extend(self.reverse_items());
         items.extend(self.hessian_items());
@@ -91,17 +99,15 @@ impl Items<'_> {
         }
     }
 
-    /// A hidden helper: `signature` is everything after `fn` up to the body. It opens
-    /// with `let _ = f;`, so a user who calls only the operators is not told that `f` is
-    /// never used, and allows the lints that code generated for any body may trip.
+    /// A hidden helper: `signature` is everything after `fn` up to the body. It allows
+    /// the lints that code generated for any body may trip.
     fn hidden_fn(&self, signature: TokenStream, body: TokenStream) -> TokenStream {
-        let (vis, f) = (self.vis, &self.primal);
+        let vis = self.vis;
         let items = self.generated.map(|g| &g.local_items);
         quote! {
             #[doc(hidden)]
             #[allow(unused_mut, unused_variables, unused_assignments, unreachable_code, unused_parens, unused_braces, unused_imports, while_true, non_snake_case, dead_code, clippy::all)]
             #vis fn #signature {
-                let _ = #f;
                 #items
                 #body
             }
@@ -289,14 +295,32 @@ impl Items<'_> {
     }
 }
 
-/// `&[f64]` -> `&'a [f64]`, so constants can be held by the kernel struct.
+/// `&[f64]` -> `&'a [f64]`, so constants can be held by the kernel struct: every
+/// lifetime but `'static`, at any depth (`&&[usize]`, `&'_ T`, `&'x T`), since a field
+/// has no elision and the struct declares only `'a`.
 fn with_lifetime(ty: &Type, lt: &syn::Lifetime) -> Type {
-    match ty {
-        Type::Reference(r) => {
-            let mut r = r.clone();
-            r.lifetime = Some(lt.clone());
-            Type::Reference(r)
+    struct Name<'l>(&'l syn::Lifetime);
+    impl syn::visit_mut::VisitMut for Name<'_> {
+        fn visit_type_reference_mut(&mut self, r: &mut syn::TypeReference) {
+            if r.lifetime.is_none() {
+                r.lifetime = Some(self.0.clone());
+            }
+            syn::visit_mut::visit_type_reference_mut(self, r);
         }
-        other => other.clone(),
+        fn visit_lifetime_mut(&mut self, l: &mut syn::Lifetime) {
+            if l.ident != "static" {
+                *l = self.0.clone();
+            }
+        }
+        // A function pointer's or a trait object's references have their own elision.
+        fn visit_type_bare_fn_mut(&mut self, _: &mut syn::TypeBareFn) {}
+        fn visit_parenthesized_generic_arguments_mut(
+            &mut self,
+            _: &mut syn::ParenthesizedGenericArguments,
+        ) {
+        }
     }
+    let mut ty = ty.clone();
+    syn::visit_mut::VisitMut::visit_type_mut(&mut Name(lt), &mut ty);
+    ty
 }

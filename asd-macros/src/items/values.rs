@@ -27,7 +27,13 @@ impl Items<'_> {
     /// The user's function called on the operator's parameters; for a function that
     /// updates its input in place, on a copy of it.
     pub(super) fn value_call(&self) -> TokenStream {
+        // A parameter named like the function hides it: reach the item by its path.
         let f = &self.primal;
+        let f = if self.sig.params.iter().any(|p| p.name == *self.name) {
+            quote!(self::#f)
+        } else {
+            quote!(#f)
+        };
         let args = self.plain_args();
         if self.in_place {
             let x = self.active();

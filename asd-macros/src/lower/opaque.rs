@@ -3,7 +3,6 @@
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned, ToTokens};
-use syn::spanned::Spanned;
 use syn::{Expr as SExpr, Stmt as SStmt, UnOp};
 
 use super::unsupported::UNNAMED_CALL;
@@ -49,7 +48,7 @@ impl Lowerer<'_> {
         Opaque {
             tokens,
             reads,
-            span: e.span(),
+            span: crate::errors::span_of(e),
         }
     }
 

@@ -7,6 +7,12 @@
 //! shares nothing with the generated code but the program.
 #![allow(dead_code)]
 
+// The root crate's test helpers: one generator of test data for the whole project.
+#[path = "../../../tests/common/mod.rs"]
+mod shared;
+
+use shared::randoms;
+
 use asd::sprs::CsMat;
 use asd::{JacobianOptions, SparsityPattern};
 pub use num_dual::{DualNum, HyperDual64 as D};
@@ -179,21 +185,6 @@ impl Case {
             &want.concat(),
         );
     }
-}
-
-/// Deterministic numbers in [-1, 1).
-fn randoms(n: usize, seed: u64) -> Vec<f64> {
-    let mut s = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-        })
-        .collect()
 }
 
 /// `x` as hyper-duals, `ε₁` seeded in input `i` and `ε₂` in input `j`.
