@@ -97,7 +97,7 @@ pub use asd_runtime::math;
 pub use asd_runtime::sprs;
 pub use asd_runtime::{
     acyclic_coloring, color_columns, color_rows, coloring, decompress, star_coloring,
-    AcyclicColoring, Coloring, HessianMethod, HessianOptions, HessianPrep, IndexSet,
+    AcyclicColoring, ColorAxis, Coloring, HessianMethod, HessianOptions, HessianPrep, IndexSet,
     JacobianOptions, JacobianPrep, Mode, ModeChoice, Order, PairSet, SparsityPattern, StarColoring,
     Workspace, LANES,
 };
