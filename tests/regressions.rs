@@ -357,3 +357,40 @@ fn an_empty_result_has_an_empty_jacobian() {
     assert!(m::f_jvp(&x, &[1.0, 2.0, 3.0]).1.is_empty());
     assert_eq!(m::f_vjp(&x, &[]).1, vec![0.0; 3]);
 }
+
+/// An output parameter written in both arms of a branch on a real: the tracers, which
+/// run both arms, copied the parameter with `clone` (a `&mut [f64]` has none) and failed
+/// to compile; they now copy its values out and back.
+#[asd::sparse_diff]
+pub fn clipped_into(x: &[f64], y: &mut [f64]) {
+    for i in 0..y.len() {
+        if x[i] > 0.5 {
+            y[i] = x[i] * x[(i + 1) % x.len()];
+        } else {
+            y[i] = -x[i];
+        }
+    }
+}
+
+#[test]
+fn an_output_parameter_written_under_a_branch_on_a_real() {
+    let x = [0.7, 0.2, 0.9, 0.4, 0.6, 0.1];
+    let n = x.len();
+    let mut y = vec![0.0; n];
+    let pattern = clipped_into_jacobian_sparsity(&x, &mut y);
+    let both_arms = asd::SparsityPattern::from_coordinates(
+        n,
+        n,
+        (0..n).flat_map(|i| [(i, i), (i, (i + 1) % n)]),
+    );
+    assert_eq!(pattern, both_arms);
+    let value = |x: &[f64]| {
+        let mut y = vec![0.0; x.len()];
+        clipped_into(x, &mut y);
+        y
+    };
+    let fd = common::fd_jacobian(value, &x);
+    let jacobian = clipped_into_jacobian(&x, &mut y);
+    common::assert_sparse_matches(&jacobian, &pattern, &fd, 1e-6);
+    assert_eq!(y, value(&x), "the output parameter gets the value");
+}

@@ -555,24 +555,52 @@ impl<'f, D: Domain> Tracer<'f, D> {
             .into_iter()
             .filter(|&v| self.active(v))
             .collect();
-        let names: Vec<Ident> = written.iter().map(|&v| self.name(v).clone()).collect();
         let k = self.joins;
         self.joins += 1;
         let saved = format_ident!("saved{}", k, span = Span::mixed_site());
         let first = format_ident!("first{}", k, span = Span::mixed_site());
+        // Each written variable: its copy before the branch, how the `then` arm's value
+        // is taken out (the state before put back), and how the two are joined. The
+        // output parameter is a `&mut [_]`: its values are copied out and back.
+        let (mut copies, mut take, mut join) = (Vec::new(), Vec::new(), Vec::new());
+        for (v, idx) in written.iter().zip(0..) {
+            let n = self.name(*v);
+            let idx = syn::Index::from(idx);
+            let output = self
+                .f
+                .params
+                .iter()
+                .any(|p| p.var == *v && p.role == Role::Output);
+            if output {
+                copies.push(quote!(#n.to_vec()));
+                take.push(quote!({
+                    let arm = #n.to_vec();
+                    #n.clone_from_slice(&#saved.#idx);
+                    arm
+                }));
+                join.push(quote!(
+                    for (a, b) in #n.iter_mut().zip(#first.#idx) {
+                        #rt::Join::join(a, b);
+                    }
+                ));
+            } else {
+                copies.push(quote!(#n.clone()));
+                take.push(quote!(::core::mem::replace(&mut #n, #saved.#idx)));
+                join.push(quote!(#rt::Join::join(&mut #n, #first.#idx);));
+            }
+        }
         let outer = self.active_branch;
         self.active_branch = true;
         let then = self.block(then);
         let els = self.block(els);
         self.active_branch = outer;
-        let idx: Vec<syn::Index> = (0..names.len()).map(syn::Index::from).collect();
         quote! {
             {
-                let #saved = (#(#names.clone(),)*);
+                let #saved = (#(#copies,)*);
                 { #then }
-                let #first = (#(::core::mem::replace(&mut #names, #saved.#idx),)*);
+                let #first = (#(#take,)*);
                 { #els }
-                #(#rt::Join::join(&mut #names, #first.#idx);)*
+                #(#join)*
             }
         }
     }
