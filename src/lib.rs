@@ -9,15 +9,16 @@
 //!
 //! The operators generated next to `f` (see [`sparse_diff`] for the full table):
 //! `f_jvp` and `f_vjp` (one direction, forward and reverse), `f_gradient` and `f_hvp`
-//! (scalar `f`), `f_jacobian_sparsity` / `f_hessian_sparsity` (global patterns),
-//! `f_jacobian` / `f_hessian` (one-shot sparse matrices), and `f_jacobian_prepare` /
-//! `f_jacobian_prepared` (and the Hessian pair) to prepare once and evaluate many
-//! times without allocating; and DifferentiationInterface.jl's other operators:
-//! `value_and_` forms (`f_value_and_jacobian`, `f_value_gradient_and_hessian`), in-place
-//! forms (`f_gradient_into`, `f_jvp_into`, `f_jacobian_prepared_into`, ...), batches of
+//! (scalar `f`), `f_jacobian_sparsity` / `f_hessian_sparsity` (global patterns) and
+//! `f_explain` (why an entry is in the pattern), `f_jacobian` / `f_hessian` (one-shot
+//! sparse matrices), and `f_jacobian_prepare` / `f_jacobian_prepared` (and the Hessian
+//! pair) to prepare once and evaluate many times without allocating; and
+//! DifferentiationInterface.jl's other operators: `value_and_` forms
+//! (`f_value_and_jacobian`, `f_value_gradient_and_hessian`), in-place forms
+//! (`f_gradient_into`, `f_jvp_into`, `f_jacobian_prepared_into`, ...), batches of
 //! directions (`f_jvp_batch::<L>`, `f_vjp_batch::<L>`, `f_hvp_batch::<L>`), many
-//! products at one point (`f_hvp_prepare_same_point`) and, for
-//! functions of one real `t: f64`, `f_derivative` and `f_second_derivative`.
+//! products at one point (`f_hvp_prepare_same_point`) and, for functions of one real
+//! `t: f64`, `f_derivative` and `f_second_derivative`.
 //!
 //! ```
 //! use asd::sparse_diff;
@@ -98,9 +99,9 @@ pub use asd_runtime::math;
 pub use asd_runtime::sprs;
 pub use asd_runtime::{
     acyclic_coloring, color_columns, color_rows, coloring, decompress, star_coloring,
-    AcyclicColoring, ColorAxis, Coloring, HessianMethod, HessianOptions, HessianPrep, HvpSamePoint,
-    IndexSet, JacobianOptions, JacobianPrep, Mode, ModeChoice, Order, PairSet, SparsityPattern,
-    StarColoring, Workspace, LANES,
+    AcyclicColoring, ColorAxis, Coloring, Explanation, HessianMethod, HessianOptions, HessianPrep,
+    HvpSamePoint, IndexSet, JacobianOptions, JacobianPrep, Mode, ModeChoice, Order, PairSet, Site,
+    SparsityPattern, StarColoring, Workspace, LANES,
 };
 
 /// What generated code calls. Not part of the public API.
@@ -109,9 +110,10 @@ pub mod __private {
     pub use asd_runtime::math;
     pub use asd_runtime::sprs;
     pub use asd_runtime::{
-        check_len, finish_return, join_return, with_thread_workspace, Buf, HessianOptions,
-        HessianPrep, Hvp, HvpSamePoint, IndexSet, JacobianOptions, JacobianPrep, Join, Jvp,
-        LaneBuf, ModeChoice, PairSet, SparsityPattern, Tape, Vjp, Workspace,
+        check_len, finish_return, join_return, with_thread_workspace, Buf, Explanation,
+        HessianOptions, HessianPrep, Hvp, HvpSamePoint, IndexSet, JacobianOptions, JacobianPrep,
+        Join, Jvp, LaneBuf, ModeChoice, PairSet, Site, SparsityPattern, Tape, TraceSet, Vjp, Why,
+        Workspace,
     };
 
     // The batched operators (`f_jvp_batch`, ...).

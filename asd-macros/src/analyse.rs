@@ -197,7 +197,7 @@ fn mark_useful(s: &Stmt, vars: &[Var], need: Need, useful: &mut [bool]) {
             var,
             init: Some(rhs),
         }
-        | Stmt::Assign { var, rhs } => {
+        | Stmt::Assign { var, rhs, .. } => {
             if useful[*var] {
                 match rhs {
                     Rhs::Real(e) => e.for_each_read(&mut |r| useful[r] = true),
@@ -259,6 +259,7 @@ fn mark_overwritten(body: &mut [Stmt], vars: &[Var]) {
                 | Stmt::Assign {
                     var,
                     rhs: Rhs::Vec(VecExpr::Filled(Expr::Lit(zero), n)),
+                    ..
                 },
                 Some(next),
             ) if *zero == 0.0 && writes_all_first(*var, n, next, vars) => Some(n.clone()),
@@ -337,7 +338,7 @@ fn propagate(body: &[Stmt], vars: &mut [Var], changed: &mut bool) {
                 var,
                 init: Some(rhs),
             }
-            | Stmt::Assign { var, rhs } => {
+            | Stmt::Assign { var, rhs, .. } => {
                 if rhs_active(rhs, vars) {
                     mark(*var, vars, changed);
                 }
@@ -408,7 +409,9 @@ fn check(body: &[Stmt], vars: &[Var], under_active_branch: bool, errors: &mut Er
                     check_rhs(*var, rhs, vars, under_active_branch, errors);
                 }
             }
-            Stmt::Assign { var, rhs } => check_rhs(*var, rhs, vars, under_active_branch, errors),
+            Stmt::Assign { var, rhs, .. } => {
+                check_rhs(*var, rhs, vars, under_active_branch, errors)
+            }
             Stmt::Store { index, value, .. } => {
                 check_int(index, vars, errors);
                 check_expr(value, vars, errors);

@@ -131,7 +131,7 @@ impl<'f> Emitter<'f> {
                     }
                 }
             }
-            Stmt::Assign { var, rhs } => {
+            Stmt::Assign { var, rhs, .. } => {
                 let name = self.name(*var).clone();
                 let mut pre = TokenStream::new();
                 let value = self.rhs(*var, rhs, &mut pre);

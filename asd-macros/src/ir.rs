@@ -256,10 +256,12 @@ pub enum Stmt {
         var: VarId,
         init: Option<Rhs>,
     },
-    /// `var = rhs;`
+    /// `var = rhs;`, written at `span` (where explanations say it is; the call site
+    /// for assignments the compiler made).
     Assign {
         var: VarId,
         rhs: Rhs,
+        span: Span,
     },
     /// `vec[index] = value;`
     Store {
@@ -383,7 +385,7 @@ impl Stmt {
                     rhs(r, f);
                 }
             }
-            Stmt::Assign { var, rhs: r } => {
+            Stmt::Assign { var, rhs: r, .. } => {
                 f(*var);
                 rhs(r, f);
             }
@@ -431,6 +433,7 @@ impl Stmt {
             | Stmt::Assign {
                 var,
                 rhs: Rhs::Real(e),
+                ..
             } => Some((*var, e, None)),
             Stmt::Store { vec, index, value } => Some((*vec, value, Some(index))),
             Stmt::Let { .. }

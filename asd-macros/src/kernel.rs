@@ -98,7 +98,7 @@ fn mark_needed(f: &Function, body: &[Stmt], needed: &mut [bool]) {
                 var,
                 init: Some(rhs),
             }
-            | Stmt::Assign { var, rhs } => match rhs {
+            | Stmt::Assign { var, rhs, .. } => match rhs {
                 // A derivative, or an integer: stays.
                 Rhs::Real(e) => expr(e, needed),
                 Rhs::Opaque(o) => opaque(o, needed),

@@ -51,6 +51,7 @@ use errors::{Errors, Stop};
 /// | `f_hvp(x, c.., v) -> Vec<f64>` | scalar `f` only: Hessian-vector product, reverse over forward |
 /// | `f_jacobian_sparsity(x, c..) -> SparsityPattern` | the global Jacobian pattern: it holds for every input |
 /// | `f_hessian_sparsity(x, c..) -> SparsityPattern` | scalar `f` only: the global Hessian pattern |
+/// | `f_explain(x, c.., i, j) -> Explanation` | why `(i, j)` is in the Jacobian pattern: the statements from `x[j]` to output `i` |
 /// | `f_jacobian(x, c..) -> CsMat<f64>` | one-shot sparse Jacobian |
 /// | `f_jacobian_prepare(x, c..)`, `f_jacobian_prepare_with(x, c.., &JacobianOptions)` | pattern, coloring, seeds and buffers, once |
 /// | `f_jacobian_prepared(&mut prep, x, c..) -> &CsMat<f64>` | reuses the preparation: no allocation |
@@ -134,7 +135,7 @@ fn compile(
     errors.check()?;
     analyse::analyse(&mut primal, errors);
     errors.check()?;
-    let mut generated = Generated::new(&primal);
+    let mut generated = Generated::new(&primal, &item_fn.sig.ident.to_string());
     generated.local_items = item_fn
         .block
         .stmts
@@ -170,7 +171,7 @@ pub(crate) struct Generated {
 }
 
 impl Generated {
-    fn new(primal: &ir::Function) -> Generated {
+    fn new(primal: &ir::Function, name: &str) -> Generated {
         let differentiated = analyse::for_derivatives(primal);
         let tangent = tangent::tangent(&differentiated);
         let tangent_body = kernel::split_loops(&tangent, &tangent.body);
@@ -186,8 +187,8 @@ impl Generated {
         Generated {
             tangent: emit::Emitter::new(&tangent).block(&tangent_body),
             derivs,
-            trace: trace::Trace::new(primal).body(),
-            trace2: trace2::Trace2::new(primal).body(),
+            trace: trace::Trace::new(primal, name).body(),
+            trace2: trace2::Trace2::new(primal, name).body(),
             adjoint: adjoint::adjoint(&differentiated),
             tangent_adjoint: adjoint::tangent_adjoint(&tangent),
             hvp: adjoint::hvp(&tangent),

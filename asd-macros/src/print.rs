@@ -70,7 +70,9 @@ impl Function {
                 var,
                 init: Some(rhs),
             } => line(format!("let {} = {}", self.decl(*var), self.rhs(rhs))),
-            Stmt::Assign { var, rhs } => line(format!("{} = {}", self.name(*var), self.rhs(rhs))),
+            Stmt::Assign { var, rhs, .. } => {
+                line(format!("{} = {}", self.name(*var), self.rhs(rhs)))
+            }
             Stmt::Store { vec, index, value } => line(format!(
                 "{}[{}] = {}",
                 self.name(*vec),

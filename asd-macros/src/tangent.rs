@@ -61,7 +61,7 @@ impl Tangent {
     fn stmt(&mut self, s: &Stmt, out: &mut Vec<Stmt>) {
         match s {
             Stmt::Let { var, init } => self.write(*var, init.as_ref(), true, out),
-            Stmt::Assign { var, rhs } => self.write(*var, Some(rhs), false, out),
+            Stmt::Assign { var, rhs, .. } => self.write(*var, Some(rhs), false, out),
             Stmt::Store { vec, index, value } => {
                 let Some(vd) = self.d(*vec) else {
                     out.push(s.clone());
@@ -127,7 +127,11 @@ impl Tangent {
                                     var: rd,
                                     init: Some(zero),
                                 },
-                                false => Stmt::Assign { var: rd, rhs: zero },
+                                false => Stmt::Assign {
+                                    var: rd,
+                                    rhs: zero,
+                                    span: proc_macro2::Span::call_site(),
+                                },
                             });
                         }
                     }
@@ -205,6 +209,7 @@ impl Tangent {
                 Stmt::Assign {
                     var,
                     rhs: rhs.expect("assignments have a value"),
+                    span: proc_macro2::Span::call_site(),
                 }
             }
         };

@@ -121,6 +121,18 @@ pub(crate) trait Domain {
     /// `target = e` for an active place: in place when `e` reaches the target itself
     /// (`s = s + t`, `g[i] = g[i] + x[j]`), which keeps accumulations linear.
     fn assign(f: &Function, target: &Leaf, e: &Expr) -> TokenStream;
+    /// After a statement wrote the active real `target`: what records it for
+    /// explanations (`site` is a `&'static Site`), or nothing.
+    fn note(target: TokenStream, site: &TokenStream) -> TokenStream {
+        let _ = (target, site);
+        quote!()
+    }
+}
+
+/// The type parameter of the first-order tracers (`__asd_trace_f<AsdSet: TraceSet>`):
+/// an `IndexSet` for patterns, a `Why` for explanations.
+pub(crate) fn set_param() -> Ident {
+    Ident::new("AsdSet", Span::call_site())
 }
 
 /// First order: a real's value is the `IndexSet` of the inputs it depends on.
@@ -130,8 +142,13 @@ impl Domain for FirstOrder {
     const HIDDEN: Hidden = Hidden::Trace;
 
     fn ty() -> TokenStream {
+        let s = set_param();
+        quote!(#s)
+    }
+
+    fn note(target: TokenStream, site: &TokenStream) -> TokenStream {
         let rt = rt();
-        quote!(#rt::IndexSet)
+        quote!(#rt::TraceSet::step(&mut #target, #site);)
     }
 
     fn value(f: &Function, e: &Expr) -> TokenStream {
@@ -215,11 +232,14 @@ pub struct Tracer<'f, D> {
     active_branch: bool,
     ret: Ident,
     joins: usize,
+    /// The function's name, for the statements' [`site`](Self::site)s.
+    name: String,
     domain: PhantomData<D>,
 }
 
 impl<'f, D: Domain> Tracer<'f, D> {
-    pub fn new(f: &'f Function) -> Self {
+    /// The tracer of `f`, named `name` in the user's source.
+    pub fn new(f: &'f Function, name: &str) -> Self {
         Tracer {
             f,
             plain: Emitter::new(f),
@@ -227,7 +247,29 @@ impl<'f, D: Domain> Tracer<'f, D> {
             active_branch: false,
             ret: Ident::new("__ret", Span::mixed_site()),
             joins: 0,
+            name: name.to_string(),
             domain: PhantomData,
+        }
+    }
+
+    /// `&Site { .. }` of statement `s`, which writes the active real `target`: its
+    /// line, from the first of its tokens that still carries a source position, and
+    /// its text as lowered.
+    fn site(&self, s: &Stmt) -> TokenStream {
+        let rt = rt();
+        let line = u32::try_from(stmt_line(self.f, s)).unwrap_or(0);
+        let text = stmt_text(self.f, s);
+        let name = &self.name;
+        quote!(&#rt::Site { file: ::core::file!(), function: #name, line: #line, text: #text })
+    }
+
+    /// `code`, which wrote the active real `target` in statement `s`, then its note.
+    fn noted(&self, code: TokenStream, target: TokenStream, s: &Stmt) -> TokenStream {
+        let note = D::note(target, &self.site(s));
+        if note.is_empty() {
+            code
+        } else {
+            quote!(#code #note)
         }
     }
 
@@ -282,6 +324,7 @@ impl<'f, D: Domain> Tracer<'f, D> {
             Stmt::Assign {
                 var,
                 rhs: Rhs::Vec(VecExpr::Overwritten(n)),
+                ..
             } => (*var, n, false),
             _ => return None,
         };
@@ -324,7 +367,7 @@ impl<'f, D: Domain> Tracer<'f, D> {
                     None => quote!(let mut #name = ::std::vec::Vec::<#ty>::new();),
                     Some(Rhs::Real(e)) => {
                         let value = D::value(self.f, e);
-                        quote!(let mut #name = #value;)
+                        self.noted(quote!(let mut #name = #value;), quote!(#name), s)
                     }
                     Some(Rhs::Vec(v)) => {
                         let v = self.vector(v);
@@ -333,8 +376,11 @@ impl<'f, D: Domain> Tracer<'f, D> {
                     Some(Rhs::Opaque(_)) => unreachable!("active variables are reals"),
                 }
             }
-            Stmt::Assign { var, rhs } if self.active(*var) => match rhs {
-                Rhs::Real(e) => D::assign(self.f, &Leaf::Var(*var), e),
+            Stmt::Assign { var, rhs, .. } if self.active(*var) => match rhs {
+                Rhs::Real(e) => {
+                    let target = Leaf::Var(*var);
+                    self.noted(D::assign(self.f, &target, e), target.tokens(self.f), s)
+                }
                 Rhs::Vec(v) => {
                     let name = self.name(*var);
                     let v = self.vector(v);
@@ -343,12 +389,15 @@ impl<'f, D: Domain> Tracer<'f, D> {
                 Rhs::Opaque(_) => unreachable!("active variables are reals"),
             },
             Stmt::Store { vec, index, value } if self.active(*vec) => {
-                D::assign(self.f, &Leaf::Elem(*vec, index.clone()), value)
+                let target = Leaf::Elem(*vec, index.clone());
+                self.noted(D::assign(self.f, &target, value), target.tokens(self.f), s)
             }
             Stmt::Push { vec, value } if self.active(*vec) => {
                 let name = self.name(*vec);
                 let value = D::value(self.f, value);
-                quote!(#name.push(#value);)
+                let v = Ident::new("v", Span::mixed_site());
+                let pushed = self.noted(quote!(let mut #v = #value;), quote!(#v), s);
+                quote!({ #pushed #name.push(#v); })
             }
             Stmt::Call {
                 results,
@@ -371,10 +420,19 @@ impl<'f, D: Domain> Tracer<'f, D> {
                     [] => quote!(#callee;),
                     [r] => {
                         let n = self.name(*r);
-                        if *declare {
+                        let code = if *declare {
                             quote!(let mut #n = #callee;)
                         } else {
                             quote!(#n = #callee;)
+                        };
+                        if !traced || !self.active(*r) {
+                            code
+                        } else if self.f.vars[*r].ty == Ty::Real {
+                            self.noted(code, quote!(#n), s)
+                        } else {
+                            let e = Ident::new("e", Span::mixed_site());
+                            let note = self.noted(quote!(), quote!(*#e), s);
+                            quote!(#code for #e in #n.iter_mut() { #note })
                         }
                     }
                     _ => unreachable!("calls have at most one result"),
@@ -422,7 +480,7 @@ impl<'f, D: Domain> Tracer<'f, D> {
                     }
                 }
             }
-            Stmt::Assign { var, rhs } => {
+            Stmt::Assign { var, rhs, .. } => {
                 let name = self.name(*var).clone();
                 let v = self.plain_rhs(rhs);
                 quote!(#name = #v;)
@@ -649,6 +707,119 @@ fn has_return_under_active_branch(body: &[Stmt], f: &Function, under: bool) -> b
     })
 }
 
+/// The source line of a statement that writes an active real: of its own span where
+/// the lowering kept one (an assignment's target, a store's index, a `let`'s name, a
+/// call), else of the elements it reads; never of the attribute's line, where what the
+/// compiler made points, unless nothing else is left.
+fn stmt_line(f: &Function, s: &Stmt) -> usize {
+    let mut spans = Vec::new();
+    let elements = |e: &Expr, spans: &mut Vec<Span>| {
+        visit_leaves(e, &mut |l| {
+            if let Expr::Index(_, i) = l {
+                spans.push(i.span);
+            }
+        })
+    };
+    match s {
+        Stmt::Store { index, value, .. } => {
+            spans.push(index.span);
+            elements(value, &mut spans);
+        }
+        Stmt::Assign { span, rhs, .. } => {
+            spans.push(*span);
+            if let Rhs::Real(e) = rhs {
+                elements(e, &mut spans);
+            }
+        }
+        Stmt::Let {
+            var,
+            init: Some(Rhs::Real(e)),
+        } => {
+            spans.push(f.vars[*var].name.span());
+            elements(e, &mut spans);
+        }
+        Stmt::Push { value, .. } => elements(value, &mut spans),
+        Stmt::Call { call, .. } => spans.push(call.span),
+        _ => {}
+    }
+    let generated = Span::call_site().start().line;
+    spans
+        .iter()
+        .map(|s| s.start().line)
+        .find(|&l| l != 0 && l != generated)
+        .unwrap_or(generated)
+}
+
+/// The leaves of a real expression: variables, elements, literals.
+fn visit_leaves(e: &Expr, visit: &mut impl FnMut(&Expr)) {
+    match e {
+        Expr::Apply(_, args) => args.iter().for_each(|a| visit_leaves(a, visit)),
+        leaf => visit(leaf),
+    }
+}
+
+/// A statement that writes an active real, on one line as the lowering left it:
+/// `z[i] = y[i + 1] - y[i]`.
+fn stmt_text(f: &Function, s: &Stmt) -> String {
+    let plain = Emitter::new(f);
+    let name = |v: &VarId| f.vars[*v].name.to_string();
+    let expr = |e: &Expr| spaced(&plain.expr(e).0);
+    match s {
+        Stmt::Let {
+            var,
+            init: Some(Rhs::Real(e)),
+        } => format!("let {} = {}", name(var), expr(e)),
+        Stmt::Assign {
+            var,
+            rhs: Rhs::Real(e),
+            ..
+        } => format!("{} = {}", name(var), expr(e)),
+        Stmt::Store { vec, index, value } => {
+            format!("{}[{}] = {}", name(vec), spaced(&index.tokens), expr(value))
+        }
+        Stmt::Push { vec, value } => format!("{}.push({})", name(vec), expr(value)),
+        Stmt::Call { results, call, .. } => {
+            let path = &call.path;
+            let args = call_args(f, &call.args);
+            let call = spaced(&quote!(#path(#(#args),*)));
+            match results.as_slice() {
+                [r] => format!("{} = {call}", name(r)),
+                _ => call,
+            }
+        }
+        _ => String::new(),
+    }
+}
+
+/// Tokens as a person spaces them: `y[i + 1] - y[i]`, not `y [i + 1] - y [i]`.
+fn spaced(tokens: &TokenStream) -> String {
+    let raw = tokens.to_string();
+    let mut out = String::with_capacity(raw.len());
+    let chars: Vec<char> = raw.chars().collect();
+    for (k, &c) in chars.iter().enumerate() {
+        if c == ' ' {
+            let prev = out.chars().last().unwrap_or(' ');
+            let next = chars.get(k + 1).copied().unwrap_or(' ');
+            let glued_after =
+                matches!(prev, '(' | '[' | '.' | '!' | '&') || (prev == ':' && next == ':');
+            let glued_before = matches!(next, ')' | ']' | ',' | ';' | '.' | '?')
+                || (next == '(' || next == '[')
+                    && (prev.is_alphanumeric()
+                        || prev == '_'
+                        || prev == ')'
+                        || prev == ']'
+                        || prev == '>')
+                || (next == ':' && prev == ':')
+                || (next == ':' && chars.get(k + 2) == Some(&':'));
+            if glued_after || glued_before {
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use crate::tests::{banded, generated, iter_diff};
@@ -657,10 +828,7 @@ mod tests {
     fn a_vector_the_next_loop_fills_is_pushed_to_as_it_is_filled() {
         let t = generated(iter_diff(), "fn __asd_trace_f");
         assert!(t.contains(">::with_capacity(y.len() - 1);"), "{t}");
-        assert!(
-            t.contains("z.push(::asd::__private::IndexSet::new());"),
-            "{t}"
-        );
+        assert!(t.contains("z.push(AsdSet::new());"), "{t}");
         assert!(t.contains("p.assign_union(&y[i + 1], &y[i]);"), "{t}");
     }
 

@@ -15,6 +15,7 @@
 mod batch;
 pub mod coloring;
 pub mod decompress;
+mod explain;
 mod index_set;
 pub mod math;
 mod pair_set;
@@ -28,6 +29,7 @@ pub use coloring::{
     acyclic_coloring, color_columns, color_rows, star_coloring, AcyclicColoring, Coloring, Order,
     StarColoring,
 };
+pub use explain::{Explanation, Site, TraceSet, Why};
 pub use index_set::IndexSet;
 pub use pair_set::PairSet;
 pub use pattern::{ColorAxis, SparsityPattern};

@@ -131,7 +131,7 @@ impl Adjoint {
                     }
                 }
             }
-            Stmt::Assign { var, rhs } => {
+            Stmt::Assign { var, rhs, .. } => {
                 let n = self.name(*var).clone();
                 let save = self.save(*var);
                 let v = self.fwd_rhs(*var, rhs);

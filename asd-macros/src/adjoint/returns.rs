@@ -71,7 +71,11 @@ impl Returns {
                         Ty::Real => Rhs::Real(Expr::Var(*v)),
                         _ => Rhs::Vec(VecExpr::Copy(*v)),
                     };
-                    stmts.push(Stmt::Assign { var: r, rhs });
+                    stmts.push(Stmt::Assign {
+                        var: r,
+                        rhs,
+                        span: proc_macro2::Span::call_site(),
+                    });
                 }
                 if let (Some(v), Some(rd)) = (v, self.ret_d) {
                     let n = f.vars[*v].name.clone();
@@ -84,12 +88,17 @@ impl Returns {
                             Opaque::new(quote!(#n.len()), vec![]),
                         )),
                     };
-                    stmts.push(Stmt::Assign { var: rd, rhs });
+                    stmts.push(Stmt::Assign {
+                        var: rd,
+                        rhs,
+                        span: proc_macro2::Span::call_site(),
+                    });
                 }
                 let t = Opaque::new(quote!(true), vec![]);
                 stmts.push(Stmt::Assign {
                     var: self.done,
                     rhs: Rhs::Opaque(t),
+                    span: proc_macro2::Span::call_site(),
                 });
                 Stmt::Block(stmts)
             }
@@ -114,6 +123,7 @@ impl Returns {
                 if let Stmt::Assign {
                     var,
                     rhs: Rhs::Real(Expr::Var(v)) | Rhs::Vec(VecExpr::Copy(v)),
+                    ..
                 } = s
                 {
                     active |= *var == r && f.vars[*v].active;

@@ -67,7 +67,7 @@ impl Adjoint {
                 Rhs::Real(_) | Rhs::Opaque(_) => quote!(),
             },
             Stmt::Let { init: None, .. } => quote!(),
-            Stmt::Assign { var, rhs } => {
+            Stmt::Assign { var, rhs, .. } => {
                 let restore = self.restore(*var);
                 match rhs {
                     Rhs::Real(e) if self.active(*var) => {

@@ -14,6 +14,7 @@ impl Items<'_> {
     pub(super) fn forward_items(&self) -> TokenStream {
         let mut items = self.jvp();
         items.extend(self.jacobian_sparsity());
+        items.extend(self.explain());
         items.extend(self.jacobian());
         items
     }
@@ -70,6 +71,60 @@ impl Items<'_> {
                 quote! {
                     #rt::check_len("the tangent `dx`", #x.len(), #dx.len());
                     #rt::with_thread_workspace(|#ws| { #call })
+                }
+            },
+        )
+    }
+
+    /// `f_explain`: the tracer run over `Why`s, input `j` the only one seeded.
+    fn explain(&self) -> TokenStream {
+        let rt = rt();
+        let f = self.name;
+        let op = self.op("explain");
+        let sparsity = self.op("jacobian_sparsity");
+        let params = self.plain_params();
+        let x = self.active();
+        let trace = self.hidden(Hidden::Trace);
+        let (i, j) = (
+            Ident::new("i", Span::mixed_site()),
+            Ident::new("j", Span::mixed_site()),
+        );
+        let x_why = Ident::new("x_why", Span::mixed_site());
+        let y_why = Ident::new("y_why", Span::mixed_site());
+        let args = self.tracer_args(&quote!(&#x_why), &quote!(&mut #y_why));
+        let trace_call = match self.output_param() {
+            None if self.sig.output == Output::Scalar => {
+                quote!(let #y_why = ::std::vec![#trace(#(#args),*)];)
+            }
+            None => quote!(let #y_why = #trace(#(#args),*);),
+            Some(y) => quote! {
+                let mut #y_why = ::std::vec![<#rt::Why as #rt::TraceSet>::new(); #y.len()];
+                #trace(#(#args),*);
+            },
+        };
+        let name = f.to_string();
+        self.public_fn(
+            format!(
+                "Why output `i` of [`{f}`] depends on input `j`: the statements (file, line, text) through \
+                 which `{x}[j]` reaches it, or that `(i, j)` is not in [`{sparsity}`]'s pattern. Print it \
+                 to read it. Panics if `i` or `j` is out of range."
+            ),
+            quote!(#op(#(#params,)* #i: usize, #j: usize) -> #rt::Explanation),
+            |_| {
+                quote! {
+                    if #j >= #x.len() {
+                        ::core::panic!("asd: the input index j = {} is out of range for an input of length {}", #j, #x.len());
+                    }
+                    let #x_why: ::std::vec::Vec<#rt::Why> = (0..#x.len())
+                        .map(|k| if k == #j { #rt::Why::input() } else { <#rt::Why as #rt::TraceSet>::new() })
+                        .collect();
+                    #trace_call
+                    match #y_why.get(#i) {
+                        ::core::option::Option::Some(y) => #rt::Explanation::new(#name, (#i, #j), y),
+                        ::core::option::Option::None => ::core::panic!(
+                            "asd: the output index i = {} is out of range for an output of length {}", #i, #y_why.len()
+                        ),
+                    }
                 }
             },
         )

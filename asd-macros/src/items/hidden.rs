@@ -73,12 +73,16 @@ impl Items<'_> {
     }
 
     /// `__asd_trace_f` or `__asd_trace2_f`: the function over abstract values, with its
-    /// natural output type.
+    /// natural output type. The first-order one is generic over its [`TraceSet`]: the
+    /// pattern's `IndexSet` or the explanation's `Why`.
+    ///
+    /// [`TraceSet`]: https://docs.rs/asd
     fn tracer_fn(&self, which: Hidden) -> TokenStream {
         let rt = rt();
-        let value = match which {
-            Hidden::Trace2 => quote!(#rt::Trace2),
-            _ => quote!(#rt::IndexSet),
+        let set = crate::trace::set_param();
+        let (value, generics) = match which {
+            Hidden::Trace2 => (quote!(#rt::Trace2), quote!()),
+            _ => (quote!(#set), quote!(<#set: #rt::TraceSet>)),
         };
         let name = self.hidden(which);
         let params = self.tracer_params(&value);
@@ -91,7 +95,7 @@ impl Items<'_> {
             Hidden::Trace2 => g.trace2.clone(),
             _ => g.trace.clone(),
         });
-        self.hidden_fn(quote!(#name(#(#params),*) #ret), body)
+        self.hidden_fn(quote!(#name #generics(#(#params),*) #ret), body)
     }
 
     /// `__asd_adjoint_f`, `__asd_tangent_adjoint_f` or `__asd_hvp_f`: the adjoint pass's

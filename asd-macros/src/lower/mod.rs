@@ -194,7 +194,11 @@ impl Lowerer<'_> {
             Tail::Assign(v) => {
                 let rhs = self.rhs(e, self.vars[v].ty, out);
                 if let Some(rhs) = rhs {
-                    out.push(Stmt::Assign { var: v, rhs });
+                    out.push(Stmt::Assign {
+                        var: v,
+                        rhs,
+                        span: e.span(),
+                    });
                 }
             }
             Tail::None => {
@@ -454,6 +458,7 @@ impl Lowerer<'_> {
                         out.push(Stmt::Assign {
                             var: v,
                             rhs: Rhs::Real(Expr::app(op, vec![Expr::Var(v), rhs])),
+                            span: left.span(),
                         });
                     }
                     (Ty::Int, Some(op)) => {
@@ -470,6 +475,7 @@ impl Lowerer<'_> {
                                 reads,
                                 span: right.span(),
                             }),
+                            span: left.span(),
                         });
                     }
                     (_, Some(_)) => self.errors.at(
@@ -489,6 +495,7 @@ impl Lowerer<'_> {
                             out.push(Stmt::Assign {
                                 var: v,
                                 rhs: Rhs::Vec(VecExpr::Move(t)),
+                                span: left.span(),
                             });
                         }
                     }
@@ -503,7 +510,11 @@ impl Lowerer<'_> {
                     }
                     (_, None) => {
                         if let Some(rhs) = self.rhs(right, ty, out) {
-                            out.push(Stmt::Assign { var: v, rhs });
+                            out.push(Stmt::Assign {
+                                var: v,
+                                rhs,
+                                span: left.span(),
+                            });
                         }
                     }
                 }
