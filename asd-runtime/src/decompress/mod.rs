@@ -189,6 +189,10 @@ pub struct Decompression {
     /// Acyclic only: substitutions, in an order where every subtracted entry is final.
     steps: Vec<Step>,
     subtract: Vec<usize>,
+    /// For a decompression of some rows of a larger result (the rows that are not
+    /// constant): where each recovered entry goes among the result's `nvalues` stored
+    /// values. `None`: the result is the pattern, in its order.
+    targets: Option<(Vec<usize>, usize)>,
 }
 
 impl Decompression {
@@ -276,6 +280,25 @@ impl Decompression {
             gather,
             steps: Vec::new(),
             subtract: Vec::new(),
+            targets: None,
+        }
+    }
+
+    /// This direct decompression writing into a result of `nvalues` stored values, entry
+    /// `k` of the pattern to `targets[k]`: the other entries are left as they are.
+    pub(crate) fn scattered(self, targets: Vec<usize>, nvalues: usize) -> Self {
+        assert!(
+            self.steps.is_empty(),
+            "asd: substitutions are not scattered"
+        );
+        assert_eq!(
+            targets.len(),
+            self.gather.len(),
+            "asd: one target per entry"
+        );
+        Decompression {
+            targets: Some((targets, nvalues)),
+            ..self
         }
     }
 
@@ -315,15 +338,25 @@ impl Decompression {
             compressed.len(),
             self.layout.len()
         );
+        let expected = self.targets.as_ref().map_or(self.gather.len(), |t| t.1);
         assert_eq!(
             values.len(),
-            self.gather.len(),
+            expected,
             "asd: the result has {} stored entries but the decompression expects {}",
             values.len(),
-            self.gather.len()
+            expected
         );
-        for (v, &k) in values.iter_mut().zip(&self.gather) {
-            *v = compressed[k];
+        match &self.targets {
+            None => {
+                for (v, &k) in values.iter_mut().zip(&self.gather) {
+                    *v = compressed[k];
+                }
+            }
+            Some((targets, _)) => {
+                for (&t, &k) in targets.iter().zip(&self.gather) {
+                    values[t] = compressed[k];
+                }
+            }
         }
         let mut start = 0;
         for step in &self.steps {

@@ -141,6 +141,7 @@ impl Decompression {
             gather,
             steps,
             subtract,
+            targets: None,
         }
     }
 }
