@@ -54,15 +54,26 @@ fn j1(c: &mut Criterion) {
         g.bench_function("prepare", |b| {
             b.iter(|| iter_diff_jacobian_prepare(black_box(&x), 10))
         });
+        // iter_diff is linear: by default every row is constant, evaluated once, and an
+        // evaluation is one sweep of one lane. The colored figures evaluate every row.
+        let mut prep = iter_diff_jacobian_prepare(&x, 10);
+        g.bench_function("prepared, constant rows", |b| {
+            b.iter(|| iter_diff_jacobian_prepared(&mut prep, black_box(&x), 10).nnz())
+        });
+        let every_row = JacobianOptions::forward().with_constant_rows(false);
         for lanes in [8, 12, 16] {
-            let options = JacobianOptions::forward().with_lanes(lanes);
+            let options = every_row.with_lanes(lanes);
             let mut prep = iter_diff_jacobian_prepare_with(&x, 10, &options);
             g.bench_function(format!("prepared forward, {lanes} lanes"), |b| {
                 b.iter(|| iter_diff_jacobian_prepared(&mut prep, black_box(&x), 10).nnz())
             });
         }
         if headline {
-            let mut prep = iter_diff_jacobian_prepare_with(&x, 10, &JacobianOptions::reverse());
+            g.bench_function("prepare, every row", |b| {
+                b.iter(|| iter_diff_jacobian_prepare_with(black_box(&x), 10, &every_row))
+            });
+            let reverse = JacobianOptions::reverse().with_constant_rows(false);
+            let mut prep = iter_diff_jacobian_prepare_with(&x, 10, &reverse);
             g.bench_function("prepared reverse", |b| {
                 b.iter(|| iter_diff_jacobian_prepared(&mut prep, black_box(&x), 10).nnz())
             });
@@ -86,6 +97,12 @@ fn j2(c: &mut Criterion) {
         g.bench_function("primal", |b| b.iter(|| brusselator(black_box(&u), n)));
         g.bench_function("prepare", |b| {
             b.iter(|| brusselator_jacobian_prepare(black_box(&u), n))
+        });
+        // No row is affine, but looking costs a second-order trace instead of a
+        // first-order one.
+        let every_row = JacobianOptions::default().with_constant_rows(false);
+        g.bench_function("prepare, every row", |b| {
+            b.iter(|| brusselator_jacobian_prepare_with(black_box(&u), n, &every_row))
         });
         let mut prep = brusselator_jacobian_prepare(&u, n);
         g.bench_function("prepared", |b| {

@@ -9,9 +9,10 @@ mod problems;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use asd::JacobianOptions;
 use problems::{
-    iter_diff, iter_diff_jacobian, iter_diff_jacobian_prepare, iter_diff_jacobian_prepared,
-    iter_diff_jvp, point,
+    iter_diff, iter_diff_jacobian, iter_diff_jacobian_prepare, iter_diff_jacobian_prepare_with,
+    iter_diff_jacobian_prepared, iter_diff_jvp, point,
 };
 
 /// Median wall time of `f` over enough repetitions to fill about 0.3 s.
@@ -50,7 +51,10 @@ fn main() {
             .collect();
         println!("  {}", row.join(" "));
     }
-    let prep = iter_diff_jacobian_prepare(&x, 3);
+    // The coloring of every row, as the guide shows it. (iter_diff is linear: by
+    // default its rows are proved constant and evaluated once, without colors.)
+    let every_row = JacobianOptions::default().with_constant_rows(false);
+    let prep = iter_diff_jacobian_prepare_with(&x, 3, &every_row);
     let colors: Vec<String> = prep.colors().iter().map(|c| (c + 1).to_string()).collect();
     println!(
         "\ncolumn colors: {} ({} colors: {} JVPs instead of {})",
@@ -81,7 +85,11 @@ fn main() {
     let prepare = median_time(|| {
         black_box(iter_diff_jacobian_prepare(black_box(&x), k));
     });
-    let mut prep = iter_diff_jacobian_prepare(&x, k);
+    let mut constant = iter_diff_jacobian_prepare(&x, k);
+    let with_constant_rows = median_time(|| {
+        black_box(iter_diff_jacobian_prepared(&mut constant, black_box(&x), k));
+    });
+    let mut prep = iter_diff_jacobian_prepare_with(&x, k, &every_row);
     let prepared = median_time(|| {
         black_box(iter_diff_jacobian_prepared(&mut prep, black_box(&x), k));
     });
@@ -105,6 +113,7 @@ fn main() {
     row("sparse, unprepared", unprepared);
     row("preparation alone", prepare);
     row("sparse, prepared", prepared);
+    row("prepared, constant rows", with_constant_rows);
     println!(
         "sparse prepared is {:.0}x faster than dense; unprepared {:.0}x",
         dense.as_secs_f64() / prepared.as_secs_f64(),

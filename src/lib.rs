@@ -38,7 +38,10 @@
 //!
 //! let x: Vec<f64> = (0..10).map(|i| (i as f64).sin()).collect();
 //! let mut prep = iter_diff_jacobian_prepare(&x, 3); // pattern + coloring, once
-//! assert_eq!(prep.ncolors(), 4);
+//! // iter_diff is linear: its 7 rows are proved constant and evaluated once.
+//! assert_eq!(prep.constant_rows(), 7);
+//! let every_row = asd::JacobianOptions::default().with_constant_rows(false);
+//! assert_eq!(iter_diff_jacobian_prepare_with(&x, 3, &every_row).ncolors(), 4);
 //! let jac = iter_diff_jacobian_prepared(&mut prep, &x, 3); // no allocation
 //! assert_eq!(jac.shape(), (7, 10));
 //! assert_eq!(jac.nnz(), 28);
@@ -99,9 +102,9 @@ pub use asd_runtime::math;
 pub use asd_runtime::sprs;
 pub use asd_runtime::{
     acyclic_coloring, color_columns, color_rows, coloring, decompress, star_coloring,
-    AcyclicColoring, ColorAxis, Coloring, Explanation, HessianMethod, HessianOptions, HessianPrep,
-    HvpSamePoint, IndexSet, JacobianOptions, JacobianPrep, Mode, ModeChoice, Order, PairSet, Site,
-    SparsityPattern, StarColoring, Workspace, LANES,
+    AcyclicColoring, ColorAxis, Coloring, ConstKey, Explanation, HessianMethod, HessianOptions,
+    HessianPrep, HvpSamePoint, IndexSet, JacobianOptions, JacobianPrep, Mode, ModeChoice, Order,
+    PairSet, Site, SparsityPattern, StarColoring, Workspace, LANES,
 };
 
 /// What generated code calls. Not part of the public API.
@@ -112,8 +115,8 @@ pub mod __private {
     pub use asd_runtime::{
         check_len, finish_return, join_return, with_thread_workspace, Buf, Explanation,
         HessianOptions, HessianPrep, Hvp, HvpSamePoint, IndexSet, JacobianOptions, JacobianPrep,
-        Join, Jvp, LaneBuf, ModeChoice, PairSet, Site, SparsityPattern, Tape, TraceSet, Vjp, Why,
-        Workspace,
+        Join, Jvp, KeyOf, KnownKey, LaneBuf, ModeChoice, PairSet, Site, SparsityPattern, Tape,
+        TraceSet, UnknownKey, Vjp, Why, Workspace,
     };
 
     // The batched operators (`f_jvp_batch`, ...).

@@ -5,7 +5,7 @@
 mod common;
 mod problems;
 
-use asd::SparsityPattern;
+use asd::{JacobianOptions, SparsityPattern};
 use common::*;
 use problems::*;
 
@@ -18,7 +18,10 @@ fn iter_diff_reproduces_the_seed_demonstration() {
     let exact = SparsityPattern::from_rows(10, (0..7).map(|i| (i..=i + 3).collect()).collect());
     assert_eq!(pattern, exact);
 
-    let mut prep = iter_diff_jacobian_prepare(&x, 3);
+    // The coloring of every row (by default iter_diff's rows, all constant, are
+    // evaluated once instead: tests/constant_rows.rs).
+    let every_row = JacobianOptions::default().with_constant_rows(false);
+    let mut prep = iter_diff_jacobian_prepare_with(&x, 3, &every_row);
     assert_eq!(prep.ncolors(), 4);
     assert_eq!(prep.colors(), &[0, 1, 2, 3, 0, 1, 2, 3, 0, 1]);
     let jac = iter_diff_jacobian_prepared(&mut prep, &x, 3);
@@ -42,7 +45,8 @@ fn iter_diff_headline_case_has_k_plus_one_colors_and_exact_values() {
         pattern, exact,
         "overwrites in place must be traced exactly: k+1 nonzeros per row"
     );
-    let mut prep = iter_diff_jacobian_prepare(&x, k);
+    let every_row = JacobianOptions::default().with_constant_rows(false);
+    let mut prep = iter_diff_jacobian_prepare_with(&x, k, &every_row);
     assert_eq!(prep.ncolors(), k + 1);
     // Binomial coefficients with alternating signs, exactly.
     let binom: Vec<f64> = (0..=k)

@@ -158,6 +158,8 @@ pub(crate) struct Generated {
     trace: Tokens,
     /// `__asd_trace2_f`: second-order sparsity.
     trace2: Tokens,
+    /// What `__ASD_SMOOTH_f` is made of.
+    smoothness: trace2::Smoothness,
     /// `__asd_adjoint_f`: reverse mode.
     adjoint: adjoint::AdjointFn,
     /// `__asd_tangent_adjoint_f`: the adjoint of the tangent code, which callers'
@@ -189,6 +191,7 @@ impl Generated {
             derivs,
             trace: trace::Trace::new(primal, name).body(),
             trace2: trace2::Trace2::new(primal, name).body(),
+            smoothness: trace2::smoothness(primal),
             adjoint: adjoint::adjoint(&differentiated),
             tangent_adjoint: adjoint::tangent_adjoint(&tangent),
             hvp: adjoint::hvp(&tangent),

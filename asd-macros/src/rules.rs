@@ -258,6 +258,20 @@ pub fn nonzero_args(op: Op) -> Vec<bool> {
         .collect()
 }
 
+/// Whether `op` is linear only piecewise: no interactions of its own, yet a function
+/// using it on the input is not affine — a kink (`abs`, `max`, `min`: a derivative that
+/// is not a number) or a step (`floor`, `signum`, `round`: a derivative globally zero,
+/// a value that still changes, so `x.floor() * x` is not affine). Read off the table: a
+/// [`Second::Linear`] row with a partial that is not a number.
+pub fn kinked(op: Op) -> bool {
+    let rule = rule(op);
+    let dummy: Vec<Expr> = (0..rule.arity).map(|_| E::lit(1.0)).collect();
+    rule.second == Second::Linear
+        && (rule.partials)(&dummy, &E::lit(1.0))
+            .iter()
+            .any(|p| !matches!(p, Some(Expr::Lit(_))))
+}
+
 /// The pairs of argument positions `op` makes interact at second order.
 pub fn interactions(op: Op) -> Vec<(usize, usize)> {
     let rule = rule(op);
@@ -318,6 +332,17 @@ mod tests {
         assert_eq!(interactions(Op::Sin), vec![(0, 0)]);
         assert_eq!(interactions(Op::Div), vec![(0, 1), (1, 1)]);
         assert_eq!(interactions(Op::Abs), vec![]);
+        let kinks: Vec<Op> = RULES
+            .iter()
+            .map(|r| r.op)
+            .filter(|&op| kinked(op))
+            .collect();
+        for op in [Op::Abs, Op::Max, Op::Min, Op::Floor, Op::Signum, Op::Ge] {
+            assert!(kinks.contains(&op), "{op:?}");
+        }
+        for op in [Op::Add, Op::Sub, Op::Neg, Op::Mul, Op::Sin] {
+            assert!(!kinks.contains(&op), "{op:?}");
+        }
         assert_eq!(interactions(Op::Signum), vec![]);
         assert_eq!(interactions(Op::Powf), vec![(0, 0), (0, 1), (1, 1)]);
     }

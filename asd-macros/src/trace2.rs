@@ -199,6 +199,79 @@ fn insert_products(
     out
 }
 
+/// What decides whether `f`'s outputs without second-order interactions are affine,
+/// so their Jacobian rows constant: `f` must have no kink of its own (a piecewise-linear
+/// operation on an active real, a branch or loop condition on one), and neither may the
+/// annotated functions it calls on active arguments, whose `__ASD_SMOOTH_g` it reads.
+pub(crate) struct Smoothness {
+    pub own: bool,
+    pub callees: Vec<syn::Path>,
+}
+
+pub(crate) fn smoothness(f: &Function) -> Smoothness {
+    let mut own = true;
+    let mut callees = Vec::new();
+    let active = |e: &Expr| {
+        let mut ls = Vec::new();
+        crate::trace::leaves(e, f, &mut ls);
+        !ls.is_empty()
+    };
+    fn kinks(e: &Expr, active: &impl Fn(&Expr) -> bool) -> bool {
+        match e {
+            Expr::Apply(op, args) => {
+                (rules::kinked(*op) && args.iter().any(active))
+                    || args.iter().any(|a| kinks(a, active))
+            }
+            _ => false,
+        }
+    }
+    visit_stmts(&f.body, &mut |s| {
+        let exprs: Vec<&Expr> = match s {
+            Stmt::Let {
+                init: Some(Rhs::Real(e)),
+                ..
+            }
+            | Stmt::Assign {
+                rhs: Rhs::Real(e), ..
+            }
+            | Stmt::Store { value: e, .. }
+            | Stmt::Push { value: e, .. } => vec![e],
+            Stmt::Let {
+                init: Some(Rhs::Vec(v)),
+                ..
+            }
+            | Stmt::Assign {
+                rhs: Rhs::Vec(v), ..
+            } => match v {
+                VecExpr::Filled(e, _) => vec![e],
+                VecExpr::List(items) => items.iter().collect(),
+                _ => vec![],
+            },
+            Stmt::If { cond, .. } | Stmt::While { cond, .. } => {
+                if crate::analyse::reads_active(cond, &f.vars) {
+                    own = false;
+                }
+                vec![]
+            }
+            Stmt::Call { call, .. } => {
+                let traced = call
+                    .args
+                    .iter()
+                    .any(|a| matches!(a, Arg::Vec(v, _) if f.vars[*v].active));
+                if traced {
+                    callees.push(call.path.clone());
+                }
+                vec![]
+            }
+            _ => vec![],
+        };
+        if exprs.into_iter().any(|e| kinks(e, &active)) {
+            own = false;
+        }
+    });
+    Smoothness { own, callees }
+}
+
 #[cfg(test)]
 mod tests {
     use quote::quote;

@@ -242,10 +242,50 @@ impl Items<'_> {
             quote!(#prepare(#(#params),*) -> #rt::JacobianPrep),
             |_| quote!(#prepare_with(#(#plain_args,)* &#rt::JacobianOptions::default())),
         );
+        // Without a kink, the second-order trace gives the pattern (its first-order
+        // sets) and the constant rows (no interaction) in one run; the rows are
+        // constant for these constants, which must have a key.
+        let key = self.constants_key();
+        let smooth = self.hidden(Hidden::Smooth);
+        let trace2 = self.hidden(Hidden::Trace2);
+        let (x2, y2) = (
+            Ident::new("x2", Span::mixed_site()),
+            Ident::new("y2", Span::mixed_site()),
+        );
+        let trace2_args = self.tracer_args(&quote!(&#x2), &quote!(&mut #y2));
+        let trace2_call = match self.output_param() {
+            None if self.sig.output == Output::Scalar => {
+                quote!(let #y2 = ::std::vec![#trace2(#(#trace2_args),*)];)
+            }
+            None => quote!(let #y2 = #trace2(#(#trace2_args),*);),
+            Some(y) => quote! {
+                let mut #y2 = ::std::vec![#rt::Trace2::new(); #y.len()];
+                #trace2(#(#trace2_args),*);
+            },
+        };
         items.extend(self.public_fn(
-            format!("[`{prepare}`] with options (mode, coloring order, lanes)."),
+            format!(
+                "[`{prepare}`] with options (mode, coloring order, lanes, constant rows: outputs \
+                 affine in `{x}`, evaluated once)."
+            ),
             quote!(#prepare_with(#(#params,)* #options: &#rt::JacobianOptions) -> #rt::JacobianPrep),
-            |_| quote!(#rt::JacobianPrep::new(#sparsity(#(#plain_args),*), #options)),
+            |_| {
+                quote! {
+                    let key = #key;
+                    if #smooth && #options.constant_rows && key.is_some() {
+                        let #x2 = #rt::Trace2::seeds(#x.len());
+                        #trace2_call
+                        let constant: ::std::vec::Vec<bool> = #y2.iter().map(|t| t.h.is_empty()).collect();
+                        let sets: ::std::vec::Vec<#rt::IndexSet> = #y2.into_iter().map(|t| t.g).collect();
+                        let pattern = #rt::SparsityPattern::from_index_sets(#x.len(), &sets);
+                        let mut #prep = #rt::JacobianPrep::with_constant_rows(pattern, &constant, #options);
+                        #prep.constants_at(key);
+                        #prep
+                    } else {
+                        #rt::JacobianPrep::new(#sparsity(#(#plain_args),*), #options)
+                    }
+                }
+            },
         ));
         items.extend(self.public_fn(
             format!("The sparse Jacobian of [`{f}`] at `{x}`, reusing a preparation: a few compressed sweeps and a gather, no allocation. Panics if the sizes differ from the preparation's."),
@@ -254,6 +294,9 @@ impl Items<'_> {
                 quote! {
                     #prep.check_input_len(#x.len());
                     #output_check
+                    if #prep.constant_rows() > 0 {
+                        #prep.constants_at(#key);
+                    }
                     #kernel_decl
                     impl #rt::Jvp for #kernel<'_> {
                         fn jvp<const L: usize>(&mut self, #ws: &#rt::Workspace, #dx: &[[f64; L]], #dy: &mut [[f64; L]]) {
@@ -279,8 +322,10 @@ impl Items<'_> {
             format!("The sparse Jacobian of [`{f}`] at `{x}` (`m x n`, compressed rows): prepares and evaluates once."),
             quote!(#jacobian(#(#params),*) -> #rt::sprs::CsMat<f64>),
             |_| {
+                // Evaluated once: constant rows would cost sweeps of their own.
                 quote! {
-                    let mut #prep = #prepare(#(#plain_args),*);
+                    let #options = #rt::JacobianOptions::default().with_constant_rows(false);
+                    let mut #prep = #prepare_with(#(#plain_args,)* &#options);
                     #prepared(&mut #prep, #(#plain_args),*).clone()
                 }
             },

@@ -13,6 +13,7 @@ use crate::names::{rt, Hidden};
 impl Items<'_> {
     pub(super) fn hidden_items(&self) -> TokenStream {
         let mut items = self.wrt_const();
+        items.extend(self.smooth_const());
         items.extend(self.tangent_fn(Kind::Tangent));
         if !matches!(self.sig.output, Output::Param(_)) {
             items.extend(self.tangent_fn(Kind::Derivs));
@@ -40,6 +41,26 @@ impl Items<'_> {
             #[doc(hidden)]
             #[allow(non_upper_case_globals)]
             #vis const #c: usize = #at;
+        }
+    }
+
+    /// `__ASD_SMOOTH_f`: no kink in `f` or what it calls (`false` when the body had
+    /// errors, which nothing reads).
+    fn smooth_const(&self) -> TokenStream {
+        let vis = self.vis;
+        let c = self.hidden(Hidden::Smooth);
+        let value = match self.generated {
+            Some(g) => {
+                let own = g.smoothness.own;
+                let callees = g.smoothness.callees.iter().map(|p| Hidden::Smooth.path(p));
+                quote!(#own #(&& #callees)*)
+            }
+            None => quote!(false),
+        };
+        quote! {
+            #[doc(hidden)]
+            #[allow(non_upper_case_globals)]
+            #vis const #c: bool = #value;
         }
     }
 

@@ -24,7 +24,7 @@ use quote::{format_ident, quote};
 use syn::{Ident, Type};
 
 use crate::ir::{Output, Role};
-use crate::names::Hidden;
+use crate::names::{rt, Hidden};
 use crate::parse::Signature;
 use crate::Generated;
 
@@ -173,6 +173,29 @@ impl Items<'_> {
     }
 
     /// The parameters as the user declared them.
+    /// `Option<u64>`: the key of the constant parameters' values, `None` when one has
+    /// a type without `ConstKey` (chosen at compile time by method resolution, see
+    /// `asd_runtime::KeyOf`).
+    fn constants_key(&self) -> TokenStream {
+        let rt = rt();
+        let h = Ident::new("h", Span::mixed_site());
+        let added = self
+            .sig
+            .params
+            .iter()
+            .filter(|p| p.role == Role::Constant)
+            .map(|p| {
+                let n = &p.name;
+                quote!(& (&#rt::KeyOf(&#n)).add_to(&mut #h))
+            });
+        quote!({
+            use #rt::{KnownKey as _, UnknownKey as _};
+            let mut #h = ::std::hash::DefaultHasher::new();
+            let known = true #(#added)*;
+            known.then(|| ::std::hash::Hasher::finish(&#h))
+        })
+    }
+
     fn plain_params(&self) -> Vec<TokenStream> {
         self.params(Kind::Plain)
     }

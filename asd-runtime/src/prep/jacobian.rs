@@ -49,6 +49,21 @@ use crate::{Coloring, SparsityPattern, Workspace};
 pub struct JacobianPrep {
     mode: Mode,
     driver: Driver,
+    /// Rows proved constant ([`with_constant_rows`](Self::with_constant_rows)): how
+    /// many, the preparation that evaluates them, and whether the next evaluation must
+    /// (the first, and the first after the constants' key changed).
+    constant_rows: usize,
+    constants: Option<Box<Constants>>,
+    constants_pending: bool,
+    constants_key: Option<u64>,
+}
+
+/// The constant rows' own preparation (their entries only) and where its entries go
+/// in the Jacobian.
+#[derive(Clone, Debug)]
+struct Constants {
+    prep: JacobianPrep,
+    targets: Vec<usize>,
 }
 
 impl JacobianPrep {
@@ -59,10 +74,110 @@ impl JacobianPrep {
     /// (the default), prints one warning on standard error, once per process for each
     /// shape; `JacobianOptions::default().with_warn(false)` silences it.
     pub fn new(pattern: SparsityPattern, options: &JacobianOptions) -> Self {
-        let (mode, coloring) = {
+        let (mode, coloring) = Self::choose(&pattern, options);
+        let prep = Self::build(pattern, mode, coloring, options.lanes, false);
+        prep.warn_if_it_buys_nothing(options);
+        prep
+    }
+
+    /// [`new`](Self::new) for a Jacobian whose rows `constant[i]` are the same at every
+    /// input, as the tracer proves of outputs affine in the input (no interaction in
+    /// their second-order trace, no `abs`, `max`, `min`, step or branch on a real on the
+    /// way): JuMP's linear constraints. The first evaluation computes those rows, by
+    /// sweeps of their own, and so does the first after [`constants_at`](Self::constants_at)
+    /// was given another key of the other parameters; every other evaluation colors, sweeps
+    /// and decompresses only the other rows, which may need fewer colors.
+    ///
+    /// Used in forward mode, the one where rows can be left out of the decompression; in
+    /// reverse mode (asked for, or fewer colors) this is [`new`](Self::new). With
+    /// `options.constant_rows` off, or no constant row, it is `new` too.
+    ///
+    /// ```
+    /// use asd_runtime::{JacobianOptions, JacobianPrep, Jvp, SparsityPattern, Workspace};
+    ///
+    /// /// `y = [x0 + x1 + x2, x0 * x1]`: the first row is constant, `[1, 1, 1]`.
+    /// struct F<'a>(&'a [f64]);
+    ///
+    /// impl Jvp for F<'_> {
+    ///     fn jvp<const L: usize>(&mut self, _: &Workspace, dx: &[[f64; L]], dy: &mut [[f64; L]]) {
+    ///         let x = self.0;
+    ///         for l in 0..L {
+    ///             dy[0][l] = dx[0][l] + dx[1][l] + dx[2][l];
+    ///             dy[1][l] = x[1] * dx[0][l] + x[0] * dx[1][l];
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let p = SparsityPattern::from_rows(3, vec![vec![0, 1, 2], vec![0, 1]]);
+    /// let mut prep = JacobianPrep::with_constant_rows(p, &[true, false], &JacobianOptions::forward());
+    /// assert_eq!((prep.constant_rows(), prep.ncolors()), (1, 2)); // 3 colors without
+    /// let j = prep.evaluate_forward(&mut F(&[2.0, 3.0, 4.0]));
+    /// assert_eq!((j.get(0, 2), j.get(1, 0)), (Some(&1.0), Some(&3.0)));
+    /// let j = prep.evaluate_forward(&mut F(&[5.0, 7.0, 1.0]));
+    /// assert_eq!((j.get(0, 2), j.get(1, 0)), (Some(&1.0), Some(&7.0)));
+    /// ```
+    pub fn with_constant_rows(
+        pattern: SparsityPattern,
+        constant: &[bool],
+        options: &JacobianOptions,
+    ) -> Self {
+        assert_eq!(
+            constant.len(),
+            pattern.nrows(),
+            "asd: {} constant-row flags were given for a pattern of {} rows",
+            constant.len(),
+            pattern.nrows()
+        );
+        let nconstant = constant.iter().filter(|&&c| c).count();
+        if !options.constant_rows || nconstant == 0 || options.mode == ModeChoice::Reverse {
+            return Self::new(pattern, options);
+        }
+        let (varying, varying_at) = pattern.rows_only(|i| !constant[i]);
+        let forward = JacobianOptions {
+            mode: ModeChoice::Forward,
+            ..*options
+        };
+        let (_, coloring) = Self::choose(&varying, &forward);
+        if options.mode == ModeChoice::Auto {
+            // Reverse mode on every row wins only with enough fewer colors.
+            let below = cheaper_below(coloring.ncolors(), options.lanes);
+            let orders = options
+                .order
+                .as_ref()
+                .map_or(&SEARCH_ORDERS[..], std::slice::from_ref);
+            if Sides::new(&pattern)
+                .color_rows(orders, below, |c| cheaper_below(c, options.lanes))
+                .is_some()
+            {
+                return Self::new(pattern, options);
+            }
+        }
+        let lanes = choose_lanes(coloring.ncolors(), options.lanes);
+        let decompression = Decompression::columns_of_valid(&varying, &coloring, lanes)
+            .scattered(varying_at, pattern.nnz());
+        let (fixed, fixed_at) = pattern.rows_only(|i| constant[i]);
+        let constants = Constants {
+            prep: Self::new(fixed, &forward.with_warn(false)),
+            targets: fixed_at,
+        };
+        let prep = JacobianPrep {
+            mode: Mode::Forward,
+            driver: Driver::new(pattern, coloring, decompression),
+            constant_rows: nconstant,
+            constants: Some(Box::new(constants)),
+            constants_pending: true,
+            constants_key: None,
+        };
+        prep.warn_if_it_buys_nothing(options);
+        prep
+    }
+
+    /// The mode and coloring `options` ask for.
+    fn choose(pattern: &SparsityPattern, options: &JacobianOptions) -> (Mode, Coloring) {
+        {
             // The transpose is shared by both colorings and freed before the buffers
             // are allocated.
-            let sides = Sides::new(&pattern);
+            let sides = Sides::new(pattern);
             // A search over orders stops looking for fewer colors once they could not
             // make an evaluation cheaper, and so does the choice of mode.
             let below = |ncolors| cheaper_below(ncolors, options.lanes);
@@ -91,12 +206,13 @@ impl JacobianPrep {
                     }
                 }
             }
-        };
-        let prep = Self::build(pattern, mode, coloring, options.lanes, false);
-        if options.warn && prep.sparsity_buys_nothing() {
-            prep.warn_buys_nothing();
         }
-        prep
+    }
+
+    fn warn_if_it_buys_nothing(&self, options: &JacobianOptions) {
+        if options.warn && self.sparsity_buys_nothing() {
+            self.warn_buys_nothing();
+        }
     }
 
     /// Products dense AD would take in this preparation's mode: `n` JVPs or `m` VJPs.
@@ -176,6 +292,23 @@ impl JacobianPrep {
         JacobianPrep {
             mode,
             driver: Driver::new(pattern, coloring, decompression),
+            constant_rows: 0,
+            constants: None,
+            constants_pending: false,
+            constants_key: None,
+        }
+    }
+
+    /// Constant rows are constant in the input only: called before an evaluation with
+    /// the key of the other parameters (the generated code hashes them, see
+    /// [`ConstKey`](crate::ConstKey)), so that a change of them evaluates the constant
+    /// rows again.
+    /// `None`: the parameters have no key (a type without [`ConstKey`](crate::ConstKey)),
+    /// and the constant rows are evaluated every time.
+    pub fn constants_at(&mut self, key: Option<u64>) {
+        if key.is_none() || self.constants_key != key {
+            self.constants_key = key;
+            self.constants_pending = true;
         }
     }
 
@@ -187,6 +320,15 @@ impl JacobianPrep {
             "asd: this Jacobian preparation uses reverse mode (row coloring): call evaluate_reverse, \
              or prepare with ModeChoice::Forward"
         );
+        if let Some(constants) = self.constants.as_mut().filter(|_| self.constants_pending) {
+            // The constant rows, into their places: once per key of the constants.
+            let values = constants.prep.evaluate_forward(kernel).data();
+            let result = self.driver.result.data_mut();
+            for (&t, &v) in constants.targets.iter().zip(values) {
+                result[t] = v;
+            }
+            self.constants_pending = false;
+        }
         let d = &mut self.driver;
         with_lanes!(d.lanes(), L => d.forward_sweeps::<L>(kernel))
     }
@@ -234,6 +376,12 @@ impl JacobianPrep {
     /// The column coloring (forward) or row coloring (reverse).
     pub fn coloring(&self) -> &Coloring {
         &self.driver.coloring
+    }
+
+    /// Rows proved constant, evaluated once (see
+    /// [`with_constant_rows`](Self::with_constant_rows)); 0 otherwise.
+    pub fn constant_rows(&self) -> usize {
+        self.constant_rows
     }
 
     /// Number of colors: JVPs or VJPs per evaluation.
@@ -308,6 +456,14 @@ impl fmt::Display for JacobianPrep {
             plural(self.lanes(), "lane"),
             plural(dense, product),
         )?;
+        if self.constant_rows > 0 {
+            writeln!(
+                f,
+                "{} of {} constant, evaluated once",
+                plural(self.constant_rows, "row"),
+                self.pattern().nrows()
+            )?;
+        }
         write!(f, "{}", self.pattern())
     }
 }

@@ -12,12 +12,14 @@
 mod driver;
 mod hessian;
 mod jacobian;
+mod key;
 mod same_point;
 
 use std::fmt;
 
 pub use hessian::HessianPrep;
 pub use jacobian::JacobianPrep;
+pub use key::{ConstKey, KeyOf, KnownKey, UnknownKey};
 pub use same_point::HvpSamePoint;
 
 use crate::{LaneBuf, Order, Workspace};
@@ -165,6 +167,10 @@ pub struct JacobianOptions {
     /// error, when sparsity buys nothing (see
     /// [`JacobianPrep::sparsity_buys_nothing`]). Default `true`.
     pub warn: bool,
+    /// Whether rows the tracer proves constant (outputs affine in the input) are
+    /// evaluated once, at the first evaluation, and left out of the coloring and the
+    /// decompression after it (see [`JacobianPrep::with_constant_rows`]). Default `true`.
+    pub constant_rows: bool,
 }
 
 impl Default for JacobianOptions {
@@ -174,6 +180,7 @@ impl Default for JacobianOptions {
             order: None,
             lanes: None,
             warn: true,
+            constant_rows: true,
         }
     }
 }
@@ -219,6 +226,15 @@ impl JacobianOptions {
     /// The same options with the warning on or off (see [`warn`](Self::warn)).
     pub fn with_warn(self, warn: bool) -> Self {
         JacobianOptions { warn, ..self }
+    }
+
+    /// The same options with constant rows evaluated once, or with every row evaluated
+    /// every time (see [`constant_rows`](Self::constant_rows)).
+    pub fn with_constant_rows(self, constant_rows: bool) -> Self {
+        JacobianOptions {
+            constant_rows,
+            ..self
+        }
     }
 }
 

@@ -1,0 +1,274 @@
+//! Constant rows: outputs the tracer proves affine in the input are evaluated once, at
+//! the first evaluation, and left out of the coloring after it (`JacobianOptions::
+//! constant_rows`, on by default). Every prepared Jacobian must still equal finite
+//! differences and the preparation without constant rows, at every point; a kink (`abs`,
+//! `max`, `min`, a branch on a real), the function's own or a callee's, turns it off.
+#![allow(clippy::needless_range_loop)]
+
+mod common;
+
+use asd::{sparse_diff, JacobianOptions, Mode, ModeChoice};
+use common::{assert_close, assert_sparse_matches, dense, fd_jacobian, randoms};
+
+/// Two linear constraints (one of them a dense row: every input) and a nonlinear
+/// residual per input, as in a constrained optimisation.
+#[sparse_diff]
+fn constrained(x: &[f64], a: f64) -> Vec<f64> {
+    let n = x.len();
+    let mut y = vec![0.0; n + 2];
+    let mut total = 0.0;
+    for i in 0..n {
+        total += x[i];
+    }
+    y[0] = total - 1.0;
+    y[1] = a * (x[0] - x[n - 1]);
+    for i in 0..n {
+        y[i + 2] = x[i] * x[i] - a * x[i].sin();
+    }
+    y
+}
+
+/// Linear through and through: every row constant.
+#[sparse_diff]
+fn iter_diff(x: &[f64], k: usize) -> Vec<f64> {
+    let mut y = x.to_vec();
+    for _ in 0..k {
+        let mut z = vec![0.0; y.len() - 1];
+        for i in 0..y.len() - 1 {
+            z[i] = y[i + 1] - y[i];
+        }
+        y = z;
+    }
+    y
+}
+
+/// Affine rows, but with a kink elsewhere: the proof is given up.
+#[sparse_diff]
+fn kinked(x: &[f64]) -> Vec<f64> {
+    let mut y = vec![0.0; x.len()];
+    y[0] = 2.0 * x[0] + x[1];
+    for i in 1..x.len() {
+        y[i] = x[i].abs() * x[i - 1];
+    }
+    y
+}
+
+/// A step: `floor` has a zero derivative, yet `x.floor() * x` is not affine.
+#[sparse_diff]
+fn stepped(x: &[f64]) -> Vec<f64> {
+    let mut y = vec![0.0; x.len()];
+    for i in 0..x.len() {
+        y[i] = (3.0 * x[i]).floor() * x[i];
+    }
+    y
+}
+
+#[sparse_diff]
+fn branchy(x: &[f64]) -> Vec<f64> {
+    let mut y = vec![0.0; x.len()];
+    for i in 0..x.len() {
+        if x[i] > 0.5 {
+            y[i] = 2.0 * x[i];
+        } else {
+            y[i] = x[i];
+        }
+    }
+    y
+}
+
+/// A helper with a kink, called on the input: its callers are not smooth either.
+#[sparse_diff]
+fn clip(u: &[f64]) -> Vec<f64> {
+    let mut v = vec![0.0; u.len()];
+    for i in 0..u.len() {
+        v[i] = u[i].max(0.0);
+    }
+    v
+}
+
+#[sparse_diff]
+fn calls_clip(x: &[f64]) -> Vec<f64> {
+    let c = clip(x);
+    let mut y = vec![0.0; x.len()];
+    for i in 0..x.len() {
+        y[i] = 3.0 * c[i] + x[i];
+    }
+    y
+}
+
+/// An output parameter, half its rows affine.
+#[sparse_diff]
+fn step(x: &[f64], y: &mut [f64], h: f64) {
+    for i in 0..y.len() {
+        if i % 2 == 0 {
+            y[i] = x[i] + h * x[(i + 1) % x.len()];
+        } else {
+            y[i] = x[i] * x[(i + 1) % x.len()].cos();
+        }
+    }
+}
+
+fn points(n: usize) -> Vec<Vec<f64>> {
+    (0..3)
+        .map(|s| randoms(n, 10 + s).iter().map(|r| 0.3 + r).collect())
+        .collect()
+}
+
+const A: f64 = 1.5;
+fn without() -> JacobianOptions {
+    JacobianOptions::default().with_constant_rows(false)
+}
+
+#[test]
+fn affine_outputs_are_evaluated_once_and_skipped_after() {
+    let n = 12;
+    let x = &points(n)[0];
+    let mut prep = constrained_jacobian_prepare(x, A);
+    let mut plain = constrained_jacobian_prepare_with(x, A, &without());
+    assert_eq!(prep.constant_rows(), 2);
+    assert_eq!(plain.constant_rows(), 0);
+    // The dense constant row no longer forces reverse mode: the rest is diagonal.
+    assert_eq!((prep.mode(), prep.ncolors()), (Mode::Forward, 1));
+    assert_eq!((plain.mode(), plain.ncolors()), (Mode::Reverse, 3));
+    assert!(
+        prep.to_string()
+            .contains("2 rows of 14 constant, evaluated once"),
+        "{prep}"
+    );
+    for p in points(n) {
+        let fd = fd_jacobian(|x| constrained(x, A), &p);
+        let pattern = prep.pattern().clone();
+        let j = constrained_jacobian_prepared(&mut prep, &p, A);
+        assert_sparse_matches(j, &pattern, &fd, 1e-6);
+        let j = dense(j);
+        assert_close(
+            &j,
+            &dense(constrained_jacobian_prepared(&mut plain, &p, A)),
+            1e-12,
+        );
+        assert_close(&j, &dense(&constrained_jacobian(&p, A)), 1e-12);
+    }
+}
+
+#[test]
+fn a_linear_function_needs_one_sweep_of_one_lane_after_the_first_evaluation() {
+    let x = &points(10)[0];
+    let mut prep = iter_diff_jacobian_prepare(x, 3);
+    // One sweep of one lane remains, seeding no entry: the kernel still runs, as it
+    // gives an output parameter its value. Without constant rows: 4 colors.
+    assert_eq!(
+        (prep.constant_rows(), prep.ncolors(), prep.lanes()),
+        (7, 1, 1)
+    );
+    let plain = iter_diff_jacobian_prepare_with(x, 3, &without());
+    assert_eq!((plain.constant_rows(), plain.ncolors()), (0, 4));
+    for p in points(10) {
+        let fd = fd_jacobian(|x| iter_diff(x, 3), &p);
+        let pattern = prep.pattern().clone();
+        assert_sparse_matches(
+            iter_diff_jacobian_prepared(&mut prep, &p, 3),
+            &pattern,
+            &fd,
+            1e-6,
+        );
+    }
+}
+
+#[test]
+fn a_kink_or_a_branch_on_a_real_gives_up_the_proof() {
+    let x = &points(6)[0];
+    assert_eq!(kinked_jacobian_prepare(x).constant_rows(), 0);
+    assert_eq!(branchy_jacobian_prepare(x).constant_rows(), 0);
+    assert_eq!(calls_clip_jacobian_prepare(x).constant_rows(), 0);
+    assert_eq!(stepped_jacobian_prepare(x).constant_rows(), 0);
+    for p in points(6) {
+        let fd = fd_jacobian(branchy, &p);
+        let mut prep = branchy_jacobian_prepare(x);
+        let pattern = prep.pattern().clone();
+        assert_sparse_matches(
+            branchy_jacobian_prepared(&mut prep, &p),
+            &pattern,
+            &fd,
+            1e-6,
+        );
+    }
+}
+
+#[test]
+fn an_output_parameter_has_constant_rows_too() {
+    let n = 8;
+    let x = &points(n)[0];
+    let mut y = vec![0.0; n];
+    let mut prep = step_jacobian_prepare(x, &mut y, 0.1);
+    assert_eq!(prep.constant_rows(), n / 2);
+    let value = |x: &[f64]| {
+        let mut y = vec![0.0; x.len()];
+        step(x, &mut y, 0.1);
+        y
+    };
+    for p in points(n) {
+        let fd = fd_jacobian(value, &p);
+        let pattern = prep.pattern().clone();
+        assert_sparse_matches(
+            step_jacobian_prepared(&mut prep, &p, &mut y, 0.1),
+            &pattern,
+            &fd,
+            1e-6,
+        );
+        assert_eq!(y, value(&p));
+    }
+}
+
+/// Affine in `x`, with coefficients from the other parameters.
+#[sparse_diff]
+fn scaled(x: &[f64], a: f64, weights: &[f64]) -> Vec<f64> {
+    let mut y = vec![0.0; x.len()];
+    for i in 0..x.len() {
+        y[i] = a * weights[i] * x[i] + x[(i + 1) % x.len()];
+    }
+    y
+}
+
+pub struct Params {
+    pub a: f64,
+}
+
+#[sparse_diff]
+fn with_params(x: &[f64], p: &Params) -> Vec<f64> {
+    let mut y = vec![0.0; x.len()];
+    for i in 0..x.len() {
+        y[i] = p.a * x[i];
+    }
+    y
+}
+
+#[test]
+fn constant_rows_follow_the_other_parameters() {
+    let x = &points(5)[0];
+    let w = [1.0, 2.0, 3.0, 4.0, 5.0];
+    let mut prep = scaled_jacobian_prepare(x, 2.0, &w);
+    assert_eq!(prep.constant_rows(), 5);
+    for (a, w) in [(2.0, w), (3.0, w), (3.0, [0.5; 5]), (2.0, w)] {
+        let fd = fd_jacobian(|x| scaled(x, a, &w), x);
+        let pattern = prep.pattern().clone();
+        assert_sparse_matches(
+            scaled_jacobian_prepared(&mut prep, x, a, &w),
+            &pattern,
+            &fd,
+            1e-6,
+        );
+    }
+    // A parameter whose type has no key (a struct): every row is evaluated every time.
+    let mut prep = with_params_jacobian_prepare(x, &Params { a: 2.0 });
+    assert_eq!(prep.constant_rows(), 0);
+    let j = with_params_jacobian_prepared(&mut prep, x, &Params { a: 3.0 });
+    assert_eq!(j.get(1, 1), Some(&3.0));
+}
+
+#[test]
+fn reverse_mode_asked_for_keeps_every_row() {
+    let x = &points(12)[0];
+    let reverse = JacobianOptions::default().with_mode(ModeChoice::Reverse);
+    let prep = constrained_jacobian_prepare_with(x, A, &reverse);
+    assert_eq!((prep.mode(), prep.constant_rows()), (Mode::Reverse, 0));
+}
