@@ -11,7 +11,7 @@ use super::{
 };
 use crate::coloring::{Sides, SEARCH_ORDERS};
 use crate::decompress::Decompression;
-use crate::{Coloring, SparsityPattern, Workspace};
+use crate::{BranchSwitch, Coloring, Decisions, OnSwitch, Sparsity, SparsityPattern, Workspace};
 
 /// A prepared sparse Jacobian: pattern, coloring, seeds, decompression map and buffers,
 /// computed once and reused by every evaluation, which then allocates nothing.
@@ -49,6 +49,20 @@ use crate::{Coloring, SparsityPattern, Workspace};
 pub struct JacobianPrep {
     mode: Mode,
     driver: Driver,
+    /// For a local pattern: the decisions it was traced with.
+    local: Option<Box<Local>>,
+}
+
+/// What a preparation of a local pattern keeps to check that the pattern still holds.
+#[derive(Clone, Debug)]
+struct Local {
+    /// The decisions at the preparation's input, which the pattern follows.
+    decisions: Decisions,
+    /// The decisions at the input being evaluated (kept for its memory).
+    now: Decisions,
+    /// The options it was prepared with, to prepare again.
+    options: JacobianOptions,
+    on_switch: OnSwitch,
 }
 
 impl JacobianPrep {
@@ -176,6 +190,76 @@ impl JacobianPrep {
         JacobianPrep {
             mode,
             driver: Driver::new(pattern, coloring, decompression),
+            local: None,
+        }
+    }
+
+    /// [`new`](Self::new) for a local pattern, traced with `decisions` (what the
+    /// generated `f_jacobian_prepare_with` calls for
+    /// [`Sparsity::Local`](crate::Sparsity::Local)): each evaluation of the generated
+    /// code then first checks, with [`check_decisions`](Self::check_decisions), that
+    /// the function decides the same way at its input, and does what the options'
+    /// [`OnSwitch`] says where it does not ([`OnSwitch::Error`] if they ask for a
+    /// global pattern).
+    pub fn new_local(
+        pattern: SparsityPattern,
+        decisions: Decisions,
+        options: &JacobianOptions,
+    ) -> Self {
+        let on_switch = match options.sparsity {
+            Sparsity::Local(o) => o,
+            Sparsity::Global => OnSwitch::Error,
+        };
+        let mut prep = Self::new(pattern, options);
+        prep.local = Some(Box::new(Local {
+            now: Decisions::default(),
+            decisions,
+            options: *options,
+            on_switch,
+        }));
+        prep
+    }
+
+    /// Whether the pattern is local: it holds only where the function makes the
+    /// [`decisions`](Self::decisions) it made at the preparation's input.
+    pub fn is_local(&self) -> bool {
+        self.local.is_some()
+    }
+
+    /// The decisions a local pattern was traced with; `None` for a global pattern.
+    pub fn decisions(&self) -> Option<&Decisions> {
+        self.local.as_ref().map(|l| &l.decisions)
+    }
+
+    /// What an evaluation of a local preparation does where the pattern no longer
+    /// holds; `None` for a global pattern.
+    pub fn on_switch(&self) -> Option<OnSwitch> {
+        self.local.as_ref().map(|l| l.on_switch)
+    }
+
+    /// The options a local preparation was made with (to prepare again); `None` for a
+    /// global pattern.
+    pub fn local_options(&self) -> Option<&JacobianOptions> {
+        self.local.as_ref().map(|l| &l.options)
+    }
+
+    /// For a local pattern: runs `record`, which makes the function's decisions at the
+    /// new input (generated code runs its recording primal, in the preparation's
+    /// workspace), and compares them with the preparation's. `Ok` when the pattern
+    /// holds there, or for a global pattern (`record` is not run). Allocates nothing
+    /// once the decision buffer is warm.
+    pub fn check_decisions(
+        &mut self,
+        record: impl FnOnce(&Workspace, &mut Decisions),
+    ) -> Result<(), BranchSwitch> {
+        let Some(local) = self.local.as_deref_mut() else {
+            return Ok(());
+        };
+        local.now.clear();
+        record(&self.driver.ws, &mut local.now);
+        match local.decisions.switch_from(&local.now) {
+            None => Ok(()),
+            Some(s) => Err(s),
         }
     }
 
@@ -299,7 +383,7 @@ impl fmt::Display for JacobianPrep {
             Mode::Forward => self.pattern().ncols(),
             Mode::Reverse => self.pattern().nrows(),
         };
-        writeln!(
+        write!(
             f,
             "Jacobian preparation, {} mode: {} in {} of {} (instead of {})",
             self.mode,
@@ -308,6 +392,14 @@ impl fmt::Display for JacobianPrep {
             plural(self.lanes(), "lane"),
             plural(dense, product),
         )?;
+        match &self.local {
+            Some(l) => writeln!(
+                f,
+                "; local pattern, {} on differentiated reals",
+                plural(l.decisions.len(), "decision")
+            )?,
+            None => writeln!(f)?,
+        }
         write!(f, "{}", self.pattern())
     }
 }

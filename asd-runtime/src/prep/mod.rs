@@ -20,7 +20,7 @@ pub use hessian::HessianPrep;
 pub use jacobian::JacobianPrep;
 pub use same_point::HvpSamePoint;
 
-use crate::{LaneBuf, Order, Workspace};
+use crate::{LaneBuf, OnSwitch, Order, Sparsity, Workspace};
 
 /// The lane counts generated code is compiled for; a preparation picks one of them.
 /// 12 is there for the common 9 to 12 colors (J1 has 11): 16 lanes would carry a third
@@ -165,6 +165,10 @@ pub struct JacobianOptions {
     /// error, when sparsity buys nothing (see
     /// [`JacobianPrep::sparsity_buys_nothing`]). Default `true`.
     pub warn: bool,
+    /// The global pattern (the default), or the local one at the preparation's input
+    /// and what to do where it no longer holds (see [`Sparsity::Local`]). Only the
+    /// generated `f_jacobian_prepare_with` reads it.
+    pub sparsity: Sparsity,
 }
 
 impl Default for JacobianOptions {
@@ -174,6 +178,7 @@ impl Default for JacobianOptions {
             order: None,
             lanes: None,
             warn: true,
+            sparsity: Sparsity::Global,
         }
     }
 }
@@ -195,9 +200,20 @@ impl JacobianOptions {
         }
     }
 
+    /// The local pattern at the preparation's input, with `on_switch` where it no
+    /// longer holds: `JacobianOptions::default().with_sparsity(Sparsity::Local(on_switch))`.
+    pub fn local(on_switch: OnSwitch) -> Self {
+        Self::default().with_sparsity(Sparsity::Local(on_switch))
+    }
+
     /// The same options with this mode.
     pub fn with_mode(self, mode: ModeChoice) -> Self {
         JacobianOptions { mode, ..self }
+    }
+
+    /// The same options with this pattern: global or local.
+    pub fn with_sparsity(self, sparsity: Sparsity) -> Self {
+        JacobianOptions { sparsity, ..self }
     }
 
     /// The same options with this coloring order.
