@@ -98,9 +98,10 @@ pub use asd_runtime::math;
 pub use asd_runtime::sprs;
 pub use asd_runtime::{
     acyclic_coloring, color_columns, color_rows, coloring, decompress, star_coloring,
-    AcyclicColoring, ColorAxis, Coloring, HessianMethod, HessianOptions, HessianPrep, HvpSamePoint,
-    IndexSet, JacobianOptions, JacobianPrep, Mode, ModeChoice, Order, PairSet, SparsityPattern,
-    StarColoring, Workspace, LANES,
+    AcyclicColoring, BranchSwitch, Choice, ColorAxis, Coloring, Decision, Decisions, HessianMethod,
+    HessianOptions, HessianPrep, HvpSamePoint, IndexSet, JacobianOptions, JacobianPrep, Mode,
+    ModeChoice, OnSwitch, Order, PairSet, Sparsity, SparsityPattern, StarColoring, Workspace,
+    LANES,
 };
 
 /// What generated code calls. Not part of the public API.
@@ -119,4 +120,7 @@ pub mod __private {
 
     // Hessian sparsity tracing (`__asd_trace2_*`, `f_hessian_sparsity`).
     pub use asd_runtime::Trace2;
+
+    // Local sparsity (`__asd_decisions_*`, `__asd_trace_local_*`, `f_jacobian_sparsity_local`).
+    pub use asd_runtime::{BranchSwitch, Decisions, OnSwitch, Replay, Sparsity};
 }

@@ -3,7 +3,8 @@
 //! attribute's arguments and the signature ([`parse`]) → the body into the IR
 //! ([`lower`]) → activity ([`analyse`]) → the passes into one [`Generated`] (the
 //! [`tangent`] IR, split for the Jacobian kernel by [`kernel`] and emitted by [`emit`]; the [`adjoint`], which also gives Hessian-vector
-//! products; the tracers [`trace`] and [`trace2`]) → the items ([`items`]).
+//! products; the tracers [`trace`] and [`trace2`], and the recording primal and local
+//! tracer of [`trace_local`]) → the items ([`items`]).
 //!
 //! Every pass reads the one table of derivative rules ([`rules`]). Errors are collected
 //! through every stage and reported together; the driver stops only between stages. On
@@ -37,6 +38,7 @@ mod rules;
 mod tangent;
 mod trace;
 mod trace2;
+mod trace_local;
 
 use errors::{Errors, Stop};
 
@@ -157,6 +159,10 @@ pub(crate) struct Generated {
     trace: Tokens,
     /// `__asd_trace2_f`: second-order sparsity.
     trace2: Tokens,
+    /// `__asd_decisions_f`: the primal that records its decisions on active reals.
+    decisions: Tokens,
+    /// `__asd_trace_local_f`: first-order sparsity along recorded decisions.
+    trace_local: Tokens,
     /// `__asd_adjoint_f`: reverse mode.
     adjoint: adjoint::AdjointFn,
     /// `__asd_tangent_adjoint_f`: the adjoint of the tangent code, which callers'
@@ -188,6 +194,19 @@ impl Generated {
             derivs,
             trace: trace::Trace::new(primal).body(),
             trace2: trace2::Trace2::new(primal).body(),
+            decisions: {
+                let mut e = emit::Emitter::new(primal);
+                e.record = Some(proc_macro2::Ident::new(
+                    "__rec",
+                    proc_macro2::Span::mixed_site(),
+                ));
+                e.block(&primal.body)
+            },
+            trace_local: trace::Trace::local(
+                primal,
+                proc_macro2::Ident::new("__rep", proc_macro2::Span::mixed_site()),
+            )
+            .body(),
             adjoint: adjoint::adjoint(&differentiated),
             tangent_adjoint: adjoint::tangent_adjoint(&tangent),
             hvp: adjoint::hvp(&tangent),

@@ -121,6 +121,9 @@ pub(crate) trait Domain {
     /// `target = e` for an active place: in place when `e` reaches the target itself
     /// (`s = s + t`, `g[i] = g[i] + x[j]`), which keeps accumulations linear.
     fn assign(f: &Function, target: &Leaf, e: &Expr) -> TokenStream;
+    /// Whether a value is the union of its leaves' values, so that the local tracer
+    /// may keep only the operand a `max`/`min` chose ([`trace_local`](crate::trace_local)).
+    const SIDES: bool = false;
 }
 
 /// First order: a real's value is the `IndexSet` of the inputs it depends on.
@@ -128,6 +131,7 @@ pub struct FirstOrder;
 
 impl Domain for FirstOrder {
     const HIDDEN: Hidden = Hidden::Trace;
+    const SIDES: bool = true;
 
     fn ty() -> TokenStream {
         let rt = rt();
@@ -215,6 +219,9 @@ pub struct Tracer<'f, D> {
     active_branch: bool,
     ret: Ident,
     joins: usize,
+    /// The local tracer ([`trace_local`](crate::trace_local)): the recorded decisions
+    /// this `Replay` names decide branches on active reals and `max`/`min`.
+    replay: Option<Ident>,
     domain: PhantomData<D>,
 }
 
@@ -227,7 +234,41 @@ impl<'f, D: Domain> Tracer<'f, D> {
             active_branch: false,
             ret: Ident::new("__ret", Span::mixed_site()),
             joins: 0,
+            replay: None,
             domain: PhantomData,
+        }
+    }
+
+    /// The local tracer: it follows the decisions the `Replay` `rep` gives, one path,
+    /// so a `return` returns.
+    pub fn local(f: &'f Function, rep: Ident) -> Self {
+        Tracer {
+            joined_returns: false,
+            replay: Some(rep),
+            ..Self::new(f)
+        }
+    }
+
+    /// The value of a real expression: through the domain, or in the local tracer with
+    /// its recorded `max`/`min` choices.
+    fn value(&self, e: &Expr) -> TokenStream {
+        match &self.replay {
+            Some(rep) if crate::trace_local::has_records(e, self.f) => {
+                crate::trace_local::replayed_value::<D>(self.f, e, rep)
+            }
+            _ => D::value(self.f, e),
+        }
+    }
+
+    /// `target = e`, as [`value`](Self::value) does it.
+    fn assign(&self, target: &Leaf, e: &Expr) -> TokenStream {
+        match &self.replay {
+            Some(rep) if crate::trace_local::has_records(e, self.f) => {
+                let t = target.tokens(self.f);
+                let v = crate::trace_local::replayed_value::<D>(self.f, e, rep);
+                quote!(#t = #v;)
+            }
+            _ => D::assign(self.f, target, e),
         }
     }
 
@@ -323,7 +364,7 @@ impl<'f, D: Domain> Tracer<'f, D> {
                     None if self.f.vars[*var].ty == Ty::Real => quote!(let mut #name = #ty::new();),
                     None => quote!(let mut #name = ::std::vec::Vec::<#ty>::new();),
                     Some(Rhs::Real(e)) => {
-                        let value = D::value(self.f, e);
+                        let value = self.value(e);
                         quote!(let mut #name = #value;)
                     }
                     Some(Rhs::Vec(v)) => {
@@ -334,7 +375,7 @@ impl<'f, D: Domain> Tracer<'f, D> {
                 }
             }
             Stmt::Assign { var, rhs } if self.active(*var) => match rhs {
-                Rhs::Real(e) => D::assign(self.f, &Leaf::Var(*var), e),
+                Rhs::Real(e) => self.assign(&Leaf::Var(*var), e),
                 Rhs::Vec(v) => {
                     let name = self.name(*var);
                     let v = self.vector(v);
@@ -343,11 +384,11 @@ impl<'f, D: Domain> Tracer<'f, D> {
                 Rhs::Opaque(_) => unreachable!("active variables are reals"),
             },
             Stmt::Store { vec, index, value } if self.active(*vec) => {
-                D::assign(self.f, &Leaf::Elem(*vec, index.clone()), value)
+                self.assign(&Leaf::Elem(*vec, index.clone()), value)
             }
             Stmt::Push { vec, value } if self.active(*vec) => {
                 let name = self.name(*vec);
-                let value = D::value(self.f, value);
+                let value = self.value(value);
                 quote!(#name.push(#value);)
             }
             Stmt::Call {
@@ -392,7 +433,14 @@ impl<'f, D: Domain> Tracer<'f, D> {
                 quote!(while #c { #body })
             }
             Stmt::If { cond, then, els } if reads_active(cond, &self.f.vars) => {
-                self.both_arms(then, els)
+                match self.replay.clone() {
+                    Some(rep) => {
+                        let then = self.block(then);
+                        let els = self.block(els);
+                        quote!(if #rep.branch() { #then } else { #els })
+                    }
+                    None => self.both_arms(then, els),
+                }
             }
             Stmt::If { cond, then, els } => {
                 let c = &cond.tokens;
@@ -487,12 +535,12 @@ impl<'f, D: Domain> Tracer<'f, D> {
                 quote!(::core::iter::repeat_with(#ty::new).take(#n).collect::<::std::vec::Vec<#ty>>())
             }
             VecExpr::Filled(e, n) => {
-                let value = D::value(self.f, e);
+                let value = self.value(e);
                 let n = &n.tokens;
                 quote!(::std::vec![#value; #n])
             }
             VecExpr::List(items) => {
-                let values = items.iter().map(|e| D::value(self.f, e));
+                let values = items.iter().map(|e| self.value(e));
                 quote!(::std::vec![#(#values),*])
             }
             // Typed: a vector nothing is pushed to (only its length read) has no other
