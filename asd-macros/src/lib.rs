@@ -52,10 +52,12 @@ use errors::{Errors, Stop};
 /// | `f_gradient(x, c..) -> (f64, Vec<f64>)` | scalar `f` only: value and gradient, one reverse sweep |
 /// | `f_hvp(x, c.., v) -> Vec<f64>` | scalar `f` only: Hessian-vector product, reverse over forward |
 /// | `f_jacobian_sparsity(x, c..) -> SparsityPattern` | the global Jacobian pattern: it holds for every input |
+/// | `f_jacobian_sparsity_local(x, c..) -> SparsityPattern` | the local pattern at `x`: the branches taken and `max`/`min` operands chosen there |
 /// | `f_hessian_sparsity(x, c..) -> SparsityPattern` | scalar `f` only: the global Hessian pattern |
 /// | `f_jacobian(x, c..) -> CsMat<f64>` | one-shot sparse Jacobian |
 /// | `f_jacobian_prepare(x, c..)`, `f_jacobian_prepare_with(x, c.., &JacobianOptions)` | pattern, coloring, seeds and buffers, once |
 /// | `f_jacobian_prepared(&mut prep, x, c..) -> &CsMat<f64>` | reuses the preparation: no allocation |
+/// | `f_jacobian_prepared_checked(&mut prep, x, c..) -> Result<&CsMat<f64>, BranchSwitch>` | the same; a local preparation (`JacobianOptions::local`) whose decisions switched at `x` returns the switch or prepares again, where `f_jacobian_prepared` panics |
 /// | `f_hessian(x, c..)`, `f_hessian_prepare[_with]`, `f_hessian_prepared` | the same for Hessians of scalar `f` (star coloring) |
 /// | `f_value_and_jacobian[_prepared]` | value and sparse Jacobian (returned values) |
 /// | `f_value_gradient_and_hessian(x, c..)`, `f_value_gradient_and_hessian_prepared(&mut prep, x, c.., g)` | scalar `f`: value, gradient and sparse Hessian |

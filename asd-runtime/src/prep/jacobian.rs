@@ -248,6 +248,23 @@ impl JacobianPrep {
     /// workspace), and compares them with the preparation's. `Ok` when the pattern
     /// holds there, or for a global pattern (`record` is not run). Allocates nothing
     /// once the decision buffer is warm.
+    ///
+    /// ```
+    /// use asd_runtime::{Decisions, JacobianOptions, JacobianPrep, OnSwitch, SparsityPattern};
+    ///
+    /// // `y = if x[0] > 0 { x[0] * x[1] } else { x[0] }`, traced at `x = [1, 2]`.
+    /// let decide = |x: &[f64], d: &mut Decisions| {
+    ///     d.branch(1, x[0] > 0.0);
+    /// };
+    /// let mut at = Decisions::default();
+    /// decide(&[1.0, 2.0], &mut at);
+    /// let pattern = SparsityPattern::from_coordinates(1, 2, [(0, 0), (0, 1)]);
+    /// let options = JacobianOptions::local(OnSwitch::Error);
+    /// let mut prep = JacobianPrep::new_local(pattern, at, &options);
+    /// assert!(prep.check_decisions(|_, d| decide(&[3.0, 2.0], d)).is_ok());
+    /// let switch = prep.check_decisions(|_, d| decide(&[-1.0, 2.0], d)).unwrap_err();
+    /// assert_eq!(switch.changed, 1);
+    /// ```
     pub fn check_decisions(
         &mut self,
         record: impl FnOnce(&Workspace, &mut Decisions),
