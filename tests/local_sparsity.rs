@@ -71,6 +71,22 @@ fn clamp_into(x: &[f64], y: &mut [f64], hi: f64) {
     }
 }
 
+/// A scalar function with a real branch: the product where `x[i] > 0`, the square
+/// elsewhere. Global Hessian: tridiagonal; local: the diagonal or the neighbours of
+/// each `i`, as taken.
+#[sparse_diff]
+fn piecewise(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() - 1 {
+        if x[i] > 0.0 {
+            s += x[i] * x[i + 1];
+        } else {
+            s += x[i].powi(2);
+        }
+    }
+    s
+}
+
 fn subset(local: &SparsityPattern, global: &SparsityPattern) {
     assert_eq!(local.shape(), global.shape());
     for (i, j) in local.iter() {
@@ -308,4 +324,35 @@ fn a_switch_prepares_again_when_asked() {
     let (y, jac) = branchy_value_and_jacobian_prepared(&mut prep, &x2);
     assert_eq!(y, branchy(&x2));
     assert_eq!(dense(jac), dense(&branchy_jacobian(&x2)));
+}
+
+#[test]
+fn a_local_hessian_pattern_follows_the_branches_taken() {
+    for seed in 1..6 {
+        let x = points(10, seed);
+        let local = piecewise_hessian_sparsity_local(&x);
+        let global = piecewise_hessian_sparsity(&x);
+        subset(&local, &global);
+        assert_eq!(global.nnz(), 10 - 1 + 2 * 9);
+        let mut exact = fd_hessian(|x| piecewise_gradient(x).1, &x);
+        for row in &mut exact {
+            for v in row.iter_mut() {
+                if v.abs() < 1e-6 {
+                    *v = 0.0;
+                }
+            }
+        }
+        assert_eq!(local, pattern_of(&exact), "at {x:?}");
+        let positive = x[..9].iter().filter(|v| **v > 0.0).count();
+        assert_eq!(local.nnz(), 2 * positive + (9 - positive));
+    }
+    // The return under a branch: only `x[1] * x[2]` where `x[0] > 0`.
+    let x = [1.0, 2.0, 3.0, 0.5, -0.7, 2.0];
+    let local = early_hessian_sparsity_local(&x);
+    assert_eq!(local.iter().collect::<Vec<_>>(), [(1, 2), (2, 1)]);
+    // `max`/`min` keep both operands in a Hessian pattern: `min(x[i], x[0])^2`.
+    let x = [-0.6, 2.0, 3.0, 0.5, -0.7, 2.0];
+    let local = early_hessian_sparsity_local(&x);
+    subset(&local, &early_hessian_sparsity(&x));
+    assert!(local.contains(3, 3) && local.contains(0, 0));
 }

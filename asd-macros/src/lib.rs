@@ -54,6 +54,7 @@ use errors::{Errors, Stop};
 /// | `f_jacobian_sparsity(x, c..) -> SparsityPattern` | the global Jacobian pattern: it holds for every input |
 /// | `f_jacobian_sparsity_local(x, c..) -> SparsityPattern` | the local pattern at `x`: the branches taken and `max`/`min` operands chosen there |
 /// | `f_hessian_sparsity(x, c..) -> SparsityPattern` | scalar `f` only: the global Hessian pattern |
+/// | `f_hessian_sparsity_local(x, c..) -> SparsityPattern` | scalar `f` only: the Hessian pattern along the branches taken at `x` |
 /// | `f_jacobian(x, c..) -> CsMat<f64>` | one-shot sparse Jacobian |
 /// | `f_jacobian_prepare(x, c..)`, `f_jacobian_prepare_with(x, c.., &JacobianOptions)` | pattern, coloring, seeds and buffers, once |
 /// | `f_jacobian_prepared(&mut prep, x, c..) -> &CsMat<f64>` | reuses the preparation: no allocation |
@@ -165,6 +166,9 @@ pub(crate) struct Generated {
     decisions: Tokens,
     /// `__asd_trace_local_f`: first-order sparsity along recorded decisions.
     trace_local: Tokens,
+    /// `__asd_trace2_local_f`: second-order sparsity along recorded branches (`max`
+    /// and `min` keep both operands), for scalar functions.
+    trace2_local: Option<Tokens>,
     /// `__asd_adjoint_f`: reverse mode.
     adjoint: adjoint::AdjointFn,
     /// `__asd_tangent_adjoint_f`: the adjoint of the tangent code, which callers'
@@ -209,6 +213,13 @@ impl Generated {
                 proc_macro2::Ident::new("__rep", proc_macro2::Span::mixed_site()),
             )
             .body(),
+            trace2_local: (primal.output == ir::Output::Scalar).then(|| {
+                trace2::Trace2::local(
+                    primal,
+                    proc_macro2::Ident::new("__rep", proc_macro2::Span::mixed_site()),
+                )
+                .body()
+            }),
             adjoint: adjoint::adjoint(&differentiated),
             tangent_adjoint: adjoint::tangent_adjoint(&tangent),
             hvp: adjoint::hvp(&tangent),

@@ -112,18 +112,27 @@ impl Items<'_> {
 
     /// Statements that bind `decisions` (the recording primal's, at `x`) and `pattern`
     /// (the local tracer's, along them), in an operator's body.
+    /// `let mut decisions = ..;`: the recording primal's decisions at `x`, in an
+    /// operator's body.
+    pub(super) fn record_decisions(&self, decisions: &Ident) -> TokenStream {
+        let rt = rt();
+        let record = self.hidden(Hidden::Decisions);
+        let ws = Ident::new("ws", Span::mixed_site());
+        let record_args = self.pass_args(None, &[], &[]);
+        quote! {
+            let mut #decisions = #rt::Decisions::default();
+            #rt::with_thread_workspace(|#ws| #record(#ws, #(#record_args,)* &mut #decisions));
+        }
+    }
+
     fn local_pattern(&self, decisions: &Ident, pattern: &Ident) -> TokenStream {
         let rt = rt();
         let x = self.active();
-        let record = self.hidden(Hidden::Decisions);
         let trace = self.hidden(Hidden::TraceLocal);
-        let (ws, rep) = (
-            Ident::new("ws", Span::mixed_site()),
-            Ident::new("rep", Span::mixed_site()),
-        );
+        let rep = Ident::new("rep", Span::mixed_site());
         let x_sets = Ident::new("x_sets", Span::mixed_site());
         let y_sets = Ident::new("y_sets", Span::mixed_site());
-        let record_args = self.pass_args(None, &[], &[]);
+        let record = self.record_decisions(decisions);
         let mut trace_args = self.tracer_args(&quote!(&#x_sets), &quote!(&mut #y_sets));
         trace_args.push(quote!(&mut #rep));
         let trace_call = match self.output_param() {
@@ -137,8 +146,7 @@ impl Items<'_> {
             },
         };
         quote! {
-            let mut #decisions = #rt::Decisions::default();
-            #rt::with_thread_workspace(|#ws| #record(#ws, #(#record_args,)* &mut #decisions));
+            #record
             let #pattern = {
                 let mut #rep = #decisions.replay();
                 let #x_sets: ::std::vec::Vec<#rt::IndexSet> = (0..#x.len()).map(#rt::IndexSet::singleton).collect();

@@ -20,6 +20,9 @@ impl Items<'_> {
         items.extend(self.tracer_fn(Hidden::Trace));
         items.extend(self.tracer_fn(Hidden::Trace2));
         items.extend(self.tracer_fn(Hidden::TraceLocal));
+        if self.sig.output == Output::Scalar {
+            items.extend(self.tracer_fn(Hidden::Trace2Local));
+        }
         items.extend(self.decisions_fn());
         if let Some(g) = self.generated {
             items.extend(self.adjoint_fn(Hidden::Adjoint, &g.adjoint));
@@ -79,12 +82,12 @@ impl Items<'_> {
     fn tracer_fn(&self, which: Hidden) -> TokenStream {
         let rt = rt();
         let value = match which {
-            Hidden::Trace2 => quote!(#rt::Trace2),
+            Hidden::Trace2 | Hidden::Trace2Local => quote!(#rt::Trace2),
             _ => quote!(#rt::IndexSet),
         };
         let name = self.hidden(which);
         let mut params = self.tracer_params(&value);
-        if which == Hidden::TraceLocal {
+        if matches!(which, Hidden::TraceLocal | Hidden::Trace2Local) {
             let rep = Ident::new("__rep", Span::mixed_site());
             params.push(quote!(#rep: &mut #rt::Replay<'_>));
         }
@@ -96,6 +99,7 @@ impl Items<'_> {
         let body = self.body_or_stub(|g| match which {
             Hidden::Trace2 => g.trace2.clone(),
             Hidden::TraceLocal => g.trace_local.clone(),
+            Hidden::Trace2Local => g.trace2_local.clone().unwrap_or_default(),
             _ => g.trace.clone(),
         });
         self.hidden_fn(quote!(#name(#(#params),*) #ret), body)
