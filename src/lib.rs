@@ -9,10 +9,11 @@
 //!
 //! The operators generated next to `f` (see [`sparse_diff`] for the full table):
 //! `f_jvp` and `f_vjp` (one direction, forward and reverse), `f_gradient` and `f_hvp`
-//! (scalar `f`), `f_jacobian_sparsity` / `f_hessian_sparsity` (global patterns) and
-//! `f_explain` (why an entry is in the pattern), `f_jacobian` / `f_hessian` (one-shot
-//! sparse matrices), and `f_jacobian_prepare` / `f_jacobian_prepared` (and the Hessian
-//! pair) to prepare once and evaluate many times without allocating; and
+//! (scalar `f`), `f_jacobian_sparsity` / `f_hessian_sparsity` (global patterns),
+//! `f_jacobian_sparsity_local` (the pattern at one input, see below) and `f_explain`
+//! (why an entry is in the pattern), `f_jacobian` / `f_hessian` (one-shot sparse
+//! matrices), and `f_jacobian_prepare` / `f_jacobian_prepared` (and the Hessian pair)
+//! to prepare once and evaluate many times without allocating; and
 //! DifferentiationInterface.jl's other operators: `value_and_` forms
 //! (`f_value_and_jacobian`, `f_value_gradient_and_hessian`), in-place forms
 //! (`f_gradient_into`, `f_jvp_into`, `f_jacobian_prepared_into`, ...), batches of
@@ -77,6 +78,59 @@
 //! assert_eq!(h.nnz(), 16);
 //! ```
 //!
+//! A function that branches on its input, or takes `max`/`min` of it, has a *local*
+//! pattern at each input, smaller than the global one: `f_jacobian_sparsity_local`
+//! traces only the arms taken and the operands chosen there, and a preparation with
+//! `JacobianOptions::local(..)` colors it and checks, at every evaluation, that the
+//! function still decides the same way (one more primal run), so a pattern that no
+//! longer holds is never used silently:
+//!
+//! ```
+//! use asd::{sparse_diff, JacobianOptions, OnSwitch};
+//!
+//! /// First-order upwind differences, and the smaller neighbour.
+//! #[sparse_diff]
+//! fn upwind(x: &[f64]) -> Vec<f64> {
+//!     let n = x.len();
+//!     let mut y = vec![0.0; n];
+//!     for i in 1..n - 1 {
+//!         if x[i] > 0.0 {
+//!             y[i] = x[i] * (x[i] - x[i - 1]);
+//!         } else {
+//!             y[i] = x[i] * (x[i + 1] - x[i]);
+//!         }
+//!         y[i] += 0.1 * x[i - 1].min(x[i + 1]);
+//!     }
+//!     y
+//! }
+//!
+//! let x: Vec<f64> = (0..1000).map(|i| 1.0 + 0.001 * i as f64).collect();
+//! assert_eq!(upwind_jacobian_sparsity(&x).nnz(), 3 * 998); // i - 1, i, i + 1
+//! assert_eq!(upwind_jacobian_sparsity_local(&x).nnz(), 2 * 998); // i - 1, i
+//!
+//! let mut prep = upwind_jacobian_prepare_with(&x, &JacobianOptions::local(OnSwitch::Error));
+//! assert_eq!(prep.ncolors(), 2); // 3 for the global pattern
+//! let x2: Vec<f64> = x.iter().map(|v| v * 1.5).collect(); // the same decisions
+//! let jac = upwind_jacobian_prepared(&mut prep, &x2).clone();
+//! // The one-shot Jacobian has the global pattern: it stores the zeros the local one leaves out.
+//! let same = |local: &asd::sprs::CsMat<f64>, global: &asd::sprs::CsMat<f64>| {
+//!     global.iter().all(|(v, (i, j))| local.get(i, j).map_or(*v == 0.0, |w| w == v))
+//! };
+//! assert!(same(&jac, &upwind_jacobian(&x2)));
+//!
+//! let mut x3 = x.clone();
+//! x3[500] = -1.0; // the branch at `i = 500` switches, and the `min` at `i = 499`
+//! let err = upwind_jacobian_prepared_checked(&mut prep, &x3).unwrap_err();
+//! assert_eq!((err.changed, err.prepared), (2, 1996));
+//! assert!(err.to_string().starts_with("the local sparsity pattern does not hold at this input"));
+//! assert!(err.to_string().contains("the first is decision 998, a `max`/`min`"), "{err}");
+//!
+//! // Or prepare again wherever a decision switches.
+//! let mut prep = upwind_jacobian_prepare_with(&x, &JacobianOptions::local(OnSwitch::Reprepare));
+//! let jac = upwind_jacobian_prepared(&mut prep, &x3).clone();
+//! assert!(same(&jac, &upwind_jacobian(&x3)));
+//! ```
+//!
 //! Functions of one real get derivatives:
 //!
 //! ```
@@ -102,9 +156,10 @@ pub use asd_runtime::math;
 pub use asd_runtime::sprs;
 pub use asd_runtime::{
     acyclic_coloring, color_columns, color_rows, coloring, decompress, star_coloring,
-    AcyclicColoring, ColorAxis, Coloring, ConstKey, Explanation, HessianMethod, HessianOptions,
-    HessianPrep, HvpSamePoint, IndexSet, JacobianOptions, JacobianPrep, Mode, ModeChoice, Order,
-    PairSet, Site, SparsityPattern, StarColoring, Workspace, LANES,
+    AcyclicColoring, BranchSwitch, Choice, ColorAxis, Coloring, ConstKey, Decision, Decisions,
+    Explanation, HessianMethod, HessianOptions, HessianPrep, HvpSamePoint, IndexSet,
+    JacobianOptions, JacobianPrep, Mode, ModeChoice, OnSwitch, Order, PairSet, Site, Sparsity,
+    SparsityPattern, StarColoring, Workspace, LANES,
 };
 
 /// What generated code calls. Not part of the public API.
@@ -124,4 +179,7 @@ pub mod __private {
 
     // Hessian sparsity tracing (`__asd_trace2_*`, `f_hessian_sparsity`).
     pub use asd_runtime::Trace2;
+
+    // Local sparsity (`__asd_decisions_*`, `__asd_trace_local_*`, `f_jacobian_sparsity_local`).
+    pub use asd_runtime::{BranchSwitch, Decisions, OnSwitch, Replay, Sparsity};
 }

@@ -43,6 +43,22 @@ fn assert_allocates_nothing_after_the_first_call(what: &str, mut evaluate: impl 
     assert_eq!(allocations_during(evaluate), 0, "{what}");
 }
 
+/// Branches and `min` on the input: a local pattern.
+#[asd::sparse_diff]
+fn upwind(x: &[f64]) -> Vec<f64> {
+    let n = x.len();
+    let mut y = vec![0.0; n];
+    for i in 1..n - 1 {
+        if x[i] > 0.0 {
+            y[i] = x[i] * (x[i] - x[i - 1]);
+        } else {
+            y[i] = x[i] * (x[i + 1] - x[i]);
+        }
+        y[i] += 0.1 * x[i - 1].min(x[i + 1]);
+    }
+    y
+}
+
 // One test function, so no other test thread allocates while we count.
 #[test]
 fn prepared_jacobians_allocate_nothing_after_the_first_call() {
@@ -79,6 +95,16 @@ fn prepared_jacobians_allocate_nothing_after_the_first_call() {
     let mut prep = iter_diff_jacobian_prepare_with(&x, 10, &options);
     assert_allocates_nothing_after_the_first_call("iter_diff, reverse mode", || {
         let _ = iter_diff_jacobian_prepared(&mut prep, &x, 10);
+    });
+
+    // A local preparation reruns the function's decisions first, in the preparation's
+    // workspace, into a buffer it keeps.
+    let x = point(1000);
+    let options = asd::JacobianOptions::local(asd::OnSwitch::Error);
+    let mut prep = upwind_jacobian_prepare_with(&x, &options);
+    assert_eq!(prep.decisions().map(|d| d.len()), Some(2 * 998));
+    assert_allocates_nothing_after_the_first_call("upwind, local pattern", || {
+        let _ = upwind_jacobian_prepared(&mut prep, &x);
     });
 
     // A gradient allocates its result and nothing else: the thread's workspace keeps

@@ -23,6 +23,10 @@ pub struct Emitter<'f> {
     /// (`Workspace::lane_view`): only where the input's lanes outlive the result, in the
     /// Jacobian kernel `__asd_derivs_f`.
     pub view_input: bool,
+    /// The recording primal `__asd_decisions_f` ([`trace_local`](crate::trace_local)):
+    /// every branch on an active real and every `max`/`min` of one records its decision
+    /// in the `Decisions` this names, and a `return` returns nothing.
+    pub record: Option<Ident>,
     hoisted: usize,
     /// The rows of lane vectors the lane value being emitted reads, each bound once
     /// before it (`let r0 = &x_d[i - 1];`), by their source text.
@@ -50,6 +54,7 @@ impl<'f> Emitter<'f> {
             ws: Ident::new("__ws", Span::mixed_site()),
             lane_reads: false,
             view_input: false,
+            record: None,
             hoisted: 0,
             rows: Vec::new(),
         }
@@ -217,7 +222,12 @@ impl<'f> Emitter<'f> {
                 quote!(while #c { #body })
             }
             Stmt::If { cond, then, els } => {
-                let c = &cond.tokens;
+                let c = match &self.record {
+                    Some(rec) if crate::analyse::reads_active(cond, &self.f.vars) => {
+                        crate::trace_local::record_branch(rec, cond)
+                    }
+                    _ => cond.tokens.clone(),
+                };
                 let then = self.block(then);
                 if els.is_empty() {
                     quote!(if #c { #then })
@@ -263,6 +273,9 @@ impl<'f> Emitter<'f> {
 
     fn ret(&mut self, v: Option<VarId>) -> TokenStream {
         let Some(v) = v else { return quote!(return;) };
+        if self.record.is_some() {
+            return quote!(return;);
+        }
         let name = self.name(v).clone();
         // Tangent code returns the value and its derivative lanes.
         match self.f.vars[v].deriv {
@@ -469,7 +482,12 @@ impl<'f> Emitter<'f> {
             }
             Expr::Apply(op, args) => {
                 let parts: Vec<_> = args.iter().map(|a| self.expr(a)).collect();
-                apply_tokens(*op, parts)
+                match &self.record {
+                    Some(rec) if crate::trace_local::records(e, self.f) => {
+                        crate::trace_local::record_choice(rec, *op, parts)
+                    }
+                    _ => apply_tokens(*op, parts),
+                }
             }
             Expr::Int(n) => {
                 let t = &n.tokens;

@@ -3,7 +3,8 @@
 //! attribute's arguments and the signature ([`parse`]) → the body into the IR
 //! ([`lower`]) → activity ([`analyse`]) → the passes into one [`Generated`] (the
 //! [`tangent`] IR, split for the Jacobian kernel by [`kernel`] and emitted by [`emit`]; the [`adjoint`], which also gives Hessian-vector
-//! products; the tracers [`trace`] and [`trace2`]) → the items ([`items`]).
+//! products; the tracers [`trace`] and [`trace2`], and the recording primal and local
+//! tracer of [`trace_local`]) → the items ([`items`]).
 //!
 //! Every pass reads the one table of derivative rules ([`rules`]). Errors are collected
 //! through every stage and reported together; the driver stops only between stages. On
@@ -37,6 +38,7 @@ mod rules;
 mod tangent;
 mod trace;
 mod trace2;
+mod trace_local;
 
 use errors::{Errors, Stop};
 
@@ -50,11 +52,14 @@ use errors::{Errors, Stop};
 /// | `f_gradient(x, c..) -> (f64, Vec<f64>)` | scalar `f` only: value and gradient, one reverse sweep |
 /// | `f_hvp(x, c.., v) -> Vec<f64>` | scalar `f` only: Hessian-vector product, reverse over forward |
 /// | `f_jacobian_sparsity(x, c..) -> SparsityPattern` | the global Jacobian pattern: it holds for every input |
+/// | `f_jacobian_sparsity_local(x, c..) -> SparsityPattern` | the local pattern at `x`: the branches taken and `max`/`min` operands chosen there |
 /// | `f_hessian_sparsity(x, c..) -> SparsityPattern` | scalar `f` only: the global Hessian pattern |
+/// | `f_hessian_sparsity_local(x, c..) -> SparsityPattern` | scalar `f` only: the Hessian pattern along the branches taken at `x` |
 /// | `f_explain(x, c.., i, j) -> Explanation` | why `(i, j)` is in the Jacobian pattern: the statements from `x[j]` to output `i` |
 /// | `f_jacobian(x, c..) -> CsMat<f64>` | one-shot sparse Jacobian |
 /// | `f_jacobian_prepare(x, c..)`, `f_jacobian_prepare_with(x, c.., &JacobianOptions)` | pattern, coloring, seeds and buffers, once |
 /// | `f_jacobian_prepared(&mut prep, x, c..) -> &CsMat<f64>` | reuses the preparation: no allocation |
+/// | `f_jacobian_prepared_checked(&mut prep, x, c..) -> Result<&CsMat<f64>, BranchSwitch>` | the same; a local preparation (`JacobianOptions::local`) whose decisions switched at `x` returns the switch or prepares again, where `f_jacobian_prepared` panics |
 /// | `f_hessian(x, c..)`, `f_hessian_prepare[_with]`, `f_hessian_prepared` | the same for Hessians of scalar `f` (star coloring) |
 /// | `f_value_and_jacobian[_prepared]` | value and sparse Jacobian (returned values) |
 /// | `f_value_gradient_and_hessian(x, c..)`, `f_value_gradient_and_hessian_prepared(&mut prep, x, c.., g)` | scalar `f`: value, gradient and sparse Hessian |
@@ -160,6 +165,13 @@ pub(crate) struct Generated {
     trace2: Tokens,
     /// What `__ASD_SMOOTH_f` is made of.
     smoothness: trace2::Smoothness,
+    /// `__asd_decisions_f`: the primal that records its decisions on active reals.
+    decisions: Tokens,
+    /// `__asd_trace_local_f`: first-order sparsity along recorded decisions.
+    trace_local: Tokens,
+    /// `__asd_trace2_local_f`: second-order sparsity along recorded branches (`max`
+    /// and `min` keep both operands), for scalar functions.
+    trace2_local: Option<Tokens>,
     /// `__asd_adjoint_f`: reverse mode.
     adjoint: adjoint::AdjointFn,
     /// `__asd_tangent_adjoint_f`: the adjoint of the tangent code, which callers'
@@ -192,6 +204,28 @@ impl Generated {
             trace: trace::Trace::new(primal, name).body(),
             trace2: trace2::Trace2::new(primal, name).body(),
             smoothness: trace2::smoothness(primal),
+            decisions: {
+                let mut e = emit::Emitter::new(primal);
+                e.record = Some(proc_macro2::Ident::new(
+                    "__rec",
+                    proc_macro2::Span::mixed_site(),
+                ));
+                e.block(&primal.body)
+            },
+            trace_local: trace::Trace::local(
+                primal,
+                name,
+                proc_macro2::Ident::new("__rep", proc_macro2::Span::mixed_site()),
+            )
+            .body(),
+            trace2_local: (primal.output == ir::Output::Scalar).then(|| {
+                trace2::Trace2::local(
+                    primal,
+                    name,
+                    proc_macro2::Ident::new("__rep", proc_macro2::Span::mixed_site()),
+                )
+                .body()
+            }),
             adjoint: adjoint::adjoint(&differentiated),
             tangent_adjoint: adjoint::tangent_adjoint(&tangent),
             hvp: adjoint::hvp(&tangent),

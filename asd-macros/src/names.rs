@@ -29,6 +29,12 @@ pub enum Hidden {
     Trace,
     /// `__asd_trace2_f`: the second-order (Hessian) sparsity tracer.
     Trace2,
+    /// `__asd_decisions_f`: the primal that records its decisions on active reals.
+    Decisions,
+    /// `__asd_trace_local_f`: the first-order tracer that replays recorded decisions.
+    TraceLocal,
+    /// `__asd_trace2_local_f`: the second-order tracer that replays recorded decisions.
+    Trace2Local,
     /// `__asd_adjoint_f`: reverse mode.
     Adjoint,
     /// `__asd_tangent_adjoint_f`: the adjoint of the tangent code, for callers' Hessians.
@@ -46,6 +52,9 @@ impl Hidden {
             Hidden::Derivs => "__asd_derivs_",
             Hidden::Trace => "__asd_trace_",
             Hidden::Trace2 => "__asd_trace2_",
+            Hidden::Decisions => "__asd_decisions_",
+            Hidden::TraceLocal => "__asd_trace_local_",
+            Hidden::Trace2Local => "__asd_trace2_local_",
             Hidden::Adjoint => "__asd_adjoint_",
             Hidden::TangentAdjoint => "__asd_tangent_adjoint_",
             Hidden::Hvp => "__asd_hvp_",

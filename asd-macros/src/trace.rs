@@ -121,6 +121,9 @@ pub(crate) trait Domain {
     /// `target = e` for an active place: in place when `e` reaches the target itself
     /// (`s = s + t`, `g[i] = g[i] + x[j]`), which keeps accumulations linear.
     fn assign(f: &Function, target: &Leaf, e: &Expr) -> TokenStream;
+    /// Whether a value is the union of its leaves' values, so that the local tracer
+    /// may keep only the operand a `max`/`min` chose ([`trace_local`](crate::trace_local)).
+    const SIDES: bool = false;
     /// After a statement wrote the active real `target`: what records it for
     /// explanations (`site` is a `&'static Site`), or nothing.
     fn note(target: TokenStream, site: &TokenStream) -> TokenStream {
@@ -140,6 +143,7 @@ pub struct FirstOrder;
 
 impl Domain for FirstOrder {
     const HIDDEN: Hidden = Hidden::Trace;
+    const SIDES: bool = true;
 
     fn ty() -> TokenStream {
         let s = set_param();
@@ -234,6 +238,9 @@ pub struct Tracer<'f, D> {
     joins: usize,
     /// The function's name, for the statements' [`site`](Self::site)s.
     name: String,
+    /// The local tracer ([`trace_local`](crate::trace_local)): the recorded decisions
+    /// this `Replay` names decide branches on active reals and `max`/`min`.
+    replay: Option<Ident>,
     domain: PhantomData<D>,
 }
 
@@ -248,6 +255,7 @@ impl<'f, D: Domain> Tracer<'f, D> {
             ret: Ident::new("__ret", Span::mixed_site()),
             joins: 0,
             name: name.to_string(),
+            replay: None,
             domain: PhantomData,
         }
     }
@@ -270,6 +278,39 @@ impl<'f, D: Domain> Tracer<'f, D> {
             code
         } else {
             quote!(#code #note)
+        }
+    }
+
+    /// The local tracer: it follows the decisions the `Replay` `rep` gives, one path,
+    /// so a `return` returns.
+    pub fn local(f: &'f Function, name: &str, rep: Ident) -> Self {
+        Tracer {
+            joined_returns: false,
+            replay: Some(rep),
+            ..Self::new(f, name)
+        }
+    }
+
+    /// The value of a real expression: through the domain, or in the local tracer with
+    /// its recorded `max`/`min` choices.
+    fn value(&self, e: &Expr) -> TokenStream {
+        match &self.replay {
+            Some(rep) if crate::trace_local::has_records(e, self.f) => {
+                crate::trace_local::replayed_value::<D>(self.f, e, rep)
+            }
+            _ => D::value(self.f, e),
+        }
+    }
+
+    /// `target = e`, as [`value`](Self::value) does it.
+    fn assign(&self, target: &Leaf, e: &Expr) -> TokenStream {
+        match &self.replay {
+            Some(rep) if crate::trace_local::has_records(e, self.f) => {
+                let t = target.tokens(self.f);
+                let v = crate::trace_local::replayed_value::<D>(self.f, e, rep);
+                quote!(#t = #v;)
+            }
+            _ => D::assign(self.f, target, e),
         }
     }
 
@@ -366,7 +407,7 @@ impl<'f, D: Domain> Tracer<'f, D> {
                     None if self.f.vars[*var].ty == Ty::Real => quote!(let mut #name = #ty::new();),
                     None => quote!(let mut #name = ::std::vec::Vec::<#ty>::new();),
                     Some(Rhs::Real(e)) => {
-                        let value = D::value(self.f, e);
+                        let value = self.value(e);
                         self.noted(quote!(let mut #name = #value;), quote!(#name), s)
                     }
                     Some(Rhs::Vec(v)) => {
@@ -379,7 +420,7 @@ impl<'f, D: Domain> Tracer<'f, D> {
             Stmt::Assign { var, rhs, .. } if self.active(*var) => match rhs {
                 Rhs::Real(e) => {
                     let target = Leaf::Var(*var);
-                    self.noted(D::assign(self.f, &target, e), target.tokens(self.f), s)
+                    self.noted(self.assign(&target, e), target.tokens(self.f), s)
                 }
                 Rhs::Vec(v) => {
                     let name = self.name(*var);
@@ -390,11 +431,11 @@ impl<'f, D: Domain> Tracer<'f, D> {
             },
             Stmt::Store { vec, index, value } if self.active(*vec) => {
                 let target = Leaf::Elem(*vec, index.clone());
-                self.noted(D::assign(self.f, &target, value), target.tokens(self.f), s)
+                self.noted(self.assign(&target, value), target.tokens(self.f), s)
             }
             Stmt::Push { vec, value } if self.active(*vec) => {
                 let name = self.name(*vec);
-                let value = D::value(self.f, value);
+                let value = self.value(value);
                 let v = Ident::new("v", Span::mixed_site());
                 let pushed = self.noted(quote!(let mut #v = #value;), quote!(#v), s);
                 quote!({ #pushed #name.push(#v); })
@@ -450,7 +491,14 @@ impl<'f, D: Domain> Tracer<'f, D> {
                 quote!(while #c { #body })
             }
             Stmt::If { cond, then, els } if reads_active(cond, &self.f.vars) => {
-                self.both_arms(then, els)
+                match self.replay.clone() {
+                    Some(rep) => {
+                        let then = self.block(then);
+                        let els = self.block(els);
+                        quote!(if #rep.branch() { #then } else { #els })
+                    }
+                    None => self.both_arms(then, els),
+                }
             }
             Stmt::If { cond, then, els } => {
                 let c = &cond.tokens;
@@ -545,12 +593,12 @@ impl<'f, D: Domain> Tracer<'f, D> {
                 quote!(::core::iter::repeat_with(#ty::new).take(#n).collect::<::std::vec::Vec<#ty>>())
             }
             VecExpr::Filled(e, n) => {
-                let value = D::value(self.f, e);
+                let value = self.value(e);
                 let n = &n.tokens;
                 quote!(::std::vec![#value; #n])
             }
             VecExpr::List(items) => {
-                let values = items.iter().map(|e| D::value(self.f, e));
+                let values = items.iter().map(|e| self.value(e));
                 quote!(::std::vec![#(#values),*])
             }
             // Typed: a vector nothing is pushed to (only its length read) has no other

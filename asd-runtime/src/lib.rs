@@ -8,6 +8,8 @@
 //! - [`decompress`]: seeds and gather maps computed once, so decompression is a gather;
 //! - [`JacobianPrep`] / [`HessianPrep`]: the preparation drivers the generated
 //!   operators call, through the [`Jvp`] / [`Vjp`] / [`Hvp`] kernel traits;
+//! - [`Decisions`] / [`BranchSwitch`]: local sparsity, the decisions a run made on
+//!   differentiated reals and the check that a local pattern still holds;
 //! - [`Workspace`]: reusable buffers and the tape of generated code;
 //! - [`math`]: functions `f64` has no method for (`erf`), with derivative rules.
 #![forbid(unsafe_code)]
@@ -17,6 +19,7 @@ pub mod coloring;
 pub mod decompress;
 mod explain;
 mod index_set;
+mod local;
 pub mod math;
 mod pair_set;
 mod pattern;
@@ -31,6 +34,7 @@ pub use coloring::{
 };
 pub use explain::{Explanation, Site, TraceSet, Why};
 pub use index_set::IndexSet;
+pub use local::{BranchSwitch, Choice, Decision, Decisions, OnSwitch, Replay, Sparsity};
 pub use pair_set::PairSet;
 pub use pattern::{ColorAxis, SparsityPattern};
 pub use prep::{

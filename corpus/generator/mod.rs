@@ -109,7 +109,7 @@ impl Gen<'_> {
                 "common::check_vector(&case, \
                  |x| {name}::f(x, &p, c, k), \
                  |x| {name}::reference(x, &p, c, k), \
-                 |x| {name}::f_jacobian_sparsity(x, &p, c, k), \
+                 |x| ({name}::f_jacobian_sparsity(x, &p, c, k), {name}::f_jacobian_sparsity_local(x, &p, c, k)), \
                  |x| {name}::f_jacobian(x, &p, c, k), \
                  |x0, x1, o| {{ let mut prep = {name}::f_jacobian_prepare_with(x0, &p, c, k, o); \
                    {name}::f_jacobian_prepared(&mut prep, x1, &p, c, k).clone() }}, \
@@ -120,7 +120,8 @@ impl Gen<'_> {
                 "common::check_vector(&case, \
                  |x| {{ let mut y = vec![0.0; n]; {name}::f(&mut y, x, &p, c, k); y }}, \
                  |x| {{ let mut y = vec![common::D::from(0.0); n]; {name}::reference(&mut y, x, &p, c, k); y }}, \
-                 |x| {name}::f_jacobian_sparsity(&mut vec![0.0; n], x, &p, c, k), \
+                 |x| ({name}::f_jacobian_sparsity(&mut vec![0.0; n], x, &p, c, k), \
+                   {name}::f_jacobian_sparsity_local(&mut vec![0.0; n], x, &p, c, k)), \
                  |x| {name}::f_jacobian(&mut vec![0.0; n], x, &p, c, k), \
                  |x0, x1, o| {{ let mut y = vec![0.0; n]; \
                    let mut prep = {name}::f_jacobian_prepare_with(&mut y, x0, &p, c, k, o); \
@@ -136,8 +137,8 @@ impl Gen<'_> {
                  |x, d| {name}::f_jvp(x, &p, c, k, d), \
                  |x, d| {name}::f_vjp(x, &p, c, k, d), \
                  |x, v| {name}::f_hvp(x, &p, c, k, v), \
-                 |x| {name}::f_jacobian_sparsity(x, &p, c, k), \
-                 |x| {name}::f_hessian_sparsity(x, &p, c, k), \
+                 |x| ({name}::f_jacobian_sparsity(x, &p, c, k), {name}::f_jacobian_sparsity_local(x, &p, c, k)), \
+                 |x| ({name}::f_hessian_sparsity(x, &p, c, k), {name}::f_hessian_sparsity_local(x, &p, c, k)), \
                  |x| {name}::f_hessian(x, &p, c, k), \
                  |x0, x1| {{ let mut prep = {name}::f_hessian_prepare(x0, &p, c, k); \
                    {name}::f_hessian_prepared(&mut prep, x1, &p, c, k).clone() }});"

@@ -15,6 +15,7 @@ impl Items<'_> {
         let mut items = self.jvp();
         items.extend(self.jacobian_sparsity());
         items.extend(self.explain());
+        items.extend(self.jacobian_sparsity_local());
         items.extend(self.jacobian());
         items
     }
@@ -164,6 +165,77 @@ impl Items<'_> {
         )
     }
 
+    /// Statements that bind `decisions` (the recording primal's, at `x`) and `pattern`
+    /// (the local tracer's, along them), in an operator's body.
+    /// `let mut decisions = ..;`: the recording primal's decisions at `x`, in an
+    /// operator's body.
+    pub(super) fn record_decisions(&self, decisions: &Ident) -> TokenStream {
+        let rt = rt();
+        let record = self.hidden(Hidden::Decisions);
+        let ws = Ident::new("ws", Span::mixed_site());
+        let record_args = self.pass_args(None, &[], &[]);
+        quote! {
+            let mut #decisions = #rt::Decisions::default();
+            #rt::with_thread_workspace(|#ws| #record(#ws, #(#record_args,)* &mut #decisions));
+        }
+    }
+
+    fn local_pattern(&self, decisions: &Ident, pattern: &Ident) -> TokenStream {
+        let rt = rt();
+        let x = self.active();
+        let trace = self.hidden(Hidden::TraceLocal);
+        let rep = Ident::new("rep", Span::mixed_site());
+        let x_sets = Ident::new("x_sets", Span::mixed_site());
+        let y_sets = Ident::new("y_sets", Span::mixed_site());
+        let record = self.record_decisions(decisions);
+        let mut trace_args = self.tracer_args(&quote!(&#x_sets), &quote!(&mut #y_sets));
+        trace_args.push(quote!(&mut #rep));
+        let trace_call = match self.output_param() {
+            None if self.sig.output == Output::Scalar => {
+                quote!(let #y_sets = ::std::vec![#trace(#(#trace_args),*)];)
+            }
+            None => quote!(let #y_sets = #trace(#(#trace_args),*);),
+            Some(y) => quote! {
+                let mut #y_sets = ::std::vec![#rt::IndexSet::new(); #y.len()];
+                #trace(#(#trace_args),*);
+            },
+        };
+        quote! {
+            #record
+            let #pattern = {
+                let mut #rep = #decisions.replay();
+                let #x_sets: ::std::vec::Vec<#rt::IndexSet> = (0..#x.len()).map(#rt::IndexSet::singleton).collect();
+                #trace_call
+                #rt::SparsityPattern::from_index_sets(#x.len(), &#y_sets)
+            };
+        }
+    }
+
+    /// `f_jacobian_sparsity_local`: the local tracer along the decisions at `x`.
+    fn jacobian_sparsity_local(&self) -> TokenStream {
+        let f = self.name;
+        let rt = rt();
+        let op = self.op("jacobian_sparsity_local");
+        let params = self.plain_params();
+        let x = self.active();
+        let (decisions, pattern) = (
+            Ident::new("decisions", Span::mixed_site()),
+            Ident::new("pattern", Span::mixed_site()),
+        );
+        let local = self.local_pattern(&decisions, &pattern);
+        let written = self
+            .output_param()
+            .map(|y| format!(" Writes the value into `{y}`."))
+            .unwrap_or_default();
+        self.public_fn(
+            format!(
+                "The local sparsity pattern of the Jacobian of [`{f}`] at `{x}`: only the arms the                  branches on differentiated reals take there, only the operands `max` and `min`                  choose there (both on a tie). A subset of the global pattern; it holds wherever                  [`{f}`] decides the same way, which a local preparation checks.{written}"
+            ),
+            quote!(#op(#(#params),*) -> #rt::SparsityPattern),
+            |_| quote!(#local #pattern),
+        )
+    }
+
     /// The preparation and evaluation of sparse Jacobians: a kernel struct holding the
     /// parameters implements the runtime's `Jvp` (through `__asd_derivs_f`, or the
     /// tangent for an output parameter) and `Vjp` (through the adjoint), and the
@@ -175,7 +247,11 @@ impl Items<'_> {
         let prepare = self.op("jacobian_prepare");
         let prepare_with = self.op("jacobian_prepare_with");
         let prepared = self.op("jacobian_prepared");
+        let checked = self.op("jacobian_prepared_checked");
         let jacobian = self.op("jacobian");
+        let record = self.hidden(Hidden::Decisions);
+        let record_args = self.pass_args(None, &[], &[]);
+        let rec = Ident::new("rec", Span::mixed_site());
         let params = self.plain_params();
         let plain_args = self.plain_args();
         let x = self.active();
@@ -263,37 +339,69 @@ impl Items<'_> {
                 #trace2(#(#trace2_args),*);
             },
         };
+        let (decisions, pattern) = (
+            Ident::new("decisions", Span::mixed_site()),
+            Ident::new("pattern", Span::mixed_site()),
+        );
+        let local = self.local_pattern(&decisions, &pattern);
         items.extend(self.public_fn(
             format!(
-                "[`{prepare}`] with options (mode, coloring order, lanes, constant rows: outputs \
-                 affine in `{x}`, evaluated once)."
+                "[`{prepare}`] with options (mode, coloring order, lanes; constant rows: outputs \
+                 affine in `{x}`, evaluated once; `Sparsity::Local`: the local pattern at `{x}`, which \
+                 [`{checked}`] checks at each input)."
             ),
             quote!(#prepare_with(#(#params,)* #options: &#rt::JacobianOptions) -> #rt::JacobianPrep),
             |_| {
                 quote! {
-                    let key = #key;
-                    if #smooth && #options.constant_rows && key.is_some() {
-                        let #x2 = #rt::Trace2::seeds(#x.len());
-                        #trace2_call
-                        let constant: ::std::vec::Vec<bool> = #y2.iter().map(|t| t.h.is_empty()).collect();
-                        let sets: ::std::vec::Vec<#rt::IndexSet> = #y2.into_iter().map(|t| t.g).collect();
-                        let pattern = #rt::SparsityPattern::from_index_sets(#x.len(), &sets);
-                        let mut #prep = #rt::JacobianPrep::with_constant_rows(pattern, &constant, #options);
-                        #prep.constants_at(key);
-                        #prep
-                    } else {
-                        #rt::JacobianPrep::new(#sparsity(#(#plain_args),*), #options)
+                    match #options.sparsity {
+                        #rt::Sparsity::Global => {
+                            let key = #key;
+                            if #smooth && #options.constant_rows && key.is_some() {
+                                let #x2 = #rt::Trace2::seeds(#x.len());
+                                #trace2_call
+                                let constant: ::std::vec::Vec<bool> = #y2.iter().map(|t| t.h.is_empty()).collect();
+                                let sets: ::std::vec::Vec<#rt::IndexSet> = #y2.into_iter().map(|t| t.g).collect();
+                                let pattern = #rt::SparsityPattern::from_index_sets(#x.len(), &sets);
+                                let mut #prep = #rt::JacobianPrep::with_constant_rows(pattern, &constant, #options);
+                                #prep.constants_at(key);
+                                #prep
+                            } else {
+                                #rt::JacobianPrep::new(#sparsity(#(#plain_args),*), #options)
+                            }
+                        }
+                        #rt::Sparsity::Local(_) => {
+                            #local
+                            #rt::JacobianPrep::new_local(#pattern, #decisions, #options)
+                        }
                     }
                 }
             },
         ));
+        let switch = Ident::new("switch", Span::mixed_site());
         items.extend(self.public_fn(
-            format!("The sparse Jacobian of [`{f}`] at `{x}`, reusing a preparation: a few compressed sweeps and a gather, no allocation. Panics if the sizes differ from the preparation's."),
-            quote!(#prepared<'p>(#prep: &'p mut #rt::JacobianPrep, #(#params),*) -> &'p #rt::sprs::CsMat<f64>),
+            format!(
+                "The sparse Jacobian of [`{f}`] at `{x}`, reusing a preparation: a few compressed \
+                 sweeps and a gather, no allocation. Panics if the sizes differ from the \
+                 preparation's. A local preparation (`Sparsity::Local`) first checks that [`{f}`] \
+                 decides at `{x}` as at the preparation's input (one more primal run): where it \
+                 does not, it prepares again with `OnSwitch::Reprepare`, or returns the \
+                 `BranchSwitch` with `OnSwitch::Error`, and never a Jacobian of a pattern that \
+                 does not hold."
+            ),
+            quote!(#checked<'p>(#prep: &'p mut #rt::JacobianPrep, #(#params),*) -> ::core::result::Result<&'p #rt::sprs::CsMat<f64>, #rt::BranchSwitch>),
             |_| {
                 quote! {
                     #prep.check_input_len(#x.len());
                     #output_check
+                    if let ::core::result::Result::Err(#switch) = #prep.check_decisions(|#ws, #rec| #record(#ws, #(#record_args,)* #rec)) {
+                        match #prep.on_switch() {
+                            ::core::option::Option::Some(#rt::OnSwitch::Reprepare) => {
+                                let #options = *#prep.local_options().expect("a local preparation");
+                                *#prep = #prepare_with(#(#plain_args,)* &#options);
+                            }
+                            _ => return ::core::result::Result::Err(#switch),
+                        }
+                    }
                     if #prep.constant_rows() > 0 {
                         #prep.constants_at(#key);
                     }
@@ -314,7 +422,25 @@ impl Items<'_> {
                             #vjp_call
                         }
                     }
-                    #prep.evaluate(&mut #kernel_new)
+                    ::core::result::Result::Ok(#prep.evaluate(&mut #kernel_new))
+                }
+            },
+        ));
+        items.extend(self.public_fn(
+            format!(
+                "The sparse Jacobian of [`{f}`] at `{x}`, reusing a preparation: a few compressed \
+                 sweeps and a gather, no allocation. Panics if the sizes differ from the \
+                 preparation's, and, for a local preparation made with `OnSwitch::Error`, if \
+                 [`{f}`] decides differently at `{x}` than at the preparation's input, so that its \
+                 pattern may miss entries (see [`{checked}`], which returns that as an error)."
+            ),
+            quote!(#prepared<'p>(#prep: &'p mut #rt::JacobianPrep, #(#params),*) -> &'p #rt::sprs::CsMat<f64>),
+            |_| {
+                quote! {
+                    match #checked(#prep, #(#plain_args),*) {
+                        ::core::result::Result::Ok(j) => j,
+                        ::core::result::Result::Err(e) => ::core::panic!("asd: {}", e),
+                    }
                 }
             },
         ));

@@ -19,6 +19,7 @@ impl Items<'_> {
             return quote!();
         }
         let mut items = self.hessian_sparsity();
+        items.extend(self.hessian_sparsity_local());
         if self.has_hessians() {
             items.extend(self.hessian());
         }
@@ -43,6 +44,42 @@ impl Items<'_> {
             quote!(#op(#(#params),*) -> #rt::SparsityPattern),
             |_| {
                 quote! {
+                    let #x_t = #rt::Trace2::seeds(#x.len());
+                    #tracer(#(#args),*).into_hessian_pattern(#x.len())
+                }
+            },
+        )
+    }
+
+    /// `f_hessian_sparsity_local`: the second-order tracer along the branches taken at
+    /// `x`.
+    fn hessian_sparsity_local(&self) -> TokenStream {
+        let rt = rt();
+        let f = self.name;
+        let op = self.op("hessian_sparsity_local");
+        let x = self.active();
+        let params = self.plain_params();
+        let tracer = self.hidden(Hidden::Trace2Local);
+        let (x_t, decisions, rep) = (
+            Ident::new("x_t", Span::mixed_site()),
+            Ident::new("decisions", Span::mixed_site()),
+            Ident::new("rep", Span::mixed_site()),
+        );
+        let record = self.record_decisions(&decisions);
+        let mut args = self.tracer_args(&quote!(&#x_t), &quote!());
+        args.push(quote!(&mut #rep));
+        self.public_fn(
+            format!(
+                "The local sparsity pattern of the Hessian of [`{f}`] at `{x}`: only the arms the \
+                 branches on differentiated reals take there. A subset of the global pattern, which \
+                 holds wherever [`{f}`] takes the same arms. `max` and `min` keep both operands \
+                 (a Hessian pattern is local in branches only)."
+            ),
+            quote!(#op(#(#params),*) -> #rt::SparsityPattern),
+            |_| {
+                quote! {
+                    #record
+                    let mut #rep = #decisions.replay();
                     let #x_t = #rt::Trace2::seeds(#x.len());
                     #tracer(#(#args),*).into_hessian_pattern(#x.len())
                 }

@@ -20,6 +20,11 @@ impl Items<'_> {
         }
         items.extend(self.tracer_fn(Hidden::Trace));
         items.extend(self.tracer_fn(Hidden::Trace2));
+        items.extend(self.tracer_fn(Hidden::TraceLocal));
+        if self.sig.output == Output::Scalar {
+            items.extend(self.tracer_fn(Hidden::Trace2Local));
+        }
+        items.extend(self.decisions_fn());
         if let Some(g) = self.generated {
             items.extend(self.adjoint_fn(Hidden::Adjoint, &g.adjoint));
             if let Some(f) = &g.tangent_adjoint {
@@ -71,7 +76,7 @@ impl Items<'_> {
         let rt = rt();
         let name = self.hidden(match kind {
             Kind::Derivs => Hidden::Derivs,
-            Kind::Tangent | Kind::Plain => Hidden::Tangent,
+            Kind::Tangent | Kind::Plain | Kind::Primal => Hidden::Tangent,
         });
         let params = self.params(kind);
         let ret = match self.sig.output {
@@ -85,7 +90,7 @@ impl Items<'_> {
                 .derivs
                 .clone()
                 .expect("functions that return get a kernel"),
-            Kind::Tangent | Kind::Plain => g.tangent.clone(),
+            Kind::Tangent | Kind::Plain | Kind::Primal => g.tangent.clone(),
         });
         self.hidden_fn(
             quote!(#name<'w, const L: usize>(#ws: &'w #rt::Workspace, #(#params),*) #ret),
@@ -102,11 +107,15 @@ impl Items<'_> {
         let rt = rt();
         let set = crate::trace::set_param();
         let (value, generics) = match which {
-            Hidden::Trace2 => (quote!(#rt::Trace2), quote!()),
+            Hidden::Trace2 | Hidden::Trace2Local => (quote!(#rt::Trace2), quote!()),
             _ => (quote!(#set), quote!(<#set: #rt::TraceSet>)),
         };
         let name = self.hidden(which);
-        let params = self.tracer_params(&value);
+        let mut params = self.tracer_params(&value);
+        if matches!(which, Hidden::TraceLocal | Hidden::Trace2Local) {
+            let rep = Ident::new("__rep", Span::mixed_site());
+            params.push(quote!(#rep: &mut #rt::Replay<'_>));
+        }
         let ret = match self.sig.output {
             Output::Scalar => quote!(-> #value),
             Output::Vector => quote!(-> ::std::vec::Vec<#value>),
@@ -114,9 +123,26 @@ impl Items<'_> {
         };
         let body = self.body_or_stub(|g| match which {
             Hidden::Trace2 => g.trace2.clone(),
+            Hidden::TraceLocal => g.trace_local.clone(),
+            Hidden::Trace2Local => g.trace2_local.clone().unwrap_or_default(),
             _ => g.trace.clone(),
         });
         self.hidden_fn(quote!(#name #generics(#(#params),*) #ret), body)
+    }
+
+    /// `__asd_decisions_f`: the primal, in the workspace, recording its decisions on
+    /// active reals in `__rec`; it returns nothing (an output parameter is written).
+    fn decisions_fn(&self) -> TokenStream {
+        let rt = rt();
+        let name = self.hidden(Hidden::Decisions);
+        let params = self.params(Kind::Primal);
+        let ws = Ident::new("__ws", Span::mixed_site());
+        let rec = Ident::new("__rec", Span::mixed_site());
+        let body = self.body_or_stub(|g| g.decisions.clone());
+        self.hidden_fn(
+            quote!(#name(#ws: &#rt::Workspace, #(#params,)* #rec: &mut #rt::Decisions)),
+            body,
+        )
     }
 
     /// `__asd_adjoint_f`, `__asd_tangent_adjoint_f` or `__asd_hvp_f`: the adjoint pass's

@@ -38,6 +38,9 @@ enum Kind {
     /// The Jacobian kernel's tangent: the input's lanes live as long as the workspace,
     /// so that `x.to_vec()` can share them (`Emitter::view_input`).
     Derivs,
+    /// The recording primal `__asd_decisions_f`: the user's types, a real input as its
+    /// one-element slice, no derivatives.
+    Primal,
 }
 
 pub struct Items<'a> {
@@ -159,7 +162,7 @@ impl Items<'_> {
                 continue;
             }
             out.push(quote!(#m #n: #ty));
-            if kind != Kind::Plain {
+            if kind != Kind::Plain && kind != Kind::Primal {
                 let d = self.deriv_name(i);
                 match p.role {
                     Role::Active if kind == Kind::Derivs => out.push(quote!(#d: &'w [[f64; L]])),

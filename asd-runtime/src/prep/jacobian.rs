@@ -11,7 +11,7 @@ use super::{
 };
 use crate::coloring::{Sides, SEARCH_ORDERS};
 use crate::decompress::Decompression;
-use crate::{Coloring, SparsityPattern, Workspace};
+use crate::{BranchSwitch, Coloring, Decisions, OnSwitch, Sparsity, SparsityPattern, Workspace};
 
 /// A prepared sparse Jacobian: pattern, coloring, seeds, decompression map and buffers,
 /// computed once and reused by every evaluation, which then allocates nothing.
@@ -56,6 +56,8 @@ pub struct JacobianPrep {
     constants: Option<Box<Constants>>,
     constants_pending: bool,
     constants_key: Option<u64>,
+    /// For a local pattern: the decisions it was traced with.
+    local: Option<Box<Local>>,
 }
 
 /// The constant rows' own preparation (their entries only) and where its entries go
@@ -64,6 +66,18 @@ pub struct JacobianPrep {
 struct Constants {
     prep: JacobianPrep,
     targets: Vec<usize>,
+}
+
+/// What a preparation of a local pattern keeps to check that the pattern still holds.
+#[derive(Clone, Debug)]
+struct Local {
+    /// The decisions at the preparation's input, which the pattern follows.
+    decisions: Decisions,
+    /// The decisions at the input being evaluated (kept for its memory).
+    now: Decisions,
+    /// The options it was prepared with, to prepare again.
+    options: JacobianOptions,
+    on_switch: OnSwitch,
 }
 
 impl JacobianPrep {
@@ -167,6 +181,7 @@ impl JacobianPrep {
             constants: Some(Box::new(constants)),
             constants_pending: true,
             constants_key: None,
+            local: None,
         };
         prep.warn_if_it_buys_nothing(options);
         prep
@@ -296,6 +311,7 @@ impl JacobianPrep {
             constants: None,
             constants_pending: false,
             constants_key: None,
+            local: None,
         }
     }
 
@@ -309,6 +325,92 @@ impl JacobianPrep {
         if key.is_none() || self.constants_key != key {
             self.constants_key = key;
             self.constants_pending = true;
+        }
+    }
+
+    /// [`new`](Self::new) for a local pattern, traced with `decisions` (what the
+    /// generated `f_jacobian_prepare_with` calls for
+    /// [`Sparsity::Local`](crate::Sparsity::Local)): each evaluation of the generated
+    /// code then first checks, with [`check_decisions`](Self::check_decisions), that
+    /// the function decides the same way at its input, and does what the options'
+    /// [`OnSwitch`] says where it does not ([`OnSwitch::Error`] if they ask for a
+    /// global pattern).
+    pub fn new_local(
+        pattern: SparsityPattern,
+        decisions: Decisions,
+        options: &JacobianOptions,
+    ) -> Self {
+        let on_switch = match options.sparsity {
+            Sparsity::Local(o) => o,
+            Sparsity::Global => OnSwitch::Error,
+        };
+        let mut prep = Self::new(pattern, options);
+        prep.local = Some(Box::new(Local {
+            now: Decisions::default(),
+            decisions,
+            options: *options,
+            on_switch,
+        }));
+        prep
+    }
+
+    /// Whether the pattern is local: it holds only where the function makes the
+    /// [`decisions`](Self::decisions) it made at the preparation's input.
+    pub fn is_local(&self) -> bool {
+        self.local.is_some()
+    }
+
+    /// The decisions a local pattern was traced with; `None` for a global pattern.
+    pub fn decisions(&self) -> Option<&Decisions> {
+        self.local.as_ref().map(|l| &l.decisions)
+    }
+
+    /// What an evaluation of a local preparation does where the pattern no longer
+    /// holds; `None` for a global pattern.
+    pub fn on_switch(&self) -> Option<OnSwitch> {
+        self.local.as_ref().map(|l| l.on_switch)
+    }
+
+    /// The options a local preparation was made with (to prepare again); `None` for a
+    /// global pattern.
+    pub fn local_options(&self) -> Option<&JacobianOptions> {
+        self.local.as_ref().map(|l| &l.options)
+    }
+
+    /// For a local pattern: runs `record`, which makes the function's decisions at the
+    /// new input (generated code runs its recording primal, in the preparation's
+    /// workspace), and compares them with the preparation's. `Ok` when the pattern
+    /// holds there, or for a global pattern (`record` is not run). Allocates nothing
+    /// once the decision buffer is warm.
+    ///
+    /// ```
+    /// use asd_runtime::{Decisions, JacobianOptions, JacobianPrep, OnSwitch, SparsityPattern};
+    ///
+    /// // `y = if x[0] > 0 { x[0] * x[1] } else { x[0] }`, traced at `x = [1, 2]`.
+    /// let decide = |x: &[f64], d: &mut Decisions| {
+    ///     d.branch(1, x[0] > 0.0);
+    /// };
+    /// let mut at = Decisions::default();
+    /// decide(&[1.0, 2.0], &mut at);
+    /// let pattern = SparsityPattern::from_coordinates(1, 2, [(0, 0), (0, 1)]);
+    /// let options = JacobianOptions::local(OnSwitch::Error);
+    /// let mut prep = JacobianPrep::new_local(pattern, at, &options);
+    /// assert!(prep.check_decisions(|_, d| decide(&[3.0, 2.0], d)).is_ok());
+    /// let switch = prep.check_decisions(|_, d| decide(&[-1.0, 2.0], d)).unwrap_err();
+    /// assert_eq!(switch.changed, 1);
+    /// ```
+    pub fn check_decisions(
+        &mut self,
+        record: impl FnOnce(&Workspace, &mut Decisions),
+    ) -> Result<(), BranchSwitch> {
+        let Some(local) = self.local.as_deref_mut() else {
+            return Ok(());
+        };
+        local.now.clear();
+        record(&self.driver.ws, &mut local.now);
+        match local.decisions.switch_from(&local.now) {
+            None => Ok(()),
+            Some(s) => Err(s),
         }
     }
 
@@ -447,7 +549,7 @@ impl fmt::Display for JacobianPrep {
             Mode::Forward => self.pattern().ncols(),
             Mode::Reverse => self.pattern().nrows(),
         };
-        writeln!(
+        write!(
             f,
             "Jacobian preparation, {} mode: {} in {} of {} (instead of {})",
             self.mode,
@@ -456,6 +558,14 @@ impl fmt::Display for JacobianPrep {
             plural(self.lanes(), "lane"),
             plural(dense, product),
         )?;
+        match &self.local {
+            Some(l) => writeln!(
+                f,
+                "; local pattern, {} on differentiated reals",
+                plural(l.decisions.len(), "decision")
+            )?,
+            None => writeln!(f)?,
+        }
         if self.constant_rows > 0 {
             writeln!(
                 f,

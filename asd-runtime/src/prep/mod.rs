@@ -22,7 +22,7 @@ pub use jacobian::JacobianPrep;
 pub use key::{ConstKey, KeyOf, KnownKey, UnknownKey};
 pub use same_point::HvpSamePoint;
 
-use crate::{LaneBuf, Order, Workspace};
+use crate::{LaneBuf, OnSwitch, Order, Sparsity, Workspace};
 
 /// The lane counts generated code is compiled for; a preparation picks one of them.
 /// 12 is there for the common 9 to 12 colors (J1 has 11): 16 lanes would carry a third
@@ -171,6 +171,10 @@ pub struct JacobianOptions {
     /// evaluated once, at the first evaluation, and left out of the coloring and the
     /// decompression after it (see [`JacobianPrep::with_constant_rows`]). Default `true`.
     pub constant_rows: bool,
+    /// The global pattern (the default), or the local one at the preparation's input
+    /// and what to do where it no longer holds (see [`Sparsity::Local`]). Only the
+    /// generated `f_jacobian_prepare_with` reads it.
+    pub sparsity: Sparsity,
 }
 
 impl Default for JacobianOptions {
@@ -181,6 +185,7 @@ impl Default for JacobianOptions {
             lanes: None,
             warn: true,
             constant_rows: true,
+            sparsity: Sparsity::Global,
         }
     }
 }
@@ -202,9 +207,20 @@ impl JacobianOptions {
         }
     }
 
+    /// The local pattern at the preparation's input, with `on_switch` where it no
+    /// longer holds: `JacobianOptions::default().with_sparsity(Sparsity::Local(on_switch))`.
+    pub fn local(on_switch: OnSwitch) -> Self {
+        Self::default().with_sparsity(Sparsity::Local(on_switch))
+    }
+
     /// The same options with this mode.
     pub fn with_mode(self, mode: ModeChoice) -> Self {
         JacobianOptions { mode, ..self }
+    }
+
+    /// The same options with this pattern: global or local.
+    pub fn with_sparsity(self, sparsity: Sparsity) -> Self {
+        JacobianOptions { sparsity, ..self }
     }
 
     /// The same options with this coloring order.

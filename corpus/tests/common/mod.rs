@@ -14,7 +14,7 @@ mod shared;
 use shared::randoms;
 
 use asd::sprs::CsMat;
-use asd::{JacobianOptions, SparsityPattern};
+use asd::{JacobianOptions, OnSwitch, SparsityPattern};
 pub use num_dual::{DualNum, HyperDual64 as D};
 
 /// Agreement asked of two exact derivatives, relative to the entries' size.
@@ -162,6 +162,18 @@ impl Case {
         }
     }
 
+    /// Every entry of the local pattern `local` is in the global one.
+    #[track_caller]
+    fn within(&self, what: &str, local: &SparsityPattern, global: &SparsityPattern) {
+        for (i, j) in local.iter() {
+            if !global.contains(i, j) {
+                self.fail(format!(
+                    "{what}: entry ({i}, {j}) is not in the global pattern"
+                ));
+            }
+        }
+    }
+
     #[track_caller]
     fn sparse(&self, what: &str, got: &CsMat<f64>, pattern: &SparsityPattern, want: &[Vec<f64>]) {
         if (got.rows(), got.cols()) != pattern.shape() || got.nnz() != pattern.nnz() {
@@ -234,13 +246,16 @@ fn hessian_ref(reference: &impl Fn(&[D]) -> D, x: &[f64]) -> Vec<Vec<f64>> {
 /// A vector program (or one writing `y`) through every first-order operator: the value,
 /// J dx and Jᵀ dy against the reference Jacobian, the pattern containing the reference's
 /// nonzeros, the one-shot sparse Jacobian, and prepared ones (forward and reverse mode)
-/// reused at a second point.
+/// reused at a second point. The local pattern at `x` (`sparsity` gives the global and
+/// the local one) must lie in the global one and hold the reference's nonzeros; a local
+/// preparation must be right at `x`, and at the second point too, where it prepares
+/// again if a decision switched.
 #[allow(clippy::too_many_arguments)]
 pub fn check_vector(
     case: &Case,
     f: impl Fn(&[f64]) -> Vec<f64>,
     reference: impl Fn(&[D]) -> Vec<D>,
-    sparsity: impl Fn(&[f64]) -> SparsityPattern,
+    sparsity: impl Fn(&[f64]) -> (SparsityPattern, SparsityPattern),
     jacobian: impl Fn(&[f64]) -> CsMat<f64>,
     prepared: impl Fn(&[f64], &[f64], &JacobianOptions) -> CsMat<f64>,
     jvp: impl Fn(&[f64], &[f64]) -> (Vec<f64>, Vec<f64>),
@@ -255,8 +270,10 @@ pub fn check_vector(
     case.close("the value", &y, &y_ref);
     let jac = jacobian_ref(&reference, &x);
     let m = y.len();
-    let pattern = sparsity(&x);
+    let (pattern, local) = sparsity(&x);
     case.contains("the Jacobian pattern", &pattern, &jac);
+    case.contains("the local Jacobian pattern", &local, &jac);
+    case.within("the local Jacobian pattern", &local, &pattern);
     let dx = randoms(case.n, case.seed + 2);
     let dy = randoms(m, case.seed + 3);
     let (y_jvp, jdx) = jvp(&x, &dx);
@@ -278,10 +295,19 @@ pub fn check_vector(
         let what = format!("the prepared Jacobian ({mode} mode) at a second point");
         case.sparse(&what, &prepared(&x, &x2, &options), &pattern, &jac2);
     }
+    let what = "the prepared local Jacobian";
+    let options = JacobianOptions::local(OnSwitch::Error);
+    case.sparse(what, &prepared(&x, &x, &options), &local, &jac);
+    let what = "the prepared local Jacobian at a second point (prepared again on a switch)";
+    let got = prepared(&x, &x2, &JacobianOptions::local(OnSwitch::Reprepare));
+    let stored = SparsityPattern::from_coordinates(m, case.n, got.iter().map(|(_, ij)| ij));
+    case.within(what, &stored, &pattern);
+    case.sparse(what, &got, &stored, &jac2);
 }
 
 /// A scalar program through every operator: value, gradient, J dx, Jᵀ dy and H v
-/// against the reference; both patterns containing the reference's nonzeros; the
+/// against the reference; both patterns, global and local, containing the reference's
+/// nonzeros, each local one within its global one; the
 /// one-shot sparse Hessian and a prepared one reused at a second point.
 #[allow(clippy::too_many_arguments)]
 pub fn check_scalar(
@@ -292,8 +318,8 @@ pub fn check_scalar(
     jvp: impl Fn(&[f64], &[f64]) -> (f64, f64),
     vjp: impl Fn(&[f64], f64) -> (f64, Vec<f64>),
     hvp: impl Fn(&[f64], &[f64]) -> Vec<f64>,
-    sparsity: impl Fn(&[f64]) -> SparsityPattern,
-    hessian_sparsity: impl Fn(&[f64]) -> SparsityPattern,
+    sparsity: impl Fn(&[f64]) -> (SparsityPattern, SparsityPattern),
+    hessian_sparsity: impl Fn(&[f64]) -> (SparsityPattern, SparsityPattern),
     hessian: impl Fn(&[f64]) -> CsMat<f64>,
     prepared: impl Fn(&[f64], &[f64]) -> CsMat<f64>,
 ) {
@@ -306,11 +332,11 @@ pub fn check_scalar(
     let (yg, g) = gradient(&x);
     case.close("the gradient's value", &[yg], &[y]);
     case.close("the gradient", &g, &g_ref);
-    case.contains(
-        "the Jacobian pattern",
-        &sparsity(&x),
-        std::slice::from_ref(&g_ref),
-    );
+    let (global, local) = sparsity(&x);
+    let g_row = std::slice::from_ref(&g_ref);
+    case.contains("the Jacobian pattern", &global, g_row);
+    case.contains("the local Jacobian pattern", &local, g_row);
+    case.within("the local Jacobian pattern", &local, &global);
     let dx = randoms(case.n, case.seed + 2);
     let (yj, gdx) = jvp(&x, &dx);
     case.close("the JVP", &[yj, gdx], &[y, dot(&g_ref, &dx)]);
@@ -322,8 +348,10 @@ pub fn check_scalar(
     let v = randoms(case.n, case.seed + 4);
     let want: Vec<f64> = h.iter().map(|row| dot(row, &v)).collect();
     case.close("H v", &hvp(&x, &v), &want);
-    let pattern = hessian_sparsity(&x);
+    let (pattern, local) = hessian_sparsity(&x);
     case.contains("the Hessian pattern", &pattern, &h);
+    case.contains("the local Hessian pattern", &local, &h);
+    case.within("the local Hessian pattern", &local, &pattern);
     case.sparse("the sparse Hessian", &hessian(&x), &pattern, &h);
     let h2 = hessian_ref(&reference, &x2);
     case.sparse(
