@@ -88,6 +88,8 @@
 //! assert!((d2[0] + t.cos()).abs() < 1e-15 && d2[2] == 2.0);
 //! ```
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links)]
 
 #[cfg(any(feature = "faer", feature = "nalgebra-sparse"))]
 pub mod interop;

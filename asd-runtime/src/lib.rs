@@ -11,6 +11,8 @@
 //! - [`Workspace`]: reusable buffers and the tape of generated code;
 //! - [`math`]: functions `f64` has no method for (`erf`), with derivative rules.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links)]
 
 mod batch;
 pub mod coloring;

@@ -6,6 +6,7 @@ use crate::IndexSet;
 /// The union of two abstract values: what a tracer keeps after running both arms of a
 /// branch it cannot decide.
 pub trait Join {
+    /// Makes `self` the union of `self` and `other`.
     fn join(&mut self, other: Self);
 }
 
