@@ -304,7 +304,10 @@ impl PairSet {
     /// use asd_runtime::PairSet;
     /// let mut p = PairSet::new();
     /// p.insert(1, 0);
-    /// assert_eq!(p.clone().into_symmetric_pattern(2), p.to_symmetric_pattern(2));
+    /// assert_eq!(
+    ///     p.clone().into_symmetric_pattern(2),
+    ///     p.to_symmetric_pattern(2)
+    /// );
     /// assert_eq!(p.into_symmetric_pattern(2).nnz(), 2);
     /// ```
     #[track_caller]

@@ -25,7 +25,10 @@ mod svg;
 /// ```
 /// use asd_runtime::SparsityPattern;
 /// let p = SparsityPattern::from_coordinates(4, 4, (0..4).map(|i| (i, i)));
-/// assert_eq!(p.to_string(), "4×4 SparsityPattern, 4 nonzeros (25.0%)\n[⠑⢄]");
+/// assert_eq!(
+///     p.to_string(),
+///     "4×4 SparsityPattern, 4 nonzeros (25.0%)\n[⠑⢄]"
+/// );
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SparsityPattern {
@@ -198,7 +201,10 @@ impl SparsityPattern {
     /// ```
     /// use asd_runtime::SparsityPattern;
     /// let p = SparsityPattern::from_rows(3, vec![vec![2, 0, 2], vec![], vec![1]]);
-    /// assert_eq!(p, SparsityPattern::from_coordinates(3, 3, [(0, 0), (0, 2), (2, 1)]));
+    /// assert_eq!(
+    ///     p,
+    ///     SparsityPattern::from_coordinates(3, 3, [(0, 0), (0, 2), (2, 1)])
+    /// );
     /// ```
     ///
     /// # Panics
@@ -321,7 +327,10 @@ impl SparsityPattern {
     /// ```
     /// use asd_runtime::SparsityPattern;
     /// let p = SparsityPattern::from_coordinates(2, 5, [(0, 4), (1, 0)]);
-    /// assert_eq!((p.nrows(), p.ncols(), p.shape(), p.nnz()), (2, 5, (2, 5), 2));
+    /// assert_eq!(
+    ///     (p.nrows(), p.ncols(), p.shape(), p.nnz()),
+    ///     (2, 5, (2, 5), 2)
+    /// );
     /// ```
     pub fn nrows(&self) -> usize {
         self.nrows
