@@ -128,8 +128,7 @@ impl HessianPrep {
     /// use asd_runtime::{HessianOptions, HessianPrep, SparsityPattern};
     ///
     /// let n = 20;
-    /// let dense =
-    ///     SparsityPattern::from_coordinates(n, n, (0..n).flat_map(|i| (0..n).map(move |j| (i, j))));
+    /// let dense = SparsityPattern::from_coordinates(n, n, (0..n).flat_map(|i| (0..n).map(move |j| (i, j))));
     /// let quiet = HessianOptions::default().with_warn(false);
     /// assert!(HessianPrep::new(dense, &quiet).sparsity_buys_nothing());
     /// // An arrowhead: dense last row and column, yet 2 colors.
@@ -241,7 +240,7 @@ impl HessianPrep {
     ///     let h = prep.evaluate(&mut Cubic(&x)); // no allocation
     ///     assert_eq!(h.get(0, 0), Some(&(2.0 * x[1])));
     ///     assert_eq!(h.get(2, 3), Some(&(2.0 * x[2])));
-    ///     assert_eq!(h.get(3, 3), Some(&0.0)); // in the pattern, zero at this x
+    ///     assert_eq!(h.get(3, 3), Some(&0.0)); // in the pattern, though f is linear in x[3]
     /// }
     /// ```
     pub fn evaluate(&mut self, kernel: &mut impl Hvp) -> &CsMat<f64> {
