@@ -136,8 +136,12 @@ pub mod interop;
 /// # What it generates
 ///
 pub use asd_macros::sparse_diff;
+/// Re-exported from `asd-runtime`: in the examples, `asd_runtime::` is `asd::`.
 pub use asd_runtime::math;
+/// The sparse matrix crate of asd's results: Jacobians and Hessians are
+/// [`sprs::CsMat<f64>`] in compressed rows.
 pub use asd_runtime::sprs;
+/// Re-exported from `asd-runtime`: in the examples, `asd_runtime::` is `asd::`.
 pub use asd_runtime::{
     acyclic_coloring, color_columns, color_rows, coloring, decompress, star_coloring,
     AcyclicColoring, ColorAxis, Coloring, HessianMethod, HessianOptions, HessianPrep, IndexSet,
