@@ -15,7 +15,8 @@
 //! times without allocating; and DifferentiationInterface.jl's other operators:
 //! `value_and_` forms (`f_value_and_jacobian`, `f_value_gradient_and_hessian`), in-place
 //! forms (`f_gradient_into`, `f_jvp_into`, `f_jacobian_prepared_into`, ...), batches of
-//! directions (`f_jvp_batch::<L>`, `f_vjp_batch::<L>`, `f_hvp_batch::<L>`) and, for
+//! directions (`f_jvp_batch::<L>`, `f_vjp_batch::<L>`, `f_hvp_batch::<L>`), many
+//! products at one point (`f_hvp_prepare_same_point`) and, for
 //! functions of one real `t: f64`, `f_derivative` and `f_second_derivative`.
 //!
 //! ```
@@ -144,9 +145,9 @@ pub use asd_runtime::sprs;
 /// Re-exported from `asd-runtime`: in the examples, `asd_runtime::` is `asd::`.
 pub use asd_runtime::{
     acyclic_coloring, color_columns, color_rows, coloring, decompress, star_coloring,
-    AcyclicColoring, ColorAxis, Coloring, HessianMethod, HessianOptions, HessianPrep, IndexSet,
-    JacobianOptions, JacobianPrep, Mode, ModeChoice, Order, PairSet, SparsityPattern, StarColoring,
-    Workspace, LANES,
+    AcyclicColoring, ColorAxis, Coloring, HessianMethod, HessianOptions, HessianPrep, HvpSamePoint,
+    IndexSet, JacobianOptions, JacobianPrep, Mode, ModeChoice, Order, PairSet, SparsityPattern,
+    StarColoring, Workspace, LANES,
 };
 
 /// What generated code calls. Not part of the public API.
@@ -156,8 +157,8 @@ pub mod __private {
     pub use asd_runtime::sprs;
     pub use asd_runtime::{
         check_len, finish_return, join_return, with_thread_workspace, Buf, HessianOptions,
-        HessianPrep, Hvp, IndexSet, JacobianOptions, JacobianPrep, Join, Jvp, LaneBuf, ModeChoice,
-        PairSet, SparsityPattern, Tape, Vjp, Workspace,
+        HessianPrep, Hvp, HvpSamePoint, IndexSet, JacobianOptions, JacobianPrep, Join, Jvp,
+        LaneBuf, ModeChoice, PairSet, SparsityPattern, Tape, Vjp, Workspace,
     };
 
     // The batched operators (`f_jvp_batch`, ...).

@@ -107,6 +107,10 @@ fn prepared_jacobians_allocate_nothing_after_the_first_call() {
     assert_allocates_nothing_after_the_first_call("bratu2d_hessian_prepared_into", || {
         bratu2d_hessian_prepared_into(&mut prep, &u, 10, &mut hess);
     });
+    let at = bratu2d_hvp_prepare_same_point(&mut prep, &u, 10);
+    assert_allocates_nothing_after_the_first_call("HvpSamePoint::hvp_into", || {
+        at.hvp_into(&g, &mut hv);
+    });
     assert_allocates_nothing_after_the_first_call(
         "bratu2d_value_gradient_and_hessian_prepared",
         || {

@@ -326,6 +326,42 @@ fn batches_equal_one_direction_at_a_time() {
 }
 
 #[test]
+fn products_at_one_point_equal_hessian_vector_products() {
+    let x = x0();
+    let mut prep = energy_hessian_prepare(&x, A);
+    let directions: Vec<Vec<f64>> = (0..9)
+        .map(|k| {
+            (0..x.len())
+                .map(|i| ((k * 7 + i * 3) as f64).sin())
+                .collect()
+        })
+        .collect();
+    let at = energy_hvp_prepare_same_point(&mut prep, &x, A);
+    let mut hv = vec![f64::NAN; x.len()];
+    for v in &directions {
+        at.hvp_into(v, &mut hv);
+        assert_close(std::slice::from_ref(&hv), &[energy_hvp(&x, A, v)], 1e-12);
+        assert_eq!(at.hvp(v), hv);
+    }
+    // Another point: the preparation is evaluated there, not reused from the first.
+    let y: Vec<f64> = x.iter().map(|xi| 0.5 - xi).collect();
+    let h = fd_hessian(|y| energy_gradient(y, A).1, &y);
+    let at = energy_hvp_prepare_same_point(&mut prep, &y, A);
+    for v in &directions {
+        assert_close(&[at.hvp(v)], &[energy_hvp(&y, A, v)], 1e-12);
+        assert_close(&[at.hvp(v)], &[matvec(&h, v)], 1e-5);
+    }
+}
+
+#[test]
+#[should_panic(expected = "asd: the product `hv` has length 5 but 6 was expected")]
+fn a_same_point_product_buffer_of_the_wrong_length_is_refused() {
+    let x = x0();
+    let mut prep = energy_hessian_prepare(&x, A);
+    energy_hvp_prepare_same_point(&mut prep, &x, A).hvp_into(&x, &mut [0.0; 5]);
+}
+
+#[test]
 #[should_panic(expected = "asd: the direction `vs[1]` has length 5 but 6 was expected")]
 fn a_batch_direction_of_the_wrong_length_is_refused() {
     energy_hvp_batch::<2>(&x0(), A, &[vec![0.0; 6], vec![0.0; 5]]);

@@ -63,6 +63,7 @@ use errors::{Errors, Stop};
 /// | `f_gradient_into(x, c.., g) -> f64`, `f_hvp_into(x, c.., v, hv)` | scalar `f`, in place |
 /// | `f_jacobian_prepared_into`, `f_hessian_prepared_into(&mut prep, x, c.., &mut m)` | into the caller's `CsMat` of the prepared structure, checked |
 /// | `f_jvp_batch::<L>`, `f_vjp_batch::<L>`, `f_hvp_batch::<L>(x, c.., &dirs)` | several directions, `L` lanes per sweep |
+/// | `f_hvp_prepare_same_point(&mut prep, x, c..) -> HvpSamePoint` | scalar `f`: many `H v` at one `x`, the prepared Hessian evaluated once |
 /// | `f_derivative(t, c..)`, `f_value_and_derivative`, `f_second_derivative`, `f_value_derivative_and_second_derivative` | functions of one real `t: f64` |
 ///
 /// The active input `x` is the first `&[f64]` parameter, or the one named by

@@ -67,8 +67,8 @@ pub use index_set::IndexSet;
 pub use pair_set::PairSet;
 pub use pattern::{ColorAxis, SparsityPattern};
 pub use prep::{
-    HessianMethod, HessianOptions, HessianPrep, Hvp, JacobianOptions, JacobianPrep, Jvp, Mode,
-    ModeChoice, Vjp, LANES,
+    HessianMethod, HessianOptions, HessianPrep, Hvp, HvpSamePoint, JacobianOptions, JacobianPrep,
+    Jvp, Mode, ModeChoice, Vjp, LANES,
 };
 pub use sprs;
 pub use trace::{check_len, finish_return, join_return, Join};

@@ -1,5 +1,6 @@
 //! Second-order operators of scalar functions: `f_hessian_sparsity`, `f_hvp` and the
-//! sparse Hessian ones (`f_hessian_prepare[_with]`, `f_hessian_prepared`, `f_hessian`).
+//! sparse Hessian ones (`f_hessian_prepare[_with]`, `f_hessian_prepared`,
+//! `f_hvp_prepare_same_point`, `f_hessian`).
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
@@ -139,6 +140,17 @@ impl Items<'_> {
                     #prep.evaluate(&mut #kernel_new)
                 }
             },
+        ));
+        let same_point = self.op("hvp_prepare_same_point");
+        items.extend(self.public_fn(
+            format!(
+                "Hessian-vector products of [`{f}`] at one `{x}` for many directions: evaluates the \
+                 prepared sparse Hessian there once ([`{prepared}`]); each product is then a pass over \
+                 its nonzeros, with no sweep. Cheaper than [`{op_hvp}`] in each direction once there are \
+                 more directions than colors."
+            ),
+            quote!(#same_point<'p>(#prep: &'p mut #rt::HessianPrep, #(#params),*) -> #rt::HvpSamePoint<'p>),
+            |_| quote!(#rt::HvpSamePoint::new(#prepared(#prep, #(#plain_args),*))),
         ));
         items.extend(self.public_fn(
             format!("The sparse Hessian of [`{f}`] at `{x}`: prepares and evaluates once."),

@@ -12,11 +12,13 @@
 mod driver;
 mod hessian;
 mod jacobian;
+mod same_point;
 
 use std::fmt;
 
 pub use hessian::HessianPrep;
 pub use jacobian::JacobianPrep;
+pub use same_point::HvpSamePoint;
 
 use crate::{LaneBuf, Order, Workspace};
 
