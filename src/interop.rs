@@ -92,6 +92,17 @@ fn into_csr_parts(m: CsMat<f64>) -> ((usize, usize), Vec<usize>, Vec<usize>, Vec
 
 /// Conversions to and from [faer](https://docs.rs/faer)'s sparse matrices (feature
 /// `faer`), with `usize` indices.
+///
+/// ```
+/// use asd::interop::faer::{from_csr, to_csr};
+/// use asd::sprs::CsMat;
+///
+/// // [0 4; 5 6] in compressed rows.
+/// let m = CsMat::new((2, 2), vec![0, 1, 3], vec![1, 0, 1], vec![4.0, 5.0, 6.0]);
+/// let f = to_csr(&m);
+/// assert_eq!(f.get(1, 0), Some(&5.0));
+/// assert_eq!(from_csr(f.as_ref()), m); // and back
+/// ```
 #[cfg(feature = "faer")]
 pub mod faer {
     use ::faer::sparse::{
@@ -158,6 +169,17 @@ pub mod faer {
     }
 
     /// A faer matrix with a copy of `m`'s compressed rows.
+    ///
+    /// ```
+    /// use asd::interop::faer::to_csr;
+    /// use asd::sprs::CsMat;
+    ///
+    /// let m = CsMat::new((2, 2), vec![0, 1, 3], vec![1, 0, 1], vec![4.0, 5.0, 6.0]);
+    /// let f = to_csr(&m);
+    /// assert_eq!((f.nrows(), f.ncols()), (2, 2));
+    /// assert_eq!((f.get(0, 1), f.get(0, 0)), (Some(&4.0), None));
+    /// assert_ne!(f.val().as_ptr(), m.data().as_ptr()); // a copy: `m` stays usable
+    /// ```
     #[track_caller]
     pub fn to_csr(m: &CsMat<f64>) -> SparseRowMat<usize, f64> {
         let (indptr, indices, data) = csr_parts(m);
@@ -172,6 +194,17 @@ pub mod faer {
     }
 
     /// `m`'s compressed rows moved into a faer matrix: **no copy**.
+    ///
+    /// ```
+    /// use asd::interop::faer::into_csr;
+    /// use asd::sprs::CsMat;
+    ///
+    /// let m = CsMat::new((2, 2), vec![0, 1, 3], vec![1, 0, 1], vec![4.0, 5.0, 6.0]);
+    /// let values = m.data().as_ptr();
+    /// let f = into_csr(m);
+    /// assert_eq!(f.val().as_ptr(), values); // the same memory, moved
+    /// assert_eq!(f.get(1, 1), Some(&6.0));
+    /// ```
     #[track_caller]
     pub fn into_csr(m: CsMat<f64>) -> SparseRowMat<usize, f64> {
         let ((rows, cols), indptr, indices, data) = into_csr_parts(m);
@@ -182,6 +215,17 @@ pub mod faer {
     /// A faer matrix in compressed columns with `m`'s values: a transpose of the
     /// storage, so a **copy** (`O(nnz + n)`). For a symmetric matrix,
     /// [`csc_ref_of_symmetric`] or [`into_csc_of_symmetric`] need none.
+    ///
+    /// ```
+    /// use asd::interop::faer::to_csc;
+    /// use asd::sprs::CsMat;
+    ///
+    /// // [0 4 0; 5 6 7]: the columns hold 1, 2 and 1 entries.
+    /// let m = CsMat::new((2, 3), vec![0, 1, 4], vec![1, 0, 1, 2], vec![4.0, 5.0, 6.0, 7.0]);
+    /// let c = to_csc(&m);
+    /// assert_eq!(c.col_ptr(), [0, 1, 3, 4]);
+    /// assert_eq!((c.get(1, 0), c.get(0, 1), c.get(1, 2)), (Some(&5.0), Some(&4.0), Some(&7.0)));
+    /// ```
     #[track_caller]
     pub fn to_csc(m: &CsMat<f64>) -> SparseColMat<usize, f64> {
         csr_ref(m)
@@ -191,6 +235,18 @@ pub mod faer {
 
     /// A **symmetric** matrix's compressed rows moved into a faer compressed-column
     /// matrix: **no copy**. On a matrix that is not symmetric this is its transpose.
+    ///
+    /// ```
+    /// use asd::interop::faer::into_csc_of_symmetric;
+    /// use asd::sprs::CsMat;
+    ///
+    /// // The symmetric [2 1; 1 3].
+    /// let h = CsMat::new((2, 2), vec![0, 2, 4], vec![0, 1, 0, 1], vec![2.0, 1.0, 1.0, 3.0]);
+    /// let values = h.data().as_ptr();
+    /// let c = into_csc_of_symmetric(h);
+    /// assert_eq!(c.val().as_ptr(), values); // no copy
+    /// assert_eq!((c.get(0, 1), c.get(1, 0), c.get(1, 1)), (Some(&1.0), Some(&1.0), Some(&3.0)));
+    /// ```
     #[track_caller]
     pub fn into_csc_of_symmetric(m: CsMat<f64>) -> SparseColMat<usize, f64> {
         let ((rows, cols), indptr, indices, data) = into_csr_parts(m);
@@ -201,6 +257,24 @@ pub mod faer {
     /// An asd (sprs) matrix in compressed rows from a faer one: a **copy**. Explicit
     /// zeros are kept; a faer matrix with unsorted rows, or with `row_nnz` (rows shorter
     /// than their span), is sorted and compacted.
+    ///
+    /// ```
+    /// use asd::interop::faer::from_csr;
+    /// use faer::sparse::{SparseRowMat, Triplet};
+    ///
+    /// // Triplets in any order, as faer builds them.
+    /// let f = SparseRowMat::<usize, f64>::try_new_from_triplets(
+    ///     2,
+    ///     3,
+    ///     &[Triplet::new(1, 2, 7.0), Triplet::new(0, 1, 4.0), Triplet::new(1, 0, 5.0)],
+    /// )
+    /// .unwrap();
+    /// let m = from_csr(f.as_ref());
+    /// assert!(m.is_csr());
+    /// assert_eq!(m.indptr().raw_storage(), [0, 1, 3]);
+    /// assert_eq!(m.indices(), [1, 0, 2]); // sorted within each row
+    /// assert_eq!(m.data(), [4.0, 5.0, 7.0]);
+    /// ```
     pub fn from_csr(m: SparseRowMatRef<'_, usize, f64>) -> CsMat<f64> {
         let nnz = m.symbolic().compute_nnz();
         let mut indptr = Vec::with_capacity(m.nrows() + 1);
@@ -229,6 +303,16 @@ pub mod faer {
 /// Conversions to and from [nalgebra-sparse](https://docs.rs/nalgebra-sparse)'s
 /// matrices (feature `nalgebra-sparse`). nalgebra-sparse has no borrowed views: a
 /// matrix is moved in without a copy, or copied from a reference.
+///
+/// ```
+/// use asd::interop::nalgebra::{from_csr, into_csr};
+/// use asd::sprs::CsMat;
+///
+/// let m = CsMat::new((2, 2), vec![0, 1, 3], vec![1, 0, 1], vec![4.0, 5.0, 6.0]);
+/// let n = into_csr(m.clone());
+/// assert_eq!(n.get_entry(0, 1).unwrap().into_value(), 4.0);
+/// assert_eq!(from_csr(&n), m); // and back
+/// ```
 #[cfg(feature = "nalgebra-sparse")]
 pub mod nalgebra {
     use nalgebra_sparse::{CscMatrix, CsrMatrix};
@@ -264,6 +348,17 @@ pub mod nalgebra {
     }
 
     /// `m`'s compressed rows moved into a [`CsrMatrix`]: **no copy**.
+    ///
+    /// ```
+    /// use asd::interop::nalgebra::into_csr;
+    /// use asd::sprs::CsMat;
+    ///
+    /// let m = CsMat::new((2, 2), vec![0, 1, 3], vec![1, 0, 1], vec![4.0, 5.0, 6.0]);
+    /// let values = m.data().as_ptr();
+    /// let n = into_csr(m);
+    /// assert_eq!(n.values().as_ptr(), values); // moved, not copied
+    /// assert_eq!(n.row_offsets(), [0, 1, 3]);
+    /// ```
     #[track_caller]
     pub fn into_csr(m: CsMat<f64>) -> CsrMatrix<f64> {
         let ((rows, cols), indptr, indices, data) = into_csr_parts(m);
@@ -272,6 +367,17 @@ pub mod nalgebra {
 
     /// A [`CscMatrix`] with `m`'s values: a transpose of the storage, so a **copy**.
     /// For a symmetric matrix [`into_csc_of_symmetric`] needs none.
+    ///
+    /// ```
+    /// use asd::interop::nalgebra::to_csc;
+    /// use asd::sprs::CsMat;
+    ///
+    /// // [0 4 0; 5 6 7]
+    /// let m = CsMat::new((2, 3), vec![0, 1, 4], vec![1, 0, 1, 2], vec![4.0, 5.0, 6.0, 7.0]);
+    /// let c = to_csc(&m);
+    /// assert_eq!(c.col_offsets(), [0, 1, 3, 4]);
+    /// assert_eq!(c.values(), [5.0, 4.0, 6.0, 7.0]);
+    /// ```
     #[track_caller]
     pub fn to_csc(m: &CsMat<f64>) -> CscMatrix<f64> {
         CscMatrix::from(&to_csr(m))
@@ -279,6 +385,18 @@ pub mod nalgebra {
 
     /// A **symmetric** matrix's compressed rows moved into a [`CscMatrix`]: **no copy**.
     /// On a matrix that is not symmetric this is its transpose.
+    ///
+    /// ```
+    /// use asd::interop::nalgebra::into_csc_of_symmetric;
+    /// use asd::sprs::CsMat;
+    ///
+    /// // The symmetric [2 1; 1 3].
+    /// let h = CsMat::new((2, 2), vec![0, 2, 4], vec![0, 1, 0, 1], vec![2.0, 1.0, 1.0, 3.0]);
+    /// let values = h.data().as_ptr();
+    /// let c = into_csc_of_symmetric(h);
+    /// assert_eq!(c.values().as_ptr(), values); // no copy
+    /// assert_eq!(c.get_entry(1, 0).unwrap().into_value(), 1.0);
+    /// ```
     #[track_caller]
     pub fn into_csc_of_symmetric(m: CsMat<f64>) -> CscMatrix<f64> {
         let ((rows, cols), indptr, indices, data) = into_csr_parts(m);
@@ -286,6 +404,19 @@ pub mod nalgebra {
     }
 
     /// An asd (sprs) matrix in compressed rows from a [`CsrMatrix`]: a **copy**.
+    ///
+    /// ```
+    /// use asd::interop::nalgebra::from_csr;
+    /// use nalgebra_sparse::{CooMatrix, CsrMatrix};
+    ///
+    /// let mut coo = CooMatrix::new(2, 3);
+    /// coo.push(1, 2, 7.0);
+    /// coo.push(0, 1, 4.0);
+    /// let n = CsrMatrix::from(&coo);
+    /// let m = from_csr(&n);
+    /// assert_eq!(m.get(1, 2), Some(&7.0));
+    /// assert_eq!(m.nnz(), 2);
+    /// ```
     pub fn from_csr(m: &CsrMatrix<f64>) -> CsMat<f64> {
         let (indptr, indices, data) = m.csr_data();
         CsMat::new(

@@ -147,13 +147,60 @@
 //! assert!((d2[0] + t.cos()).abs() < 1e-15 && d2[2] == 2.0);
 //! ```
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links)]
 
 #[cfg(any(feature = "faer", feature = "nalgebra-sparse"))]
 pub mod interop;
 
+/// Generates a function's derivative operators at compile time: an example, then what it
+/// generates.
+///
+/// # Example
+///
+/// ```
+/// use asd::sparse_diff;
+///
+/// /// `y[i] = x[i]^2 - x[i + 1]`, with a constant parameter `c` passed through.
+/// #[sparse_diff]
+/// fn f(x: &[f64], c: f64) -> Vec<f64> {
+///     let mut y = vec![0.0; x.len() - 1];
+///     for i in 0..y.len() {
+///         y[i] = c * x[i] * x[i] - x[i + 1];
+///     }
+///     y
+/// }
+///
+/// let x = [1.0, 2.0, 3.0, 4.0];
+/// // Forward and reverse mode, one direction each.
+/// let (y, dy) = f_jvp(&x, 2.0, &[1.0, 0.0, 0.0, 0.0]);
+/// assert_eq!(y, [0.0, 5.0, 14.0]);
+/// assert_eq!(dy, [4.0, 0.0, 0.0]); // the first column of J: 2 c x[0]
+/// let (_, dx) = f_vjp(&x, 2.0, &[0.0, 1.0, 0.0]);
+/// assert_eq!(dx, [0.0, 8.0, -1.0, 0.0]); // the second row of J
+///
+/// // The global pattern: bidiagonal, whatever x is.
+/// let p = f_jacobian_sparsity(&x, 2.0);
+/// assert_eq!(p.iter().collect::<Vec<_>>(), [(0, 0), (0, 1), (1, 1), (1, 2), (2, 2), (2, 3)]);
+///
+/// // The sparse Jacobian: prepared once (2 colors), evaluated without allocating.
+/// let mut prep = f_jacobian_prepare(&x, 2.0);
+/// assert_eq!(prep.ncolors(), 2);
+/// let jac = f_jacobian_prepared(&mut prep, &x, 2.0);
+/// assert_eq!(jac.get(2, 2), Some(&12.0));
+/// assert_eq!(jac.get(2, 3), Some(&-1.0));
+/// assert_eq!(f_jacobian(&x, 2.0), *jac); // the one-shot form
+/// ```
+///
+/// # What it generates
+///
 pub use asd_macros::sparse_diff;
+/// Re-exported from `asd-runtime`: in the examples, `asd_runtime::` is `asd::`.
 pub use asd_runtime::math;
+/// The sparse matrix crate of asd's results: Jacobians and Hessians are
+/// [`sprs::CsMat<f64>`] in compressed rows.
 pub use asd_runtime::sprs;
+/// Re-exported from `asd-runtime`: in the examples, `asd_runtime::` is `asd::`.
 pub use asd_runtime::{
     acyclic_coloring, color_columns, color_rows, coloring, decompress, star_coloring,
     AcyclicColoring, BranchSwitch, Choice, ColorAxis, Coloring, ConstKey, Decision, Decisions,

@@ -13,6 +13,8 @@
 
 // The stages are private; the crate's docs are read with `--document-private-items`.
 #![allow(rustdoc::private_intra_doc_links)]
+#![warn(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links)]
 
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as Tokens;

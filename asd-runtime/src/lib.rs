@@ -12,7 +12,42 @@
 //!   differentiated reals and the check that a local pattern still holds;
 //! - [`Workspace`]: reusable buffers and the tape of generated code;
 //! - [`math`]: functions `f64` has no method for (`erf`), with derivative rules.
+//!
+//! The whole pipeline by hand, for `y[i] = x[i] * x[i + 1]` (the macro generates the
+//! tracer and the kernel):
+//!
+//! ```
+//! use asd_runtime::{IndexSet, JacobianOptions, JacobianPrep, Jvp, SparsityPattern, Workspace};
+//!
+//! // The first-order tracer: y[i] depends on x[i] and x[i + 1].
+//! let x: Vec<IndexSet> = (0..5).map(IndexSet::singleton).collect();
+//! let y: Vec<IndexSet> = (0..4).map(|i| IndexSet::union(&x[i], &x[i + 1])).collect();
+//! let pattern = SparsityPattern::from_index_sets(5, &y);
+//!
+//! // The tangent kernel, L directions at a time.
+//! struct Prod<'a>(&'a [f64]);
+//! impl Jvp for Prod<'_> {
+//!     fn jvp<const L: usize>(&mut self, _: &Workspace, dx: &[[f64; L]], dy: &mut [[f64; L]]) {
+//!         let x = self.0;
+//!         for i in 0..dy.len() {
+//!             for l in 0..L {
+//!                 dy[i][l] = x[i + 1] * dx[i][l] + x[i] * dx[i + 1][l];
+//!             }
+//!         }
+//!     }
+//! }
+//!
+//! let mut prep = JacobianPrep::new(pattern, &JacobianOptions::forward());
+//! assert_eq!(prep.ncolors(), 2); // 2 JVPs instead of 5
+//! let x = [1.0, 2.0, 3.0, 4.0, 5.0];
+//! let jac = prep.evaluate_forward(&mut Prod(&x));
+//! assert_eq!(jac.get(3, 3), Some(&5.0)); // d(x3 x4)/dx3 = x4
+//! assert_eq!(jac.get(3, 4), Some(&4.0));
+//! assert_eq!(jac.nnz(), 8);
+//! ```
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links)]
 
 mod batch;
 pub mod coloring;

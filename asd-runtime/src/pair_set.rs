@@ -20,6 +20,18 @@ use crate::{IndexSet, SparsityPattern};
 /// Consequently [`iter`](Self::iter) and [`len_upper_bound`](Self::len_upper_bound)
 /// may count a pair more than once; [`compact`](Self::compact) or
 /// [`to_sorted_dedup`](Self::to_sorted_dedup) give the exact set.
+///
+/// ```
+/// use asd_runtime::{IndexSet, PairSet};
+/// // The Hessian tracer of f = x0 * x1 + sin(x2).
+/// let x: Vec<IndexSet> = (0..3).map(IndexSet::singleton).collect();
+/// let mut h = PairSet::new();
+/// h.insert_product(&x[0], &x[1]);
+/// h.insert_square(&x[2]);
+/// assert_eq!(h.to_sorted_dedup(), [(0, 1), (2, 2)]);
+/// let p = h.to_symmetric_pattern(3);
+/// assert_eq!(p.iter().collect::<Vec<_>>(), [(0, 1), (1, 0), (2, 2)]);
+/// ```
 #[derive(Clone, Default)]
 pub struct PairSet {
     /// `(i << 32) | j` with `i <= j`: sorting the keys sorts the pairs.
@@ -45,6 +57,12 @@ fn key_pair(k: u64) -> (usize, usize) {
 
 impl PairSet {
     /// The empty set; does not allocate.
+    ///
+    /// ```
+    /// use asd_runtime::PairSet;
+    /// let p = PairSet::new();
+    /// assert!(p.is_empty() && p.len_upper_bound() == 0);
+    /// ```
     pub fn new() -> Self {
         PairSet {
             keys: Vec::new(),
@@ -54,6 +72,14 @@ impl PairSet {
     }
 
     /// Adds the unordered pair `{i, j}`.
+    ///
+    /// ```
+    /// use asd_runtime::PairSet;
+    /// let mut p = PairSet::new();
+    /// p.insert(3, 1);
+    /// p.insert(1, 3); // the same unordered pair
+    /// assert_eq!(p.to_sorted_dedup(), [(1, 3)]);
+    /// ```
     #[track_caller]
     pub fn insert(&mut self, i: usize, j: usize) {
         self.keys.push(pair_key(i, j));
@@ -61,6 +87,17 @@ impl PairSet {
     }
 
     /// `self ∪= other`, amortized O(|other| log) (see the type's documentation).
+    ///
+    /// ```
+    /// use asd_runtime::PairSet;
+    /// let mut a = PairSet::new();
+    /// a.insert(0, 1);
+    /// let mut b = PairSet::new();
+    /// b.insert(0, 1);
+    /// b.insert(2, 2);
+    /// a.union_with(&b);
+    /// assert_eq!(a.to_sorted_dedup(), [(0, 1), (2, 2)]);
+    /// ```
     pub fn union_with(&mut self, other: &PairSet) {
         if self.keys.is_empty() {
             self.keys.extend_from_slice(&other.keys);
@@ -75,6 +112,15 @@ impl PairSet {
     /// Adds every pair `{i, j}` with `i` in `a` and `j` in `b` (the cross terms of a
     /// product `a * b`). When `a` and `b` are the same set, each pair is added once
     /// (see [`insert_square`](Self::insert_square)).
+    ///
+    /// ```
+    /// use asd_runtime::{IndexSet, PairSet};
+    /// let a: IndexSet = [0, 1].into_iter().collect();
+    /// let b = IndexSet::singleton(2);
+    /// let mut p = PairSet::new();
+    /// p.insert_product(&a, &b);
+    /// assert_eq!(p.to_sorted_dedup(), [(0, 2), (1, 2)]);
+    /// ```
     pub fn insert_product(&mut self, a: &IndexSet, b: &IndexSet) {
         if std::ptr::eq(a, b) || a == b {
             return self.insert_square(a);
@@ -88,6 +134,14 @@ impl PairSet {
 
     /// Adds every unordered pair `{i, j}` with `i` and `j` in `a`, each once: the
     /// interactions of a function nonlinear in one real (`sin(x)`, `x * x`).
+    ///
+    /// ```
+    /// use asd_runtime::{IndexSet, PairSet};
+    /// let a: IndexSet = [0, 1].into_iter().collect(); // e.g. sin(x0 + x1)
+    /// let mut p = PairSet::new();
+    /// p.insert_square(&a);
+    /// assert_eq!(p.to_sorted_dedup(), [(0, 0), (0, 1), (1, 1)]);
+    /// ```
     pub fn insert_square(&mut self, a: &IndexSet) {
         // The common small cases without a nested iteration: `x[i].sin()`,
         // `(x[i] - x[j])^2`.
@@ -110,23 +164,61 @@ impl PairSet {
 
     /// The number of stored pairs, duplicates included: exact after
     /// [`compact`](Self::compact).
+    ///
+    /// ```
+    /// use asd_runtime::PairSet;
+    /// let mut p = PairSet::new();
+    /// p.insert(0, 1);
+    /// p.insert(1, 0);
+    /// assert!(p.len_upper_bound() >= 1);
+    /// p.compact();
+    /// assert_eq!(p.len_upper_bound(), 1);
+    /// ```
     pub fn len_upper_bound(&self) -> usize {
         self.keys.len()
     }
 
     /// Whether the set has no pair.
+    ///
+    /// ```
+    /// use asd_runtime::PairSet;
+    /// let mut p = PairSet::new();
+    /// assert!(p.is_empty());
+    /// p.insert(2, 2);
+    /// assert!(!p.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }
 
     /// The pairs as `(i, j)` with `i <= j`, in no particular order, possibly with
     /// duplicates (none right after [`compact`](Self::compact)).
+    ///
+    /// ```
+    /// use asd_runtime::PairSet;
+    /// let mut p = PairSet::new();
+    /// p.insert(4, 2);
+    /// p.insert(0, 0);
+    /// let mut pairs: Vec<_> = p.iter().collect();
+    /// pairs.sort();
+    /// assert_eq!(pairs, [(0, 0), (2, 4)]);
+    /// ```
     pub fn iter(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
         self.keys.iter().map(|&k| key_pair(k))
     }
 
     /// Sorts and deduplicates the stored pairs, in place: sorts the tail appended
     /// since the last time and merges it into the sorted prefix.
+    ///
+    /// ```
+    /// use asd_runtime::PairSet;
+    /// let mut p = PairSet::new();
+    /// for _ in 0..3 {
+    ///     p.insert(0, 1);
+    /// }
+    /// p.compact();
+    /// assert_eq!(p.iter().collect::<Vec<_>>(), [(0, 1)]);
+    /// ```
     pub fn compact(&mut self) {
         let sorted = self.sorted.min(self.keys.len());
         if sorted < self.keys.len() {
@@ -164,6 +256,15 @@ impl PairSet {
     }
 
     /// The distinct pairs `(i, j)`, `i <= j`, in lexicographic order.
+    ///
+    /// ```
+    /// use asd_runtime::PairSet;
+    /// let mut p = PairSet::new();
+    /// p.insert(2, 1);
+    /// p.insert(0, 3);
+    /// p.insert(1, 2);
+    /// assert_eq!(p.to_sorted_dedup(), [(0, 3), (1, 2)]);
+    /// ```
     pub fn to_sorted_dedup(&self) -> Vec<(usize, usize)> {
         let mut c = self.clone();
         c.compact();
@@ -172,6 +273,16 @@ impl PairSet {
 
     /// The `n x n` symmetric pattern with both `(i, j)` and `(j, i)` for every pair
     /// (a pair `(i, i)` gives the diagonal entry), in O(pairs + n).
+    ///
+    /// ```
+    /// use asd_runtime::PairSet;
+    /// let mut p = PairSet::new();
+    /// p.insert(0, 2);
+    /// p.insert(1, 1);
+    /// let h = p.to_symmetric_pattern(3);
+    /// assert!(h.is_symmetric());
+    /// assert_eq!(h.iter().collect::<Vec<_>>(), [(0, 2), (1, 1), (2, 0)]);
+    /// ```
     ///
     /// # Panics
     /// If an index is not below `n`.
@@ -188,6 +299,17 @@ impl PairSet {
 
     /// [`to_symmetric_pattern`](Self::to_symmetric_pattern), compacting in place
     /// instead of a copy.
+    ///
+    /// ```
+    /// use asd_runtime::PairSet;
+    /// let mut p = PairSet::new();
+    /// p.insert(1, 0);
+    /// assert_eq!(
+    ///     p.clone().into_symmetric_pattern(2),
+    ///     p.to_symmetric_pattern(2)
+    /// );
+    /// assert_eq!(p.into_symmetric_pattern(2).nnz(), 2);
+    /// ```
     #[track_caller]
     pub fn into_symmetric_pattern(mut self, n: usize) -> SparsityPattern {
         self.compact();

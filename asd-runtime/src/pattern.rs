@@ -25,7 +25,10 @@ mod svg;
 /// ```
 /// use asd_runtime::SparsityPattern;
 /// let p = SparsityPattern::from_coordinates(4, 4, (0..4).map(|i| (i, i)));
-/// assert_eq!(p.to_string(), "4×4 SparsityPattern, 4 nonzeros (25.0%)\n[⠑⢄]");
+/// assert_eq!(
+///     p.to_string(),
+///     "4×4 SparsityPattern, 4 nonzeros (25.0%)\n[⠑⢄]"
+/// );
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SparsityPattern {
@@ -36,6 +39,17 @@ pub struct SparsityPattern {
 }
 
 /// Which axis of a pattern a coloring colors, for [`SparsityPattern::to_svg`].
+///
+/// ```
+/// use asd_runtime::{color_columns, ColorAxis, Order, SparsityPattern};
+///
+/// // Columns 0 and 1 share row 0: two colors, one per column group.
+/// let p = SparsityPattern::from_coordinates(2, 2, [(0, 0), (0, 1), (1, 1)]);
+/// let cols = color_columns(&p, Order::Natural);
+/// let svg = p.to_svg(Some(cols.colors()), ColorAxis::Columns);
+/// assert!(svg.contains("#4e79a7") && svg.contains("#f28e2b"));
+/// assert_eq!(ColorAxis::default(), ColorAxis::Columns);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum ColorAxis {
     /// One color per column (a column coloring, forward mode).
@@ -87,6 +101,13 @@ pub(crate) fn prefix_sum(counts: &mut [usize]) {
 
 impl SparsityPattern {
     /// The pattern with no nonzero.
+    ///
+    /// ```
+    /// use asd_runtime::SparsityPattern;
+    /// let p = SparsityPattern::empty(3, 4);
+    /// assert_eq!((p.shape(), p.nnz()), ((3, 4), 0));
+    /// assert_eq!(p.row_ptr(), [0, 0, 0, 0]);
+    /// ```
     pub fn empty(nrows: usize, ncols: usize) -> Self {
         SparsityPattern {
             nrows,
@@ -101,6 +122,13 @@ impl SparsityPattern {
     ///
     /// Two stable counting sorts (by column, then by row) give sorted rows in
     /// O(nnz + m + n), with no comparison sort.
+    ///
+    /// ```
+    /// use asd_runtime::SparsityPattern;
+    /// let p = SparsityPattern::from_coordinates(2, 3, [(1, 2), (0, 1), (1, 0), (1, 2)]);
+    /// assert_eq!(p.nnz(), 3); // the duplicate (1, 2) counts once
+    /// assert_eq!(p.row(1), [0, 2]); // sorted
+    /// ```
     ///
     /// # Panics
     /// If a coordinate is out of range.
@@ -170,6 +198,15 @@ impl SparsityPattern {
     /// The pattern whose row `i` holds the columns `rows[i]` (in any order,
     /// duplicates allowed); it has `rows.len()` rows.
     ///
+    /// ```
+    /// use asd_runtime::SparsityPattern;
+    /// let p = SparsityPattern::from_rows(3, vec![vec![2, 0, 2], vec![], vec![1]]);
+    /// assert_eq!(
+    ///     p,
+    ///     SparsityPattern::from_coordinates(3, 3, [(0, 0), (0, 2), (2, 1)])
+    /// );
+    /// ```
+    ///
     /// # Panics
     /// If a column index is not below `ncols`.
     #[track_caller]
@@ -200,6 +237,14 @@ impl SparsityPattern {
     /// The pattern whose row `i` is the index set `rows[i]`: the output of a
     /// first-order tracer, one set per output.
     ///
+    /// ```
+    /// use asd_runtime::{IndexSet, SparsityPattern};
+    /// // What a tracer of y = [x0 * x1, x2] returns: one set of inputs per output.
+    /// let rows = [[0, 1].into_iter().collect(), IndexSet::singleton(2)];
+    /// let p = SparsityPattern::from_index_sets(3, &rows);
+    /// assert_eq!(p.iter().collect::<Vec<_>>(), [(0, 0), (0, 1), (1, 2)]);
+    /// ```
+    ///
     /// # Panics
     /// If an index is not below `ncols`.
     #[track_caller]
@@ -228,6 +273,12 @@ impl SparsityPattern {
     }
 
     /// The pattern of raw compressed rows, checked.
+    ///
+    /// ```
+    /// use asd_runtime::SparsityPattern;
+    /// let p = SparsityPattern::from_csr(2, 3, vec![0, 2, 3], vec![0, 2, 1]);
+    /// assert_eq!(p.iter().collect::<Vec<_>>(), [(0, 0), (0, 2), (1, 1)]);
+    /// ```
     ///
     /// # Panics
     /// If `row_ptr` does not have `nrows + 1` non-decreasing entries from 0 to
@@ -272,21 +323,36 @@ impl SparsityPattern {
     }
 
     /// Number of rows `m`.
+    ///
+    /// ```
+    /// use asd_runtime::SparsityPattern;
+    /// let p = SparsityPattern::from_coordinates(2, 5, [(0, 4), (1, 0)]);
+    /// assert_eq!(
+    ///     (p.nrows(), p.ncols(), p.shape(), p.nnz()),
+    ///     (2, 5, (2, 5), 2)
+    /// );
+    /// ```
     pub fn nrows(&self) -> usize {
         self.nrows
     }
 
     /// Number of columns `n`.
+    ///
+    /// See [`nrows`](Self::nrows) for an example.
     pub fn ncols(&self) -> usize {
         self.ncols
     }
 
     /// `(nrows, ncols)`.
+    ///
+    /// See [`nrows`](Self::nrows) for an example.
     pub fn shape(&self) -> (usize, usize) {
         (self.nrows, self.ncols)
     }
 
     /// Number of nonzeros.
+    ///
+    /// See [`nrows`](Self::nrows) for an example.
     pub fn nnz(&self) -> usize {
         self.col_idx.len()
     }
@@ -315,6 +381,13 @@ impl SparsityPattern {
 
     /// The sorted column indices of row `i`.
     ///
+    /// ```
+    /// use asd_runtime::SparsityPattern;
+    /// let p = SparsityPattern::from_coordinates(2, 4, [(0, 3), (0, 1), (1, 2)]);
+    /// assert_eq!(p.row(0), [1, 3]);
+    /// assert_eq!(p.row(1), [2]);
+    /// ```
+    ///
     /// # Panics
     /// If `i` is not below `nrows`.
     #[track_caller]
@@ -324,16 +397,31 @@ impl SparsityPattern {
     }
 
     /// Row pointers: row `i` is `col_indices()[row_ptr()[i]..row_ptr()[i + 1]]`.
+    ///
+    /// ```
+    /// use asd_runtime::SparsityPattern;
+    /// let p = SparsityPattern::from_coordinates(3, 4, [(0, 3), (0, 1), (2, 2)]);
+    /// assert_eq!(p.row_ptr(), [0, 2, 2, 3]);
+    /// assert_eq!(p.col_indices(), [1, 3, 2]);
+    /// ```
     pub fn row_ptr(&self) -> &[usize] {
         &self.row_ptr
     }
 
     /// Column indices of all rows, concatenated.
+    ///
+    /// See [`row_ptr`](Self::row_ptr) for an example.
     pub fn col_indices(&self) -> &[usize] {
         &self.col_idx
     }
 
     /// The nonzeros as `(row, col)`, row by row, columns ascending.
+    ///
+    /// ```
+    /// use asd_runtime::SparsityPattern;
+    /// let p = SparsityPattern::from_coordinates(2, 2, [(1, 0), (0, 1), (0, 0)]);
+    /// assert_eq!(p.iter().collect::<Vec<_>>(), [(0, 0), (0, 1), (1, 0)]);
+    /// ```
     pub fn iter(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
         (0..self.nrows).flat_map(move |r| {
             self.col_idx[self.row_ptr[r]..self.row_ptr[r + 1]]
@@ -343,6 +431,12 @@ impl SparsityPattern {
     }
 
     /// Whether `(row, col)` is a nonzero: a binary search in the row.
+    ///
+    /// ```
+    /// use asd_runtime::SparsityPattern;
+    /// let p = SparsityPattern::from_coordinates(2, 2, [(0, 1)]);
+    /// assert!(p.contains(0, 1) && !p.contains(1, 0));
+    /// ```
     ///
     /// # Panics
     /// If `row` or `col` is out of range.
@@ -354,6 +448,14 @@ impl SparsityPattern {
 
     /// The `n x m` transposed pattern, by a counting sort in O(nnz + m + n); its rows
     /// come out sorted because the rows of `self` are visited in order.
+    ///
+    /// ```
+    /// use asd_runtime::SparsityPattern;
+    /// let p = SparsityPattern::from_coordinates(2, 3, [(0, 2), (1, 0)]);
+    /// let t = p.transpose();
+    /// assert_eq!(t.shape(), (3, 2));
+    /// assert_eq!(t.iter().collect::<Vec<_>>(), [(0, 1), (2, 0)]);
+    /// ```
     pub fn transpose(&self) -> SparsityPattern {
         // t_ptr[c + 1] counts column c, then is where its next entry goes, and ends as
         // the end of column c: the start of column c + 1. No second array of cursors.
@@ -378,6 +480,16 @@ impl SparsityPattern {
     }
 
     /// A CSR `sprs` matrix with this structure and every value 1.0.
+    ///
+    /// ```
+    /// use asd_runtime::SparsityPattern;
+    /// let p = SparsityPattern::from_coordinates(2, 2, [(0, 1), (1, 1)]);
+    /// let m = p.to_sprs();
+    /// assert_eq!(m.get(0, 1), Some(&1.0));
+    /// assert_eq!(m.get(1, 0), None);
+    /// // And back: a pattern is also the structure of any sprs matrix.
+    /// assert_eq!(SparsityPattern::from(&m), p);
+    /// ```
     pub fn to_sprs(&self) -> sprs::CsMat<f64> {
         self.to_sprs_filled(1.0)
     }
@@ -406,11 +518,26 @@ impl SparsityPattern {
     }
 
     /// Whether the pattern is square and equal to its transpose.
+    ///
+    /// ```
+    /// use asd_runtime::SparsityPattern;
+    /// let arrow = SparsityPattern::from_coordinates(2, 2, [(0, 0), (0, 1), (1, 0)]);
+    /// assert!(arrow.is_symmetric());
+    /// let upper = SparsityPattern::from_coordinates(2, 2, [(0, 0), (0, 1)]);
+    /// assert!(!upper.is_symmetric());
+    /// ```
     pub fn is_symmetric(&self) -> bool {
         self.nrows == self.ncols && *self == self.transpose()
     }
 
     /// `nnz / (m n)`, and 0 for an empty shape.
+    ///
+    /// ```
+    /// use asd_runtime::SparsityPattern;
+    /// let p = SparsityPattern::from_coordinates(2, 4, [(0, 0), (1, 3)]);
+    /// assert_eq!(p.density(), 0.25);
+    /// assert_eq!(SparsityPattern::empty(0, 3).density(), 0.0);
+    /// ```
     pub fn density(&self) -> f64 {
         let cells = self.nrows as f64 * self.ncols as f64;
         if cells == 0.0 {

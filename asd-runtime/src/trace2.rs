@@ -36,6 +36,12 @@ impl Default for Trace2 {
 
 impl Trace2 {
     /// A real that depends on no input; does not allocate.
+    ///
+    /// ```
+    /// use asd_runtime::Trace2;
+    /// let c = Trace2::new(); // a constant
+    /// assert!(c.g.is_empty() && c.h.is_empty());
+    /// ```
     pub fn new() -> Self {
         Trace2 {
             g: IndexSet::new(),
@@ -44,6 +50,13 @@ impl Trace2 {
     }
 
     /// Input `i` itself: `g = {i}`, no interactions; does not allocate.
+    ///
+    /// ```
+    /// use asd_runtime::Trace2;
+    /// let x3 = Trace2::seed(3);
+    /// assert_eq!(x3.g.to_vec(), [3]);
+    /// assert!(x3.h.is_empty());
+    /// ```
     #[track_caller]
     pub fn seed(i: usize) -> Self {
         Trace2 {
@@ -53,11 +66,28 @@ impl Trace2 {
     }
 
     /// The seeds of an input of length `n`: `x[i]` is [`seed(i)`](Self::seed).
+    ///
+    /// ```
+    /// use asd_runtime::Trace2;
+    /// let x = Trace2::seeds(3);
+    /// assert_eq!(
+    ///     x.iter().map(|t| t.g.to_vec()).collect::<Vec<_>>(),
+    ///     [[0], [1], [2]]
+    /// );
+    /// ```
     pub fn seeds(n: usize) -> Vec<Trace2> {
         (0..n).map(Trace2::seed).collect()
     }
 
     /// `a ∪ b` as a new value, like [`IndexSet::union`].
+    ///
+    /// ```
+    /// use asd_runtime::Trace2;
+    /// let x = Trace2::seeds(2);
+    /// let s = Trace2::union(&x[0], &x[1]); // x0 + x1: linear, no interaction
+    /// assert_eq!(s.g.to_vec(), [0, 1]);
+    /// assert!(s.h.is_empty());
+    /// ```
     pub fn union(a: &Trace2, b: &Trace2) -> Self {
         let mut h = a.h.clone();
         h.union_with(&b.h);
@@ -69,6 +99,16 @@ impl Trace2 {
 
     /// `self ∪= other`, both the index set and the interactions: what a linear
     /// operation (`+`, `-`, `abs`, ...) passes on from one of its arguments.
+    ///
+    /// ```
+    /// use asd_runtime::Trace2;
+    /// let x = Trace2::seeds(3);
+    /// let mut s = Trace2::new();
+    /// for xi in &x {
+    ///     s.union_with(xi); // s += x[i]
+    /// }
+    /// assert_eq!(s.g.to_vec(), [0, 1, 2]);
+    /// ```
     pub fn union_with(&mut self, other: &Trace2) {
         self.g.union_with(&other.g);
         self.h.union_with(&other.h);
@@ -77,6 +117,8 @@ impl Trace2 {
     /// `h ∪= a × b`: the interactions of a product of two reals whose first-order sets
     /// are `a` and `b` (`x * y`, the cross term of `x / y`). An associated function
     /// rather than a method, so that generated code can pass `&mut s.h` beside `&s.g`.
+    ///
+    /// See [`Trace2`] for an example.
     #[inline]
     pub fn insert_product(h: &mut PairSet, a: &IndexSet, b: &IndexSet) {
         h.insert_product(a, b);
@@ -84,6 +126,15 @@ impl Trace2 {
 
     /// `h ∪= a × a`, each unordered pair once: the interactions of a function
     /// nonlinear in one real (`sin(x)`, `x * x`, `x.powi(2)`).
+    ///
+    /// ```
+    /// use asd_runtime::Trace2;
+    /// // f = sin(x0 + x1)
+    /// let x = Trace2::seeds(2);
+    /// let mut f = Trace2::union(&x[0], &x[1]);
+    /// Trace2::insert_square(&mut f.h, &f.g);
+    /// assert_eq!(f.h.to_sorted_dedup(), [(0, 0), (0, 1), (1, 1)]);
+    /// ```
     #[inline]
     pub fn insert_square(h: &mut PairSet, a: &IndexSet) {
         h.insert_square(a);
@@ -91,6 +142,17 @@ impl Trace2 {
 
     /// The symmetric `n x n` Hessian pattern of a traced scalar: both triangles of
     /// every interaction in `h`.
+    ///
+    /// ```
+    /// use asd_runtime::Trace2;
+    /// // f = x0 * x2 on 3 inputs
+    /// let x = Trace2::seeds(3);
+    /// let mut f = Trace2::union(&x[0], &x[2]);
+    /// Trace2::insert_product(&mut f.h, &x[0].g, &x[2].g);
+    /// let h = f.hessian_pattern(3);
+    /// assert_eq!(h.iter().collect::<Vec<_>>(), [(0, 2), (2, 0)]);
+    /// assert_eq!(f.into_hessian_pattern(3), h);
+    /// ```
     ///
     /// # Panics
     /// If an index is not below `n`.
@@ -102,6 +164,8 @@ impl Trace2 {
     /// [`hessian_pattern`](Self::hessian_pattern), consuming the tracer's value so
     /// that its pairs are sorted in place rather than copied: what
     /// `f_hessian_sparsity` calls.
+    ///
+    /// See [`hessian_pattern`](Self::hessian_pattern) for an example.
     ///
     /// # Panics
     /// If an index is not below `n`.

@@ -10,6 +10,18 @@ use std::ops::{Deref, DerefMut};
 ///
 /// Generated code asks it for vectors ([`Workspace::zeros`], [`Workspace::lane_zeros`],
 /// ...); each comes back as a guard that returns its storage to the pool when dropped.
+///
+/// ```
+/// use asd_runtime::Workspace;
+/// let ws = Workspace::new();
+/// let mut y = ws.zeros(3); // a pooled Vec<f64>
+/// y[1] = 2.0;
+/// y.push(5.0);
+/// assert_eq!(*y, [0.0, 2.0, 0.0, 5.0]);
+/// drop(y); // its storage goes back to the pool...
+/// let z = ws.filled(1.0, 2); // ...and is reused here, refilled
+/// assert_eq!(*z, [1.0, 1.0]);
+/// ```
 #[derive(Default)]
 pub struct Workspace {
     free: RefCell<Vec<Vec<f64>>>,
@@ -26,6 +38,8 @@ impl std::fmt::Debug for Workspace {
 
 impl Workspace {
     /// An empty workspace: the first sweep fills the pool.
+    ///
+    /// See [`Workspace`] for an example.
     pub fn new() -> Self {
         Self::default()
     }
@@ -80,11 +94,23 @@ impl Workspace {
     }
 
     /// `vec![0.0; len]` from the pool.
+    ///
+    /// ```
+    /// use asd_runtime::Workspace;
+    /// let ws = Workspace::new();
+    /// assert_eq!(*ws.zeros(2), [0.0, 0.0]);
+    /// ```
     pub fn zeros(&self, len: usize) -> Buf<'_> {
         self.filled(0.0, len)
     }
 
     /// `vec![value; len]` from the pool.
+    ///
+    /// ```
+    /// use asd_runtime::Workspace;
+    /// let ws = Workspace::new();
+    /// assert_eq!(*ws.filled(0.5, 3), [0.5, 0.5, 0.5]);
+    /// ```
     pub fn filled(&self, value: f64, len: usize) -> Buf<'_> {
         Buf {
             data: self.take_filled(value, len),
@@ -95,6 +121,15 @@ impl Workspace {
     /// `len` values left from an earlier use of the buffer (zeros where it grows): for a
     /// vector whose every element is written before it is read (`VecExpr::Overwritten`
     /// in the macro), which so skips zeroing.
+    ///
+    /// ```
+    /// use asd_runtime::Workspace;
+    /// let ws = Workspace::new();
+    /// drop(ws.copy(&[7.0, 8.0]));
+    /// let s = ws.scratch(3); // the pooled 7, 8 may still be there; the rest is zero
+    /// assert_eq!(s.len(), 3);
+    /// assert_eq!(s[2], 0.0);
+    /// ```
     pub fn scratch(&self, len: usize) -> Buf<'_> {
         Buf {
             data: self.take_scratch(len),
@@ -103,6 +138,15 @@ impl Workspace {
     }
 
     /// `values.to_vec()` from the pool.
+    ///
+    /// ```
+    /// use asd_runtime::Workspace;
+    /// let ws = Workspace::new();
+    /// let x = [1.0, 2.0];
+    /// let y = ws.copy(&x);
+    /// assert_eq!(*y, x);
+    /// assert_eq!(y.into_vec(), vec![1.0, 2.0]); // out of the pool, a plain Vec
+    /// ```
     pub fn copy(&self, values: &[f64]) -> Buf<'_> {
         Buf {
             data: self.take_copy(values),
@@ -118,6 +162,15 @@ impl Workspace {
     }
 
     /// `Vec::with_capacity(capacity)` from the pool.
+    ///
+    /// ```
+    /// use asd_runtime::Workspace;
+    /// let ws = Workspace::new();
+    /// let mut v = ws.with_capacity(4);
+    /// assert!(v.is_empty() && v.capacity() >= 4);
+    /// v.push(1.0);
+    /// assert_eq!(*v, [1.0]);
+    /// ```
     pub fn with_capacity(&self, capacity: usize) -> Buf<'_> {
         let mut data = self.take(capacity);
         data.reserve(capacity);
@@ -125,16 +178,39 @@ impl Workspace {
     }
 
     /// `len` tangent (or adjoint) lanes, all zero: the derivative of a vector.
+    ///
+    /// ```
+    /// use asd_runtime::Workspace;
+    /// let ws = Workspace::new();
+    /// let mut dy = ws.lane_zeros::<2>(3); // 3 entries, 2 directions each
+    /// dy[1] = [1.0, -1.0];
+    /// assert_eq!(*dy, [[0.0; 2], [1.0, -1.0], [0.0; 2]]);
+    /// ```
     pub fn lane_zeros<const L: usize>(&self, len: usize) -> LaneBuf<'_, L> {
         self.lanes(self.take_zeroed(len * L))
     }
 
     /// `len` lanes left from an earlier use, like [`Workspace::scratch`].
+    ///
+    /// ```
+    /// use asd_runtime::Workspace;
+    /// let ws = Workspace::new();
+    /// let mut v = ws.lane_scratch::<4>(2);
+    /// v[0] = [1.0; 4]; // every entry is written before it is read
+    /// v[1] = [2.0; 4];
+    /// assert_eq!(v.len(), 2);
+    /// ```
     pub fn lane_scratch<const L: usize>(&self, len: usize) -> LaneBuf<'_, L> {
         self.lanes(self.take_scratch(len * L))
     }
 
     /// `len` copies of one lane value.
+    ///
+    /// ```
+    /// use asd_runtime::Workspace;
+    /// let ws = Workspace::new();
+    /// assert_eq!(*ws.lane_filled([1.0, 2.0], 2), [[1.0, 2.0], [1.0, 2.0]]);
+    /// ```
     pub fn lane_filled<const L: usize>(&self, value: [f64; L], len: usize) -> LaneBuf<'_, L> {
         let mut data = self.take(len * L);
         for _ in 0..len {
@@ -144,6 +220,13 @@ impl Workspace {
     }
 
     /// A copy of existing lanes.
+    ///
+    /// ```
+    /// use asd_runtime::Workspace;
+    /// let ws = Workspace::new();
+    /// let dx = [[1.0, 0.0], [0.0, 1.0]];
+    /// assert_eq!(*ws.lane_copy(&dx), dx);
+    /// ```
     pub fn lane_copy<const L: usize>(&self, lanes: &[[f64; L]]) -> LaneBuf<'_, L> {
         self.lanes(self.take_copy(lanes.as_flattened()))
     }
@@ -159,6 +242,17 @@ impl Workspace {
 
     /// `lanes` as a lane vector, copied only if it is written: `x.to_vec()` of a Jacobian
     /// kernel's input, which the kernel usually only reads before replacing it.
+    ///
+    /// ```
+    /// use asd_runtime::Workspace;
+    /// let ws = Workspace::new();
+    /// let dx = [[1.0], [2.0]];
+    /// let mut v = ws.lane_view(&dx);
+    /// assert_eq!(*v, dx); // read without a copy
+    /// v[0] = [5.0]; // the first write copies
+    /// assert_eq!(*v, [[5.0], [2.0]]);
+    /// assert_eq!(dx, [[1.0], [2.0]]); // the original is untouched
+    /// ```
     pub fn lane_view<'a, const L: usize>(&'a self, lanes: &'a [[f64; L]]) -> LaneBuf<'a, L> {
         LaneBuf {
             data: Vec::new(),
@@ -168,11 +262,28 @@ impl Workspace {
     }
 
     /// Lanes built from a list of lane values (`vec![a, b, c]` differentiated).
+    ///
+    /// ```
+    /// use asd_runtime::Workspace;
+    /// let ws = Workspace::new();
+    /// // The derivative of `vec![a, b]` with da = (1, 0), db = (0, 1).
+    /// let v = ws.lane_list(&[[1.0, 0.0], [0.0, 1.0]]);
+    /// assert_eq!(v.to_vec(), vec![[1.0, 0.0], [0.0, 1.0]]);
+    /// ```
     pub fn lane_list<const L: usize>(&self, lanes: &[[f64; L]]) -> LaneBuf<'_, L> {
         self.lane_copy(lanes)
     }
 
     /// An empty lane vector with room for `capacity` entries.
+    ///
+    /// ```
+    /// use asd_runtime::Workspace;
+    /// let ws = Workspace::new();
+    /// let mut v = ws.lane_with_capacity::<2>(8);
+    /// assert!(v.is_empty());
+    /// v.push([1.0, 2.0]);
+    /// assert_eq!(*v, [[1.0, 2.0]]);
+    /// ```
     pub fn lane_with_capacity<const L: usize>(&self, capacity: usize) -> LaneBuf<'_, L> {
         let mut data = self.take(capacity * L);
         data.reserve(capacity * L);
@@ -180,6 +291,14 @@ impl Workspace {
     }
 
     /// The tape of the reverse sweep; generated adjoint code borrows it for a whole call.
+    ///
+    /// ```
+    /// use asd_runtime::Workspace;
+    /// let ws = Workspace::new();
+    /// ws.tape().push_real(3.0);
+    /// assert_eq!(ws.tape().pop_real(), 3.0);
+    /// assert!(ws.tape().is_empty());
+    /// ```
     pub fn tape(&self) -> std::cell::RefMut<'_, Tape> {
         self.tape.borrow_mut()
     }
@@ -207,6 +326,17 @@ thread_local! {
 /// Runs `f` with this thread's shared workspace, so that one-shot operators (`f_vjp`,
 /// `f_gradient`, `f_jvp`) reuse their buffers and tape from call to call instead of
 /// growing fresh ones. A nested call (the workspace is in use) gets a fresh one.
+///
+/// ```
+/// use asd_runtime::with_thread_workspace;
+/// let n = with_thread_workspace(|ws| {
+///     let y = ws.filled(2.0, 3);
+///     // A nested call gets a workspace of its own.
+///     let inner = with_thread_workspace(|inner| inner.copy(&y).len());
+///     y.iter().sum::<f64>() + inner as f64
+/// });
+/// assert_eq!(n, 9.0);
+/// ```
 pub fn with_thread_workspace<R>(f: impl FnOnce(&Workspace) -> R) -> R {
     THREAD_WORKSPACE.with(|ws| {
         if ws.tape.try_borrow_mut().is_ok() {
@@ -218,6 +348,19 @@ pub fn with_thread_workspace<R>(f: impl FnOnce(&Workspace) -> R) -> R {
 }
 
 /// A pooled `Vec<f64>`: derefs to `Vec<f64>`, returns to its [`Workspace`] on drop.
+///
+/// ```
+/// use asd_runtime::Workspace;
+/// let ws = Workspace::new();
+/// let mut w = ws.zeros(1);
+/// w[0] = 1.0;
+/// for i in 1..4 {
+///     w.push(w[i - 1] * 2.0); // reads the buffer it grows
+/// }
+/// assert_eq!(*w, [1.0, 2.0, 4.0, 8.0]);
+/// w.assign(&[3.0]);
+/// assert_eq!(w.into_vec(), vec![3.0]);
+/// ```
 pub struct Buf<'w> {
     data: Vec<f64>,
     pool: &'w Workspace,
@@ -225,11 +368,15 @@ pub struct Buf<'w> {
 
 impl Buf<'_> {
     /// Moves the values out as a plain `Vec<f64>` (the buffer leaves the pool).
+    ///
+    /// See [`Buf`] for an example.
     pub fn into_vec(mut self) -> Vec<f64> {
         std::mem::take(&mut self.data)
     }
 
     /// Becomes a copy of `values`, reusing its storage (the adjoint of a move).
+    ///
+    /// See [`Buf`] for an example.
     pub fn assign(&mut self, values: &[f64]) {
         self.data.clear();
         self.data.extend_from_slice(values);
@@ -238,6 +385,8 @@ impl Buf<'_> {
     /// Appends one value. A method of its own, not `Vec::push` through `DerefMut`, so
     /// that `w.push(w[i - 1] * 2.0)` compiles: the argument may read the buffer it
     /// grows, as with a `Vec`.
+    ///
+    /// See [`Buf`] for an example.
     pub fn push(&mut self, value: f64) {
         self.data.push(value);
     }
@@ -273,6 +422,19 @@ impl std::fmt::Debug for Buf<'_> {
 ///
 /// Made by [`Workspace::lane_view`], it shares lanes it does not own until first
 /// written.
+///
+/// ```
+/// use asd_runtime::Workspace;
+/// let ws = Workspace::new();
+/// let mut v = ws.lane_zeros::<2>(1);
+/// v.push([1.0, 2.0]);
+/// assert_eq!(v.to_vec(), vec![[0.0, 0.0], [1.0, 2.0]]);
+/// assert_eq!(v.pop(), [1.0, 2.0]);
+/// v.assign(&[[3.0, 4.0], [5.0, 6.0]]);
+/// assert_eq!(*v, [[3.0, 4.0], [5.0, 6.0]]);
+/// v.reset(3);
+/// assert_eq!(*v, [[0.0; 2]; 3]);
+/// ```
 pub struct LaneBuf<'w, const L: usize> {
     data: Vec<f64>,
     /// The lanes this buffer is a copy of, before the copy is made (`data` is empty).
@@ -290,16 +452,22 @@ impl<const L: usize> LaneBuf<'_, L> {
     }
 
     /// Appends one entry (the derivative of `v.push(e)`).
+    ///
+    /// See [`LaneBuf`] for an example.
     pub fn push(&mut self, lanes: [f64; L]) {
         self.owned().extend_from_slice(&lanes);
     }
 
     /// Copies the lanes out, one `[f64; L]` per entry.
+    ///
+    /// See [`LaneBuf`] for an example.
     pub fn to_vec(&self) -> Vec<[f64; L]> {
         self.deref().to_vec()
     }
 
     /// Removes the last entry (the adjoint of `v.push(e)` gives back the seed of `e`).
+    ///
+    /// See [`LaneBuf`] for an example.
     pub fn pop(&mut self) -> [f64; L] {
         let data = self.owned();
         let n = data.len();
@@ -311,6 +479,8 @@ impl<const L: usize> LaneBuf<'_, L> {
     }
 
     /// Becomes a copy of `lanes`, reusing its storage.
+    ///
+    /// See [`LaneBuf`] for an example.
     pub fn assign(&mut self, lanes: &[[f64; L]]) {
         let data = self.owned();
         data.clear();
@@ -318,6 +488,8 @@ impl<const L: usize> LaneBuf<'_, L> {
     }
 
     /// Becomes `len` zero entries, reusing its storage.
+    ///
+    /// See [`LaneBuf`] for an example.
     pub fn reset(&mut self, len: usize) {
         set_zeros(self.owned(), len * L);
     }
@@ -356,6 +528,29 @@ impl<const L: usize> std::fmt::Debug for LaneBuf<'_, L> {
 /// The stack a forward sweep pushes on and its reverse sweep pops from: overwritten
 /// reals, integers and whole vectors, loop trip counts and branches taken. Its stacks
 /// keep their capacity between calls, so a warm tape allocates nothing.
+///
+/// ```
+/// use asd_runtime::Tape;
+/// // A forward sweep saves what it overwrites; the reverse sweep pops it back in
+/// // reverse order.
+/// let mut tape = Tape::default();
+/// tape.push_real(1.5);
+/// tape.push_int(7usize);
+/// tape.push_bool(true);
+/// tape.push_lanes(&[1.0, 2.0]);
+/// tape.push_vec(&[4.0, 5.0, 6.0]);
+///
+/// let mut v = Vec::new();
+/// tape.pop_vec_into(&mut v);
+/// assert_eq!(v, [4.0, 5.0, 6.0]);
+/// let mut lanes = [0.0; 2];
+/// tape.pop_lanes(&mut lanes);
+/// assert_eq!(lanes, [1.0, 2.0]);
+/// assert!(tape.pop_bool());
+/// assert_eq!(tape.pop_int::<usize>(), 7);
+/// assert_eq!(tape.pop_real(), 1.5);
+/// assert!(tape.is_empty());
+/// ```
 #[derive(Default, Debug)]
 pub struct Tape {
     reals: Vec<f64>,
@@ -366,10 +561,24 @@ pub struct Tape {
 }
 
 /// Integers that fit on the tape (every primitive integer type).
+///
+/// ```
+/// use asd_runtime::{Tape, TapeInt};
+/// assert_eq!(i8::from_tape((-3i8).to_tape()), -3);
+/// let mut tape = Tape::default();
+/// tape.push_int(u64::MAX);
+/// tape.push_int(-1i32);
+/// assert_eq!(tape.pop_int::<i32>(), -1);
+/// assert_eq!(tape.pop_int::<u64>(), u64::MAX);
+/// ```
 pub trait TapeInt: Copy {
     /// Widens to the tape's integer type.
+    ///
+    /// See [`TapeInt`] for an example.
     fn to_tape(self) -> i128;
     /// Narrows back; exact, since the value came from the same type.
+    ///
+    /// See [`TapeInt`] for an example.
     fn from_tape(v: i128) -> Self;
 }
 
@@ -387,21 +596,29 @@ tape_int!(u8, u16, u32, u64, usize, i8, i16, i32, i64, isize, i128);
 
 impl Tape {
     /// Pushes a real that is about to be overwritten.
+    ///
+    /// See [`Tape`] for an example.
     #[inline(always)]
     pub fn push_real(&mut self, v: f64) {
         self.reals.push(v);
     }
     /// Pops the real pushed last.
+    ///
+    /// See [`Tape`] for an example.
     #[inline(always)]
     pub fn pop_real(&mut self) -> f64 {
         self.reals.pop().expect("asd: tape underflow (reals)")
     }
     /// Pushes `L` lanes of a tangent value that is about to be overwritten.
+    ///
+    /// See [`Tape`] for an example.
     #[inline(always)]
     pub fn push_lanes(&mut self, lanes: &[f64]) {
         self.reals.extend_from_slice(lanes);
     }
     /// Pops the lanes pushed last into `lanes`.
+    ///
+    /// See [`Tape`] for an example.
     #[inline(always)]
     pub fn pop_lanes(&mut self, lanes: &mut [f64]) {
         let n = self.reals.len();
@@ -410,30 +627,50 @@ impl Tape {
         self.reals.truncate(n - lanes.len());
     }
     /// Restores the vector of lanes saved last (by `push_vec` of its flattened lanes).
+    ///
+    /// ```
+    /// use asd_runtime::Workspace;
+    /// let ws = Workspace::new();
+    /// let mut v = ws.lane_copy(&[[1.0, 2.0], [3.0, 4.0]]);
+    /// ws.tape().push_vec(v.as_flattened()); // saved before it is overwritten
+    /// v.reset(1);
+    /// ws.tape().pop_lanes_into(&mut v);
+    /// assert_eq!(*v, [[1.0, 2.0], [3.0, 4.0]]);
+    /// ```
     pub fn pop_lanes_into<const L: usize>(&mut self, v: &mut LaneBuf<'_, L>) {
         self.pop_vec_into(&mut v.data);
     }
     /// Pushes an integer (an overwritten index, a loop bound or trip count).
+    ///
+    /// See [`Tape`] for an example.
     #[inline(always)]
     pub fn push_int<T: TapeInt>(&mut self, v: T) {
         self.ints.push(v.to_tape());
     }
     /// Pops the integer pushed last, as the type it was pushed with.
+    ///
+    /// See [`Tape`] for an example.
     #[inline(always)]
     pub fn pop_int<T: TapeInt>(&mut self) -> T {
         T::from_tape(self.ints.pop().expect("asd: tape underflow (ints)"))
     }
     /// Pushes a branch taken.
+    ///
+    /// See [`Tape`] for an example.
     #[inline(always)]
     pub fn push_bool(&mut self, v: bool) {
         self.bools.push(v);
     }
     /// Pops the branch pushed last.
+    ///
+    /// See [`Tape`] for an example.
     #[inline(always)]
     pub fn pop_bool(&mut self) -> bool {
         self.bools.pop().expect("asd: tape underflow (bools)")
     }
     /// Saves a whole vector that is about to be overwritten (a copy into reused storage).
+    ///
+    /// See [`Tape`] for an example.
     pub fn push_vec(&mut self, v: &[f64]) {
         let mut buf = self.spare.pop().unwrap_or_default();
         buf.clear();
@@ -441,6 +678,8 @@ impl Tape {
         self.vecs.push(buf);
     }
     /// Restores the vector saved last into `v` (resized to the saved length).
+    ///
+    /// See [`Tape`] for an example.
     pub fn pop_vec_into(&mut self, v: &mut Vec<f64>) {
         let buf = self.vecs.pop().expect("asd: tape underflow (vectors)");
         v.clear();
@@ -448,6 +687,8 @@ impl Tape {
         self.spare.push(buf);
     }
     /// True when every push has been popped: a finished reverse sweep leaves it so.
+    ///
+    /// See [`Tape`] for an example.
     pub fn is_empty(&self) -> bool {
         self.reals.is_empty()
             && self.ints.is_empty()
@@ -455,6 +696,15 @@ impl Tape {
             && self.vecs.is_empty()
     }
     /// Forgets everything (after a panic in a sweep, say), keeping the capacity.
+    ///
+    /// ```
+    /// use asd_runtime::Tape;
+    /// let mut tape = Tape::default();
+    /// tape.push_real(1.0);
+    /// tape.push_vec(&[2.0]);
+    /// tape.clear(); // a sweep that panicked halfway
+    /// assert!(tape.is_empty());
+    /// ```
     pub fn clear(&mut self) {
         self.reals.clear();
         self.ints.clear();

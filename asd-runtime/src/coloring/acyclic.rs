@@ -12,6 +12,22 @@ use crate::{Coloring, SparsityPattern};
 /// coloring in which every cycle uses at least 3 colors. Usually fewer colors than a
 /// star coloring; the Hessian is then recovered by substitution along 2-colored trees.
 ///
+/// ```
+/// use asd_runtime::coloring::is_acyclic_coloring;
+/// use asd_runtime::{acyclic_coloring, star_coloring, Order, SparsityPattern};
+/// // A path of 8 variables: acyclic needs 2 colors where star needs 3.
+/// let n = 8;
+/// let p = SparsityPattern::from_coordinates(
+///     n,
+///     n,
+///     (0..n).flat_map(|i| [(i, i.saturating_sub(1)), (i, i), (i, (i + 1).min(n - 1))]),
+/// );
+/// let a = acyclic_coloring(&p, Order::Natural);
+/// assert!(is_acyclic_coloring(&p, a.coloring().colors()));
+/// assert_eq!(a.coloring().ncolors(), 2);
+/// assert_eq!(star_coloring(&p, Order::Natural).coloring().ncolors(), 3);
+/// ```
+///
 /// # Panics
 /// If `p` is not square and symmetric.
 #[track_caller]

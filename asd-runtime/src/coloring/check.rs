@@ -7,11 +7,27 @@ use crate::SparsityPattern;
 
 /// Whether `colors` (one per column) never gives one color to two columns sharing a
 /// row, i.e. whether forward-mode compression loses nothing.
+///
+/// ```
+/// use asd_runtime::{coloring::is_column_coloring, SparsityPattern};
+/// // Columns 0 and 1 share row 0; column 2 shares no row with column 0.
+/// let p = SparsityPattern::from_coordinates(2, 3, [(0, 0), (0, 1), (1, 1), (1, 2)]);
+/// assert!(is_column_coloring(&p, &[0, 1, 0]));
+/// assert!(!is_column_coloring(&p, &[0, 0, 1]));
+/// ```
 pub fn is_column_coloring(p: &SparsityPattern, colors: &[usize]) -> bool {
     colors.len() == p.ncols() && groups_are_proper(p, colors)
 }
 
 /// Whether `colors` (one per row) never gives one color to two rows sharing a column.
+///
+/// ```
+/// use asd_runtime::{coloring::is_row_coloring, SparsityPattern};
+/// // Rows 0 and 1 share column 1; rows 0 and 2 share nothing.
+/// let p = SparsityPattern::from_coordinates(3, 2, [(0, 1), (1, 0), (1, 1), (2, 0)]);
+/// assert!(is_row_coloring(&p, &[0, 1, 0]));
+/// assert!(!is_row_coloring(&p, &[0, 0, 1]));
+/// ```
 pub fn is_row_coloring(p: &SparsityPattern, colors: &[usize]) -> bool {
     colors.len() == p.nrows() && groups_are_proper(&p.transpose(), colors)
 }
@@ -37,6 +53,19 @@ fn symmetric_edges(p: &SparsityPattern, colors: &[usize]) -> Option<Vec<(usize, 
 /// adjacent vertices differ, and no path `a - b - c - d` on 4 distinct vertices uses
 /// only 2 colors (`color(a) == color(c)` and `color(b) == color(d)`). False if `p` is
 /// not symmetric.
+///
+/// ```
+/// use asd_runtime::{coloring::is_star_coloring, SparsityPattern};
+/// // The path 0 - 1 - 2 - 3 (tridiagonal).
+/// let p = SparsityPattern::from_coordinates(
+///     4,
+///     4,
+///     (0..4usize).flat_map(|i| [(i, i.saturating_sub(1)), (i, i), (i, (i + 1).min(3))]),
+/// );
+/// assert!(!is_star_coloring(&p, &[0, 1, 0, 1])); // the whole path in 2 colors
+/// assert!(is_star_coloring(&p, &[0, 1, 2, 0]));
+/// assert!(!is_star_coloring(&p, &[0, 0, 1, 2])); // 0 and 1 are adjacent
+/// ```
 pub fn is_star_coloring(p: &SparsityPattern, colors: &[usize]) -> bool {
     let Some(edges) = symmetric_edges(p, colors) else {
         return false;
@@ -60,6 +89,18 @@ pub fn is_star_coloring(p: &SparsityPattern, colors: &[usize]) -> bool {
 /// ignored): adjacent vertices differ, and the edges between any two color classes
 /// form a forest (checked by union-find, one pair of colors at a time). False if `p`
 /// is not symmetric.
+///
+/// ```
+/// use asd_runtime::{coloring::is_acyclic_coloring, SparsityPattern};
+/// // A cycle 0 - 1 - 2 - 3 - 0.
+/// let p = SparsityPattern::from_coordinates(
+///     4,
+///     4,
+///     (0..4).flat_map(|i| [(i, (i + 1) % 4), ((i + 1) % 4, i)]),
+/// );
+/// assert!(!is_acyclic_coloring(&p, &[0, 1, 0, 1])); // a 2-colored cycle
+/// assert!(is_acyclic_coloring(&p, &[0, 1, 0, 2]));
+/// ```
 pub fn is_acyclic_coloring(p: &SparsityPattern, colors: &[usize]) -> bool {
     let Some(edges) = symmetric_edges(p, colors) else {
         return false;

@@ -151,6 +151,15 @@ pub fn color_columns(p: &SparsityPattern, order: Order) -> Coloring {
 
 /// Colors the rows of `p` so that two rows sharing a column differ: one VJP per color
 /// then gives the Jacobian.
+///
+/// ```
+/// use asd_runtime::{color_rows, coloring::is_row_coloring, Order, SparsityPattern};
+/// // y_i = x_i * x_{i+1}: rows i and i + 2 share no column.
+/// let p = SparsityPattern::from_coordinates(4, 5, (0..4).flat_map(|i| [(i, i), (i, i + 1)]));
+/// let c = color_rows(&p, Order::Natural);
+/// assert_eq!(c.colors(), [0, 1, 0, 1]);
+/// assert!(is_row_coloring(&p, c.colors()));
+/// ```
 pub fn color_rows(p: &SparsityPattern, order: Order) -> Coloring {
     Sides::new(p)
         .color_rows(&[order], usize::MAX, every_color)

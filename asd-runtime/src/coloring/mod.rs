@@ -11,6 +11,23 @@
 //! All are greedy: vertices take, in an [`Order`], the smallest color their neighbors
 //! allow. The `_best` variants try several orders and keep the fewest colors. The
 //! `is_*` checkers test the definitions by brute force, independently of the colorers.
+//!
+//! ```
+//! use asd_runtime::coloring::{color_columns, is_star_coloring, star_coloring, Order};
+//! use asd_runtime::SparsityPattern;
+//!
+//! // A 10 x 10 tridiagonal pattern: 3 colors as a Jacobian, 3 as a Hessian.
+//! let n = 10;
+//! let p = SparsityPattern::from_coordinates(
+//!     n,
+//!     n,
+//!     (0..n).flat_map(|i| [(i, i.saturating_sub(1)), (i, i), (i, (i + 1).min(n - 1))]),
+//! );
+//! assert_eq!(color_columns(&p, Order::Natural).ncolors(), 3);
+//! let star = star_coloring(&p, Order::Natural);
+//! assert!(is_star_coloring(&p, star.coloring().colors()));
+//! assert_eq!(star.coloring().ncolors(), 3);
+//! ```
 
 mod acyclic;
 mod check;

@@ -11,6 +11,18 @@ use super::*;
 
 /// The order in which greedy coloring visits vertices. It changes the color count,
 /// never the validity.
+///
+/// ```
+/// use asd_runtime::{color_columns, coloring::is_column_coloring, Order, SparsityPattern};
+///
+/// // An arrow: column 0 meets every row, the other columns one row each.
+/// let p = SparsityPattern::from_coordinates(4, 4, (0..4).flat_map(|i| [(i, 0), (i, i)]));
+/// for order in Order::ALL.into_iter().chain([Order::Random(7)]) {
+///     let c = color_columns(&p, order);
+///     assert!(is_column_coloring(&p, c.colors())); // every order gives a valid coloring
+///     assert_eq!(c.ncolors(), 2); // here all find the fewest
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Order {
     /// Index order.
@@ -31,6 +43,12 @@ pub enum Order {
 
 impl Order {
     /// Every order but [`Order::Random`], which takes a seed; cheapest first.
+    ///
+    /// ```
+    /// use asd_runtime::Order;
+    /// assert_eq!(Order::ALL.len(), 5);
+    /// assert!(!Order::ALL.iter().any(|o| matches!(o, Order::Random(_))));
+    /// ```
     pub const ALL: [Order; 5] = [
         Order::Natural,
         Order::LargestFirst,

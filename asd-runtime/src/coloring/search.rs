@@ -5,6 +5,21 @@ use std::borrow::Cow;
 use super::*;
 
 /// The orders the `_best` helpers try, cheapest first; ties keep the earliest.
+///
+/// ```
+/// use asd_runtime::{
+///     color_columns,
+///     coloring::{color_columns_best, BEST_ORDERS},
+///     SparsityPattern,
+/// };
+/// let p =
+///     SparsityPattern::from_coordinates(3, 4, [(0, 0), (0, 1), (1, 1), (1, 2), (2, 0), (2, 3)]);
+/// let fewest = BEST_ORDERS
+///     .iter()
+///     .map(|&o| color_columns(&p, o).ncolors())
+///     .min();
+/// assert_eq!(Some(color_columns_best(&p).ncolors()), fewest);
+/// ```
 pub const BEST_ORDERS: [Order; 5] = Order::ALL;
 
 /// The orders a Jacobian preparation tries unless told one: the natural order, and
@@ -15,6 +30,13 @@ pub const BEST_ORDERS: [Order; 5] = Order::ALL;
 /// matrices, both sides, these two already reach the fewest sweeps any of
 /// [`BEST_ORDERS`] reaches, and the fewest lanes on all sides but one (tested); `_best`
 /// and [`Order`] are there when fewer colors are worth a longer search.
+///
+/// ```
+/// use asd_runtime::coloring::{BEST_ORDERS, SEARCH_ORDERS};
+/// use asd_runtime::Order;
+/// assert_eq!(SEARCH_ORDERS, [Order::Natural, Order::IncidenceDegree]);
+/// assert!(SEARCH_ORDERS.iter().all(|o| BEST_ORDERS.contains(o)));
+/// ```
 pub const SEARCH_ORDERS: [Order; 2] = [Order::Natural, Order::IncidenceDegree];
 
 /// Runs `attempt` on `orders` and keeps the first result with fewest colors, if one
@@ -121,6 +143,25 @@ impl<'a> Sides<'a> {
 }
 
 /// [`color_columns`] with the fewest colors over [`BEST_ORDERS`] (ties: the earliest).
+///
+/// ```
+/// use asd_runtime::{
+///     color_columns,
+///     coloring::{color_columns_best, is_column_coloring},
+///     Order, SparsityPattern,
+/// };
+/// // Column 0 meets rows 0..4, column k > 0 meets rows k - 1 and k.
+/// let p = SparsityPattern::from_coordinates(
+///     5,
+///     5,
+///     (0..5).flat_map(|i| [(i, 0), (i, i), (i, (i + 1).min(4))]),
+/// );
+/// let best = color_columns_best(&p);
+/// assert!(is_column_coloring(&p, best.colors()));
+/// assert!(Order::ALL
+///     .iter()
+///     .all(|&o| best.ncolors() <= color_columns(&p, o).ncolors()));
+/// ```
 pub fn color_columns_best(p: &SparsityPattern) -> Coloring {
     Sides::new(p)
         .color_columns(&BEST_ORDERS, usize::MAX, every_color)
@@ -128,6 +169,24 @@ pub fn color_columns_best(p: &SparsityPattern) -> Coloring {
 }
 
 /// [`color_rows`] with the fewest colors over [`BEST_ORDERS`] (ties: the earliest).
+///
+/// ```
+/// use asd_runtime::{
+///     color_rows,
+///     coloring::{color_rows_best, is_row_coloring},
+///     Order, SparsityPattern,
+/// };
+/// let p = SparsityPattern::from_coordinates(
+///     5,
+///     5,
+///     (0..5).flat_map(|i| [(0, i), (i, i), ((i + 1).min(4), i)]),
+/// );
+/// let best = color_rows_best(&p);
+/// assert!(is_row_coloring(&p, best.colors()));
+/// assert!(Order::ALL
+///     .iter()
+///     .all(|&o| best.ncolors() <= color_rows(&p, o).ncolors()));
+/// ```
 pub fn color_rows_best(p: &SparsityPattern) -> Coloring {
     Sides::new(p)
         .color_rows(&BEST_ORDERS, usize::MAX, every_color)
@@ -135,6 +194,33 @@ pub fn color_rows_best(p: &SparsityPattern) -> Coloring {
 }
 
 /// [`star_coloring`] with the fewest colors over [`BEST_ORDERS`] (ties: the earliest).
+///
+/// ```
+/// use asd_runtime::{
+///     coloring::{is_star_coloring, star_coloring_best},
+///     star_coloring, Order, SparsityPattern,
+/// };
+/// // A 5 x 5 grid Laplacian: 25 variables, each coupled to its 4 neighbours.
+/// let idx = |i: usize, j: usize| 5 * i + j;
+/// let mut entries = Vec::new();
+/// for i in 0..5 {
+///     for j in 0..5 {
+///         entries.push((idx(i, j), idx(i, j)));
+///         if i + 1 < 5 {
+///             entries.extend([(idx(i, j), idx(i + 1, j)), (idx(i + 1, j), idx(i, j))]);
+///         }
+///         if j + 1 < 5 {
+///             entries.extend([(idx(i, j), idx(i, j + 1)), (idx(i, j + 1), idx(i, j))]);
+///         }
+///     }
+/// }
+/// let p = SparsityPattern::from_coordinates(25, 25, entries);
+/// let best = star_coloring_best(&p);
+/// assert!(is_star_coloring(&p, best.coloring().colors()));
+/// assert!(Order::ALL
+///     .iter()
+///     .all(|&o| best.coloring().ncolors() <= star_coloring(&p, o).coloring().ncolors()));
+/// ```
 ///
 /// # Panics
 /// If `p` is not square and symmetric.
@@ -153,6 +239,26 @@ pub fn star_coloring_best(p: &SparsityPattern) -> StarColoring {
 }
 
 /// [`acyclic_coloring`] with the fewest colors over [`BEST_ORDERS`] (ties: the earliest).
+///
+/// ```
+/// use asd_runtime::{
+///     acyclic_coloring,
+///     coloring::{acyclic_coloring_best, is_acyclic_coloring},
+///     Order, SparsityPattern,
+/// };
+/// // A cycle of 6 variables needs 3 colors: two would leave the cycle 2-colored.
+/// let p = SparsityPattern::from_coordinates(
+///     6,
+///     6,
+///     (0..6).flat_map(|i| [(i, i), (i, (i + 1) % 6), ((i + 1) % 6, i)]),
+/// );
+/// let best = acyclic_coloring_best(&p);
+/// assert!(is_acyclic_coloring(&p, best.coloring().colors()));
+/// assert_eq!(best.coloring().ncolors(), 3);
+/// assert!(Order::ALL
+///     .iter()
+///     .all(|&o| acyclic_coloring(&p, o).coloring().ncolors() >= 3));
+/// ```
 ///
 /// # Panics
 /// If `p` is not square and symmetric.

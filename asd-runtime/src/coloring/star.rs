@@ -126,6 +126,21 @@ pub(crate) struct StarCore {
 /// of the graph is a star and every Hessian entry is read directly from one product.
 /// The stars' hubs are kept for that direct recovery.
 ///
+/// ```
+/// use asd_runtime::coloring::is_star_coloring;
+/// use asd_runtime::{star_coloring, Order, SparsityPattern};
+/// // Tridiagonal Hessian of 6 variables: 3 HVPs instead of 6.
+/// let n = 6;
+/// let p = SparsityPattern::from_coordinates(
+///     n,
+///     n,
+///     (0..n).flat_map(|i| [(i, i.saturating_sub(1)), (i, i), (i, (i + 1).min(n - 1))]),
+/// );
+/// let s = star_coloring(&p, Order::Natural);
+/// assert!(is_star_coloring(&p, s.coloring().colors()));
+/// assert_eq!(s.coloring().ncolors(), 3);
+/// ```
+///
 /// # Panics
 /// If `p` is not square and symmetric.
 #[track_caller]

@@ -42,6 +42,17 @@ use crate::{Coloring, SparsityPattern};
 /// Sweep `s` covers colors `s*L .. s*L + L` and owns the contiguous block
 /// [`Layout::block`]`(s)`, an `rows x L` row-major array (`[[f64; L]]`, one entry per
 /// compressed row), which is exactly what a lane kernel writes.
+///
+/// ```
+/// use asd_runtime::decompress::Layout;
+/// // 5 colors of 3 compressed rows, 2 lanes per sweep: 3 sweeps, the last half used.
+/// let l = Layout::new(3, 5, 2);
+/// assert_eq!((l.rows(), l.lanes(), l.nsweeps(), l.len()), (3, 2, 3, 18));
+/// assert_eq!(l.index(1, 3), 9); // sweep 1, row 1, lane 1
+/// assert_eq!(l.block(1), 6..12);
+/// assert!(l.block(1).contains(&l.index(1, 3)));
+/// assert!(!l.is_empty() && Layout::new(0, 5, 2).is_empty());
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Layout {
     rows: usize,
@@ -51,6 +62,8 @@ pub struct Layout {
 
 impl Layout {
     /// The layout of `ncolors` colors of `rows` compressed rows in sweeps of `lanes` lanes.
+    ///
+    /// See [`Layout`] for an example.
     pub fn new(rows: usize, ncolors: usize, lanes: usize) -> Self {
         assert!(lanes > 0, "asd: a sweep needs at least one lane");
         Layout {
@@ -61,6 +74,8 @@ impl Layout {
     }
 
     /// Flat index of color `color` of compressed row `row`.
+    ///
+    /// See [`Layout`] for an example.
     #[inline]
     pub fn index(&self, row: usize, color: usize) -> usize {
         let (sweep, lane) = (color / self.lanes, color % self.lanes);
@@ -77,6 +92,8 @@ impl Layout {
     }
 
     /// The flat range sweep `sweep` writes.
+    ///
+    /// See [`Layout`] for an example.
     #[inline]
     pub fn block(&self, sweep: usize) -> Range<usize> {
         let len = self.rows * self.lanes;
@@ -84,26 +101,36 @@ impl Layout {
     }
 
     /// Length of the flat buffer of all sweeps.
+    ///
+    /// See [`Layout`] for an example.
     pub fn len(&self) -> usize {
         self.nsweeps * self.rows * self.lanes
     }
 
     /// True when there is nothing to compute (no colors or no rows).
+    ///
+    /// See [`Layout`] for an example.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Compressed rows per sweep: `m` for forward mode, `n` for reverse mode and Hessians.
+    ///
+    /// See [`Layout`] for an example.
     pub fn rows(&self) -> usize {
         self.rows
     }
 
     /// Lanes per sweep (`L`).
+    ///
+    /// See [`Layout`] for an example.
     pub fn lanes(&self) -> usize {
         self.lanes
     }
 
     /// Number of sweeps, `ceil(ncolors / L)`.
+    ///
+    /// See [`Layout`] for an example.
     pub fn nsweeps(&self) -> usize {
         self.nsweeps
     }
@@ -115,6 +142,17 @@ impl Layout {
 ///
 /// The seed of one sweep is rebuilt from the colors rather than stored for every sweep,
 /// so the seeds cost `n x L` memory instead of `n x c`.
+///
+/// ```
+/// use asd_runtime::decompress::fill_seed;
+/// // Colors of 4 columns, 3 colors, swept 2 lanes at a time.
+/// let colors = [0, 1, 0, 2];
+/// let mut seed = [9.0; 4 * 2];
+/// fill_seed(&colors, 0, 2, &mut seed); // colors 0 and 1
+/// assert_eq!(seed, [1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0]);
+/// fill_seed(&colors, 1, 2, &mut seed); // color 2, and an unused lane
+/// assert_eq!(seed, [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
+/// ```
 pub fn fill_seed(colors: &[usize], sweep: usize, lanes: usize, seed: &mut [f64]) {
     assert_eq!(
         seed.len(),
@@ -136,6 +174,17 @@ pub fn fill_seed(colors: &[usize], sweep: usize, lanes: usize, seed: &mut [f64])
 
 /// The full seed matrix `S` (`colors.len() x ncolors`, `S[j][color(j)] = 1`), for
 /// checking and display; evaluation uses [`fill_seed`] one sweep at a time.
+///
+/// ```
+/// use asd_runtime::{decompress::seed_matrix, Coloring};
+/// let s = seed_matrix(&Coloring::from_colors(vec![0, 1, 0]));
+/// assert_eq!(s.shape(), (3, 2));
+/// assert_eq!(
+///     (s.get(0, 0), s.get(1, 1), s.get(2, 0)),
+///     (Some(&1.0), Some(&1.0), Some(&1.0))
+/// );
+/// assert_eq!(s.nnz(), 3);
+/// ```
 pub fn seed_matrix(coloring: &Coloring) -> CsMat<f64> {
     let n = coloring.colors().len();
     CsMat::new(
@@ -148,11 +197,32 @@ pub fn seed_matrix(coloring: &Coloring) -> CsMat<f64> {
 
 /// A matrix with the structure of `pattern` and all stored values zero: the output a
 /// preparation allocates once and decompresses into.
+///
+/// ```
+/// use asd_runtime::{decompress::zeros, SparsityPattern};
+/// let p = SparsityPattern::from_coordinates(2, 3, [(0, 2), (1, 0)]);
+/// let m = zeros(&p);
+/// assert_eq!(m.data(), [0.0, 0.0]);
+/// assert_eq!(SparsityPattern::from(&m), p);
+/// ```
 pub fn zeros(pattern: &SparsityPattern) -> CsMat<f64> {
     pattern.to_sprs_filled(0.0)
 }
 
 /// How the entries are recovered from the compressed products.
+///
+/// ```
+/// use asd_runtime::decompress::{Decompression, Recovery};
+/// use asd_runtime::{Coloring, SparsityPattern};
+/// let p = SparsityPattern::from_coordinates(2, 2, [(0, 0), (1, 1)]);
+/// let one = Coloring::from_colors(vec![0, 0]);
+/// assert_eq!(
+///     Decompression::columns(&p, &one, 1).recovery(),
+///     Recovery::Columns
+/// );
+/// assert_eq!(Decompression::rows(&p, &one, 1).recovery(), Recovery::Rows);
+/// assert_eq!(Decompression::star(&p, &one, 1).recovery(), Recovery::Star);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Recovery {
     /// Column coloring, forward mode: `J[i][j] = B[i][color(j)]`.
@@ -179,6 +249,20 @@ struct Step {
 ///
 /// Built once from a pattern, a coloring and the lane count; [`Decompression::decompress`]
 /// then runs without searching and without allocating.
+///
+/// ```
+/// use asd_runtime::decompress::{Decompression, Layout, Recovery};
+/// use asd_runtime::{Coloring, SparsityPattern};
+/// // J = [1 2 0; 0 3 4]: columns 0 and 2 share no row, so 2 colors.
+/// let p = SparsityPattern::from_coordinates(2, 3, [(0, 0), (0, 1), (1, 1), (1, 2)]);
+/// let d = Decompression::columns(&p, &Coloring::from_colors(vec![0, 1, 0]), 2);
+/// assert_eq!(d.recovery(), Recovery::Columns);
+/// assert_eq!(d.shape(), (2, 3));
+/// assert_eq!(d.layout(), &Layout::new(2, 2, 2)); // one sweep of both colors
+/// // Entry (i, j) comes from lane color(j) of compressed row i.
+/// assert_eq!(d.gather_map(), [0, 1, 3, 2]);
+/// assert_eq!(d.nsubstitutions(), 0); // a pure gather
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Decompression {
     recovery: Recovery,
@@ -200,6 +284,19 @@ impl Decompression {
     /// `J[i][j] = B[i][color(j)]`, `B = J S` computed in sweeps of `lanes` lanes.
     ///
     /// Panics if the coloring has the wrong length or two columns of one color share a row.
+    ///
+    /// ```
+    /// use asd_runtime::decompress::Decompression;
+    /// use asd_runtime::{Coloring, SparsityPattern};
+    /// // J = [1 2 0; 0 3 4], columns 0 and 2 colored alike.
+    /// let p = SparsityPattern::from_coordinates(2, 3, [(0, 0), (0, 1), (1, 1), (1, 2)]);
+    /// let d = Decompression::columns(&p, &Coloring::from_colors(vec![0, 1, 0]), 2);
+    /// // B = J S with S = [e0 + e2, e1]: row 0 is (1 + 0, 2), row 1 is (0 + 4, 3).
+    /// let compressed = [1.0, 2.0, 4.0, 3.0];
+    /// let mut values = [0.0; 4];
+    /// d.decompress(&compressed, &mut values);
+    /// assert_eq!(values, [1.0, 2.0, 3.0, 4.0]); // J's entries in CSR order
+    /// ```
     pub fn columns(pattern: &SparsityPattern, coloring: &Coloring, lanes: usize) -> Self {
         let d = Self::columns_of_valid(pattern, coloring, lanes);
         check_distinct(pattern, coloring, "column", "row");
@@ -236,6 +333,19 @@ impl Decompression {
     /// `J[i][j] = B[j][color(i)]`, `B = Jᵀ S` computed in sweeps of `lanes` lanes.
     ///
     /// Panics if the coloring has the wrong length or two rows of one color share a column.
+    ///
+    /// ```
+    /// use asd_runtime::decompress::Decompression;
+    /// use asd_runtime::{Coloring, SparsityPattern};
+    /// // J = [1 2 0; 0 3 4]: both rows meet column 1, so 2 colors.
+    /// let p = SparsityPattern::from_coordinates(2, 3, [(0, 0), (0, 1), (1, 1), (1, 2)]);
+    /// let d = Decompression::rows(&p, &Coloring::from_colors(vec![0, 1]), 2);
+    /// // B = Jᵀ S with S = I: one compressed row per column of J.
+    /// let compressed = [1.0, 0.0, 2.0, 3.0, 0.0, 4.0];
+    /// let mut values = [0.0; 4];
+    /// d.decompress(&compressed, &mut values);
+    /// assert_eq!(values, [1.0, 2.0, 3.0, 4.0]);
+    /// ```
     pub fn rows(pattern: &SparsityPattern, coloring: &Coloring, lanes: usize) -> Self {
         let d = Self::rows_of_valid(pattern, coloring, lanes);
         // Validity is per column: the rows of the transpose.
@@ -303,33 +413,46 @@ impl Decompression {
     }
 
     /// How entries are recovered.
+    ///
+    /// See [`Decompression`] for an example.
     pub fn recovery(&self) -> Recovery {
         self.recovery
     }
 
     /// Shape of the result.
+    ///
+    /// See [`Decompression`] for an example.
     pub fn shape(&self) -> (usize, usize) {
         self.shape
     }
 
     /// Where each color of each compressed row lives.
+    ///
+    /// See [`Decompression`] for an example.
     pub fn layout(&self) -> &Layout {
         &self.layout
     }
 
     /// For every stored entry (CSR order), the flat compressed index it is gathered from.
     /// For acyclic recovery, off-diagonal entries are then corrected by substitution.
+    ///
+    /// See [`Decompression`] for an example.
     pub fn gather_map(&self) -> &[usize] {
         &self.gather
     }
 
     /// Number of substitutions acyclic recovery runs after the gather (0 otherwise).
+    ///
+    /// See [`Decompression::acyclic`] for an example with substitutions.
     pub fn nsubstitutions(&self) -> usize {
         self.steps.len()
     }
 
     /// Recovers the stored values (CSR order of the pattern) from the compressed buffer
     /// of all sweeps. Pure gather plus, for acyclic colorings, precomputed substitutions.
+    ///
+    /// See [`columns`](Self::columns), [`rows`](Self::rows), [`star`](Self::star) and
+    /// [`acyclic`](Self::acyclic) for examples.
     pub fn decompress(&self, compressed: &[f64], values: &mut [f64]) {
         assert_eq!(
             compressed.len(),
@@ -371,6 +494,17 @@ impl Decompression {
     }
 
     /// [`Decompression::decompress`] into a matrix whose structure is the pattern.
+    ///
+    /// ```
+    /// use asd_runtime::decompress::{zeros, Decompression};
+    /// use asd_runtime::{Coloring, SparsityPattern};
+    /// let p = SparsityPattern::from_coordinates(2, 3, [(0, 0), (0, 1), (1, 1), (1, 2)]);
+    /// let d = Decompression::columns(&p, &Coloring::from_colors(vec![0, 1, 0]), 2);
+    /// let mut jac = zeros(&p); // allocated once
+    /// d.decompress_into(&[1.0, 2.0, 4.0, 3.0], &mut jac);
+    /// assert_eq!(jac.get(1, 2), Some(&4.0));
+    /// assert_eq!(jac.get(1, 0), None);
+    /// ```
     pub fn decompress_into(&self, compressed: &[f64], out: &mut CsMat<f64>) {
         assert!(
             out.is_csr() && out.shape() == self.shape,

@@ -17,6 +17,24 @@ impl Decompression {
     ///
     /// Panics if the pattern is not square and symmetric, or if some entry is recoverable
     /// neither way (the coloring is not a star coloring).
+    ///
+    /// ```
+    /// use asd_runtime::decompress::Decompression;
+    /// use asd_runtime::{Coloring, SparsityPattern};
+    /// // H = [1 2 0; 2 3 4; 0 4 5], a path 0 - 1 - 2 star-colored (0, 1, 0).
+    /// let p = SparsityPattern::from_coordinates(
+    ///     3,
+    ///     3,
+    ///     [(0, 0), (0, 1), (1, 0), (1, 1), (1, 2), (2, 1), (2, 2)],
+    /// );
+    /// let d = Decompression::star(&p, &Coloring::from_colors(vec![0, 1, 0]), 2);
+    /// // B = H S with S = [e0 + e2, e1]; B[1][0] = 2 + 4 mixes two entries, so
+    /// // H[1][0] is read from its mirror B[0][1] instead.
+    /// let compressed = [1.0, 2.0, 6.0, 3.0, 5.0, 4.0];
+    /// let mut values = [0.0; 7];
+    /// d.decompress(&compressed, &mut values);
+    /// assert_eq!(values, [1.0, 2.0, 2.0, 3.0, 4.0, 4.0, 5.0]);
+    /// ```
     pub fn star(pattern: &SparsityPattern, coloring: &Coloring, lanes: usize) -> Self {
         let mirror = mirror_positions(pattern);
         check_colors(coloring, pattern.ncols(), "columns");
@@ -75,6 +93,25 @@ impl Decompression {
     ///
     /// Panics if the pattern is not square and symmetric, if two neighbors share a
     /// color, or if two colors induce a cycle (the coloring is not acyclic).
+    ///
+    /// ```
+    /// use asd_runtime::decompress::Decompression;
+    /// use asd_runtime::{Coloring, SparsityPattern};
+    /// // A tridiagonal H (a path 0 - 1 - 2 - 3) in 2 colors: acyclic, but not a star coloring.
+    /// let p = SparsityPattern::from_coordinates(
+    ///     4,
+    ///     4,
+    ///     (0..4usize).flat_map(|i| [(i, i.saturating_sub(1)), (i, i), (i, (i + 1).min(3))]),
+    /// );
+    /// let d = Decompression::acyclic(&p, &Coloring::from_colors(vec![0, 1, 0, 1]), 2);
+    /// // Diagonal 1, 2, 3, 4; off-diagonal H01 = 5, H12 = 6, H23 = 7. B = H S with
+    /// // S = [e0 + e2, e1 + e3], so B[1][0] = H10 + H12 = 11 and B[2][1] = H21 + H23 = 13.
+    /// let compressed = [1.0, 5.0, 11.0, 2.0, 3.0, 13.0, 7.0, 4.0];
+    /// let mut values = [0.0; 10];
+    /// d.decompress(&compressed, &mut values);
+    /// assert_eq!(values, [1.0, 5.0, 5.0, 2.0, 6.0, 6.0, 3.0, 7.0, 7.0, 4.0]);
+    /// assert!(d.nsubstitutions() > 0); // H12 needs a subtraction
+    /// ```
     pub fn acyclic(pattern: &SparsityPattern, coloring: &Coloring, lanes: usize) -> Self {
         let mirror = mirror_positions(pattern);
         check_colors(coloring, pattern.ncols(), "columns");

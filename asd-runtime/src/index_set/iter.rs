@@ -4,6 +4,15 @@ use super::*;
 
 impl IndexSet {
     /// The indices in ascending order (an exact-size iterator).
+    ///
+    /// ```
+    /// use asd_runtime::IndexSet;
+    /// let s: IndexSet = [9, 0, 4].into_iter().collect();
+    /// let mut it = s.iter();
+    /// assert_eq!(it.len(), 3);
+    /// assert_eq!(it.next(), Some(0));
+    /// assert_eq!(it.collect::<Vec<_>>(), [4, 9]);
+    /// ```
     #[inline]
     pub fn iter(&self) -> IndexSetIter<'_> {
         let inner = match &self.repr {

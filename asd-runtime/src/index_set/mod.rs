@@ -120,11 +120,23 @@ impl Default for IndexSet {
 
 impl IndexSet {
     /// The empty set; does not allocate.
+    ///
+    /// ```
+    /// use asd_runtime::IndexSet;
+    /// let s = IndexSet::new();
+    /// assert!(s.is_empty() && s.len() == 0 && s == IndexSet::default());
+    /// ```
     pub fn new() -> Self {
         IndexSet { repr: EMPTY }
     }
 
     /// `{i}`; does not allocate.
+    ///
+    /// ```
+    /// use asd_runtime::IndexSet;
+    /// let s = IndexSet::singleton(3);
+    /// assert_eq!(s.to_vec(), [3]);
+    /// ```
     #[inline]
     #[track_caller]
     pub fn singleton(i: usize) -> Self {
@@ -182,11 +194,28 @@ impl IndexSet {
 
     /// Whether the set is currently stored as a bit set (for tests and tuning; the
     /// representation never changes results).
+    ///
+    /// ```
+    /// use asd_runtime::IndexSet;
+    /// let few: IndexSet = [3, 500].into_iter().collect();
+    /// let many: IndexSet = (0..1000).collect();
+    /// assert!(!few.is_dense() && many.is_dense());
+    /// assert_eq!(many.len(), 1000); // the same set, whatever the storage
+    /// ```
     pub fn is_dense(&self) -> bool {
         matches!(self.repr, Repr::Bits(_))
     }
 
     /// Adds `i` to the set.
+    ///
+    /// ```
+    /// use asd_runtime::IndexSet;
+    /// let mut s = IndexSet::new();
+    /// s.insert(5);
+    /// s.insert(2);
+    /// s.insert(5);
+    /// assert_eq!(s.to_vec(), [2, 5]);
+    /// ```
     #[track_caller]
     pub fn insert(&mut self, i: usize) {
         let x = to_u32(i);
@@ -245,6 +274,16 @@ impl IndexSet {
     ///
     /// The union of two nearby bands is inlined into the caller, as in
     /// [`assign_union`](Self::assign_union).
+    ///
+    /// ```
+    /// use asd_runtime::IndexSet;
+    /// // The tracer of `s += x[k]` over k = 0..4.
+    /// let mut s = IndexSet::new();
+    /// for k in 0..4 {
+    ///     s.union_with(&IndexSet::singleton(k));
+    /// }
+    /// assert_eq!(s.to_vec(), [0, 1, 2, 3]);
+    /// ```
     #[inline]
     pub fn union_with(&mut self, other: &IndexSet) {
         if let (
@@ -390,6 +429,13 @@ impl IndexSet {
     }
 
     /// `a ∪ b` as a new set (inlined like [`assign_union`](Self::assign_union)).
+    ///
+    /// ```
+    /// use asd_runtime::IndexSet;
+    /// let a: IndexSet = [1, 3].into_iter().collect();
+    /// let b: IndexSet = [2, 3].into_iter().collect();
+    /// assert_eq!(IndexSet::union(&a, &b).to_vec(), [1, 2, 3]);
+    /// ```
     #[inline]
     pub fn union(a: &IndexSet, b: &IndexSet) -> IndexSet {
         let mut out = IndexSet::new();
@@ -405,6 +451,14 @@ impl IndexSet {
     ///
     /// The union of two nearby bands, a banded tracer's bulk, is inlined into the
     /// caller; everything else is one call away.
+    ///
+    /// ```
+    /// use asd_runtime::IndexSet;
+    /// let x: Vec<IndexSet> = (0..3).map(IndexSet::singleton).collect();
+    /// let mut y = IndexSet::singleton(9); // overwritten, not joined
+    /// y.assign_union(&x[0], &x[2]);
+    /// assert_eq!(y.to_vec(), [0, 2]);
+    /// ```
     #[inline]
     pub fn assign_union(&mut self, a: &IndexSet, b: &IndexSet) {
         if let (
@@ -447,6 +501,13 @@ impl IndexSet {
     }
 
     /// Number of indices.
+    ///
+    /// ```
+    /// use asd_runtime::IndexSet;
+    /// let s: IndexSet = [4, 1, 4].into_iter().collect();
+    /// assert_eq!(s.len(), 2);
+    /// assert!(!s.is_empty() && IndexSet::new().is_empty());
+    /// ```
     pub fn len(&self) -> usize {
         match &self.repr {
             Repr::Band { bits, .. } => bits.count_ones() as usize,
@@ -457,6 +518,8 @@ impl IndexSet {
     }
 
     /// Whether the set has no index.
+    ///
+    /// See [`len`](Self::len) for an example.
     pub fn is_empty(&self) -> bool {
         match self.repr {
             Repr::Band { .. } => false,
@@ -465,6 +528,12 @@ impl IndexSet {
     }
 
     /// Whether `i` is in the set: a binary search, or one bit test.
+    ///
+    /// ```
+    /// use asd_runtime::IndexSet;
+    /// let s: IndexSet = [1, 4].into_iter().collect();
+    /// assert!(s.contains(4) && !s.contains(2));
+    /// ```
     pub fn contains(&self, i: usize) -> bool {
         match (&self.repr, u32::try_from(i)) {
             (_, Err(_)) => false,
@@ -477,6 +546,13 @@ impl IndexSet {
     }
 
     /// The smallest index.
+    ///
+    /// ```
+    /// use asd_runtime::IndexSet;
+    /// let s: IndexSet = [7, 2, 5].into_iter().collect();
+    /// assert_eq!((s.min(), s.max()), (Some(2), Some(7)));
+    /// assert_eq!(IndexSet::new().min(), None);
+    /// ```
     pub fn min(&self) -> Option<usize> {
         match &self.repr {
             &Repr::Band { base, bits } => Some(base as usize + bits.trailing_zeros() as usize),
@@ -490,6 +566,8 @@ impl IndexSet {
     }
 
     /// The largest index.
+    ///
+    /// See [`min`](Self::min) for an example.
     pub fn max(&self) -> Option<usize> {
         match &self.repr {
             &Repr::Band { base, bits } => Some(band_max(base, bits) as usize),
@@ -503,6 +581,13 @@ impl IndexSet {
     }
 
     /// Removes every index, keeping no allocation.
+    ///
+    /// ```
+    /// use asd_runtime::IndexSet;
+    /// let mut s: IndexSet = (0..100).collect();
+    /// s.clear();
+    /// assert!(s.is_empty());
+    /// ```
     pub fn clear(&mut self) {
         self.repr = EMPTY;
     }
@@ -533,6 +618,12 @@ impl IndexSet {
     }
 
     /// The indices in ascending order, as a vector.
+    ///
+    /// ```
+    /// use asd_runtime::IndexSet;
+    /// let s: IndexSet = [9, 0, 4].into_iter().collect();
+    /// assert_eq!(s.to_vec(), [0, 4, 9]);
+    /// ```
     pub fn to_vec(&self) -> Vec<usize> {
         self.iter().collect()
     }

@@ -82,6 +82,23 @@ impl SparsityPattern {
     /// not fit, in O(nnz + m + max_width * max_height).
     ///
     /// `Display` is `spy(78, 39)`: at most 80 x 40 characters in all.
+    ///
+    /// ```
+    /// use asd_runtime::SparsityPattern;
+    /// // A 4 x 4 diagonal: two braille cells of 4 x 2 dots each.
+    /// let p = SparsityPattern::from_coordinates(4, 4, (0..4).map(|i| (i, i)));
+    /// assert_eq!(
+    ///     p.spy(78, 39),
+    ///     "4×4 SparsityPattern, 4 nonzeros (25.0%)\n[⠑⢄]"
+    /// );
+    /// // A 100 x 100 diagonal drawn at most 10 characters wide: downsampled.
+    /// let big = SparsityPattern::from_coordinates(100, 100, (0..100).map(|i| (i, i)));
+    /// let plot = big.spy(10, 5);
+    /// assert!(plot
+    ///     .lines()
+    ///     .skip(1)
+    ///     .all(|line| line.chars().count() <= 10 + 2));
+    /// ```
     pub fn spy(&self, max_width: usize, max_height: usize) -> String {
         let mut out = header(self);
         let (m, n) = self.shape();

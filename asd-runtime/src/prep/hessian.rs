@@ -20,6 +20,34 @@ use crate::{Coloring, SparsityPattern, Workspace};
 /// computed once. Each evaluation is `nsweeps()` calls of an [`Hvp`] kernel and a gather
 /// (plus substitutions for acyclic colorings) into a symmetric matrix with both
 /// triangles stored; it allocates nothing.
+///
+/// ```
+/// # use asd_runtime::{Hvp, Workspace};
+/// # /// `f(x) = sum x[i]^2 x[i + 1]`: `H[i][i] = 2 x[i + 1]`, `H[i][i + 1] = 2 x[i]`.
+/// # struct Cubic<'a>(&'a [f64]);
+/// # impl Hvp for Cubic<'_> {
+/// #     fn hvp<const L: usize>(&mut self, _: &Workspace, v: &[[f64; L]], hv: &mut [[f64; L]]) {
+/// #         let x = self.0;
+/// #         for i in 0..x.len() - 1 {
+/// #             for l in 0..L {
+/// #                 hv[i][l] += 2.0 * x[i + 1] * v[i][l] + 2.0 * x[i] * v[i + 1][l];
+/// #                 hv[i + 1][l] += 2.0 * x[i] * v[i][l];
+/// #             }
+/// #         }
+/// #     }
+/// # }
+/// # let tridiagonal = |n: usize| asd_runtime::SparsityPattern::from_coordinates(n, n, (0..n).flat_map(|i| [(i, i.saturating_sub(1)), (i, i), (i, (i + 1).min(n - 1))]));
+/// // `Cubic` (hidden): an Hvp kernel of f(x) = sum x[i]^2 x[i + 1], written by hand
+/// // as in the `Hvp` example; `tridiagonal(n)`: its n x n pattern.
+/// use asd_runtime::{HessianOptions, HessianPrep};
+/// let x = [1.0, 2.0, 3.0, 4.0, 5.0];
+/// let mut prep = HessianPrep::new(tridiagonal(5), &HessianOptions::default());
+/// let h = prep.evaluate(&mut Cubic(&x));
+/// assert_eq!(h.get(1, 1), Some(&6.0)); // 2 x[2]
+/// assert_eq!(h.get(1, 2), Some(&4.0)); // 2 x[1]
+/// assert_eq!(h.get(2, 1), Some(&4.0)); // both triangles
+/// assert_eq!(h.nnz(), 13);
+/// ```
 #[derive(Clone, Debug)]
 pub struct HessianPrep {
     method: HessianMethod,
@@ -33,6 +61,19 @@ impl HessianPrep {
     /// When [`sparsity_buys_nothing`](Self::sparsity_buys_nothing) and `options.warn`
     /// (the default), prints one warning on standard error, once per process for each
     /// size; `HessianOptions::default().with_warn(false)` silences it.
+    ///
+    /// ```
+    /// use asd_runtime::{HessianMethod, HessianOptions, HessianPrep, SparsityPattern};
+    /// let n = 6;
+    /// let tridiagonal = SparsityPattern::from_coordinates(
+    ///     n,
+    ///     n,
+    ///     (0..n).flat_map(|i| [(i, i.saturating_sub(1)), (i, i), (i, (i + 1).min(n - 1))]),
+    /// );
+    /// let prep = HessianPrep::new(tridiagonal, &HessianOptions::default());
+    /// assert_eq!(prep.method(), HessianMethod::Star);
+    /// assert_eq!(prep.ncolors(), 3); // 3 HVPs instead of 6
+    /// ```
     pub fn new(pattern: SparsityPattern, options: &HessianOptions) -> Self {
         let order = options.order;
         let star = |p: &SparsityPattern| match order {
@@ -124,6 +165,34 @@ impl HessianPrep {
     /// A preparation from a coloring computed elsewhere (a star, acyclic or column
     /// coloring, as `method` says). Panics if the pattern is not symmetric or the
     /// coloring does not allow `method`'s recovery.
+    ///
+    /// ```
+    /// # use asd_runtime::{Hvp, Workspace};
+    /// # /// `f(x) = sum x[i]^2 x[i + 1]`: `H[i][i] = 2 x[i + 1]`, `H[i][i + 1] = 2 x[i]`.
+    /// # struct Cubic<'a>(&'a [f64]);
+    /// # impl Hvp for Cubic<'_> {
+    /// #     fn hvp<const L: usize>(&mut self, _: &Workspace, v: &[[f64; L]], hv: &mut [[f64; L]]) {
+    /// #         let x = self.0;
+    /// #         for i in 0..x.len() - 1 {
+    /// #             for l in 0..L {
+    /// #                 hv[i][l] += 2.0 * x[i + 1] * v[i][l] + 2.0 * x[i] * v[i + 1][l];
+    /// #                 hv[i + 1][l] += 2.0 * x[i] * v[i][l];
+    /// #             }
+    /// #         }
+    /// #     }
+    /// # }
+    /// # let tridiagonal = |n: usize| asd_runtime::SparsityPattern::from_coordinates(n, n, (0..n).flat_map(|i| [(i, i.saturating_sub(1)), (i, i), (i, (i + 1).min(n - 1))]));
+    /// // `Cubic` (hidden): an Hvp kernel of f(x) = sum x[i]^2 x[i + 1], written by hand
+    /// // as in the `Hvp` example; `tridiagonal(n)`: its n x n pattern.
+    /// use asd_runtime::{acyclic_coloring, HessianMethod, HessianPrep, Order};
+    /// let x = [1.0, 2.0, 3.0, 4.0];
+    /// let p = tridiagonal(4);
+    /// let colors = acyclic_coloring(&p, Order::Natural).into_coloring();
+    /// let mut prep = HessianPrep::with_coloring(p, HessianMethod::Acyclic, colors, None);
+    /// assert_eq!(prep.ncolors(), 2);
+    /// let h = prep.evaluate(&mut Cubic(&x));
+    /// assert_eq!((h.get(1, 1), h.get(1, 2), h.get(2, 1)), (Some(&6.0), Some(&4.0), Some(&4.0)));
+    /// ```
     pub fn with_coloring(
         pattern: SparsityPattern,
         method: HessianMethod,
@@ -146,18 +215,56 @@ impl HessianPrep {
     }
 
     /// Runs the sweeps and recovers the Hessian.
+    ///
+    /// ```
+    /// # use asd_runtime::{Hvp, Workspace};
+    /// # /// `f(x) = sum x[i]^2 x[i + 1]`: `H[i][i] = 2 x[i + 1]`, `H[i][i + 1] = 2 x[i]`.
+    /// # struct Cubic<'a>(&'a [f64]);
+    /// # impl Hvp for Cubic<'_> {
+    /// #     fn hvp<const L: usize>(&mut self, _: &Workspace, v: &[[f64; L]], hv: &mut [[f64; L]]) {
+    /// #         let x = self.0;
+    /// #         for i in 0..x.len() - 1 {
+    /// #             for l in 0..L {
+    /// #                 hv[i][l] += 2.0 * x[i + 1] * v[i][l] + 2.0 * x[i] * v[i + 1][l];
+    /// #                 hv[i + 1][l] += 2.0 * x[i] * v[i][l];
+    /// #             }
+    /// #         }
+    /// #     }
+    /// # }
+    /// # let tridiagonal = |n: usize| asd_runtime::SparsityPattern::from_coordinates(n, n, (0..n).flat_map(|i| [(i, i.saturating_sub(1)), (i, i), (i, (i + 1).min(n - 1))]));
+    /// // `Cubic` (hidden): an Hvp kernel of f(x) = sum x[i]^2 x[i + 1], written by hand
+    /// // as in the `Hvp` example; `tridiagonal(n)`: its n x n pattern.
+    /// use asd_runtime::{HessianOptions, HessianPrep};
+    /// let mut prep = HessianPrep::new(tridiagonal(4), &HessianOptions::default());
+    /// for x in [[1.0, 2.0, 3.0, 4.0], [0.5; 4]] {
+    ///     let h = prep.evaluate(&mut Cubic(&x)); // no allocation
+    ///     assert_eq!(h.get(0, 0), Some(&(2.0 * x[1])));
+    ///     assert_eq!(h.get(2, 3), Some(&(2.0 * x[2])));
+    ///     assert_eq!(h.get(3, 3), Some(&0.0)); // in the pattern, though f is linear in x[3]
+    /// }
+    /// ```
     pub fn evaluate(&mut self, kernel: &mut impl Hvp) -> &CsMat<f64> {
         let d = &mut self.driver;
         with_lanes!(d.lanes(), L => d.sweeps::<L>(|ws, v, hv| kernel.hvp(ws, v, hv)))
     }
 
     /// Panics unless the input has the `n` the preparation was made for.
+    ///
+    /// ```
+    /// use asd_runtime::{HessianOptions, HessianPrep, SparsityPattern};
+    /// use std::panic::{catch_unwind, AssertUnwindSafe};
+    /// let prep = HessianPrep::new(SparsityPattern::empty(3, 3), &HessianOptions::default());
+    /// prep.check_input_len(3);
+    /// assert!(catch_unwind(AssertUnwindSafe(|| prep.check_input_len(4))).is_err());
+    /// ```
     #[track_caller]
     pub fn check_input_len(&self, n: usize) {
         check_prepared_len("input", self.driver.shape().1, n);
     }
 
     /// Star, acyclic or column coloring.
+    ///
+    /// See [`pattern`](Self::pattern) for an example.
     pub fn method(&self) -> HessianMethod {
         self.method
     }
@@ -166,46 +273,95 @@ impl HessianPrep {
     ///
     /// The preparation keeps the structure once, in its result matrix; the first call
     /// copies it out.
+    ///
+    /// ```
+    /// # use asd_runtime::{Hvp, Workspace};
+    /// # /// `f(x) = sum x[i]^2 x[i + 1]`: `H[i][i] = 2 x[i + 1]`, `H[i][i + 1] = 2 x[i]`.
+    /// # struct Cubic<'a>(&'a [f64]);
+    /// # impl Hvp for Cubic<'_> {
+    /// #     fn hvp<const L: usize>(&mut self, _: &Workspace, v: &[[f64; L]], hv: &mut [[f64; L]]) {
+    /// #         let x = self.0;
+    /// #         for i in 0..x.len() - 1 {
+    /// #             for l in 0..L {
+    /// #                 hv[i][l] += 2.0 * x[i + 1] * v[i][l] + 2.0 * x[i] * v[i + 1][l];
+    /// #                 hv[i + 1][l] += 2.0 * x[i] * v[i][l];
+    /// #             }
+    /// #         }
+    /// #     }
+    /// # }
+    /// # let tridiagonal = |n: usize| asd_runtime::SparsityPattern::from_coordinates(n, n, (0..n).flat_map(|i| [(i, i.saturating_sub(1)), (i, i), (i, (i + 1).min(n - 1))]));
+    /// // `Cubic` (hidden): an Hvp kernel of f(x) = sum x[i]^2 x[i + 1], written by hand
+    /// // as in the `Hvp` example; `tridiagonal(n)`: its n x n pattern.
+    /// use asd_runtime::{HessianMethod, HessianOptions, HessianPrep};
+    /// let p = tridiagonal(4);
+    /// let prep = HessianPrep::new(p.clone(), &HessianOptions::default().with_lanes(2));
+    /// assert_eq!(prep.pattern(), &p);
+    /// assert_eq!(prep.method(), HessianMethod::Star);
+    /// assert_eq!((prep.ncolors(), prep.colors()), (3, &[0, 1, 0, 2][..]));
+    /// assert_eq!(prep.coloring().colors(), prep.colors());
+    /// assert_eq!((prep.lanes(), prep.nsweeps()), (2, 2));
+    /// assert_eq!(prep.decompression().shape(), (4, 4));
+    /// assert_eq!(prep.hessian().nnz(), 10); // both triangles, zeros before an evaluation
+    /// let mut hv = [[0.0; 1]; 4];
+    /// Cubic(&[1.0; 4]).hvp(prep.workspace(), &[[1.0], [0.0], [0.0], [0.0]], &mut hv);
+    /// assert_eq!(hv, [[2.0], [2.0], [0.0], [0.0]]); // the first column of H
+    /// ```
     pub fn pattern(&self) -> &SparsityPattern {
         self.driver.pattern()
     }
 
     /// The coloring of the variables.
+    ///
+    /// See [`pattern`](Self::pattern) for an example.
     pub fn coloring(&self) -> &Coloring {
         &self.driver.coloring
     }
 
     /// Number of colors: HVPs per evaluation.
+    ///
+    /// See [`pattern`](Self::pattern) for an example.
     pub fn ncolors(&self) -> usize {
         self.driver.coloring.ncolors()
     }
 
     /// Color of every variable.
+    ///
+    /// See [`pattern`](Self::pattern) for an example.
     pub fn colors(&self) -> &[usize] {
         self.driver.coloring.colors()
     }
 
     /// Seed directions per kernel call, one of [`LANES`](crate::LANES).
+    ///
+    /// See [`pattern`](Self::pattern) for an example.
     pub fn lanes(&self) -> usize {
         self.driver.lanes()
     }
 
     /// Kernel calls per evaluation, `ceil(ncolors / lanes)`.
+    ///
+    /// See [`pattern`](Self::pattern) for an example.
     pub fn nsweeps(&self) -> usize {
         self.driver.nsweeps()
     }
 
     /// The decompression map.
+    ///
+    /// See [`pattern`](Self::pattern) for an example.
     pub fn decompression(&self) -> &Decompression {
         &self.driver.decompression
     }
 
     /// The workspace kernels receive.
+    ///
+    /// See [`pattern`](Self::pattern) for an example.
     pub fn workspace(&self) -> &Workspace {
         &self.driver.ws
     }
 
     /// The Hessian of the last evaluation (zeros before the first).
+    ///
+    /// See [`pattern`](Self::pattern) for an example.
     pub fn hessian(&self) -> &CsMat<f64> {
         &self.driver.result
     }
@@ -213,12 +369,63 @@ impl HessianPrep {
     /// Copies the last Hessian into `out`, a matrix of the prepared structure (a clone
     /// of [`hessian`](Self::hessian)): no allocation. Panics, naming the difference, if
     /// the shape, storage order, `indptr` or `indices` differ.
+    ///
+    /// ```
+    /// # use asd_runtime::{Hvp, Workspace};
+    /// # /// `f(x) = sum x[i]^2 x[i + 1]`: `H[i][i] = 2 x[i + 1]`, `H[i][i + 1] = 2 x[i]`.
+    /// # struct Cubic<'a>(&'a [f64]);
+    /// # impl Hvp for Cubic<'_> {
+    /// #     fn hvp<const L: usize>(&mut self, _: &Workspace, v: &[[f64; L]], hv: &mut [[f64; L]]) {
+    /// #         let x = self.0;
+    /// #         for i in 0..x.len() - 1 {
+    /// #             for l in 0..L {
+    /// #                 hv[i][l] += 2.0 * x[i + 1] * v[i][l] + 2.0 * x[i] * v[i + 1][l];
+    /// #                 hv[i + 1][l] += 2.0 * x[i] * v[i][l];
+    /// #             }
+    /// #         }
+    /// #     }
+    /// # }
+    /// # let tridiagonal = |n: usize| asd_runtime::SparsityPattern::from_coordinates(n, n, (0..n).flat_map(|i| [(i, i.saturating_sub(1)), (i, i), (i, (i + 1).min(n - 1))]));
+    /// // `Cubic` (hidden): an Hvp kernel of f(x) = sum x[i]^2 x[i + 1], written by hand
+    /// // as in the `Hvp` example; `tridiagonal(n)`: its n x n pattern.
+    /// use asd_runtime::{HessianOptions, HessianPrep};
+    /// let mut prep = HessianPrep::new(tridiagonal(3), &HessianOptions::default());
+    /// let mut kept = prep.hessian().clone(); // allocated once
+    /// prep.evaluate(&mut Cubic(&[1.0, 2.0, 3.0]));
+    /// prep.copy_into(&mut kept); // no allocation
+    /// assert_eq!(&kept, prep.hessian());
+    /// ```
     #[track_caller]
     pub fn copy_into(&self, out: &mut CsMat<f64>) {
         self.driver.copy_result_into("Hessian", out);
     }
 
     /// Gives up the preparation and keeps the last Hessian (no copy).
+    ///
+    /// ```
+    /// # use asd_runtime::{Hvp, Workspace};
+    /// # /// `f(x) = sum x[i]^2 x[i + 1]`: `H[i][i] = 2 x[i + 1]`, `H[i][i + 1] = 2 x[i]`.
+    /// # struct Cubic<'a>(&'a [f64]);
+    /// # impl Hvp for Cubic<'_> {
+    /// #     fn hvp<const L: usize>(&mut self, _: &Workspace, v: &[[f64; L]], hv: &mut [[f64; L]]) {
+    /// #         let x = self.0;
+    /// #         for i in 0..x.len() - 1 {
+    /// #             for l in 0..L {
+    /// #                 hv[i][l] += 2.0 * x[i + 1] * v[i][l] + 2.0 * x[i] * v[i + 1][l];
+    /// #                 hv[i + 1][l] += 2.0 * x[i] * v[i][l];
+    /// #             }
+    /// #         }
+    /// #     }
+    /// # }
+    /// # let tridiagonal = |n: usize| asd_runtime::SparsityPattern::from_coordinates(n, n, (0..n).flat_map(|i| [(i, i.saturating_sub(1)), (i, i), (i, (i + 1).min(n - 1))]));
+    /// // `Cubic` (hidden): an Hvp kernel of f(x) = sum x[i]^2 x[i + 1], written by hand
+    /// // as in the `Hvp` example; `tridiagonal(n)`: its n x n pattern.
+    /// use asd_runtime::{HessianOptions, HessianPrep};
+    /// let mut prep = HessianPrep::new(tridiagonal(3), &HessianOptions::default());
+    /// prep.evaluate(&mut Cubic(&[1.0, 2.0, 3.0]));
+    /// let h = prep.into_hessian();
+    /// assert_eq!(h.get(1, 0), Some(&2.0));
+    /// ```
     pub fn into_hessian(self) -> CsMat<f64> {
         self.driver.result
     }

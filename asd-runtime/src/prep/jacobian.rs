@@ -87,6 +87,16 @@ impl JacobianPrep {
     /// When [`sparsity_buys_nothing`](Self::sparsity_buys_nothing) and `options.warn`
     /// (the default), prints one warning on standard error, once per process for each
     /// shape; `JacobianOptions::default().with_warn(false)` silences it.
+    ///
+    /// ```
+    /// use asd_runtime::{JacobianOptions, JacobianPrep, Mode, SparsityPattern};
+    /// // y[i] = x[i] * x[i + 1]: a 4 x 5 bidiagonal Jacobian, 2 colors either way.
+    /// let p = SparsityPattern::from_coordinates(4, 5, (0..4).flat_map(|i| [(i, i), (i, i + 1)]));
+    /// let prep = JacobianPrep::new(p, &JacobianOptions::default());
+    /// assert_eq!(prep.mode(), Mode::Forward); // ties go to the cheaper products
+    /// assert_eq!(prep.colors(), [0, 1, 0, 1, 0]);
+    /// assert_eq!((prep.lanes(), prep.nsweeps()), (2, 1));
+    /// ```
     pub fn new(pattern: SparsityPattern, options: &JacobianOptions) -> Self {
         let (mode, coloring) = Self::choose(&pattern, options);
         let prep = Self::build(pattern, mode, coloring, options.lanes, false);
@@ -248,7 +258,8 @@ impl JacobianPrep {
     /// use asd_runtime::{JacobianOptions, JacobianPrep, SparsityPattern};
     ///
     /// let n = 20;
-    /// let dense = SparsityPattern::from_coordinates(n, n, (0..n).flat_map(|i| (0..n).map(move |j| (i, j))));
+    /// let dense =
+    ///     SparsityPattern::from_coordinates(n, n, (0..n).flat_map(|i| (0..n).map(move |j| (i, j))));
     /// let quiet = JacobianOptions::default().with_warn(false);
     /// assert!(JacobianPrep::new(dense, &quiet).sparsity_buys_nothing());
     /// let diagonal = SparsityPattern::from_coordinates(n, n, (0..n).map(|i| (i, i)));
@@ -279,6 +290,16 @@ impl JacobianPrep {
     /// A preparation from a coloring computed elsewhere: column colors for
     /// [`Mode::Forward`], row colors for [`Mode::Reverse`]. `lanes: None` picks them
     /// from the color count. Panics if the coloring is invalid for the pattern.
+    ///
+    /// ```
+    /// use asd_runtime::coloring::color_columns_best;
+    /// use asd_runtime::{JacobianPrep, Mode, SparsityPattern};
+    /// let p = SparsityPattern::from_coordinates(4, 5, (0..4).flat_map(|i| [(i, i), (i, i + 1)]));
+    /// let best = color_columns_best(&p);
+    /// let prep = JacobianPrep::with_coloring(p, Mode::Forward, best.clone(), Some(1));
+    /// assert_eq!(prep.coloring(), &best);
+    /// assert_eq!((prep.lanes(), prep.nsweeps()), (1, 2));
+    /// ```
     pub fn with_coloring(
         pattern: SparsityPattern,
         mode: Mode,
@@ -416,6 +437,8 @@ impl JacobianPrep {
 
     /// Evaluates with forward-mode sweeps. Panics if the preparation chose reverse mode
     /// (ask for [`ModeChoice::Forward`] when the kernel has no [`Vjp`]).
+    ///
+    /// See [`JacobianPrep`] for an example.
     pub fn evaluate_forward(&mut self, kernel: &mut impl Jvp) -> &CsMat<f64> {
         assert!(
             self.mode == Mode::Forward,
@@ -437,6 +460,42 @@ impl JacobianPrep {
 
     /// Evaluates with reverse-mode sweeps. Panics if the preparation chose forward mode
     /// (ask for [`ModeChoice::Reverse`] when the kernel has no [`Jvp`]).
+    ///
+    /// ```
+    /// # use asd_runtime::{Jvp, Vjp, Workspace};
+    /// # /// `y[i] = x[i] * x[i + 1]`, differentiated by hand.
+    /// # struct Prod<'a>(&'a [f64]);
+    /// # impl Jvp for Prod<'_> {
+    /// #     fn jvp<const L: usize>(&mut self, _: &Workspace, dx: &[[f64; L]], dy: &mut [[f64; L]]) {
+    /// #         let x = self.0;
+    /// #         for i in 0..dy.len() {
+    /// #             for l in 0..L {
+    /// #                 dy[i][l] = x[i + 1] * dx[i][l] + x[i] * dx[i + 1][l];
+    /// #             }
+    /// #         }
+    /// #     }
+    /// # }
+    /// # impl Vjp for Prod<'_> {
+    /// #     fn vjp<const L: usize>(&mut self, _: &Workspace, dy: &[[f64; L]], dx: &mut [[f64; L]]) {
+    /// #         let x = self.0;
+    /// #         for i in 0..dy.len() {
+    /// #             for l in 0..L {
+    /// #                 dx[i][l] += x[i + 1] * dy[i][l];
+    /// #                 dx[i + 1][l] += x[i] * dy[i][l];
+    /// #             }
+    /// #         }
+    /// #     }
+    /// # }
+    /// # let bidiagonal = |n: usize| asd_runtime::SparsityPattern::from_coordinates(n - 1, n, (0..n - 1).flat_map(|i| [(i, i), (i, i + 1)]));
+    /// // `Prod` (hidden): a Jvp + Vjp kernel of y[i] = x[i] * x[i + 1], written by hand
+    /// // as in the `JacobianPrep` example; `bidiagonal(n)`: its (n - 1) x n pattern.
+    /// use asd_runtime::{JacobianOptions, JacobianPrep};
+    /// let x = [1.0, 2.0, 3.0, 4.0];
+    /// let mut prep = JacobianPrep::new(bidiagonal(4), &JacobianOptions::reverse());
+    /// let jac = prep.evaluate_reverse(&mut Prod(&x));
+    /// assert_eq!(jac.get(1, 1), Some(&3.0)); // d(x1 x2)/dx1 = x2
+    /// assert_eq!(jac.get(1, 2), Some(&2.0));
+    /// ```
     pub fn evaluate_reverse(&mut self, kernel: &mut impl Vjp) -> &CsMat<f64> {
         assert!(
             self.mode == Mode::Reverse,
@@ -448,6 +507,41 @@ impl JacobianPrep {
     }
 
     /// Evaluates in whichever mode the preparation chose.
+    ///
+    /// ```
+    /// # use asd_runtime::{Jvp, Vjp, Workspace};
+    /// # /// `y[i] = x[i] * x[i + 1]`, differentiated by hand.
+    /// # struct Prod<'a>(&'a [f64]);
+    /// # impl Jvp for Prod<'_> {
+    /// #     fn jvp<const L: usize>(&mut self, _: &Workspace, dx: &[[f64; L]], dy: &mut [[f64; L]]) {
+    /// #         let x = self.0;
+    /// #         for i in 0..dy.len() {
+    /// #             for l in 0..L {
+    /// #                 dy[i][l] = x[i + 1] * dx[i][l] + x[i] * dx[i + 1][l];
+    /// #             }
+    /// #         }
+    /// #     }
+    /// # }
+    /// # impl Vjp for Prod<'_> {
+    /// #     fn vjp<const L: usize>(&mut self, _: &Workspace, dy: &[[f64; L]], dx: &mut [[f64; L]]) {
+    /// #         let x = self.0;
+    /// #         for i in 0..dy.len() {
+    /// #             for l in 0..L {
+    /// #                 dx[i][l] += x[i + 1] * dy[i][l];
+    /// #                 dx[i + 1][l] += x[i] * dy[i][l];
+    /// #             }
+    /// #         }
+    /// #     }
+    /// # }
+    /// # let bidiagonal = |n: usize| asd_runtime::SparsityPattern::from_coordinates(n - 1, n, (0..n - 1).flat_map(|i| [(i, i), (i, i + 1)]));
+    /// // `Prod` (hidden): a Jvp + Vjp kernel of y[i] = x[i] * x[i + 1], written by hand
+    /// // as in the `JacobianPrep` example; `bidiagonal(n)`: its (n - 1) x n pattern.
+    /// use asd_runtime::{JacobianOptions, JacobianPrep};
+    /// let x = [1.0, 2.0, 3.0, 4.0];
+    /// let mut prep = JacobianPrep::new(bidiagonal(4), &JacobianOptions::default());
+    /// let jac = prep.evaluate(&mut Prod(&x)); // forward or reverse, as prepared
+    /// assert_eq!(jac.data(), [2.0, 1.0, 3.0, 2.0, 4.0, 3.0]);
+    /// ```
     pub fn evaluate(&mut self, kernel: &mut (impl Jvp + Vjp)) -> &CsMat<f64> {
         match self.mode {
             Mode::Forward => self.evaluate_forward(kernel),
@@ -456,12 +550,24 @@ impl JacobianPrep {
     }
 
     /// Panics unless the input has the `n` the preparation was made for.
+    ///
+    /// ```
+    /// use asd_runtime::{JacobianOptions, JacobianPrep, SparsityPattern};
+    /// use std::panic::{catch_unwind, AssertUnwindSafe};
+    /// let prep = JacobianPrep::new(SparsityPattern::empty(2, 3), &JacobianOptions::default());
+    /// prep.check_input_len(3);
+    /// prep.check_output_len(2);
+    /// assert!(catch_unwind(AssertUnwindSafe(|| prep.check_input_len(2))).is_err());
+    /// assert!(catch_unwind(AssertUnwindSafe(|| prep.check_output_len(3))).is_err());
+    /// ```
     #[track_caller]
     pub fn check_input_len(&self, n: usize) {
         check_prepared_len("input", self.driver.shape().1, n);
     }
 
     /// Panics unless the output has the `m` the preparation was made for.
+    ///
+    /// See [`check_input_len`](Self::check_input_len) for an example.
     #[track_caller]
     pub fn check_output_len(&self, m: usize) {
         check_prepared_len("output", self.driver.shape().0, m);
@@ -471,11 +577,26 @@ impl JacobianPrep {
     ///
     /// The preparation keeps the structure once, in its result matrix; the first call
     /// copies it out.
+    ///
+    /// ```
+    /// use asd_runtime::{JacobianOptions, JacobianPrep, Mode, SparsityPattern};
+    /// let p = SparsityPattern::from_coordinates(4, 5, (0..4).flat_map(|i| [(i, i), (i, i + 1)]));
+    /// let prep = JacobianPrep::new(p.clone(), &JacobianOptions::forward().with_lanes(1));
+    /// assert_eq!(prep.pattern(), &p);
+    /// assert_eq!(prep.mode(), Mode::Forward);
+    /// assert_eq!((prep.ncolors(), prep.colors()), (2, &[0, 1, 0, 1, 0][..]));
+    /// assert_eq!(prep.coloring().colors(), prep.colors());
+    /// assert_eq!((prep.lanes(), prep.nsweeps()), (1, 2));
+    /// assert_eq!(prep.decompression().shape(), (4, 5));
+    /// assert_eq!(prep.jacobian().data(), [0.0; 8]); // nothing evaluated yet
+    /// ```
     pub fn pattern(&self) -> &SparsityPattern {
         self.driver.pattern()
     }
 
     /// The column coloring (forward) or row coloring (reverse).
+    ///
+    /// See [`pattern`](Self::pattern) for an example.
     pub fn coloring(&self) -> &Coloring {
         &self.driver.coloring
     }
@@ -487,41 +608,92 @@ impl JacobianPrep {
     }
 
     /// Number of colors: JVPs or VJPs per evaluation.
+    ///
+    /// See [`pattern`](Self::pattern) for an example.
     pub fn ncolors(&self) -> usize {
         self.driver.coloring.ncolors()
     }
 
     /// Color of every column (forward) or row (reverse).
+    ///
+    /// See [`pattern`](Self::pattern) for an example.
     pub fn colors(&self) -> &[usize] {
         self.driver.coloring.colors()
     }
 
     /// Forward or reverse.
+    ///
+    /// See [`pattern`](Self::pattern) for an example.
     pub fn mode(&self) -> Mode {
         self.mode
     }
 
     /// Seed directions per kernel call, one of [`LANES`](crate::LANES).
+    ///
+    /// See [`pattern`](Self::pattern) for an example.
     pub fn lanes(&self) -> usize {
         self.driver.lanes()
     }
 
     /// Kernel calls per evaluation, `ceil(ncolors / lanes)`.
+    ///
+    /// See [`pattern`](Self::pattern) for an example.
     pub fn nsweeps(&self) -> usize {
         self.driver.nsweeps()
     }
 
     /// The decompression map.
+    ///
+    /// See [`pattern`](Self::pattern) for an example.
     pub fn decompression(&self) -> &Decompression {
         &self.driver.decompression
     }
 
     /// The workspace kernels receive; useful to call a kernel by hand.
+    ///
+    /// ```
+    /// # use asd_runtime::{Jvp, Vjp, Workspace};
+    /// # /// `y[i] = x[i] * x[i + 1]`, differentiated by hand.
+    /// # struct Prod<'a>(&'a [f64]);
+    /// # impl Jvp for Prod<'_> {
+    /// #     fn jvp<const L: usize>(&mut self, _: &Workspace, dx: &[[f64; L]], dy: &mut [[f64; L]]) {
+    /// #         let x = self.0;
+    /// #         for i in 0..dy.len() {
+    /// #             for l in 0..L {
+    /// #                 dy[i][l] = x[i + 1] * dx[i][l] + x[i] * dx[i + 1][l];
+    /// #             }
+    /// #         }
+    /// #     }
+    /// # }
+    /// # impl Vjp for Prod<'_> {
+    /// #     fn vjp<const L: usize>(&mut self, _: &Workspace, dy: &[[f64; L]], dx: &mut [[f64; L]]) {
+    /// #         let x = self.0;
+    /// #         for i in 0..dy.len() {
+    /// #             for l in 0..L {
+    /// #                 dx[i][l] += x[i + 1] * dy[i][l];
+    /// #                 dx[i + 1][l] += x[i] * dy[i][l];
+    /// #             }
+    /// #         }
+    /// #     }
+    /// # }
+    /// # let bidiagonal = |n: usize| asd_runtime::SparsityPattern::from_coordinates(n - 1, n, (0..n - 1).flat_map(|i| [(i, i), (i, i + 1)]));
+    /// // `Prod` (hidden): a Jvp + Vjp kernel of y[i] = x[i] * x[i + 1], written by hand
+    /// // as in the `JacobianPrep` example; `bidiagonal(n)`: its (n - 1) x n pattern.
+    /// use asd_runtime::{JacobianOptions, JacobianPrep};
+    /// let x = [1.0, 2.0, 3.0];
+    /// let prep = JacobianPrep::new(bidiagonal(3), &JacobianOptions::forward());
+    /// // One JVP by hand, in the workspace an evaluation would hand the kernel.
+    /// let mut dy = [[0.0; 1]; 2];
+    /// Prod(&x).jvp(prep.workspace(), &[[1.0], [0.0], [0.0]], &mut dy);
+    /// assert_eq!(dy, [[2.0], [0.0]]); // the first column of J
+    /// ```
     pub fn workspace(&self) -> &Workspace {
         &self.driver.ws
     }
 
     /// The Jacobian of the last evaluation (zeros before the first).
+    ///
+    /// See [`pattern`](Self::pattern) for an example.
     pub fn jacobian(&self) -> &CsMat<f64> {
         &self.driver.result
     }
@@ -529,12 +701,85 @@ impl JacobianPrep {
     /// Copies the last Jacobian into `out`, a matrix of the prepared structure (a clone
     /// of [`jacobian`](Self::jacobian)): no allocation. Panics, naming the difference,
     /// if the shape, storage order, `indptr` or `indices` differ.
+    ///
+    /// ```
+    /// # use asd_runtime::{Jvp, Vjp, Workspace};
+    /// # /// `y[i] = x[i] * x[i + 1]`, differentiated by hand.
+    /// # struct Prod<'a>(&'a [f64]);
+    /// # impl Jvp for Prod<'_> {
+    /// #     fn jvp<const L: usize>(&mut self, _: &Workspace, dx: &[[f64; L]], dy: &mut [[f64; L]]) {
+    /// #         let x = self.0;
+    /// #         for i in 0..dy.len() {
+    /// #             for l in 0..L {
+    /// #                 dy[i][l] = x[i + 1] * dx[i][l] + x[i] * dx[i + 1][l];
+    /// #             }
+    /// #         }
+    /// #     }
+    /// # }
+    /// # impl Vjp for Prod<'_> {
+    /// #     fn vjp<const L: usize>(&mut self, _: &Workspace, dy: &[[f64; L]], dx: &mut [[f64; L]]) {
+    /// #         let x = self.0;
+    /// #         for i in 0..dy.len() {
+    /// #             for l in 0..L {
+    /// #                 dx[i][l] += x[i + 1] * dy[i][l];
+    /// #                 dx[i + 1][l] += x[i] * dy[i][l];
+    /// #             }
+    /// #         }
+    /// #     }
+    /// # }
+    /// # let bidiagonal = |n: usize| asd_runtime::SparsityPattern::from_coordinates(n - 1, n, (0..n - 1).flat_map(|i| [(i, i), (i, i + 1)]));
+    /// // `Prod` (hidden): a Jvp + Vjp kernel of y[i] = x[i] * x[i + 1], written by hand
+    /// // as in the `JacobianPrep` example; `bidiagonal(n)`: its (n - 1) x n pattern.
+    /// use asd_runtime::{JacobianOptions, JacobianPrep};
+    /// let mut prep = JacobianPrep::new(bidiagonal(4), &JacobianOptions::default());
+    /// let mut kept = prep.jacobian().clone(); // allocated once
+    /// for x in [[1.0, 2.0, 3.0, 4.0], [0.0, 1.0, 0.0, 1.0]] {
+    ///     prep.evaluate(&mut Prod(&x));
+    ///     prep.copy_into(&mut kept); // no allocation
+    /// }
+    /// assert_eq!(kept.data(), [1.0, 0.0, 0.0, 1.0, 1.0, 0.0]);
+    /// ```
     #[track_caller]
     pub fn copy_into(&self, out: &mut CsMat<f64>) {
         self.driver.copy_result_into("Jacobian", out);
     }
 
     /// Gives up the preparation and keeps the last Jacobian (no copy).
+    ///
+    /// ```
+    /// # use asd_runtime::{Jvp, Vjp, Workspace};
+    /// # /// `y[i] = x[i] * x[i + 1]`, differentiated by hand.
+    /// # struct Prod<'a>(&'a [f64]);
+    /// # impl Jvp for Prod<'_> {
+    /// #     fn jvp<const L: usize>(&mut self, _: &Workspace, dx: &[[f64; L]], dy: &mut [[f64; L]]) {
+    /// #         let x = self.0;
+    /// #         for i in 0..dy.len() {
+    /// #             for l in 0..L {
+    /// #                 dy[i][l] = x[i + 1] * dx[i][l] + x[i] * dx[i + 1][l];
+    /// #             }
+    /// #         }
+    /// #     }
+    /// # }
+    /// # impl Vjp for Prod<'_> {
+    /// #     fn vjp<const L: usize>(&mut self, _: &Workspace, dy: &[[f64; L]], dx: &mut [[f64; L]]) {
+    /// #         let x = self.0;
+    /// #         for i in 0..dy.len() {
+    /// #             for l in 0..L {
+    /// #                 dx[i][l] += x[i + 1] * dy[i][l];
+    /// #                 dx[i + 1][l] += x[i] * dy[i][l];
+    /// #             }
+    /// #         }
+    /// #     }
+    /// # }
+    /// # let bidiagonal = |n: usize| asd_runtime::SparsityPattern::from_coordinates(n - 1, n, (0..n - 1).flat_map(|i| [(i, i), (i, i + 1)]));
+    /// // `Prod` (hidden): a Jvp + Vjp kernel of y[i] = x[i] * x[i + 1], written by hand
+    /// // as in the `JacobianPrep` example; `bidiagonal(n)`: its (n - 1) x n pattern.
+    /// use asd_runtime::{JacobianOptions, JacobianPrep};
+    /// let mut prep = JacobianPrep::new(bidiagonal(3), &JacobianOptions::default());
+    /// prep.evaluate(&mut Prod(&[1.0, 2.0, 3.0]));
+    /// let jac = prep.into_jacobian();
+    /// assert_eq!(jac.get(0, 1), Some(&1.0));
+    /// ```
     pub fn into_jacobian(self) -> CsMat<f64> {
         self.driver.result
     }

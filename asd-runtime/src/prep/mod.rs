@@ -30,6 +30,16 @@ use crate::{LaneBuf, OnSwitch, Order, Sparsity, Workspace};
 /// would, so the primal runs once: J3's 25 colors (a 5 x 5 convolution) take one sweep
 /// of 32 lanes, a fifth faster than two of 16. Each count is one more copy of every
 /// kernel to compile.
+///
+/// ```
+/// use asd_runtime::{JacobianOptions, JacobianPrep, SparsityPattern, LANES};
+/// let diagonal = SparsityPattern::from_coordinates(5, 5, (0..5).map(|i| (i, i)));
+/// let prep = JacobianPrep::new(diagonal.clone(), &JacobianOptions::forward());
+/// assert!(LANES.contains(&prep.lanes()));
+/// // Any listed count can be forced; others panic.
+/// let eight = JacobianOptions::forward().with_lanes(LANES[3]);
+/// assert_eq!(JacobianPrep::new(diagonal, &eight).lanes(), 8);
+/// ```
 pub const LANES: [usize; 8] = [1, 2, 4, 8, 12, 16, 24, 32];
 
 /// `with_lanes!(lanes, L => driver.sweeps::<L>(...))`: runs the expression with the
@@ -52,9 +62,37 @@ macro_rules! with_lanes {
 use with_lanes;
 
 /// Compressed forward mode: `L` Jacobian-vector products in one sweep.
+///
+/// ```
+/// use asd_runtime::{Jvp, Workspace};
+///
+/// /// `y[i] = x[i]^2`: `dy[i] = 2 x[i] dx[i]`, in each of `L` lanes.
+/// struct Square<'a>(&'a [f64]);
+///
+/// impl Jvp for Square<'_> {
+///     fn jvp<const L: usize>(&mut self, _: &Workspace, dx: &[[f64; L]], dy: &mut [[f64; L]]) {
+///         for ((dy, dx), x) in dy.iter_mut().zip(dx).zip(self.0) {
+///             for l in 0..L {
+///                 dy[l] = 2.0 * x * dx[l];
+///             }
+///         }
+///     }
+/// }
+///
+/// // Two directions at once: e0 + e1 and e2.
+/// let x = [1.0, 2.0, 3.0];
+/// let dx = [[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]];
+/// let mut dy = [[0.0; 2]; 3];
+/// Square(&x).jvp(&Workspace::new(), &dx, &mut dy);
+/// assert_eq!(dy, [[2.0, 0.0], [4.0, 0.0], [0.0, 6.0]]);
+/// // Without a buffer of its own, a kernel leaves `jvp_owned` to its default.
+/// assert!(Square(&x).jvp_owned(&Workspace::new(), &dx).is_none());
+/// ```
 pub trait Jvp {
     /// `dy[i][l] = sum_j J[i][j] * dx[j][l]`. `dy` has the output's length and is zeroed
     /// by the caller.
+    ///
+    /// See [`Jvp`] for an example.
     fn jvp<const L: usize>(&mut self, ws: &Workspace, dx: &[[f64; L]], dy: &mut [[f64; L]]);
 
     /// The products in a buffer of the kernel's own, when it has one (generated
@@ -62,6 +100,8 @@ pub trait Jvp {
     /// straight from it instead of zeroing a buffer for [`jvp`](Self::jvp) and copying.
     /// `None` (the default) means: call `jvp`. The buffer may share `dx` (a function
     /// whose output is its input, for some argument).
+    ///
+    /// See [`Jvp`] (a kernel that keeps the default) for an example.
     fn jvp_owned<'w, const L: usize>(
         &mut self,
         ws: &'w Workspace,
@@ -72,18 +112,87 @@ pub trait Jvp {
     }
 }
 /// Compressed reverse mode: `L` vector-Jacobian products in one sweep.
+///
+/// ```
+/// use asd_runtime::{JacobianOptions, JacobianPrep, SparsityPattern, Vjp, Workspace};
+///
+/// /// `y = [x0 + x1 + x2]`: one dense row, so one VJP gives the whole Jacobian.
+/// struct Sum;
+///
+/// impl Vjp for Sum {
+///     fn vjp<const L: usize>(&mut self, _: &Workspace, dy: &[[f64; L]], dx: &mut [[f64; L]]) {
+///         for dx in dx.iter_mut() {
+///             for l in 0..L {
+///                 dx[l] += dy[0][l];
+///             }
+///         }
+///     }
+/// }
+///
+/// let mut dx = [[0.0; 1]; 3];
+/// Sum.vjp(&Workspace::new(), &[[2.0]], &mut dx);
+/// assert_eq!(dx, [[2.0], [2.0], [2.0]]);
+///
+/// let row = SparsityPattern::from_coordinates(1, 3, [(0, 0), (0, 1), (0, 2)]);
+/// let mut prep = JacobianPrep::new(row, &JacobianOptions::reverse());
+/// assert_eq!(prep.ncolors(), 1);
+/// assert_eq!(prep.evaluate_reverse(&mut Sum).data(), [1.0, 1.0, 1.0]);
+/// ```
 pub trait Vjp {
     /// `dx[j][l] = sum_i dy[i][l] * J[i][j]`. `dx` is zeroed by the caller.
+    ///
+    /// See [`Vjp`] for an example.
     fn vjp<const L: usize>(&mut self, ws: &Workspace, dy: &[[f64; L]], dx: &mut [[f64; L]]);
 }
 /// Compressed second order: `L` Hessian-vector products in one sweep.
+///
+/// ```
+/// use asd_runtime::{
+///     HessianMethod, HessianOptions, HessianPrep, Hvp, SparsityPattern, Workspace,
+/// };
+///
+/// /// `f(x) = x0 * x1 + x2^2`: `H = [0 1 0; 1 0 0; 0 0 2]`.
+/// struct F;
+///
+/// impl Hvp for F {
+///     fn hvp<const L: usize>(&mut self, _: &Workspace, v: &[[f64; L]], hv: &mut [[f64; L]]) {
+///         for l in 0..L {
+///             hv[0][l] += v[1][l];
+///             hv[1][l] += v[0][l];
+///             hv[2][l] += 2.0 * v[2][l];
+///         }
+///     }
+/// }
+///
+/// let mut hv = [[0.0; 1]; 3];
+/// F.hvp(&Workspace::new(), &[[1.0], [2.0], [3.0]], &mut hv);
+/// assert_eq!(hv, [[2.0], [1.0], [6.0]]);
+///
+/// let p = SparsityPattern::from_coordinates(3, 3, [(0, 1), (1, 0), (2, 2)]);
+/// let mut prep = HessianPrep::new(p, &HessianOptions::default());
+/// // No two columns share a row: one HVP, v = (1, 1, 1), gives every entry.
+/// assert_eq!((prep.method(), prep.ncolors()), (HessianMethod::Columns, 1));
+/// let h = prep.evaluate(&mut F);
+/// assert_eq!(
+///     (h.get(0, 1), h.get(1, 0), h.get(2, 2)),
+///     (Some(&1.0), Some(&1.0), Some(&2.0))
+/// );
+/// ```
 pub trait Hvp {
     /// `hv[i][l] = sum_j H[i][j] * v[j][l]`. `hv` is zeroed by the caller.
+    ///
+    /// See [`Hvp`] for an example.
     fn hvp<const L: usize>(&mut self, ws: &Workspace, v: &[[f64; L]], hv: &mut [[f64; L]]);
 }
 
 /// How a Jacobian preparation computes: forward mode over column colors (JVPs) or
 /// reverse mode over row colors (VJPs).
+///
+/// ```
+/// use asd_runtime::Mode;
+/// assert_eq!(Mode::Forward.product(), "JVP");
+/// assert_eq!(Mode::Reverse.to_string(), "reverse");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Mode {
     /// Column coloring, one JVP per color.
@@ -94,6 +203,8 @@ pub enum Mode {
 
 impl Mode {
     /// The product one color costs: `"JVP"` or `"VJP"`.
+    ///
+    /// See [`Mode`] for an example.
     pub fn product(self) -> &'static str {
         match self {
             Mode::Forward => "JVP",
@@ -112,6 +223,20 @@ impl fmt::Display for Mode {
 }
 
 /// The mode a user asks for.
+///
+/// ```
+/// use asd_runtime::{JacobianOptions, JacobianPrep, Mode, ModeChoice, SparsityPattern};
+/// // Two dense rows of 10 columns: 10 JVPs or 2 VJPs.
+/// let wide = SparsityPattern::from_coordinates(2, 10, (0..20).map(|k| (k / 10, k % 10)));
+/// assert_eq!(JacobianOptions::default().mode, ModeChoice::Auto);
+/// let auto = JacobianPrep::new(wide.clone(), &JacobianOptions::default());
+/// assert_eq!((auto.mode(), auto.ncolors()), (Mode::Reverse, 2));
+/// let forced = JacobianOptions::default()
+///     .with_mode(ModeChoice::Forward)
+///     .with_warn(false);
+/// let forward = JacobianPrep::new(wide, &forced);
+/// assert_eq!((forward.mode(), forward.ncolors()), (Mode::Forward, 10));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum ModeChoice {
     /// Color both the columns and the rows and take the one whose evaluation is cheaper:
@@ -126,6 +251,22 @@ pub enum ModeChoice {
 }
 
 /// How a Hessian is colored and recovered.
+///
+/// ```
+/// use asd_runtime::{HessianMethod, HessianOptions, HessianPrep, SparsityPattern};
+/// // A tridiagonal Hessian of 8 variables.
+/// let n = 8;
+/// let p = SparsityPattern::from_coordinates(
+///     n,
+///     n,
+///     (0..n).flat_map(|i| [(i, i.saturating_sub(1)), (i, i), (i, (i + 1).min(n - 1))]),
+/// );
+/// let with = |m| HessianPrep::new(p.clone(), &HessianOptions::default().with_method(m));
+/// assert_eq!(with(HessianMethod::Star).ncolors(), 3);
+/// assert_eq!(with(HessianMethod::Acyclic).ncolors(), 2);
+/// assert_eq!(with(HessianMethod::Columns).ncolors(), 3);
+/// assert_eq!(with(HessianMethod::Acyclic).method().to_string(), "acyclic");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum HessianMethod {
     /// Star coloring, direct recovery (the default).
@@ -148,6 +289,27 @@ impl fmt::Display for HessianMethod {
 
 /// Options of [`JacobianPrep::new`]. The defaults (auto mode, best vertex order, lanes
 /// chosen from the color count, warnings on) are what most callers want.
+///
+/// ```
+/// use asd_runtime::{JacobianOptions, JacobianPrep, Mode, ModeChoice, Order, SparsityPattern};
+/// let options = JacobianOptions::forward()
+///     .with_order(Order::SmallestLast)
+///     .with_lanes(4)
+///     .with_warn(false);
+/// assert_eq!(options.mode, ModeChoice::Forward);
+/// assert_eq!(
+///     (options.order, options.lanes, options.warn),
+///     (Some(Order::SmallestLast), Some(4), false)
+/// );
+/// assert_eq!(
+///     JacobianOptions::reverse(),
+///     JacobianOptions::default().with_mode(ModeChoice::Reverse)
+/// );
+///
+/// let diagonal = SparsityPattern::from_coordinates(3, 3, (0..3).map(|i| (i, i)));
+/// let prep = JacobianPrep::new(diagonal, &options);
+/// assert_eq!((prep.mode(), prep.lanes()), (Mode::Forward, 4));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct JacobianOptions {
     /// Forward, reverse, or the cheaper of the two.
@@ -192,6 +354,8 @@ impl Default for JacobianOptions {
 
 impl JacobianOptions {
     /// Forward mode only: the kernel needs no [`Vjp`].
+    ///
+    /// See [`JacobianOptions`] for an example.
     pub fn forward() -> Self {
         JacobianOptions {
             mode: ModeChoice::Forward,
@@ -200,6 +364,8 @@ impl JacobianOptions {
     }
 
     /// Reverse mode only: the kernel needs no [`Jvp`].
+    ///
+    /// See [`JacobianOptions`] for an example.
     pub fn reverse() -> Self {
         JacobianOptions {
             mode: ModeChoice::Reverse,
@@ -214,6 +380,8 @@ impl JacobianOptions {
     }
 
     /// The same options with this mode.
+    ///
+    /// See [`JacobianOptions`] for an example.
     pub fn with_mode(self, mode: ModeChoice) -> Self {
         JacobianOptions { mode, ..self }
     }
@@ -224,6 +392,8 @@ impl JacobianOptions {
     }
 
     /// The same options with this coloring order.
+    ///
+    /// See [`JacobianOptions`] for an example.
     pub fn with_order(self, order: Order) -> Self {
         JacobianOptions {
             order: Some(order),
@@ -232,6 +402,8 @@ impl JacobianOptions {
     }
 
     /// The same options with this many lanes per sweep (one of [`LANES`]).
+    ///
+    /// See [`JacobianOptions`] for an example.
     pub fn with_lanes(self, lanes: usize) -> Self {
         JacobianOptions {
             lanes: Some(lanes),
@@ -240,6 +412,8 @@ impl JacobianOptions {
     }
 
     /// The same options with the warning on or off (see [`warn`](Self::warn)).
+    ///
+    /// See [`JacobianOptions`] for an example.
     pub fn with_warn(self, warn: bool) -> Self {
         JacobianOptions { warn, ..self }
     }
@@ -255,6 +429,24 @@ impl JacobianOptions {
 }
 
 /// Options of [`HessianPrep::new`].
+///
+/// ```
+/// use asd_runtime::{HessianMethod, HessianOptions, HessianPrep, Order, SparsityPattern};
+/// let options = HessianOptions::default()
+///     .with_method(HessianMethod::Acyclic)
+///     .with_order(Order::LargestFirst)
+///     .with_lanes(2)
+///     .with_warn(false);
+/// assert_eq!(options.method, Some(HessianMethod::Acyclic));
+/// assert_eq!(
+///     (options.order, options.lanes, options.warn),
+///     (Some(Order::LargestFirst), Some(2), false)
+/// );
+///
+/// let diagonal = SparsityPattern::from_coordinates(3, 3, (0..3).map(|i| (i, i)));
+/// let prep = HessianPrep::new(diagonal, &options);
+/// assert_eq!((prep.method(), prep.lanes()), (HessianMethod::Acyclic, 2));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HessianOptions {
     /// `None`: star coloring, or plain column coloring in the rare case it needs fewer
@@ -284,6 +476,8 @@ impl Default for HessianOptions {
 
 impl HessianOptions {
     /// The same options with this method.
+    ///
+    /// See [`HessianOptions`] for an example.
     pub fn with_method(self, method: HessianMethod) -> Self {
         HessianOptions {
             method: Some(method),
@@ -292,6 +486,8 @@ impl HessianOptions {
     }
 
     /// The same options with this coloring order.
+    ///
+    /// See [`HessianOptions`] for an example.
     pub fn with_order(self, order: Order) -> Self {
         HessianOptions {
             order: Some(order),
@@ -300,6 +496,8 @@ impl HessianOptions {
     }
 
     /// The same options with this many lanes per sweep (one of [`LANES`]).
+    ///
+    /// See [`HessianOptions`] for an example.
     pub fn with_lanes(self, lanes: usize) -> Self {
         HessianOptions {
             lanes: Some(lanes),
@@ -308,6 +506,8 @@ impl HessianOptions {
     }
 
     /// The same options with the warning on or off (see [`warn`](Self::warn)).
+    ///
+    /// See [`HessianOptions`] for an example.
     pub fn with_warn(self, warn: bool) -> Self {
         HessianOptions { warn, ..self }
     }

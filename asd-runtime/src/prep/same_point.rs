@@ -34,6 +34,8 @@ pub struct HvpSamePoint<'p> {
 impl<'p> HvpSamePoint<'p> {
     /// Products with `hessian`, a square symmetric matrix stored in both triangles (either
     /// storage order: for a symmetric matrix its rows are its columns).
+    ///
+    /// See [`HvpSamePoint`] for an example.
     pub fn new(hessian: &'p CsMat<f64>) -> Self {
         assert_eq!(
             hessian.rows(),
@@ -46,11 +48,22 @@ impl<'p> HvpSamePoint<'p> {
     }
 
     /// The Hessian the products are taken with.
+    ///
+    /// ```
+    /// use asd_runtime::sprs::CsMat;
+    /// use asd_runtime::HvpSamePoint;
+    ///
+    /// let h = CsMat::new((2, 2), vec![0, 1, 2], vec![0, 1], vec![2.0, 3.0]);
+    /// let at = HvpSamePoint::new(&h);
+    /// assert!(std::ptr::eq(at.hessian(), &h)); // borrowed, not copied
+    /// ```
     pub fn hessian(&self) -> &'p CsMat<f64> {
         self.hessian
     }
 
     /// `H v`.
+    ///
+    /// See [`HvpSamePoint`] for an example.
     pub fn hvp(&self, v: &[f64]) -> Vec<f64> {
         let mut hv = vec![0.0; self.hessian.rows()];
         self.hvp_into(v, &mut hv);
@@ -58,6 +71,8 @@ impl<'p> HvpSamePoint<'p> {
     }
 
     /// `H v` into `hv`, without allocating; both lengths are checked.
+    ///
+    /// See [`HvpSamePoint`] for an example.
     pub fn hvp_into(&self, v: &[f64], hv: &mut [f64]) {
         let n = self.hessian.rows();
         check_len("the direction `v`", n, v.len());
