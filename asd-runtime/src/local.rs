@@ -66,7 +66,9 @@ impl Choice {
 /// `max`/`min`, whose line the compiler does not keep).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Decision {
+    /// The line of the branch's condition; `0` for a `max`/`min`.
     pub line: u32,
+    /// What was decided.
     pub choice: Choice,
 }
 

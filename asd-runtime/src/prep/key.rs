@@ -22,6 +22,7 @@ use std::hash::{DefaultHasher, Hasher};
 /// assert_ne!(key(1.5, &[1, 2]), key(2.5, &[1, 2]));
 /// ```
 pub trait ConstKey {
+    /// Adds this value to the key being made in `h`.
     fn key(&self, h: &mut DefaultHasher);
 }
 
@@ -76,10 +77,22 @@ impl<T: ConstKey + ?Sized> ConstKey for &T {
 /// A parameter for the generated code's choice between [`KnownKey`] (its type has a
 /// [`ConstKey`]) and [`UnknownKey`] (any other type), made at compile time by method
 /// resolution: `(&KeyOf(&c)).add_to(&mut h)` finds `KnownKey` first when it applies.
+///
+/// ```
+/// use asd_runtime::{KeyOf, KnownKey as _, UnknownKey as _};
+/// use std::hash::DefaultHasher;
+///
+/// struct Params;
+/// let mut h = DefaultHasher::new();
+/// assert!((&KeyOf(&1.5_f64)).add_to(&mut h)); // f64 has a key
+/// assert!((&KeyOf(&[1_usize, 2])).add_to(&mut h));
+/// assert!(!(&KeyOf(&Params)).add_to(&mut h)); // a struct has none
+/// ```
 pub struct KeyOf<'a, T: ?Sized>(pub &'a T);
 
 /// See [`KeyOf`]: adds the value and answers `true`.
 pub trait KnownKey {
+    /// Adds the parameter's value to `h`; `true`.
     fn add_to(&self, h: &mut DefaultHasher) -> bool;
 }
 
@@ -92,6 +105,7 @@ impl<T: ConstKey + ?Sized> KnownKey for KeyOf<'_, T> {
 
 /// See [`KeyOf`]: a type without a key; answers `false`.
 pub trait UnknownKey {
+    /// Adds nothing; `false`: the parameters have no key.
     fn add_to(&self, h: &mut DefaultHasher) -> bool;
 }
 
