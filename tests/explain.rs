@@ -174,3 +174,29 @@ fn an_input_index_out_of_range_is_refused() {
 fn an_output_index_out_of_range_is_refused() {
     iter_diff_explain(&point(7), 2, 5, 0);
 }
+
+#[test]
+fn a_local_explanation_follows_the_branches_taken_at_x() {
+    // x[3] > 0: y[3] takes the first arm, which reads s[3] only.
+    let x = [-0.5, 0.3, -0.2, 0.8, -0.1, 0.4, 0.6];
+    let e = mixed_explain_local(&x, &mut [0.0; 7], 3, 3);
+    let last = e.statements().last().expect("a chain");
+    assert_eq!(last.line, line_of("// POSITIVE"), "{e}");
+    assert!(!mixed_explain_local(&x, &mut [0.0; 7], 3, 0).depends());
+    assert!(mixed_explain(&x, &mut [0.0; 7], 3, 0).depends());
+    // x[2] <= 0: y[2] takes the other arm, through the accumulation.
+    let e = mixed_explain_local(&x, &mut [0.0; 7], 2, 0);
+    assert_eq!(
+        e.statements().last().expect("a chain").line,
+        line_of("// OTHERWISE"),
+        "{e}"
+    );
+    // Entry by entry, the local explanations are the local pattern.
+    let p = mixed_jacobian_sparsity_local(&x, &mut [0.0; 7]);
+    for i in 0..7 {
+        for j in 0..7 {
+            let e = mixed_explain_local(&x, &mut [0.0; 7], i, j);
+            assert_eq!(e.depends(), p.contains(i, j), "({i}, {j})");
+        }
+    }
+}

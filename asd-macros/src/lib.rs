@@ -57,7 +57,7 @@ use errors::{Errors, Stop};
 /// | `f_jacobian_sparsity_local(x, c..) -> SparsityPattern` | the local pattern at `x`: the branches taken and `max`/`min` operands chosen there |
 /// | `f_hessian_sparsity(x, c..) -> SparsityPattern` | scalar `f` only: the global Hessian pattern |
 /// | `f_hessian_sparsity_local(x, c..) -> SparsityPattern` | scalar `f` only: the Hessian pattern along the branches taken at `x` |
-/// | `f_explain(x, c.., i, j) -> Explanation` | why `(i, j)` is in the Jacobian pattern: the statements from `x[j]` to output `i` |
+/// | `f_explain(x, c.., i, j) -> Explanation`, `f_explain_local` | why `(i, j)` is in the Jacobian pattern (global, or local at `x`): the statements from `x[j]` to output `i` |
 /// | `f_jacobian(x, c..) -> CsMat<f64>` | one-shot sparse Jacobian |
 /// | `f_jacobian_prepare(x, c..)`, `f_jacobian_prepare_with(x, c.., &JacobianOptions)` | pattern, coloring, seeds and buffers, once |
 /// | `f_jacobian_prepared(&mut prep, x, c..) -> &CsMat<f64>` | reuses the preparation: no allocation |

@@ -14,7 +14,8 @@ impl Items<'_> {
     pub(super) fn forward_items(&self) -> TokenStream {
         let mut items = self.jvp();
         items.extend(self.jacobian_sparsity());
-        items.extend(self.explain());
+        items.extend(self.explain(false));
+        items.extend(self.explain(true));
         items.extend(self.jacobian_sparsity_local());
         items.extend(self.jacobian());
         items
@@ -78,21 +79,44 @@ impl Items<'_> {
     }
 
     /// `f_explain`: the tracer run over `Why`s, input `j` the only one seeded.
-    fn explain(&self) -> TokenStream {
+    /// `f_explain`, or with `local` `f_explain_local`: the local tracer along the
+    /// decisions at `x`, whose chains go through the arms taken there.
+    fn explain(&self, local: bool) -> TokenStream {
         let rt = rt();
         let f = self.name;
-        let op = self.op("explain");
-        let sparsity = self.op("jacobian_sparsity");
+        let (op, sparsity) = match local {
+            false => (self.op("explain"), self.op("jacobian_sparsity")),
+            true => (self.op("explain_local"), self.op("jacobian_sparsity_local")),
+        };
         let params = self.plain_params();
         let x = self.active();
-        let trace = self.hidden(Hidden::Trace);
+        let trace = self.hidden(if local {
+            Hidden::TraceLocal
+        } else {
+            Hidden::Trace
+        });
         let (i, j) = (
             Ident::new("i", Span::mixed_site()),
             Ident::new("j", Span::mixed_site()),
         );
         let x_why = Ident::new("x_why", Span::mixed_site());
         let y_why = Ident::new("y_why", Span::mixed_site());
-        let args = self.tracer_args(&quote!(&#x_why), &quote!(&mut #y_why));
+        let (decisions, rep) = (
+            Ident::new("decisions", Span::mixed_site()),
+            Ident::new("rep", Span::mixed_site()),
+        );
+        let mut args = self.tracer_args(&quote!(&#x_why), &quote!(&mut #y_why));
+        let replay = local.then(|| {
+            args.push(quote!(&mut #rep));
+            let record = self.record_decisions(&decisions);
+            quote!(#record let mut #rep = #decisions.replay();)
+        });
+        let which = match local {
+            false => "",
+            true => {
+                " at this `x`, along the branches taken and the `max`/`min` operands chosen here"
+            }
+        };
         let trace_call = match self.output_param() {
             None if self.sig.output == Output::Scalar => {
                 quote!(let #y_why = ::std::vec![#trace(#(#args),*)];)
@@ -106,9 +130,9 @@ impl Items<'_> {
         let name = f.to_string();
         self.public_fn(
             format!(
-                "Why output `i` of [`{f}`] depends on input `j`: the statements (file, line, text) through \
-                 which `{x}[j]` reaches it, or that `(i, j)` is not in [`{sparsity}`]'s pattern. Print it \
-                 to read it. Panics if `i` or `j` is out of range."
+                "Why output `i` of [`{f}`] depends on input `j`{which}: the statements (file, line, \
+                 text) through which `{x}[j]` reaches it, or that `(i, j)` is not in [`{sparsity}`]'s \
+                 pattern. Print it to read it. Panics if `i` or `j` is out of range."
             ),
             quote!(#op(#(#params,)* #i: usize, #j: usize) -> #rt::Explanation),
             |_| {
@@ -116,6 +140,7 @@ impl Items<'_> {
                     if #j >= #x.len() {
                         ::core::panic!("asd: the input index j = {} is out of range for an input of length {}", #j, #x.len());
                     }
+                    #replay
                     let #x_why: ::std::vec::Vec<#rt::Why> = (0..#x.len())
                         .map(|k| if k == #j { #rt::Why::input() } else { <#rt::Why as #rt::TraceSet>::new() })
                         .collect();
@@ -229,7 +254,10 @@ impl Items<'_> {
             .unwrap_or_default();
         self.public_fn(
             format!(
-                "The local sparsity pattern of the Jacobian of [`{f}`] at `{x}`: only the arms the                  branches on differentiated reals take there, only the operands `max` and `min`                  choose there (both on a tie). A subset of the global pattern; it holds wherever                  [`{f}`] decides the same way, which a local preparation checks.{written}"
+                "The local sparsity pattern of the Jacobian of [`{f}`] at `{x}`: only the arms the \
+                 branches on differentiated reals take there, only the operands `max` and `min` \
+                 choose there (both on a tie). A subset of the global pattern; it holds wherever \
+                 [`{f}`] decides the same way, which a local preparation checks.{written}"
             ),
             quote!(#op(#(#params),*) -> #rt::SparsityPattern),
             |_| quote!(#local #pattern),
