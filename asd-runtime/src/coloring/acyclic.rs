@@ -1,7 +1,7 @@
 //! Acyclic coloring (Gebremedhin, Tarafdar, Manne & Pothen 2007, Algorithm 3.1, as in
 //! SparseMatrixColorings.jl): the 2-colored trees are kept as disjoint sets of edges.
 
-use super::distance2::first_allowed;
+use super::distance2::allowed_in_palette;
 use super::graph::Graph;
 use super::order;
 use super::star::{Adjacency, NearColors, HEAVY};
@@ -81,14 +81,23 @@ impl Forest {
 /// Algorithm 3.1: greedy in `order`; a color is also forbidden when v would close a
 /// 2-colored cycle, i.e. reach one 2-colored tree through two different neighbors.
 pub(crate) fn acyclic(g: &Adjacency, order: &[usize]) -> AcyclicColoring {
-    acyclic_with(g, order, HEAVY)
+    acyclic_with(g, order, HEAVY, 0, usize::MAX).expect("no cap")
 }
 
-/// [`acyclic`], with vertices of degree above `heavy` summarized rather than scanned.
-pub(crate) fn acyclic_with(g: &Adjacency, order: &[usize], heavy: usize) -> AcyclicColoring {
+/// [`acyclic`], with vertices of degree above `heavy` summarized rather than scanned,
+/// choosing colors in a palette and giving up at `cap` as [`star_with`](super::star::star_with)
+/// does.
+pub(crate) fn acyclic_with(
+    g: &Adjacency,
+    order: &[usize],
+    heavy: usize,
+    palette: usize,
+    cap: usize,
+) -> Option<AcyclicColoring> {
     let n = g.lists.nvertices();
     let mut color = vec![NONE; n];
     let mut forbidden = vec![NONE; g.color_bound()];
+    let mut start = 0;
     // first_neighbor[c] = (v, w, edge vw): first neighbor w of color c of the vertex v.
     let mut first_neighbor = vec![(NONE, NONE, NONE); forbidden.len()];
     // first_visit[root] = (v, w): tree `root` was first reached from v through w.
@@ -131,8 +140,12 @@ pub(crate) fn acyclic_with(g: &Adjacency, order: &[usize], heavy: usize) -> Acyc
                 }
             }
         }
-        let cv = first_allowed(&forbidden, v);
+        let cv = allowed_in_palette(&forbidden, v, start, palette);
+        if cv + 1 >= cap {
+            return None;
+        }
         color[v] = cv;
+        start = if cv + 1 < palette { cv + 1 } else { 0 };
         // Grow 2-colored stars around v: edges to neighbors of one color join one tree.
         for (w, vw) in g.edges(v) {
             let cw = color[w];
@@ -176,7 +189,7 @@ pub(crate) fn acyclic_with(g: &Adjacency, order: &[usize], heavy: usize) -> Acyc
         }
         near.colored(g, v, cv);
     }
-    AcyclicColoring {
+    Some(AcyclicColoring {
         coloring: Coloring::from_colors(color),
-    }
+    })
 }

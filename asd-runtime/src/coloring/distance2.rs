@@ -6,7 +6,7 @@ use super::*;
 
 impl Bipartite<'_> {
     /// A lower bound on the colors: the vertices of one middle need distinct colors.
-    fn lower_bound(&self) -> usize {
+    pub(super) fn lower_bound(&self) -> usize {
         let vp = self.to_vertex.row_ptr();
         vp.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0)
     }
@@ -60,13 +60,30 @@ impl Bipartite<'_> {
     /// Greedy first-fit in `order` (a permutation of the vertices). Gives up (`None`) as
     /// soon as a vertex needs color `cap - 1`: the coloring cannot have fewer than `cap`
     /// colors.
+    pub(super) fn greedy(
+        &self,
+        order: impl IntoIterator<Item = usize>,
+        cap: usize,
+    ) -> Option<Coloring> {
+        self.greedy_in_palette(order, cap, 0)
+    }
+
+    /// Greedy in `order`, each vertex taking the first color allowed in the palette
+    /// `0..palette` counted cyclically from the color after the previous vertex's, and
+    /// only when the palette is exhausted the first allowed color past it. `palette = 0`
+    /// is plain first-fit. Gives up as [`greedy`](Self::greedy) does.
     ///
     /// Each middle keeps the mask of the colors below 64 its vertices have taken, so a
     /// vertex finds the colors near it with one OR per middle: linear in the size of the
     /// pattern, where visiting every neighbor costs the sum of the squared middle
-    /// lengths. Only a vertex that finds the first 64 colors all taken visits its
-    /// neighbors, into a stamped `forbidden` array.
-    fn greedy(&self, order: impl IntoIterator<Item = usize>, cap: usize) -> Option<Coloring> {
+    /// lengths. Only a vertex that needs a color from 64 on visits its neighbors, into
+    /// a stamped `forbidden` array.
+    pub(super) fn greedy_in_palette(
+        &self,
+        order: impl IntoIterator<Item = usize>,
+        cap: usize,
+        palette: usize,
+    ) -> Option<Coloring> {
         let n = self.nvertices();
         let (mp, mi) = (self.to_mid.row_ptr(), self.to_mid.col_indices());
         let (vp, vi) = (self.to_vertex.row_ptr(), self.to_vertex.col_indices());
@@ -75,11 +92,20 @@ impl Bipartite<'_> {
         // forbidden[c] == v: color c is taken near v. A vertex has fewer than n
         // neighbors, so colors stay below n.
         let mut forbidden = Vec::new();
+        let below = |c: usize| if c >= 64 { u64::MAX } else { (1u64 << c) - 1 };
+        // Where the cyclic search of the palette starts: after the previous color.
+        let mut start = 0;
         for v in order {
             let mids = &mi[mp[v]..mp[v + 1]];
             let near = mids.iter().fold(0, |m, &r| m | taken[r]);
-            let c = if near != u64::MAX {
-                (!near).trailing_zeros() as usize
+            let free = !near;
+            let in_palette = free & below(palette);
+            let c = if palette <= 64 && in_palette & !below(start) != 0 {
+                (in_palette & !below(start)).trailing_zeros() as usize
+            } else if palette <= 64 && in_palette != 0 {
+                in_palette.trailing_zeros() as usize
+            } else if palette <= 64 && free != 0 {
+                free.trailing_zeros() as usize
             } else {
                 if forbidden.is_empty() {
                     forbidden = vec![NONE; n];
@@ -91,12 +117,13 @@ impl Bipartite<'_> {
                         }
                     }
                 }
-                first_allowed(&forbidden, v)
+                allowed_in_palette(&forbidden, v, start, palette)
             };
             if c + 1 >= cap {
                 return None;
             }
             color[v] = c;
+            start = if c + 1 < palette { c + 1 } else { 0 };
             if c < 64 {
                 for &r in mids {
                     taken[r] |= 1 << c;
@@ -115,13 +142,27 @@ struct OrderInputs {
     degrees: Option<Vec<usize>>,
 }
 
-/// The smallest color `c` with `forbidden[c] != v`.
+/// The first color `c` with `forbidden[c] != v` in the palette `0..palette` counted
+/// cyclically from `start`, or if none the smallest past the palette: with `palette = 0`,
+/// the smallest, as [`first_allowed`].
 #[inline]
-pub(super) fn first_allowed(forbidden: &[usize], v: usize) -> usize {
-    forbidden
-        .iter()
-        .position(|&f| f != v)
-        .unwrap_or(forbidden.len())
+pub(super) fn allowed_in_palette(
+    forbidden: &[usize],
+    v: usize,
+    start: usize,
+    palette: usize,
+) -> usize {
+    let p = palette.min(forbidden.len());
+    let start = start.min(p);
+    (start..p)
+        .chain(0..start)
+        .find(|&c| forbidden[c] != v)
+        .unwrap_or_else(|| {
+            p + forbidden[p..]
+                .iter()
+                .position(|&f| f != v)
+                .unwrap_or(forbidden.len() - p)
+        })
 }
 
 /// Colors the columns of `p` so that two columns sharing a row differ: one JVP per

@@ -5,7 +5,7 @@
 use std::collections::hash_map::{Entry, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
-use super::distance2::first_allowed;
+use super::distance2::allowed_in_palette;
 use super::graph::Graph;
 use super::order;
 use super::{NeighborLists, Order, StarColoring, NONE};
@@ -343,14 +343,24 @@ impl Hood {
 /// `w` (at most one per color) or, when `w` shares its color with another neighbor,
 /// `min(deg(w), colors around w)`; heavy vertices are looked up by hashing.
 pub(crate) fn star(g: &Adjacency, order: &[usize]) -> StarCore {
-    star_with(g, order, HEAVY)
+    star_with(g, order, HEAVY, 0, usize::MAX).expect("no cap")
 }
 
-/// [`star`], with vertices of degree above `heavy` summarized rather than scanned.
-pub(crate) fn star_with(g: &Adjacency, order: &[usize], heavy: usize) -> StarCore {
+/// [`star`], with vertices of degree above `heavy` summarized rather than scanned, each
+/// vertex taking the first allowed color of the palette `0..palette` counted cyclically
+/// from the color after the previous vertex's (`palette = 0`: the smallest allowed), and
+/// giving up (`None`) once a vertex needs color `cap - 1`.
+pub(crate) fn star_with(
+    g: &Adjacency,
+    order: &[usize],
+    heavy: usize,
+    palette: usize,
+    cap: usize,
+) -> Option<StarCore> {
     let n = g.lists.nvertices();
     let mut color = vec![NONE; n];
     let mut forbidden = vec![NONE; g.color_bound()];
+    let mut start = 0;
     // first_neighbor[c] = (v, w, edge vw): the first neighbor w of color c seen from v.
     let mut first_neighbor = vec![(NONE, NONE, NONE); forbidden.len()];
     let mut treated = vec![NONE; n];
@@ -381,8 +391,12 @@ pub(crate) fn star_with(g: &Adjacency, order: &[usize], heavy: usize) -> StarCor
                 }
             }
         }
-        let cv = first_allowed(&forbidden, v);
+        let cv = allowed_in_palette(&forbidden, v, start, palette);
+        if cv + 1 >= cap {
+            return None;
+        }
         color[v] = cv;
+        start = if cv + 1 < palette { cv + 1 } else { 0 };
         update_stars(
             g,
             &color,
@@ -402,11 +416,11 @@ pub(crate) fn star_with(g: &Adjacency, order: &[usize], heavy: usize) -> StarCor
             hubs[k] = if h == NONE { v.max(g.lists.adj[k]) } else { h };
         }
     }
-    StarCore {
+    Some(StarCore {
         coloring: Coloring::from_colors(color),
         hubs,
         nstars: hub.len(),
-    }
+    })
 }
 
 /// Puts each new edge `vw` (v just colored) in a star: the star of `wx` if `w` has a

@@ -176,17 +176,30 @@ fn summarizing_hubs_changes_no_color_and_no_star() {
         let degrees = g.lists.degrees();
         for order in orders() {
             let vertices = order::vertices(&g.lists, order, &degrees);
-            let scan = star::star_with(&g, &vertices, usize::MAX);
-            let scan_acyclic = acyclic::acyclic_with(&g, &vertices, usize::MAX);
-            assert!(is_star_coloring(&p, scan.coloring.colors()));
-            assert!(is_acyclic_coloring(&p, scan_acyclic.coloring.colors()));
-            for heavy in [0, 3, star::HEAVY] {
-                let s = star::star_with(&g, &vertices, heavy);
-                assert_eq!(s.coloring, scan.coloring, "{n} {order:?} {heavy}");
-                assert_eq!(s.hubs, scan.hubs, "{n} {order:?} {heavy}");
-                assert_eq!(s.nstars, scan.nstars, "{n} {order:?} {heavy}");
-                let a = acyclic::acyclic_with(&g, &vertices, heavy);
-                assert_eq!(a.coloring, scan_acyclic.coloring, "{n} {order:?} {heavy}");
+            // The palettes of recoloring choose other colors: the summaries must agree
+            // with the scans whatever the choice.
+            for palette in [0, 3, 6] {
+                let what = format!("{n} {order:?} palette {palette}");
+                let scan = star::star_with(&g, &vertices, usize::MAX, palette, usize::MAX)
+                    .expect("no cap");
+                let scan_acyclic =
+                    acyclic::acyclic_with(&g, &vertices, usize::MAX, palette, usize::MAX)
+                        .expect("no cap");
+                assert!(is_star_coloring(&p, scan.coloring.colors()), "{what}");
+                assert!(
+                    is_acyclic_coloring(&p, scan_acyclic.coloring.colors()),
+                    "{what}"
+                );
+                for heavy in [0, 3, star::HEAVY] {
+                    let s =
+                        star::star_with(&g, &vertices, heavy, palette, usize::MAX).expect("no cap");
+                    assert_eq!(s.coloring, scan.coloring, "{what} {heavy}");
+                    assert_eq!(s.hubs, scan.hubs, "{what} {heavy}");
+                    assert_eq!(s.nstars, scan.nstars, "{what} {heavy}");
+                    let a = acyclic::acyclic_with(&g, &vertices, heavy, palette, usize::MAX)
+                        .expect("no cap");
+                    assert_eq!(a.coloring, scan_acyclic.coloring, "{what} {heavy}");
+                }
             }
         }
     }
@@ -319,6 +332,51 @@ fn best_colorings_and_capped_colorings_agree_with_single_orders() {
                 "{seed} {margin}"
             );
         }
+    }
+}
+
+#[test]
+fn a_palette_cycles_through_its_colors_in_index_order() {
+    let p = banded(40, 3);
+    let columns = Bipartite {
+        to_mid: &p.transpose(),
+        to_vertex: &p,
+    };
+    let n = p.ncols();
+    // First-fit gives a band of width 3 period 3; a palette of 5 gives it period 5.
+    assert_eq!(
+        columns.greedy_in_palette(0..n, usize::MAX, 0),
+        columns.greedy(0..n, usize::MAX)
+    );
+    for k in [3, 5, 8] {
+        let c = columns.greedy_in_palette(0..n, usize::MAX, k).unwrap();
+        assert_eq!(c.colors(), (0..n).map(|j| j % k).collect::<Vec<_>>(), "{k}");
+    }
+    // Too small a palette: first-fit past it, in any case a valid coloring.
+    let c = columns.greedy_in_palette(0..n, usize::MAX, 2).unwrap();
+    assert!(is_column_coloring(&p, c.colors()));
+    assert_eq!(c.ncolors(), 3);
+    // A cap gives up exactly when the coloring would reach it.
+    assert_eq!(
+        columns.greedy_in_palette(0..n, 6, 5).map(|c| c.ncolors()),
+        Some(5)
+    );
+    assert_eq!(columns.greedy_in_palette(0..n, 5, 5), None);
+    // Past 64 colors (the word of colors near a vertex is full), the same rule.
+    let wide = banded(200, 70);
+    let columns = Bipartite {
+        to_mid: &wide.transpose(),
+        to_vertex: &wide,
+    };
+    let n = wide.ncols();
+    for k in [0, 70, 75] {
+        let c = columns.greedy_in_palette(0..n, usize::MAX, k).unwrap();
+        let period = k.max(70);
+        assert_eq!(
+            c.colors(),
+            (0..n).map(|j| j % period).collect::<Vec<_>>(),
+            "{k}"
+        );
     }
 }
 
