@@ -34,6 +34,7 @@ mod check;
 mod distance2;
 mod graph;
 mod order;
+mod recolor;
 mod result;
 mod search;
 mod star;
@@ -44,6 +45,7 @@ pub use star::star_coloring;
 
 pub use distance2::{color_columns, color_rows};
 pub use order::Order;
+pub use recolor::{recolor_acyclic, recolor_columns, recolor_rows, recolor_star, RECOLOR_ROUNDS};
 pub use result::{AcyclicColoring, Coloring, StarColoring};
 pub use search::{
     acyclic_coloring_best, color_columns_best, color_rows_best, star_coloring_best, BEST_ORDERS,

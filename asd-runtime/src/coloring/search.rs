@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 
+use super::recolor::RECOLOR_ROUNDS;
 use super::*;
 
 /// The orders the `_best` helpers try, cheapest first; ties keep the earliest.
@@ -105,14 +106,14 @@ impl<'a> Sides<'a> {
         *self.transpose == *self.pattern
     }
 
-    fn columns(&self) -> Bipartite<'_> {
+    pub(super) fn columns(&self) -> Bipartite<'_> {
         Bipartite {
             to_mid: &self.transpose,
             to_vertex: self.pattern,
         }
     }
 
-    fn rows(&self) -> Bipartite<'_> {
+    pub(super) fn rows(&self) -> Bipartite<'_> {
         Bipartite {
             to_mid: self.pattern,
             to_vertex: &self.transpose,
@@ -142,7 +143,8 @@ impl<'a> Sides<'a> {
     }
 }
 
-/// [`color_columns`] with the fewest colors over [`BEST_ORDERS`] (ties: the earliest).
+/// [`color_columns`] with the fewest colors over [`BEST_ORDERS`] (ties: the earliest),
+/// then [`RECOLOR_ROUNDS`] rounds of [`recolor_columns`](super::recolor_columns).
 ///
 /// ```
 /// use asd_runtime::{
@@ -163,12 +165,15 @@ impl<'a> Sides<'a> {
 ///     .all(|&o| best.ncolors() <= color_columns(&p, o).ncolors()));
 /// ```
 pub fn color_columns_best(p: &SparsityPattern) -> Coloring {
-    Sides::new(p)
+    let sides = Sides::new(p);
+    let c = sides
         .color_columns(&BEST_ORDERS, usize::MAX, every_color)
-        .expect("no cap")
+        .expect("no cap");
+    sides.recolor_columns(c, RECOLOR_ROUNDS, &every_color)
 }
 
-/// [`color_rows`] with the fewest colors over [`BEST_ORDERS`] (ties: the earliest).
+/// [`color_rows`] with the fewest colors over [`BEST_ORDERS`] (ties: the earliest), then
+/// [`RECOLOR_ROUNDS`] rounds of [`recolor_rows`](super::recolor_rows).
 ///
 /// ```
 /// use asd_runtime::{
@@ -188,12 +193,15 @@ pub fn color_columns_best(p: &SparsityPattern) -> Coloring {
 ///     .all(|&o| best.ncolors() <= color_rows(&p, o).ncolors()));
 /// ```
 pub fn color_rows_best(p: &SparsityPattern) -> Coloring {
-    Sides::new(p)
+    let sides = Sides::new(p);
+    let c = sides
         .color_rows(&BEST_ORDERS, usize::MAX, every_color)
-        .expect("no cap")
+        .expect("no cap");
+    sides.recolor_rows(c, RECOLOR_ROUNDS, &every_color)
 }
 
-/// [`star_coloring`] with the fewest colors over [`BEST_ORDERS`] (ties: the earliest).
+/// [`star_coloring`] with the fewest colors over [`BEST_ORDERS`] (ties: the earliest),
+/// then [`RECOLOR_ROUNDS`] rounds of [`recolor_star`](super::recolor_star).
 ///
 /// ```
 /// use asd_runtime::{
@@ -226,19 +234,38 @@ pub fn color_rows_best(p: &SparsityPattern) -> Coloring {
 /// If `p` is not square and symmetric.
 #[track_caller]
 pub fn star_coloring_best(p: &SparsityPattern) -> StarColoring {
+    star_coloring_best_with(p, &BEST_ORDERS, RECOLOR_ROUNDS, &every_color)
+}
+
+/// The star coloring with fewest colors in `orders`, then `rounds` rounds of
+/// recoloring, which keep a coloring only with fewer colors than `below` says (see
+/// [`best_of`]).
+#[track_caller]
+pub(crate) fn star_coloring_best_with(
+    p: &SparsityPattern,
+    orders: &[Order],
+    rounds: usize,
+    below: &dyn Fn(usize) -> usize,
+) -> StarColoring {
     let g = star::Adjacency::new(p, "star");
     let bound = g.lower_bound();
-    let degrees = g.lists.degrees();
-    let core = best_of(&BEST_ORDERS, bound, usize::MAX, every_color, |order, _| {
+    let degrees = if orders.iter().any(|&o| order::needs_degrees(o)) {
+        g.lists.degrees()
+    } else {
+        Vec::new()
+    };
+    let core = best_of(orders, bound, usize::MAX, every_color, |order, _| {
         let s = star::star(&g, &order::vertices(&g.lists, order, &degrees));
         let n = s.coloring.ncolors();
         Some((s, n))
     })
     .expect("no cap");
+    let core = g.recolor_star(core, rounds, below);
     g.into_star(core)
 }
 
-/// [`acyclic_coloring`] with the fewest colors over [`BEST_ORDERS`] (ties: the earliest).
+/// [`acyclic_coloring`] with the fewest colors over [`BEST_ORDERS`] (ties: the earliest),
+/// then [`RECOLOR_ROUNDS`] rounds of [`recolor_acyclic`](super::recolor_acyclic).
 ///
 /// ```
 /// use asd_runtime::{
@@ -264,13 +291,30 @@ pub fn star_coloring_best(p: &SparsityPattern) -> StarColoring {
 /// If `p` is not square and symmetric.
 #[track_caller]
 pub fn acyclic_coloring_best(p: &SparsityPattern) -> AcyclicColoring {
+    acyclic_coloring_best_with(p, &BEST_ORDERS, RECOLOR_ROUNDS, &every_color)
+}
+
+/// The acyclic coloring with fewest colors in `orders`, then `rounds` rounds of
+/// recoloring (see [`star_coloring_best_with`]).
+#[track_caller]
+pub(crate) fn acyclic_coloring_best_with(
+    p: &SparsityPattern,
+    orders: &[Order],
+    rounds: usize,
+    below: &dyn Fn(usize) -> usize,
+) -> AcyclicColoring {
     let g = star::Adjacency::new(p, "acyclic");
     let bound = g.lower_bound();
-    let degrees = g.lists.degrees();
-    best_of(&BEST_ORDERS, bound, usize::MAX, every_color, |order, _| {
+    let degrees = if orders.iter().any(|&o| order::needs_degrees(o)) {
+        g.lists.degrees()
+    } else {
+        Vec::new()
+    };
+    let a = best_of(orders, bound, usize::MAX, every_color, |order, _| {
         let a = acyclic::acyclic(&g, &order::vertices(&g.lists, order, &degrees));
         let n = a.coloring.ncolors();
         Some((a, n))
     })
-    .expect("no cap")
+    .expect("no cap");
+    g.recolor_acyclic(a, rounds, below)
 }

@@ -285,14 +285,17 @@ fn best_colorings_and_capped_colorings_agree_with_single_orders() {
         };
         // The stored intersection graph is used unless a dense row would make it huge.
         assert_eq!(built(&columns), !dense_row, "{seed}");
-        let want = first_best(BEST_ORDERS.into_iter().map(|o| color_columns(&p, o)));
-        let best = color_columns_best(&p);
-        assert_eq!(best, want, "{seed}");
-        assert!(is_column_coloring(&p, best.colors()));
-        let want_rows = first_best(BEST_ORDERS.into_iter().map(|o| color_rows(&p, o)));
-        let best_rows = color_rows_best(&p);
-        assert_eq!(best_rows, want_rows, "{seed}");
-        assert!(is_row_coloring(&p, best_rows.colors()));
+        // The best order's coloring, recolored.
+        let best = first_best(BEST_ORDERS.into_iter().map(|o| color_columns(&p, o)));
+        let recolored = sides.recolor_columns(best.clone(), RECOLOR_ROUNDS, &every_color);
+        assert_eq!(color_columns_best(&p), recolored, "{seed}");
+        assert!(is_column_coloring(&p, recolored.colors()));
+        assert!(recolored.ncolors() <= best.ncolors());
+        let best_rows = first_best(BEST_ORDERS.into_iter().map(|o| color_rows(&p, o)));
+        let recolored_rows = sides.recolor_rows(best_rows.clone(), RECOLOR_ROUNDS, &every_color);
+        assert_eq!(color_rows_best(&p), recolored_rows, "{seed}");
+        assert!(is_row_coloring(&p, recolored_rows.colors()));
+        assert!(recolored_rows.ncolors() <= best_rows.ncolors());
         // A cap returns the same coloring when it has fewer colors, nothing otherwise.
         let b = best.ncolors();
         for cap in [0, 1, b - 1, b, b + 1, best_rows.ncolors(), usize::MAX] {
