@@ -205,6 +205,7 @@ fn prepared(u: &mut Unstructured, p: &SparsityPattern, a: &Dense, kind: Kind) ->
     } else {
         None
     };
+    let recolor_rounds = u.int_in_range(0..=6)?;
     let got = match kind {
         Kind::Columns | Kind::Rows => {
             let mut options = if kind == Kind::Rows {
@@ -214,6 +215,8 @@ fn prepared(u: &mut Unstructured, p: &SparsityPattern, a: &Dense, kind: Kind) ->
             };
             options.order = order;
             options.lanes = lanes;
+            options.recolor_rounds = recolor_rounds;
+            options.warn = false;
             let mut prep = JacobianPrep::new(p.clone(), &options);
             if kind == Kind::Rows {
                 prep.evaluate_reverse(&mut DenseKernel(a)).clone()
@@ -231,6 +234,8 @@ fn prepared(u: &mut Unstructured, p: &SparsityPattern, a: &Dense, kind: Kind) ->
                 method,
                 order,
                 lanes,
+                recolor_rounds,
+                warn: false,
             };
             HessianPrep::new(p.clone(), &options)
                 .evaluate(&mut DenseKernel(a))

@@ -55,7 +55,7 @@ pub use search::{
 use crate::SparsityPattern;
 pub(crate) use graph::NeighborLists;
 use graph::{Bipartite, Graph, Marks};
-pub(crate) use search::{every_color, Sides};
+pub(crate) use search::{acyclic_coloring_best_with, every_color, star_coloring_best_with, Sides};
 
 /// "No color yet" / "no vertex": an index no graph reaches.
 const NONE: usize = usize::MAX;

@@ -6,12 +6,11 @@ use sprs::CsMat;
 
 use super::driver::Driver;
 use super::{
-    buys_nothing, check_prepared_len, choose_lanes, plural, warn_once, with_lanes, HessianMethod,
-    HessianOptions, Hvp,
+    buys_nothing, cheaper_below, check_prepared_len, choose_lanes, plural, warn_once, with_lanes,
+    HessianMethod, HessianOptions, Hvp,
 };
 use crate::coloring::{
-    acyclic_coloring, acyclic_coloring_best, color_columns, color_columns_best, every_color,
-    star_coloring, star_coloring_best, Sides, BEST_ORDERS,
+    acyclic_coloring_best_with, every_color, star_coloring_best_with, Sides, BEST_ORDERS,
 };
 use crate::decompress::Decompression;
 use crate::{Coloring, SparsityPattern, Workspace};
@@ -76,23 +75,30 @@ impl HessianPrep {
     /// ```
     pub fn new(pattern: SparsityPattern, options: &HessianOptions) -> Self {
         let order = options.order;
-        let star = |p: &SparsityPattern| match order {
-            Some(o) => star_coloring(p, o).coloring().clone(),
-            None => star_coloring_best(p).coloring().clone(),
-        };
-        let columns = |p: &SparsityPattern| match order {
-            Some(o) => color_columns(p, o),
-            None => color_columns_best(p),
+        // Recoloring keeps a coloring only when it makes an evaluation cheaper.
+        let rounds = options.recolor_rounds;
+        let below = |ncolors| cheaper_below(ncolors, options.lanes);
+        let orders = order
+            .as_ref()
+            .map_or(&BEST_ORDERS[..], std::slice::from_ref);
+        let star = |p: &SparsityPattern| {
+            star_coloring_best_with(p, orders, rounds, &below).into_coloring()
         };
         let (method, coloring) = match options.method {
             Some(HessianMethod::Star) => (HessianMethod::Star, star(&pattern)),
-            Some(HessianMethod::Columns) => (HessianMethod::Columns, columns(&pattern)),
+            Some(HessianMethod::Columns) => {
+                let sides = Sides::new(&pattern);
+                let c = sides
+                    .color_columns(orders, usize::MAX, every_color)
+                    .expect("no cap");
+                (
+                    HessianMethod::Columns,
+                    sides.recolor_columns(c, rounds, &below),
+                )
+            }
             Some(HessianMethod::Acyclic) => {
-                let coloring = match order {
-                    Some(o) => acyclic_coloring(&pattern, o).coloring().clone(),
-                    None => acyclic_coloring_best(&pattern).coloring().clone(),
-                };
-                (HessianMethod::Acyclic, coloring)
+                let a = acyclic_coloring_best_with(&pattern, orders, rounds, &below);
+                (HessianMethod::Acyclic, a.into_coloring())
             }
             None => {
                 // Star coloring never needs more colors in theory; greedy heuristics can
@@ -102,12 +108,12 @@ impl HessianPrep {
                 // O(n^2)). The star coloring checked the pattern is symmetric: it is its
                 // own transpose.
                 let s = star(&pattern);
-                let orders = order
-                    .as_ref()
-                    .map_or(&BEST_ORDERS[..], std::slice::from_ref);
-                match Sides::of_symmetric(&pattern).color_columns(orders, s.ncolors(), every_color)
-                {
-                    Some(c) => (HessianMethod::Columns, c),
+                let sides = Sides::of_symmetric(&pattern);
+                match sides.color_columns(orders, s.ncolors(), every_color) {
+                    Some(c) => (
+                        HessianMethod::Columns,
+                        sides.recolor_columns(c, rounds, &below),
+                    ),
                     None => (HessianMethod::Star, s),
                 }
             }

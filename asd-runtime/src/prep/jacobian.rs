@@ -210,14 +210,23 @@ impl JacobianPrep {
                 .order
                 .as_ref()
                 .map_or(&SEARCH_ORDERS[..], std::slice::from_ref);
-            let columns = |cap| sides.color_columns(orders, cap, below);
-            let rows = |cap| sides.color_rows(orders, cap, below);
+            // Each side's coloring is recolored once found, by the same measure.
+            let rounds = options.recolor_rounds;
+            let columns = |cap| {
+                let c = sides.color_columns(orders, cap, below)?;
+                Some(sides.recolor_columns(c, rounds, &below))
+            };
+            let rows = |cap| {
+                let r = sides.color_rows(orders, cap, below)?;
+                Some(sides.recolor_rows(r, rounds, &below))
+            };
             match options.mode {
                 ModeChoice::Forward => (Mode::Forward, columns(usize::MAX).expect("no cap")),
                 ModeChoice::Reverse => (Mode::Reverse, rows(usize::MAX).expect("no cap")),
                 // Reverse mode only wins with fewer colors, enough to save a sweep or
-                // lanes: the row coloring gives up as soon as it cannot, and is not
-                // tried when it would repeat the column coloring (a symmetric pattern).
+                // lanes than the recolored columns: the row coloring gives up as soon as
+                // it cannot (and is then not recolored), and is not tried when it would
+                // repeat the column coloring (a symmetric pattern).
                 ModeChoice::Auto => {
                     let c = columns(usize::MAX).expect("no cap");
                     let r = if sides.symmetric() {

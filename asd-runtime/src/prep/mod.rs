@@ -22,6 +22,7 @@ pub use jacobian::JacobianPrep;
 pub use key::{ConstKey, KeyOf, KnownKey, UnknownKey};
 pub use same_point::HvpSamePoint;
 
+use crate::coloring::RECOLOR_ROUNDS;
 use crate::{LaneBuf, OnSwitch, Order, Sparsity, Workspace};
 
 /// The lane counts generated code is compiled for; a preparation picks one of them.
@@ -325,6 +326,12 @@ pub struct JacobianOptions {
     /// Lanes per sweep, one of [`LANES`]; `None` picks the fewest sweeps, then the
     /// fewest lanes.
     pub lanes: Option<usize>,
+    /// Rounds of recoloring after the order search (see
+    /// [`recolor_columns`](crate::coloring::recolor_columns)), kept only when they make
+    /// an evaluation cheaper; they stop as soon as no coloring could. `0`: the greedy
+    /// coloring of the order as it is. Default
+    /// [`RECOLOR_ROUNDS`](crate::coloring::RECOLOR_ROUNDS).
+    pub recolor_rounds: usize,
     /// Whether [`JacobianPrep::new`] may print the one warning asd prints, on standard
     /// error, when sparsity buys nothing (see
     /// [`JacobianPrep::sparsity_buys_nothing`]). Default `true`.
@@ -345,6 +352,7 @@ impl Default for JacobianOptions {
             mode: ModeChoice::default(),
             order: None,
             lanes: None,
+            recolor_rounds: RECOLOR_ROUNDS,
             warn: true,
             constant_rows: true,
             sparsity: Sparsity::Global,
@@ -411,6 +419,15 @@ impl JacobianOptions {
         }
     }
 
+    /// The same options with this many rounds of recoloring (see
+    /// [`recolor_rounds`](Self::recolor_rounds)).
+    pub fn with_recolor_rounds(self, recolor_rounds: usize) -> Self {
+        JacobianOptions {
+            recolor_rounds,
+            ..self
+        }
+    }
+
     /// The same options with the warning on or off (see [`warn`](Self::warn)).
     ///
     /// See [`JacobianOptions`] for an example.
@@ -457,6 +474,11 @@ pub struct HessianOptions {
     /// Lanes per sweep, one of [`LANES`]; `None` picks the fewest sweeps, then the
     /// fewest lanes.
     pub lanes: Option<usize>,
+    /// Rounds of recoloring after the order search (see
+    /// [`recolor_star`](crate::coloring::recolor_star)), kept only when they make an
+    /// evaluation cheaper. `0`: the greedy coloring of the order as it is. Default
+    /// [`RECOLOR_ROUNDS`](crate::coloring::RECOLOR_ROUNDS).
+    pub recolor_rounds: usize,
     /// Whether [`HessianPrep::new`] may print the one warning asd prints, on standard
     /// error, when sparsity buys nothing (see
     /// [`HessianPrep::sparsity_buys_nothing`]). Default `true`.
@@ -469,6 +491,7 @@ impl Default for HessianOptions {
             method: None,
             order: None,
             lanes: None,
+            recolor_rounds: RECOLOR_ROUNDS,
             warn: true,
         }
     }
@@ -501,6 +524,15 @@ impl HessianOptions {
     pub fn with_lanes(self, lanes: usize) -> Self {
         HessianOptions {
             lanes: Some(lanes),
+            ..self
+        }
+    }
+
+    /// The same options with this many rounds of recoloring (see
+    /// [`recolor_rounds`](Self::recolor_rounds)).
+    pub fn with_recolor_rounds(self, recolor_rounds: usize) -> Self {
+        HessianOptions {
+            recolor_rounds,
             ..self
         }
     }

@@ -111,6 +111,10 @@ fn options_builders() {
         .with_lanes(2);
     assert_eq!(h.method, Some(HessianMethod::Acyclic));
     assert_eq!(h.lanes, Some(2));
+    assert_eq!(h.recolor_rounds, RECOLOR_ROUNDS);
+    assert_eq!(h.with_recolor_rounds(0).recolor_rounds, 0);
+    assert_eq!(o.recolor_rounds, RECOLOR_ROUNDS);
+    assert_eq!(o.with_recolor_rounds(9).recolor_rounds, 9);
 }
 
 #[test]
@@ -249,7 +253,7 @@ fn search_below(colorings: impl Iterator<Item = Coloring>, cap: usize) -> Option
 
 #[test]
 fn auto_mode_takes_reverse_only_when_it_saves_sweeps_or_lanes() {
-    use crate::coloring::{color_columns, color_rows, SEARCH_ORDERS};
+    use crate::coloring::{color_columns, color_rows, Sides, RECOLOR_ROUNDS, SEARCH_ORDERS};
     use crate::Order;
     // A few shapes: square banded (a tie), a dense row (reverse wins), a dense column
     // (forward wins), and pseudo-random rectangles (ties and near-ties).
@@ -275,30 +279,42 @@ fn auto_mode_takes_reverse_only_when_it_saves_sweeps_or_lanes() {
         patterns.push(SparsityPattern::from_rows(n, rows));
     }
     let mut reverse = 0;
+    let mut recolored = 0;
     for p in patterns {
+        let sides = Sides::new(&p);
+        let below = |k| cheaper_below(k, None);
         for order in [None, Some(Order::Natural), Some(Order::SmallestLast)] {
-            let options = JacobianOptions {
-                order,
-                ..JacobianOptions::default()
-            };
-            let orders = order.map_or(SEARCH_ORDERS.to_vec(), |o| vec![o]);
-            let c = search_below(orders.iter().map(|&o| color_columns(&p, o)), usize::MAX)
-                .expect("no cap");
-            let r = search_below(
-                orders.iter().map(|&o| color_rows(&p, o)),
-                cheaper_below(c.ncolors(), None),
-            );
-            let prep = JacobianPrep::new(p.clone(), &options);
-            match r {
-                Some(r) => {
-                    reverse += 1;
-                    assert_eq!((prep.mode(), prep.coloring()), (Mode::Reverse, &r));
+            for rounds in [0, RECOLOR_ROUNDS] {
+                let options = JacobianOptions {
+                    order,
+                    recolor_rounds: rounds,
+                    ..JacobianOptions::default()
+                };
+                let orders = order.map_or(SEARCH_ORDERS.to_vec(), |o| vec![o]);
+                let greedy = search_below(orders.iter().map(|&o| color_columns(&p, o)), usize::MAX)
+                    .expect("no cap");
+                // Each side is recolored once found, the rows only when they beat the
+                // recolored columns.
+                let c = sides.recolor_columns(greedy.clone(), rounds, &below);
+                recolored += usize::from(c.ncolors() < greedy.ncolors());
+                let r = search_below(
+                    orders.iter().map(|&o| color_rows(&p, o)),
+                    cheaper_below(c.ncolors(), None),
+                )
+                .map(|r| sides.recolor_rows(r, rounds, &below));
+                let prep = JacobianPrep::new(p.clone(), &options);
+                match r {
+                    Some(r) => {
+                        reverse += 1;
+                        assert_eq!((prep.mode(), prep.coloring()), (Mode::Reverse, &r));
+                    }
+                    None => assert_eq!((prep.mode(), prep.coloring()), (Mode::Forward, &c)),
                 }
-                None => assert_eq!((prep.mode(), prep.coloring()), (Mode::Forward, &c)),
             }
         }
     }
-    assert!(reverse > 0, "some pattern is cheaper in reverse mode");
+    // Guards the guard: both modes were chosen, and recoloring changed something.
+    assert!(reverse > 0 && recolored > 0, "{reverse} {recolored}");
 }
 
 /// [`Linear`] handing over a buffer of its own ([`Jvp::jvp_owned`]), `extra` entries too
