@@ -59,39 +59,42 @@ fn plan(round: usize) -> Step {
     }
 }
 
-/// The palette sizes palette rounds try, each once: alternately the largest left below
-/// the count to beat (which succeeds whenever the index order has a regular coloring of
-/// that size: stencils on grids) and the smallest left from the lower bound up.
+/// The palette sizes palette rounds try, each once. From the lower bound up: a regular
+/// pattern numbered in a regular way has a regular coloring within a color or two of
+/// it (the stencils above, the longest row of a Brusselator plus 2). But first, when
+/// the caller wants a margin (a preparation, where fewer colors count only once they
+/// save lanes), the largest size that would pay, one below the count to beat: any
+/// success is as good as another there, and the largest palette is the likeliest.
 struct Palettes {
-    /// The next size from below.
+    /// The next size from the lower bound up.
     up: usize,
-    /// The next size from above, if below the count to beat.
-    down: usize,
-    from_above: bool,
+    tried: Vec<usize>,
 }
 
 impl Palettes {
     fn new(lower_bound: usize) -> Self {
         Palettes {
             up: lower_bound.max(1),
-            down: usize::MAX,
-            from_above: true,
+            tried: Vec::new(),
         }
     }
 
-    /// The next size below `beat`, if one is left.
-    fn next(&mut self, beat: usize) -> Option<usize> {
-        let top = self.down.min(beat.checked_sub(1)?);
-        if self.up > top {
+    /// The next size below `beat`, if one is left; `best` is the count of the best
+    /// coloring so far.
+    fn next(&mut self, beat: usize, best: usize) -> Option<usize> {
+        let top = beat.checked_sub(1)?;
+        let k = if beat < best && !self.tried.contains(&top) {
+            top
+        } else {
+            while self.tried.contains(&self.up) {
+                self.up += 1;
+            }
+            self.up
+        };
+        if k > top {
             return None;
         }
-        let k = if self.from_above { top } else { self.up };
-        if self.from_above {
-            self.down = top - 1;
-        } else {
-            self.up += 1;
-        }
-        self.from_above = !self.from_above;
+        self.tried.push(k);
         Some(k)
     }
 }
@@ -177,7 +180,7 @@ pub(super) fn iterate<T>(
             break;
         }
         let palette = match plan(round) {
-            Step::Palette => palettes.next(beat),
+            Step::Palette => palettes.next(beat, coloring(&best).ncolors()),
             Step::Classes => None,
         };
         let next = match palette {
