@@ -1,6 +1,7 @@
 //! Randomized coloring and decompression: at least 10⁴ random patterns per coloring
 //! kind (column, row, star, acyclic), from many families of patterns, every vertex
-//! order (`Order::ALL` and a random one).
+//! order (`Order::ALL` and a random one), and two of those colorings recolored by a
+//! random number of rounds (which must never add a color).
 //!
 //! Every coloring is checked by the brute-force checkers of `coloring/check.rs`, and
 //! every decompression against the dense matrix it came from: a random matrix with
@@ -21,7 +22,8 @@ use std::sync::Once;
 
 use asd_runtime::coloring::{
     acyclic_coloring_best, color_columns_best, color_rows_best, is_acyclic_coloring,
-    is_column_coloring, is_row_coloring, is_star_coloring, star_coloring_best,
+    is_column_coloring, is_row_coloring, is_star_coloring, recolor_acyclic, recolor_columns,
+    recolor_rows, recolor_star, star_coloring_best,
 };
 use asd_runtime::decompress::{Decompression, Layout};
 use asd_runtime::{
@@ -620,6 +622,9 @@ struct Counts {
     colorings: u64,
     decompressions: u64,
     preparations: u64,
+    /// Colorings recolored, and how many of them lost colors.
+    recolorings: u64,
+    recolorings_fewer: u64,
     tampered_valid: u64,
     tampered_invalid: u64,
     families: std::collections::BTreeMap<&'static str, u64>,
@@ -660,6 +665,8 @@ fn campaign(
             assert!(counts.families.get(f).is_some_and(|&c| c >= 20), "{f}");
         }
         assert!(counts.tampered_invalid >= 100 && counts.tampered_valid >= 100);
+        // Two recolorings per pattern, and some found fewer colors.
+        assert!(counts.recolorings >= cases() && counts.recolorings_fewer >= 100);
     }
     counts
 }
@@ -718,6 +725,27 @@ fn check_jacobian(
         };
         all.push(("best".into(), best));
     }
+    // Two orders' colorings recolored, by up to 8 rounds: never more colors, and checked
+    // and decompressed below with the others.
+    for _ in 0..2 {
+        let (name, c) = all[rng.below(all.len())].clone();
+        let rounds = rng.below(9);
+        let r = if rows {
+            recolor_rows(p, c.clone(), rounds)
+        } else {
+            recolor_columns(p, c.clone(), rounds)
+        };
+        ensure(r.ncolors() <= c.ncolors(), || {
+            format!(
+                "{name} recolored in {rounds} rounds: {:?} from {:?}",
+                r.colors(),
+                c.colors()
+            )
+        })?;
+        counts.recolorings += 1;
+        counts.recolorings_fewer += u64::from(r.ncolors() < c.ncolors());
+        all.push((format!("{name} recolored in {rounds} rounds"), r));
+    }
     for (name, c) in &all {
         let what = || format!("{name}: {:?}", c.colors());
         ensure(c.colors().len() == colored && is_valid(c.colors()), || {
@@ -745,6 +773,9 @@ fn check_jacobian(
     }
     if rng.chance(0.5) {
         options = options.with_lanes(lanes(rng));
+    }
+    if rng.chance(0.5) {
+        options = options.with_recolor_rounds(rng.below(9));
     }
     let mut prep = JacobianPrep::new(p.clone(), &options);
     ensure(is_valid(prep.colors()), || {
@@ -789,24 +820,58 @@ fn check_hessian(
     let star = method == HessianMethod::Star;
     let mut all: Vec<(String, Coloring)> = Vec::new();
     let hubs_of = rng.below(6);
+    // Two orders' colorings are also recolored, by up to 8 rounds.
+    let (recolored_a, recolored_b) = (rng.below(6), rng.below(6));
     for (k, o) in orders(rng).enumerate() {
+        let recolor = (k == recolored_a || k == recolored_b).then(|| rng.below(9));
         if star {
             let s = star_coloring(p, o);
-            // Every off-diagonal entry has a hub: the endpoint its partner sees alone
-            // (in one order per pattern: the hubs are not what decompression reads).
-            for (i, j) in p.iter().filter(|&(i, j)| i != j && k == hubs_of) {
-                let h = s.hub(i, j).ok_or(format!("{o:?}: no hub for ({i}, {j})"))?;
-                let colors = s.coloring().colors();
-                let spoke = i + j - h;
-                let seen = p.row(spoke).iter().filter(|&&x| x != spoke);
-                ensure(
-                    (h == i || h == j) && seen.filter(|&&x| colors[x] == colors[h]).count() == 1,
-                    || format!("{o:?}: hub {h} of ({i}, {j}) with {colors:?}"),
-                )?;
+            let mut versions = vec![(format!("{o:?}"), s.clone())];
+            if let Some(rounds) = recolor {
+                let r = recolor_star(p, s.clone(), rounds);
+                ensure(r.coloring().ncolors() <= s.coloring().ncolors(), || {
+                    format!("{o:?} recolored in {rounds} rounds: more colors")
+                })?;
+                counts.recolorings += 1;
+                counts.recolorings_fewer +=
+                    u64::from(r.coloring().ncolors() < s.coloring().ncolors());
+                versions.push((format!("{o:?} recolored in {rounds} rounds"), r));
             }
-            all.push((format!("{o:?}"), s.into_coloring()));
+            for (name, s) in versions {
+                // Every off-diagonal entry has a hub: the endpoint its partner sees alone
+                // (in one order per pattern, and its recoloring: the hubs are not what
+                // decompression reads).
+                for (i, j) in p.iter().filter(|&(i, j)| i != j && k == hubs_of) {
+                    let h = s
+                        .hub(i, j)
+                        .ok_or(format!("{name}: no hub for ({i}, {j})"))?;
+                    let colors = s.coloring().colors();
+                    let spoke = i + j - h;
+                    let seen = p.row(spoke).iter().filter(|&&x| x != spoke);
+                    ensure(
+                        (h == i || h == j)
+                            && seen.filter(|&&x| colors[x] == colors[h]).count() == 1,
+                        || format!("{name}: hub {h} of ({i}, {j}) with {colors:?}"),
+                    )?;
+                }
+                all.push((name, s.into_coloring()));
+            }
         } else {
-            all.push((format!("{o:?}"), acyclic_coloring(p, o).into_coloring()));
+            let a = acyclic_coloring(p, o);
+            all.push((format!("{o:?}"), a.coloring().clone()));
+            if let Some(rounds) = recolor {
+                let r = recolor_acyclic(p, a.clone(), rounds);
+                ensure(r.coloring().ncolors() <= a.coloring().ncolors(), || {
+                    format!("{o:?} recolored in {rounds} rounds: more colors")
+                })?;
+                counts.recolorings += 1;
+                counts.recolorings_fewer +=
+                    u64::from(r.coloring().ncolors() < a.coloring().ncolors());
+                all.push((
+                    format!("{o:?} recolored in {rounds} rounds"),
+                    r.into_coloring(),
+                ));
+            }
         }
     }
     if rng.chance(0.25) {
@@ -852,6 +917,9 @@ fn check_hessian(
     }
     if rng.chance(0.5) {
         options = options.with_lanes(lanes(rng));
+    }
+    if rng.chance(0.5) {
+        options = options.with_recolor_rounds(rng.below(9));
     }
     // Sometimes the automatic choice between star and column coloring.
     if star && rng.chance(0.25) {

@@ -469,6 +469,137 @@ mod tests {
         assert_eq!(recolor_columns(&p, c, 1).ncolors(), 2);
     }
 
+    /// `n x n` symmetric patterns (full diagonal) and `m x n` general ones, from a seed.
+    fn random_patterns(seed: u64) -> (SparsityPattern, SparsityPattern) {
+        let mut state = seed;
+        let mut next = move |k: usize| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 33) as usize) % k.max(1)
+        };
+        let n = 2 + next(24);
+        let density = 1 + next(5);
+        let mut coords: Vec<(usize, usize)> = (0..n).map(|i| (i, i)).collect();
+        for i in 0..n {
+            for j in i + 1..n {
+                if next(12) < density {
+                    coords.extend([(i, j), (j, i)]);
+                }
+            }
+        }
+        let symmetric = SparsityPattern::from_coordinates(n, n, coords);
+        let m = 1 + next(30);
+        let general = SparsityPattern::from_coordinates(
+            m,
+            n,
+            (0..m)
+                .flat_map(|i| (0..n).map(move |j| (i, j)))
+                .filter(|_| next(10) < density),
+        );
+        (symmetric, general)
+    }
+
+    /// The classic argument, round by round and without keeping the best: listing the
+    /// classes of a column (row) coloring in any sequence and coloring greedily never
+    /// adds a color.
+    #[test]
+    fn a_round_of_iterated_greedy_never_adds_a_column_or_row_color() {
+        let rules = [
+            ClassOrder::Reverse,
+            ClassOrder::LargestFirst,
+            ClassOrder::Random(1),
+            ClassOrder::Random(2),
+        ];
+        for seed in 0..300 {
+            let (_, p) = random_patterns(seed);
+            let sides = Sides::new(&p);
+            for side in [sides.columns(), sides.rows()] {
+                let n = side.nvertices();
+                let mut c = side.greedy(shuffled(n, seed), usize::MAX).unwrap();
+                for round in 0..12 {
+                    let next = side
+                        .greedy(by_classes(&c, rules[round % 4]), usize::MAX)
+                        .unwrap();
+                    assert!(side.is_valid(next.colors()), "{seed} {round}");
+                    assert!(next.ncolors() <= c.ncolors(), "{seed} {round}");
+                    c = next;
+                }
+            }
+        }
+    }
+
+    /// Why palette rounds: on a 3-D 7-point stencil (10^3), where 7 colors exist,
+    /// 64 rounds of iterated greedy alone stall at 10 to 12 colors (from the natural
+    /// order, 12 colors, and from a shuffled one, 14); one palette round of 7 finds the perfect coloring.
+    #[test]
+    fn iterated_greedy_alone_stalls_on_a_3d_stencil_and_a_palette_does_not() {
+        let k = 10;
+        let id = |i: usize, j: usize, l: usize| i + k * (j + k * l);
+        let mut coords = Vec::new();
+        for l in 0..k {
+            for j in 0..k {
+                for i in 0..k {
+                    coords.push((id(i, j, l), id(i, j, l)));
+                    for (a, b, c) in [(1, 0, 0), (0, 1, 0), (0, 0, 1)] {
+                        if i + a < k && j + b < k && l + c < k {
+                            coords.push((id(i, j, l), id(i + a, j + b, l + c)));
+                            coords.push((id(i + a, j + b, l + c), id(i, j, l)));
+                        }
+                    }
+                }
+            }
+        }
+        let p = SparsityPattern::from_coordinates(k * k * k, k * k * k, coords);
+        let sides = Sides::new(&p);
+        let columns = sides.columns();
+        let n = columns.nvertices();
+        for start in [
+            columns.greedy(0..n, usize::MAX).unwrap(),
+            columns.greedy(shuffled(n, 5), usize::MAX).unwrap(),
+        ] {
+            let mut c = start;
+            for round in 0..64 {
+                c = columns
+                    .greedy(by_classes(&c, schedule(round)), usize::MAX)
+                    .unwrap();
+            }
+            assert!(c.ncolors() >= 10, "{}", c.ncolors());
+        }
+        let perfect = columns.greedy_in_palette(0..n, usize::MAX, 7).unwrap();
+        assert_eq!(perfect.ncolors(), 7);
+        assert!(columns.is_valid(perfect.colors()));
+    }
+
+    /// Why star and acyclic rounds keep the best: for them a round can add colors.
+    #[test]
+    fn a_round_of_iterated_greedy_can_add_star_and_acyclic_colors() {
+        use super::super::{acyclic::acyclic, order::shuffled, star::star, star::Adjacency};
+        let (mut star_added, mut acyclic_added) = (0, 0);
+        for seed in 0..300 {
+            let (p, _) = random_patterns(seed);
+            let g = Adjacency::new(&p, "star");
+            let order = shuffled(p.nrows(), seed);
+            let (s, a) = (star(&g, &order), acyclic(&g, &order));
+            for rule in [ClassOrder::Reverse, ClassOrder::LargestFirst] {
+                let more =
+                    |c: &Coloring, next: &Coloring| usize::from(next.ncolors() > c.ncolors());
+                star_added += more(
+                    &s.coloring,
+                    &star(&g, &by_classes(&s.coloring, rule)).coloring,
+                );
+                acyclic_added += more(
+                    &a.coloring,
+                    &acyclic(&g, &by_classes(&a.coloring, rule)).coloring,
+                );
+            }
+        }
+        println!(
+            "of 600 rounds, {star_added} star and {acyclic_added} acyclic rounds added colors"
+        );
+        assert!(star_added > 0 && acyclic_added > 0);
+    }
+
     #[test]
     #[should_panic(expected = "valid column coloring")]
     fn an_invalid_coloring_is_refused() {
