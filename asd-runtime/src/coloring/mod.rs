@@ -9,8 +9,11 @@
 //!   (Gebremedhin, Tarafdar, Manne & Pothen 2007, Algorithms 4.1 and 3.1).
 //!
 //! All are greedy: vertices take, in an [`Order`], the smallest color their neighbors
-//! allow. The `_best` variants try several orders and keep the fewest colors. The
-//! `is_*` checkers test the definitions by brute force, independently of the colorers.
+//! allow. [`recolor_columns`] and its kin look for fewer colors from a coloring, never
+//! returning more (iterated greedy and palette rounds, see `recolor.rs`). The `_best`
+//! variants try several orders, keep the fewest colors and recolor them for
+//! [`RECOLOR_ROUNDS`] rounds. The `is_*` checkers test the definitions by brute force,
+//! independently of the colorers.
 //!
 //! ```
 //! use asd_runtime::coloring::{color_columns, is_star_coloring, star_coloring, Order};
