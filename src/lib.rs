@@ -91,6 +91,8 @@
 //! ```
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "argmin")]
+pub mod argmin;
 #[cfg(any(feature = "faer", feature = "nalgebra-sparse"))]
 pub mod interop;
 
