@@ -10,6 +10,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use argmin::core::{CostFunction, Executor, Gradient, Hessian, State};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
+use argmin::solver::newton::NewtonCG;
 use argmin::solver::quasinewton::LBFGS;
 use argmin::solver::trustregion::{CauchyPoint, Steihaug, TrustRegion};
 use argmin_math::ArgminDot;
@@ -308,6 +309,37 @@ fn trust_regions_minimise_the_extended_rosenbrock_function_with_either_hessian()
         .run()
         .unwrap();
     assert!(res.state.get_best_cost() < 0.5 * extended(&x0));
+}
+
+#[test]
+fn newton_cg_takes_either_hessian() {
+    // argmin 0.11's NewtonCG cuts its CG short once the gradient is below 1 (see the
+    // module documentation), so it crawls on Rosenbrock; it must still accept both
+    // Hessians and go downhill.
+    let x0 = start(20);
+    let solver = || NewtonCG::new(MoreThuenteLineSearch::new());
+    let sparse = Objective::new(extended)
+        .with_gradient(extended_gradient)
+        .with_hessian(extended_hessian_prepare(&x0), extended_hessian_prepared);
+    let res = Executor::new(sparse, solver())
+        .configure(|s| s.param(x0.clone()).max_iters(20))
+        .run()
+        .unwrap();
+    let sparse_cost = res.state.get_best_cost();
+    assert!(sparse_cost < 0.1 * extended(&x0), "{sparse_cost}");
+    let matrix_free = Objective::new(extended)
+        .with_gradient(extended_gradient)
+        .with_hvp(extended_hvp);
+    let res = Executor::new(matrix_free, solver())
+        .configure(|s| s.param(x0.clone()).max_iters(20))
+        .run()
+        .unwrap();
+    // The same steps: the operators agree to rounding.
+    let cost = res.state.get_best_cost();
+    assert!(
+        (cost - sparse_cost).abs() <= 1e-8 * sparse_cost,
+        "{cost} against {sparse_cost}"
+    );
 }
 
 #[test]
