@@ -150,6 +150,8 @@
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+#[cfg(feature = "argmin")]
+pub mod argmin;
 #[cfg(any(feature = "faer", feature = "nalgebra-sparse"))]
 pub mod interop;
 
