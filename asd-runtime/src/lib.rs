@@ -9,7 +9,8 @@
 //! - [`JacobianPrep`] / [`HessianPrep`]: the preparation drivers the generated
 //!   operators call, through the [`Jvp`] / [`Vjp`] / [`Hvp`] kernel traits;
 //! - [`Workspace`]: reusable buffers and the tape of generated code;
-//! - [`math`]: functions `f64` has no method for (`erf`), with derivative rules.
+//! - [`math`]: functions `f64` has no method for (`erf`), with derivative rules;
+//! - [`Rule`]: derivative rules users write for functions the macro cannot see into.
 #![forbid(unsafe_code)]
 
 mod batch;
@@ -20,6 +21,7 @@ pub mod math;
 mod pair_set;
 mod pattern;
 mod prep;
+mod rule;
 mod trace;
 mod workspace;
 
@@ -35,6 +37,7 @@ pub use prep::{
     HessianMethod, HessianOptions, HessianPrep, Hvp, HvpSamePoint, JacobianOptions, JacobianPrep,
     Jvp, Mode, ModeChoice, Vjp, LANES,
 };
+pub use rule::{rule_interacts, rule_partial, rule_second, rule_value, Rule, Sparsity};
 pub use sprs;
 pub use trace::{check_len, finish_return, join_return, Join};
 pub use workspace::{with_thread_workspace, Buf, LaneBuf, Tape, TapeInt, Workspace};
