@@ -96,11 +96,72 @@ pub mod interop;
 pub use asd_macros::sparse_diff;
 pub use asd_runtime::math;
 pub use asd_runtime::sprs;
+/// A rule for a function the macro cannot see into, called from an annotated function:
+///
+/// ```
+/// use asd::{sparse_diff, Rule, Sparsity};
+///
+/// /// The Bessel function `J₀` of `libm`: `J₀' = -J₁`, `J₀'' = J₁(x)/x - J₀`.
+/// struct J0;
+///
+/// impl Rule<1> for J0 {
+///     const SPARSITY: Sparsity = Sparsity::Nonlinear;
+///     fn value([x]: [f64; 1]) -> f64 {
+///         libm::j0(x)
+///     }
+///     fn gradient([x]: [f64; 1]) -> [f64; 1] {
+///         [-libm::j1(x)]
+///     }
+///     fn hessian([x]: [f64; 1]) -> [[f64; 1]; 1] {
+///         let j1_over_x = if x.abs() < 1e-8 { 0.5 } else { libm::j1(x) / x };
+///         [[j1_over_x - libm::j0(x)]]
+///     }
+/// }
+///
+/// #[sparse_diff(rules(libm::j0 = J0))]
+/// fn energy(x: &[f64]) -> f64 {
+///     let mut e = 0.0;
+///     for i in 0..x.len() - 1 {
+///         e += libm::j0(x[i + 1] - x[i]);
+///     }
+///     e
+/// }
+///
+/// let x = [0.1, 0.7, 1.5, 2.0];
+/// let (e, g) = energy_gradient(&x);
+/// assert_eq!(e, energy(&x));
+/// assert!((g[0] - libm::j1(0.6)).abs() < 1e-15); // d/dx₀ J₀(x₁ - x₀) = J₁(x₁ - x₀)
+/// let h = energy_hessian(&x); // tridiagonal: 4 + 2 * 3 entries
+/// assert_eq!(h.nnz(), 10);
+/// ```
+///
+/// A call passes the rule as many arguments as the body gives the function, and the rule
+/// must implement `Rule` of that many: otherwise the compiler says so at the rule's name
+/// in the attribute (`J0` is not a rule of 2 argument(s)).
+///
+/// ```compile_fail,E0277
+/// # use asd::{sparse_diff, Rule};
+/// # struct J0;
+/// # impl Rule<1> for J0 {
+/// #     fn value([x]: [f64; 1]) -> f64 { libm::j0(x) }
+/// #     fn gradient([x]: [f64; 1]) -> [f64; 1] { [-libm::j1(x)] }
+/// # }
+/// fn j0_sum(a: f64, b: f64) -> f64 {
+///     libm::j0(a + b)
+/// }
+///
+/// #[sparse_diff(rules(j0_sum = J0))]
+/// fn f(x: &[f64]) -> f64 {
+///     j0_sum(x[0], x[1])
+/// }
+/// ```
+#[doc(inline)]
+pub use asd_runtime::Rule;
 pub use asd_runtime::{
     acyclic_coloring, color_columns, color_rows, coloring, decompress, star_coloring,
     AcyclicColoring, ColorAxis, Coloring, HessianMethod, HessianOptions, HessianPrep, HvpSamePoint,
-    IndexSet, JacobianOptions, JacobianPrep, Mode, ModeChoice, Order, PairSet, SparsityPattern,
-    StarColoring, Workspace, LANES,
+    IndexSet, JacobianOptions, JacobianPrep, Mode, ModeChoice, Order, PairSet, Sparsity,
+    SparsityPattern, StarColoring, Workspace, LANES,
 };
 
 /// What generated code calls. Not part of the public API.
@@ -119,4 +180,7 @@ pub mod __private {
 
     // Hessian sparsity tracing (`__asd_trace2_*`, `f_hessian_sparsity`).
     pub use asd_runtime::Trace2;
+
+    // Calls of user rules (`#[sparse_diff(rules(g = G))]`).
+    pub use asd_runtime::{rule_interacts, rule_partial, rule_second, rule_value, Rule};
 }
