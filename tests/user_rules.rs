@@ -465,3 +465,23 @@ fn hessians_through_a_rule_without_one_panic_naming_it() {
     first_order::f_hvp(&x0(5), &[1.0; 5]);
 }
 
+// ---- the example -------------------------------------------------------------------
+
+#[path = "../examples/bessel_newton.rs"]
+mod bessel_newton;
+
+#[test]
+fn the_bessel_example_converges_to_its_solution() {
+    let n = 200;
+    let r = bessel_newton::solve(n, 1.0);
+    assert!(r.iterations <= 6, "{} iterations", r.iterations);
+    assert!(r.gradient <= 1e-9 * r.gradient0, "{:.1e}", r.gradient);
+    let h2 = (1.0 / (n + 1) as f64).powi(2);
+    assert!(r.error < h2, "error {:.1e}, h² {h2:.1e}", r.error);
+    assert!(
+        r.jacobian_vs_hessian < 1e-12,
+        "{:.1e}",
+        r.jacobian_vs_hessian
+    );
+    assert_eq!((r.hessian_colors, r.jacobian_colors), (3, 3));
+}
