@@ -150,6 +150,8 @@
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+#[cfg(feature = "argmin")]
+pub mod argmin;
 #[cfg(any(feature = "faer", feature = "nalgebra-sparse"))]
 pub mod interop;
 
@@ -200,13 +202,74 @@ pub use asd_runtime::math;
 /// The sparse matrix crate of asd's results: Jacobians and Hessians are
 /// [`sprs::CsMat<f64>`] in compressed rows.
 pub use asd_runtime::sprs;
+/// A rule for a function the macro cannot see into, called from an annotated function:
+///
+/// ```
+/// use asd::{sparse_diff, Rule, RuleClass};
+///
+/// /// The Bessel function `J₀` of `libm`: `J₀' = -J₁`, `J₀'' = J₁(x)/x - J₀`.
+/// struct J0;
+///
+/// impl Rule<1> for J0 {
+///     const CLASS: RuleClass = RuleClass::Nonlinear;
+///     fn value([x]: [f64; 1]) -> f64 {
+///         libm::j0(x)
+///     }
+///     fn gradient([x]: [f64; 1]) -> [f64; 1] {
+///         [-libm::j1(x)]
+///     }
+///     fn hessian([x]: [f64; 1]) -> [[f64; 1]; 1] {
+///         let j1_over_x = if x.abs() < 1e-8 { 0.5 } else { libm::j1(x) / x };
+///         [[j1_over_x - libm::j0(x)]]
+///     }
+/// }
+///
+/// #[sparse_diff(rules(libm::j0 = J0))]
+/// fn energy(x: &[f64]) -> f64 {
+///     let mut e = 0.0;
+///     for i in 0..x.len() - 1 {
+///         e += libm::j0(x[i + 1] - x[i]);
+///     }
+///     e
+/// }
+///
+/// let x = [0.1, 0.7, 1.5, 2.0];
+/// let (e, g) = energy_gradient(&x);
+/// assert_eq!(e, energy(&x));
+/// assert!((g[0] - libm::j1(0.6)).abs() < 1e-15); // d/dx₀ J₀(x₁ - x₀) = J₁(x₁ - x₀)
+/// let h = energy_hessian(&x); // tridiagonal: 4 + 2 * 3 entries
+/// assert_eq!(h.nnz(), 10);
+/// ```
+///
+/// A call passes the rule as many arguments as the body gives the function, and the rule
+/// must implement `Rule` of that many: otherwise the compiler says so at the rule's name
+/// in the attribute (`J0` is not a rule of 2 argument(s)).
+///
+/// ```compile_fail,E0277
+/// # use asd::{sparse_diff, Rule};
+/// # struct J0;
+/// # impl Rule<1> for J0 {
+/// #     fn value([x]: [f64; 1]) -> f64 { libm::j0(x) }
+/// #     fn gradient([x]: [f64; 1]) -> [f64; 1] { [-libm::j1(x)] }
+/// # }
+/// fn j0_sum(a: f64, b: f64) -> f64 {
+///     libm::j0(a + b)
+/// }
+///
+/// #[sparse_diff(rules(j0_sum = J0))]
+/// fn f(x: &[f64]) -> f64 {
+///     j0_sum(x[0], x[1])
+/// }
+/// ```
+#[doc(inline)]
+pub use asd_runtime::Rule;
 /// Re-exported from `asd-runtime`: in the examples, `asd_runtime::` is `asd::`.
 pub use asd_runtime::{
     acyclic_coloring, color_columns, color_rows, coloring, decompress, star_coloring,
     AcyclicColoring, BranchSwitch, Choice, ColorAxis, Coloring, ConstKey, Decision, Decisions,
     Explanation, HessianMethod, HessianOptions, HessianPrep, HvpSamePoint, IndexSet,
-    JacobianOptions, JacobianPrep, Mode, ModeChoice, OnSwitch, Order, PairSet, Site, Sparsity,
-    SparsityPattern, StarColoring, Workspace, LANES,
+    JacobianOptions, JacobianPrep, Mode, ModeChoice, OnSwitch, Order, PairSet, RuleClass, Site,
+    Sparsity, SparsityPattern, StarColoring, Workspace, LANES,
 };
 
 /// What generated code calls. Not part of the public API.
@@ -229,4 +292,6 @@ pub mod __private {
 
     // Local sparsity (`__asd_decisions_*`, `__asd_trace_local_*`, `f_jacobian_sparsity_local`).
     pub use asd_runtime::{BranchSwitch, Decisions, OnSwitch, Replay, Sparsity};
+    // Calls of user rules (`#[sparse_diff(rules(g = G))]`).
+    pub use asd_runtime::{rule_interacts, rule_partial, rule_second, rule_value, Rule};
 }

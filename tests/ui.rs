@@ -7,4 +7,5 @@ fn ui() {
     let t = trybuild::TestCases::new();
     t.compile_fail("tests/ui/signature/*.rs");
     t.compile_fail("tests/ui/body/*.rs");
+    t.compile_fail("tests/ui/rules/*.rs");
 }

@@ -422,7 +422,11 @@ fn check(body: &[Stmt], vars: &[Var], under_active_branch: bool, errors: &mut Er
                 for a in &call.args {
                     match a {
                         Arg::Vec(v, _) if vars[*v].active => active_args += 1,
-                        Arg::Other(o) if reads_active(o, vars) => errors.at_span(o.span, "a differentiated real passed as a constant argument: pass it as a `&[f64]` vector, the callee's differentiated input"),
+                        Arg::Other(o) if reads_active(o, vars) => {
+                            let callee = &call.path;
+                            let callee = quote::quote!(#callee).to_string().replace(' ', "");
+                            errors.at_span(o.span, format!("a differentiated real passed as a constant argument: pass it as a `&[f64]` vector, the callee's differentiated input; or, for a function #[sparse_diff] cannot see into, give it a derivative rule: `#[sparse_diff(rules({callee} = MyRule))]` with `impl asd::Rule<N> for MyRule`"))
+                        }
                         _ => {}
                     }
                 }

@@ -11,7 +11,7 @@ use syn::Ident;
 
 use crate::ir::*;
 use crate::names::{rt, Hidden};
-use crate::rules::{self, Op, Syntax};
+use crate::rules::{self, Op, Order, Syntax};
 
 pub struct Emitter<'f> {
     pub f: &'f Function,
@@ -424,7 +424,7 @@ impl<'f> Emitter<'f> {
             }
             Expr::Apply(op, args) => {
                 let parts: Vec<_> = args.iter().map(|a| self.lane_expr(a, pre)).collect();
-                apply_tokens(*op, parts)
+                self.apply_tokens(*op, parts)
             }
             Expr::Var(_) | Expr::Index(..) | Expr::Lit(_) | Expr::Const(_) | Expr::Int(_) => {
                 unreachable!("leaves without lanes are handled above")
@@ -486,7 +486,7 @@ impl<'f> Emitter<'f> {
                     Some(rec) if crate::trace_local::records(e, self.f) => {
                         crate::trace_local::record_choice(rec, *op, parts)
                     }
-                    _ => apply_tokens(*op, parts),
+                    _ => self.apply_tokens(*op, parts),
                 }
             }
             Expr::Int(n) => {
@@ -524,9 +524,47 @@ fn paren_if((t, p): (TokenStream, Prec), need: Prec) -> TokenStream {
     }
 }
 
+impl Emitter<'_> {
+    /// Tokens of one operation applied to emitted arguments: a row of the table, or a
+    /// call of a user rule through the runtime, `rule_value::<G, N>([a, b])` (and
+    /// `rule_partial`, `rule_second` for its derivatives).
+    fn apply_tokens(&self, op: Op, parts: Vec<(TokenStream, Prec)>) -> (TokenStream, Prec) {
+        let Op::User(u) = op else {
+            return apply_row(op, parts);
+        };
+        let Some(rule) = self.f.rules.get(u.rule) else {
+            // Lowering only makes user operations of the function's rules.
+            let e = quote!(::core::compile_error!("asd: an unknown rule"));
+            return (e, Prec::Atom);
+        };
+        let (rt, ty) = (rt(), &rule.ty);
+        let n = Literal::usize_unsuffixed(parts.len());
+        let args = parts.into_iter().map(|(t, _)| t);
+        let x = quote!([#(#args),*]);
+        let call = match u.order {
+            Order::Value => quote!(#rt::rule_value::<#ty, #n>(#x)),
+            Order::Partial(i) => {
+                let i = Literal::usize_unsuffixed(i);
+                quote!(#rt::rule_partial::<#ty, #n>(#x, #i))
+            }
+            Order::Second(i, j) => {
+                let (i, j) = (Literal::usize_unsuffixed(i), Literal::usize_unsuffixed(j));
+                quote!(#rt::rule_second::<#ty, #n>(#x, #i, #j))
+            }
+        };
+        (call, Prec::Atom)
+    }
+}
+
 /// Tokens of one operation of the table applied to emitted arguments.
-fn apply_tokens(op: Op, mut parts: Vec<(TokenStream, Prec)>) -> (TokenStream, Prec) {
-    match rules::rule(op).syntax {
+fn apply_row(op: Op, mut parts: Vec<(TokenStream, Prec)>) -> (TokenStream, Prec) {
+    let Some(row) = rules::rule(op) else {
+        return (
+            quote!(::core::compile_error!("asd: an operation without a row")),
+            Prec::Atom,
+        );
+    };
+    match row.syntax {
         Syntax::Infix(sym) => {
             let b = parts.pop().expect("infix ops are binary");
             let a = parts.pop().expect("infix ops are binary");

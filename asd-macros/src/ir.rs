@@ -478,6 +478,16 @@ pub enum Role {
     Constant,
 }
 
+/// A rule the user wrote for a function the macro cannot see into:
+/// `#[sparse_diff(rules(callee = ty))]`, `ty` implementing `asd::Rule`.
+#[derive(Clone, Debug)]
+pub struct UserRule {
+    /// The function as the body calls it (`libm::j0`).
+    pub callee: syn::Path,
+    /// The rule's type (`J0`).
+    pub ty: syn::Type,
+}
+
 /// A lowered function.
 #[derive(Clone, Debug)]
 pub struct Function {
@@ -485,6 +495,8 @@ pub struct Function {
     pub output: Output,
     pub vars: Vec<Var>,
     pub body: Vec<Stmt>,
+    /// The user's rules, which [`Op::User`] operations name by position.
+    pub rules: Vec<UserRule>,
 }
 
 impl Function {

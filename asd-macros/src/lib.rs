@@ -6,7 +6,8 @@
 //! products; the tracers [`trace`] and [`trace2`], and the recording primal and local
 //! tracer of [`trace_local`]) → the items ([`items`]).
 //!
-//! Every pass reads the one table of derivative rules ([`rules`]). Errors are collected
+//! Every pass reads the one table of derivative rules ([`rules`]), in which a call of a
+//! user's rule (`rules(g = G)` of the attribute) is one more operation. Errors are collected
 //! through every stage and reported together; the driver stops only between stages. On
 //! error the original function is emitted unchanged with stub operators, so one mistake
 //! does not cascade into "cannot find function `f_jacobian`".
@@ -78,6 +79,12 @@ use errors::{Errors, Stop};
 /// or one `&mut [f64]` parameter; the other parameters `c..` are constants, passed
 /// through. The README maps DifferentiationInterface.jl's operators to these.
 /// See the `asd` crate for examples and the supported language.
+///
+/// `#[sparse_diff(rules(g = G, m::h = H))]` differentiates calls of functions the macro
+/// cannot see into through rules the user writes: `g(a, b)` in the body (the path as the
+/// attribute writes it) is evaluated and differentiated by `G: asd::Rule<2>` (its
+/// `value`, `gradient`, `hessian` and sparsity class) in every generated function, while
+/// the function itself keeps calling `g`.
 #[proc_macro_attribute]
 pub fn sparse_diff(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand(attr.into(), item.into()).into()

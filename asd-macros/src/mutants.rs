@@ -37,6 +37,7 @@ const SOURCES: &[(&str, &str)] = &[
         include_str!("../../tests/hessian_sparsity.rs"),
     ),
     ("problems", include_str!("../../tests/problems/mod.rs")),
+    ("user_rules", include_str!("../../tests/user_rules.rs")),
 ];
 
 /// The macros of `tests/common` that put their last argument under `#[sparse_diff]`.
@@ -116,9 +117,14 @@ impl<'ast> Visit<'ast> for Finder<'_> {
             .rposition(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ','));
         let Some(comma) = comma else { return };
         let item: TokenStream = tokens[comma + 1..].iter().cloned().collect();
+        // `name with (attr) at (..)`: the attribute's arguments.
+        let attr = match tokens.get(1..3) {
+            Some([TokenTree::Ident(w), TokenTree::Group(g)]) if w == "with" => g.stream(),
+            _ => TokenStream::new(),
+        };
         if let Ok(f) = syn::parse2::<ItemFn>(item) {
             let first = tokens[comma + 1].span().start().line;
-            self.push(f, TokenStream::new(), first);
+            self.push(f, attr, first);
         }
     }
 }

@@ -4,33 +4,92 @@
 use syn::{FnArg, Ident, ItemFn, Pat, ReturnType, Type};
 
 use crate::errors::Errors;
-use crate::ir::{Output, Role};
+use crate::ir::{Output, Role, UserRule};
 
-/// `#[sparse_diff(wrt = x)]`
+/// `#[sparse_diff(wrt = x, rules(g = G, m::h = H))]`
 #[derive(Default)]
 pub struct Args {
     pub wrt: Option<Ident>,
+    /// The calls the body makes of functions the macro cannot see into, each mapped to
+    /// a type implementing `asd::Rule`.
+    pub rules: Vec<UserRule>,
 }
+
+const ARGUMENTS: &str =
+    "the arguments are `wrt = <parameter>` and `rules(<function> = <rule type>, ..)`";
 
 impl syn::parse::Parse for Args {
     fn parse(input: syn::parse::ParseStream) -> syn::Result<Self> {
         let mut args = Args::default();
         while !input.is_empty() {
             let key: Ident = input.parse()?;
-            if key != "wrt" {
+            if key == "wrt" {
+                input.parse::<syn::Token![=]>()?;
+                args.wrt = Some(input.parse()?);
+            } else if key == "rules" {
+                let content;
+                syn::parenthesized!(content in input);
+                let rules = content.parse_terminated(UserRule::parse, syn::Token![,])?;
+                for rule in rules {
+                    if args
+                        .rules
+                        .iter()
+                        .any(|r| same_path(&r.callee, &rule.callee))
+                    {
+                        return Err(syn::Error::new_spanned(
+                            &rule.callee,
+                            "this function already has a rule: map each function once",
+                        ));
+                    }
+                    args.rules.push(rule);
+                }
+            } else {
                 return Err(syn::Error::new(
                     key.span(),
-                    format!("unknown argument `{key}`: the only argument is `wrt = <parameter>`"),
+                    format!("unknown argument `{key}`: {ARGUMENTS}"),
                 ));
             }
-            input.parse::<syn::Token![=]>()?;
-            args.wrt = Some(input.parse()?);
             if !input.is_empty() {
                 input.parse::<syn::Token![,]>()?;
             }
         }
         Ok(args)
     }
+}
+
+impl UserRule {
+    /// `callee = Type`
+    fn parse(input: syn::parse::ParseStream) -> syn::Result<Self> {
+        let callee: syn::Path = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected the path of a function, as the body calls it: `rules(j0 = J0)`",
+            )
+        })?;
+        if let Some(seg) = callee.segments.iter().find(|s| !s.arguments.is_none()) {
+            return Err(syn::Error::new_spanned(
+                seg,
+                "a rule maps a function by its path, without generic arguments",
+            ));
+        }
+        input.parse::<syn::Token![=]>().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected `= <rule type>`: `rules(j0 = J0)` with `impl asd::Rule<1> for J0`",
+            )
+        })?;
+        let ty: Type = input.parse()?;
+        Ok(UserRule { callee, ty })
+    }
+}
+
+/// Two paths name the same function as written: the same segments (a leading `::` aside).
+pub fn same_path(a: &syn::Path, b: &syn::Path) -> bool {
+    a.segments.len() == b.segments.len()
+        && a.segments
+            .iter()
+            .zip(&b.segments)
+            .all(|(x, y)| x.ident == y.ident && x.arguments.is_none() && y.arguments.is_none())
 }
 
 /// What a parameter's type makes of it.
@@ -65,6 +124,8 @@ pub struct Signature {
     /// one-element slice the signature now says (see [`scalar_input`]), and the
     /// operators take the user's `f64`.
     pub scalar_input: bool,
+    /// The attribute's `rules(..)`: the calls lowered as calls of user rules.
+    pub rules: Vec<UserRule>,
 }
 
 pub const INT_TYPES: &[&str] = &[
@@ -312,6 +373,7 @@ pub fn signature(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Sign
             params,
             output,
             scalar_input,
+            rules: args.rules.clone(),
         }),
         _ => None,
     }
@@ -416,7 +478,7 @@ mod tests {
         let errors = |args, item| roles(args, item).err().unwrap_or_default();
         assert_eq!(
             errors(quote!(mode = fast), quote! { fn f(x: &[f64]) -> f64 {} }),
-            ["unknown argument `mode`: the only argument is `wrt = <parameter>`"]
+            ["unknown argument `mode`: the arguments are `wrt = <parameter>` and `rules(<function> = <rule type>, ..)`"]
         );
         assert_eq!(
             errors(
@@ -454,5 +516,54 @@ mod tests {
                 "a constant of this type is passed by reference to #[sparse_diff] functions: write `&T`",
             ]
         );
+    }
+
+    #[test]
+    fn rules_map_callees_to_rule_types() {
+        let args: Args = syn::parse2(quote!(rules(libm::j0 = J0, lae = my::Lae<2>,), wrt = x))
+            .expect("arguments");
+        let rules: Vec<String> = args
+            .rules
+            .iter()
+            .map(|r| {
+                let (c, t) = (&r.callee, &r.ty);
+                quote!(#c => #t).to_string()
+            })
+            .collect();
+        assert_eq!(rules, ["libm :: j0 => J0", "lae => my :: Lae < 2 >"]);
+        assert!(args.wrt.is_some());
+        let p = |s: TokenStream| syn::parse2::<syn::Path>(s).expect("a path");
+        assert!(same_path(&p(quote!(::libm::j0)), &p(quote!(libm::j0))));
+        assert!(!same_path(&p(quote!(j0)), &p(quote!(libm::j0))));
+    }
+
+    #[test]
+    fn malformed_rules_are_errors_at_their_tokens() {
+        let error = |args: TokenStream| match syn::parse2::<Args>(args) {
+            Ok(_) => String::from("accepted"),
+            Err(e) => e.to_string(),
+        };
+        assert_eq!(
+            error(quote!(rules(1 = J0))),
+            "expected the path of a function, as the body calls it: `rules(j0 = J0)`"
+        );
+        assert_eq!(
+            error(quote!(rules(j0: J0))),
+            "expected `= <rule type>`: `rules(j0 = J0)` with `impl asd::Rule<1> for J0`"
+        );
+        assert_eq!(
+            error(quote!(rules(j0::<f64> = J0))),
+            "a rule maps a function by its path, without generic arguments"
+        );
+        assert_eq!(
+            error(quote!(rules(j0 = J0, j0 = J1))),
+            "this function already has a rule: map each function once"
+        );
+        assert_ne!(
+            error(quote!(rules(j0 = ))),
+            "accepted",
+            "a rule needs a type"
+        );
+        assert_eq!(error(quote!(rules(j0 = J0))), "accepted");
     }
 }

@@ -2,8 +2,34 @@
 //! written, its partial derivatives, which of them are globally zero, and its
 //! second-order class. The tangent pass, the adjoint pass and both tracers read this
 //! table and nothing else, so they cannot disagree; a new function is one row.
+//!
+//! Beside the rows, [`Op::User`]: a call of a rule the user wrote (`asd::Rule`, mapped
+//! by `#[sparse_diff(rules(g = G))]`), whose partials are the rule's own, computed at run
+//! time (`∂G/∂aᵢ` is the operation `User { order: Partial(i) }` of the same arguments),
+//! and whose second-order class is the rule's `CLASS`, which the Hessian tracer
+//! reads at run time.
 
 use crate::ir::{Expr, Opaque};
+
+/// A call of a user rule, or one of its derivatives, as an operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct UserOp {
+    /// The rule's position in [`Function::rules`](crate::ir::Function::rules).
+    pub rule: usize,
+    pub order: Order,
+}
+
+/// Which derivative of a user rule an operation computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Order {
+    /// `G::value(a)`
+    Value,
+    /// `∂G/∂aᵢ`, from `G::gradient(a)`
+    Partial(usize),
+    /// `∂²G/∂aᵢ∂aⱼ`, from `G::hessian(a)`: the passes never differentiate it (Hessian
+    /// operators differentiate tangent code once).
+    Second(usize, usize),
+}
 
 /// How a row's arguments interact at second order (Hessian sparsity).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,10 +91,28 @@ macro_rules! ints {
 macro_rules! rules {
     ($( $(#[$doc:meta])* $op:ident = $syntax:expr, $second:ident, $(ints $ints:expr,)?
         |$a:pat_param, $r:pat_param| [$($partial:expr),+ $(,)?]; )*) => {
-        /// An operation of the table.
+        /// An operation of the table, or a call of a user's rule.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum Op {
             $( $(#[$doc])* $op, )*
+            /// A call of a rule the user wrote (not a row of the table).
+            User(UserOp),
+        }
+
+        /// The rows of the table, one per built-in [`Op`], in order.
+        #[derive(Clone, Copy)]
+        enum Row {
+            $( $op, )*
+        }
+
+        impl Op {
+            /// The position of the op's row; `None` for a user rule.
+            fn row(self) -> Option<usize> {
+                match self {
+                    $( Op::$op => Some(Row::$op as usize), )*
+                    Op::User(_) => None,
+                }
+            }
         }
 
         /// The table. Row `k` is the row of the `k`-th `Op`.
@@ -212,9 +256,9 @@ pub const F64_CONSTS: &[&str] = &[
     "NEG_INFINITY",
 ];
 
-/// The row of `op`.
-pub fn rule(op: Op) -> &'static Rule {
-    &RULES[op as usize]
+/// The row of `op`; `None` for a user rule, which has no row.
+pub fn rule(op: Op) -> Option<&'static Rule> {
+    op.row().map(|k| &RULES[k])
 }
 
 /// The row of a method name (`sin`, `powf`, ...), for lowering `a.name(..)`.
@@ -245,12 +289,31 @@ pub fn method_names() -> Vec<&'static str> {
 
 /// The partial derivatives of `op` at arguments `a` with result `r`.
 pub fn partials(op: Op, a: &[Expr], r: &Expr) -> Vec<Option<Expr>> {
-    (rule(op).partials)(a, r)
+    let Op::User(u) = op else {
+        return rule(op).map_or_else(Vec::new, |rule| (rule.partials)(a, r));
+    };
+    let of = |order| Some(Expr::app(Op::User(UserOp { order, ..u }), a.to_vec()));
+    match u.order {
+        Order::Value => (0..a.len()).map(|i| of(Order::Partial(i))).collect(),
+        Order::Partial(i) => (0..a.len()).map(|j| of(Order::Second(i, j))).collect(),
+        // Never asked for: Hessian operators differentiate first derivatives only. Should
+        // a pass ever ask, the generated code says so instead of computing a wrong zero.
+        Order::Second(..) => {
+            let unsupported = quote::quote! {
+                ::core::compile_error!("asd: third derivatives of user rules are not generated")
+            };
+            let third = Opaque::new(unsupported, Vec::new());
+            a.iter().map(|_| Some(Expr::Const(third.clone()))).collect()
+        }
+    }
 }
 
-/// Which arguments of `op` have a derivative that is not globally zero.
-pub fn nonzero_args(op: Op) -> Vec<bool> {
-    let rule = rule(op);
+/// Which of the `arity` arguments of `op` have a derivative that is not globally zero
+/// (every argument of a user rule).
+pub fn nonzero_args(op: Op, arity: usize) -> Vec<bool> {
+    let Some(rule) = rule(op) else {
+        return vec![true; arity];
+    };
     let dummy: Vec<Expr> = (0..rule.arity).map(|_| E::lit(1.0)).collect();
     (rule.partials)(&dummy, &E::lit(1.0))
         .iter()
@@ -262,9 +325,12 @@ pub fn nonzero_args(op: Op) -> Vec<bool> {
 /// using it on the input is not affine — a kink (`abs`, `max`, `min`: a derivative that
 /// is not a number) or a step (`floor`, `signum`, `round`: a derivative globally zero,
 /// a value that still changes, so `x.floor() * x` is not affine). Read off the table: a
-/// [`Second::Linear`] row with a partial that is not a number.
+/// [`Second::Linear`] row with a partial that is not a number; any user rule.
 pub fn kinked(op: Op) -> bool {
-    let rule = rule(op);
+    // A user rule's class is known at run time only: not proved affine.
+    let Some(rule) = rule(op) else {
+        return true;
+    };
     let dummy: Vec<Expr> = (0..rule.arity).map(|_| E::lit(1.0)).collect();
     rule.second == Second::Linear
         && (rule.partials)(&dummy, &E::lit(1.0))
@@ -272,16 +338,21 @@ pub fn kinked(op: Op) -> bool {
             .any(|p| !matches!(p, Some(Expr::Lit(_))))
 }
 
-/// The pairs of argument positions `op` makes interact at second order.
-pub fn interactions(op: Op) -> Vec<(usize, usize)> {
-    let rule = rule(op);
-    let nz = nonzero_args(op);
+/// The pairs of argument positions `op` (of `arity` arguments) makes interact at
+/// second order. For a user rule, every pair it may make interact: its class, known at
+/// run time, decides which do (the tracer asks `asd::__private::rule_interacts`).
+pub fn interactions(op: Op, arity: usize) -> Vec<(usize, usize)> {
+    let nz = nonzero_args(op, arity);
+    let second = match rule(op) {
+        Some(rule) => rule.second,
+        None => Second::All,
+    };
     let mut pairs = Vec::new();
-    match rule.second {
+    match second {
         Second::Linear => {}
         Second::All => {
-            for i in 0..rule.arity {
-                for j in i..rule.arity {
+            for i in 0..arity {
+                for j in i..arity {
                     if nz[i] && nz[j] {
                         pairs.push((i, j));
                     }
@@ -305,18 +376,18 @@ mod tests {
     fn every_op_is_its_own_row_with_matching_arity() {
         for (k, r) in RULES.iter().enumerate() {
             let op = r.op;
-            assert_eq!(op as usize, k, "{op:?} is not the row of its position");
+            assert_eq!(op.row(), Some(k), "{op:?} is not the row of its position");
             let a: Vec<Expr> = (0..r.arity).map(|_| Expr::lit(1.0)).collect();
             assert_eq!((r.partials)(&a, &Expr::lit(1.0)).len(), r.arity, "{op:?}");
         }
-        assert_eq!(rule(Op::MulAdd).arity, 3);
-        assert_eq!(rule(Op::Neg).arity, 1);
+        assert_eq!(rule(Op::MulAdd).map(|r| r.arity), Some(3));
+        assert_eq!(rule(Op::Neg).map(|r| r.arity), Some(1));
     }
 
     #[test]
     fn zero_derivative_rows_are_the_step_functions() {
         for r in RULES {
-            let all_zero = nonzero_args(r.op).iter().all(|nz| !nz);
+            let all_zero = nonzero_args(r.op, r.arity).iter().all(|nz| !nz);
             let step = matches!(
                 r.op,
                 Op::Signum | Op::Floor | Op::Ceil | Op::Round | Op::Trunc | Op::Ge
@@ -327,11 +398,13 @@ mod tests {
 
     #[test]
     fn second_order_classes() {
-        assert_eq!(interactions(Op::Add), vec![]);
-        assert_eq!(interactions(Op::Mul), vec![(0, 1)]);
-        assert_eq!(interactions(Op::Sin), vec![(0, 0)]);
-        assert_eq!(interactions(Op::Div), vec![(0, 1), (1, 1)]);
-        assert_eq!(interactions(Op::Abs), vec![]);
+        assert_eq!(interactions(Op::Add, 2), vec![]);
+        assert_eq!(interactions(Op::Mul, 2), vec![(0, 1)]);
+        assert_eq!(interactions(Op::Sin, 1), vec![(0, 0)]);
+        assert_eq!(interactions(Op::Div, 2), vec![(0, 1), (1, 1)]);
+        assert_eq!(interactions(Op::Abs, 1), vec![]);
+        assert_eq!(interactions(Op::Signum, 1), vec![]);
+        assert_eq!(interactions(Op::Powf, 2), vec![(0, 0), (0, 1), (1, 1)]);
         let kinks: Vec<Op> = RULES
             .iter()
             .map(|r| r.op)
@@ -343,7 +416,33 @@ mod tests {
         for op in [Op::Add, Op::Sub, Op::Neg, Op::Mul, Op::Sin] {
             assert!(!kinks.contains(&op), "{op:?}");
         }
-        assert_eq!(interactions(Op::Signum), vec![]);
-        assert_eq!(interactions(Op::Powf), vec![(0, 0), (0, 1), (1, 1)]);
+    }
+
+    #[test]
+    fn a_user_rule_may_make_every_pair_interact_and_its_partials_are_its_own() {
+        let value = Op::User(UserOp {
+            rule: 0,
+            order: Order::Value,
+        });
+        assert_eq!(rule(value).map(|r| r.arity), None);
+        assert_eq!(nonzero_args(value, 2), vec![true, true]);
+        assert_eq!(interactions(value, 2), vec![(0, 0), (0, 1), (1, 1)]);
+        let a = vec![Expr::lit(1.0), Expr::lit(2.0)];
+        let orders = |ps: Vec<Option<Expr>>| -> Vec<Order> {
+            ps.into_iter()
+                .map(|p| match p {
+                    Some(Expr::Apply(Op::User(u), args)) if args.len() == 2 => u.order,
+                    other => panic!("not a user rule's derivative: {other:?}"),
+                })
+                .collect()
+        };
+        let first = orders(partials(value, &a, &Expr::lit(0.0)));
+        assert_eq!(first, [Order::Partial(0), Order::Partial(1)]);
+        let d1 = Op::User(UserOp {
+            rule: 0,
+            order: Order::Partial(1),
+        });
+        let second = orders(partials(d1, &a, &Expr::lit(0.0)));
+        assert_eq!(second, [Order::Second(1, 0), Order::Second(1, 1)]);
     }
 }

@@ -89,7 +89,7 @@ pub(crate) fn leaves(e: &Expr, f: &Function, out: &mut Vec<Leaf>) {
         Expr::Index(v, i) if f.vars[*v].active => out.push(Leaf::Elem(*v, i.clone())),
         Expr::Var(_) | Expr::Index(..) | Expr::Lit(_) | Expr::Const(_) | Expr::Int(_) => {}
         Expr::Apply(op, args) => {
-            for (a, nz) in args.iter().zip(rules::nonzero_args(*op)) {
+            for (a, nz) in args.iter().zip(rules::nonzero_args(*op, args.len())) {
                 if nz {
                     leaves(a, f, out);
                 }

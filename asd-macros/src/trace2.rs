@@ -40,7 +40,16 @@ struct Parts {
     leaves: Vec<Leaf>,
     /// The operations' own interactions: the product of the `g` sets of two argument
     /// subexpressions, each given by its leaves (never empty).
-    products: Vec<(Vec<Leaf>, Vec<Leaf>)>,
+    products: Vec<Product>,
+}
+
+/// One interaction: the `g` sets of two argument subexpressions multiply, given by
+/// their leaves; under a condition for a user rule, whose class is known at run time
+/// (`rule_interacts::<G, N>(i, j)`, a constant the compiler folds).
+struct Product {
+    a: Vec<Leaf>,
+    b: Vec<Leaf>,
+    when: Option<TokenStream>,
 }
 
 fn list_key(ls: &[Leaf]) -> String {
@@ -59,36 +68,53 @@ fn parts(e: &Expr, f: &Function) -> Parts {
 
 /// The interactions of every operation reached from the root through non-zero
 /// derivatives (the same paths [`leaves`](crate::trace::leaves) follows).
-fn products(
-    e: &Expr,
-    f: &Function,
-    out: &mut Vec<(Vec<Leaf>, Vec<Leaf>)>,
-    seen: &mut BTreeSet<(String, String)>,
-) {
+fn products(e: &Expr, f: &Function, out: &mut Vec<Product>, seen: &mut BTreeSet<String>) {
     let of = |a: &Expr| distinct_leaves(a, f);
-    let mut push = |a: Vec<Leaf>, b: Vec<Leaf>| {
+    let mut push = |a: Vec<Leaf>, b: Vec<Leaf>, when: Option<TokenStream>| {
         if a.is_empty() || b.is_empty() {
             return; // a constant factor: no interaction
         }
         let (ka, kb) = (list_key(&a), list_key(&b));
-        let k = if ka <= kb { (ka, kb) } else { (kb, ka) };
-        if seen.insert(k) {
-            out.push((a, b));
+        let (ka, kb) = if ka <= kb { (ka, kb) } else { (kb, ka) };
+        let condition = when.as_ref().map(ToString::to_string).unwrap_or_default();
+        if seen.insert(format!("{ka};{kb};{condition}")) {
+            out.push(Product { a, b, when });
         }
     };
     match e {
         Expr::Var(_) | Expr::Index(..) | Expr::Lit(_) | Expr::Const(_) | Expr::Int(_) => {}
         Expr::Apply(op, args) => {
-            for (i, j) in rules::interactions(*op) {
-                push(of(&args[i]), of(&args[j]));
+            for (i, j) in rules::interactions(*op, args.len()) {
+                push(
+                    of(&args[i]),
+                    of(&args[j]),
+                    user_condition(f, *op, args.len(), i, j),
+                );
             }
-            for (a, nz) in args.iter().zip(rules::nonzero_args(*op)) {
+            for (a, nz) in args.iter().zip(rules::nonzero_args(*op, args.len())) {
                 if nz {
                     products(a, f, out, seen);
                 }
             }
         }
     }
+}
+
+/// For a user rule of `n` arguments, whether its arguments `i` and `j` interact, asked
+/// of the rule at run time: `rule_interacts::<G, n>(i, j)`.
+fn user_condition(
+    f: &Function,
+    op: rules::Op,
+    n: usize,
+    i: usize,
+    j: usize,
+) -> Option<TokenStream> {
+    let rules::Op::User(u) = op else { return None };
+    let ty = &f.rules.get(u.rule)?.ty;
+    let rt = rt();
+    let lit = proc_macro2::Literal::usize_unsuffixed;
+    let (n, i, j) = (lit(n), lit(i), lit(j));
+    Some(quote!(#rt::rule_interacts::<#ty, #n>(#i, #j)))
 }
 
 /// Second order: a real's value is the `Trace2` of its inputs and their interactions.
@@ -161,7 +187,7 @@ impl Domain for SecondOrder {
 fn insert_products(
     f: &Function,
     target: &TokenStream,
-    products: &[(Vec<Leaf>, Vec<Leaf>)],
+    products: &[Product],
     pre: &mut TokenStream,
 ) -> TokenStream {
     let mut built: BTreeMap<String, Ident> = BTreeMap::new();
@@ -187,14 +213,18 @@ fn insert_products(
     };
     let rt = rt();
     let mut out = TokenStream::new();
-    for (a, b) in products {
+    for Product { a, b, when } in products {
         let ga = g_of(a, pre);
-        if list_key(a) == list_key(b) {
-            out.extend(quote!(#rt::Trace2::insert_square(&mut #target.h, #ga);));
+        let insert = if list_key(a) == list_key(b) {
+            quote!(#rt::Trace2::insert_square(&mut #target.h, #ga);)
         } else {
             let gb = g_of(b, pre);
-            out.extend(quote!(#rt::Trace2::insert_product(&mut #target.h, #ga, #gb);));
-        }
+            quote!(#rt::Trace2::insert_product(&mut #target.h, #ga, #gb);)
+        };
+        out.extend(match when {
+            Some(when) => quote!(if #when { #insert }),
+            None => insert,
+        });
     }
     out
 }
@@ -371,5 +401,32 @@ mod tests {
             "{t}"
         );
         assert!(!s.contains("g_hessian_sparsity"));
+    }
+
+    #[test]
+    fn a_user_rule_adds_the_pairs_its_class_allows_asking_it_at_run_time() {
+        let s = pretty(
+            quote!(rules(lae = Lae)),
+            quote! {
+                fn f(x: &[f64], c: f64) -> f64 {
+                    lae(x[0], x[1] + x[2]) + lae(x[3], c)
+                }
+            },
+        );
+        let t = tracer(&s);
+        println!("{t}");
+        let flat = crate::tests::flat(&t);
+        for (pair, insert) in [
+            ("(0, 0)", "insert_square(&mut __t.h, &x[0].g)"),
+            ("(0, 1)", "insert_product(&mut __t.h, &x[0].g, &__g0)"),
+            ("(1, 1)", "insert_square(&mut __t.h, &__g0)"),
+        ] {
+            let guarded = format!(
+                "if ::asd::__private::rule_interacts::<Lae, 2>{pair} {{ ::asd::__private::Trace2::{insert}; }}"
+            );
+            assert!(flat.contains(&guarded), "no `{guarded}` in {flat}");
+        }
+        // The constant argument has no set: its pairs are left out at compile time.
+        assert_eq!(flat.matches("rule_interacts").count(), 4, "{flat}");
     }
 }

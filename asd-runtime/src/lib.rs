@@ -11,7 +11,8 @@
 //! - [`Decisions`] / [`BranchSwitch`]: local sparsity, the decisions a run made on
 //!   differentiated reals and the check that a local pattern still holds;
 //! - [`Workspace`]: reusable buffers and the tape of generated code;
-//! - [`math`]: functions `f64` has no method for (`erf`), with derivative rules.
+//! - [`math`]: functions `f64` has no method for (`erf`), with derivative rules;
+//! - [`Rule`]: derivative rules users write for functions the macro cannot see into.
 //!
 //! The whole pipeline by hand, for `y[i] = x[i] * x[i + 1]` (the macro generates the
 //! tracer and the kernel):
@@ -59,6 +60,7 @@ pub mod math;
 mod pair_set;
 mod pattern;
 mod prep;
+mod rule;
 mod trace;
 mod workspace;
 
@@ -76,6 +78,7 @@ pub use prep::{
     ConstKey, HessianMethod, HessianOptions, HessianPrep, Hvp, HvpSamePoint, JacobianOptions,
     JacobianPrep, Jvp, KeyOf, KnownKey, Mode, ModeChoice, UnknownKey, Vjp, LANES,
 };
+pub use rule::{rule_interacts, rule_partial, rule_second, rule_value, Rule, RuleClass};
 pub use sprs;
 pub use trace::{check_len, finish_return, join_return, Join};
 pub use workspace::{with_thread_workspace, Buf, LaneBuf, Tape, TapeInt, Workspace};

@@ -10,13 +10,17 @@
 use std::time::{Duration, Instant};
 
 use asd::interop::faer::{csc_ref_of_symmetric, csr_ref};
-use asd::sparse_diff;
 use asd::sprs::CsMat;
 use faer::prelude::*;
 use faer::sparse::linalg::solvers::{Llt, Lu, SymbolicLlt, SymbolicLu};
 use faer::{MatMut, Side};
 
 use crate::problems::{brusselator, brusselator_jacobian_prepare, brusselator_jacobian_prepared};
+
+// The Bratu energy is in a file of its own: `examples/solvers/argmin.rs` minimises it too,
+// without faer.
+mod bratu;
+pub use bratu::*;
 
 /// The Euclidean norm.
 pub fn norm(v: &[f64]) -> f64 {
@@ -349,42 +353,6 @@ pub fn implicit_euler_brusselator(grid: usize, steps: usize, t_end: f64) -> OdeR
 
 // ---------------------------------------------------------------------------------------
 // (c) A Newton minimiser on the 2-D Bratu problem.
-
-/// The 2-D Bratu energy with zero Dirichlet boundary on the unit square, discretised on
-/// an `n x n` interior grid of spacing `h = 1 / (n + 1)` and multiplied by `h²`:
-/// `½ Σ (differences over every edge, to the zero boundary too)² - λh² Σ exp(u)`.
-/// Its stationary points solve `-Δu = λ exp(u)`; for `λ` below `λ* ≈ 6.81` the smallest
-/// one is a local minimum, the one Newton finds from `u = 0`. (The benchmark's
-/// `bratu2d` omits the boundary and the `h²`, and has no stationary point.)
-#[sparse_diff]
-pub fn bratu_energy(u: &[f64], n: usize, lambda_h2: f64) -> f64 {
-    let mut f = 0.0;
-    for j in 0..n {
-        for i in 0..n {
-            let c = u[i + n * j];
-            if i + 1 < n {
-                let d = u[i + 1 + n * j] - c;
-                f += 0.5 * d * d;
-            } else {
-                f += 0.5 * c * c;
-            }
-            if i == 0 {
-                f += 0.5 * c * c;
-            }
-            if j + 1 < n {
-                let d = u[i + n * (j + 1)] - c;
-                f += 0.5 * d * d;
-            } else {
-                f += 0.5 * c * c;
-            }
-            if j == 0 {
-                f += 0.5 * c * c;
-            }
-            f -= lambda_h2 * c.exp();
-        }
-    }
-    f
-}
 
 /// What [`newton_bratu`] found and what it cost.
 pub struct BratuReport {

@@ -7,12 +7,17 @@
 /// annotated, in a module `name`, and a test `name` of every first-order operator at
 /// `x` ([`check_vector`]). `scalar!` is the same for a scalar function, through every
 /// operator up to Hessians ([`check_scalar`]).
+///
+/// `vector!(name with (rules(g = G)) at (x), ..)` passes the attribute its arguments.
 macro_rules! vector {
     ($name:ident at ($x:expr $(, $c:expr)*), $item:item) => {
+        vector!($name with () at ($x $(, $c)*), $item);
+    };
+    ($name:ident with ($($attr:tt)*) at ($x:expr $(, $c:expr)*), $item:item) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
-            #[asd::sparse_diff]
+            #[asd::sparse_diff($($attr)*)]
             $item
         }
         #[test]
@@ -32,10 +37,13 @@ macro_rules! vector {
 
 macro_rules! scalar {
     ($name:ident at ($x:expr $(, $c:expr)*), $item:item) => {
+        scalar!($name with () at ($x $(, $c)*), $item);
+    };
+    ($name:ident with ($($attr:tt)*) at ($x:expr $(, $c:expr)*), $item:item) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
-            #[asd::sparse_diff]
+            #[asd::sparse_diff($($attr)*)]
             $item
         }
         #[test]

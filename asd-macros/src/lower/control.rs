@@ -4,7 +4,7 @@
 use syn::spanned::Spanned;
 use syn::{Expr as SExpr, Ident, Pat};
 
-use super::reals::{is_builtin_call, is_call};
+use super::reals::is_call;
 use super::unsupported::LABEL;
 use super::{Lowerer, Tail};
 use crate::ir::*;
@@ -142,7 +142,7 @@ impl Lowerer<'_> {
                     {
                         v
                     }
-                    _ if is_call(e) && !is_builtin_call(e) => {
+                    _ if is_call(e) && !self.is_builtin_call(e) => {
                         let Some(call) = self.call(e, out) else {
                             return;
                         };

@@ -27,7 +27,7 @@ use crate::ir::*;
 use crate::parse::{ParamKind, Signature};
 use crate::rules::Op;
 
-use reals::{is_builtin_call, is_call};
+use reals::is_call;
 use types::ty_name;
 use unsupported::{macro_message, unsupported_message, LABEL};
 
@@ -39,6 +39,7 @@ pub fn lower(item: &ItemFn, sig: &Signature, errors: &mut Errors) -> Function {
         errors,
         temps: 0,
         output: sig.output,
+        rules: &sig.rules,
     };
     let mut params = Vec::new();
     for (i, p) in sig.params.iter().enumerate() {
@@ -62,6 +63,7 @@ pub fn lower(item: &ItemFn, sig: &Signature, errors: &mut Errors) -> Function {
         output: sig.output,
         vars: l.vars,
         body,
+        rules: sig.rules.clone(),
     }
 }
 
@@ -83,6 +85,9 @@ struct Lowerer<'e> {
     errors: &'e mut Errors,
     temps: usize,
     output: Output,
+    /// The attribute's `rules(..)`, in order: a call of a mapped function becomes an
+    /// [`Op::User`] of the rule at its position.
+    rules: &'e [UserRule],
 }
 
 impl Lowerer<'_> {
@@ -277,7 +282,7 @@ impl Lowerer<'_> {
         match init {
             // A call with a real result; one with an integer or constant result is
             // integer code like any other.
-            Some(i) if is_call(&i.expr) && !is_builtin_call(&i.expr) && ty.is_real() => {
+            Some(i) if is_call(&i.expr) && !self.is_builtin_call(&i.expr) && ty.is_real() => {
                 let Some(call) = self.call(&i.expr, out) else {
                     return;
                 };
@@ -484,7 +489,7 @@ impl Lowerer<'_> {
                     ),
                     // A vector result replaces the vector: it is made in a new one and
                     // moved in, as `y = z` is.
-                    (Ty::RealVec, None) if is_call(right) && !is_builtin_call(right) => {
+                    (Ty::RealVec, None) if is_call(right) && !self.is_builtin_call(right) => {
                         if let Some(call) = self.call(right, out) {
                             let t = self.temp(Ty::RealVec);
                             out.push(Stmt::Call {
@@ -499,7 +504,7 @@ impl Lowerer<'_> {
                             });
                         }
                     }
-                    (_, None) if is_call(right) && !is_builtin_call(right) => {
+                    (_, None) if is_call(right) && !self.is_builtin_call(right) => {
                         if let Some(call) = self.call(right, out) {
                             out.push(Stmt::Call {
                                 results: vec![v],

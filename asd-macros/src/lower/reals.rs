@@ -8,7 +8,8 @@ use super::types::ty_name;
 use super::unsupported::{unsupported_message, UNNAMED_CALL};
 use super::{Lowerer, Tail};
 use crate::ir::*;
-use crate::rules::{self, Op};
+use crate::parse::same_path;
+use crate::rules::{self, Op, Order, UserOp};
 
 impl Lowerer<'_> {
     // ----- calls ----------------------------------------------------------------------
@@ -56,7 +57,10 @@ impl Lowerer<'_> {
                     _ => Arg::Other(self.opaque(a)),
                 },
             })
-            .collect();
+            .collect::<Vec<Arg>>();
+        if args.iter().all(|a| matches!(a, Arg::Other(_))) {
+            self.check_rule_spelling(&p.path);
+        }
         Some(Call {
             path: p.path.clone(),
             args,
@@ -145,6 +149,12 @@ impl Lowerer<'_> {
             SExpr::Field(_) if !self.reads_reals(e) => Expr::Const(self.opaque(e)),
             SExpr::MethodCall(mc) => self.method(mc, out),
             SExpr::Call(c) => {
+                // `j0(x)` of `#[sparse_diff(rules(j0 = J0))]`: the user's rule.
+                if let SExpr::Path(p) = &*c.func {
+                    if let Some(rule) = self.user_rule(&p.path) {
+                        return self.apply_user_rule(rule, c, out);
+                    }
+                }
                 // `f64::sin(x)` is the method `x.sin()`.
                 if let SExpr::Path(p) = &*c.func {
                     let segs = &p.path.segments;
@@ -193,6 +203,57 @@ impl Lowerer<'_> {
                 self.unsupported(other);
                 Expr::Lit(0.0)
             }
+        }
+    }
+
+    /// The position of the rule the attribute maps `callee` to.
+    pub(super) fn user_rule(&self, callee: &syn::Path) -> Option<usize> {
+        self.rules.iter().position(|r| same_path(&r.callee, callee))
+    }
+
+    /// `g(a, b)` of a rule: the operation of the rule's value on the arguments, each a
+    /// real expression (of the input or not). Its arity is the call's: the rule's type
+    /// must implement `asd::Rule` of that many arguments, which the compiler checks.
+    fn apply_user_rule(&mut self, rule: usize, c: &syn::ExprCall, out: &mut Vec<Stmt>) -> Expr {
+        if c.args.is_empty() {
+            self.errors.at(
+                c,
+                "a rule takes at least one real argument: a function of none is a constant",
+            );
+            return Expr::Lit(0.0);
+        }
+        let args: Vec<Expr> = c.args.iter().map(|a| self.real(a, out)).collect();
+        Expr::app(
+            Op::User(UserOp {
+                rule,
+                order: Order::Value,
+            }),
+            args,
+        )
+    }
+
+    /// A call of a function of scalars whose path ends like a mapped one but is written
+    /// differently (`libm::j0` where the attribute maps `j0`): the rule would silently not
+    /// apply, so it is an error that says how to write it.
+    fn check_rule_spelling(&mut self, callee: &syn::Path) {
+        let Some(last) = callee.segments.last() else {
+            return;
+        };
+        if let Some(r) = self.rules.iter().find(|r| {
+            r.callee
+                .segments
+                .last()
+                .is_some_and(|l| l.ident == last.ident)
+        }) {
+            let mapped = &r.callee;
+            let mapped = quote::quote!(#mapped).to_string().replace(' ', "");
+            let written = quote::quote!(#callee).to_string().replace(' ', "");
+            self.errors.at(
+                callee,
+                format!(
+                    "`rules(..)` maps `{mapped}`, but this call is written `{written}`: write the call as the attribute names it, or map `{written}`"
+                ),
+            );
         }
     }
 
@@ -348,14 +409,18 @@ pub(super) fn is_call(e: &SExpr) -> bool {
     matches!(e, SExpr::Call(_))
 }
 
-/// `Vec::new()`, `f64::sin(x)`, `erf(x)`: calls that are not calls of user functions.
-pub(super) fn is_builtin_call(e: &SExpr) -> bool {
-    match e {
-        SExpr::Call(c) => matches!(&*c.func, SExpr::Path(p)
-            if path_is(&p.path, &["Vec", "new"]) || path_is(&p.path, &["Vec", "with_capacity"])
-            || (p.path.segments.len() == 2 && p.path.segments[0].ident == "f64")
-            || math_function(&p.path).is_some()),
-        _ => false,
+impl Lowerer<'_> {
+    /// `Vec::new()`, `f64::sin(x)`, `erf(x)`, a call of a user rule: calls that are not
+    /// calls of other functions.
+    pub(super) fn is_builtin_call(&self, e: &SExpr) -> bool {
+        match e {
+            SExpr::Call(c) => matches!(&*c.func, SExpr::Path(p)
+                if path_is(&p.path, &["Vec", "new"]) || path_is(&p.path, &["Vec", "with_capacity"])
+                || (p.path.segments.len() == 2 && p.path.segments[0].ident == "f64")
+                || math_function(&p.path).is_some()
+                || self.user_rule(&p.path).is_some()),
+            _ => false,
+        }
     }
 }
 

@@ -11,9 +11,15 @@ use crate::parse;
 /// `item` through the signature and lowering: the function, or every error as
 /// `line:column: message`.
 pub(crate) fn lower_item(item: TokenStream) -> Result<Function, Vec<String>> {
+    lower_with(quote!(), item)
+}
+
+/// [`lower_item`] with the attribute's arguments `args`.
+pub(crate) fn lower_with(args: TokenStream, item: TokenStream) -> Result<Function, Vec<String>> {
     let item: syn::ItemFn = syn::parse2(item).expect("a function");
+    let args: parse::Args = syn::parse2(args).expect("the attribute's arguments");
     let mut errors = Errors::default();
-    let f = parse::signature(&item, &parse::Args::default(), &mut errors)
+    let f = parse::signature(&item, &args, &mut errors)
         .map(|sig| super::lower(&item, &sig, &mut errors));
     match f {
         Some(f) if errors.is_empty() => Ok(f),
@@ -433,4 +439,56 @@ fn a_construct_has_one_message_wherever_it_stands() {
         });
         assert_eq!(got, vec![msg; 5], "for `{construct}`");
     }
+}
+
+#[test]
+fn a_call_of_a_rule_is_an_operation_of_its_real_arguments() {
+    let f = lower_with(
+        quote!(rules(libm::j0 = J0, lae = Lae)),
+        quote! {
+            fn f(x: &[f64], c: f64) -> f64 {
+                let mut s = libm::j0(c);
+                for i in 0..x.len() - 1 {
+                    let t = lae(libm::j0(x[i]), (i as f64) * x[i + 1]);
+                    s += 2.0 * t;
+                }
+                s
+            }
+        },
+    )
+    .expect("lowered");
+    let printed = f.to_string();
+    for line in [
+        "let s: Real = ::asd::__private::rule_value::<J0, 1>([c])",
+        // (the printer breaks the long one's generics as `::< Lae, 2, >`)
+        "let t: Real = ::asd::__private::rule_value::< Lae, 2, >([::asd::__private::rule_value::<J0, 1>([x[i]]), i as f64 * x[i + 1]])",
+    ] {
+        assert!(printed.contains(line), "no `{line}` in\n{printed}");
+    }
+    assert!(!printed.contains("call"), "no call statement: {printed}");
+}
+
+#[test]
+fn a_rule_call_is_checked_at_its_tokens() {
+    let errors = |item| {
+        let errors = lower_with(quote!(rules(libm::j0 = J0, now = Now)), item)
+            .err()
+            .unwrap_or_default();
+        errors
+            .iter()
+            .map(|e| e.split_once(": ").map_or(e.clone(), |(_, m)| m.to_string()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        errors(quote! {
+            fn f(x: &[f64]) -> f64 {
+                j0(x[0]) + now() + libm::j0(x)
+            }
+        }),
+        [
+            "`rules(..)` maps `libm::j0`, but this call is written `j0`: write the call as the attribute names it, or map `j0`",
+            "a rule takes at least one real argument: a function of none is a constant",
+            "expected a real (`f64`), found a real vector",
+        ]
+    );
 }

@@ -106,7 +106,8 @@ impl Lowerer<'_> {
                 }
                 SExpr::Path(p)
                     if p.path.segments.len() == 2 && p.path.segments[0].ident == "f64"
-                        || math_function(&p.path).is_some() =>
+                        || math_function(&p.path).is_some()
+                        || self.user_rule(&p.path).is_some() =>
                 {
                     Ty::Real
                 }
