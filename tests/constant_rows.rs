@@ -6,9 +6,15 @@
 #![allow(clippy::needless_range_loop)]
 
 mod common;
+mod problems;
 
 use asd::{sparse_diff, JacobianOptions, Mode, ModeChoice};
 use common::{assert_close, assert_sparse_matches, dense, fd_jacobian, randoms};
+// iter_diff (J1) is linear through and through: every row constant.
+use problems::{
+    iter_diff, iter_diff_jacobian_prepare, iter_diff_jacobian_prepare_with,
+    iter_diff_jacobian_prepared,
+};
 
 /// Two linear constraints (one of them a dense row: every input) and a nonlinear
 /// residual per input, as in a constrained optimisation.
@@ -24,20 +30,6 @@ fn constrained(x: &[f64], a: f64) -> Vec<f64> {
     y[1] = a * (x[0] - x[n - 1]);
     for i in 0..n {
         y[i + 2] = x[i] * x[i] - a * x[i].sin();
-    }
-    y
-}
-
-/// Linear through and through: every row constant.
-#[sparse_diff]
-fn iter_diff(x: &[f64], k: usize) -> Vec<f64> {
-    let mut y = x.to_vec();
-    for _ in 0..k {
-        let mut z = vec![0.0; y.len() - 1];
-        for i in 0..y.len() - 1 {
-            z[i] = y[i + 1] - y[i];
-        }
-        y = z;
     }
     y
 }

@@ -115,7 +115,11 @@ fn guarded_leaves(
         Expr::Var(_) | Expr::Index(..) | Expr::Lit(_) | Expr::Const(_) | Expr::Int(_) => {}
         Expr::Apply(op, args) => {
             let node = nodes.iter().position(|n| std::ptr::eq(*n, e));
-            for (k, (a, nz)) in args.iter().zip(rules::nonzero_args(*op, args.len())).enumerate() {
+            for (k, (a, nz)) in args
+                .iter()
+                .zip(rules::nonzero_args(*op, args.len()))
+                .enumerate()
+            {
                 if !nz {
                     continue;
                 }

@@ -117,16 +117,11 @@ impl Items<'_> {
                 " at this `x`, along the branches taken and the `max`/`min` operands chosen here"
             }
         };
-        let trace_call = match self.output_param() {
-            None if self.sig.output == Output::Scalar => {
-                quote!(let #y_why = ::std::vec![#trace(#(#args),*)];)
-            }
-            None => quote!(let #y_why = #trace(#(#args),*);),
-            Some(y) => quote! {
-                let mut #y_why = ::std::vec![<#rt::Why as #rt::TraceSet>::new(); #y.len()];
-                #trace(#(#args),*);
-            },
-        };
+        let trace_call = self.traced_outputs(
+            &y_why,
+            quote!(#trace(#(#args),*)),
+            quote!(<#rt::Why as #rt::TraceSet>::new()),
+        );
         let name = f.to_string();
         self.public_fn(
             format!(
@@ -156,6 +151,25 @@ impl Items<'_> {
         )
     }
 
+    /// `let outputs = ..` for a tracer `call`: one abstract value per output — the
+    /// returned vector, a scalar in a vector of one, or the output parameter's values,
+    /// which start `empty`.
+    fn traced_outputs(
+        &self,
+        outputs: &Ident,
+        call: TokenStream,
+        empty: TokenStream,
+    ) -> TokenStream {
+        match self.output_param() {
+            None if self.sig.output == Output::Scalar => quote!(let #outputs = ::std::vec![#call];),
+            None => quote!(let #outputs = #call;),
+            Some(y) => quote! {
+                let mut #outputs = ::std::vec![#empty; #y.len()];
+                #call;
+            },
+        }
+    }
+
     /// `f_jacobian_sparsity`: the tracer run on one singleton set per input.
     fn jacobian_sparsity(&self) -> TokenStream {
         let rt = rt();
@@ -167,16 +181,11 @@ impl Items<'_> {
         let x_sets = Ident::new("x_sets", Span::mixed_site());
         let y_sets = Ident::new("y_sets", Span::mixed_site());
         let trace_args = self.tracer_args(&quote!(&#x_sets), &quote!(&mut #y_sets));
-        let trace_call = match self.output_param() {
-            None if self.sig.output == Output::Scalar => {
-                quote!(let #y_sets = ::std::vec![#trace(#(#trace_args),*)];)
-            }
-            None => quote!(let #y_sets = #trace(#(#trace_args),*);),
-            Some(y) => quote! {
-                let mut #y_sets = ::std::vec![#rt::IndexSet::new(); #y.len()];
-                #trace(#(#trace_args),*);
-            },
-        };
+        let trace_call = self.traced_outputs(
+            &y_sets,
+            quote!(#trace(#(#trace_args),*)),
+            quote!(#rt::IndexSet::new()),
+        );
         self.public_fn(
             format!("The global sparsity pattern of the Jacobian of [`{f}`]: it holds for every input."),
             quote!(#op(#(#params),*) -> #rt::SparsityPattern),
@@ -215,16 +224,11 @@ impl Items<'_> {
         let record = self.record_decisions(decisions);
         let mut trace_args = self.tracer_args(&quote!(&#x_sets), &quote!(&mut #y_sets));
         trace_args.push(quote!(&mut #rep));
-        let trace_call = match self.output_param() {
-            None if self.sig.output == Output::Scalar => {
-                quote!(let #y_sets = ::std::vec![#trace(#(#trace_args),*)];)
-            }
-            None => quote!(let #y_sets = #trace(#(#trace_args),*);),
-            Some(y) => quote! {
-                let mut #y_sets = ::std::vec![#rt::IndexSet::new(); #y.len()];
-                #trace(#(#trace_args),*);
-            },
-        };
+        let trace_call = self.traced_outputs(
+            &y_sets,
+            quote!(#trace(#(#trace_args),*)),
+            quote!(#rt::IndexSet::new()),
+        );
         quote! {
             #record
             let #pattern = {
@@ -357,16 +361,11 @@ impl Items<'_> {
             Ident::new("y2", Span::mixed_site()),
         );
         let trace2_args = self.tracer_args(&quote!(&#x2), &quote!(&mut #y2));
-        let trace2_call = match self.output_param() {
-            None if self.sig.output == Output::Scalar => {
-                quote!(let #y2 = ::std::vec![#trace2(#(#trace2_args),*)];)
-            }
-            None => quote!(let #y2 = #trace2(#(#trace2_args),*);),
-            Some(y) => quote! {
-                let mut #y2 = ::std::vec![#rt::Trace2::new(); #y.len()];
-                #trace2(#(#trace2_args),*);
-            },
-        };
+        let trace2_call = self.traced_outputs(
+            &y2,
+            quote!(#trace2(#(#trace2_args),*)),
+            quote!(#rt::Trace2::new()),
+        );
         let (decisions, pattern) = (
             Ident::new("decisions", Span::mixed_site()),
             Ident::new("pattern", Span::mixed_site()),
