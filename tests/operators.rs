@@ -497,3 +497,34 @@ fn derivatives_of_an_ode_right_hand_side_in_time() {
         assert_close(&[d], &[fd_derivatives(value, t).0], 1e-7);
     }
 }
+
+/// An in-place update with parameters besides its input.
+#[sparse_diff]
+fn relax(x: &mut [f64], w: f64, fixed: &[bool]) {
+    for i in 1..x.len() {
+        if !fixed[i] {
+            x[i] += w * (x[i - 1] - x[i]).sin();
+        }
+    }
+}
+
+/// The value of an in-place update is computed with all its parameters (the mutation
+/// test found `relax(&mut y)` generated, which did not compile).
+#[test]
+fn value_and_jacobian_of_an_in_place_update_with_parameters() {
+    let x = x0();
+    let fixed = [false, true, false, false, true, false];
+    let value = |x: &[f64]| {
+        let mut y = x.to_vec();
+        relax(&mut y, 0.3, &fixed);
+        y
+    };
+    let fd = fd_jacobian(value, &x);
+    let (y, j) = relax_value_and_jacobian(&x, 0.3, &fixed);
+    assert_eq!(y, value(&x));
+    assert_close(&dense(&j), &fd, 1e-6);
+    let mut prep = relax_jacobian_prepare(&x, 0.3, &fixed);
+    let (y, j) = relax_value_and_jacobian_prepared(&mut prep, &x, 0.3, &fixed);
+    assert_eq!(y, value(&x));
+    assert_close(&dense(j), &fd, 1e-6);
+}

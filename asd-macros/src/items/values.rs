@@ -34,13 +34,15 @@ impl Items<'_> {
         } else {
             quote!(#f)
         };
-        let args = self.plain_args();
+        let mut args = self.plain_args();
         if self.in_place {
+            // The function updates a copy of its input; the other parameters as given.
             let x = self.active();
             let y = Ident::new("y", Span::mixed_site());
+            args[self.active_position()] = quote!(&mut #y);
             quote!({
                 let mut #y = #x.to_vec();
-                #f(&mut #y);
+                #f(#(#args),*);
                 #y
             })
         } else {
