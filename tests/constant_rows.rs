@@ -264,3 +264,35 @@ fn reverse_mode_asked_for_keeps_every_row() {
     let prep = constrained_jacobian_prepare_with(x, A, &reverse);
     assert_eq!((prep.mode(), prep.constant_rows()), (Mode::Reverse, 0));
 }
+
+/// Annotated functions calling themselves: the question whether they are smooth
+/// recursed at compile time (a cycle of constants) and did not compile; it is now
+/// answered at run time, up to a depth no call chain reaches without a cycle, after
+/// which `false` (no constant rows) is the safe answer.
+#[sparse_diff]
+fn halves(x: &[f64], levels: usize) -> Vec<f64> {
+    if levels == 0 {
+        return x.to_vec();
+    }
+    let inner = halves(x, levels - 1);
+    let mut y = vec![0.0; x.len()];
+    for i in 0..x.len() {
+        y[i] = 0.5 * inner[i] + 0.25 * x[(i + 1) % x.len()];
+    }
+    y
+}
+
+#[test]
+fn a_function_calling_itself_is_not_proved_affine() {
+    let x = &points(5)[0];
+    let mut prep = halves_jacobian_prepare(x, 2);
+    assert_eq!(prep.constant_rows(), 0);
+    let pattern = prep.pattern().clone();
+    let fd = fd_jacobian(|x| halves(x, 2), x);
+    assert_sparse_matches(
+        halves_jacobian_prepared(&mut prep, x, 2),
+        &pattern,
+        &fd,
+        1e-6,
+    );
+}

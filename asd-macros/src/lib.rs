@@ -172,7 +172,7 @@ pub(crate) struct Generated {
     trace: Tokens,
     /// `__asd_trace2_f`: second-order sparsity.
     trace2: Tokens,
-    /// What `__ASD_SMOOTH_f` is made of.
+    /// What `__asd_smooth_f` is made of.
     smoothness: trace2::Smoothness,
     /// `__asd_decisions_f`: the primal that records its decisions on active reals.
     decisions: Tokens,

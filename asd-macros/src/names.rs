@@ -17,8 +17,8 @@ pub fn rt() -> TokenStream {
 pub enum Hidden {
     /// `__ASD_WRT_f`: the position of the active parameter, which a caller checks.
     Wrt,
-    /// `__ASD_SMOOTH_f`: whether no output of `f` has a kink (`abs`, `max`, `min`, a
-    /// branch on a real), its own or a callee's: then an output without second-order
+    /// `__asd_smooth_f(depth)`: whether no output of `f` has a kink (`abs`, `max`, `min`,
+    /// a branch on a real), its own or a callee's: then an output without second-order
     /// interactions is affine, and its Jacobian row constant.
     Smooth,
     /// `__asd_tangent_f`: forward mode with `L` lanes.
@@ -47,7 +47,7 @@ impl Hidden {
     fn prefix(self) -> &'static str {
         match self {
             Hidden::Wrt => "__ASD_WRT_",
-            Hidden::Smooth => "__ASD_SMOOTH_",
+            Hidden::Smooth => "__asd_smooth_",
             Hidden::Tangent => "__asd_tangent_",
             Hidden::Derivs => "__asd_derivs_",
             Hidden::Trace => "__asd_trace_",

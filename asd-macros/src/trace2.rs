@@ -232,7 +232,7 @@ fn insert_products(
 /// What decides whether `f`'s outputs without second-order interactions are affine,
 /// so their Jacobian rows constant: `f` must have no kink of its own (a piecewise-linear
 /// operation on an active real, a branch or loop condition on one), and neither may the
-/// annotated functions it calls on active arguments, whose `__ASD_SMOOTH_g` it reads.
+/// annotated functions it calls on active arguments, whose `__asd_smooth_g` it asks.
 pub(crate) struct Smoothness {
     pub own: bool,
     pub callees: Vec<syn::Path>,

@@ -383,7 +383,7 @@ impl Items<'_> {
                     match #options.sparsity {
                         #rt::Sparsity::Global => {
                             let key = #key;
-                            if #smooth && #options.constant_rows && key.is_some() {
+                            if #options.constant_rows && key.is_some() && #smooth(0) {
                                 let #x2 = #rt::Trace2::seeds(#x.len());
                                 #trace2_call
                                 let constant: ::std::vec::Vec<bool> = #y2.iter().map(|t| t.h.is_empty()).collect();

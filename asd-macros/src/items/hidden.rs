@@ -49,24 +49,22 @@ impl Items<'_> {
         }
     }
 
-    /// `__ASD_SMOOTH_f`: no kink in `f` or what it calls (`false` when the body had
-    /// errors, which nothing reads).
+    /// `__asd_smooth_f(depth)`: no kink in `f` or what it calls (`false` when the body
+    /// had errors, which nothing reads). A function, not a constant, since annotated
+    /// functions may call each other in a cycle: past a depth no call chain reaches
+    /// without one, the answer is `false`, which is always safe (no constant rows).
     fn smooth_const(&self) -> TokenStream {
-        let vis = self.vis;
         let c = self.hidden(Hidden::Smooth);
+        let depth = Ident::new("depth", Span::mixed_site());
         let value = match self.generated {
             Some(g) => {
                 let own = g.smoothness.own;
                 let callees = g.smoothness.callees.iter().map(|p| Hidden::Smooth.path(p));
-                quote!(#own #(&& #callees)*)
+                quote!(#own && #depth < 64 #(&& #callees(#depth + 1))*)
             }
             None => quote!(false),
         };
-        quote! {
-            #[doc(hidden)]
-            #[allow(non_upper_case_globals)]
-            #vis const #c: bool = #value;
-        }
+        self.hidden_fn(quote!(#c(#depth: u32) -> bool), value)
     }
 
     /// `__asd_tangent_f` for [`Kind::Tangent`]; for [`Kind::Derivs`], `__asd_derivs_f`:
