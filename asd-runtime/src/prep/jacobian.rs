@@ -11,7 +11,9 @@ use super::{
 };
 use crate::coloring::{Sides, SEARCH_ORDERS};
 use crate::decompress::Decompression;
-use crate::{BranchSwitch, Coloring, Decisions, OnSwitch, Sparsity, SparsityPattern, Workspace};
+use crate::{
+    BranchSwitch, Coloring, Decisions, OnSwitch, Order, Sparsity, SparsityPattern, Workspace,
+};
 
 /// A prepared sparse Jacobian: pattern, coloring, seeds, decompression map and buffers,
 /// computed once and reused by every evaluation, which then allocates nothing.
@@ -163,17 +165,18 @@ impl JacobianPrep {
         };
         let (_, coloring) = Self::choose(&varying, &forward);
         if options.mode == ModeChoice::Auto {
-            // Reverse mode on every row wins only with enough fewer colors.
-            let below = cheaper_below(coloring.ncolors(), options.lanes);
-            let orders = options
-                .order
-                .as_ref()
-                .map_or(&SEARCH_ORDERS[..], std::slice::from_ref);
-            if Sides::new(&pattern)
-                .color_rows(orders, below, |c| cheaper_below(c, options.lanes))
-                .is_some()
+            // Reverse mode on every row wins only with enough fewer colors; then its
+            // coloring, found here, is the preparation's.
+            let below = |ncolors| cheaper_below(ncolors, options.lanes);
+            let sides = Sides::new(&pattern);
+            if let Some(r) =
+                sides.color_rows(search_orders(options), below(coloring.ncolors()), below)
             {
-                return Self::new(pattern, options);
+                let r = sides.recolor_rows(r, options.recolor_rounds, &below);
+                drop(sides);
+                let prep = Self::build(pattern, Mode::Reverse, r, options.lanes, false);
+                prep.warn_if_it_buys_nothing(options);
+                return prep;
             }
         }
         let lanes = choose_lanes(coloring.ncolors(), options.lanes);
@@ -206,10 +209,7 @@ impl JacobianPrep {
             // A search over orders stops looking for fewer colors once they could not
             // make an evaluation cheaper, and so does the choice of mode.
             let below = |ncolors| cheaper_below(ncolors, options.lanes);
-            let orders = options
-                .order
-                .as_ref()
-                .map_or(&SEARCH_ORDERS[..], std::slice::from_ref);
+            let orders = search_orders(options);
             // Each side's coloring is recolored once found, by the same measure.
             let rounds = options.recolor_rounds;
             let columns = |cap| {
@@ -792,6 +792,14 @@ impl JacobianPrep {
     pub fn into_jacobian(self) -> CsMat<f64> {
         self.driver.result
     }
+}
+
+/// The orders a preparation's coloring tries: the one asked for, or the cheap search.
+fn search_orders(options: &JacobianOptions) -> &[Order] {
+    options
+        .order
+        .as_ref()
+        .map_or(&SEARCH_ORDERS[..], std::slice::from_ref)
 }
 
 impl fmt::Display for JacobianPrep {
