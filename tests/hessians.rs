@@ -214,3 +214,27 @@ fn hessians_through_calls() {
         "everything couples through a * b"
     );
 }
+
+/// Wide Hessian sweeps (8 lanes or more) with AVX2 and FMA, and with the baseline four
+/// lanes at a time: the same Hessians up to FMA's rounding.
+#[test]
+fn wide_and_baseline_sweeps_give_the_same_hessians() {
+    let x = point(200);
+    for options in [
+        HessianOptions::default(),
+        HessianOptions::default().with_lanes(16),
+    ] {
+        let mut prep = bdqrtic_hessian_prepare_with(&x, &options);
+        assert!(prep.lanes() >= 8);
+        let wide = bdqrtic_hessian_prepared(&mut prep, &x).clone();
+        prep.set_wide_vectors(false);
+        let baseline = bdqrtic_hessian_prepared(&mut prep, &x);
+        assert_eq!(
+            (wide.indptr(), wide.indices()),
+            (baseline.indptr(), baseline.indices())
+        );
+        for (u, v) in wide.data().iter().zip(baseline.data()) {
+            assert!((u - v).abs() <= 1e-12 * (1.0 + u.abs()), "{u} vs {v}");
+        }
+    }
+}

@@ -244,3 +244,42 @@ fn jvp_checks_the_tangent_length() {
     let x = point(10);
     let _ = iter_diff_jvp(&x, 3, &[1.0, 2.0, 3.0]);
 }
+
+/// Wide sweeps (8 lanes or more) run with AVX2 and FMA where the processor has them, and
+/// four lanes at a time with the baseline otherwise: both give the same Jacobian, in
+/// either mode, up to FMA's rounding. On a processor without AVX2 both runs take the
+/// four-lane path, which the comparison with finite differences elsewhere checks.
+#[test]
+fn wide_and_baseline_sweeps_give_the_same_jacobians() {
+    let close = |a: &asd::sprs::CsMat<f64>, b: &asd::sprs::CsMat<f64>| {
+        assert_eq!((a.indptr(), a.indices()), (b.indptr(), b.indices()));
+        for (u, v) in a.data().iter().zip(b.data()) {
+            assert!((u - v).abs() <= 1e-13 * (1.0 + u.abs()), "{u} vs {v}");
+        }
+    };
+    let every_row = JacobianOptions::default().with_constant_rows(false);
+    let x = point(300);
+    for options in [
+        every_row,
+        every_row.with_lanes(8),
+        every_row.with_lanes(24),
+        every_row.with_mode(asd::ModeChoice::Reverse).with_lanes(16),
+    ] {
+        let mut prep = iter_diff_jacobian_prepare_with(&x, 10, &options);
+        let wide = iter_diff_jacobian_prepared(&mut prep, &x, 10).clone();
+        prep.set_wide_vectors(false);
+        close(iter_diff_jacobian_prepared(&mut prep, &x, 10), &wide);
+    }
+    let u = point(2 * 16 * 16);
+    let mut prep = brusselator_jacobian_prepare(&u, 16);
+    assert!(prep.lanes() >= 8);
+    let wide = brusselator_jacobian_prepared(&mut prep, &u, 16).clone();
+    prep.set_wide_vectors(false);
+    close(brusselator_jacobian_prepared(&mut prep, &u, 16), &wide);
+    let x = point(784);
+    let mut prep = conv_tanh_jacobian_prepare(&x);
+    assert_eq!(prep.lanes(), 32);
+    let wide = conv_tanh_jacobian_prepared(&mut prep, &x).clone();
+    prep.set_wide_vectors(false);
+    close(conv_tanh_jacobian_prepared(&mut prep, &x), &wide);
+}

@@ -46,7 +46,9 @@
 //! assert_eq!(jac.get(3, 4), Some(&4.0));
 //! assert_eq!(jac.nnz(), 8);
 //! ```
-#![forbid(unsafe_code)]
+// No unsafe code but the calls of the AVX2 entry points after run-time detection
+// (`prep::isa`, which allows it).
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 

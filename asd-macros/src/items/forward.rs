@@ -316,6 +316,8 @@ impl Items<'_> {
         // A returned vector's lanes are handed to the preparation as they are.
         let jvp_owned = match self.sig.output {
             Output::Vector => quote! {
+                const OWNS_PRODUCTS: bool = true;
+                #[inline(always)]
                 fn jvp_owned<'w, const L: usize>(&mut self, #ws: &'w #rt::Workspace, #dx: &'w [[f64; L]]) -> Option<#rt::LaneBuf<'w, L>> {
                     let #this = self;
                     let #x = #this.#x;
@@ -434,6 +436,7 @@ impl Items<'_> {
                     }
                     #kernel_decl
                     impl #rt::Jvp for #kernel<'_> {
+                        #[inline(always)]
                         fn jvp<const L: usize>(&mut self, #ws: &#rt::Workspace, #dx: &[[f64; L]], #dy: &mut [[f64; L]]) {
                             let #this = self;
                             let #x = #this.#x;
@@ -442,6 +445,7 @@ impl Items<'_> {
                         #jvp_owned
                     }
                     impl #rt::Vjp for #kernel<'_> {
+                        #[inline(always)]
                         fn vjp<const L: usize>(&mut self, #ws: &#rt::Workspace, #dy: &[[f64; L]], #dx: &mut [[f64; L]]) {
                             let #this = self;
                             let #x = #this.#x;

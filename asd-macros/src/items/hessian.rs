@@ -167,6 +167,7 @@ impl Items<'_> {
                     #prep.check_input_len(#x.len());
                     #kernel_decl
                     impl #rt::Hvp for #kernel<'_> {
+                        #[inline(always)]
                         fn hvp<const L: usize>(&mut self, #ws: &#rt::Workspace, #v: &[[f64; L]], #hv: &mut [[f64; L]]) {
                             let #this = self;
                             let #x = #this.#x;

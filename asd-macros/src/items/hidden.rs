@@ -90,7 +90,7 @@ impl Items<'_> {
                 .expect("functions that return get a kernel"),
             Kind::Tangent | Kind::Plain | Kind::Primal => g.tangent.clone(),
         });
-        self.hidden_fn(
+        self.lane_fn(
             quote!(#name<'w, const L: usize>(#ws: &'w #rt::Workspace, #(#params),*) #ret),
             body,
         )
@@ -150,7 +150,7 @@ impl Items<'_> {
         let name = self.hidden(which);
         let ws = Ident::new("__ws", Span::mixed_site());
         let AdjointFn { params, ret, body } = f;
-        self.hidden_fn(
+        self.lane_fn(
             quote!(#name<'w, const L: usize>(#ws: &'w #rt::Workspace, #(#params),*) #ret),
             body.clone(),
         )

@@ -104,11 +104,30 @@ impl Items<'_> {
 
     /// A hidden helper: `signature` is everything after `fn` up to the body. It allows
     /// the lints that code generated for any body may trip.
+    /// `#[inline]`: a library that exports annotated functions compiles only what its
+    /// users call.
     fn hidden_fn(&self, signature: TokenStream, body: TokenStream) -> TokenStream {
+        self.hidden_fn_inline(quote!(#[inline]), signature, body)
+    }
+
+    /// A pass over lanes (tangent, adjoint, HVP): `#[inline(always)]`, so that the
+    /// runtime's wide-vector entry point (compiled for AVX2 and chosen at run time)
+    /// holds the whole kernel, compiled for that instruction set.
+    fn lane_fn(&self, signature: TokenStream, body: TokenStream) -> TokenStream {
+        self.hidden_fn_inline(quote!(#[inline(always)]), signature, body)
+    }
+
+    fn hidden_fn_inline(
+        &self,
+        inline: TokenStream,
+        signature: TokenStream,
+        body: TokenStream,
+    ) -> TokenStream {
         let vis = self.vis;
         let items = self.generated.map(|g| &g.local_items);
         quote! {
             #[doc(hidden)]
+            #inline
             #[allow(unused_mut, unused_variables, unused_assignments, unreachable_code, unused_parens, unused_braces, unused_imports, while_true, non_snake_case, dead_code, clippy::all)]
             #vis fn #signature {
                 #items
@@ -135,6 +154,7 @@ impl Items<'_> {
         });
         quote! {
             #[doc = #doc]
+            #[inline]
             #[allow(unused_variables, clippy::all)]
             #vis fn #signature {
                 #t

@@ -5,7 +5,8 @@ use std::sync::OnceLock;
 
 use sprs::CsMat;
 
-use super::Jvp;
+use super::isa::{self, Isa};
+use super::{Hvp, Jvp, Vjp};
 use crate::decompress::{fill_seed, Decompression};
 use crate::{Coloring, SparsityPattern, Workspace};
 
@@ -27,6 +28,8 @@ pub(super) struct Driver {
     compressed: Vec<f64>,
     pub(super) result: CsMat<f64>,
     pub(super) ws: Workspace,
+    /// The instruction set of wide sweeps, detected here.
+    pub(super) isa: Isa,
 }
 
 impl Driver {
@@ -46,7 +49,18 @@ impl Driver {
             coloring,
             decompression,
             ws: Workspace::new(),
+            isa: Isa::detect(),
         }
+    }
+
+    /// Runs wide sweeps with wide vectors where the processor has them (the default),
+    /// or with the baseline instruction set.
+    pub(super) fn set_wide_vectors(&mut self, on: bool) {
+        self.isa = if on { Isa::detect() } else { Isa::Baseline };
+    }
+
+    pub(super) fn wide_vectors(&self) -> bool {
+        self.isa.is_wide()
     }
 
     pub(super) fn pattern(&self) -> &SparsityPattern {
@@ -108,24 +122,39 @@ impl Driver {
     }
 
     /// [`sweeps`](Self::sweeps) of a [`Jvp`] kernel, taking the products from the
-    /// kernel's own buffer when it has one ([`Jvp::jvp_owned`]): with one sweep they are
-    /// decompressed where they are.
-    pub(super) fn forward_sweeps<const L: usize>(&mut self, kernel: &mut impl Jvp) -> &CsMat<f64> {
+    /// kernel's own buffer when it has one ([`Jvp::OWNS_PRODUCTS`]): with one sweep they
+    /// are decompressed where they are.
+    pub(super) fn forward_sweeps<K: Jvp, const L: usize>(&mut self, kernel: &mut K) -> &CsMat<f64> {
+        let isa = self.isa;
+        if !K::OWNS_PRODUCTS {
+            return self.sweeps::<L>(|ws, dx, dy| isa::jvp(isa, kernel, ws, dx, dy));
+        }
         if self.decompression.layout().nsweeps() == 1 {
-            if let Some(dy) = kernel.jvp_owned(&self.ws, self.seed.as_chunks::<L>().0) {
+            if let Some(dy) = isa::jvp_owned(isa, kernel, &self.ws, self.seed.as_chunks::<L>().0) {
                 check_products(dy.len(), self.result.rows());
                 self.decompression
                     .decompress_into(dy.as_flattened(), &mut self.result);
                 return &self.result;
             }
         }
-        self.sweeps::<L>(|ws, dx, dy| match kernel.jvp_owned(ws, dx) {
-            Some(owned) => {
-                check_products(owned.len(), dy.len());
-                dy.copy_from_slice(&owned);
-            }
-            None => kernel.jvp(ws, dx, dy),
+        self.sweeps::<L>(|ws, dx, dy| {
+            let owned = isa::jvp_owned(isa, kernel, ws, dx)
+                .expect("asd: a kernel that owns its products gave none");
+            check_products(owned.len(), dy.len());
+            dy.copy_from_slice(&owned);
         })
+    }
+
+    /// [`sweeps`](Self::sweeps) of a [`Vjp`] kernel.
+    pub(super) fn reverse_sweeps<const L: usize>(&mut self, kernel: &mut impl Vjp) -> &CsMat<f64> {
+        let isa = self.isa;
+        self.sweeps::<L>(|ws, dy, dx| isa::vjp(isa, kernel, ws, dy, dx))
+    }
+
+    /// [`sweeps`](Self::sweeps) of an [`Hvp`] kernel.
+    pub(super) fn hvp_sweeps<const L: usize>(&mut self, kernel: &mut impl Hvp) -> &CsMat<f64> {
+        let isa = self.isa;
+        self.sweeps::<L>(|ws, v, hv| isa::hvp(isa, kernel, ws, v, hv))
     }
 }
 
@@ -181,6 +210,7 @@ impl Clone for Driver {
             compressed: Vec::with_capacity(self.decompression.layout().len()),
             result: self.result.clone(),
             ws: Workspace::new(),
+            isa: self.isa,
         }
     }
 }
@@ -193,6 +223,7 @@ impl fmt::Debug for Driver {
             .field("ncolors", &self.coloring.ncolors())
             .field("recovery", &self.decompression.recovery())
             .field("layout", self.decompression.layout())
+            .field("isa", &self.isa)
             .finish_non_exhaustive()
     }
 }

@@ -251,7 +251,7 @@ impl HessianPrep {
     /// ```
     pub fn evaluate(&mut self, kernel: &mut impl Hvp) -> &CsMat<f64> {
         let d = &mut self.driver;
-        with_lanes!(d.lanes(), L => d.sweeps::<L>(|ws, v, hv| kernel.hvp(ws, v, hv)))
+        with_lanes!(d.lanes(), L => d.hvp_sweeps::<L>(kernel))
     }
 
     /// Panics unless the input has the `n` the preparation was made for.
@@ -342,6 +342,47 @@ impl HessianPrep {
     /// See [`pattern`](Self::pattern) for an example.
     pub fn lanes(&self) -> usize {
         self.driver.lanes()
+    }
+
+    /// Runs sweeps of 8 lanes or more with AVX2 and FMA where the processor has them
+    /// (`true`, the default), or with the x86-64 baseline, four lanes at a time
+    /// (`false`), as [`JacobianPrep::set_wide_vectors`](crate::JacobianPrep::set_wide_vectors)
+    /// does.
+    ///
+    /// ```
+    /// use asd_runtime::{HessianOptions, HessianPrep, Hvp, SparsityPattern, Workspace};
+    ///
+    /// /// `f = sum x[i]^3 / 6`: `H = diag(x)`.
+    /// struct Cubic<'a>(&'a [f64]);
+    /// impl Hvp for Cubic<'_> {
+    ///     fn hvp<const L: usize>(&mut self, _: &Workspace, v: &[[f64; L]], hv: &mut [[f64; L]]) {
+    ///         for ((hv, v), x) in hv.iter_mut().zip(v).zip(self.0) {
+    ///             for l in 0..L {
+    ///                 hv[l] = x * v[l];
+    ///             }
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let x = [1.0, 2.0, 3.0];
+    /// let diagonal = SparsityPattern::from_coordinates(3, 3, (0..3).map(|i| (i, i)));
+    /// let mut prep = HessianPrep::new(diagonal, &HessianOptions::default().with_lanes(8));
+    /// let wide = prep.evaluate(&mut Cubic(&x)).clone();
+    /// prep.set_wide_vectors(false);
+    /// assert!(!prep.wide_vectors());
+    /// assert_eq!(prep.evaluate(&mut Cubic(&x)), &wide);
+    /// assert_eq!(wide.data(), [1.0, 2.0, 3.0]);
+    /// ```
+    pub fn set_wide_vectors(&mut self, on: bool) {
+        self.driver.set_wide_vectors(on);
+    }
+
+    /// Whether sweeps of 8 lanes or more run with AVX2 and FMA (see
+    /// [`set_wide_vectors`](Self::set_wide_vectors)).
+    ///
+    /// See [`set_wide_vectors`](Self::set_wide_vectors) for an example.
+    pub fn wide_vectors(&self) -> bool {
+        self.driver.wide_vectors()
     }
 
     /// Kernel calls per evaluation, `ceil(ncolors / lanes)`.

@@ -464,7 +464,7 @@ impl JacobianPrep {
             self.constants_pending = false;
         }
         let d = &mut self.driver;
-        with_lanes!(d.lanes(), L => d.forward_sweeps::<L>(kernel))
+        with_lanes!(d.lanes(), L => d.forward_sweeps::<_, L>(kernel))
     }
 
     /// Evaluates with reverse-mode sweeps. Panics if the preparation chose forward mode
@@ -512,7 +512,7 @@ impl JacobianPrep {
              or prepare with ModeChoice::Reverse"
         );
         let d = &mut self.driver;
-        with_lanes!(d.lanes(), L => d.sweeps::<L>(|ws, dy, dx| kernel.vjp(ws, dy, dx)))
+        with_lanes!(d.lanes(), L => d.reverse_sweeps::<L>(kernel))
     }
 
     /// Evaluates in whichever mode the preparation chose.
@@ -642,6 +642,52 @@ impl JacobianPrep {
     /// See [`pattern`](Self::pattern) for an example.
     pub fn lanes(&self) -> usize {
         self.driver.lanes()
+    }
+
+    /// Runs sweeps of 8 lanes or more with AVX2 and FMA where the processor has them
+    /// (`true`, the default, detected at preparation), or with the x86-64 baseline,
+    /// four lanes at a time, as on a processor without them (`false`): for comparisons
+    /// and tests. Both give the same Jacobian, up to rounding (FMA rounds once where
+    /// the baseline rounds twice). Other architectures always use their baseline.
+    ///
+    /// ```
+    /// use asd_runtime::{JacobianOptions, JacobianPrep, Jvp, SparsityPattern, Workspace};
+    ///
+    /// /// `y[i] = x[i]^2`.
+    /// struct Square<'a>(&'a [f64]);
+    /// impl Jvp for Square<'_> {
+    ///     fn jvp<const L: usize>(&mut self, _: &Workspace, dx: &[[f64; L]], dy: &mut [[f64; L]]) {
+    ///         for ((dy, dx), x) in dy.iter_mut().zip(dx).zip(self.0) {
+    ///             for l in 0..L {
+    ///                 dy[l] = 2.0 * x * dx[l];
+    ///             }
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let x = [1.0, 2.0, 3.0];
+    /// let diagonal = SparsityPattern::from_coordinates(3, 3, (0..3).map(|i| (i, i)));
+    /// let options = JacobianOptions::forward().with_lanes(8);
+    /// let mut prep = JacobianPrep::new(diagonal, &options);
+    /// let wide = prep.evaluate_forward(&mut Square(&x)).clone();
+    /// prep.set_wide_vectors(false);
+    /// assert!(!prep.wide_vectors());
+    /// assert_eq!(prep.evaluate_forward(&mut Square(&x)), &wide);
+    /// assert_eq!(wide.data(), [2.0, 4.0, 6.0]);
+    /// ```
+    pub fn set_wide_vectors(&mut self, on: bool) {
+        self.driver.set_wide_vectors(on);
+        if let Some(constants) = self.constants.as_mut() {
+            constants.prep.set_wide_vectors(on);
+        }
+    }
+
+    /// Whether sweeps of 8 lanes or more run with AVX2 and FMA (see
+    /// [`set_wide_vectors`](Self::set_wide_vectors)).
+    ///
+    /// See [`set_wide_vectors`](Self::set_wide_vectors) for an example.
+    pub fn wide_vectors(&self) -> bool {
+        self.driver.wide_vectors()
     }
 
     /// Kernel calls per evaluation, `ceil(ncolors / lanes)`.

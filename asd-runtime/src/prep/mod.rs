@@ -11,6 +11,10 @@
 
 mod driver;
 mod hessian;
+// Calls of `#[target_feature]` functions are unsafe: the one exception to the crate's
+// `deny(unsafe_code)`.
+#[allow(unsafe_code)]
+mod isa;
 mod jacobian;
 mod key;
 mod same_point;
@@ -88,6 +92,7 @@ use with_lanes;
 /// assert_eq!(dy, [[2.0, 0.0], [4.0, 0.0], [0.0, 6.0]]);
 /// // Without a buffer of its own, a kernel leaves `jvp_owned` to its default.
 /// assert!(Square(&x).jvp_owned(&Workspace::new(), &dx).is_none());
+/// assert!(!Square::OWNS_PRODUCTS);
 /// ```
 pub trait Jvp {
     /// `dy[i][l] = sum_j J[i][j] * dx[j][l]`. `dy` has the output's length and is zeroed
@@ -96,11 +101,20 @@ pub trait Jvp {
     /// See [`Jvp`] for an example.
     fn jvp<const L: usize>(&mut self, ws: &Workspace, dx: &[[f64; L]], dy: &mut [[f64; L]]);
 
+    /// Whether [`jvp_owned`](Self::jvp_owned) always gives the products. A preparation
+    /// then calls only it, so [`jvp`](Self::jvp) is not compiled into its sweeps.
+    /// `false` (the default) for kernels that keep `jvp_owned`'s default.
+    ///
+    /// See [`Jvp`] for an example.
+    const OWNS_PRODUCTS: bool = false;
+
     /// The products in a buffer of the kernel's own, when it has one (generated
     /// kernels of functions that return a vector): a preparation then decompresses
     /// straight from it instead of zeroing a buffer for [`jvp`](Self::jvp) and copying.
-    /// `None` (the default) means: call `jvp`. The buffer may share `dx` (a function
-    /// whose output is its input, for some argument).
+    /// Preparations call it only for kernels that set
+    /// [`OWNS_PRODUCTS`](Self::OWNS_PRODUCTS), which must then never return `None`
+    /// (the default). The buffer may share `dx` (a function whose output is its input,
+    /// for some argument).
     ///
     /// See [`Jvp`] (a kernel that keeps the default) for an example.
     fn jvp_owned<'w, const L: usize>(

@@ -322,6 +322,8 @@ fn auto_mode_takes_reverse_only_when_it_saves_sweeps_or_lanes() {
 struct Owned(Linear, usize);
 
 impl Jvp for Owned {
+    const OWNS_PRODUCTS: bool = true;
+
     fn jvp<const L: usize>(&mut self, ws: &Workspace, dx: &[[f64; L]], dy: &mut [[f64; L]]) {
         self.0.jvp(ws, dx, dy);
     }
@@ -346,10 +348,12 @@ fn handed_over_products_give_the_jacobian_in_one_sweep_or_several() {
         vec![1.0, 2.0, 3.0, 4.0, 5.0],
     );
     let pattern = SparsityPattern::from_rows(4, vec![vec![0, 1], vec![2], vec![0, 3]]);
-    for lanes in [1, 4] {
+    // 8 lanes: a wide sweep, with AVX2 or as two four-lane ones.
+    for (lanes, wide) in [(1, true), (4, true), (8, true), (8, false)] {
         let options = JacobianOptions::forward().with_lanes(lanes);
         let mut prep = JacobianPrep::new(pattern.clone(), &options);
-        assert_eq!(prep.nsweeps() == 1, lanes == 4);
+        prep.set_wide_vectors(wide);
+        assert_eq!(prep.nsweeps() == 1, lanes >= 4);
         for _ in 0..2 {
             let j = prep.evaluate_forward(&mut Owned(Linear(a.clone()), 0));
             assert_eq!(j, &a);

@@ -1,0 +1,272 @@
+//! The instruction set lane kernels run with. The default build targets the x86-64
+//! baseline (SSE2: two lanes per instruction) so that it runs anywhere; sweeps of
+//! [`WIDE`] lanes or more run through entry points compiled for AVX2 with FMA (four
+//! lanes per instruction, fused multiply-adds), chosen once per preparation by run-time
+//! detection. Generated kernels are `#[inline(always)]`, so each entry point holds a
+//! whole kernel compiled for its instruction set.
+//!
+//! Each lane count is compiled once: narrow sweeps for the baseline only (wide vectors
+//! gain little on one to four lanes), wide ones for AVX2 only. A processor without AVX2
+//! runs a wide sweep as several four-lane ones ([`split`]), so every lane count still
+//! works everywhere, at the price of more primal runs there. Other architectures compile
+//! every count for their own baseline.
+
+use super::{Hvp, Jvp, Vjp};
+use crate::{LaneBuf, Workspace};
+
+/// Sweeps of at least this many lanes run with wide vectors where the processor has
+/// them.
+pub(super) const WIDE: usize = 8;
+
+/// `Lanes::<L>::WIDE`: whether `L` lanes take the wide entry points. An associated
+/// constant, so that the compiler drops the other branch from each instance (a `L >=
+/// WIDE` comparison in the function body would compile both).
+struct Lanes<const L: usize>;
+
+impl<const L: usize> Lanes<L> {
+    const WIDE: bool = cfg!(target_arch = "x86_64") && L >= WIDE;
+}
+
+/// The instruction set of a preparation's wide sweeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Isa {
+    /// The target's baseline: on x86-64 without AVX2, wide sweeps run four lanes at a
+    /// time.
+    Baseline,
+    /// AVX2 with FMA.
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+}
+
+impl Isa {
+    /// The widest instruction set this processor has.
+    pub(super) fn detect() -> Isa {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            return Isa::Avx2;
+        }
+        Isa::Baseline
+    }
+
+    /// Whether wide sweeps use wide vectors.
+    pub(super) fn is_wide(self) -> bool {
+        self != Isa::Baseline
+    }
+}
+
+/// [`Jvp::jvp`] with `isa`.
+pub(super) fn jvp<K: Jvp, const L: usize>(
+    isa: Isa,
+    kernel: &mut K,
+    ws: &Workspace,
+    dx: &[[f64; L]],
+    dy: &mut [[f64; L]],
+) {
+    if !Lanes::<L>::WIDE {
+        return baseline::jvp(kernel, ws, dx, dy);
+    }
+    match isa {
+        // SAFETY: `Isa::Avx2` is only ever detected on processors with AVX2 and FMA.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { avx2::jvp(kernel, ws, dx, dy) },
+        Isa::Baseline => split(ws, dx, dy, |ws, dx, dy| baseline::jvp(kernel, ws, dx, dy)),
+    }
+}
+
+/// [`Jvp::jvp_owned`] with `isa`, for kernels that own their products
+/// ([`Jvp::OWNS_PRODUCTS`]): always `Some`.
+pub(super) fn jvp_owned<'w, K: Jvp, const L: usize>(
+    isa: Isa,
+    kernel: &mut K,
+    ws: &'w Workspace,
+    dx: &'w [[f64; L]],
+) -> Option<LaneBuf<'w, L>> {
+    if !Lanes::<L>::WIDE {
+        return baseline::jvp_owned(kernel, ws, dx);
+    }
+    match isa {
+        // SAFETY: as in `jvp`.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { avx2::jvp_owned(kernel, ws, dx) },
+        Isa::Baseline => {
+            // The first four lanes tell the output's length.
+            let mut dy: Option<LaneBuf<'w, L>> = None;
+            let mut dx4 = ws.lane_scratch::<4>(dx.len());
+            for chunk in 0..L / 4 {
+                gather(dx, chunk, &mut dx4);
+                let dy4 = baseline::jvp_owned(kernel, ws, &dx4)?;
+                let dy = dy.get_or_insert_with(|| ws.lane_zeros::<L>(dy4.len()));
+                scatter(&dy4, chunk, dy);
+            }
+            dy
+        }
+    }
+}
+
+/// [`Vjp::vjp`] with `isa`.
+pub(super) fn vjp<K: Vjp, const L: usize>(
+    isa: Isa,
+    kernel: &mut K,
+    ws: &Workspace,
+    dy: &[[f64; L]],
+    dx: &mut [[f64; L]],
+) {
+    if !Lanes::<L>::WIDE {
+        return baseline::vjp(kernel, ws, dy, dx);
+    }
+    match isa {
+        // SAFETY: as in `jvp`.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { avx2::vjp(kernel, ws, dy, dx) },
+        Isa::Baseline => split(ws, dy, dx, |ws, dy, dx| baseline::vjp(kernel, ws, dy, dx)),
+    }
+}
+
+/// [`Hvp::hvp`] with `isa`.
+pub(super) fn hvp<K: Hvp, const L: usize>(
+    isa: Isa,
+    kernel: &mut K,
+    ws: &Workspace,
+    v: &[[f64; L]],
+    hv: &mut [[f64; L]],
+) {
+    if !Lanes::<L>::WIDE {
+        return baseline::hvp(kernel, ws, v, hv);
+    }
+    match isa {
+        // SAFETY: as in `jvp`.
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { avx2::hvp(kernel, ws, v, hv) },
+        Isa::Baseline => split(ws, v, hv, |ws, v, hv| baseline::hvp(kernel, ws, v, hv)),
+    }
+}
+
+/// One sweep of `L` lanes as `L / 4` sweeps of four, through buffers of the workspace:
+/// `run(ws, seed, out)` adds the products of four seed lanes into `out`.
+fn split<const L: usize>(
+    ws: &Workspace,
+    seed: &[[f64; L]],
+    out: &mut [[f64; L]],
+    mut run: impl FnMut(&Workspace, &[[f64; 4]], &mut [[f64; 4]]),
+) {
+    let mut seed4 = ws.lane_scratch::<4>(seed.len());
+    let mut out4 = ws.lane_scratch::<4>(out.len());
+    for chunk in 0..L / 4 {
+        gather(seed, chunk, &mut seed4);
+        out4.fill([0.0; 4]);
+        run(ws, &seed4, &mut out4);
+        scatter(&out4, chunk, out);
+    }
+}
+
+/// Lanes `4 chunk .. 4 chunk + 4` of `from`, into `to`.
+fn gather<const L: usize>(from: &[[f64; L]], chunk: usize, to: &mut [[f64; 4]]) {
+    for (to, from) in to.iter_mut().zip(from) {
+        to.copy_from_slice(&from[4 * chunk..4 * chunk + 4]);
+    }
+}
+
+/// Adds `from` into lanes `4 chunk .. 4 chunk + 4` of `to`.
+fn scatter<const L: usize>(from: &[[f64; 4]], chunk: usize, to: &mut [[f64; L]]) {
+    assert_eq!(
+        from.len(),
+        to.len(),
+        "asd: a four-lane sweep gave another length"
+    );
+    for (to, from) in to.iter_mut().zip(from) {
+        for (t, f) in to[4 * chunk..4 * chunk + 4].iter_mut().zip(from) {
+            *t += f;
+        }
+    }
+}
+
+/// The baseline entry points: never inlined, so that a kernel is compiled once per lane
+/// count however many places call it.
+mod baseline {
+    use super::*;
+
+    #[inline(never)]
+    pub(super) fn jvp<K: Jvp, const L: usize>(
+        kernel: &mut K,
+        ws: &Workspace,
+        dx: &[[f64; L]],
+        dy: &mut [[f64; L]],
+    ) {
+        kernel.jvp(ws, dx, dy)
+    }
+
+    #[inline(never)]
+    pub(super) fn jvp_owned<'w, K: Jvp, const L: usize>(
+        kernel: &mut K,
+        ws: &'w Workspace,
+        dx: &'w [[f64; L]],
+    ) -> Option<LaneBuf<'w, L>> {
+        kernel.jvp_owned(ws, dx)
+    }
+
+    #[inline(never)]
+    pub(super) fn vjp<K: Vjp, const L: usize>(
+        kernel: &mut K,
+        ws: &Workspace,
+        dy: &[[f64; L]],
+        dx: &mut [[f64; L]],
+    ) {
+        kernel.vjp(ws, dy, dx)
+    }
+
+    #[inline(never)]
+    pub(super) fn hvp<K: Hvp, const L: usize>(
+        kernel: &mut K,
+        ws: &Workspace,
+        v: &[[f64; L]],
+        hv: &mut [[f64; L]],
+    ) {
+        kernel.hvp(ws, v, hv)
+    }
+}
+
+/// The AVX2 entry points: the inlined kernel is compiled for AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use super::*;
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) fn jvp<K: Jvp, const L: usize>(
+        kernel: &mut K,
+        ws: &Workspace,
+        dx: &[[f64; L]],
+        dy: &mut [[f64; L]],
+    ) {
+        kernel.jvp(ws, dx, dy)
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) fn jvp_owned<'w, K: Jvp, const L: usize>(
+        kernel: &mut K,
+        ws: &'w Workspace,
+        dx: &'w [[f64; L]],
+    ) -> Option<LaneBuf<'w, L>> {
+        kernel.jvp_owned(ws, dx)
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) fn vjp<K: Vjp, const L: usize>(
+        kernel: &mut K,
+        ws: &Workspace,
+        dy: &[[f64; L]],
+        dx: &mut [[f64; L]],
+    ) {
+        kernel.vjp(ws, dy, dx)
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) fn hvp<K: Hvp, const L: usize>(
+        kernel: &mut K,
+        ws: &Workspace,
+        v: &[[f64; L]],
+        hv: &mut [[f64; L]],
+    ) {
+        kernel.hvp(ws, v, hv)
+    }
+}
