@@ -81,10 +81,12 @@ impl Driver {
         self.decompression.layout().nsweeps()
     }
 
-    /// Runs every sweep through `kernel(ws, seed, block)` and decompresses.
-    pub(super) fn sweeps<const L: usize>(
+    /// Runs every sweep through `kernel(ws, seed, block)`, over lanes laid out flat,
+    /// and decompresses. Not generic: only the kernel call depends on the lane count,
+    /// so a user's crate compiles this loop once, not once per kernel and lane count.
+    pub(super) fn sweeps(
         &mut self,
-        mut kernel: impl FnMut(&Workspace, &[[f64; L]], &mut [[f64; L]]),
+        kernel: &mut FlatKernel<'_>,
     ) -> &CsMat<f64> {
         let Driver {
             coloring,
@@ -96,11 +98,6 @@ impl Driver {
             ..
         } = self;
         let layout = *decompression.layout();
-        assert_eq!(
-            L,
-            layout.lanes(),
-            "asd: lane dispatch does not match the preparation"
-        );
         // A kernel that panicked in an earlier evaluation may have left the tape half full.
         let mut tape = ws.tape();
         if !tape.is_empty() {
@@ -111,51 +108,78 @@ impl Driver {
         compressed.resize(layout.len(), 0.0);
         for sweep in 0..layout.nsweeps() {
             if layout.nsweeps() > 1 {
-                fill_seed(coloring.colors(), sweep, L, seed);
+                fill_seed(coloring.colors(), sweep, layout.lanes(), seed);
             }
             let block = &mut compressed[layout.block(sweep)];
             block.fill(0.0);
-            kernel(ws, seed.as_chunks::<L>().0, block.as_chunks_mut::<L>().0);
+            kernel(ws, seed, block);
         }
         decompression.decompress_into(compressed, result);
         result
+    }
+
+    /// Panics unless the kernels are called with the preparation's lane count.
+    fn check_lanes<const L: usize>(&self) {
+        assert_eq!(
+            L,
+            self.lanes(),
+            "asd: lane dispatch does not match the preparation"
+        );
     }
 
     /// [`sweeps`](Self::sweeps) of a [`Jvp`] kernel, taking the products from the
     /// kernel's own buffer when it has one ([`Jvp::OWNS_PRODUCTS`]): with one sweep they
     /// are decompressed where they are.
     pub(super) fn forward_sweeps<K: Jvp, const L: usize>(&mut self, kernel: &mut K) -> &CsMat<f64> {
+        self.check_lanes::<L>();
         let isa = self.isa;
         if !K::OWNS_PRODUCTS {
-            return self.sweeps::<L>(|ws, dx, dy| isa::jvp(isa, kernel, ws, dx, dy));
+            return self.sweeps(&mut |ws, dx, dy| {
+                isa::jvp(isa, kernel, ws, lanes::<L>(dx), lanes_mut(dy))
+            });
         }
-        if self.decompression.layout().nsweeps() == 1 {
-            if let Some(dy) = isa::jvp_owned(isa, kernel, &self.ws, self.seed.as_chunks::<L>().0) {
-                check_products(dy.len(), self.result.rows());
-                self.decompression
-                    .decompress_into(dy.as_flattened(), &mut self.result);
-                return &self.result;
-            }
-        }
-        self.sweeps::<L>(|ws, dx, dy| {
-            let owned = isa::jvp_owned(isa, kernel, ws, dx)
+        if self.nsweeps() == 1 {
+            let dy = isa::jvp_owned(isa, kernel, &self.ws, lanes::<L>(&self.seed))
                 .expect("asd: a kernel that owns its products gave none");
-            check_products(owned.len(), dy.len());
-            dy.copy_from_slice(&owned);
+            check_products(dy.len(), self.result.rows());
+            self.decompression
+                .decompress_into(dy.as_flattened(), &mut self.result);
+            return &self.result;
+        }
+        self.sweeps(&mut |ws, dx, dy| {
+            let owned = isa::jvp_owned(isa, kernel, ws, lanes::<L>(dx))
+                .expect("asd: a kernel that owns its products gave none");
+            check_products(owned.len(), dy.len() / L);
+            dy.copy_from_slice(owned.as_flattened());
         })
     }
 
     /// [`sweeps`](Self::sweeps) of a [`Vjp`] kernel.
     pub(super) fn reverse_sweeps<const L: usize>(&mut self, kernel: &mut impl Vjp) -> &CsMat<f64> {
+        self.check_lanes::<L>();
         let isa = self.isa;
-        self.sweeps::<L>(|ws, dy, dx| isa::vjp(isa, kernel, ws, dy, dx))
+        self.sweeps(&mut |ws, dy, dx| isa::vjp(isa, kernel, ws, lanes::<L>(dy), lanes_mut(dx)))
     }
 
     /// [`sweeps`](Self::sweeps) of an [`Hvp`] kernel.
     pub(super) fn hvp_sweeps<const L: usize>(&mut self, kernel: &mut impl Hvp) -> &CsMat<f64> {
+        self.check_lanes::<L>();
         let isa = self.isa;
-        self.sweeps::<L>(|ws, v, hv| isa::hvp(isa, kernel, ws, v, hv))
+        self.sweeps(&mut |ws, v, hv| isa::hvp(isa, kernel, ws, lanes::<L>(v), lanes_mut(hv)))
     }
+}
+
+/// `kernel(ws, seed, products)` over lanes laid out flat: one sweep.
+type FlatKernel<'k> = dyn FnMut(&Workspace, &[f64], &mut [f64]) + 'k;
+
+/// Flat values as lanes of `L`.
+fn lanes<const L: usize>(flat: &[f64]) -> &[[f64; L]] {
+    flat.as_chunks::<L>().0
+}
+
+/// Flat values as lanes of `L`, to write.
+fn lanes_mut<const L: usize>(flat: &mut [f64]) -> &mut [[f64; L]] {
+    flat.as_chunks_mut::<L>().0
 }
 
 impl Driver {
@@ -274,7 +298,7 @@ mod tests {
         for d in [&mut d.clone(), &mut d] {
             assert!(d.compressed.is_empty() && d.compressed.capacity() >= len);
             let buffer = d.compressed.as_ptr();
-            let jac = d.sweeps::<2>(|_, seed, block| {
+            let jac = d.sweeps(&mut |_, seed, block| {
                 for (b, s) in block.iter_mut().zip(seed) {
                     *b = *s;
                 }

@@ -94,10 +94,10 @@ pub(super) fn jvp_owned<'w, K: Jvp, const L: usize>(
             let mut dy: Option<LaneBuf<'w, L>> = None;
             let mut dx4 = ws.lane_scratch::<4>(dx.len());
             for chunk in 0..L / 4 {
-                gather(dx, chunk, &mut dx4);
+                gather(dx.as_flattened(), L, chunk, &mut dx4);
                 let dy4 = baseline::jvp_owned(kernel, ws, &dx4)?;
                 let dy = dy.get_or_insert_with(|| ws.lane_zeros::<L>(dy4.len()));
-                scatter(&dy4, chunk, dy);
+                scatter(&dy4, L, chunk, dy.as_flattened_mut());
             }
             dy
         }
@@ -143,38 +143,52 @@ pub(super) fn hvp<K: Hvp, const L: usize>(
 }
 
 /// One sweep of `L` lanes as `L / 4` sweeps of four, through buffers of the workspace:
-/// `run(ws, seed, out)` adds the products of four seed lanes into `out`.
+/// `run(ws, seed, out)` adds the products of four seed lanes into `out`. Over flat
+/// lanes, so that it is compiled once, not once per kernel and lane count.
 fn split<const L: usize>(
     ws: &Workspace,
     seed: &[[f64; L]],
     out: &mut [[f64; L]],
     mut run: impl FnMut(&Workspace, &[[f64; 4]], &mut [[f64; 4]]),
 ) {
-    let mut seed4 = ws.lane_scratch::<4>(seed.len());
-    let mut out4 = ws.lane_scratch::<4>(out.len());
-    for chunk in 0..L / 4 {
-        gather(seed, chunk, &mut seed4);
+    split_flat(ws, L, seed.as_flattened(), out.as_flattened_mut(), &mut run)
+}
+
+/// `run(ws, seed, out)` of a four-lane sweep.
+type FourLanes<'k> = dyn FnMut(&Workspace, &[[f64; 4]], &mut [[f64; 4]]) + 'k;
+
+fn split_flat(
+    ws: &Workspace,
+    lanes: usize,
+    seed: &[f64],
+    out: &mut [f64],
+    run: &mut FourLanes<'_>,
+) {
+    let mut seed4 = ws.lane_scratch::<4>(seed.len() / lanes);
+    let mut out4 = ws.lane_scratch::<4>(out.len() / lanes);
+    for chunk in 0..lanes / 4 {
+        gather(seed, lanes, chunk, &mut seed4);
         out4.fill([0.0; 4]);
         run(ws, &seed4, &mut out4);
-        scatter(&out4, chunk, out);
+        scatter(&out4, lanes, chunk, out);
     }
 }
 
-/// Lanes `4 chunk .. 4 chunk + 4` of `from`, into `to`.
-fn gather<const L: usize>(from: &[[f64; L]], chunk: usize, to: &mut [[f64; 4]]) {
-    for (to, from) in to.iter_mut().zip(from) {
+/// Lanes `4 chunk .. 4 chunk + 4` of `from` (entries of `lanes` lanes), into `to`.
+fn gather(from: &[f64], lanes: usize, chunk: usize, to: &mut [[f64; 4]]) {
+    for (to, from) in to.iter_mut().zip(from.chunks_exact(lanes)) {
         to.copy_from_slice(&from[4 * chunk..4 * chunk + 4]);
     }
 }
 
-/// Adds `from` into lanes `4 chunk .. 4 chunk + 4` of `to`.
-fn scatter<const L: usize>(from: &[[f64; 4]], chunk: usize, to: &mut [[f64; L]]) {
+/// Adds `from` into lanes `4 chunk .. 4 chunk + 4` of `to` (entries of `lanes` lanes).
+fn scatter(from: &[[f64; 4]], lanes: usize, chunk: usize, to: &mut [f64]) {
     assert_eq!(
-        from.len(),
+        from.len() * lanes,
         to.len(),
         "asd: a four-lane sweep gave another length"
     );
-    for (to, from) in to.iter_mut().zip(from) {
+    for (to, from) in to.chunks_exact_mut(lanes).zip(from) {
         for (t, f) in to[4 * chunk..4 * chunk + 4].iter_mut().zip(from) {
             *t += f;
         }
