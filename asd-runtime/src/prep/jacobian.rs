@@ -287,12 +287,7 @@ impl JacobianPrep {
     /// Products dense AD would take in this preparation's mode: `n` JVPs or `m` VJPs,
     /// the fewer of them in bidirectional mode.
     fn dense_products(&self) -> usize {
-        let (m, n) = self.driver.shape();
-        match self.mode {
-            Mode::Forward => n,
-            Mode::Reverse => m,
-            Mode::Bidirectional => m.min(n),
-        }
+        self.dense_mode().1
     }
 
     /// Whether the coloring saves (almost) nothing over dense AD: it needs at least four
@@ -320,18 +315,42 @@ impl JacobianPrep {
     /// for this shape).
     pub(crate) fn warn_buys_nothing(&self) -> bool {
         let (m, n) = self.driver.shape();
-        let product = self.mode.product();
+        let (dense_mode, dense) = self.dense_mode();
         warn_once(("Jacobian", m, n), || {
             format!(
                 "asd: warning: sparsity buys nothing for this {m} x {n} Jacobian: its coloring \
                  needs {} where dense {} mode needs {}; a dense method may be as fast. \
                  (Printed once per shape; silence with JacobianOptions::with_warn(false) \
                  and f_jacobian_prepare_with.)",
-                plural(self.ncolors(), product),
-                self.mode,
-                plural(self.dense_products(), product),
+                self.products(),
+                dense_mode,
+                plural(dense, dense_mode.product()),
             )
         })
+    }
+
+    /// `"11 JVPs"`, `"2 VJPs"`, `"2 JVPs and 1 VJP"`: the products of an evaluation.
+    fn products(&self) -> String {
+        match self.mode {
+            Mode::Forward => plural(self.ncolors(), "JVP"),
+            Mode::Reverse => plural(self.ncolors(), "VJP"),
+            Mode::Bidirectional => format!(
+                "{} and {}",
+                plural(self.njvps(), "JVP"),
+                plural(self.nvjps(), "VJP")
+            ),
+        }
+    }
+
+    /// The one-sided mode dense AD would use instead, and its products: this mode's,
+    /// or in bidirectional mode the cheaper (forward on ties).
+    fn dense_mode(&self) -> (Mode, usize) {
+        let (m, n) = self.driver.shape();
+        match self.mode {
+            Mode::Reverse => (Mode::Reverse, m),
+            Mode::Bidirectional if m < n => (Mode::Reverse, m),
+            Mode::Forward | Mode::Bidirectional => (Mode::Forward, n),
+        }
     }
 
     /// A preparation from a coloring computed elsewhere: column colors for
@@ -892,31 +911,15 @@ impl fmt::Display for JacobianPrep {
     /// 1000 JVPs)`, or `bidirectional mode: 2 JVPs and 1 VJP in 2 sweeps of 2 lanes
     /// (instead of 1000 JVPs)`, then the spy plot of the pattern.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (m, n) = self.driver.shape();
-        let (products, dense) = match self.mode {
-            Mode::Forward => (plural(self.ncolors(), "JVP"), plural(n, "JVP")),
-            Mode::Reverse => (plural(self.ncolors(), "VJP"), plural(m, "VJP")),
-            Mode::Bidirectional => (
-                format!(
-                    "{} and {}",
-                    plural(self.njvps(), "JVP"),
-                    plural(self.nvjps(), "VJP")
-                ),
-                if n <= m {
-                    plural(n, "JVP")
-                } else {
-                    plural(m, "VJP")
-                },
-            ),
-        };
+        let (dense_mode, dense) = self.dense_mode();
         write!(
             f,
             "Jacobian preparation, {} mode: {} in {} of {} (instead of {})",
             self.mode,
-            products,
+            self.products(),
             plural(self.nsweeps(), "sweep"),
             plural(self.lanes(), "lane"),
-            dense,
+            plural(dense, dense_mode.product()),
         )?;
         match &self.local {
             Some(l) => writeln!(

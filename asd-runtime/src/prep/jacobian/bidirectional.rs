@@ -331,6 +331,24 @@ mod tests {
         assert!(made.is_err());
     }
 
+    /// A dense Jacobian bicolored buys nothing, measured against the cheaper dense mode.
+    #[test]
+    fn a_dense_bicolored_jacobian_buys_nothing() {
+        let (m, n) = (20, 30);
+        let dense = SparsityPattern::from_coordinates(
+            m,
+            n,
+            (0..m).flat_map(|i| (0..n).map(move |j| (i, j))),
+        );
+        let options = JacobianOptions::default()
+            .with_mode(ModeChoice::Bidirectional)
+            .with_warn(false);
+        let prep = JacobianPrep::new(dense, &options);
+        assert!(prep.ncolors() >= m);
+        assert!(prep.sparsity_buys_nothing());
+        assert!(prep.to_string().contains("(instead of 20 VJPs)"), "{prep}");
+    }
+
     /// Constant rows: forward mode on the other rows when it is cheaper (here the
     /// constant dense row leaves 2 colors); asked for, bidirectional mode ignores them.
     #[test]
