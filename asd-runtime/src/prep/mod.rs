@@ -329,7 +329,7 @@ impl fmt::Display for HessianMethod {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct JacobianOptions {
-    /// Forward, reverse, or the cheaper of the two.
+    /// Forward, reverse, both (a bicoloring), or the cheapest.
     pub mode: ModeChoice,
     /// Vertex order of the greedy coloring; `None` tries the cheap
     /// [`SEARCH_ORDERS`](crate::coloring::SEARCH_ORDERS) and keeps the first whose
