@@ -1,6 +1,7 @@
 //! J1-J3 of `shared/bench/PROBLEMS.md` (primal, prepare, prepared in both modes, dense
-//! by one JVP per column), J1 and J2 at their scale sizes, and preparation of a banded
-//! map at n = 10^4 .. 10^6.
+//! by one JVP per column), J1 and J2 at their scale sizes, preparation of a banded
+//! map at n = 10^4 .. 10^6, and an arrowhead (issue 14: bidirectional mode against
+//! forward mode, `cargo bench --bench jacobians -- arrow`).
 //!
 //! `cargo bench --bench jacobians`; the ratios quoted in the issues are medians of one run.
 
@@ -136,6 +137,51 @@ fn j3(c: &mut Criterion) {
     g.finish();
 }
 
+/// `y[0] = sum x[j]^2`, `y[i] = sin(x[0] x[i])`: an arrowhead Jacobian (dense first
+/// row, dense first column, diagonal), `n` colors forward or reverse, 3 bicolored.
+#[sparse_diff]
+fn arrow(x: &[f64]) -> Vec<f64> {
+    let n = x.len();
+    let mut y = vec![0.0; n];
+    let mut s = 0.0;
+    for j in 0..n {
+        s += x[j] * x[j];
+    }
+    y[0] = s;
+    for i in 1..n {
+        y[i] = (x[0] * x[i]).sin();
+    }
+    y
+}
+
+/// The arrowhead at n = 1000: bidirectional mode (what `Auto` picks: 2 JVPs and
+/// 1 VJP) against forward mode (1000 JVPs in 32 sweeps of 32 lanes).
+fn arrowhead(c: &mut Criterion) {
+    let n = 1000;
+    let mut g = c.benchmark_group(format!("arrow n={n}"));
+    let x = point(n);
+    g.bench_function("primal", |b| b.iter(|| arrow(black_box(&x))));
+    let mut prep = arrow_jacobian_prepare(&x);
+    assert_eq!(prep.mode(), asd::Mode::Bidirectional);
+    g.bench_function("prepared bidirectional", |b| {
+        b.iter(|| arrow_jacobian_prepared(&mut prep, black_box(&x)).nnz())
+    });
+    // Forward mode alone: sparsity buys nothing, and the warning says so once.
+    let forward_only = JacobianOptions::forward().with_warn(false);
+    let mut forward = arrow_jacobian_prepare_with(&x, &forward_only);
+    g.sample_size(20);
+    g.bench_function("prepared forward", |b| {
+        b.iter(|| arrow_jacobian_prepared(&mut forward, black_box(&x)).nnz())
+    });
+    g.bench_function("prepare (auto: bidirectional)", |b| {
+        b.iter(|| arrow_jacobian_prepare(black_box(&x)))
+    });
+    g.bench_function("prepare forward", |b| {
+        b.iter(|| arrow_jacobian_prepare_with(black_box(&x), &forward_only))
+    });
+    g.finish();
+}
+
 fn preparation_scaling(c: &mut Criterion) {
     let mut g = c.benchmark_group("banded preparation");
     g.sample_size(10);
@@ -155,5 +201,5 @@ fn preparation_scaling(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, j1, j2, j3, preparation_scaling);
+criterion_group!(benches, j1, j2, j3, arrowhead, preparation_scaling);
 criterion_main!(benches);

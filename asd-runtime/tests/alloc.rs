@@ -12,7 +12,7 @@ use std::cell::Cell;
 
 use asd_runtime::{
     Coloring, HessianMethod, HessianOptions, HessianPrep, Hvp, JacobianOptions, JacobianPrep, Mode,
-    Workspace, LANES,
+    ModeChoice, Workspace, LANES,
 };
 
 struct Counting;
@@ -101,6 +101,12 @@ fn prepared_evaluations_allocate_nothing() {
             Tridiagonal::pattern(n),
             &JacobianOptions::default().with_lanes(lanes),
         );
+        let mut both = JacobianPrep::new(
+            Tridiagonal::pattern(n),
+            &JacobianOptions::default()
+                .with_mode(ModeChoice::Bidirectional)
+                .with_lanes(lanes),
+        );
         let options = HessianOptions::default().with_lanes(lanes);
         let mut star = HessianPrep::new(
             Tridiagonal::pattern(n),
@@ -127,6 +133,7 @@ fn prepared_evaluations_allocate_nothing() {
                 fwd.evaluate_forward(&mut Tridiagonal { x: &x });
                 rev.evaluate_reverse(&mut Tridiagonal { x: &x });
                 auto.evaluate(&mut Tridiagonal { x: &x });
+                both.evaluate(&mut Tridiagonal { x: &x });
                 star.evaluate(&mut Quadratic(&x));
                 acyclic.evaluate(&mut Quadratic(&x));
                 many.evaluate_forward(&mut Tridiagonal { x: &x });
@@ -138,6 +145,7 @@ fn prepared_evaluations_allocate_nothing() {
         }
         assert_eq!(fwd.jacobian(), rev.jacobian());
         assert_eq!(fwd.jacobian(), many.jacobian());
+        assert_eq!(fwd.jacobian(), both.jacobian());
         // Substitution sums in another order than direct recovery: equal to rounding.
         let (h1, h2) = (star.hessian(), acyclic.hessian());
         assert_eq!(h1.indptr(), h2.indptr());

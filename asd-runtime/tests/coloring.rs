@@ -865,6 +865,7 @@ fn the_default_search_costs_what_the_best_order_costs_on_colpack_matrices() {
             let natural = match mode {
                 Mode::Forward => color_columns(&p, Order::Natural),
                 Mode::Reverse => color_rows(&p, Order::Natural),
+                Mode::Bidirectional => unreachable!("one-sided options only"),
             };
             let (best_sweeps, best_lanes, best_ncolors) =
                 cost(&JacobianPrep::with_coloring(p.clone(), mode, best, None));

@@ -32,6 +32,44 @@ pub fn is_row_coloring(p: &SparsityPattern, colors: &[usize]) -> bool {
     colors.len() == p.nrows() && groups_are_proper(&p.transpose(), colors)
 }
 
+/// Whether `columns` (one per column) and `rows` (one per row), with
+/// [`NO_COLOR`](super::NO_COLOR) for those not seeded, let every nonzero `J[i][j]` be
+/// read directly from one product: from the JVPs when column `j` is colored and no
+/// other column of its color has a nonzero in row `i` (then `(J S_col)[i][c(j)]` is
+/// `J[i][j]` alone), or from the VJPs when row `i` is colored and no other row of its
+/// color has a nonzero in column `j` (`(Jᵀ S_row)[j][r(i)]`). This is what a star
+/// bicoloring guarantees, checked entry by entry.
+///
+/// ```
+/// use asd_runtime::coloring::{is_bicoloring, NO_COLOR};
+/// use asd_runtime::SparsityPattern;
+/// // J = [a b; c 0]: column 0 forward gives a and c; b needs row 0 in reverse
+/// // (or column 1 forward).
+/// let p = SparsityPattern::from_coordinates(2, 2, [(0, 0), (0, 1), (1, 0)]);
+/// assert!(is_bicoloring(&p, &[0, NO_COLOR], &[0, NO_COLOR]));
+/// assert!(is_bicoloring(&p, &[0, 1], &[NO_COLOR, NO_COLOR]));
+/// assert!(!is_bicoloring(&p, &[0, NO_COLOR], &[NO_COLOR, NO_COLOR])); // b is lost
+/// assert!(!is_bicoloring(&p, &[0, 0], &[NO_COLOR, NO_COLOR])); // a + b mixed
+/// ```
+pub fn is_bicoloring(p: &SparsityPattern, columns: &[usize], rows: &[usize]) -> bool {
+    if columns.len() != p.ncols() || rows.len() != p.nrows() {
+        return false;
+    }
+    let t = p.transpose();
+    let none = super::NO_COLOR;
+    p.iter().all(|(i, j)| {
+        let forward = columns[j] != none
+            && p.row(i)
+                .iter()
+                .filter(|&&k| columns[k] == columns[j])
+                .count()
+                == 1;
+        let reverse =
+            rows[i] != none && t.row(j).iter().filter(|&&k| rows[k] == rows[i]).count() == 1;
+        forward || reverse
+    })
+}
+
 /// Each row of `p` holds pairwise different colors.
 fn groups_are_proper(p: &SparsityPattern, colors: &[usize]) -> bool {
     (0..p.nrows()).all(|i| {

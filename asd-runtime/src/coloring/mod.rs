@@ -4,6 +4,9 @@
 //!   (rows) of one color never share a row (column) and one JVP (VJP) per color gives
 //!   the whole Jacobian (Gebremedhin, Manne & Pothen 2005, "What color is your
 //!   Jacobian?").
+//! - [`bicoloring`]: some columns forward and some rows in reverse, every entry read
+//!   directly from one product: few products where both dense rows and dense columns
+//!   make one-sided colorings need many (an arrowhead).
 //! - [`star_coloring`]: symmetric patterns, every Hessian entry read directly from one
 //!   HVP; [`acyclic_coloring`]: fewer colors, entries recovered by substitution
 //!   (Gebremedhin, Tarafdar, Manne & Pothen 2007, Algorithms 4.1 and 3.1).
@@ -33,6 +36,7 @@
 //! ```
 
 mod acyclic;
+mod bicolor;
 mod check;
 mod distance2;
 mod graph;
@@ -43,7 +47,11 @@ mod search;
 mod star;
 
 pub use acyclic::acyclic_coloring;
-pub use check::{is_acyclic_coloring, is_column_coloring, is_row_coloring, is_star_coloring};
+pub(crate) use bicolor::bicoloring_among;
+pub use bicolor::{bicoloring, bicoloring_best, Bicoloring, NO_COLOR};
+pub use check::{
+    is_acyclic_coloring, is_bicoloring, is_column_coloring, is_row_coloring, is_star_coloring,
+};
 pub use star::star_coloring;
 
 pub use distance2::{color_columns, color_rows};

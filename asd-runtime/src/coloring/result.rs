@@ -56,6 +56,13 @@ impl Coloring {
     pub fn into_colors(self) -> Vec<usize> {
         self.colors
     }
+
+    /// One side of a [`Bicoloring`](super::Bicoloring): `ncolors` colors, and
+    /// [`NO_COLOR`](super::NO_COLOR) for vertices not seeded.
+    pub(crate) fn seeded(colors: Vec<usize>, ncolors: usize) -> Self {
+        debug_assert!(colors.iter().all(|&c| c < ncolors || c == super::NO_COLOR));
+        Coloring { colors, ncolors }
+    }
 }
 
 /// A star coloring and its 2-colored stars: for each off-diagonal nonzero `(i, j)`,

@@ -27,7 +27,11 @@
 //! assert_eq!(d.layout(), &Layout::new(3, 1, 1));
 //! ```
 
+mod bicolor;
 mod symmetric;
+
+pub use bicolor::BiDecompression;
+pub(crate) use bicolor::BiParts;
 
 pub(crate) use symmetric::check_symmetric;
 

@@ -84,10 +84,7 @@ impl Driver {
     /// Runs every sweep through `kernel(ws, seed, block)`, over lanes laid out flat,
     /// and decompresses. Not generic: only the kernel call depends on the lane count,
     /// so a user's crate compiles this loop once, not once per kernel and lane count.
-    pub(super) fn sweeps(
-        &mut self,
-        kernel: &mut FlatKernel<'_>,
-    ) -> &CsMat<f64> {
+    pub(super) fn sweeps(&mut self, kernel: &mut FlatKernel<'_>) -> &CsMat<f64> {
         let Driver {
             coloring,
             decompression,

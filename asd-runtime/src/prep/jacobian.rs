@@ -1,4 +1,6 @@
-//! [`JacobianPrep`]: sparse Jacobians by compressed forward or reverse mode.
+//! [`JacobianPrep`]: sparse Jacobians by compressed forward or reverse mode, or both.
+
+mod bidirectional;
 
 use std::fmt;
 
@@ -60,6 +62,9 @@ pub struct JacobianPrep {
     constants_key: Option<u64>,
     /// For a local pattern: the decisions it was traced with.
     local: Option<Box<Local>>,
+    /// [`Mode::Bidirectional`]: the reverse sweeps and the bicoloring (`driver` makes
+    /// the forward ones).
+    reverse: Option<Box<bidirectional::Reverse>>,
 }
 
 /// The constant rows' own preparation (their entries only) and where its entries go
@@ -100,8 +105,20 @@ impl JacobianPrep {
     /// assert_eq!((prep.lanes(), prep.nsweeps()), (2, 1));
     /// ```
     pub fn new(pattern: SparsityPattern, options: &JacobianOptions) -> Self {
-        let (mode, coloring) = Self::choose(&pattern, options);
-        let prep = Self::build(pattern, mode, coloring, options.lanes, false);
+        let prep = if options.mode == ModeChoice::Bidirectional {
+            let b = Self::choose_bicoloring(&pattern, options);
+            Self::with_bicoloring(pattern, b, options.lanes)
+        } else {
+            let (mode, coloring) = Self::choose(&pattern, options);
+            let better = match options.mode {
+                ModeChoice::Auto => Self::better_bicoloring(&pattern, coloring.ncolors(), options),
+                _ => None,
+            };
+            match better {
+                Some(b) => Self::with_bicoloring(pattern, b, options.lanes),
+                None => Self::build(pattern, mode, coloring, options.lanes, false),
+            }
+        };
         prep.warn_if_it_buys_nothing(options);
         prep
     }
@@ -115,8 +132,9 @@ impl JacobianPrep {
     /// and decompresses only the other rows, which may need fewer colors.
     ///
     /// Used in forward mode, the one where rows can be left out of the decompression; in
-    /// reverse mode (asked for, or fewer colors) this is [`new`](Self::new). With
-    /// `options.constant_rows` off, or no constant row, it is `new` too.
+    /// reverse or bidirectional mode (asked for, or cheaper than forward mode on the
+    /// other rows) this is [`new`](Self::new). With `options.constant_rows` off, or no
+    /// constant row, it is `new` too.
     ///
     /// ```
     /// use asd_runtime::{JacobianOptions, JacobianPrep, Jvp, SparsityPattern, Workspace};
@@ -155,7 +173,13 @@ impl JacobianPrep {
             pattern.nrows()
         );
         let nconstant = constant.iter().filter(|&&c| c).count();
-        if !options.constant_rows || nconstant == 0 || options.mode == ModeChoice::Reverse {
+        if !options.constant_rows
+            || nconstant == 0
+            || matches!(
+                options.mode,
+                ModeChoice::Reverse | ModeChoice::Bidirectional
+            )
+        {
             return Self::new(pattern, options);
         }
         let (varying, varying_at) = pattern.rows_only(|i| !constant[i]);
@@ -178,6 +202,13 @@ impl JacobianPrep {
                 prep.warn_if_it_buys_nothing(options);
                 return prep;
             }
+            drop(sides);
+            // So does a bicoloring of every row, with a cheaper evaluation.
+            if let Some(b) = Self::better_bicoloring(&pattern, coloring.ncolors(), options) {
+                let prep = Self::with_bicoloring(pattern, b, options.lanes);
+                prep.warn_if_it_buys_nothing(options);
+                return prep;
+            }
         }
         let lanes = choose_lanes(coloring.ncolors(), options.lanes);
         let decompression = Decompression::columns_of_valid(&varying, &coloring, lanes)
@@ -195,6 +226,7 @@ impl JacobianPrep {
             constants_pending: true,
             constants_key: None,
             local: None,
+            reverse: None,
         };
         prep.warn_if_it_buys_nothing(options);
         prep
@@ -223,6 +255,9 @@ impl JacobianPrep {
             match options.mode {
                 ModeChoice::Forward => (Mode::Forward, columns(usize::MAX).expect("no cap")),
                 ModeChoice::Reverse => (Mode::Reverse, rows(usize::MAX).expect("no cap")),
+                ModeChoice::Bidirectional => {
+                    unreachable!("asd: a bicoloring is chosen by choose_bicoloring")
+                }
                 // Reverse mode only wins with fewer colors, enough to save a sweep or
                 // lanes than the recolored columns: the row coloring gives up as soon as
                 // it cannot (and is then not recolored), and is not tried when it would
@@ -249,17 +284,15 @@ impl JacobianPrep {
         }
     }
 
-    /// Products dense AD would take in this preparation's mode: `n` JVPs or `m` VJPs.
+    /// Products dense AD would take in this preparation's mode: `n` JVPs or `m` VJPs,
+    /// the fewer of them in bidirectional mode.
     fn dense_products(&self) -> usize {
-        let (m, n) = self.driver.shape();
-        match self.mode {
-            Mode::Forward => n,
-            Mode::Reverse => m,
-        }
+        self.dense_mode().1
     }
 
     /// Whether the coloring saves (almost) nothing over dense AD: it needs at least four
-    /// fifths of the `n` JVPs (forward) or `m` VJPs (reverse) dense AD would take, with
+    /// fifths of the `n` JVPs (forward) or `m` VJPs (reverse) dense AD would take (in
+    /// bidirectional mode, JVPs and VJPs together against the fewer of `m` and `n`), with
     /// at least 16 of those. Pattern detection and coloring then cost time for nothing,
     /// and a dense method may be as fast. [`new`](Self::new) warns once when it is so.
     ///
@@ -282,23 +315,49 @@ impl JacobianPrep {
     /// for this shape).
     pub(crate) fn warn_buys_nothing(&self) -> bool {
         let (m, n) = self.driver.shape();
-        let product = self.mode.product();
+        let (dense_mode, dense) = self.dense_mode();
         warn_once(("Jacobian", m, n), || {
             format!(
                 "asd: warning: sparsity buys nothing for this {m} x {n} Jacobian: its coloring \
                  needs {} where dense {} mode needs {}; a dense method may be as fast. \
                  (Printed once per shape; silence with JacobianOptions::with_warn(false) \
                  and f_jacobian_prepare_with.)",
-                plural(self.ncolors(), product),
-                self.mode,
-                plural(self.dense_products(), product),
+                self.products(),
+                dense_mode,
+                plural(dense, dense_mode.product()),
             )
         })
     }
 
+    /// `"11 JVPs"`, `"2 VJPs"`, `"2 JVPs and 1 VJP"`: the products of an evaluation.
+    fn products(&self) -> String {
+        match self.mode {
+            Mode::Forward => plural(self.ncolors(), "JVP"),
+            Mode::Reverse => plural(self.ncolors(), "VJP"),
+            Mode::Bidirectional => format!(
+                "{} and {}",
+                plural(self.njvps(), "JVP"),
+                plural(self.nvjps(), "VJP")
+            ),
+        }
+    }
+
+    /// The one-sided mode dense AD would use instead, and its products: this mode's,
+    /// or in bidirectional mode the cheaper (forward on ties).
+    fn dense_mode(&self) -> (Mode, usize) {
+        let (m, n) = self.driver.shape();
+        match self.mode {
+            Mode::Reverse => (Mode::Reverse, m),
+            Mode::Bidirectional if m < n => (Mode::Reverse, m),
+            Mode::Forward | Mode::Bidirectional => (Mode::Forward, n),
+        }
+    }
+
     /// A preparation from a coloring computed elsewhere: column colors for
     /// [`Mode::Forward`], row colors for [`Mode::Reverse`]. `lanes: None` picks them
-    /// from the color count. Panics if the coloring is invalid for the pattern.
+    /// from the color count. Panics if the coloring is invalid for the pattern, and for
+    /// [`Mode::Bidirectional`], which needs a bicoloring
+    /// ([`with_bicoloring`](Self::with_bicoloring)).
     ///
     /// ```
     /// use asd_runtime::coloring::color_columns_best;
@@ -333,6 +392,10 @@ impl JacobianPrep {
             (Mode::Forward, false) => Decompression::columns_of_valid(&pattern, &coloring, lanes),
             (Mode::Reverse, true) => Decompression::rows(&pattern, &coloring, lanes),
             (Mode::Reverse, false) => Decompression::rows_of_valid(&pattern, &coloring, lanes),
+            (Mode::Bidirectional, _) => panic!(
+                "asd: a bidirectional preparation needs a column and a row coloring: \
+                 call JacobianPrep::with_bicoloring"
+            ),
         };
         JacobianPrep {
             mode,
@@ -342,6 +405,7 @@ impl JacobianPrep {
             constants_pending: false,
             constants_key: None,
             local: None,
+            reverse: None,
         }
     }
 
@@ -444,16 +508,22 @@ impl JacobianPrep {
         }
     }
 
-    /// Evaluates with forward-mode sweeps. Panics if the preparation chose reverse mode
-    /// (ask for [`ModeChoice::Forward`] when the kernel has no [`Vjp`]).
+    /// Evaluates with forward-mode sweeps. Panics if the preparation chose reverse or
+    /// bidirectional mode (ask for [`ModeChoice::Forward`] when the kernel has no [`Vjp`]).
     ///
     /// See [`JacobianPrep`] for an example.
     pub fn evaluate_forward(&mut self, kernel: &mut impl Jvp) -> &CsMat<f64> {
-        assert!(
-            self.mode == Mode::Forward,
-            "asd: this Jacobian preparation uses reverse mode (row coloring): call evaluate_reverse, \
-             or prepare with ModeChoice::Forward"
-        );
+        match self.mode {
+            Mode::Forward => {}
+            Mode::Reverse => panic!(
+                "asd: this Jacobian preparation uses reverse mode (row coloring): call evaluate_reverse, \
+                 or prepare with ModeChoice::Forward"
+            ),
+            Mode::Bidirectional => panic!(
+                "asd: this Jacobian preparation uses bidirectional mode (JVPs and VJPs): call \
+                 evaluate with a kernel that has both, or prepare with ModeChoice::Forward"
+            ),
+        }
         if let Some(constants) = self.constants.as_mut().filter(|_| self.constants_pending) {
             // The constant rows, into their places: once per key of the constants.
             let values = constants.prep.evaluate_forward(kernel).data();
@@ -467,8 +537,8 @@ impl JacobianPrep {
         with_lanes!(d.lanes(), L => d.forward_sweeps::<_, L>(kernel))
     }
 
-    /// Evaluates with reverse-mode sweeps. Panics if the preparation chose forward mode
-    /// (ask for [`ModeChoice::Reverse`] when the kernel has no [`Jvp`]).
+    /// Evaluates with reverse-mode sweeps. Panics if the preparation chose forward or
+    /// bidirectional mode (ask for [`ModeChoice::Reverse`] when the kernel has no [`Jvp`]).
     ///
     /// ```
     /// # use asd_runtime::{Jvp, Vjp, Workspace};
@@ -506,16 +576,23 @@ impl JacobianPrep {
     /// assert_eq!(jac.get(1, 2), Some(&2.0));
     /// ```
     pub fn evaluate_reverse(&mut self, kernel: &mut impl Vjp) -> &CsMat<f64> {
-        assert!(
-            self.mode == Mode::Reverse,
-            "asd: this Jacobian preparation uses forward mode (column coloring): call evaluate_forward, \
-             or prepare with ModeChoice::Reverse"
-        );
+        match self.mode {
+            Mode::Reverse => {}
+            Mode::Forward => panic!(
+                "asd: this Jacobian preparation uses forward mode (column coloring): call evaluate_forward, \
+                 or prepare with ModeChoice::Reverse"
+            ),
+            Mode::Bidirectional => panic!(
+                "asd: this Jacobian preparation uses bidirectional mode (JVPs and VJPs): call \
+                 evaluate with a kernel that has both, or prepare with ModeChoice::Reverse"
+            ),
+        }
         let d = &mut self.driver;
         with_lanes!(d.lanes(), L => d.reverse_sweeps::<L>(kernel))
     }
 
-    /// Evaluates in whichever mode the preparation chose.
+    /// Evaluates in whichever mode the preparation chose: in bidirectional mode, forward
+    /// sweeps for the column colors, then reverse sweeps for the row colors.
     ///
     /// ```
     /// # use asd_runtime::{Jvp, Vjp, Workspace};
@@ -555,6 +632,7 @@ impl JacobianPrep {
         match self.mode {
             Mode::Forward => self.evaluate_forward(kernel),
             Mode::Reverse => self.evaluate_reverse(kernel),
+            Mode::Bidirectional => self.evaluate_bidirectional(kernel),
         }
     }
 
@@ -603,7 +681,10 @@ impl JacobianPrep {
         self.driver.pattern()
     }
 
-    /// The column coloring (forward) or row coloring (reverse).
+    /// The column coloring (forward) or row coloring (reverse). In bidirectional mode,
+    /// the column side of the [`bicoloring`](Self::bicoloring): its colors are the
+    /// JVPs, and columns read only in reverse have
+    /// [`NO_COLOR`](crate::coloring::NO_COLOR).
     ///
     /// See [`pattern`](Self::pattern) for an example.
     pub fn coloring(&self) -> &Coloring {
@@ -616,14 +697,35 @@ impl JacobianPrep {
         self.constant_rows
     }
 
-    /// Number of colors: JVPs or VJPs per evaluation.
+    /// Number of colors: JVPs or VJPs per evaluation, both together in bidirectional
+    /// mode.
     ///
     /// See [`pattern`](Self::pattern) for an example.
     pub fn ncolors(&self) -> usize {
-        self.driver.coloring.ncolors()
+        self.driver.coloring.ncolors() + self.reverse_colors()
     }
 
-    /// Color of every column (forward) or row (reverse).
+    /// JVPs per evaluation: the colors in forward mode, the column colors in
+    /// bidirectional mode, 0 in reverse mode.
+    ///
+    /// See [`with_bicoloring`](Self::with_bicoloring) for an example.
+    pub fn njvps(&self) -> usize {
+        match self.mode {
+            Mode::Reverse => 0,
+            Mode::Forward | Mode::Bidirectional => self.driver.coloring.ncolors(),
+        }
+    }
+
+    /// VJPs per evaluation: the colors in reverse mode, the row colors in
+    /// bidirectional mode, 0 in forward mode.
+    ///
+    /// See [`with_bicoloring`](Self::with_bicoloring) for an example.
+    pub fn nvjps(&self) -> usize {
+        self.ncolors() - self.njvps()
+    }
+
+    /// Color of every column (forward) or row (reverse); of every column in
+    /// bidirectional mode (see [`coloring`](Self::coloring)).
     ///
     /// See [`pattern`](Self::pattern) for an example.
     pub fn colors(&self) -> &[usize] {
@@ -637,7 +739,8 @@ impl JacobianPrep {
         self.mode
     }
 
-    /// Seed directions per kernel call, one of [`LANES`](crate::LANES).
+    /// Seed directions per kernel call, one of [`LANES`](crate::LANES) (the same for
+    /// forward and reverse sweeps in bidirectional mode).
     ///
     /// See [`pattern`](Self::pattern) for an example.
     pub fn lanes(&self) -> usize {
@@ -680,6 +783,9 @@ impl JacobianPrep {
         if let Some(constants) = self.constants.as_mut() {
             constants.prep.set_wide_vectors(on);
         }
+        if let Some(reverse) = self.reverse.as_mut() {
+            reverse.driver.set_wide_vectors(on);
+        }
     }
 
     /// Whether sweeps of 8 lanes or more run with AVX2 and FMA (see
@@ -690,14 +796,15 @@ impl JacobianPrep {
         self.driver.wide_vectors()
     }
 
-    /// Kernel calls per evaluation, `ceil(ncolors / lanes)`.
+    /// Kernel calls per evaluation, `ceil(ncolors / lanes)` (forward and reverse sweeps
+    /// together in bidirectional mode).
     ///
     /// See [`pattern`](Self::pattern) for an example.
     pub fn nsweeps(&self) -> usize {
-        self.driver.nsweeps()
+        self.driver.nsweeps() + self.reverse_sweeps()
     }
 
-    /// The decompression map.
+    /// The decompression map (in bidirectional mode, of the entries read from JVPs).
     ///
     /// See [`pattern`](Self::pattern) for an example.
     pub fn decompression(&self) -> &Decompression {
@@ -850,21 +957,18 @@ fn search_orders(options: &JacobianOptions) -> &[Order] {
 
 impl fmt::Display for JacobianPrep {
     /// `Jacobian preparation, forward mode: 11 JVPs in 1 sweep of 12 lanes (instead of
-    /// 1000 JVPs)`, then the spy plot of the pattern.
+    /// 1000 JVPs)`, or `bidirectional mode: 2 JVPs and 1 VJP in 2 sweeps of 2 lanes
+    /// (instead of 1000 JVPs)`, then the spy plot of the pattern.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let product = self.mode.product();
-        let dense = match self.mode {
-            Mode::Forward => self.pattern().ncols(),
-            Mode::Reverse => self.pattern().nrows(),
-        };
+        let (dense_mode, dense) = self.dense_mode();
         write!(
             f,
             "Jacobian preparation, {} mode: {} in {} of {} (instead of {})",
             self.mode,
-            plural(self.ncolors(), product),
+            self.products(),
             plural(self.nsweeps(), "sweep"),
             plural(self.lanes(), "lane"),
-            plural(dense, product),
+            plural(dense, dense_mode.product()),
         )?;
         match &self.local {
             Some(l) => writeln!(

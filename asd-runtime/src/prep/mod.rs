@@ -200,13 +200,14 @@ pub trait Hvp {
     fn hvp<const L: usize>(&mut self, ws: &Workspace, v: &[[f64; L]], hv: &mut [[f64; L]]);
 }
 
-/// How a Jacobian preparation computes: forward mode over column colors (JVPs) or
-/// reverse mode over row colors (VJPs).
+/// How a Jacobian preparation computes: forward mode over column colors (JVPs),
+/// reverse mode over row colors (VJPs), or both over a star bicoloring.
 ///
 /// ```
 /// use asd_runtime::Mode;
 /// assert_eq!(Mode::Forward.product(), "JVP");
 /// assert_eq!(Mode::Reverse.to_string(), "reverse");
+/// assert_eq!(Mode::Bidirectional.product(), "product");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Mode {
@@ -214,16 +215,23 @@ pub enum Mode {
     Forward,
     /// Row coloring, one VJP per color.
     Reverse,
+    /// Star bicoloring ([`Bicoloring`](crate::coloring::Bicoloring)): one JVP per column
+    /// color and one VJP per row color, every entry read from one of them. Few
+    /// products where both dense rows and dense columns make one-sided colorings need
+    /// many (an arrowhead).
+    Bidirectional,
 }
 
 impl Mode {
-    /// The product one color costs: `"JVP"` or `"VJP"`.
+    /// The product one color costs: `"JVP"`, `"VJP"`, or `"product"` when colors
+    /// cost either.
     ///
     /// See [`Mode`] for an example.
     pub fn product(self) -> &'static str {
         match self {
             Mode::Forward => "JVP",
             Mode::Reverse => "VJP",
+            Mode::Bidirectional => "product",
         }
     }
 }
@@ -233,6 +241,7 @@ impl fmt::Display for Mode {
         f.write_str(match self {
             Mode::Forward => "forward",
             Mode::Reverse => "reverse",
+            Mode::Bidirectional => "bidirectional",
         })
     }
 }
@@ -256,13 +265,20 @@ impl fmt::Display for Mode {
 pub enum ModeChoice {
     /// Color both the columns and the rows and take the one whose evaluation is cheaper:
     /// fewer sweeps, or as many with fewer lanes. Ties go to forward mode, whose
-    /// products are cheaper.
+    /// products are cheaper. When the cheaper takes two sweeps or more, a star
+    /// bicoloring is tried too and taken if its forward and reverse sweeps together
+    /// cost less ([`Bidirectional`](Self::Bidirectional)).
     #[default]
     Auto,
     /// Always forward mode: the kernel needs only [`Jvp`].
     Forward,
     /// Always reverse mode: the kernel needs only [`Vjp`].
     Reverse,
+    /// Always both: a star bicoloring, JVPs for some columns and VJPs for some rows
+    /// (see [`Mode::Bidirectional`]). The kernel needs [`Jvp`] and [`Vjp`].
+    /// [`Auto`](Self::Auto) takes it by itself when its sweeps, forward and reverse
+    /// together, cost less than the better one-sided coloring's.
+    Bidirectional,
 }
 
 /// How a Hessian is colored and recovered.
@@ -327,7 +343,7 @@ impl fmt::Display for HessianMethod {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct JacobianOptions {
-    /// Forward, reverse, or the cheaper of the two.
+    /// Forward, reverse, both (a bicoloring), or the cheapest.
     pub mode: ModeChoice,
     /// Vertex order of the greedy coloring; `None` tries the cheap
     /// [`SEARCH_ORDERS`](crate::coloring::SEARCH_ORDERS) and keeps the first whose
@@ -610,7 +626,7 @@ pub(crate) fn choose_lanes(ncolors: usize, forced: Option<usize>) -> usize {
 
 /// What an evaluation with `ncolors` colors in sweeps of `lanes` costs, to compare:
 /// its sweeps, then the lanes they carry in all.
-fn evaluation_cost(ncolors: usize, lanes: usize) -> (usize, usize) {
+pub(crate) fn evaluation_cost(ncolors: usize, lanes: usize) -> (usize, usize) {
     let sweeps = ncolors.div_ceil(lanes);
     (sweeps, sweeps * lanes)
 }

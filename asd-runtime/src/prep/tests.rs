@@ -395,6 +395,7 @@ fn new_decompresses_as_the_checked_constructors() {
         let checked = match mode {
             Mode::Forward => Decompression::columns(&p, prep.coloring(), lanes),
             Mode::Reverse => Decompression::rows(&p, prep.coloring(), lanes),
+            Mode::Bidirectional => unreachable!("one-sided options only"),
         };
         assert_eq!(prep.decompression(), &checked, "{mode:?}");
     }
