@@ -136,15 +136,17 @@ impl Driver {
             });
         }
         if self.nsweeps() == 1 {
-            let dy = isa::jvp_owned(isa, kernel, &self.ws, lanes::<L>(&self.seed))
+            let m = self.result.rows();
+            let dy = isa::jvp_owned(isa, kernel, &self.ws, lanes::<L>(&self.seed), m)
                 .expect("asd: a kernel that owns its products gave none");
             check_products(dy.len(), self.result.rows());
             self.decompression
                 .decompress_into(dy.as_flattened(), &mut self.result);
             return &self.result;
         }
+        let m = self.result.rows();
         self.sweeps(&mut |ws, dx, dy| {
-            let owned = isa::jvp_owned(isa, kernel, ws, lanes::<L>(dx))
+            let owned = isa::jvp_owned(isa, kernel, ws, lanes::<L>(dx), m)
                 .expect("asd: a kernel that owns its products gave none");
             check_products(owned.len(), dy.len() / L);
             dy.copy_from_slice(owned.as_flattened());

@@ -75,12 +75,14 @@ pub(super) fn jvp<K: Jvp, const L: usize>(
 }
 
 /// [`Jvp::jvp_owned`] with `isa`, for kernels that own their products
-/// ([`Jvp::OWNS_PRODUCTS`]): always `Some`.
+/// ([`Jvp::OWNS_PRODUCTS`]) of `m` outputs: always `Some`. Four lanes at a time, the
+/// kernel's `jvp` writes into a buffer of the workspace.
 pub(super) fn jvp_owned<'w, K: Jvp, const L: usize>(
     isa: Isa,
     kernel: &mut K,
     ws: &'w Workspace,
     dx: &'w [[f64; L]],
+    m: usize,
 ) -> Option<LaneBuf<'w, L>> {
     if !Lanes::<L>::WIDE {
         return baseline::jvp_owned(kernel, ws, dx);
@@ -90,16 +92,11 @@ pub(super) fn jvp_owned<'w, K: Jvp, const L: usize>(
         #[cfg(target_arch = "x86_64")]
         Isa::Avx2 => unsafe { avx2::jvp_owned(kernel, ws, dx) },
         Isa::Baseline => {
-            // The first four lanes tell the output's length.
-            let mut dy: Option<LaneBuf<'w, L>> = None;
-            let mut dx4 = ws.lane_scratch::<4>(dx.len());
-            for chunk in 0..L / 4 {
-                gather(dx.as_flattened(), L, chunk, &mut dx4);
-                let dy4 = baseline::jvp_owned(kernel, ws, &dx4)?;
-                let dy = dy.get_or_insert_with(|| ws.lane_zeros::<L>(dy4.len()));
-                scatter(&dy4, L, chunk, dy.as_flattened_mut());
-            }
-            dy
+            let mut dy = ws.lane_zeros::<L>(m);
+            split(ws, dx, &mut dy, |ws, dx, dy| {
+                baseline::jvp(kernel, ws, dx, dy)
+            });
+            Some(dy)
         }
     }
 }
