@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use sprs::CsMat;
 
-use super::isa::{self, Isa};
+use super::isa::{self, Forward, Isa, Reverse, SecondOrder};
 use super::{Hvp, Jvp, Vjp};
 use crate::decompress::{fill_seed, Decompression};
 use crate::{Coloring, SparsityPattern, Workspace};
@@ -132,7 +132,13 @@ impl Driver {
         let isa = self.isa;
         if !K::OWNS_PRODUCTS {
             return self.sweeps(&mut |ws, dx, dy| {
-                isa::jvp(isa, kernel, ws, lanes::<L>(dx), lanes_mut(dy))
+                isa::sweep(
+                    isa,
+                    &mut Forward(&mut *kernel),
+                    ws,
+                    lanes::<L>(dx),
+                    lanes_mut(dy),
+                )
             });
         }
         if self.nsweeps() == 1 {
@@ -157,14 +163,30 @@ impl Driver {
     pub(super) fn reverse_sweeps<const L: usize>(&mut self, kernel: &mut impl Vjp) -> &CsMat<f64> {
         self.check_lanes::<L>();
         let isa = self.isa;
-        self.sweeps(&mut |ws, dy, dx| isa::vjp(isa, kernel, ws, lanes::<L>(dy), lanes_mut(dx)))
+        self.sweeps(&mut |ws, dy, dx| {
+            isa::sweep(
+                isa,
+                &mut Reverse(&mut *kernel),
+                ws,
+                lanes::<L>(dy),
+                lanes_mut(dx),
+            )
+        })
     }
 
     /// [`sweeps`](Self::sweeps) of an [`Hvp`] kernel.
     pub(super) fn hvp_sweeps<const L: usize>(&mut self, kernel: &mut impl Hvp) -> &CsMat<f64> {
         self.check_lanes::<L>();
         let isa = self.isa;
-        self.sweeps(&mut |ws, v, hv| isa::hvp(isa, kernel, ws, lanes::<L>(v), lanes_mut(hv)))
+        self.sweeps(&mut |ws, v, hv| {
+            isa::sweep(
+                isa,
+                &mut SecondOrder(&mut *kernel),
+                ws,
+                lanes::<L>(v),
+                lanes_mut(hv),
+            )
+        })
     }
 }
 

@@ -55,22 +55,60 @@ impl Isa {
     }
 }
 
-/// [`Jvp::jvp`] with `isa`.
-pub(super) fn jvp<K: Jvp, const L: usize>(
+/// One sweep of a lane kernel: [`Jvp::jvp`], [`Vjp::vjp`] or [`Hvp::hvp`], so that one
+/// set of entry points serves all three.
+pub(super) trait Sweep {
+    fn sweep<const L: usize>(&mut self, ws: &Workspace, seed: &[[f64; L]], out: &mut [[f64; L]]);
+}
+
+/// A [`Jvp`] kernel's sweep.
+pub(super) struct Forward<'k, K>(pub(super) &'k mut K);
+
+/// A [`Vjp`] kernel's sweep.
+pub(super) struct Reverse<'k, K>(pub(super) &'k mut K);
+
+/// An [`Hvp`] kernel's sweep.
+pub(super) struct SecondOrder<'k, K>(pub(super) &'k mut K);
+
+impl<K: Jvp> Sweep for Forward<'_, K> {
+    #[inline(always)]
+    fn sweep<const L: usize>(&mut self, ws: &Workspace, dx: &[[f64; L]], dy: &mut [[f64; L]]) {
+        self.0.jvp(ws, dx, dy)
+    }
+}
+
+impl<K: Vjp> Sweep for Reverse<'_, K> {
+    #[inline(always)]
+    fn sweep<const L: usize>(&mut self, ws: &Workspace, dy: &[[f64; L]], dx: &mut [[f64; L]]) {
+        self.0.vjp(ws, dy, dx)
+    }
+}
+
+impl<K: Hvp> Sweep for SecondOrder<'_, K> {
+    #[inline(always)]
+    fn sweep<const L: usize>(&mut self, ws: &Workspace, v: &[[f64; L]], hv: &mut [[f64; L]]) {
+        self.0.hvp(ws, v, hv)
+    }
+}
+
+/// [`Sweep::sweep`] with `isa`.
+pub(super) fn sweep<S: Sweep, const L: usize>(
     isa: Isa,
-    kernel: &mut K,
+    kernel: &mut S,
     ws: &Workspace,
-    dx: &[[f64; L]],
-    dy: &mut [[f64; L]],
+    seed: &[[f64; L]],
+    out: &mut [[f64; L]],
 ) {
     if !Lanes::<L>::WIDE {
-        return baseline::jvp(kernel, ws, dx, dy);
+        return baseline::sweep(kernel, ws, seed, out);
     }
     match isa {
         // SAFETY: `Isa::Avx2` is only ever detected on processors with AVX2 and FMA.
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => unsafe { avx2::jvp(kernel, ws, dx, dy) },
-        Isa::Baseline => split(ws, dx, dy, |ws, dx, dy| baseline::jvp(kernel, ws, dx, dy)),
+        Isa::Avx2 => unsafe { avx2::sweep(kernel, ws, seed, out) },
+        Isa::Baseline => split(ws, seed, out, |ws, seed, out| {
+            baseline::sweep(kernel, ws, seed, out)
+        }),
     }
 }
 
@@ -88,54 +126,17 @@ pub(super) fn jvp_owned<'w, K: Jvp, const L: usize>(
         return baseline::jvp_owned(kernel, ws, dx);
     }
     match isa {
-        // SAFETY: as in `jvp`.
+        // SAFETY: as in `sweep`.
         #[cfg(target_arch = "x86_64")]
         Isa::Avx2 => unsafe { avx2::jvp_owned(kernel, ws, dx) },
         Isa::Baseline => {
             let mut dy = ws.lane_zeros::<L>(m);
+            let mut kernel = Forward(kernel);
             split(ws, dx, &mut dy, |ws, dx, dy| {
-                baseline::jvp(kernel, ws, dx, dy)
+                baseline::sweep(&mut kernel, ws, dx, dy)
             });
             Some(dy)
         }
-    }
-}
-
-/// [`Vjp::vjp`] with `isa`.
-pub(super) fn vjp<K: Vjp, const L: usize>(
-    isa: Isa,
-    kernel: &mut K,
-    ws: &Workspace,
-    dy: &[[f64; L]],
-    dx: &mut [[f64; L]],
-) {
-    if !Lanes::<L>::WIDE {
-        return baseline::vjp(kernel, ws, dy, dx);
-    }
-    match isa {
-        // SAFETY: as in `jvp`.
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => unsafe { avx2::vjp(kernel, ws, dy, dx) },
-        Isa::Baseline => split(ws, dy, dx, |ws, dy, dx| baseline::vjp(kernel, ws, dy, dx)),
-    }
-}
-
-/// [`Hvp::hvp`] with `isa`.
-pub(super) fn hvp<K: Hvp, const L: usize>(
-    isa: Isa,
-    kernel: &mut K,
-    ws: &Workspace,
-    v: &[[f64; L]],
-    hv: &mut [[f64; L]],
-) {
-    if !Lanes::<L>::WIDE {
-        return baseline::hvp(kernel, ws, v, hv);
-    }
-    match isa {
-        // SAFETY: as in `jvp`.
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => unsafe { avx2::hvp(kernel, ws, v, hv) },
-        Isa::Baseline => split(ws, v, hv, |ws, v, hv| baseline::hvp(kernel, ws, v, hv)),
     }
 }
 
@@ -198,13 +199,13 @@ mod baseline {
     use super::*;
 
     #[inline(never)]
-    pub(super) fn jvp<K: Jvp, const L: usize>(
-        kernel: &mut K,
+    pub(super) fn sweep<S: Sweep, const L: usize>(
+        kernel: &mut S,
         ws: &Workspace,
-        dx: &[[f64; L]],
-        dy: &mut [[f64; L]],
+        seed: &[[f64; L]],
+        out: &mut [[f64; L]],
     ) {
-        kernel.jvp(ws, dx, dy)
+        kernel.sweep(ws, seed, out)
     }
 
     #[inline(never)]
@@ -214,26 +215,6 @@ mod baseline {
         dx: &'w [[f64; L]],
     ) -> Option<LaneBuf<'w, L>> {
         kernel.jvp_owned(ws, dx)
-    }
-
-    #[inline(never)]
-    pub(super) fn vjp<K: Vjp, const L: usize>(
-        kernel: &mut K,
-        ws: &Workspace,
-        dy: &[[f64; L]],
-        dx: &mut [[f64; L]],
-    ) {
-        kernel.vjp(ws, dy, dx)
-    }
-
-    #[inline(never)]
-    pub(super) fn hvp<K: Hvp, const L: usize>(
-        kernel: &mut K,
-        ws: &Workspace,
-        v: &[[f64; L]],
-        hv: &mut [[f64; L]],
-    ) {
-        kernel.hvp(ws, v, hv)
     }
 }
 
@@ -243,13 +224,13 @@ mod avx2 {
     use super::*;
 
     #[target_feature(enable = "avx2,fma")]
-    pub(super) fn jvp<K: Jvp, const L: usize>(
-        kernel: &mut K,
+    pub(super) fn sweep<S: Sweep, const L: usize>(
+        kernel: &mut S,
         ws: &Workspace,
-        dx: &[[f64; L]],
-        dy: &mut [[f64; L]],
+        seed: &[[f64; L]],
+        out: &mut [[f64; L]],
     ) {
-        kernel.jvp(ws, dx, dy)
+        kernel.sweep(ws, seed, out)
     }
 
     #[target_feature(enable = "avx2,fma")]
@@ -259,25 +240,5 @@ mod avx2 {
         dx: &'w [[f64; L]],
     ) -> Option<LaneBuf<'w, L>> {
         kernel.jvp_owned(ws, dx)
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) fn vjp<K: Vjp, const L: usize>(
-        kernel: &mut K,
-        ws: &Workspace,
-        dy: &[[f64; L]],
-        dx: &mut [[f64; L]],
-    ) {
-        kernel.vjp(ws, dy, dx)
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) fn hvp<K: Hvp, const L: usize>(
-        kernel: &mut K,
-        ws: &Workspace,
-        v: &[[f64; L]],
-        hv: &mut [[f64; L]],
-    ) {
-        kernel.hvp(ws, v, hv)
     }
 }
