@@ -1,12 +1,13 @@
 //! The sweep loop shared by Jacobian and Hessian preparations.
 
 use std::fmt;
+use std::ops::Range;
 use std::sync::OnceLock;
 
 use sprs::CsMat;
 
 use super::Jvp;
-use crate::decompress::{fill_seed, Decompression};
+use crate::decompress::{fill_seed, Decompression, Layout};
 use crate::{Coloring, SparsityPattern, Workspace};
 
 /// Pattern, coloring, decompression map and every buffer an evaluation touches,
@@ -27,6 +28,28 @@ pub(super) struct Driver {
     compressed: Vec<f64>,
     pub(super) result: CsMat<f64>,
     pub(super) ws: Workspace,
+    /// The threads of a parallel evaluation ([`with_threads`](Self::with_threads)), each
+    /// with its sweeps, seed and workspace; empty for a serial one.
+    workers: Vec<Worker>,
+}
+
+/// What one thread of a parallel evaluation owns: a contiguous range of sweeps (and so
+/// of the compressed buffer), its seed lanes and its workspace, allocated at preparation.
+struct Worker {
+    sweeps: Range<usize>,
+    seed: Vec<f64>,
+    ws: Workspace,
+}
+
+impl Clone for Worker {
+    /// A fresh copy with its own (empty) workspace.
+    fn clone(&self) -> Self {
+        Worker {
+            sweeps: self.sweeps.clone(),
+            seed: self.seed.clone(),
+            ws: Workspace::new(),
+        }
+    }
 }
 
 impl Driver {
@@ -46,7 +69,40 @@ impl Driver {
             coloring,
             decompression,
             ws: Workspace::new(),
+            workers: Vec::new(),
         }
+    }
+
+    /// The same driver, evaluating on up to `threads` threads: the sweeps are split into
+    /// `min(threads, nsweeps)` contiguous ranges as even as they can be, one per worker,
+    /// each with a seed (filled here when it has a single sweep) and a workspace of its
+    /// own. One thread, or one sweep: serial, as before.
+    pub(super) fn with_threads(mut self, threads: usize) -> Self {
+        let layout = *self.decompression.layout();
+        let nworkers = threads.clamp(1, layout.nsweeps().max(1));
+        self.workers = if nworkers == 1 {
+            Vec::new()
+        } else {
+            let colors = self.coloring.colors();
+            (0..nworkers)
+                .map(|w| {
+                    let sweeps = split(layout.nsweeps(), nworkers, w);
+                    let mut seed = vec![0.0; colors.len() * layout.lanes()];
+                    fill_seed(colors, sweeps.start, layout.lanes(), &mut seed);
+                    Worker {
+                        sweeps,
+                        seed,
+                        ws: Workspace::new(),
+                    }
+                })
+                .collect()
+        };
+        self
+    }
+
+    /// Threads an evaluation runs on: 1 when serial.
+    pub(super) fn threads(&self) -> usize {
+        self.workers.len().max(1)
     }
 
     pub(super) fn pattern(&self) -> &SparsityPattern {
@@ -82,27 +138,63 @@ impl Driver {
             ..
         } = self;
         let layout = *decompression.layout();
-        assert_eq!(
-            L,
-            layout.lanes(),
-            "asd: lane dispatch does not match the preparation"
-        );
-        // A kernel that panicked in an earlier evaluation may have left the tape half full.
-        let mut tape = ws.tape();
-        if !tape.is_empty() {
-            tape.clear();
-        }
-        drop(tape);
+        check_lanes::<L>(&layout);
         // Within the capacity reserved at preparation: no allocation.
         compressed.resize(layout.len(), 0.0);
-        for sweep in 0..layout.nsweeps() {
-            if layout.nsweeps() > 1 {
-                fill_seed(coloring.colors(), sweep, L, seed);
-            }
-            let block = &mut compressed[layout.block(sweep)];
-            block.fill(0.0);
-            kernel(ws, seed.as_chunks::<L>().0, block.as_chunks_mut::<L>().0);
+        let sweeps = 0..layout.nsweeps();
+        run_sweeps(
+            coloring.colors(),
+            &layout,
+            sweeps,
+            seed,
+            ws,
+            compressed,
+            &mut kernel,
+        );
+        decompression.decompress_into(compressed, result);
+        result
+    }
+
+    /// [`sweeps`](Self::sweeps) on the workers' threads, each running its own range of
+    /// sweeps (the primal included) in its own workspace and part of the compressed
+    /// buffer; then one decompression. Serial without workers.
+    pub(super) fn par_sweeps<const L: usize>(
+        &mut self,
+        kernel: impl Fn(&Workspace, &[[f64; L]], &mut [[f64; L]]) + Sync,
+    ) -> &CsMat<f64> {
+        if self.workers.is_empty() {
+            return self.sweeps::<L>(kernel);
         }
+        let Driver {
+            coloring,
+            decompression,
+            compressed,
+            result,
+            workers,
+            ..
+        } = self;
+        let layout = *decompression.layout();
+        check_lanes::<L>(&layout);
+        compressed.resize(layout.len(), 0.0);
+        let colors = coloring.colors();
+        let block = layout.block(0).len();
+        on_workers(
+            workers,
+            compressed,
+            block,
+            &|w: &mut Worker, out: &mut [f64]| {
+                let sweeps = w.sweeps.clone();
+                run_sweeps(
+                    colors,
+                    &layout,
+                    sweeps,
+                    &mut w.seed,
+                    &w.ws,
+                    out,
+                    &mut &kernel,
+                );
+            },
+        );
         decompression.decompress_into(compressed, result);
         result
     }
@@ -119,13 +211,111 @@ impl Driver {
                 return &self.result;
             }
         }
-        self.sweeps::<L>(|ws, dx, dy| match kernel.jvp_owned(ws, dx) {
-            Some(owned) => {
-                check_products(owned.len(), dy.len());
-                dy.copy_from_slice(&owned);
-            }
-            None => kernel.jvp(ws, dx, dy),
-        })
+        self.sweeps::<L>(|ws, dx, dy| forward_product(kernel, ws, dx, dy))
+    }
+
+    /// [`forward_sweeps`](Self::forward_sweeps) on the workers' threads, each sweep with
+    /// its own clone of `kernel`.
+    pub(super) fn par_forward_sweeps<const L: usize>(
+        &mut self,
+        kernel: &(impl Jvp + Clone + Sync),
+    ) -> &CsMat<f64> {
+        if self.workers.is_empty() {
+            return self.forward_sweeps::<L>(&mut kernel.clone());
+        }
+        self.par_sweeps::<L>(|ws, dx, dy| forward_product(&mut kernel.clone(), ws, dx, dy))
+    }
+}
+
+/// One forward sweep's products into `dy`: from the kernel's own buffer when it has one.
+fn forward_product<const L: usize>(
+    kernel: &mut impl Jvp,
+    ws: &Workspace,
+    dx: &[[f64; L]],
+    dy: &mut [[f64; L]],
+) {
+    match kernel.jvp_owned(ws, dx) {
+        Some(owned) => {
+            check_products(owned.len(), dy.len());
+            dy.copy_from_slice(&owned);
+        }
+        None => kernel.jvp(ws, dx, dy),
+    }
+}
+
+fn check_lanes<const L: usize>(layout: &Layout) {
+    assert_eq!(
+        L,
+        layout.lanes(),
+        "asd: lane dispatch does not match the preparation"
+    );
+}
+
+/// Runs sweeps `sweeps` into `out`, their blocks of the compressed buffer, in one
+/// workspace: the one place a kernel is called. `seed` holds the first sweep's seed
+/// (filled at preparation) and is refilled only when there are several.
+fn run_sweeps<const L: usize>(
+    colors: &[usize],
+    layout: &Layout,
+    sweeps: Range<usize>,
+    seed: &mut [f64],
+    ws: &Workspace,
+    out: &mut [f64],
+    kernel: &mut impl FnMut(&Workspace, &[[f64; L]], &mut [[f64; L]]),
+) {
+    // A kernel that panicked in an earlier evaluation may have left the tape half full.
+    let mut tape = ws.tape();
+    if !tape.is_empty() {
+        tape.clear();
+    }
+    drop(tape);
+    let first = sweeps.start;
+    let refill = sweeps.len() > 1;
+    let block = layout.block(0).len();
+    for sweep in sweeps {
+        if refill {
+            fill_seed(colors, sweep, L, seed);
+        }
+        let at = (sweep - first) * block;
+        let block = &mut out[at..at + block];
+        block.fill(0.0);
+        kernel(ws, seed.as_chunks::<L>().0, block.as_chunks_mut::<L>().0);
+    }
+}
+
+/// Sweeps `0..s` split into `parts` contiguous ranges, the first ones a sweep longer.
+fn split(s: usize, parts: usize, part: usize) -> Range<usize> {
+    let at = |p: usize| p * (s / parts) + p.min(s % parts);
+    at(part)..at(part + 1)
+}
+
+/// Runs `f` on every worker and its part of `out` (`block` entries per sweep), in
+/// parallel: halves by `rayon::join` (no allocation once the pool is up), or, without
+/// the `parallel` feature, scoped threads spawned here.
+fn on_workers(
+    workers: &mut [Worker],
+    out: &mut [f64],
+    block: usize,
+    f: &(impl Fn(&mut Worker, &mut [f64]) + Sync),
+) {
+    match workers {
+        [] => {}
+        [w] => f(w, out),
+        _ => {
+            let (left, right) = workers.split_at_mut(workers.len() / 2);
+            let first = left[0].sweeps.start;
+            let (out_left, out_right) = out.split_at_mut((right[0].sweeps.start - first) * block);
+            #[cfg(feature = "parallel")]
+            rayon::join(
+                || on_workers(left, out_left, block, f),
+                || on_workers(right, out_right, block, f),
+            );
+            #[cfg(not(feature = "parallel"))]
+            std::thread::scope(|s| {
+                s.spawn(|| on_workers(right, out_right, block, f));
+                on_workers(left, out_left, block, f);
+            });
+        }
     }
 }
 
@@ -181,6 +371,7 @@ impl Clone for Driver {
             compressed: Vec::with_capacity(self.decompression.layout().len()),
             result: self.result.clone(),
             ws: Workspace::new(),
+            workers: self.workers.clone(),
         }
     }
 }
@@ -193,6 +384,7 @@ impl fmt::Debug for Driver {
             .field("ncolors", &self.coloring.ncolors())
             .field("recovery", &self.decompression.recovery())
             .field("layout", self.decompression.layout())
+            .field("threads", &self.threads())
             .finish_non_exhaustive()
     }
 }
@@ -200,6 +392,7 @@ impl fmt::Debug for Driver {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prep::with_lanes;
 
     #[test]
     fn the_seed_of_one_sweep_is_filled_at_preparation() {
@@ -251,5 +444,62 @@ mod tests {
             assert_eq!(jac.data(), &[1.0, 0.0, 1.0, 0.0]);
             assert_eq!((d.compressed.len(), d.compressed.as_ptr()), (len, buffer));
         }
+    }
+
+    /// Sweeps split over threads (odd counts, more threads than sweeps) give the serial
+    /// result bit for bit, and their buffers stay where preparation put them.
+    #[test]
+    fn parallel_sweeps_equal_the_serial_ones() {
+        // A band of width 5 on 13 columns: 5 colors.
+        let n = 13;
+        let pattern =
+            SparsityPattern::from_rows(n, (0..n).map(|i| (i..(i + 5).min(n)).collect()).collect());
+        let colors: Vec<usize> = (0..n).map(|j| j % 5).collect();
+        // Row i of the product: sum over the band of (i + 1) * (j + 1) * seed[j].
+        fn kernel<const L: usize>(seed: &[[f64; L]], block: &mut [[f64; L]]) {
+            let n = seed.len();
+            for (i, row) in block.iter_mut().enumerate() {
+                for j in i..(i + 5).min(n) {
+                    for l in 0..L {
+                        row[l] += ((i + 1) * (j + 1)) as f64 * seed[j][l];
+                    }
+                }
+            }
+        }
+        for lanes in [1, 2, 4] {
+            let driver = || {
+                let coloring = Coloring::from_colors(colors.clone());
+                let decompression = Decompression::columns(&pattern, &coloring, lanes);
+                Driver::new(pattern.clone(), coloring, decompression)
+            };
+            let mut serial = driver();
+            let expected =
+                with_lanes!(lanes, L => serial.sweeps::<L>(|_, s, b| kernel(s, b)).clone());
+            for threads in [1, 2, 3, 7] {
+                let mut d = driver().with_threads(threads);
+                assert_eq!(d.threads(), threads.min(d.nsweeps()));
+                for _ in 0..2 {
+                    let got = with_lanes!(lanes, L => d.par_sweeps::<L>(|_, s, b| kernel(s, b)));
+                    assert_eq!(got, &expected, "lanes = {lanes}, threads = {threads}");
+                }
+                // Workers cover the sweeps in order, without overlap.
+                let covered: Vec<usize> = d.workers.iter().flat_map(|w| w.sweeps.clone()).collect();
+                if threads > 1 && d.nsweeps() > 1 {
+                    assert_eq!(covered, (0..d.nsweeps()).collect::<Vec<_>>());
+                }
+                let cloned = d.clone();
+                assert_eq!(cloned.threads(), d.threads());
+            }
+        }
+    }
+
+    #[test]
+    fn sweeps_split_evenly() {
+        assert_eq!(split(5, 2, 0), 0..3);
+        assert_eq!(split(5, 2, 1), 3..5);
+        assert_eq!(
+            (0..3).map(|p| split(7, 3, p).len()).collect::<Vec<_>>(),
+            [3, 2, 2]
+        );
     }
 }
