@@ -502,4 +502,32 @@ mod tests {
             [3, 2, 2]
         );
     }
+
+    /// The workers' sweeps do run at the same time (when the pool has the threads): a
+    /// kernel that waits counts how many sweeps are in flight. Waiting, not computing,
+    /// so that the check holds on a loaded machine.
+    #[test]
+    fn workers_run_their_sweeps_at_the_same_time() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        #[cfg(feature = "parallel")]
+        if rayon::current_num_threads() < 2 {
+            return;
+        }
+        let pattern = SparsityPattern::from_rows(2, vec![vec![0], vec![1]]);
+        let coloring = Coloring::from_colors(vec![0, 1]);
+        let decompression = Decompression::columns(&pattern, &coloring, 1);
+        let mut d = Driver::new(pattern, coloring, decompression).with_threads(2);
+        assert_eq!((d.nsweeps(), d.threads()), (2, 2));
+        let (now, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        for _ in 0..3 {
+            let jac = d.par_sweeps::<1>(|_, seed, block| {
+                most.fetch_max(now.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                now.fetch_sub(1, Ordering::SeqCst);
+                block.copy_from_slice(seed);
+            });
+            assert_eq!(jac.data(), &[1.0, 1.0]);
+        }
+        assert_eq!(most.load(Ordering::SeqCst), 2);
+    }
 }
