@@ -6,8 +6,8 @@ use sprs::CsMat;
 
 use super::driver::Driver;
 use super::{
-    buys_nothing, cheaper_below, check_prepared_len, choose_lanes_on, plural, warn_once,
-    with_lanes, HessianMethod, HessianOptions, Hvp,
+    buys_nothing, cheaper_below, check_prepared_len, choose_lanes_on, on_threads, plural,
+    warn_once, with_lanes, HessianMethod, HessianOptions, Hvp,
 };
 use crate::coloring::{
     acyclic_coloring_best_with, every_color, star_coloring_best_with, Sides, BEST_ORDERS,
@@ -471,11 +471,12 @@ impl fmt::Display for HessianPrep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "Hessian preparation, {} coloring: {} in {} of {} (instead of {})",
+            "Hessian preparation, {} coloring: {} in {} of {}{} (instead of {})",
             self.method,
             plural(self.ncolors(), "HVP"),
             plural(self.nsweeps(), "sweep"),
             plural(self.lanes(), "lane"),
+            on_threads(self.threads()),
             plural(self.pattern().ncols(), "HVP"),
         )?;
         write!(f, "{}", self.pattern())

@@ -6,8 +6,8 @@ use sprs::CsMat;
 
 use super::driver::Driver;
 use super::{
-    buys_nothing, cheaper_below, check_prepared_len, choose_lanes_on, plural, warn_once,
-    with_lanes, JacobianOptions, Jvp, Mode, ModeChoice, Vjp,
+    buys_nothing, cheaper_below, check_prepared_len, choose_lanes_on, on_threads, plural,
+    warn_once, with_lanes, JacobianOptions, Jvp, Mode, ModeChoice, Vjp,
 };
 use crate::coloring::{Sides, SEARCH_ORDERS};
 use crate::decompress::Decompression;
@@ -899,11 +899,12 @@ impl fmt::Display for JacobianPrep {
         };
         write!(
             f,
-            "Jacobian preparation, {} mode: {} in {} of {} (instead of {})",
+            "Jacobian preparation, {} mode: {} in {} of {}{} (instead of {})",
             self.mode,
             plural(self.ncolors(), product),
             plural(self.nsweeps(), "sweep"),
             plural(self.lanes(), "lane"),
+            on_threads(self.threads()),
             plural(dense, product),
         )?;
         match &self.local {

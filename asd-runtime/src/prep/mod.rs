@@ -471,6 +471,9 @@ impl JacobianOptions {
     /// assert_eq!((serial.lanes(), serial.nsweeps(), serial.threads()), (12, 1, 1));
     /// let two = JacobianPrep::new(p, &JacobianOptions::forward().with_threads(2));
     /// assert_eq!((two.lanes(), two.nsweeps(), two.threads()), (8, 2, 2));
+    /// assert!(two.to_string().starts_with(
+    ///     "Jacobian preparation, forward mode: 11 JVPs in 2 sweeps of 8 lanes on 2 threads"
+    /// ));
     /// ```
     pub fn with_threads(self, threads: usize) -> Self {
         assert!(threads > 0, "asd: an evaluation needs at least one thread");
@@ -686,6 +689,15 @@ fn plural(count: usize, noun: &str) -> String {
         format!("{count} {noun}")
     } else {
         format!("{count} {noun}s")
+    }
+}
+
+/// `""` for a serial preparation, `" on 2 threads"` for a parallel one.
+fn on_threads(threads: usize) -> String {
+    if threads > 1 {
+        format!(" on {threads} threads")
+    } else {
+        String::new()
     }
 }
 
