@@ -6,6 +6,7 @@
 
 use std::hint::black_box;
 
+use asd::HessianOptions;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 
 #[path = "../tests/problems/mod.rs"]
@@ -79,6 +80,12 @@ fn bratu(c: &mut Criterion) {
         });
         let mut prep = bratu2d_hessian_prepare(&u, side);
         g.bench_with_input(BenchmarkId::new("prepared", n), &u, |b, u| {
+            b.iter(|| bratu2d_hessian_prepared(&mut prep, black_box(u), side).nnz())
+        });
+        // Issue 14: the sweeps split over 2 threads (`--features parallel`).
+        let two = HessianOptions::default().with_threads(2);
+        let mut prep = bratu2d_hessian_prepare_with(&u, side, &two);
+        g.bench_with_input(BenchmarkId::new("prepared, 2 threads", n), &u, |b, u| {
             b.iter(|| bratu2d_hessian_prepared(&mut prep, black_box(u), side).nnz())
         });
     }

@@ -69,6 +69,12 @@ fn j1(c: &mut Criterion) {
                 b.iter(|| iter_diff_jacobian_prepared(&mut prep, black_box(&x), 10).nnz())
             });
         }
+        // Issue 14: the sweeps split over 2 threads (2 of 8 lanes; serially 1 of 12).
+        // `--features parallel` for rayon's pool; without it, threads spawned per call.
+        let mut prep = iter_diff_jacobian_prepare_with(&x, 10, &every_row.with_threads(2));
+        g.bench_function("prepared forward, 2 threads", |b| {
+            b.iter(|| iter_diff_jacobian_prepared(&mut prep, black_box(&x), 10).nnz())
+        });
         if headline {
             g.bench_function("prepare, every row", |b| {
                 b.iter(|| iter_diff_jacobian_prepare_with(black_box(&x), 10, &every_row))
@@ -109,6 +115,11 @@ fn j2(c: &mut Criterion) {
         g.bench_function("prepared", |b| {
             b.iter(|| brusselator_jacobian_prepared(&mut prep, black_box(&u), n).nnz())
         });
+        let two = JacobianOptions::default().with_threads(2);
+        let mut prep = brusselator_jacobian_prepare_with(&u, n, &two);
+        g.bench_function("prepared, 2 threads", |b| {
+            b.iter(|| brusselator_jacobian_prepared(&mut prep, black_box(&u), n).nnz())
+        });
         if n == 32 {
             g.sample_size(10);
             g.bench_function("dense (one JVP per column)", |b| {
@@ -128,6 +139,11 @@ fn j3(c: &mut Criterion) {
     });
     let mut prep = conv_tanh_jacobian_prepare(&x);
     g.bench_function("prepared", |b| {
+        b.iter(|| conv_tanh_jacobian_prepared(&mut prep, black_box(&x)).nnz())
+    });
+    let two = JacobianOptions::default().with_threads(2);
+    let mut prep = conv_tanh_jacobian_prepare_with(&x, &two);
+    g.bench_function("prepared, 2 threads", |b| {
         b.iter(|| conv_tanh_jacobian_prepared(&mut prep, black_box(&x)).nnz())
     });
     g.sample_size(10);

@@ -284,6 +284,11 @@ pub mod __private {
         TraceSet, UnknownKey, Vjp, Why, Workspace,
     };
 
+    // Parallel or serial prepared evaluation (`f_jacobian_prepared`, `f_hessian_prepared`).
+    pub use asd_runtime::{
+        Evaluate, ParallelHessian, ParallelJacobian, SerialHessian, SerialJacobian,
+    };
+
     // The batched operators (`f_jvp_batch`, ...).
     pub use asd_runtime::{batches, check_lens, pack_lanes, unpack_lanes};
 

@@ -30,6 +30,9 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// The counter is global: tests that count take turns.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn allocations_during(f: impl FnOnce()) -> usize {
     let before = ALLOCATIONS.load(Ordering::SeqCst);
     f();
@@ -62,6 +65,7 @@ fn upwind(x: &[f64]) -> Vec<f64> {
 // One test function, so no other test thread allocates while we count.
 #[test]
 fn prepared_jacobians_allocate_nothing_after_the_first_call() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     use problems::*;
 
     let x = point(1000);
@@ -157,4 +161,46 @@ fn prepared_jacobians_allocate_nothing_after_the_first_call() {
     assert_allocates_nothing_after_the_first_call("iter_diff_jacobian_prepared_into", || {
         iter_diff_jacobian_prepared_into(&mut prep, &x, 10, &mut jac);
     });
+}
+
+/// A parallel evaluation (`with_threads`): each worker's seed, part of the compressed
+/// buffer and workspace are allocated at preparation, so the sweeps allocate nothing.
+/// rayon's pool is started by the first evaluation; after it, the only allocations are
+/// rayon's own: its global job queue is a list of blocks of 63 jobs, and a call from
+/// outside the pool injects one job, so one block is allocated (and freed) every 63
+/// evaluations or so. Without the `parallel` feature, each evaluation spawns scoped
+/// threads, which allocate.
+#[cfg(feature = "parallel")]
+#[test]
+fn parallel_evaluations_allocate_only_rayons_queue_blocks() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    use problems::*;
+    let x = point(2000);
+    let options = asd::JacobianOptions::forward()
+        .with_constant_rows(false)
+        .with_threads(2);
+    let mut prep = iter_diff_jacobian_prepare_with(&x, 10, &options);
+    assert_eq!(prep.threads(), 2);
+    let u = point(400);
+    let mut hprep =
+        bratu2d_hessian_prepare_with(&u, 20, &asd::HessianOptions::default().with_threads(2));
+    assert_eq!(hprep.threads(), 2);
+    let _ = iter_diff_jacobian_prepared(&mut prep, &x, 10);
+    let _ = bratu2d_hessian_prepared(&mut hprep, &u, 20);
+    let runs = 630;
+    let allocations = allocations_during(|| {
+        for _ in 0..runs {
+            let _ = iter_diff_jacobian_prepared(&mut prep, &x, 10);
+            let _ = bratu2d_hessian_prepared(&mut hprep, &u, 20);
+        }
+    });
+    eprintln!(
+        "{allocations} allocations in {} parallel evaluations",
+        2 * runs
+    );
+    assert!(
+        allocations <= 2 * runs / 50,
+        "{allocations} allocations in {} evaluations",
+        2 * runs
+    );
 }

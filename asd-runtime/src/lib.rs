@@ -80,6 +80,8 @@ pub use prep::{
     ConstKey, HessianMethod, HessianOptions, HessianPrep, Hvp, HvpSamePoint, JacobianOptions,
     JacobianPrep, Jvp, KeyOf, KnownKey, Mode, ModeChoice, UnknownKey, Vjp, LANES,
 };
+#[doc(hidden)]
+pub use prep::{Evaluate, ParallelHessian, ParallelJacobian, SerialHessian, SerialJacobian};
 pub use rule::{rule_interacts, rule_partial, rule_second, rule_value, Rule, RuleClass};
 pub use sprs;
 pub use trace::{check_len, finish_return, join_return, Join};

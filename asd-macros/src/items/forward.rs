@@ -453,7 +453,9 @@ impl Items<'_> {
                             #vjp_call
                         }
                     }
-                    ::core::result::Result::Ok(#prep.evaluate(&mut #kernel_new))
+                    // In parallel when the kernel can be shared, serially otherwise.
+                    use #rt::{ParallelJacobian as _, SerialJacobian as _};
+                    ::core::result::Result::Ok(#rt::Evaluate(#kernel_new).jacobian(#prep))
                 }
             },
         ));

@@ -175,7 +175,9 @@ impl Items<'_> {
                             #hvp_fn::<L>(#ws, &mut #tape, #(#lanes),*);
                         }
                     }
-                    #prep.evaluate(&mut #kernel_new)
+                    // In parallel when the kernel can be shared, serially otherwise.
+                    use #rt::{ParallelHessian as _, SerialHessian as _};
+                    #rt::Evaluate(#kernel_new).hessian(#prep)
                 }
             },
         ));

@@ -310,6 +310,10 @@ impl Items<'_> {
 
     /// The struct a prepared evaluation hands the driver: the input and the other
     /// parameters, borrowed. Returns its name, declaration and construction.
+    ///
+    /// Without an output parameter every field is `Copy` (the kernels copy them out),
+    /// so the struct is `Clone + Copy`, and `Sync` exactly when the parameters are: then
+    /// the runtime's `Evaluate` picks the parallel evaluation, one copy per sweep.
     fn kernel_struct(&self) -> (Ident, TokenStream, TokenStream) {
         let kernel = Ident::new("Kernel", Span::mixed_site());
         let lt = syn::Lifetime::new("'a", Span::mixed_site());
@@ -321,7 +325,13 @@ impl Items<'_> {
         let names = self.sig.params.iter().map(|p| &p.name);
         (
             kernel.clone(),
-            quote!(struct #kernel<#lt> { #(#fields),* }),
+            match self.output_param() {
+                None => quote! {
+                    #[derive(::core::clone::Clone, ::core::marker::Copy)]
+                    struct #kernel<#lt> { #(#fields),* }
+                },
+                Some(_) => quote!(struct #kernel<#lt> { #(#fields),* }),
+            },
             quote!(#kernel { #(#names),* }),
         )
     }

@@ -1,13 +1,14 @@
 //! The sweep loop shared by Jacobian and Hessian preparations.
 
 use std::fmt;
+use std::ops::Range;
 use std::sync::OnceLock;
 
 use sprs::CsMat;
 
 use super::isa::{self, Forward, Isa, Reverse, SecondOrder};
 use super::{Hvp, Jvp, Vjp};
-use crate::decompress::{fill_seed, Decompression};
+use crate::decompress::{fill_seed, Decompression, Layout};
 use crate::{Coloring, SparsityPattern, Workspace};
 
 /// Pattern, coloring, decompression map and every buffer an evaluation touches,
@@ -30,6 +31,28 @@ pub(super) struct Driver {
     pub(super) ws: Workspace,
     /// The instruction set of wide sweeps, detected here.
     pub(super) isa: Isa,
+    /// The threads of a parallel evaluation ([`with_threads`](Self::with_threads)), each
+    /// with its sweeps, seed and workspace; empty for a serial one.
+    workers: Vec<Worker>,
+}
+
+/// What one thread of a parallel evaluation owns: a contiguous range of sweeps (and so
+/// of the compressed buffer), its seed lanes and its workspace, allocated at preparation.
+struct Worker {
+    sweeps: Range<usize>,
+    seed: Vec<f64>,
+    ws: Workspace,
+}
+
+impl Clone for Worker {
+    /// A fresh copy with its own (empty) workspace.
+    fn clone(&self) -> Self {
+        Worker {
+            sweeps: self.sweeps.clone(),
+            seed: self.seed.clone(),
+            ws: Workspace::new(),
+        }
+    }
 }
 
 impl Driver {
@@ -50,7 +73,40 @@ impl Driver {
             decompression,
             ws: Workspace::new(),
             isa: Isa::detect(),
+            workers: Vec::new(),
         }
+    }
+
+    /// The same driver, evaluating on up to `threads` threads: the sweeps are split into
+    /// `min(threads, nsweeps)` contiguous ranges as even as they can be, one per worker,
+    /// each with a seed (filled here when it has a single sweep) and a workspace of its
+    /// own. One thread, or one sweep: serial, as before.
+    pub(super) fn with_threads(mut self, threads: usize) -> Self {
+        let layout = *self.decompression.layout();
+        let nworkers = threads.clamp(1, layout.nsweeps().max(1));
+        self.workers = if nworkers == 1 {
+            Vec::new()
+        } else {
+            let colors = self.coloring.colors();
+            (0..nworkers)
+                .map(|w| {
+                    let sweeps = sweep_range(layout.nsweeps(), nworkers, w);
+                    let mut seed = vec![0.0; colors.len() * layout.lanes()];
+                    fill_seed(colors, sweeps.start, layout.lanes(), &mut seed);
+                    Worker {
+                        sweeps,
+                        seed,
+                        ws: Workspace::new(),
+                    }
+                })
+                .collect()
+        };
+        self
+    }
+
+    /// Threads an evaluation runs on: 1 when serial.
+    pub(super) fn threads(&self) -> usize {
+        self.workers.len().max(1)
     }
 
     /// Runs wide sweeps with wide vectors where the processor has them (the default),
@@ -95,22 +151,58 @@ impl Driver {
             ..
         } = self;
         let layout = *decompression.layout();
-        // A kernel that panicked in an earlier evaluation may have left the tape half full.
-        let mut tape = ws.tape();
-        if !tape.is_empty() {
-            tape.clear();
-        }
-        drop(tape);
         // Within the capacity reserved at preparation: no allocation.
         compressed.resize(layout.len(), 0.0);
-        for sweep in 0..layout.nsweeps() {
-            if layout.nsweeps() > 1 {
-                fill_seed(coloring.colors(), sweep, layout.lanes(), seed);
-            }
-            let block = &mut compressed[layout.block(sweep)];
-            block.fill(0.0);
-            kernel(ws, seed, block);
+        let sweeps = 0..layout.nsweeps();
+        run_sweeps(
+            coloring.colors(),
+            &layout,
+            sweeps,
+            seed,
+            ws,
+            compressed,
+            kernel,
+        );
+        decompression.decompress_into(compressed, result);
+        result
+    }
+
+    /// [`sweeps`](Self::sweeps) on the workers' threads, each running its own range of
+    /// sweeps (the primal included) in its own workspace and part of the compressed
+    /// buffer; then one decompression. Serial without workers.
+    pub(super) fn par_sweeps(&mut self, kernel: &SharedKernel<'_>) -> &CsMat<f64> {
+        if self.workers.is_empty() {
+            return self.sweeps(&mut |ws, seed, out| kernel(ws, seed, out));
         }
+        let Driver {
+            coloring,
+            decompression,
+            compressed,
+            result,
+            workers,
+            ..
+        } = self;
+        let layout = *decompression.layout();
+        compressed.resize(layout.len(), 0.0);
+        let colors = coloring.colors();
+        let block = layout.block(0).len();
+        on_workers(
+            workers,
+            compressed,
+            block,
+            &|w: &mut Worker, out: &mut [f64]| {
+                let sweeps = w.sweeps.clone();
+                run_sweeps(
+                    colors,
+                    &layout,
+                    sweeps,
+                    &mut w.seed,
+                    &w.ws,
+                    out,
+                    &mut |ws, seed, out| kernel(ws, seed, out),
+                );
+            },
+        );
         decompression.decompress_into(compressed, result);
         result
     }
@@ -151,12 +243,7 @@ impl Driver {
             return &self.result;
         }
         let m = self.result.rows();
-        self.sweeps(&mut |ws, dx, dy| {
-            let owned = isa::jvp_owned(isa, kernel, ws, lanes::<L>(dx), m)
-                .expect("asd: a kernel that owns its products gave none");
-            check_products(owned.len(), dy.len() / L);
-            dy.copy_from_slice(owned.as_flattened());
-        })
+        self.sweeps(&mut |ws, dx, dy| forward_product::<K, L>(isa, kernel, ws, dx, dy, m))
     }
 
     /// [`sweeps`](Self::sweeps) of a [`Vjp`] kernel.
@@ -188,10 +275,155 @@ impl Driver {
             )
         })
     }
+
+    /// [`forward_sweeps`](Self::forward_sweeps) on the workers' threads, each sweep with
+    /// its own clone of `kernel`.
+    pub(super) fn par_forward_sweeps<K: Jvp + Clone + Sync, const L: usize>(
+        &mut self,
+        kernel: &K,
+    ) -> &CsMat<f64> {
+        if self.workers.is_empty() {
+            return self.forward_sweeps::<K, L>(&mut kernel.clone());
+        }
+        self.check_lanes::<L>();
+        let (isa, m) = (self.isa, self.result.rows());
+        self.par_sweeps(&|ws, dx, dy| {
+            forward_product::<K, L>(isa, &mut kernel.clone(), ws, dx, dy, m)
+        })
+    }
+
+    /// [`reverse_sweeps`](Self::reverse_sweeps) on the workers' threads, each sweep with
+    /// its own clone of `kernel`.
+    pub(super) fn par_reverse_sweeps<K: Vjp + Clone + Sync, const L: usize>(
+        &mut self,
+        kernel: &K,
+    ) -> &CsMat<f64> {
+        self.check_lanes::<L>();
+        let isa = self.isa;
+        self.par_sweeps(&|ws, dy, dx| {
+            isa::sweep(
+                isa,
+                &mut Reverse(&mut kernel.clone()),
+                ws,
+                lanes::<L>(dy),
+                lanes_mut(dx),
+            )
+        })
+    }
+
+    /// [`hvp_sweeps`](Self::hvp_sweeps) on the workers' threads, each sweep with its own
+    /// clone of `kernel`.
+    pub(super) fn par_hvp_sweeps<K: Hvp + Clone + Sync, const L: usize>(
+        &mut self,
+        kernel: &K,
+    ) -> &CsMat<f64> {
+        self.check_lanes::<L>();
+        let isa = self.isa;
+        self.par_sweeps(&|ws, v, hv| {
+            isa::sweep(
+                isa,
+                &mut SecondOrder(&mut kernel.clone()),
+                ws,
+                lanes::<L>(v),
+                lanes_mut(hv),
+            )
+        })
+    }
+}
+
+/// One forward sweep's products into `dy` (flat): from the kernel's own buffer of `m`
+/// outputs when it has one.
+fn forward_product<K: Jvp, const L: usize>(
+    isa: Isa,
+    kernel: &mut K,
+    ws: &Workspace,
+    dx: &[f64],
+    dy: &mut [f64],
+    m: usize,
+) {
+    if K::OWNS_PRODUCTS {
+        let owned = isa::jvp_owned(isa, kernel, ws, lanes::<L>(dx), m)
+            .expect("asd: a kernel that owns its products gave none");
+        check_products(owned.len(), dy.len() / L);
+        dy.copy_from_slice(owned.as_flattened());
+    } else {
+        isa::sweep(isa, &mut Forward(kernel), ws, lanes::<L>(dx), lanes_mut(dy))
+    }
+}
+
+/// Runs sweeps `sweeps` into `out`, their blocks of the compressed buffer, in one
+/// workspace: the one place a kernel is called. `seed` holds the first sweep's seed
+/// (filled at preparation) and is refilled only when there are several.
+fn run_sweeps(
+    colors: &[usize],
+    layout: &Layout,
+    sweeps: Range<usize>,
+    seed: &mut [f64],
+    ws: &Workspace,
+    out: &mut [f64],
+    kernel: &mut FlatKernel<'_>,
+) {
+    // A kernel that panicked in an earlier evaluation may have left the tape half full.
+    let mut tape = ws.tape();
+    if !tape.is_empty() {
+        tape.clear();
+    }
+    drop(tape);
+    let first = sweeps.start;
+    let refill = sweeps.len() > 1;
+    let block = layout.block(0).len();
+    for sweep in sweeps {
+        if refill {
+            fill_seed(colors, sweep, layout.lanes(), seed);
+        }
+        let at = (sweep - first) * block;
+        let block = &mut out[at..at + block];
+        block.fill(0.0);
+        kernel(ws, seed, block);
+    }
+}
+
+/// Sweeps `0..s` split into `parts` contiguous ranges, the first ones a sweep longer.
+fn sweep_range(s: usize, parts: usize, part: usize) -> Range<usize> {
+    let at = |p: usize| p * (s / parts) + p.min(s % parts);
+    at(part)..at(part + 1)
+}
+
+/// Runs `f` on every worker and its part of `out` (`block` entries per sweep), in
+/// parallel: halves by `rayon::join` (no allocation once the pool is up), or, without
+/// the `parallel` feature, scoped threads spawned here.
+fn on_workers(
+    workers: &mut [Worker],
+    out: &mut [f64],
+    block: usize,
+    f: &(impl Fn(&mut Worker, &mut [f64]) + Sync),
+) {
+    match workers {
+        [] => {}
+        [w] => f(w, out),
+        _ => {
+            let (left, right) = workers.split_at_mut(workers.len() / 2);
+            let first = left[0].sweeps.start;
+            let (out_left, out_right) = out.split_at_mut((right[0].sweeps.start - first) * block);
+            #[cfg(feature = "parallel")]
+            rayon::join(
+                || on_workers(left, out_left, block, f),
+                || on_workers(right, out_right, block, f),
+            );
+            #[cfg(not(feature = "parallel"))]
+            std::thread::scope(|s| {
+                s.spawn(|| on_workers(right, out_right, block, f));
+                on_workers(left, out_left, block, f);
+            });
+        }
+    }
 }
 
 /// `kernel(ws, seed, products)` over lanes laid out flat: one sweep.
 type FlatKernel<'k> = dyn FnMut(&Workspace, &[f64], &mut [f64]) + 'k;
+
+/// A [`FlatKernel`] that threads share.
+type SharedKernel<'k> = dyn Fn(&Workspace, &[f64], &mut [f64]) + Sync + 'k;
 
 /// Flat values as lanes of `L`.
 fn lanes<const L: usize>(flat: &[f64]) -> &[[f64; L]] {
@@ -256,6 +488,7 @@ impl Clone for Driver {
             result: self.result.clone(),
             ws: Workspace::new(),
             isa: self.isa,
+            workers: self.workers.clone(),
         }
     }
 }
@@ -269,6 +502,7 @@ impl fmt::Debug for Driver {
             .field("recovery", &self.decompression.recovery())
             .field("layout", self.decompression.layout())
             .field("isa", &self.isa)
+            .field("threads", &self.threads())
             .finish_non_exhaustive()
     }
 }
@@ -276,6 +510,7 @@ impl fmt::Debug for Driver {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prep::with_lanes;
 
     #[test]
     fn the_seed_of_one_sweep_is_filled_at_preparation() {
@@ -327,5 +562,93 @@ mod tests {
             assert_eq!(jac.data(), &[1.0, 0.0, 1.0, 0.0]);
             assert_eq!((d.compressed.len(), d.compressed.as_ptr()), (len, buffer));
         }
+    }
+
+    /// Sweeps split over threads (odd counts, more threads than sweeps) give the serial
+    /// result bit for bit, and their buffers stay where preparation put them.
+    #[test]
+    fn parallel_sweeps_equal_the_serial_ones() {
+        // A band of width 5 on 13 columns: 5 colors.
+        let n = 13;
+        let pattern =
+            SparsityPattern::from_rows(n, (0..n).map(|i| (i..(i + 5).min(n)).collect()).collect());
+        let colors: Vec<usize> = (0..n).map(|j| j % 5).collect();
+        // Row i of the product: sum over the band of (i + 1) * (j + 1) * seed[j].
+        fn kernel<const L: usize>(seed: &[f64], block: &mut [f64]) {
+            let (seed, block) = (lanes::<L>(seed), lanes_mut::<L>(block));
+            let n = seed.len();
+            for (i, row) in block.iter_mut().enumerate() {
+                for j in i..(i + 5).min(n) {
+                    for l in 0..L {
+                        row[l] += ((i + 1) * (j + 1)) as f64 * seed[j][l];
+                    }
+                }
+            }
+        }
+        for lanes in [1, 2, 4] {
+            let driver = || {
+                let coloring = Coloring::from_colors(colors.clone());
+                let decompression = Decompression::columns(&pattern, &coloring, lanes);
+                Driver::new(pattern.clone(), coloring, decompression)
+            };
+            let mut serial = driver();
+            let expected =
+                with_lanes!(lanes, L => serial.sweeps(&mut |_, s, b| kernel::<L>(s, b)).clone());
+            for threads in [1, 2, 3, 7] {
+                let mut d = driver().with_threads(threads);
+                assert_eq!(d.threads(), threads.min(d.nsweeps()));
+                for _ in 0..2 {
+                    let got = with_lanes!(lanes, L => d.par_sweeps(&|_, s, b| kernel::<L>(s, b)));
+                    assert_eq!(got, &expected, "lanes = {lanes}, threads = {threads}");
+                }
+                // Workers cover the sweeps in order, without overlap.
+                let covered: Vec<usize> = d.workers.iter().flat_map(|w| w.sweeps.clone()).collect();
+                if threads > 1 && d.nsweeps() > 1 {
+                    assert_eq!(covered, (0..d.nsweeps()).collect::<Vec<_>>());
+                }
+                let cloned = d.clone();
+                assert_eq!(cloned.threads(), d.threads());
+            }
+        }
+    }
+
+    #[test]
+    fn sweeps_split_evenly() {
+        assert_eq!(sweep_range(5, 2, 0), 0..3);
+        assert_eq!(sweep_range(5, 2, 1), 3..5);
+        assert_eq!(
+            (0..3)
+                .map(|p| sweep_range(7, 3, p).len())
+                .collect::<Vec<_>>(),
+            [3, 2, 2]
+        );
+    }
+
+    /// The workers' sweeps do run at the same time (when the pool has the threads): a
+    /// kernel that waits counts how many sweeps are in flight. Waiting, not computing,
+    /// so that the check holds on a loaded machine.
+    #[test]
+    fn workers_run_their_sweeps_at_the_same_time() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        #[cfg(feature = "parallel")]
+        if rayon::current_num_threads() < 2 {
+            return;
+        }
+        let pattern = SparsityPattern::from_rows(2, vec![vec![0], vec![1]]);
+        let coloring = Coloring::from_colors(vec![0, 1]);
+        let decompression = Decompression::columns(&pattern, &coloring, 1);
+        let mut d = Driver::new(pattern, coloring, decompression).with_threads(2);
+        assert_eq!((d.nsweeps(), d.threads()), (2, 2));
+        let (now, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        for _ in 0..3 {
+            let jac = d.par_sweeps(&|_, seed, block| {
+                most.fetch_max(now.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                now.fetch_sub(1, Ordering::SeqCst);
+                block.copy_from_slice(seed);
+            });
+            assert_eq!(jac.data(), &[1.0, 1.0]);
+        }
+        assert_eq!(most.load(Ordering::SeqCst), 2);
     }
 }

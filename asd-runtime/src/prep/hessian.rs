@@ -6,8 +6,8 @@ use sprs::CsMat;
 
 use super::driver::Driver;
 use super::{
-    buys_nothing, cheaper_below, check_prepared_len, choose_lanes, plural, warn_once, with_lanes,
-    HessianMethod, HessianOptions, Hvp,
+    buys_nothing, cheaper_below, check_prepared_len, choose_lanes_on, on_threads, plural,
+    warn_once, with_lanes, HessianMethod, HessianOptions, Hvp,
 };
 use crate::coloring::{
     acyclic_coloring_best_with, every_color, star_coloring_best_with, Sides, BEST_ORDERS,
@@ -118,7 +118,8 @@ impl HessianPrep {
                 }
             }
         };
-        let prep = Self::with_coloring(pattern, method, coloring, options.lanes);
+        let prep =
+            Self::with_coloring_on(pattern, method, coloring, options.lanes, options.threads);
         if options.warn && prep.sparsity_buys_nothing() {
             prep.warn_buys_nothing();
         }
@@ -205,7 +206,18 @@ impl HessianPrep {
         coloring: Coloring,
         lanes: Option<usize>,
     ) -> Self {
-        let lanes = choose_lanes(coloring.ncolors(), lanes);
+        Self::with_coloring_on(pattern, method, coloring, lanes, 1)
+    }
+
+    /// [`with_coloring`](Self::with_coloring) evaluating on up to `threads` threads.
+    fn with_coloring_on(
+        pattern: SparsityPattern,
+        method: HessianMethod,
+        coloring: Coloring,
+        lanes: Option<usize>,
+        threads: usize,
+    ) -> Self {
+        let lanes = choose_lanes_on(coloring.ncolors(), lanes, threads);
         let decompression = match method {
             HessianMethod::Star => Decompression::star(&pattern, &coloring, lanes),
             HessianMethod::Acyclic => Decompression::acyclic(&pattern, &coloring, lanes),
@@ -216,7 +228,7 @@ impl HessianPrep {
         };
         HessianPrep {
             method,
-            driver: Driver::new(pattern, coloring, decompression),
+            driver: Driver::new(pattern, coloring, decompression).with_threads(threads),
         }
     }
 
@@ -252,6 +264,22 @@ impl HessianPrep {
     pub fn evaluate(&mut self, kernel: &mut impl Hvp) -> &CsMat<f64> {
         let d = &mut self.driver;
         with_lanes!(d.lanes(), L => d.hvp_sweeps::<L>(kernel))
+    }
+
+    /// [`evaluate`](Self::evaluate) on the preparation's [`threads`](Self::threads),
+    /// each sweep with its own clone of `kernel` (for a generated kernel, a few borrowed
+    /// pointers). With one thread it is `evaluate` of one clone. The result equals the
+    /// serial one bit for bit: each sweep computes the same products.
+    pub fn evaluate_par(&mut self, kernel: &(impl Hvp + Clone + Sync)) -> &CsMat<f64> {
+        let d = &mut self.driver;
+        with_lanes!(d.lanes(), L => d.par_hvp_sweeps::<_, L>(kernel))
+    }
+
+    /// Threads a parallel evaluation ([`evaluate_par`](Self::evaluate_par)) runs on:
+    /// those asked for ([`HessianOptions::with_threads`]), at most one per sweep; 1
+    /// when serial.
+    pub fn threads(&self) -> usize {
+        self.driver.threads()
     }
 
     /// Panics unless the input has the `n` the preparation was made for.
@@ -484,11 +512,12 @@ impl fmt::Display for HessianPrep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "Hessian preparation, {} coloring: {} in {} of {} (instead of {})",
+            "Hessian preparation, {} coloring: {} in {} of {}{} (instead of {})",
             self.method,
             plural(self.ncolors(), "HVP"),
             plural(self.nsweeps(), "sweep"),
             plural(self.lanes(), "lane"),
+            on_threads(self.threads()),
             plural(self.pattern().ncols(), "HVP"),
         )?;
         write!(f, "{}", self.pattern())

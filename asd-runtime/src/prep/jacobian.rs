@@ -8,8 +8,8 @@ use sprs::CsMat;
 
 use super::driver::Driver;
 use super::{
-    buys_nothing, cheaper_below, check_prepared_len, choose_lanes, plural, warn_once, with_lanes,
-    JacobianOptions, Jvp, Mode, ModeChoice, Vjp,
+    buys_nothing, cheaper_below, check_prepared_len, choose_lanes_on, on_threads, plural,
+    warn_once, with_lanes, JacobianOptions, Jvp, Mode, ModeChoice, Vjp,
 };
 use crate::coloring::{Sides, SEARCH_ORDERS};
 use crate::decompress::Decompression;
@@ -116,7 +116,7 @@ impl JacobianPrep {
             };
             match better {
                 Some(b) => Self::with_bicoloring(pattern, b, options.lanes),
-                None => Self::build(pattern, mode, coloring, options.lanes, false),
+                None => Self::build(pattern, mode, coloring, options, false),
             }
         };
         prep.warn_if_it_buys_nothing(options);
@@ -198,7 +198,7 @@ impl JacobianPrep {
             {
                 let r = sides.recolor_rows(r, options.recolor_rounds, &below);
                 drop(sides);
-                let prep = Self::build(pattern, Mode::Reverse, r, options.lanes, false);
+                let prep = Self::build(pattern, Mode::Reverse, r, options, false);
                 prep.warn_if_it_buys_nothing(options);
                 return prep;
             }
@@ -210,17 +210,18 @@ impl JacobianPrep {
                 return prep;
             }
         }
-        let lanes = choose_lanes(coloring.ncolors(), options.lanes);
+        let lanes = choose_lanes_on(coloring.ncolors(), options.lanes, options.threads);
         let decompression = Decompression::columns_of_valid(&varying, &coloring, lanes)
             .scattered(varying_at, pattern.nnz());
         let (fixed, fixed_at) = pattern.rows_only(|i| constant[i]);
         let constants = Constants {
-            prep: Self::new(fixed, &forward.with_warn(false)),
+            // Evaluated once per key: serially.
+            prep: Self::new(fixed, &forward.with_warn(false).with_threads(1)),
             targets: fixed_at,
         };
         let prep = JacobianPrep {
             mode: Mode::Forward,
-            driver: Driver::new(pattern, coloring, decompression),
+            driver: Driver::new(pattern, coloring, decompression).with_threads(options.threads),
             constant_rows: nconstant,
             constants: Some(Box::new(constants)),
             constants_pending: true,
@@ -374,7 +375,11 @@ impl JacobianPrep {
         coloring: Coloring,
         lanes: Option<usize>,
     ) -> Self {
-        Self::build(pattern, mode, coloring, lanes, true)
+        let options = JacobianOptions {
+            lanes,
+            ..JacobianOptions::default()
+        };
+        Self::build(pattern, mode, coloring, &options, true)
     }
 
     /// `check`: whether to check the coloring entry by entry; one [`new`](Self::new)
@@ -383,10 +388,10 @@ impl JacobianPrep {
         pattern: SparsityPattern,
         mode: Mode,
         coloring: Coloring,
-        lanes: Option<usize>,
+        options: &JacobianOptions,
         check: bool,
     ) -> Self {
-        let lanes = choose_lanes(coloring.ncolors(), lanes);
+        let lanes = choose_lanes_on(coloring.ncolors(), options.lanes, options.threads);
         let decompression = match (mode, check) {
             (Mode::Forward, true) => Decompression::columns(&pattern, &coloring, lanes),
             (Mode::Forward, false) => Decompression::columns_of_valid(&pattern, &coloring, lanes),
@@ -399,7 +404,7 @@ impl JacobianPrep {
         };
         JacobianPrep {
             mode,
-            driver: Driver::new(pattern, coloring, decompression),
+            driver: Driver::new(pattern, coloring, decompression).with_threads(options.threads),
             constant_rows: 0,
             constants: None,
             constants_pending: false,
@@ -524,8 +529,14 @@ impl JacobianPrep {
                  evaluate with a kernel that has both, or prepare with ModeChoice::Forward"
             ),
         }
+        self.constant_rows_forward(kernel);
+        let d = &mut self.driver;
+        with_lanes!(d.lanes(), L => d.forward_sweeps::<_, L>(kernel))
+    }
+
+    /// The constant rows, into their places, when pending: once per key of the constants.
+    fn constant_rows_forward(&mut self, kernel: &mut impl Jvp) {
         if let Some(constants) = self.constants.as_mut().filter(|_| self.constants_pending) {
-            // The constant rows, into their places: once per key of the constants.
             let values = constants.prep.evaluate_forward(kernel).data();
             let result = self.driver.result.data_mut();
             for (&t, &v) in constants.targets.iter().zip(values) {
@@ -533,8 +544,85 @@ impl JacobianPrep {
             }
             self.constants_pending = false;
         }
+    }
+
+    /// [`evaluate_forward`](Self::evaluate_forward) on the preparation's
+    /// [`threads`](Self::threads), each sweep with its own clone of `kernel` (for a
+    /// generated kernel, a few borrowed pointers). With one thread it is
+    /// `evaluate_forward` of one clone. The result equals the serial one bit for bit:
+    /// each sweep computes the same products.
+    ///
+    /// ```
+    /// use asd_runtime::{JacobianOptions, JacobianPrep, Jvp, SparsityPattern, Workspace};
+    ///
+    /// /// `y[i] = x[i]^2 x[i+1]`, differentiated by hand.
+    /// #[derive(Clone, Copy)]
+    /// struct F<'a>(&'a [f64]);
+    ///
+    /// impl Jvp for F<'_> {
+    ///     fn jvp<const L: usize>(&mut self, _: &Workspace, dx: &[[f64; L]], dy: &mut [[f64; L]]) {
+    ///         let x = self.0;
+    ///         for i in 0..dy.len() {
+    ///             for l in 0..L {
+    ///                 dy[i][l] = 2.0 * x[i] * x[i + 1] * dx[i][l] + x[i] * x[i] * dx[i + 1][l];
+    ///             }
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let p = SparsityPattern::from_coordinates(5, 6, (0..5).flat_map(|i| [(i, i), (i, i + 1)]));
+    /// // 2 colors: one lane per sweep, one sweep per thread.
+    /// let options = JacobianOptions::forward().with_threads(2);
+    /// let mut prep = JacobianPrep::new(p.clone(), &options);
+    /// assert_eq!((prep.threads(), prep.lanes(), prep.nsweeps()), (2, 1, 2));
+    /// let x = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+    /// let parallel = prep.evaluate_forward_par(&F(&x)).clone();
+    /// let mut serial = JacobianPrep::new(p, &JacobianOptions::forward());
+    /// assert_eq!(&parallel, serial.evaluate_forward(&mut F(&x)));
+    /// ```
+    pub fn evaluate_forward_par(&mut self, kernel: &(impl Jvp + Clone + Sync)) -> &CsMat<f64> {
+        assert!(
+            self.mode == Mode::Forward,
+            "asd: this Jacobian preparation uses reverse mode (row coloring): call evaluate_reverse_par, \
+             or prepare with ModeChoice::Forward"
+        );
+        self.constant_rows_forward(&mut kernel.clone());
         let d = &mut self.driver;
-        with_lanes!(d.lanes(), L => d.forward_sweeps::<_, L>(kernel))
+        with_lanes!(d.lanes(), L => d.par_forward_sweeps::<_, L>(kernel))
+    }
+
+    /// [`evaluate_reverse`](Self::evaluate_reverse) on the preparation's
+    /// [`threads`](Self::threads), each sweep with its own clone of `kernel`, as
+    /// [`evaluate_forward_par`](Self::evaluate_forward_par).
+    pub fn evaluate_reverse_par(&mut self, kernel: &(impl Vjp + Clone + Sync)) -> &CsMat<f64> {
+        assert!(
+            self.mode == Mode::Reverse,
+            "asd: this Jacobian preparation uses forward mode (column coloring): call evaluate_forward_par, \
+             or prepare with ModeChoice::Reverse"
+        );
+        let d = &mut self.driver;
+        with_lanes!(d.lanes(), L => d.par_reverse_sweeps::<_, L>(kernel))
+    }
+
+    /// [`evaluate`](Self::evaluate) on the preparation's [`threads`](Self::threads):
+    /// [`evaluate_forward_par`](Self::evaluate_forward_par) or
+    /// [`evaluate_reverse_par`](Self::evaluate_reverse_par), as prepared.
+    pub fn evaluate_par(&mut self, kernel: &(impl Jvp + Vjp + Clone + Sync)) -> &CsMat<f64> {
+        match self.mode {
+            Mode::Forward => self.evaluate_forward_par(kernel),
+            Mode::Reverse => self.evaluate_reverse_par(kernel),
+            // Serial: its two directions are a handful of sweeps.
+            Mode::Bidirectional => self.evaluate_bidirectional(&mut kernel.clone()),
+        }
+    }
+
+    /// Threads a parallel evaluation ([`evaluate_par`](Self::evaluate_par)) runs on:
+    /// those asked for ([`JacobianOptions::with_threads`]), at most one per sweep; 1
+    /// when serial.
+    ///
+    /// See [`JacobianOptions::with_threads`] for an example.
+    pub fn threads(&self) -> usize {
+        self.driver.threads()
     }
 
     /// Evaluates with reverse-mode sweeps. Panics if the preparation chose forward or
@@ -963,11 +1051,12 @@ impl fmt::Display for JacobianPrep {
         let (dense_mode, dense) = self.dense_mode();
         write!(
             f,
-            "Jacobian preparation, {} mode: {} in {} of {} (instead of {})",
+            "Jacobian preparation, {} mode: {} in {} of {}{} (instead of {})",
             self.mode,
             self.products(),
             plural(self.nsweeps(), "sweep"),
             plural(self.lanes(), "lane"),
+            on_threads(self.threads()),
             plural(dense, dense_mode.product()),
         )?;
         match &self.local {

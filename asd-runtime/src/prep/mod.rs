@@ -9,6 +9,7 @@
 //! The kernel traits are the contract with the code `#[sparse_diff]` generates; their
 //! signatures are fixed.
 
+mod dispatch;
 mod driver;
 mod hessian;
 // Calls of `#[target_feature]` functions are unsafe: the one exception to the crate's
@@ -21,6 +22,7 @@ mod same_point;
 
 use std::fmt;
 
+pub use dispatch::{Evaluate, ParallelHessian, ParallelJacobian, SerialHessian, SerialJacobian};
 pub use hessian::HessianPrep;
 pub use jacobian::JacobianPrep;
 pub use key::{ConstKey, KeyOf, KnownKey, UnknownKey};
@@ -374,6 +376,9 @@ pub struct JacobianOptions {
     /// and what to do where it no longer holds (see [`Sparsity::Local`]). Only the
     /// generated `f_jacobian_prepare_with` reads it.
     pub sparsity: Sparsity,
+    /// Threads an evaluation may run on (see [`with_threads`](Self::with_threads)).
+    /// Default 1: serial.
+    pub threads: usize,
 }
 
 impl Default for JacobianOptions {
@@ -386,6 +391,7 @@ impl Default for JacobianOptions {
             warn: true,
             constant_rows: true,
             sparsity: Sparsity::Global,
+            threads: 1,
         }
     }
 }
@@ -473,6 +479,36 @@ impl JacobianOptions {
             ..self
         }
     }
+
+    /// The same options with evaluations on up to `threads` threads (at least 1; 1, the
+    /// default, is serial). The sweeps are split between the threads, each with its own
+    /// seed, part of the compressed buffer and workspace, all allocated at preparation;
+    /// each thread reruns the primal in its sweeps. The lanes are then chosen for the
+    /// fewest sweeps per thread (11 colors on 2 threads: 2 sweeps of 8 lanes instead of
+    /// 1 of 12), so the preparation has at most `nsweeps()` threads.
+    ///
+    /// Runs on rayon's pool with the `parallel` feature (of `asd` or `asd-runtime`);
+    /// without it, on threads spawned at each evaluation, which costs tens of
+    /// microseconds and allocates. The generated `f_*_prepared` evaluate in parallel when
+    /// the function's parameters are `Sync` and it returns its output; otherwise serially
+    /// (with a warning, once).
+    ///
+    /// ```
+    /// use asd_runtime::{JacobianOptions, JacobianPrep, SparsityPattern};
+    /// // 11 colors: a band of width 11.
+    /// let p = SparsityPattern::from_coordinates(40, 40, (0..40).flat_map(|i| (i..(i + 11).min(40)).map(move |j| (i, j))));
+    /// let serial = JacobianPrep::new(p.clone(), &JacobianOptions::forward());
+    /// assert_eq!((serial.lanes(), serial.nsweeps(), serial.threads()), (12, 1, 1));
+    /// let two = JacobianPrep::new(p, &JacobianOptions::forward().with_threads(2));
+    /// assert_eq!((two.lanes(), two.nsweeps(), two.threads()), (8, 2, 2));
+    /// assert!(two.to_string().starts_with(
+    ///     "Jacobian preparation, forward mode: 11 JVPs in 2 sweeps of 8 lanes on 2 threads"
+    /// ));
+    /// ```
+    pub fn with_threads(self, threads: usize) -> Self {
+        assert!(threads > 0, "asd: an evaluation needs at least one thread");
+        JacobianOptions { threads, ..self }
+    }
 }
 
 /// Options of [`HessianPrep::new`].
@@ -513,6 +549,9 @@ pub struct HessianOptions {
     /// error, when sparsity buys nothing (see
     /// [`HessianPrep::sparsity_buys_nothing`]). Default `true`.
     pub warn: bool,
+    /// Threads an evaluation may run on (see [`with_threads`](Self::with_threads)).
+    /// Default 1: serial.
+    pub threads: usize,
 }
 
 impl Default for HessianOptions {
@@ -523,6 +562,7 @@ impl Default for HessianOptions {
             lanes: None,
             recolor_rounds: RECOLOR_ROUNDS,
             warn: true,
+            threads: 1,
         }
     }
 }
@@ -573,6 +613,23 @@ impl HessianOptions {
     pub fn with_warn(self, warn: bool) -> Self {
         HessianOptions { warn, ..self }
     }
+
+    /// The same options with evaluations on up to `threads` threads (at least 1; 1, the
+    /// default, is serial). The sweeps are split between the threads, each with its own
+    /// seed, part of the compressed buffer and workspace, all allocated at preparation;
+    /// each thread reruns the primal in its sweeps. The lanes are then chosen for the
+    /// fewest sweeps per thread (5 colors on 2 threads: 2 sweeps of 4 lanes instead of
+    /// 1 of 8), so the preparation has at most `nsweeps()` threads.
+    ///
+    /// Runs on rayon's pool with the `parallel` feature (of `asd` or `asd-runtime`);
+    /// without it, on threads spawned at each evaluation, which costs tens of
+    /// microseconds and allocates. The generated `f_*_prepared` evaluate in parallel when
+    /// the function's parameters are `Sync` and it returns its output; otherwise serially
+    /// (with a warning, once).
+    pub fn with_threads(self, threads: usize) -> Self {
+        assert!(threads > 0, "asd: an evaluation needs at least one thread");
+        HessianOptions { threads, ..self }
+    }
 }
 
 /// Below this many dense products (JVPs, VJPs or HVPs) sparsity is never said to buy
@@ -611,6 +668,13 @@ pub(crate) fn warn_once(key: WarningKey, message: impl FnOnce() -> String) -> bo
 /// sweep reruns the primal), then the fewest total lanes (lanes past `c` are wasted
 /// work). A forced count must be one of [`LANES`].
 pub(crate) fn choose_lanes(ncolors: usize, forced: Option<usize>) -> usize {
+    choose_lanes_on(ncolors, forced, 1)
+}
+
+/// [`choose_lanes`] for an evaluation on `threads` threads, which share the sweeps:
+/// the fewest sweeps per thread first (each reruns the primal), then the fewest lanes
+/// per thread, then in all. On one thread it is `choose_lanes`.
+pub(crate) fn choose_lanes_on(ncolors: usize, forced: Option<usize>, threads: usize) -> usize {
     if let Some(lanes) = forced {
         assert!(
             LANES.contains(&lanes),
@@ -620,7 +684,11 @@ pub(crate) fn choose_lanes(ncolors: usize, forced: Option<usize>) -> usize {
     }
     LANES
         .into_iter()
-        .min_by_key(|&l| evaluation_cost(ncolors, l))
+        .min_by_key(|&l| {
+            let (sweeps, lanes) = evaluation_cost(ncolors, l);
+            let per_thread = sweeps.div_ceil(threads.clamp(1, sweeps.max(1)));
+            (per_thread, per_thread * l, sweeps, lanes)
+        })
         .expect("LANES is not empty")
 }
 
@@ -651,6 +719,15 @@ fn plural(count: usize, noun: &str) -> String {
         format!("{count} {noun}")
     } else {
         format!("{count} {noun}s")
+    }
+}
+
+/// `""` for a serial preparation, `" on 2 threads"` for a parallel one.
+fn on_threads(threads: usize) -> String {
+    if threads > 1 {
+        format!(" on {threads} threads")
+    } else {
+        String::new()
     }
 }
 
