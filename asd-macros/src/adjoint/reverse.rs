@@ -166,10 +166,16 @@ impl Adjoint {
                 });
                 quote!({ let #cnt: usize = #tape.pop_int(); #the_loop })
             }
-            Stmt::If { then, els, .. } => {
+            Stmt::If { cond, then, els } => {
                 let then = self.rev_block(then, None);
                 let els = self.rev_block(els, None);
-                if_else(quote!(#tape.pop_bool()), then, els)
+                let c = &cond.tokens;
+                if self.replays_cond(cond) {
+                    // In parentheses: a condition may be a struct-like path.
+                    if_else(quote!((#c)), then, els)
+                } else {
+                    if_else(quote!(#tape.pop_bool()), then, els)
+                }
             }
             Stmt::Block(body) => {
                 let inner = self.rev_block(body, None);
