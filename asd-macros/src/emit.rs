@@ -400,7 +400,7 @@ impl<'f> Emitter<'f> {
     /// Lane `l` of a lane expression; factors without lanes are hoisted into `pre`, and
     /// so are the rows of lane vectors it reads: indexed and bounds-checked once, not
     /// once per lane, they leave a lane loop small enough to be inlined and vectorized.
-    fn lane_expr(&mut self, e: &Expr, pre: &mut TokenStream) -> (TokenStream, Prec) {
+    pub(crate) fn lane_expr(&mut self, e: &Expr, pre: &mut TokenStream) -> (TokenStream, Prec) {
         let l = lane_ident();
         match e {
             Expr::Var(v) if self.lanes(*v) => {

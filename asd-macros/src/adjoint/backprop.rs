@@ -319,8 +319,13 @@ mod tests {
         // The adjoint of `t0_d = (1 - u0 * u0) * x_d[0] + ...`: the product rule on
         // `u0 * u0` gives `-x_d[0][l] * u0` twice, and the partials of both quotients
         // read `1.0 / x[1]`.
+        // The primal `t0` reaches no derivative, so it has no adjoint: `t0_d`'s is last.
+        assert!(!a.contains("let seed = t0_b;"), "{a}");
         let from = a.find("let seed = t0_d_b;").expect("t0_d's adjoint");
-        let to = from + a[from..].find("let seed = t0_b;").expect("t0's adjoint");
+        let to = from
+            + a[from..]
+                .find("{ let seed = u")
+                .expect("its arguments' adjoints");
         let t0_d = &a[from..to];
         assert_eq!(t0_d.matches("= -x_d[0][l] * u0;").count(), 1, "{t0_d}");
         assert_eq!(t0_d.matches("= 1.0 / x[1];").count(), 1, "{t0_d}");

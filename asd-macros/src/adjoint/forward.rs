@@ -59,12 +59,18 @@ impl Adjoint {
     pub(super) fn restore_new(&self, v: VarId, like: Option<&TokenStream>) -> TokenStream {
         let (tape, ws) = (tape(), ws());
         let n = self.name(v);
-        if n == "_" || self.unneeded(v) {
-            return quote!();
-        }
-        if let Some(Rhs::Real(e)) = self.recompute.get(&v) {
+        // Recomputed even where its own value is unneeded: another recomputed local
+        // may read it (dead code otherwise, which the compiler drops).
+        if let (false, Some(Rhs::Real(e))) = (n == "_", self.recompute.get(&v)) {
+            if self.lanes(v) {
+                let value = self.lane_value_loop(e);
+                return quote!(let mut #n: [f64; L] = #value;);
+            }
             let e = self.ex(e);
             return quote!(let mut #n: f64 = #e;);
+        }
+        if n == "_" || self.unneeded(v) {
+            return quote!();
         }
         match self.f.vars[v].ty {
             Ty::Real if self.lanes(v) => quote!(let mut #n = [0.0; L]; #tape.pop_lanes(&mut #n);),
@@ -87,6 +93,30 @@ impl Adjoint {
                 None => quote!(),
             },
         }
+    }
+
+    /// The `[f64; L]` value of a lane expression of tangent code, computed lane by lane
+    /// in a loop into a local array, not by `array::from_fn` (as the tangent code has
+    /// it), whose closure the compiler did not inline into the long loops of a
+    /// Hessian-vector product: 20% of bdqrtic's prepared Hessian (8 lanes) went to the
+    /// closure's calls, with its bounds checks.
+    pub(super) fn lane_value_loop(&self, e: &Expr) -> TokenStream {
+        let leaf = match e {
+            Expr::Var(v) | Expr::Index(v, _) => self.lanes(*v),
+            _ => false,
+        };
+        let mut pre = TokenStream::new();
+        let mut em = Emitter::new(&self.f);
+        if leaf || !self.reads_lanes(e) {
+            let value = em.lane_value(e, &mut pre);
+            return value_after(pre, value);
+        }
+        let body = em.lane_expr(e, &mut pre).0;
+        let (l, v) = (
+            crate::emit::lane_ident(),
+            Ident::new("lanes", Span::mixed_site()),
+        );
+        quote!({ #pre let mut #v = [0.0; L]; for #l in 0..L { #v[#l] = #body; } #v })
     }
 
     /// Pops into the existing binding of `v`.
@@ -249,10 +279,15 @@ impl Adjoint {
                 let then = self.fwd_block(then, false);
                 let els = self.fwd_block(els, false);
                 let branch = if_else(quote!(#taken), then, els);
+                let push = if self.replays_cond(cond) {
+                    quote!()
+                } else {
+                    quote!(#tape.push_bool(#taken);)
+                };
                 quote! {
                     let #taken: bool = #c;
                     #branch
-                    #tape.push_bool(#taken);
+                    #push
                 }
             }
             Stmt::Block(body) => {
@@ -303,6 +338,7 @@ impl Adjoint {
                 let u = self.name(*u);
                 quote!(::core::mem::replace(&mut #u, #empty))
             }
+            Rhs::Real(e) if self.lanes(var) => self.lane_value_loop(e),
             Rhs::Real(_) | Rhs::Vec(_) | Rhs::Opaque(_) if self.lanes(var) => {
                 let mut pre = TokenStream::new();
                 let v = Emitter::new(&self.f).rhs(var, rhs, &mut pre);

@@ -53,7 +53,7 @@ use crate::emit::Emitter;
 use crate::ir::*;
 use crate::names::rt;
 
-use record::{block_locals, recomputable, value_needed};
+use record::{block_locals, recomputable, stable_opaque, stable_vars, useful, value_needed};
 use returns::Returns;
 use reverse::Hoist;
 
@@ -123,12 +123,14 @@ impl Adjoint {
     fn start(mut f: Function, body: &[Stmt], direction: Option<VarId>) -> Adjoint {
         let returns = Returns::new(&mut f);
         let needed = value_needed(&f, body);
-        let recompute = recomputable(&f, body);
+        let stable = stable_vars(&f, body);
+        let recompute = recomputable(&f, body, &stable);
         Adjoint {
             f,
             returns,
             needed,
             recompute,
+            stable,
             direction,
             direction_adjoint: false,
             lane_mode: false,
@@ -142,6 +144,12 @@ impl Adjoint {
     fn finish(mut self, body: &[Stmt]) -> AdjointFn {
         let body = self.returns.eliminate(&self.f, body);
         self.returns.mark_active(&mut self.f, &body);
+        let mut roots: Vec<VarId> = self.f.params.iter().map(|p| p.var).collect();
+        roots.extend([self.returns.ret, self.returns.ret_d].into_iter().flatten());
+        let useful = useful(&self.f, &body, &roots);
+        for (var, useful) in self.f.vars.iter_mut().zip(useful) {
+            var.active &= useful;
+        }
         self.function(&body)
     }
 }
@@ -153,6 +161,9 @@ struct Adjoint {
     /// Locals set once from values that never change (inputs, constants, the loop
     /// variable): the reverse block recomputes them instead of reading the tape.
     recompute: std::collections::HashMap<VarId, Rhs>,
+    /// Values that never change during the call ([`record::stable_vars`]): a branch
+    /// condition reading only these is evaluated again by the reverse sweep, not taped.
+    stable: Vec<bool>,
     /// `done`, `ret` and `ret_d`: what early returns set.
     returns: Returns,
     /// The tangent's input directions (Hessian-vector products), a parameter.
@@ -220,6 +231,12 @@ impl Adjoint {
 
     fn active(&self, v: VarId) -> bool {
         self.f.vars[v].active && self.f.vars[v].ty.is_real()
+    }
+
+    /// Whether the reverse sweep evaluates the condition `cond` again (it reads only
+    /// stable values: `i + 1 < n` in a loop over `i`) instead of popping the branch.
+    fn replays_cond(&self, cond: &Opaque) -> bool {
+        stable_opaque(&self.f, &self.stable, cond)
     }
 
     fn lanes(&self, v: VarId) -> bool {

@@ -57,10 +57,10 @@ pub(super) fn let_init(body: &[Stmt], v: VarId) -> Option<TokenStream> {
     })
 }
 
-/// Scalar locals, declared once and never assigned, whose initializer reads only values
-/// that stay put for the whole call: parameters nobody assigns (not the output) and loop
-/// variables. A reverse block recomputes them: cheaper than a push and a pop.
-pub(super) fn recomputable(f: &Function, body: &[Stmt]) -> std::collections::HashMap<VarId, Rhs> {
+/// Values that stay put for the whole call: parameters nobody assigns (not the output)
+/// and their directions, loop variables, and integers set once from such values
+/// (`let n = x.len();`).
+pub(super) fn stable_vars(f: &Function, body: &[Stmt]) -> Vec<bool> {
     let mut assigned = vec![false; f.vars.len()];
     let mut loop_vars = vec![false; f.vars.len()];
     let mut lets = Vec::new();
@@ -85,6 +85,12 @@ pub(super) fn recomputable(f: &Function, body: &[Stmt]) -> std::collections::Has
                     || matches!(f.vars[v].origin, Origin::Param(_)) && output != Some(v))
         })
         .collect();
+    // The directions of a tangent function's input, a parameter nobody assigns.
+    for p in &f.params {
+        if let (true, Some(d)) = (stable[p.var], f.vars[p.var].deriv) {
+            stable[d] |= !assigned[d];
+        }
+    }
     // Integers set once from stable values (`let n = x.len();`) are stable too.
     let params: Vec<String> = f
         .params
@@ -109,22 +115,146 @@ pub(super) fn recomputable(f: &Function, body: &[Stmt]) -> std::collections::Has
             break;
         }
     }
-    let stable = |v: VarId| stable[v];
-    lets.into_iter()
-        .filter(|(v, rhs)| {
-            let var = &f.vars[*v];
-            let reads_stable = match rhs {
-                Rhs::Real(e) => {
-                    let mut ok = true;
-                    e.for_each_read(&mut |r| ok &= stable(r));
-                    // Opaque parts do not list the vectors whose length they read.
-                    ok && !mentions_len(e)
+    stable
+}
+
+/// Whether an opaque expression (a branch condition) reads only stable values, so the
+/// reverse sweep may evaluate it again instead of reading the branch from the tape.
+pub(super) fn stable_opaque(f: &Function, stable: &[bool], o: &Opaque) -> bool {
+    let params: Vec<String> = f
+        .params
+        .iter()
+        .filter(|p| Some(p.var) != f.output_param().map(|p| p.var))
+        .map(|p| f.vars[p.var].name.to_string())
+        .collect();
+    let lens_ok = len_targets(&o.tokens).iter().all(|t| params.contains(t));
+    lens_ok
+        && o.reads
+            .iter()
+            .all(|&r| stable.get(r).copied().unwrap_or(false))
+}
+
+/// Scalar locals (and, in tangent code, their lanes), declared once and never assigned,
+/// whose initializer reads only stable values ([`stable_vars`]) and other such locals.
+/// A reverse block recomputes them: cheaper than a push and a pop. A local read by
+/// another is declared before it, in its block or an enclosing one, and the reverse
+/// block recomputes its locals in order at its start, so the chain is there to read.
+pub(super) fn recomputable(
+    f: &Function,
+    body: &[Stmt],
+    stable: &[bool],
+) -> std::collections::HashMap<VarId, Rhs> {
+    let mut assigned = vec![false; f.vars.len()];
+    let mut lets = Vec::new();
+    visit_stmts(body, &mut |s| {
+        if let Stmt::Let {
+            var,
+            init: Some(rhs),
+        } = s
+        {
+            lets.push((*var, rhs.clone()));
+        }
+        s.for_each_write(|v| assigned[v] = true);
+    });
+    // Reals set from stable values or from such reals, to a fixed point.
+    let mut out = std::collections::HashMap::new();
+    loop {
+        let mut changed = false;
+        for (v, rhs) in &lets {
+            let Rhs::Real(e) = rhs else { continue };
+            if out.contains_key(v) || assigned[*v] || f.vars[*v].ty != Ty::Real {
+                continue;
+            }
+            let mut ok = true;
+            e.for_each_read(&mut |r| ok &= stable[r] || out.contains_key(&r));
+            // Opaque parts do not list the vectors whose length they read.
+            if ok && !mentions_len(e) {
+                out.insert(*v, rhs.clone());
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    out
+}
+
+/// Which variables may reach what the function hands back (`roots`: the returned values
+/// and the parameters): a real scalar that does not is read only on the way to other such
+/// scalars, so its adjoint stays zero (the primal `f` of a Hessian-vector product, whose
+/// seed is on `f_d` alone). The reverse sweep gives it no adjoint and skips the
+/// statements that set it. Vectors, calls' arguments and results, and everything but
+/// real scalars count as reaching; the flow is that of the statements' values, in any
+/// order, to a fixed point.
+pub(super) fn useful(f: &Function, body: &[Stmt], roots: &[VarId]) -> Vec<bool> {
+    let mut useful: Vec<bool> = f.vars.iter().map(|v| v.ty != Ty::Real).collect();
+    roots.iter().for_each(|&r| useful[r] = true);
+    let opaque = |o: &Opaque, u: &mut [bool]| o.reads.iter().for_each(|&r| u[r] = true);
+    let expr = |e: &Expr, u: &mut [bool]| e.for_each_read(&mut |r| u[r] = true);
+    loop {
+        let before = useful.iter().filter(|&&u| u).count();
+        visit_stmts(body, &mut |s| match s {
+            Stmt::Let {
+                var,
+                init: Some(rhs),
+            }
+            | Stmt::Assign { var, rhs, .. } => {
+                if !useful[*var] {
+                    return;
                 }
-                Rhs::Vec(_) | Rhs::Opaque(_) => false,
-            };
-            !assigned[*v] && !var.lanes && var.ty == Ty::Real && reads_stable
-        })
-        .collect()
+                match rhs {
+                    Rhs::Real(e) => expr(e, &mut useful),
+                    Rhs::Vec(VecExpr::Filled(e, n)) => {
+                        expr(e, &mut useful);
+                        opaque(n, &mut useful);
+                    }
+                    Rhs::Vec(VecExpr::List(items)) => {
+                        items.iter().for_each(|e| expr(e, &mut useful))
+                    }
+                    Rhs::Vec(VecExpr::Copy(u) | VecExpr::Move(u)) => useful[*u] = true,
+                    Rhs::Vec(VecExpr::Empty(Some(n)) | VecExpr::Overwritten(n))
+                    | Rhs::Opaque(n) => opaque(n, &mut useful),
+                    Rhs::Vec(VecExpr::Empty(None)) => {}
+                }
+            }
+            Stmt::Store { vec, index, value } => {
+                if useful[*vec] {
+                    opaque(index, &mut useful);
+                    expr(value, &mut useful);
+                }
+            }
+            Stmt::Push { vec, value } => {
+                if useful[*vec] {
+                    expr(value, &mut useful);
+                }
+            }
+            Stmt::Call { results, call, .. } => {
+                results.iter().for_each(|&r| useful[r] = true);
+                for a in &call.args {
+                    match a {
+                        Arg::Vec(v, range) => {
+                            useful[*v] = true;
+                            if let Some(o) = range {
+                                opaque(o, &mut useful);
+                            }
+                        }
+                        Arg::Out(v) => useful[*v] = true,
+                        Arg::Other(o) => opaque(o, &mut useful),
+                    }
+                }
+            }
+            Stmt::Let { init: None, .. }
+            | Stmt::For { .. }
+            | Stmt::While { .. }
+            | Stmt::If { .. }
+            | Stmt::Return(_)
+            | Stmt::Block(_) => {}
+        });
+        if useful.iter().filter(|&&u| u).count() == before {
+            return useful;
+        }
+    }
 }
 
 /// The vectors whose `.len()` some tokens read.
@@ -299,7 +429,7 @@ mod tests {
         // assigned real, `w` an assigned integer, `z` the output, `a` integers from
         // lengths of a local and of the output, `q` a length (opaque parts do not list
         // it), and `r` is assigned.
-        let mut names: Vec<String> = recomputable(&f, &f.body)
+        let mut names: Vec<String> = recomputable(&f, &f.body, &stable_vars(&f, &f.body))
             .keys()
             .map(|&v| f.vars[v].name.to_string())
             .collect();
@@ -313,7 +443,7 @@ mod tests {
                 }
             }
         });
-        assert!(recomputable(&f, &f.body).is_empty());
+        assert!(recomputable(&f, &f.body, &stable_vars(&f, &f.body)).is_empty());
     }
 
     #[test]

@@ -166,10 +166,16 @@ impl Adjoint {
                 });
                 quote!({ let #cnt: usize = #tape.pop_int(); #the_loop })
             }
-            Stmt::If { then, els, .. } => {
+            Stmt::If { cond, then, els } => {
                 let then = self.rev_block(then, None);
                 let els = self.rev_block(els, None);
-                if_else(quote!(#tape.pop_bool()), then, els)
+                let c = &cond.tokens;
+                if self.replays_cond(cond) {
+                    // In parentheses: a condition may be a struct-like path.
+                    if_else(quote!((#c)), then, els)
+                } else {
+                    if_else(quote!(#tape.pop_bool()), then, els)
+                }
             }
             Stmt::Block(body) => {
                 let inner = self.rev_block(body, None);
@@ -500,7 +506,29 @@ mod tests {
             "fn __asd_adjoint_f",
         ));
         assert!(a.contains("if taken {"), "{a}");
-        assert!(a.contains("if __tape.pop_bool() {"), "{a}");
+        // The condition reads only values that never change: evaluated again, not taped.
+        assert!(a.contains("if (x[i] > 0.0) {"), "{a}");
+        assert!(!a.contains("__tape.push_bool"), "{a}");
         assert!(!a.contains("else {}"), "{a}");
+    }
+
+    #[test]
+    fn a_condition_on_a_changing_value_is_taped() {
+        let a = flat(&generated(
+            quote! {
+                fn f(x: &[f64]) -> f64 {
+                    let mut s = 0.0;
+                    for i in 0..x.len() {
+                        if s < 1.0 {
+                            s += x[i] * x[i];
+                        }
+                    }
+                    s
+                }
+            },
+            "fn __asd_adjoint_f",
+        ));
+        assert!(a.contains("__tape.push_bool(taken);"), "{a}");
+        assert!(a.contains("if __tape.pop_bool() {"), "{a}");
     }
 }
