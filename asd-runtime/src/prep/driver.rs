@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use sprs::CsMat;
 
-use super::isa::{self, Forward, Isa, Reverse, SecondOrder};
+use super::isa::{self, lanes, Forward, Isa, Reverse, SecondOrder};
 use super::{Hvp, Jvp, Vjp};
 use crate::decompress::{fill_seed, Decompression, Layout};
 use crate::{Coloring, SparsityPattern, Workspace};
@@ -20,24 +20,23 @@ pub(super) struct Driver {
     pattern: OnceLock<SparsityPattern>,
     pub(super) coloring: Coloring,
     pub(super) decompression: Decompression,
-    /// The seed lanes of one sweep (`colors.len() x L`). With a single sweep it is filled
-    /// once here; otherwise each sweep refills it.
-    seed: Vec<f64>,
     /// The compressed products of all sweeps, laid out by the decompression's layout.
     /// Allocated here but filled on first use ([`sweeps`](Self::sweeps)): a single
     /// forward sweep whose kernel hands over its own buffer never touches it.
     compressed: Vec<f64>,
     pub(super) result: CsMat<f64>,
-    pub(super) ws: Workspace,
     /// The instruction set of wide sweeps, detected here.
     pub(super) isa: Isa,
-    /// The threads of a parallel evaluation ([`with_threads`](Self::with_threads)), each
-    /// with its sweeps, seed and workspace; empty for a serial one.
+    /// One per thread of an evaluation ([`with_threads`](Self::with_threads)), each
+    /// with its sweeps, seed and workspace; a serial evaluation has one, with every
+    /// sweep.
     workers: Vec<Worker>,
 }
 
-/// What one thread of a parallel evaluation owns: a contiguous range of sweeps (and so
-/// of the compressed buffer), its seed lanes and its workspace, allocated at preparation.
+/// What one thread of an evaluation owns: a contiguous range of sweeps (and so of the
+/// compressed buffer), its seed lanes (`colors.len() x L`, filled here for its first
+/// sweep, refilled for each when it has several) and its workspace, allocated at
+/// preparation.
 struct Worker {
     sweeps: Range<usize>,
     seed: Vec<f64>,
@@ -62,51 +61,53 @@ impl Driver {
         decompression: Decompression,
     ) -> Self {
         let layout = *decompression.layout();
-        let mut seed = vec![0.0; coloring.colors().len() * layout.lanes()];
-        fill_seed(coloring.colors(), 0, layout.lanes(), &mut seed);
-        Driver {
+        let mut driver = Driver {
             compressed: Vec::with_capacity(layout.len()),
             result: pattern.into_sprs_filled(0.0),
-            seed,
             pattern: OnceLock::new(),
             coloring,
             decompression,
-            ws: Workspace::new(),
             isa: Isa::detect(),
             workers: Vec::new(),
-        }
+        };
+        driver.workers = driver.workers_for(1);
+        driver
     }
 
     /// The same driver, evaluating on up to `threads` threads: the sweeps are split into
-    /// `min(threads, nsweeps)` contiguous ranges as even as they can be, one per worker,
-    /// each with a seed (filled here when it has a single sweep) and a workspace of its
-    /// own. One thread, or one sweep: serial, as before.
+    /// `min(threads, nsweeps)` contiguous ranges as even as they can be, one per worker.
+    /// One thread, or one sweep: serial, as before.
     pub(super) fn with_threads(mut self, threads: usize) -> Self {
-        let layout = *self.decompression.layout();
-        let nworkers = threads.clamp(1, layout.nsweeps().max(1));
-        self.workers = if nworkers == 1 {
-            Vec::new()
-        } else {
-            let colors = self.coloring.colors();
-            (0..nworkers)
-                .map(|w| {
-                    let sweeps = sweep_range(layout.nsweeps(), nworkers, w);
-                    let mut seed = vec![0.0; colors.len() * layout.lanes()];
-                    fill_seed(colors, sweeps.start, layout.lanes(), &mut seed);
-                    Worker {
-                        sweeps,
-                        seed,
-                        ws: Workspace::new(),
-                    }
-                })
-                .collect()
-        };
+        self.workers = self.workers_for(threads);
         self
+    }
+
+    fn workers_for(&self, threads: usize) -> Vec<Worker> {
+        let layout = *self.decompression.layout();
+        let colors = self.coloring.colors();
+        let nworkers = threads.clamp(1, layout.nsweeps().max(1));
+        (0..nworkers)
+            .map(|w| {
+                let sweeps = sweep_range(layout.nsweeps(), nworkers, w);
+                let mut seed = vec![0.0; colors.len() * layout.lanes()];
+                fill_seed(colors, sweeps.start, layout.lanes(), &mut seed);
+                Worker {
+                    sweeps,
+                    seed,
+                    ws: Workspace::new(),
+                }
+            })
+            .collect()
     }
 
     /// Threads an evaluation runs on: 1 when serial.
     pub(super) fn threads(&self) -> usize {
-        self.workers.len().max(1)
+        self.workers.len()
+    }
+
+    /// The first worker's workspace, for work outside the sweeps (a primal run).
+    pub(super) fn ws(&self) -> &Workspace {
+        &self.workers[0].ws
     }
 
     /// Runs wide sweeps with wide vectors where the processor has them (the default),
@@ -137,43 +138,39 @@ impl Driver {
         self.decompression.layout().nsweeps()
     }
 
-    /// Runs every sweep through `kernel(ws, seed, block)`, over lanes laid out flat,
-    /// and decompresses. Not generic: only the kernel call depends on the lane count,
-    /// so a user's crate compiles this loop once, not once per kernel and lane count.
+    /// Runs every sweep through `kernel(ws, seed, block)`, over lanes laid out flat, on
+    /// this thread (each worker's sweeps in turn), and decompresses. Not generic: only
+    /// the kernel call depends on the lane count, so a user's crate compiles this loop
+    /// once, not once per kernel and lane count.
     pub(super) fn sweeps(&mut self, kernel: &mut FlatKernel<'_>) -> &CsMat<f64> {
+        let block = self.block();
         let Driver {
             coloring,
             decompression,
-            seed,
             compressed,
             result,
-            ws,
+            workers,
             ..
         } = self;
         let layout = *decompression.layout();
         // Within the capacity reserved at preparation: no allocation.
         compressed.resize(layout.len(), 0.0);
-        let sweeps = 0..layout.nsweeps();
-        run_sweeps(
-            coloring.colors(),
-            &layout,
-            sweeps,
-            seed,
-            ws,
-            compressed,
-            kernel,
-        );
+        for w in workers.iter_mut() {
+            let out = &mut compressed[w.sweeps.start * block..w.sweeps.end * block];
+            w.run(coloring.colors(), &layout, out, kernel);
+        }
         decompression.decompress_into(compressed, result);
         result
     }
 
     /// [`sweeps`](Self::sweeps) on the workers' threads, each running its own range of
     /// sweeps (the primal included) in its own workspace and part of the compressed
-    /// buffer; then one decompression. Serial without workers.
+    /// buffer; then one decompression.
     pub(super) fn par_sweeps(&mut self, kernel: &SharedKernel<'_>) -> &CsMat<f64> {
-        if self.workers.is_empty() {
+        if self.workers.len() == 1 {
             return self.sweeps(&mut |ws, seed, out| kernel(ws, seed, out));
         }
+        let block = self.block();
         let Driver {
             coloring,
             decompression,
@@ -185,26 +182,23 @@ impl Driver {
         let layout = *decompression.layout();
         compressed.resize(layout.len(), 0.0);
         let colors = coloring.colors();
-        let block = layout.block(0).len();
         on_workers(
             workers,
             compressed,
             block,
             &|w: &mut Worker, out: &mut [f64]| {
-                let sweeps = w.sweeps.clone();
-                run_sweeps(
-                    colors,
-                    &layout,
-                    sweeps,
-                    &mut w.seed,
-                    &w.ws,
-                    out,
-                    &mut |ws, seed, out| kernel(ws, seed, out),
-                );
+                w.run(colors, &layout, out, &mut |ws, seed, out| {
+                    kernel(ws, seed, out)
+                })
             },
         );
         decompression.decompress_into(compressed, result);
         result
+    }
+
+    /// Entries of the compressed buffer per sweep.
+    fn block(&self) -> usize {
+        self.decompression.layout().block(0).len()
     }
 
     /// Panics unless the kernels are called with the preparation's lane count.
@@ -221,28 +215,16 @@ impl Driver {
     /// are decompressed where they are.
     pub(super) fn forward_sweeps<K: Jvp, const L: usize>(&mut self, kernel: &mut K) -> &CsMat<f64> {
         self.check_lanes::<L>();
-        let isa = self.isa;
-        if !K::OWNS_PRODUCTS {
-            return self.sweeps(&mut |ws, dx, dy| {
-                isa::sweep(
-                    isa,
-                    &mut Forward(&mut *kernel),
-                    ws,
-                    lanes::<L>(dx),
-                    lanes_mut(dy),
-                )
-            });
-        }
-        if self.nsweeps() == 1 {
-            let m = self.result.rows();
-            let dy = isa::jvp_owned(isa, kernel, &self.ws, lanes::<L>(&self.seed), m)
+        let (isa, m) = (self.isa, self.result.rows());
+        if K::OWNS_PRODUCTS && self.nsweeps() == 1 {
+            let w = &self.workers[0];
+            let dy = isa::jvp_owned(isa, kernel, &w.ws, lanes::<L>(&w.seed), m)
                 .expect("asd: a kernel that owns its products gave none");
-            check_products(dy.len(), self.result.rows());
+            check_products(dy.len(), m);
             self.decompression
                 .decompress_into(dy.as_flattened(), &mut self.result);
             return &self.result;
         }
-        let m = self.result.rows();
         self.sweeps(&mut |ws, dx, dy| forward_product::<K, L>(isa, kernel, ws, dx, dy, m))
     }
 
@@ -251,13 +233,7 @@ impl Driver {
         self.check_lanes::<L>();
         let isa = self.isa;
         self.sweeps(&mut |ws, dy, dx| {
-            isa::sweep(
-                isa,
-                &mut Reverse(&mut *kernel),
-                ws,
-                lanes::<L>(dy),
-                lanes_mut(dx),
-            )
+            isa::sweep::<_, L>(isa, &mut Reverse(&mut *kernel), ws, dy, dx)
         })
     }
 
@@ -266,13 +242,7 @@ impl Driver {
         self.check_lanes::<L>();
         let isa = self.isa;
         self.sweeps(&mut |ws, v, hv| {
-            isa::sweep(
-                isa,
-                &mut SecondOrder(&mut *kernel),
-                ws,
-                lanes::<L>(v),
-                lanes_mut(hv),
-            )
+            isa::sweep::<_, L>(isa, &mut SecondOrder(&mut *kernel), ws, v, hv)
         })
     }
 
@@ -282,7 +252,7 @@ impl Driver {
         &mut self,
         kernel: &K,
     ) -> &CsMat<f64> {
-        if self.workers.is_empty() {
+        if self.workers.len() == 1 {
             return self.forward_sweeps::<K, L>(&mut kernel.clone());
         }
         self.check_lanes::<L>();
@@ -301,13 +271,7 @@ impl Driver {
         self.check_lanes::<L>();
         let isa = self.isa;
         self.par_sweeps(&|ws, dy, dx| {
-            isa::sweep(
-                isa,
-                &mut Reverse(&mut kernel.clone()),
-                ws,
-                lanes::<L>(dy),
-                lanes_mut(dx),
-            )
+            isa::sweep::<_, L>(isa, &mut Reverse(&mut kernel.clone()), ws, dy, dx)
         })
     }
 
@@ -320,13 +284,7 @@ impl Driver {
         self.check_lanes::<L>();
         let isa = self.isa;
         self.par_sweeps(&|ws, v, hv| {
-            isa::sweep(
-                isa,
-                &mut SecondOrder(&mut kernel.clone()),
-                ws,
-                lanes::<L>(v),
-                lanes_mut(hv),
-            )
+            isa::sweep::<_, L>(isa, &mut SecondOrder(&mut kernel.clone()), ws, v, hv)
         })
     }
 }
@@ -347,39 +305,38 @@ fn forward_product<K: Jvp, const L: usize>(
         check_products(owned.len(), dy.len() / L);
         dy.copy_from_slice(owned.as_flattened());
     } else {
-        isa::sweep(isa, &mut Forward(kernel), ws, lanes::<L>(dx), lanes_mut(dy))
+        isa::sweep::<_, L>(isa, &mut Forward(kernel), ws, dx, dy)
     }
 }
 
-/// Runs sweeps `sweeps` into `out`, their blocks of the compressed buffer, in one
-/// workspace: the one place a kernel is called. `seed` holds the first sweep's seed
-/// (filled at preparation) and is refilled only when there are several.
-fn run_sweeps(
-    colors: &[usize],
-    layout: &Layout,
-    sweeps: Range<usize>,
-    seed: &mut [f64],
-    ws: &Workspace,
-    out: &mut [f64],
-    kernel: &mut FlatKernel<'_>,
-) {
-    // A kernel that panicked in an earlier evaluation may have left the tape half full.
-    let mut tape = ws.tape();
-    if !tape.is_empty() {
-        tape.clear();
-    }
-    drop(tape);
-    let first = sweeps.start;
-    let refill = sweeps.len() > 1;
-    let block = layout.block(0).len();
-    for sweep in sweeps {
-        if refill {
-            fill_seed(colors, sweep, layout.lanes(), seed);
+impl Worker {
+    /// Runs this worker's sweeps into `out`, their blocks of the compressed buffer: the
+    /// one place a kernel is called. The seed is refilled only when there are several.
+    fn run(
+        &mut self,
+        colors: &[usize],
+        layout: &Layout,
+        out: &mut [f64],
+        kernel: &mut FlatKernel<'_>,
+    ) {
+        let Worker { sweeps, seed, ws } = self;
+        // A kernel that panicked in an earlier evaluation may have left the tape half
+        // full.
+        let mut tape = ws.tape();
+        if !tape.is_empty() {
+            tape.clear();
         }
-        let at = (sweep - first) * block;
-        let block = &mut out[at..at + block];
-        block.fill(0.0);
-        kernel(ws, seed, block);
+        drop(tape);
+        let refill = sweeps.len() > 1;
+        let block = layout.block(0).len();
+        for (k, sweep) in sweeps.clone().enumerate() {
+            if refill {
+                fill_seed(colors, sweep, layout.lanes(), seed);
+            }
+            let block = &mut out[k * block..(k + 1) * block];
+            block.fill(0.0);
+            kernel(ws, seed, block);
+        }
     }
 }
 
@@ -424,16 +381,6 @@ type FlatKernel<'k> = dyn FnMut(&Workspace, &[f64], &mut [f64]) + 'k;
 
 /// A [`FlatKernel`] that threads share.
 type SharedKernel<'k> = dyn Fn(&Workspace, &[f64], &mut [f64]) + Sync + 'k;
-
-/// Flat values as lanes of `L`.
-fn lanes<const L: usize>(flat: &[f64]) -> &[[f64; L]] {
-    flat.as_chunks::<L>().0
-}
-
-/// Flat values as lanes of `L`, to write.
-fn lanes_mut<const L: usize>(flat: &mut [f64]) -> &mut [[f64; L]] {
-    flat.as_chunks_mut::<L>().0
-}
 
 impl Driver {
     /// Copies the last result's values into `out`, which must have the result's
@@ -483,10 +430,8 @@ impl Clone for Driver {
             pattern: self.pattern.clone(),
             coloring: self.coloring.clone(),
             decompression: self.decompression.clone(),
-            seed: self.seed.clone(),
             compressed: Vec::with_capacity(self.decompression.layout().len()),
             result: self.result.clone(),
-            ws: Workspace::new(),
             isa: self.isa,
             workers: self.workers.clone(),
         }
@@ -510,6 +455,7 @@ impl fmt::Debug for Driver {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::prep::isa::lanes_mut;
     use crate::prep::with_lanes;
 
     #[test]
@@ -523,7 +469,7 @@ mod tests {
             let d = Driver::new(pattern.clone(), coloring, decompression);
             let mut expected = vec![f64::NAN; colors.len() * lanes];
             fill_seed(&colors, 0, lanes, &mut expected);
-            assert_eq!(d.seed, expected, "lanes = {lanes}");
+            assert_eq!(d.workers[0].seed, expected, "lanes = {lanes}");
         }
     }
 

@@ -431,7 +431,7 @@ impl HessianPrep {
     ///
     /// See [`pattern`](Self::pattern) for an example.
     pub fn workspace(&self) -> &Workspace {
-        &self.driver.ws
+        self.driver.ws()
     }
 
     /// The Hessian of the last evaluation (zeros before the first).

@@ -91,25 +91,36 @@ impl<K: Hvp> Sweep for SecondOrder<'_, K> {
     }
 }
 
-/// [`Sweep::sweep`] with `isa`.
+/// [`Sweep::sweep`] with `isa`, over lanes laid out flat.
 pub(super) fn sweep<S: Sweep, const L: usize>(
     isa: Isa,
     kernel: &mut S,
     ws: &Workspace,
-    seed: &[[f64; L]],
-    out: &mut [[f64; L]],
+    seed: &[f64],
+    out: &mut [f64],
 ) {
     if !Lanes::<L>::WIDE {
+        let (seed, out) = (lanes::<L>(seed), lanes_mut::<L>(out));
         return baseline::sweep(kernel, ws, seed, out);
     }
     match isa {
         // SAFETY: `Isa::Avx2` is only ever detected on processors with AVX2 and FMA.
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => unsafe { avx2::sweep(kernel, ws, seed, out) },
-        Isa::Baseline => split(ws, seed, out, |ws, seed, out| {
+        Isa::Avx2 => unsafe { avx2::sweep(kernel, ws, lanes::<L>(seed), lanes_mut::<L>(out)) },
+        Isa::Baseline => split(ws, L, seed, out, &mut |ws, seed, out| {
             baseline::sweep(kernel, ws, seed, out)
         }),
     }
+}
+
+/// Flat values as lanes of `L`.
+pub(super) fn lanes<const L: usize>(flat: &[f64]) -> &[[f64; L]] {
+    flat.as_chunks::<L>().0
+}
+
+/// Flat values as lanes of `L`, to write.
+pub(super) fn lanes_mut<const L: usize>(flat: &mut [f64]) -> &mut [[f64; L]] {
+    flat.as_chunks_mut::<L>().0
 }
 
 /// [`Jvp::jvp_owned`] with `isa`, for kernels that own their products
@@ -132,36 +143,25 @@ pub(super) fn jvp_owned<'w, K: Jvp, const L: usize>(
         Isa::Baseline => {
             let mut dy = ws.lane_zeros::<L>(m);
             let mut kernel = Forward(kernel);
-            split(ws, dx, &mut dy, |ws, dx, dy| {
-                baseline::sweep(&mut kernel, ws, dx, dy)
-            });
+            split(
+                ws,
+                L,
+                dx.as_flattened(),
+                dy.as_flattened_mut(),
+                &mut |ws, dx, dy| baseline::sweep(&mut kernel, ws, dx, dy),
+            );
             Some(dy)
         }
     }
 }
 
-/// One sweep of `L` lanes as `L / 4` sweeps of four, through buffers of the workspace:
-/// `run(ws, seed, out)` adds the products of four seed lanes into `out`. Over flat
-/// lanes, so that it is compiled once, not once per kernel and lane count.
-fn split<const L: usize>(
-    ws: &Workspace,
-    seed: &[[f64; L]],
-    out: &mut [[f64; L]],
-    mut run: impl FnMut(&Workspace, &[[f64; 4]], &mut [[f64; 4]]),
-) {
-    split_flat(ws, L, seed.as_flattened(), out.as_flattened_mut(), &mut run)
-}
-
 /// `run(ws, seed, out)` of a four-lane sweep.
 type FourLanes<'k> = dyn FnMut(&Workspace, &[[f64; 4]], &mut [[f64; 4]]) + 'k;
 
-fn split_flat(
-    ws: &Workspace,
-    lanes: usize,
-    seed: &[f64],
-    out: &mut [f64],
-    run: &mut FourLanes<'_>,
-) {
+/// One sweep of `lanes` lanes as `lanes / 4` sweeps of four, through buffers of the
+/// workspace: `run(ws, seed, out)` adds the products of four seed lanes into `out`.
+/// Over flat lanes, so that it is compiled once, not once per kernel and lane count.
+fn split(ws: &Workspace, lanes: usize, seed: &[f64], out: &mut [f64], run: &mut FourLanes<'_>) {
     let mut seed4 = ws.lane_scratch::<4>(seed.len() / lanes);
     let mut out4 = ws.lane_scratch::<4>(out.len() / lanes);
     for chunk in 0..lanes / 4 {

@@ -506,7 +506,7 @@ impl JacobianPrep {
             return Ok(());
         };
         local.now.clear();
-        record(&self.driver.ws, &mut local.now);
+        record(self.driver.ws(), &mut local.now);
         match local.decisions.switch_from(&local.now) {
             None => Ok(()),
             Some(s) => Err(s),
@@ -938,7 +938,7 @@ impl JacobianPrep {
     /// assert_eq!(dy, [[2.0], [0.0]]); // the first column of J
     /// ```
     pub fn workspace(&self) -> &Workspace {
-        &self.driver.ws
+        self.driver.ws()
     }
 
     /// The Jacobian of the last evaluation (zeros before the first).
