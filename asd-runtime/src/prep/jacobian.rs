@@ -11,7 +11,7 @@ use super::{
     buys_nothing, cheaper_below, check_prepared_len, choose_lanes_on, on_threads, plural,
     warn_once, with_lanes, JacobianOptions, Jvp, Mode, ModeChoice, Vjp,
 };
-use crate::coloring::{Sides, SEARCH_ORDERS};
+use crate::coloring::{bicoloring_among, Sides, SEARCH_ORDERS};
 use crate::decompress::Decompression;
 use crate::{
     BranchSwitch, Coloring, Decisions, OnSwitch, Order, Sparsity, SparsityPattern, Workspace,
@@ -106,7 +106,7 @@ impl JacobianPrep {
     /// ```
     pub fn new(pattern: SparsityPattern, options: &JacobianOptions) -> Self {
         let prep = if options.mode == ModeChoice::Bidirectional {
-            let b = Self::choose_bicoloring(&pattern, options);
+            let b = bicoloring_among(&pattern, search_orders(options));
             Self::with_bicoloring(pattern, b, options.lanes)
         } else {
             let (mode, coloring) = Self::choose(&pattern, options);
@@ -257,7 +257,7 @@ impl JacobianPrep {
                 ModeChoice::Forward => (Mode::Forward, columns(usize::MAX).expect("no cap")),
                 ModeChoice::Reverse => (Mode::Reverse, rows(usize::MAX).expect("no cap")),
                 ModeChoice::Bidirectional => {
-                    unreachable!("asd: a bicoloring is chosen by choose_bicoloring")
+                    unreachable!("asd: new takes a bicoloring for ModeChoice::Bidirectional")
                 }
                 // Reverse mode only wins with fewer colors, enough to save a sweep or
                 // lanes than the recolored columns: the row coloring gives up as soon as
@@ -285,12 +285,6 @@ impl JacobianPrep {
         }
     }
 
-    /// Products dense AD would take in this preparation's mode: `n` JVPs or `m` VJPs,
-    /// the fewer of them in bidirectional mode.
-    fn dense_products(&self) -> usize {
-        self.dense_mode().1
-    }
-
     /// Whether the coloring saves (almost) nothing over dense AD: it needs at least four
     /// fifths of the `n` JVPs (forward) or `m` VJPs (reverse) dense AD would take (in
     /// bidirectional mode, JVPs and VJPs together against the fewer of `m` and `n`), with
@@ -309,7 +303,7 @@ impl JacobianPrep {
     /// assert!(!JacobianPrep::new(diagonal, &quiet).sparsity_buys_nothing());
     /// ```
     pub fn sparsity_buys_nothing(&self) -> bool {
-        buys_nothing(self.ncolors(), self.dense_products())
+        buys_nothing(self.ncolors(), self.dense_mode().1)
     }
 
     /// The warning of [`new`](Self::new); returns whether it was printed (not before
@@ -518,30 +512,39 @@ impl JacobianPrep {
     ///
     /// See [`JacobianPrep`] for an example.
     pub fn evaluate_forward(&mut self, kernel: &mut impl Jvp) -> &CsMat<f64> {
-        match self.mode {
-            Mode::Forward => {}
-            Mode::Reverse => panic!(
-                "asd: this Jacobian preparation uses reverse mode (row coloring): call evaluate_reverse, \
-                 or prepare with ModeChoice::Forward"
-            ),
-            Mode::Bidirectional => panic!(
-                "asd: this Jacobian preparation uses bidirectional mode (JVPs and VJPs): call \
-                 evaluate with a kernel that has both, or prepare with ModeChoice::Forward"
-            ),
-        }
+        self.expect_mode(Mode::Forward, "");
         self.constant_rows_forward(kernel);
         let d = &mut self.driver;
         with_lanes!(d.lanes(), L => d.forward_sweeps::<_, L>(kernel))
+    }
+
+    /// Panics unless the preparation is in `mode`, naming the evaluation (with `suffix`:
+    /// `""` or `"_par"`) that fits the mode it is in.
+    #[track_caller]
+    fn expect_mode(&self, mode: Mode, suffix: &str) {
+        let call = match self.mode {
+            _ if self.mode == mode => return,
+            Mode::Forward => format!("(column coloring): call evaluate_forward{suffix}"),
+            Mode::Reverse => format!("(row coloring): call evaluate_reverse{suffix}"),
+            Mode::Bidirectional => {
+                format!("(JVPs and VJPs): call evaluate{suffix} with a kernel that has both")
+            }
+        };
+        let choice = match mode {
+            Mode::Reverse => "Reverse",
+            Mode::Forward | Mode::Bidirectional => "Forward",
+        };
+        panic!(
+            "asd: this Jacobian preparation uses {} mode {call}, or prepare with ModeChoice::{choice}",
+            self.mode
+        );
     }
 
     /// The constant rows, into their places, when pending: once per key of the constants.
     fn constant_rows_forward(&mut self, kernel: &mut impl Jvp) {
         if let Some(constants) = self.constants.as_mut().filter(|_| self.constants_pending) {
             let values = constants.prep.evaluate_forward(kernel).data();
-            let result = self.driver.result.data_mut();
-            for (&t, &v) in constants.targets.iter().zip(values) {
-                result[t] = v;
-            }
+            place(self.driver.result.data_mut(), &constants.targets, values);
             self.constants_pending = false;
         }
     }
@@ -581,11 +584,7 @@ impl JacobianPrep {
     /// assert_eq!(&parallel, serial.evaluate_forward(&mut F(&x)));
     /// ```
     pub fn evaluate_forward_par(&mut self, kernel: &(impl Jvp + Clone + Sync)) -> &CsMat<f64> {
-        assert!(
-            self.mode == Mode::Forward,
-            "asd: this Jacobian preparation uses reverse mode (row coloring): call evaluate_reverse_par, \
-             or prepare with ModeChoice::Forward"
-        );
+        self.expect_mode(Mode::Forward, "_par");
         self.constant_rows_forward(&mut kernel.clone());
         let d = &mut self.driver;
         with_lanes!(d.lanes(), L => d.par_forward_sweeps::<_, L>(kernel))
@@ -595,11 +594,7 @@ impl JacobianPrep {
     /// [`threads`](Self::threads), each sweep with its own clone of `kernel`, as
     /// [`evaluate_forward_par`](Self::evaluate_forward_par).
     pub fn evaluate_reverse_par(&mut self, kernel: &(impl Vjp + Clone + Sync)) -> &CsMat<f64> {
-        assert!(
-            self.mode == Mode::Reverse,
-            "asd: this Jacobian preparation uses forward mode (column coloring): call evaluate_forward_par, \
-             or prepare with ModeChoice::Reverse"
-        );
+        self.expect_mode(Mode::Reverse, "_par");
         let d = &mut self.driver;
         with_lanes!(d.lanes(), L => d.par_reverse_sweeps::<_, L>(kernel))
     }
@@ -664,17 +659,7 @@ impl JacobianPrep {
     /// assert_eq!(jac.get(1, 2), Some(&2.0));
     /// ```
     pub fn evaluate_reverse(&mut self, kernel: &mut impl Vjp) -> &CsMat<f64> {
-        match self.mode {
-            Mode::Reverse => {}
-            Mode::Forward => panic!(
-                "asd: this Jacobian preparation uses forward mode (column coloring): call evaluate_forward, \
-                 or prepare with ModeChoice::Reverse"
-            ),
-            Mode::Bidirectional => panic!(
-                "asd: this Jacobian preparation uses bidirectional mode (JVPs and VJPs): call \
-                 evaluate with a kernel that has both, or prepare with ModeChoice::Reverse"
-            ),
-        }
+        self.expect_mode(Mode::Reverse, "");
         let d = &mut self.driver;
         with_lanes!(d.lanes(), L => d.reverse_sweeps::<L>(kernel))
     }
@@ -1032,6 +1017,14 @@ impl JacobianPrep {
     /// ```
     pub fn into_jacobian(self) -> CsMat<f64> {
         self.driver.result
+    }
+}
+
+/// The values of a part's own preparation (the constant rows, the entries read from
+/// VJPs) into their places among the Jacobian's stored values.
+fn place(result: &mut [f64], targets: &[usize], values: &[f64]) {
+    for (&t, &v) in targets.iter().zip(values) {
+        result[t] = v;
     }
 }
 

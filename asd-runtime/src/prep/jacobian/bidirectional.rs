@@ -13,7 +13,7 @@ use sprs::CsMat;
 
 use super::super::driver::Driver;
 use super::super::{evaluation_cost, with_lanes, JacobianOptions, Jvp, Vjp, LANES};
-use super::{search_orders, JacobianPrep, Mode};
+use super::{place, search_orders, JacobianPrep, Mode};
 use crate::coloring::{bicoloring_among, Bicoloring};
 use crate::decompress::BiParts;
 use crate::{Coloring, SparsityPattern};
@@ -73,14 +73,6 @@ impl JacobianPrep {
         }
         let b = bicoloring_among(pattern, search_orders(options));
         (cost(&b, choose_lanes(&b, options.lanes)) < one_sided).then_some(b)
-    }
-
-    /// The bicoloring `options` ask for ([`ModeChoice::Bidirectional`](crate::ModeChoice)).
-    pub(super) fn choose_bicoloring(
-        pattern: &SparsityPattern,
-        options: &JacobianOptions,
-    ) -> Bicoloring {
-        bicoloring_among(pattern, search_orders(options))
     }
 
     /// A bidirectional preparation from a bicoloring computed elsewhere, e.g. by
@@ -171,10 +163,7 @@ impl JacobianPrep {
         });
         let r = &mut reverse.driver;
         let values = with_lanes!(r.lanes(), L => r.reverse_sweeps::<L>(kernel)).data();
-        let result = self.driver.result.data_mut();
-        for (&t, &v) in reverse.targets.iter().zip(values) {
-            result[t] = v;
-        }
+        place(self.driver.result.data_mut(), &reverse.targets, values);
         &self.driver.result
     }
 }
@@ -187,6 +176,7 @@ mod tests {
     use crate::{ModeChoice, Workspace};
 
     /// `y[0] = sum x[j]^2`, `y[i] = x[i] * x[0]`: an arrowhead Jacobian, by hand.
+    #[derive(Clone)]
     struct Arrow<'a>(&'a [f64]);
 
     impl Jvp for Arrow<'_> {
@@ -308,7 +298,7 @@ mod tests {
         let forward = catch_unwind(AssertUnwindSafe(|| {
             prep.evaluate_forward(&mut Arrow(&x));
         }));
-        let message = *forward.unwrap_err().downcast::<&str>().unwrap();
+        let message = *forward.unwrap_err().downcast::<String>().unwrap();
         assert!(
             message.contains("bidirectional mode (JVPs and VJPs)"),
             "{message}"
@@ -317,6 +307,15 @@ mod tests {
             prep.evaluate_reverse(&mut Arrow(&x));
         }));
         assert!(reverse.is_err());
+        // The parallel ones name the parallel call that fits.
+        let forward_par = catch_unwind(AssertUnwindSafe(|| {
+            prep.evaluate_forward_par(&Arrow(&x));
+        }));
+        let message = *forward_par.unwrap_err().downcast::<String>().unwrap();
+        assert!(
+            message.contains("bidirectional mode (JVPs and VJPs): call evaluate_par"),
+            "{message}"
+        );
         // A panicked evaluation leaves the preparation usable.
         check(&mut prep, &x);
         let made = catch_unwind(|| {
