@@ -48,7 +48,7 @@ fn drop_unneeded(f: &mut Function) {
 
 /// What a real is needed for.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Need {
+pub(crate) enum Need {
     /// Its value: the output depends on it, or a condition, bound, index or length
     /// names it.
     Value,
@@ -77,14 +77,24 @@ fn needed(f: &Function, need: Need) -> Vec<bool> {
             steering_reads(s, &by_name, &mut |v| useful[v] = true)
         });
     }
+    reaching(f, &f.body, useful, need)
+}
+
+/// `useful` and what it is computed from in `body`, for `need`: the backward fixpoint
+/// of [`needed`], from any starting set (the adjoint pass starts from its own roots).
+pub(crate) fn reaching(
+    f: &Function,
+    body: &[Stmt],
+    mut useful: Vec<bool>,
+    need: Need,
+) -> Vec<bool> {
     loop {
         let before = useful.iter().filter(|&&u| u).count();
-        visit_stmts(&f.body, &mut |s| mark_useful(s, &f.vars, need, &mut useful));
+        visit_stmts(body, &mut |s| mark_useful(s, &f.vars, need, &mut useful));
         if useful.iter().filter(|&&u| u).count() == before {
-            break;
+            return useful;
         }
     }
-    useful
 }
 
 /// The function as the derivative passes see it: a real whose value only steers (a

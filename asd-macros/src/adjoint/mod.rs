@@ -49,11 +49,12 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::Ident;
 
+use crate::analyse::{reaching, Need};
 use crate::emit::Emitter;
 use crate::ir::*;
 use crate::names::rt;
 
-use record::{block_locals, recomputable, stable_opaque, stable_vars, useful, value_needed};
+use record::{block_locals, recomputable, stable_opaque, stable_vars, value_needed};
 use returns::Returns;
 use reverse::Hoist;
 
@@ -146,7 +147,11 @@ impl Adjoint {
         self.returns.mark_active(&mut self.f, &body);
         let mut roots: Vec<VarId> = self.f.params.iter().map(|p| p.var).collect();
         roots.extend([self.returns.ret, self.returns.ret_d].into_iter().flatten());
-        let useful = useful(&self.f, &body, &roots);
+        // What cannot reach them gets no adjoint (the primal `f` of a Hessian-vector
+        // product, whose seed is on `f_d` alone): every value but real scalars counts.
+        let mut useful: Vec<bool> = self.f.vars.iter().map(|v| v.ty != Ty::Real).collect();
+        roots.iter().for_each(|&r| useful[r] = true);
+        let useful = reaching(&self.f, &body, useful, Need::Derivative);
         for (var, useful) in self.f.vars.iter_mut().zip(useful) {
             var.active &= useful;
         }

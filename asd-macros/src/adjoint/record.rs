@@ -61,21 +61,12 @@ pub(super) fn let_init(body: &[Stmt], v: VarId) -> Option<TokenStream> {
 /// and their directions, loop variables, and integers set once from such values
 /// (`let n = x.len();`).
 pub(super) fn stable_vars(f: &Function, body: &[Stmt]) -> Vec<bool> {
-    let mut assigned = vec![false; f.vars.len()];
+    let (assigned, lets) = writes_and_lets(f, body);
     let mut loop_vars = vec![false; f.vars.len()];
-    let mut lets = Vec::new();
     visit_stmts(body, &mut |s| {
         if let Stmt::For { var, .. } = s {
             loop_vars[*var] = true;
         }
-        if let Stmt::Let {
-            var,
-            init: Some(rhs),
-        } = s
-        {
-            lets.push((*var, rhs.clone()));
-        }
-        s.for_each_write(|v| assigned[v] = true);
     });
     let output = f.output_param().map(|p| p.var);
     let mut stable: Vec<bool> = (0..f.vars.len())
@@ -92,20 +83,13 @@ pub(super) fn stable_vars(f: &Function, body: &[Stmt]) -> Vec<bool> {
         }
     }
     // Integers set once from stable values (`let n = x.len();`) are stable too.
-    let params: Vec<String> = f
-        .params
-        .iter()
-        .filter(|p| Some(p.var) != output)
-        .map(|p| f.vars[p.var].name.to_string())
-        .collect();
     loop {
         let mut changed = false;
         for (v, rhs) in &lets {
             if let (Rhs::Opaque(o), false, Ty::Int) =
                 (rhs, stable[*v] || assigned[*v], f.vars[*v].ty)
             {
-                let lens_ok = len_targets(&o.tokens).iter().all(|t| params.contains(t));
-                if lens_ok && o.reads.iter().all(|&r| stable[r]) {
+                if stable_opaque(f, &stable, o) {
                     stable[*v] = true;
                     changed = true;
                 }
@@ -116,6 +100,23 @@ pub(super) fn stable_vars(f: &Function, body: &[Stmt]) -> Vec<bool> {
         }
     }
     stable
+}
+
+/// Which variables `body` writes, and its initialized `let`s in order.
+fn writes_and_lets(f: &Function, body: &[Stmt]) -> (Vec<bool>, Vec<(VarId, Rhs)>) {
+    let mut assigned = vec![false; f.vars.len()];
+    let mut lets = Vec::new();
+    visit_stmts(body, &mut |s| {
+        if let Stmt::Let {
+            var,
+            init: Some(rhs),
+        } = s
+        {
+            lets.push((*var, rhs.clone()));
+        }
+        s.for_each_write(|v| assigned[v] = true);
+    });
+    (assigned, lets)
 }
 
 /// Whether an opaque expression (a branch condition) reads only stable values, so the
@@ -144,18 +145,7 @@ pub(super) fn recomputable(
     body: &[Stmt],
     stable: &[bool],
 ) -> std::collections::HashMap<VarId, Rhs> {
-    let mut assigned = vec![false; f.vars.len()];
-    let mut lets = Vec::new();
-    visit_stmts(body, &mut |s| {
-        if let Stmt::Let {
-            var,
-            init: Some(rhs),
-        } = s
-        {
-            lets.push((*var, rhs.clone()));
-        }
-        s.for_each_write(|v| assigned[v] = true);
-    });
+    let (assigned, lets) = writes_and_lets(f, body);
     // Reals set from stable values or from such reals, to a fixed point.
     let mut out = std::collections::HashMap::new();
     loop {
@@ -178,83 +168,6 @@ pub(super) fn recomputable(
         }
     }
     out
-}
-
-/// Which variables may reach what the function hands back (`roots`: the returned values
-/// and the parameters): a real scalar that does not is read only on the way to other such
-/// scalars, so its adjoint stays zero (the primal `f` of a Hessian-vector product, whose
-/// seed is on `f_d` alone). The reverse sweep gives it no adjoint and skips the
-/// statements that set it. Vectors, calls' arguments and results, and everything but
-/// real scalars count as reaching; the flow is that of the statements' values, in any
-/// order, to a fixed point.
-pub(super) fn useful(f: &Function, body: &[Stmt], roots: &[VarId]) -> Vec<bool> {
-    let mut useful: Vec<bool> = f.vars.iter().map(|v| v.ty != Ty::Real).collect();
-    roots.iter().for_each(|&r| useful[r] = true);
-    let opaque = |o: &Opaque, u: &mut [bool]| o.reads.iter().for_each(|&r| u[r] = true);
-    let expr = |e: &Expr, u: &mut [bool]| e.for_each_read(&mut |r| u[r] = true);
-    loop {
-        let before = useful.iter().filter(|&&u| u).count();
-        visit_stmts(body, &mut |s| match s {
-            Stmt::Let {
-                var,
-                init: Some(rhs),
-            }
-            | Stmt::Assign { var, rhs, .. } => {
-                if !useful[*var] {
-                    return;
-                }
-                match rhs {
-                    Rhs::Real(e) => expr(e, &mut useful),
-                    Rhs::Vec(VecExpr::Filled(e, n)) => {
-                        expr(e, &mut useful);
-                        opaque(n, &mut useful);
-                    }
-                    Rhs::Vec(VecExpr::List(items)) => {
-                        items.iter().for_each(|e| expr(e, &mut useful))
-                    }
-                    Rhs::Vec(VecExpr::Copy(u) | VecExpr::Move(u)) => useful[*u] = true,
-                    Rhs::Vec(VecExpr::Empty(Some(n)) | VecExpr::Overwritten(n))
-                    | Rhs::Opaque(n) => opaque(n, &mut useful),
-                    Rhs::Vec(VecExpr::Empty(None)) => {}
-                }
-            }
-            Stmt::Store { vec, index, value } => {
-                if useful[*vec] {
-                    opaque(index, &mut useful);
-                    expr(value, &mut useful);
-                }
-            }
-            Stmt::Push { vec, value } => {
-                if useful[*vec] {
-                    expr(value, &mut useful);
-                }
-            }
-            Stmt::Call { results, call, .. } => {
-                results.iter().for_each(|&r| useful[r] = true);
-                for a in &call.args {
-                    match a {
-                        Arg::Vec(v, range) => {
-                            useful[*v] = true;
-                            if let Some(o) = range {
-                                opaque(o, &mut useful);
-                            }
-                        }
-                        Arg::Out(v) => useful[*v] = true,
-                        Arg::Other(o) => opaque(o, &mut useful),
-                    }
-                }
-            }
-            Stmt::Let { init: None, .. }
-            | Stmt::For { .. }
-            | Stmt::While { .. }
-            | Stmt::If { .. }
-            | Stmt::Return(_)
-            | Stmt::Block(_) => {}
-        });
-        if useful.iter().filter(|&&u| u).count() == before {
-            return useful;
-        }
-    }
 }
 
 /// The vectors whose `.len()` some tokens read.
