@@ -93,7 +93,7 @@ impl<K: Jvp + Vjp> SerialJacobian for &mut Evaluate<K> {
     fn jacobian(self, prep: &mut JacobianPrep) -> &CsMat<f64> {
         if prep.threads() > 1 {
             let (m, n) = (prep.pattern().nrows(), prep.pattern().ncols());
-            warn_serial("Jacobian", prep.threads(), m, n);
+            warn_serial("serial Jacobian", "Jacobian", prep.threads(), m, n);
         }
         prep.evaluate(&mut self.0)
     }
@@ -109,19 +109,15 @@ impl<K: Hvp> SerialHessian for &mut Evaluate<K> {
     fn hessian(self, prep: &mut HessianPrep) -> &CsMat<f64> {
         if prep.threads() > 1 {
             let n = prep.pattern().nrows();
-            warn_serial("Hessian", prep.threads(), n, n);
+            warn_serial("serial Hessian", "Hessian", prep.threads(), n, n);
         }
         prep.evaluate(&mut self.0)
     }
 }
 
-/// Once per kind and shape: a preparation asked for threads runs serially.
-fn warn_serial(what: &'static str, threads: usize, m: usize, n: usize) {
-    let key = if what == "Jacobian" {
-        "serial Jacobian"
-    } else {
-        "serial Hessian"
-    };
+/// Once per kind and shape: a preparation asked for threads runs serially. `key`
+/// keeps this warning apart from the other ones of the same kind and shape.
+fn warn_serial(key: &'static str, what: &str, threads: usize, m: usize, n: usize) {
     warn_once((key, m, n), || {
         format!(
             "asd: warning: this {m} x {n} {what} preparation asks for {threads} threads, but the \
