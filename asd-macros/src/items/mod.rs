@@ -103,9 +103,8 @@ impl Items<'_> {
     }
 
     /// A hidden helper: `signature` is everything after `fn` up to the body. It allows
-    /// the lints that code generated for any body may trip.
-    /// `#[inline]`: a library that exports annotated functions compiles only what its
-    /// users call.
+    /// the lints that code generated for any body may trip. `#[inline]`: a library that
+    /// exports annotated functions compiles only what its users call.
     fn hidden_fn(&self, signature: TokenStream, body: TokenStream) -> TokenStream {
         self.hidden_fn_inline(quote!(#[inline]), signature, body)
     }
