@@ -143,24 +143,13 @@ impl Driver {
     /// the kernel call depends on the lane count, so a user's crate compiles this loop
     /// once, not once per kernel and lane count.
     pub(super) fn sweeps(&mut self, kernel: &mut FlatKernel<'_>) -> &CsMat<f64> {
-        let block = self.block();
-        let Driver {
-            coloring,
-            decompression,
-            compressed,
-            result,
-            workers,
-            ..
-        } = self;
-        let layout = *decompression.layout();
-        // Within the capacity reserved at preparation: no allocation.
-        compressed.resize(layout.len(), 0.0);
-        for w in workers.iter_mut() {
-            let out = &mut compressed[w.sweeps.start * block..w.sweeps.end * block];
-            w.run(coloring.colors(), &layout, out, kernel);
-        }
-        decompression.decompress_into(compressed, result);
-        result
+        self.on_compressed(|workers, colors, layout, compressed| {
+            let block = layout.block(0).len();
+            for w in workers {
+                let out = &mut compressed[w.sweeps.start * block..w.sweeps.end * block];
+                w.run(colors, layout, out, kernel);
+            }
+        })
     }
 
     /// [`sweeps`](Self::sweeps) on the workers' threads, each running its own range of
@@ -170,7 +159,22 @@ impl Driver {
         if self.workers.len() == 1 {
             return self.sweeps(&mut |ws, seed, out| kernel(ws, seed, out));
         }
-        let block = self.block();
+        self.on_compressed(|workers, colors, layout, compressed| {
+            on_workers(workers, compressed, layout.block(0).len(), &|w, out| {
+                w.run(colors, layout, out, &mut |ws, seed, out| {
+                    kernel(ws, seed, out)
+                })
+            })
+        })
+    }
+
+    /// `fill(workers, colors, layout, compressed)` fills the compressed buffer (sized
+    /// here, within the capacity reserved at preparation: no allocation), then it is
+    /// decompressed into the result.
+    fn on_compressed(
+        &mut self,
+        fill: impl FnOnce(&mut [Worker], &[usize], &Layout, &mut [f64]),
+    ) -> &CsMat<f64> {
         let Driver {
             coloring,
             decompression,
@@ -181,24 +185,9 @@ impl Driver {
         } = self;
         let layout = *decompression.layout();
         compressed.resize(layout.len(), 0.0);
-        let colors = coloring.colors();
-        on_workers(
-            workers,
-            compressed,
-            block,
-            &|w: &mut Worker, out: &mut [f64]| {
-                w.run(colors, &layout, out, &mut |ws, seed, out| {
-                    kernel(ws, seed, out)
-                })
-            },
-        );
+        fill(workers, coloring.colors(), &layout, compressed);
         decompression.decompress_into(compressed, result);
         result
-    }
-
-    /// Entries of the compressed buffer per sweep.
-    fn block(&self) -> usize {
-        self.decompression.layout().block(0).len()
     }
 
     /// Panics unless the kernels are called with the preparation's lane count.
@@ -353,7 +342,7 @@ fn on_workers(
     workers: &mut [Worker],
     out: &mut [f64],
     block: usize,
-    f: &(impl Fn(&mut Worker, &mut [f64]) + Sync),
+    f: &(dyn Fn(&mut Worker, &mut [f64]) + Sync),
 ) {
     match workers {
         [] => {}
