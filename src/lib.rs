@@ -269,7 +269,7 @@ pub use asd_runtime::{
     AcyclicColoring, BranchSwitch, Choice, ColorAxis, Coloring, ConstKey, Decision, Decisions,
     Explanation, HessianMethod, HessianOptions, HessianPrep, HvpSamePoint, IndexSet,
     JacobianOptions, JacobianPrep, Mode, ModeChoice, OnSwitch, Order, PairSet, RuleClass, Site,
-    Sparsity, SparsityPattern, StarColoring, Workspace, LANES,
+    Sparsity, SparsityPattern, StarColoring, Workspace, LANES, REVERSE_LANES,
 };
 
 /// What generated code calls. Not part of the public API.

@@ -78,7 +78,7 @@ pub use pair_set::PairSet;
 pub use pattern::{ColorAxis, SparsityPattern};
 pub use prep::{
     ConstKey, HessianMethod, HessianOptions, HessianPrep, Hvp, HvpSamePoint, JacobianOptions,
-    JacobianPrep, Jvp, KeyOf, KnownKey, Mode, ModeChoice, UnknownKey, Vjp, LANES,
+    JacobianPrep, Jvp, KeyOf, KnownKey, Mode, ModeChoice, UnknownKey, Vjp, LANES, REVERSE_LANES,
 };
 #[doc(hidden)]
 pub use prep::{Evaluate, ParallelHessian, ParallelJacobian, SerialHessian, SerialJacobian};

@@ -7,7 +7,7 @@ use sprs::CsMat;
 use super::driver::Driver;
 use super::{
     buys_nothing, cheaper_below, check_prepared_len, choose_lanes_on, on_threads, plural,
-    warn_once, with_lanes, HessianMethod, HessianOptions, Hvp,
+    warn_once, with_lanes, HessianMethod, HessianOptions, Hvp, Sweeps,
 };
 use crate::coloring::{
     acyclic_coloring_best_with, every_color, star_coloring_best_with, Sides, BEST_ORDERS,
@@ -77,7 +77,7 @@ impl HessianPrep {
         let order = options.order;
         // Recoloring keeps a coloring only when it makes an evaluation cheaper.
         let rounds = options.recolor_rounds;
-        let below = |ncolors| cheaper_below(ncolors, options.lanes);
+        let below = |ncolors| cheaper_below(ncolors, options.lanes, Sweeps::Forward);
         let orders = order
             .as_ref()
             .map_or(&BEST_ORDERS[..], std::slice::from_ref);
@@ -217,7 +217,7 @@ impl HessianPrep {
         lanes: Option<usize>,
         threads: usize,
     ) -> Self {
-        let lanes = choose_lanes_on(coloring.ncolors(), lanes, threads);
+        let lanes = choose_lanes_on(coloring.ncolors(), lanes, threads, Sweeps::Forward);
         let decompression = match method {
             HessianMethod::Star => Decompression::star(&pattern, &coloring, lanes),
             HessianMethod::Acyclic => Decompression::acyclic(&pattern, &coloring, lanes),

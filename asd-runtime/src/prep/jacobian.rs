@@ -9,7 +9,7 @@ use sprs::CsMat;
 use super::driver::Driver;
 use super::{
     buys_nothing, cheaper_below, check_prepared_len, choose_lanes_on, on_threads, plural,
-    warn_once, with_lanes, JacobianOptions, Jvp, Mode, ModeChoice, Vjp,
+    warn_once, with_lanes, JacobianOptions, Jvp, Mode, ModeChoice, Sweeps, Vjp,
 };
 use crate::coloring::{bicoloring_among, Sides, SEARCH_ORDERS};
 use crate::decompress::Decompression;
@@ -191,11 +191,10 @@ impl JacobianPrep {
         if options.mode == ModeChoice::Auto {
             // Reverse mode on every row wins only with enough fewer colors; then its
             // coloring, found here, is the preparation's.
-            let below = |ncolors| cheaper_below(ncolors, options.lanes);
+            let below = |ncolors| cheaper_below(ncolors, options.lanes, Sweeps::Reverse);
+            let cap = options.reverse_cheaper_than(coloring.ncolors());
             let sides = Sides::new(&pattern);
-            if let Some(r) =
-                sides.color_rows(search_orders(options), below(coloring.ncolors()), below)
-            {
+            if let Some(r) = sides.color_rows(search_orders(options), cap, below) {
                 let r = sides.recolor_rows(r, options.recolor_rounds, &below);
                 drop(sides);
                 let prep = Self::build(pattern, Mode::Reverse, r, options, false);
@@ -210,7 +209,12 @@ impl JacobianPrep {
                 return prep;
             }
         }
-        let lanes = choose_lanes_on(coloring.ncolors(), options.lanes, options.threads);
+        let lanes = choose_lanes_on(
+            coloring.ncolors(),
+            options.lanes,
+            options.threads,
+            Sweeps::Forward,
+        );
         let decompression = Decompression::columns_of_valid(&varying, &coloring, lanes)
             .scattered(varying_at, pattern.nnz());
         let (fixed, fixed_at) = pattern.rows_only(|i| constant[i]);
@@ -241,15 +245,17 @@ impl JacobianPrep {
             let sides = Sides::new(pattern);
             // A search over orders stops looking for fewer colors once they could not
             // make an evaluation cheaper, and so does the choice of mode.
-            let below = |ncolors| cheaper_below(ncolors, options.lanes);
+            let below = |sweeps| move |ncolors| cheaper_below(ncolors, options.lanes, sweeps);
             let orders = search_orders(options);
             // Each side's coloring is recolored once found, by the same measure.
             let rounds = options.recolor_rounds;
             let columns = |cap| {
+                let below = below(Sweeps::Forward);
                 let c = sides.color_columns(orders, cap, below)?;
                 Some(sides.recolor_columns(c, rounds, &below))
             };
             let rows = |cap| {
+                let below = below(Sweeps::Reverse);
                 let r = sides.color_rows(orders, cap, below)?;
                 Some(sides.recolor_rows(r, rounds, &below))
             };
@@ -268,7 +274,7 @@ impl JacobianPrep {
                     let r = if sides.symmetric() {
                         None
                     } else {
-                        rows(below(c.ncolors()))
+                        rows(options.reverse_cheaper_than(c.ncolors()))
                     };
                     match r {
                         Some(r) => (Mode::Reverse, r),
@@ -337,6 +343,19 @@ impl JacobianPrep {
         }
     }
 
+    /// `"1 sweep of 12 lanes"`; in bidirectional mode, the forward sweeps and the
+    /// reverse ones (`"1 sweep of 2 lanes and 1 sweep of 1 lane"`).
+    fn sweeps_and_lanes(&self) -> String {
+        let of = |d: &Driver| {
+            let sweeps = plural(d.nsweeps(), "sweep");
+            format!("{sweeps} of {}", plural(d.lanes(), "lane"))
+        };
+        match &self.reverse {
+            Some(r) => format!("{} and {}", of(&self.driver), of(&r.driver)),
+            None => of(&self.driver),
+        }
+    }
+
     /// The one-sided mode dense AD would use instead, and its products: this mode's,
     /// or in bidirectional mode the cheaper (forward on ties).
     fn dense_mode(&self) -> (Mode, usize) {
@@ -385,7 +404,11 @@ impl JacobianPrep {
         options: &JacobianOptions,
         check: bool,
     ) -> Self {
-        let lanes = choose_lanes_on(coloring.ncolors(), options.lanes, options.threads);
+        let sweeps = match mode {
+            Mode::Reverse => Sweeps::Reverse,
+            Mode::Forward | Mode::Bidirectional => Sweeps::Forward,
+        };
+        let lanes = choose_lanes_on(coloring.ncolors(), options.lanes, options.threads, sweeps);
         let decompression = match (mode, check) {
             (Mode::Forward, true) => Decompression::columns(&pattern, &coloring, lanes),
             (Mode::Forward, false) => Decompression::columns_of_valid(&pattern, &coloring, lanes),
@@ -596,7 +619,7 @@ impl JacobianPrep {
     pub fn evaluate_reverse_par(&mut self, kernel: &(impl Vjp + Clone + Sync)) -> &CsMat<f64> {
         self.expect_mode(Mode::Reverse, "_par");
         let d = &mut self.driver;
-        with_lanes!(d.lanes(), L => d.par_reverse_sweeps::<_, L>(kernel))
+        with_lanes!(reverse: d.lanes(), L => d.par_reverse_sweeps::<_, L>(kernel))
     }
 
     /// [`evaluate`](Self::evaluate) on the preparation's [`threads`](Self::threads):
@@ -661,7 +684,7 @@ impl JacobianPrep {
     pub fn evaluate_reverse(&mut self, kernel: &mut impl Vjp) -> &CsMat<f64> {
         self.expect_mode(Mode::Reverse, "");
         let d = &mut self.driver;
-        with_lanes!(d.lanes(), L => d.reverse_sweeps::<L>(kernel))
+        with_lanes!(reverse: d.lanes(), L => d.reverse_sweeps::<L>(kernel))
     }
 
     /// Evaluates in whichever mode the preparation chose: in bidirectional mode, forward
@@ -812,8 +835,9 @@ impl JacobianPrep {
         self.mode
     }
 
-    /// Seed directions per kernel call, one of [`LANES`](crate::LANES) (the same for
-    /// forward and reverse sweeps in bidirectional mode).
+    /// Seed directions per kernel call: one of [`LANES`](crate::LANES) in forward mode,
+    /// of [`REVERSE_LANES`](crate::REVERSE_LANES) in reverse mode; in bidirectional
+    /// mode, those of the forward sweeps (its `Display` says both).
     ///
     /// See [`pattern`](Self::pattern) for an example.
     pub fn lanes(&self) -> usize {
@@ -1044,11 +1068,10 @@ impl fmt::Display for JacobianPrep {
         let (dense_mode, dense) = self.dense_mode();
         write!(
             f,
-            "Jacobian preparation, {} mode: {} in {} of {}{} (instead of {})",
+            "Jacobian preparation, {} mode: {} in {}{} (instead of {})",
             self.mode,
             self.products(),
-            plural(self.nsweeps(), "sweep"),
-            plural(self.lanes(), "lane"),
+            self.sweeps_and_lanes(),
             on_threads(self.threads()),
             plural(dense, dense_mode.product()),
         )?;

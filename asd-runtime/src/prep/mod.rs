@@ -31,12 +31,13 @@ pub use same_point::HvpSamePoint;
 use crate::coloring::RECOLOR_ROUNDS;
 use crate::{LaneBuf, OnSwitch, Order, Sparsity, Workspace};
 
-/// The lane counts generated code is compiled for; a preparation picks one of them.
-/// 12 is there for the common 9 to 12 colors (J1 has 11): 16 lanes would carry a third
-/// more memory for nothing. 24 and 32 carry in one sweep what two sweeps of 12 or 16
-/// would, so the primal runs once: J3's 25 colors (a 5 x 5 convolution) take one sweep
-/// of 32 lanes, a fifth faster than two of 16. Each count is one more copy of every
-/// kernel to compile.
+/// The lane counts forward and second-order kernels are compiled for; a preparation
+/// picks one of them. 12 is there for the common 9 to 12 colors (J1 has 11): 16 lanes
+/// would carry a third more memory for nothing. 24 and 32 carry in one sweep what two
+/// sweeps of 12 or 16 would, so the primal runs once: J3's 25 colors (a 5 x 5
+/// convolution) take one sweep of 32 lanes, a fifth faster than two of 16. Each count is
+/// one more copy of every kernel to compile. Reverse sweeps take fewer
+/// ([`REVERSE_LANES`]).
 ///
 /// ```
 /// use asd_runtime::{JacobianOptions, JacobianPrep, SparsityPattern, LANES};
@@ -49,20 +50,61 @@ use crate::{LaneBuf, OnSwitch, Order, Sparsity, Workspace};
 /// ```
 pub const LANES: [usize; 8] = [1, 2, 4, 8, 12, 16, 24, 32];
 
+/// The lane counts reverse-mode Jacobian kernels are compiled for, a subset of
+/// [`LANES`]. A reverse kernel is several times the code of a forward one (it records
+/// the tape, in each copy, before it walks it back) and most of a user's build time, so
+/// 2, 12 and 24 colors take the next count up: the recording, which does not depend on
+/// the lanes, still runs once per sweep. A lane count forced for a reverse sweep is
+/// rounded up to one of these.
+///
+/// ```
+/// use asd_runtime::{JacobianOptions, JacobianPrep, SparsityPattern, REVERSE_LANES};
+/// // One dense row and a diagonal: 12 column colors, or 2 row colors.
+/// let p = SparsityPattern::from_coordinates(12, 12, (0..12).flat_map(|j| [(0, j), (j, j)]));
+/// let prep = JacobianPrep::new(p.clone(), &JacobianOptions::reverse());
+/// assert_eq!((prep.ncolors(), prep.lanes()), (2, 4));
+/// assert!(REVERSE_LANES.contains(&prep.lanes()));
+/// let twelve = JacobianOptions::reverse().with_lanes(12);
+/// assert_eq!(JacobianPrep::new(p, &twelve).lanes(), 16);
+/// ```
+pub const REVERSE_LANES: [usize; 5] = [1, 4, 8, 16, 32];
+
+/// Which kernels a sweep runs, for the lane counts compiled for them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sweeps {
+    /// JVPs and HVPs: [`LANES`].
+    Forward,
+    /// VJPs: [`REVERSE_LANES`].
+    Reverse,
+}
+
+impl Sweeps {
+    fn lanes(self) -> &'static [usize] {
+        match self {
+            Sweeps::Forward => &LANES,
+            Sweeps::Reverse => &REVERSE_LANES,
+        }
+    }
+}
+
 /// `with_lanes!(lanes, L => driver.sweeps::<L>(...))`: runs the expression with the
-/// lane count as the const `L`, one arm per entry of [`LANES`] (an unlisted count is
-/// unreachable: `choose_lanes` only picks listed ones).
+/// lane count as the const `L`, one arm per entry of [`LANES`], or of [`REVERSE_LANES`]
+/// with `with_lanes!(reverse: lanes, ...)` (an unlisted count is unreachable:
+/// `choose_lanes` only picks listed ones).
 macro_rules! with_lanes {
     ($lanes:expr, $l:ident => $call:expr) => {
-        with_lanes!(@arms $lanes, $l, $call, 1 2 4 8 12 16 24 32)
+        with_lanes!(@arms $lanes, $l, $call, LANES, 1 2 4 8 12 16 24 32)
     };
-    (@arms $lanes:expr, $l:ident, $call:expr, $($n:literal)*) => {
+    (reverse: $lanes:expr, $l:ident => $call:expr) => {
+        with_lanes!(@arms $lanes, $l, $call, REVERSE_LANES, 1 4 8 16 32)
+    };
+    (@arms $lanes:expr, $l:ident, $call:expr, $set:ident, $($n:literal)*) => {
         match $lanes {
             $($n => {
                 const $l: usize = $n;
                 $call
             })*
-            l => unreachable!("asd: {l} lanes are not in LANES"),
+            l => unreachable!("asd: {l} lanes are not in {}", stringify!($set)),
         }
     };
 }
@@ -397,6 +439,14 @@ impl Default for JacobianOptions {
 }
 
 impl JacobianOptions {
+    /// The row-color count a reverse coloring must get below to cost less than
+    /// `ncolumn_colors` column colors: fewer sweeps, or as many with fewer lanes.
+    pub(crate) fn reverse_cheaper_than(&self, ncolumn_colors: usize) -> usize {
+        let forward = choose_lanes(ncolumn_colors, self.lanes, Sweeps::Forward);
+        let cost = evaluation_cost(ncolumn_colors, forward);
+        cheaper_than(cost, self.lanes, Sweeps::Reverse)
+    }
+
     /// Forward mode only: the kernel needs no [`Vjp`].
     ///
     /// See [`JacobianOptions`] for an example.
@@ -666,30 +716,41 @@ pub(crate) fn warn_once(key: WarningKey, message: impl FnOnce() -> String) -> bo
 
 /// The lane count for `ncolors` colors: the fewest sweeps `ceil(c / L)` first (each
 /// sweep reruns the primal), then the fewest total lanes (lanes past `c` are wasted
-/// work). A forced count must be one of [`LANES`].
-pub(crate) fn choose_lanes(ncolors: usize, forced: Option<usize>) -> usize {
-    choose_lanes_on(ncolors, forced, 1)
+/// work). A forced count must be one of [`LANES`]; a reverse sweep takes the smallest of
+/// [`REVERSE_LANES`] at least as large.
+pub(crate) fn choose_lanes(ncolors: usize, forced: Option<usize>, sweeps: Sweeps) -> usize {
+    choose_lanes_on(ncolors, forced, 1, sweeps)
 }
 
 /// [`choose_lanes`] for an evaluation on `threads` threads, which share the sweeps:
 /// the fewest sweeps per thread first (each reruns the primal), then the fewest lanes
 /// per thread, then in all. On one thread it is `choose_lanes`.
-pub(crate) fn choose_lanes_on(ncolors: usize, forced: Option<usize>, threads: usize) -> usize {
+pub(crate) fn choose_lanes_on(
+    ncolors: usize,
+    forced: Option<usize>,
+    threads: usize,
+    sweeps: Sweeps,
+) -> usize {
+    let set = sweeps.lanes();
     if let Some(lanes) = forced {
         assert!(
             LANES.contains(&lanes),
             "asd: {lanes} lanes were requested but generated code is compiled for {LANES:?} lanes"
         );
-        return lanes;
+        return set
+            .iter()
+            .copied()
+            .find(|&l| l >= lanes)
+            .expect("every lane set ends with the largest count");
     }
-    LANES
-        .into_iter()
+    set.iter()
+        .copied()
         .min_by_key(|&l| {
             let (sweeps, lanes) = evaluation_cost(ncolors, l);
             let per_thread = sweeps.div_ceil(threads.clamp(1, sweeps.max(1)));
             (per_thread, per_thread * l, sweeps, lanes)
         })
-        .expect("LANES is not empty")
+        .expect("a lane set is not empty")
 }
 
 /// What an evaluation with `ncolors` colors in sweeps of `lanes` costs, to compare:
@@ -703,14 +764,17 @@ pub(crate) fn evaluation_cost(ncolors: usize, lanes: usize) -> (usize, usize) {
 /// `ncolors` colors do, with the lanes [`choose_lanes`] would take: fewer sweeps, or
 /// as many with fewer lanes. 11 and 12 colors both take one sweep of 12 lanes, so once
 /// a search has found 12 it looks only for 8 or fewer.
-pub(crate) fn cheaper_below(ncolors: usize, forced: Option<usize>) -> usize {
-    let cost = |c: usize| evaluation_cost(c, choose_lanes(c, forced));
-    let now = cost(ncolors);
-    (0..ncolors)
-        .rev()
-        .take_while(|&c| cost(c) == now)
-        .last()
-        .unwrap_or(ncolors)
+pub(crate) fn cheaper_below(ncolors: usize, forced: Option<usize>, sweeps: Sweeps) -> usize {
+    let cost = evaluation_cost(ncolors, choose_lanes(ncolors, forced, sweeps));
+    cheaper_than(cost, forced, sweeps)
+}
+
+/// The color count a coloring of `sweeps` must get below to cost less than `cost`
+/// (sweeps, then lanes; a cost never falls as colors are added).
+pub(crate) fn cheaper_than(cost: (usize, usize), forced: Option<usize>, sweeps: Sweeps) -> usize {
+    (0..)
+        .find(|&c| evaluation_cost(c, choose_lanes(c, forced, sweeps)) >= cost)
+        .expect("costs grow without bound")
 }
 
 /// `"1 JVP"`, `"2 JVPs"`.

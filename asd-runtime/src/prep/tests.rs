@@ -37,53 +37,92 @@ fn diagonal(n: usize) -> SparsityPattern {
 
 #[test]
 fn lanes_minimize_sweeps_then_lanes() {
+    // Colors, then the lanes of forward and of reverse sweeps.
     let cases = [
-        (0, 1),
-        (1, 1),
-        (2, 2),
-        (3, 4),
-        (4, 4),
-        (5, 8),
-        (9, 12),
-        (11, 12),
-        (13, 16),
-        (16, 16),
-        (17, 24),
-        (24, 24),
-        (25, 32),
-        (32, 32),
-        (33, 24),
-        (49, 32),
-        (65, 24),
+        (0, 1, 1),
+        (1, 1, 1),
+        (2, 2, 4),
+        (3, 4, 4),
+        (4, 4, 4),
+        (5, 8, 8),
+        (9, 12, 16),
+        (11, 12, 16),
+        (13, 16, 16),
+        (16, 16, 16),
+        (17, 24, 32),
+        (24, 24, 32),
+        (25, 32, 32),
+        (32, 32, 32),
+        (33, 24, 32),
+        (49, 32, 32),
+        (65, 24, 32),
     ];
-    for (ncolors, lanes) in cases {
-        assert_eq!(choose_lanes(ncolors, None), lanes, "{ncolors} colors");
+    for (ncolors, forward, reverse) in cases {
+        assert_eq!(
+            choose_lanes(ncolors, None, Sweeps::Forward),
+            forward,
+            "{ncolors} colors"
+        );
+        assert_eq!(
+            choose_lanes(ncolors, None, Sweeps::Reverse),
+            reverse,
+            "{ncolors} colors"
+        );
     }
-    assert_eq!(choose_lanes(11, Some(4)), 4);
+    assert_eq!(choose_lanes(11, Some(4), Sweeps::Forward), 4);
+    // A forced count is rounded up to one reverse sweeps are compiled for.
+    for (forced, reverse) in [(1, 1), (2, 4), (4, 4), (12, 16), (24, 32), (32, 32)] {
+        assert_eq!(choose_lanes(11, Some(forced), Sweeps::Reverse), reverse);
+    }
+    assert!(REVERSE_LANES.iter().all(|l| LANES.contains(l)));
 }
 
 /// Fewer colors are worth finding only when they save a sweep or lanes; checked against
 /// the cost of every smaller count.
 #[test]
 fn cheaper_below_is_the_first_count_of_the_same_cost() {
-    let cost = |c: usize, forced: Option<usize>| evaluation_cost(c, choose_lanes(c, forced));
-    for forced in [None, Some(1), Some(4), Some(16)] {
-        for c in 0..70 {
-            let below = cheaper_below(c, forced);
-            assert!(below <= c);
-            assert!((below..=c).all(|k| cost(k, forced) == cost(c, forced)));
-            assert!(
-                (0..below).all(|k| cost(k, forced) < cost(c, forced)),
-                "{c} {forced:?}"
-            );
+    for sweeps in [Sweeps::Forward, Sweeps::Reverse] {
+        let cost = |c: usize, forced| evaluation_cost(c, choose_lanes(c, forced, sweeps));
+        for forced in [None, Some(1), Some(4), Some(12), Some(16)] {
+            for c in 0..70 {
+                let below = cheaper_below(c, forced, sweeps);
+                assert!(below <= c);
+                assert!((below..=c).all(|k| cost(k, forced) == cost(c, forced)));
+                assert!(
+                    (0..below).all(|k| cost(k, forced) < cost(c, forced)),
+                    "{c} {forced:?}"
+                );
+            }
         }
     }
-    assert_eq!(cheaper_below(12, None), 9);
-    assert_eq!(cheaper_below(11, None), 9);
-    assert_eq!(cheaper_below(8, None), 5);
-    assert_eq!(cheaper_below(24, None), 17);
-    assert_eq!(cheaper_below(12, Some(4)), 9);
-    assert_eq!(cheaper_below(12, Some(1)), 12);
+    let below = |c, forced| cheaper_below(c, forced, Sweeps::Forward);
+    assert_eq!(below(12, None), 9);
+    assert_eq!(below(11, None), 9);
+    assert_eq!(below(8, None), 5);
+    assert_eq!(below(24, None), 17);
+    assert_eq!(below(12, Some(4)), 9);
+    assert_eq!(below(12, Some(1)), 12);
+    assert_eq!(cheaper_below(12, None, Sweeps::Reverse), 9);
+    assert_eq!(cheaper_below(2, None, Sweeps::Reverse), 2);
+}
+
+/// Reverse mode is cheaper than 12 column colors (one sweep of 12 lanes) with 8 row
+/// colors or fewer: 9 would take 16 lanes.
+#[test]
+fn reverse_is_cheaper_than_columns_by_sweeps_then_lanes() {
+    let options = JacobianOptions::default();
+    for columns in 0..70 {
+        let cost = |c, sweeps| evaluation_cost(c, choose_lanes(c, None, sweeps));
+        let forward = cost(columns, Sweeps::Forward);
+        let cap = options.reverse_cheaper_than(columns);
+        assert!(
+            (0..cap).all(|r| cost(r, Sweeps::Reverse) < forward),
+            "{columns}"
+        );
+        assert!(cost(cap, Sweeps::Reverse) >= forward, "{columns}");
+    }
+    assert_eq!(options.reverse_cheaper_than(12), 9);
+    assert_eq!(options.reverse_cheaper_than(2), 2);
 }
 
 #[test]
@@ -91,7 +130,7 @@ fn cheaper_below_is_the_first_count_of_the_same_cost() {
     expected = "3 lanes were requested but generated code is compiled for [1, 2, 4, 8, 12, 16, 24, 32] lanes"
 )]
 fn lanes_outside_lanes_are_refused() {
-    choose_lanes(5, Some(3));
+    choose_lanes(5, Some(3), Sweeps::Reverse);
 }
 
 #[test]
@@ -238,12 +277,16 @@ fn clones_get_their_own_workspace_and_the_same_results() {
 
 /// The search the automatic choice makes, over single-order colorings: the first with
 /// fewer than `cap` colors, replaced only by one fewer than `cheaper_below` of it.
-fn search_below(colorings: impl Iterator<Item = Coloring>, cap: usize) -> Option<Coloring> {
+fn search_below(
+    colorings: impl Iterator<Item = Coloring>,
+    cap: usize,
+    sweeps: Sweeps,
+) -> Option<Coloring> {
     let mut best: Option<Coloring> = None;
     for c in colorings {
         let beat = best
             .as_ref()
-            .map_or(cap, |b| cheaper_below(b.ncolors(), None));
+            .map_or(cap, |b| cheaper_below(b.ncolors(), None, sweeps));
         if c.ncolors() < beat {
             best = Some(c);
         }
@@ -282,7 +325,8 @@ fn auto_mode_takes_reverse_only_when_it_saves_sweeps_or_lanes() {
     let mut recolored = 0;
     for p in patterns {
         let sides = Sides::new(&p);
-        let below = |k| cheaper_below(k, None);
+        let below = |k| cheaper_below(k, None, Sweeps::Forward);
+        let below_rows = |k| cheaper_below(k, None, Sweeps::Reverse);
         for order in [None, Some(Order::Natural), Some(Order::SmallestLast)] {
             for rounds in [0, RECOLOR_ROUNDS] {
                 let options = JacobianOptions {
@@ -291,17 +335,18 @@ fn auto_mode_takes_reverse_only_when_it_saves_sweeps_or_lanes() {
                     ..JacobianOptions::default()
                 };
                 let orders = order.map_or(SEARCH_ORDERS.to_vec(), |o| vec![o]);
-                let greedy = search_below(orders.iter().map(|&o| color_columns(&p, o)), usize::MAX)
-                    .expect("no cap");
+                let columns = orders.iter().map(|&o| color_columns(&p, o));
+                let greedy = search_below(columns, usize::MAX, Sweeps::Forward).expect("no cap");
                 // Each side is recolored once found, the rows only when they beat the
                 // recolored columns.
                 let c = sides.recolor_columns(greedy.clone(), rounds, &below);
                 recolored += usize::from(c.ncolors() < greedy.ncolors());
                 let r = search_below(
                     orders.iter().map(|&o| color_rows(&p, o)),
-                    cheaper_below(c.ncolors(), None),
+                    options.reverse_cheaper_than(c.ncolors()),
+                    Sweeps::Reverse,
                 )
-                .map(|r| sides.recolor_rows(r, rounds, &below));
+                .map(|r| sides.recolor_rows(r, rounds, &below_rows));
                 let prep = JacobianPrep::new(p.clone(), &options);
                 match r {
                     Some(r) => {
@@ -434,6 +479,9 @@ fn automatic_mode_of_a_symmetric_pattern_is_forward() {
 fn every_lane_count_in_lanes_has_an_arm() {
     for lanes in LANES {
         assert_eq!(with_lanes!(lanes, L => L), lanes);
+    }
+    for lanes in REVERSE_LANES {
+        assert_eq!(with_lanes!(reverse: lanes, L => L), lanes);
     }
 }
 

@@ -12,7 +12,7 @@ use std::fmt;
 use sprs::CsMat;
 
 use super::super::driver::Driver;
-use super::super::{evaluation_cost, with_lanes, JacobianOptions, Jvp, Vjp, LANES};
+use super::super::{evaluation_cost, with_lanes, JacobianOptions, Jvp, Sweeps, Vjp};
 use super::{place, search_orders, JacobianPrep, Mode};
 use crate::coloring::{bicoloring_among, Bicoloring};
 use crate::decompress::BiParts;
@@ -38,22 +38,20 @@ impl fmt::Debug for Reverse {
     }
 }
 
-/// The lane count of both directions: the fewest sweeps in all, then the fewest lanes.
-fn choose_lanes(bicoloring: &Bicoloring, forced: Option<usize>) -> usize {
-    if let Some(lanes) = forced {
-        // The same check and message as one-sided preparations.
-        return super::super::choose_lanes(1, Some(lanes));
-    }
-    LANES
-        .into_iter()
-        .min_by_key(|&l| cost(bicoloring, l))
-        .expect("LANES is not empty")
+/// The lane counts of the forward and the reverse sweeps, each side's own choice: the
+/// fewest sweeps in all, then the fewest lanes.
+fn choose_lanes(bicoloring: &Bicoloring, forced: Option<usize>) -> (usize, usize) {
+    let side = |ncolors, sweeps| super::super::choose_lanes(ncolors, forced, sweeps);
+    (
+        side(bicoloring.ncolumn_colors(), Sweeps::Forward),
+        side(bicoloring.nrow_colors(), Sweeps::Reverse),
+    )
 }
 
-/// Sweeps, then lanes, of an evaluation of `bicoloring` in sweeps of `lanes`.
-fn cost(bicoloring: &Bicoloring, lanes: usize) -> (usize, usize) {
-    let f = evaluation_cost(bicoloring.ncolumn_colors(), lanes);
-    let r = evaluation_cost(bicoloring.nrow_colors(), lanes);
+/// Sweeps, then lanes, of an evaluation of `bicoloring` with these lanes.
+fn cost(bicoloring: &Bicoloring, (forward, reverse): (usize, usize)) -> (usize, usize) {
+    let f = evaluation_cost(bicoloring.ncolumn_colors(), forward);
+    let r = evaluation_cost(bicoloring.nrow_colors(), reverse);
     (f.0 + r.0, f.1 + r.1)
 }
 
@@ -66,8 +64,10 @@ impl JacobianPrep {
         ncolors: usize,
         options: &JacobianOptions,
     ) -> Option<Bicoloring> {
-        let one_sided =
-            evaluation_cost(ncolors, super::super::choose_lanes(ncolors, options.lanes));
+        let one_sided = evaluation_cost(
+            ncolors,
+            super::super::choose_lanes(ncolors, options.lanes, Sweeps::Forward),
+        );
         if one_sided.0 < 2 {
             return None;
         }
@@ -77,7 +77,7 @@ impl JacobianPrep {
 
     /// A bidirectional preparation from a bicoloring computed elsewhere, e.g. by
     /// [`bicoloring_best`](crate::coloring::bicoloring_best). `lanes: None` picks them
-    /// from the color counts (one count for both directions). Panics if the bicoloring
+    /// from the color counts, for each direction its own. Panics if the bicoloring
     /// is invalid for the pattern (some entry read from neither side).
     ///
     /// ```
@@ -97,8 +97,8 @@ impl JacobianPrep {
         bicoloring: Bicoloring,
         lanes: Option<usize>,
     ) -> Self {
-        let lanes = choose_lanes(&bicoloring, lanes);
-        let parts = BiParts::new(&pattern, &bicoloring, lanes, lanes);
+        let (forward_lanes, reverse_lanes) = choose_lanes(&bicoloring, lanes);
+        let parts = BiParts::new(&pattern, &bicoloring, forward_lanes, reverse_lanes);
         let columns = Coloring::seeded(
             bicoloring.column_colors().to_vec(),
             bicoloring.ncolumn_colors(),
@@ -162,7 +162,7 @@ impl JacobianPrep {
             d.forward_sweeps::<_, L>(kernel);
         });
         let r = &mut reverse.driver;
-        let values = with_lanes!(r.lanes(), L => r.reverse_sweeps::<L>(kernel)).data();
+        let values = with_lanes!(reverse: r.lanes(), L => r.reverse_sweeps::<L>(kernel)).data();
         place(self.driver.result.data_mut(), &reverse.targets, values);
         &self.driver.result
     }
@@ -257,8 +257,8 @@ mod tests {
         let shown = prep.to_string();
         assert!(
             shown.starts_with(
-                "Jacobian preparation, bidirectional mode: 2 JVPs and 1 VJP in 2 sweeps of 2 \
-                 lanes (instead of 100 JVPs)"
+                "Jacobian preparation, bidirectional mode: 2 JVPs and 1 VJP in 1 sweep of 2 \
+                 lanes and 1 sweep of 1 lane (instead of 100 JVPs)"
             ),
             "{shown}"
         );
