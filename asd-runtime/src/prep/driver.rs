@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use sprs::CsMat;
 
-use super::isa::{self, lanes, Forward, Isa, Reverse, SecondOrder};
+use super::isa::{self, Forward, Isa, Reverse, SecondOrder};
 use super::{Hvp, Jvp, Vjp};
 use crate::decompress::{fill_seed, Decompression, Layout};
 use crate::{Coloring, SparsityPattern, Workspace};
@@ -200,21 +200,43 @@ impl Driver {
     }
 
     /// [`sweeps`](Self::sweeps) of a [`Jvp`] kernel, taking the products from the
-    /// kernel's own buffer when it has one ([`Jvp::OWNS_PRODUCTS`]): with one sweep they
-    /// are decompressed where they are.
+    /// kernel's own buffer when it has one ([`Jvp::OWNS_PRODUCTS`]).
     pub(super) fn forward_sweeps<K: Jvp, const L: usize>(&mut self, kernel: &mut K) -> &CsMat<f64> {
         self.check_lanes::<L>();
         let (isa, m) = (self.isa, self.result.rows());
-        if K::OWNS_PRODUCTS && self.nsweeps() == 1 {
-            let w = &self.workers[0];
-            let dy = isa::jvp_owned(isa, kernel, &w.ws, lanes::<L>(&w.seed), m)
-                .expect("asd: a kernel that owns its products gave none");
-            check_products(dy.len(), m);
-            self.decompression
-                .decompress_into(dy.as_flattened(), &mut self.result);
-            return &self.result;
+        if K::OWNS_PRODUCTS {
+            self.owned_sweeps(&mut |ws, dx, give| {
+                isa::jvp_owned::<K, L>(isa, kernel, ws, dx, m, give)
+            })
+        } else {
+            self.sweeps(&mut |ws, dx, dy| {
+                isa::sweep::<_, L>(isa, &mut Forward(&mut *kernel), ws, dx, dy)
+            })
         }
-        self.sweeps(&mut |ws, dx, dy| forward_product::<K, L>(isa, kernel, ws, dx, dy, m))
+    }
+
+    /// [`sweeps`](Self::sweeps) of a kernel that owns its products: with one sweep they
+    /// are decompressed where they are, with several copied into the compressed buffer.
+    /// Not generic, as `sweeps`.
+    fn owned_sweeps(&mut self, kernel: &mut OwnedKernel<'_>) -> &CsMat<f64> {
+        let lanes = self.lanes();
+        if self.nsweeps() > 1 {
+            return self.sweeps(&mut |ws, dx, out| {
+                kernel(ws, dx, &mut |dy| copy_products(dy, out, lanes))
+            });
+        }
+        let Driver {
+            workers,
+            decompression,
+            result,
+            ..
+        } = self;
+        let w = &workers[0];
+        kernel(&w.ws, &w.seed, &mut |dy| {
+            check_products(dy.len() / lanes, result.rows());
+            decompression.decompress_into(dy, result);
+        });
+        &self.result
     }
 
     /// [`sweeps`](Self::sweeps) of a [`Vjp`] kernel.
@@ -246,9 +268,16 @@ impl Driver {
         }
         self.check_lanes::<L>();
         let (isa, m) = (self.isa, self.result.rows());
-        self.par_sweeps(&|ws, dx, dy| {
-            forward_product::<K, L>(isa, &mut kernel.clone(), ws, dx, dy, m)
-        })
+        if K::OWNS_PRODUCTS {
+            self.par_sweeps(&|ws, dx, out| {
+                let copy = &mut |dy: &[f64]| copy_products(dy, out, L);
+                isa::jvp_owned::<K, L>(isa, &mut kernel.clone(), ws, dx, m, copy)
+            })
+        } else {
+            self.par_sweeps(&|ws, dx, dy| {
+                isa::sweep::<_, L>(isa, &mut Forward(&mut kernel.clone()), ws, dx, dy)
+            })
+        }
     }
 
     /// [`reverse_sweeps`](Self::reverse_sweeps) on the workers' threads, each sweep with
@@ -275,26 +304,6 @@ impl Driver {
         self.par_sweeps(&|ws, v, hv| {
             isa::sweep::<_, L>(isa, &mut SecondOrder(&mut kernel.clone()), ws, v, hv)
         })
-    }
-}
-
-/// One forward sweep's products into `dy` (flat): from the kernel's own buffer of `m`
-/// outputs when it has one.
-fn forward_product<K: Jvp, const L: usize>(
-    isa: Isa,
-    kernel: &mut K,
-    ws: &Workspace,
-    dx: &[f64],
-    dy: &mut [f64],
-    m: usize,
-) {
-    if K::OWNS_PRODUCTS {
-        let owned = isa::jvp_owned(isa, kernel, ws, lanes::<L>(dx), m)
-            .expect("asd: a kernel that owns its products gave none");
-        check_products(owned.len(), dy.len() / L);
-        dy.copy_from_slice(owned.as_flattened());
-    } else {
-        isa::sweep::<_, L>(isa, &mut Forward(kernel), ws, dx, dy)
     }
 }
 
@@ -371,6 +380,10 @@ type FlatKernel<'k> = dyn FnMut(&Workspace, &[f64], &mut [f64]) + 'k;
 /// A [`FlatKernel`] that threads share.
 type SharedKernel<'k> = dyn Fn(&Workspace, &[f64], &mut [f64]) + Sync + 'k;
 
+/// `kernel(ws, seed, give)`: one sweep of a kernel that owns its products, which it
+/// hands, flat, to `give`.
+type OwnedKernel<'k> = dyn FnMut(&Workspace, &[f64], &mut dyn FnMut(&[f64])) + 'k;
+
 impl Driver {
     /// Copies the last result's values into `out`, which must have the result's
     /// structure (compressed rows, same shape, `indptr` and `indices`), as a clone of
@@ -412,6 +425,13 @@ fn check_products(given: usize, expected: usize) {
     );
 }
 
+/// Copies one sweep's products of `lanes` lanes, flat, into `out`, after
+/// [`check_products`].
+fn copy_products(products: &[f64], out: &mut [f64], lanes: usize) {
+    check_products(products.len() / lanes, out.len() / lanes);
+    out.copy_from_slice(products);
+}
+
 impl Clone for Driver {
     /// A fresh copy with its own (empty) workspace, e.g. one per thread.
     fn clone(&self) -> Self {
@@ -444,7 +464,7 @@ impl fmt::Debug for Driver {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::prep::isa::lanes_mut;
+    use crate::prep::isa::{lanes, lanes_mut};
     use crate::prep::with_lanes;
 
     #[test]

@@ -123,36 +123,45 @@ pub(super) fn lanes_mut<const L: usize>(flat: &mut [f64]) -> &mut [[f64; L]] {
     flat.as_chunks_mut::<L>().0
 }
 
-/// [`Jvp::jvp_owned`] with `isa`, for kernels that own their products
-/// ([`Jvp::OWNS_PRODUCTS`]) of `m` outputs: always `Some`. Four lanes at a time, the
-/// kernel's `jvp` writes into a buffer of the workspace.
-pub(super) fn jvp_owned<'w, K: Jvp, const L: usize>(
+/// [`Jvp::jvp_owned`] with `isa`, over flat seed lanes, for kernels that own their
+/// products ([`Jvp::OWNS_PRODUCTS`]) of `m` outputs: hands them, flat, to `give`. Four
+/// lanes at a time, the kernel's `jvp` writes into a buffer of the workspace. Not
+/// inlined: the serial and the parallel evaluation share one copy.
+#[inline(never)]
+pub(super) fn jvp_owned<K: Jvp, const L: usize>(
     isa: Isa,
     kernel: &mut K,
-    ws: &'w Workspace,
-    dx: &'w [[f64; L]],
+    ws: &Workspace,
+    dx: &[f64],
     m: usize,
-) -> Option<LaneBuf<'w, L>> {
-    if !Lanes::<L>::WIDE {
-        return baseline::jvp_owned(kernel, ws, dx);
-    }
-    match isa {
-        // SAFETY: as in `sweep`.
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => unsafe { avx2::jvp_owned(kernel, ws, dx) },
-        Isa::Baseline => {
-            let mut dy = ws.lane_zeros::<L>(m);
-            let mut kernel = Forward(kernel);
-            split(
-                ws,
-                L,
-                dx.as_flattened(),
-                dy.as_flattened_mut(),
-                &mut |ws, dx, dy| baseline::sweep(&mut kernel, ws, dx, dy),
-            );
-            Some(dy)
+    give: &mut dyn FnMut(&[f64]),
+) {
+    let dx = lanes::<L>(dx);
+    let dy = if !Lanes::<L>::WIDE {
+        baseline::jvp_owned(kernel, ws, dx)
+    } else {
+        match isa {
+            // SAFETY: as in `sweep`.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => unsafe { avx2::jvp_owned(kernel, ws, dx) },
+            Isa::Baseline => {
+                let mut dy = ws.lane_zeros::<L>(m);
+                let mut kernel = Forward(kernel);
+                split(
+                    ws,
+                    L,
+                    dx.as_flattened(),
+                    dy.as_flattened_mut(),
+                    &mut |ws, dx, dy| baseline::sweep(&mut kernel, ws, dx, dy),
+                );
+                Some(dy)
+            }
         }
-    }
+    };
+    give(
+        dy.expect("asd: a kernel that owns its products gave none")
+            .as_flattened(),
+    )
 }
 
 /// `run(ws, seed, out)` of a four-lane sweep.
