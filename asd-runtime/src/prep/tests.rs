@@ -45,8 +45,8 @@ fn lanes_minimize_sweeps_then_lanes() {
         (3, 4, 4),
         (4, 4, 4),
         (5, 8, 8),
-        (9, 12, 16),
-        (11, 12, 16),
+        (9, 12, 12),
+        (11, 12, 12),
         (13, 16, 16),
         (16, 16, 16),
         (17, 24, 32),
@@ -71,7 +71,7 @@ fn lanes_minimize_sweeps_then_lanes() {
     }
     assert_eq!(choose_lanes(11, Some(4), Sweeps::Forward), 4);
     // A forced count is rounded up to one reverse sweeps are compiled for.
-    for (forced, reverse) in [(1, 1), (2, 4), (4, 4), (12, 16), (24, 32), (32, 32)] {
+    for (forced, reverse) in [(1, 1), (2, 4), (4, 4), (12, 12), (24, 32), (32, 32)] {
         assert_eq!(choose_lanes(11, Some(forced), Sweeps::Reverse), reverse);
     }
     assert!(REVERSE_LANES.iter().all(|l| LANES.contains(l)));
@@ -107,7 +107,7 @@ fn cheaper_below_is_the_first_count_of_the_same_cost() {
 }
 
 /// Reverse mode is cheaper than 12 column colors (one sweep of 12 lanes) with 8 row
-/// colors or fewer: 9 would take 16 lanes.
+/// colors or fewer, and than 2 column colors (2 lanes) only with 1 row color.
 #[test]
 fn reverse_is_cheaper_than_columns_by_sweeps_then_lanes() {
     let options = JacobianOptions::default();
