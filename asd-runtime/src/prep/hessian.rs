@@ -372,8 +372,8 @@ impl HessianPrep {
         self.driver.lanes()
     }
 
-    /// Runs sweeps of 8 lanes or more with AVX2 and FMA where the processor has them
-    /// (`true`, the default), or with the x86-64 baseline, four lanes at a time
+    /// Runs sweeps of 4 lanes or more with AVX2 and FMA where the processor has them
+    /// (`true`, the default), or with the x86-64 baseline, two lanes at a time
     /// (`false`), as [`JacobianPrep::set_wide_vectors`](crate::JacobianPrep::set_wide_vectors)
     /// does.
     ///
@@ -405,7 +405,7 @@ impl HessianPrep {
         self.driver.set_wide_vectors(on);
     }
 
-    /// Whether sweeps of 8 lanes or more run with AVX2 and FMA (see
+    /// Whether sweeps of 4 lanes or more run with AVX2 and FMA (see
     /// [`set_wide_vectors`](Self::set_wide_vectors)).
     ///
     /// See [`set_wide_vectors`](Self::set_wide_vectors) for an example.

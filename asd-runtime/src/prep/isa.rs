@@ -5,18 +5,23 @@
 //! detection. Generated kernels are `#[inline(always)]`, so each entry point holds a
 //! whole kernel compiled for its instruction set.
 //!
-//! Each lane count is compiled once: narrow sweeps for the baseline only (wide vectors
-//! gain little on one to four lanes), wide ones for AVX2 only. A processor without AVX2
-//! runs a wide sweep as several four-lane ones ([`split`]), so every lane count still
-//! works everywhere, at the price of more primal runs there. Other architectures compile
-//! every count for their own baseline.
+//! Each lane count is compiled once: narrow sweeps (one or two lanes, one SSE2 register)
+//! for the baseline only, wide ones for AVX2 only. A processor without AVX2 runs a wide
+//! sweep as several two-lane ones ([`split`]), so every lane count still works
+//! everywhere, at the price of more primal runs there. Other architectures compile every
+//! count for their own baseline.
 
 use super::{Hvp, Jvp, Vjp};
 use crate::{LaneBuf, Workspace};
 
 /// Sweeps of at least this many lanes run with wide vectors where the processor has
-/// them.
-pub(super) const WIDE: usize = 8;
+/// them: four lanes fill one AVX2 register, where the baseline takes two SSE2 ones (a
+/// sweep of four lanes, J2 split over two threads for instance, runs about 15% faster).
+pub(super) const WIDE: usize = 4;
+
+/// The lanes of the narrow sweeps a wide one is split into without wide vectors: the
+/// widest narrow count, which divides every wide one.
+const CHUNK: usize = 2;
 
 /// `Lanes::<L>::WIDE`: whether `L` lanes take the wide entry points. An associated
 /// constant, so that the compiler drops the other branch from each instance (a `L >=
@@ -30,7 +35,7 @@ impl<const L: usize> Lanes<L> {
 /// The instruction set of a preparation's wide sweeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Isa {
-    /// The target's baseline: on x86-64 without AVX2, wide sweeps run four lanes at a
+    /// The target's baseline: on x86-64 without AVX2, wide sweeps run two lanes at a
     /// time.
     Baseline,
     /// AVX2 with FMA.
@@ -164,39 +169,41 @@ pub(super) fn jvp_owned<K: Jvp, const L: usize>(
     )
 }
 
-/// `run(ws, seed, out)` of a four-lane sweep.
-type FourLanes<'k> = dyn FnMut(&Workspace, &[[f64; 4]], &mut [[f64; 4]]) + 'k;
+/// `run(ws, seed, out)` of a narrow sweep of [`CHUNK`] lanes.
+type Chunk<'k> = dyn FnMut(&Workspace, &[[f64; CHUNK]], &mut [[f64; CHUNK]]) + 'k;
 
-/// One sweep of `lanes` lanes as `lanes / 4` sweeps of four, through buffers of the
-/// workspace: `run(ws, seed, out)` adds the products of four seed lanes into `out`.
+/// One sweep of `lanes` lanes as `lanes / CHUNK` narrow sweeps, through buffers of the
+/// workspace: `run(ws, seed, out)` adds the products of `CHUNK` seed lanes into `out`.
 /// Over flat lanes, so that it is compiled once, not once per kernel and lane count.
-fn split(ws: &Workspace, lanes: usize, seed: &[f64], out: &mut [f64], run: &mut FourLanes<'_>) {
-    let mut seed4 = ws.lane_scratch::<4>(seed.len() / lanes);
-    let mut out4 = ws.lane_scratch::<4>(out.len() / lanes);
-    for chunk in 0..lanes / 4 {
-        gather(seed, lanes, chunk, &mut seed4);
-        out4.fill([0.0; 4]);
-        run(ws, &seed4, &mut out4);
-        scatter(&out4, lanes, chunk, out);
+fn split(ws: &Workspace, lanes: usize, seed: &[f64], out: &mut [f64], run: &mut Chunk<'_>) {
+    let mut seed_chunk = ws.lane_scratch::<CHUNK>(seed.len() / lanes);
+    let mut out_chunk = ws.lane_scratch::<CHUNK>(out.len() / lanes);
+    for chunk in 0..lanes / CHUNK {
+        gather(seed, lanes, chunk, &mut seed_chunk);
+        out_chunk.fill([0.0; CHUNK]);
+        run(ws, &seed_chunk, &mut out_chunk);
+        scatter(&out_chunk, lanes, chunk, out);
     }
 }
 
-/// Lanes `4 chunk .. 4 chunk + 4` of `from` (entries of `lanes` lanes), into `to`.
-fn gather(from: &[f64], lanes: usize, chunk: usize, to: &mut [[f64; 4]]) {
+/// Lanes `CHUNK chunk ..` of `from` (entries of `lanes` lanes), into `to`.
+fn gather(from: &[f64], lanes: usize, chunk: usize, to: &mut [[f64; CHUNK]]) {
+    let at = CHUNK * chunk;
     for (to, from) in to.iter_mut().zip(from.chunks_exact(lanes)) {
-        to.copy_from_slice(&from[4 * chunk..4 * chunk + 4]);
+        to.copy_from_slice(&from[at..at + CHUNK]);
     }
 }
 
-/// Adds `from` into lanes `4 chunk .. 4 chunk + 4` of `to` (entries of `lanes` lanes).
-fn scatter(from: &[[f64; 4]], lanes: usize, chunk: usize, to: &mut [f64]) {
+/// Adds `from` into lanes `CHUNK chunk ..` of `to` (entries of `lanes` lanes).
+fn scatter(from: &[[f64; CHUNK]], lanes: usize, chunk: usize, to: &mut [f64]) {
     assert_eq!(
         from.len() * lanes,
         to.len(),
-        "asd: a four-lane sweep gave another length"
+        "asd: a narrow sweep gave another length"
     );
+    let at = CHUNK * chunk;
     for (to, from) in to.chunks_exact_mut(lanes).zip(from) {
-        for (t, f) in to[4 * chunk..4 * chunk + 4].iter_mut().zip(from) {
+        for (t, f) in to[at..at + CHUNK].iter_mut().zip(from) {
             *t += f;
         }
     }

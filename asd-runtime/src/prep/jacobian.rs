@@ -844,9 +844,9 @@ impl JacobianPrep {
         self.driver.lanes()
     }
 
-    /// Runs sweeps of 8 lanes or more with AVX2 and FMA where the processor has them
+    /// Runs sweeps of 4 lanes or more with AVX2 and FMA where the processor has them
     /// (`true`, the default, detected at preparation), or with the x86-64 baseline,
-    /// four lanes at a time, as on a processor without them (`false`): for comparisons
+    /// two lanes at a time, as on a processor without them (`false`): for comparisons
     /// and tests. Both give the same Jacobian, up to rounding (FMA rounds once where
     /// the baseline rounds twice). Other architectures always use their baseline.
     ///
@@ -885,7 +885,7 @@ impl JacobianPrep {
         }
     }
 
-    /// Whether sweeps of 8 lanes or more run with AVX2 and FMA (see
+    /// Whether sweeps of 4 lanes or more run with AVX2 and FMA (see
     /// [`set_wide_vectors`](Self::set_wide_vectors)).
     ///
     /// See [`set_wide_vectors`](Self::set_wide_vectors) for an example.
