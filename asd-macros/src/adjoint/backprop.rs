@@ -21,12 +21,25 @@ impl Adjoint {
     /// `leaf_b += (d e / d leaf) * seed` for every active leaf of `e`, lane by lane; the
     /// partials come from the table of rules, evaluated once outside the lane loop.
     pub(super) fn backprop(&mut self, e: &Expr, seed: &Ident) -> TokenStream {
+        self.backprop_of(e, None, seed)
+    }
+
+    /// [`backprop`](Self::backprop) of `e`, whose value `result` holds when the reverse
+    /// sweep reaches it (a recomputed local): partials that read the result (`exp`,
+    /// `tanh`, `sqrt`) read it there instead of computing it again, which the compiler
+    /// cannot always undo (`tanh` is a call into the C math library).
+    pub(super) fn backprop_of(
+        &mut self,
+        e: &Expr,
+        result: Option<VarId>,
+        seed: &Ident,
+    ) -> TokenStream {
         // Tangent code: the partials differ from lane to lane, so they are computed
         // inside the loop over lanes.
         self.lane_mode = self.reads_lanes(e);
         let mut pre = Bindings::default();
         let mut terms = Vec::new();
-        self.collect(e, Expr::lit(1.0), &mut pre, &mut terms);
+        self.collect(e, result, Expr::lit(1.0), &mut pre, &mut terms);
         if terms.is_empty() {
             self.lane_mode = false;
             return quote!();
@@ -137,6 +150,7 @@ impl Adjoint {
     fn collect(
         &mut self,
         e: &Expr,
+        result: Option<VarId>,
         coef: Expr,
         pre: &mut Bindings,
         terms: &mut Vec<(TokenStream, Expr)>,
@@ -163,7 +177,7 @@ impl Adjoint {
                 for (a, p) in args.iter().zip(signs) {
                     if let (Some(p), true) = (p, expr_active(a, &self.f.vars)) {
                         let c = times(coef.clone(), p);
-                        self.collect(a, c, pre, terms);
+                        self.collect(a, None, c, pre, terms);
                     }
                 }
             }
@@ -172,14 +186,17 @@ impl Adjoint {
                 let probe = self.temp();
                 let mut partials = rules::partials(*op, &vals, &Expr::Var(probe));
                 if partials.iter().flatten().any(|p| p.reads(probe)) {
-                    let r = self.bind(Expr::app(*op, vals.clone()), pre);
+                    let r = match result {
+                        Some(v) => Expr::Var(v),
+                        None => self.bind(Expr::app(*op, vals.clone()), pre),
+                    };
                     partials = rules::partials(*op, &vals, &r);
                 }
                 for (a, p) in args.iter().zip(partials) {
                     let Some(p) = p else { continue };
                     if expr_active(a, &self.f.vars) {
                         let c = self.bind(times(coef.clone(), p), pre);
-                        self.collect(a, c, pre, terms);
+                        self.collect(a, None, c, pre, terms);
                     }
                 }
             }

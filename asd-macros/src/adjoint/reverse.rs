@@ -60,7 +60,9 @@ impl Adjoint {
             } => match rhs {
                 Rhs::Real(e) if self.active(*var) => {
                     let b = self.adj(*var);
-                    let bp = self.backprop(e, &seed);
+                    let held = self.recompute.contains_key(var) && !self.lanes(*var);
+                    let result = held.then_some(*var);
+                    let bp = self.backprop_of(e, result, &seed);
                     with_seed(quote!(#b), quote!(), bp)
                 }
                 Rhs::Vec(v) => self.rev_vector(*var, v),
