@@ -65,7 +65,7 @@ fn arwhead_bdqrtic(c: &mut Criterion) {
 fn bratu(c: &mut Criterion) {
     let mut g = c.benchmark_group("H3 bratu2d");
     g.sample_size(10);
-    for side in [100, 316, 1000] {
+    for side in [100, 224, 316, 1000] {
         let n = side * side;
         let u = point(n);
         let v = point(n);
@@ -82,12 +82,20 @@ fn bratu(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("prepared", n), &u, |b, u| {
             b.iter(|| bratu2d_hessian_prepared(&mut prep, black_box(u), side).nnz())
         });
-        // Issue 14: the sweeps split over 2 threads (`--features parallel`).
+        // Issue 14: the sweeps split over 2 threads (`--features parallel`), and the
+        // same two sweeps of 4 lanes on one thread, what each thread of them does.
         let two = HessianOptions::default().with_threads(2);
         let mut prep = bratu2d_hessian_prepare_with(&u, side, &two);
         g.bench_with_input(BenchmarkId::new("prepared, 2 threads", n), &u, |b, u| {
             b.iter(|| bratu2d_hessian_prepared(&mut prep, black_box(u), side).nnz())
         });
+        let four = HessianOptions::default().with_lanes(4);
+        let mut prep = bratu2d_hessian_prepare_with(&u, side, &four);
+        g.bench_with_input(
+            BenchmarkId::new("prepared, 2 sweeps of 4 lanes", n),
+            &u,
+            |b, u| b.iter(|| bratu2d_hessian_prepared(&mut prep, black_box(u), side).nnz()),
+        );
     }
     g.finish();
 }
