@@ -36,6 +36,14 @@ impl Adjoint {
         only_summed || self.returns.sets(v)
     }
 
+    /// Whether a store into `vec` saves the element it overwrites, for the reverse sweep
+    /// to put back: not when nothing there reads the vector's values
+    /// ([`value_needed`](super::record::value_needed)), as in `z[i] = y[i + 1] - y[i]`,
+    /// and `vec` is not a parameter (an output parameter is written for the caller).
+    pub(super) fn store_saves(&self, vec: VarId) -> bool {
+        self.needed[vec] || matches!(self.f.vars[vec].origin, Origin::Param(_))
+    }
+
     /// Pushes the current value of `v`.
     fn save(&self, v: VarId) -> TokenStream {
         let tape = tape();
@@ -170,12 +178,15 @@ impl Adjoint {
             Stmt::Store { vec, index, value } => {
                 let n = self.name(*vec).clone();
                 let i = &index.tokens;
+                let saves = self.store_saves(*vec);
                 if self.lanes(*vec) {
                     let v = self.lane_value(value);
-                    quote!(#tape.push_lanes(&#n[#i]); #n[#i] = #v;)
+                    let save = saves.then(|| quote!(#tape.push_lanes(&#n[#i]);));
+                    quote!(#save #n[#i] = #v;)
                 } else {
                     let v = self.ex(value);
-                    quote!(#tape.push_real(#n[#i]); #n[#i] = #v;)
+                    let save = saves.then(|| quote!(#tape.push_real(#n[#i]);));
+                    quote!(#save #n[#i] = #v;)
                 }
             }
             Stmt::Push { vec, value } => {

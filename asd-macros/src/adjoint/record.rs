@@ -3,6 +3,7 @@
 
 use proc_macro2::TokenStream;
 
+use crate::analyse::expr_active;
 use crate::ir::*;
 use crate::rules::Op;
 
@@ -205,22 +206,37 @@ fn mentions_len(e: &Expr) -> bool {
 }
 
 /// Which variables' values the reverse sweep reads: every real that appears other than
-/// as a term of a sum, and every variable an opaque expression reads (call arguments,
-/// indices, lengths). Branch and loop conditions are replayed from the tape, not read.
+/// as a term of a sum, every vector an element of which does, and every variable an
+/// opaque expression reads (call arguments, indices, lengths). A vector copied or moved
+/// into a needed one is needed, and so is every vector a call reads. Branch and loop
+/// conditions are replayed from the tape, not read.
 pub(super) fn value_needed(f: &Function, body: &[Stmt]) -> Vec<bool> {
-    fn expr(e: &Expr, linear: bool, needed: &mut [bool]) {
-        match e {
-            Expr::Var(v) => needed[*v] |= !linear,
-            Expr::Index(_, i) => i.reads.iter().for_each(|&r| needed[r] = true),
-            Expr::Lit(_) => {}
-            Expr::Const(o) => o.reads.iter().for_each(|&r| needed[r] = true),
-            Expr::Apply(op, args) => {
-                let sum = linear && matches!(op, Op::Add | Op::Sub | Op::Neg);
-                args.iter().for_each(|a| expr(a, sum, needed));
+    // `linear`: the value of `e` is not read: a term of a sum, or a factor of a product
+    // whose value is not read and whose other factor has no adjoint (`d(a b)/da = b`).
+    let expr = |e: &Expr, linear: bool, needed: &mut [bool]| {
+        fn go(e: &Expr, linear: bool, vars: &[Var], needed: &mut [bool]) {
+            match e {
+                Expr::Var(v) => needed[*v] |= !linear,
+                Expr::Index(v, i) => {
+                    needed[*v] |= !linear;
+                    i.reads.iter().for_each(|&r| needed[r] = true)
+                }
+                Expr::Lit(_) => {}
+                Expr::Const(o) => o.reads.iter().for_each(|&r| needed[r] = true),
+                Expr::Apply(Op::Mul, args) if args.len() == 2 => {
+                    let active = |a: &Expr| expr_active(a, vars);
+                    go(&args[0], linear && !active(&args[1]), vars, needed);
+                    go(&args[1], linear && !active(&args[0]), vars, needed);
+                }
+                Expr::Apply(op, args) => {
+                    let sum = linear && matches!(op, Op::Add | Op::Sub | Op::Neg);
+                    args.iter().for_each(|a| go(a, sum, vars, needed));
+                }
+                Expr::Int(n) => n.reads.iter().for_each(|&r| needed[r] = true),
             }
-            Expr::Int(n) => n.reads.iter().for_each(|&r| needed[r] = true),
         }
-    }
+        go(e, linear, &f.vars, needed)
+    };
     let mut needed = vec![false; f.vars.len()];
     let opaque = |o: &Opaque, needed: &mut [bool]| o.reads.iter().for_each(|&r| needed[r] = true);
     visit_stmts(body, &mut |s| match s {
@@ -246,8 +262,13 @@ pub(super) fn value_needed(f: &Function, body: &[Stmt]) -> Vec<bool> {
         Stmt::Push { value, .. } => expr(value, true, &mut needed),
         Stmt::Call { call, .. } => {
             for a in &call.args {
-                if let Arg::Other(o) = a {
-                    opaque(o, &mut needed);
+                match a {
+                    Arg::Other(o) => opaque(o, &mut needed),
+                    Arg::Vec(v, range) => {
+                        needed[*v] = true;
+                        range.iter().for_each(|r| opaque(r, &mut needed));
+                    }
+                    Arg::Out(v) => needed[*v] = true,
                 }
             }
         }
@@ -258,6 +279,28 @@ pub(super) fn value_needed(f: &Function, body: &[Stmt]) -> Vec<bool> {
         | Stmt::Return(_)
         | Stmt::Block(_) => {}
     });
+    // Values flow from `z` into `y` by `y = z` or `y = z.clone()`, to a fixed point.
+    let mut flows = Vec::new();
+    visit_stmts(body, &mut |s| {
+        if let Stmt::Let {
+            var,
+            init: Some(Rhs::Vec(VecExpr::Copy(from) | VecExpr::Move(from))),
+        }
+        | Stmt::Assign {
+            var,
+            rhs: Rhs::Vec(VecExpr::Copy(from) | VecExpr::Move(from)),
+            ..
+        } = s
+        {
+            flows.push((*from, *var));
+        }
+    });
+    while let Some(&(from, _)) = flows
+        .iter()
+        .find(|&&(from, to)| needed[to] && !needed[from])
+    {
+        needed[from] = true;
+    }
     needed
 }
 
@@ -283,6 +326,28 @@ mod tests {
             .unwrap_or_else(|| panic!("no `{name}`"))
     }
 
+    /// A store saves what it overwrites only into a vector whose elements a partial
+    /// reads, directly or through a copy or move: `z`, moved into `y`, whose elements
+    /// are factors; not `w` and its copy `u`, whose elements enter a sum, nor `x`, only
+    /// ever multiplied by a constant.
+    #[test]
+    fn a_vector_is_needed_where_a_partial_reads_its_elements_or_a_copy_of_them() {
+        let f = lowered(quote! {
+            fn f(x: &[f64]) -> f64 {
+                let mut z = vec![0.0; x.len()];
+                let mut w = vec![0.0; x.len()];
+                for i in 0..x.len() {
+                    z[i] = x[i] * 2.0;
+                    w[i] = x[i] + 1.0;
+                }
+                let y = z;
+                let u = w.clone();
+                y[0] * y[1] + u[0]
+            }
+        });
+        assert_eq!(flagged(&f, &value_needed(&f, &f.body)), ["i", "y", "z"]);
+    }
+
     #[test]
     fn the_reverse_sweep_needs_what_partials_and_indices_read_not_terms_of_sums() {
         let f = lowered(quote! {
@@ -304,11 +369,12 @@ mod tests {
                 s + q + v[0] + p
             }
         });
-        // `s`, `t`, `c` only enter sums; `p` is a factor, `r` the base of a power; `i`
-        // and `k` index; `n` and `m` are read by an integer and a length.
+        // `s`, `t`, `c` only enter sums, and so do the elements of `v`; `p` and the
+        // elements of `x` are factors, `r` the base of a power; `i` and `k` index; `n`
+        // and `m` are read by an integer and a length.
         assert_eq!(
             flagged(&f, &value_needed(&f, &f.body)),
-            ["i", "k", "m", "n", "p", "r"]
+            ["i", "k", "m", "n", "p", "r", "x"]
         );
     }
 
