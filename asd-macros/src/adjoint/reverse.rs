@@ -65,7 +65,8 @@ impl Adjoint {
                     let bp = self.backprop_of(e, result, &seed);
                     with_seed(quote!(#b), quote!(), bp)
                 }
-                Rhs::Vec(v) => self.rev_vector(*var, v),
+                // Before its `let`, the vector is gone.
+                Rhs::Vec(v) => self.rev_vector(*var, v, true),
                 Rhs::Real(_) | Rhs::Opaque(_) => quote!(),
             },
             Stmt::Let { init: None, .. } => quote!(),
@@ -85,7 +86,10 @@ impl Adjoint {
                         with_seed(quote!(#b), quote!(#zero #restore), bp)
                     }
                     Rhs::Vec(v) => {
-                        let back = self.rev_vector(*var, v);
+                        // Its old value is popped and its adjoint zeroed right after
+                        // (not for what a return sets).
+                        let put_back = !self.returns.sets(*var);
+                        let back = self.rev_vector(*var, v, put_back);
                         // As for a real: zero for the overwritten vector's adjoint.
                         let reset = if self.active(*var) && !self.returns.sets(*var) {
                             let b = self.adj(*var);
@@ -191,7 +195,9 @@ impl Adjoint {
 
     /// The adjoint of `var = <vector>` (or `let`): what flows from `var_b` into the
     /// vector's sources. A moved-from vector gets its value back.
-    fn rev_vector(&mut self, var: VarId, v: &VecExpr) -> TokenStream {
+    /// `replaced`: `var`'s value and adjoint are not read after this (backwards): it goes
+    /// out of scope, or its old value is popped and its adjoint zeroed right after.
+    fn rev_vector(&mut self, var: VarId, v: &VecExpr, replaced: bool) -> TokenStream {
         let l = lane_ident();
         let seed = seed();
         let n = self.name(var).clone();
@@ -223,19 +229,31 @@ impl Adjoint {
                 let ub = self.adj(*u);
                 quote!(for (a, d) in #ub.iter_mut().zip(#b.iter()) { for #l in 0..L { a[#l] += d[#l]; } })
             }
+            // `var = u` backwards: `u` takes back its value and adjoint. Where `var`'s
+            // are replaced anyway, the buffers are swapped, not copied.
             VecExpr::Move(u) => {
                 let un = self.name(*u).clone();
+                let param = |w: VarId| matches!(self.f.vars[w].origin, Origin::Param(_));
+                let swap = replaced && !param(var) && !param(*u);
+                let take = |to: &Ident, from: &Ident| {
+                    if swap {
+                        quote!(::core::mem::swap(&mut #to, &mut #from);)
+                    } else {
+                        quote!(#to.assign(&#from);)
+                    }
+                };
                 let adjoint = if self.active(*u) {
                     let ub = self.adj(*u);
                     if active {
-                        quote!(#ub.assign(&#b);)
+                        take(&ub, &b)
                     } else {
                         quote!(#ub.reset(#un.len());)
                     }
                 } else {
                     quote!()
                 };
-                quote!(#un.assign(&#n); #adjoint)
+                let value = take(&un, &n);
+                quote!(#value #adjoint)
             }
             VecExpr::Filled(..)
             | VecExpr::List(_)
