@@ -2,7 +2,7 @@
 //! the partials from the table of rules, each computation bound once and, in the
 //! adjoint of tangent code, before the lane loop unless it varies by lane.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::Ident;
 
@@ -50,19 +50,34 @@ impl Adjoint {
             .map(|(leaf, coef)| (leaf, self.bind(coef, &mut pre)))
             .collect();
         let (before, inside) = self.bindings(&pre, terms.iter().map(|(_, coef)| coef));
-        let updates: Vec<TokenStream> = terms
-            .into_iter()
-            .map(|(leaf, coef)| match coef {
-                Expr::Lit(1.0) => quote!(#leaf[#l] += #seed[#l];),
-                Expr::Lit(-1.0) => quote!(#leaf[#l] -= #seed[#l];),
-                c => {
-                    let c = self.ex(&c);
-                    quote!(#leaf[#l] += #c * #seed[#l];)
-                }
-            })
-            .collect();
+        // `to[l] += coef * seed[l]`, `to` the adjoint's lanes.
+        let update = |this: &Self, to: &TokenStream, coef: Expr| match coef {
+            Expr::Lit(1.0) => quote!(#to[#l] += #seed[#l];),
+            Expr::Lit(-1.0) => quote!(#to[#l] -= #seed[#l];),
+            c => {
+                let c = this.ex(&c);
+                quote!(#to[#l] += #c * #seed[#l];)
+            }
+        };
+        let out = if inside.is_empty() {
+            // One loop per adjoint, through a `&mut` of its lanes: the compiler then
+            // tells the lanes of `y_b[i + 1]` and `y_b[i]` apart and vectorizes each.
+            let to = Ident::new("to", Span::mixed_site());
+            let loops = terms.into_iter().map(|(leaf, coef)| {
+                let update = update(self, &quote!(#to), coef);
+                quote!({ let #to = &mut #leaf; for #l in 0..L { #update } })
+            });
+            quote!(#before #(#loops)*)
+        } else {
+            // Partials that differ by lane are computed once per lane, for all updates.
+            let updates: Vec<TokenStream> = terms
+                .into_iter()
+                .map(|(leaf, coef)| update(self, &leaf, coef))
+                .collect();
+            quote!(#before for #l in 0..L { #inside #(#updates)* })
+        };
         self.lane_mode = false;
-        quote!(#before for #l in 0..L { #inside #(#updates)* })
+        out
     }
 
     /// Binds a non-trivial scalar expression to a temporary, so it is computed once:
