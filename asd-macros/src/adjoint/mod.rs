@@ -6,9 +6,10 @@
 //! What the forward sweep saves, and why:
 //! - the old value of every overwritten integer or boolean, and of every overwritten
 //!   real some partial reads (`s = s * x[i]`; not `s += ...`, whose partials read no
-//!   value); old vector elements before a store, whole vectors before a reassignment:
-//!   the reverse sweep restores them one statement at a time, so every partial sees the
-//!   values its statement saw;
+//!   value); old vector elements before a store into a vector some partial reads (not
+//!   `z` in `z[i] = y[i + 1] - y[i]`), whole vectors before a reassignment: the reverse
+//!   sweep restores them one statement at a time, so every partial sees the values its
+//!   statement saw;
 //! - at the end of a nested block (a loop body, a branch), the final values of the
 //!   block's own locals, for the reverse block to start from, except those set once from
 //!   values that never change (`let t = x[i] * x[i];`), which it recomputes;
@@ -27,7 +28,8 @@
 //! }                               ...
 //!                                 for i in (lo..hi).rev() {
 //!                                     let seed = s_b; s_b = [0.0; L]; s = tape.pop_real();
-//!                                     for l in 0..L { s_b[l] += x[i] * seed[l]; x_b[i][l] += s * seed[l]; } }
+//!                                     { let to = &mut s_b; for l in 0..L { to[l] += x[i] * seed[l]; } }
+//!                                     { let to = &mut x_b[i]; for l in 0..L { to[l] += s * seed[l]; } } }
 //! ```
 //!
 //! The same pass, run over tangent code (lane variables are read lane by lane), gives
