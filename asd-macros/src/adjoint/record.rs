@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 
 use crate::analyse::expr_active;
 use crate::ir::*;
-use crate::rules::Op;
+use crate::rules::{self, Op};
 
 /// `assigned[v]`: whether `body` declares or assigns `v` anywhere, nested blocks included.
 pub(super) fn assigned_in(nvars: usize, body: &[Stmt]) -> Vec<bool> {
@@ -205,61 +205,44 @@ fn mentions_len(e: &Expr) -> bool {
     }
 }
 
-/// Which variables' values the reverse sweep reads: every real that appears other than
-/// as a term of a sum, every vector an element of which does, and every variable an
-/// opaque expression reads (call arguments, indices, lengths). A vector copied or moved
-/// into a needed one is needed, and so is every vector a call reads. Branch and loop
-/// conditions are replayed from the tape, not read.
+/// Which variables' values the reverse sweep reads: every real (or vector, for its
+/// elements) that a partial of an active argument reads by the table of rules (`b` in
+/// `a * b` where `a` has an adjoint; not the terms of a sum), what a needed value is
+/// computed from, and every variable an opaque expression reads (call arguments,
+/// indices, lengths). A vector copied or moved into a needed one is needed, and so is
+/// every vector a call reads. Branch and loop conditions are replayed from the tape,
+/// not read.
 pub(super) fn value_needed(f: &Function, body: &[Stmt]) -> Vec<bool> {
-    // `linear`: the value of `e` is not read: a term of a sum, or a factor of a product
-    // whose value is not read and whose other factor has no adjoint (`d(a b)/da = b`).
-    let expr = |e: &Expr, linear: bool, needed: &mut [bool]| {
-        fn go(e: &Expr, linear: bool, vars: &[Var], needed: &mut [bool]) {
-            match e {
-                Expr::Var(v) => needed[*v] |= !linear,
-                Expr::Index(v, i) => {
-                    needed[*v] |= !linear;
-                    i.reads.iter().for_each(|&r| needed[r] = true)
-                }
-                Expr::Lit(_) => {}
-                Expr::Const(o) => o.reads.iter().for_each(|&r| needed[r] = true),
-                Expr::Apply(Op::Mul, args) if args.len() == 2 => {
-                    let active = |a: &Expr| expr_active(a, vars);
-                    go(&args[0], linear && !active(&args[1]), vars, needed);
-                    go(&args[1], linear && !active(&args[0]), vars, needed);
-                }
-                Expr::Apply(op, args) => {
-                    let sum = linear && matches!(op, Op::Add | Op::Sub | Op::Neg);
-                    args.iter().for_each(|a| go(a, sum, vars, needed));
-                }
-                Expr::Int(n) => n.reads.iter().for_each(|&r| needed[r] = true),
-            }
-        }
-        go(e, linear, &f.vars, needed)
-    };
     let mut needed = vec![false; f.vars.len()];
+    let vars = &f.vars;
     let opaque = |o: &Opaque, needed: &mut [bool]| o.reads.iter().for_each(|&r| needed[r] = true);
+    // `y = z` and `y = z.clone()`: `z` is needed where `y` is.
+    let mut flows = Vec::new();
     visit_stmts(body, &mut |s| match s {
         Stmt::Let {
-            init: Some(rhs), ..
+            var,
+            init: Some(rhs),
         }
-        | Stmt::Assign { rhs, .. } => match rhs {
-            Rhs::Real(e) => expr(e, true, &mut needed),
+        | Stmt::Assign { var, rhs, .. } => match rhs {
+            Rhs::Real(e) => read_by_partials(e, false, vars, &mut needed),
             Rhs::Vec(VecExpr::Filled(e, n)) => {
-                expr(e, true, &mut needed);
+                read_by_partials(e, false, vars, &mut needed);
                 opaque(n, &mut needed);
             }
-            Rhs::Vec(VecExpr::List(items)) => items.iter().for_each(|e| expr(e, true, &mut needed)),
+            Rhs::Vec(VecExpr::List(items)) => items
+                .iter()
+                .for_each(|e| read_by_partials(e, false, vars, &mut needed)),
             Rhs::Vec(VecExpr::Empty(Some(n)) | VecExpr::Overwritten(n)) | Rhs::Opaque(n) => {
                 opaque(n, &mut needed)
             }
-            Rhs::Vec(VecExpr::Empty(None) | VecExpr::Copy(_) | VecExpr::Move(_)) => {}
+            Rhs::Vec(VecExpr::Copy(from) | VecExpr::Move(from)) => flows.push((*from, *var)),
+            Rhs::Vec(VecExpr::Empty(None)) => {}
         },
         Stmt::Store { index, value, .. } => {
             opaque(index, &mut needed);
-            expr(value, true, &mut needed);
+            read_by_partials(value, false, vars, &mut needed);
         }
-        Stmt::Push { value, .. } => expr(value, true, &mut needed),
+        Stmt::Push { value, .. } => read_by_partials(value, false, vars, &mut needed),
         Stmt::Call { call, .. } => {
             for a in &call.args {
                 match a {
@@ -279,22 +262,6 @@ pub(super) fn value_needed(f: &Function, body: &[Stmt]) -> Vec<bool> {
         | Stmt::Return(_)
         | Stmt::Block(_) => {}
     });
-    // Values flow from `z` into `y` by `y = z` or `y = z.clone()`, to a fixed point.
-    let mut flows = Vec::new();
-    visit_stmts(body, &mut |s| {
-        if let Stmt::Let {
-            var,
-            init: Some(Rhs::Vec(VecExpr::Copy(from) | VecExpr::Move(from))),
-        }
-        | Stmt::Assign {
-            var,
-            rhs: Rhs::Vec(VecExpr::Copy(from) | VecExpr::Move(from)),
-            ..
-        } = s
-        {
-            flows.push((*from, *var));
-        }
-    });
     while let Some(&(from, _)) = flows
         .iter()
         .find(|&&(from, to)| needed[to] && !needed[from])
@@ -302,6 +269,54 @@ pub(super) fn value_needed(f: &Function, body: &[Stmt]) -> Vec<bool> {
         needed[from] = true;
     }
     needed
+}
+
+/// Marks what the reverse sweep reads of `e`: its own value where `read` (a partial
+/// outside reads it), and in its operations the arguments [`partials_read`] says.
+fn read_by_partials(e: &Expr, read: bool, vars: &[Var], needed: &mut [bool]) {
+    match e {
+        Expr::Var(v) => needed[*v] |= read,
+        Expr::Index(v, i) => {
+            needed[*v] |= read;
+            i.reads.iter().for_each(|&r| needed[r] = true)
+        }
+        Expr::Lit(_) => {}
+        Expr::Const(o) | Expr::Int(o) => o.reads.iter().for_each(|&r| needed[r] = true),
+        Expr::Apply(op, args) => {
+            let by_partials = partials_read(*op, args, vars);
+            for (a, by_partials) in args.iter().zip(by_partials) {
+                // A value that is read is computed again from all its arguments.
+                read_by_partials(a, read || by_partials, vars, needed);
+            }
+        }
+    }
+}
+
+/// Which arguments of `op` the partials of its active arguments read, from the table of
+/// rules: each argument stands in as a variable past the function's own, so `d(a b)/da
+/// = b` reads `b`; a partial that reads the result (`exp`, `tanh`) reads them all.
+fn partials_read(op: Op, args: &[Expr], vars: &[Var]) -> Vec<bool> {
+    let stand_in = |k: usize| vars.len() + k;
+    let result = stand_in(args.len());
+    let stand_ins: Vec<Expr> = args
+        .iter()
+        .enumerate()
+        .map(|(k, a)| match a {
+            // Integer operands stay as written (`powi`'s exponent).
+            Expr::Int(_) => a.clone(),
+            _ => Expr::Var(stand_in(k)),
+        })
+        .collect();
+    let partials = rules::partials(op, &stand_ins, &Expr::Var(result));
+    let read: Vec<&Expr> = args
+        .iter()
+        .zip(&partials)
+        .filter(|(a, _)| expr_active(a, vars))
+        .filter_map(|(_, p)| p.as_ref())
+        .collect();
+    (0..args.len())
+        .map(|k| read.iter().any(|p| p.reads(stand_in(k)) || p.reads(result)))
+        .collect()
 }
 
 #[cfg(test)]
