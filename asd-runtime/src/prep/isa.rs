@@ -20,8 +20,16 @@ use crate::{LaneBuf, Workspace};
 pub(super) const WIDE: usize = 4;
 
 /// The lanes of the narrow sweeps a wide one is split into without wide vectors: the
-/// widest narrow count, which divides every wide one.
-const CHUNK: usize = 2;
+/// widest narrow count that divides every wide one (checked below).
+const CHUNK: usize = WIDE / 2;
+
+const _: () = {
+    let mut k = 0;
+    while k < super::LANES.len() {
+        assert!(super::LANES[k] < WIDE || super::LANES[k].is_multiple_of(CHUNK));
+        k += 1;
+    }
+};
 
 /// `Lanes::<L>::WIDE`: whether `L` lanes take the wide entry points. An associated
 /// constant, so that the compiler drops the other branch from each instance (a `L >=
@@ -129,9 +137,10 @@ pub(super) fn lanes_mut<const L: usize>(flat: &mut [f64]) -> &mut [[f64; L]] {
 }
 
 /// [`Jvp::jvp_owned`] with `isa`, over flat seed lanes, for kernels that own their
-/// products ([`Jvp::OWNS_PRODUCTS`]) of `m` outputs: hands them, flat, to `give`. Four
-/// lanes at a time, the kernel's `jvp` writes into a buffer of the workspace. Not
-/// inlined: the serial and the parallel evaluation share one copy.
+/// products ([`Jvp::OWNS_PRODUCTS`]) of `m` outputs: hands them, flat, to `give`.
+/// Without wide vectors, the kernel's `jvp` writes into a buffer of the workspace,
+/// [`CHUNK`] lanes at a time. Not inlined: the serial and the parallel evaluation share
+/// one copy.
 #[inline(never)]
 pub(super) fn jvp_owned<K: Jvp, const L: usize>(
     isa: Isa,
@@ -151,14 +160,8 @@ pub(super) fn jvp_owned<K: Jvp, const L: usize>(
             Isa::Avx2 => unsafe { avx2::jvp_owned(kernel, ws, dx) },
             Isa::Baseline => {
                 let mut dy = ws.lane_zeros::<L>(m);
-                let mut kernel = Forward(kernel);
-                split(
-                    ws,
-                    L,
-                    dx.as_flattened(),
-                    dy.as_flattened_mut(),
-                    &mut |ws, dx, dy| baseline::sweep(&mut kernel, ws, dx, dy),
-                );
+                let dx = dx.as_flattened();
+                sweep::<_, L>(isa, &mut Forward(kernel), ws, dx, dy.as_flattened_mut());
                 Some(dy)
             }
         }

@@ -85,6 +85,12 @@ impl Sweeps {
             Sweeps::Reverse => &REVERSE_LANES,
         }
     }
+
+    /// What `ncolors` colors cost in these sweeps, with the lanes [`choose_lanes`]
+    /// takes: sweeps, then lanes in all ([`evaluation_cost`]).
+    pub(crate) fn cost(self, ncolors: usize, forced: Option<usize>) -> (usize, usize) {
+        evaluation_cost(ncolors, choose_lanes(ncolors, forced, self))
+    }
 }
 
 /// `with_lanes!(lanes, L => driver.sweeps::<L>(...))`: runs the expression with the
@@ -442,8 +448,7 @@ impl JacobianOptions {
     /// The row-color count a reverse coloring must get below to cost less than
     /// `ncolumn_colors` column colors: fewer sweeps, or as many with fewer lanes.
     pub(crate) fn reverse_cheaper_than(&self, ncolumn_colors: usize) -> usize {
-        let forward = choose_lanes(ncolumn_colors, self.lanes, Sweeps::Forward);
-        let cost = evaluation_cost(ncolumn_colors, forward);
+        let cost = Sweeps::Forward.cost(ncolumn_colors, self.lanes);
         cheaper_than(cost, self.lanes, Sweeps::Reverse)
     }
 
@@ -765,15 +770,14 @@ pub(crate) fn evaluation_cost(ncolors: usize, lanes: usize) -> (usize, usize) {
 /// as many with fewer lanes. 11 and 12 colors both take one sweep of 12 lanes, so once
 /// a search has found 12 it looks only for 8 or fewer.
 pub(crate) fn cheaper_below(ncolors: usize, forced: Option<usize>, sweeps: Sweeps) -> usize {
-    let cost = evaluation_cost(ncolors, choose_lanes(ncolors, forced, sweeps));
-    cheaper_than(cost, forced, sweeps)
+    cheaper_than(sweeps.cost(ncolors, forced), forced, sweeps)
 }
 
 /// The color count a coloring of `sweeps` must get below to cost less than `cost`
 /// (sweeps, then lanes; a cost never falls as colors are added).
 pub(crate) fn cheaper_than(cost: (usize, usize), forced: Option<usize>, sweeps: Sweeps) -> usize {
     (0..)
-        .find(|&c| evaluation_cost(c, choose_lanes(c, forced, sweeps)) >= cost)
+        .find(|&c| sweeps.cost(c, forced) >= cost)
         .expect("costs grow without bound")
 }
 

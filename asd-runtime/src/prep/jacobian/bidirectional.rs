@@ -12,7 +12,7 @@ use std::fmt;
 use sprs::CsMat;
 
 use super::super::driver::Driver;
-use super::super::{evaluation_cost, with_lanes, JacobianOptions, Jvp, Sweeps, Vjp};
+use super::super::{with_lanes, JacobianOptions, Jvp, Sweeps, Vjp};
 use super::{place, search_orders, JacobianPrep, Mode};
 use crate::coloring::{bicoloring_among, Bicoloring};
 use crate::decompress::BiParts;
@@ -48,10 +48,11 @@ fn choose_lanes(bicoloring: &Bicoloring, forced: Option<usize>) -> (usize, usize
     )
 }
 
-/// Sweeps, then lanes, of an evaluation of `bicoloring` with these lanes.
-fn cost(bicoloring: &Bicoloring, (forward, reverse): (usize, usize)) -> (usize, usize) {
-    let f = evaluation_cost(bicoloring.ncolumn_colors(), forward);
-    let r = evaluation_cost(bicoloring.nrow_colors(), reverse);
+/// Sweeps, then lanes, of an evaluation of `bicoloring`, with the lanes
+/// [`choose_lanes`] takes.
+fn cost(bicoloring: &Bicoloring, forced: Option<usize>) -> (usize, usize) {
+    let f = Sweeps::Forward.cost(bicoloring.ncolumn_colors(), forced);
+    let r = Sweeps::Reverse.cost(bicoloring.nrow_colors(), forced);
     (f.0 + r.0, f.1 + r.1)
 }
 
@@ -64,15 +65,12 @@ impl JacobianPrep {
         ncolors: usize,
         options: &JacobianOptions,
     ) -> Option<Bicoloring> {
-        let one_sided = evaluation_cost(
-            ncolors,
-            super::super::choose_lanes(ncolors, options.lanes, Sweeps::Forward),
-        );
+        let one_sided = Sweeps::Forward.cost(ncolors, options.lanes);
         if one_sided.0 < 2 {
             return None;
         }
         let b = bicoloring_among(pattern, search_orders(options));
-        (cost(&b, choose_lanes(&b, options.lanes)) < one_sided).then_some(b)
+        (cost(&b, options.lanes) < one_sided).then_some(b)
     }
 
     /// A bidirectional preparation from a bicoloring computed elsewhere, e.g. by
