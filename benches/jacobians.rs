@@ -69,7 +69,7 @@ fn j1(c: &mut Criterion) {
                 b.iter(|| iter_diff_jacobian_prepared(&mut prep, black_box(&x), 10).nnz())
             });
         }
-        // Issue 14: the sweeps split over 2 threads (2 of 8 lanes; serially 1 of 12).
+        // Issue 14: the sweeps split over 2 threads (2 of 6 lanes; serially 1 of 12).
         // `--features parallel` for rayon's pool; without it, threads spawned per call.
         let mut prep = iter_diff_jacobian_prepare_with(&x, 10, &every_row.with_threads(2));
         g.bench_function("prepared forward, 2 threads", |b| {

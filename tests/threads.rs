@@ -53,14 +53,14 @@ fn j1_iter_diff_in_parallel() {
             );
         }
     }
-    // 11 colors on 2 threads: two sweeps of 8 lanes, one per thread.
+    // 11 colors on 2 threads: two sweeps of 6 lanes, one per thread.
     let two = JacobianOptions::forward()
         .with_constant_rows(false)
         .with_threads(2);
     let prep = iter_diff_jacobian_prepare_with(&x, 10, &two);
     assert_eq!(
         (prep.ncolors(), prep.lanes(), prep.nsweeps(), prep.threads()),
-        (11, 8, 2, 2)
+        (11, 6, 2, 2)
     );
 }
 

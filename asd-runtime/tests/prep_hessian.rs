@@ -177,7 +177,7 @@ fn arrowhead_with_hand_made_colorings_and_every_method() {
         }
     }
     // Plain column coloring ignores symmetry: every column meets the dense row, n colors,
-    // in one sweep of 24 lanes or two of 16.
+    // in one sweep of 32 lanes or two of 16.
     for (lanes, sweeps) in [(None, 1), (Some(16), 2)] {
         let columns = Coloring::from_colors((0..n).collect());
         let mut prep = HessianPrep::with_coloring(

@@ -32,12 +32,13 @@ use crate::coloring::RECOLOR_ROUNDS;
 use crate::{LaneBuf, OnSwitch, Order, Sparsity, Workspace};
 
 /// The lane counts forward and second-order kernels are compiled for; a preparation
-/// picks one of them. 12 is there for the common 9 to 12 colors (J1 has 11): 16 lanes
-/// would carry a third more memory for nothing. 24 and 32 carry in one sweep what two
-/// sweeps of 12 or 16 would, so the primal runs once: J3's 25 colors (a 5 x 5
+/// picks one of them. 6 is there for the 5 or 6 colors of 2-D 5-point stencils (H3's
+/// Hessian has 5): 8 lanes would carry a third more memory, and a 6-lane sweep of H3 is
+/// 10-20% faster. 12 likewise serves 9 to 12 colors (J1 has 11). 32 carries in one
+/// sweep what two of 12 or 16 would, so the primal runs once: J3's 25 colors (a 5 x 5
 /// convolution) take one sweep of 32 lanes, a fifth faster than two of 16. Each count is
-/// one more copy of every kernel to compile. Reverse sweeps take fewer
-/// ([`REVERSE_LANES`]).
+/// one more copy of every kernel to compile, so 17 to 24 colors, rarer than 5 or 6,
+/// take 32 too. Reverse sweeps take fewer ([`REVERSE_LANES`]).
 ///
 /// ```
 /// use asd_runtime::{JacobianOptions, JacobianPrep, SparsityPattern, LANES};
@@ -45,15 +46,15 @@ use crate::{LaneBuf, OnSwitch, Order, Sparsity, Workspace};
 /// let prep = JacobianPrep::new(diagonal.clone(), &JacobianOptions::forward());
 /// assert!(LANES.contains(&prep.lanes()));
 /// // Any listed count can be forced; others panic.
-/// let eight = JacobianOptions::forward().with_lanes(LANES[3]);
+/// let eight = JacobianOptions::forward().with_lanes(LANES[4]);
 /// assert_eq!(JacobianPrep::new(diagonal, &eight).lanes(), 8);
 /// ```
-pub const LANES: [usize; 8] = [1, 2, 4, 8, 12, 16, 24, 32];
+pub const LANES: [usize; 8] = [1, 2, 4, 6, 8, 12, 16, 32];
 
 /// The lane counts reverse-mode Jacobian kernels are compiled for, a subset of
 /// [`LANES`]. A reverse kernel is several times the code of a forward one (it records
 /// the tape, in each copy, before it walks it back) and most of a user's build time, so
-/// 2 and 17 to 24 colors take the next count up: 4 and 32. A lane count forced for a
+/// 2 and 5 or 6 colors take the next count up: 4 and 8. A lane count forced for a
 /// reverse sweep is rounded up to one of these. (12 stays: J1's 11 row colors take 30%
 /// longer in 16 lanes.)
 ///
@@ -99,7 +100,7 @@ impl Sweeps {
 /// `choose_lanes` only picks listed ones).
 macro_rules! with_lanes {
     ($lanes:expr, $l:ident => $call:expr) => {
-        with_lanes!(@arms $lanes, $l, $call, LANES, 1 2 4 8 12 16 24 32)
+        with_lanes!(@arms $lanes, $l, $call, LANES, 1 2 4 6 8 12 16 32)
     };
     (reverse: $lanes:expr, $l:ident => $call:expr) => {
         with_lanes!(@arms $lanes, $l, $call, REVERSE_LANES, 1 4 8 12 16 32)
@@ -539,7 +540,7 @@ impl JacobianOptions {
     /// default, is serial). The sweeps are split between the threads, each with its own
     /// seed, part of the compressed buffer and workspace, all allocated at preparation;
     /// each thread reruns the primal in its sweeps. The lanes are then chosen for the
-    /// fewest sweeps per thread (11 colors on 2 threads: 2 sweeps of 8 lanes instead of
+    /// fewest sweeps per thread (11 colors on 2 threads: 2 sweeps of 6 lanes instead of
     /// 1 of 12), so the preparation has at most `nsweeps()` threads.
     ///
     /// Runs on rayon's pool with the `parallel` feature (of `asd` or `asd-runtime`);
@@ -555,9 +556,9 @@ impl JacobianOptions {
     /// let serial = JacobianPrep::new(p.clone(), &JacobianOptions::forward());
     /// assert_eq!((serial.lanes(), serial.nsweeps(), serial.threads()), (12, 1, 1));
     /// let two = JacobianPrep::new(p, &JacobianOptions::forward().with_threads(2));
-    /// assert_eq!((two.lanes(), two.nsweeps(), two.threads()), (8, 2, 2));
+    /// assert_eq!((two.lanes(), two.nsweeps(), two.threads()), (6, 2, 2));
     /// assert!(two.to_string().starts_with(
-    ///     "Jacobian preparation, forward mode: 11 JVPs in 2 sweeps of 8 lanes on 2 threads"
+    ///     "Jacobian preparation, forward mode: 11 JVPs in 2 sweeps of 6 lanes on 2 threads"
     /// ));
     /// ```
     pub fn with_threads(self, threads: usize) -> Self {

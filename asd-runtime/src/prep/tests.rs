@@ -44,18 +44,20 @@ fn lanes_minimize_sweeps_then_lanes() {
         (2, 2, 4),
         (3, 4, 4),
         (4, 4, 4),
-        (5, 8, 8),
+        (5, 6, 8),
+        (6, 6, 8),
+        (7, 8, 8),
         (9, 12, 12),
         (11, 12, 12),
         (13, 16, 16),
         (16, 16, 16),
-        (17, 24, 32),
-        (24, 24, 32),
+        (17, 32, 32),
+        (24, 32, 32),
         (25, 32, 32),
         (32, 32, 32),
-        (33, 24, 32),
+        (33, 32, 32),
         (49, 32, 32),
-        (65, 24, 32),
+        (65, 32, 32),
     ];
     for (ncolors, forward, reverse) in cases {
         assert_eq!(
@@ -71,7 +73,7 @@ fn lanes_minimize_sweeps_then_lanes() {
     }
     assert_eq!(choose_lanes(11, Some(4), Sweeps::Forward), 4);
     // A forced count is rounded up to one reverse sweeps are compiled for.
-    for (forced, reverse) in [(1, 1), (2, 4), (4, 4), (12, 12), (24, 32), (32, 32)] {
+    for (forced, reverse) in [(1, 1), (2, 4), (4, 4), (6, 8), (12, 12), (32, 32)] {
         assert_eq!(choose_lanes(11, Some(forced), Sweeps::Reverse), reverse);
     }
     assert!(REVERSE_LANES.iter().all(|l| LANES.contains(l)));
@@ -98,7 +100,8 @@ fn cheaper_below_is_the_first_count_of_the_same_cost() {
     let below = |c, forced| cheaper_below(c, forced, Sweeps::Forward);
     assert_eq!(below(12, None), 9);
     assert_eq!(below(11, None), 9);
-    assert_eq!(below(8, None), 5);
+    assert_eq!(below(8, None), 7);
+    assert_eq!(below(6, None), 5);
     assert_eq!(below(24, None), 17);
     assert_eq!(below(12, Some(4)), 9);
     assert_eq!(below(12, Some(1)), 12);
@@ -127,7 +130,7 @@ fn reverse_is_cheaper_than_columns_by_sweeps_then_lanes() {
 
 #[test]
 #[should_panic(
-    expected = "3 lanes were requested but generated code is compiled for [1, 2, 4, 8, 12, 16, 24, 32] lanes"
+    expected = "3 lanes were requested but generated code is compiled for [1, 2, 4, 6, 8, 12, 16, 32] lanes"
 )]
 fn lanes_outside_lanes_are_refused() {
     choose_lanes(5, Some(3), Sweeps::Reverse);
