@@ -400,7 +400,117 @@ impl<'f> Emitter<'f> {
     /// Lane `l` of a lane expression; factors without lanes are hoisted into `pre`, and
     /// so are the rows of lane vectors it reads: indexed and bounds-checked once, not
     /// once per lane, they leave a lane loop small enough to be inlined and vectorized.
+    /// Tangent code, linear in its lanes, is first gathered into one coefficient per
+    /// lane it reads ([`by_lane`](Self::by_lane)).
     pub(crate) fn lane_expr(&mut self, e: &Expr, pre: &mut TokenStream) -> (TokenStream, Prec) {
+        let e = self.by_lane(e);
+        self.lane_terms(&e, pre)
+    }
+
+    /// `e`, linear in its lane leaves, as `c0 * a_d + c1 * b_d[i] + ...`: one
+    /// coefficient per leaf, without lanes, so hoisted and computed once, and a multiply
+    /// per leaf and lane. The product rule alone gives `v * (u * u_d + u * u_d)`, four
+    /// operations a lane where `(v * u + v * u) * u_d` takes one, and the compiler may
+    /// not regroup floating-point sums. `e` itself where that takes no fewer operations
+    /// per lane (`c * (a_d + b_d)`, two, would take three) or a lane is not read
+    /// linearly.
+    fn by_lane(&self, e: &Expr) -> Expr {
+        let gathered = self.gathered(e);
+        if self.lane_ops(&gathered) < self.lane_ops(e) {
+            gathered
+        } else {
+            e.clone()
+        }
+    }
+
+    /// The operations per lane of a lane expression: one per operation that reads a
+    /// lane (the others are hoisted out of the lanes).
+    fn lane_ops(&self, e: &Expr) -> usize {
+        match e {
+            Expr::Apply(_, args) if self.has_lanes(e) => {
+                1 + args.iter().map(|a| self.lane_ops(a)).sum::<usize>()
+            }
+            _ => 0,
+        }
+    }
+
+    /// [`by_lane`](Self::by_lane)'s gathered form of `e`, whatever it costs.
+    fn gathered(&self, e: &Expr) -> Expr {
+        let Some(Linear { terms, rest }) = self.linear(e) else {
+            return e.clone();
+        };
+        let mut sum: Option<Expr> = None;
+        for (leaf, coef) in terms {
+            let term = Expr::times(coef, leaf);
+            sum = Some(match sum {
+                None => term,
+                Some(s) => plus(s, term),
+            });
+        }
+        match (sum, rest) {
+            (Some(s), Some(r)) => plus(s, r),
+            (Some(s), None) => s,
+            (None, _) => e.clone(),
+        }
+    }
+
+    /// `e` as `sum of coef * leaf` over the lane leaves it reads, and its part without
+    /// lanes; `None` if it is not linear in them (a product of two lane values, a
+    /// function of one).
+    fn linear(&self, e: &Expr) -> Option<Linear> {
+        if !self.has_lanes(e) {
+            return Some(Linear {
+                terms: Vec::new(),
+                rest: Some(e.clone()),
+            });
+        }
+        let scaled = |part: &Expr, by: &dyn Fn(Expr) -> Expr| {
+            let Linear { terms, rest } = self.linear(part)?;
+            let terms = terms.into_iter().map(|(leaf, c)| (leaf, by(c))).collect();
+            Some(Linear {
+                terms,
+                rest: rest.map(by),
+            })
+        };
+        match e {
+            Expr::Var(_) | Expr::Index(..) => Some(Linear {
+                terms: vec![(e.clone(), Expr::lit(1.0))],
+                rest: None,
+            }),
+            Expr::Apply(Op::Add | Op::Sub, args) => {
+                let Linear { mut terms, rest } = self.linear(&args[0])?;
+                let sign = |c: Expr| match e {
+                    Expr::Apply(Op::Sub, _) => negated(c),
+                    _ => c,
+                };
+                let more = scaled(&args[1], &sign)?;
+                for (leaf, c) in more.terms {
+                    match terms.iter_mut().find(|(l, _)| l.same(&leaf)) {
+                        Some((_, sum)) => *sum = plus(sum.clone(), c),
+                        None => terms.push((leaf, c)),
+                    }
+                }
+                let rest = match (rest, more.rest) {
+                    (Some(a), Some(b)) => Some(plus(a, b)),
+                    (a, b) => a.or(b),
+                };
+                Some(Linear { terms, rest })
+            }
+            Expr::Apply(Op::Neg, args) => scaled(&args[0], &negated),
+            Expr::Apply(Op::Mul, args) if !self.has_lanes(&args[0]) => {
+                scaled(&args[1], &|c| Expr::times(args[0].clone(), c))
+            }
+            Expr::Apply(Op::Mul, args) if !self.has_lanes(&args[1]) => {
+                scaled(&args[0], &|c| Expr::times(c, args[1].clone()))
+            }
+            Expr::Apply(Op::Div, args) if !self.has_lanes(&args[1]) => {
+                scaled(&args[0], &|c| Expr::div(c, args[1].clone()))
+            }
+            Expr::Apply(..) | Expr::Lit(_) | Expr::Const(_) | Expr::Int(_) => None,
+        }
+    }
+
+    fn lane_terms(&mut self, e: &Expr, pre: &mut TokenStream) -> (TokenStream, Prec) {
         let l = lane_ident();
         match e {
             Expr::Var(v) if self.lanes(*v) => {
@@ -423,7 +533,7 @@ impl<'f> Emitter<'f> {
                 }
             }
             Expr::Apply(op, args) => {
-                let parts: Vec<_> = args.iter().map(|a| self.lane_expr(a, pre)).collect();
+                let parts: Vec<_> = args.iter().map(|a| self.lane_terms(a, pre)).collect();
                 self.apply_tokens(*op, parts)
             }
             Expr::Var(_) | Expr::Index(..) | Expr::Lit(_) | Expr::Const(_) | Expr::Int(_) => {
@@ -665,6 +775,52 @@ fn indexed_vectors(e: &Expr, f: &mut impl FnMut(VarId)) {
     }
 }
 
+/// A lane expression as `sum of coef * leaf`: its lane leaves in order of first
+/// reading, a leaf read twice listed once, each with its coefficient (without lanes),
+/// and its part without lanes.
+struct Linear {
+    terms: Vec<(Expr, Expr)>,
+    rest: Option<Expr>,
+}
+
+/// `-c`, a literal's sign flipped and `--c` undone.
+fn negated(c: Expr) -> Expr {
+    match c {
+        Expr::Lit(v) => Expr::lit(-v),
+        Expr::Apply(Op::Neg, mut a) => a.remove(0),
+        c => Expr::neg(c),
+    }
+}
+
+/// `a + b`, two literals added here, and `a - c` where `b` is `-c`, `-4.0` or
+/// `-4.0 * x`.
+fn plus(a: Expr, b: Expr) -> Expr {
+    if let (Expr::Lit(x), Expr::Lit(y)) = (&a, &b) {
+        return Expr::lit(x + y);
+    }
+    match negative(b) {
+        Ok(c) => Expr::sub(a, c),
+        Err(b) => Expr::add(a, b),
+    }
+}
+
+/// `Ok(c)` for an `e` that is `-c`, a negative literal or a product whose first factor
+/// is one of them; `Err(e)` for the others.
+fn negative(e: Expr) -> Result<Expr, Expr> {
+    match e {
+        Expr::Apply(Op::Neg, mut c) => Ok(c.remove(0)),
+        Expr::Lit(y) if y < 0.0 => Ok(Expr::lit(-y)),
+        Expr::Apply(Op::Mul, mut m) => {
+            let b = m.pop().expect("a product of two");
+            match negative(m.pop().expect("a product of two")) {
+                Ok(a) => Ok(Expr::mul(a, b)),
+                Err(a) => Err(Expr::mul(a, b)),
+            }
+        }
+        e => Err(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::tests::{flat, generated, lowered};
@@ -712,6 +868,41 @@ mod tests {
     }
 
     #[test]
+    fn a_lane_value_takes_one_coefficient_per_lane_it_reads() {
+        let gathered = flat(&generated(
+            quote!(
+                fn f(x: &[f64]) -> f64 {
+                    x[0] * x[0] * x[1] - 3.0 * x[0]
+                }
+            ),
+            "fn __asd_tangent_f",
+        ));
+        // `x_d[0]` three times (twice by the product rule), one multiply each, became one
+        // coefficient computed before the lanes.
+        assert!(
+            gathered.contains("let c0 = x[1] * (x[0] + x[0]) - 3.0;"),
+            "{gathered}"
+        );
+        assert!(
+            gathered.contains("from_fn(|l| c0 * r1[l] + u0 * r2[l])"),
+            "{gathered}"
+        );
+        // A factor over a sum of lanes stays one: spread, it would take a multiply more.
+        let kept = flat(&generated(
+            quote!(
+                fn f(x: &[f64]) -> f64 {
+                    (x[0] + x[1]) * x[2]
+                }
+            ),
+            "fn __asd_tangent_f",
+        ));
+        assert!(
+            kept.contains("from_fn(|l| { x[2] * (r0[l] + r1[l]) + u0 * r2[l] })"),
+            "{kept}"
+        );
+    }
+
+    #[test]
     fn a_lane_value_hoists_what_does_not_vary_by_lane() {
         let t = flat(&generated(
             quote!(
@@ -721,11 +912,9 @@ mod tests {
             ),
             "fn __asd_tangent_f",
         ));
-        // The partial `cos` is computed once, before the lanes.
-        assert!(t.contains("let c0 = x[0].cos();"), "{t}");
-        assert!(
-            t.contains("from_fn(|l| { x[1] * (c0 * r1[l]) + u0 * r2[l] })"),
-            "{t}"
-        );
+        // The coefficient of `x_d[0]`, `x[1] * x[0].cos()`, is computed once, before the
+        // lanes: a multiply-add per lane and direction.
+        assert!(t.contains("let c0 = x[1] * x[0].cos();"), "{t}");
+        assert!(t.contains("from_fn(|l| c0 * r1[l] + u0 * r2[l])"), "{t}");
     }
 }

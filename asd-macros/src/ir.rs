@@ -136,6 +136,43 @@ impl Expr {
         self.for_each_read(&mut |r| found |= r == v);
         found
     }
+
+    /// Whether two expressions are the same computation: the same tree over the same
+    /// variables, told apart by id (a temporary and a user's variable may share a name).
+    pub fn same(&self, other: &Expr) -> bool {
+        let same_opaque = |o: &Opaque, p: &Opaque| {
+            o.reads == p.reads && o.tokens.to_string() == p.tokens.to_string()
+        };
+        match (self, other) {
+            (Expr::Var(u), Expr::Var(v)) => u == v,
+            (Expr::Index(u, i), Expr::Index(v, j)) => u == v && same_opaque(i, j),
+            (Expr::Lit(x), Expr::Lit(y)) => x.to_bits() == y.to_bits(),
+            (Expr::Const(o), Expr::Const(p)) | (Expr::Int(o), Expr::Int(p)) => same_opaque(o, p),
+            (Expr::Apply(f, xs), Expr::Apply(g, ys)) => {
+                f == g && xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| x.same(y))
+            }
+            (
+                Expr::Var(_)
+                | Expr::Index(..)
+                | Expr::Lit(_)
+                | Expr::Const(_)
+                | Expr::Int(_)
+                | Expr::Apply(..),
+                _,
+            ) => false,
+        }
+    }
+
+    /// `a * b`, with the unit and sign factors folded.
+    pub fn times(a: Expr, b: Expr) -> Expr {
+        match (a, b) {
+            (Expr::Lit(1.0), b) => b,
+            (a, Expr::Lit(1.0)) => a,
+            (Expr::Lit(-1.0), b) => Expr::neg(b),
+            (a, Expr::Lit(-1.0)) => Expr::neg(a),
+            (a, b) => Expr::mul(a, b),
+        }
+    }
 }
 
 /// The right-hand side of a `let` or an assignment.

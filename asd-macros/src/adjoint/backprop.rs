@@ -86,7 +86,7 @@ impl Adjoint {
         match e {
             Expr::Var(_) | Expr::Lit(_) | Expr::Index(..) | Expr::Const(_) | Expr::Int(_) => e,
             Expr::Apply(..) => {
-                if let Some((t, _)) = pre.0.iter().find(|(_, b)| same(b, &e)) {
+                if let Some((t, _)) = pre.0.iter().find(|(_, b)| b.same(&e)) {
                     return Expr::Var(*t);
                 }
                 let t = self.temp();
@@ -191,7 +191,7 @@ impl Adjoint {
                 let signs = rules::partials(*op, args, e);
                 for (a, p) in args.iter().zip(signs) {
                     if let (Some(p), true) = (p, expr_active(a, &self.f.vars)) {
-                        let c = times(coef.clone(), p);
+                        let c = Expr::times(coef.clone(), p);
                         self.collect(a, None, c, pre, terms);
                     }
                 }
@@ -210,7 +210,7 @@ impl Adjoint {
                 for (a, p) in args.iter().zip(partials) {
                     let Some(p) = p else { continue };
                     if expr_active(a, &self.f.vars) {
-                        let c = self.bind(times(coef.clone(), p), pre);
+                        let c = self.bind(Expr::times(coef.clone(), p), pre);
                         self.collect(a, None, c, pre, terms);
                     }
                 }
@@ -242,42 +242,6 @@ fn merge_leaves(terms: Vec<(TokenStream, Expr)>) -> Vec<(TokenStream, Expr)> {
         .into_iter()
         .map(|(_, leaf, coef)| (leaf, coef))
         .collect()
-}
-
-/// Whether two expressions are the same computation: the same tree over the same
-/// variables, told apart by id (a temporary and a user's variable may share a name).
-fn same(a: &Expr, b: &Expr) -> bool {
-    let same_opaque =
-        |o: &Opaque, p: &Opaque| o.reads == p.reads && o.tokens.to_string() == p.tokens.to_string();
-    match (a, b) {
-        (Expr::Var(u), Expr::Var(v)) => u == v,
-        (Expr::Index(u, i), Expr::Index(v, j)) => u == v && same_opaque(i, j),
-        (Expr::Lit(x), Expr::Lit(y)) => x.to_bits() == y.to_bits(),
-        (Expr::Const(o), Expr::Const(p)) | (Expr::Int(o), Expr::Int(p)) => same_opaque(o, p),
-        (Expr::Apply(f, xs), Expr::Apply(g, ys)) => {
-            f == g && xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| same(x, y))
-        }
-        (
-            Expr::Var(_)
-            | Expr::Index(..)
-            | Expr::Lit(_)
-            | Expr::Const(_)
-            | Expr::Int(_)
-            | Expr::Apply(..),
-            _,
-        ) => false,
-    }
-}
-
-/// `a * b`, with the unit and sign factors folded.
-fn times(a: Expr, b: Expr) -> Expr {
-    match (a, b) {
-        (Expr::Lit(1.0), b) => b,
-        (a, Expr::Lit(1.0)) => a,
-        (Expr::Lit(-1.0), b) => Expr::app(Op::Neg, vec![b]),
-        (a, Expr::Lit(-1.0)) => Expr::app(Op::Neg, vec![a]),
-        (a, b) => Expr::mul(a, b),
-    }
 }
 
 #[cfg(test)]

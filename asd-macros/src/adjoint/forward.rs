@@ -409,8 +409,12 @@ mod tests {
         assert!(a.contains("let mut s_d: [f64; L] = [0.0; L];"), "{a}");
         assert!(a.contains("let mut v = __ws.filled(u0, 2);"), "{a}");
         assert!(a.contains("ret = __ws.copy(&v);"), "{a}");
-        // A value computed from statements keeps its block.
-        assert!(a.contains("s_d = { let r0 = &x_d[i];"), "{a}");
+        // A value computed from statements keeps its block: `x[i] * x_d[i] * 2`, its
+        // coefficient hoisted.
+        assert!(
+            a.contains("s_d = { let c0 = x[i] + x[i]; let r1 = &x_d[i];"),
+            "{a}"
+        );
     }
 
     #[test]
