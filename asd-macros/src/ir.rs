@@ -65,6 +65,13 @@ pub struct Var {
     pub deriv: Option<VarId>,
 }
 
+impl Var {
+    /// Whether it is one of the function's parameters.
+    pub fn is_param(&self) -> bool {
+        matches!(self.origin, Origin::Param(_))
+    }
+}
+
 /// An integer, boolean or constant expression kept as written.
 #[derive(Clone, Debug)]
 pub struct Opaque {

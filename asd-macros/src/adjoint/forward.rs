@@ -41,7 +41,7 @@ impl Adjoint {
     /// ([`value_needed`](super::record::value_needed)), as in `z[i] = y[i + 1] - y[i]`,
     /// and `vec` is not a parameter (an output parameter is written for the caller).
     pub(super) fn store_saves(&self, vec: VarId) -> bool {
-        self.needed[vec] || matches!(self.f.vars[vec].origin, Origin::Param(_))
+        self.needed[vec] || self.f.vars[vec].is_param()
     }
 
     /// Pushes the current value of `v`.

@@ -71,11 +71,7 @@ pub(super) fn stable_vars(f: &Function, body: &[Stmt]) -> Vec<bool> {
     });
     let output = f.output_param().map(|p| p.var);
     let mut stable: Vec<bool> = (0..f.vars.len())
-        .map(|v| {
-            !assigned[v]
-                && (loop_vars[v]
-                    || matches!(f.vars[v].origin, Origin::Param(_)) && output != Some(v))
-        })
+        .map(|v| !assigned[v] && (loop_vars[v] || f.vars[v].is_param() && output != Some(v)))
         .collect();
     // The directions of a tangent function's input, a parameter nobody assigns.
     for p in &f.params {

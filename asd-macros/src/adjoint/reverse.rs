@@ -233,8 +233,8 @@ impl Adjoint {
             // are replaced anyway, the buffers are swapped, not copied.
             VecExpr::Move(u) => {
                 let un = self.name(*u).clone();
-                let param = |w: VarId| matches!(self.f.vars[w].origin, Origin::Param(_));
-                let swap = replaced && !param(var) && !param(*u);
+                let vars = &self.f.vars;
+                let swap = replaced && !vars[var].is_param() && !vars[*u].is_param();
                 let take = |to: &Ident, from: &Ident| {
                     if swap {
                         quote!(::core::mem::swap(&mut #to, &mut #from);)

@@ -350,7 +350,7 @@ impl Lowerer<'_> {
             }
             SExpr::Path(_) => match self.path_var(e) {
                 Some(v) if self.vars[v].ty == Ty::RealVec => {
-                    if matches!(self.vars[v].origin, Origin::Param(_)) {
+                    if self.vars[v].is_param() {
                         self.errors.at(e, format!("a parameter slice cannot become a local vector by moving it: write `{}.to_vec()`", self.vars[v].name));
                         return None;
                     }
