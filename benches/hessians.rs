@@ -82,17 +82,17 @@ fn bratu(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("prepared", n), &u, |b, u| {
             b.iter(|| bratu2d_hessian_prepared(&mut prep, black_box(u), side).nnz())
         });
+        // Its 5 colors in 8 lanes, as before `LANES` had 6.
+        let eight = HessianOptions::default().with_lanes(8);
+        let mut prep = bratu2d_hessian_prepare_with(&u, side, &eight);
+        g.bench_with_input(BenchmarkId::new("prepared, 8 lanes", n), &u, |b, u| {
+            b.iter(|| bratu2d_hessian_prepared(&mut prep, black_box(u), side).nnz())
+        });
         // Issue 14: the sweeps split over 2 threads (`--features parallel`), and the
         // same two sweeps of 4 lanes on one thread, what each thread of them does.
         let two = HessianOptions::default().with_threads(2);
         let mut prep = bratu2d_hessian_prepare_with(&u, side, &two);
         g.bench_with_input(BenchmarkId::new("prepared, 2 threads", n), &u, |b, u| {
-            b.iter(|| bratu2d_hessian_prepared(&mut prep, black_box(u), side).nnz())
-        });
-        // Its 5 colors in 8 lanes, as before `LANES` had 6.
-        let eight = HessianOptions::default().with_lanes(8);
-        let mut prep = bratu2d_hessian_prepare_with(&u, side, &eight);
-        g.bench_with_input(BenchmarkId::new("prepared, 8 lanes", n), &u, |b, u| {
             b.iter(|| bratu2d_hessian_prepared(&mut prep, black_box(u), side).nnz())
         });
         let four = HessianOptions::default().with_lanes(4);

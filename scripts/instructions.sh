@@ -8,7 +8,7 @@
 #   scripts/instructions.sh [problems...]   (default: J1 J2 J3 H1 H2 H3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-problems=("${@:-J1 J2 J3 H1 H2 H3}")
+problems=${*:-J1 J2 J3 H1 H2 H3}
 bin=$(cargo bench --bench instructions --no-run --message-format=json 2>/dev/null |
   sed -n 's/.*"executable":"\([^"]*instructions[^"]*\)".*/\1/p' | tail -1)
 out=$(mktemp -d)
@@ -17,7 +17,7 @@ count() {
   valgrind --tool=callgrind --callgrind-out-file="$out/cg" "$bin" "$1" "$2" >/dev/null 2>&1
   callgrind_annotate "$out/cg" | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }'
 }
-for p in ${problems[*]}; do
+for p in $problems; do
   one=$(count "$p" 1)
   eleven=$(count "$p" 11)
   echo "$p: $(((eleven - one) / 10)) instructions per prepared evaluation"
