@@ -10,7 +10,7 @@
 mod common;
 
 use asd::sprs::CsMat;
-use asd::{sparse_diff, SparsityPattern};
+use asd::{sparse_diff, JacobianOptions, SparsityPattern};
 use common::*;
 
 /// Pattern and sparse Jacobian of a function against the exact pattern and finite
@@ -674,6 +674,51 @@ fn reused_buffers_keep_the_zeros_of_vectors_not_wholly_written() {
             |_| j.clone(),
             rows.clone(),
         );
+    }
+}
+
+// Loop nests that write every element (`c = i + n * j`, then pairs `2 * k`, `2 * k +
+// 1`), some stores constant: their vectors come from the pool unzeroed, and every
+// element, derivative lanes included, is written again at each evaluation.
+#[sparse_diff]
+fn nest_filled(x: &[f64], n: usize) -> Vec<f64> {
+    let nn = n * n;
+    let mut r = vec![0.0; 2 * nn];
+    for j in 0..n {
+        for i in 0..n {
+            let c = i + n * j;
+            r[c] = x[c] * x[(c + 1) % nn];
+            r[c + nn] = 1.5;
+        }
+    }
+    let mut q = vec![0.0; 2 * nn];
+    for k in 0..nn {
+        q[2 * k + 1] = r[k + nn] * x[k];
+        q[2 * k] = r[k] - 0.5;
+    }
+    q
+}
+
+#[test]
+fn loop_nests_that_write_every_element_need_no_zeros() {
+    let f = |x: &[f64]| nest_filled(x, 3);
+    common::check_vector(
+        &randoms(9, 1),
+        f,
+        |x| nest_filled_jacobian_sparsity(x, 3),
+        |x| nest_filled_jacobian(x, 3),
+        |x, d| nest_filled_jvp(x, 3, d).1,
+        |x, d| nest_filled_vjp(x, 3, d).1,
+    );
+    for options in [JacobianOptions::forward(), JacobianOptions::reverse()] {
+        let options = options.with_constant_rows(false);
+        let mut prep = nest_filled_jacobian_prepare_with(&randoms(9, 2), 3, &options);
+        let pattern = nest_filled_jacobian_sparsity(&randoms(9, 2), 3);
+        for seed in 3..6 {
+            let x = randoms(9, seed);
+            let j = nest_filled_jacobian_prepared(&mut prep, &x, 3);
+            assert_sparse_matches(j, &pattern, &fd_jacobian(f, &x), 1e-6);
+        }
     }
 }
 

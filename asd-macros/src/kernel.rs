@@ -328,12 +328,16 @@ mod tests {
             quote!(for i in 0..n - 1 {
                 z[i] = x[i];
             }),
-            // the store is not the first statement
+            // an element read before the iteration writes it
+            quote!(for i in 0..n {
+                let t = z[i];
+                z[i] = x[i] + t;
+            }),
+            // the only store under a branch
             quote!(for i in 0..n {
                 if i > 0 {
-                    z[i - 1] = x[i];
+                    z[i] = x[i];
                 }
-                z[i] = x[i];
             }),
             // the value reads z
             quote!(for i in 0..n {

@@ -377,7 +377,20 @@ impl<'f, D: Domain> Tracer<'f, D> {
         else {
             return None;
         };
+        // Element `i` is pushed at iteration `i`: only for `for i in 0..n` whose every
+        // store to the vector is at `i`, the first statement one of them.
+        let same = |o: &Opaque, t: &str| o.tokens.to_string() == t;
+        let at_i = self.name(*i).to_string();
+        let mut stores_at_i = range.adapters.is_empty()
+            && !range.inclusive
+            && same(&range.start, "0")
+            && same(&range.end, &n.tokens.to_string());
+        visit_stmts(body, &mut |s| match s {
+            Stmt::Store { vec, index, .. } if *vec == var => stores_at_i &= same(index, &at_i),
+            _ => {}
+        });
         if !self.active(var)
+            || !stores_at_i
             || !matches!(body.first(), Some(Stmt::Store { vec, .. }) if *vec == var)
         {
             return None;

@@ -13,6 +13,8 @@ use proc_macro2::{TokenStream, TokenTree};
 use crate::errors::Errors;
 use crate::ir::*;
 
+mod overwritten;
+
 pub fn analyse(f: &mut Function, errors: &mut Errors) {
     let active_input = f.active_param().var;
     f.vars[active_input].active = true;
@@ -32,7 +34,8 @@ pub fn analyse(f: &mut Function, errors: &mut Errors) {
     drop_unneeded(f);
     check(&f.body, &f.vars, false, errors);
     let mut body = std::mem::take(&mut f.body);
-    mark_overwritten(&mut body, &f.vars);
+    let ints = overwritten::Ints::new(&body, &f.vars);
+    mark_overwritten(&mut body, &ints);
     f.body = body;
 }
 
@@ -251,14 +254,10 @@ fn mark_useful(s: &Stmt, vars: &[Var], need: Need, useful: &mut [bool]) {
     }
 }
 
-/// Turns `let mut z = vec![0.0; n];` into [`VecExpr::Overwritten`] when the statement
-/// right after it is `for i in 0..n { z[i] = <value not reading z>; ... }` with no
-/// `return` in the loop: every element is then written before it can be read, so the
-/// buffer (and its derivative's, written by the same loop) is not zeroed first. A
-/// 16-lane derivative is 16 times the primal's memory, and zeroing it was a quarter of
-/// a prepared Jacobian of iter_diff. The match is syntactic and strict: anything else
-/// keeps the zeros.
-fn mark_overwritten(body: &mut [Stmt], vars: &[Var]) {
+/// Turns `let mut z = vec![0.0; n];` into [`VecExpr::Overwritten`] when the loops right
+/// after it write every element before reading it ([`overwritten`]): the buffer, and
+/// its derivative's, is then not zeroed first.
+fn mark_overwritten(body: &mut [Stmt], ints: &overwritten::Ints<'_>) {
     for k in 0..body.len() {
         let overwritten = match (&body[k], body.get(k + 1)) {
             (
@@ -272,7 +271,7 @@ fn mark_overwritten(body: &mut [Stmt], vars: &[Var]) {
                     ..
                 },
                 Some(next),
-            ) if *zero == 0.0 && writes_all_first(*var, n, next, vars) => Some(n.clone()),
+            ) if *zero == 0.0 && ints.writes_all(*var, n, next) => Some(n.clone()),
             _ => None,
         };
         if let Some(n) = overwritten {
@@ -286,29 +285,8 @@ fn mark_overwritten(body: &mut [Stmt], vars: &[Var]) {
         }
         body[k]
             .bodies_mut()
-            .for_each(|body| mark_overwritten(body, vars));
+            .for_each(|body| mark_overwritten(body, ints));
     }
-}
-
-/// Whether `s` is `for i in 0..n { z[i] = value; ... }`, the store first, its value not
-/// reading `z`, and no `return` anywhere in the loop.
-fn writes_all_first(z: VarId, n: &Opaque, s: &Stmt, vars: &[Var]) -> bool {
-    let Stmt::For { var, range, body } = s else {
-        return false;
-    };
-    let same = |o: &Opaque, t: &str| o.tokens.to_string() == t;
-    let full_range = same(&range.start, "0")
-        && same(&range.end, &n.tokens.to_string())
-        && !range.inclusive
-        && range.adapters.is_empty();
-    let first_stores_all = matches!(
-        body.first(),
-        Some(Stmt::Store { vec, index, value })
-            if *vec == z && same(index, &vars[*var].name.to_string()) && !value.reads(z)
-    );
-    let mut returns = false;
-    visit_stmts(body, &mut |s| returns |= matches!(s, Stmt::Return(_)));
-    full_range && first_stores_all && !returns
 }
 
 /// Whether a real expression depends on an active variable. Integer parts (indices,
