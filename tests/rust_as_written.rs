@@ -584,3 +584,95 @@ vector!(array_patterns at (vec![1.0, 2e-5, 0.01]),
         vec![-k1 * y1 + k3 * y2 * y3, k1 * y1 - k3 * y2 * y3]
     }
 );
+
+// ---- closures and sub-slices keep Rust's meaning when inlined -----------------------------
+
+scalar!(closure_guard_clauses at (vec![0.3, 0.9, 0.5, -0.2]),
+    pub fn f(x: &[f64]) -> f64 {
+        let clip = |v: f64| -> f64 {
+            if v > 0.6 {
+                let w = 0.6 + 0.1 * v;
+                return w * w;
+            } else if v < 0.0 {
+                return 0.5 * v * v;
+            }
+            v * v * v
+        };
+        let cubes: f64 = x
+            .iter()
+            .map(|&v| {
+                if v < 0.4 {
+                    return 2.0 * v * v;
+                }
+                v * v * v
+            })
+            .sum();
+        clip(x[0]) + clip(x[1]) * x[2] + clip(x[3]) + cubes
+    }
+);
+
+vector!(for_each_returns_from_its_closure_only at (points(4, 34)),
+    pub fn f(x: &[f64]) -> Vec<f64> {
+        let mut y = vec![0.0; x.len()];
+        y.iter_mut().enumerate().for_each(|(i, yi)| {
+            if i == 0 {
+                return;
+            }
+            *yi = x[i] * x[i - 1];
+        });
+        y
+    }
+);
+
+scalar!(mut_elements_and_parameters_are_copies at (points(4, 35)),
+    pub fn f(x: &[f64]) -> f64 {
+        let mut s = 0.0;
+        for mut v in x.iter().copied() {
+            v *= v;
+            s += v * x[0];
+        }
+        let twice: f64 = x.iter().copied().map(|mut v| {
+            v *= 2.0;
+            v * v
+        }).sum();
+        let square = |mut v: f64| {
+            v *= v;
+            v
+        };
+        s + twice + square(x[1]) * x[1]
+    }
+);
+
+scalar!(closure_arguments_are_not_captured_by_its_lets at (points(4, 36)),
+    pub fn f(x: &[f64]) -> f64 {
+        let g = |v: f64| {
+            let i = 0;
+            v * x[i]
+        };
+        let mut s = 0.0;
+        for i in 1..x.len() {
+            s += g(x[i]) * x[i];
+        }
+        s
+    }
+);
+
+scalar!(sub_slice_bounds_are_read_where_it_is_made at (points(4, 37)),
+    pub fn f(x: &[f64]) -> f64 {
+        let mut k = 1;
+        let tail = &x[k..];
+        k = 2;
+        tail[0] * x[k] + tail[2] * tail[2]
+    }
+);
+
+scalar!(move_closures_copy_what_they_read at (points(4, 38)),
+    pub fn f(x: &[f64]) -> f64 {
+        let mut s = 0.0;
+        for v in x {
+            s += v;
+        }
+        let scaled = move |v: f64| v * s;
+        scaled(x[0]) + scaled(x[1] * x[2])
+    }
+);

@@ -214,6 +214,8 @@ impl Desugar<'_> {
             if !d.bind_pat(&pat, item) {
                 return Vec::new();
             }
+            let lets = std::mem::take(&mut d.pattern_lets);
+            body.stmts.splice(0..0, lets);
             d.visit_block_mut(&mut body);
             body.stmts.clone()
         })?;

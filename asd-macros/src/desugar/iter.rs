@@ -440,12 +440,27 @@ impl Desugar<'_> {
                 return None;
             }
         }
-        Some((*c.body).clone())
+        let body = self.closure_body(c)?;
+        let lets = std::mem::take(&mut self.pattern_lets);
+        Some(if lets.is_empty() {
+            body
+        } else {
+            let span = body.span();
+            parse_quote_spanned!(span=> { #(#lets)* #body })
+        })
     }
 
     /// Binds the names of `pat` to the parts of `item` in the current scope.
     pub(super) fn bind_pat(&mut self, pat: &Pat, item: Item) -> bool {
         match (pat, item) {
+            // `mut v`: a variable of its own, not the element it starts as.
+            (Pat::Ident(p), Item::Expr(e)) if p.subpat.is_none() && p.mutability.is_some() => {
+                let span = p.span();
+                let name = &p.ident;
+                self.pattern_lets
+                    .push(parse_quote_spanned!(span=> let mut #name = #e;));
+                true
+            }
             (Pat::Ident(p), Item::Expr(e)) if p.subpat.is_none() => {
                 self.bind(&p.ident, Binding::Subst(e));
                 true

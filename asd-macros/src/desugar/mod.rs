@@ -21,6 +21,7 @@
 // would only add indirection.
 #![allow(clippy::large_enum_variant)]
 
+mod closures;
 mod consume;
 mod float;
 mod iter;
@@ -28,7 +29,7 @@ mod loops;
 mod methods;
 mod patterns;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use proc_macro2::Span;
 use quote::quote_spanned;
@@ -51,6 +52,12 @@ pub fn desugar(item: &ItemFn, errors: &mut Errors) -> (ItemFn, bool) {
         pre: Vec::new(),
         names: Fresh::default(),
         in_while_cond: false,
+        declarations: 0,
+        assignments: HashMap::new(),
+        assigned: closures::assigned(&f),
+        captured: HashMap::new(),
+        reported_stale: HashSet::new(),
+        pattern_lets: Vec::new(),
     };
     for input in &f.sig.inputs {
         if let syn::FnArg::Typed(t) = input {
@@ -197,6 +204,8 @@ impl View {
 #[derive(Default)]
 struct Scope {
     names: HashMap<String, Binding>,
+    /// The declaration each name stands for ([`closures`]).
+    ids: HashMap<String, usize>,
 }
 
 struct Desugar<'e> {
@@ -209,6 +218,17 @@ struct Desugar<'e> {
     /// Rewriting a `while` condition: nothing can be hoisted out of it, since it is
     /// evaluated on every iteration.
     in_while_cond: bool,
+    /// Declarations made so far, and assignments seen to each ([`closures`]).
+    declarations: usize,
+    assignments: HashMap<usize, usize>,
+    /// Where the function assigns each name ([`closures::assigned`]).
+    assigned: HashMap<String, Vec<(usize, usize)>>,
+    /// What each closure and `let` sub-slice read when it was made, by declaration.
+    captured: HashMap<usize, closures::Captures>,
+    reported_stale: HashSet<usize>,
+    /// `let mut v = element;` of the `mut` names of a pattern just bound, for the body
+    /// that binds it to take.
+    pattern_lets: Vec<Stmt>,
 }
 
 impl Desugar<'_> {
@@ -223,6 +243,7 @@ impl Desugar<'_> {
     }
 
     fn bind(&mut self, name: &Ident, b: Binding) {
+        self.declare(name);
         let scope = self.scopes.last_mut().expect("a scope");
         scope.names.insert(name.to_string(), b);
     }
@@ -261,10 +282,22 @@ impl Desugar<'_> {
         }
     }
 
-    /// The view a name stands for.
-    fn view_of(&self, e: &Expr) -> Option<View> {
-        match Self::ident_of(e).and_then(|i| self.lookup(i)) {
-            Some(Binding::View(v)) => Some(v.clone()),
+    /// Whether a name stands for a view.
+    fn is_view(&self, e: &Expr) -> bool {
+        matches!(
+            Self::ident_of(e).and_then(|i| self.lookup(i)),
+            Some(Binding::View(_))
+        )
+    }
+
+    /// The view a name stands for, if it still reads what it did when made.
+    fn view_of(&mut self, e: &Expr) -> Option<View> {
+        let name = Self::ident_of(e)?;
+        match self.lookup(name) {
+            Some(Binding::View(v)) => {
+                let v = v.clone();
+                self.still_fresh(name, e.span()).then_some(v)
+            }
             _ => None,
         }
     }
@@ -304,13 +337,36 @@ impl Desugar<'_> {
             match strip(&init.expr) {
                 Expr::Closure(c) if p.mutability.is_none() => {
                     let c = c.clone();
-                    self.bind(&p.ident, Binding::Closure(c));
+                    // Its parameters and `let`s are its own; the other names it reads are
+                    // the scope's.
+                    let own = closures::declared_in(&Expr::Closure(c.clone()));
+                    let reads: Vec<String> = closures::read_in(&c.body)
+                        .into_iter()
+                        .filter(|n| !own.contains(n))
+                        .collect();
+                    let moved = c
+                        .capture
+                        .is_some()
+                        .then(|| reads.iter().find(|n| self.assigned_after(n, c.span())));
+                    let captures = self.captures(reads.clone());
+                    self.bind(&p.ident, Binding::Closure(c.clone()));
+                    match moved.flatten() {
+                        Some(moved) => self.errors.at(&c, format!("this `move` closure reads `{moved}`, which the function assigns after it: the derivative code reads `{moved}` where the closure is called; copy it into a `let` before the closure and read that")),
+                        None => self.remember(&p.ident, captures),
+                    }
                     return Vec::new();
                 }
                 Expr::Reference(r) if r.mutability.is_none() => {
                     if let Some(view) = self.sub_slice(&r.expr) {
+                        let (view, copies) = self.copy_bounds(view);
+                        let reads = [&view.base, &view.len]
+                            .into_iter()
+                            .chain(&view.off)
+                            .flat_map(closures::read_in);
+                        let captures = self.captures(reads.collect::<Vec<_>>());
                         self.bind(&p.ident, Binding::View(view));
-                        return Vec::new();
+                        self.remember(&p.ident, captures);
+                        return copies;
                     }
                 }
                 _ => {}
@@ -377,13 +433,18 @@ impl Desugar<'_> {
             );
             return None;
         }
-        let mut body = (*closure.body).clone();
+        let mut body = self.closure_body(closure)?;
+        let own = closures::declared_in(&body);
         let mut substs = Vec::new();
         for (pat, arg) in closure.inputs.iter().zip(args) {
-            let (ident, ty) = match pat {
-                Pat::Ident(p) => (p.ident.clone(), None),
+            let (ident, ty, mutable) = match pat {
+                Pat::Ident(p) => (p.ident.clone(), None, p.mutability.is_some()),
                 Pat::Type(t) => match &*t.pat {
-                    Pat::Ident(p) => (p.ident.clone(), Some((*t.ty).clone())),
+                    Pat::Ident(p) => (
+                        p.ident.clone(),
+                        Some((*t.ty).clone()),
+                        p.mutability.is_some(),
+                    ),
                     other => {
                         self.unsupported_param(other);
                         return None;
@@ -395,13 +456,17 @@ impl Desugar<'_> {
                     return None;
                 }
             };
-            let value = if is_atomic(&arg) {
+            // Written again where the parameter is read: only a name or element the
+            // closure does not declare again, and a parameter it does not assign.
+            let hidden = closures::read_in(&arg).iter().any(|n| own.contains(n));
+            let value = if is_atomic(&arg) && !hidden && !mutable {
                 arg
             } else {
                 let t = self.fresh("a", arg.span());
                 let ty = ty.map(|ty| quote_spanned!(ty.span()=> : #ty));
+                let m = mutable.then(|| quote_spanned!(t.span()=> mut));
                 self.pre
-                    .push(parse_quote_spanned!(arg.span()=> let #t #ty = #arg;));
+                    .push(parse_quote_spanned!(arg.span()=> let #m #t #ty = #arg;));
                 t.into_expr()
             };
             substs.push((ident, value));
@@ -433,9 +498,18 @@ impl VisitMut for Desugar<'_> {
             Expr::Path(p) => match p.path.get_ident().and_then(|i| self.lookup(i)) {
                 Some(Binding::Subst(v)) => *e = paren(v.clone()),
                 // A sub-slice passed on whole (`g(&t)`): its base's range.
-                Some(Binding::View(v)) => *e = v.as_slice(),
+                Some(Binding::View(_)) => {
+                    if let Some(v) = self.view_of(e) {
+                        *e = v.as_slice();
+                    }
+                }
                 _ => {}
             },
+            Expr::Assign(_) | Expr::Binary(_) if closures::assignment_target(e).is_some() => {
+                let target = closures::assignment_target(e).cloned();
+                visit_mut::visit_expr_mut(self, e);
+                target.iter().for_each(|t| self.note_assignment(t));
+            }
             // `*xi`, `**v` of the elements iterators give by reference: the core subset
             // has values and named vectors only, so a dereference is the value itself.
             Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => {
@@ -444,8 +518,10 @@ impl VisitMut for Desugar<'_> {
                 *e = inner;
             }
             // `&t` of a view is the view itself, a slice already.
-            Expr::Reference(r) if r.mutability.is_none() && self.view_of(&r.expr).is_some() => {
-                *e = self.view_of(&r.expr).expect("a view").as_slice();
+            Expr::Reference(r) if r.mutability.is_none() && self.is_view(&r.expr) => {
+                if let Some(v) = self.view_of(&r.expr) {
+                    *e = v.as_slice();
+                }
             }
             Expr::Index(ix) => match self.view_of(&ix.expr) {
                 Some(view) if !matches!(strip(&ix.index), Expr::Range(_)) => {
@@ -462,6 +538,10 @@ impl VisitMut for Desugar<'_> {
                 let Some(closure) = closure else {
                     return visit_mut::visit_expr_mut(self, e);
                 };
+                let name = Self::ident_of(&c.func).expect("a closure's name").clone();
+                if !self.still_fresh(&name, c.span()) {
+                    return;
+                }
                 let mut args: Vec<Expr> = c.args.iter().cloned().collect();
                 args.iter_mut().for_each(|a| self.visit_expr_mut(a));
                 let at = c.span();
@@ -484,7 +564,10 @@ impl VisitMut for Desugar<'_> {
                 let (Some(pat), 1) = (c.inputs.first(), c.inputs.len()) else {
                     return visit_mut::visit_expr_mut(self, e);
                 };
-                let (iter, body, span) = (&mc.receiver, &c.body, mc.span());
+                let Some(body) = self.for_each_body(&c.body) else {
+                    return;
+                };
+                let (iter, span) = (&mc.receiver, mc.span());
                 *e = parse_quote_spanned!(span=> for #pat in #iter { #body; });
                 self.visit_expr_mut(e);
             }

@@ -256,6 +256,13 @@ impl Lowerer<'_> {
                 // function goes on to write it (then a real or real vector).
                 None if is_call(&i.expr) && !written(&ident, rest) => Ty::Other,
                 None if is_call(&i.expr) => self.ty_from_use(&ident, rest),
+                // A block or `if` whose value is computed from its own `let`s (a
+                // closure's body inlined, `|v| { let w = 2.0 * v; w * w }`): from its use.
+                None if matches!(&*i.expr, SExpr::Block(_) | SExpr::If(_))
+                    && self.reads_reals(&i.expr) =>
+                {
+                    self.ty_from_use(&ident, rest)
+                }
                 // A value computed from constants only (a field of a parameter struct, a
                 // tuple, an integer array): passed through as it is.
                 None if !self.reads_reals(&i.expr) && !is_call(&i.expr) => Ty::Other,
