@@ -39,6 +39,10 @@ pub(super) fn macro_message(m: &syn::Macro) -> String {
         .last()
         .map(|s| s.ident.to_string())
         .unwrap_or_default();
+    if name == "vec" {
+        // `vec!` of vectors, or of something else `vec!` cannot hold here.
+        return "this `vec!` is not supported by #[sparse_diff]: vectors hold reals (`vec![0.0; n]`, `vec![a, b]`); a matrix is one vector indexed `a[i * cols + j]`".to_string();
+    }
     format!("the macro `{name}!` is not supported inside #[sparse_diff]: only `vec!` is; move other macros out of the differentiated function")
 }
 
