@@ -676,3 +676,19 @@ scalar!(move_closures_copy_what_they_read at (points(4, 38)),
         scaled(x[0]) + scaled(x[1] * x[2])
     }
 );
+
+scalar!(continue_after_work_under_a_real_condition at (vec![-0.7, 0.4, -0.3, 0.9]),
+    pub fn f(x: &[f64]) -> f64 {
+        let mut s = 0.0;
+        for i in 0..x.len() {
+            if x[i] < 0.0 {
+                let t = 0.5 * x[i];
+                s += t * x[i] * x[i] - x[0] * x[i];
+                continue;
+            }
+            let t = x[i] * x[i];
+            s += t + x[0] * x[i];
+        }
+        s
+    }
+);

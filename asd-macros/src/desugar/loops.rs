@@ -54,7 +54,7 @@ impl Loops<'_> {
     /// The loop's body with its own `break`s and `continue`s made flag assignments; the
     /// flags it needs (`break`, `continue`).
     fn body(&mut self, body: &mut Block, span: Span) -> (Option<Ident>, Option<Ident>) {
-        ContinueIfs.visit_block_mut(body);
+        continue_guards(&mut body.stmts);
         let mut found = Exits::default();
         found.visit_block(body);
         for label in &found.labels {
@@ -213,37 +213,35 @@ impl Flags {
     }
 }
 
-/// `if c { continue; } rest` as `if !(c) { rest }`, in every block of one loop's body:
-/// no flag, so `c` may read differentiated reals (the tracer runs both arms).
-struct ContinueIfs;
-
-impl VisitMut for ContinueIfs {
-    fn visit_block_mut(&mut self, b: &mut Block) {
-        if let Some(k) = b.stmts.iter().position(|s| continue_if(s).is_some()) {
-            let c = continue_if(&b.stmts[k]).cloned().expect("found");
-            let span = b.stmts[k].span();
-            let rest: Vec<Stmt> = b.stmts.drain(k + 1..).collect();
-            b.stmts[k] = parse_quote_spanned!(span=> if !(#c) { #(#rest)* });
-        }
-        visit_mut::visit_block_mut(self, b);
-    }
-
-    fn visit_expr_mut(&mut self, e: &mut Expr) {
-        match e {
-            Expr::Loop(_) | Expr::While(_) | Expr::ForLoop(_) | Expr::Closure(_) => {}
-            _ => visit_mut::visit_expr_mut(self, e),
-        }
-    }
+/// `if c { s; continue; } rest` as `if c { s } else { rest }` (`if !(c) { rest }` when
+/// `s` is empty), at the top of one loop's body, where `rest` is the rest of the
+/// iteration: no flag, so `c` may read differentiated reals (the tracer runs both
+/// arms). A `continue` deeper in the body, where what follows its block would still
+/// run, gets a flag.
+fn continue_guards(stmts: &mut Vec<Stmt>) {
+    let Some(k) = stmts.iter().position(|s| continue_guard(s).is_some()) else {
+        return;
+    };
+    let (c, then) = continue_guard(&stmts[k]).expect("found");
+    let span = stmts[k].span();
+    let mut rest: Vec<Stmt> = stmts.drain(k + 1..).collect();
+    continue_guards(&mut rest);
+    stmts[k] = if then.is_empty() {
+        parse_quote_spanned!(span=> if !(#c) { #(#rest)* })
+    } else {
+        parse_quote_spanned!(span=> if #c { #(#then)* } else { #(#rest)* })
+    };
 }
 
-/// `c` of a statement `if c { continue; }`.
-fn continue_if(s: &Stmt) -> Option<&Expr> {
+/// `c` and `s` of a statement `if c { s; continue; }` whose `s` does not leave the loop.
+fn continue_guard(s: &Stmt) -> Option<(Expr, Vec<Stmt>)> {
     let Stmt::Expr(Expr::If(i), _) = s else {
         return None;
     };
-    let only_continue = matches!(i.then_branch.stmts.as_slice(),
-        [Stmt::Expr(Expr::Continue(c), _)] if c.label.is_none());
-    (only_continue && i.else_branch.is_none()).then_some(&*i.cond)
+    let (last, before) = i.then_branch.stmts.split_last()?;
+    let continues = matches!(last, Stmt::Expr(Expr::Continue(c), _) if c.label.is_none());
+    (continues && i.else_branch.is_none() && !before.iter().any(may_exit))
+        .then(|| ((*i.cond).clone(), before.to_vec()))
 }
 
 /// Whether a statement may break or continue the loop it is in.
