@@ -692,3 +692,11 @@ scalar!(continue_after_work_under_a_real_condition at (vec![-0.7, 0.4, -0.3, 0.9
         s
     }
 );
+
+vector!(arrays_of_reals at (points(3, 39)),
+    pub fn f(x: &[f64]) -> Vec<f64> {
+        let r = [x[0] * x[1], x[2].sin()];
+        let z = [x[0]; 2];
+        vec![r[0] + z[1], r[1] * r[0] * z[0]]
+    }
+);

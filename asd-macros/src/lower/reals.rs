@@ -325,6 +325,14 @@ impl Lowerer<'_> {
                     }
                 }
             }
+            // `[a, b]` and `[v; n]` of reals, as `vec!` of them.
+            SExpr::Array(a) if self.ty_of(e) == Some(Ty::RealVec) => Some(VecExpr::List(
+                a.elems.iter().map(|i| self.real(i, out)).collect(),
+            )),
+            SExpr::Repeat(r) if self.ty_of(e) == Some(Ty::RealVec) => {
+                let v = self.real(&r.expr, out);
+                Some(VecExpr::Filled(v, self.opaque(&r.len)))
+            }
             SExpr::Call(c) if matches!(&*c.func, SExpr::Path(p) if path_is(&p.path, &["Vec", "new"])) => {
                 Some(VecExpr::Empty(None))
             }

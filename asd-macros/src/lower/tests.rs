@@ -408,14 +408,6 @@ fn a_construct_has_one_message_wherever_it_stands() {
             "a tuple of reals is not supported as one value: destructure it, as in `let (a, b) = (x[0], x[1]);`",
         ),
         (
-            quote!([x[0], x[1]]),
-            "arrays are not supported by #[sparse_diff]: write `vec![a, b, c]` or `vec![v; n]`",
-        ),
-        (
-            quote!([0.0; 3]),
-            "arrays are not supported by #[sparse_diff]: write `vec![a, b, c]` or `vec![v; n]`",
-        ),
-        (
             quote!(unsafe { x[0] }),
             "`unsafe` blocks are not supported by #[sparse_diff]: index with `x[i]`",
         ),

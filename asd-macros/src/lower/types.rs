@@ -29,6 +29,11 @@ impl Lowerer<'_> {
             },
             SExpr::Paren(p) => return self.ty_of(&p.expr),
             SExpr::Group(g) => return self.ty_of(&g.expr),
+            // `[a, b]` and `[v; n]` of reals are real vectors.
+            SExpr::Array(a) if a.elems.iter().any(|e| self.ty_of(e) == Some(Ty::Real)) => {
+                Ty::RealVec
+            }
+            SExpr::Repeat(r) if self.ty_of(&r.expr) == Some(Ty::Real) => Ty::RealVec,
             SExpr::Binary(b) => match b.op {
                 BinOp::Lt(_)
                 | BinOp::Le(_)
