@@ -700,3 +700,18 @@ vector!(arrays_of_reals at (points(3, 39)),
         vec![r[0] + z[1], r[1] * r[0] * z[0]]
     }
 );
+
+vector!(edge_list_assembly at (points(3, 40), &[(0, 1, 2.0), (1, 2, 0.5), (2, 0, 1.5)]),
+    pub fn f(x: &[f64], edges: &[(usize, usize, f64)]) -> Vec<f64> {
+        let mut r = vec![0.0; x.len()];
+        for &(i, j, w) in edges {
+            let d = w * (x[i] - x[j]);
+            r[i] += d * d;
+            r[j] -= d;
+        }
+        for (k, &(i, _, w)) in edges.iter().enumerate() {
+            r[i] += w * x[k].sin();
+        }
+        r
+    }
+);

@@ -476,6 +476,13 @@ impl Desugar<'_> {
             (Pat::Tuple(t), Item::Pair(a, b)) if t.elems.len() == 2 => {
                 self.bind_pat(&t.elems[0], *a) && self.bind_pat(&t.elems[1], *b)
             }
+            // An element that is a tuple itself (of a constant `&[(usize, usize, f64)]`):
+            // each name is its field.
+            (Pat::Tuple(t), Item::Expr(e)) => t.elems.iter().enumerate().all(|(k, p)| {
+                let span = p.span();
+                let field = syn::Index::from(k);
+                self.bind_pat(p, Item::Expr(parse_quote_spanned!(span=> #e.#field)))
+            }),
             (Pat::Ident(p), Item::Pair(..)) => {
                 self.errors.at(
                     p,
