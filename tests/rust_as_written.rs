@@ -715,3 +715,34 @@ vector!(edge_list_assembly at (points(3, 40), &[(0, 1, 2.0), (1, 2, 0.5), (2, 0,
         r
     }
 );
+
+vector!(rk4_step_with_a_closure_right_hand_side at (points(2, 41), 0.1),
+    pub fn f(y0: &[f64], h: f64) -> Vec<f64> {
+        let rhs = |y: &[f64]| -> Vec<f64> {
+            let a = y[0] * y[1];
+            vec![-a + y[1], a - 2.0 * y[1].sin()]
+        };
+        let k1 = rhs(y0);
+        let y1: Vec<f64> = y0.iter().zip(&k1).map(|(a, b)| a + 0.5 * h * b).collect();
+        let k2 = rhs(&y1);
+        let y2: Vec<f64> = y0.iter().zip(&k2).map(|(a, b)| a + 0.5 * h * b).collect();
+        let k3 = rhs(&y2);
+        let y3: Vec<f64> = y0.iter().zip(&k3).map(|(a, b)| a + h * b).collect();
+        let k4 = rhs(&y3);
+        (0..2)
+            .map(|i| y0[i] + h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]))
+            .collect()
+    }
+);
+
+vector!(boundary_by_get_unwrap_or at (points(5, 42)),
+    pub fn f(u: &[f64]) -> Vec<f64> {
+        (0..u.len())
+            .map(|i| {
+                let left = if i > 0 { u[i - 1] } else { 0.0 };
+                let right = u.get(i + 1).copied().unwrap_or(0.0);
+                left - 2.0 * u[i] + right * right
+            })
+            .collect()
+    }
+);

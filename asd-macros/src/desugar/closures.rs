@@ -43,6 +43,12 @@ fn names(e: &Expr) -> (Vec<String>, HashSet<String>) {
             self.1.insert(p.ident.to_string());
             visit::visit_pat_ident(self, p);
         }
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            if m.path.is_ident("vec") {
+                let mut m = m.clone();
+                super::vec_elements(&mut m, &mut |e| self.visit_expr(e));
+            }
+        }
     }
     let mut n = Names::default();
     n.visit_expr(e);

@@ -1,6 +1,7 @@
 //! Slice and `f64` methods numeric code uses, as the core subset writes them:
 //! `v.first().unwrap()` is `v[0]`, `v.last()` `v[v.len() - 1]`, `v.is_empty()`
-//! `v.len() == 0`, `a.clamp(lo, hi)` `a.max(lo).min(hi)`, and `y.copy_from_slice(x)`,
+//! `v.len() == 0`, `v.get(i).copied().unwrap_or(d)` `if i < v.len() { v[i] } else { d }`,
+//! `a.clamp(lo, hi)` `a.max(lo).min(hi)`, and `y.copy_from_slice(x)`,
 //! `y.fill(v)`, `y.swap(i, j)` loops and stores.
 
 use syn::spanned::Spanned;
@@ -30,6 +31,27 @@ impl Desugar<'_> {
                     }
                     _ => return None,
                 }
+            }
+            // `v.get(i).copied().unwrap_or(d)`: the element, or `d` past the end.
+            ("unwrap_or", [default]) => {
+                let Expr::MethodCall(copied) = strip(&mc.receiver) else {
+                    return None;
+                };
+                let Expr::MethodCall(get) = strip(&copied.receiver) else {
+                    return None;
+                };
+                let copies = (copied.method == "copied" || copied.method == "cloned")
+                    && copied.args.is_empty();
+                let (true, true, Some(i)) = (copies, get.method == "get", get.args.first()) else {
+                    return None;
+                };
+                if get.args.len() != 1 {
+                    return None;
+                }
+                let view = self.slice(&get.receiver)?;
+                let (at, n) = (view.at(i), paren(view.len.clone()));
+                let i = paren(i.clone());
+                parse_quote_spanned!(span=> (if #i < #n { #at } else { #default }))
             }
             ("is_empty", []) => {
                 let view = self.slice(&mc.receiver)?;

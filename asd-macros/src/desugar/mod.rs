@@ -456,6 +456,15 @@ impl Desugar<'_> {
                     return None;
                 }
             };
+            // `&y` of a named vector is `y`: vectors and slices are one in the core subset.
+            let arg = match strip(&arg) {
+                Expr::Reference(r)
+                    if r.mutability.is_none() && Self::ident_of(&r.expr).is_some() =>
+                {
+                    (*r.expr).clone()
+                }
+                _ => arg,
+            };
             // Written again where the parameter is read: only a name or element the
             // closure does not declare again, and a parameter it does not assign.
             let hidden = closures::read_in(&arg).iter().any(|n| own.contains(n));
@@ -612,22 +621,8 @@ impl VisitMut for Desugar<'_> {
                 *e = parse_quote_spanned!(span=> vec![#elems]);
                 self.visit_expr_mut(e);
             }
-            // The elements of `vec![..]`, which syn keeps as tokens.
             Expr::Macro(m) if m.mac.path.is_ident("vec") => {
-                use syn::parse::Parser;
-                let parser = syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated;
-                if let Ok(mut elems) = parser.parse2(m.mac.tokens.clone()) {
-                    elems.iter_mut().for_each(|x| self.visit_expr_mut(x));
-                    m.mac.tokens = quote::quote!(#elems);
-                } else if let Ok(mut r) = {
-                    let body = &m.mac.tokens;
-                    syn::parse2::<syn::ExprRepeat>(quote::quote!([#body]))
-                } {
-                    self.visit_expr_mut(&mut r.expr);
-                    self.visit_expr_mut(&mut r.len);
-                    let (v, n) = (&r.expr, &r.len);
-                    m.mac.tokens = quote::quote!(#v; #n);
-                }
+                vec_elements(&mut m.mac, &mut |x| self.visit_expr_mut(x))
             }
             _ => visit_mut::visit_expr_mut(self, e),
         }
@@ -726,11 +721,35 @@ fn paren(e: Expr) -> Expr {
     }
 }
 
+/// Calls `f` on each expression of `vec![..]`, which syn keeps as tokens: the elements,
+/// or the value and the length.
+fn vec_elements(mac: &mut syn::Macro, f: &mut dyn FnMut(&mut Expr)) {
+    use syn::parse::Parser;
+    let parser = syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated;
+    if let Ok(mut elems) = parser.parse2(mac.tokens.clone()) {
+        elems.iter_mut().for_each(&mut *f);
+        mac.tokens = quote::quote!(#elems);
+    } else if let Ok(mut r) = {
+        let body = &mac.tokens;
+        syn::parse2::<syn::ExprRepeat>(quote::quote!([#body]))
+    } {
+        f(&mut r.expr);
+        f(&mut r.len);
+        let (v, n) = (&r.expr, &r.len);
+        mac.tokens = quote::quote!(#v; #n);
+    }
+}
+
 /// Replaces every read of the names in `substs` in `e` by their values.
 fn substitute(e: &mut Expr, substs: &[(Ident, Expr)]) {
     struct Subst<'a>(&'a [(Ident, Expr)]);
     impl VisitMut for Subst<'_> {
         fn visit_expr_mut(&mut self, e: &mut Expr) {
+            if let Expr::Macro(m) = e {
+                if m.mac.path.is_ident("vec") {
+                    return vec_elements(&mut m.mac, &mut |x| self.visit_expr_mut(x));
+                }
+            }
             if let Expr::Path(p) = e {
                 if let Some((_, v)) = p
                     .path

@@ -333,6 +333,15 @@ impl Lowerer<'_> {
                 let v = self.real(&r.expr, out);
                 Some(VecExpr::Filled(v, self.opaque(&r.len)))
             }
+            // `{ stmts; vector }` (a closure's body inlined): the statements, then the
+            // vector moved out of a temporary.
+            SExpr::Block(b) => {
+                let t = self.temp(Ty::RealVec);
+                out.push(Stmt::Let { var: t, init: None });
+                let body = self.block(&b.block.stmts, Tail::Assign(t));
+                out.push(Stmt::Block(body));
+                Some(VecExpr::Move(t))
+            }
             SExpr::Call(c) if matches!(&*c.func, SExpr::Path(p) if path_is(&p.path, &["Vec", "new"])) => {
                 Some(VecExpr::Empty(None))
             }
