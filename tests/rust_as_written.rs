@@ -746,3 +746,46 @@ vector!(boundary_by_get_unwrap_or at (points(5, 42)),
             .collect()
     }
 );
+
+vector!(vectors_made_from_themselves at (points(2, 43), 0.1),
+    pub fn f(x: &[f64], h: f64) -> Vec<f64> {
+        let mut y = x.to_vec();
+        for _ in 0..3 {
+            y = vec![y[0] + h * y[1], y[1] - h * y[0].sin()];
+        }
+        let mut a = [y[0], y[1] * 2.0];
+        a = [a[1] * 2.0, a[0] * a[1]];
+        let mut v = vec![a[0]; 2];
+        v = vec![v[1] * 2.0 + a[1]; 2];
+        y = y.to_vec();
+        vec![y[0] * v[0], y[1] + v[1]]
+    }
+);
+
+scalar!(euler_steps_energy at (points(2, 44)),
+    pub fn f(x: &[f64]) -> f64 {
+        let mut y = x.to_vec();
+        for _ in 0..3 {
+            y = vec![y[0] + 0.1 * y[1], y[1] - 0.1 * y[0].sin()];
+        }
+        y[0] * y[1]
+    }
+);
+
+vector!(swapped_buffers at (points(3, 45)),
+    pub fn f(x: &[f64]) -> Vec<f64> {
+        let n = x.len();
+        let mut u = x.to_vec();
+        let mut v = vec![0.0; n];
+        for _ in 0..2 {
+            for i in 0..n {
+                v[i] = 2.0 * u[i] + u[(i + 1) % n] * u[i];
+            }
+            std::mem::swap(&mut u, &mut v);
+        }
+        let mut p = u[0];
+        let mut q = u[1] * u[2];
+        std::mem::swap(&mut p, &mut q);
+        vec![u[0] * p, u[1] - q, u[2]]
+    }
+);

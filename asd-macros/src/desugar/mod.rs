@@ -539,6 +539,14 @@ impl VisitMut for Desugar<'_> {
                 }
                 _ => visit_mut::visit_expr_mut(self, e),
             },
+            // `std::mem::swap(&mut a, &mut b)` of two places: through a temporary, so
+            // that derivatives (and whole vectors, by moves) are swapped too.
+            Expr::Call(c) if mem_swap(c).is_some() => {
+                let (a, b) = mem_swap(c).expect("a swap");
+                let (t, span) = (self.fresh("t", c.span()), c.span());
+                *e = parse_quote_spanned!(span=> { let #t = #a; #a = #b; #b = #t; });
+                self.visit_expr_mut(e);
+            }
             Expr::Call(c) => {
                 let closure = match Self::ident_of(&c.func).and_then(|i| self.lookup(i)) {
                     Some(Binding::Closure(cl)) => Some(cl.clone()),
@@ -626,6 +634,38 @@ impl VisitMut for Desugar<'_> {
             }
             _ => visit_mut::visit_expr_mut(self, e),
         }
+    }
+}
+
+/// `a` and `b` of `std::mem::swap(&mut a, &mut b)` (or `mem::swap`, `core::mem::swap`),
+/// each a name or an element `v[i]`.
+fn mem_swap(c: &syn::ExprCall) -> Option<(Expr, Expr)> {
+    let Expr::Path(p) = strip(&c.func) else {
+        return None;
+    };
+    let names: Vec<String> = p
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    let is_swap = matches!(
+        names
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice(),
+        ["std" | "core", "mem", "swap"] | ["mem", "swap"]
+    );
+    let place = |e: &Expr| match strip(e) {
+        Expr::Reference(r) if r.mutability.is_some() && is_atomic(&r.expr) => {
+            Some((*r.expr).clone())
+        }
+        _ => None,
+    };
+    match (is_swap, c.args.len()) {
+        (true, 2) => Some((place(&c.args[0])?, place(&c.args[1])?)),
+        _ => None,
     }
 }
 

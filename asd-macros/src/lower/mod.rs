@@ -521,17 +521,44 @@ impl Lowerer<'_> {
                         }
                     }
                     (_, None) => {
-                        if let Some(rhs) = self.rhs(right, ty, out) {
-                            out.push(Stmt::Assign {
-                                var: v,
-                                rhs,
-                                span: left.span(),
-                            });
-                        }
+                        let Some(rhs) = self.rhs(right, ty, out) else {
+                            return;
+                        };
+                        // `y = vec![y[0] + h * y[1], ..]`: the new vector is made in a
+                        // temporary and moved in, so that every pass reads the old `y`
+                        // for all of it (the reverse sweep restores it before the
+                        // partials, and gives the old `y` its own adjoint).
+                        let rhs = match rhs {
+                            Rhs::Vec(value) if vec_reads(&value, v) => {
+                                let t = self.temp(Ty::RealVec);
+                                out.push(Stmt::Let {
+                                    var: t,
+                                    init: Some(Rhs::Vec(value)),
+                                });
+                                Rhs::Vec(VecExpr::Move(t))
+                            }
+                            rhs => rhs,
+                        };
+                        out.push(Stmt::Assign {
+                            var: v,
+                            rhs,
+                            span: left.span(),
+                        });
                     }
                 }
             }
         }
+    }
+}
+
+/// Whether a vector expression reads vector `v`.
+fn vec_reads(value: &VecExpr, v: VarId) -> bool {
+    match value {
+        VecExpr::Filled(e, n) => e.reads(v) || n.reads.contains(&v),
+        VecExpr::List(items) => items.iter().any(|e| e.reads(v)),
+        VecExpr::Copy(u) | VecExpr::Move(u) => *u == v,
+        VecExpr::Empty(n) => n.iter().any(|n| n.reads.contains(&v)),
+        VecExpr::Overwritten(n) => n.reads.contains(&v),
     }
 }
 
