@@ -90,3 +90,27 @@ fn bidirectional_mode_can_be_asked_for() {
     let j = arrow_jacobian_prepared(&mut prep, &x).clone();
     assert_sparse_matches(&j, prep.pattern(), &fd_jacobian(arrow, &x), 1e-6);
 }
+
+/// Two coupled fields: a bicoloring of it needs no JVP at all.
+#[sparse_diff]
+fn coupled(x: &[f64]) -> Vec<f64> {
+    let nn = x.len() / 2;
+    let mut y = vec![0.0; 2 * nn];
+    for c in 0..nn {
+        y[c] = x[c] * x[c] - x[c + nn];
+        y[c + nn] = x[c] * x[c + nn];
+    }
+    y
+}
+
+#[test]
+fn a_bicoloring_without_jvps_runs_only_its_vjps() {
+    let options = JacobianOptions::default().with_mode(ModeChoice::Bidirectional);
+    let mut prep = coupled_jacobian_prepare_with(&point(4), &options);
+    assert_eq!(prep.mode(), Mode::Bidirectional);
+    for seed in 1..4 {
+        let x = randoms(4, seed);
+        let j = coupled_jacobian_prepared(&mut prep, &x).clone();
+        assert_sparse_matches(&j, prep.pattern(), &fd_jacobian(coupled, &x), 1e-6);
+    }
+}

@@ -220,6 +220,10 @@ impl Driver {
     /// Not generic, as `sweeps`.
     fn owned_sweeps(&mut self, kernel: &mut OwnedKernel<'_>) -> &CsMat<f64> {
         let lanes = self.lanes();
+        // No colors (the forward half of a bicoloring that needs no JVP): no sweep.
+        if self.nsweeps() == 0 {
+            return &self.result;
+        }
         if self.nsweeps() > 1 {
             return self.sweeps(&mut |ws, dx, out| {
                 kernel(ws, dx, &mut |dy| copy_products(dy, out, lanes))
