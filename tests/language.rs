@@ -119,6 +119,90 @@ fn output_parameter_is_written_and_differentiated() {
     assert_eq!(dy, vec![4.0, 0.0, 0.0, 8.0]);
 }
 
+// The output parameter passed on to another annotated function, as it is (a reborrow)
+// or as `&mut *y`: the callee writes it, in every pass.
+#[sparse_diff]
+fn passes_its_output_on(y: &mut [f64], x: &[f64], scale: f64) {
+    in_place(&mut *y, x, 3.0 * scale);
+    let t = y[2];
+    in_place(y, x, scale);
+    y[0] += x[1] * y[1] + t;
+}
+
+#[test]
+fn an_output_parameter_passed_on_is_written_by_the_callee() {
+    let f = |x: &[f64]| {
+        let mut y = [0.0; 4];
+        passes_its_output_on(&mut y, x, 2.0);
+        y.to_vec()
+    };
+    for seed in 1..3 {
+        let x = randoms(4, seed);
+        let mut y = [0.0; 4];
+        let jac = passes_its_output_on_jacobian(&mut y, &x, 2.0);
+        assert_eq!(y.to_vec(), f(&x), "the value lands in `y`");
+        let pattern = passes_its_output_on_jacobian_sparsity(&mut y, &x, 2.0);
+        assert_sparse_matches(&jac, &pattern, &fd_jacobian(f, &x), 1e-6);
+        assert_adjoint(
+            4,
+            4,
+            |d| passes_its_output_on_jvp(&mut [0.0; 4], &x, 2.0, d),
+            |d| passes_its_output_on_vjp(&mut [0.0; 4], &x, 2.0, d),
+        );
+    }
+}
+
+// An output parameter whose values from the caller the function reads (a state it
+// updates): every run an operator makes starts from them again, whatever the sweeps.
+#[sparse_diff]
+fn scales_its_output(y: &mut [f64], x: &[f64]) {
+    for i in 0..y.len() {
+        y[i] = y[i] * x[i] * x[(i + 1) % x.len()];
+    }
+    y[0] += y[1] * x[0];
+}
+
+#[test]
+fn an_output_read_before_it_is_written_starts_every_sweep_from_the_callers_values() {
+    let y0 = [2.0, -1.0, 0.5];
+    let f = |x: &[f64]| {
+        let mut y = y0;
+        scales_its_output(&mut y, x);
+        y.to_vec()
+    };
+    let one_lane = [
+        JacobianOptions::forward().with_lanes(1),
+        JacobianOptions::reverse().with_lanes(1),
+        JacobianOptions::default(),
+    ];
+    for options in one_lane {
+        let mut prep =
+            scales_its_output_jacobian_prepare_with(&mut y0.clone(), &randoms(3, 1), &options);
+        for seed in 2..5 {
+            let x = randoms(3, seed);
+            let mut y = y0;
+            let j = scales_its_output_jacobian_prepared(&mut prep, &mut y, &x).clone();
+            assert_eq!(y.to_vec(), f(&x), "the value lands in `y`");
+            assert_sparse_matches(&j, prep.pattern(), &fd_jacobian(f, &x), 1e-6);
+        }
+    }
+    let x = randoms(3, 7);
+    let fd = fd_jacobian(f, &x);
+    let columns =
+        scales_its_output_jvp_batch::<1>(&mut y0.clone(), &x, &[[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]);
+    assert_close(
+        &columns,
+        &[
+            fd.iter().map(|r| r[0]).collect(),
+            fd.iter().map(|r| r[2]).collect(),
+        ],
+        1e-6,
+    );
+    let rows =
+        scales_its_output_vjp_batch::<1>(&mut y0.clone(), &x, &[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]);
+    assert_close(&rows, &fd[..2], 1e-6);
+}
+
 #[sparse_diff(wrt = p)]
 fn with_respect_to(w: &[f64], p: &[f64], idx: &[usize]) -> Vec<f64> {
     let mut y = vec![0.0; idx.len()];

@@ -726,7 +726,8 @@ pub fn let_type(f: &Function, v: VarId) -> TokenStream {
     }
 }
 
-/// The arguments of a call as the callee takes them: `&v`, `&mut v`, or as written.
+/// The arguments of a call as the callee takes them: `&v`, `&mut *v` (a reborrow, which
+/// an output parameter `y: &mut [f64]` passed on needs), or as written.
 pub fn call_args(f: &Function, args: &[Arg]) -> Vec<TokenStream> {
     let name = |v: &VarId| &f.vars[*v].name;
     args.iter()
@@ -734,7 +735,7 @@ pub fn call_args(f: &Function, args: &[Arg]) -> Vec<TokenStream> {
             Arg::Vec(v, range) => Arg::slice_of(range, name(v), false),
             Arg::Out(v) => {
                 let n = name(v);
-                quote!(&mut #n)
+                quote!(&mut *#n)
             }
             Arg::Other(o) => o.tokens.clone(),
         })

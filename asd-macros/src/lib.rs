@@ -191,6 +191,9 @@ pub(crate) struct Generated {
     /// The items of the user's body (`const`s, helper `fn`s, `use`s): every hidden
     /// function declares them again, since its body is built from that body.
     local_items: Tokens,
+    /// It reads its output parameter's values from the caller
+    /// ([`analyse::reads_output_first`]): the operators restore them before each sweep.
+    reads_output: bool,
 }
 
 impl Generated {
@@ -239,6 +242,7 @@ impl Generated {
             tangent_adjoint: adjoint::tangent_adjoint(&tangent),
             hvp: adjoint::hvp(&tangent),
             local_items: Tokens::new(),
+            reads_output: analyse::reads_output_first(primal),
         }
     }
 }

@@ -39,6 +39,55 @@ pub fn analyse(f: &mut Function, errors: &mut Errors) {
     f.body = body;
 }
 
+/// Whether the function reads its output parameter before it has written all of it:
+/// its values from the caller then enter the result, and the operators, which run it
+/// once per sweep, give every sweep the caller's values again. Written all first means:
+/// the first statement that names it is a loop nest that stores every element before
+/// reading it ([`overwritten`]), or a call that writes it.
+pub fn reads_output_first(f: &Function) -> bool {
+    let Output::Param(k) = f.output else {
+        return false;
+    };
+    let y = f.params[k].var;
+    let names = |s: &Stmt| {
+        let mut named = false;
+        visit_stmts(std::slice::from_ref(s), &mut |s| {
+            s.for_each_var(&mut |v| named |= v == y)
+        });
+        named
+    };
+    let reads = |s: &Stmt| {
+        let mut named = false;
+        s.for_each_var(&mut |v| named |= v == y);
+        named
+            && match s {
+                Stmt::Store { vec, index, value } if *vec == y => {
+                    index.reads.contains(&y) || value.reads(y)
+                }
+                Stmt::Call { call, .. } => call.args.iter().any(|a| match a {
+                    Arg::Vec(v, _) => *v == y,
+                    Arg::Other(o) => o.reads.contains(&y),
+                    Arg::Out(_) => false,
+                }),
+                _ => true,
+            }
+    };
+    let mut read = false;
+    visit_stmts(&f.body, &mut |s| read |= reads(s));
+    if !read {
+        return false;
+    }
+    let name = &f.vars[y].name;
+    let len = Opaque::new(quote::quote!(#name.len()), Vec::new());
+    let ints = overwritten::Ints::new(&f.body, &f.vars);
+    let written = match f.body.iter().find(|s| names(s)) {
+        Some(s @ Stmt::For { .. }) => ints.writes_all(y, &len, s),
+        Some(s @ Stmt::Call { .. }) => !reads(s),
+        _ => false,
+    };
+    !written
+}
+
 /// Drops what the output does not need. A real matters if the output depends on its
 /// value, or if control flow or an index reads it; statements that only compute reals
 /// that matter for neither go from every pass. Beyond saving work, this keeps their

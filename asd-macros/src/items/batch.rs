@@ -116,11 +116,14 @@ impl Items<'_> {
             }
             Some(out) => {
                 let args = self.pass_args(None, &[quote!(&#lanes)], &[quote!(&mut #dy)]);
+                // Each batch starts from the output's values from the caller, when read.
+                let (take, restore) = self.output_restore();
                 (
                     quote!(::std::vec::Vec<::std::vec::Vec<f64>>),
-                    quote!(let mut #dy = #ws.lane_zeros::<L>(#out.len());),
+                    quote!(let mut #dy = #ws.lane_zeros::<L>(#out.len()); #take),
                     quote! {
                         #dy.fill([0.0; L]);
+                        #restore
                         #tangent::<L>(#ws, #(#args),*);
                         #rt::unpack_lanes(&#dy, #batch.len(), &mut #results);
                     },
@@ -190,12 +193,14 @@ impl Items<'_> {
             }
             Some(out) => {
                 let args = self.adjoint_args(None, quote!(&mut #dx), quote!(&mut #dy_io), quote!());
+                let (take, restore) = self.output_restore();
                 (
                     quote!(#out.len()),
                     quote!(::std::vec::Vec<::std::vec::Vec<f64>>),
-                    before,
+                    quote!(#before #take),
                     quote! {
                         #dx.fill([0.0; L]);
+                        #restore
                         let mut #dy_io = #ws.lane_copy::<L>(&#lanes);
                         let mut #tape = #ws.tape();
                         #adjoint::<L>(#ws, &mut #tape, #(#args),*);

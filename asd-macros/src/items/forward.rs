@@ -208,9 +208,12 @@ impl Items<'_> {
         let record = self.hidden(Hidden::Decisions);
         let ws = Ident::new("ws", Span::mixed_site());
         let record_args = self.pass_args(None, &[], &[]);
+        let (take, restore) = self.output_restore();
         quote! {
+            #take
             let mut #decisions = #rt::Decisions::default();
             #rt::with_thread_workspace(|#ws| #record(#ws, #(#record_args,)* &mut #decisions));
+            #restore
         }
     }
 
@@ -346,6 +349,12 @@ impl Items<'_> {
         let output_check = self
             .output_param()
             .map(|y| quote!(#prep.check_output_len(#y.len());));
+        // A function that reads its output's values from the caller starts every run
+        // from them: the decisions' run, a preparation's and each sweep.
+        let (take, restore) = self.output_restore();
+        let restore_kernel = self
+            .output_initial()
+            .map(|(y, y0)| quote!(#this.#y.copy_from_slice(#this.#y0);));
 
         let mut items = self.public_fn(
             format!("Prepares sparse Jacobians of [`{f}`]: pattern detection, coloring, seeds and buffers, done once."),
@@ -422,10 +431,12 @@ impl Items<'_> {
                 quote! {
                     #prep.check_input_len(#x.len());
                     #output_check
-                    if let ::core::result::Result::Err(#switch) = #prep.check_decisions(|#ws, #rec| #record(#ws, #(#record_args,)* #rec)) {
+                    #take
+                    if let ::core::result::Result::Err(#switch) = #prep.check_decisions(|#ws, #rec| { #restore #record(#ws, #(#record_args,)* #rec) }) {
                         match #prep.on_switch() {
                             ::core::option::Option::Some(#rt::OnSwitch::Reprepare) => {
                                 let #options = *#prep.local_options().expect("a local preparation");
+                                #restore
                                 *#prep = #prepare_with(#(#plain_args,)* &#options);
                             }
                             _ => return ::core::result::Result::Err(#switch),
@@ -439,6 +450,7 @@ impl Items<'_> {
                         #[inline(always)]
                         fn jvp<const L: usize>(&mut self, #ws: &#rt::Workspace, #dx: &[[f64; L]], #dy: &mut [[f64; L]]) {
                             let #this = self;
+                            #restore_kernel
                             let #x = #this.#x;
                             #kernel_call
                         }
@@ -448,6 +460,7 @@ impl Items<'_> {
                         #[inline(always)]
                         fn vjp<const L: usize>(&mut self, #ws: &#rt::Workspace, #dy: &[[f64; L]], #dx: &mut [[f64; L]]) {
                             let #this = self;
+                            #restore_kernel
                             let #x = #this.#x;
                             let mut #tape = #ws.tape();
                             #vjp_call

@@ -316,12 +316,30 @@ impl Items<'_> {
     fn kernel_struct(&self) -> (Ident, TokenStream, TokenStream) {
         let kernel = Ident::new("Kernel", Span::mixed_site());
         let lt = syn::Lifetime::new("'a", Span::mixed_site());
-        let fields = self.sig.params.iter().map(|p| {
-            let n = &p.name;
-            let ty = with_lifetime(&p.ty, &lt);
-            quote!(#n: #ty)
-        });
-        let names = self.sig.params.iter().map(|p| &p.name);
+        let mut fields: Vec<TokenStream> = self
+            .sig
+            .params
+            .iter()
+            .map(|p| {
+                let n = &p.name;
+                let ty = with_lifetime(&p.ty, &lt);
+                quote!(#n: #ty)
+            })
+            .collect();
+        let mut names: Vec<TokenStream> = self
+            .sig
+            .params
+            .iter()
+            .map(|p| {
+                let n = &p.name;
+                quote!(#n)
+            })
+            .collect();
+        // The output's values from the caller, which each sweep starts from.
+        if let Some((_, y0)) = self.output_initial() {
+            fields.push(quote!(#y0: &#lt [f64]));
+            names.push(quote!(#y0: &#y0));
+        }
         (
             kernel.clone(),
             match self.output_param() {
@@ -339,6 +357,30 @@ impl Items<'_> {
     fn active(&self) -> &Ident {
         let active = self.sig.params.iter().find(|p| p.role == Role::Active);
         &active.expect("parse guarantees an active parameter").name
+    }
+
+    /// For a function that reads its output parameter's values from the caller
+    /// ([`crate::analyse::reads_output_first`]): the parameter, and the name of the copy
+    /// of those values an operator takes first and restores before each sweep.
+    fn output_initial(&self) -> Option<(&Ident, Ident)> {
+        let y = self.output_param()?;
+        self.generated
+            .is_some_and(|g| g.reads_output)
+            .then(|| (y, Ident::new("__asd_y0", Span::mixed_site())))
+    }
+
+    /// `let y0 = y.to_vec();` and `y.copy_from_slice(&y0);` for a function that reads its
+    /// output's values from the caller ([`output_initial`](Self::output_initial)).
+    fn output_restore(&self) -> (Option<TokenStream>, Option<TokenStream>) {
+        let initial = self.output_initial();
+        (
+            initial
+                .as_ref()
+                .map(|(y, y0)| quote!(let #y0: ::std::vec::Vec<f64> = #y.to_vec();)),
+            initial
+                .as_ref()
+                .map(|(y, y0)| quote!(#y.copy_from_slice(&#y0);)),
+        )
     }
 
     /// The output parameter's name, for functions that write one.

@@ -318,7 +318,7 @@ fn calls_are_hoisted_into_temporaries_typed_by_their_use() {
         let v: Real = 2.0 * t0 + 1.0
         let z: RealVec = m::w(&x)
         let y: RealVec = vec![0.0; n]
-        out(&x, &mut y)
+        out(&x, &mut *y)
         y[0] = z[0] + s * v
         let t1: RealVec = r(&y)
         return t1
