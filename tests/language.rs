@@ -203,6 +203,54 @@ fn an_output_read_before_it_is_written_starts_every_sweep_from_the_callers_value
     assert_close(&rows, &fd[..2], 1e-6);
 }
 
+// A preparation holds for the values of the constants that shape it (an index, a
+// branch) it was made with: an evaluation with others prepares again, one with another
+// coefficient does not need to.
+#[sparse_diff]
+fn picks(x: &[f64], k: usize, linear: bool, c: f64) -> Vec<f64> {
+    let y0 = if linear {
+        2.0 * x[0] + x[1]
+    } else {
+        x[0] * x[1]
+    };
+    vec![c * x[k] * x[k], y0]
+}
+
+#[sparse_diff]
+fn coupled_energy(x: &[f64], couple: bool) -> f64 {
+    let mut s = x[0] * x[0] + x[1] * x[1];
+    if couple {
+        s += x[0] * x[1];
+    }
+    s
+}
+
+#[test]
+fn a_preparation_prepares_again_when_the_constants_that_shape_it_change() {
+    let mut prep = picks_jacobian_prepare(&randoms(3, 1), 1, true, 0.5);
+    let ncolors = prep.ncolors();
+    for (seed, k, linear, c) in [
+        (2, 1, true, 2.0),
+        (3, 2, true, 2.0),
+        (4, 2, false, 0.5),
+        (5, 1, false, 1.5),
+    ] {
+        let x = randoms(3, seed);
+        let j = picks_jacobian_prepared(&mut prep, &x, k, linear, c).clone();
+        let fd = fd_jacobian(|x| picks(x, k, linear, c), &x);
+        assert_sparse_matches(&j, &picks_jacobian_sparsity(&x, k, linear, c), &fd, 1e-6);
+        if (k, linear) == (1, true) {
+            assert_eq!(prep.ncolors(), ncolors, "the same preparation");
+        }
+    }
+    let x = randoms(2, 6);
+    let mut prep = coupled_energy_hessian_prepare(&x, false);
+    let h = dense(coupled_energy_hessian_prepared(&mut prep, &x, true));
+    assert_eq!(h, vec![vec![2.0, 1.0], vec![1.0, 2.0]]);
+    let h = dense(coupled_energy_hessian_prepared(&mut prep, &x, false));
+    assert_eq!(h, vec![vec![2.0, 0.0], vec![0.0, 2.0]]);
+}
+
 #[sparse_diff(wrt = p)]
 fn with_respect_to(w: &[f64], p: &[f64], idx: &[usize]) -> Vec<f64> {
     let mut y = vec![0.0; idx.len()];

@@ -194,6 +194,9 @@ pub(crate) struct Generated {
     /// It reads its output parameter's values from the caller
     /// ([`analyse::reads_output_first`]): the operators restore them before each sweep.
     reads_output: bool,
+    /// The parameters a preparation depends on ([`analyse::structural_params`]), by
+    /// position.
+    structural: Vec<bool>,
 }
 
 impl Generated {
@@ -243,6 +246,7 @@ impl Generated {
             hvp: adjoint::hvp(&tangent),
             local_items: Tokens::new(),
             reads_output: analyse::reads_output_first(primal),
+            structural: analyse::structural_params(primal),
         }
     }
 }

@@ -88,6 +88,79 @@ pub fn reads_output_first(f: &Function) -> bool {
     !written
 }
 
+/// Which parameters can change the pattern, the constant rows or what the passes
+/// decide: those control flow, an index, a length, an integer `let` or a call reads;
+/// not one read only as a value in real arithmetic (a step size, a coefficient, `k as
+/// f64`). A preparation holds for the values of these it was made with.
+pub fn structural_params(f: &Function) -> Vec<bool> {
+    let mut structural = vec![false; f.vars.len()];
+    let mut mark = |o: &Opaque| o.reads.iter().for_each(|&r| structural[r] = true);
+    fn expr(e: &Expr, mark: &mut impl FnMut(&Opaque)) {
+        match e {
+            Expr::Index(_, i) => mark(i),
+            Expr::Apply(_, args) => args.iter().for_each(|a| expr(a, mark)),
+            Expr::Var(_) | Expr::Lit(_) | Expr::Const(_) | Expr::Int(_) => {}
+        }
+    }
+    let mut passed = Vec::new();
+    visit_stmts(&f.body, &mut |s| match s {
+        Stmt::Let {
+            init: Some(rhs), ..
+        }
+        | Stmt::Assign { rhs, .. } => match rhs {
+            Rhs::Real(e) => expr(e, &mut mark),
+            Rhs::Opaque(o) => mark(o),
+            Rhs::Vec(VecExpr::Filled(e, n)) => {
+                expr(e, &mut mark);
+                mark(n);
+            }
+            Rhs::Vec(VecExpr::List(items)) => items.iter().for_each(|e| expr(e, &mut mark)),
+            Rhs::Vec(VecExpr::Empty(n)) => n.iter().for_each(&mut mark),
+            Rhs::Vec(VecExpr::Overwritten(n)) => mark(n),
+            Rhs::Vec(VecExpr::Copy(_) | VecExpr::Move(_)) => {}
+        },
+        Stmt::Let { init: None, .. } | Stmt::Return(_) | Stmt::Block(_) => {}
+        Stmt::Store { index, value, .. } => {
+            mark(index);
+            expr(value, &mut mark);
+        }
+        Stmt::Push { value, .. } => expr(value, &mut mark),
+        Stmt::Call { call, .. } => {
+            for a in &call.args {
+                match a {
+                    Arg::Other(o) => mark(o),
+                    Arg::Vec(v, range) => {
+                        passed.push(*v);
+                        range.iter().for_each(&mut mark);
+                    }
+                    Arg::Out(_) => {}
+                }
+            }
+        }
+        Stmt::For { range, .. } => range.bounds().for_each(&mut mark),
+        Stmt::While { cond, .. } | Stmt::If { cond, .. } => mark(cond),
+    });
+    passed.into_iter().for_each(|v| structural[v] = true);
+    // And what those are computed from (`let a = 2.0 * c; if a > 0.0 {..}` reads `c`).
+    loop {
+        let mut changed = false;
+        visit_stmts(&f.body, &mut |s| {
+            let mut target = matches!(s, Stmt::Let { var, .. } if structural[*var]);
+            s.for_each_write(|v| target |= structural[v]);
+            if target {
+                s.for_each_var(&mut |v| {
+                    changed |= !structural[v];
+                    structural[v] = true;
+                });
+            }
+        });
+        if !changed {
+            break;
+        }
+    }
+    f.params.iter().map(|p| structural[p.var]).collect()
+}
+
 /// Drops what the output does not need. A real matters if the output depends on its
 /// value, or if control flow or an index reads it; statements that only compute reals
 /// that matter for neither go from every pass. Beyond saving work, this keeps their

@@ -365,6 +365,7 @@ impl Items<'_> {
         // sets) and the constant rows (no interaction) in one run; the rows are
         // constant for these constants, which must have a key.
         let key = self.constants_key();
+        let structure_key = self.structure_key();
         let smooth = self.hidden(Hidden::Smooth);
         let trace2 = self.hidden(Hidden::Trace2);
         let (x2, y2) = (
@@ -391,7 +392,7 @@ impl Items<'_> {
             quote!(#prepare_with(#(#params,)* #options: &#rt::JacobianOptions) -> #rt::JacobianPrep),
             |_| {
                 quote! {
-                    match #options.sparsity {
+                    let mut #prep = match #options.sparsity {
                         #rt::Sparsity::Global => {
                             let key = #key;
                             if #options.constant_rows && key.is_some() && #smooth(0) {
@@ -411,7 +412,9 @@ impl Items<'_> {
                             #local
                             #rt::JacobianPrep::new_local(#pattern, #decisions, #options)
                         }
-                    }
+                    };
+                    #prep.made_with(#options, #structure_key);
+                    #prep
                 }
             },
         ));
@@ -432,6 +435,10 @@ impl Items<'_> {
                     #prep.check_input_len(#x.len());
                     #output_check
                     #take
+                    // Constants that shape the pattern other than at the preparation's.
+                    if let ::core::option::Option::Some(#options) = #prep.prepare_again(#structure_key) {
+                        *#prep = #prepare_with(#(#plain_args,)* &#options);
+                    }
                     if let ::core::result::Result::Err(#switch) = #prep.check_decisions(|#ws, #rec| { #restore #record(#ws, #(#record_args,)* #rec) }) {
                         match #prep.on_switch() {
                             ::core::option::Option::Some(#rt::OnSwitch::Reprepare) => {

@@ -92,6 +92,7 @@ impl Items<'_> {
         let f = self.name;
         let x = self.active();
         let hvp_fn = self.hidden(Hidden::Hvp);
+        let structure_key = self.structure_key();
         let (op_hvp, sparsity, prepare, prepare_with, prepared, hessian) = (
             self.op("hvp"),
             self.op("hessian_sparsity"),
@@ -154,7 +155,13 @@ impl Items<'_> {
         items.extend(self.public_fn(
             format!("[`{prepare}`] with options (star, acyclic or column coloring, order, lanes)."),
             quote!(#prepare_with(#(#params,)* #options: &#rt::HessianOptions) -> #rt::HessianPrep),
-            |_| quote!(#rt::HessianPrep::new(#sparsity(#(#plain_args),*), #options)),
+            |_| {
+                quote! {
+                    let mut #prep = #rt::HessianPrep::new(#sparsity(#(#plain_args),*), #options);
+                    #prep.made_with(#options, #structure_key);
+                    #prep
+                }
+            },
         ));
         items.extend(self.public_fn(
             format!(
@@ -165,6 +172,10 @@ impl Items<'_> {
             |_| {
                 quote! {
                     #prep.check_input_len(#x.len());
+                    // Constants that shape the pattern other than at the preparation's.
+                    if let ::core::option::Option::Some(#options) = #prep.prepare_again(#structure_key) {
+                        *#prep = #prepare_with(#(#plain_args,)* &#options);
+                    }
                     #kernel_decl
                     impl #rt::Hvp for #kernel<'_> {
                         #[inline(always)]

@@ -199,14 +199,29 @@ impl Items<'_> {
     /// a type without `ConstKey` (chosen at compile time by method resolution, see
     /// `asd_runtime::KeyOf`).
     fn constants_key(&self) -> TokenStream {
+        self.key_of(|_| true)
+    }
+
+    /// The key of the constants a preparation holds for
+    /// ([`crate::analyse::structural_params`]): an evaluation with other values of them
+    /// panics.
+    fn structure_key(&self) -> TokenStream {
+        let structural = self.generated.map(|g| g.structural.clone());
+        self.key_of(|k| structural.as_ref().is_none_or(|s| s[k]))
+    }
+
+    /// The hash of the constant parameters at the positions `take` keeps; `None` when one
+    /// of them has no key ([`KnownKey`](https://docs.rs/asd)).
+    fn key_of(&self, take: impl Fn(usize) -> bool) -> TokenStream {
         let rt = rt();
         let h = Ident::new("h", Span::mixed_site());
         let added = self
             .sig
             .params
             .iter()
-            .filter(|p| p.role == Role::Constant)
-            .map(|p| {
+            .enumerate()
+            .filter(|(k, p)| p.role == Role::Constant && take(*k))
+            .map(|(_, p)| {
                 let n = &p.name;
                 quote!(& (&#rt::KeyOf(&#n)).add_to(&mut #h))
             });

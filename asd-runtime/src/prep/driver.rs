@@ -31,6 +31,10 @@ pub(super) struct Driver {
     /// with its sweeps, seed and workspace; a serial evaluation has one, with every
     /// sweep.
     workers: Vec<Worker>,
+    /// The key of the constants the pattern was found with, those that can change it
+    /// (the generated code hashes them): an evaluation with others prepares again.
+    /// `None`: not known.
+    structure: Option<u64>,
 }
 
 /// What one thread of an evaluation owns: a contiguous range of sweeps (and so of the
@@ -69,9 +73,24 @@ impl Driver {
             decompression,
             isa: Isa::detect(),
             workers: Vec::new(),
+            structure: None,
         };
         driver.workers = driver.workers_for(1);
         driver
+    }
+
+    /// Remembers the key of the constants the pattern was found with.
+    pub(super) fn structure_at(&mut self, key: Option<u64>) {
+        self.structure = key;
+    }
+
+    /// Whether an evaluation's constants (their key) are those the pattern was found
+    /// with, or either is not known.
+    pub(super) fn shaped_by(&self, key: Option<u64>) -> bool {
+        match (self.structure, key) {
+            (Some(made), Some(now)) => made == now,
+            _ => true,
+        }
     }
 
     /// The same driver, evaluating on up to `threads` threads: the sweeps are split into
@@ -447,6 +466,7 @@ impl Clone for Driver {
             result: self.result.clone(),
             isa: self.isa,
             workers: self.workers.clone(),
+            structure: self.structure,
         }
     }
 }

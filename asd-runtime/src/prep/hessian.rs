@@ -51,9 +51,28 @@ use crate::{Coloring, SparsityPattern, Workspace};
 pub struct HessianPrep {
     method: HessianMethod,
     driver: Driver,
+    /// The options generated code prepared it with ([`made_with`](Self::made_with)), to
+    /// prepare again with when the constants that shape it change.
+    options: Option<HessianOptions>,
 }
 
 impl HessianPrep {
+    /// Remembers the options and the key of the constants (those that can change the
+    /// pattern) it was prepared with: what the generated `f_*_prepare_with` calls.
+    #[doc(hidden)]
+    pub fn made_with(&mut self, options: &HessianOptions, key: Option<u64>) {
+        self.options = Some(*options);
+        self.driver.structure_at(key);
+    }
+
+    /// The options to prepare again with, when `key`, of an evaluation's constants, is
+    /// not the one it was prepared with: its pattern may not hold for them. What the
+    /// generated `f_*_prepared` asks before it evaluates.
+    #[doc(hidden)]
+    pub fn prepare_again(&self, key: Option<u64>) -> Option<HessianOptions> {
+        self.options.filter(|_| !self.driver.shaped_by(key))
+    }
+
     /// Colors the symmetric `n x n` pattern as `options` ask and allocates everything an
     /// evaluation needs. Panics if the pattern is not square and symmetric.
     ///
@@ -229,6 +248,7 @@ impl HessianPrep {
         HessianPrep {
             method,
             driver: Driver::new(pattern, coloring, decompression).with_threads(threads),
+            options: None,
         }
     }
 

@@ -65,6 +65,9 @@ pub struct JacobianPrep {
     /// [`Mode::Bidirectional`]: the reverse sweeps and the bicoloring (`driver` makes
     /// the forward ones).
     reverse: Option<Box<bidirectional::Reverse>>,
+    /// The options generated code prepared it with ([`made_with`](Self::made_with)), to
+    /// prepare again with when the constants that shape it change.
+    options: Option<JacobianOptions>,
 }
 
 /// The constant rows' own preparation (their entries only) and where its entries go
@@ -88,6 +91,22 @@ struct Local {
 }
 
 impl JacobianPrep {
+    /// Remembers the options and the key of the constants (those that can change the
+    /// pattern) it was prepared with: what the generated `f_*_prepare_with` calls.
+    #[doc(hidden)]
+    pub fn made_with(&mut self, options: &JacobianOptions, key: Option<u64>) {
+        self.options = Some(*options);
+        self.driver.structure_at(key);
+    }
+
+    /// The options to prepare again with, when `key`, of an evaluation's constants, is
+    /// not the one it was prepared with: its pattern may not hold for them. What the
+    /// generated `f_*_prepared` asks before it evaluates.
+    #[doc(hidden)]
+    pub fn prepare_again(&self, key: Option<u64>) -> Option<JacobianOptions> {
+        self.options.filter(|_| !self.driver.shaped_by(key))
+    }
+
     /// Colors `pattern` (`m x n`) as `options` ask and allocates everything an evaluation
     /// needs.
     ///
@@ -232,6 +251,7 @@ impl JacobianPrep {
             constants_key: None,
             local: None,
             reverse: None,
+            options: None,
         };
         prep.warn_if_it_buys_nothing(options);
         prep
@@ -428,6 +448,7 @@ impl JacobianPrep {
             constants_key: None,
             local: None,
             reverse: None,
+            options: None,
         }
     }
 

@@ -116,6 +116,7 @@ impl JacobianPrep {
             constants_key: None,
             local: None,
             reverse: Some(Box::new(reverse)),
+            options: None,
         }
     }
 
