@@ -165,6 +165,17 @@ scalar!(generic_constants at (points(5, 11), 0.7),
     }
 );
 
+vector!(generic_vectors_of_the_float_type at (points(3, 46)),
+    pub fn f<T: Float + FromPrimitive>(x: &[T]) -> Vec<T> {
+        let mut y = vec![T::zero(); x.len()];
+        let w = vec![T::one(), T::from_f64(0.5).unwrap(), T::one()];
+        for i in 0..x.len() {
+            y[i] = w[i] * x[i] * x[(i + 1) % x.len()];
+        }
+        y
+    }
+);
+
 // ---- tuples, closures, match, loops ---------------------------------------------------------
 
 vector!(robertson_tuples at (vec![1.0, 2e-5, 0.01]),

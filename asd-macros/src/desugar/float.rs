@@ -186,6 +186,10 @@ impl VisitMut for ToF64<'_> {
                 }
                 None => visit_mut::visit_expr_mut(self, e),
             },
+            // `vec![T::zero(); n]`: the elements, which syn keeps as tokens.
+            Expr::Macro(m) if m.mac.path.is_ident("vec") => {
+                super::vec_elements(&mut m.mac, &mut |x| self.visit_expr_mut(x))
+            }
             // `T::sqrt(x)`, `T::EPSILON`: the `f64` function or constant.
             Expr::Path(p)
                 if p.qself.is_none()
