@@ -228,15 +228,11 @@ impl Nest<'_, '_> {
                         stored.push(index.clone());
                     }
                 }
-                Stmt::Let {
-                    var,
-                    init: Some(Rhs::Real(e)),
+                Stmt::Let { .. } | Stmt::Assign { .. } if matches!(s.real_assignment(), Some((var, _, None)) if var != self.z) =>
+                {
+                    let (_, e, _) = s.real_assignment().expect("a real assignment");
+                    self.reads_ok(e, stored).then_some(())?
                 }
-                | Stmt::Assign {
-                    var,
-                    rhs: Rhs::Real(e),
-                    ..
-                } if *var != self.z => self.reads_ok(e, stored).then_some(())?,
                 Stmt::Push { vec, value } if *vec != self.z => {
                     self.reads_ok(value, stored).then_some(())?
                 }

@@ -157,14 +157,19 @@ impl Desugar<'_> {
         (view, copies)
     }
 
+    /// The assignments seen so far to declaration `id`.
+    fn assignments_to(&self, id: Option<usize>) -> usize {
+        id.and_then(|id| self.assignments.get(&id).copied())
+            .unwrap_or(0)
+    }
+
     /// What the names `reads` stand for now.
     pub(super) fn captures(&self, reads: impl IntoIterator<Item = String>) -> Captures {
         let mut c = Captures::default();
         for name in reads {
             if c.0.iter().all(|(n, ..)| *n != name) {
                 let id = self.id_of(&name);
-                let count = id.map_or(0, |id| self.assignments.get(&id).copied().unwrap_or(0));
-                c.0.push((name, id, count));
+                c.0.push((name, id, self.assignments_to(id)));
             }
         }
         c
@@ -196,8 +201,7 @@ impl Desugar<'_> {
         };
         let stale = captures.0.iter().find(|(n, was, count)| {
             let now = self.id_of(n);
-            let assigned = now.map_or(0, |id| self.assignments.get(&id).copied().unwrap_or(0));
-            now != *was || assigned != *count
+            now != *was || self.assignments_to(now) != *count
         });
         let Some((stale, ..)) = stale.cloned() else {
             return true;
@@ -222,7 +226,7 @@ impl Desugar<'_> {
         let Some(at) = first_return(&body) else {
             return Some(body);
         };
-        let Expr::Block(b) = strip_expr(&body) else {
+        let Expr::Block(b) = super::strip(&body) else {
             self.return_error(at);
             return None;
         };
@@ -286,10 +290,6 @@ impl Desugar<'_> {
         v.visit_expr_mut(&mut body);
         v.ok.then_some(body)
     }
-}
-
-fn strip_expr(e: &Expr) -> &Expr {
-    super::strip(e)
 }
 
 /// Where the first `return` of `e` is, outside closures nested in it.

@@ -331,25 +331,16 @@ impl Items<'_> {
     fn kernel_struct(&self) -> (Ident, TokenStream, TokenStream) {
         let kernel = Ident::new("Kernel", Span::mixed_site());
         let lt = syn::Lifetime::new("'a", Span::mixed_site());
-        let mut fields: Vec<TokenStream> = self
+        let (mut fields, mut names): (Vec<TokenStream>, Vec<TokenStream>) = self
             .sig
             .params
             .iter()
             .map(|p| {
                 let n = &p.name;
                 let ty = with_lifetime(&p.ty, &lt);
-                quote!(#n: #ty)
+                (quote!(#n: #ty), quote!(#n))
             })
-            .collect();
-        let mut names: Vec<TokenStream> = self
-            .sig
-            .params
-            .iter()
-            .map(|p| {
-                let n = &p.name;
-                quote!(#n)
-            })
-            .collect();
+            .unzip();
         // The output's values from the caller, which each sweep starts from.
         if let Some((_, y0)) = self.output_initial() {
             fields.push(quote!(#y0: &#lt [f64]));
