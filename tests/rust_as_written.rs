@@ -800,3 +800,11 @@ vector!(swapped_buffers at (points(3, 45)),
         vec![u[0] * p, u[1] - q, u[2]]
     }
 );
+
+scalar!(chains_over_literal_ranges at (points(4, 47)),
+    pub fn f(x: &[f64]) -> f64 {
+        let a: f64 = ({ 1 }..3).map(|i| x[i] * x[i - 1]).sum();
+        let b: f64 = (0..4).skip(2).map(|i| x[i].exp()).sum();
+        a + b
+    }
+);

@@ -227,10 +227,11 @@ impl Desugar<'_> {
         let len = match r.limits {
             syn::RangeLimits::HalfOpen(_) if is_lit(&start, 0) => end.clone(),
             syn::RangeLimits::HalfOpen(_) => {
+                let end = typed(&end);
                 parse_quote_spanned!(span=> (#end).saturating_sub(#start))
             }
             syn::RangeLimits::Closed(_) => {
-                let end = add(&end, &parse_quote_spanned!(span=> 1));
+                let end = typed(&add(&end, &parse_quote_spanned!(span=> 1)));
                 parse_quote_spanned!(span=> (#end).saturating_sub(#start))
             }
         };
@@ -299,8 +300,14 @@ impl Desugar<'_> {
                 prev
             };
             lens.push(match a {
-                Adapter::Skip(m) => parse_quote_spanned!(span=> (#prev).saturating_sub(#m)),
-                Adapter::Take(m) => parse_quote_spanned!(span=> (#prev).min(#m)),
+                Adapter::Skip(m) => {
+                    let prev = typed(&prev);
+                    parse_quote_spanned!(span=> (#prev).saturating_sub(#m))
+                }
+                Adapter::Take(m) => {
+                    let prev = typed(&prev);
+                    parse_quote_spanned!(span=> (#prev).min(#m))
+                }
                 Adapter::StepBy(s) => parse_quote_spanned!(span=> (#prev + #s - 1) / #s),
                 Adapter::Zip(other) => {
                     let m = self.lengths(other, span, false).pop().expect("a length");
@@ -509,5 +516,29 @@ impl Desugar<'_> {
                 None
             }
         }
+    }
+}
+
+/// A length made of integer literals only (`2`, `5 + 1`, `{ 0 }`) as a `usize`: its
+/// `saturating_sub` or `min` needs the receiver's type, which the literals do not give.
+fn typed(e: &Expr) -> Expr {
+    fn literal(e: &Expr) -> bool {
+        match strip(e) {
+            Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Int(_),
+                ..
+            }) => true,
+            Expr::Binary(b) => literal(&b.left) && literal(&b.right),
+            Expr::Block(b) => {
+                matches!(b.block.stmts.as_slice(), [Stmt::Expr(e, None)] if literal(e))
+            }
+            _ => false,
+        }
+    }
+    if literal(e) {
+        let span = e.span();
+        parse_quote_spanned!(span=> ((#e) as usize))
+    } else {
+        e.clone()
     }
 }
