@@ -203,6 +203,44 @@ fn an_output_read_before_it_is_written_starts_every_sweep_from_the_callers_value
     assert_close(&rows, &fd[..2], 1e-6);
 }
 
+// The same state passed on to an annotated callee that reads it: every run of the
+// caller starts from the caller's values too.
+#[sparse_diff]
+fn scales_it_through_a_call(y: &mut [f64], x: &[f64]) {
+    scales_its_output(y, x);
+}
+
+#[test]
+fn an_output_passed_to_a_callee_that_reads_it_starts_every_sweep_from_the_callers_values() {
+    let y0 = [2.0, -1.0, 0.5];
+    let f = |x: &[f64]| {
+        let mut y = y0;
+        scales_it_through_a_call(&mut y, x);
+        y.to_vec()
+    };
+    for options in [
+        JacobianOptions::forward().with_lanes(1),
+        JacobianOptions::reverse().with_lanes(1),
+    ] {
+        let mut prep = scales_it_through_a_call_jacobian_prepare_with(
+            &mut y0.clone(),
+            &randoms(3, 1),
+            &options,
+        );
+        for seed in 2..4 {
+            let x = randoms(3, seed);
+            let mut y = y0;
+            let j = scales_it_through_a_call_jacobian_prepared(&mut prep, &mut y, &x).clone();
+            assert_eq!(y.to_vec(), f(&x), "the value lands in `y`");
+            assert_sparse_matches(&j, prep.pattern(), &fd_jacobian(f, &x), 1e-6);
+        }
+    }
+    let x = randoms(3, 7);
+    let fd = fd_jacobian(f, &x);
+    let columns = scales_it_through_a_call_jvp_batch::<1>(&mut y0.clone(), &x, &[[0.0, 1.0, 0.0]]);
+    assert_close(&columns, &[fd.iter().map(|r| r[1]).collect()], 1e-6);
+}
+
 // A preparation holds for the values of the constants that shape it (an index, a
 // branch) it was made with: an evaluation with others prepares again, one with another
 // coefficient does not need to.
@@ -223,6 +261,39 @@ fn coupled_energy(x: &[f64], couple: bool) -> f64 {
         s += x[0] * x[1];
     }
     s
+}
+
+/// Constants whose pattern depends on a tuple slice (which has a key) and on a struct
+/// (which has none: each evaluation prepares again).
+pub struct Pick {
+    pub k: usize,
+}
+
+#[sparse_diff]
+fn by_edges(x: &[f64], edges: &[(usize, usize, f64)], p: &Pick) -> Vec<f64> {
+    let mut y = vec![0.0; x.len()];
+    for &(i, j, w) in edges {
+        y[i] += w * x[i] * x[j];
+    }
+    y[1] += x[0] * x[p.k];
+    y
+}
+
+#[test]
+fn constants_without_a_key_prepare_again_and_tuples_have_one() {
+    let x = randoms(3, 8);
+    let mut prep = by_edges_jacobian_prepare(&x, &[(0, 1, 1.0)], &Pick { k: 1 });
+    for (edges, k) in [
+        ([(0, 1, 1.0)], 1),
+        ([(0, 2, 1.0)], 1),
+        ([(0, 2, 1.0)], 2),
+        ([(2, 1, 0.5)], 0),
+    ] {
+        let p = Pick { k };
+        let j = by_edges_jacobian_prepared(&mut prep, &x, &edges, &p).clone();
+        let fd = fd_jacobian(|x| by_edges(x, &edges, &p), &x);
+        assert_sparse_matches(&j, &by_edges_jacobian_sparsity(&x, &edges, &p), &fd, 1e-6);
+    }
 }
 
 #[test]

@@ -808,3 +808,29 @@ scalar!(chains_over_literal_ranges at (points(4, 47)),
         a + b
     }
 );
+
+vector!(closure_locals_named_like_the_argument at (points(2, 48)),
+    pub fn f(x: &[f64]) -> Vec<f64> {
+        let rhs = |y: &[f64]| -> Vec<f64> {
+            let a = y[0] * 2.0;
+            vec![a + y[0], y[1] * a]
+        };
+        let a = x.to_vec();
+        let b = rhs(&a);
+        rhs(&b)
+    }
+);
+
+scalar!(for_each_returns_under_a_real_condition at (vec![-0.6, 0.7, 0.4, -0.3]),
+    pub fn f(x: &[f64]) -> f64 {
+        let mut s = 0.0;
+        (0..x.len()).for_each(|i| {
+            if x[i] < 0.0 {
+                s += 0.5 * x[i] * x[i] * x[0];
+                return;
+            }
+            s += x[i] * x[i] * x[0];
+        });
+        s
+    }
+);

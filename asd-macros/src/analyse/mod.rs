@@ -43,7 +43,8 @@ pub fn analyse(f: &mut Function, errors: &mut Errors) {
 /// its values from the caller then enter the result, and the operators, which run it
 /// once per sweep, give every sweep the caller's values again. Written all first means:
 /// the first statement that names it is a loop nest that stores every element before
-/// reading it ([`overwritten`]), or a call that writes it.
+/// reading it ([`overwritten`]). A call that writes it counts as reading it: the callee
+/// may.
 pub fn reads_output_first(f: &Function) -> bool {
     let Output::Param(k) = f.output else {
         return false;
@@ -64,10 +65,10 @@ pub fn reads_output_first(f: &Function) -> bool {
                 Stmt::Store { vec, index, value } if *vec == y => {
                     index.reads.contains(&y) || value.reads(y)
                 }
+                // A callee that writes it may read it first.
                 Stmt::Call { call, .. } => call.args.iter().any(|a| match a {
-                    Arg::Vec(v, _) => *v == y,
+                    Arg::Vec(v, _) | Arg::Out(v) => *v == y,
                     Arg::Other(o) => o.reads.contains(&y),
-                    Arg::Out(_) => false,
                 }),
                 _ => true,
             }
@@ -82,7 +83,6 @@ pub fn reads_output_first(f: &Function) -> bool {
     let ints = overwritten::Ints::new(&f.body, &f.vars);
     let written = match f.body.iter().find(|s| names(s)) {
         Some(s @ Stmt::For { .. }) => ints.writes_all(y, &len, s),
-        Some(s @ Stmt::Call { .. }) => !reads(s),
         _ => false,
     };
     !written

@@ -65,6 +65,30 @@ pub(super) fn read_in(e: &Expr) -> Vec<String> {
     names(e).0
 }
 
+/// Every `name` in `e`, declared or read, renamed `to` (vec! elements too).
+pub(super) fn rename(e: &mut Expr, name: &str, to: &Ident) {
+    struct Rename<'a>(&'a str, &'a Ident);
+    impl VisitMut for Rename<'_> {
+        fn visit_pat_ident_mut(&mut self, p: &mut syn::PatIdent) {
+            if p.ident == self.0 {
+                p.ident = self.1.clone();
+            }
+            visit_mut::visit_pat_ident_mut(self, p);
+        }
+        fn visit_expr_path_mut(&mut self, p: &mut syn::ExprPath) {
+            if p.qself.is_none() && p.path.is_ident(self.0) {
+                p.path = self.1.clone().into();
+            }
+        }
+        fn visit_macro_mut(&mut self, m: &mut syn::Macro) {
+            if m.path.is_ident("vec") {
+                super::vec_elements(m, &mut |e| self.visit_expr_mut(e));
+            }
+        }
+    }
+    Rename(name, to).visit_expr_mut(e);
+}
+
 /// Where `item` assigns each name (`s = ..`, `s += ..`): line and column.
 pub(super) fn assigned(item: &syn::ItemFn) -> HashMap<String, Vec<(usize, usize)>> {
     #[derive(Default)]

@@ -434,7 +434,18 @@ impl Desugar<'_> {
             return None;
         }
         let mut body = self.closure_body(closure)?;
+        // A name the body declares and an argument reads is renamed in the body, so that
+        // the argument written in keeps reading the caller's.
         let own = closures::declared_in(&body);
+        let clashes: HashSet<String> = args
+            .iter()
+            .flat_map(closures::read_in)
+            .filter(|n| own.contains(n))
+            .collect();
+        for name in clashes {
+            let fresh = self.fresh("r", at);
+            closures::rename(&mut body, &name, &fresh);
+        }
         let mut substs = Vec::new();
         for (pat, arg) in closure.inputs.iter().zip(args) {
             let (ident, ty, mutable) = match pat {
@@ -465,10 +476,9 @@ impl Desugar<'_> {
                 }
                 _ => arg,
             };
-            // Written again where the parameter is read: only a name or element the
-            // closure does not declare again, and a parameter it does not assign.
-            let hidden = closures::read_in(&arg).iter().any(|n| own.contains(n));
-            let value = if is_atomic(&arg) && !hidden && !mutable {
+            // Written again where the parameter is read: a name or element, of a
+            // parameter the closure does not assign.
+            let value = if is_atomic(&arg) && !mutable {
                 arg
             } else {
                 let t = self.fresh("a", arg.span());
@@ -585,7 +595,15 @@ impl VisitMut for Desugar<'_> {
                     return;
                 };
                 let (iter, span) = (&mc.receiver, mc.span());
-                *e = parse_quote_spanned!(span=> for #pat in #iter { #body; });
+                // The closure's block is the loop's body itself, so that a `return;` at
+                // its top (now a `continue`) is at the top of the loop's body.
+                *e = match body {
+                    Expr::Block(b) if b.label.is_none() && b.attrs.is_empty() => {
+                        let stmts = &b.block.stmts;
+                        parse_quote_spanned!(span=> for #pat in #iter { #(#stmts)* })
+                    }
+                    body => parse_quote_spanned!(span=> for #pat in #iter { #body; }),
+                };
                 self.visit_expr_mut(e);
             }
             Expr::MethodCall(mc) => {

@@ -32,8 +32,8 @@ pub(super) struct Driver {
     /// sweep.
     workers: Vec<Worker>,
     /// The key of the constants the pattern was found with, those that can change it
-    /// (the generated code hashes them): an evaluation with others prepares again.
-    /// `None`: not known.
+    /// (the generated code hashes them): an evaluation with others, or with constants of
+    /// no key, prepares again. `None`: not known.
     structure: Option<u64>,
 }
 
@@ -84,13 +84,11 @@ impl Driver {
         self.structure = key;
     }
 
-    /// Whether an evaluation's constants (their key) are those the pattern was found
-    /// with, or either is not known.
+    /// Whether an evaluation's constants (their key) are known to be those the pattern
+    /// was found with: not when either key is unknown (a constant of a type without a
+    /// `ConstKey`, which the pattern depends on).
     pub(super) fn shaped_by(&self, key: Option<u64>) -> bool {
-        match (self.structure, key) {
-            (Some(made), Some(now)) => made == now,
-            _ => true,
-        }
+        matches!((self.structure, key), (Some(made), Some(now)) if made == now)
     }
 
     /// The same driver, evaluating on up to `threads` threads: the sweeps are split into

@@ -66,7 +66,8 @@ impl HessianPrep {
     }
 
     /// The options to prepare again with, when `key`, of an evaluation's constants, is
-    /// not the one it was prepared with: its pattern may not hold for them. What the
+    /// not the one it was prepared with, or is not known (a constant type without a
+    /// [`ConstKey`](crate::ConstKey)): its pattern may not hold for them. What the
     /// generated `f_*_prepared` asks before it evaluates.
     #[doc(hidden)]
     pub fn prepare_again(&self, key: Option<u64>) -> Option<HessianOptions> {

@@ -68,6 +68,18 @@ impl<T: ConstKey> ConstKey for Vec<T> {
     }
 }
 
+/// Tuples (of an edge list `&[(usize, usize, f64)]`, say), element by element.
+macro_rules! tuples {
+    ($(($($t:ident $i:tt),+))*) => {$(
+        impl<$($t: ConstKey),+> ConstKey for ($($t,)+) {
+            fn key(&self, h: &mut DefaultHasher) {
+                $(self.$i.key(h);)+
+            }
+        }
+    )*};
+}
+tuples!((A 0) (A 0, B 1) (A 0, B 1, C 2) (A 0, B 1, C 2, D 3) (A 0, B 1, C 2, D 3, E 4));
+
 impl<T: ConstKey + ?Sized> ConstKey for &T {
     fn key(&self, h: &mut DefaultHasher) {
         (**self).key(h);
@@ -86,6 +98,7 @@ impl<T: ConstKey + ?Sized> ConstKey for &T {
 /// let mut h = DefaultHasher::new();
 /// assert!((&KeyOf(&1.5_f64)).add_to(&mut h)); // f64 has a key
 /// assert!((&KeyOf(&[1_usize, 2])).add_to(&mut h));
+/// assert!((&KeyOf(&[(0_usize, 1_usize, 0.5_f64)])).add_to(&mut h)); // tuples too
 /// assert!(!(&KeyOf(&Params)).add_to(&mut h)); // a struct has none
 /// ```
 pub struct KeyOf<'a, T: ?Sized>(pub &'a T);
