@@ -93,72 +93,23 @@ pub fn reads_output_first(f: &Function) -> bool {
 /// not one read only as a value in real arithmetic (a step size, a coefficient, `k as
 /// f64`). A preparation holds for the values of these it was made with.
 pub fn structural_params(f: &Function) -> Vec<bool> {
-    let mut structural = vec![false; f.vars.len()];
-    let mut mark = |o: &Opaque| o.reads.iter().for_each(|&r| structural[r] = true);
-    fn expr(e: &Expr, mark: &mut impl FnMut(&Opaque)) {
-        match e {
-            Expr::Index(_, i) => mark(i),
-            Expr::Apply(_, args) => args.iter().for_each(|a| expr(a, mark)),
-            Expr::Var(_) | Expr::Lit(_) | Expr::Const(_) | Expr::Int(_) => {}
-        }
-    }
-    let mut passed = Vec::new();
-    visit_stmts(&f.body, &mut |s| match s {
-        Stmt::Let {
-            init: Some(rhs), ..
-        }
-        | Stmt::Assign { rhs, .. } => match rhs {
-            Rhs::Real(e) => expr(e, &mut mark),
-            Rhs::Opaque(o) => mark(o),
-            Rhs::Vec(VecExpr::Filled(e, n)) => {
-                expr(e, &mut mark);
-                mark(n);
-            }
-            Rhs::Vec(VecExpr::List(items)) => items.iter().for_each(|e| expr(e, &mut mark)),
-            Rhs::Vec(VecExpr::Empty(n)) => n.iter().for_each(&mut mark),
-            Rhs::Vec(VecExpr::Overwritten(n)) => mark(n),
-            Rhs::Vec(VecExpr::Copy(_) | VecExpr::Move(_)) => {}
-        },
-        Stmt::Let { init: None, .. } | Stmt::Return(_) | Stmt::Block(_) => {}
-        Stmt::Store { index, value, .. } => {
-            mark(index);
-            expr(value, &mut mark);
-        }
-        Stmt::Push { value, .. } => expr(value, &mut mark),
-        Stmt::Call { call, .. } => {
+    let by_name = by_name(f);
+    let mut steering = vec![false; f.vars.len()];
+    visit_stmts(&f.body, &mut |s| {
+        steering_reads(s, &by_name, false, &mut |v| steering[v] = true);
+        // A constant vector passed on: the callee may index with it.
+        if let Stmt::Call { call, .. } = s {
             for a in &call.args {
                 match a {
-                    Arg::Other(o) => mark(o),
-                    Arg::Vec(v, range) => {
-                        passed.push(*v);
-                        range.iter().for_each(&mut mark);
-                    }
-                    Arg::Out(_) => {}
+                    Arg::Vec(v, _) if f.vars[*v].is_param() => steering[*v] = true,
+                    _ => {}
                 }
             }
         }
-        Stmt::For { range, .. } => range.bounds().for_each(&mut mark),
-        Stmt::While { cond, .. } | Stmt::If { cond, .. } => mark(cond),
     });
-    passed.into_iter().for_each(|v| structural[v] = true);
     // And what those are computed from (`let a = 2.0 * c; if a > 0.0 {..}` reads `c`).
-    loop {
-        let mut changed = false;
-        visit_stmts(&f.body, &mut |s| {
-            let mut target = matches!(s, Stmt::Let { var, .. } if structural[*var]);
-            s.for_each_write(|v| target |= structural[v]);
-            if target {
-                s.for_each_var(&mut |v| {
-                    changed |= !structural[v];
-                    structural[v] = true;
-                });
-            }
-        });
-        if !changed {
-            break;
-        }
-    }
-    f.params.iter().map(|p| structural[p.var]).collect()
+    let steering = reaching(f, &f.body, steering, Need::Value);
+    f.params.iter().map(|p| steering[p.var]).collect()
 }
 
 /// Drops what the output does not need. A real matters if the output depends on its
@@ -194,12 +145,9 @@ fn needed(f: &Function, need: Need) -> Vec<bool> {
         }
     });
     if need == Need::Value {
-        let mut by_name: HashMap<String, Vec<VarId>> = HashMap::new();
-        for (v, var) in f.vars.iter().enumerate() {
-            by_name.entry(var.name.to_string()).or_default().push(v);
-        }
+        let by_name = by_name(f);
         visit_stmts(&f.body, &mut |s| {
-            steering_reads(s, &by_name, &mut |v| useful[v] = true)
+            steering_reads(s, &by_name, true, &mut |v| useful[v] = true)
         });
     }
     reaching(f, &f.body, useful, need)
@@ -258,14 +206,30 @@ fn prune(body: &mut Vec<Stmt>, vars: &[Var], useful: &[bool]) {
     body.retain(|s| !s.is_emptied());
 }
 
+/// The variables of a function by name, for [`steering_reads`].
+fn by_name(f: &Function) -> HashMap<String, Vec<VarId>> {
+    let mut by_name: HashMap<String, Vec<VarId>> = HashMap::new();
+    for (v, var) in f.vars.iter().enumerate() {
+        by_name.entry(var.name.to_string()).or_default().push(v);
+    }
+    by_name
+}
+
 /// The variables a statement names in its integer and constant parts:
-/// conditions, bounds, indices, lengths (`v.len()` names `v` without reading a value).
-fn steering_reads(s: &Stmt, by_name: &HashMap<String, Vec<VarId>>, f: &mut impl FnMut(VarId)) {
+/// conditions, bounds, indices, lengths (`v.len()` names `v` without reading a value);
+/// with `values`, also the constants and integers a real expression reads as values
+/// (`p.c * x[i]`, `x[i].powi(k)`), which steer nothing.
+fn steering_reads(
+    s: &Stmt,
+    by_name: &HashMap<String, Vec<VarId>>,
+    values: bool,
+    f: &mut impl FnMut(VarId),
+) {
     let mut opaque = |o: &Opaque| {
         o.reads.iter().for_each(|&r| f(r));
         named(o.tokens.clone(), by_name, f);
     };
-    let expr = |e: &Expr, opaque: &mut dyn FnMut(&Opaque)| expr_opaques(e, opaque);
+    let expr = |e: &Expr, opaque: &mut dyn FnMut(&Opaque)| expr_opaques(e, values, opaque);
     match s {
         Stmt::Let { init: None, .. } | Stmt::Block(_) => {}
         Stmt::Let {
@@ -316,11 +280,18 @@ fn named(tokens: TokenStream, by_name: &HashMap<String, Vec<VarId>>, f: &mut imp
     }
 }
 
-fn expr_opaques(e: &Expr, f: &mut dyn FnMut(&Opaque)) {
+/// The opaque parts of a real expression: its indices, and with `values` its constants
+/// and integers.
+fn expr_opaques(e: &Expr, values: bool, f: &mut dyn FnMut(&Opaque)) {
     match e {
         Expr::Var(_) | Expr::Lit(_) => {}
-        Expr::Index(_, o) | Expr::Const(o) | Expr::Int(o) => f(o),
-        Expr::Apply(_, args) => args.iter().for_each(|a| expr_opaques(a, f)),
+        Expr::Index(_, o) => f(o),
+        Expr::Const(o) | Expr::Int(o) => {
+            if values {
+                f(o)
+            }
+        }
+        Expr::Apply(_, args) => args.iter().for_each(|a| expr_opaques(a, values, f)),
     }
 }
 
@@ -638,6 +609,32 @@ mod tests {
             }
         });
         assert_eq!(got.expect("no errors"), ["x", "b", "s", "t", "w", "t0"]);
+    }
+
+    #[test]
+    fn the_constants_that_steer_are_structural_and_coefficients_are_not() {
+        let mut f = lower_item(quote! {
+            fn f(x: &[f64], w: &[f64], k: usize, c: f64, a: f64, p: usize) -> f64 {
+                let mut s = 0.0;
+                for i in 0..w.len() {
+                    s += c * x[i] * (p as f64);
+                }
+                let b = 2.0 * a;
+                if b > 0.0 {
+                    s += x[k];
+                }
+                s
+            }
+        })
+        .expect("lowers");
+        let mut errors = Errors::default();
+        analyse(&mut f, &mut errors);
+        // x (read as values), w (its length), k (an index), c (a value), a (a
+        // condition, through b), p (a value).
+        assert_eq!(
+            structural_params(&f),
+            [false, true, true, false, true, false]
+        );
     }
 
     #[test]
