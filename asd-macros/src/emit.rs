@@ -444,11 +444,11 @@ impl<'f> Emitter<'f> {
             let term = Expr::times(coef, leaf);
             sum = Some(match sum {
                 None => term,
-                Some(s) => plus(s, term),
+                Some(s) => Expr::plus(s, term),
             });
         }
         match (sum, rest) {
-            (Some(s), Some(r)) => plus(s, r),
+            (Some(s), Some(r)) => Expr::plus(s, r),
             (Some(s), None) => s,
             (None, _) => e.clone(),
         }
@@ -480,23 +480,23 @@ impl<'f> Emitter<'f> {
             Expr::Apply(Op::Add | Op::Sub, args) => {
                 let Linear { mut terms, rest } = self.linear(&args[0])?;
                 let sign = |c: Expr| match e {
-                    Expr::Apply(Op::Sub, _) => negated(c),
+                    Expr::Apply(Op::Sub, _) => Expr::negated(c),
                     _ => c,
                 };
                 let more = scaled(&args[1], &sign)?;
                 for (leaf, c) in more.terms {
                     match terms.iter_mut().find(|(l, _)| l.same(&leaf)) {
-                        Some((_, sum)) => *sum = plus(sum.clone(), c),
+                        Some((_, sum)) => *sum = Expr::plus(sum.clone(), c),
                         None => terms.push((leaf, c)),
                     }
                 }
                 let rest = match (rest, more.rest) {
-                    (Some(a), Some(b)) => Some(plus(a, b)),
+                    (Some(a), Some(b)) => Some(Expr::plus(a, b)),
                     (a, b) => a.or(b),
                 };
                 Some(Linear { terms, rest })
             }
-            Expr::Apply(Op::Neg, args) => scaled(&args[0], &negated),
+            Expr::Apply(Op::Neg, args) => scaled(&args[0], &Expr::negated),
             Expr::Apply(Op::Mul, args) if !self.has_lanes(&args[0]) => {
                 scaled(&args[1], &|c| Expr::times(args[0].clone(), c))
             }
@@ -782,44 +782,6 @@ fn indexed_vectors(e: &Expr, f: &mut impl FnMut(VarId)) {
 struct Linear {
     terms: Vec<(Expr, Expr)>,
     rest: Option<Expr>,
-}
-
-/// `-c`, a literal's sign flipped and `--c` undone.
-fn negated(c: Expr) -> Expr {
-    match c {
-        Expr::Lit(v) => Expr::lit(-v),
-        Expr::Apply(Op::Neg, mut a) => a.remove(0),
-        c => Expr::neg(c),
-    }
-}
-
-/// `a + b`, two literals added here, and `a - c` where `b` is `-c`, `-4.0` or
-/// `-4.0 * x`.
-fn plus(a: Expr, b: Expr) -> Expr {
-    if let (Expr::Lit(x), Expr::Lit(y)) = (&a, &b) {
-        return Expr::lit(x + y);
-    }
-    match negative(b) {
-        Ok(c) => Expr::sub(a, c),
-        Err(b) => Expr::add(a, b),
-    }
-}
-
-/// `Ok(c)` for an `e` that is `-c`, a negative literal or a product whose first factor
-/// is one of them; `Err(e)` for the others.
-fn negative(e: Expr) -> Result<Expr, Expr> {
-    match e {
-        Expr::Apply(Op::Neg, mut c) => Ok(c.remove(0)),
-        Expr::Lit(y) if y < 0.0 => Ok(Expr::lit(-y)),
-        Expr::Apply(Op::Mul, mut m) => {
-            let b = m.pop().expect("a product of two");
-            match negative(m.pop().expect("a product of two")) {
-                Ok(a) => Ok(Expr::mul(a, b)),
-                Err(a) => Err(Expr::mul(a, b)),
-            }
-        }
-        e => Err(e),
-    }
 }
 
 #[cfg(test)]

@@ -180,6 +180,44 @@ impl Expr {
             (a, b) => Expr::mul(a, b),
         }
     }
+
+    /// `-c`, a literal's sign flipped and `--c` undone.
+    pub fn negated(c: Expr) -> Expr {
+        match c {
+            Expr::Lit(v) => Expr::lit(-v),
+            Expr::Apply(Op::Neg, mut a) => a.remove(0),
+            c => Expr::neg(c),
+        }
+    }
+
+    /// `a + b`, two literals added here, and `a - c` where `b` is `-c`, `-4.0` or
+    /// `-4.0 * x`.
+    pub fn plus(a: Expr, b: Expr) -> Expr {
+        if let (Expr::Lit(x), Expr::Lit(y)) = (&a, &b) {
+            return Expr::lit(x + y);
+        }
+        match negative(b) {
+            Ok(c) => Expr::sub(a, c),
+            Err(b) => Expr::add(a, b),
+        }
+    }
+}
+
+/// `Ok(c)` for an `e` that is `-c`, a negative literal or a product whose first factor
+/// is one of them; `Err(e)` for the others.
+fn negative(e: Expr) -> Result<Expr, Expr> {
+    match e {
+        Expr::Apply(Op::Neg, mut c) => Ok(c.remove(0)),
+        Expr::Lit(y) if y < 0.0 => Ok(Expr::lit(-y)),
+        Expr::Apply(Op::Mul, mut m) => {
+            let b = m.pop().expect("a product of two");
+            match negative(m.pop().expect("a product of two")) {
+                Ok(a) => Ok(Expr::mul(a, b)),
+                Err(a) => Err(Expr::mul(a, b)),
+            }
+        }
+        e => Err(e),
+    }
 }
 
 /// The right-hand side of a `let` or an assignment.

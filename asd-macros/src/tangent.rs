@@ -345,25 +345,13 @@ fn combine(op: Op, args: &[Expr], ds: &[Option<Expr>], r: &Expr) -> Option<Expr>
     let mut sum: Option<Expr> = None;
     for (p, d) in partials.into_iter().zip(ds) {
         let (Some(p), Some(d)) = (p, d) else { continue };
-        let term = scale(p, d.clone());
+        let term = Expr::times(p, d.clone());
         sum = Some(match sum {
             None => term,
-            Some(s) => match term {
-                Expr::Apply(Op::Neg, a) => Expr::sub(s, a[0].clone()),
-                t => Expr::add(s, t),
-            },
+            Some(s) => Expr::plus(s, term),
         });
     }
     sum
-}
-
-/// `p * d`, with `1 * d = d` and `-1 * d = -d`.
-fn scale(p: Expr, d: Expr) -> Expr {
-    match p {
-        Expr::Lit(1.0) => d,
-        Expr::Lit(-1.0) => Expr::neg(d),
-        p => Expr::mul(p, d),
-    }
 }
 
 #[cfg(test)]
