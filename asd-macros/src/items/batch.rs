@@ -117,7 +117,7 @@ impl Items<'_> {
             Some(out) => {
                 let args = self.pass_args(None, &[quote!(&#lanes)], &[quote!(&mut #dy)]);
                 // Each batch starts from the output's values from the caller, when read.
-                let (take, restore) = self.output_restore();
+                let (take, restore) = self.output_restore(&ws);
                 (
                     quote!(::std::vec::Vec<::std::vec::Vec<f64>>),
                     quote!(let mut #dy = #ws.lane_zeros::<L>(#out.len()); #take),
@@ -193,7 +193,7 @@ impl Items<'_> {
             }
             Some(out) => {
                 let args = self.adjoint_args(None, quote!(&mut #dx), quote!(&mut #dy_io), quote!());
-                let (take, restore) = self.output_restore();
+                let (take, restore) = self.output_restore(&ws);
                 (
                     quote!(#out.len()),
                     quote!(::std::vec::Vec<::std::vec::Vec<f64>>),

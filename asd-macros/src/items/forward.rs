@@ -208,12 +208,14 @@ impl Items<'_> {
         let record = self.hidden(Hidden::Decisions);
         let ws = Ident::new("ws", Span::mixed_site());
         let record_args = self.pass_args(None, &[], &[]);
-        let (take, restore) = self.output_restore();
+        let (take, restore) = self.output_restore(&ws);
         quote! {
-            #take
             let mut #decisions = #rt::Decisions::default();
-            #rt::with_thread_workspace(|#ws| #record(#ws, #(#record_args,)* &mut #decisions));
-            #restore
+            #rt::with_thread_workspace(|#ws| {
+                #take
+                #record(#ws, #(#record_args,)* &mut #decisions);
+                #restore
+            });
         }
     }
 
@@ -351,7 +353,8 @@ impl Items<'_> {
             .map(|y| quote!(#prep.check_output_len(#y.len());));
         // A function that reads its output's values from the caller starts every run
         // from them: the decisions' run, a preparation's and each sweep.
-        let (take, restore) = self.output_restore();
+        let output_ws = Ident::new("output_ws", Span::mixed_site());
+        let (take, restore) = self.output_restore(&output_ws);
         let restore_kernel = self
             .output_initial()
             .map(|(y, y0)| quote!(#this.#y.copy_from_slice(#this.#y0);));
@@ -431,10 +434,7 @@ impl Items<'_> {
             ),
             quote!(#checked<'p>(#prep: &'p mut #rt::JacobianPrep, #(#params),*) -> ::core::result::Result<&'p #rt::sprs::CsMat<f64>, #rt::BranchSwitch>),
             |_| {
-                quote! {
-                    #prep.check_input_len(#x.len());
-                    #output_check
-                    #take
+                let body = quote! {
                     // Constants that shape the pattern other than at the preparation's.
                     if let ::core::option::Option::Some(#options) = #prep.prepare_again(#structure_key) {
                         *#prep = #prepare_with(#(#plain_args,)* &#options);
@@ -476,6 +476,17 @@ impl Items<'_> {
                     // In parallel when the kernel can be shared, serially otherwise.
                     use #rt::{ParallelJacobian as _, SerialJacobian as _};
                     ::core::result::Result::Ok(#rt::Evaluate(#kernel_new).jacobian(#prep))
+                };
+                // The output's values from the caller are kept in a buffer of the thread's
+                // workspace, where the function reads them.
+                let body = match take {
+                    Some(take) => quote!(#rt::with_thread_workspace(move |#output_ws| { #take #body })),
+                    None => body,
+                };
+                quote! {
+                    #prep.check_input_len(#x.len());
+                    #output_check
+                    #body
                 }
             },
         ));

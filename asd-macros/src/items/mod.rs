@@ -204,10 +204,10 @@ impl Items<'_> {
 
     /// The key of the constants a preparation holds for
     /// ([`crate::analyse::structural_params`]): an evaluation with other values of them
-    /// panics.
+    /// prepares again.
     fn structure_key(&self) -> TokenStream {
-        let structural = self.generated.map(|g| g.structural.clone());
-        self.key_of(|k| structural.as_ref().is_none_or(|s| s[k]))
+        let structural = self.generated.map(|g| &g.structural);
+        self.key_of(|k| structural.is_none_or(|s| s[k]))
     }
 
     /// The hash of the constant parameters at the positions `take` keeps; `None` when one
@@ -375,14 +375,15 @@ impl Items<'_> {
             .then(|| (y, Ident::new("__asd_y0", Span::mixed_site())))
     }
 
-    /// `let y0 = y.to_vec();` and `y.copy_from_slice(&y0);` for a function that reads its
-    /// output's values from the caller ([`output_initial`](Self::output_initial)).
-    fn output_restore(&self) -> (Option<TokenStream>, Option<TokenStream>) {
+    /// `let y0 = ws.copy(y);` (a buffer of the workspace `ws`) and `y.copy_from_slice(&y0);`
+    /// for a function that reads its output's values from the caller
+    /// ([`output_initial`](Self::output_initial)).
+    fn output_restore(&self, ws: &Ident) -> (Option<TokenStream>, Option<TokenStream>) {
         let initial = self.output_initial();
         (
             initial
                 .as_ref()
-                .map(|(y, y0)| quote!(let #y0: ::std::vec::Vec<f64> = #y.to_vec();)),
+                .map(|(y, y0)| quote!(let #y0 = #ws.copy(#y);)),
             initial
                 .as_ref()
                 .map(|(y, y0)| quote!(#y.copy_from_slice(&#y0);)),
