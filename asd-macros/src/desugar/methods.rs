@@ -42,12 +42,10 @@ impl Desugar<'_> {
                 };
                 let copies = (copied.method == "copied" || copied.method == "cloned")
                     && copied.args.is_empty();
-                let (true, true, Some(i)) = (copies, get.method == "get", get.args.first()) else {
-                    return None;
-                };
-                if get.args.len() != 1 {
+                if !copies || get.method != "get" || get.args.len() != 1 {
                     return None;
                 }
+                let i = &get.args[0];
                 let view = self.slice(&get.receiver)?;
                 let (at, n) = (view.at(i), paren(view.len.clone()));
                 let i = paren(i.clone());

@@ -31,16 +31,10 @@ impl Lowerer<'_> {
             .args
             .iter()
             .map(|a| match a {
-                // `&mut *y` of the output parameter: the callee writes it.
-                SExpr::Reference(r)
-                    if r.mutability.is_some()
-                        && matches!(&*r.expr, SExpr::Unary(u) if matches!(u.op, UnOp::Deref(_))
-                            && self.output_param(&u.expr).is_some()) =>
-                {
-                    let SExpr::Unary(u) = &*r.expr else {
-                        unreachable!()
-                    };
-                    Arg::Out(self.output_param(&u.expr).expect("the output parameter"))
+                // The output parameter passed on, as it is (`h(x, y)`, a reborrow) or as
+                // `&mut *y`: the callee writes it.
+                _ if self.output_arg(a).is_some() => {
+                    Arg::Out(self.output_arg(a).expect("the output parameter"))
                 }
                 SExpr::Reference(r) => match (self.path_var(&r.expr), &*r.expr) {
                     (Some(v), _) if self.vars[v].ty == Ty::RealVec => {
@@ -63,11 +57,6 @@ impl Lowerer<'_> {
                     }
                     _ => Arg::Other(self.opaque(a)),
                 },
-                // The output parameter passed on (`h(x, y)`, a reborrow): the callee
-                // writes it.
-                _ if self.output_param(a).is_some() => {
-                    Arg::Out(self.output_param(a).expect("the output parameter"))
-                }
                 _ => match self.path_var(a) {
                     Some(v) if self.vars[v].ty == Ty::RealVec => Arg::Vec(v, None),
                     _ => Arg::Other(self.opaque(a)),
@@ -85,8 +74,16 @@ impl Lowerer<'_> {
         })
     }
 
-    /// The function's output parameter, when `e` names it.
-    fn output_param(&self, e: &SExpr) -> Option<VarId> {
+    /// The function's output parameter, when the argument `e` is it reborrowed: `y` or
+    /// `&mut *y`.
+    fn output_arg(&self, e: &SExpr) -> Option<VarId> {
+        let e = match e {
+            SExpr::Reference(r) if r.mutability.is_some() => match &*r.expr {
+                SExpr::Unary(u) if matches!(u.op, UnOp::Deref(_)) => &*u.expr,
+                _ => return None,
+            },
+            e => e,
+        };
         let v = self.path_var(e)?;
         match (self.output, self.vars[v].origin) {
             (Output::Param(k), Origin::Param(j)) if k == j => Some(v),
