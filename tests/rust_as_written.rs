@@ -596,6 +596,61 @@ vector!(array_patterns at (vec![1.0, 2e-5, 0.01]),
     }
 );
 
+// ---- functions that update their input in place, called from others ----------------------
+
+/// An annotated helper that updates its input in place, with a constant.
+#[asd::sparse_diff]
+pub fn smooth_in_place(u: &mut [f64], a: f64) {
+    let n = u.len();
+    for i in 1..n {
+        u[i] += a * u[i - 1].sin();
+    }
+    u[0] *= u[n - 1];
+}
+
+vector!(in_place_helper_on_a_local_vector at (points(5, 34)),
+    pub fn f(x: &[f64]) -> Vec<f64> {
+        let mut v = x.to_vec();
+        super::smooth_in_place(&mut v, 0.5);
+        // A vector of constants: the plain call.
+        let mut c = vec![1.0, 2.0, 3.0];
+        super::smooth_in_place(&mut c, 2.0);
+        super::smooth_in_place(&mut v, c[2]);
+        v.push(x[0] * c[1]);
+        v
+    }
+);
+
+/// A plain helper (not annotated) that fills a buffer of constants in place.
+fn fill_weights(w: &mut [f64]) {
+    for (i, wi) in w.iter_mut().enumerate() {
+        *wi = 1.0 / (1.0 + i as f64);
+    }
+}
+
+vector!(plain_helper_fills_constants_in_place at (points(4, 37)),
+    pub fn f(x: &[f64]) -> Vec<f64> {
+        let mut w = vec![0.0; x.len()];
+        super::fill_weights(&mut w);
+        x.iter().zip(&w).map(|(a, b)| a.exp() * b).collect()
+    }
+);
+
+scalar!(in_place_helper_second_order at (points(4, 35)),
+    pub fn f(x: &[f64]) -> f64 {
+        let mut v: Vec<f64> = x.iter().map(|t| t * t).collect();
+        super::smooth_in_place(&mut v, 1.5);
+        v.iter().zip(x).map(|(a, b)| a * b).sum()
+    }
+);
+
+in_place!(in_place_helper_from_an_in_place_function at (points(4, 36)),
+    pub fn f(x: &mut [f64]) {
+        super::smooth_in_place(x, 0.25);
+        x[1] = x[0] * x[2];
+    }
+);
+
 // ---- closures and sub-slices keep Rust's meaning when inlined -----------------------------
 
 scalar!(closure_guard_clauses at (vec![0.3, 0.9, 0.5, -0.2]),

@@ -168,6 +168,9 @@ impl<'f> Emitter<'f> {
                 declare,
                 call,
             } => {
+                if call.kind == CallKind::Plain && call.in_place {
+                    return plain_in_place(self.f, call);
+                }
                 let args = call_args(self.f, &call.args);
                 let callee = match call.kind {
                     // A vector result goes into the workspace, as every passive vector
@@ -266,8 +269,14 @@ impl<'f> Emitter<'f> {
             .map(|s| s.ident.to_string())
             .unwrap_or_default();
         let msg = format!("asd: the differentiated argument of this call of `{callee}` is not its `wrt` input; pass the differentiated vector in that position");
+        let in_place = call.in_place.then(|| {
+            let c = Hidden::InPlace.path(&call.path);
+            let msg = format!("asd: `{callee}(&mut v, ..)` with no input vector is read as a function that updates `v` in place, and `{callee}` is not one; pass its input vector");
+            quote!(const _: () = ::core::assert!(#c, #msg);)
+        });
         quote!(
             const _: () = ::core::assert!(#wrt == #at, #msg);
+            #in_place
         )
     }
 
@@ -740,6 +749,20 @@ pub fn call_args(f: &Function, args: &[Arg]) -> Vec<TokenStream> {
             Arg::Other(o) => o.tokens.clone(),
         })
         .collect()
+}
+
+/// The plain call of a function that updates its input in place ([`Call::in_place`]),
+/// as the user wrote it: `g(&mut *v, c..);`.
+pub fn plain_in_place(f: &Function, call: &Call) -> TokenStream {
+    let args: Vec<Arg> = (call.args.iter())
+        .map(|a| match a {
+            Arg::Vec(v, None) => Arg::Out(*v),
+            a => a.clone(),
+        })
+        .collect();
+    let args = call_args(f, &args);
+    let p = &call.path;
+    quote!(#p(#(#args),*);)
 }
 
 /// `(start..end).rev().step_by(s)`

@@ -255,6 +255,10 @@ pub struct Call {
     pub args: Vec<Arg>,
     /// The operation this call is lowered to (set by the passes).
     pub kind: CallKind,
+    /// `g(&mut v)` of a function that updates its input in place, which the IR holds
+    /// as the map `v = g(&v)`; a plain call is emitted as written
+    /// ([`crate::emit::plain_in_place`]).
+    pub in_place: bool,
     pub span: Span,
 }
 

@@ -21,6 +21,9 @@ pub enum Hidden {
     /// a branch on a real), its own or a callee's: then an output without second-order
     /// interactions is affine, and its Jacobian row constant.
     Smooth,
+    /// `__ASD_IN_PLACE_f`: whether `f` updates its input in place, which a caller of
+    /// `f(&mut v)` checks.
+    InPlace,
     /// `__asd_tangent_f`: forward mode with `L` lanes.
     Tangent,
     /// `__asd_derivs_f`: the tangent without the values nothing reads (the Jacobian kernel).
@@ -48,6 +51,7 @@ impl Hidden {
         match self {
             Hidden::Wrt => "__ASD_WRT_",
             Hidden::Smooth => "__asd_smooth_",
+            Hidden::InPlace => "__ASD_IN_PLACE_",
             Hidden::Tangent => "__asd_tangent_",
             Hidden::Derivs => "__asd_derivs_",
             Hidden::Trace => "__asd_trace_",

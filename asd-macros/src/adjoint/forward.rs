@@ -8,7 +8,7 @@ use syn::Ident;
 
 use super::record::block_locals;
 use super::{if_else, scoped, tape, value_after, ws, Adjoint};
-use crate::emit::{call_args, let_type, range_tokens, Emitter};
+use crate::emit::{call_args, let_type, plain_in_place, range_tokens, Emitter};
 use crate::ir::*;
 use crate::names::Hidden;
 
@@ -213,6 +213,10 @@ impl Adjoint {
                     for &r in results {
                         pre.extend(self.save(r));
                     }
+                }
+                if call.kind == CallKind::Plain && call.in_place {
+                    let call = plain_in_place(&self.f, call);
+                    return quote!(#pre #call);
                 }
                 let args = call_args(&self.f, &call.args);
                 let callee = match call.kind {

@@ -13,6 +13,7 @@ use crate::names::{rt, Hidden};
 impl Items<'_> {
     pub(super) fn hidden_items(&self) -> TokenStream {
         let mut items = self.wrt_const();
+        items.extend(self.in_place_const());
         items.extend(self.smooth_const());
         items.extend(self.tangent_fn(Kind::Tangent));
         if !matches!(self.sig.output, Output::Param(_)) {
@@ -46,6 +47,19 @@ impl Items<'_> {
             #[doc(hidden)]
             #[allow(non_upper_case_globals)]
             #vis const #c: usize = #at;
+        }
+    }
+
+    /// `__ASD_IN_PLACE_f`: whether `f` updates its input in place, for callers of
+    /// `f(&mut v)` to check at compile time.
+    fn in_place_const(&self) -> TokenStream {
+        let vis = self.vis;
+        let c = self.hidden(Hidden::InPlace);
+        let in_place = self.in_place;
+        quote! {
+            #[doc(hidden)]
+            #[allow(non_upper_case_globals)]
+            #vis const #c: bool = #in_place;
         }
     }
 

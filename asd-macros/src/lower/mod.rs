@@ -416,7 +416,9 @@ impl Lowerer<'_> {
             // has none (calls are pure), so the derivative code leaves it out.
             SExpr::Call(_) => {
                 if let Some(call) = self.call(e, out) {
-                    if call.args.iter().any(|a| matches!(a, Arg::Out(_))) {
+                    if let Some(stmt) = self.in_place_call(e, call.clone()) {
+                        out.push(stmt);
+                    } else if call.args.iter().any(|a| matches!(a, Arg::Out(_))) {
                         out.push(Stmt::Call {
                             results: vec![],
                             declare: false,

@@ -70,7 +70,35 @@ impl Lowerer<'_> {
             path: p.path.clone(),
             args,
             kind: CallKind::Plain,
+            in_place: false,
             span: e.span(),
+        })
+    }
+
+    /// The statement `g(&mut v, c..);` with no other real vector (`e` is the call,
+    /// lowered to `call`): `g` updates `v` in place (an output parameter is written
+    /// from an input), which is the map `v = g(&v, c..)`. So is `g(v, c..)` of a vector
+    /// that is a `&mut [f64]` (the input of a function that updates it in place): its
+    /// value is dropped, so it is for its effect. Callers check at compile time that
+    /// `g` is such a function (`__ASD_IN_PLACE_g`).
+    pub(super) fn in_place_call(&self, e: &SExpr, mut call: Call) -> Option<Stmt> {
+        let SExpr::Call(c) = e else { return None };
+        let mut vectors =
+            (call.args.iter_mut().zip(&c.args)).filter(|(a, _)| !matches!(a, Arg::Other(_)));
+        let (Some((a, written)), None) = (vectors.next(), vectors.next()) else {
+            return None;
+        };
+        let v = match *a {
+            Arg::Out(v) if self.output_arg(written).is_none() => v,
+            Arg::Vec(v, None) if matches!(written, SExpr::Path(_)) && !self.vars[v].is_param() => v,
+            _ => return None,
+        };
+        *a = Arg::Vec(v, None);
+        call.in_place = true;
+        Some(Stmt::Call {
+            results: vec![v],
+            declare: false,
+            call,
         })
     }
 
