@@ -651,6 +651,31 @@ in_place!(in_place_helper_from_an_in_place_function at (points(4, 36)),
     }
 );
 
+// ---- slice methods -------------------------------------------------------------------------
+
+vector!(split_at_and_sub_slice_copies at (points(6, 38)),
+    pub fn f(x: &[f64]) -> Vec<f64> {
+        let (u, v) = x.split_at(x.len() / 2);
+        let mut w = x[1..3].to_vec();
+        let tail = &v[1..];
+        let t = tail.to_vec();
+        let _ = u[0];
+        w.push(u[0] * v[0] + t[1]);
+        w
+    }
+);
+
+vector!(extend_and_reverse at (points(4, 39)),
+    pub fn f(x: &[f64]) -> Vec<f64> {
+        let mut y = vec![x[0] * x[1]];
+        y.extend_from_slice(&x[2..]);
+        y.extend(x.iter().map(|t| t.sin()));
+        y.reverse();
+        y[0] *= x[3];
+        y
+    }
+);
+
 // ---- closures and sub-slices keep Rust's meaning when inlined -----------------------------
 
 scalar!(closure_guard_clauses at (vec![0.3, 0.9, 0.5, -0.2]),

@@ -556,6 +556,8 @@ fn check_rhs(var: VarId, rhs: &Rhs, vars: &[Var], under_active_branch: bool, err
                     let msg = match crate::desugar::loop_exit(&name) {
                         Some("continue") => "`continue` under a condition on a differentiated real is supported at the top of the loop's body only (`if c { ..; continue; }`, with the rest of the body after it): move the `if` there, or write the rest of the body in its `else`".to_string(),
                         Some(exit) => format!("`{exit}` under a condition on a differentiated real is not supported: the number of iterations, and so the global sparsity pattern, would depend on the input; loop a fixed number of times, or exit on an integer condition"),
+                        // A counter or flag of an iterator chain's loop.
+                        None if name.starts_with("__asd_") => "an integer or boolean computed under a condition on a differentiated real (`filter(..).count()`, `any`) is not supported: the global sparsity pattern runs both branches, so integers and booleans must not differ between them".to_string(),
                         None => format!("`{name}` is assigned under a condition on a differentiated real: the global sparsity pattern runs both branches, so integers and booleans must not differ between them"),
                     };
                     errors.at_span(o.span, msg);

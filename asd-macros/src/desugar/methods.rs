@@ -2,7 +2,8 @@
 //! `v.first().unwrap()` is `v[0]`, `v.last()` `v[v.len() - 1]`, `v.is_empty()`
 //! `v.len() == 0`, `v.get(i).copied().unwrap_or(d)` `if i < v.len() { v[i] } else { d }`,
 //! `a.clamp(lo, hi)` `a.max(lo).min(hi)`, and `y.copy_from_slice(x)`,
-//! `y.fill(v)`, `y.swap(i, j)` loops and stores.
+//! `y.fill(v)`, `y.swap(i, j)`, `v.reverse()` loops and stores, `t.to_vec()` of a
+//! sub-slice and `v.extend_from_slice(t)`, `v.extend(chain)` loops of pushes.
 
 use syn::spanned::Spanned;
 use syn::{parse_quote_spanned, Expr, ExprMethodCall};
@@ -82,6 +83,47 @@ impl Desugar<'_> {
                 let (a, b) = (v.at(i), v.at(j));
                 let t = self.fresh("t", span);
                 parse_quote_spanned!(span=> { let #t = #a; #a = #b; #b = #t; })
+            }
+            // `x[a..b].to_vec()`, `t.to_vec()` of a sub-slice `t`: its elements pushed
+            // into a new vector (a whole vector's copy is the lowering's).
+            ("to_vec" | "clone", []) => {
+                let view = match strip(&mc.receiver) {
+                    Expr::Index(_) => self.sub_slice(&mc.receiver)?,
+                    e => self.view_of(e)?,
+                };
+                let (v, k) = (self.fresh("v", span), self.fresh("k", span));
+                let (n, at) = (&view.len, view.at(&k.clone().into_expr()));
+                parse_quote_spanned!(span=> {
+                    let mut #v = Vec::with_capacity(#n);
+                    for #k in 0..#n { #v.push(#at); }
+                    #v
+                })
+            }
+            ("extend_from_slice", [src]) => {
+                let src = self.slice(src)?;
+                let (v, k) = (&mc.receiver, self.fresh("k", span));
+                let (n, at) = (&src.len, src.at(&k.clone().into_expr()));
+                parse_quote_spanned!(span=> for #k in 0..#n { #v.push(#at); })
+            }
+            // `v.extend(chain)`: the chain's elements pushed, by a loop over it.
+            ("extend", [chain]) => {
+                let (v, e) = (&mc.receiver, self.fresh("e", span));
+                parse_quote_spanned!(span=> for #e in #chain { #v.push(#e); })
+            }
+            ("reverse", []) => {
+                let view = self.slice(&mc.receiver)?;
+                let (n, k, t) = (
+                    self.fresh("n", span),
+                    self.fresh("k", span),
+                    self.fresh("t", span),
+                );
+                let len = &view.len;
+                let a = view.at(&k.clone().into_expr());
+                let b = view.at(&parse_quote_spanned!(span=> #n - 1 - #k));
+                parse_quote_spanned!(span=> {
+                    let #n = #len;
+                    for #k in 0..#n / 2 { let #t = #a; #a = #b; #b = #t; }
+                })
             }
             _ => return None,
         })

@@ -326,6 +326,19 @@ impl Desugar<'_> {
     /// A `let`: a closure or a sub-slice is remembered, not bound; a destructuring
     /// pattern becomes one `let` per name; anything else is rewritten in place.
     fn local(&mut self, mut local: syn::Local) -> Vec<Stmt> {
+        // `let _ = e;`: a name nothing reads.
+        if matches!(local.pat, Pat::Wild(_)) {
+            local.pat = Pat::Ident(syn::PatIdent {
+                attrs: Vec::new(),
+                by_ref: None,
+                mutability: None,
+                ident: self.fresh("unused", local.pat.span()),
+                subpat: None,
+            });
+        }
+        if let Some(lets) = self.split_at(&local) {
+            return lets.into_iter().flat_map(|l| self.local(l)).collect();
+        }
         // `let a: [f64; 3] = ..`: a real vector.
         if let Pat::Type(t) = &mut local.pat {
             if matches!(&*t.ty, syn::Type::Array(a) if crate::parse::is_type(&a.elem, "f64")) {
@@ -380,6 +393,30 @@ impl Desugar<'_> {
         }
         self.shadow_pat(&local.pat);
         vec![Stmt::Local(local)]
+    }
+
+    /// `let (a, b) = v.split_at(k);`: two sub-slices, `let a = &v[..k]; let b = &v[k..];`.
+    fn split_at(&self, local: &syn::Local) -> Option<[syn::Local; 2]> {
+        let Pat::Tuple(t) = &local.pat else {
+            return None;
+        };
+        let init = local.init.as_ref().filter(|i| i.diverge.is_none())?;
+        let Expr::MethodCall(mc) = strip(&init.expr) else {
+            return None;
+        };
+        if mc.method != "split_at" || mc.args.len() != 1 || t.elems.len() != 2 {
+            return None;
+        }
+        let (a, b, v, k) = (&t.elems[0], &t.elems[1], &mc.receiver, &mc.args[0]);
+        let span = local.span();
+        let lets: [Stmt; 2] = [
+            parse_quote_spanned!(span=> let #a = &#v[..#k];),
+            parse_quote_spanned!(span=> let #b = &#v[#k..];),
+        ];
+        Some(lets.map(|s| match s {
+            Stmt::Local(l) => l,
+            _ => unreachable!("a `let`"),
+        }))
     }
 
     /// `x[a..b]`, `x[a..]`, `x[..b]` of a named vector (or of a view), as a view.
