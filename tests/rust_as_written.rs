@@ -596,6 +596,54 @@ vector!(array_patterns at (vec![1.0, 2e-5, 0.01]),
     }
 );
 
+// ---- infinite partials off the path taken: derivatives 0, not NaN -------------------------
+
+// Pairwise-distance stress: `d` is computed before the `continue` that skips `i == j`,
+// where it is `sqrt(0)`, whose partial is infinite.
+scalar!(stress_skips_the_diagonal at (points(6, 40), &[0.0, 1.0, 1.5, 1.0, 0.5, 1.2, 1.0, 1.5, 0.0]),
+    pub fn f(x: &[f64], delta: &[f64]) -> f64 {
+        let n = x.len() / 2;
+        let mut s = 0.0;
+        for i in 0..n {
+            for j in 0..n {
+                let d = ((x[2 * i] - x[2 * j]).powi(2) + (x[2 * i + 1] - x[2 * j + 1]).powi(2)).sqrt();
+                if i == j {
+                    continue;
+                }
+                s += (d - delta[i * n + j]).powi(2);
+            }
+        }
+        s
+    }
+);
+
+// A state at rest: the speed is `sqrt(0)`; the rows of the positions are linear.
+vector!(drag_at_rest at (vec![0.0; 4], 0.1),
+    pub fn f(s: &[f64], c: f64) -> Vec<f64> {
+        let speed = (s[2] * s[2] + s[3] * s[3]).sqrt();
+        vec![s[2], s[3], -c * speed * s[2], -9.81 - c * speed * s[3]]
+    }
+);
+
+// A guarded norm at the origin, and a polynomial `Σ c[k] x^k` from `k = 0` at 0.
+scalar!(guarded_norm_at_the_origin at (vec![0.0; 3]),
+    pub fn f(x: &[f64]) -> f64 {
+        let r2: f64 = x.iter().map(|v| v * v).sum();
+        let r = r2.sqrt();
+        if r2 < 1e-8 { 0.5 * r2 } else { r - 0.5 }
+    }
+);
+
+scalar!(polynomial_from_the_zeroth_power at (vec![0.0, 0.0], &[1.0, 2.0, 3.0]),
+    pub fn f(x: &[f64], c: &[f64]) -> f64 {
+        let mut s = x[0].powi(0) * x[1] + x[0].powi(1) * x[1];
+        for k in 0..c.len() {
+            s += c[k] * x[0].powi(k as i32) * x[1];
+        }
+        s
+    }
+);
+
 // ---- functions that update their input in place, called from others ----------------------
 
 /// An annotated helper that updates its input in place, with a constant.

@@ -722,6 +722,11 @@ fn apply_row(op: Op, mut parts: Vec<(TokenStream, Prec)>) -> (TokenStream, Prec)
             let a = parts.pop().expect("step is binary").0;
             (quote!((if #a >= #b { 1.0 } else { 0.0 })), Prec::Atom)
         }
+        Syntax::ZeroSafe => {
+            let b = paren_if(parts.pop().expect("a product is binary"), Prec::Cast);
+            let a = paren_if(parts.pop().expect("a product is binary"), Prec::Mul);
+            (quote!((if #b == 0.0 { 0.0 } else { #a * #b })), Prec::Atom)
+        }
     }
 }
 

@@ -58,6 +58,8 @@ pub enum Syntax {
     Function(&'static str),
     /// `if a >= b { 1.0 } else { 0.0 }`
     Step,
+    /// `if b == 0.0 { 0.0 } else { a * b }`
+    ZeroSafe,
 }
 
 /// The partial derivatives of one row, as expressions in the arguments `a` and the
@@ -131,7 +133,7 @@ macro_rules! rules {
 
 use std::f64::consts::FRAC_2_SQRT_PI;
 use Expr as E;
-use Syntax::{Function, Infix, Method, Prefix, Step};
+use Syntax::{Function, Infix, Method, Prefix, Step, ZeroSafe};
 fn c(v: f64) -> Option<Expr> {
     Some(E::lit(v))
 }
@@ -157,13 +159,70 @@ fn powi_partial(a: &[Expr]) -> Expr {
         tokens,
         ..n.clone()
     };
+    // `0 * a.powi(-1)` is NaN at `a = 0`: for `n = 0` the power is any finite one.
+    let less = match syn::parse2::<syn::LitInt>(t.clone()).and_then(|l| l.base10_parse::<i32>()) {
+        Ok(0) => return E::lit(0.0),
+        Ok(k) => {
+            let k = proc_macro2::Literal::i32_unsuffixed(k - 1);
+            quote::quote!(#k)
+        }
+        Err(_) => quote::quote!(if (#t) == 0 { 0 } else { (#t) - 1 }),
+    };
     E::mul(
         E::Const(int(quote::quote!((#t) as f64))),
-        E::app(
-            Op::Powi,
-            vec![a[0].clone(), E::Int(int(quote::quote!((#t) - 1)))],
-        ),
+        E::app(Op::Powi, vec![a[0].clone(), E::Int(int(less))]),
     )
+}
+
+/// Whether `op` can have a finite value where a partial is infinite or NaN (`sqrt`,
+/// `cbrt` and `powf` at 0, `asin` at 1, `hypot` at (0, 0)): the tangent then takes a
+/// zero direction to a zero derivative, not NaN ([`Op::ZeroSafeMul`]). Where the value
+/// is not finite either (`1 / 0`, `ln(0)`), neither is what reads it.
+pub fn finite_at_infinite_slope(op: Op) -> bool {
+    matches!(
+        op,
+        Op::Sqrt
+            | Op::Cbrt
+            | Op::Powf
+            | Op::Asin
+            | Op::Acos
+            | Op::Acosh
+            | Op::Hypot
+            | Op::Atan2
+            | Op::User(_)
+    )
+}
+
+/// Whether the partial `e` can be infinite where the value it is the partial of is
+/// finite: `0.5 / r` of `r = x.sqrt()` at 0, `1 / x` of `x.ln()`, a negative power. Then
+/// a zero tangent or adjoint times it is NaN, where the derivative is 0 (`r` unused on
+/// the path taken; a direction or a lane that does not move `x`). `bound` gives the
+/// expression a temporary stands for. A division by a constant, or a power with a
+/// literal exponent of at least 0, is finite.
+pub fn can_be_infinite(e: &Expr, bound: &dyn Fn(crate::ir::VarId) -> Option<Expr>) -> bool {
+    let constant = |e: &Expr| matches!(e, Expr::Lit(_) | Expr::Const(_) | Expr::Int(_));
+    match e {
+        Expr::Apply(op, args) => {
+            let own = match op {
+                Op::Div => !constant(&args[1]),
+                Op::Powi => {
+                    !matches!(&args[1], Expr::Int(n) if syn::parse2::<syn::LitInt>(n.tokens.clone()).is_ok())
+                }
+                Op::Powf
+                | Op::Ln
+                | Op::Ln1p
+                | Op::Log10
+                | Op::Log2
+                | Op::Recip
+                | Op::Tan
+                | Op::User(_) => true,
+                _ => false,
+            };
+            own || args.iter().any(|a| can_be_infinite(a, bound))
+        }
+        Expr::Var(v) => bound(*v).is_some_and(|b| can_be_infinite(&b, bound)),
+        Expr::Index(..) | Expr::Lit(_) | Expr::Const(_) | Expr::Int(_) => false,
+    }
 }
 
 /// `1.0` where `a >= b`, else `0.0`.
@@ -225,6 +284,9 @@ rules! {
     Erfc = Function("erfc"), All, |a, _| [s(E::mul(E::lit(-FRAC_2_SQRT_PI), m(Op::Exp, &E::neg(sq(&a[0])))))];
     /// `1.0` where `a >= b`, else `0.0`: the derivative of `max` and `min`.
     Ge = Step, Linear, |_, _| [None, None];
+    /// `a * b`, but `0` where `b` is `0` even if `a` is infinite: a partial that can be
+    /// infinite ([`singular`]) times a tangent, in a direction that does not move it.
+    ZeroSafeMul = ZeroSafe, Cross, |a, _| [s(a[1].clone()), s(a[0].clone())];
 }
 
 /// The constants of `f64::consts` and `f64`'s own, which may be used as reals.

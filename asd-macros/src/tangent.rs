@@ -346,7 +346,13 @@ fn combine(op: Op, args: &[Expr], ds: &[Option<Expr>], r: &Expr) -> Option<Expr>
     let mut sum: Option<Expr> = None;
     for (p, d) in partials.into_iter().zip(ds) {
         let (Some(p), Some(d)) = (p, d) else { continue };
-        let term = Expr::times(p, d.clone());
+        // A partial that can be infinite adds nothing in a direction that does not move
+        // its argument, rather than NaN (ForwardDiff.jl's NaN-safe mode).
+        let term = if rules::finite_at_infinite_slope(op) {
+            Expr::app(Op::ZeroSafeMul, vec![p, d.clone()])
+        } else {
+            Expr::times(p, d.clone())
+        };
         sum = Some(match sum {
             None => term,
             Some(s) => Expr::plus(s, term),

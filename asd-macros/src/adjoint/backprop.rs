@@ -47,13 +47,28 @@ impl Adjoint {
         let l = lane_ident();
         let terms: Vec<_> = merge_leaves(terms)
             .into_iter()
-            .map(|(leaf, coef)| (leaf, self.bind(coef, &mut pre)))
+            .map(|(leaf, coef)| {
+                let singular = singular(&coef, &pre);
+                (leaf, (self.bind(coef, &mut pre), singular))
+            })
             .collect();
-        let (before, inside) = self.bindings(&pre, terms.iter().map(|(_, coef)| coef));
+        let (before, inside) = self.bindings(&pre, terms.iter().map(|(_, (coef, _))| coef));
+        // A coefficient that can be infinite adds nothing where the seed is 0: `0 * inf`
+        // would be NaN where the value does not reach the output (`r = x.sqrt()` at 0,
+        // `r` unused after a branch), and a zero lane of a compressed sweep would spread
+        // it to other rows. First order guards each lane; the adjoint of tangent code,
+        // whose coefficients vary by lane, skips a seed that is zero in every lane,
+        // which costs a branch instead of a select per update (+40% on an HVP).
+        let per_lane = self.direction.is_none();
+        let any_singular = terms.iter().any(|(_, (_, singular))| *singular);
         // `to[l] += coef * seed[l]`, `to` the adjoint's lanes.
-        let update = |this: &Self, to: &TokenStream, coef: Expr| match coef {
+        let update = |this: &Self, to: &TokenStream, (coef, singular): (Expr, bool)| match coef {
             Expr::Lit(1.0) => quote!(#to[#l] += #seed[#l];),
             Expr::Lit(-1.0) => quote!(#to[#l] -= #seed[#l];),
+            c if singular && per_lane => {
+                let c = this.ex(&c);
+                quote!(#to[#l] += if #seed[#l] == 0.0 { 0.0 } else { #c * #seed[#l] };)
+            }
             c => {
                 let c = this.ex(&c);
                 quote!(#to[#l] += #c * #seed[#l];)
@@ -75,6 +90,11 @@ impl Adjoint {
                 .map(|(leaf, coef)| update(self, &leaf, coef))
                 .collect();
             quote!(#before for #l in 0..L { #inside #(#updates)* })
+        };
+        let out = if any_singular && !per_lane {
+            quote!(if #seed.iter().any(|s| *s != 0.0) { #out })
+        } else {
+            out
         };
         self.lane_mode = false;
         out
@@ -224,6 +244,12 @@ impl Adjoint {
             | Expr::Int(_) => {}
         }
     }
+}
+
+/// Whether `e`, whose temporaries are bound in `pre`, can be infinite.
+fn singular(e: &Expr, pre: &Bindings) -> bool {
+    let bound = |v| pre.0.iter().find(|(t, _)| *t == v).map(|(_, b)| b.clone());
+    rules::can_be_infinite(e, &bound)
 }
 
 /// One term per adjoint: `x_b[i] += (a + b) * seed` instead of two updates of `x_b[i]`
