@@ -148,6 +148,12 @@ impl Desugar<'_> {
                     Stmt::Local(l) => l,
                     _ => unreachable!("a let"),
                 };
+                // `let (u, v) = (&y[..n], &y[n..]);`: each a sub-slice, as its own `let`.
+                if let Expr::Reference(r) = strip(&value) {
+                    if r.mutability.is_none() && self.sub_slice(&r.expr).is_some() {
+                        return Some(self.local(local));
+                    }
+                }
                 self.shadow_pat(&local.pat);
                 Some(vec![Stmt::Local(local)])
             }
@@ -184,12 +190,20 @@ impl Desugar<'_> {
         for arm in &m.arms {
             let mut bind = None;
             let cond = self.arm_condition(&arm.pat, &scrutinee, &mut bind)?;
-            let cond = match (&arm.guard, cond) {
-                (Some((_, g)), Some(c)) => {
-                    let (c, g) = (paren(c), paren((**g).clone()));
+            // The guard reads the name the arm binds (`n if n > 2`) as the scrutinee.
+            let guard = arm.guard.as_ref().map(|(_, g)| {
+                let mut g = paren((**g).clone());
+                if let Some(n) = &bind {
+                    super::substitute(&mut g, &[(n.clone(), scrutinee.clone())]);
+                }
+                g
+            });
+            let cond = match (guard, cond) {
+                (Some(g), Some(c)) => {
+                    let c = paren(c);
                     Some(parse_quote_spanned!(span=> #c && #g))
                 }
-                (Some((_, g)), None) => Some((**g).clone()),
+                (Some(g), None) => Some(g),
                 (None, c) => c,
             };
             let body = &arm.body;
@@ -223,9 +237,13 @@ impl Desugar<'_> {
         let span = pat.span();
         Some(match pat {
             Pat::Wild(_) => None,
-            Pat::Ident(i) if i.subpat.is_none() && i.by_ref.is_none() => {
+            Pat::Ident(i) if i.by_ref.is_none() => {
                 *bind = Some(i.ident.clone());
-                None
+                // `k @ 1..=2`: the sub-pattern's condition.
+                match &i.subpat {
+                    Some((_, sub)) => return self.arm_condition(sub, s, &mut None),
+                    None => None,
+                }
             }
             Pat::Lit(l) => Some(parse_quote_spanned!(span=> #s == #l)),
             Pat::Path(p) => Some(parse_quote_spanned!(span=> #s == #p)),
