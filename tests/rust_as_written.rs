@@ -596,6 +596,64 @@ vector!(array_patterns at (vec![1.0, 2e-5, 0.01]),
     }
 );
 
+// ---- forms the probes wrote: helper fns, guards that bind, shadowed slices ------------------
+
+vector!(helper_fns_on_reals at (points(3, 41)),
+    pub fn f(x: &[f64]) -> Vec<f64> {
+        let y = vec![sq(x[0]) + cube(x[1]), x[idx(1)] * sq(x[2])];
+        fn cube(t: f64) -> f64 {
+            sq(t) * t
+        }
+        fn sq(t: f64) -> f64 {
+            t * t
+        }
+        fn idx(i: usize) -> usize {
+            i + 1
+        }
+        y
+    }
+);
+
+vector!(match_arms_that_bind_with_guards at (points(5, 42)),
+    pub fn f(u: &[f64]) -> Vec<f64> {
+        let n = u.len();
+        (0..n)
+            .map(|j| match j {
+                0 => u[1] - u[0],
+                j if j == n - 1 => u[j - 1] - u[j],
+                k @ 1..=2 => u[k - 1] * u[k + 1],
+                k => u[k - 1] - 2.0 * u[k] + u[k + 1],
+            })
+            .collect()
+    }
+);
+
+scalar!(shadowed_slices_and_call_results_in_chains at (points(6, 43), &[1.0, 0.5, 2.0, 1.5, 1.0, 3.0]),
+    pub fn f(x: &[f64], w: &[f64]) -> f64 {
+        let (u, v) = (&x[..2], &x[2..]);
+        let b: f64 = std::iter::zip(v, w).map(|(p, q)| p * q).sum();
+        let (u1, head) = (u[1], u[0].log(10.0) + v[0].to_radians());
+        let x = &x[1..];
+        let a: f64 = super::generic_square::g(x).iter().sum();
+        let c = x.windows(2).fold(0.0, |acc, s| acc + s[0] * s[1]);
+        a * u1 + b * c + head
+    }
+);
+
+pub struct Coefficients {
+    pub b: Vec<f64>,
+}
+
+scalar!(closure_types_and_constant_accumulators at (points(4, 44), &Coefficients { b: vec![2.0, 0.5] }),
+    pub fn f(x: &[f64], p: &Coefficients) -> f64 {
+        let total = |a: &[f64]| -> f64 { a.iter().map(|t| t * t).sum() };
+        let v = total(x);
+        let mut c = p.b[0];
+        c += x[0] * p.b[1];
+        v * c
+    }
+);
+
 // ---- infinite partials off the path taken: derivatives 0, not NaN -------------------------
 
 // Pairwise-distance stress: `d` is computed before the `continue` that skips `i == j`,

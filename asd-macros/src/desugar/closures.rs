@@ -415,3 +415,80 @@ fn arm(stmts: Vec<Stmt>, rest: &[Stmt]) -> Result<Vec<Stmt>, Span> {
     out.extend(without_returns(rest.to_vec())?);
     Ok(out)
 }
+
+/// Helper `fn`s of the body that take or return reals (`fn sq(t: f64) -> f64 { t * t }`)
+/// become closures (`let sq = |t: f64| -> f64 { t * t };`), which are inlined where they
+/// are called, at the top of the body with each after those it calls. A helper that
+/// calls itself, directly or through others, a generic one or one that takes `&mut`
+/// stays an item, which a call on constants may use.
+pub(super) fn helper_fns(block: &mut syn::Block) {
+    let mut helpers = Vec::new();
+    let mut rest = Vec::new();
+    for s in block.stmts.drain(..) {
+        match s {
+            Stmt::Item(syn::Item::Fn(f)) if on_reals(&f) => helpers.push(f),
+            s => rest.push(s),
+        }
+    }
+    let names: Vec<String> = helpers.iter().map(|f| f.sig.ident.to_string()).collect();
+    let calls: Vec<HashSet<String>> = helpers
+        .iter()
+        .map(|f| {
+            let body = Expr::Block(syn::ExprBlock {
+                attrs: Vec::new(),
+                label: None,
+                block: (*f.block).clone(),
+            });
+            read_in(&body)
+                .into_iter()
+                .filter(|n| names.contains(n))
+                .collect()
+        })
+        .collect();
+    let mut placed: Vec<String> = Vec::new();
+    let mut lets = Vec::new();
+    while let Some(k) = (0..helpers.len())
+        .find(|&k| !placed.contains(&names[k]) && calls[k].iter().all(|c| placed.contains(c)))
+    {
+        placed.push(names[k].clone());
+        lets.push(closure_let(&helpers[k]));
+    }
+    let items = helpers
+        .into_iter()
+        .filter(|f| !placed.contains(&f.sig.ident.to_string()))
+        .map(|f| Stmt::Item(syn::Item::Fn(f)));
+    block.stmts = items.chain(lets).chain(rest).collect();
+}
+
+/// Whether a helper `fn` takes or returns reals, and can be a closure.
+fn on_reals(f: &syn::ItemFn) -> bool {
+    fn flat(t: proc_macro2::TokenStream, out: &mut Vec<String>) {
+        for t in t {
+            match t {
+                proc_macro2::TokenTree::Group(g) => flat(g.stream(), out),
+                t => out.push(t.to_string()),
+            }
+        }
+    }
+    let sig = &f.sig;
+    let mut tokens = Vec::new();
+    flat(quote::quote!(#sig), &mut tokens);
+    sig.generics.params.is_empty()
+        && sig.asyncness.is_none()
+        && tokens.iter().any(|t| t == "f64")
+        && !tokens.windows(2).any(|w| w[0] == "&" && w[1] == "mut")
+        && !tokens.iter().any(|t| t == "impl")
+}
+
+/// `let f = |params| -> ret { body };` of a helper `fn f(params) -> ret { body }`.
+fn closure_let(f: &syn::ItemFn) -> Stmt {
+    let (name, span) = (&f.sig.ident, f.span());
+    let params = f.sig.inputs.iter();
+    let body = &f.block;
+    match &f.sig.output {
+        syn::ReturnType::Type(_, ty) => {
+            parse_quote_spanned!(span=> let #name = |#(#params),*| -> #ty #body;)
+        }
+        syn::ReturnType::Default => parse_quote_spanned!(span=> let #name = |#(#params),*| #body;),
+    }
+}

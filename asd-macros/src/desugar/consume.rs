@@ -133,6 +133,19 @@ impl Desugar<'_> {
         self.pre
             .push(parse_quote_spanned!(span=> let mut #acc = #init;));
         let lp = self.emit_loop(chain, span, |d, item| {
+            // `fold`'s closure takes the element as it is: a window, a pair, a value.
+            if let Fold::With(_, f) = &fold {
+                if let Expr::Closure(c) = strip(f) {
+                    let items = [Item::Expr(acc.clone().into_expr()), item];
+                    let Some(mut body) = d.apply(c, &items) else {
+                        return Vec::new();
+                    };
+                    let mut pre = Vec::new();
+                    d.rewrite_into(&mut body, &mut pre);
+                    pre.push(parse_quote_spanned!(span=> #acc = #body;));
+                    return pre;
+                }
+            }
             let Some(e) = d.item_value(item, span) else {
                 return Vec::new();
             };
@@ -143,19 +156,7 @@ impl Desugar<'_> {
                 Fold::Max => parse_quote_spanned!(span=> #acc = #acc.max(#e);),
                 Fold::Min => parse_quote_spanned!(span=> #acc = #acc.min(#e);),
                 Fold::Collect => parse_quote_spanned!(span=> #acc.push(#e);),
-                Fold::With(_, f) => match strip(f) {
-                    Expr::Closure(c) => {
-                        let items = [Item::Expr(acc.clone().into_expr()), Item::Expr(e)];
-                        let Some(mut body) = d.apply(c, &items) else {
-                            return Vec::new();
-                        };
-                        let mut pre = Vec::new();
-                        d.rewrite_into(&mut body, &mut pre);
-                        pre.push(parse_quote_spanned!(span=> #acc = #body;));
-                        return pre;
-                    }
-                    f => parse_quote_spanned!(span=> #acc = #f(#acc, #e);),
-                },
+                Fold::With(_, f) => parse_quote_spanned!(span=> #acc = #f(#acc, #e);),
             };
             vec![update]
         })?;

@@ -81,6 +81,18 @@ impl Desugar<'_> {
                 adapters: Vec::new(),
             });
         }
+        // `std::iter::zip(a, b)` is `a.zip(b)`.
+        if let Expr::Call(c) = e {
+            let zip = matches!(&*c.func, Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "zip"));
+            if zip && c.args.len() == 2 {
+                let mut chain = self.chain(&c.args[0], true)?;
+                let other = self.chain(&c.args[1], true)?;
+                chain
+                    .adapters
+                    .push((Adapter::Zip(Box::new(other)), c.func.span()));
+                return Some(chain);
+            }
+        }
         let Expr::MethodCall(mc) = e else {
             if !bare {
                 return None;
@@ -207,6 +219,14 @@ impl Desugar<'_> {
                 let mut e = e.clone();
                 self.visit_expr_mut(&mut e);
                 Some(View::whole(e))
+            }
+            // The vector a call returns (`g(y).iter()`), bound to a name first.
+            Expr::Call(c) if !self.in_while_cond && super::mem_swap(c).is_none() => {
+                let (v, span) = (self.fresh("v", e.span()), e.span());
+                let mut value = e.clone();
+                self.visit_expr_mut(&mut value);
+                self.pre.push(parse_quote_spanned!(span=> let #v = #value;));
+                Some(View::whole(v.into_expr()))
             }
             _ => None,
         }

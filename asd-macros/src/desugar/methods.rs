@@ -1,7 +1,8 @@
 //! Slice and `f64` methods numeric code uses, as the core subset writes them:
 //! `v.first().unwrap()` is `v[0]`, `v.last()` `v[v.len() - 1]`, `v.is_empty()`
 //! `v.len() == 0`, `v.get(i).copied().unwrap_or(d)` `if i < v.len() { v[i] } else { d }`,
-//! `a.clamp(lo, hi)` `a.max(lo).min(hi)`, and `y.copy_from_slice(x)`,
+//! `a.clamp(lo, hi)` `a.max(lo).min(hi)`, `a.log(b)` `a.ln() / b.ln()`, `a.to_radians()`
+//! `a * (PI / 180.0)`, and `y.copy_from_slice(x)`,
 //! `y.fill(v)`, `y.swap(i, j)`, `v.reverse()` loops and stores, `t.to_vec()` of a
 //! sub-slice and `v.extend_from_slice(t)`, `v.extend(chain)` loops of pushes.
 
@@ -56,6 +57,19 @@ impl Desugar<'_> {
                 let view = self.slice(&mc.receiver)?;
                 let n = paren(view.len);
                 parse_quote_spanned!(span=> (#n == 0))
+            }
+            // `a.log(b)`, and the angle conversions, in the table's methods.
+            ("log", [b]) => {
+                let (a, b) = (paren((*mc.receiver).clone()), paren((*b).clone()));
+                parse_quote_spanned!(span=> #a.ln() / #b.ln())
+            }
+            ("to_radians", []) => {
+                let a = paren((*mc.receiver).clone());
+                parse_quote_spanned!(span=> #a * (std::f64::consts::PI / 180.0))
+            }
+            ("to_degrees", []) => {
+                let a = paren((*mc.receiver).clone());
+                parse_quote_spanned!(span=> #a * (180.0 / std::f64::consts::PI))
             }
             ("clamp", [lo, hi]) => {
                 let a = paren((*mc.receiver).clone());

@@ -46,6 +46,7 @@ pub fn desugar(item: &ItemFn, errors: &mut Errors) -> (ItemFn, bool) {
     let mut f = item.clone();
     let generic = float::instantiate(&mut f, errors);
     in_place(&mut f);
+    closures::helper_fns(&mut f.block);
     let mut d = Desugar {
         errors,
         scopes: vec![Scope::default()],
@@ -336,6 +337,30 @@ impl Desugar<'_> {
                 subpat: None,
             });
         }
+        // `let v = total(x);` of a closure `|a: &[f64]| -> f64 { .. }`: its type.
+        if let (Pat::Ident(p), Some(init)) = (&local.pat, &local.init) {
+            let closure = match strip(&init.expr) {
+                Expr::Call(c) => Self::ident_of(&c.func).and_then(|f| self.lookup(f)),
+                _ => None,
+            };
+            if let Some(Binding::Closure(c)) = closure {
+                let real = |ty: &syn::Type| {
+                    let t = quote::quote!(#ty).to_string().replace(' ', "");
+                    t == "f64" || t == "Vec<f64>"
+                };
+                match &c.output {
+                    syn::ReturnType::Type(colon, ty) if real(ty) => {
+                        local.pat = Pat::Type(syn::PatType {
+                            attrs: Vec::new(),
+                            pat: Box::new(Pat::Ident(p.clone())),
+                            colon_token: syn::Token![:](colon.span()),
+                            ty: ty.clone(),
+                        });
+                    }
+                    _ => {}
+                }
+            }
+        }
         if let Some(lets) = self.split_at(&local) {
             return lets.into_iter().flat_map(|l| self.local(l)).collect();
         }
@@ -348,7 +373,11 @@ impl Desugar<'_> {
         }
         if let (Pat::Ident(p), Some(init)) = (&local.pat, &local.init) {
             match strip(&init.expr) {
-                Expr::Closure(c) if p.mutability.is_none() => {
+                Expr::Closure(c) if p.mutability.is_some() => {
+                    self.errors.at(c, "a closure that changes what it captures (`let mut add = |v| s += v;`) is not supported: write a `for` loop, or a closure that returns the new value (`s = add(s, v)`)");
+                    return Vec::new();
+                }
+                Expr::Closure(c) => {
                     let c = c.clone();
                     // Its parameters and `let`s are its own; the other names it reads are
                     // the scope's.
@@ -368,6 +397,19 @@ impl Desugar<'_> {
                         None => self.remember(&p.ident, captures),
                     }
                     return Vec::new();
+                }
+                // `let x = &x[1..];`: a view would read itself; a copy.
+                Expr::Reference(r)
+                    if r.mutability.is_none()
+                        && closures::read_in(&r.expr).contains(&p.ident.to_string()) =>
+                {
+                    if let Expr::Index(_) = strip(&r.expr) {
+                        let (e, span) = (&r.expr, r.span());
+                        let copy: Expr = parse_quote_spanned!(span=> #e.to_vec());
+                        if let Some(init) = &mut local.init {
+                            *init.expr = copy;
+                        }
+                    }
                 }
                 Expr::Reference(r) if r.mutability.is_none() => {
                     if let Some(view) = self.sub_slice(&r.expr) {

@@ -263,6 +263,17 @@ impl Lowerer<'_> {
                 {
                     self.ty_from_use(&ident, rest)
                 }
+                // A real from constants that the function goes on to accumulate reals
+                // into (`let mut c = p.b[0]; c += x[0];`).
+                None if !self.reads_reals(&i.expr)
+                    && !is_call(&i.expr)
+                    && writes(&ident, rest)
+                        .into_iter()
+                        .any(|v| self.reads_reals(v))
+                    && self.ty_from_use(&ident, rest) == Ty::Real =>
+                {
+                    Ty::Real
+                }
                 // A value computed from constants only (a field of a parameter struct, a
                 // tuple, an integer array): passed through as it is.
                 None if !self.reads_reals(&i.expr) && !is_call(&i.expr) => Ty::Other,
@@ -583,28 +594,33 @@ fn mentions_tree(t: &proc_macro2::TokenTree, name: &Ident) -> bool {
 
 /// Whether the statements assign to `name`, store into it or push to it.
 fn written(name: &Ident, rest: &[SStmt]) -> bool {
-    struct Writes<'a>(&'a Ident, bool);
-    impl<'ast> Visit<'ast> for Writes<'_> {
-        fn visit_expr(&mut self, e: &'ast SExpr) {
+    !writes(name, rest).is_empty()
+}
+
+/// The values `rest` writes into `name` or its elements (`=`, `+=`, `push`).
+fn writes<'a>(name: &Ident, rest: &'a [SStmt]) -> Vec<&'a SExpr> {
+    struct Writes<'a, 'n>(&'n Ident, Vec<&'a SExpr>);
+    impl<'a> Visit<'a> for Writes<'a, '_> {
+        fn visit_expr(&mut self, e: &'a SExpr) {
             let is_name = |e: &SExpr| match e {
                 SExpr::Path(p) => p.path.is_ident(self.0),
                 SExpr::Index(ix) => matches!(&*ix.expr, SExpr::Path(p) if p.path.is_ident(self.0)),
                 _ => false,
             };
             match e {
-                SExpr::Assign(a) if is_name(&a.left) => self.1 = true,
+                SExpr::Assign(a) if is_name(&a.left) => self.1.push(&a.right),
                 SExpr::Binary(b) if compound_op(&b.op).is_some() && is_name(&b.left) => {
-                    self.1 = true
+                    self.1.push(&b.right)
                 }
                 SExpr::MethodCall(mc) if mc.method == "push" && is_name(&mc.receiver) => {
-                    self.1 = true
+                    self.1.extend(mc.args.first())
                 }
                 _ => {}
             }
             syn::visit::visit_expr(self, e);
         }
     }
-    let mut w = Writes(name, false);
+    let mut w = Writes(name, Vec::new());
     rest.iter().for_each(|s| w.visit_stmt(s));
     w.1
 }
