@@ -654,6 +654,28 @@ scalar!(closure_types_and_constant_accumulators at (points(4, 44), &Coefficients
     }
 );
 
+/// Annotated functions of one real, called on reals by others.
+#[asd::sparse_diff]
+pub fn sigmoid(v: f64) -> f64 {
+    1.0 / (1.0 + (-v).exp())
+}
+
+#[asd::sparse_diff]
+pub fn circle(t: f64, r: f64) -> Vec<f64> {
+    vec![r * t.cos(), r * t.sin()]
+}
+
+scalar!(functions_of_one_real_called_on_reals at (points(4, 45), 0.3),
+    pub fn f(x: &[f64], c: f64) -> f64 {
+        let mut s = super::sigmoid(c);
+        for i in 0..x.len() - 1 {
+            s += super::sigmoid(x[i] * x[i + 1]) * x[i];
+        }
+        let p = super::circle(x[0], 2.0);
+        s * p[0] + p[1] * super::sigmoid(c * x[3])
+    }
+);
+
 // ---- infinite partials off the path taken: derivatives 0, not NaN -------------------------
 
 // Pairwise-distance stress: `d` is computed before the `continue` that skips `i == j`,

@@ -168,10 +168,13 @@ impl<'f> Emitter<'f> {
                 declare,
                 call,
             } => {
-                if call.kind == CallKind::Plain && call.in_place {
+                if call.kind == CallKind::Plain && call.written == Written::InPlace {
                     return plain_in_place(self.f, call);
                 }
-                let args = call_args(self.f, &call.args);
+                let args = match call.kind {
+                    CallKind::Plain => plain_args(self.f, call),
+                    CallKind::Tangent => call_args(self.f, &call.args),
+                };
                 let callee = match call.kind {
                     // A vector result goes into the workspace, as every passive vector
                     // of the sweep does: it may be assigned to one.
@@ -269,7 +272,7 @@ impl<'f> Emitter<'f> {
             .map(|s| s.ident.to_string())
             .unwrap_or_default();
         let msg = format!("asd: the differentiated argument of this call of `{callee}` is not its `wrt` input; pass the differentiated vector in that position");
-        let in_place = call.in_place.then(|| {
+        let in_place = (call.written == Written::InPlace).then(|| {
             let c = Hidden::InPlace.path(&call.path);
             let msg = format!("asd: `{callee}(&mut v, ..)` with no input vector is read as a function that updates `v` in place, and `{callee}` is not one; pass its input vector");
             quote!(const _: () = ::core::assert!(#c, #msg);)
@@ -756,16 +759,32 @@ pub fn call_args(f: &Function, args: &[Arg]) -> Vec<TokenStream> {
         .collect()
 }
 
-/// The plain call of a function that updates its input in place ([`Call::in_place`]),
-/// as the user wrote it: `g(&mut *v, c..);`.
-pub fn plain_in_place(f: &Function, call: &Call) -> TokenStream {
+/// The arguments of a plain call as the user wrote them ([`Call::written`]): `&mut *v`
+/// for the vector a function updates in place, `t[0]` for the one real of a function
+/// of one real.
+pub fn plain_args(f: &Function, call: &Call) -> Vec<TokenStream> {
     let args: Vec<Arg> = (call.args.iter())
-        .map(|a| match a {
-            Arg::Vec(v, None) => Arg::Out(*v),
-            a => a.clone(),
+        .map(|a| match (a, call.written) {
+            (Arg::Vec(v, None), Written::InPlace) => Arg::Out(*v),
+            (a, _) => a.clone(),
         })
         .collect();
-    let args = call_args(f, &args);
+    let mut tokens = call_args(f, &args);
+    if call.written == Written::OnReal {
+        for (t, a) in tokens.iter_mut().zip(&args) {
+            if let Arg::Vec(v, None) = a {
+                let n = &f.vars[*v].name;
+                *t = quote!(#n[0]);
+            }
+        }
+    }
+    tokens
+}
+
+/// The plain call of a function that updates its input in place, as the user wrote it:
+/// `g(&mut *v, c..);`.
+pub fn plain_in_place(f: &Function, call: &Call) -> TokenStream {
+    let args = plain_args(f, call);
     let p = &call.path;
     quote!(#p(#(#args),*);)
 }

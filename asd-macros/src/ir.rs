@@ -255,10 +255,9 @@ pub struct Call {
     pub args: Vec<Arg>,
     /// The operation this call is lowered to (set by the passes).
     pub kind: CallKind,
-    /// `g(&mut v)` of a function that updates its input in place, which the IR holds
-    /// as the map `v = g(&v)`; a plain call is emitted as written
-    /// ([`crate::emit::plain_in_place`]).
-    pub in_place: bool,
+    /// How the user wrote it, where the IR holds it in vector form; a plain call is
+    /// emitted as written ([`crate::emit::plain_args`]).
+    pub written: Written,
     pub span: Span,
 }
 
@@ -270,6 +269,17 @@ impl Call {
             Arg::Vec(..) | Arg::Other(_) => None,
         })
     }
+}
+
+/// How the user wrote a call that the IR holds with a vector argument in its place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Written {
+    /// As the IR holds it.
+    AsIs,
+    /// `g(&mut v)` of a function that updates its input in place: the map `v = g(&v)`.
+    InPlace,
+    /// `g(t)` of a function of one real: its input is the one-element vector `[t]`.
+    OnReal,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -160,7 +160,7 @@ impl Tangent {
                     path: call.path.clone(),
                     args,
                     kind: CallKind::Tangent,
-                    in_place: call.in_place,
+                    written: call.written,
                     span: call.span,
                 };
                 out.push(Stmt::Call {

@@ -24,7 +24,7 @@ use quote::{format_ident, quote};
 use syn::Ident;
 
 use crate::analyse::reads_active;
-use crate::emit::{call_args, let_type, plain_in_place, range_tokens, Emitter};
+use crate::emit::{call_args, let_type, plain_args, plain_in_place, range_tokens, Emitter};
 use crate::ir::*;
 use crate::names::{rt, Hidden};
 use crate::rules;
@@ -463,15 +463,14 @@ impl<'f, D: Domain> Tracer<'f, D> {
                     .args
                     .iter()
                     .any(|a| matches!(a, Arg::Vec(v, _) if self.active(*v)));
-                if !traced && call.in_place {
+                if !traced && call.written == Written::InPlace {
                     return plain_in_place(self.f, call);
                 }
-                let p = if traced {
-                    D::HIDDEN.path(&call.path)
+                let (p, args) = if traced {
+                    (D::HIDDEN.path(&call.path), call_args(self.f, &call.args))
                 } else {
-                    call.path.clone()
+                    (call.path.clone(), plain_args(self.f, call))
                 };
-                let args = call_args(self.f, &call.args);
                 let callee = quote!(#p(#(#args),*));
                 match results.as_slice() {
                     [] => quote!(#callee;),

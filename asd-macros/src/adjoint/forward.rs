@@ -8,7 +8,7 @@ use syn::Ident;
 
 use super::record::block_locals;
 use super::{if_else, scoped, tape, value_after, ws, Adjoint};
-use crate::emit::{call_args, let_type, plain_in_place, range_tokens, Emitter};
+use crate::emit::{call_args, let_type, plain_args, plain_in_place, range_tokens, Emitter};
 use crate::ir::*;
 use crate::names::Hidden;
 
@@ -214,11 +214,14 @@ impl Adjoint {
                         pre.extend(self.save(r));
                     }
                 }
-                if call.kind == CallKind::Plain && call.in_place {
+                if call.kind == CallKind::Plain && call.written == Written::InPlace {
                     let call = plain_in_place(&self.f, call);
                     return quote!(#pre #call);
                 }
-                let args = call_args(&self.f, &call.args);
+                let args = match call.kind {
+                    CallKind::Plain => plain_args(&self.f, call),
+                    CallKind::Tangent => call_args(&self.f, &call.args),
+                };
                 let callee = match call.kind {
                     CallKind::Tangent => {
                         // Tangent code calling tangent code (second order through calls).

@@ -14,7 +14,7 @@ use crate::rules::{self, Op, Order, UserOp};
 impl Lowerer<'_> {
     // ----- calls ----------------------------------------------------------------------
 
-    pub(super) fn call(&mut self, e: &SExpr, _out: &mut [Stmt]) -> Option<Call> {
+    pub(super) fn call(&mut self, e: &SExpr, out: &mut Vec<Stmt>) -> Option<Call> {
         let SExpr::Call(c) = e else {
             self.unsupported(e);
             return None;
@@ -27,7 +27,7 @@ impl Lowerer<'_> {
             self.errors.at(p, "qualified calls are not supported");
             return None;
         }
-        let args = c
+        let mut args = c
             .args
             .iter()
             .map(|a| match a {
@@ -63,14 +63,31 @@ impl Lowerer<'_> {
                 },
             })
             .collect::<Vec<Arg>>();
+        let mut written = Written::AsIs;
         if args.iter().all(|a| matches!(a, Arg::Other(_))) {
-            self.check_rule_spelling(&p.path);
+            // `g(t, c..)` of one real `t`: a function of one real, whose input is `[t]`.
+            let reals: Vec<usize> = (c.args.iter().enumerate())
+                .filter(|(_, a)| self.reads_reals(a) && self.ty_of(a) == Some(Ty::Real))
+                .map(|(k, _)| k)
+                .collect();
+            if let [k] = reals[..] {
+                let value = self.real(&c.args[k], out);
+                let t = self.temp(Ty::RealVec);
+                out.push(Stmt::Let {
+                    var: t,
+                    init: Some(Rhs::Vec(VecExpr::List(vec![value]))),
+                });
+                args[k] = Arg::Vec(t, None);
+                written = Written::OnReal;
+            } else {
+                self.check_rule_spelling(&p.path);
+            }
         }
         Some(Call {
             path: p.path.clone(),
             args,
             kind: CallKind::Plain,
-            in_place: false,
+            written,
             span: e.span(),
         })
     }
@@ -83,6 +100,9 @@ impl Lowerer<'_> {
     /// `g` is such a function (`__ASD_IN_PLACE_g`).
     pub(super) fn in_place_call(&self, e: &SExpr, mut call: Call) -> Option<Stmt> {
         let SExpr::Call(c) = e else { return None };
+        if call.written != Written::AsIs {
+            return None;
+        }
         let mut vectors =
             (call.args.iter_mut().zip(&c.args)).filter(|(a, _)| !matches!(a, Arg::Other(_)));
         let (Some((a, written)), None) = (vectors.next(), vectors.next()) else {
@@ -94,7 +114,7 @@ impl Lowerer<'_> {
             _ => return None,
         };
         *a = Arg::Vec(v, None);
-        call.in_place = true;
+        call.written = Written::InPlace;
         Some(Stmt::Call {
             results: vec![v],
             declare: false,

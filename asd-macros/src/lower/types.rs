@@ -46,6 +46,8 @@ impl Lowerer<'_> {
                 _ => match (self.ty_of(&b.left), self.ty_of(&b.right)) {
                     (Some(Ty::Real), _) | (_, Some(Ty::Real)) => Ty::Real,
                     (Some(t), _) | (None, Some(t)) => t,
+                    // Arithmetic on calls that read reals (`g(x[0]) + g(c)`): reals.
+                    (None, None) if self.reads_reals(e) => Ty::Real,
                     (None, None) => return None,
                 },
             },
