@@ -65,6 +65,7 @@ impl Lowerer<'_> {
             .collect::<Vec<Arg>>();
         let mut written = Written::AsIs;
         if args.iter().all(|a| matches!(a, Arg::Other(_))) {
+            self.check_rule_spelling(&p.path);
             // `g(t, c..)` of one real `t`: a function of one real, whose input is `[t]`.
             let reals: Vec<usize> = (c.args.iter().enumerate())
                 .filter(|(_, a)| self.reads_reals(a) && self.ty_of(a) == Some(Ty::Real))
@@ -79,8 +80,6 @@ impl Lowerer<'_> {
                 });
                 args[k] = Arg::Vec(t, None);
                 written = Written::OnReal;
-            } else {
-                self.check_rule_spelling(&p.path);
             }
         }
         Some(Call {
