@@ -654,6 +654,25 @@ scalar!(closure_types_and_constant_accumulators at (points(4, 44), &Coefficients
     }
 );
 
+// A symplectic step as a closure with a block body returning a pair; its `let` is named
+// like a later one of the caller's.
+vector!(closure_returning_a_pair_from_a_block at (points(2, 46), 0.1),
+    pub fn f(x: &[f64], h: f64) -> Vec<f64> {
+        let step = |q: f64, p: f64| -> (f64, f64) {
+            let p2 = p - h * q.sin();
+            (q + h * p2, p2)
+        };
+        let p2 = 10.0;
+        let (mut q, mut p) = (x[0], x[1]);
+        for _ in 0..3 {
+            let (a, b) = step(q, p);
+            q = a;
+            p = b;
+        }
+        vec![q, p * p2]
+    }
+);
+
 /// Annotated functions of one real, called on reals by others.
 #[asd::sparse_diff]
 pub fn sigmoid(v: f64) -> f64 {

@@ -59,6 +59,31 @@ impl Desugar<'_> {
                     }
                 }
             }
+            // `let (a, b) = { let w = ..; (u, w) };` (a closure's body inlined): the
+            // block's statements, each name they declare renamed so that none hides an
+            // outer one, then the tuple's `let`.
+            (Pat::Tuple(t), Expr::Block(b))
+                if b.label.is_none()
+                    && matches!(b.block.stmts.last(), Some(Stmt::Expr(e, None)) if matches!(strip(e), Expr::Tuple(v) if v.elems.len() == t.elems.len())) =>
+            {
+                let mut block = Expr::Block(b.clone());
+                for name in super::closures::declared_in(&block) {
+                    let to = self.fresh("b", b.span());
+                    super::closures::rename(&mut block, &name, &to);
+                }
+                let Expr::Block(mut b) = block else {
+                    return None;
+                };
+                let Some(Stmt::Expr(tail, None)) = b.block.stmts.pop() else {
+                    return None;
+                };
+                out.extend(b.block.stmts);
+                let local: syn::Local = match parse_quote_spanned!(span=> let #pat = #tail;) {
+                    Stmt::Local(l) => l,
+                    _ => unreachable!("a let"),
+                };
+                out.extend(self.destructure(&local)?);
+            }
             (Pat::Tuple(t), value) => {
                 let tmp = self.fresh("t", value.span());
                 out.push(parse_quote_spanned!(span=> let #tmp = #value;));
