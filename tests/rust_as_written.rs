@@ -673,6 +673,21 @@ vector!(closure_returning_a_pair_from_a_block at (points(2, 46), 0.1),
     }
 );
 
+// Two species per cell, written through mutable chunks.
+vector!(mutable_chunks_written_per_cell at (points(6, 47), 2.0),
+    pub fn f(x: &[f64], k: f64) -> Vec<f64> {
+        let mut y = vec![0.0; x.len()];
+        for (yo, xi) in y.chunks_mut(2).zip(x.chunks(2)) {
+            yo[0] = -k * xi[0] * xi[1];
+            yo[1] = k * xi[0] * xi[1] - xi[1];
+        }
+        for (i, c) in y.chunks_exact_mut(3).enumerate() {
+            c[2] += x[3 * i].sin() * c[0];
+        }
+        y
+    }
+);
+
 /// Annotated functions of one real, called on reals by others.
 #[asd::sparse_diff]
 pub fn sigmoid(v: f64) -> f64 {

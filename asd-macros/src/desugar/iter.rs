@@ -125,7 +125,8 @@ impl Desugar<'_> {
                     adapters: Vec::new(),
                 });
             }
-            ("windows" | "chunks_exact" | "chunks", 1) => {
+            // A mutable chunk is written through its base, as `iter_mut`'s elements are.
+            ("windows" | "chunks_exact" | "chunks" | "chunks_mut" | "chunks_exact_mut", 1) => {
                 let of = self.slice(&mc.receiver)?;
                 let size = rewritten(self, 0)?;
                 let step = if name == "windows" {
@@ -133,7 +134,7 @@ impl Desugar<'_> {
                 } else {
                     size.clone()
                 };
-                let partial = name == "chunks";
+                let partial = name == "chunks" || name == "chunks_mut";
                 return Some(Chain {
                     source: Source::Windows {
                         of,
