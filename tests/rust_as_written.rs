@@ -688,6 +688,27 @@ vector!(mutable_chunks_written_per_cell at (points(6, 47), 2.0),
     }
 );
 
+/// An output parameter split in two, species by species.
+#[asd::sparse_diff]
+pub fn two_species(x: &[f64], dy: &mut [f64], n: usize) {
+    let (u, v) = x.split_at(n);
+    let (du, dv) = dy.split_at_mut(n);
+    for i in 0..n {
+        du[i] = -u[i] * v[i];
+        dv[i] = u[i] * v[i] - v[i];
+    }
+    let tail = &mut dy[1..];
+    tail[0] += x[0];
+}
+
+vector!(split_at_mut_of_an_output at (points(4, 48)),
+    pub fn f(x: &[f64]) -> Vec<f64> {
+        let mut y = vec![0.0; x.len()];
+        super::two_species(x, &mut y, 2);
+        y
+    }
+);
+
 /// Annotated functions of one real, called on reals by others.
 #[asd::sparse_diff]
 pub fn sigmoid(v: f64) -> f64 {

@@ -411,7 +411,8 @@ impl Desugar<'_> {
                         }
                     }
                 }
-                Expr::Reference(r) if r.mutability.is_none() => {
+                // `&x[a..b]`, and `&mut y[a..b]`, which is written through its base.
+                Expr::Reference(r) => {
                     if let Some(view) = self.sub_slice(&r.expr) {
                         let (view, copies) = self.copy_bounds(view);
                         let reads = [&view.base, &view.len]
@@ -437,7 +438,8 @@ impl Desugar<'_> {
         vec![Stmt::Local(local)]
     }
 
-    /// `let (a, b) = v.split_at(k);`: two sub-slices, `let a = &v[..k]; let b = &v[k..];`.
+    /// `let (a, b) = v.split_at(k);`: two sub-slices, `let a = &v[..k]; let b = &v[k..];`
+    /// (`split_at_mut`: `&mut`).
     fn split_at(&self, local: &syn::Local) -> Option<[syn::Local; 2]> {
         let Pat::Tuple(t) = &local.pat else {
             return None;
@@ -446,14 +448,19 @@ impl Desugar<'_> {
         let Expr::MethodCall(mc) = strip(&init.expr) else {
             return None;
         };
-        if mc.method != "split_at" || mc.args.len() != 1 || t.elems.len() != 2 {
+        let m = match mc.method.to_string().as_str() {
+            "split_at" => None,
+            "split_at_mut" => Some(quote::quote!(mut)),
+            _ => return None,
+        };
+        if mc.args.len() != 1 || t.elems.len() != 2 {
             return None;
         }
         let (a, b, v, k) = (&t.elems[0], &t.elems[1], &mc.receiver, &mc.args[0]);
         let span = local.span();
         let lets: [Stmt; 2] = [
-            parse_quote_spanned!(span=> let #a = &#v[..#k];),
-            parse_quote_spanned!(span=> let #b = &#v[#k..];),
+            parse_quote_spanned!(span=> let #a = &#m #v[..#k];),
+            parse_quote_spanned!(span=> let #b = &#m #v[#k..];),
         ];
         Some(lets.map(|s| match s {
             Stmt::Local(l) => l,
