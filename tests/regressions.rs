@@ -394,3 +394,46 @@ fn an_output_parameter_written_under_a_branch_on_a_real() {
     common::assert_sparse_matches(&jacobian, &pattern, &fd, 1e-6);
     assert_eq!(y, value(&x), "the output parameter gets the value");
 }
+
+// A module's `const L` read in the body was the derivative code's lane count: the JVP's
+// value was `[1, 0, 0, ..]` and the Jacobian had one entry of three (a probe).
+const L: usize = 3;
+
+vector!(a_modules_const_named_l at (points(6, 60)),
+    pub fn f(x: &[f64]) -> Vec<f64> {
+        let mut y = vec![0.0; x.len()];
+        for i in 0..L {
+            y[i] = x[i] * x[i];
+        }
+        let z = vec![1.5; L];
+        y[0] += z[L - 1] * x[1];
+        y
+    }
+);
+
+// The same name declared in the body, as russell's `const L: f64 = -50.0;` (generated code
+// failed to compile), and `_i` beside `for _ in` (the loop's own variable was `_i`).
+vector!(a_local_const_named_l_and_an_underscore_i at (points(3, 61)),
+    #[allow(non_snake_case)]
+    pub fn f(x: &[f64]) -> Vec<f64> {
+        const L: f64 = -50.0;
+        let _i = 2;
+        let mut s = 0.0;
+        for _ in 0..2 {
+            s += x[_i];
+        }
+        vec![L * (x[0] - x[1].cos()), s * x[0]]
+    }
+);
+
+// `return` in both arms of a branch on a real: the tail after it read an uninitialised
+// value (generated code failed to compile).
+scalar!(returns_in_both_arms_of_a_real_branch at (points(2, 62)),
+    pub fn f(x: &[f64]) -> f64 {
+        if x[0] > 0.7 {
+            return x[0] * x[1];
+        } else {
+            return x[1].sin() * x[0];
+        }
+    }
+);

@@ -127,8 +127,9 @@ impl<'f> Emitter<'f> {
             Stmt::Let { var, init } => {
                 let name = self.name(*var).clone();
                 let ty = let_type(self.f, *var);
+                let zero = declared_zero(self.f, *var);
                 match init {
-                    None => quote!(let mut #name #ty;),
+                    None => quote!(let mut #name #ty #zero;),
                     Some(rhs) => {
                         let mut pre = TokenStream::new();
                         let value = self.rhs(*var, rhs, &mut pre);
@@ -730,6 +731,17 @@ fn apply_row(op: Op, mut parts: Vec<(TokenStream, Prec)>) -> (TokenStream, Prec)
             let a = paren_if(parts.pop().expect("a product is binary"), Prec::Mul);
             (quote!((if #b == 0.0 { 0.0 } else { #a * #b })), Prec::Atom)
         }
+    }
+}
+
+/// `= 0.0` (`= [0.0; L]` for lanes) for a real declared before its value (`let a: f64;`,
+/// an `if`'s value): rustc cannot always see that every path assigns it (arms that both
+/// `return`).
+pub fn declared_zero(f: &Function, v: VarId) -> TokenStream {
+    match (f.vars[v].ty, f.vars[v].lanes) {
+        (Ty::Real, true) => quote!(= [0.0; L]),
+        (Ty::Real, false) => quote!(= 0.0),
+        _ => quote!(),
     }
 }
 

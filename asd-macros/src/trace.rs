@@ -24,7 +24,9 @@ use quote::{format_ident, quote};
 use syn::Ident;
 
 use crate::analyse::reads_active;
-use crate::emit::{call_args, let_type, plain_args, plain_in_place, range_tokens, Emitter};
+use crate::emit::{
+    call_args, declared_zero, let_type, plain_args, plain_in_place, range_tokens, Emitter,
+};
 use crate::ir::*;
 use crate::names::{rt, Hidden};
 use crate::rules;
@@ -536,7 +538,10 @@ impl<'f, D: Domain> Tracer<'f, D> {
                     _ => let_type(self.f, *var),
                 };
                 match init {
-                    None => quote!(let mut #name #ty;),
+                    None => {
+                        let zero = declared_zero(self.f, *var);
+                        quote!(let mut #name #ty #zero;)
+                    }
                     Some(rhs) => {
                         let v = self.plain_rhs(rhs);
                         quote!(let mut #name #ty = #v;)

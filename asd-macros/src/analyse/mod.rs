@@ -6,7 +6,7 @@
 //! real, a `while` loop whose condition reads one, an integer assigned under a branch
 //! on one — the global sparsity pattern would depend on the input's values.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use proc_macro2::{TokenStream, TokenTree};
 
@@ -526,7 +526,11 @@ fn check(body: &[Stmt], vars: &[Var], under_active_branch: bool, errors: &mut Er
                 check(body, vars, under_active_branch, errors);
             }
             Stmt::If { cond, then, els } => {
-                let active = under_active_branch || reads_active(cond, vars);
+                let branch = reads_active(cond, vars);
+                if branch && !under_active_branch && (pushes_outside(then) || pushes_outside(els)) {
+                    errors.at_span(cond.span, "a `push` under a condition on a differentiated real (`filter(..).collect()`, `if v > 0.0 { y.push(v); }`) is not supported: the vector's length, and so where its elements are in the sparsity pattern, would depend on the input; push in every case (`y.push(if v > 0.0 { v } else { 0.0 })`), or filter on an integer condition");
+                }
+                let active = under_active_branch || branch;
                 check(then, vars, active, errors);
                 check(els, vars, active, errors);
             }
@@ -534,6 +538,21 @@ fn check(body: &[Stmt], vars: &[Var], under_active_branch: bool, errors: &mut Er
             Stmt::Return(_) => {}
         }
     }
+}
+
+/// Whether `body` pushes onto a vector it does not declare itself: one whose length
+/// then depends on whether `body` runs.
+fn pushes_outside(body: &[Stmt]) -> bool {
+    let mut declared = HashSet::new();
+    let mut found = false;
+    visit_stmts(body, &mut |s| match s {
+        Stmt::Let { var, .. } => {
+            declared.insert(*var);
+        }
+        Stmt::Push { vec, .. } => found |= !declared.contains(vec),
+        _ => {}
+    });
+    found
 }
 
 fn check_rhs(var: VarId, rhs: &Rhs, vars: &[Var], under_active_branch: bool, errors: &mut Errors) {

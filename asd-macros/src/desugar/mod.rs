@@ -46,6 +46,7 @@ pub fn desugar(item: &ItemFn, errors: &mut Errors) -> (ItemFn, bool) {
     let mut f = item.clone();
     let generic = float::instantiate(&mut f, errors);
     in_place(&mut f);
+    users_l(&mut f);
     closures::helper_fns(&mut f.block);
     let mut d = Desugar {
         errors,
@@ -124,6 +125,66 @@ fn in_place(f: &mut ItemFn) {
         .stmts
         .insert(0, parse_quote_spanned!(span=> let mut #x = #x.to_vec();));
     f.block.stmts.push(Stmt::Expr(x.into_expr(), None));
+}
+
+/// The derivative code's lane count is the const generic `L`, which would capture a
+/// user's `L`. One the function declares (a parameter, a `let`, a `const` item, russell's
+/// `const L: f64 = -50.0;`) is renamed; one from outside (a module's `const L`) is
+/// reached as `self::L`.
+fn users_l(f: &mut ItemFn) {
+    struct Finds(bool, bool);
+    impl<'ast> syn::visit::Visit<'ast> for Finds {
+        fn visit_ident(&mut self, i: &'ast Ident) {
+            self.0 |= i == "L";
+        }
+        fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+            self.1 |= p.ident == "L";
+            syn::visit::visit_pat_ident(self, p);
+        }
+        fn visit_item_const(&mut self, c: &'ast syn::ItemConst) {
+            self.1 |= c.ident == "L";
+            syn::visit::visit_item_const(self, c);
+        }
+        fn visit_item_static(&mut self, s: &'ast syn::ItemStatic) {
+            self.1 |= s.ident == "L";
+            syn::visit::visit_item_static(self, s);
+        }
+        fn visit_item_fn(&mut self, f: &'ast ItemFn) {
+            self.1 |= f.sig.ident == "L";
+            syn::visit::visit_item_fn(self, f);
+        }
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            let mut m = m.clone();
+            vec_elements(&mut m, &mut |e| self.visit_expr(e));
+        }
+    }
+    let mut found = Finds(false, false);
+    syn::visit::Visit::visit_item_fn(&mut found, f);
+    let Finds(mentioned, declared) = found;
+    if !mentioned {
+        return;
+    }
+    struct Rename(bool);
+    impl VisitMut for Rename {
+        fn visit_ident_mut(&mut self, i: &mut Ident) {
+            if self.0 && i == "L" {
+                *i = Ident::new("__asd_user_L", i.span());
+            }
+        }
+        fn visit_expr_path_mut(&mut self, p: &mut syn::ExprPath) {
+            if !self.0 && p.qself.is_none() && p.path.is_ident("L") {
+                let span = p.span();
+                p.path = parse_quote_spanned!(span=> self::L);
+            }
+            visit_mut::visit_expr_path_mut(self, p);
+        }
+        fn visit_macro_mut(&mut self, m: &mut syn::Macro) {
+            vec_elements(m, &mut |e| self.visit_expr_mut(e));
+        }
+    }
+    let name = f.sig.ident.clone();
+    Rename(declared).visit_item_fn_mut(f);
+    f.sig.ident = name;
 }
 
 /// Numbered names for what the rewrites introduce (`__asd_k0`, `__asd_brk1`), hygienic

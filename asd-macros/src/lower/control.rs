@@ -16,7 +16,8 @@ impl Lowerer<'_> {
         }
         let ident = match &*f.pat {
             Pat::Ident(pi) if pi.subpat.is_none() => pi.ident.clone(),
-            Pat::Wild(w) => Ident::new("_i", w.span()),
+            // A name the body cannot read (`_i` could be the user's own).
+            Pat::Wild(w) => Ident::new("__asd_i", w.span()),
             other => {
                 self.errors.at(
                     other,
