@@ -437,3 +437,19 @@ scalar!(returns_in_both_arms_of_a_real_branch at (points(2, 62)),
         }
     }
 );
+
+/// ode-solvers' signature: the time is a parameter nothing reads, `_` (rejected before).
+#[asd::sparse_diff]
+pub fn robertson(_: f64, y: &[f64], dy: &mut [f64]) {
+    dy[0] = -0.04 * y[0] + 1e4 * y[1] * y[2];
+    dy[1] = 0.04 * y[0] - 1e4 * y[1] * y[2] - 3e7 * y[1] * y[1];
+    dy[2] = 3e7 * y[1] * y[1];
+}
+
+vector!(a_wildcard_parameter at (vec![1.0, 2e-5, 0.01]),
+    pub fn f(y: &[f64]) -> Vec<f64> {
+        let mut dy = vec![0.0; 3];
+        super::robertson(0.0, y, &mut dy);
+        dy
+    }
+);

@@ -709,6 +709,28 @@ vector!(split_at_mut_of_an_output at (points(4, 48)),
     }
 );
 
+// modppl's logsumexp as written: loops over the input inside a branch on a real (their
+// counters are the branch's own), `-1. / 0.`, and `return` in both arms.
+scalar!(logsumexp_with_returns_in_both_arms at (points(4, 49)),
+    pub fn f(xs: &[f64]) -> f64 {
+        let mut max = -1. / 0.;
+        for x in xs {
+            if *x > max {
+                max = *x;
+            }
+        }
+        if max == -1. / 0. {
+            return max;
+        } else {
+            let mut s = 0.0;
+            for x in xs {
+                s += (x - max).exp();
+            }
+            return max + s.ln();
+        }
+    }
+);
+
 /// Annotated functions of one real, called on reals by others.
 #[asd::sparse_diff]
 pub fn sigmoid(v: f64) -> f64 {

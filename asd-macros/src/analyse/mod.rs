@@ -32,7 +32,7 @@ pub fn analyse(f: &mut Function, errors: &mut Errors) {
         }
     }
     drop_unneeded(f);
-    check(&f.body, &f.vars, false, errors);
+    check(&f.body, &f.vars, None, errors);
     let mut body = std::mem::take(&mut f.body);
     let ints = overwritten::Ints::new(&body, &f.vars);
     mark_overwritten(&mut body, &ints);
@@ -482,17 +482,17 @@ fn check_expr(e: &Expr, vars: &[Var], errors: &mut Errors) {
     }
 }
 
-fn check(body: &[Stmt], vars: &[Var], under_active_branch: bool, errors: &mut Errors) {
+/// `branch`: under a branch on a differentiated real, the variables its arms declare
+/// (an integer of those, a loop's counter, cannot differ after the branch).
+fn check(body: &[Stmt], vars: &[Var], branch: Option<&HashSet<VarId>>, errors: &mut Errors) {
     for s in body {
         match s {
             Stmt::Let { var, init } => {
                 if let Some(rhs) = init {
-                    check_rhs(*var, rhs, vars, under_active_branch, errors);
+                    check_rhs(*var, rhs, vars, branch, errors);
                 }
             }
-            Stmt::Assign { var, rhs, .. } => {
-                check_rhs(*var, rhs, vars, under_active_branch, errors)
-            }
+            Stmt::Assign { var, rhs, .. } => check_rhs(*var, rhs, vars, branch, errors),
             Stmt::Store { index, value, .. } => {
                 check_int(index, vars, errors);
                 check_expr(value, vars, errors);
@@ -517,24 +517,34 @@ fn check(body: &[Stmt], vars: &[Var], under_active_branch: bool, errors: &mut Er
             }
             Stmt::For { range, body, .. } => {
                 range.bounds().for_each(|b| check_int(b, vars, errors));
-                check(body, vars, under_active_branch, errors);
+                check(body, vars, branch, errors);
             }
             Stmt::While { cond, body } => {
                 if reads_active(cond, vars) {
                     errors.at_span(cond.span, "a `while` condition on a differentiated real is not supported: the number of iterations, and so the sparsity pattern, would depend on the input; loop a fixed number of times with `for`");
                 }
-                check(body, vars, under_active_branch, errors);
+                check(body, vars, branch, errors);
             }
-            Stmt::If { cond, then, els } => {
-                let branch = reads_active(cond, vars);
-                if branch && !under_active_branch && (pushes_outside(then) || pushes_outside(els)) {
+            Stmt::If { cond, then, els } if reads_active(cond, vars) => {
+                if branch.is_none() && (pushes_outside(then) || pushes_outside(els)) {
                     errors.at_span(cond.span, "a `push` under a condition on a differentiated real (`filter(..).collect()`, `if v > 0.0 { y.push(v); }`) is not supported: the vector's length, and so where its elements are in the sparsity pattern, would depend on the input; push in every case (`y.push(if v > 0.0 { v } else { 0.0 })`), or filter on an integer condition");
                 }
-                let active = under_active_branch || branch;
-                check(then, vars, active, errors);
-                check(els, vars, active, errors);
+                let mut declared = HashSet::new();
+                for arm in [then, els] {
+                    visit_stmts(arm, &mut |s| {
+                        if let Stmt::Let { var, .. } | Stmt::For { var, .. } = s {
+                            declared.insert(*var);
+                        }
+                    });
+                }
+                check(then, vars, Some(&declared), errors);
+                check(els, vars, Some(&declared), errors);
             }
-            Stmt::Block(body) => check(body, vars, under_active_branch, errors),
+            Stmt::If { then, els, .. } => {
+                check(then, vars, branch, errors);
+                check(els, vars, branch, errors);
+            }
+            Stmt::Block(body) => check(body, vars, branch, errors),
             Stmt::Return(_) => {}
         }
     }
@@ -555,7 +565,13 @@ fn pushes_outside(body: &[Stmt]) -> bool {
     found
 }
 
-fn check_rhs(var: VarId, rhs: &Rhs, vars: &[Var], under_active_branch: bool, errors: &mut Errors) {
+fn check_rhs(
+    var: VarId,
+    rhs: &Rhs,
+    vars: &[Var],
+    branch: Option<&HashSet<VarId>>,
+    errors: &mut Errors,
+) {
     match rhs {
         Rhs::Real(e) => check_expr(e, vars, errors),
         Rhs::Vec(v) => match v {
@@ -568,9 +584,11 @@ fn check_rhs(var: VarId, rhs: &Rhs, vars: &[Var], under_active_branch: bool, err
             VecExpr::Empty(None) | VecExpr::Copy(_) | VecExpr::Move(_) => {}
         },
         Rhs::Opaque(o) => {
-            if matches!(vars[var].ty, Ty::Int | Ty::Bool) {
+            if vars[var].ty == Ty::Bool && reads_active(o, vars) {
+                errors.at_span(o.span, "a `bool` computed from a differentiated real (`let b = x[0] > 0.0;`) is not supported: write the comparison in the `if` itself (`if x[0] > 0.0 { .. }`), where the sparsity pattern takes both branches");
+            } else if matches!(vars[var].ty, Ty::Int | Ty::Bool) {
                 check_int(o, vars, errors);
-                if under_active_branch {
+                if branch.is_some_and(|declared| !declared.contains(&var)) {
                     let name = vars[var].name.to_string();
                     let msg = match crate::desugar::loop_exit(&name) {
                         Some("continue") => "`continue` under a condition on a differentiated real is supported at the top of the loop's body only (`if c { ..; continue; }`, with the rest of the body after it): move the `if` there, or write the rest of the body in its `else`".to_string(),

@@ -122,7 +122,7 @@ impl Desugar<'_> {
             // `v.extend(chain)`: the chain's elements pushed, by a loop over it.
             ("extend", [chain]) => {
                 let (v, e) = (&mc.receiver, self.fresh("e", span));
-                parse_quote_spanned!(span=> for #e in #chain { #v.push(#e); })
+                parse_quote_spanned!(span=> for #e in (#chain) { #v.push(#e); })
             }
             ("reverse", []) => {
                 let view = self.slice(&mc.receiver)?;

@@ -32,7 +32,7 @@ mod patterns;
 use std::collections::{HashMap, HashSet};
 
 use proc_macro2::Span;
-use quote::quote_spanned;
+use quote::{format_ident, quote_spanned};
 use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
 use syn::{parse_quote_spanned, Expr, ExprClosure, Ident, ItemFn, Pat, Stmt};
@@ -47,6 +47,7 @@ pub fn desugar(item: &ItemFn, errors: &mut Errors) -> (ItemFn, bool) {
     let generic = float::instantiate(&mut f, errors);
     in_place(&mut f);
     users_l(&mut f);
+    name_wild_params(&mut f);
     closures::helper_fns(&mut f.block);
     let mut d = Desugar {
         errors,
@@ -125,6 +126,25 @@ fn in_place(f: &mut ItemFn) {
         .stmts
         .insert(0, parse_quote_spanned!(span=> let mut #x = #x.to_vec();));
     f.block.stmts.push(Stmt::Expr(x.into_expr(), None));
+}
+
+/// `fn system(_: f64, y: &[f64], dy: &mut [f64])` (ode-solvers): a parameter nothing
+/// reads gets a name, `_arg0`, for the operators to pass it on by.
+fn name_wild_params(f: &mut ItemFn) {
+    for (k, input) in f.sig.inputs.iter_mut().enumerate() {
+        if let syn::FnArg::Typed(t) = input {
+            if let Pat::Wild(w) = &*t.pat {
+                let ident = format_ident!("_arg{}", k, span = w.span());
+                *t.pat = Pat::Ident(syn::PatIdent {
+                    attrs: Vec::new(),
+                    by_ref: None,
+                    mutability: None,
+                    ident,
+                    subpat: None,
+                });
+            }
+        }
+    }
 }
 
 /// The derivative code's lane count is the const generic `L`, which would capture a
@@ -520,8 +540,8 @@ impl Desugar<'_> {
         let (a, b, v, k) = (&t.elems[0], &t.elems[1], &mc.receiver, &mc.args[0]);
         let span = local.span();
         let lets: [Stmt; 2] = [
-            parse_quote_spanned!(span=> let #a = &#m #v[..#k];),
-            parse_quote_spanned!(span=> let #b = &#m #v[#k..];),
+            parse_quote_spanned!(span=> let #a = &#m (#v)[..(#k)];),
+            parse_quote_spanned!(span=> let #b = &#m (#v)[(#k)..];),
         ];
         Some(lets.map(|s| match s {
             Stmt::Local(l) => l,

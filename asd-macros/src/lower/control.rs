@@ -16,8 +16,7 @@ impl Lowerer<'_> {
         }
         let ident = match &*f.pat {
             Pat::Ident(pi) if pi.subpat.is_none() => pi.ident.clone(),
-            // A name the body cannot read (`_i` could be the user's own).
-            Pat::Wild(w) => Ident::new("__asd_i", w.span()),
+            Pat::Wild(w) => Ident::new("_i", w.span()),
             other => {
                 self.errors.at(
                     other,
@@ -29,8 +28,16 @@ impl Lowerer<'_> {
         let Some(range) = self.range(&f.expr) else {
             return;
         };
+        let wild = matches!(&*f.pat, Pat::Wild(_));
         let (var, body) = self.scoped(|l| {
             let var = l.declare(&ident, Ty::Int, Origin::Local);
+            if wild {
+                // `for _ in`: a variable the body cannot name (its `_i` is its own).
+                l.scopes
+                    .last_mut()
+                    .expect("a scope")
+                    .remove(&ident.to_string());
+            }
             let body = l.block(&f.body.stmts, Tail::None);
             (var, body)
         });
