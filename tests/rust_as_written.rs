@@ -731,6 +731,26 @@ scalar!(logsumexp_with_returns_in_both_arms at (points(4, 49)),
     }
 );
 
+/// An annotated helper that accumulates into its output parameter.
+#[asd::sparse_diff]
+pub fn add_squares(x: &[f64], y: &mut [f64]) {
+    for i in 0..x.len() {
+        y[i] += x[i] * x[i];
+    }
+}
+
+// Ranges of a vector passed to be written: by an output parameter that reads it first,
+// and by a function that updates its input in place.
+vector!(output_and_in_place_arguments_of_ranges at (points(3, 50)),
+    pub fn f(x: &[f64]) -> Vec<f64> {
+        let mut y = vec![1.0; 5];
+        y[2] = x[0] * x[2];
+        super::add_squares(&x[..2], &mut y[2..4]);
+        super::smooth_in_place(&mut y[3..5], 0.5);
+        y
+    }
+);
+
 /// Annotated functions of one real, called on reals by others.
 #[asd::sparse_diff]
 pub fn sigmoid(v: f64) -> f64 {

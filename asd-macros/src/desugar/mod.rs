@@ -724,6 +724,23 @@ impl VisitMut for Desugar<'_> {
                 *e = parse_quote_spanned!(span=> { let #t = #a; #a = #b; #b = #t; });
                 self.visit_expr_mut(e);
             }
+            // `h(x, &mut y[a..b])`: the callee writes a copy of the range, which is then
+            // copied back (an output argument is a whole vector).
+            Expr::Call(c) if c.args.iter().any(mut_range) => {
+                let (span, mut call) = (c.span(), c.clone());
+                let (mut before, mut after) = (Vec::<Stmt>::new(), Vec::<Stmt>::new());
+                for a in call.args.iter_mut().filter(|a| mut_range(a)) {
+                    let Expr::Reference(r) = strip(a) else {
+                        continue;
+                    };
+                    let (t, range) = (self.fresh("out", a.span()), (*r.expr).clone());
+                    before.push(parse_quote_spanned!(span=> let mut #t = #range.to_vec();));
+                    after.push(parse_quote_spanned!(span=> #range.copy_from_slice(&#t);));
+                    *a = parse_quote_spanned!(span=> &mut #t);
+                }
+                *e = parse_quote_spanned!(span=> { #(#before)* #call; #(#after)* });
+                self.visit_expr_mut(e);
+            }
             Expr::Call(c) => {
                 let closure = match Self::ident_of(&c.func).and_then(|i| self.lookup(i)) {
                     Some(Binding::Closure(cl)) => Some(cl.clone()),
@@ -820,6 +837,12 @@ impl VisitMut for Desugar<'_> {
             _ => visit_mut::visit_expr_mut(self, e),
         }
     }
+}
+
+/// `&mut y[a..b]`: a range of a vector passed to be written.
+fn mut_range(a: &Expr) -> bool {
+    matches!(strip(a), Expr::Reference(r) if r.mutability.is_some()
+        && matches!(strip(&r.expr), Expr::Index(ix) if matches!(strip(&ix.index), Expr::Range(_))))
 }
 
 /// `a` and `b` of `std::mem::swap(&mut a, &mut b)` (or `mem::swap`, `core::mem::swap`),
