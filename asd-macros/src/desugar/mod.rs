@@ -149,7 +149,7 @@ fn name_wild_params(f: &mut ItemFn) {
 
 /// The derivative code's lane count is the const generic `L`, which would capture a
 /// user's `L`. One the function declares (a parameter, a `let`, a `const` item, russell's
-/// `const L: f64 = -50.0;`) is renamed; one from outside (a module's `const L`) is
+/// `const L: f64 = -50.0;`, a const generic) is renamed; one from outside (a module's `const L`) is
 /// reached as `self::L`.
 fn users_l(f: &mut ItemFn) {
     struct Finds(bool, bool);
@@ -160,6 +160,10 @@ fn users_l(f: &mut ItemFn) {
         fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
             self.1 |= p.ident == "L";
             syn::visit::visit_pat_ident(self, p);
+        }
+        fn visit_const_param(&mut self, c: &'ast syn::ConstParam) {
+            self.1 |= c.ident == "L";
+            syn::visit::visit_const_param(self, c);
         }
         fn visit_item_const(&mut self, c: &'ast syn::ItemConst) {
             self.1 |= c.ident == "L";
