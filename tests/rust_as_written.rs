@@ -751,6 +751,26 @@ vector!(output_and_in_place_arguments_of_ranges at (points(3, 50)),
     }
 );
 
+// Closures of slices called on sub-slices, chunks, windows and ranges of a local vector:
+// their results were constants (derivative 0) or failed to compile.
+scalar!(closures_of_slices_on_parts_of_vectors at (points(6, 51), 0.1),
+    pub fn f(x: &[f64], h: f64) -> f64 {
+        let trap = |w: &[f64]| 0.5 * h * (w[0] + w[1]);
+        let sum = |v: &[f64]| v.iter().sum::<f64>();
+        let moments = |v: &[f64]| -> (f64, f64) {
+            let m = v.iter().sum::<f64>() / v.len() as f64;
+            (m, v.iter().map(|t| (t - m) * (t - m)).sum::<f64>())
+        };
+        let mut s = x[0] * x[0] + sum(&x[1..3]);
+        for r in x.chunks(3) {
+            let (m, v) = moments(r);
+            s += m * v;
+        }
+        let y: Vec<f64> = x.iter().map(|a| a * a).collect();
+        s + sum(&y[2..]) * x.windows(2).map(|w| trap(w)).sum::<f64>()
+    }
+);
+
 /// Annotated functions of one real, called on reals by others.
 #[asd::sparse_diff]
 pub fn sigmoid(v: f64) -> f64 {

@@ -651,6 +651,15 @@ impl Desugar<'_> {
             // parameter the closure does not assign.
             let value = if is_atomic(&arg) && !mutable {
                 arg
+            } else if !mutable && is_sub_slice(&arg) {
+                // `&x[a..b]` (a chunk, a window, a `let` view passed on): a view, read
+                // through its base, so that derivatives flow through it.
+                let t = self.fresh("a", arg.span());
+                if let Stmt::Local(l) = parse_quote_spanned!(arg.span()=> let #t = #arg;) {
+                    let lets = self.local(l);
+                    self.pre.extend(lets);
+                }
+                t.into_expr()
             } else {
                 let t = self.fresh("a", arg.span());
                 let ty = ty.map(|ty| quote_spanned!(ty.span()=> : #ty));
@@ -841,6 +850,12 @@ impl VisitMut for Desugar<'_> {
             _ => visit_mut::visit_expr_mut(self, e),
         }
     }
+}
+
+/// `&x[a..b]`: a range of a vector, read.
+fn is_sub_slice(a: &Expr) -> bool {
+    matches!(strip(a), Expr::Reference(r) if r.mutability.is_none()
+        && matches!(strip(&r.expr), Expr::Index(ix) if matches!(strip(&ix.index), Expr::Range(_))))
 }
 
 /// `&mut y[a..b]`: a range of a vector passed to be written.
