@@ -453,3 +453,47 @@ vector!(a_wildcard_parameter at (vec![1.0, 2e-5, 0.01]),
         dy
     }
 );
+
+/// A boundary condition chosen by a constant enum.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Boundary {
+    Fixed,
+    Free,
+}
+
+// Constants read through their references (`*n`, `*bc == ..`, `match *bc`, `*dt`): the `*`
+// was dropped, and the generated code did not compile (probe).
+vector!(constants_read_through_references at (points(4, 63), &Boundary::Free, &3, &0.5),
+    pub fn f(u: &[f64], bc: &Boundary, nn: &usize, dt: &f64) -> Vec<f64> {
+        let mut r = u.to_vec();
+        let n = *nn;
+        for i in 0..*nn {
+            r[i] *= *dt * u[i];
+        }
+        if *bc == Boundary::Fixed {
+            r[0] = u[0] * u[1];
+        }
+        match *bc {
+            Boundary::Fixed => r[n - 1] += 1.0,
+            Boundary::Free => r[n - 1] -= u[0] * u[3],
+        }
+        r
+    }
+);
+
+// Tuples and arrays of a constant slice bound in a loop (`let (i, j) = edges[k];`,
+// `let tri = tris[k];`): the reverse sweep's tape held no tuples or arrays (probe).
+scalar!(tuples_and_arrays_of_constants_bound_in_loops at (points(4, 64), &[(0, 1), (1, 2), (3, 0)], &[[0, 1, 2], [1, 2, 3]]),
+    pub fn f(x: &[f64], edges: &[(usize, usize)], tris: &[[usize; 3]]) -> f64 {
+        let mut s = 0.0;
+        for k in 0..edges.len() {
+            let (i, j) = edges[k];
+            s += x[i] * x[j].sin();
+        }
+        for k in 0..tris.len() {
+            let tri = tris[k];
+            s += x[tri[0]] * x[tri[1]] * x[tri[2]];
+        }
+        s
+    }
+);

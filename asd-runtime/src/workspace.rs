@@ -560,39 +560,82 @@ pub struct Tape {
     spare: Vec<Vec<f64>>,
 }
 
-/// Integers that fit on the tape (every primitive integer type).
+/// Integer values that fit on the tape: every primitive integer type, and arrays and
+/// tuples of them (an element of a constant `&[[usize; 3]]` or `&[(usize, usize)]` a
+/// loop binds, `let tri = tris[k];`).
 ///
 /// ```
 /// use asd_runtime::{Tape, TapeInt};
-/// assert_eq!(i8::from_tape((-3i8).to_tape()), -3);
 /// let mut tape = Tape::default();
 /// tape.push_int(u64::MAX);
 /// tape.push_int(-1i32);
+/// tape.push_int([3usize, 4, 5]);
+/// tape.push_int((7usize, -2i8));
+/// assert_eq!(tape.pop_int::<(usize, i8)>(), (7, -2));
+/// assert_eq!(tape.pop_int::<[usize; 3]>(), [3, 4, 5]);
 /// assert_eq!(tape.pop_int::<i32>(), -1);
 /// assert_eq!(tape.pop_int::<u64>(), u64::MAX);
 /// ```
 pub trait TapeInt: Copy {
-    /// Widens to the tape's integer type.
+    /// Pushes the value's integers, widened to the tape's integer type.
     ///
     /// See [`TapeInt`] for an example.
-    fn to_tape(self) -> i128;
-    /// Narrows back; exact, since the value came from the same type.
+    fn push_to(self, ints: &mut Vec<i128>);
+    /// Pops them back, in reverse; exact, since they came from the same type.
     ///
     /// See [`TapeInt`] for an example.
-    fn from_tape(v: i128) -> Self;
+    fn pop_from(ints: &mut Vec<i128>) -> Self;
 }
 
 macro_rules! tape_int {
     ($($t:ty),*) => {$(
         impl TapeInt for $t {
             #[inline(always)]
-            fn to_tape(self) -> i128 { self as i128 }
+            fn push_to(self, ints: &mut Vec<i128>) { ints.push(self as i128) }
             #[inline(always)]
-            fn from_tape(v: i128) -> Self { v as $t }
+            fn pop_from(ints: &mut Vec<i128>) -> Self {
+                ints.pop().expect("asd: tape underflow (ints)") as $t
+            }
         }
     )*};
 }
 tape_int!(u8, u16, u32, u64, usize, i8, i16, i32, i64, isize, i128);
+
+impl<T: TapeInt, const N: usize> TapeInt for [T; N] {
+    #[inline(always)]
+    fn push_to(self, ints: &mut Vec<i128>) {
+        self.into_iter().for_each(|v| v.push_to(ints));
+    }
+    #[inline(always)]
+    fn pop_from(ints: &mut Vec<i128>) -> Self {
+        let mut a: [T; N] = std::array::from_fn(|_| T::pop_from(ints));
+        a.reverse();
+        a
+    }
+}
+
+/// Tuples of integers: the elements pushed in order, popped last first.
+macro_rules! tape_tuple {
+    ($(($($v:ident: $t:ident),+) popped as ($($pv:ident: $pt:ident),+)),*) => {$(
+        impl<$($t: TapeInt),+> TapeInt for ($($t,)+) {
+            #[inline(always)]
+            fn push_to(self, ints: &mut Vec<i128>) {
+                let ($($v,)+) = self;
+                $($v.push_to(ints);)+
+            }
+            #[inline(always)]
+            fn pop_from(ints: &mut Vec<i128>) -> Self {
+                $(let $pv = $pt::pop_from(ints);)+
+                ($($v,)+)
+            }
+        }
+    )*};
+}
+tape_tuple!(
+    (a: A, b: B) popped as (b: B, a: A),
+    (a: A, b: B, c: C) popped as (c: C, b: B, a: A),
+    (a: A, b: B, c: C, d: D) popped as (d: D, c: C, b: B, a: A)
+);
 
 impl Tape {
     /// Pushes a real that is about to be overwritten.
@@ -645,14 +688,14 @@ impl Tape {
     /// See [`Tape`] for an example.
     #[inline(always)]
     pub fn push_int<T: TapeInt>(&mut self, v: T) {
-        self.ints.push(v.to_tape());
+        v.push_to(&mut self.ints);
     }
     /// Pops the integer pushed last, as the type it was pushed with.
     ///
     /// See [`Tape`] for an example.
     #[inline(always)]
     pub fn pop_int<T: TapeInt>(&mut self) -> T {
-        T::from_tape(self.ints.pop().expect("asd: tape underflow (ints)"))
+        T::pop_from(&mut self.ints)
     }
     /// Pushes a branch taken.
     ///

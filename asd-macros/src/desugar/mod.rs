@@ -711,7 +711,13 @@ impl VisitMut for Desugar<'_> {
             }
             // `*xi`, `**v` of the elements iterators give by reference: the core subset
             // has values and named vectors only, so a dereference is the value itself.
+            // A user's own reference (`*n` of `n: &usize`, `*bc == Bc::A`) keeps its `*`.
             Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => {
+                let own = Self::ident_of(&u.expr)
+                    .is_some_and(|i| matches!(self.lookup(i), Some(Binding::Plain) | None));
+                if own {
+                    return visit_mut::visit_expr_mut(self, e);
+                }
                 let mut inner = (*u.expr).clone();
                 self.visit_expr_mut(&mut inner);
                 *e = inner;

@@ -85,11 +85,18 @@ impl Desugar<'_> {
                 out.extend(self.destructure(&local)?);
             }
             (Pat::Tuple(t), value) => {
-                let tmp = self.fresh("t", value.span());
-                out.push(parse_quote_spanned!(span=> let #tmp = #value;));
+                // An element of a constant slice of tuples (`let (i, j) = edges[k];`) is
+                // read field by field: a tuple has no place on the reverse sweep's tape.
+                let whole = if is_place(value) {
+                    value.clone()
+                } else {
+                    let tmp = self.fresh("t", value.span());
+                    out.push(parse_quote_spanned!(span=> let #tmp = #value;));
+                    tmp.into_expr()
+                };
                 for (k, p) in t.elems.iter().enumerate() {
                     let k = syn::Index::from(k);
-                    let field: Expr = parse_quote_spanned!(span=> #tmp.#k);
+                    let field: Expr = parse_quote_spanned!(span=> #whole.#k);
                     out.extend(self.bind_let(p, None, field)?);
                 }
             }
@@ -323,4 +330,14 @@ fn reads(e: &Expr, n: &Ident) -> bool {
     let mut f = Finds(n, false);
     syn::visit::Visit::visit_expr(&mut f, e);
     f.1
+}
+
+/// A place read without side effects: `e`, `e[k]`, `p.edges[k]`.
+fn is_place(e: &Expr) -> bool {
+    match strip(e) {
+        Expr::Path(_) => true,
+        Expr::Field(f) => is_place(&f.base),
+        Expr::Index(ix) => is_place(&ix.expr) && !matches!(strip(&ix.index), Expr::Range(_)),
+        _ => false,
+    }
 }

@@ -77,7 +77,8 @@ impl Lowerer<'_> {
                 quote!(#l #op #r)
             }
             SExpr::Unary(u) => {
-                if let UnOp::Deref(_) = u.op {
+                // `*n` of a constant `n: &usize` (or `bc: &Bc`) is the constant's value.
+                if matches!(u.op, UnOp::Deref(_)) && self.reads_reals(&u.expr) {
                     self.errors.at(e, "dereferencing is not supported");
                 }
                 let inner = self.opaque_tokens(&u.expr, reads);

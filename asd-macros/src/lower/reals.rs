@@ -205,6 +205,8 @@ impl Lowerer<'_> {
                     let a = self.real(&u.expr, out);
                     Expr::neg(a)
                 }
+                // `*dt` of a constant `dt: &f64`.
+                UnOp::Deref(_) if !self.reads_reals(&u.expr) => Expr::Const(self.opaque(e)),
                 _ => {
                     self.errors.at(e, "unsupported operator on a real");
                     Expr::Lit(0.0)
