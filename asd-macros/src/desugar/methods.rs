@@ -117,12 +117,12 @@ impl Desugar<'_> {
                 let src = self.slice(src)?;
                 let (v, k) = (&mc.receiver, self.fresh("k", span));
                 let (n, at) = (&src.len, src.at(&k.clone().into_expr()));
-                parse_quote_spanned!(span=> for #k in 0..#n { #v.push(#at); })
+                parse_quote_spanned!(span=> for #k in 0..#n { (#v).push(#at); })
             }
             // `v.extend(chain)`: the chain's elements pushed, by a loop over it.
             ("extend", [chain]) => {
                 let (v, e) = (&mc.receiver, self.fresh("e", span));
-                parse_quote_spanned!(span=> for #e in (#chain) { #v.push(#e); })
+                parse_quote_spanned!(span=> for #e in (#chain) { (#v).push(#e); })
             }
             ("reverse", []) => {
                 let view = self.slice(&mc.receiver)?;

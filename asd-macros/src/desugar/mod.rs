@@ -275,7 +275,7 @@ impl View {
 
     /// Element `i` of the view, as an index into its base.
     fn at(&self, i: &Expr) -> Expr {
-        let base = &self.base;
+        let base = &paren(self.base.clone());
         let span = i.span();
         match &self.off {
             None => parse_quote_spanned!(span=> #base[#i]),
@@ -490,7 +490,7 @@ impl Desugar<'_> {
                 {
                     if let Expr::Index(_) = strip(&r.expr) {
                         let (e, span) = (&r.expr, r.span());
-                        let copy: Expr = parse_quote_spanned!(span=> #e.to_vec());
+                        let copy: Expr = parse_quote_spanned!(span=> (#e).to_vec());
                         if let Some(init) = &mut local.init {
                             *init.expr = copy;
                         }
@@ -753,8 +753,8 @@ impl VisitMut for Desugar<'_> {
                         continue;
                     };
                     let (t, range) = (self.fresh("out", a.span()), (*r.expr).clone());
-                    before.push(parse_quote_spanned!(span=> let mut #t = #range.to_vec();));
-                    after.push(parse_quote_spanned!(span=> #range.copy_from_slice(&#t);));
+                    before.push(parse_quote_spanned!(span=> let mut #t = (#range).to_vec();));
+                    after.push(parse_quote_spanned!(span=> (#range).copy_from_slice(&#t);));
                     *a = parse_quote_spanned!(span=> &mut #t);
                 }
                 *e = parse_quote_spanned!(span=> { #(#before)* #call; #(#after)* });
@@ -980,6 +980,11 @@ fn mul(a: &Expr, b: &Expr) -> Expr {
 /// `(e)`, unless `e` binds as tightly already.
 fn paren(e: Expr) -> Expr {
     match e {
+        // `{ y }[i]` would end a statement at its block.
+        e if starts_with_block(&e) => {
+            let span = e.span();
+            parse_quote_spanned!(span=> (#e))
+        }
         Expr::Path(_)
         | Expr::Lit(_)
         | Expr::Paren(_)
@@ -991,6 +996,26 @@ fn paren(e: Expr) -> Expr {
             let span = e.span();
             parse_quote_spanned!(span=> (#e))
         }
+    }
+}
+
+/// Whether `e` begins with a block-like expression (`{ y }[i]`, `if c { a } else { b }.sin()`),
+/// which at the start of a statement would end it.
+fn starts_with_block(e: &Expr) -> bool {
+    match e {
+        Expr::Block(_)
+        | Expr::If(_)
+        | Expr::Match(_)
+        | Expr::Loop(_)
+        | Expr::While(_)
+        | Expr::ForLoop(_)
+        | Expr::Unsafe(_) => true,
+        Expr::Index(ix) => starts_with_block(&ix.expr),
+        Expr::Field(f) => starts_with_block(&f.base),
+        Expr::MethodCall(m) => starts_with_block(&m.receiver),
+        Expr::Binary(b) => starts_with_block(&b.left),
+        Expr::Cast(c) => starts_with_block(&c.expr),
+        _ => false,
     }
 }
 
