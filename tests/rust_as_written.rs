@@ -788,8 +788,9 @@ scalar!(functions_of_one_real_called_on_reals at (points(4, 45), 0.3),
         for i in 0..x.len() - 1 {
             s += super::sigmoid(x[i] * x[i + 1]) * x[i];
         }
-        let p = super::circle(x[0], 2.0);
-        s * p[0] + p[1] * super::sigmoid(c * x[3])
+        let p = super::circle(x[0], c);
+        let ends = x.first().copied().unwrap_or(0.0) * x.last().copied().unwrap_or(1.0);
+        s * p[0] + p[1] * super::sigmoid(c * x[3]) + ends
     }
 );
 

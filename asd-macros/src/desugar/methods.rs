@@ -34,7 +34,8 @@ impl Desugar<'_> {
                     _ => return None,
                 }
             }
-            // `v.get(i).copied().unwrap_or(d)`: the element, or `d` past the end.
+            // `v.get(i).copied().unwrap_or(d)` (or `first()`, `last()`): the element, or
+            // `d` past the end.
             ("unwrap_or", [default]) => {
                 let Expr::MethodCall(copied) = strip(&mc.receiver) else {
                     return None;
@@ -44,14 +45,27 @@ impl Desugar<'_> {
                 };
                 let copies = (copied.method == "copied" || copied.method == "cloned")
                     && copied.args.is_empty();
-                if !copies || get.method != "get" || get.args.len() != 1 {
-                    return None;
-                }
-                let i = &get.args[0];
                 let view = self.slice(&get.receiver)?;
-                let (at, n) = (view.at(i), paren(view.len.clone()));
-                let i = paren(i.clone());
-                parse_quote_spanned!(span=> (if #i < #n { #at } else { #default }))
+                let n = paren(view.len.clone());
+                // `first()` is `get(0)`, `last()` is `get(n - 1)` where `n > 0`.
+                let (i, cond): (Expr, Expr) = match (get.method.to_string().as_str(), &get.args) {
+                    _ if !copies => return None,
+                    ("get", a) if a.len() == 1 => {
+                        let i = paren(a[0].clone());
+                        (i.clone(), parse_quote_spanned!(span=> #i < #n))
+                    }
+                    ("first", a) if a.is_empty() => (
+                        parse_quote_spanned!(span=> 0),
+                        parse_quote_spanned!(span=> 0 < #n),
+                    ),
+                    ("last", a) if a.is_empty() => (
+                        parse_quote_spanned!(span=> (#n - 1)),
+                        parse_quote_spanned!(span=> 0 < #n),
+                    ),
+                    _ => return None,
+                };
+                let at = view.at(&i);
+                parse_quote_spanned!(span=> (if #cond { #at } else { #default }))
             }
             ("is_empty", []) => {
                 let view = self.slice(&mc.receiver)?;

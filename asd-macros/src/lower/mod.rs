@@ -40,6 +40,7 @@ pub fn lower(item: &ItemFn, sig: &Signature, errors: &mut Errors) -> Function {
         temps: 0,
         output: sig.output,
         rules: &sig.rules,
+        constants: HashSet::new(),
     };
     let mut params = Vec::new();
     for (i, p) in sig.params.iter().enumerate() {
@@ -51,6 +52,9 @@ pub fn lower(item: &ItemFn, sig: &Signature, errors: &mut Errors) -> Function {
             ParamKind::Other => Ty::Other,
         };
         let var = l.declare(&p.name, ty, Origin::Param(i));
+        if p.role == Role::Constant {
+            l.constants.insert(var);
+        }
         params.push(Param {
             var,
             ty: p.ty.clone(),
@@ -88,6 +92,8 @@ struct Lowerer<'e> {
     /// The attribute's `rules(..)`, in order: a call of a mapped function becomes an
     /// [`Op::User`] of the rule at its position.
     rules: &'e [UserRule],
+    /// The parameters that are constants (`a: f64` beside the input).
+    constants: HashSet<VarId>,
 }
 
 impl Lowerer<'_> {

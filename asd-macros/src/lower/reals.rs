@@ -68,7 +68,7 @@ impl Lowerer<'_> {
             self.check_rule_spelling(&p.path);
             // `g(t, c..)` of one real `t`: a function of one real, whose input is `[t]`.
             let reals: Vec<usize> = (c.args.iter().enumerate())
-                .filter(|(_, a)| self.reads_reals(a) && self.ty_of(a) == Some(Ty::Real))
+                .filter(|(_, a)| self.reads_varying_reals(a) && self.ty_of(a) == Some(Ty::Real))
                 .map(|(k, _)| k)
                 .collect();
             if let [k] = reals[..] {

@@ -196,16 +196,27 @@ impl Lowerer<'_> {
 
     /// Whether `e` names a real or a real vector: a value that may carry derivatives.
     pub(super) fn reads_reals(&self, e: &SExpr) -> bool {
-        struct Finds<'a, 'e>(&'a Lowerer<'e>, bool);
+        self.reads_reals_but(e, false)
+    }
+
+    /// Whether `e` reads a real that is not a constant parameter: one that may be
+    /// differentiated.
+    pub(super) fn reads_varying_reals(&self, e: &SExpr) -> bool {
+        self.reads_reals_but(e, true)
+    }
+
+    fn reads_reals_but(&self, e: &SExpr, constants: bool) -> bool {
+        struct Finds<'a, 'e>(&'a Lowerer<'e>, bool, bool);
         impl<'ast> Visit<'ast> for Finds<'_, '_> {
             fn visit_path(&mut self, p: &'ast syn::Path) {
                 if let Some(v) = p.get_ident().and_then(|i| self.0.lookup(&i.to_string())) {
-                    self.1 |= self.0.vars[v].ty.is_real();
+                    let skipped = self.2 && self.0.constants.contains(&v);
+                    self.1 |= self.0.vars[v].ty.is_real() && !skipped;
                 }
                 syn::visit::visit_path(self, p);
             }
         }
-        let mut f = Finds(self, false);
+        let mut f = Finds(self, false, constants);
         f.visit_expr(e);
         f.1
     }
