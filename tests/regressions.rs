@@ -4,6 +4,8 @@
 #![allow(
     clippy::needless_range_loop,
     clippy::let_and_return,
+    clippy::needless_return,
+    clippy::useless_vec,
     unused_assignments,
     unused_variables
 )]
@@ -495,5 +497,42 @@ scalar!(tuples_and_arrays_of_constants_bound_in_loops at (points(4, 64), &[(0, 1
             s += x[tri[0]] * x[tri[1]] * x[tri[2]];
         }
         s
+    }
+);
+
+/// An annotated helper of a slice.
+#[asd::sparse_diff]
+pub fn squares_sum(x: &[f64]) -> f64 {
+    x.iter().map(|t| t * t).sum()
+}
+
+// A view from the start (`&x[..k]`, `split_at`'s first half) passed on whole was its
+// whole base (review).
+scalar!(a_view_from_the_start_passed_on at (points(4, 65)),
+    pub fn f(x: &[f64]) -> f64 {
+        let (a, b) = x.split_at(2);
+        let w = |s: &[f64]| super::squares_sum(s);
+        super::squares_sum(a) + 10.0 * super::squares_sum(b) + w(&x[..1]) * x[3]
+    }
+);
+
+/// Sides named `L` and `R`: a `match` arm `L` is the variant, not a binding.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Side {
+    L,
+    R,
+}
+
+// `let (i, j) = e[i];` reads `e[i]` once, before `i` is bound again; and a match on a unit
+// variant named `L` (review).
+vector!(rebinding_destructure_and_a_variant_named_l at (points(3, 66), &[(1, 2), (2, 0), (0, 1)], &Side::R),
+    pub fn f(x: &[f64], e: &[(usize, usize)], s: &Side) -> Vec<f64> {
+        let i = 0;
+        let (i, j) = e[i];
+        let pick = match *s {
+            Side::L => x[0],
+            Side::R => x[2],
+        };
+        vec![x[i] * x[j], pick * x[1]]
     }
 );

@@ -2,7 +2,12 @@
 //! types, tuples, closures, `match`, `loop`/`break`, asserts. Every function is checked
 //! through every operator: exact patterns, sparse Jacobians and Hessians against finite
 //! differences, JVP against VJP, gradient against JVP, HVP against the Hessian.
-#![allow(clippy::needless_range_loop, clippy::useless_vec)]
+#![allow(
+    clippy::needless_range_loop,
+    clippy::useless_vec,
+    clippy::needless_return,
+    clippy::redundant_closure
+)]
 
 mod common;
 

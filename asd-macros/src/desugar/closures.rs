@@ -473,7 +473,9 @@ fn on_reals(f: &syn::ItemFn) -> bool {
     let sig = &f.sig;
     let mut tokens = Vec::new();
     flat(quote::quote!(#sig), &mut tokens);
-    sig.generics.params.is_empty()
+    // A helper under `#[cfg(..)]` may have a twin under another: both stay items.
+    f.attrs.iter().all(|a| !a.path().is_ident("cfg"))
+        && sig.generics.params.is_empty()
         && sig.asyncness.is_none()
         && tokens.iter().any(|t| t == "f64")
         && !tokens.windows(2).any(|w| w[0] == "&" && w[1] == "mut")

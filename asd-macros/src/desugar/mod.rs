@@ -157,9 +157,23 @@ fn users_l(f: &mut ItemFn) {
         fn visit_ident(&mut self, i: &'ast Ident) {
             self.0 |= i == "L";
         }
-        fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
-            self.1 |= p.ident == "L";
-            syn::visit::visit_pat_ident(self, p);
+        // A name bound by a `let`, a parameter or a loop; not a `match` arm's `L`, which
+        // may be a unit variant.
+        fn visit_local(&mut self, l: &'ast syn::Local) {
+            self.1 |= binds_l(&l.pat);
+            syn::visit::visit_local(self, l);
+        }
+        fn visit_fn_arg(&mut self, a: &'ast syn::FnArg) {
+            self.1 |= matches!(a, syn::FnArg::Typed(t) if binds_l(&t.pat));
+            syn::visit::visit_fn_arg(self, a);
+        }
+        fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
+            self.1 |= c.inputs.iter().any(binds_l);
+            syn::visit::visit_expr_closure(self, c);
+        }
+        fn visit_expr_for_loop(&mut self, f: &'ast syn::ExprForLoop) {
+            self.1 |= binds_l(&f.pat);
+            syn::visit::visit_expr_for_loop(self, f);
         }
         fn visit_const_param(&mut self, c: &'ast syn::ConstParam) {
             self.1 |= c.ident == "L";
@@ -192,7 +206,7 @@ fn users_l(f: &mut ItemFn) {
     impl VisitMut for Rename {
         fn visit_ident_mut(&mut self, i: &mut Ident) {
             if self.0 && i == "L" {
-                *i = Ident::new("__asd_user_L", i.span());
+                *i = Ident::new("ASD_USER_L", i.span());
             }
         }
         fn visit_expr_path_mut(&mut self, p: &mut syn::ExprPath) {
@@ -209,6 +223,20 @@ fn users_l(f: &mut ItemFn) {
     let name = f.sig.ident.clone();
     Rename(declared).visit_item_fn_mut(f);
     f.sig.ident = name;
+}
+
+/// Whether a pattern binds the name `L`.
+fn binds_l(p: &Pat) -> bool {
+    struct Binds(bool);
+    impl<'ast> syn::visit::Visit<'ast> for Binds {
+        fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+            self.0 |= p.ident == "L";
+            syn::visit::visit_pat_ident(self, p);
+        }
+    }
+    let mut b = Binds(false);
+    syn::visit::Visit::visit_pat(&mut b, p);
+    b.0
 }
 
 /// Numbered names for what the rewrites introduce (`__asd_k0`, `__asd_brk1`), hygienic
@@ -259,13 +287,17 @@ impl View {
         }
     }
 
-    /// The view as the slice it is: `&base[off..off + len]`, or its base when it is
-    /// all of it.
+    /// The view as the slice it is: `&base[off..off + len]` (`&base[..len]`), or its
+    /// base when it is all of it.
     fn as_slice(&self) -> Expr {
         let (base, len) = (&self.base, &self.len);
         let span = base.span();
+        let whole: Expr = parse_quote_spanned!(span=> #base.len());
         match &self.off {
-            None => base.clone(),
+            None if quote::quote!(#len).to_string() == quote::quote!(#whole).to_string() => {
+                base.clone()
+            }
+            None => parse_quote_spanned!(span=> &#base[..#len]),
             Some(off) => {
                 let end = add(off, len);
                 parse_quote_spanned!(span=> &#base[#off..#end])

@@ -87,7 +87,8 @@ impl Desugar<'_> {
             (Pat::Tuple(t), value) => {
                 // An element of a constant slice of tuples (`let (i, j) = edges[k];`) is
                 // read field by field: a tuple has no place on the reverse sweep's tape.
-                let whole = if is_place(value) {
+                let names: Vec<Ident> = t.elems.iter().filter_map(bound_name).collect();
+                let whole = if is_place(value) && !names.iter().any(|n| reads(value, n)) {
                     value.clone()
                 } else {
                     let tmp = self.fresh("t", value.span());
@@ -337,7 +338,7 @@ fn is_place(e: &Expr) -> bool {
     match strip(e) {
         Expr::Path(_) => true,
         Expr::Field(f) => is_place(&f.base),
-        Expr::Index(ix) => is_place(&ix.expr) && !matches!(strip(&ix.index), Expr::Range(_)),
+        Expr::Index(ix) => is_place(&ix.expr) && super::is_atomic(&ix.index),
         _ => false,
     }
 }

@@ -441,6 +441,9 @@ impl Lowerer<'_> {
                             declare: false,
                             call,
                         });
+                    } else if call.args.iter().any(|a| matches!(a, Arg::Vec(_, Some(_)))) {
+                        // Dropped, it is for its effect: a write into a sub-slice view.
+                        self.errors.at(e, "this call's value is dropped, so it writes into a sub-slice (a `&mut` view, a `chunks_mut` chunk): pass the range itself, as in `h(x, &mut y[a..b])`");
                     }
                 }
             }
