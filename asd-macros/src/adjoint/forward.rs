@@ -8,7 +8,9 @@ use syn::Ident;
 
 use super::record::block_locals;
 use super::{if_else, scoped, tape, value_after, ws, Adjoint};
-use crate::emit::{call_args, let_type, plain_args, plain_in_place, range_tokens, Emitter};
+use crate::emit::{
+    call_args, declared_zero, let_type, plain_args, plain_in_place, range_tokens, Emitter,
+};
 use crate::ir::*;
 use crate::names::Hidden;
 
@@ -154,11 +156,14 @@ impl Adjoint {
                     // Set later in both arms of a branch; the overwrite saves the old
                     // value, so it needs one.
                     None => match self.f.vars[*var].ty {
-                        Ty::Real if self.lanes(*var) => quote!(let mut #n = [0.0; L];),
+                        Ty::Real => {
+                            let (ty, zero) =
+                                (let_type(&self.f, *var), declared_zero(&self.f, *var));
+                            quote!(let mut #n #ty #zero;)
+                        }
                         Ty::RealVec if self.lanes(*var) => {
                             quote!(let mut #n = #ws.lane_zeros::<L>(0);)
                         }
-                        Ty::Real => quote!(let mut #n: f64 = 0.0;),
                         Ty::RealVec => quote!(let mut #n = #ws.zeros(0);),
                         _ => quote!(let mut #n = ::core::default::Default::default();),
                     },

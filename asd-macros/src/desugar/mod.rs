@@ -134,14 +134,7 @@ fn name_wild_params(f: &mut ItemFn) {
     for (k, input) in f.sig.inputs.iter_mut().enumerate() {
         if let syn::FnArg::Typed(t) = input {
             if let Pat::Wild(w) = &*t.pat {
-                let ident = format_ident!("_arg{}", k, span = w.span());
-                *t.pat = Pat::Ident(syn::PatIdent {
-                    attrs: Vec::new(),
-                    by_ref: None,
-                    mutability: None,
-                    ident,
-                    subpat: None,
-                });
+                *t.pat = name_pat(format_ident!("_arg{}", k, span = w.span()));
             }
         }
     }
@@ -223,6 +216,17 @@ fn users_l(f: &mut ItemFn) {
     let name = f.sig.ident.clone();
     Rename(declared).visit_item_fn_mut(f);
     f.sig.ident = name;
+}
+
+/// The pattern that binds `ident`.
+fn name_pat(ident: Ident) -> Pat {
+    Pat::Ident(syn::PatIdent {
+        attrs: Vec::new(),
+        by_ref: None,
+        mutability: None,
+        ident,
+        subpat: None,
+    })
 }
 
 /// Whether a pattern binds the name `L`.
@@ -446,13 +450,7 @@ impl Desugar<'_> {
     fn local(&mut self, mut local: syn::Local) -> Vec<Stmt> {
         // `let _ = e;`: a name nothing reads.
         if matches!(local.pat, Pat::Wild(_)) {
-            local.pat = Pat::Ident(syn::PatIdent {
-                attrs: Vec::new(),
-                by_ref: None,
-                mutability: None,
-                ident: self.fresh("unused", local.pat.span()),
-                subpat: None,
-            });
+            local.pat = name_pat(self.fresh("unused", local.pat.span()));
         }
         // `let v = total(x);` of a closure `|a: &[f64]| -> f64 { .. }`: its type.
         if let (Pat::Ident(p), Some(init)) = (&local.pat, &local.init) {
@@ -462,8 +460,7 @@ impl Desugar<'_> {
             };
             if let Some(Binding::Closure(c)) = closure {
                 let real = |ty: &syn::Type| {
-                    let t = quote::quote!(#ty).to_string().replace(' ', "");
-                    t == "f64" || t == "Vec<f64>"
+                    crate::parse::is_type(ty, "f64") || crate::parse::is_vec_of(ty, "f64")
                 };
                 match &c.output {
                     syn::ReturnType::Type(colon, ty) if real(ty) => {
@@ -683,7 +680,7 @@ impl Desugar<'_> {
             // parameter the closure does not assign.
             let value = if is_atomic(&arg) && !mutable {
                 arg
-            } else if !mutable && is_sub_slice(&arg) {
+            } else if !mutable && range_ref(&arg, false) {
                 // `&x[a..b]` (a chunk, a window, a `let` view passed on): a view, read
                 // through its base, so that derivatives flow through it.
                 let t = self.fresh("a", arg.span());
@@ -777,10 +774,10 @@ impl VisitMut for Desugar<'_> {
             }
             // `h(x, &mut y[a..b])`: the callee writes a copy of the range, which is then
             // copied back (an output argument is a whole vector).
-            Expr::Call(c) if c.args.iter().any(mut_range) => {
+            Expr::Call(c) if c.args.iter().any(|a| range_ref(a, true)) => {
                 let (span, mut call) = (c.span(), c.clone());
                 let (mut before, mut after) = (Vec::<Stmt>::new(), Vec::<Stmt>::new());
-                for a in call.args.iter_mut().filter(|a| mut_range(a)) {
+                for a in call.args.iter_mut().filter(|a| range_ref(a, true)) {
                     let Expr::Reference(r) = strip(a) else {
                         continue;
                     };
@@ -890,15 +887,9 @@ impl VisitMut for Desugar<'_> {
     }
 }
 
-/// `&x[a..b]`: a range of a vector, read.
-fn is_sub_slice(a: &Expr) -> bool {
-    matches!(strip(a), Expr::Reference(r) if r.mutability.is_none()
-        && matches!(strip(&r.expr), Expr::Index(ix) if matches!(strip(&ix.index), Expr::Range(_))))
-}
-
-/// `&mut y[a..b]`: a range of a vector passed to be written.
-fn mut_range(a: &Expr) -> bool {
-    matches!(strip(a), Expr::Reference(r) if r.mutability.is_some()
+/// `&x[a..b]` (`mutable`: `&mut y[a..b]`): a range of a vector passed by reference.
+fn range_ref(a: &Expr, mutable: bool) -> bool {
+    matches!(strip(a), Expr::Reference(r) if r.mutability.is_some() == mutable
         && matches!(strip(&r.expr), Expr::Index(ix) if matches!(strip(&ix.index), Expr::Range(_))))
 }
 
