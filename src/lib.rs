@@ -280,7 +280,7 @@ pub mod __private {
     pub use asd_runtime::{
         check_len, finish_return, join_return, with_thread_workspace, Buf, Explanation,
         HessianOptions, HessianPrep, Hvp, HvpSamePoint, IndexSet, JacobianOptions, JacobianPrep,
-        Join, Jvp, KeyOf, KnownKey, LaneBuf, ModeChoice, PairSet, Site, SparsityPattern, Tape,
+        Join, Jvp, KeyOf, KnownKey, LaneBuf, ModeChoice, PairSet, param, Site, SparsityPattern, Tape,
         TraceSet, UnknownKey, Vjp, Why, Workspace,
     };
 

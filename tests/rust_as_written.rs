@@ -1165,3 +1165,62 @@ scalar!(for_each_returns_under_a_real_condition at (vec![-0.6, 0.7, 0.4, -0.3]),
         s
     }
 );
+
+#[asd::sparse_diff]
+pub fn row_dot(x: &[f64], w: &[f64]) -> f64 {
+    x.iter().zip(w).map(|(a, b)| a * b).sum::<f64>().tanh()
+}
+
+// A slice's iterator gives its elements by reference: a row passed on by name is the
+// reference `&rows[k]`; a real passed on by value after `copied()` or `&v` is the value.
+vector!(rows_passed_on_by_reference at (points(3, 49), &[vec![1.0, 0.5, -0.3], vec![0.2, 1.0, 2.0]]),
+    pub fn f(x: &[f64], rows: &[Vec<f64>]) -> Vec<f64> {
+        let mut y: Vec<f64> = rows.iter().map(|r| row_dot(x, r)).collect();
+        for row in rows.iter() {
+            y.push(row_dot(x, row));
+        }
+        for (i, row) in rows.iter().enumerate() {
+            y.push(row_dot(x, row) * x[i]);
+        }
+        for row in rows {
+            y.push(row_dot(&x[1..], &row[..2]));
+        }
+        for v in x.iter().copied() {
+            y.push(sigmoid(v));
+        }
+        for &v in x {
+            y.push(sigmoid(v) * v);
+        }
+        y
+    }
+);
+
+#[asd::sparse_diff]
+pub fn norm3(p: &[f64; 3]) -> f64 {
+    (p[0] * p[0] + p[1] * p[1] + p[2] * p[2]).sqrt()
+}
+
+#[asd::sparse_diff]
+pub fn sum_sin<T: Float>(p: &[T]) -> T {
+    p.iter().fold(T::zero(), |s, &v| s + v.sin())
+}
+
+#[asd::sparse_diff]
+pub fn vec_ref(p: &Vec<f64>) -> f64 {
+    p[0] * p[p.len() - 1]
+}
+
+// Local arrays and vectors passed to functions that declare `&[f64; 3]`, a generic
+// `&[T]` or `&Vec<f64>`, by name or as a literal.
+scalar!(arrays_passed_as_the_callee_declares at (points(6, 50)),
+    pub fn f(x: &[f64]) -> f64 {
+        let mut s = 0.0;
+        for i in 0..x.len() / 3 {
+            let p = [x[3 * i], x[3 * i + 1], x[3 * i + 2]];
+            s += norm3(&p) * sum_sin(&p);
+            let q = vec![x[3 * i], x[3 * i + 1] * x[3 * i]];
+            s += vec_ref(&q);
+        }
+        s + norm3(&[1.0, x[0], x[5]]) * sum_sin(&vec![x[1]; 2]) + vec_ref(&vec![0.5, x[2]])
+    }
+);

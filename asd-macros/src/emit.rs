@@ -174,7 +174,7 @@ impl<'f> Emitter<'f> {
                 }
                 let args = match call.kind {
                     CallKind::Plain => plain_args(self.f, call),
-                    CallKind::Tangent => call_args(self.f, &call.args),
+                    CallKind::Tangent => passed_args(self.f, &call.args),
                 };
                 let callee = match call.kind {
                     // A vector result goes into the workspace, as every passive vector
@@ -771,6 +771,21 @@ pub fn call_args(f: &Function, args: &[Arg]) -> Vec<TokenStream> {
         .collect()
 }
 
+/// The arguments of a call in generated code, where every vector is a buffer: a whole
+/// one is passed as `param(&*v)`, which becomes the type the callee declares (`&[f64]`,
+/// `&[f64; 3]`, `&Vec<f64>`).
+pub fn passed_args(f: &Function, args: &[Arg]) -> Vec<TokenStream> {
+    let rt = rt();
+    let mut tokens = call_args(f, args);
+    for (t, a) in tokens.iter_mut().zip(args) {
+        if let Arg::Vec(v, None) = a {
+            let n = &f.vars[*v].name;
+            *t = quote!(#rt::param(&*#n));
+        }
+    }
+    tokens
+}
+
 /// The arguments of a plain call as the user wrote them ([`Call::written`]): `&mut *v`
 /// for the vector a function updates in place, `t[0]` for the one real of a function
 /// of one real.
@@ -781,7 +796,7 @@ pub fn plain_args(f: &Function, call: &Call) -> Vec<TokenStream> {
             (a, _) => a.clone(),
         })
         .collect();
-    let mut tokens = call_args(f, &args);
+    let mut tokens = passed_args(f, &args);
     if call.written == Written::OnReal {
         for (t, a) in tokens.iter_mut().zip(&args) {
             if let Arg::Vec(v, None) = a {

@@ -25,7 +25,7 @@ use syn::Ident;
 
 use crate::analyse::reads_active;
 use crate::emit::{
-    call_args, declared_zero, let_type, plain_args, plain_in_place, range_tokens, Emitter,
+    call_args, passed_args, declared_zero, let_type, plain_args, plain_in_place, range_tokens, Emitter,
 };
 use crate::ir::*;
 use crate::names::{rt, Hidden};
@@ -469,7 +469,7 @@ impl<'f, D: Domain> Tracer<'f, D> {
                     return plain_in_place(self.f, call);
                 }
                 let (p, args) = if traced {
-                    (D::HIDDEN.path(&call.path), call_args(self.f, &call.args))
+                    (D::HIDDEN.path(&call.path), passed_args(self.f, &call.args))
                 } else {
                     (call.path.clone(), plain_args(self.f, call))
                 };

@@ -60,6 +60,7 @@ mod index_set;
 mod local;
 pub mod math;
 mod pair_set;
+mod param;
 mod pattern;
 mod prep;
 mod rule;
@@ -75,6 +76,7 @@ pub use explain::{Explanation, Site, TraceSet, Why};
 pub use index_set::IndexSet;
 pub use local::{BranchSwitch, Choice, Decision, Decisions, OnSwitch, Replay, Sparsity};
 pub use pair_set::PairSet;
+pub use param::{param, Param};
 pub use pattern::{ColorAxis, SparsityPattern};
 pub use prep::{
     ConstKey, HessianMethod, HessianOptions, HessianPrep, Hvp, HvpSamePoint, JacobianOptions,

@@ -9,7 +9,7 @@ use syn::Ident;
 use super::record::block_locals;
 use super::{if_else, scoped, tape, value_after, ws, Adjoint};
 use crate::emit::{
-    call_args, declared_zero, let_type, plain_args, plain_in_place, range_tokens, Emitter,
+    passed_args, declared_zero, let_type, plain_args, plain_in_place, range_tokens, Emitter,
 };
 use crate::ir::*;
 use crate::names::Hidden;
@@ -225,7 +225,7 @@ impl Adjoint {
                 }
                 let args = match call.kind {
                     CallKind::Plain => plain_args(&self.f, call),
-                    CallKind::Tangent => call_args(&self.f, &call.args),
+                    CallKind::Tangent => passed_args(&self.f, &call.args),
                 };
                 let callee = match call.kind {
                     CallKind::Tangent => {

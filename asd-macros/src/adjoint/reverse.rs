@@ -9,7 +9,7 @@ use super::forward::{bounds, with_bounds};
 use super::record::{assigned_in, block_locals, let_init};
 use super::{if_else, scoped, seed, tape, ws, Adjoint};
 use crate::analyse::expr_active;
-use crate::emit::{lane_ident, range_tokens, Emitter};
+use crate::emit::{lane_ident, passed_args, range_tokens, Emitter};
 use crate::ir::*;
 use crate::names::Hidden;
 
@@ -292,7 +292,7 @@ impl Adjoint {
                 Arg::Vec(v, range) => {
                     let n = self.name(*v);
                     let value = Arg::slice_of(range, n, false);
-                    args.push(value.clone());
+                    args.extend(passed_args(&self.f, std::slice::from_ref(a)));
                     if self.active(*v) {
                         args.push(Arg::slice_of(range, &self.adj(*v), true));
                     } else if self.lanes(*v) {

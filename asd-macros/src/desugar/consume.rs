@@ -20,7 +20,7 @@ impl Item {
                 .for_each(|t| collect_idents(&t, &mut out))
         };
         match self {
-            Item::Expr(e) => add(e),
+            Item::Expr(e) | Item::Elem(e) => add(e),
             Item::View(v) => add(&v.base),
             Item::Pair(a, b) => {
                 out.extend(a.names());

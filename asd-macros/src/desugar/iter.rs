@@ -38,6 +38,8 @@ enum Adapter {
     StepBy(Expr),
     Rev,
     Enumerate,
+    /// `copied()` and `cloned()`: elements by value.
+    Copied,
 }
 
 pub(super) struct Chain {
@@ -48,8 +50,12 @@ pub(super) struct Chain {
 /// An element of a chain.
 #[derive(Clone)]
 pub(super) enum Item {
-    /// A value or a place (`x[k]`), written wherever the element is read.
+    /// A value or a place, written wherever the element is read.
     Expr(Expr),
+    /// An element of a slice (`x[k]`), which Rust's iterators give by reference: read
+    /// as its value, and passed to a function as the reference (`dot(x, row)` of
+    /// `for row in rows` is `dot(x, &rows[k])`). `copied()` makes it an [`Item::Expr`].
+    Elem(Expr),
     /// A sub-slice (a window, a chunk).
     View(View),
     /// What `zip` and `enumerate` make.
@@ -145,7 +151,7 @@ impl Desugar<'_> {
                     adapters: Vec::new(),
                 });
             }
-            ("copied" | "cloned", 0) => None,
+            ("copied" | "cloned", 0) => Some(Adapter::Copied),
             ("rev", 0) => Some(Adapter::Rev),
             ("enumerate", 0) => Some(Adapter::Enumerate),
             ("skip", 1) => Some(Adapter::Skip(rewritten(self, 0)?)),
@@ -162,7 +168,7 @@ impl Desugar<'_> {
                 .adapters
                 .iter()
                 .any(|(a, _)| matches!(a, Adapter::Filter(_)));
-            if after_filter && !matches!(a, Adapter::Map(_) | Adapter::Filter(_)) {
+            if after_filter && !matches!(a, Adapter::Map(_) | Adapter::Filter(_) | Adapter::Copied) {
                 self.errors.at(&mc.method, format!("`{name}` after `filter` is not supported: filter last (only `map` may follow), or write a `for` loop with an `if`"));
                 return None;
             }
@@ -205,7 +211,7 @@ impl Desugar<'_> {
             Expr::Path(p) if p.path.get_ident().is_some() => {
                 match p.path.get_ident().and_then(|i| self.lookup(i)) {
                     // A loop's element that is a vector itself: a row of `&[Vec<f64>]`.
-                    Some(Binding::Subst(v)) => matches!(strip(v), Expr::Index(_) | Expr::Field(_))
+                    Some(Binding::Subst(v) | Binding::Elem(v)) => matches!(strip(v), Expr::Index(_) | Expr::Field(_))
                         .then(|| View::whole(v.clone())),
                     _ => Some(View::whole(e.clone())),
                 }
@@ -334,7 +340,11 @@ impl Desugar<'_> {
                     let m = self.lengths(other, span, false).pop().expect("a length");
                     parse_quote_spanned!(span=> (#prev).min(#m))
                 }
-                Adapter::Map(_) | Adapter::Filter(_) | Adapter::Rev | Adapter::Enumerate => prev,
+                Adapter::Map(_)
+                | Adapter::Filter(_)
+                | Adapter::Rev
+                | Adapter::Enumerate
+                | Adapter::Copied => prev,
             });
         }
         if bind {
@@ -379,13 +389,14 @@ impl Desugar<'_> {
                 | Adapter::Zip(_)
                 | Adapter::Map(_)
                 | Adapter::Filter(_)
-                | Adapter::Enumerate => i,
+                | Adapter::Enumerate
+                | Adapter::Copied => i,
             });
         }
         idx.reverse();
         let i0 = &idx[0];
         let mut item = match &chain.source {
-            Source::Slice(v) => Item::Expr(v.at(i0)),
+            Source::Slice(v) => Item::Elem(v.at(i0)),
             Source::Range { start, .. } => Item::Expr(paren(add(start, i0))),
             Source::Windows {
                 of,
@@ -447,6 +458,7 @@ impl Desugar<'_> {
                 Adapter::Enumerate => {
                     Item::Pair(Box::new(Item::Expr(paren(i.clone()))), Box::new(item))
                 }
+                Adapter::Copied => item.by_value(),
                 Adapter::Skip(_) | Adapter::Take(_) | Adapter::StepBy(_) | Adapter::Rev => item,
             };
         }
@@ -482,7 +494,9 @@ impl Desugar<'_> {
     pub(super) fn bind_pat(&mut self, pat: &Pat, item: Item) -> bool {
         match (pat, item) {
             // `mut v`: a variable of its own, not the element it starts as.
-            (Pat::Ident(p), Item::Expr(e)) if p.subpat.is_none() && p.mutability.is_some() => {
+            (Pat::Ident(p), Item::Expr(e) | Item::Elem(e))
+                if p.subpat.is_none() && p.mutability.is_some() =>
+            {
                 let span = p.span();
                 let name = &p.ident;
                 self.pattern_lets
@@ -493,11 +507,15 @@ impl Desugar<'_> {
                 self.bind(&p.ident, Binding::Subst(e));
                 true
             }
+            (Pat::Ident(p), Item::Elem(e)) if p.subpat.is_none() => {
+                self.bind(&p.ident, Binding::Elem(e));
+                true
+            }
             (Pat::Ident(p), Item::View(v)) if p.subpat.is_none() => {
                 self.bind(&p.ident, Binding::View(v));
                 true
             }
-            (Pat::Reference(r), item) => self.bind_pat(&r.pat, item),
+            (Pat::Reference(r), item) => self.bind_pat(&r.pat, item.by_value()),
             (Pat::Type(t), item) => self.bind_pat(&t.pat, item),
             (Pat::Paren(p), item) => self.bind_pat(&p.pat, item),
             (Pat::Wild(_), _) => true,
@@ -506,7 +524,7 @@ impl Desugar<'_> {
             }
             // An element that is a tuple itself (of a constant `&[(usize, usize, f64)]`):
             // each name is its field.
-            (Pat::Tuple(t), Item::Expr(e)) => t.elems.iter().enumerate().all(|(k, p)| {
+            (Pat::Tuple(t), Item::Expr(e) | Item::Elem(e)) => t.elems.iter().enumerate().all(|(k, p)| {
                 let span = p.span();
                 let field = syn::Index::from(k);
                 self.bind_pat(p, Item::Expr(parse_quote_spanned!(span=> #e.#field)))
@@ -528,7 +546,7 @@ impl Desugar<'_> {
     /// An element a consumer folds: a value, not a pair or a view.
     pub(super) fn item_value(&mut self, item: Item, span: Span) -> Option<Expr> {
         match item {
-            Item::Expr(e) => Some(e),
+            Item::Expr(e) | Item::Elem(e) => Some(e),
             Item::View(_) | Item::Pair(..) => {
                 self.errors.at_span(
                     span,
@@ -536,6 +554,17 @@ impl Desugar<'_> {
                 );
                 None
             }
+        }
+    }
+}
+
+impl Item {
+    /// The item with its elements by value: what `copied()` and a `&name` pattern give.
+    fn by_value(self) -> Item {
+        match self {
+            Item::Elem(e) => Item::Expr(e),
+            Item::Pair(a, b) => Item::Pair(Box::new(a.by_value()), Box::new(b.by_value())),
+            item => item,
         }
     }
 }

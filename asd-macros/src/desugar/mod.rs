@@ -267,6 +267,9 @@ enum Binding {
     View(View),
     /// A loop pattern bound to an element: every use is replaced by the element (`x[k]`).
     Subst(Expr),
+    /// A loop pattern bound to an element a slice's iterator gives by reference
+    /// ([`iter::Item::Elem`]): the same, but a function's argument is `&x[k]`.
+    Elem(Expr),
     /// A user's variable that hides an outer binding of the same name.
     Plain,
 }
@@ -401,6 +404,22 @@ impl Desugar<'_> {
             Expr::Group(g) => Self::ident_of(&g.expr),
             Expr::Reference(r) if r.mutability.is_none() => Self::ident_of(&r.expr),
             _ => None,
+        }
+    }
+
+    /// A function's arguments that name an element a slice's iterator gave by reference
+    /// (`dot(x, row)` in `for row in rows`) pass the reference: `&row`, which becomes
+    /// `&rows[k]`.
+    fn elements_by_ref<'a>(&self, args: impl Iterator<Item = &'a mut Expr>) {
+        for a in args {
+            let elem = match strip(a) {
+                Expr::Path(p) => p.path.get_ident(),
+                _ => None,
+            };
+            if elem.is_some_and(|i| matches!(self.lookup(i), Some(Binding::Elem(_)))) {
+                let span = a.span();
+                *a = parse_quote_spanned!(span=> &#a);
+            }
         }
     }
 
@@ -723,8 +742,13 @@ impl VisitMut for Desugar<'_> {
 
     fn visit_expr_mut(&mut self, e: &mut Expr) {
         match e {
+            // `crate.len()`: rustc says so too, but the code generated around it
+            // would not parse (a block starting `{ crate.` reads as an item).
+            Expr::Path(p) if p.path.is_ident("crate") || p.path.is_ident("super") => {
+                self.errors.at(p, "a module is not a value: name an item in it, as in `crate::N`");
+            }
             Expr::Path(p) => match p.path.get_ident().and_then(|i| self.lookup(i)) {
-                Some(Binding::Subst(v)) => *e = paren(v.clone()),
+                Some(Binding::Subst(v) | Binding::Elem(v)) => *e = paren(v.clone()),
                 // A sub-slice passed on whole (`g(&t)`): its base's range.
                 Some(Binding::View(_)) => {
                     if let Some(v) = self.view_of(e) {
@@ -795,6 +819,7 @@ impl VisitMut for Desugar<'_> {
                     _ => None,
                 };
                 let Some(closure) = closure else {
+                    self.elements_by_ref(c.args.iter_mut());
                     return visit_mut::visit_expr_mut(self, e);
                 };
                 let name = Self::ident_of(&c.func).expect("a closure's name").clone();
@@ -839,6 +864,7 @@ impl VisitMut for Desugar<'_> {
                 self.visit_expr_mut(e);
             }
             Expr::MethodCall(mc) => {
+                self.elements_by_ref(mc.args.iter_mut());
                 if let Some(plain) = self.slice_method(mc) {
                     *e = plain;
                     self.visit_expr_mut(e);

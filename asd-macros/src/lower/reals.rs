@@ -36,6 +36,22 @@ impl Lowerer<'_> {
                 _ if self.output_arg(a).is_some() => {
                     Arg::Out(self.output_arg(a).expect("the output parameter"))
                 }
+                // `&[a, b, c]`, `&vec![v; n]`: a temporary vector.
+                SExpr::Reference(r)
+                    if r.mutability.is_none()
+                        && matches!(&*r.expr, SExpr::Array(_) | SExpr::Repeat(_) | SExpr::Macro(_))
+                        && self.ty_of(&r.expr) == Some(Ty::RealVec) =>
+                {
+                    let Some(init) = self.vector(&r.expr, out) else {
+                        return Arg::Other(Opaque::new(quote::quote!(()), Vec::new()));
+                    };
+                    let t = self.temp(Ty::RealVec);
+                    out.push(Stmt::Let {
+                        var: t,
+                        init: Some(Rhs::Vec(init)),
+                    });
+                    Arg::Vec(t, None)
+                }
                 SExpr::Reference(r) => match (self.path_var(&r.expr), &*r.expr) {
                     (Some(v), _) if self.vars[v].ty == Ty::RealVec => {
                         if r.mutability.is_some() {
