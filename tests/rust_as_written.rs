@@ -1205,6 +1205,7 @@ pub fn sum_sin<T: Float>(p: &[T]) -> T {
     p.iter().fold(T::zero(), |s, &v| s + v.sin())
 }
 
+#[allow(clippy::ptr_arg)] // a `&Vec<f64>` parameter is what is tested
 #[asd::sparse_diff]
 pub fn vec_ref(p: &Vec<f64>) -> f64 {
     p[0] * p[p.len() - 1]
@@ -1222,5 +1223,44 @@ scalar!(arrays_passed_as_the_callee_declares at (points(6, 50)),
             s += vec_ref(&q);
         }
         s + norm3(&[1.0, x[0], x[5]]) * sum_sin(&vec![x[1]; 2]) + vec_ref(&vec![0.5, x[2]])
+    }
+);
+
+pub struct Cutoff {
+    pub at: Option<f64>,
+    pub k: f64,
+}
+
+// `if let` and `match` on `Option`s (a parameter's field, a bounds-checked `get`) and on
+// tuples, with guards and `|`.
+scalar!(if_let_and_tuple_matches at (points(5, 51), &Cutoff { at: Some(0.3), k: 2.0 }),
+    pub fn f(x: &[f64], p: &Cutoff) -> f64 {
+        let n = x.len();
+        let mut s = 0.0;
+        for i in 0..n {
+            if let Some(c) = p.at {
+                s += (x[i] - c).powi(2);
+            } else {
+                s += x[i] * p.k;
+            }
+            let right = if let Some(&r) = x.get(i + 1) { r } else { 0.0 };
+            s += right * x[i];
+            match x.get(i + 2).copied() {
+                Some(r) if i > 0 => s += r.sin() * x[i],
+                None => s += x[i].cos(),
+                _ => {}
+            }
+            s += match (i == 0, i == n - 1) {
+                (true, _) => x[i] * x[i],
+                (_, true) => x[i].sin(),
+                _ => x[i - 1] * x[i + 1],
+            };
+            s += match (i % 2, i) {
+                (0, k) if k > 1 => x[k].exp(),
+                (1, _) | (0, 0..=1) => x[0],
+                _ => 0.0,
+            };
+        }
+        s
     }
 );

@@ -25,7 +25,8 @@ use syn::Ident;
 
 use crate::analyse::reads_active;
 use crate::emit::{
-    call_args, passed_args, declared_zero, let_type, plain_args, plain_in_place, range_tokens, Emitter,
+    call_args, declared_zero, let_type, passed_args, plain_args, plain_in_place, range_tokens,
+    Emitter,
 };
 use crate::ir::*;
 use crate::names::{rt, Hidden};

@@ -23,7 +23,10 @@ impl<'a, E, const N: usize> Param<'a, &'a [E; N]> for [E] {
     #[track_caller]
     fn param(&'a self) -> &'a [E; N] {
         self.try_into().unwrap_or_else(|_| {
-            panic!("asd: a vector of length {} passed as a `&[_; {N}]`", self.len())
+            panic!(
+                "asd: a vector of length {} passed as a `&[_; {N}]`",
+                self.len()
+            )
         })
     }
 }

@@ -9,7 +9,7 @@ use syn::Ident;
 use super::record::block_locals;
 use super::{if_else, scoped, tape, value_after, ws, Adjoint};
 use crate::emit::{
-    passed_args, declared_zero, let_type, plain_args, plain_in_place, range_tokens, Emitter,
+    declared_zero, let_type, passed_args, plain_args, plain_in_place, range_tokens, Emitter,
 };
 use crate::ir::*;
 use crate::names::Hidden;

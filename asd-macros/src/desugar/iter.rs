@@ -168,7 +168,8 @@ impl Desugar<'_> {
                 .adapters
                 .iter()
                 .any(|(a, _)| matches!(a, Adapter::Filter(_)));
-            if after_filter && !matches!(a, Adapter::Map(_) | Adapter::Filter(_) | Adapter::Copied) {
+            if after_filter && !matches!(a, Adapter::Map(_) | Adapter::Filter(_) | Adapter::Copied)
+            {
                 self.errors.at(&mc.method, format!("`{name}` after `filter` is not supported: filter last (only `map` may follow), or write a `for` loop with an `if`"));
                 return None;
             }
@@ -211,8 +212,10 @@ impl Desugar<'_> {
             Expr::Path(p) if p.path.get_ident().is_some() => {
                 match p.path.get_ident().and_then(|i| self.lookup(i)) {
                     // A loop's element that is a vector itself: a row of `&[Vec<f64>]`.
-                    Some(Binding::Subst(v) | Binding::Elem(v)) => matches!(strip(v), Expr::Index(_) | Expr::Field(_))
-                        .then(|| View::whole(v.clone())),
+                    Some(Binding::Subst(v) | Binding::Elem(v)) => {
+                        matches!(strip(v), Expr::Index(_) | Expr::Field(_))
+                            .then(|| View::whole(v.clone()))
+                    }
                     _ => Some(View::whole(e.clone())),
                 }
             }
@@ -524,11 +527,13 @@ impl Desugar<'_> {
             }
             // An element that is a tuple itself (of a constant `&[(usize, usize, f64)]`):
             // each name is its field.
-            (Pat::Tuple(t), Item::Expr(e) | Item::Elem(e)) => t.elems.iter().enumerate().all(|(k, p)| {
-                let span = p.span();
-                let field = syn::Index::from(k);
-                self.bind_pat(p, Item::Expr(parse_quote_spanned!(span=> #e.#field)))
-            }),
+            (Pat::Tuple(t), Item::Expr(e) | Item::Elem(e)) => {
+                t.elems.iter().enumerate().all(|(k, p)| {
+                    let span = p.span();
+                    let field = syn::Index::from(k);
+                    self.bind_pat(p, Item::Expr(parse_quote_spanned!(span=> #e.#field)))
+                })
+            }
             (Pat::Ident(p), Item::Pair(..)) => {
                 self.errors.at(
                     p,

@@ -745,7 +745,10 @@ impl VisitMut for Desugar<'_> {
             // `crate.len()`: rustc says so too, but the code generated around it
             // would not parse (a block starting `{ crate.` reads as an item).
             Expr::Path(p) if p.path.is_ident("crate") || p.path.is_ident("super") => {
-                self.errors.at(p, "a module is not a value: name an item in it, as in `crate::N`");
+                self.errors.at(
+                    p,
+                    "a module is not a value: name an item in it, as in `crate::N`",
+                );
             }
             Expr::Path(p) => match p.path.get_ident().and_then(|i| self.lookup(i)) {
                 Some(Binding::Subst(v) | Binding::Elem(v)) => *e = paren(v.clone()),
@@ -884,6 +887,12 @@ impl VisitMut for Desugar<'_> {
                 self.visit_expr_mut(&mut w.cond);
                 self.in_while_cond = was;
                 self.visit_block_mut(&mut w.body);
+            }
+            Expr::If(i) if matches!(strip(&i.cond), Expr::Let(_)) => {
+                if let Some(chain) = self.if_let_to_if(i) {
+                    *e = chain;
+                    self.visit_expr_mut(e);
+                }
             }
             Expr::Match(m) => {
                 if let Some(chain) = self.match_to_if(m) {

@@ -206,29 +206,21 @@ impl Desugar<'_> {
         }
     }
 
-    /// `match` on an integer (or `bool`): literal, range, `|` and `_` arms, guards, and a
-    /// name binding the value, as an `if` chain. The last arm is the `else`, as the match
-    /// is exhaustive.
+    /// `match` on integers, `bool`s, tuples of them and `Option`s, as an `if` chain:
+    /// literal, range, `|`, `_`, tuple, `Some(p)` / `None` / `Ok(p)` arms and paths of
+    /// unit variants, guards, and names that bind (a part of) the value. The last arm is
+    /// the `else`, as the match is exhaustive.
     pub(super) fn match_to_if(&mut self, m: &syn::ExprMatch) -> Option<Expr> {
         let span = m.span();
-        let scrutinee = if super::is_atomic(&m.expr) {
-            (*m.expr).clone()
-        } else {
-            let s = self.fresh("s", m.expr.span());
-            let e = &m.expr;
-            self.pre.push(parse_quote_spanned!(span=> let #s = #e;));
-            s.into_expr()
-        };
+        let scrutinee = self.scrutinee(&m.expr);
         let mut arms = Vec::new();
         for arm in &m.arms {
-            let mut bind = None;
-            let cond = self.arm_condition(&arm.pat, &scrutinee, &mut bind)?;
-            // The guard reads the name the arm binds (`n if n > 2`) as the scrutinee.
+            let mut binds = Vec::new();
+            let cond = self.arm_condition(&arm.pat, &scrutinee, &mut binds)?;
+            // The guard reads the names the arm binds (`n if n > 2`) as their values.
             let guard = arm.guard.as_ref().map(|(_, g)| {
                 let mut g = paren((**g).clone());
-                if let Some(n) = &bind {
-                    super::substitute(&mut g, &[(n.clone(), scrutinee.clone())]);
-                }
+                super::substitute(&mut g, &binds);
                 g
             });
             let cond = match (guard, cond) {
@@ -240,9 +232,10 @@ impl Desugar<'_> {
                 (None, c) => c,
             };
             let body = &arm.body;
-            let bind: Option<Stmt> =
-                bind.map(|n: Ident| parse_quote_spanned!(span=> let #n = #scrutinee;));
-            arms.push((cond, quote_spanned!(span=> { #bind #body })));
+            let lets = binds
+                .iter()
+                .map(|(n, v)| -> Stmt { parse_quote_spanned!(span=> let #n = #v;) });
+            arms.push((cond, quote_spanned!(span=> { #(#lets)* #body })));
         }
         let Some((_, last)) = arms.pop() else {
             self.errors.at(m, "a `match` needs arms");
@@ -260,27 +253,164 @@ impl Desugar<'_> {
         Some(parse_quote_spanned!(span=> #chain))
     }
 
-    /// The condition under which `pat` matches `s` (`None`: always); a name binds `s`.
+    /// `if let p = e { a } else { b }` as `match e { p => a, _ => b }`.
+    pub(super) fn if_let_to_if(&mut self, i: &syn::ExprIf) -> Option<Expr> {
+        let Expr::Let(l) = strip(&i.cond) else {
+            return None;
+        };
+        let (span, pat, e, then) = (i.span(), &*l.pat, &*l.expr, &i.then_branch);
+        let otherwise = match &i.else_branch {
+            Some((_, e)) => quote_spanned!(span=> #e),
+            None => quote_spanned!(span=> {}),
+        };
+        let m: syn::ExprMatch =
+            parse_quote_spanned!(span=> match #e { #pat => #then, _ => #otherwise });
+        self.match_to_if(&m)
+    }
+
+    /// What the arms test: a tuple's elements each, `v.get(k)` as its index, anything
+    /// else but a name bound to a name first.
+    fn scrutinee(&mut self, e: &Expr) -> Scrutinee {
+        let span = e.span();
+        match strip(e) {
+            Expr::Tuple(t) => Scrutinee::Tuple(t.elems.iter().map(|e| self.scrutinee(e)).collect()),
+            Expr::MethodCall(mc)
+                if mc.method == "get" && mc.args.len() == 1 && is_place(&mc.receiver) =>
+            {
+                let k = self.atomic(&mc.args[0]);
+                Scrutinee::Get((*mc.receiver).clone(), k)
+            }
+            Expr::MethodCall(mc)
+                if matches!(mc.method.to_string().as_str(), "copied" | "cloned")
+                    && matches!(self.scrutinee(&mc.receiver), Scrutinee::Get(..)) =>
+            {
+                self.scrutinee(&mc.receiver)
+            }
+            e if super::is_atomic(e) => Scrutinee::Value(e.clone()),
+            e => {
+                let s = self.fresh("s", span);
+                self.pre.push(parse_quote_spanned!(span=> let #s = #e;));
+                Scrutinee::Value(s.into_expr())
+            }
+        }
+    }
+
+    /// `e` if it is atomic, else a name bound to it first.
+    fn atomic(&mut self, e: &Expr) -> Expr {
+        if super::is_atomic(e) {
+            return e.clone();
+        }
+        let (s, span) = (self.fresh("k", e.span()), e.span());
+        self.pre.push(parse_quote_spanned!(span=> let #s = #e;));
+        s.into_expr()
+    }
+
+    /// The condition under which `pat` matches `s` (`None`: always); the names it binds,
+    /// with their values, go to `binds`.
     fn arm_condition(
         &mut self,
         pat: &Pat,
-        s: &Expr,
-        bind: &mut Option<Ident>,
+        s: &Scrutinee,
+        binds: &mut Vec<(Ident, Expr)>,
     ) -> Option<Option<Expr>> {
         let span = pat.span();
+        let unsupported = |d: &mut Self, p: &Pat| {
+            d.errors.at(p, "only integer, `bool`, tuple and `Option` patterns are supported here: literals, ranges `a..=b`, `|`, `_`, `(a, b)`, `Some(v)`, `None`, guards; or write `if` / `else if`");
+            None
+        };
+        // `Some(p)`, `None`, `Ok(p)`, `Err(p)`.
+        let variant = |p: &syn::Path| p.get_ident().map(|i| i.to_string());
+        match (pat, s) {
+            (Pat::Wild(_), _) => return Some(None),
+            (Pat::Paren(p), s) => return self.arm_condition(&p.pat, s, binds),
+            (Pat::Reference(r), s) => return self.arm_condition(&r.pat, s, binds),
+            (Pat::Type(t), s) => return self.arm_condition(&t.pat, s, binds),
+            (Pat::Or(o), s) => {
+                let mut conds = Vec::new();
+                for case in &o.cases {
+                    let mut case_binds = Vec::new();
+                    match self.arm_condition(case, s, &mut case_binds)? {
+                        Some(c) => conds.push(c),
+                        None => return Some(None),
+                    }
+                    if !case_binds.is_empty() {
+                        return unsupported(self, case);
+                    }
+                }
+                return Some(Some(parse_quote_spanned!(span=> (#(#conds)||*))));
+            }
+            (Pat::Tuple(t), Scrutinee::Tuple(parts)) if t.elems.len() == parts.len() => {
+                let mut conds = Vec::new();
+                for (p, part) in t.elems.iter().zip(parts) {
+                    conds.extend(self.arm_condition(p, part, binds)?);
+                }
+                return Some(and(conds, span));
+            }
+            (Pat::Tuple(t), Scrutinee::Value(v)) => {
+                let mut conds = Vec::new();
+                for (k, p) in t.elems.iter().enumerate() {
+                    let k = syn::Index::from(k);
+                    let part = Scrutinee::Value(parse_quote_spanned!(span=> #v.#k));
+                    conds.extend(self.arm_condition(p, &part, binds)?);
+                }
+                return Some(and(conds, span));
+            }
+            (Pat::Ident(i), _) if i.ident == "None" && i.subpat.is_none() => {
+                return Some(Some(match s {
+                    Scrutinee::Get(v, k) => parse_quote_spanned!(span=> #k >= #v.len()),
+                    s => {
+                        let v = s.value(span);
+                        parse_quote_spanned!(span=> #v.is_none())
+                    }
+                }));
+            }
+            (Pat::TupleStruct(t), s) if t.elems.len() == 1 && t.qself.is_none() => {
+                let (test, unwrap) = match variant(&t.path).as_deref() {
+                    Some("Some") => ("is_some", "unwrap"),
+                    Some("Ok") => ("is_ok", "unwrap"),
+                    Some("Err") => ("is_err", "unwrap_err"),
+                    _ => return unsupported(self, pat),
+                };
+                let (cond, inner): (Expr, Expr) = match s {
+                    Scrutinee::Get(v, k) if test == "is_some" => (
+                        parse_quote_spanned!(span=> #k < #v.len()),
+                        parse_quote_spanned!(span=> #v[#k]),
+                    ),
+                    s => {
+                        let v = s.value(span);
+                        let (test, unwrap) = (Ident::new(test, span), Ident::new(unwrap, span));
+                        (
+                            parse_quote_spanned!(span=> #v.#test()),
+                            parse_quote_spanned!(span=> #v.#unwrap()),
+                        )
+                    }
+                };
+                let more = self.arm_condition(&t.elems[0], &Scrutinee::Value(inner), binds)?;
+                return Some(and(std::iter::once(cond).chain(more).collect(), span));
+            }
+            (_, Scrutinee::Tuple(_) | Scrutinee::Get(..)) => return unsupported(self, pat),
+            _ => {}
+        }
+        let Scrutinee::Value(s) = s else {
+            unreachable!("tuples and `get` are handled above")
+        };
         Some(match pat {
-            Pat::Wild(_) => None,
             Pat::Ident(i) if i.by_ref.is_none() => {
-                *bind = Some(i.ident.clone());
+                binds.push((i.ident.clone(), s.clone()));
                 // `k @ 1..=2`: the sub-pattern's condition.
                 match &i.subpat {
-                    Some((_, sub)) => return self.arm_condition(sub, s, &mut None),
+                    Some((_, sub)) => {
+                        return self.arm_condition(
+                            sub,
+                            &Scrutinee::Value(s.clone()),
+                            &mut Vec::new(),
+                        )
+                    }
                     None => None,
                 }
             }
             Pat::Lit(l) => Some(parse_quote_spanned!(span=> #s == #l)),
             Pat::Path(p) => Some(parse_quote_spanned!(span=> #s == #p)),
-            Pat::Paren(p) => return self.arm_condition(&p.pat, s, bind),
             Pat::Range(r) => {
                 let lo = r.start.as_ref().map(|a| quote_spanned!(span=> #s >= #a));
                 let hi = r.end.as_ref().map(|b| match r.limits {
@@ -293,22 +423,51 @@ impl Desugar<'_> {
                     (None, None) => None,
                 }
             }
-            Pat::Or(o) => {
-                let mut conds = Vec::new();
-                for case in &o.cases {
-                    match self.arm_condition(case, s, bind)? {
-                        Some(c) => conds.push(c),
-                        None => return Some(None),
-                    }
-                }
-                Some(parse_quote_spanned!(span=> (#(#conds)||*)))
+            // A unit variant or a variant whose fields are not read: `Bc::Fixed`,
+            // `Bc::Flux(_)`.
+            Pat::TupleStruct(t)
+                if t.elems
+                    .iter()
+                    .all(|p| matches!(p, Pat::Wild(_) | Pat::Rest(_))) =>
+            {
+                Some(parse_quote_spanned!(span=> matches!(#s, #t)))
             }
-            other => {
-                self.errors.at(other, "only integer `match` arms are supported: literals, ranges `a..=b`, `|`, guards and `_`; or write `if` / `else if`");
-                return None;
-            }
+            other => return unsupported(self, other),
         })
     }
+}
+
+/// What a `match` tests ([`Desugar::scrutinee`]).
+enum Scrutinee {
+    /// A name, a literal, or a place.
+    Value(Expr),
+    /// `(a, b)`: its elements, each tested by its own pattern.
+    Tuple(Vec<Scrutinee>),
+    /// `v.get(k)`: `Some(v[k])` where `k < v.len()`.
+    Get(Expr, Expr),
+}
+
+impl Scrutinee {
+    /// The value itself, for `is_some()` and `unwrap()`: a tuple rebuilt, `v.get(k)`.
+    fn value(&self, span: proc_macro2::Span) -> Expr {
+        match self {
+            Scrutinee::Value(v) => v.clone(),
+            Scrutinee::Tuple(parts) => {
+                let parts = parts.iter().map(|p| p.value(span));
+                parse_quote_spanned!(span=> (#(#parts),*))
+            }
+            Scrutinee::Get(v, k) => parse_quote_spanned!(span=> #v.get(#k)),
+        }
+    }
+}
+
+/// `a && b && ..`; `None` (always) for no conditions.
+fn and(conds: Vec<Expr>, span: proc_macro2::Span) -> Option<Expr> {
+    if conds.is_empty() {
+        return None;
+    }
+    let conds = conds.into_iter().map(paren);
+    Some(parse_quote_spanned!(span=> #(#conds)&&*))
 }
 
 /// The name a tuple element binds, if it is one.

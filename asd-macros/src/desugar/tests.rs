@@ -281,8 +281,8 @@ fn what_cannot_be_desugared_is_reported_at_its_span() {
                 .map(|(i, v)| v)
                 .sum();
             let m = match *k {
-                Some(i) => x[i],
-                None => 0.0,
+                Shape::Disc { r } => x[r],
+                _ => 0.0,
             };
             'a: for i in 0..3 {
                 break 'a;
@@ -303,7 +303,7 @@ fn what_cannot_be_desugared_is_reported_at_its_span() {
         "{out}"
     );
     assert!(
-        out.contains("only integer `match` arms are supported"),
+        out.contains("only integer, `bool`, tuple and `Option` patterns are supported here"),
         "{out}"
     );
     assert!(

@@ -39,7 +39,10 @@ impl Lowerer<'_> {
                 // `&[a, b, c]`, `&vec![v; n]`: a temporary vector.
                 SExpr::Reference(r)
                     if r.mutability.is_none()
-                        && matches!(&*r.expr, SExpr::Array(_) | SExpr::Repeat(_) | SExpr::Macro(_))
+                        && matches!(
+                            &*r.expr,
+                            SExpr::Array(_) | SExpr::Repeat(_) | SExpr::Macro(_)
+                        )
                         && self.ty_of(&r.expr) == Some(Ty::RealVec) =>
                 {
                     let Some(init) = self.vector(&r.expr, out) else {

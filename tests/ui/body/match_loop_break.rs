@@ -1,10 +1,10 @@
 use asd::sparse_diff;
 
 #[sparse_diff]
-fn f(x: &[f64], k: &Option<usize>) -> f64 {
-    let mut s = match *k {
-        Some(i) => x[i],
-        None => x[1],
+fn f(x: &[f64], k: &[usize]) -> f64 {
+    let mut s = match k {
+        [i, ..] => x[*i],
+        _ => x[1],
     };
     'outer: for i in 0..x.len() {
         for j in 0..i {
