@@ -1264,3 +1264,36 @@ scalar!(if_let_and_tuple_matches at (points(5, 51), &Cutoff { at: Some(0.3), k: 
         s
     }
 );
+
+// `continue 'outer` and `break 'outer` from inner loops (a `for` and a `while`).
+scalar!(labeled_loops at (points(5, 52)),
+    pub fn f(x: &[f64]) -> f64 {
+        let n = x.len();
+        let mut s = 0.0;
+        'outer: for i in 0..n {
+            for j in 0..n {
+                if j > i {
+                    continue 'outer;
+                }
+                s += x[i] * x[j];
+            }
+            s += 3.0 * x[i];
+        }
+        'rows: for i in 0..n {
+            let mut j = 0;
+            while j < n {
+                for k in 0..3 {
+                    if i + j + k > 6 {
+                        break 'rows;
+                    }
+                    if k == 2 {
+                        continue 'rows;
+                    }
+                    s += x[(i + j + k) % n].sin() * x[i];
+                }
+                j += 1;
+            }
+        }
+        s
+    }
+);

@@ -38,11 +38,155 @@ pub fn loop_exit(name: &str) -> Option<&'static str> {
 
 /// Rewrites every loop of `block` that breaks or continues, inner loops first.
 pub fn eliminate(block: &mut Block, errors: &mut Errors) {
-    Loops {
-        errors,
-        names: Fresh::default(),
+    let mut names = Fresh::default();
+    Labels { names: &mut names }.visit_block_mut(block);
+    Loops { errors, names }.visit_block_mut(block);
+}
+
+/// Labeled exits as unlabeled ones and flags: `continue 'outer` in an inner loop sets
+/// a flag and breaks; after each loop that holds it, the flag breaks again, and in the
+/// labeled loop's own body it continues. (`break 'outer` likewise.)
+///
+/// ```text
+/// 'outer: for i in 0..n {            for i in 0..n {
+///     for j in 0..n {                    let mut __asd_cont1 = false;
+///         if j > i {                     for j in 0..n {
+///             continue 'outer;               if j > i { __asd_cont1 = true; break; }
+///         }                                  s += x[i] * x[j];
+///         s += x[i] * x[j];              }
+///     }                                  if __asd_cont1 { continue; }
+/// }                                  }
+/// ```
+struct Labels<'n> {
+    names: &'n mut Fresh,
+}
+
+impl VisitMut for Labels<'_> {
+    fn visit_expr_mut(&mut self, e: &mut Expr) {
+        visit_mut::visit_expr_mut(self, e);
+        let span = e.span();
+        let (label, body) = match e {
+            Expr::ForLoop(f) => (&mut f.label, &mut f.body),
+            Expr::While(w) => (&mut w.label, &mut w.body),
+            Expr::Loop(l) => (&mut l.label, &mut l.body),
+            _ => return,
+        };
+        let Some(l) = label.take() else { return };
+        let mut exits = Labeled {
+            label: l.name.ident.clone(),
+            brk: self.names.next(BREAK, span),
+            cont: self.names.next(CONTINUE, span),
+            depth: 0,
+            used: (false, false),
+        };
+        exits.block(&mut body.stmts);
+        // Both flags, as the checks in inner loops read both.
+        if exits.used != (false, false) {
+            let (brk, cont) = (&exits.brk, &exits.cont);
+            body.stmts
+                .insert(0, parse_quote_spanned!(span=> let mut #cont = false;));
+            body.stmts
+                .insert(0, parse_quote_spanned!(span=> let mut #brk = false;));
+        }
     }
-    .visit_block_mut(block);
+}
+
+/// The exits to one label, in its loop's body: those of inner loops become flags.
+struct Labeled {
+    label: Ident,
+    brk: Ident,
+    cont: Ident,
+    /// How many inner loops the visit is in.
+    depth: usize,
+    /// Whether an inner loop breaks (`.0`) or continues (`.1`) the labeled loop.
+    used: (bool, bool),
+}
+
+impl Labeled {
+    /// The statements rewritten; after an inner loop that sets a flag, the exit it
+    /// stands for: `break` out of the next loop, or the labeled loop's own exit.
+    fn block(&mut self, stmts: &mut Vec<Stmt>) {
+        let mut k = 0;
+        while k < stmts.len() {
+            let before = self.used;
+            let is_loop = matches!(
+                &stmts[k],
+                Stmt::Expr(Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_), _)
+            );
+            self.visit_stmt_mut(&mut stmts[k]);
+            k += 1;
+            if !is_loop || self.used == before {
+                continue;
+            }
+            let span = stmts[k - 1].span();
+            let (brk, cont) = (&self.brk, &self.cont);
+            let checks: Vec<Stmt> = if self.depth > 0 {
+                vec![parse_quote_spanned!(span=> if #brk || #cont { break; })]
+            } else {
+                let mut c = Vec::new();
+                if self.used.0 {
+                    c.push(parse_quote_spanned!(span=> if #brk { break; }));
+                }
+                if self.used.1 {
+                    c.push(parse_quote_spanned!(span=> if #cont { continue; }));
+                }
+                c
+            };
+            for c in checks {
+                stmts.insert(k, c);
+                k += 1;
+            }
+        }
+    }
+}
+
+impl VisitMut for Labeled {
+    fn visit_expr_mut(&mut self, e: &mut Expr) {
+        let span = e.span();
+        let mine =
+            |l: &Option<syn::Lifetime>, me: &Ident| l.as_ref().is_some_and(|l| l.ident == *me);
+        match e {
+            Expr::Closure(_) => {}
+            Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) => {
+                self.depth += 1;
+                let body = match e {
+                    Expr::ForLoop(f) => &mut f.body,
+                    Expr::While(w) => &mut w.body,
+                    Expr::Loop(l) => &mut l.body,
+                    _ => unreachable!("a loop"),
+                };
+                self.block(&mut body.stmts);
+                self.depth -= 1;
+            }
+            Expr::Break(b) if mine(&b.label, &self.label) && b.expr.is_none() => {
+                if self.depth == 0 {
+                    b.label = None;
+                } else {
+                    self.used.0 = true;
+                    let f = &self.brk;
+                    *e = parse_quote_spanned!(span=> { #f = true; break; });
+                }
+            }
+            Expr::Continue(c) if mine(&c.label, &self.label) => {
+                if self.depth == 0 {
+                    c.label = None;
+                } else {
+                    self.used.1 = true;
+                    let f = &self.cont;
+                    *e = parse_quote_spanned!(span=> { #f = true; break; });
+                }
+            }
+            Expr::Block(b) => self.block(&mut b.block.stmts),
+            Expr::If(i) => {
+                self.visit_expr_mut(&mut i.cond);
+                self.block(&mut i.then_branch.stmts);
+                if let Some((_, els)) = &mut i.else_branch {
+                    self.visit_expr_mut(els);
+                }
+            }
+            _ => visit_mut::visit_expr_mut(self, e),
+        }
+    }
 }
 
 struct Loops<'e> {
@@ -58,7 +202,7 @@ impl Loops<'_> {
         let mut found = Exits::default();
         found.visit_block(body);
         for label in &found.labels {
-            self.errors.at_span(*label, "labeled `break` and `continue` are not supported: use a flag the outer loop checks");
+            self.errors.at_span(*label, "a `break` out of a labeled block is not supported (labeled loops are): use a flag the loop checks");
         }
         for value in &found.values {
             self.errors.at_span(*value, "`break` with a value is not supported: assign the value to a variable, then `break`");

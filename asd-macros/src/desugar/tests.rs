@@ -284,8 +284,10 @@ fn what_cannot_be_desugared_is_reported_at_its_span() {
                 Shape::Disc { r } => x[r],
                 _ => 0.0,
             };
-            'a: for i in 0..3 {
-                break 'a;
+            'a: {
+                for i in 0..3 {
+                    break 'a;
+                }
             }
             for v in x.iter() {
                 let x = 2.0;
@@ -307,7 +309,7 @@ fn what_cannot_be_desugared_is_reported_at_its_span() {
         "{out}"
     );
     assert!(
-        out.contains("labeled `break` and `continue` are not supported"),
+        out.contains("a `break` out of a labeled block is not supported"),
         "{out}"
     );
 }
