@@ -1297,3 +1297,35 @@ scalar!(labeled_loops at (points(5, 52)),
         s
     }
 );
+
+// From a probe of the optimisation test sets: methods on negative literals, `match` on
+// a chain's element, an `unreachable!()` arm, `sin_cos`, a helper's vector result
+// iterated, and `fold` into a tuple.
+scalar!(test_set_idioms at (points(6, 53)),
+    pub fn f(x: &[f64]) -> f64 {
+        fn resid(x: &[f64]) -> Vec<f64> {
+            x.iter().map(|v| v * v - 1.0).collect()
+        }
+        let mut f = x[0] * (-0.5f64).exp() + f64::exp(-0.5) * x[1] + (-2.0f64).powi(2) * x[2];
+        f += (0..x.len())
+            .map(|i| match i % 2 {
+                0 => x[i],
+                _ => -x[i] * x[0],
+            })
+            .sum::<f64>();
+        for (i, v) in x.iter().enumerate() {
+            f += match i % 3 {
+                0 => v * v,
+                1 => v.sin(),
+                2 => v * x[0],
+                _ => unreachable!("i % 3 < 3"),
+            };
+            let (s, c) = (v * 2.0).sin_cos();
+            f += s * c;
+        }
+        f += resid(x).iter().map(|r| r * r).sum::<f64>();
+        let (s1, s2) = x.iter().fold((0.0, 0.0), |(a, b), &v| (a + v, b + v * v));
+        let n = x.len() as f64;
+        f + s2 / n - (s1 / n).powi(2)
+    }
+);

@@ -634,15 +634,20 @@ fn lit(v: f64) -> (TokenStream, Prec) {
 }
 
 fn paren_if((t, p): (TokenStream, Prec), need: Prec) -> TokenStream {
+    // A float literal receiver needs its type: `2.0_f64.sin()`, `(-0.5_f64).exp()`.
+    if need == Prec::Atom {
+        if let Ok(v) = t.to_string().replace(' ', "").parse::<f64>() {
+            let l = Literal::f64_suffixed(v.abs());
+            return if v.is_sign_negative() {
+                quote!((-#l))
+            } else {
+                quote!(#l)
+            };
+        }
+    }
     if p < need {
         quote!((#t))
     } else {
-        // A float literal receiver needs its type: `2.0_f64.sin()`.
-        let s = t.to_string();
-        if need == Prec::Atom && s.parse::<f64>().is_ok() {
-            let l = Literal::f64_suffixed(s.parse::<f64>().unwrap_or(0.0));
-            return quote!(#l);
-        }
         t
     }
 }

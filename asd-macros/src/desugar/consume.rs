@@ -114,6 +114,10 @@ impl Desugar<'_> {
             return None;
         }
         let span = e.span();
+        // `fold((0.0, 0.0), |(s, q), &v| (s + v, q + v * v))`: one accumulator a part.
+        if let Fold::With(Expr::Tuple(init), f) = &fold {
+            return self.fold_tuple(chain, init, f, span);
+        }
         let acc = self.fresh("acc", span);
         let init: Expr = match &fold {
             Fold::Sum | Fold::Count if integer => parse_quote_spanned!(span=> 0),
@@ -162,6 +166,52 @@ impl Desugar<'_> {
         })?;
         self.pre.push(lp);
         Some(acc.into_expr())
+    }
+
+    /// `fold` from a tuple: an accumulator for each part, updated together from the
+    /// closure's tuple (through temporaries, as the closure reads them all); the
+    /// result is the tuple of the accumulators.
+    fn fold_tuple(
+        &mut self,
+        chain: super::iter::Chain,
+        init: &syn::ExprTuple,
+        f: &Expr,
+        span: proc_macro2::Span,
+    ) -> Option<Expr> {
+        let Expr::Closure(c) = strip(f) else {
+            self.errors.at(
+                f,
+                "write the function as a closure here, as in `|(a, b), v| (a + v, b * v)`",
+            );
+            return None;
+        };
+        let accs: Vec<Ident> = init.elems.iter().map(|_| self.fresh("acc", span)).collect();
+        for (acc, v) in accs.iter().zip(&init.elems) {
+            let mut v = v.clone();
+            self.visit_expr_mut(&mut v);
+            self.pre
+                .push(parse_quote_spanned!(span=> let mut #acc = #v;));
+        }
+        let whole: Expr = parse_quote_spanned!(span=> (#(#accs),*));
+        let lp = self.emit_loop(chain, span, |d, item| {
+            let Some(mut body) = d.apply(c, &[Item::Expr(whole.clone()), item]) else {
+                return Vec::new();
+            };
+            let mut pre = Vec::new();
+            d.rewrite_into(&mut body, &mut pre);
+            let news: Vec<Ident> = accs.iter().map(|_| d.fresh("new", span)).collect();
+            let local: syn::Local = match parse_quote_spanned!(span=> let (#(#news),*) = #body;) {
+                Stmt::Local(l) => l,
+                _ => unreachable!("a let"),
+            };
+            pre.extend(d.destructure(&local).unwrap_or_default());
+            for (acc, new) in accs.iter().zip(&news) {
+                pre.push(parse_quote_spanned!(span=> #acc = #new;));
+            }
+            pre
+        })?;
+        self.pre.push(lp);
+        Some(whole)
     }
 
     /// `max_by(|a, b| a.partial_cmp(b).unwrap())` is a maximum, `min_by` a minimum; with

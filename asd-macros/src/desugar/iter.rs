@@ -233,9 +233,18 @@ impl Desugar<'_> {
             // The vector a call returns (`g(y).iter()`), bound to a name first.
             Expr::Call(c) if !self.in_while_cond && super::mem_swap(c).is_none() => {
                 let (v, span) = (self.fresh("v", e.span()), e.span());
+                // A closure's (a helper `fn`'s) declared result type is the vector's.
+                let ty = match Self::ident_of(&c.func).and_then(|i| self.lookup(i)) {
+                    Some(Binding::Closure(cl)) => match &cl.output {
+                        syn::ReturnType::Type(_, t) => Some(quote::quote_spanned!(span=> : #t)),
+                        syn::ReturnType::Default => None,
+                    },
+                    _ => None,
+                };
                 let mut value = e.clone();
                 self.visit_expr_mut(&mut value);
-                self.pre.push(parse_quote_spanned!(span=> let #v = #value;));
+                self.pre
+                    .push(parse_quote_spanned!(span=> let #v #ty = #value;));
                 Some(View::whole(v.into_expr()))
             }
             _ => None,
@@ -524,6 +533,13 @@ impl Desugar<'_> {
             (Pat::Wild(_), _) => true,
             (Pat::Tuple(t), Item::Pair(a, b)) if t.elems.len() == 2 => {
                 self.bind_pat(&t.elems[0], *a) && self.bind_pat(&t.elems[1], *b)
+            }
+            // A tuple of names (`fold`'s accumulators): each name is its part.
+            (Pat::Tuple(t), Item::Expr(Expr::Tuple(parts)))
+                if t.elems.len() == parts.elems.len() =>
+            {
+                (t.elems.iter().zip(&parts.elems))
+                    .all(|(p, e)| self.bind_pat(p, Item::Expr(e.clone())))
             }
             // An element that is a tuple itself (of a constant `&[(usize, usize, f64)]`):
             // each name is its field.

@@ -4,6 +4,7 @@
 
 use quote::quote_spanned;
 use syn::spanned::Spanned;
+use syn::visit_mut::VisitMut;
 use syn::{parse_quote_spanned, Expr, Ident, Pat, Stmt};
 
 use super::{paren, strip, Desugar, IntoExpr};
@@ -79,6 +80,25 @@ impl Desugar<'_> {
                 };
                 out.extend(b.block.stmts);
                 let local: syn::Local = match parse_quote_spanned!(span=> let #pat = #tail;) {
+                    Stmt::Local(l) => l,
+                    _ => unreachable!("a let"),
+                };
+                out.extend(self.destructure(&local)?);
+            }
+            // `let (s, c) = t.sin_cos();` is `(t.sin(), t.cos())`.
+            (Pat::Tuple(t), Expr::MethodCall(mc))
+                if mc.method == "sin_cos" && mc.args.is_empty() && t.elems.len() == 2 =>
+            {
+                let r = &mc.receiver;
+                let r: Expr = if super::is_atomic(r) {
+                    (**r).clone()
+                } else {
+                    let tmp = self.fresh("t", r.span());
+                    out.push(parse_quote_spanned!(span=> let #tmp = #r;));
+                    tmp.into_expr()
+                };
+                let local: syn::Local = match parse_quote_spanned!(span=> let #pat = (#r.sin(), #r.cos());)
+                {
                     Stmt::Local(l) => l,
                     _ => unreachable!("a let"),
                 };
@@ -214,7 +234,15 @@ impl Desugar<'_> {
         let span = m.span();
         let scrutinee = self.scrutinee(&m.expr);
         let mut arms = Vec::new();
-        for arm in &m.arms {
+        // An arm that panics (`_ => unreachable!()`) is left out: the plain function
+        // panics there; the derivative code runs another arm.
+        let live: Vec<&syn::Arm> = m.arms.iter().filter(|a| !panics(&a.body)).collect();
+        let live = if live.is_empty() {
+            m.arms.iter().collect()
+        } else {
+            live
+        };
+        for arm in live {
             let mut binds = Vec::new();
             let cond = self.arm_condition(&arm.pat, &scrutinee, &mut binds)?;
             // The guard reads the names the arm binds (`n if n > 2`) as their values.
@@ -289,6 +317,8 @@ impl Desugar<'_> {
             e if super::is_atomic(e) => Scrutinee::Value(e.clone()),
             e => {
                 let s = self.fresh("s", span);
+                let mut e = e.clone();
+                self.visit_expr_mut(&mut e); // it reads the names in scope here
                 self.pre.push(parse_quote_spanned!(span=> let #s = #e;));
                 Scrutinee::Value(s.into_expr())
             }
@@ -301,6 +331,8 @@ impl Desugar<'_> {
             return e.clone();
         }
         let (s, span) = (self.fresh("k", e.span()), e.span());
+        let mut e = e.clone();
+        self.visit_expr_mut(&mut e);
         self.pre.push(parse_quote_spanned!(span=> let #s = #e;));
         s.into_expr()
     }
@@ -458,6 +490,24 @@ impl Scrutinee {
             }
             Scrutinee::Get(v, k) => parse_quote_spanned!(span=> #v.get(#k)),
         }
+    }
+}
+
+/// `unreachable!(..)`, `panic!(..)`, `unimplemented!(..)`, `todo!(..)`, alone or in a
+/// block.
+fn panics(e: &Expr) -> bool {
+    match strip(e) {
+        Expr::Macro(m) => ["unreachable", "panic", "unimplemented", "todo"]
+            .iter()
+            .any(|n| m.mac.path.is_ident(n)),
+        Expr::Block(b) => match b.block.stmts.as_slice() {
+            [Stmt::Expr(e, _)] => panics(e),
+            [Stmt::Macro(m)] => ["unreachable", "panic", "unimplemented", "todo"]
+                .iter()
+                .any(|n| m.mac.path.is_ident(n)),
+            _ => false,
+        },
+        _ => false,
     }
 }
 
