@@ -1329,3 +1329,39 @@ scalar!(test_set_idioms at (points(6, 53)),
         f + s2 / n - (s1 / n).powi(2)
     }
 );
+
+pub struct Rates {
+    pub beta: Vec<f64>,
+    pub gamma: f64,
+}
+
+// From a probe of kinetics, signal and ML code: a struct destructured through its
+// reference (a `Vec` field is borrowed, not moved), `match` on a method of a loop's
+// element, `(a, b) = (b, a + b)`, blocks (inlined closures) as arguments, `Vec::from`.
+vector!(kinetics_idioms at (points(4, 54), &Rates { beta: vec![0.3, 0.7], gamma: 0.2 }, &[vec![1], vec![0, 2]]),
+    pub fn f(u: &[f64], p: &Rates, groups: &[Vec<usize>]) -> Vec<f64> {
+        let Rates { beta, gamma } = p;
+        let pre = |i: usize| -> f64 {
+            let b = 2 * i;
+            u[b] * u[b + 1]
+        };
+        let mut y = vec![beta[0] * u[0] - gamma * u[1], sigmoid(pre(1))];
+        for g in groups {
+            match g.len() {
+                1 => y[0] += u[g[0]] * beta[1],
+                _ => y[1] += u[g[1]].sin(),
+            }
+        }
+        let (mut a, mut b) = (u[0], u[1]);
+        for _ in 0..3 {
+            (a, b) = (b, a + b * 0.1);
+        }
+        let w = Vec::from(&u[1..3]);
+        y.push(a * w[1] + norm3(&[1.0, b, w[0]]));
+        y.push(sigmoid({
+            let t = u[2];
+            t * t
+        }));
+        y
+    }
+);

@@ -423,6 +423,32 @@ impl Desugar<'_> {
         }
     }
 
+    /// A function's argument that is a block with statements (a closure's body inlined,
+    /// `g({ let t = x[0]; t * t })`, `h(&mk(x[1]))`) is computed before the statement:
+    /// a call's arguments are values.
+    fn hoist_block_args(&mut self, c: &mut syn::ExprCall) {
+        if self.in_while_cond {
+            return;
+        }
+        for a in c.args.iter_mut() {
+            let (block, by_ref) = match strip(a) {
+                Expr::Reference(r) if r.mutability.is_none() => (strip(&r.expr), true),
+                e => (e, false),
+            };
+            let Expr::Block(b) = block else { continue };
+            if b.block.stmts.len() < 2 || b.label.is_some() {
+                continue;
+            }
+            let (t, span) = (self.fresh("a", a.span()), a.span());
+            self.pre.push(parse_quote_spanned!(span=> let #t = #block;));
+            *a = if by_ref {
+                parse_quote_spanned!(span=> &#t)
+            } else {
+                t.into_expr()
+            };
+        }
+    }
+
     /// Whether a name stands for a view.
     fn is_view(&self, e: &Expr) -> bool {
         matches!(
@@ -760,6 +786,24 @@ impl VisitMut for Desugar<'_> {
                 }
                 _ => {}
             },
+            // `(a, b) = (b, a + b);`: both values first, through a destructuring `let`.
+            Expr::Assign(a) if matches!(strip(&a.left), Expr::Tuple(_)) => {
+                let Expr::Tuple(places) = strip(&a.left) else {
+                    return;
+                };
+                let (span, right) = (a.span(), &a.right);
+                let temps: Vec<Ident> = places
+                    .elems
+                    .iter()
+                    .map(|p| self.fresh("t", p.span()))
+                    .collect();
+                let places = places.elems.iter();
+                *e = parse_quote_spanned!(span=> {
+                    let (#(#temps),*) = #right;
+                    #(#places = #temps;)*
+                });
+                self.visit_expr_mut(e);
+            }
             Expr::Assign(_) | Expr::Binary(_) if closures::assignment_target(e).is_some() => {
                 let target = closures::assignment_target(e).cloned();
                 visit_mut::visit_expr_mut(self, e);
@@ -799,6 +843,26 @@ impl VisitMut for Desugar<'_> {
                 *e = parse_quote_spanned!(span=> { let #t = #a; #a = #b; #b = #t; });
                 self.visit_expr_mut(e);
             }
+            // `Vec::from(x)` of a slice is `x.to_vec()`.
+            Expr::Call(c)
+                if c.args.len() == 1
+                    && matches!(strip(&c.func), Expr::Path(p) if p.qself.is_none()
+                        && p.path.segments.len() == 2
+                        && p.path.segments[0].ident == "Vec"
+                        && p.path.segments[1].ident == "from") =>
+            {
+                let a = match strip(&c.args[0]) {
+                    Expr::Reference(r) if r.mutability.is_none() => strip(&r.expr),
+                    a => a,
+                };
+                let (a, span) = (a.clone(), c.span());
+                let a = match a {
+                    Expr::Path(_) | Expr::Index(_) | Expr::Field(_) => a,
+                    a => paren(a),
+                };
+                *e = parse_quote_spanned!(span=> #a.to_vec());
+                self.visit_expr_mut(e);
+            }
             // `h(x, &mut y[a..b])`: the callee writes a copy of the range, which is then
             // copied back (an output argument is a whole vector).
             Expr::Call(c) if c.args.iter().any(|a| range_ref(a, true)) => {
@@ -823,7 +887,11 @@ impl VisitMut for Desugar<'_> {
                 };
                 let Some(closure) = closure else {
                     self.elements_by_ref(c.args.iter_mut());
-                    return visit_mut::visit_expr_mut(self, e);
+                    visit_mut::visit_expr_mut(self, e);
+                    if let Expr::Call(c) = e {
+                        self.hoist_block_args(c);
+                    }
+                    return;
                 };
                 let name = Self::ident_of(&c.func).expect("a closure's name").clone();
                 if !self.still_fresh(&name, c.span()) {

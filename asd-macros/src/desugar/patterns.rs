@@ -7,7 +7,7 @@ use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 use syn::{parse_quote_spanned, Expr, Ident, Pat, Stmt};
 
-use super::{paren, strip, Desugar, IntoExpr};
+use super::{paren, strip, Binding, Desugar, IntoExpr};
 
 impl Desugar<'_> {
     /// One `let` per name of a tuple or struct pattern; `None` for a single name.
@@ -172,18 +172,32 @@ impl Desugar<'_> {
                 out.extend(self.destructure(&local)?);
             }
             (Pat::Struct(s), value) => {
-                // `*p`, `p.clone()`, `p`: the fields of `p`.
-                let base = match value {
-                    Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => (*u.expr).clone(),
-                    Expr::MethodCall(mc) if mc.method == "clone" && mc.args.is_empty() => {
-                        (*mc.receiver).clone()
+                // `*p`, `p.clone()`: the fields of `p`, by value. `p`, a reference:
+                // each name is its field by reference (`&p.beta` where a function
+                // takes it), as Rust binds them, so a `Vec` field is not moved.
+                let (base, by_ref) = match value {
+                    Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => {
+                        ((*u.expr).clone(), false)
                     }
-                    v => v.clone(),
+                    Expr::MethodCall(mc) if mc.method == "clone" && mc.args.is_empty() => {
+                        ((*mc.receiver).clone(), false)
+                    }
+                    v => (v.clone(), true),
                 };
                 for fp in &s.fields {
                     let member = &fp.member;
                     let field: Expr = parse_quote_spanned!(span=> #base.#member);
-                    out.extend(self.bind_let(&fp.pat, None, field)?);
+                    match &*fp.pat {
+                        Pat::Ident(i)
+                            if by_ref
+                                && i.mutability.is_none()
+                                && i.by_ref.is_none()
+                                && i.subpat.is_none() =>
+                        {
+                            self.bind(&i.ident, Binding::Elem(field));
+                        }
+                        p => out.extend(self.bind_let(p, None, field)?),
+                    }
                 }
             }
             _ => unreachable!("tuple and struct patterns only"),

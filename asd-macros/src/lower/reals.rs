@@ -27,6 +27,13 @@ impl Lowerer<'_> {
             self.errors.at(p, "qualified calls are not supported");
             return None;
         }
+        // `Some(v)`, `Ok(v)`, `Point(v, w)`: a constructor, not a function.
+        let constructor = (p.path.segments.last())
+            .is_some_and(|s| s.ident.to_string().starts_with(char::is_uppercase));
+        if constructor {
+            self.errors.at(p, "an `Option`, enum variant or tuple struct that holds a differentiated real is not supported: keep the real in an `f64` (and whether it is set in a `bool`)");
+            return None;
+        }
         let mut args = c
             .args
             .iter()
