@@ -1365,3 +1365,28 @@ vector!(kinetics_idioms at (points(4, 54), &Rates { beta: vec![0.3, 0.7], gamma:
         y
     }
 );
+
+// Vectors chosen by `if` and `match`, on a constant and on a real.
+vector!(vectors_chosen_by_branches at (points(4, 55), 1),
+    pub fn f(c: &[f64], order: usize) -> Vec<f64> {
+        let y = if order == 1 {
+            c.iter().map(|v| 2.0 * v * v).collect()
+        } else {
+            c.to_vec()
+        };
+        let z: Vec<f64> = match order {
+            0 => vec![c[0]; 4],
+            _ => y.clone(),
+        };
+        let w = if c[1] > 0.0 {
+            vec![c[0], c[1] * z[2]]
+        } else {
+            vec![c[0] * 2.0, z[2] - c[1]]
+        };
+        if order == 2 {
+            z
+        } else {
+            vec![z[0] + w[0], z[1] * w[1], z[2].sin()]
+        }
+    }
+);

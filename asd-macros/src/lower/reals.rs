@@ -430,6 +430,13 @@ impl Lowerer<'_> {
                 let v = self.real(&r.expr, out);
                 Some(VecExpr::Filled(v, self.opaque(&r.len)))
             }
+            // `if c { v } else { w }` of vectors: each branch assigns a temporary.
+            SExpr::If(i) => {
+                let t = self.temp(Ty::RealVec);
+                out.push(Stmt::Let { var: t, init: None });
+                self.if_stmt(i, Some(t), out);
+                Some(VecExpr::Move(t))
+            }
             // `{ stmts; vector }` (a closure's body inlined): the statements, then the
             // vector moved out of a temporary.
             SExpr::Block(b) => {

@@ -120,8 +120,10 @@ impl Lowerer<'_> {
                 }
                 _ => return None,
             },
+            // A branch's tail may name what the branch declares: then the other's.
             SExpr::If(i) => {
-                return block_tail(&i.then_branch).and_then(|t| self.ty_of(t));
+                return (block_tail(&i.then_branch).and_then(|t| self.ty_of(t)))
+                    .or_else(|| i.else_branch.as_ref().and_then(|(_, e)| self.ty_of(e)));
             }
             SExpr::Block(b) => return block_tail(&b.block).and_then(|t| self.ty_of(t)),
             _ => return None,
