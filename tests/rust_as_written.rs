@@ -1390,3 +1390,12 @@ vector!(vectors_chosen_by_branches at (points(4, 55), 1),
         }
     }
 );
+
+// An array pattern over a range: `let [a, b]: [f64; 2] = x[1..3].try_into().unwrap();`.
+scalar!(array_pattern_over_a_range at (points(4, 56)),
+    pub fn f(x: &[f64]) -> f64 {
+        let [a, b]: [f64; 2] = x[1..3].try_into().unwrap();
+        let [c, d, _] = *<&[f64; 3]>::try_from(&x[..3]).unwrap();
+        a * b.sin() + c * d * x[3]
+    }
+);

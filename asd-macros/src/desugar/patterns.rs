@@ -147,14 +147,13 @@ impl Desugar<'_> {
                         parse_quote_spanned!(span=> (#(#elems,)*))
                     }
                     (None, v) => {
-                        let base = match v {
-                            Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => {
-                                (*u.expr).clone()
+                        let (base, from) = array_source(v);
+                        let items = (0..sl.elems.len()).map(|k| -> Expr {
+                            match &from {
+                                Some(a) => parse_quote_spanned!(span=> #base[#a + #k]),
+                                None => parse_quote_spanned!(span=> #base[#k]),
                             }
-                            v => v.clone(),
-                        };
-                        let items = (0..sl.elems.len())
-                            .map(|k| -> Expr { parse_quote_spanned!(span=> #base[#k]) });
+                        });
                         parse_quote_spanned!(span=> (#(#items,)*))
                     }
                 };
@@ -532,6 +531,38 @@ fn and(conds: Vec<Expr>, span: proc_macro2::Span) -> Option<Expr> {
     }
     let conds = conds.into_iter().map(paren);
     Some(parse_quote_spanned!(span=> #(#conds)&&*))
+}
+
+/// The vector an array pattern reads, and the index it starts at: `*x` and `x` from 0,
+/// `x[a..b].try_into().unwrap()` (or `<[f64; 2]>::try_from(&x[a..b])`) from `a`.
+fn array_source(v: &Expr) -> (Expr, Option<Expr>) {
+    let mut v = strip(v);
+    loop {
+        v = match v {
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => strip(&u.expr),
+            Expr::Reference(r) => strip(&r.expr),
+            Expr::MethodCall(mc)
+                if matches!(mc.method.to_string().as_str(), "unwrap" | "expect" | "try_into") =>
+            {
+                strip(&mc.receiver)
+            }
+            Expr::Call(c)
+                if c.args.len() == 1
+                    && matches!(strip(&c.func), Expr::Path(p)
+                        if p.path.segments.last().is_some_and(|s| s.ident == "try_from")) =>
+            {
+                strip(&c.args[0])
+            }
+            _ => break,
+        };
+    }
+    match v {
+        Expr::Index(ix) => match strip(&ix.index) {
+            Expr::Range(r) => ((*ix.expr).clone(), r.start.as_deref().map(|a| paren(a.clone()))),
+            _ => (v.clone(), None),
+        },
+        v => (v.clone(), None),
+    }
 }
 
 /// The name a tuple element binds, if it is one.
