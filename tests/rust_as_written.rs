@@ -1399,3 +1399,19 @@ scalar!(array_pattern_over_a_range at (points(4, 56)),
         a * b.sin() + c * d * x[3]
     }
 );
+
+// Periodic wrapping: `%`, `%=` and `rem_euclid` of reals (and of integers, untouched).
+scalar!(remainders_of_reals at (vec![1.3, 2.05, -3.2, 0.45], 1.5),
+    pub fn f(x: &[f64], l: f64) -> f64 {
+        let n = x.len();
+        let mut s = 0.0;
+        for i in 0..n {
+            let j = (i as isize - 1).rem_euclid(n as isize) as usize;
+            let d = (x[i] - x[j]).rem_euclid(l);
+            let mut e = x[i] * 3.0;
+            e %= l;
+            s += d * d + e * x[j] + (x[i] % 0.7) * x[0];
+        }
+        s
+    }
+);

@@ -239,6 +239,8 @@ rules! {
     Mul = Infix("*"), Cross, |a, _| [s(a[1].clone()), s(a[0].clone())];
     Div = Infix("/"), Divide, |a, r| [s(inv(a[1].clone())), s(E::neg(E::div(r.clone(), a[1].clone())))];
     Neg = Prefix("-"), Linear, |_, _| [c(-1.0)];
+    /// `a % b = a - b * (a / b).trunc()`, exactly (IEEE `fmod`).
+    Rem = Infix("%"), Linear, |a, _| [c(1.0), s(E::neg(m(Op::Trunc, &E::div(a[0].clone(), a[1].clone()))))];
     Sin = Method("sin"), All, |a, _| [s(m(Op::Cos, &a[0]))];
     Cos = Method("cos"), All, |a, _| [s(E::neg(m(Op::Sin, &a[0])))];
     Tan = Method("tan"), All, |_, r| [s(E::add(E::lit(1.0), sq(r)))];

@@ -542,7 +542,10 @@ fn array_source(v: &Expr) -> (Expr, Option<Expr>) {
             Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => strip(&u.expr),
             Expr::Reference(r) => strip(&r.expr),
             Expr::MethodCall(mc)
-                if matches!(mc.method.to_string().as_str(), "unwrap" | "expect" | "try_into") =>
+                if matches!(
+                    mc.method.to_string().as_str(),
+                    "unwrap" | "expect" | "try_into"
+                ) =>
             {
                 strip(&mc.receiver)
             }
@@ -558,7 +561,10 @@ fn array_source(v: &Expr) -> (Expr, Option<Expr>) {
     }
     match v {
         Expr::Index(ix) => match strip(&ix.index) {
-            Expr::Range(r) => ((*ix.expr).clone(), r.start.as_deref().map(|a| paren(a.clone()))),
+            Expr::Range(r) => (
+                (*ix.expr).clone(),
+                r.start.as_deref().map(|a| paren(a.clone())),
+            ),
             _ => (v.clone(), None),
         },
         v => (v.clone(), None),

@@ -648,6 +648,7 @@ fn compound_op(op: &BinOp) -> Option<Op> {
         BinOp::SubAssign(_) => Some(Op::Sub),
         BinOp::MulAssign(_) => Some(Op::Mul),
         BinOp::DivAssign(_) => Some(Op::Div),
+        BinOp::RemAssign(_) => Some(Op::Rem),
         _ => None,
     }
 }
@@ -657,6 +658,7 @@ fn op_token(op: Op) -> TokenStream {
         Op::Add => quote!(+),
         Op::Sub => quote!(-),
         Op::Mul => quote!(*),
+        Op::Rem => quote!(%),
         _ => quote!(/),
     }
 }

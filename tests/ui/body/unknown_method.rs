@@ -2,7 +2,7 @@ use asd::sparse_diff;
 
 #[sparse_diff]
 fn f(x: &[f64]) -> f64 {
-    x[0].to_degrees() + x[1] % 2.0
+    x[0].to_degrees() + x[1].copysign(2.0)
 }
 
 fn main() {}
