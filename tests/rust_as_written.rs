@@ -1415,3 +1415,34 @@ scalar!(remainders_of_reals at (vec![1.3, 2.05, -3.2, 0.45], 1.5),
         s
     }
 );
+
+/// A `&Vec<f64>` input beside an output parameter (it was taken for a function that
+/// updates its output in place).
+#[allow(clippy::ptr_arg)] // a `&Vec<f64>` parameter is what is tested
+#[asd::sparse_diff]
+pub fn squares_of_vec(x: &Vec<f64>, y: &mut [f64]) {
+    for i in 0..x.len() {
+        y[i] = x[i] * x[i] + x[0];
+    }
+}
+
+vector!(vec_input_beside_an_output at (points(3, 57)),
+    pub fn f(x: &[f64]) -> Vec<f64> {
+        let v = x.to_vec();
+        let mut y = vec![0.0; 3];
+        super::squares_of_vec(&v, &mut y);
+        y
+    }
+);
+
+#[test]
+fn a_vec_input_beside_an_output_has_its_own_operators() {
+    let x = vec![0.3, -1.2, 0.8];
+    let j = squares_of_vec_jacobian(&x, &mut [0.0; 3]).to_dense();
+    let expected = [[1.6, 0.0, 0.0], [1.0, -2.4, 0.0], [1.0, 0.0, 1.6]];
+    for (r, e) in j.outer_iter().zip(expected) {
+        for (a, b) in r.iter().zip(e) {
+            assert!((a - b).abs() < 1e-12, "{j}");
+        }
+    }
+}

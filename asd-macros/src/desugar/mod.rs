@@ -86,7 +86,14 @@ fn in_place(f: &mut ItemFn) {
         .enumerate()
         .filter_map(|(k, a)| match a {
             syn::FnArg::Typed(t) => match &*t.ty {
-                syn::Type::Reference(r) if matches!(&*r.elem, syn::Type::Slice(s) if crate::parse::is_type(&s.elem, "f64")) => {
+                // `&[f64]`, `&mut [f64]`, and the inputs `&[f64; N]`, `&Vec<f64>`.
+                syn::Type::Reference(r)
+                    if match &*r.elem {
+                        syn::Type::Slice(s) => crate::parse::is_type(&s.elem, "f64"),
+                        syn::Type::Array(a) => crate::parse::is_type(&a.elem, "f64"),
+                        elem => crate::parse::is_vec_of(elem, "f64"),
+                    } =>
+                {
                     Some((k, r.mutability.is_some()))
                 }
                 _ => None,
