@@ -1446,3 +1446,13 @@ fn a_vec_input_beside_an_output_has_its_own_operators() {
         }
     }
 }
+
+// Array literals passed to closures that take `[f64; 2]` or `&[f64]`.
+scalar!(array_literals_passed_to_closures at (points(3, 58)),
+    pub fn f(x: &[f64]) -> f64 {
+        let dot = |a: [f64; 2], b: [f64; 2]| a[0] * b[0] + a[1] * b[1];
+        let dots = |a: &[f64], b: &[f64]| a[0] * b[0] + a[1] * b[1];
+        let a = [x[0], x[1]];
+        dot(a, [x[1] / 2.0, x[0]]) + dots(&a, &[x[2], 1.0])
+    }
+);

@@ -728,6 +728,15 @@ impl Desugar<'_> {
                 }
                 _ => arg,
             };
+            // `[a, b]`, `&[a, b]`, `&vec![..]` of reals: a local vector, whatever the
+            // parameter's type (`[f64; 2]`, `&[f64]`), as vectors and slices are one.
+            let (arg, ty) = match strip(&arg) {
+                Expr::Reference(r) if r.mutability.is_none() && is_vector_literal(&r.expr) => {
+                    ((*r.expr).clone(), None)
+                }
+                e if is_vector_literal(e) => (arg, None),
+                _ => (arg, ty),
+            };
             // Written again where the parameter is read: a name or element, of a
             // parameter the closure does not assign.
             let value = if is_atomic(&arg) && !mutable {
@@ -994,6 +1003,15 @@ impl VisitMut for Desugar<'_> {
             }
             _ => visit_mut::visit_expr_mut(self, e),
         }
+    }
+}
+
+/// `[a, b]`, `[v; n]` or `vec![..]`.
+fn is_vector_literal(e: &Expr) -> bool {
+    match strip(e) {
+        Expr::Array(_) | Expr::Repeat(_) => true,
+        Expr::Macro(m) => m.mac.path.is_ident("vec"),
+        _ => false,
     }
 }
 
