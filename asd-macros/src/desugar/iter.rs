@@ -160,6 +160,10 @@ impl Desugar<'_> {
             ("map", 1) => Some(Adapter::Map(self.closure_arg(&mc.args[0])?)),
             ("filter", 1) => Some(Adapter::Filter(self.closure_arg(&mc.args[0])?)),
             ("zip", 1) => Some(Adapter::Zip(Box::new(self.chain(&mc.args[0], true)?))),
+            (other, _) if UNSUPPORTED_ADAPTERS.contains(&other) && is_iterator(&mc.receiver) => {
+                self.errors.at(&mc.method, format!("the iterator adapter `{other}` is not supported: write the loops it stands for (`for` loops over indices)"));
+                return None;
+            }
             _ => return None,
         };
         let mut chain = self.chain(&mc.receiver, false)?;
@@ -576,6 +580,59 @@ impl Desugar<'_> {
                 None
             }
         }
+    }
+}
+
+/// Iterator adapters a chain cannot hold: named in an error, where the consumer would
+/// otherwise be blamed.
+const UNSUPPORTED_ADAPTERS: &[&str] = &[
+    "chain",
+    "flat_map",
+    "flatten",
+    "filter_map",
+    "scan",
+    "take_while",
+    "skip_while",
+    "map_while",
+    "peekable",
+    "inspect",
+    "cycle",
+    "step",
+];
+
+/// Whether `e` is, by its shape, an iterator: a range, or a chain of iterator methods
+/// from `iter()`, `windows(k)`, `chunks(k)`.
+fn is_iterator(e: &Expr) -> bool {
+    match strip(e) {
+        Expr::Range(_) => true,
+        Expr::MethodCall(mc) => {
+            let name = mc.method.to_string();
+            let source = [
+                "iter",
+                "iter_mut",
+                "into_iter",
+                "windows",
+                "chunks",
+                "chunks_exact",
+            ];
+            let adapter = [
+                "map",
+                "filter",
+                "zip",
+                "skip",
+                "take",
+                "step_by",
+                "rev",
+                "enumerate",
+                "copied",
+                "cloned",
+            ];
+            source.contains(&name.as_str())
+                || ((adapter.contains(&name.as_str())
+                    || UNSUPPORTED_ADAPTERS.contains(&name.as_str()))
+                    && is_iterator(&mc.receiver))
+        }
+        _ => false,
     }
 }
 
