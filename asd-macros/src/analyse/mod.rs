@@ -512,7 +512,9 @@ fn check(body: &[Stmt], vars: &[Var], branch: Option<&HashSet<VarId>>, errors: &
                     }
                 }
                 if active_args > 1 {
-                    errors.at_span(call.span, "a call of a #[sparse_diff] function may have one differentiated vector argument (its `wrt` input); copy the others into one vector");
+                    let callee = &call.path;
+                    let callee = quote::quote!(#callee).to_string().replace(' ', "");
+                    errors.at_span(call.span, format!("`{callee}` is called with {active_args} differentiated vectors, and a #[sparse_diff] function differentiates one (its `wrt` input): pass one vector that holds them all (`&x[a..b]`, or a copy), or write `{callee}` as a closure in this function's body"));
                 }
             }
             Stmt::For { range, body, .. } => {
