@@ -1456,3 +1456,29 @@ scalar!(array_literals_passed_to_closures at (points(3, 58)),
         dot(a, [x[1] / 2.0, x[0]]) + dots(&a, &[x[2], 1.0])
     }
 );
+
+#[derive(Clone, Copy, PartialEq)]
+pub enum Boundary {
+    Fixed,
+    Flux(f64),
+    Periodic,
+}
+
+// `match` on an enum parameter's variants, and `if let Some(v) = x.get(i + 1).copied()`.
+scalar!(match_on_enum_variants at (points(4, 59), &Boundary::Flux(1.0)),
+    pub fn f(x: &[f64], bc: &Boundary) -> f64 {
+        let n = x.len();
+        let mut s = 0.0;
+        for i in 0..n {
+            s += match *bc {
+                Boundary::Flux(_) => x[i] * x[i] * 2.0,
+                Boundary::Fixed => x[i].sin(),
+                _ => x[(i + 1) % n] * x[i],
+            };
+            if let Some(v) = x.get(i + 1).copied() {
+                s += v * x[i];
+            }
+        }
+        s
+    }
+);

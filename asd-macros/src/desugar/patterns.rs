@@ -321,9 +321,10 @@ impl Desugar<'_> {
                 let k = self.atomic(&mc.args[0]);
                 Scrutinee::Get((*mc.receiver).clone(), k)
             }
+            // `v.get(k).copied()`
             Expr::MethodCall(mc)
                 if matches!(mc.method.to_string().as_str(), "copied" | "cloned")
-                    && matches!(self.scrutinee(&mc.receiver), Scrutinee::Get(..)) =>
+                    && matches!(strip(&mc.receiver), Expr::MethodCall(g) if g.method == "get") =>
             {
                 self.scrutinee(&mc.receiver)
             }
@@ -363,8 +364,6 @@ impl Desugar<'_> {
             d.errors.at(p, "only integer, `bool`, tuple and `Option` patterns are supported here: literals, ranges `a..=b`, `|`, `_`, `(a, b)`, `Some(v)`, `None`, guards; or write `if` / `else if`");
             None
         };
-        // `Some(p)`, `None`, `Ok(p)`, `Err(p)`.
-        let variant = |p: &syn::Path| p.get_ident().map(|i| i.to_string());
         match (pat, s) {
             (Pat::Wild(_), _) => return Some(None),
             (Pat::Paren(p), s) => return self.arm_condition(&p.pat, s, binds),
@@ -409,13 +408,8 @@ impl Desugar<'_> {
                     }
                 }));
             }
-            (Pat::TupleStruct(t), s) if t.elems.len() == 1 && t.qself.is_none() => {
-                let (test, unwrap) = match variant(&t.path).as_deref() {
-                    Some("Some") => ("is_some", "unwrap"),
-                    Some("Ok") => ("is_ok", "unwrap"),
-                    Some("Err") => ("is_err", "unwrap_err"),
-                    _ => return unsupported(self, pat),
-                };
+            (Pat::TupleStruct(t), s) if t.elems.len() == 1 && option_like(&t.path).is_some() => {
+                let (test, unwrap) = option_like(&t.path).expect("`Some`, `Ok` or `Err`");
                 let (cond, inner): (Expr, Expr) = match s {
                     Scrutinee::Get(v, k) if test == "is_some" => (
                         parse_quote_spanned!(span=> #k < #v.len()),
@@ -503,6 +497,17 @@ impl Scrutinee {
             }
             Scrutinee::Get(v, k) => parse_quote_spanned!(span=> #v.get(#k)),
         }
+    }
+}
+
+/// The test and the unwrapping method of `Some(p)`, `Ok(p)` and `Err(p)`.
+fn option_like(path: &syn::Path) -> Option<(&'static str, &'static str)> {
+    let name = path.get_ident()?.to_string();
+    match name.as_str() {
+        "Some" => Some(("is_some", "unwrap")),
+        "Ok" => Some(("is_ok", "unwrap")),
+        "Err" => Some(("is_err", "unwrap_err")),
+        _ => None,
     }
 }
 

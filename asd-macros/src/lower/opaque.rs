@@ -199,6 +199,26 @@ impl Lowerer<'_> {
                 quote!(if #cond #then #els)
             }
             SExpr::Block(b) if b.label.is_none() => self.opaque_block(&b.block, reads),
+            // `matches!(bc, Bc::Flux(_))` (a `match` on an enum's variants): its value
+            // is integer code, the pattern as written.
+            SExpr::Macro(m) if m.mac.path.is_ident("matches") => {
+                let parts = m.mac.parse_body_with(|input: syn::parse::ParseStream| {
+                    let value: SExpr = input.parse()?;
+                    let _: syn::Token![,] = input.parse()?;
+                    let pattern: TokenStream = input.parse()?;
+                    Ok((value, pattern))
+                });
+                match parts {
+                    Ok((value, pattern)) => {
+                        let value = self.opaque_tokens(&value, reads);
+                        quote!(::core::matches!(#value, #pattern))
+                    }
+                    Err(err) => {
+                        self.errors.push(err);
+                        quote!(false)
+                    }
+                }
+            }
             SExpr::Reference(r) => {
                 if r.mutability.is_some() {
                     self.errors.at(
