@@ -1457,7 +1457,7 @@ scalar!(array_literals_passed_to_closures at (points(3, 58)),
     }
 );
 
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 pub enum Boundary {
     Fixed,
     Flux(f64),

@@ -449,7 +449,8 @@ impl Desugar<'_> {
                 }
             }
             Pat::Lit(l) => Some(parse_quote_spanned!(span=> #s == #l)),
-            Pat::Path(p) => Some(parse_quote_spanned!(span=> #s == #p)),
+            // A unit variant or a constant: no `PartialEq` needed.
+            Pat::Path(p) => Some(parse_quote_spanned!(span=> matches!(#s, #p))),
             Pat::Range(r) => {
                 let lo = r.start.as_ref().map(|a| quote_spanned!(span=> #s >= #a));
                 let hi = r.end.as_ref().map(|b| match r.limits {
