@@ -536,3 +536,60 @@ vector!(rebinding_destructure_and_a_variant_named_l at (points(3, 66), &[(1, 2),
         vec![x[i] * x[j], pick * x[1]]
     }
 );
+
+/// A constant struct, destructured through its reference in `labeled_exits_and_bindings`.
+pub struct Scales {
+    pub a: f64,
+}
+
+/// An annotated function of one real, called in a branch below.
+#[asd::sparse_diff]
+pub fn twice(v: f64) -> f64 {
+    v * 2.0
+}
+
+// From a review of this session's rewrites, each a wrong derivative or a panic before:
+// a second inner loop exiting to the same label; arm names that cross the scrutinee's
+// (`(b, a) =>` of `(a, b)`); fields bound through a reference whose name is then hidden;
+// an `else if let` whose index would underflow if computed ahead; a variable named `inf`.
+scalar!(labeled_exits_and_bindings at (points(4, 67), 2, 5, &Scales { a: 1.5 }, &Scales { a: 10.0 }),
+    pub fn f(x: &[f64], a: usize, b: usize, p: &Scales, q: &Scales) -> f64 {
+        let n = x.len();
+        let mut s = 0.0;
+        'outer: for i in 0..n {
+            for j in 0..n {
+                if j > i + 5 {
+                    continue 'outer;
+                }
+            }
+            for j in 0..n {
+                if j == i {
+                    continue 'outer;
+                }
+            }
+            s += x[i] * x[i];
+        }
+        match (a, b) {
+            (b, a) if b > 0 => s += x[0] * (b * 10 + a) as f64,
+            _ => s += x[0],
+        }
+        let Scales { a } = p;
+        let p = q;
+        s += a * x[1] + p.a * x[2];
+        for i in 0..2 {
+            let sq = |t: f64| {
+                let u = t * t;
+                u + 1.0
+            };
+            s += if i == 0 {
+                x[0] * x[0]
+            } else if let Some(&v) = x.get(i - 1) {
+                v * twice(sq(x[1]))
+            } else {
+                0.0
+            };
+        }
+        let inf = x[3] * 2.0;
+        s + inf.sin()
+    }
+);

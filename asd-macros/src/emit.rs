@@ -635,8 +635,13 @@ fn lit(v: f64) -> (TokenStream, Prec) {
 
 fn paren_if((t, p): (TokenStream, Prec), need: Prec) -> TokenStream {
     // A float literal receiver needs its type: `2.0_f64.sin()`, `(-0.5_f64).exp()`.
-    if need == Prec::Atom {
-        if let Ok(v) = t.to_string().replace(' ', "").parse::<f64>() {
+    // (A name `inf` or `nan` parses as a float too: literals start with a digit.)
+    let text = t.to_string().replace(' ', "");
+    let literal = text
+        .trim_start_matches('-')
+        .starts_with(|c: char| c.is_ascii_digit());
+    if need == Prec::Atom && literal {
+        if let Ok(v) = text.parse::<f64>() {
             let l = Literal::f64_suffixed(v.abs());
             return if v.is_sign_negative() {
                 quote!((-#l))

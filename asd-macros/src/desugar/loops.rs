@@ -108,14 +108,17 @@ impl Labeled {
     fn block(&mut self, stmts: &mut Vec<Stmt>) {
         let mut k = 0;
         while k < stmts.len() {
-            let before = self.used;
+            // What this statement alone sets, not the loops before it.
+            let before = std::mem::take(&mut self.used);
             let is_loop = matches!(
                 &stmts[k],
                 Stmt::Expr(Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_), _)
             );
             self.visit_stmt_mut(&mut stmts[k]);
+            let sets = self.used;
+            self.used = (before.0 || sets.0, before.1 || sets.1);
             k += 1;
-            if !is_loop || self.used == before {
+            if !is_loop || sets == (false, false) {
                 continue;
             }
             let span = stmts[k - 1].span();
@@ -124,10 +127,10 @@ impl Labeled {
                 vec![parse_quote_spanned!(span=> if #brk || #cont { break; })]
             } else {
                 let mut c = Vec::new();
-                if self.used.0 {
+                if sets.0 {
                     c.push(parse_quote_spanned!(span=> if #brk { break; }));
                 }
-                if self.used.1 {
+                if sets.1 {
                     c.push(parse_quote_spanned!(span=> if #cont { continue; }));
                 }
                 c

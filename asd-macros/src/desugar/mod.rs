@@ -55,6 +55,7 @@ pub fn desugar(item: &ItemFn, errors: &mut Errors) -> (ItemFn, bool) {
         pre: Vec::new(),
         names: Fresh::default(),
         in_while_cond: false,
+        in_cond: false,
         declarations: 0,
         assignments: HashMap::new(),
         assigned: closures::assigned(&f),
@@ -350,6 +351,9 @@ struct Desugar<'e> {
     /// Rewriting a `while` condition: nothing can be hoisted out of it, since it is
     /// evaluated on every iteration.
     in_while_cond: bool,
+    /// Inside an `if` condition or the right operand of `&&` / `||`, which run only
+    /// when what precedes them says so: nothing there is computed ahead.
+    in_cond: bool,
     /// Declarations made so far, and assignments seen to each ([`closures`]).
     declarations: usize,
     assignments: HashMap<usize, usize>,
@@ -434,7 +438,7 @@ impl Desugar<'_> {
     /// `g({ let t = x[0]; t * t })`, `h(&mk(x[1]))`) is computed before the statement:
     /// a call's arguments are values.
     fn hoist_block_args(&mut self, c: &mut syn::ExprCall) {
-        if self.in_while_cond {
+        if self.in_while_cond || self.in_cond {
             return;
         }
         for a in c.args.iter_mut() {
@@ -971,6 +975,32 @@ impl VisitMut for Desugar<'_> {
                 self.visit_expr_mut(&mut w.cond);
                 self.in_while_cond = was;
                 self.visit_block_mut(&mut w.body);
+            }
+            // `if c { .. } else if let p = e { .. }`: the second test in a block of its
+            // own, where what it computes first runs only when `c` does not hold.
+            Expr::If(i) if matches!(&i.else_branch, Some((_, e)) if matches!(&**e, Expr::If(j) if matches!(strip(&j.cond), Expr::Let(_)))) =>
+            {
+                if let Some((_, e)) = &mut i.else_branch {
+                    let inner = (**e).clone();
+                    let span = inner.span();
+                    **e = parse_quote_spanned!(span=> { #inner });
+                }
+                self.visit_expr_mut(e);
+            }
+            Expr::If(i) if !matches!(strip(&i.cond), Expr::Let(_)) => {
+                let was = std::mem::replace(&mut self.in_cond, true);
+                self.visit_expr_mut(&mut i.cond);
+                self.in_cond = was;
+                self.visit_block_mut(&mut i.then_branch);
+                if let Some((_, e)) = &mut i.else_branch {
+                    self.visit_expr_mut(e);
+                }
+            }
+            Expr::Binary(b) if matches!(b.op, syn::BinOp::And(_) | syn::BinOp::Or(_)) => {
+                self.visit_expr_mut(&mut b.left);
+                let was = std::mem::replace(&mut self.in_cond, true);
+                self.visit_expr_mut(&mut b.right);
+                self.in_cond = was;
             }
             Expr::If(i) if matches!(strip(&i.cond), Expr::Let(_)) => {
                 if let Some(chain) = self.if_let_to_if(i) {

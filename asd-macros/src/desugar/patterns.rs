@@ -183,6 +183,14 @@ impl Desugar<'_> {
                     }
                     v => (v.clone(), true),
                 };
+                // Read through a name of its own, which a later `let p = ..` cannot hide.
+                let base = if by_ref && !is_fresh(&base) {
+                    let alias = self.fresh("p", span);
+                    out.push(parse_quote_spanned!(span=> let #alias = #base;));
+                    alias.into_expr()
+                } else {
+                    base
+                };
                 for fp in &s.fields {
                     let member = &fp.member;
                     let field: Expr = parse_quote_spanned!(span=> #base.#member);
@@ -272,11 +280,20 @@ impl Desugar<'_> {
                 (Some(g), None) => Some(g),
                 (None, c) => c,
             };
+            // The names are bound together, as a pattern binds them: `(b, a) =>` of
+            // `(a, b)` reads both values before either name.
             let body = &arm.body;
-            let lets = binds
-                .iter()
-                .map(|(n, v)| -> Stmt { parse_quote_spanned!(span=> let #n = #v;) });
-            arms.push((cond, quote_spanned!(span=> { #(#lets)* #body })));
+            let (names, values): (Vec<&Ident>, Vec<&Expr>) =
+                binds.iter().map(|(n, v)| (n, v)).unzip();
+            let lets: Option<Stmt> = match names.as_slice() {
+                [] => None,
+                [n] => {
+                    let v = values[0];
+                    Some(parse_quote_spanned!(span=> let #n = #v;))
+                }
+                _ => Some(parse_quote_spanned!(span=> let (#(#names),*) = (#(#values),*);)),
+            };
+            arms.push((cond, quote_spanned!(span=> { #lets #body })));
         }
         let Some((_, last)) = arms.pop() else {
             self.errors.at(m, "a `match` needs arms");
@@ -499,6 +516,11 @@ impl Scrutinee {
             Scrutinee::Get(v, k) => parse_quote_spanned!(span=> #v.get(#k)),
         }
     }
+}
+
+/// A name the desugaring made, which no user's `let` can hide.
+fn is_fresh(e: &Expr) -> bool {
+    matches!(strip(e), Expr::Path(p) if p.path.get_ident().is_some_and(|i| i.to_string().starts_with("__asd_")))
 }
 
 /// The test and the unwrapping method of `Some(p)`, `Ok(p)` and `Err(p)`.

@@ -244,7 +244,7 @@ impl Lowerer<'_> {
                 quote!({ #e })
             }
             _ => {
-                self.errors.at(b, "a block used as an integer value is one expression here: compute the statements before it");
+                self.errors.at(b, "a block with statements (a closure's body, inlined) is not supported in a condition, an index or a call's argument there: compute it into a variable before the statement");
                 quote!({ 0 })
             }
         }
