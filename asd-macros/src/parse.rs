@@ -151,6 +151,10 @@ pub fn is_vec_of(ty: &Type, elem: &str) -> bool {
 /// `f64`, an integer, `bool`; `&[f64]` / `&mut [f64]` (and `&[f64; N]`, `&Vec<f64>`);
 /// anything else is a constant. `Err` with a message for the types no generated code
 /// can take.
+/// [`classify`]'s error for a constant passed by value, which the caller words with the
+/// type.
+const BY_VALUE: &str = "by value";
+
 fn classify(ty: &Type) -> Result<ParamKind, &'static str> {
     if is_type(ty, "f64") {
         return Ok(ParamKind::Real);
@@ -188,7 +192,7 @@ fn classify(ty: &Type) -> Result<ParamKind, &'static str> {
         return Ok(ParamKind::Other);
     }
     // The operators pass each constant on to several generated functions.
-    Err("a constant of this type is passed by reference to #[sparse_diff] functions: write `&T`")
+    Err(BY_VALUE)
 }
 
 /// Whether `f32` appears in a type.
@@ -229,7 +233,7 @@ pub fn signature(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Sign
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
         errors.at(
             &sig.generics,
-            "generic functions are not supported by #[sparse_diff]: use `f64`, `&[f64]` and concrete integer types",
+            "generic parameters other than a float type `T: Float` are not supported by #[sparse_diff]: take `&[f64]` for `const N: usize` arrays, and write a function parameter `F: Fn(..)` in the body",
         );
     }
     if let Some(v) = &sig.variadic {
@@ -237,6 +241,8 @@ pub fn signature(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Sign
     }
 
     let mut params = Vec::new();
+    // Every parameter's name, those with an error in their type too.
+    let mut names = Vec::new();
     for arg in &sig.inputs {
         let FnArg::Typed(pt) = arg else {
             errors.at(
@@ -254,8 +260,15 @@ pub fn signature(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Sign
                 continue;
             }
         };
+        names.push(name.clone());
         let kind = match classify(&pt.ty) {
             Ok(kind) => kind,
+            Err(BY_VALUE) => {
+                let ty = &pt.ty;
+                let ty = quote::quote!(#ty).to_string().replace(' ', "");
+                errors.at(&pt.ty, format!("a constant of this type is passed by reference to #[sparse_diff] functions: write `&{ty}`"));
+                continue;
+            }
             Err(msg) => {
                 errors.at(&pt.ty, msg);
                 continue;
@@ -285,6 +298,8 @@ pub fn signature(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Sign
                 );
                 None
             }
+            // A parameter whose type has an error of its own.
+            None if names.contains(w) => None,
             None => {
                 errors.at(
                     w,
@@ -300,9 +315,17 @@ pub fn signature(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Sign
                 .position(|p| p.kind == ParamKind::RealSlice)
                 .or_else(|| params.iter().position(|p| p.kind == ParamKind::Real));
             if i.is_none() && errors.len() == before {
+                let arrays = params.iter().any(|p| {
+                    matches!(&p.ty, Type::Reference(r) if matches!(&*r.elem, Type::Slice(s) if matches!(&*s.elem, Type::Array(_))))
+                });
+                let hint = if arrays {
+                    ": a slice of arrays (`&[[f64; 3]]`) is not one; flatten it to a `&[f64]` read as `x[3 * i + k]`"
+                } else {
+                    ""
+                };
                 errors.at(
                     &sig.ident,
-                    "#[sparse_diff] needs an input to differentiate: a parameter of type `&[f64]` or `f64`",
+                    format!("#[sparse_diff] needs an input to differentiate: a parameter of type `&[f64]` or `f64`{hint}"),
                 );
             }
             i
@@ -474,6 +497,26 @@ mod tests {
     }
 
     #[test]
+    fn a_parameter_with_a_type_error_is_still_named() {
+        let errors = |args, item| roles(args, item).err().unwrap_or_default();
+        // `wrt` names it; only its type is reported.
+        let f32_message = "`f32` is not supported by #[sparse_diff]: write `f64` (the derivative code computes in `f64`)";
+        assert_eq!(
+            errors(
+                quote!(wrt = p),
+                quote! { fn f(q: &[f64], p: &[f32]) -> f64 {} }
+            ),
+            [f32_message]
+        );
+        // A slice of arrays is not an input, and the message says what to write.
+        let no_input = errors(quote!(), quote! { fn f(p: &[[f64; 3]]) -> f64 {} });
+        assert!(
+            no_input[0].contains("flatten it to a `&[f64]`"),
+            "{no_input:?}"
+        );
+    }
+
+    #[test]
     fn every_mistake_of_a_signature_is_reported() {
         let errors = |args, item| roles(args, item).err().unwrap_or_default();
         assert_eq!(
@@ -511,9 +554,9 @@ mod tests {
             errors(quote!(), quote! { async fn f<T>(x: &[f64], (a, b): (f64, f64), s: String) -> f64 {} }),
             [
                 "`async fn` is not supported by #[sparse_diff]: write a plain `fn`",
-                "generic functions are not supported by #[sparse_diff]: use `f64`, `&[f64]` and concrete integer types",
+                "generic parameters other than a float type `T: Float` are not supported by #[sparse_diff]: take `&[f64]` for `const N: usize` arrays, and write a function parameter `F: Fn(..)` in the body",
                 "parameter patterns are not supported by #[sparse_diff]: name the parameter, as in `x: &[f64]`",
-                "a constant of this type is passed by reference to #[sparse_diff] functions: write `&T`",
+                "a constant of this type is passed by reference to #[sparse_diff] functions: write `&String`",
             ]
         );
     }
