@@ -1482,3 +1482,33 @@ scalar!(match_on_enum_variants at (points(4, 59), &Boundary::Flux(1.0)),
         s
     }
 );
+
+// argmin's picheny as written: an array pattern of the input's `map`.
+#[asd::sparse_diff]
+pub fn picheny(param: &[f64; 2]) -> f64 {
+    let [x1, x2] = param.map(|x| 4.0 * x - 2.0);
+    let x = x1 * x2;
+    x + x1.sin() * x2.exp()
+}
+
+scalar!(array_map_destructured at (points(2, 60)),
+    pub fn f(x: &[f64]) -> f64 {
+        let p = [x[0], x[1]];
+        super::picheny(&p) * x[0]
+    }
+);
+
+#[test]
+fn an_array_input_mapped_and_destructured_has_its_own_gradient() {
+    let p = [0.3, 0.7];
+    let (value, g) = picheny_gradient(&p);
+    let (x1, x2) = (4.0 * p[0] - 2.0, 4.0 * p[1] - 2.0);
+    assert_eq!(value, picheny(&p));
+    let expected = [
+        4.0 * (x2 + x1.cos() * x2.exp()),
+        4.0 * (x1 + x1.sin() * x2.exp()),
+    ];
+    for (a, b) in g.iter().zip(expected) {
+        assert!((a - b).abs() < 1e-12, "{g:?} {expected:?}");
+    }
+}

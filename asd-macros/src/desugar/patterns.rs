@@ -123,6 +123,36 @@ impl Desugar<'_> {
             }
             // `let [a, b] = [e1, e2];` is a tuple's `let`; `let [a, b, c] = *x;` reads
             // the elements.
+            // `let [a, b] = p.map(|v| 4.0 * v - 2.0);` of an array: the closure on
+            // each element.
+            (Pat::Slice(sl), Expr::MethodCall(mc))
+                if mc.method == "map"
+                    && matches!(mc.args.first().map(strip), Some(Expr::Closure(_)))
+                    && mc.args.len() == 1
+                    && !sl.elems.iter().any(|p| matches!(p, Pat::Rest(_))) =>
+            {
+                let Some(Expr::Closure(c)) = mc.args.first().map(strip) else {
+                    return None;
+                };
+                let (base, _) = array_source(&mc.receiver);
+                let mut values = Vec::new();
+                for k in 0..sl.elems.len() {
+                    let element: Expr = parse_quote_spanned!(span=> #base[#k]);
+                    let value = self.scoped(|d| {
+                        let mut v = d.apply(c, &[super::iter::Item::Expr(element)])?;
+                        d.rewrite_into(&mut v, &mut out);
+                        Some(v)
+                    })?;
+                    values.push(value);
+                }
+                let names = sl.elems.iter();
+                let local: syn::Local = match parse_quote_spanned!(span=> let (#(#names,)*) = (#(#values,)*);)
+                {
+                    Stmt::Local(l) => l,
+                    _ => unreachable!("a let"),
+                };
+                out.extend(self.destructure(&local)?);
+            }
             (Pat::Slice(sl), value) => {
                 let tuple: Pat = Pat::Tuple(syn::PatTuple {
                     attrs: Vec::new(),
