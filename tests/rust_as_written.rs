@@ -1512,3 +1512,21 @@ fn an_array_input_mapped_and_destructured_has_its_own_gradient() {
         assert!((a - b).abs() < 1e-12, "{g:?} {expected:?}");
     }
 }
+
+// From the random-program probe: methods on literal-only receivers, `log(b)` in a
+// condition, and a labeled loop over an iterator.
+scalar!(literal_receivers_and_a_labeled_iterator_loop at (points(4, 61)),
+    pub fn f(x: &[f64]) -> f64 {
+        let mut s = x[0] + (1.0 + 2.0f64).sin() * x[1] + (1.0 + 0.5f64 * 0.5f64).ln();
+        s += if (2.0 + x[0].sin()).log(2.0) > 0.0 { x[1] } else { x[2] };
+        'o: for (i, w) in x.windows(2).enumerate() {
+            for j in 0..3 {
+                if j > i {
+                    continue 'o;
+                }
+                s += w[0] * x[j];
+            }
+        }
+        s
+    }
+);

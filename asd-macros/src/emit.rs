@@ -633,6 +633,15 @@ fn lit(v: f64) -> (TokenStream, Prec) {
     }
 }
 
+/// Whether tokens hold a name: a variable, a constant, a call.
+fn has_ident(t: &TokenStream) -> bool {
+    t.clone().into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Ident(_) => true,
+        proc_macro2::TokenTree::Group(g) => has_ident(&g.stream()),
+        _ => false,
+    })
+}
+
 fn paren_if((t, p): (TokenStream, Prec), need: Prec) -> TokenStream {
     // A float literal receiver needs its type: `2.0_f64.sin()`, `(-0.5_f64).exp()`.
     // (A name `inf` or `nan` parses as a float too: literals start with a digit.)
@@ -721,9 +730,16 @@ fn apply_row(op: Op, mut parts: Vec<(TokenStream, Prec)>) -> (TokenStream, Prec)
         }
         Syntax::Method(name) => {
             let mut it = parts.into_iter();
-            let recv = paren_if(it.next().expect("methods have a receiver"), Prec::Atom);
+            let recv = it.next().expect("methods have a receiver");
             let args: Vec<TokenStream> = it.map(|(t, _)| t).collect();
             let m = Ident::new(name, Span::call_site());
+            // A receiver of literals alone (`(1.0 + 2.0).sin()`) has no type of its
+            // own: the function form gives it `f64`.
+            if !has_ident(&recv.0) && !recv.0.is_empty() {
+                let recv = recv.0;
+                return (quote!(f64::#m(#recv #(, #args)*)), Prec::Atom);
+            }
+            let recv = paren_if(recv, Prec::Atom);
             (quote!(#recv.#m(#(#args),*)), Prec::Atom)
         }
         Syntax::Function(name) => {

@@ -270,8 +270,27 @@ impl Desugar<'_> {
             d.visit_block_mut(&mut body);
             body.stmts.clone()
         })?;
-        let Stmt::Expr(e, _) = lp else { return None };
+        let Stmt::Expr(mut e, _) = lp else {
+            return None;
+        };
+        // `'o: for (i, w) in x.windows(2).enumerate()`: the index loop keeps the label.
+        if let Some(label) = &f.label {
+            labeled(&mut e, label.clone());
+        }
         Some(e)
+    }
+}
+
+/// Puts `label` on the `for` loop `e` is, or ends with (a block binding its length).
+fn labeled(e: &mut Expr, label: syn::Label) {
+    match e {
+        Expr::ForLoop(f) => f.label = Some(label),
+        Expr::Block(b) => {
+            if let Some(Stmt::Expr(last, _)) = b.block.stmts.last_mut() {
+                labeled(last, label);
+            }
+        }
+        _ => {}
     }
 }
 

@@ -75,7 +75,7 @@ impl Desugar<'_> {
             // `a.log(b)`, and the angle conversions, in the table's methods.
             ("log", [b]) => {
                 let (a, b) = (paren((*mc.receiver).clone()), paren((*b).clone()));
-                parse_quote_spanned!(span=> #a.ln() / #b.ln())
+                parse_quote_spanned!(span=> f64::ln(#a) / f64::ln(#b))
             }
             ("to_radians", []) => {
                 let a = paren((*mc.receiver).clone());
