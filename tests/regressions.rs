@@ -593,3 +593,51 @@ scalar!(labeled_exits_and_bindings at (points(4, 67), 2, 5, &Scales { a: 1.5 }, 
         s + inf.sin()
     }
 );
+
+/// An annotated function writing an output parameter, called by a scalar one.
+#[asd::sparse_diff]
+pub fn products_into(x: &[f64], y: &mut [f64]) {
+    y[0] = x[0] * x[1];
+    y[1] = x[1].sin();
+}
+
+/// A scalar function through an output parameter: it has no Hessian operators.
+#[asd::sparse_diff]
+pub fn through_output(x: &[f64]) -> f64 {
+    let mut v = vec![0.0; 2];
+    products_into(x, &mut v);
+    v[0] * v[1]
+}
+
+/// A function calling `through_output`: it did not compile (its second order was
+/// missing).
+#[asd::sparse_diff]
+pub fn caller_through_output(x: &[f64]) -> f64 {
+    through_output(x) * x[0]
+}
+
+#[test]
+fn a_caller_of_a_function_through_an_output_has_a_gradient_and_a_hessian_that_says_no() {
+    let x = [0.3, 0.7];
+    let (value, g) = caller_through_output_gradient(&x);
+    assert_eq!(value, caller_through_output(&x));
+    // f = x0^2 x1 sin(x1)
+    let expected = [
+        2.0 * x[0] * x[1] * x[1].sin(),
+        x[0] * x[0] * (x[1].sin() + x[1] * x[1].cos()),
+    ];
+    for (a, b) in g.iter().zip(expected) {
+        assert!((a - b).abs() < 1e-12, "{g:?} {expected:?}");
+    }
+    let err = std::panic::catch_unwind(|| caller_through_output_hessian(&x))
+        .expect_err("no second order through an output parameter");
+    let message = err
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| err.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    assert!(
+        message.contains("second order through this function is not generated"),
+        "{message}"
+    );
+}

@@ -95,16 +95,27 @@ pub fn hvp(tangent: &Function) -> Option<AdjointFn> {
 /// and directions `x_d` both get adjoints, and both results (`y`, `y_d`) seeds. Calls of
 /// annotated functions in tangent code reverse through it, so second order goes through
 /// calls. `None` for functions that write an output parameter.
+///
+/// A function that calls one that writes an output parameter gets the signature alone,
+/// with a body that panics saying so: its callers compile, and their second order
+/// panics, as this function has no Hessian operators of its own.
 pub fn tangent_adjoint(tangent: &Function) -> Option<AdjointFn> {
-    if matches!(tangent.output, Output::Param(_)) || calls_output_functions(tangent) {
+    if matches!(tangent.output, Output::Param(_)) {
         return None;
     }
+    let unsupported = calls_output_functions(tangent);
+    let body: &[Stmt] = if unsupported { &[] } else { &tangent.body };
     let direction = tangent.vars[tangent.active_param().var].deriv?;
-    let mut a = Adjoint::start(tangent.clone(), &tangent.body, Some(direction));
-    let ty = a.f.vars[a.returns.ret.expect("a returned value")].ty;
+    let mut a = Adjoint::start(tangent.clone(), body, Some(direction));
+    let ty = a.f.vars[a.returns.ret?].ty;
     a.returns.ret_d = Some(a.f.new_var("ret_d", ty, true));
     a.direction_adjoint = true;
-    Some(a.finish(&tangent.body))
+    let mut f = a.finish(body);
+    if unsupported {
+        let message = "asd: second order through this function is not generated: it calls a function that writes an output parameter";
+        f.body = quote::quote!(::core::panic!(#message));
+    }
+    Some(f)
 }
 
 /// Calls in tangent code of functions that write an output parameter: their second
