@@ -643,22 +643,6 @@ fn has_ident(t: &TokenStream) -> bool {
 }
 
 fn paren_if((t, p): (TokenStream, Prec), need: Prec) -> TokenStream {
-    // A float literal receiver needs its type: `2.0_f64.sin()`, `(-0.5_f64).exp()`.
-    // (A name `inf` or `nan` parses as a float too: literals start with a digit.)
-    let text = t.to_string().replace(' ', "");
-    let literal = text
-        .trim_start_matches('-')
-        .starts_with(|c: char| c.is_ascii_digit());
-    if need == Prec::Atom && literal {
-        if let Ok(v) = text.parse::<f64>() {
-            let l = Literal::f64_suffixed(v.abs());
-            return if v.is_sign_negative() {
-                quote!((-#l))
-            } else {
-                quote!(#l)
-            };
-        }
-    }
     if p < need {
         quote!((#t))
     } else {
@@ -733,9 +717,10 @@ fn apply_row(op: Op, mut parts: Vec<(TokenStream, Prec)>) -> (TokenStream, Prec)
             let recv = it.next().expect("methods have a receiver");
             let args: Vec<TokenStream> = it.map(|(t, _)| t).collect();
             let m = Ident::new(name, Span::call_site());
-            // A receiver of literals alone (`(1.0 + 2.0).sin()`) has no type of its
-            // own: the function form gives it `f64`.
-            if !has_ident(&recv.0) && !recv.0.is_empty() {
+            // A receiver of literals alone (`2.0.sin()`, `(-0.5).exp()`,
+            // `(1.0 + 2.0).sin()`) has no type of its own: the function form gives it
+            // `f64`.
+            if !has_ident(&recv.0) {
                 let recv = recv.0;
                 return (quote!(f64::#m(#recv #(, #args)*)), Prec::Atom);
             }
