@@ -151,11 +151,7 @@ pub fn is_vec_of(ty: &Type, elem: &str) -> bool {
 /// `f64`, an integer, `bool`; `&[f64]` / `&mut [f64]` (and `&[f64; N]`, `&Vec<f64>`);
 /// anything else is a constant. `Err` with a message for the types no generated code
 /// can take.
-/// [`classify`]'s error for a constant passed by value, which the caller words with the
-/// type.
-const BY_VALUE: &str = "by value";
-
-fn classify(ty: &Type) -> Result<ParamKind, &'static str> {
+pub fn classify(ty: &Type) -> Result<ParamKind, String> {
     if is_type(ty, "f64") {
         return Ok(ParamKind::Real);
     }
@@ -166,11 +162,12 @@ fn classify(ty: &Type) -> Result<ParamKind, &'static str> {
         return Ok(ParamKind::Int);
     }
     if mentions_f32(ty) {
-        return Err("`f32` is not supported by #[sparse_diff]: write `f64` (the derivative code computes in `f64`)");
+        return Err("`f32` is not supported by #[sparse_diff]: write `f64` (the derivative code computes in `f64`)".into());
     }
     if matches!(ty, Type::ImplTrait(_)) {
         return Err(
-            "`impl Trait` parameters are not supported by #[sparse_diff]: pass a concrete type",
+            "`impl Trait` parameters are not supported by #[sparse_diff]: pass a concrete type"
+                .into(),
         );
     }
     if let Type::Reference(r) = ty {
@@ -187,12 +184,15 @@ fn classify(ty: &Type) -> Result<ParamKind, &'static str> {
             });
         }
         if r.mutability.is_some() {
-            return Err("a `&mut` parameter of #[sparse_diff] is the output, a `&mut [f64]`; pass other values by value or by `&`");
+            return Err("a `&mut` parameter of #[sparse_diff] is the output, a `&mut [f64]`; pass other values by value or by `&`".into());
         }
         return Ok(ParamKind::Other);
     }
     // The operators pass each constant on to several generated functions.
-    Err(BY_VALUE)
+    let ty = quote::quote!(#ty).to_string().replace(' ', "");
+    Err(format!(
+        "a constant of this type is passed by reference to #[sparse_diff] functions: write `&{ty}`"
+    ))
 }
 
 /// Whether `f32` appears in a type.
@@ -263,12 +263,6 @@ pub fn signature(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Sign
         names.push(name.clone());
         let kind = match classify(&pt.ty) {
             Ok(kind) => kind,
-            Err(BY_VALUE) => {
-                let ty = &pt.ty;
-                let ty = quote::quote!(#ty).to_string().replace(' ', "");
-                errors.at(&pt.ty, format!("a constant of this type is passed by reference to #[sparse_diff] functions: write `&{ty}`"));
-                continue;
-            }
             Err(msg) => {
                 errors.at(&pt.ty, msg);
                 continue;

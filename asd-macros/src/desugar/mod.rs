@@ -38,6 +38,7 @@ use syn::visit_mut::{self, VisitMut};
 use syn::{parse_quote_spanned, Expr, ExprClosure, Ident, ItemFn, Pat, Stmt};
 
 use crate::errors::Errors;
+use crate::parse::ParamKind;
 pub use loops::loop_exit;
 
 /// The function in the core subset, and whether it was generic over its float type;
@@ -86,17 +87,9 @@ fn in_place(f: &mut ItemFn) {
         .iter()
         .enumerate()
         .filter_map(|(k, a)| match a {
-            syn::FnArg::Typed(t) => match &*t.ty {
-                // `&[f64]`, `&mut [f64]`, and the inputs `&[f64; N]`, `&Vec<f64>`.
-                syn::Type::Reference(r)
-                    if match &*r.elem {
-                        syn::Type::Slice(s) => crate::parse::is_type(&s.elem, "f64"),
-                        syn::Type::Array(a) => crate::parse::is_type(&a.elem, "f64"),
-                        elem => crate::parse::is_vec_of(elem, "f64"),
-                    } =>
-                {
-                    Some((k, r.mutability.is_some()))
-                }
+            syn::FnArg::Typed(t) => match crate::parse::classify(&t.ty) {
+                Ok(ParamKind::RealSlice) => Some((k, false)),
+                Ok(ParamKind::RealSliceMut) => Some((k, true)),
                 _ => None,
             },
             syn::FnArg::Receiver(_) => None,
