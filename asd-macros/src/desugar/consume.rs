@@ -8,7 +8,7 @@ use syn::{parse_quote_spanned, Expr, ExprForLoop, Ident, Pat, Stmt};
 
 use super::iter::Item;
 use super::methods::skip_copies;
-use super::{strip, Desugar, IntoExpr};
+use super::{as_local, strip, Desugar, IntoExpr};
 
 impl Item {
     /// The names the item's expressions read.
@@ -200,10 +200,7 @@ impl Desugar<'_> {
             let mut pre = Vec::new();
             d.rewrite_into(&mut body, &mut pre);
             let news: Vec<Ident> = accs.iter().map(|_| d.fresh("new", span)).collect();
-            let local: syn::Local = match parse_quote_spanned!(span=> let (#(#news),*) = #body;) {
-                Stmt::Local(l) => l,
-                _ => unreachable!("a let"),
-            };
+            let local = as_local(parse_quote_spanned!(span=> let (#(#news),*) = #body;));
             pre.extend(d.destructure(&local).unwrap_or_default());
             for (acc, new) in accs.iter().zip(&news) {
                 pre.push(parse_quote_spanned!(span=> #acc = #new;));

@@ -597,7 +597,6 @@ const UNSUPPORTED_ADAPTERS: &[&str] = &[
     "peekable",
     "inspect",
     "cycle",
-    "step",
 ];
 
 /// Whether `e` is, by its shape, an iterator: a range, or a chain of iterator methods

@@ -219,6 +219,14 @@ fn users_l(f: &mut ItemFn) {
     f.sig.ident = name;
 }
 
+/// The `let` a statement built by `parse_quote!` is.
+fn as_local(s: Stmt) -> syn::Local {
+    match s {
+        Stmt::Local(l) => l,
+        _ => unreachable!("a `let`"),
+    }
+}
+
 /// The pattern that binds `ident`.
 fn name_pat(ident: Ident) -> Pat {
     Pat::Ident(syn::PatIdent {
@@ -625,10 +633,7 @@ impl Desugar<'_> {
             parse_quote_spanned!(span=> let #a = &#m (#v)[..(#k)];),
             parse_quote_spanned!(span=> let #b = &#m (#v)[(#k)..];),
         ];
-        Some(lets.map(|s| match s {
-            Stmt::Local(l) => l,
-            _ => unreachable!("a `let`"),
-        }))
+        Some(lets.map(as_local))
     }
 
     /// `x[a..b]`, `x[a..]`, `x[..b]` of a named vector (or of a view), as a view.
@@ -742,10 +747,8 @@ impl Desugar<'_> {
                 // `&x[a..b]` (a chunk, a window, a `let` view passed on): a view, read
                 // through its base, so that derivatives flow through it.
                 let t = self.fresh("a", arg.span());
-                if let Stmt::Local(l) = parse_quote_spanned!(arg.span()=> let #t = #arg;) {
-                    let lets = self.local(l);
-                    self.pre.extend(lets);
-                }
+                let lets = self.local(as_local(parse_quote_spanned!(arg.span()=> let #t = #arg;)));
+                self.pre.extend(lets);
                 t.into_expr()
             } else {
                 let t = self.fresh("a", arg.span());

@@ -7,7 +7,7 @@ use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 use syn::{parse_quote_spanned, Expr, Ident, Pat, Stmt};
 
-use super::{paren, strip, Binding, Desugar, IntoExpr};
+use super::{as_local, paren, strip, Binding, Desugar, IntoExpr};
 
 impl Desugar<'_> {
     /// One `let` per name of a tuple or struct pattern; `None` for a single name.
@@ -79,10 +79,7 @@ impl Desugar<'_> {
                     return None;
                 };
                 out.extend(b.block.stmts);
-                let local: syn::Local = match parse_quote_spanned!(span=> let #pat = #tail;) {
-                    Stmt::Local(l) => l,
-                    _ => unreachable!("a let"),
-                };
+                let local = as_local(parse_quote_spanned!(span=> let #pat = #tail;));
                 out.extend(self.destructure(&local)?);
             }
             // `let (s, c) = t.sin_cos();` is `(t.sin(), t.cos())`.
@@ -97,11 +94,7 @@ impl Desugar<'_> {
                     out.push(parse_quote_spanned!(span=> let #tmp = #r;));
                     tmp.into_expr()
                 };
-                let local: syn::Local = match parse_quote_spanned!(span=> let #pat = (#r.sin(), #r.cos());)
-                {
-                    Stmt::Local(l) => l,
-                    _ => unreachable!("a let"),
-                };
+                let local = as_local(parse_quote_spanned!(span=> let #pat = (#r.sin(), #r.cos());));
                 out.extend(self.destructure(&local)?);
             }
             (Pat::Tuple(t), value) => {
@@ -146,11 +139,8 @@ impl Desugar<'_> {
                     values.push(value);
                 }
                 let names = sl.elems.iter();
-                let local: syn::Local = match parse_quote_spanned!(span=> let (#(#names,)*) = (#(#values,)*);)
-                {
-                    Stmt::Local(l) => l,
-                    _ => unreachable!("a let"),
-                };
+                let local =
+                    as_local(parse_quote_spanned!(span=> let (#(#names,)*) = (#(#values,)*);));
                 out.extend(self.destructure(&local)?);
             }
             (Pat::Slice(sl), value) => {
@@ -194,10 +184,7 @@ impl Desugar<'_> {
                     );
                     return Some(out);
                 }
-                let local: syn::Local = match parse_quote_spanned!(span=> let #tuple = #value;) {
-                    Stmt::Local(l) => l,
-                    _ => unreachable!("a let"),
-                };
+                let local = as_local(parse_quote_spanned!(span=> let #tuple = #value;));
                 out.extend(self.destructure(&local)?);
             }
             (Pat::Struct(s), value) => {
@@ -214,7 +201,7 @@ impl Desugar<'_> {
                     v => (v.clone(), true),
                 };
                 // Read through a name of its own, which a later `let p = ..` cannot hide.
-                let base = if by_ref && !is_fresh(&base) {
+                let base = if by_ref {
                     let alias = self.fresh("p", span);
                     out.push(parse_quote_spanned!(span=> let #alias = #base;));
                     alias.into_expr()
@@ -248,10 +235,7 @@ impl Desugar<'_> {
         match p {
             Pat::Ident(i) if i.subpat.is_none() => {
                 let ty = ty.map(|t| quote_spanned!(span=> : #t));
-                let local: syn::Local = match parse_quote_spanned!(span=> let #i #ty = #value;) {
-                    Stmt::Local(l) => l,
-                    _ => unreachable!("a let"),
-                };
+                let local = as_local(parse_quote_spanned!(span=> let #i #ty = #value;));
                 // `let (u, v) = (&y[..n], &y[n..]);`: each a sub-slice, as its own `let`.
                 if let Expr::Reference(r) = strip(&value) {
                     if r.mutability.is_none() && self.sub_slice(&r.expr).is_some() {
@@ -263,10 +247,7 @@ impl Desugar<'_> {
             }
             Pat::Wild(_) => Some(Vec::new()),
             Pat::Tuple(_) => {
-                let local: syn::Local = match parse_quote_spanned!(span=> let #p = #value;) {
-                    Stmt::Local(l) => l,
-                    _ => unreachable!("a let"),
-                };
+                let local = as_local(parse_quote_spanned!(span=> let #p = #value;));
                 self.destructure(&local)
             }
             other => {
@@ -446,14 +427,11 @@ impl Desugar<'_> {
                 }
                 return Some(and(conds, span));
             }
-            (Pat::Ident(i), _) if i.ident == "None" && i.subpat.is_none() => {
-                return Some(Some(match s {
-                    Scrutinee::Get(v, k) => parse_quote_spanned!(span=> #k >= #v.len()),
-                    s => {
-                        let v = s.value(span);
-                        parse_quote_spanned!(span=> #v.is_none())
-                    }
-                }));
+            (Pat::Ident(i), Scrutinee::Get(v, k)) if i.ident == "None" && i.subpat.is_none() => {
+                return Some(Some(parse_quote_spanned!(span=> #k >= #v.len())));
+            }
+            (Pat::Ident(i), Scrutinee::Value(v)) if i.ident == "None" && i.subpat.is_none() => {
+                return Some(Some(parse_quote_spanned!(span=> #v.is_none())));
             }
             (Pat::TupleStruct(t), s) if t.elems.len() == 1 && option_like(&t.path).is_some() => {
                 let (test, unwrap) = option_like(&t.path).expect("`Some`, `Ok` or `Err`");
@@ -462,14 +440,14 @@ impl Desugar<'_> {
                         parse_quote_spanned!(span=> #k < #v.len()),
                         parse_quote_spanned!(span=> #v[#k]),
                     ),
-                    s => {
-                        let v = s.value(span);
+                    Scrutinee::Value(v) => {
                         let (test, unwrap) = (Ident::new(test, span), Ident::new(unwrap, span));
                         (
                             parse_quote_spanned!(span=> #v.#test()),
                             parse_quote_spanned!(span=> #v.#unwrap()),
                         )
                     }
+                    _ => return unsupported(self, pat),
                 };
                 let more = self.arm_condition(&t.elems[0], &Scrutinee::Value(inner), binds)?;
                 return Some(and(std::iter::once(cond).chain(more).collect(), span));
@@ -534,25 +512,6 @@ enum Scrutinee {
     Get(Expr, Expr),
 }
 
-impl Scrutinee {
-    /// The value itself, for `is_some()` and `unwrap()`: a tuple rebuilt, `v.get(k)`.
-    fn value(&self, span: proc_macro2::Span) -> Expr {
-        match self {
-            Scrutinee::Value(v) => v.clone(),
-            Scrutinee::Tuple(parts) => {
-                let parts = parts.iter().map(|p| p.value(span));
-                parse_quote_spanned!(span=> (#(#parts),*))
-            }
-            Scrutinee::Get(v, k) => parse_quote_spanned!(span=> #v.get(#k)),
-        }
-    }
-}
-
-/// A name the desugaring made, which no user's `let` can hide.
-fn is_fresh(e: &Expr) -> bool {
-    matches!(strip(e), Expr::Path(p) if p.path.get_ident().is_some_and(|i| i.to_string().starts_with("__asd_")))
-}
-
 /// The test and the unwrapping method of `Some(p)`, `Ok(p)` and `Err(p)`.
 fn option_like(path: &syn::Path) -> Option<(&'static str, &'static str)> {
     let name = path.get_ident()?.to_string();
@@ -567,15 +526,16 @@ fn option_like(path: &syn::Path) -> Option<(&'static str, &'static str)> {
 /// `unreachable!(..)`, `panic!(..)`, `unimplemented!(..)`, `todo!(..)`, alone or in a
 /// block.
 fn panics(e: &Expr) -> bool {
-    match strip(e) {
-        Expr::Macro(m) => ["unreachable", "panic", "unimplemented", "todo"]
+    let panicking = |m: &syn::Macro| {
+        ["unreachable", "panic", "unimplemented", "todo"]
             .iter()
-            .any(|n| m.mac.path.is_ident(n)),
+            .any(|n| m.path.is_ident(n))
+    };
+    match strip(e) {
+        Expr::Macro(m) => panicking(&m.mac),
         Expr::Block(b) => match b.block.stmts.as_slice() {
             [Stmt::Expr(e, _)] => panics(e),
-            [Stmt::Macro(m)] => ["unreachable", "panic", "unimplemented", "todo"]
-                .iter()
-                .any(|n| m.mac.path.is_ident(n)),
+            [Stmt::Macro(m)] => panicking(&m.mac),
             _ => false,
         },
         _ => false,
