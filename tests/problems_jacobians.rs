@@ -285,3 +285,56 @@ fn wide_and_baseline_sweeps_give_the_same_jacobians() {
     prep.set_wide_vectors(false);
     close(conv_tanh_jacobian_prepared(&mut prep, &x), &wide);
 }
+
+/// A dense layer: every output sums over every input, `tanh` of a weighted sum plus a
+/// sum of sines. Its prepared Jacobian's kernel adds each weight into the lane of its
+/// input's seed (`UnitLanes::add`) instead of multiplying every lane.
+#[asd::sparse_diff]
+fn dense_layer(x: &[f64], w: &[f64]) -> Vec<f64> {
+    let n = x.len();
+    let mut y = vec![0.0; 3];
+    for i in 0..3 {
+        let mut s = 0.1 * i as f64;
+        for j in 0..n {
+            s += w[i * n + j] * x[j];
+        }
+        let mut t = 0.0;
+        for (j, xj) in x.iter().enumerate() {
+            if j % 3 != i {
+                t += (j as f64 + 1.0) * xj.sin();
+            }
+        }
+        y[i] = s.tanh() + t;
+    }
+    y
+}
+
+/// Every sweep of the dense layer's seeds adds into its own lanes: several sweeps (the
+/// seed refilled), one lane, sweeps split into narrow ones without wide vectors, and
+/// threads, each against finite differences and dense forward mode.
+#[test]
+fn accumulated_seeds_add_into_their_lanes_in_every_sweep() {
+    let n = 37;
+    let x = randoms(n, 7);
+    let w = randoms(3 * n, 8);
+    let pattern = dense_layer_jacobian_sparsity(&x, &w);
+    let fd = fd_jacobian(|x| dense_layer(x, &w), &x);
+    let by_jvp = jacobian_by_jvp(|dx| dense_layer_jvp(&x, &w, dx).1, n);
+    assert_close(&fd, &by_jvp, 1e-6);
+    for lanes in [1, 4, 8, 16, 32] {
+        for threads in [1, 2] {
+            for wide in [true, false] {
+                let options = JacobianOptions::forward()
+                    .with_lanes(lanes)
+                    .with_threads(threads);
+                let mut prep = dense_layer_jacobian_prepare_with(&x, &w, &options);
+                prep.set_wide_vectors(wide);
+                assert_eq!(prep.ncolors(), n);
+                for _ in 0..2 {
+                    let jac = dense_layer_jacobian_prepared(&mut prep, &x, &w);
+                    assert_sparse_matches(jac, &pattern, &by_jvp, 1e-12);
+                }
+            }
+        }
+    }
+}

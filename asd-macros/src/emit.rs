@@ -27,6 +27,17 @@ pub struct Emitter<'f> {
     /// every branch on an active real and every `max`/`min` of one records its decision
     /// in the `Decisions` this names, and a `return` returns nothing.
     pub record: Option<Ident>,
+    /// In the Jacobian kernel `__asd_derivs_f`: the derivative of the active input,
+    /// whose rows are a compressed sweep's seeds, unit vectors, and the name of their
+    /// `UnitLanes`. A lane value that reads a row adds its coefficient into that row's
+    /// one lane (`seed_lanes.add(&mut t, j, c)`) instead of multiplying `L` lanes: one
+    /// operation where a 5 x 5 convolution of 32 lanes took 32 multiply-adds a tap.
+    pub unit_seeds: Option<(VarId, Ident)>,
+    /// Whether the emitted code used `unit_seeds`' name, which must then be bound.
+    pub unit_seeds_used: bool,
+    /// For each variable, how many statements of the innermost loop being emitted name
+    /// it (nested ones included); empty outside loops.
+    loop_names: Vec<(VarId, usize)>,
     hoisted: usize,
     /// The rows of lane vectors the lane value being emitted reads, each bound once
     /// before it (`let r0 = &x_d[i - 1];`), by their source text.
@@ -55,6 +66,9 @@ impl<'f> Emitter<'f> {
             lane_reads: false,
             view_input: false,
             record: None,
+            unit_seeds: None,
+            unit_seeds_used: false,
+            loop_names: Vec::new(),
             hoisted: 0,
             rows: Vec::new(),
         }
@@ -121,6 +135,29 @@ impl<'f> Emitter<'f> {
         body.iter().map(|s| self.stmt(s)).collect()
     }
 
+    /// A loop's body, with [`loop_names`](Self::loop_names) counted for it.
+    fn loop_body(&mut self, body: &[Stmt]) -> TokenStream {
+        let mut names: Vec<(VarId, usize)> = Vec::new();
+        visit_stmts(body, &mut |s| {
+            let mut named = Vec::new();
+            s.for_each_var(&mut |v| {
+                if !named.contains(&v) {
+                    named.push(v);
+                }
+            });
+            for v in named {
+                match names.iter_mut().find(|(u, _)| *u == v) {
+                    Some((_, k)) => *k += 1,
+                    None => names.push((v, 1)),
+                }
+            }
+        });
+        let outer = std::mem::replace(&mut self.loop_names, names);
+        let body = self.block(body);
+        self.loop_names = outer;
+        body
+    }
+
     fn stmt(&mut self, s: &Stmt) -> TokenStream {
         let ws = &self.ws.clone();
         match s {
@@ -140,6 +177,11 @@ impl<'f> Emitter<'f> {
             Stmt::Assign { var, rhs, .. } => {
                 let name = self.name(*var).clone();
                 let mut pre = TokenStream::new();
+                if let Rhs::Real(e) = rhs {
+                    if let Some(adds) = self.unit_adds_in_place(e, &Expr::Var(*var), &mut pre) {
+                        return quote!(#pre #adds);
+                    }
+                }
                 let value = self.rhs(*var, rhs, &mut pre);
                 quote!(#pre #name = #value;)
             }
@@ -147,6 +189,10 @@ impl<'f> Emitter<'f> {
                 let name = self.name(*vec).clone();
                 let i = &index.tokens;
                 let mut pre = TokenStream::new();
+                let target = Expr::Index(*vec, index.clone());
+                if let Some(adds) = self.unit_adds_in_place(value, &target, &mut pre) {
+                    return quote!(#pre #adds);
+                }
                 let value = if self.lanes(*vec) {
                     self.lane_value(value, &mut pre)
                 } else {
@@ -216,7 +262,7 @@ impl<'f> Emitter<'f> {
                 let name = self.name(*var).clone();
                 let r = range_tokens(range);
                 let slices = self.slices(body);
-                let body = self.block(body);
+                let body = self.loop_body(body);
                 if slices.is_empty() {
                     quote!(for #name in #r { #body })
                 } else {
@@ -225,7 +271,7 @@ impl<'f> Emitter<'f> {
             }
             Stmt::While { cond, body } => {
                 let c = &cond.tokens;
-                let body = self.block(body);
+                let body = self.loop_body(body);
                 quote!(while #c { #body })
             }
             Stmt::If { cond, then, els } => {
@@ -410,6 +456,80 @@ impl<'f> Emitter<'f> {
         quote!(::core::array::from_fn(|#l| #body))
     }
 
+    /// `e`'s terms that read a row of the unit seeds (`unit_seeds`), as (row, coefficient),
+    /// and the rest of `e`; `None` when it reads none, or not linearly.
+    fn unit_terms(&self, e: &Expr) -> Option<(Vec<UnitTerm>, Option<Expr>)> {
+        let (seed, _) = self.unit_seeds.as_ref()?;
+        let Linear { terms, rest } = self.linear(e)?;
+        let (units, dense): (Vec<_>, Vec<_>) = terms
+            .into_iter()
+            .partition(|(leaf, _)| matches!(leaf, Expr::Index(v, _) if v == seed));
+        let units: Vec<_> = units
+            .into_iter()
+            .filter_map(|(leaf, c)| match leaf {
+                Expr::Index(_, row) => Some((row, c)),
+                _ => None,
+            })
+            .collect();
+        (!units.is_empty()).then(|| (units, sum_of(dense, rest)))
+    }
+
+    /// `seed_lanes.add(to, j, c);` for each unit term `(j, c)`, its coefficient hoisted.
+    fn unit_adds(
+        &mut self,
+        units: &[UnitTerm],
+        to: &TokenStream,
+        pre: &mut TokenStream,
+    ) -> TokenStream {
+        let Some((_, lanes)) = self.unit_seeds.clone() else {
+            return TokenStream::new();
+        };
+        self.unit_seeds_used = true;
+        units
+            .iter()
+            .map(|(row, c)| {
+                let c = self.lane_terms(c, pre).0;
+                let j = &row.tokens;
+                quote!(#lanes.add(#to, #j, #c);)
+            })
+            .collect()
+    }
+
+    /// `target = target + sum of c * seed[j]` as the adds into `target` alone, in a
+    /// loop where no other statement names `target`'s variable. Written lane by lane
+    /// and read as a whole, a value waits for its last add to be stored: where it is
+    /// read every iteration (a running sum), or only built to be read (`a_d = c *
+    /// x_d[i] + ..`), `L` multiply-adds cost less.
+    fn unit_adds_in_place(
+        &mut self,
+        e: &Expr,
+        target: &Expr,
+        pre: &mut TokenStream,
+    ) -> Option<TokenStream> {
+        let (Expr::Var(v) | Expr::Index(v, _)) = target else {
+            return None;
+        };
+        if !self.loop_names.contains(&(*v, 1)) {
+            return None;
+        }
+        let (units, dense) = self.unit_terms(e)?;
+        if !dense?.same(target) {
+            return None;
+        }
+        let to = match target {
+            Expr::Var(v) => {
+                let n = self.name(*v);
+                quote!(&mut #n)
+            }
+            Expr::Index(v, i) => {
+                let (n, i) = (self.name(*v), &i.tokens);
+                quote!(&mut #n[#i])
+            }
+            _ => return None,
+        };
+        Some(self.unit_adds(&units, &to, pre))
+    }
+
     /// Lane `l` of a lane expression; factors without lanes are hoisted into `pre`, and
     /// so are the rows of lane vectors it reads: indexed and bounds-checked once, not
     /// once per lane, they leave a lane loop small enough to be inlined and vectorized.
@@ -449,21 +569,11 @@ impl<'f> Emitter<'f> {
 
     /// [`by_lane`](Self::by_lane)'s gathered form of `e`, whatever it costs.
     fn gathered(&self, e: &Expr) -> Expr {
-        let Some(Linear { terms, rest }) = self.linear(e) else {
-            return e.clone();
-        };
-        let mut sum: Option<Expr> = None;
-        for (leaf, coef) in terms {
-            let term = Expr::times(coef, leaf);
-            sum = Some(match sum {
-                None => term,
-                Some(s) => Expr::plus(s, term),
-            });
-        }
-        match (sum, rest) {
-            (Some(s), Some(r)) => Expr::plus(s, r),
-            (Some(s), None) => s,
-            (None, _) => e.clone(),
+        match self.linear(e) {
+            Some(Linear { terms, rest }) if !terms.is_empty() => {
+                sum_of(terms, rest).expect("terms were given")
+            }
+            _ => e.clone(),
         }
     }
 
@@ -869,9 +979,28 @@ struct Linear {
     rest: Option<Expr>,
 }
 
+/// A term `c * seed[j]` of a lane value: the row `j` and the coefficient `c`.
+type UnitTerm = (Opaque, Expr);
+
+/// `c0 * leaf0 + c1 * leaf1 + ... + rest`; `None` when there is nothing.
+fn sum_of(terms: Vec<(Expr, Expr)>, rest: Option<Expr>) -> Option<Expr> {
+    let mut sum: Option<Expr> = None;
+    for (leaf, coef) in terms {
+        let term = Expr::times(coef, leaf);
+        sum = Some(match sum {
+            None => term,
+            Some(s) => Expr::plus(s, term),
+        });
+    }
+    match (sum, rest) {
+        (Some(s), Some(r)) => Some(Expr::plus(s, r)),
+        (s, r) => s.or(r),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use crate::tests::{flat, generated, lowered};
+    use crate::tests::{banded, flat, generated, lowered};
     use quote::quote;
 
     /// The plain expression of `f`'s returned value, as the emitter writes it.
@@ -879,6 +1008,44 @@ mod tests {
         let f = lowered(item);
         let tokens = super::Emitter::new(&f).block(&f.body);
         flat(&tokens.to_string())
+    }
+
+    /// In the Jacobian kernel, a sum over inputs adds each coefficient into its input's
+    /// seed lane; a running sum that the loop reads again, and a value built from seeds
+    /// to be read, keep their lanes.
+    #[test]
+    fn sums_over_seeds_add_into_their_lanes() {
+        let t = generated(
+            quote!(
+                fn f(x: &[f64]) -> Vec<f64> {
+                    let n = x.len();
+                    let mut y = vec![0.0; n];
+                    let mut s = 0.0;
+                    let mut r = 0.0;
+                    for i in 0..n {
+                        s += 3.0 * x[i].sin();
+                        r += x[i];
+                        y[i] = r * (x[i] - x[0]);
+                    }
+                    y[0] += s;
+                    y
+                }
+            ),
+            "fn __asd_derivs_f",
+        );
+        assert!(
+            t.contains("let seed_lanes = __ws.unit_lanes(x.len());"),
+            "{t}"
+        );
+        assert!(t.contains("seed_lanes.add(&mut s_d, i, c0);"), "{t}");
+        assert_eq!(t.matches("seed_lanes.add").count(), 1, "{t}");
+        assert!(
+            t.contains("r_d = ::core::array::from_fn(|l| r_d[l] + r1[l]);"),
+            "{t}"
+        );
+        // The tangent of other callers takes any direction: its lanes are all kept.
+        let t = generated(banded(), "fn __asd_tangent_f");
+        assert!(!t.contains("seed_lanes"), "{t}");
     }
 
     #[test]

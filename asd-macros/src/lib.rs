@@ -210,7 +210,20 @@ impl Generated {
                 let body = kernel::derivatives_only(&tangent, &tangent_body);
                 let mut emitter = emit::Emitter::new(&tangent);
                 emitter.view_input = true;
-                Some(emitter.block(&body))
+                let input = Some(tangent.active_param())
+                    .filter(|p| tangent.vars[p.var].ty == ir::Ty::RealVec);
+                let lanes = proc_macro2::Ident::new("seed_lanes", proc_macro2::Span::mixed_site());
+                emitter.unit_seeds = input
+                    .and_then(|p| tangent.vars[p.var].deriv)
+                    .map(|d| (d, lanes.clone()));
+                let body = emitter.block(&body);
+                Some(match input {
+                    Some(p) if emitter.unit_seeds_used => {
+                        let (x, ws) = (&tangent.vars[p.var].name, &emitter.ws);
+                        quote::quote!(let #lanes = #ws.unit_lanes(#x.len()); #body)
+                    }
+                    _ => body,
+                })
             }
         };
         Generated {

@@ -87,7 +87,7 @@ pub use prep::{Evaluate, ParallelHessian, ParallelJacobian, SerialHessian, Seria
 pub use rule::{rule_interacts, rule_partial, rule_second, rule_value, Rule, RuleClass};
 pub use sprs;
 pub use trace::{check_len, finish_return, join_return, Join};
-pub use workspace::{with_thread_workspace, Buf, LaneBuf, Tape, TapeInt, Workspace};
+pub use workspace::{with_thread_workspace, Buf, LaneBuf, Tape, TapeInt, UnitLanes, Workspace};
 
 // Hessian sparsity tracing (the `trace2` pass of asd-macros).
 mod trace2;

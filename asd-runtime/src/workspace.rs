@@ -3,7 +3,7 @@
 //! vector a generated sweep needs comes back out of the pool, so a prepared evaluation
 //! allocates nothing.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ops::{Deref, DerefMut};
 
 /// A pool of `f64` buffers plus the tape of reverse sweeps.
@@ -26,6 +26,10 @@ use std::ops::{Deref, DerefMut};
 pub struct Workspace {
     free: RefCell<Vec<Vec<f64>>>,
     tape: RefCell<Tape>,
+    /// During a compressed sweep, the lane each input's seed is the unit vector of
+    /// ([`unit_lanes`](Self::unit_lanes)), before `lane_shift` is taken off.
+    seed_lanes: RefCell<Option<Vec<u32>>>,
+    lane_shift: Cell<u32>,
 }
 
 impl std::fmt::Debug for Workspace {
@@ -303,9 +307,76 @@ impl Workspace {
         self.tape.borrow_mut()
     }
 
+    /// Records which lane each input's seed is in for the sweep `sweep` of `lanes` lanes
+    /// of a coloring: `colors[j] - sweep * lanes`, or none when that is not a lane (the
+    /// seed of `j` is zero). What [`fill_seed`](crate::decompress::fill_seed) seeds.
+    pub(crate) fn set_seed_lanes(&self, colors: &[usize], sweep: usize, lanes: usize) {
+        let mut seed_lanes = self.seed_lanes.borrow_mut();
+        let seed_lanes = seed_lanes.get_or_insert_with(Vec::new);
+        seed_lanes.clear();
+        let first = sweep * lanes;
+        seed_lanes.extend(colors.iter().map(|&k| match k.checked_sub(first) {
+            Some(lane) if lane < lanes => lane as u32,
+            _ => u32::MAX,
+        }));
+        self.lane_shift.set(0);
+    }
+
+    /// The seed lanes of a sweep run as narrower ones: lane `l` of the sweep is lane `l
+    /// - by` of the narrow sweep.
+    pub(crate) fn shift_seed_lanes(&self, by: usize) {
+        self.lane_shift.set(by as u32);
+    }
+
+    /// A new workspace (empty pool and tape) with this one's seed lanes.
+    pub(crate) fn fresh_with_seed_lanes(&self) -> Workspace {
+        Workspace {
+            seed_lanes: self.seed_lanes.clone(),
+            lane_shift: self.lane_shift.clone(),
+            ..Workspace::new()
+        }
+    }
+
+    /// The lanes of the `n` inputs' seeds in the compressed sweep under way: each seed
+    /// is a unit vector (or zero), so a tangent that reads one adds its coefficient to
+    /// one lane ([`UnitLanes::add`]) instead of multiplying `L` of them. What the
+    /// generated Jacobian kernels call; panics outside a preparation's sweep.
+    #[doc(hidden)]
+    pub fn unit_lanes(&self, n: usize) -> UnitLanes<'_> {
+        let lanes = std::cell::Ref::map(self.seed_lanes.borrow(), |l| match l {
+            Some(l) if l.len() == n => l.as_slice(),
+            _ => panic!(
+                "asd: a Jacobian kernel of {n} inputs ran outside a compressed sweep of as \
+                 many (an internal error)"
+            ),
+        });
+        UnitLanes {
+            lanes,
+            shift: self.lane_shift.get(),
+        }
+    }
+
     fn give_back(&self, data: Vec<f64>) {
         if data.capacity() > 0 {
             self.free.borrow_mut().push(data);
+        }
+    }
+}
+
+/// The seed lanes of a compressed sweep ([`Workspace::unit_lanes`]).
+#[doc(hidden)]
+pub struct UnitLanes<'w> {
+    lanes: std::cell::Ref<'w, [u32]>,
+    shift: u32,
+}
+
+impl UnitLanes<'_> {
+    /// `to += c * seed[j]`, where the seed of input `j` is a unit vector or zero.
+    #[inline(always)]
+    pub fn add<const L: usize>(&self, to: &mut [f64; L], j: usize, c: f64) {
+        let lane = self.lanes[j].wrapping_sub(self.shift) as usize;
+        if let Some(t) = to.get_mut(lane) {
+            *t += c;
         }
     }
 }
@@ -759,6 +830,42 @@ impl Tape {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decompress::fill_seed;
+
+    /// `UnitLanes::add` adds where the seed `fill_seed` fills has its one, in each sweep
+    /// and in each narrow part of one, and nowhere for an input of another sweep.
+    #[test]
+    fn unit_lanes_add_where_the_seed_has_its_one() {
+        let colors = [0, 1, 4, 2, 3, 5, 1];
+        let (n, lanes) = (colors.len(), 4);
+        let ws = Workspace::new();
+        for sweep in 0..2 {
+            let mut seed = vec![0.0; n * lanes];
+            fill_seed(&colors, sweep, lanes, &mut seed);
+            ws.set_seed_lanes(&colors, sweep, lanes);
+            for shift in [0, 2] {
+                ws.shift_seed_lanes(shift);
+                let unit = ws.unit_lanes(n);
+                for j in 0..n {
+                    let mut t = [0.0; 2];
+                    unit.add(&mut t, j, 1.0);
+                    assert_eq!(
+                        t,
+                        seed[j * lanes + shift..][..2],
+                        "sweep {sweep}, {j}, {shift}"
+                    );
+                }
+            }
+        }
+        let fresh = ws.fresh_with_seed_lanes();
+        assert_eq!(*fresh.unit_lanes(n).lanes, *ws.unit_lanes(n).lanes);
+    }
+
+    #[test]
+    #[should_panic(expected = "outside a compressed sweep")]
+    fn unit_lanes_outside_a_sweep_panic() {
+        Workspace::new().unit_lanes(3);
+    }
 
     /// A view reads the lanes it was made from, copies them into a pooled buffer of its
     /// own on the first write (leaving the source as it was), and gives the pool back only

@@ -40,7 +40,7 @@ pub(super) struct Driver {
 /// What one thread of an evaluation owns: a contiguous range of sweeps (and so of the
 /// compressed buffer), its seed lanes (`colors.len() x L`, filled here for its first
 /// sweep, refilled for each when it has several) and its workspace, allocated at
-/// preparation.
+/// preparation, which records the lane of each seed (`Workspace::unit_lanes`) with it.
 struct Worker {
     sweeps: Range<usize>,
     seed: Vec<f64>,
@@ -53,7 +53,7 @@ impl Clone for Worker {
         Worker {
             sweeps: self.sweeps.clone(),
             seed: self.seed.clone(),
-            ws: Workspace::new(),
+            ws: self.ws.fresh_with_seed_lanes(),
         }
     }
 }
@@ -108,11 +108,9 @@ impl Driver {
                 let sweeps = sweep_range(layout.nsweeps(), nworkers, w);
                 let mut seed = vec![0.0; colors.len() * layout.lanes()];
                 fill_seed(colors, sweeps.start, layout.lanes(), &mut seed);
-                Worker {
-                    sweeps,
-                    seed,
-                    ws: Workspace::new(),
-                }
+                let ws = Workspace::new();
+                ws.set_seed_lanes(colors, sweeps.start, layout.lanes());
+                Worker { sweeps, seed, ws }
             })
             .collect()
     }
@@ -351,6 +349,7 @@ impl Worker {
         for (k, sweep) in sweeps.clone().enumerate() {
             if refill {
                 fill_seed(colors, sweep, layout.lanes(), seed);
+                ws.set_seed_lanes(colors, sweep, layout.lanes());
             }
             let block = &mut out[k * block..(k + 1) * block];
             block.fill(0.0);

@@ -184,8 +184,26 @@ fn split(ws: &Workspace, lanes: usize, seed: &[f64], out: &mut [f64], run: &mut 
     for chunk in 0..lanes / CHUNK {
         gather(seed, lanes, chunk, &mut seed_chunk);
         out_chunk.fill([0.0; CHUNK]);
+        let _unshift = ShiftedSeedLanes::new(ws, CHUNK * chunk);
         run(ws, &seed_chunk, &mut out_chunk);
         scatter(&out_chunk, lanes, chunk, out);
+    }
+}
+
+/// The workspace's seed lanes shifted for a narrow part of a sweep, until dropped
+/// (a kernel that panics leaves them as they were).
+struct ShiftedSeedLanes<'w>(&'w Workspace);
+
+impl<'w> ShiftedSeedLanes<'w> {
+    fn new(ws: &'w Workspace, by: usize) -> Self {
+        ws.shift_seed_lanes(by);
+        ShiftedSeedLanes(ws)
+    }
+}
+
+impl Drop for ShiftedSeedLanes<'_> {
+    fn drop(&mut self) {
+        self.0.shift_seed_lanes(0);
     }
 }
 
