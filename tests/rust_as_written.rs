@@ -234,6 +234,75 @@ vector!(match_on_index at (points(6, 14)),
     }
 );
 
+// A function that validates its arguments: the generated code panics where it does,
+// with its message. A panic under a condition on a real, or formatting one, is the
+// function's own, as assertions and printing are.
+scalar!(validating_panics at (points(6, 16), 3),
+    pub fn f(x: &[f64], k: usize) -> f64 {
+        let n = x.len();
+        if n < 2 {
+            panic!("need two values, got {n}");
+        }
+        if k == 0 || k > n + 1 {
+            panic!("k = {} is out of 1..={}", k, n + 1);
+        }
+        let n = n - 1; // a shadowed local, renamed in the generated code
+        if k > 1000 {
+            eprintln!("k = {k} is large"); // the function's own, as assertions are
+        }
+        if x[0] < -1e6 {
+            panic!("x[0] = {} is too small", x[0]);
+        }
+        let mut s = 0.0;
+        for i in 0..n {
+            let w = match i % 2 {
+                0 => 1.0,
+                1 => 2.0,
+                _ => unreachable!(),
+            };
+            if i > n {
+                unreachable!("i = {i} > {n}");
+            }
+            s += w * x[i] * x[i + 1];
+        }
+        let last = if k <= n { x[k] } else { panic!("k = {k} has no successor in 0..={n}") };
+        s * last
+    }
+);
+
+#[test]
+fn operators_panic_where_the_function_does() {
+    use validating_panics::*;
+    let x = points(6, 17);
+    let message = |r: std::thread::Result<()>| {
+        let e = r.expect_err("the operator did not panic");
+        e.downcast_ref::<String>().cloned().unwrap_or_default()
+    };
+    for (k, expected) in [
+        (0, "k = 0 is out of 1..=7"),
+        (7, "k = 7 has no successor in 0..=5"),
+    ] {
+        let prim = message(std::panic::catch_unwind(|| {
+            f(&x, k);
+        }));
+        assert_eq!(prim, expected);
+        let grad = message(std::panic::catch_unwind(|| {
+            f_gradient(&x, k);
+        }));
+        let hess = message(std::panic::catch_unwind(|| {
+            f_hessian(&x, k);
+        }));
+        let jvp = message(std::panic::catch_unwind(|| {
+            f_jvp(&x, k, &x);
+        }));
+        assert_eq!((grad, hess, jvp), (prim.clone(), prim.clone(), prim));
+    }
+    let short = message(std::panic::catch_unwind(|| {
+        f_hessian_sparsity(&x[..1], 1);
+    }));
+    assert_eq!(short, "need two values, got 1");
+}
+
 scalar!(loop_break_continue at (points(8, 15), 5),
     pub fn f(x: &[f64], stop: usize) -> f64 {
         assert!(stop <= x.len());

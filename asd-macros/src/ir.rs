@@ -49,6 +49,12 @@ pub enum Origin {
     Local,
     /// A temporary introduced by a pass.
     Temp,
+    /// The statement `panic!(..)` (or `unreachable!`, `todo!`, `unimplemented!`), held
+    /// as a `let` of nothing: code that computes values runs it where the function
+    /// does, and the analysis drops it where its condition or message reads a
+    /// differentiated real, as it does assertions (the tracers run both arms of such a
+    /// branch).
+    Panic,
 }
 
 #[derive(Clone, Debug)]

@@ -530,6 +530,13 @@ impl<'f, D: Domain> Tracer<'f, D> {
             }
             Stmt::Return(v) => self.ret(*v),
             // Everything inactive is computed as in the plain function.
+            Stmt::Let {
+                var,
+                init: Some(Rhs::Opaque(o)),
+            } if self.f.vars[*var].origin == Origin::Panic => {
+                let p = &o.tokens;
+                quote!(#p;)
+            }
             Stmt::Let { var, init } => {
                 let name = self.name(*var).clone();
                 let ty = match init {

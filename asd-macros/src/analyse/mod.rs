@@ -31,6 +31,7 @@ pub fn analyse(f: &mut Function, errors: &mut Errors) {
             break;
         }
     }
+    drop_panics_on_reals(&mut f.body, &f.vars, false);
     drop_unneeded(f);
     check(&f.body, &f.vars, None, errors);
     let mut body = std::mem::take(&mut f.body);
@@ -182,6 +183,25 @@ pub fn for_derivatives(f: &Function) -> Function {
         var.active &= useful;
     }
     g
+}
+
+/// Removes the panics (`panic!`, `unreachable!`, ..) under a condition on a
+/// differentiated real or whose message formats one, as desugar drops assertions: the
+/// tracers run both arms of such a branch, and cannot format an abstract value. The
+/// others stay, and the generated code panics where the function does.
+fn drop_panics_on_reals(body: &mut Vec<Stmt>, vars: &[Var], under_real: bool) {
+    body.retain(|s| match s {
+        Stmt::Let {
+            var,
+            init: Some(Rhs::Opaque(o)),
+        } if vars[*var].origin == Origin::Panic => !under_real && !reads_active(o, vars),
+        _ => true,
+    });
+    for s in body.iter_mut() {
+        let under = under_real || matches!(s, Stmt::If { cond, .. } if reads_active(cond, vars));
+        s.bodies_mut()
+            .for_each(|b| drop_panics_on_reals(b, vars, under));
+    }
 }
 
 /// Removes the statements that only write reals nothing useful reads.

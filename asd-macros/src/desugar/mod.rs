@@ -486,8 +486,8 @@ impl Desugar<'_> {
         let outer = std::mem::take(&mut self.pre);
         let rewritten = match s {
             Stmt::Local(local) => self.local(local),
-            Stmt::Macro(m) if is_assertion(&m.mac) => Vec::new(),
-            Stmt::Expr(Expr::Macro(m), _) if is_assertion(&m.mac) => Vec::new(),
+            Stmt::Macro(m) if is_primal_only(&m.mac) => Vec::new(),
+            Stmt::Expr(Expr::Macro(m), _) if is_primal_only(&m.mac) => Vec::new(),
             // `;` alone (`a;;`): syn reads it as empty verbatim tokens, which carry no
             // span to report them at; Rust accepts it, and it does nothing.
             Stmt::Expr(Expr::Verbatim(v), Some(_)) if v.is_empty() => Vec::new(),
@@ -1079,8 +1079,9 @@ fn mem_swap(c: &syn::ExprCall) -> Option<(Expr, Expr)> {
     }
 }
 
-/// `assert!` and its kin: kept in the user's function, not in the derivative code.
-fn is_assertion(m: &syn::Macro) -> bool {
+/// `assert!` and its kin, and printing: kept in the user's function, not in the
+/// derivative code, whose values are not the function's alone (lanes, abstract sets).
+fn is_primal_only(m: &syn::Macro) -> bool {
     m.path.segments.last().is_some_and(|s| {
         matches!(
             s.ident.to_string().as_str(),
@@ -1090,6 +1091,10 @@ fn is_assertion(m: &syn::Macro) -> bool {
                 | "debug_assert"
                 | "debug_assert_eq"
                 | "debug_assert_ne"
+                | "print"
+                | "println"
+                | "eprint"
+                | "eprintln"
         )
     })
 }

@@ -188,6 +188,7 @@ impl Lowerer<'_> {
             // emitted in every generated function; the passes only see them used.
             SStmt::Item(_) if self.scopes.len() == 2 => {}
             SStmt::Item(item) => self.errors.at(item, "items in a nested block of a #[sparse_diff] function are not supported: define them at the top of the function's body"),
+            SStmt::Macro(m) if diverges(&m.mac) => self.panic(&m.mac, out),
             SStmt::Macro(m) => self.errors.at(&m.mac, macro_message(&m.mac)),
             SStmt::Expr(e, semi) => {
                 if semi.is_none() && !is_statement_like(e) && !matches!(tail, Tail::None) {
@@ -200,6 +201,13 @@ impl Lowerer<'_> {
     }
 
     fn tail(&mut self, e: &SExpr, tail: Tail, out: &mut Vec<Stmt>) {
+        match (tail, e) {
+            // An arm that panics assigns nothing.
+            (Tail::Assign(_), SExpr::Macro(m)) if diverges(&m.mac) => {
+                return self.panic(&m.mac, out)
+            }
+            _ => {}
+        }
         match tail {
             Tail::Return => self.ret(Some(e), e, out),
             Tail::Assign(v) => {
@@ -378,6 +386,7 @@ impl Lowerer<'_> {
 
     fn expr_stmt(&mut self, e: &SExpr, out: &mut Vec<Stmt>) {
         match e {
+            SExpr::Macro(m) if diverges(&m.mac) => self.panic(&m.mac, out),
             SExpr::Assign(a) => self.assign(&a.left, None, &a.right, out),
             SExpr::Binary(b) => match compound_op(&b.op) {
                 Some(op) => self.assign(&b.left, Some(op), &b.right, out),
@@ -632,6 +641,14 @@ fn writes<'a>(name: &Ident, rest: &'a [SStmt]) -> Vec<&'a SExpr> {
     let mut w = Writes(name, Vec::new());
     rest.iter().for_each(|s| w.visit_stmt(s));
     w.1
+}
+
+/// `panic!`, `unreachable!`, `todo!`, `unimplemented!`: statements that end the
+/// function there.
+fn diverges(m: &syn::Macro) -> bool {
+    ["panic", "unreachable", "todo", "unimplemented"]
+        .iter()
+        .any(|n| m.path.is_ident(n))
 }
 
 fn is_statement_like(e: &SExpr) -> bool {

@@ -52,6 +52,76 @@ impl Lowerer<'_> {
         }
     }
 
+    /// `panic!(..)` (or `unreachable!`, `todo!`, `unimplemented!`) as a statement, kept
+    /// as written with the variables its message reads recorded, its inline `{name}`s
+    /// included and renamed where the lowering renamed a shadowed local.
+    pub(super) fn panic(&mut self, m: &syn::Macro, out: &mut Vec<Stmt>) {
+        let parse = syn::punctuated::Punctuated::<SExpr, syn::Token![,]>::parse_terminated;
+        let args = match m.parse_body_with(parse) {
+            Ok(args) => args,
+            Err(err) => return self.errors.push(err),
+        };
+        let mut reads = Vec::new();
+        let mut parts = Vec::new();
+        for (k, a) in args.iter().enumerate() {
+            match a {
+                SExpr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(message),
+                    ..
+                }) if k == 0 => {
+                    let renamed = self.message_captures(&message.value(), &mut reads);
+                    let message = syn::LitStr::new(&renamed, message.span());
+                    parts.push(quote!(#message));
+                }
+                a => parts.push(self.opaque_tokens(a, &mut reads)),
+            }
+        }
+        reads.sort_unstable();
+        reads.dedup();
+        let var = self.temp(Ty::Other);
+        self.vars[var].origin = Origin::Panic;
+        let path = &m.path;
+        let span = syn::spanned::Spanned::span(m);
+        out.push(Stmt::Let {
+            var,
+            init: Some(Rhs::Opaque(Opaque {
+                tokens: quote_spanned!(span=> #path!(#(#parts),*)),
+                reads,
+                span,
+            })),
+        });
+    }
+
+    /// A format string with each `{name}` that names a local recorded in `reads` and
+    /// written with the local's emitted name.
+    fn message_captures(&mut self, message: &str, reads: &mut Vec<VarId>) -> String {
+        let mut out = String::new();
+        let mut rest = message;
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..=open]);
+            rest = &rest[open + 1..];
+            if let Some(after) = rest.strip_prefix('{') {
+                out.push('{');
+                rest = after;
+                continue;
+            }
+            let len = rest
+                .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            let name = &rest[..len];
+            match self.lookup(name) {
+                Some(v) if !name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit()) => {
+                    reads.push(v);
+                    out.push_str(&self.vars[v].name.to_string());
+                }
+                _ => out.push_str(name),
+            }
+            rest = &rest[len..];
+        }
+        out.push_str(rest);
+        out
+    }
+
     fn opaque_tokens(&mut self, e: &SExpr, reads: &mut Vec<VarId>) -> TokenStream {
         match e {
             SExpr::Lit(_) => e.to_token_stream(),

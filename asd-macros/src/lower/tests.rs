@@ -372,7 +372,7 @@ fn f(x: &[f64], k: usize) -> Vec<f64> {
     let m = match k { _ => 1.0 };
     y.extend_from_slice(x);
     y[0] = x[0].clamp(0.0, 1.0);
-    println!("{}", y[0]);
+    dbg!(y[0]);
     y
 }"#;
     let errors = lower_item(src.parse().expect("tokens")).expect_err("mistakes");
@@ -387,7 +387,7 @@ fn f(x: &[f64], k: usize) -> Vec<f64> {
             "9:13: `match` is not supported by #[sparse_diff]: write `if` / `else if` / `else` on integer conditions",
             "10:5: the method `extend_from_slice` is not supported by #[sparse_diff]: iterator adapters and other methods have no derivative rule; write a `for` loop over indices",
             "11:12: the method `clamp` is not supported on reals by #[sparse_diff]; supported: sin, cos, tan, asin, acos, atan, sinh, cosh, tanh, asinh, acosh, atanh, exp, exp2, exp_m1, ln, ln_1p, log10, log2, sqrt, cbrt, recip, abs, signum, floor, ceil, round, trunc, powf, max, min, hypot, atan2, powi, mul_add",
-            "12:5: the macro `println!` is not supported inside #[sparse_diff]: only `vec!` is; move other macros out of the differentiated function",
+            "12:5: the macro `dbg!` is not supported inside #[sparse_diff] (`vec!`, `panic!` and its kin, assertions and printing are): move it out of the differentiated function",
         ]
     );
 }

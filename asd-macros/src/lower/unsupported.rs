@@ -43,7 +43,7 @@ pub(super) fn macro_message(m: &syn::Macro) -> String {
         // `vec!` of vectors, or of something else `vec!` cannot hold here.
         return "this `vec!` is not supported by #[sparse_diff]: vectors hold reals (`vec![0.0; n]`, `vec![a, b]`); a matrix is one vector indexed `a[i * cols + j]`".to_string();
     }
-    format!("the macro `{name}!` is not supported inside #[sparse_diff]: only `vec!` is; move other macros out of the differentiated function")
+    format!("the macro `{name}!` is not supported inside #[sparse_diff] (`vec!`, `panic!` and its kin, assertions and printing are): move it out of the differentiated function")
 }
 
 /// A label on a loop or a block: without `break` and `continue` nothing can use it.
