@@ -303,6 +303,100 @@ fn operators_panic_where_the_function_does() {
     assert_eq!(short, "need two values, got 1");
 }
 
+// ---- fallible functions ---------------------------------------------------------------
+
+/// A negative log-likelihood that validates its data, as statistics code returns errors.
+mod fallible {
+    /// No `Debug`: the operators need nothing of the error type.
+    pub enum NllError {
+        Empty,
+        NotFinite(usize),
+    }
+
+    fn finite(d: &[f64]) -> Result<(), NllError> {
+        match d.iter().position(|v| !v.is_finite()) {
+            Some(i) => Err(NllError::NotFinite(i)),
+            None => Ok(()),
+        }
+    }
+
+    fn count(d: &[f64]) -> Result<usize, NllError> {
+        if d.is_empty() {
+            Err(NllError::Empty)
+        } else {
+            Ok(d.len())
+        }
+    }
+
+    #[asd::sparse_diff]
+    pub fn nll(x: &[f64], d: &[f64]) -> Result<f64, NllError> {
+        if d.len() > 1000 {
+            return Err(NllError::NotFinite(1000));
+        }
+        finite(d)?;
+        let k = count(d)?;
+        let (mu, sigma) = (x[0], x[1]);
+        let mut s = 0.0;
+        for v in d {
+            let r = (v - mu) / sigma;
+            s += 0.5 * r * r + sigma.ln();
+        }
+        if s.is_nan() {
+            Err(NllError::NotFinite(0))
+        } else {
+            Ok(s / k as f64 + 0.1 * x[2] * x[2])
+        }
+    }
+
+    /// Residuals of an exponential model, `Err` for too few data.
+    #[asd::sparse_diff]
+    pub fn residuals(x: &[f64], t: &[f64]) -> Result<Vec<f64>, String> {
+        if t.len() < 2 {
+            return Err(format!("{} points", t.len()));
+        }
+        let r: Vec<f64> = t.iter().map(|ti| x[0] * (x[1] * ti).exp() - x[2]).collect();
+        Ok(r)
+    }
+}
+
+#[test]
+fn fallible_functions_differentiate_their_ok_value() {
+    use fallible::*;
+    let x = points(3, 18);
+    let d = [0.3, 0.9, 0.4, 0.75];
+    common::check_scalar(
+        &x,
+        |x| nll(x, &d).ok().expect("Ok"),
+        |x| nll_gradient(x, &d).1,
+        |x, v| nll_jvp(x, &d, v).1,
+        |x| nll_hessian_sparsity(x, &d),
+        |x| nll_hessian(x, &d),
+        |x, v| nll_hvp(x, &d, v),
+    );
+    let t = [0.25, 0.5, 1.0];
+    common::check_vector(
+        &x,
+        |x| residuals(x, &t).unwrap(),
+        |x| residuals_jacobian_sparsity(x, &t),
+        |x| residuals_jacobian(x, &t),
+        |x, v| residuals_jvp(x, &t, v).1,
+        |x, w| residuals_vjp(x, &t, w).1,
+    );
+    assert_eq!(
+        residuals_value_and_jacobian(&x, &t).0,
+        residuals(&x, &t).unwrap()
+    );
+    // Where the function returns an error, the operators panic saying so.
+    assert!(matches!(nll(&x, &[]), Err(NllError::Empty)));
+    assert!(matches!(nll(&x, &[0.5, f64::NAN]), Err(NllError::NotFinite(1))));
+    for d in [&[][..], &[0.5, f64::NAN][..]] {
+        let panic = std::panic::catch_unwind(|| nll_gradient(&x, d)).expect_err("no panic");
+        let message = (panic.downcast_ref::<String>().map(String::as_str))
+            .or(panic.downcast_ref::<&str>().copied());
+        assert_eq!(message, Some("`nll` returned an error"));
+    }
+}
+
 scalar!(loop_break_continue at (points(8, 15), 5),
     pub fn f(x: &[f64], stop: usize) -> f64 {
         assert!(stop <= x.len());

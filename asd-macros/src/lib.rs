@@ -127,6 +127,7 @@ fn expand(attr: Tokens, item: Tokens) -> Tokens {
         // The desugaring turned `fn f(x: &mut [f64])` into a map returning `Vec<f64>`.
         in_place: matches!(item_fn.sig.output, syn::ReturnType::Default)
             && sig.output == ir::Output::Vector,
+        fallible: desugar::fallible::ok_type(&item_fn.sig.output).is_some(),
         generated: generated.as_ref(),
     }
     .emit();

@@ -606,7 +606,9 @@ fn check_rhs(
             VecExpr::Empty(None) | VecExpr::Copy(_) | VecExpr::Move(_) => {}
         },
         Rhs::Opaque(o) => {
-            if vars[var].ty == Ty::Bool && reads_active(o, vars) {
+            if vars[var].ty == Ty::Other && reads_active(o, vars) {
+                errors.at_span(o.span, format!("`{}` is computed from a differentiated real by code #[sparse_diff] cannot differentiate (a function it cannot see into, a method of its result): make it a real (`f64`) computed by the body or by another #[sparse_diff] function", vars[var].name));
+            } else if vars[var].ty == Ty::Bool && reads_active(o, vars) {
                 errors.at_span(o.span, "a `bool` computed from a differentiated real (`let b = x[0] > 0.0;`) is not supported: write the comparison in the `if` itself (`if x[0] > 0.0 { .. }`), where the sparsity pattern takes both branches");
             } else if matches!(vars[var].ty, Ty::Int | Ty::Bool) {
                 check_int(o, vars, errors);

@@ -23,6 +23,7 @@
 
 mod closures;
 mod consume;
+pub mod fallible;
 mod float;
 mod iter;
 mod loops;
@@ -46,6 +47,7 @@ pub use loops::loop_exit;
 pub fn desugar(item: &ItemFn, errors: &mut Errors) -> (ItemFn, bool) {
     let mut f = item.clone();
     let generic = float::instantiate(&mut f, errors);
+    fallible::ok_value(&mut f);
     in_place(&mut f);
     users_l(&mut f);
     name_wild_params(&mut f);

@@ -52,6 +52,9 @@ pub struct Items<'a> {
     /// The user's function updates its input in place (`fn f(x: &mut [f64])`): the
     /// operators take `x: &[f64]`, and the value is computed on a copy.
     pub in_place: bool,
+    /// The user's function returns `Result<T, E>`: the operators differentiate its `Ok`
+    /// value ([`desugar::fallible`](crate::desugar::fallible)) and take the value from it.
+    pub fallible: bool,
     /// What the passes generated; `None` when the body had errors.
     pub generated: Option<&'a Generated>,
 }

@@ -45,6 +45,12 @@ impl Items<'_> {
                 #f(#(#args),*);
                 #y
             })
+        } else if self.fallible {
+            let message = format!("`{}` returned an error", self.name);
+            quote!(match #f(#(#args),*) {
+                ::core::result::Result::Ok(value) => value,
+                ::core::result::Result::Err(_) => ::core::panic!(#message),
+            })
         } else {
             quote!(#f(#(#args),*))
         }

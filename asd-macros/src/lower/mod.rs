@@ -27,7 +27,7 @@ use crate::ir::*;
 use crate::parse::{ParamKind, Signature};
 use crate::rules::Op;
 
-use reals::is_call;
+use reals::{is_call, on_call};
 use types::ty_name;
 use unsupported::{macro_message, unsupported_message, LABEL};
 
@@ -263,7 +263,7 @@ impl Lowerer<'_> {
             (Some(t), _) => t,
             (None, Some(i)) => match self.ty_of(&i.expr) {
                 Some(t) => t,
-                None if is_call(&i.expr) && self.reads_reals(&i.expr) => {
+                None if (is_call(&i.expr) || on_call(&i.expr)) && self.reads_reals(&i.expr) => {
                     self.ty_from_use(&ident, rest)
                 }
                 // A plain call on constants: a constant of its own type, unless the
@@ -646,9 +646,11 @@ fn writes<'a>(name: &Ident, rest: &'a [SStmt]) -> Vec<&'a SExpr> {
 /// `panic!`, `unreachable!`, `todo!`, `unimplemented!`: statements that end the
 /// function there.
 fn diverges(m: &syn::Macro) -> bool {
-    ["panic", "unreachable", "todo", "unimplemented"]
-        .iter()
-        .any(|n| m.path.is_ident(n))
+    m.path.segments.last().is_some_and(|s| {
+        ["panic", "unreachable", "todo", "unimplemented"]
+            .iter()
+            .any(|n| s.ident == n)
+    })
 }
 
 fn is_statement_like(e: &SExpr) -> bool {

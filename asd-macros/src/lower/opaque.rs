@@ -190,7 +190,7 @@ impl Lowerer<'_> {
                 }
                 // Any method of a constant (`p.get(i)`, `idx.contains(&i)`); of reals, the
                 // integer and the tabled ones.
-                let constant = !self.reads_reals(&mc.receiver);
+                let constant = !self.reads_reals(&mc.receiver) || super::on_call(e);
                 if !constant
                     && name != "len"
                     && !INT_METHODS.contains(&name.as_str())

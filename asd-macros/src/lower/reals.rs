@@ -392,13 +392,16 @@ impl Lowerer<'_> {
                 // A method of a constant (`p.rate(t)`): a real of no real variable.
                 return Expr::Const(self.opaque(whole));
             }
-            self.errors.at(
-                whole,
+            let msg = if on_call(whole) {
+                // `g(x)?` of a `Result<f64, E>` function (`desugar::fallible`).
+                "the value of a call on reals through `?` or a method (`g(x)?`, `g(x).unwrap()`) is not supported: make `g` a #[sparse_diff] function that returns `f64` and call it as `g(x)`".to_string()
+            } else {
                 format!(
                     "the method `{name}` is not supported on reals by #[sparse_diff]; supported: {}",
                     rules::method_names().join(", ")
-                ),
-            );
+                )
+            };
+            self.errors.at(whole, msg);
             return Expr::Lit(0.0);
         };
         if args.len() != rule.arity {
@@ -547,6 +550,15 @@ pub(super) fn path_is(p: &syn::Path, segs: &[&str]) -> bool {
 
 pub(super) fn is_call(e: &SExpr) -> bool {
     matches!(e, SExpr::Call(_))
+}
+
+/// A method called on a call's result, `count(d).ok().expect(..)`: of whatever type
+/// the function returns, not of a real the body computed.
+pub(super) fn on_call(e: &SExpr) -> bool {
+    match e {
+        SExpr::MethodCall(mc) => is_call(&mc.receiver) || on_call(&mc.receiver),
+        _ => false,
+    }
 }
 
 impl Lowerer<'_> {

@@ -138,6 +138,9 @@ impl Lowerer<'_> {
             name: &'a Ident,
             vector: bool,
             fields: bool,
+            /// Cast (`k as f64`), an index (`v[k]`) or a range's bound (`0..k`): an
+            /// integer.
+            integer: bool,
             /// The function returns a vector: so is a name it returns.
             returns_vector: bool,
         }
@@ -161,6 +164,14 @@ impl Lowerer<'_> {
                     SExpr::Index(ix) if is_name(&ix.expr) => self.vector = true,
                     SExpr::Reference(r) if is_name(&r.expr) => self.vector = true,
                     SExpr::Field(f) if is_name(&f.base) => self.fields = true,
+                    SExpr::Cast(c) if is_name(&c.expr) => self.integer = true,
+                    SExpr::Index(ix) if is_name(&ix.index) => self.integer = true,
+                    SExpr::Range(r)
+                        if r.start.as_deref().is_some_and(is_name)
+                            || r.end.as_deref().is_some_and(is_name) =>
+                    {
+                        self.integer = true
+                    }
                     SExpr::MethodCall(mc)
                         if is_name(&mc.receiver)
                             && matches!(
@@ -179,6 +190,7 @@ impl Lowerer<'_> {
             name,
             vector: false,
             fields: false,
+            integer: false,
             returns_vector: self.output == Output::Vector,
         };
         for s in rest {
@@ -188,11 +200,12 @@ impl Lowerer<'_> {
         if let Some(SStmt::Expr(e, None)) = rest.last() {
             u.vector |= u.returns_vector && yields(e, name);
         }
-        match (u.fields, u.vector) {
+        match (u.fields, u.vector, u.integer) {
             // A tuple or a struct: only a constant is supported.
-            (true, _) => Ty::Other,
-            (false, true) => Ty::RealVec,
-            (false, false) => Ty::Real,
+            (true, _, _) => Ty::Other,
+            (false, true, _) => Ty::RealVec,
+            (false, false, true) => Ty::Int,
+            (false, false, false) => Ty::Real,
         }
     }
 
