@@ -282,6 +282,8 @@ rules! {
     ];
     Powi = Method("powi"), All, ints [1], |a, _| [s(powi_partial(a)), None];
     MulAdd = Method("mul_add"), Cross, |a, _| [s(a[1].clone()), s(a[0].clone()), c(1.0)];
+    /// `a.rem_euclid(b) = a - b * q` for the integer `q = (a - r) / b`.
+    RemEuclid = Method("rem_euclid"), Linear, |a, r| [c(1.0), s(E::neg(E::div(E::sub(a[0].clone(), r.clone()), a[1].clone())))];
     Erf = Function("erf"), All, |a, _| [s(E::mul(E::lit(FRAC_2_SQRT_PI), m(Op::Exp, &E::neg(sq(&a[0])))))];
     Erfc = Function("erfc"), All, |a, _| [s(E::mul(E::lit(-FRAC_2_SQRT_PI), m(Op::Exp, &E::neg(sq(&a[0])))))];
     /// `1.0` where `a >= b`, else `0.0`: the derivative of `max` and `min`.

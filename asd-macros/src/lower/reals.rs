@@ -365,28 +365,6 @@ impl Lowerer<'_> {
         whole: &SExpr,
         out: &mut Vec<Stmt>,
     ) -> Expr {
-        // `a.rem_euclid(b)` as std computes it: `r = a % b`, plus `|b|` where `r < 0`
-        // (a step, so no branch).
-        if name == "rem_euclid" && args.len() == 2 && self.reads_reals(whole) {
-            let a = self.real(&args[0], out);
-            let b = self.real(&args[1], out);
-            let [tb, r] = [self.temp(Ty::Real), self.temp(Ty::Real)];
-            let rem = Expr::app(Op::Rem, vec![a, Expr::Var(tb)]);
-            out.push(Stmt::Let {
-                var: tb,
-                init: Some(Rhs::Real(b)),
-            });
-            out.push(Stmt::Let {
-                var: r,
-                init: Some(Rhs::Real(rem)),
-            });
-            let below = Expr::sub(
-                Expr::lit(1.0),
-                Expr::app(Op::Ge, vec![Expr::Var(r), Expr::lit(0.0)]),
-            );
-            let abs_b = Expr::app(Op::Abs, vec![Expr::Var(tb)]);
-            return Expr::add(Expr::Var(r), Expr::mul(abs_b, below));
-        }
         let Some(rule) = rules::method(name) else {
             if !self.reads_reals(whole) {
                 // A method of a constant (`p.rate(t)`): a real of no real variable.

@@ -382,11 +382,11 @@ fn f(x: &[f64], k: usize) -> Vec<f64> {
         [
             "3:9: patterns are not supported in `let`: bind one name, as in `let y = ...;`",
             "5:5: labels are not supported by #[sparse_diff]: remove the label",
-            "6:16: the method `copysign` is not supported on reals by #[sparse_diff]; supported: sin, cos, tan, asin, acos, atan, sinh, cosh, tanh, asinh, acosh, atanh, exp, exp2, exp_m1, ln, ln_1p, log10, log2, sqrt, cbrt, recip, abs, signum, floor, ceil, round, trunc, powf, max, min, hypot, atan2, powi, mul_add",
+            "6:16: the method `copysign` is not supported on reals by #[sparse_diff]; supported: sin, cos, tan, asin, acos, atan, sinh, cosh, tanh, asinh, acosh, atanh, exp, exp2, exp_m1, ln, ln_1p, log10, log2, sqrt, cbrt, recip, abs, signum, floor, ceil, round, trunc, powf, max, min, hypot, atan2, powi, mul_add, rem_euclid",
             "8:12: `f32` is not supported by #[sparse_diff]: write `f64` (the derivative code computes in `f64`)",
             "9:13: `match` is not supported by #[sparse_diff]: write `if` / `else if` / `else` on integer conditions",
             "10:5: the method `extend_from_slice` is not supported by #[sparse_diff]: iterator adapters and other methods have no derivative rule; write a `for` loop over indices",
-            "11:12: the method `clamp` is not supported on reals by #[sparse_diff]; supported: sin, cos, tan, asin, acos, atan, sinh, cosh, tanh, asinh, acosh, atanh, exp, exp2, exp_m1, ln, ln_1p, log10, log2, sqrt, cbrt, recip, abs, signum, floor, ceil, round, trunc, powf, max, min, hypot, atan2, powi, mul_add",
+            "11:12: the method `clamp` is not supported on reals by #[sparse_diff]; supported: sin, cos, tan, asin, acos, atan, sinh, cosh, tanh, asinh, acosh, atanh, exp, exp2, exp_m1, ln, ln_1p, log10, log2, sqrt, cbrt, recip, abs, signum, floor, ceil, round, trunc, powf, max, min, hypot, atan2, powi, mul_add, rem_euclid",
             "12:5: the macro `dbg!` is not supported inside #[sparse_diff] (`vec!`, `panic!` and its kin, assertions and printing are): move it out of the differentiated function",
         ]
     );

@@ -81,9 +81,15 @@ impl Lowerer<'_> {
                     "is_nan" | "is_finite" | "is_infinite" | "is_sign_negative"
                     | "is_sign_positive" | "is_power_of_two" => Ty::Bool,
                     _ if rules::method(&name).is_some() => {
-                        // `max`, `min`, `abs` work on integers too: follow the receiver.
+                        // `max`, `min`, `abs`, `rem_euclid` work on integers too: follow
+                        // the receiver.
                         match self.ty_of(&mc.receiver) {
-                            Some(Ty::Int) if matches!(name.as_str(), "max" | "min" | "abs") => {
+                            Some(Ty::Int)
+                                if matches!(
+                                    name.as_str(),
+                                    "max" | "min" | "abs" | "rem_euclid"
+                                ) =>
+                            {
                                 Ty::Int
                             }
                             _ => Ty::Real,
