@@ -159,15 +159,12 @@ impl<'f> Emitter<'f> {
     }
 
     fn stmt(&mut self, s: &Stmt) -> TokenStream {
+        if let Some(p) = s.panic(&self.f.vars) {
+            let p = &p.tokens;
+            return quote!(#p;);
+        }
         let ws = &self.ws.clone();
         match s {
-            Stmt::Let {
-                var,
-                init: Some(Rhs::Opaque(o)),
-            } if self.f.vars[*var].origin == Origin::Panic => {
-                let p = &o.tokens;
-                quote!(#p;)
-            }
             Stmt::Let { var, init } => {
                 let name = self.name(*var).clone();
                 let ty = let_type(self.f, *var);

@@ -419,6 +419,17 @@ impl Stmt {
         }
     }
 
+    /// The `panic!(..)` (or its kin) this statement is ([`Origin::Panic`]).
+    pub fn panic(&self, vars: &[Var]) -> Option<&Opaque> {
+        match self {
+            Stmt::Let {
+                var,
+                init: Some(Rhs::Opaque(o)),
+            } if vars[*var].origin == Origin::Panic => Some(o),
+            _ => None,
+        }
+    }
+
     /// The bodies the statement holds: a loop's or a block's, or both arms of an `if`.
     pub fn bodies(&self) -> impl Iterator<Item = &Vec<Stmt>> {
         let (a, b) = match self {

@@ -413,6 +413,10 @@ impl<'f, D: Domain> Tracer<'f, D> {
     }
 
     fn stmt(&mut self, s: &Stmt) -> TokenStream {
+        if let Some(p) = s.panic(&self.f.vars) {
+            let p = &p.tokens;
+            return quote!(#p;);
+        }
         let ty = D::ty();
         match s {
             Stmt::Let { var, init } if self.active(*var) => {
@@ -530,13 +534,6 @@ impl<'f, D: Domain> Tracer<'f, D> {
             }
             Stmt::Return(v) => self.ret(*v),
             // Everything inactive is computed as in the plain function.
-            Stmt::Let {
-                var,
-                init: Some(Rhs::Opaque(o)),
-            } if self.f.vars[*var].origin == Origin::Panic => {
-                let p = &o.tokens;
-                quote!(#p;)
-            }
             Stmt::Let { var, init } => {
                 let name = self.name(*var).clone();
                 let ty = match init {

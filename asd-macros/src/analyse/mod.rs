@@ -190,12 +190,9 @@ pub fn for_derivatives(f: &Function) -> Function {
 /// tracers run both arms of such a branch, and cannot format an abstract value. The
 /// others stay, and the generated code panics where the function does.
 fn drop_panics_on_reals(body: &mut Vec<Stmt>, vars: &[Var], under_real: bool) {
-    body.retain(|s| match s {
-        Stmt::Let {
-            var,
-            init: Some(Rhs::Opaque(o)),
-        } if vars[*var].origin == Origin::Panic => !under_real && !reads_active(o, vars),
-        _ => true,
+    body.retain(|s| match s.panic(vars) {
+        Some(p) => !under_real && !reads_active(p, vars),
+        None => true,
     });
     for s in body.iter_mut() {
         let under = under_real || matches!(s, Stmt::If { cond, .. } if reads_active(cond, vars));
