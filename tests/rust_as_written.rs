@@ -357,6 +357,21 @@ mod fallible {
         let r: Vec<f64> = t.iter().map(|ti| x[0] * (x[1] * ti).exp() - x[2]).collect();
         Ok(r)
     }
+
+    /// An ODE right-hand side that writes its output and returns `Result<(), E>`.
+    #[asd::sparse_diff]
+    pub fn rhs(u: &[f64], du: &mut [f64], k: f64) -> Result<(), String> {
+        let n = u.len();
+        if du.len() != n {
+            return Err(format!("{} outputs for {n} unknowns", du.len()));
+        }
+        for i in 0..n {
+            let l = if i > 0 { u[i - 1] } else { 0.0 };
+            let r = if i + 1 < n { u[i + 1] } else { 0.0 };
+            du[i] = k * (l - 2.0 * u[i] + r) + u[i] * u[i].sin();
+        }
+        Ok(())
+    }
 }
 
 #[test]
@@ -386,6 +401,16 @@ fn fallible_functions_differentiate_their_ok_value() {
         residuals_value_and_jacobian(&x, &t).0,
         residuals(&x, &t).unwrap()
     );
+    let u = points(5, 19);
+    let mut du = vec![0.0; 5];
+    let jac = common::dense(&rhs_jacobian(&u, &mut du, 0.7));
+    let value = |u: &[f64]| {
+        let mut du = vec![0.0; u.len()];
+        rhs(u, &mut du, 0.7).expect("Ok");
+        du
+    };
+    assert_eq!(du, value(&u));
+    common::assert_close(&jac, &common::fd_jacobian(value, &u), 1e-6);
     // Where the function returns an error, the operators panic saying so.
     assert!(matches!(nll(&x, &[]), Err(NllError::Empty)));
     assert!(matches!(nll(&x, &[0.5, f64::NAN]), Err(NllError::NotFinite(1))));
@@ -1385,7 +1410,16 @@ scalar!(arrays_passed_as_the_callee_declares at (points(6, 50)),
             let q = vec![x[3 * i], x[3 * i + 1] * x[3 * i]];
             s += vec_ref(&q);
         }
-        s + norm3(&[1.0, x[0], x[5]]) * sum_sin(&vec![x[1]; 2]) + vec_ref(&vec![0.5, x[2]])
+        let r = norm3(&[x[4], x[1], 1.0]); // untyped: its type from the callee's result
+        s + norm3(&[1.0, x[0], x[5]]) * sum_sin(&vec![x[1]; 2]) + vec_ref(&vec![0.5, x[2]]) * r
+    }
+);
+
+// A field of `sin_cos`'s pair, as in `let y = t.sin_cos().0;`.
+scalar!(sin_cos_fields at (points(3, 51)),
+    pub fn f(x: &[f64]) -> f64 {
+        let t = x[0] * x[1];
+        t.sin_cos().0 * x[2] + (x[2] - x[0]).sin_cos().1
     }
 );
 

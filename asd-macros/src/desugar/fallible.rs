@@ -1,5 +1,6 @@
-//! A function that returns `Result<f64, E>` or `Result<Vec<f64>, E>`: the generated
-//! code differentiates its `Ok` value, and panics where it returns an error.
+//! A function that returns `Result<f64, E>` or `Result<Vec<f64>, E>` (or `Result<(),
+//! E>` and writes its output parameter): the generated code differentiates its `Ok`
+//! value, and panics where it returns an error.
 //!
 //! ```text
 //! fn nll(x: &[f64], d: &[f64]) -> Result<f64, E> {    fn nll(x: &[f64], d: &[f64]) -> f64 {
@@ -45,17 +46,33 @@ pub fn ok_value(f: &mut ItemFn) {
         return;
     };
     let span = f.sig.output.span();
-    f.sig.output = parse_quote_spanned!(span=> -> #ok);
+    let unit = matches!(&ok, Type::Tuple(t) if t.elems.is_empty());
+    f.sig.output = if unit {
+        // `Result<(), E>` of a function that writes its output parameter.
+        syn::ReturnType::Default
+    } else {
+        parse_quote_spanned!(span=> -> #ok)
+    };
     let message = format!("`{}` returned an error", f.sig.ident);
-    let mut rewrite = OkValue { message };
+    let mut rewrite = OkValue { message, unit };
     rewrite.visit_block_mut(&mut f.block);
     if let Some(Stmt::Expr(tail, None)) = f.block.stmts.last_mut() {
         rewrite.tail(tail);
     }
+    if unit && matches!(f.block.stmts.last(), Some(Stmt::Expr(e, None)) if is_unit(e)) {
+        f.block.stmts.pop();
+    }
+}
+
+/// `()`.
+fn is_unit(e: &Expr) -> bool {
+    matches!(e, Expr::Tuple(t) if t.elems.is_empty())
 }
 
 struct OkValue {
     message: String,
+    /// The `Ok` value is `()`: `return Ok(())` is `return`.
+    unit: bool,
 }
 
 impl OkValue {
@@ -99,7 +116,12 @@ impl VisitMut for OkValue {
         match e {
             Expr::Return(r) => match r.expr.as_deref_mut() {
                 Some(Expr::Call(c)) if is_variant(&c.func, "Err") => *e = self.panic(r.span()),
-                Some(v) => self.tail(v),
+                Some(v) => {
+                    self.tail(v);
+                    if self.unit && is_unit(v) {
+                        r.expr = None;
+                    }
+                }
                 None => {}
             },
             // `g(..)?`: its `Ok` value, or the panic.

@@ -4,7 +4,8 @@
 //! through its base, `break` and `continue` become flags ([`loops`]), destructuring
 //! `let`s bind one name each and `match` on integers becomes an `if` chain
 //! ([`patterns`]), slice methods become loops and stores ([`methods`]), a generic float
-//! type becomes `f64` ([`float`]). The user's function is emitted as written; only the
+//! type becomes `f64` ([`float`]), a `Result` returned becomes its `Ok` value
+//! ([`fallible`]). The user's function is emitted as written; only the
 //! generated code is built from this form, so each construct is handled once for every
 //! pass.
 //!
@@ -859,6 +860,23 @@ impl VisitMut for Desugar<'_> {
                 let (a, b) = mem_swap(c).expect("a swap");
                 let (t, span) = (self.fresh("t", c.span()), c.span());
                 *e = parse_quote_spanned!(span=> { let #t = #a; #a = #b; #b = #t; });
+                self.visit_expr_mut(e);
+            }
+            // `t.sin_cos().0` is `t.sin()`, `.1` is `t.cos()`.
+            Expr::Field(f)
+                if matches!(strip(&f.base), Expr::MethodCall(mc)
+                    if mc.method == "sin_cos" && mc.args.is_empty())
+                    && matches!(&f.member, syn::Member::Unnamed(i) if i.index < 2) =>
+            {
+                let (Expr::MethodCall(mc), syn::Member::Unnamed(i)) = (strip(&f.base), &f.member)
+                else {
+                    return;
+                };
+                let (r, span) = (&mc.receiver, f.span());
+                *e = match i.index {
+                    0 => parse_quote_spanned!(span=> #r.sin()),
+                    _ => parse_quote_spanned!(span=> #r.cos()),
+                };
                 self.visit_expr_mut(e);
             }
             // `Vec::from(x)` of a slice is `x.to_vec()`.

@@ -229,6 +229,20 @@ impl Lowerer<'_> {
     fn reads_reals_but(&self, e: &SExpr, constants: bool) -> bool {
         struct Finds<'a, 'e>(&'a Lowerer<'e>, bool, bool);
         impl<'ast> Visit<'ast> for Finds<'_, '_> {
+            // `vec![x[0], 1.0]`, `vec![v; n]`: what the vector holds.
+            fn visit_macro(&mut self, m: &'ast syn::Macro) {
+                if !m.path.is_ident("vec") {
+                    return;
+                }
+                match m.parse_body::<VecMacro>() {
+                    Ok(VecMacro::List(items)) => items.iter().for_each(|e| self.visit_expr(e)),
+                    Ok(VecMacro::Repeat(value, len)) => {
+                        self.visit_expr(&value);
+                        self.visit_expr(&len);
+                    }
+                    Err(_) => {}
+                }
+            }
             fn visit_path(&mut self, p: &'ast syn::Path) {
                 if let Some(v) = p.get_ident().and_then(|i| self.0.lookup(&i.to_string())) {
                     let skipped = self.2 && self.0.constants.contains(&v);
