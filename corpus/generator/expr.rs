@@ -76,6 +76,10 @@ const BINARY: &[(&str, &str)] = &[
         "({}.powi(2) + 0.5).powf({}.sin())",
         "powf_d({}.powi(2) + 0.5, {}.sin())",
     ),
+    (
+        "{}.rem_euclid({}.powi(2) + 0.5)",
+        "rem_euclid_d({}, {}.powi(2) + 0.5)",
+    ),
 ];
 
 pub struct Exprs<'r> {
@@ -109,7 +113,7 @@ impl Exprs<'_> {
             }
             90..=94 => {
                 let (a, b, c) = (self.operand(s, d), self.operand(s, d), self.expr(s, d));
-                tpl("{}.mul_add({}, {})", &[&a, &b, &c])
+                tpl2("{}.mul_add({}, {})", "mul_add_d({}, {}, {})", &[&a, &b, &c])
             }
             _ => {
                 let (a, b) = self.condition(s, d);

@@ -56,6 +56,24 @@ pub fn hypot_d(a: D, b: D) -> D {
     (a * a + b * b).sqrt()
 }
 
+/// `a.mul_add(b, c)`, its value rounded once as `f64::mul_add` rounds it (a `floor`
+/// of it may differ otherwise).
+pub fn mul_add_d(a: D, b: D, c: D) -> D {
+    let mut v = a * b + c;
+    v.re = a.re.mul_add(b.re, c.re);
+    v
+}
+
+/// `a.rem_euclid(b)` for `b > 0`: `a - q b` with the integer `q`, which has no
+/// derivative; its value is std's.
+pub fn rem_euclid_d(a: D, b: D) -> D {
+    let r = a.re.rem_euclid(b.re);
+    let q = ((a.re - r) / b.re).round();
+    let mut v = a - b * q;
+    v.re = r;
+    v
+}
+
 /// `a.powf(b)` for `a > 0` with both operands active.
 pub fn powf_d(a: D, b: D) -> D {
     (b * a.ln()).exp()
