@@ -413,7 +413,10 @@ fn fallible_functions_differentiate_their_ok_value() {
     common::assert_close(&jac, &common::fd_jacobian(value, &u), 1e-6);
     // Where the function returns an error, the operators panic saying so.
     assert!(matches!(nll(&x, &[]), Err(NllError::Empty)));
-    assert!(matches!(nll(&x, &[0.5, f64::NAN]), Err(NllError::NotFinite(1))));
+    assert!(matches!(
+        nll(&x, &[0.5, f64::NAN]),
+        Err(NllError::NotFinite(1))
+    ));
     for d in [&[][..], &[0.5, f64::NAN][..]] {
         let panic = std::panic::catch_unwind(|| nll_gradient(&x, d)).expect_err("no panic");
         let message = (panic.downcast_ref::<String>().map(String::as_str))

@@ -2,7 +2,7 @@
 //! domain by construction (`ln` of `a² + 0.5`, `asin` of `0.8 sin a`, `exp` of `tanh a`),
 //! so a program's values and derivatives stay finite and moderate at any point.
 
-use super::code::{tpl, tpl2, Code, Rng};
+use super::code::{tpl2, Code, Rng};
 
 /// What an expression may read where it is generated.
 #[derive(Clone, Default)]
