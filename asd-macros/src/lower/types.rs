@@ -152,14 +152,7 @@ impl Lowerer<'_> {
         }
         impl<'ast> Visit<'ast> for Uses<'_> {
             fn visit_macro(&mut self, m: &'ast syn::Macro) {
-                match m.parse_body::<VecMacro>() {
-                    Ok(VecMacro::List(items)) => items.iter().for_each(|e| self.visit_expr(e)),
-                    Ok(VecMacro::Repeat(value, len)) => {
-                        self.visit_expr(&value);
-                        self.visit_expr(&len);
-                    }
-                    Err(_) => {}
-                }
+                vec_macro_exprs(m).iter().for_each(|e| self.visit_expr(e));
             }
             fn visit_expr(&mut self, e: &'ast SExpr) {
                 let is_name = |e: &SExpr| matches!(e, SExpr::Path(p) if p.path.is_ident(self.name));
@@ -231,16 +224,8 @@ impl Lowerer<'_> {
         impl<'ast> Visit<'ast> for Finds<'_, '_> {
             // `vec![x[0], 1.0]`, `vec![v; n]`: what the vector holds.
             fn visit_macro(&mut self, m: &'ast syn::Macro) {
-                if !m.path.is_ident("vec") {
-                    return;
-                }
-                match m.parse_body::<VecMacro>() {
-                    Ok(VecMacro::List(items)) => items.iter().for_each(|e| self.visit_expr(e)),
-                    Ok(VecMacro::Repeat(value, len)) => {
-                        self.visit_expr(&value);
-                        self.visit_expr(&len);
-                    }
-                    Err(_) => {}
+                if m.path.is_ident("vec") {
+                    vec_macro_exprs(m).iter().for_each(|e| self.visit_expr(e));
                 }
             }
             fn visit_path(&mut self, p: &'ast syn::Path) {
@@ -294,6 +279,16 @@ fn yields(e: &SExpr, name: &Ident) -> bool {
                 || i.else_branch.as_ref().is_some_and(|(_, e)| yields(e, name))
         }
         _ => false,
+    }
+}
+
+/// What a `vec!` holds (`vec![a, b]`: `a`, `b`; `vec![v; n]`: `v`, `n`), for the
+/// visitors, which do not look into macros; nothing if it is not one.
+fn vec_macro_exprs(m: &syn::Macro) -> Vec<SExpr> {
+    match m.parse_body::<VecMacro>() {
+        Ok(VecMacro::List(items)) => items,
+        Ok(VecMacro::Repeat(value, len)) => vec![*value, *len],
+        Err(_) => Vec::new(),
     }
 }
 
