@@ -1445,6 +1445,9 @@ scalar!(if_let_and_tuple_matches at (points(5, 51), &Cutoff { at: Some(0.3), k: 
             }
             let right = if let Some(&r) = x.get(i + 1) { r } else { 0.0 };
             s += right * x[i];
+            if let Some(r) = x.get(i + 3) {
+                s += *r * r.sin(); // bound by reference
+            }
             match x.get(i + 2).copied() {
                 Some(r) if i > 0 => s += r.sin() * x[i],
                 None => s += x[i].cos(),

@@ -230,6 +230,8 @@ impl Lowerer<'_> {
                 }
                 // `*dt` of a constant `dt: &f64`.
                 UnOp::Deref(_) if !self.reads_reals(&u.expr) => Expr::Const(self.opaque(e)),
+                // `*r` of a real bound by reference (`if let Some(r) = x.get(i)`): its value.
+                UnOp::Deref(_) => self.real(&u.expr, out),
                 _ => {
                     self.errors.at(e, "unsupported operator on a real");
                     Expr::Lit(0.0)

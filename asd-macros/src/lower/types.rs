@@ -61,6 +61,8 @@ impl Lowerer<'_> {
                 _ => Ty::Other,
             },
             SExpr::Index(ix) => match self.path_var(&ix.expr).map(|v| self.vars[v].ty) {
+                // `x[a..b]`: a slice of it.
+                Some(t @ (Ty::RealVec | Ty::Other)) if matches!(&*ix.index, SExpr::Range(_)) => t,
                 Some(Ty::RealVec) => Ty::Real,
                 Some(Ty::Other) => Ty::Int,
                 _ => return None,
