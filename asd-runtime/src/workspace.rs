@@ -314,10 +314,8 @@ impl Workspace {
         let mut seed_lanes = self.seed_lanes.borrow_mut();
         let seed_lanes = seed_lanes.get_or_insert_with(Vec::new);
         seed_lanes.clear();
-        let first = sweep * lanes;
-        seed_lanes.extend(colors.iter().map(|&k| match k.checked_sub(first) {
-            Some(lane) if lane < lanes => lane as u32,
-            _ => u32::MAX,
+        seed_lanes.extend(colors.iter().map(|&k| {
+            crate::decompress::lane_in_sweep(k, sweep, lanes).map_or(u32::MAX, |l| l as u32)
         }));
         self.lane_shift.set(0);
     }

@@ -168,12 +168,17 @@ pub fn fill_seed(colors: &[usize], sweep: usize, lanes: usize, seed: &mut [f64])
         colors.len() * lanes
     );
     seed.fill(0.0);
-    let first = sweep * lanes;
     for (j, &k) in colors.iter().enumerate() {
-        if (first..first + lanes).contains(&k) {
-            seed[j * lanes + (k - first)] = 1.0;
+        if let Some(lane) = lane_in_sweep(k, sweep, lanes) {
+            seed[j * lanes + lane] = 1.0;
         }
     }
+}
+
+/// The lane of color `k` in the sweep `sweep` of `lanes` lanes, if it is in that sweep:
+/// where [`fill_seed`] puts the one of an input of that color.
+pub(crate) fn lane_in_sweep(k: usize, sweep: usize, lanes: usize) -> Option<usize> {
+    k.checked_sub(sweep * lanes).filter(|&lane| lane < lanes)
 }
 
 /// The full seed matrix `S` (`colors.len() x ncolors`, `S[j][color(j)] = 1`), for

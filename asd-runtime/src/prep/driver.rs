@@ -106,11 +106,13 @@ impl Driver {
         (0..nworkers)
             .map(|w| {
                 let sweeps = sweep_range(layout.nsweeps(), nworkers, w);
-                let mut seed = vec![0.0; colors.len() * layout.lanes()];
-                fill_seed(colors, sweeps.start, layout.lanes(), &mut seed);
-                let ws = Workspace::new();
-                ws.set_seed_lanes(colors, sweeps.start, layout.lanes());
-                Worker { sweeps, seed, ws }
+                let mut worker = Worker {
+                    seed: vec![0.0; colors.len() * layout.lanes()],
+                    ws: Workspace::new(),
+                    sweeps,
+                };
+                worker.seed_sweep(colors, worker.sweeps.start, layout.lanes());
+                worker
             })
             .collect()
     }
@@ -336,25 +338,30 @@ impl Worker {
         out: &mut [f64],
         kernel: &mut FlatKernel<'_>,
     ) {
-        let Worker { sweeps, seed, ws } = self;
         // A kernel that panicked in an earlier evaluation may have left the tape half
         // full.
-        let mut tape = ws.tape();
+        let mut tape = self.ws.tape();
         if !tape.is_empty() {
             tape.clear();
         }
         drop(tape);
-        let refill = sweeps.len() > 1;
+        let refill = self.sweeps.len() > 1;
         let block = layout.block(0).len();
-        for (k, sweep) in sweeps.clone().enumerate() {
+        for (k, sweep) in self.sweeps.clone().enumerate() {
             if refill {
-                fill_seed(colors, sweep, layout.lanes(), seed);
-                ws.set_seed_lanes(colors, sweep, layout.lanes());
+                self.seed_sweep(colors, sweep, layout.lanes());
             }
             let block = &mut out[k * block..(k + 1) * block];
             block.fill(0.0);
-            kernel(ws, seed, block);
+            kernel(&self.ws, &self.seed, block);
         }
+    }
+
+    /// Seeds the sweep `sweep`: its seed lanes, and in the workspace the lane of each
+    /// input's seed, which the generated kernels read (`Workspace::unit_lanes`).
+    fn seed_sweep(&mut self, colors: &[usize], sweep: usize, lanes: usize) {
+        fill_seed(colors, sweep, lanes, &mut self.seed);
+        self.ws.set_seed_lanes(colors, sweep, lanes);
     }
 }
 
