@@ -135,8 +135,12 @@ impl<'f> Emitter<'f> {
         body.iter().map(|s| self.stmt(s)).collect()
     }
 
-    /// A loop's body, with [`loop_names`](Self::loop_names) counted for it.
+    /// A loop's body, with [`loop_names`](Self::loop_names) counted for it where unit
+    /// seeds are emitted (only their adds ask).
     fn loop_body(&mut self, body: &[Stmt]) -> TokenStream {
+        if self.unit_seeds.is_none() {
+            return self.block(body);
+        }
         let mut names: Vec<(VarId, usize)> = Vec::new();
         visit_stmts(body, &mut |s| {
             let mut named = Vec::new();
@@ -465,16 +469,13 @@ impl<'f> Emitter<'f> {
     fn unit_terms(&self, e: &Expr) -> Option<(Vec<UnitTerm>, Option<Expr>)> {
         let (seed, _) = self.unit_seeds.as_ref()?;
         let Linear { terms, rest } = self.linear(e)?;
-        let (units, dense): (Vec<_>, Vec<_>) = terms
-            .into_iter()
-            .partition(|(leaf, _)| matches!(leaf, Expr::Index(v, _) if v == seed));
-        let units: Vec<_> = units
-            .into_iter()
-            .filter_map(|(leaf, c)| match leaf {
-                Expr::Index(_, row) => Some((row, c)),
-                _ => None,
-            })
-            .collect();
+        let (mut units, mut dense) = (Vec::new(), Vec::new());
+        for (leaf, c) in terms {
+            match leaf {
+                Expr::Index(v, row) if v == *seed => units.push((row, c)),
+                leaf => dense.push((leaf, c)),
+            }
+        }
         (!units.is_empty()).then(|| (units, sum_of(dense, rest)))
     }
 
@@ -510,27 +511,24 @@ impl<'f> Emitter<'f> {
         target: &Expr,
         pre: &mut TokenStream,
     ) -> Option<TokenStream> {
-        let (Expr::Var(v) | Expr::Index(v, _)) = target else {
-            return None;
+        let (v, to) = match target {
+            Expr::Var(v) => {
+                let n = self.name(*v);
+                (*v, quote!(&mut #n))
+            }
+            Expr::Index(v, i) => {
+                let (n, i) = (self.name(*v), &i.tokens);
+                (*v, quote!(&mut #n[#i]))
+            }
+            _ => return None,
         };
-        if !self.loop_names.contains(&(*v, 1)) {
+        if !self.loop_names.contains(&(v, 1)) {
             return None;
         }
         let (units, dense) = self.unit_terms(e)?;
         if !dense?.same(target) {
             return None;
         }
-        let to = match target {
-            Expr::Var(v) => {
-                let n = self.name(*v);
-                quote!(&mut #n)
-            }
-            Expr::Index(v, i) => {
-                let (n, i) = (self.name(*v), &i.tokens);
-                quote!(&mut #n[#i])
-            }
-            _ => return None,
-        };
         Some(self.unit_adds(&units, &to, pre))
     }
 

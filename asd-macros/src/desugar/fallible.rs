@@ -53,7 +53,7 @@ pub fn ok_value(f: &mut ItemFn) {
     } else {
         parse_quote_spanned!(span=> -> #ok)
     };
-    let message = format!("`{}` returned an error", f.sig.ident);
+    let message = error_message(&f.sig.ident);
     let mut rewrite = OkValue { message, unit };
     rewrite.visit_block_mut(&mut f.block);
     if let Some(Stmt::Expr(tail, None)) = f.block.stmts.last_mut() {
@@ -67,6 +67,11 @@ pub fn ok_value(f: &mut ItemFn) {
 /// `()`.
 fn is_unit(e: &Expr) -> bool {
     matches!(e, Expr::Tuple(t) if t.elems.is_empty())
+}
+
+/// What the generated code panics with where `f` returns an error.
+pub fn error_message(f: &syn::Ident) -> String {
+    format!("`{f}` returned an error")
 }
 
 struct OkValue {

@@ -46,7 +46,7 @@ impl Items<'_> {
                 #y
             })
         } else if self.fallible {
-            let message = format!("`{}` returned an error", self.name);
+            let message = crate::desugar::fallible::error_message(self.name);
             quote!(match #f(#(#args),*) {
                 ::core::result::Result::Ok(value) => value,
                 ::core::result::Result::Err(_) => ::core::panic!(#message),
