@@ -75,7 +75,8 @@ use errors::{Errors, Stop};
 ///
 /// The active input `x` is the first `&[f64]` parameter, or the one named by
 /// `#[sparse_diff(wrt = name)]`, or with no `&[f64]` the first `f64` (a function of one
-/// real `t`, compiled as one of `[t]`); the output is the returned `f64` or `Vec<f64>`,
+/// real `t`, compiled as one of `[t]`); the output is the returned `f64`, `Vec<f64>` or
+/// `[f64; N]` (whose operators return a `Vec<f64>` value),
 /// or one `&mut [f64]` parameter; the other parameters `c..` are constants, passed
 /// through. The README maps DifferentiationInterface.jl's operators to these.
 /// See the `asd` crate for examples and the supported language.
@@ -128,6 +129,7 @@ fn expand(attr: Tokens, item: Tokens) -> Tokens {
         in_place: matches!(item_fn.sig.output, syn::ReturnType::Default)
             && sig.output == ir::Output::Vector,
         fallible: desugar::fallible::ok_type(&item_fn.sig.output).is_some(),
+        array: desugar::array::returns_array(&item_fn.sig),
         generated: generated.as_ref(),
     }
     .emit();

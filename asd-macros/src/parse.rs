@@ -362,7 +362,7 @@ pub fn signature(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Sign
             None
         }
         ReturnType::Type(_, ty) => {
-            errors.at(ty, "unsupported return type: #[sparse_diff] functions return `f64`, `Vec<f64>` (or a `Result` of one), or nothing and write one `y: &mut [f64]` parameter");
+            errors.at(ty, "unsupported return type: #[sparse_diff] functions return `f64`, `Vec<f64>`, `[f64; N]` (or a `Result` of one), or nothing and write one `y: &mut [f64]` parameter");
             None
         }
         ReturnType::Default => match outs.as_slice() {

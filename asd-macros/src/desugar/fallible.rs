@@ -87,31 +87,41 @@ impl OkValue {
         parse_quote_spanned!(span=> ::core::panic!(#m))
     }
 
-    /// A value the function returns: `Ok(v)` is `v`, `Err(e)` a panic; the arms of an
-    /// `if` or `match` and a block's last expression, each.
+    /// A value the function returns: `Ok(v)` is `v`, `Err(e)` a panic.
     fn tail(&self, e: &mut Expr) {
-        match e {
+        each_value(e, &mut |e| match e {
             Expr::Call(c) if is_variant(&c.func, "Ok") && c.args.len() == 1 => {
                 *e = c.args[0].clone();
             }
             Expr::Call(c) if is_variant(&c.func, "Err") => *e = self.panic(c.span()),
-            Expr::If(i) => {
-                self.block_tail(&mut i.then_branch);
-                if let Some((_, els)) = &mut i.else_branch {
-                    self.tail(els);
-                }
-            }
-            Expr::Match(m) => m.arms.iter_mut().for_each(|a| self.tail(&mut a.body)),
-            Expr::Block(b) => self.block_tail(&mut b.block),
-            Expr::Paren(p) => self.tail(&mut p.expr),
             _ => {}
-        }
+        });
     }
+}
 
-    fn block_tail(&self, b: &mut syn::Block) {
-        if let Some(Stmt::Expr(e, None)) = b.stmts.last_mut() {
-            self.tail(e);
+/// Calls `leaf` on each expression whose value `e` takes: the arms of an `if` or
+/// `match` and a block's last expression, each.
+pub(super) fn each_value(e: &mut Expr, leaf: &mut dyn FnMut(&mut Expr)) {
+    match e {
+        Expr::If(i) => {
+            block_value(&mut i.then_branch, leaf);
+            if let Some((_, els)) = &mut i.else_branch {
+                each_value(els, leaf);
+            }
         }
+        Expr::Match(m) => m
+            .arms
+            .iter_mut()
+            .for_each(|a| each_value(&mut a.body, leaf)),
+        Expr::Block(b) => block_value(&mut b.block, leaf),
+        Expr::Paren(p) => each_value(&mut p.expr, leaf),
+        _ => leaf(e),
+    }
+}
+
+fn block_value(b: &mut syn::Block, leaf: &mut dyn FnMut(&mut Expr)) {
+    if let Some(Stmt::Expr(e, None)) = b.stmts.last_mut() {
+        each_value(e, leaf);
     }
 }
 

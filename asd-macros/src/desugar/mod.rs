@@ -22,6 +22,7 @@
 // would only add indirection.
 #![allow(clippy::large_enum_variant)]
 
+pub mod array;
 mod closures;
 mod consume;
 pub mod fallible;
@@ -49,6 +50,7 @@ pub fn desugar(item: &ItemFn, errors: &mut Errors) -> (ItemFn, bool) {
     let mut f = item.clone();
     let generic = float::instantiate(&mut f, errors);
     fallible::ok_value(&mut f);
+    array::vec_value(&mut f);
     in_place(&mut f);
     users_l(&mut f);
     name_wild_params(&mut f);

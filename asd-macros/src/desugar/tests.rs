@@ -313,3 +313,40 @@ fn what_cannot_be_desugared_is_reported_at_its_span() {
         "{out}"
     );
 }
+
+#[test]
+fn a_returned_array_is_a_vector() {
+    assert_desugars(
+        quote!(
+            fn f(u: &[f64; 2], k: usize) -> [f64; 2] {
+                if k == 0 {
+                    return *u;
+                }
+                if k == 1 {
+                    let r = vec![u[0]; 2];
+                    return r.try_into().unwrap();
+                }
+                match k {
+                    2 => [0.0; 2],
+                    _ => [u[1], u[0]],
+                }
+            }
+        ),
+        quote!(
+            fn f(u: &[f64; 2], k: usize) -> Vec<f64> {
+                if k == 0 {
+                    return u.to_vec();
+                }
+                if k == 1 {
+                    let r = vec![u[0]; 2];
+                    return r.to_vec();
+                }
+                if k == 2 {
+                    vec![0.0; 2]
+                } else {
+                    vec![u[1], u[0]]
+                }
+            }
+        ),
+    );
+}

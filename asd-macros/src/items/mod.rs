@@ -55,6 +55,9 @@ pub struct Items<'a> {
     /// The user's function returns `Result<T, E>`: the operators differentiate its `Ok`
     /// value ([`desugar::fallible`](crate::desugar::fallible)) and take the value from it.
     pub fallible: bool,
+    /// The user's function returns `[f64; N]`: the operators differentiate it as one
+    /// returning a `Vec<f64>` ([`desugar::array`](crate::desugar::array)).
+    pub array: bool,
     /// What the passes generated; `None` when the body had errors.
     pub generated: Option<&'a Generated>,
 }

@@ -25,7 +25,8 @@ impl Items<'_> {
     }
 
     /// The user's function called on the operator's parameters; for a function that
-    /// updates its input in place, on a copy of it.
+    /// updates its input in place, on a copy of it; of one that returns an array, as a
+    /// `Vec`.
     pub(super) fn value_call(&self) -> TokenStream {
         // A parameter named like the function hides it: reach the item by its path.
         let f = &self.primal;
@@ -40,12 +41,13 @@ impl Items<'_> {
             let x = self.active();
             let y = Ident::new("y", Span::mixed_site());
             args[self.active_position()] = quote!(&mut #y);
-            quote!({
+            return quote!({
                 let mut #y = #x.to_vec();
                 #f(#(#args),*);
                 #y
-            })
-        } else if self.fallible {
+            });
+        }
+        let value = if self.fallible {
             let message = crate::desugar::fallible::error_message(self.name);
             quote!(match #f(#(#args),*) {
                 ::core::result::Result::Ok(value) => value,
@@ -53,6 +55,11 @@ impl Items<'_> {
             })
         } else {
             quote!(#f(#(#args),*))
+        };
+        if self.array {
+            quote!(::std::vec::Vec::from(#value))
+        } else {
+            value
         }
     }
 

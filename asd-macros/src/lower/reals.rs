@@ -435,16 +435,18 @@ impl Lowerer<'_> {
             // `if c { v } else { w }` of vectors: each branch assigns a temporary.
             SExpr::If(i) => {
                 let t = self.temp(Ty::RealVec);
-                out.push(Stmt::Let { var: t, init: None });
-                self.if_stmt(i, Some(t), out);
+                let mut body = Vec::new();
+                self.if_stmt(i, Some(t), &mut body);
+                out.push(vector_temp(t, &body));
+                out.extend(body);
                 Some(VecExpr::Move(t))
             }
-            // `{ stmts; vector }` (a closure's body inlined): the statements, then the
-            // vector moved out of a temporary.
+            // `{ stmts; vector }` (a closure's body inlined, a `match` arm): the
+            // statements, then the vector moved out of a temporary.
             SExpr::Block(b) => {
                 let t = self.temp(Ty::RealVec);
-                out.push(Stmt::Let { var: t, init: None });
                 let body = self.block(&b.block.stmts, Tail::Assign(t));
+                out.push(vector_temp(t, &body));
                 out.push(Stmt::Block(body));
                 Some(VecExpr::Move(t))
             }
@@ -564,4 +566,16 @@ pub(super) fn math_function(p: &syn::Path) -> Option<&'static rules::Rule> {
     let known =
         p.segments.len() == 1 || ["asd", "math", "libm", "statrs"].contains(&first.as_str());
     known.then(|| rules::function(&last)).flatten()
+}
+
+/// The declaration of `t`, the vector `body` leaves as its value. Where no path assigns
+/// it (every one returns, `{ ..; return r; }`), an empty vector: the code after it is
+/// unreachable, and the compiler needs the type of what it moves.
+fn vector_temp(t: VarId, body: &[Stmt]) -> Stmt {
+    let mut assigned = false;
+    visit_stmts(body, &mut |s| {
+        assigned |= matches!(s, Stmt::Assign { var, .. } if *var == t);
+    });
+    let init = (!assigned).then_some(Rhs::Vec(VecExpr::Empty(None)));
+    Stmt::Let { var: t, init }
 }

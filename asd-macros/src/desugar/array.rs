@@ -1,0 +1,108 @@
+//! A function that returns a fixed-size array of reals, `-> [f64; 3]` (an ODE's
+//! right-hand side, a small residual): the generated code differentiates it as the
+//! function returning the same values in a `Vec<f64>`, so its operators return
+//! `Vec<f64>` values like those of any vector function.
+//!
+//! ```text
+//! fn lorenz(u: &[f64; 3], p: &[f64; 3]) -> [f64; 3] {    fn lorenz(..) -> Vec<f64> {
+//!     let [x, y, z] = *u;                                    let [x, y, z] = *u;
+//!     if x > 10.0 {                                          if x > 10.0 {
+//!         return [0.0; 3];                                       return vec![0.0; 3];
+//!     }                                                      }
+//!     [p[0] * (y - x), x * (p[1] - z) - y, x * y]            vec![p[0] * (y - x), ..]
+//! }                                                      }
+//! ```
+//!
+//! A returned array named by a variable, `du`, is returned as `du.to_vec()`.
+
+use syn::spanned::Spanned;
+use syn::visit_mut::{self, VisitMut};
+use syn::{parse_quote_spanned, Expr, ItemFn, Stmt, Type};
+
+use super::fallible::{each_value, ok_type};
+
+/// Whether the function returns an array of reals, `[f64; N]` or `[T; N]` of its float
+/// type `T` (or a `Result` of one).
+pub fn returns_array(sig: &syn::Signature) -> bool {
+    let ty = match (ok_type(&sig.output), &sig.output) {
+        (Some(ok), _) => ok,
+        (None, syn::ReturnType::Type(_, ty)) => ty,
+        (None, syn::ReturnType::Default) => return false,
+    };
+    let real = |t: &Type| {
+        crate::parse::is_type(t, "f64")
+            || sig
+                .generics
+                .type_params()
+                .any(|p| crate::parse::is_type(t, &p.ident.to_string()))
+    };
+    matches!(ty, Type::Array(a) if real(&a.elem))
+}
+
+/// Rewrites a function that returns `[f64; N]` into one that returns `Vec<f64>` (see the
+/// module's documentation); others are left as they are.
+pub fn vec_value(f: &mut ItemFn) {
+    if !returns_array(&f.sig) {
+        return;
+    }
+    let span = f.sig.output.span();
+    f.sig.output = parse_quote_spanned!(span=> -> Vec<f64>);
+    Returns.visit_block_mut(&mut f.block);
+    if let Some(Stmt::Expr(tail, None)) = f.block.stmts.last_mut() {
+        each_value(tail, &mut to_vec);
+    }
+}
+
+/// One returned array as a `Vec`: `[a, b]` is `vec![a, b]`, `[v; n]` is `vec![v; n]`,
+/// `v.try_into().unwrap()` (of a vector) and `*u` are `v` and `u`, and anything else
+/// `(e).to_vec()`.
+fn to_vec(e: &mut Expr) {
+    let span = e.span();
+    if let Some(inner) = converted(e) {
+        *e = inner;
+        return to_vec(e);
+    }
+    *e = match e {
+        Expr::Array(a) => {
+            let elems = &a.elems;
+            parse_quote_spanned!(span=> vec![#elems])
+        }
+        Expr::Repeat(r) => {
+            let (value, len) = (&r.expr, &r.len);
+            parse_quote_spanned!(span=> vec![#value; #len])
+        }
+        Expr::Path(_) | Expr::Field(_) | Expr::Index(_) => parse_quote_spanned!(span=> #e.to_vec()),
+        _ => parse_quote_spanned!(span=> (#e).to_vec()),
+    };
+}
+
+/// `v` of `v.try_into().unwrap()` (or `.expect(..)`), `u` of `*u`.
+fn converted(e: &Expr) -> Option<Expr> {
+    match e {
+        Expr::MethodCall(m) if m.method == "unwrap" || m.method == "expect" => match &*m.receiver {
+            Expr::MethodCall(t) if t.method == "try_into" && t.args.is_empty() => {
+                Some((*t.receiver).clone())
+            }
+            _ => None,
+        },
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => Some((*u.expr).clone()),
+        _ => None,
+    }
+}
+
+/// Each `return v;` of the body, not of its closures or items.
+struct Returns;
+
+impl VisitMut for Returns {
+    fn visit_expr_mut(&mut self, e: &mut Expr) {
+        visit_mut::visit_expr_mut(self, e);
+        if let Expr::Return(r) = e {
+            if let Some(v) = r.expr.as_deref_mut() {
+                each_value(v, &mut to_vec);
+            }
+        }
+    }
+
+    fn visit_expr_closure_mut(&mut self, _: &mut syn::ExprClosure) {}
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+}
