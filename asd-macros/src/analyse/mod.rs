@@ -584,6 +584,25 @@ fn pushes_outside(body: &[Stmt]) -> bool {
     found
 }
 
+/// The error for `name`, a value of no real type computed from differentiated reals
+/// by `o`: named by the function called there if it is one (a tuple its destructuring
+/// took apart has a name the compiler made).
+fn opaque_of_reals(name: &proc_macro2::Ident, o: &Opaque) -> String {
+    let what = if name.to_string().starts_with("__asd_") {
+        "this value".to_string()
+    } else {
+        format!("`{name}`")
+    };
+    match syn::parse2::<syn::Expr>(o.tokens.clone()) {
+        Ok(syn::Expr::Call(c)) if matches!(&*c.func, syn::Expr::Path(_)) => {
+            let f = &c.func;
+            let f = quote::quote!(#f).to_string().replace(' ', "");
+            format!("{what} is computed from a differentiated real by `{f}`, a function #[sparse_diff] cannot see into: define `{f}` inside this function's body (its helper `fn`s are differentiated with it), or make it a #[sparse_diff] function of its own, returning `f64` or `Vec<f64>`")
+        }
+        _ => format!("{what} is computed from a differentiated real by code #[sparse_diff] cannot differentiate (a function it cannot see into, a method of its result): make it a real (`f64`) computed by the body or by another #[sparse_diff] function"),
+    }
+}
+
 fn check_rhs(
     var: VarId,
     rhs: &Rhs,
@@ -604,7 +623,7 @@ fn check_rhs(
         },
         Rhs::Opaque(o) => {
             if vars[var].ty == Ty::Other && reads_active(o, vars) {
-                errors.at_span(o.span, format!("`{}` is computed from a differentiated real by code #[sparse_diff] cannot differentiate (a function it cannot see into, a method of its result): make it a real (`f64`) computed by the body or by another #[sparse_diff] function", vars[var].name));
+                errors.at_span(o.span, opaque_of_reals(&vars[var].name, o));
             } else if vars[var].ty == Ty::Bool && reads_active(o, vars) {
                 errors.at_span(o.span, "a `bool` computed from a differentiated real (`let b = x[0] > 0.0;`) is not supported: write the comparison in the `if` itself (`if x[0] > 0.0 { .. }`), where the sparsity pattern takes both branches");
             } else if matches!(vars[var].ty, Ty::Int | Ty::Bool) {
