@@ -465,6 +465,13 @@ mod arrays {
         }
     }
 
+    /// A call of a function that returns an array.
+    #[asd::sparse_diff]
+    pub fn product(u: &[f64]) -> f64 {
+        let d = arms(u, 1);
+        d[0] * d[1] + u[2] * d[0]
+    }
+
     #[asd::sparse_diff]
     pub fn polar<T: Float>(u: &[T]) -> Result<[T; 2], String> {
         if u.len() != 2 {
@@ -511,6 +518,16 @@ fn array_returns_differentiate_as_vectors() {
         assert_eq!(clipped_jacobian_sparsity_local(&u, cap).nnz(), nnz);
         assert_eq!(clipped_jvp(&u, cap, &[0.0; 3]).0, value(&u));
     }
+    let x = points(3, 23);
+    common::check_scalar(
+        &x,
+        |x| product(x),
+        |x| product_gradient(x).1,
+        |x, v| product_jvp(x, v).1,
+        |x| product_hessian_sparsity(x),
+        |x| product_hessian(x),
+        |x, v| product_hvp(x, v),
+    );
     let u = points(2, 22);
     for k in [0, 1] {
         common::check_vector(
