@@ -465,7 +465,12 @@ mod arrays {
         }
     }
 
-    /// A call of a function that returns an array.
+    /// Calls of a function that returns an array: returned, and indexed.
+    #[asd::sparse_diff]
+    pub fn delegated(u: &[f64]) -> [f64; 2] {
+        arms(u, 1)
+    }
+
     #[asd::sparse_diff]
     pub fn product(u: &[f64]) -> f64 {
         let d = arms(u, 1);
@@ -529,6 +534,14 @@ fn array_returns_differentiate_as_vectors() {
         |x, v| product_hvp(x, v),
     );
     let u = points(2, 22);
+    common::check_vector(
+        &u,
+        |u| Vec::from(delegated(u)),
+        |u| delegated_jacobian_sparsity(u),
+        |u| delegated_jacobian(u),
+        |u, v| delegated_jvp(u, v).1,
+        |u, w| delegated_vjp(u, w).1,
+    );
     for k in [0, 1] {
         common::check_vector(
             &u,

@@ -13,7 +13,8 @@
 //! }                                                      }
 //! ```
 //!
-//! A returned array named by a variable, `du`, is returned as `du.to_vec()`.
+//! A returned array named by a variable, `du`, is returned as `du.to_vec()`; a call, of
+//! another function that returns an array, as it is.
 
 use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
@@ -54,8 +55,7 @@ pub fn vec_value(f: &mut ItemFn) {
 }
 
 /// One returned array as a `Vec`: `[a, b]` is `vec![a, b]`, `[v; n]` is `vec![v; n]`,
-/// `v.try_into().unwrap()` (of a vector) and `*u` are `v` and `u`, and anything else
-/// `(e).to_vec()`.
+/// a named array `u` (or `*u`, or a vector `v.try_into().unwrap()`) is `u.to_vec()`.
 fn to_vec(e: &mut Expr) {
     let span = e.span();
     if let Some(inner) = converted(e) {
@@ -72,7 +72,9 @@ fn to_vec(e: &mut Expr) {
             parse_quote_spanned!(span=> vec![#value; #len])
         }
         Expr::Path(_) | Expr::Field(_) | Expr::Index(_) => parse_quote_spanned!(span=> #e.to_vec()),
-        _ => parse_quote_spanned!(span=> (#e).to_vec()),
+        // A call (of a function that returns an array, in the generated code a vector)
+        // or anything else, as it is.
+        _ => return,
     };
 }
 

@@ -574,7 +574,11 @@ pub(super) fn math_function(p: &syn::Path) -> Option<&'static rules::Rule> {
 fn vector_temp(t: VarId, body: &[Stmt]) -> Stmt {
     let mut assigned = false;
     visit_stmts(body, &mut |s| {
-        assigned |= matches!(s, Stmt::Assign { var, .. } if *var == t);
+        assigned |= match s {
+            Stmt::Assign { var, .. } => *var == t,
+            Stmt::Call { results, .. } => results.contains(&t),
+            _ => false,
+        };
     });
     let init = (!assigned).then_some(Rhs::Vec(VecExpr::Empty(None)));
     Stmt::Let { var: t, init }
