@@ -516,6 +516,33 @@ scalar!(a_view_from_the_start_passed_on at (points(4, 65)),
     }
 );
 
+// A tuple of a constant table at a computed index, under a branch on a real, was taped
+// as an integer: the generated code did not compile (probe).
+scalar!(a_table_row_under_a_real_branch at (points(2, 68), &[(1.5, 2.0), (3.0, 4.0)], 2),
+    pub fn f(x: &[f64], tb: &[(f64, f64)], k: usize) -> f64 {
+        if x[0] > 0.0 {
+            let (a, b) = tb[k - 1];
+            return a * x[0] * x[1] + b;
+        }
+        x[0] * x[1] - 1.0
+    }
+);
+
+// Linear interpolation in a table of constant pairs, returning from its loop (probe).
+scalar!(interpolation_in_a_table_of_pairs at (vec![0.5, 1.25], &[(0.0, 1.0), (1.0, 3.0), (2.0, 2.0)]),
+    pub fn f(x: &[f64], table: &[(f64, f64)]) -> f64 {
+        let t = x[0];
+        for w in table.windows(2) {
+            let (x0, y0) = w[0];
+            let (x1, y1) = w[1];
+            if t <= x1 {
+                return (y0 + (t - x0) * (y1 - y0) / (x1 - x0)) * x[1];
+            }
+        }
+        table[table.len() - 1].1 * x[1]
+    }
+);
+
 /// Sides named `L` and `R`: a `match` arm `L` is the variant, not a binding.
 #[derive(Clone, Copy, PartialEq)]
 pub enum Side {

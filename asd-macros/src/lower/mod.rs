@@ -41,6 +41,7 @@ pub fn lower(item: &ItemFn, sig: &Signature, errors: &mut Errors) -> Function {
         output: sig.output,
         rules: &sig.rules,
         constants: HashSet::new(),
+        records: HashSet::new(),
     };
     let mut params = Vec::new();
     for (i, p) in sig.params.iter().enumerate() {
@@ -54,6 +55,9 @@ pub fn lower(item: &ItemFn, sig: &Signature, errors: &mut Errors) -> Function {
         let var = l.declare(&p.name, ty, Origin::Param(i));
         if p.role == Role::Constant {
             l.constants.insert(var);
+        }
+        if types::holds_records(&p.ty) {
+            l.records.insert(var);
         }
         params.push(Param {
             var,
@@ -94,6 +98,9 @@ struct Lowerer<'e> {
     rules: &'e [UserRule],
     /// The parameters that are constants (`a: f64` beside the input).
     constants: HashSet<VarId>,
+    /// The constant parameters whose elements are tuples or structs (`tb: &[(f64,
+    /// f64)]`): an element is a constant of its own type, not an index.
+    records: HashSet<VarId>,
 }
 
 impl Lowerer<'_> {

@@ -64,7 +64,10 @@ impl Lowerer<'_> {
                 // `x[a..b]`: a slice of it.
                 Some(t @ (Ty::RealVec | Ty::Other)) if matches!(&*ix.index, SExpr::Range(_)) => t,
                 Some(Ty::RealVec) => Ty::Real,
-                Some(Ty::Other) => Ty::Int,
+                Some(Ty::Other) => match self.path_var(&ix.expr) {
+                    Some(v) if self.records.contains(&v) => Ty::Other,
+                    _ => Ty::Int,
+                },
                 _ => return None,
             },
             SExpr::MethodCall(mc) => {
@@ -308,5 +311,39 @@ pub(super) fn ty_name(t: Ty) -> &'static str {
         Ty::Int => "an integer",
         Ty::Bool => "a `bool`",
         Ty::Other => "a constant slice",
+    }
+}
+
+/// Whether `ty` is a slice, array or `Vec` (or a reference to one) of tuples or structs:
+/// `&[(f64, f64)]`, `&[Spring]`.
+pub(super) fn holds_records(ty: &Type) -> bool {
+    let element = match ty {
+        Type::Reference(r) => return holds_records(&r.elem),
+        Type::Slice(s) => &*s.elem,
+        Type::Array(a) => &*a.elem,
+        Type::Path(p) => match p.path.segments.last() {
+            Some(last) if last.ident == "Vec" => match &last.arguments {
+                syn::PathArguments::AngleBracketed(a) => match a.args.first() {
+                    Some(syn::GenericArgument::Type(t)) => t,
+                    _ => return false,
+                },
+                _ => return false,
+            },
+            _ => return false,
+        },
+        _ => return false,
+    };
+    match element {
+        Type::Tuple(t) => !t.elems.is_empty(),
+        Type::Path(p) => {
+            let scalar = ["f64", "f32", "bool", "Vec", "Option"]
+                .iter()
+                .chain(INT_TYPES)
+                .any(|n| {
+                    is_type(element, n) || p.path.segments.last().is_some_and(|s| s.ident == n)
+                });
+            !scalar
+        }
+        _ => false,
     }
 }
