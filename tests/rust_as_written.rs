@@ -436,6 +436,13 @@ mod arrays {
         [p[0] * (y - x), x * (p[1] - z) - y, x * y - p[2] * z]
     }
 
+    /// A state taken apart through its reference.
+    #[asd::sparse_diff]
+    pub fn pendulum(state: &[f64; 2], g: f64) -> [f64; 2] {
+        let &[theta, omega] = state;
+        [omega, -g * theta.sin() - 0.1 * omega]
+    }
+
     /// A returned local array, an early `return` of a repeat, and arms of an `if`.
     #[asd::sparse_diff]
     pub fn clipped(u: &[f64], cap: f64) -> [f64; 2] {
@@ -498,6 +505,15 @@ fn array_returns_differentiate_as_vectors() {
         |u| lorenz_jacobian(&fixed(u), &p),
         |u, v| lorenz_jvp(&fixed(u), &p, v).1,
         |u, w| lorenz_vjp(&fixed(u), &p, w).1,
+    );
+    let pair = |u: &[f64]| -> [f64; 2] { u.try_into().expect("2 unknowns") };
+    common::check_vector(
+        &points(2, 26),
+        |u| Vec::from(pendulum(&pair(u), 9.8)),
+        |u| pendulum_jacobian_sparsity(&pair(u), 9.8),
+        |u| pendulum_jacobian(&pair(u), 9.8),
+        |u, v| pendulum_jvp(&pair(u), 9.8, v).1,
+        |u, w| pendulum_vjp(&pair(u), 9.8, w).1,
     );
     let u = points(3, 21);
     let (y, jac) = lorenz_value_and_jacobian(&fixed(&u), &p);
@@ -563,6 +579,110 @@ fn array_returns_differentiate_as_vectors() {
     assert_eq!(
         polar_value_and_jacobian(&u).0,
         Vec::from(polar(&u).unwrap())
+    );
+}
+
+/// Enums whose variants carry constants, matched and taken apart as models write them:
+/// boundary conditions, and reactions iterated by reference.
+mod variants {
+    #[derive(Clone, Copy)]
+    pub enum Bc {
+        Dirichlet(f64),
+        Robin(f64, f64),
+        Periodic,
+    }
+
+    pub enum Reaction {
+        Decay {
+            from: usize,
+            k: f64,
+        },
+        Bind {
+            a: usize,
+            b: usize,
+            to: usize,
+            k: f64,
+        },
+    }
+
+    #[asd::sparse_diff]
+    pub fn heat(u: &[f64], left: &Bc, right: &Bc) -> Vec<f64> {
+        let n = u.len();
+        let mut r = vec![0.0; n];
+        for i in 1..n - 1 {
+            r[i] = u[i - 1] - 2.0 * u[i] + u[i + 1] + 0.1 * u[i] * u[i];
+        }
+        r[0] = match *left {
+            Bc::Dirichlet(g) => u[0] - g,
+            Bc::Robin(a, g) => u[1] - u[0] + a * u[0] * u[0] - g,
+            Bc::Periodic => u[0] - u[n - 1],
+        };
+        if let Bc::Dirichlet(g) = right {
+            r[n - 1] = u[n - 1] - g;
+        } else if let Bc::Robin(_, g) = right {
+            r[n - 1] = u[n - 2] - u[n - 1] * g;
+        } else {
+            r[n - 1] = u[n - 1] - u[0];
+        }
+        r
+    }
+
+    #[asd::sparse_diff]
+    pub fn kinetics(c: &[f64], reactions: &[Reaction]) -> Vec<f64> {
+        let mut dc = vec![0.0; c.len()];
+        for r in reactions {
+            match r {
+                Reaction::Decay { from, k } => dc[*from] -= k * c[*from],
+                Reaction::Bind { a, b, to, .. } => {
+                    let k = match r {
+                        Reaction::Bind { k, .. } => *k,
+                        _ => 0.0,
+                    };
+                    let rate = k * c[*a] * c[*b];
+                    dc[*a] -= rate;
+                    dc[*b] -= rate;
+                    dc[*to] += rate;
+                }
+            }
+        }
+        dc
+    }
+}
+
+#[test]
+fn enum_variants_bind_their_constants() {
+    use variants::*;
+    let u = points(5, 24);
+    let sides = [Bc::Dirichlet(1.5), Bc::Robin(0.5, 2.0), Bc::Periodic];
+    for left in &sides {
+        for right in &sides {
+            common::check_vector(
+                &u,
+                |u| heat(u, left, right),
+                |u| heat_jacobian_sparsity(u, left, right),
+                |u| heat_jacobian(u, left, right),
+                |u, v| heat_jvp(u, left, right, v).1,
+                |u, w| heat_vjp(u, left, right, w).1,
+            );
+        }
+    }
+    let reactions = [
+        Reaction::Decay { from: 0, k: 2.0 },
+        Reaction::Bind {
+            a: 1,
+            b: 2,
+            to: 3,
+            k: 3.0,
+        },
+        Reaction::Decay { from: 3, k: 0.5 },
+    ];
+    common::check_vector(
+        &points(4, 25),
+        |c| kinetics(c, &reactions),
+        |c| kinetics_jacobian_sparsity(c, &reactions),
+        |c| kinetics_jacobian(c, &reactions),
+        |c, v| kinetics_jvp(c, &reactions, v).1,
+        |c, w| kinetics_vjp(c, &reactions, w).1,
     );
 }
 

@@ -1049,8 +1049,34 @@ impl VisitMut for Desugar<'_> {
             Expr::Macro(m) if m.mac.path.is_ident("vec") => {
                 vec_elements(&mut m.mac, &mut |x| self.visit_expr_mut(x))
             }
+            // The element of a slice's iterator is tested by reference, as the user's
+            // `match r` binds its fields (`&usize`): `&rs[k]`.
+            Expr::Macro(m) if is_pattern_test(&m.mac) => tested_value(&mut m.mac, &mut |x| {
+                self.elements_by_ref(std::iter::once(&mut *x));
+                self.visit_expr_mut(x)
+            }),
             _ => visit_mut::visit_expr_mut(self, e),
         }
+    }
+}
+
+/// `matches!(value, pattern)` and `__asd_field!(value, pattern => name)`
+/// ([`patterns`]): their value is an expression of the body.
+fn is_pattern_test(mac: &syn::Macro) -> bool {
+    mac.path.is_ident("matches") || mac.path.is_ident("__asd_field")
+}
+
+/// Calls `f` on the value of a [pattern test](is_pattern_test), the pattern left as it is.
+fn tested_value(mac: &mut syn::Macro, f: &mut dyn FnMut(&mut Expr)) {
+    let parts = mac.parse_body_with(|input: syn::parse::ParseStream| {
+        let value: Expr = input.parse()?;
+        let comma: syn::Token![,] = input.parse()?;
+        let rest: proc_macro2::TokenStream = input.parse()?;
+        Ok((value, comma, rest))
+    });
+    if let Ok((mut value, comma, rest)) = parts {
+        f(&mut value);
+        mac.tokens = quote::quote!(#value #comma #rest);
     }
 }
 

@@ -16,6 +16,15 @@ impl Desugar<'_> {
             Pat::Type(t) => (&*t.pat, Some(&*t.ty)),
             p => (p, None),
         };
+        // `let &[x, y] = state;` (of a `&[f64; 2]`) is `let [x, y] = *state;`.
+        if let (Pat::Reference(r), None, Some(init)) = (pat, ty, &local.init) {
+            if init.diverge.is_none() && matches!(&*r.pat, Pat::Tuple(_) | Pat::Slice(_)) {
+                let (inner, value, span) = (&r.pat, &init.expr, local.span());
+                return self.destructure(&as_local(
+                    parse_quote_spanned!(span=> let #inner = *#value;),
+                ));
+            }
+        }
         if !matches!(pat, Pat::Tuple(_) | Pat::Struct(_) | Pat::Slice(_)) {
             return None;
         }
@@ -389,7 +398,7 @@ impl Desugar<'_> {
     ) -> Option<Option<Expr>> {
         let span = pat.span();
         let unsupported = |d: &mut Self, p: &Pat| {
-            d.errors.at(p, "only integer, `bool`, tuple and `Option` patterns are supported here: literals, ranges `a..=b`, `|`, `_`, `(a, b)`, `Some(v)`, `None`, guards; or write `if` / `else if`");
+            d.errors.at(p, "only integer, `bool`, tuple, `Option` and enum variant patterns are supported here: literals, ranges `a..=b`, `|`, `_`, `(a, b)`, `Some(v)`, `None`, `Bc::Dirichlet(g)`, `Bc::Flux { q, .. }`, guards; or write `if` / `else if`");
             None
         };
         match (pat, s) {
@@ -488,18 +497,66 @@ impl Desugar<'_> {
                     (None, None) => None,
                 }
             }
-            // A unit variant or a variant whose fields are not read: `Bc::Fixed`,
-            // `Bc::Flux(_)`.
-            Pat::TupleStruct(t)
-                if t.elems
-                    .iter()
-                    .all(|p| matches!(p, Pat::Wild(_) | Pat::Rest(_))) =>
-            {
-                Some(parse_quote_spanned!(span=> matches!(#s, #t)))
+            // A variant of a constant enum, its fields bound to names or not read:
+            // `Bc::Flux(_)`, `Bc::Dirichlet(g)`, `Reaction::Uni { from, k, .. }`. Each name
+            // is its field, taken out by the pattern with the other names `_`.
+            Pat::TupleStruct(t) if t.elems.iter().all(field_pattern) => {
+                let path = &t.path;
+                for (k, p) in t.elems.iter().enumerate() {
+                    if let Pat::Ident(i) = p {
+                        let mut only = t.clone();
+                        for (j, q) in only.elems.iter_mut().enumerate() {
+                            if j != k && matches!(q, Pat::Ident(_)) {
+                                *q = parse_quote_spanned!(span=> _);
+                            }
+                        }
+                        binds.push((
+                            i.ident.clone(),
+                            field(s, quote_spanned!(span=> #only), &i.ident),
+                        ));
+                    }
+                }
+                Some(parse_quote_spanned!(span=> matches!(#s, #path(..))))
+            }
+            Pat::Struct(st) if st.fields.iter().all(|f| field_pattern(&f.pat)) => {
+                let path = &st.path;
+                for (k, f) in st.fields.iter().enumerate() {
+                    if let Pat::Ident(i) = &*f.pat {
+                        let mut only = st.clone();
+                        for (j, g) in only.fields.iter_mut().enumerate() {
+                            if j != k && matches!(&*g.pat, Pat::Ident(_)) {
+                                g.colon_token = Some(Default::default());
+                                g.pat = parse_quote_spanned!(span=> _);
+                            }
+                        }
+                        binds.push((
+                            i.ident.clone(),
+                            field(s, quote_spanned!(span=> #only), &i.ident),
+                        ));
+                    }
+                }
+                Some(parse_quote_spanned!(span=> matches!(#s, #path { .. })))
             }
             other => return unsupported(self, other),
         })
     }
+}
+
+/// A field of a variant pattern the desugaring takes apart: a name (not a sub-pattern)
+/// or not read.
+fn field_pattern(p: &Pat) -> bool {
+    match p {
+        Pat::Ident(i) => i.subpat.is_none(),
+        Pat::Wild(_) | Pat::Rest(_) => true,
+        _ => false,
+    }
+}
+
+/// The field `name` binds in `pattern`, of the constant `value` that matches it:
+/// `__asd_field!(value, pattern => name)`, which the lowering makes a `match` of the
+/// pattern as written (a `match` here would be desugared again).
+fn field(value: &Expr, pattern: proc_macro2::TokenStream, name: &Ident) -> Expr {
+    parse_quote_spanned!(name.span()=> __asd_field!(#value, #pattern => #name))
 }
 
 /// What a `match` tests ([`Desugar::scrutinee`]).

@@ -281,7 +281,7 @@ fn what_cannot_be_desugared_is_reported_at_its_span() {
                 .map(|(i, v)| v)
                 .sum();
             let m = match *k {
-                Shape::Disc { r } => x[r],
+                Shape::Disc { r: 0 } => x[0],
                 _ => 0.0,
             };
             'a: {
@@ -305,7 +305,9 @@ fn what_cannot_be_desugared_is_reported_at_its_span() {
         "{out}"
     );
     assert!(
-        out.contains("only integer, `bool`, tuple and `Option` patterns are supported here"),
+        out.contains(
+            "only integer, `bool`, tuple, `Option` and enum variant patterns are supported here"
+        ),
         "{out}"
     );
     assert!(
@@ -346,6 +348,25 @@ fn a_returned_array_is_a_vector() {
                 } else {
                     vec![u[1], u[0]]
                 }
+            }
+        ),
+    );
+}
+
+#[test]
+fn a_reference_pattern_destructures_what_it_points_to() {
+    assert_desugars(
+        quote!(
+            fn f(s: &[f64; 2]) -> f64 {
+                let &[x, v] = s;
+                x * v
+            }
+        ),
+        quote!(
+            fn f(s: &[f64; 2]) -> f64 {
+                let x = s[0usize];
+                let v = s[1usize];
+                x * v
             }
         ),
     );

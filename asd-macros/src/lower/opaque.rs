@@ -289,6 +289,28 @@ impl Lowerer<'_> {
                     }
                 }
             }
+            // A field of a constant enum's variant (`desugar::patterns`): the pattern as
+            // written, so the name has the type it has in the user's arm.
+            SExpr::Macro(m) if m.mac.path.is_ident("__asd_field") => {
+                let parts = m.mac.parse_body_with(|input: syn::parse::ParseStream| {
+                    let value: SExpr = input.parse()?;
+                    let _: syn::Token![,] = input.parse()?;
+                    let pattern = syn::Pat::parse_multi(input)?;
+                    let _: syn::Token![=>] = input.parse()?;
+                    let name: syn::Ident = input.parse()?;
+                    Ok((value, pattern, name))
+                });
+                match parts {
+                    Ok((value, pattern, name)) => {
+                        let value = self.opaque_tokens(&value, reads);
+                        quote!(match #value { #pattern => #name, _ => ::core::unreachable!() })
+                    }
+                    Err(err) => {
+                        self.errors.push(err);
+                        quote!(0)
+                    }
+                }
+            }
             SExpr::Reference(r) => {
                 if r.mutability.is_some() {
                     self.errors.at(

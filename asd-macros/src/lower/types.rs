@@ -53,6 +53,9 @@ impl Lowerer<'_> {
             },
             SExpr::Unary(u) => match u.op {
                 UnOp::Not(_) => return self.ty_of(&u.expr).or(Some(Ty::Bool)),
+                // `*k` of a constant behind a reference (a variant's field bound by
+                // reference, `&f64`): of the type its use says.
+                UnOp::Deref(_) if self.ty_of(&u.expr) == Some(Ty::Other) => return None,
                 _ => return self.ty_of(&u.expr),
             },
             SExpr::Cast(c) => match &*c.ty {
