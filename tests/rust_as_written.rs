@@ -627,6 +627,23 @@ mod variants {
         r
     }
 
+    /// An enum of one variant, matched by a single arm (the generated code's `match`
+    /// has an arm that cannot match).
+    pub enum Law {
+        Power { k: f64, n: i32 },
+    }
+
+    #[asd::sparse_diff]
+    pub fn flux(u: &[f64], law: &Law) -> f64 {
+        let mut s = 0.0;
+        for i in 1..u.len() {
+            s += match law {
+                Law::Power { k, n } => k * (u[i] - u[i - 1]).powi(*n),
+            };
+        }
+        s
+    }
+
     #[asd::sparse_diff]
     pub fn kinetics(c: &[f64], reactions: &[Reaction]) -> Vec<f64> {
         let mut dc = vec![0.0; c.len()];
@@ -666,6 +683,16 @@ fn enum_variants_bind_their_constants() {
             );
         }
     }
+    let law = Law::Power { k: 0.5, n: 3 };
+    common::check_scalar(
+        &points(4, 27),
+        |u| flux(u, &law),
+        |u| flux_gradient(u, &law).1,
+        |u, v| flux_jvp(u, &law, v).1,
+        |u| flux_hessian_sparsity(u, &law),
+        |u| flux_hessian(u, &law),
+        |u, v| flux_hvp(u, &law, v),
+    );
     let reactions = [
         Reaction::Decay { from: 0, k: 2.0 },
         Reaction::Bind {

@@ -133,7 +133,7 @@ impl Items<'_> {
         quote! {
             #[doc(hidden)]
             #inline
-            #[allow(unused_mut, unused_variables, unused_assignments, unreachable_code, unused_parens, unused_braces, unused_imports, while_true, unused_comparisons, non_snake_case, dead_code, clippy::all)]
+            #[allow(unused_mut, unused_variables, unused_assignments, unreachable_code, unreachable_patterns, unused_parens, unused_braces, unused_imports, while_true, unused_comparisons, non_snake_case, dead_code, clippy::all)]
             #vis fn #signature {
                 #items
                 #body
