@@ -543,6 +543,26 @@ scalar!(interpolation_in_a_table_of_pairs at (vec![0.5, 1.25], &[(0.0, 1.0), (1.
     }
 );
 
+/// Links between unknowns, as a constant enum.
+pub enum Link {
+    Spring { i: usize, j: usize, k: f64 },
+    Free,
+}
+
+// A variant's field named like the loop's index (`{ i, j, k } = links[i]`): every field
+// is read from `links[i]` before `i` is bound again (review).
+scalar!(fields_named_like_the_index_they_are_read_at at (points(3, 69), &[Link::Spring { i: 2, j: 0, k: 1.5 }, Link::Free, Link::Spring { i: 1, j: 2, k: 0.5 }]),
+    pub fn f(x: &[f64], links: &[super::Link]) -> f64 {
+        let mut e = 0.0;
+        for i in 0..links.len() {
+            if let super::Link::Spring { i, j, k } = links[i] {
+                e += k * (x[i] - x[j]).powi(2) * x[i];
+            }
+        }
+        e
+    }
+);
+
 /// Sides named `L` and `R`: a `match` arm `L` is the variant, not a binding.
 #[derive(Clone, Copy, PartialEq)]
 pub enum Side {

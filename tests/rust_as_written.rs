@@ -472,6 +472,14 @@ mod arrays {
         }
     }
 
+    /// A vector converted into the array: the function panics where its length is
+    /// another, and so do its operators.
+    #[asd::sparse_diff]
+    pub fn squares(u: &[f64]) -> [f64; 2] {
+        let r: Vec<f64> = u.iter().map(|v| v * v).collect();
+        r.try_into().unwrap()
+    }
+
     /// Calls of a function that returns an array: returned, and indexed.
     #[asd::sparse_diff]
     pub fn delegated(u: &[f64]) -> [f64; 2] {
@@ -539,6 +547,21 @@ fn array_returns_differentiate_as_vectors() {
         assert_eq!(clipped_jacobian_sparsity_local(&u, cap).nnz(), nnz);
         assert_eq!(clipped_jvp(&u, cap, &[0.0; 3]).0, value(&u));
     }
+    let u = points(2, 28);
+    common::check_vector(
+        &u,
+        |u| Vec::from(squares(u)),
+        |u| squares_jacobian_sparsity(u),
+        |u| squares_jacobian(u),
+        |u, v| squares_jvp(u, v).1,
+        |u, w| squares_vjp(u, w).1,
+    );
+    let panic =
+        std::panic::catch_unwind(|| squares_jacobian(&[1.0, 2.0, 3.0])).expect_err("3 values");
+    assert_eq!(
+        panic.downcast_ref::<&str>().copied(),
+        Some("`squares` converted a vector of another length into its array")
+    );
     let x = points(3, 23);
     common::check_scalar(
         &x,

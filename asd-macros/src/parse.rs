@@ -139,13 +139,20 @@ pub fn is_type(ty: &Type, name: &str) -> bool {
 
 /// `ty` is `Vec<elem>` (or a path ending in it).
 pub fn is_vec_of(ty: &Type, elem: &str) -> bool {
-    let Type::Path(p) = ty else { return false };
-    let Some(seg) = p.path.segments.last() else {
-        return false;
-    };
-    seg.ident == "Vec"
-        && matches!(&seg.arguments, syn::PathArguments::AngleBracketed(a)
-            if matches!(a.args.first(), Some(syn::GenericArgument::Type(t)) if is_type(t, elem)))
+    vec_element(ty).is_some_and(|t| is_type(t, elem))
+}
+
+/// `T` of `Vec<T>`.
+pub fn vec_element(ty: &Type) -> Option<&Type> {
+    let Type::Path(p) = ty else { return None };
+    let seg = p.path.segments.last().filter(|s| s.ident == "Vec")?;
+    match &seg.arguments {
+        syn::PathArguments::AngleBracketed(a) => match a.args.first() {
+            Some(syn::GenericArgument::Type(t)) => Some(t),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// `f64`, an integer, `bool`; `&[f64]` / `&mut [f64]` (and `&[f64; N]`, `&Vec<f64>`);

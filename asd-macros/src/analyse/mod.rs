@@ -594,10 +594,15 @@ fn opaque_of_reals(name: &proc_macro2::Ident, o: &Opaque) -> String {
         format!("`{name}`")
     };
     match syn::parse2::<syn::Expr>(o.tokens.clone()) {
+        Ok(syn::Expr::Call(c))
+            if matches!(&*c.func, syn::Expr::Path(p) if crate::lower::is_constructor(&p.path)) =>
+        {
+            crate::lower::CONSTRUCTOR_OF_REALS.to_string()
+        }
         Ok(syn::Expr::Call(c)) if matches!(&*c.func, syn::Expr::Path(_)) => {
             let f = &c.func;
             let f = quote::quote!(#f).to_string().replace(' ', "");
-            format!("{what} is computed from a differentiated real by `{f}`, a function #[sparse_diff] cannot see into: define `{f}` inside this function's body (its helper `fn`s are differentiated with it), or make it a #[sparse_diff] function of its own, returning `f64` or `Vec<f64>`")
+            format!("{what} is computed from a differentiated real by `{f}`, a function #[sparse_diff] cannot see into: define `{f}` inside this function's body (its helper `fn`s are differentiated with it), or make it a #[sparse_diff] function of its own, returning `f64`, `Vec<f64>` or `[f64; N]`")
         }
         _ => format!("{what} is computed from a differentiated real by code #[sparse_diff] cannot differentiate (a function it cannot see into, a method of its result): make it a real (`f64`) computed by the body or by another #[sparse_diff] function"),
     }

@@ -18,17 +18,22 @@
 
 use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
-use syn::{parse_quote_spanned, Expr, ItemFn, Stmt, Type};
+use syn::{parse_quote_spanned, Expr, Ident, ItemFn, Stmt, Type};
 
 use super::fallible::{each_value, ok_type};
 
 /// Whether the function returns an array of reals, `[f64; N]` or `[T; N]` of its float
 /// type `T` (or a `Result` of one).
 pub fn returns_array(sig: &syn::Signature) -> bool {
+    array_len(sig).is_some()
+}
+
+/// `N` of the array of reals the function returns.
+fn array_len(sig: &syn::Signature) -> Option<&Expr> {
     let ty = match (ok_type(&sig.output), &sig.output) {
         (Some(ok), _) => ok,
         (None, syn::ReturnType::Type(_, ty)) => ty,
-        (None, syn::ReturnType::Default) => return false,
+        (None, syn::ReturnType::Default) => return None,
     };
     let real = |t: &Type| {
         crate::parse::is_type(t, "f64")
@@ -37,31 +42,33 @@ pub fn returns_array(sig: &syn::Signature) -> bool {
                 .type_params()
                 .any(|p| crate::parse::is_type(t, &p.ident.to_string()))
     };
-    matches!(ty, Type::Array(a) if real(&a.elem))
+    match ty {
+        Type::Array(a) if real(&a.elem) => Some(&a.len),
+        _ => None,
+    }
 }
 
 /// Rewrites a function that returns `[f64; N]` into one that returns `Vec<f64>` (see the
 /// module's documentation); others are left as they are.
 pub fn vec_value(f: &mut ItemFn) {
-    if !returns_array(&f.sig) {
+    let Some(len) = array_len(&f.sig).cloned() else {
         return;
-    }
+    };
     let span = f.sig.output.span();
     f.sig.output = parse_quote_spanned!(span=> -> Vec<f64>);
-    Returns.visit_block_mut(&mut f.block);
+    let mut to_vec = |e: &mut Expr| to_vec(e, &len, &f.sig.ident);
+    Returns(&mut to_vec).visit_block_mut(&mut f.block);
     if let Some(Stmt::Expr(tail, None)) = f.block.stmts.last_mut() {
         each_value(tail, &mut to_vec);
     }
 }
 
-/// One returned array as a `Vec`: `[a, b]` is `vec![a, b]`, `[v; n]` is `vec![v; n]`,
-/// a named array `u` (or `*u`, or a vector `v.try_into().unwrap()`) is `u.to_vec()`.
-fn to_vec(e: &mut Expr) {
+/// One returned array of `len` reals as a `Vec`: `[a, b]` is `vec![a, b]`, `[v; n]` is
+/// `vec![v; n]`, a named array `u` (or `*u`) is `u.to_vec()`, and a vector converted,
+/// `v.try_into().unwrap()`, is `v` where it has `len` elements (the function panics
+/// otherwise, and so do its operators).
+fn to_vec(e: &mut Expr, len: &Expr, f: &Ident) {
     let span = e.span();
-    if let Some(inner) = converted(e) {
-        *e = inner;
-        return to_vec(e);
-    }
     *e = match e {
         Expr::Array(a) => {
             let elems = &a.elems;
@@ -71,6 +78,26 @@ fn to_vec(e: &mut Expr) {
             let (value, len) = (&r.expr, &r.len);
             parse_quote_spanned!(span=> vec![#value; #len])
         }
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => {
+            let u = &u.expr;
+            parse_quote_spanned!(span=> #u.to_vec())
+        }
+        Expr::MethodCall(m) if m.method == "unwrap" || m.method == "expect" => {
+            let Expr::MethodCall(t) = &*m.receiver else {
+                return;
+            };
+            if t.method != "try_into" || !t.args.is_empty() || !is_place(&t.receiver) {
+                return;
+            }
+            let v = &t.receiver;
+            let message = format!("`{f}` converted a vector of another length into its array");
+            parse_quote_spanned!(span=> {
+                if #v.len() != #len {
+                    ::core::panic!(#message);
+                }
+                #v.to_vec()
+            })
+        }
         Expr::Path(_) | Expr::Field(_) | Expr::Index(_) => parse_quote_spanned!(span=> #e.to_vec()),
         // A call (of a function that returns an array, in the generated code a vector)
         // or anything else, as it is.
@@ -78,29 +105,20 @@ fn to_vec(e: &mut Expr) {
     };
 }
 
-/// `v` of `v.try_into().unwrap()` (or `.expect(..)`), `u` of `*u`.
-fn converted(e: &Expr) -> Option<Expr> {
-    match e {
-        Expr::MethodCall(m) if m.method == "unwrap" || m.method == "expect" => match &*m.receiver {
-            Expr::MethodCall(t) if t.method == "try_into" && t.args.is_empty() => {
-                Some((*t.receiver).clone())
-            }
-            _ => None,
-        },
-        Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => Some((*u.expr).clone()),
-        _ => None,
-    }
+/// A name, a field or an element: read twice with no side effect.
+fn is_place(e: &Expr) -> bool {
+    matches!(e, Expr::Path(_) | Expr::Field(_) | Expr::Index(_))
 }
 
 /// Each `return v;` of the body, not of its closures or items.
-struct Returns;
+struct Returns<'a>(&'a mut dyn FnMut(&mut Expr));
 
-impl VisitMut for Returns {
+impl VisitMut for Returns<'_> {
     fn visit_expr_mut(&mut self, e: &mut Expr) {
         visit_mut::visit_expr_mut(self, e);
         if let Expr::Return(r) = e {
             if let Some(v) = r.expr.as_deref_mut() {
-                each_value(v, &mut to_vec);
+                each_value(v, self.0);
             }
         }
     }

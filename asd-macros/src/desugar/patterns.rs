@@ -267,10 +267,11 @@ impl Desugar<'_> {
         }
     }
 
-    /// `match` on integers, `bool`s, tuples of them and `Option`s, as an `if` chain:
-    /// literal, range, `|`, `_`, tuple, `Some(p)` / `None` / `Ok(p)` arms and paths of
-    /// unit variants, guards, and names that bind (a part of) the value. The last arm is
-    /// the `else`, as the match is exhaustive.
+    /// `match` on integers, `bool`s, tuples of them, `Option`s and constant enums, as an
+    /// `if` chain: literal, range, `|`, `_`, tuple, `Some(p)` / `None` / `Ok(p)` arms,
+    /// variants (`Bc::Periodic`, `Bc::Dirichlet(g)`, `Reaction::Bind { a, .. }`), guards,
+    /// and names that bind (a part of) the value. The last arm is the `else`, as the
+    /// match is exhaustive.
     pub(super) fn match_to_if(&mut self, m: &syn::ExprMatch) -> Option<Expr> {
         let span = m.span();
         let scrutinee = self.scrutinee(&m.expr);
@@ -286,6 +287,11 @@ impl Desugar<'_> {
         for arm in live {
             let mut binds = Vec::new();
             let cond = self.arm_condition(&arm.pat, &scrutinee, &mut binds)?;
+            // The tracers run both arms of a condition on a differentiated real, and a
+            // variant's field is not there to read where the variant is another.
+            if let (Some((_, g)), true) = (&arm.guard, binds.iter().any(|(_, v)| is_field(v))) {
+                self.errors.at(g, "a guard on an arm that binds a variant's fields is not supported: test it inside the arm, as in `Bc::Robin(a, g) => if a > 0.0 { .. } else { .. }`");
+            }
             // The guard reads the names the arm binds (`n if n > 2`) as their values.
             let guard = arm.guard.as_ref().map(|(_, g)| {
                 let mut g = paren((**g).clone());
@@ -546,7 +552,8 @@ impl Desugar<'_> {
 /// or not read.
 fn field_pattern(p: &Pat) -> bool {
     match p {
-        Pat::Ident(i) => i.subpat.is_none(),
+        // (`None`, a constant: a test, not a name.)
+        Pat::Ident(i) => i.subpat.is_none() && !i.ident.to_string().starts_with(char::is_uppercase),
         Pat::Wild(_) | Pat::Rest(_) => true,
         _ => false,
     }
@@ -557,6 +564,11 @@ fn field_pattern(p: &Pat) -> bool {
 /// pattern as written (a `match` here would be desugared again).
 fn field(value: &Expr, pattern: proc_macro2::TokenStream, name: &Ident) -> Expr {
     parse_quote_spanned!(name.span()=> __asd_field!(#value, #pattern => #name))
+}
+
+/// Whether `v` is a variant's field ([`field`]).
+fn is_field(v: &Expr) -> bool {
+    matches!(v, Expr::Macro(m) if m.mac.path.is_ident("__asd_field"))
 }
 
 /// What a `match` tests ([`Desugar::scrutinee`]).
@@ -655,13 +667,23 @@ fn bound_name(p: &Pat) -> Option<Ident> {
     }
 }
 
-/// Whether `e` mentions the name `n`.
+/// Whether `e` mentions the name `n`, in a macro's tokens too (`__asd_field!(e[i], ..)`).
 fn reads(e: &Expr, n: &Ident) -> bool {
     struct Finds<'a>(&'a Ident, bool);
     impl<'ast> syn::visit::Visit<'ast> for Finds<'_> {
         fn visit_ident(&mut self, i: &'ast Ident) {
             self.1 |= i == self.0;
         }
+        fn visit_macro(&mut self, m: &'ast syn::Macro) {
+            self.1 |= mentions(m.tokens.clone(), self.0);
+        }
+    }
+    fn mentions(tokens: proc_macro2::TokenStream, n: &Ident) -> bool {
+        tokens.into_iter().any(|t| match t {
+            proc_macro2::TokenTree::Ident(i) => i == *n,
+            proc_macro2::TokenTree::Group(g) => mentions(g.stream(), n),
+            _ => false,
+        })
     }
     let mut f = Finds(n, false);
     syn::visit::Visit::visit_expr(&mut f, e);

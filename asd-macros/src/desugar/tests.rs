@@ -341,7 +341,14 @@ fn a_returned_array_is_a_vector() {
                 }
                 if k == 1 {
                     let r = vec![u[0]; 2];
-                    return r.to_vec();
+                    return {
+                        if r.len() != 2 {
+                            ::core::panic!(
+                                "`f` converted a vector of another length into its array"
+                            );
+                        }
+                        r.to_vec()
+                    };
                 }
                 if k == 2 {
                     vec![0.0; 2]

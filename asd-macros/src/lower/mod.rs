@@ -28,6 +28,7 @@ use crate::parse::{ParamKind, Signature};
 use crate::rules::Op;
 
 use reals::{is_call, on_call};
+pub(crate) use reals::{is_constructor, CONSTRUCTOR_OF_REALS};
 use types::ty_name;
 use unsupported::{macro_message, unsupported_message, LABEL};
 
@@ -98,8 +99,8 @@ struct Lowerer<'e> {
     rules: &'e [UserRule],
     /// The parameters that are constants (`a: f64` beside the input).
     constants: HashSet<VarId>,
-    /// The constant parameters whose elements are tuples or structs (`tb: &[(f64,
-    /// f64)]`): an element is a constant of its own type, not an index.
+    /// The constant parameters whose elements are records ([`types::holds_records`]):
+    /// an element's type is what its use says, not an index's.
     records: HashSet<VarId>,
 }
 

@@ -27,11 +27,8 @@ impl Lowerer<'_> {
             self.errors.at(p, "qualified calls are not supported");
             return None;
         }
-        // `Some(v)`, `Ok(v)`, `Point(v, w)`: a constructor, not a function.
-        let constructor = (p.path.segments.last())
-            .is_some_and(|s| s.ident.to_string().starts_with(char::is_uppercase));
-        if constructor {
-            self.errors.at(p, "an `Option`, enum variant or tuple struct that holds a differentiated real is not supported: keep the real in an `f64` (and whether it is set in a `bool`)");
+        if is_constructor(&p.path) {
+            self.errors.at(p, CONSTRUCTOR_OF_REALS);
             return None;
         }
         let mut args = c
@@ -573,13 +570,14 @@ pub(super) fn math_function(p: &syn::Path) -> Option<&'static rules::Rule> {
 /// unreachable, and the compiler needs the type of what it moves.
 fn vector_temp(t: VarId, body: &[Stmt]) -> Stmt {
     let mut assigned = false;
-    visit_stmts(body, &mut |s| {
-        assigned |= match s {
-            Stmt::Assign { var, .. } => *var == t,
-            Stmt::Call { results, .. } => results.contains(&t),
-            _ => false,
-        };
-    });
+    visit_stmts(body, &mut |s| s.for_each_write(|v| assigned |= v == t));
     let init = (!assigned).then_some(Rhs::Vec(VecExpr::Empty(None)));
     Stmt::Let { var: t, init }
 }
+
+/// `Some(v)`, `Ok(v)`, `Point(v, w)`: a constructor, not a function.
+pub(crate) fn is_constructor(p: &syn::Path) -> bool {
+    (p.segments.last()).is_some_and(|s| s.ident.to_string().starts_with(char::is_uppercase))
+}
+
+pub(crate) const CONSTRUCTOR_OF_REALS: &str = "an `Option`, enum variant or tuple struct that holds a differentiated real is not supported: keep the real in an `f64` (and whether it is set in a `bool`)";

@@ -67,8 +67,10 @@ impl Lowerer<'_> {
                 // `x[a..b]`: a slice of it.
                 Some(t @ (Ty::RealVec | Ty::Other)) if matches!(&*ix.index, SExpr::Range(_)) => t,
                 Some(Ty::RealVec) => Ty::Real,
+                // An element of a slice of records (`tb[k]` of `&[(f64, f64)]`): of the
+                // type its use says; of anything else, an index.
                 Some(Ty::Other) => match self.path_var(&ix.expr) {
-                    Some(v) if self.records.contains(&v) => Ty::Other,
+                    Some(v) if self.records.contains(&v) => return None,
                     _ => Ty::Int,
                 },
                 _ => return None,
@@ -313,40 +315,31 @@ pub(super) fn ty_name(t: Ty) -> &'static str {
         Ty::RealVec => "a real vector",
         Ty::Int => "an integer",
         Ty::Bool => "a `bool`",
-        Ty::Other => "a constant slice",
+        Ty::Other => "a constant of another type (a slice, a struct, a field of one)",
     }
 }
 
-/// Whether `ty` is a slice, array or `Vec` (or a reference to one) of tuples or structs:
-/// `&[(f64, f64)]`, `&[Spring]`.
+/// Whether `ty` is a slice, array or `Vec` (or a reference to one) of tuples or named
+/// types other than numbers, `bool`, `Vec` and `Option`: `&[(f64, f64)]`, `&[Spring]`,
+/// `&[Link]` (an alias of an integer type too, which the macro cannot tell).
 pub(super) fn holds_records(ty: &Type) -> bool {
     let element = match ty {
         Type::Reference(r) => return holds_records(&r.elem),
         Type::Slice(s) => &*s.elem,
         Type::Array(a) => &*a.elem,
-        Type::Path(p) => match p.path.segments.last() {
-            Some(last) if last.ident == "Vec" => match &last.arguments {
-                syn::PathArguments::AngleBracketed(a) => match a.args.first() {
-                    Some(syn::GenericArgument::Type(t)) => t,
-                    _ => return false,
-                },
-                _ => return false,
-            },
-            _ => return false,
+        t => match crate::parse::vec_element(t) {
+            Some(t) => t,
+            None => return false,
         },
-        _ => return false,
     };
     match element {
         Type::Tuple(t) => !t.elems.is_empty(),
-        Type::Path(p) => {
-            let scalar = ["f64", "f32", "bool", "Vec", "Option"]
+        Type::Path(p) => p.path.segments.last().is_some_and(|last| {
+            !["f64", "f32", "bool", "Vec", "Option"]
                 .iter()
                 .chain(INT_TYPES)
-                .any(|n| {
-                    is_type(element, n) || p.path.segments.last().is_some_and(|s| s.ident == n)
-                });
-            !scalar
-        }
+                .any(|n| last.ident == n)
+        }),
         _ => false,
     }
 }

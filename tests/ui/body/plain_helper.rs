@@ -11,4 +11,13 @@ fn f(x: &[f64]) -> f64 {
     r * t
 }
 
+pub struct P(pub f64, pub f64);
+
+// A tuple struct built from reals is a constructor, not a function to annotate.
+#[sparse_diff]
+fn g(x: &[f64]) -> f64 {
+    let p = P(x[0], x[1]);
+    p.0 * p.1
+}
+
 fn main() {}
