@@ -155,6 +155,53 @@ pub fn vec_element(ty: &Type) -> Option<&Type> {
     }
 }
 
+/// The name of the pseudo-macro `__asd_field!(value, pattern => name)` the desugaring
+/// writes for a field of a constant enum's variant, and the lowering turns into a
+/// `match` of the pattern (a `match` in the desugared body would be desugared again).
+pub const FIELD: &str = "__asd_field";
+
+/// The body of `matches!(value, pattern)` or of a [`FIELD`]: the value, an expression
+/// of the function's body, then the rest as written.
+pub struct PatternTest {
+    pub value: syn::Expr,
+    pub rest: proc_macro2::TokenStream,
+}
+
+impl syn::parse::Parse for PatternTest {
+    fn parse(input: syn::parse::ParseStream) -> syn::Result<Self> {
+        let value = input.parse()?;
+        let _: syn::Token![,] = input.parse()?;
+        Ok(PatternTest {
+            value,
+            rest: input.parse()?,
+        })
+    }
+}
+
+impl PatternTest {
+    /// `matches!` or a [`FIELD`].
+    pub fn is_one(mac: &syn::Macro) -> bool {
+        mac.path.is_ident("matches") || mac.path.is_ident(FIELD)
+    }
+
+    /// The pattern and the name of a [`FIELD`]'s rest, `pattern => name`.
+    pub fn field(&self) -> syn::Result<(syn::Pat, Ident)> {
+        use syn::parse::Parser;
+        let parser = |input: syn::parse::ParseStream| {
+            let pattern = syn::Pat::parse_multi(input)?;
+            let _: syn::Token![=>] = input.parse()?;
+            Ok((pattern, input.parse()?))
+        };
+        parser.parse2(self.rest.clone())
+    }
+}
+
+/// A name that starts with a capital, by Rust's convention a constant, a variant or a
+/// type (`None`, `Point(v, w)`), not a variable.
+pub fn names_a_constant(i: &Ident) -> bool {
+    i.to_string().starts_with(char::is_uppercase)
+}
+
 /// `f64`, an integer, `bool`; `&[f64]` / `&mut [f64]` (and `&[f64; N]`, `&Vec<f64>`);
 /// anything else is a constant. `Err` with a message for the types no generated code
 /// can take.

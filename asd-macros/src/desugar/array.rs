@@ -21,6 +21,7 @@ use syn::visit_mut::{self, VisitMut};
 use syn::{parse_quote_spanned, Expr, Ident, ItemFn, Stmt, Type};
 
 use super::fallible::{each_value, ok_type};
+use super::patterns::is_place;
 
 /// Whether the function returns an array of reals, `[f64; N]` or `[T; N]` of its float
 /// type `T` (or a `Result` of one).
@@ -103,11 +104,6 @@ fn to_vec(e: &mut Expr, len: &Expr, f: &Ident) {
         // or anything else, as it is.
         _ => return,
     };
-}
-
-/// A name, a field or an element: read twice with no side effect.
-fn is_place(e: &Expr) -> bool {
-    matches!(e, Expr::Path(_) | Expr::Field(_) | Expr::Index(_))
 }
 
 /// Each `return v;` of the body, not of its closures or items.

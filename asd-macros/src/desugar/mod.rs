@@ -41,7 +41,7 @@ use syn::visit_mut::{self, VisitMut};
 use syn::{parse_quote_spanned, Expr, ExprClosure, Ident, ItemFn, Pat, Stmt};
 
 use crate::errors::Errors;
-use crate::parse::ParamKind;
+use crate::parse::{ParamKind, PatternTest};
 pub use loops::loop_exit;
 
 /// The function in the core subset, and whether it was generic over its float type;
@@ -1051,32 +1051,16 @@ impl VisitMut for Desugar<'_> {
             }
             // The element of a slice's iterator is tested by reference, as the user's
             // `match r` binds its fields (`&usize`): `&rs[k]`.
-            Expr::Macro(m) if is_pattern_test(&m.mac) => tested_value(&mut m.mac, &mut |x| {
-                self.elements_by_ref(std::iter::once(&mut *x));
-                self.visit_expr_mut(x)
-            }),
+            Expr::Macro(m) if PatternTest::is_one(&m.mac) => {
+                if let Ok(mut test) = m.mac.parse_body::<PatternTest>() {
+                    self.elements_by_ref(std::iter::once(&mut test.value));
+                    self.visit_expr_mut(&mut test.value);
+                    let (value, rest) = (&test.value, &test.rest);
+                    m.mac.tokens = quote::quote!(#value, #rest);
+                }
+            }
             _ => visit_mut::visit_expr_mut(self, e),
         }
-    }
-}
-
-/// `matches!(value, pattern)` and `__asd_field!(value, pattern => name)`
-/// ([`patterns`]): their value is an expression of the body.
-fn is_pattern_test(mac: &syn::Macro) -> bool {
-    mac.path.is_ident("matches") || mac.path.is_ident("__asd_field")
-}
-
-/// Calls `f` on the value of a [pattern test](is_pattern_test), the pattern left as it is.
-fn tested_value(mac: &mut syn::Macro, f: &mut dyn FnMut(&mut Expr)) {
-    let parts = mac.parse_body_with(|input: syn::parse::ParseStream| {
-        let value: Expr = input.parse()?;
-        let comma: syn::Token![,] = input.parse()?;
-        let rest: proc_macro2::TokenStream = input.parse()?;
-        Ok((value, comma, rest))
-    });
-    if let Ok((mut value, comma, rest)) = parts {
-        f(&mut value);
-        mac.tokens = quote::quote!(#value #comma #rest);
     }
 }
 

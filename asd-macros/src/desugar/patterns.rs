@@ -4,10 +4,11 @@
 
 use quote::quote_spanned;
 use syn::spanned::Spanned;
-use syn::visit_mut::VisitMut;
+use syn::visit_mut::{self, VisitMut};
 use syn::{parse_quote_spanned, Expr, Ident, Pat, Stmt};
 
 use super::{as_local, paren, strip, Binding, Desugar, IntoExpr};
+use crate::parse::{names_a_constant, FIELD};
 
 impl Desugar<'_> {
     /// One `let` per name of a tuple or struct pattern; `None` for a single name.
@@ -506,69 +507,76 @@ impl Desugar<'_> {
             // A variant of a constant enum, its fields bound to names or not read:
             // `Bc::Flux(_)`, `Bc::Dirichlet(g)`, `Reaction::Uni { from, k, .. }`. Each name
             // is its field, taken out by the pattern with the other names `_`.
-            Pat::TupleStruct(t) if t.elems.iter().all(field_pattern) => {
-                let path = &t.path;
-                for (k, p) in t.elems.iter().enumerate() {
-                    if let Pat::Ident(i) = p {
-                        let mut only = t.clone();
-                        for (j, q) in only.elems.iter_mut().enumerate() {
-                            if j != k && matches!(q, Pat::Ident(_)) {
-                                *q = parse_quote_spanned!(span=> _);
-                            }
-                        }
-                        binds.push((
-                            i.ident.clone(),
-                            field(s, quote_spanned!(span=> #only), &i.ident),
-                        ));
-                    }
+            Pat::TupleStruct(_) | Pat::Struct(_) if variant_of_fields(pat) => {
+                let mut names = Vec::new();
+                named_only(pat, None, &mut names);
+                for name in names {
+                    let only = named_only(pat, Some(&name), &mut Vec::new());
+                    let value = field(s, &only, &name);
+                    binds.push((name, value));
                 }
-                Some(parse_quote_spanned!(span=> matches!(#s, #path(..))))
-            }
-            Pat::Struct(st) if st.fields.iter().all(|f| field_pattern(&f.pat)) => {
-                let path = &st.path;
-                for (k, f) in st.fields.iter().enumerate() {
-                    if let Pat::Ident(i) = &*f.pat {
-                        let mut only = st.clone();
-                        for (j, g) in only.fields.iter_mut().enumerate() {
-                            if j != k && matches!(&*g.pat, Pat::Ident(_)) {
-                                g.colon_token = Some(Default::default());
-                                g.pat = parse_quote_spanned!(span=> _);
-                            }
-                        }
-                        binds.push((
-                            i.ident.clone(),
-                            field(s, quote_spanned!(span=> #only), &i.ident),
-                        ));
-                    }
-                }
-                Some(parse_quote_spanned!(span=> matches!(#s, #path { .. })))
+                let test = named_only(pat, None, &mut Vec::new());
+                Some(parse_quote_spanned!(span=> matches!(#s, #test)))
             }
             other => return unsupported(self, other),
         })
     }
 }
 
-/// A field of a variant pattern the desugaring takes apart: a name (not a sub-pattern)
-/// or not read.
-fn field_pattern(p: &Pat) -> bool {
-    match p {
-        // (`None`, a constant: a test, not a name.)
-        Pat::Ident(i) => i.subpat.is_none() && !i.ident.to_string().starts_with(char::is_uppercase),
+/// A variant pattern the desugaring takes apart: each field a name (not a sub-pattern,
+/// not a constant such as `None`) or not read.
+fn variant_of_fields(p: &Pat) -> bool {
+    let field = |p: &Pat| match p {
+        Pat::Ident(i) => i.subpat.is_none() && !names_a_constant(&i.ident),
         Pat::Wild(_) | Pat::Rest(_) => true,
+        _ => false,
+    };
+    match p {
+        Pat::TupleStruct(t) => t.elems.iter().all(field),
+        Pat::Struct(st) => st.fields.iter().all(|f| field(&f.pat)),
         _ => false,
     }
 }
 
+/// `pat` with every name but `keep` written `_` (`Reaction::Bind { a, b: _, .. }`); the
+/// names it binds go to `names`.
+fn named_only(pat: &Pat, keep: Option<&Ident>, names: &mut Vec<Ident>) -> Pat {
+    struct Only<'a>(Option<&'a Ident>, &'a mut Vec<Ident>);
+    impl VisitMut for Only<'_> {
+        fn visit_field_pat_mut(&mut self, f: &mut syn::FieldPat) {
+            if matches!(&*f.pat, Pat::Ident(i) if Some(&i.ident) != self.0) {
+                // `{ from }` is `{ from: from }`: its name is then written `_`.
+                f.colon_token.get_or_insert_with(Default::default);
+            }
+            self.visit_pat_mut(&mut f.pat);
+        }
+        fn visit_pat_mut(&mut self, p: &mut Pat) {
+            match p {
+                Pat::Ident(i) => {
+                    self.1.push(i.ident.clone());
+                    if Some(&i.ident) != self.0 {
+                        *p = parse_quote_spanned!(i.span()=> _);
+                    }
+                }
+                p => visit_mut::visit_pat_mut(self, p),
+            }
+        }
+    }
+    let mut only = pat.clone();
+    Only(keep, names).visit_pat_mut(&mut only);
+    only
+}
+
 /// The field `name` binds in `pattern`, of the constant `value` that matches it:
-/// `__asd_field!(value, pattern => name)`, which the lowering makes a `match` of the
-/// pattern as written (a `match` here would be desugared again).
-fn field(value: &Expr, pattern: proc_macro2::TokenStream, name: &Ident) -> Expr {
-    parse_quote_spanned!(name.span()=> __asd_field!(#value, #pattern => #name))
+/// a [`FIELD`], `__asd_field!(value, pattern => name)`.
+fn field(value: &Expr, pattern: &Pat, name: &Ident) -> Expr {
+    let field = Ident::new(FIELD, name.span());
+    parse_quote_spanned!(name.span()=> #field!(#value, #pattern => #name))
 }
 
 /// Whether `v` is a variant's field ([`field`]).
 fn is_field(v: &Expr) -> bool {
-    matches!(v, Expr::Macro(m) if m.mac.path.is_ident("__asd_field"))
+    matches!(v, Expr::Macro(m) if m.mac.path.is_ident(FIELD))
 }
 
 /// What a `match` tests ([`Desugar::scrutinee`]).
@@ -691,7 +699,7 @@ fn reads(e: &Expr, n: &Ident) -> bool {
 }
 
 /// A place read without side effects: `e`, `e[k]`, `p.edges[k]`.
-fn is_place(e: &Expr) -> bool {
+pub(super) fn is_place(e: &Expr) -> bool {
     match strip(e) {
         Expr::Path(_) => true,
         Expr::Field(f) => is_place(&f.base),

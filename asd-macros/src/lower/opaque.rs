@@ -8,6 +8,7 @@ use syn::{Expr as SExpr, Stmt as SStmt, UnOp};
 use super::unsupported::UNNAMED_CALL;
 use super::{compound_op, Lowerer};
 use crate::ir::*;
+use crate::parse::{PatternTest, FIELD};
 use crate::rules;
 
 /// Integer methods allowed in index arithmetic and conditions.
@@ -270,44 +271,30 @@ impl Lowerer<'_> {
             }
             SExpr::Block(b) if b.label.is_none() => self.opaque_block(&b.block, reads),
             // `matches!(bc, Bc::Flux(_))` (a `match` on an enum's variants): its value
-            // is integer code, the pattern as written.
-            SExpr::Macro(m) if m.mac.path.is_ident("matches") => {
-                let parts = m.mac.parse_body_with(|input: syn::parse::ParseStream| {
-                    let value: SExpr = input.parse()?;
-                    let _: syn::Token![,] = input.parse()?;
-                    let pattern: TokenStream = input.parse()?;
-                    Ok((value, pattern))
+            // is integer code, the pattern as written. A field of a constant enum's
+            // variant (`desugar::patterns`): a `match` of the pattern as written, so the
+            // name has the type it has in the user's arm.
+            SExpr::Macro(m) if PatternTest::is_one(&m.mac) => {
+                let test = m.mac.parse_body::<PatternTest>().and_then(|t| {
+                    let field = m.mac.path.is_ident(FIELD).then(|| t.field()).transpose()?;
+                    Ok((t, field))
                 });
-                match parts {
-                    Ok((value, pattern)) => {
-                        let value = self.opaque_tokens(&value, reads);
-                        quote!(::core::matches!(#value, #pattern))
+                match test {
+                    Ok((t, field)) => {
+                        let value = self.opaque_tokens(&t.value, reads);
+                        match field {
+                            None => {
+                                let pattern = &t.rest;
+                                quote!(::core::matches!(#value, #pattern))
+                            }
+                            Some((pattern, name)) => {
+                                quote!(match #value { #pattern => #name, _ => ::core::unreachable!() })
+                            }
+                        }
                     }
                     Err(err) => {
                         self.errors.push(err);
                         quote!(false)
-                    }
-                }
-            }
-            // A field of a constant enum's variant (`desugar::patterns`): the pattern as
-            // written, so the name has the type it has in the user's arm.
-            SExpr::Macro(m) if m.mac.path.is_ident("__asd_field") => {
-                let parts = m.mac.parse_body_with(|input: syn::parse::ParseStream| {
-                    let value: SExpr = input.parse()?;
-                    let _: syn::Token![,] = input.parse()?;
-                    let pattern = syn::Pat::parse_multi(input)?;
-                    let _: syn::Token![=>] = input.parse()?;
-                    let name: syn::Ident = input.parse()?;
-                    Ok((value, pattern, name))
-                });
-                match parts {
-                    Ok((value, pattern, name)) => {
-                        let value = self.opaque_tokens(&value, reads);
-                        quote!(match #value { #pattern => #name, _ => ::core::unreachable!() })
-                    }
-                    Err(err) => {
-                        self.errors.push(err);
-                        quote!(0)
                     }
                 }
             }

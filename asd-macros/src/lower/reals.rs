@@ -577,7 +577,7 @@ fn vector_temp(t: VarId, body: &[Stmt]) -> Stmt {
 
 /// `Some(v)`, `Ok(v)`, `Point(v, w)`: a constructor, not a function.
 pub(crate) fn is_constructor(p: &syn::Path) -> bool {
-    (p.segments.last()).is_some_and(|s| s.ident.to_string().starts_with(char::is_uppercase))
+    (p.segments.last()).is_some_and(|s| crate::parse::names_a_constant(&s.ident))
 }
 
 pub(crate) const CONSTRUCTOR_OF_REALS: &str = "an `Option`, enum variant or tuple struct that holds a differentiated real is not supported: keep the real in an `f64` (and whether it is set in a `bool`)";

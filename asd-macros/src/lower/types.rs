@@ -63,18 +63,23 @@ impl Lowerer<'_> {
                 t if INT_TYPES.iter().any(|n| is_type(t, n)) => Ty::Int,
                 _ => Ty::Other,
             },
-            SExpr::Index(ix) => match self.path_var(&ix.expr).map(|v| self.vars[v].ty) {
-                // `x[a..b]`: a slice of it.
-                Some(t @ (Ty::RealVec | Ty::Other)) if matches!(&*ix.index, SExpr::Range(_)) => t,
-                Some(Ty::RealVec) => Ty::Real,
-                // An element of a slice of records (`tb[k]` of `&[(f64, f64)]`): of the
-                // type its use says; of anything else, an index.
-                Some(Ty::Other) => match self.path_var(&ix.expr) {
-                    Some(v) if self.records.contains(&v) => return None,
-                    _ => Ty::Int,
-                },
-                _ => return None,
-            },
+            SExpr::Index(ix) => {
+                let v = self.path_var(&ix.expr);
+                match v.map(|v| self.vars[v].ty) {
+                    // `x[a..b]`: a slice of it.
+                    Some(t @ (Ty::RealVec | Ty::Other))
+                        if matches!(&*ix.index, SExpr::Range(_)) =>
+                    {
+                        t
+                    }
+                    Some(Ty::RealVec) => Ty::Real,
+                    // An element of a slice of records (`tb[k]` of `&[(f64, f64)]`): of
+                    // the type its use says; of anything else, an index.
+                    Some(Ty::Other) if v.is_some_and(|v| self.records.contains(&v)) => return None,
+                    Some(Ty::Other) => Ty::Int,
+                    _ => return None,
+                }
+            }
             SExpr::MethodCall(mc) => {
                 let name = mc.method.to_string();
                 match name.as_str() {
