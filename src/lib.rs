@@ -278,10 +278,10 @@ pub mod __private {
     pub use asd_runtime::math;
     pub use asd_runtime::sprs;
     pub use asd_runtime::{
-        check_len, finish_return, join_return, param, with_thread_workspace, Buf, Explanation,
-        HessianOptions, HessianPrep, Hvp, HvpSamePoint, IndexSet, JacobianOptions, JacobianPrep,
-        Join, Jvp, KeyOf, KnownKey, LaneBuf, ModeChoice, PairSet, Site, SparsityPattern, Tape,
-        TraceSet, UnknownKey, Vjp, Why, Workspace,
+        by_value, check_len, finish_return, join_return, param, with_thread_workspace, Buf,
+        Explanation, HessianOptions, HessianPrep, Hvp, HvpSamePoint, IndexSet, JacobianOptions,
+        JacobianPrep, Join, Jvp, KeyOf, KnownKey, LaneBuf, ModeChoice, PairSet, Site,
+        SparsityPattern, Tape, TraceSet, UnknownKey, Vjp, Why, Workspace,
     };
 
     // Parallel or serial prepared evaluation (`f_jacobian_prepared`, `f_hessian_prepared`).

@@ -736,6 +736,178 @@ fn enum_variants_bind_their_constants() {
     );
 }
 
+// ---- constants by value ---------------------------------------------------------------
+
+mod by_value {
+    #[derive(Clone, Copy, PartialEq, Debug)]
+    pub enum Scheme {
+        Central,
+        Upwind,
+    }
+
+    #[derive(Clone, Copy)]
+    pub struct Params {
+        pub k: f64,
+        pub c: f64,
+        pub skip: usize,
+    }
+
+    /// A flux with its scheme, parameters, an optional weight and a range of rows, all
+    /// passed by value, as a solver's right-hand side takes them.
+    #[asd::sparse_diff]
+    pub fn flux(
+        u: &[f64],
+        scheme: Scheme,
+        p: Params,
+        weight: Option<f64>,
+        rows: (usize, usize),
+    ) -> Vec<f64> {
+        let n = u.len();
+        let mut r = vec![0.0; n];
+        let w = weight.unwrap_or(1.0);
+        for i in rows.0.max(1)..rows.1.min(n - 1) {
+            if i == p.skip {
+                continue;
+            }
+            let d = match scheme {
+                Scheme::Central => 0.5 * (u[i + 1] - u[i - 1]),
+                Scheme::Upwind => u[i] - u[i - 1],
+            };
+            r[i] = w * p.c * d + p.k * u[i] * u[i].sin();
+        }
+        if scheme == Scheme::Upwind {
+            r[0] = u[0] * energy(u, p, weight);
+        }
+        r
+    }
+
+    #[asd::sparse_diff]
+    pub fn energy(u: &[f64], p: Params, weight: Option<f64>) -> f64 {
+        let mut s = 0.0;
+        for i in 0..u.len() - 1 {
+            let d = u[i + 1] - u[i];
+            s += match weight {
+                Some(w) => w * d * d,
+                None => d.abs().sqrt() * d,
+            };
+            s += p.k * u[i].exp() - p.c * u[i] * u[i + 1];
+        }
+        s
+    }
+
+    /// Optional weights, and coefficients in an array by value.
+    #[asd::sparse_diff]
+    pub fn weighted_mean_square(x: &[f64], weights: Option<&[f64]>, c: [f64; 2]) -> f64 {
+        let mut s = 0.0;
+        for i in 0..x.len() {
+            let w = match weights {
+                Some(w) => w[i],
+                None => 1.0,
+            };
+            s += w * (c[0] * x[i] - c[1]).powi(2);
+        }
+        s / x.len() as f64
+    }
+
+    /// Optional weights behind a reference, taken out by `if let`.
+    #[asd::sparse_diff]
+    pub fn scaled(x: &[f64], weights: &Option<Vec<f64>>) -> Vec<f64> {
+        let mut y = vec![0.0; x.len()];
+        for i in 0..x.len() {
+            y[i] = x[i].tanh();
+            if let Some(w) = weights {
+                y[i] *= w[i] * x[(i + 1) % x.len()];
+            }
+        }
+        y
+    }
+}
+
+/// `Option<f64>`, an enum, a struct and a tuple passed by value: every operator, the
+/// prepared ones on threads (their kernel holds the constants by reference), and a call
+/// from one function to another passing them on.
+#[test]
+fn constants_taken_by_value() {
+    use asd::{HessianOptions, JacobianOptions};
+    use by_value::*;
+    let u = points(9, 31);
+    let p = Params {
+        k: 0.7,
+        c: 1.5,
+        skip: 4,
+    };
+    for scheme in [Scheme::Central, Scheme::Upwind] {
+        for weight in [Some(0.25), None] {
+            let rows = (2, 8);
+            common::check_vector(
+                &u,
+                |u| flux(u, scheme, p, weight, rows),
+                |u| flux_jacobian_sparsity(u, scheme, p, weight, rows),
+                |u| flux_jacobian(u, scheme, p, weight, rows),
+                |u, v| flux_jvp(u, scheme, p, weight, rows, v).1,
+                |u, w| flux_vjp(u, scheme, p, weight, rows, w).1,
+            );
+            let threads = JacobianOptions::default().with_threads(2);
+            let mut prep = flux_jacobian_prepare_with(&u, scheme, p, weight, rows, &threads);
+            let j = flux_jacobian_prepared(&mut prep, &u, scheme, p, weight, rows).to_dense();
+            assert_eq!(j, flux_jacobian(&u, scheme, p, weight, rows).to_dense());
+        }
+    }
+    // A preparation made for one weight, evaluated with the other: the weight is only
+    // arithmetic (`Some(w)` and `None` take the same rows), so it is read anew.
+    let (scheme, rows) = (Scheme::Central, (0, 9));
+    let mut prep = flux_jacobian_prepare(&u, scheme, p, Some(2.0), rows);
+    let j = flux_jacobian_prepared(&mut prep, &u, scheme, p, Some(0.5), rows).to_dense();
+    assert_eq!(j, flux_jacobian(&u, scheme, p, Some(0.5), rows).to_dense());
+    for weight in [Some(0.25), None] {
+        common::check_scalar(
+            &u,
+            |u| energy(u, p, weight),
+            |u| energy_gradient(u, p, weight).1,
+            |u, v| energy_jvp(u, p, weight, v).1,
+            |u| energy_hessian_sparsity(u, p, weight),
+            |u| energy_hessian(u, p, weight),
+            |u, v| energy_hvp(u, p, weight, v),
+        );
+        let threads = HessianOptions::default().with_threads(2);
+        let mut prep = energy_hessian_prepare_with(&u, p, weight, &threads);
+        let h = energy_hessian_prepared(&mut prep, &u, p, weight).to_dense();
+        assert_eq!(h, energy_hessian(&u, p, weight).to_dense());
+    }
+}
+
+/// An optional vector of weights, `Option<&[f64]>` or `&Option<Vec<f64>>`: what `Some(w)`
+/// takes out is a vector of reals, whose elements `w[i]` are reals (they were read as
+/// integers, and the body did not compile).
+#[test]
+fn optional_vectors_hold_reals() {
+    use by_value::*;
+    let u = points(6, 33);
+    let w = points(6, 34);
+    for weights in [Some(&w[..]), None] {
+        let c = [1.5, 0.25];
+        common::check_scalar(
+            &u,
+            |u| weighted_mean_square(u, weights, c),
+            |u| weighted_mean_square_gradient(u, weights, c).1,
+            |u, v| weighted_mean_square_jvp(u, weights, c, v).1,
+            |u| weighted_mean_square_hessian_sparsity(u, weights, c),
+            |u| weighted_mean_square_hessian(u, weights, c),
+            |u, v| weighted_mean_square_hvp(u, weights, c, v),
+        );
+    }
+    for weights in [Some(w.clone()), None] {
+        common::check_vector(
+            &u,
+            |u| scaled(u, &weights),
+            |u| scaled_jacobian_sparsity(u, &weights),
+            |u| scaled_jacobian(u, &weights),
+            |u, v| scaled_jvp(u, &weights, v).1,
+            |u, d| scaled_vjp(u, &weights, d).1,
+        );
+    }
+}
+
 scalar!(loop_break_continue at (points(8, 15), 5),
     pub fn f(x: &[f64], stop: usize) -> f64 {
         assert!(stop <= x.len());

@@ -117,6 +117,17 @@ pub struct ParsedParam {
     pub role: Role,
 }
 
+impl ParsedParam {
+    /// A constant of another type taken by value (`Option<f64>`, an enum, a struct of
+    /// parameters): generated code copies it out with `asd_runtime::by_value`, which
+    /// says at its type if it is not `Copy`.
+    pub fn by_value(&self) -> bool {
+        self.role == Role::Constant
+            && self.kind == ParamKind::Other
+            && !matches!(self.ty, Type::Reference(_))
+    }
+}
+
 pub struct Signature {
     pub params: Vec<ParsedParam>,
     pub output: Output,
@@ -144,8 +155,20 @@ pub fn is_vec_of(ty: &Type, elem: &str) -> bool {
 
 /// `T` of `Vec<T>`.
 pub fn vec_element(ty: &Type) -> Option<&Type> {
-    let Type::Path(p) = ty else { return None };
-    let seg = p.path.segments.last().filter(|s| s.ident == "Vec")?;
+    type_argument(ty, "Vec")
+}
+
+/// `T` of `Option<T>`, or of `&Option<T>`.
+pub fn option_element(ty: &Type) -> Option<&Type> {
+    match ty {
+        Type::Reference(r) => type_argument(&r.elem, "Option"),
+        ty => type_argument(ty, "Option"),
+    }
+}
+
+/// `T` of `name<T>` (or of a path ending in it).
+fn type_argument<'t>(ty: &'t Type, name: &str) -> Option<&'t Type> {
+    let seg = last_segment(ty).filter(|s| s.ident == name)?;
     match &seg.arguments {
         syn::PathArguments::AngleBracketed(a) => match a.args.first() {
             Some(syn::GenericArgument::Type(t)) => Some(t),
@@ -242,11 +265,34 @@ pub fn classify(ty: &Type) -> Result<ParamKind, String> {
         }
         return Ok(ParamKind::Other);
     }
-    // The operators pass each constant on to several generated functions.
-    let ty = quote::quote!(#ty).to_string().replace(' ', "");
-    Err(format!(
-        "a constant of this type is passed by reference to #[sparse_diff] functions: write `&{ty}`"
-    ))
+    // A constant by value (`Option<f64>`, a field-less enum, a struct of parameters,
+    // `[f64; 4]` of coefficients): the operators pass it on to several generated
+    // functions, so it must be `Copy`, which the generated code checks
+    // ([`ParsedParam::by_value`]). The owning types of `std` never are: said here.
+    let owning = [
+        "String", "Vec", "Box", "HashMap", "HashSet", "BTreeMap", "BTreeSet", "VecDeque", "Rc",
+        "Arc",
+    ];
+    if last_segment(ty).is_some_and(|s| owning.iter().any(|o| s.ident == o)) {
+        let ty = quote::quote!(#ty).to_string().replace(' ', "");
+        return Err(format!(
+            "a constant of this type is passed by reference to #[sparse_diff] functions: write `&{ty}`"
+        ));
+    }
+    Ok(ParamKind::Other)
+}
+
+/// `[f64; N]`, which a function that takes no other reals means as its input.
+fn real_array(ty: &Type) -> bool {
+    matches!(ty, Type::Array(a) if is_type(&a.elem, "f64"))
+}
+
+/// The last segment of a path type (`Vec<f64>` of `std::vec::Vec<f64>`).
+fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
+    match ty {
+        Type::Path(p) if p.qself.is_none() => p.path.segments.last(),
+        _ => None,
+    }
 }
 
 /// Whether `f32` appears in a type.
@@ -362,6 +408,15 @@ pub fn signature(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Sign
                 .iter()
                 .position(|p| p.kind == ParamKind::RealSlice)
                 .or_else(|| params.iter().position(|p| p.kind == ParamKind::Real));
+            let by_value = params.iter().find(|p| real_array(&p.ty));
+            if let (None, Some(p)) = (i, by_value.filter(|_| errors.len() == before)) {
+                let ty = &p.ty;
+                let ty = quote::quote!(#ty).to_string().replace(' ', "");
+                errors.at(
+                    &p.ty,
+                    format!("the input to differentiate is passed by reference: write `&{ty}`"),
+                );
+            }
             if i.is_none() && errors.len() == before {
                 let arrays = params.iter().any(|p| {
                     matches!(&p.ty, Type::Reference(r) if matches!(&*r.elem, Type::Slice(s) if matches!(&*s.elem, Type::Array(_))))
@@ -581,6 +636,13 @@ mod tests {
         assert_eq!(
             errors(quote!(wrt = z), quote! { fn f(x: &[f64]) -> f64 {} }),
             ["`wrt = z`: this function has no parameter named `z`"]
+        );
+        assert_eq!(
+            errors(
+                quote!(),
+                quote! { fn f(x: [f64; 3], c: [f64; 2]) -> f64 {} }
+            ),
+            ["the input to differentiate is passed by reference: write `&[f64;3]`"]
         );
         assert_eq!(
             errors(quote!(), quote! { fn f(n: usize) -> f64 {} }),

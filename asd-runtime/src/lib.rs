@@ -76,7 +76,7 @@ pub use explain::{Explanation, Site, TraceSet, Why};
 pub use index_set::IndexSet;
 pub use local::{BranchSwitch, Choice, Decision, Decisions, OnSwitch, Replay, Sparsity};
 pub use pair_set::PairSet;
-pub use param::{param, Param};
+pub use param::{by_value, param, ByValue, Param};
 pub use pattern::{ColorAxis, SparsityPattern};
 pub use prep::{
     ConstKey, HessianMethod, HessianOptions, HessianPrep, Hvp, HvpSamePoint, JacobianOptions,

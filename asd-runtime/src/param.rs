@@ -81,3 +81,30 @@ impl<'a, E> Param<'a, &'a Vec<E>> for Vec<E> {
 pub fn param<'a, V: ?Sized + Param<'a, T>, T>(v: &'a V) -> T {
     v.param()
 }
+
+/// A constant a `#[sparse_diff]` function takes by value (`Option<f64>`, a field-less
+/// enum, a struct of parameters): the operators pass it on to several generated
+/// functions, so it must be `Copy`. Generated code copies it with [`by_value`], so that
+/// a type that is not says so at the parameter.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is passed by value to a #[sparse_diff] function, and is not `Copy`",
+    label = "pass it by reference, `&{Self}`, or make it `Copy`"
+)]
+pub trait ByValue: Copy {}
+
+impl<T: Copy> ByValue for T {}
+
+/// A constant taken by value, copied out of the operator's parameter or its kernel:
+/// compiles only for a [`ByValue`] type.
+///
+/// ```
+/// assert_eq!(asd_runtime::by_value(&Some(0.5)), Some(0.5));
+/// ```
+///
+/// ```compile_fail
+/// asd_runtime::by_value(&vec![1_usize]);
+/// ```
+#[inline(always)]
+pub fn by_value<T: ByValue>(value: &T) -> T {
+    *value
+}

@@ -458,9 +458,16 @@ impl Desugar<'_> {
                     ),
                     Scrutinee::Value(v) => {
                         let (test, unwrap) = (Ident::new(test, span), Ident::new(unwrap, span));
+                        // `Some(w)` of a `&Option<Vec<f64>>` binds `w: &Vec<f64>`.
+                        let borrowed = matches!(v, Expr::Path(p)
+                            if p.path.get_ident().is_some_and(|i| self.borrowed_options.contains(i)));
+                        let held = match borrowed {
+                            true => quote_spanned!(span=> #v.as_ref()),
+                            false => quote_spanned!(span=> #v),
+                        };
                         (
                             parse_quote_spanned!(span=> #v.#test()),
-                            parse_quote_spanned!(span=> #v.#unwrap()),
+                            parse_quote_spanned!(span=> #held.#unwrap()),
                         )
                     }
                     _ => return unsupported(self, pat),

@@ -20,12 +20,13 @@ mod reverse;
 mod values;
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
 use syn::{Ident, Type};
 
 use crate::ir::{Output, Role};
 use crate::names::{rt, Hidden};
-use crate::parse::Signature;
+use crate::parse::{ParsedParam, Signature};
 use crate::Generated;
 
 /// Which generated function a parameter list is for.
@@ -290,6 +291,7 @@ impl Items<'_> {
                 match p.role {
                     Role::Active => input.clone(),
                     Role::Output => output.clone(),
+                    Role::Constant if p.by_value() => by_value(p, quote!(&#n)),
                     Role::Constant => quote!(#n),
                 }
             })
@@ -322,6 +324,13 @@ impl Items<'_> {
                     out.push(quote!(&mut *#value));
                     out.extend(after_output.iter().cloned());
                 }
+                Role::Constant if p.by_value() => {
+                    let value = match this {
+                        Some(_) => value,
+                        None => quote!(&#value),
+                    };
+                    out.push(by_value(p, value));
+                }
                 Role::Constant => out.push(value),
             }
         }
@@ -344,6 +353,9 @@ impl Items<'_> {
             .map(|p| {
                 let n = &p.name;
                 let ty = with_lifetime(&p.ty, &lt);
+                if p.by_value() {
+                    return (quote!(#n: &#lt #ty), quote!(#n: &#n));
+                }
                 (quote!(#n: #ty), quote!(#n))
             })
             .unzip();
@@ -433,4 +445,12 @@ fn with_lifetime(ty: &Type, lt: &syn::Lifetime) -> Type {
     let mut ty = ty.clone();
     syn::visit_mut::VisitMut::visit_type_mut(&mut Name(lt), &mut ty);
     ty
+}
+
+/// `asd_runtime::by_value(place)`: a constant taken by value, copied out of `place` (a
+/// reference to it), at its type, so that a type that is not `Copy` says so there,
+/// once.
+fn by_value(p: &ParsedParam, place: TokenStream) -> TokenStream {
+    let ty = &p.ty;
+    quote_spanned!(ty.span()=> ::asd::__private::by_value::<#ty>(#place))
 }

@@ -57,7 +57,7 @@ pub fn lower(item: &ItemFn, sig: &Signature, errors: &mut Errors) -> Function {
         if p.role == Role::Constant {
             l.constants.insert(var);
         }
-        if types::holds_records(&p.ty) {
+        if types::holds_records(&p.ty) || types::option_of_vector(&p.ty) {
             l.records.insert(var);
         }
         params.push(Param {
@@ -99,8 +99,10 @@ struct Lowerer<'e> {
     rules: &'e [UserRule],
     /// The parameters that are constants (`a: f64` beside the input).
     constants: HashSet<VarId>,
-    /// The constant parameters whose elements are records ([`types::holds_records`]):
-    /// an element's type is what its use says, not an index's.
+    /// The constants whose elements are records ([`types::holds_records`]) or may be
+    /// reals (an optional vector, [`types::option_of_vector`], and what is taken out of
+    /// it, `let w = weights.unwrap()`): an element's type is what its use says, not an
+    /// index's.
     records: HashSet<VarId>,
 }
 
@@ -151,6 +153,23 @@ impl Lowerer<'_> {
 
     fn lookup(&self, name: &str) -> Option<VarId> {
         self.scopes.iter().rev().find_map(|s| s.get(name).copied())
+    }
+
+    /// The variable `v` of `v`, `&v`, `v.unwrap()`, `v.as_deref().expect(..)`: the value
+    /// taken out of it.
+    fn unwrapped_var(&self, e: &SExpr) -> Option<VarId> {
+        match e {
+            SExpr::Reference(r) => self.unwrapped_var(&r.expr),
+            SExpr::MethodCall(mc)
+                if matches!(
+                    mc.method.to_string().as_str(),
+                    "unwrap" | "expect" | "as_ref" | "as_deref" | "as_slice"
+                ) =>
+            {
+                self.unwrapped_var(&mc.receiver)
+            }
+            e => self.path_var(e),
+        }
     }
 
     fn path_var(&self, e: &SExpr) -> Option<VarId> {
@@ -357,7 +376,14 @@ impl Lowerer<'_> {
             }
             Some(i) => {
                 let rhs = self.rhs(&i.expr, ty, out);
+                let taken_out = ty == Ty::Other
+                    && self
+                        .unwrapped_var(&i.expr)
+                        .is_some_and(|v| self.records.contains(&v));
                 let var = self.declare(&ident, ty, Origin::Local);
+                if taken_out {
+                    self.records.insert(var);
+                }
                 if let Some(rhs) = rhs {
                     out.push(Stmt::Let {
                         var,

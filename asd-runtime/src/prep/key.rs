@@ -68,6 +68,16 @@ impl<T: ConstKey> ConstKey for Vec<T> {
     }
 }
 
+/// An optional constant (`Some(0.5)`, `None`): which, then its value.
+impl<T: ConstKey> ConstKey for Option<T> {
+    fn key(&self, h: &mut DefaultHasher) {
+        h.write_u8(self.is_some().into());
+        if let Some(v) = self {
+            v.key(h);
+        }
+    }
+}
+
 /// Tuples (of an edge list `&[(usize, usize, f64)]`, say), element by element.
 macro_rules! tuples {
     ($(($($t:ident $i:tt),+))*) => {$(
