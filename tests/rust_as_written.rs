@@ -821,6 +821,28 @@ mod by_value {
         }
         y
     }
+
+    pub struct Damping {
+        pub rates: Option<Vec<f64>>,
+        pub cap: Option<f64>,
+    }
+
+    /// Optional fields of a struct of parameters: a vector borrowed by `if let`, a
+    /// number tested by a guard.
+    #[asd::sparse_diff]
+    pub fn damped(x: &[f64], d: &Damping) -> Vec<f64> {
+        let mut y = x.to_vec();
+        for i in 0..x.len() {
+            if let Some(r) = &d.rates {
+                y[i] -= r[i] * x[i] * x[i];
+            }
+            y[i] = match d.cap {
+                Some(c) if c > 0.0 => y[i].min(c),
+                _ => y[i],
+            };
+        }
+        y
+    }
 }
 
 /// `Option<f64>`, an enum, a struct and a tuple passed by value: every operator, the
@@ -876,9 +898,9 @@ fn constants_taken_by_value() {
     }
 }
 
-/// An optional vector of weights, `Option<&[f64]>` or `&Option<Vec<f64>>`: what `Some(w)`
-/// takes out is a vector of reals, whose elements `w[i]` are reals (they were read as
-/// integers, and the body did not compile).
+/// An optional vector of weights, `Option<&[f64]>`, `&Option<Vec<f64>>` or a field of a
+/// struct: what `Some(w)` takes out is a vector of reals, whose elements `w[i]` are
+/// reals (they were read as integers, and the body did not compile).
 #[test]
 fn optional_vectors_hold_reals() {
     use by_value::*;
@@ -894,6 +916,21 @@ fn optional_vectors_hold_reals() {
             |u| weighted_mean_square_hessian_sparsity(u, weights, c),
             |u| weighted_mean_square_hessian(u, weights, c),
             |u, v| weighted_mean_square_hvp(u, weights, c, v),
+        );
+    }
+    for (rates, cap) in [
+        (Some(w.clone()), Some(0.8)),
+        (None, None),
+        (None, Some(-1.0)),
+    ] {
+        let d = Damping { rates, cap };
+        common::check_vector(
+            &u,
+            |u| damped(u, &d),
+            |u| damped_jacobian_sparsity(u, &d),
+            |u| damped_jacobian(u, &d),
+            |u, v| damped_jvp(u, &d, v).1,
+            |u, e| damped_vjp(u, &d, e).1,
         );
     }
     for weights in [Some(w.clone()), None] {

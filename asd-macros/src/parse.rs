@@ -155,20 +155,7 @@ pub fn is_vec_of(ty: &Type, elem: &str) -> bool {
 
 /// `T` of `Vec<T>`.
 pub fn vec_element(ty: &Type) -> Option<&Type> {
-    type_argument(ty, "Vec")
-}
-
-/// `T` of `Option<T>`, or of `&Option<T>`.
-pub fn option_element(ty: &Type) -> Option<&Type> {
-    match ty {
-        Type::Reference(r) => type_argument(&r.elem, "Option"),
-        ty => type_argument(ty, "Option"),
-    }
-}
-
-/// `T` of `name<T>` (or of a path ending in it).
-fn type_argument<'t>(ty: &'t Type, name: &str) -> Option<&'t Type> {
-    let seg = last_segment(ty).filter(|s| s.ident == name)?;
+    let seg = last_segment(ty).filter(|s| s.ident == "Vec")?;
     match &seg.arguments {
         syn::PathArguments::AngleBracketed(a) => match a.args.first() {
             Some(syn::GenericArgument::Type(t)) => Some(t),
@@ -274,12 +261,17 @@ pub fn classify(ty: &Type) -> Result<ParamKind, String> {
         "Arc",
     ];
     if last_segment(ty).is_some_and(|s| owning.iter().any(|o| s.ident == o)) {
-        let ty = quote::quote!(#ty).to_string().replace(' ', "");
         return Err(format!(
-            "a constant of this type is passed by reference to #[sparse_diff] functions: write `&{ty}`"
+            "a constant of this type is passed by reference to #[sparse_diff] functions: write `&{}`",
+            type_text(ty)
         ));
     }
     Ok(ParamKind::Other)
+}
+
+/// A type as a message writes it, `Vec<f64>`.
+fn type_text(ty: &Type) -> String {
+    quote::quote!(#ty).to_string().replace(' ', "")
 }
 
 /// `[f64; N]`, which a function that takes no other reals means as its input.
@@ -382,8 +374,7 @@ pub fn signature(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Sign
         Some(w) => match params.iter().position(|p| p.name == *w) {
             Some(i) if matches!(params[i].kind, ParamKind::RealSlice | ParamKind::Real) => Some(i),
             Some(i) => {
-                let ty = &params[i].ty;
-                let ty = quote::quote!(#ty).to_string().replace(' ', "");
+                let ty = type_text(&params[i].ty);
                 errors.at(
                     w,
                     format!(
@@ -409,15 +400,15 @@ pub fn signature(item: &ItemFn, args: &Args, errors: &mut Errors) -> Option<Sign
                 .position(|p| p.kind == ParamKind::RealSlice)
                 .or_else(|| params.iter().position(|p| p.kind == ParamKind::Real));
             let by_value = params.iter().find(|p| real_array(&p.ty));
-            if let (None, Some(p)) = (i, by_value.filter(|_| errors.len() == before)) {
-                let ty = &p.ty;
-                let ty = quote::quote!(#ty).to_string().replace(' ', "");
+            if let (None, Some(p), true) = (i, by_value, errors.len() == before) {
                 errors.at(
                     &p.ty,
-                    format!("the input to differentiate is passed by reference: write `&{ty}`"),
+                    format!(
+                        "the input to differentiate is passed by reference: write `&{}`",
+                        type_text(&p.ty)
+                    ),
                 );
-            }
-            if i.is_none() && errors.len() == before {
+            } else if i.is_none() && errors.len() == before {
                 let arrays = params.iter().any(|p| {
                     matches!(&p.ty, Type::Reference(r) if matches!(&*r.elem, Type::Slice(s) if matches!(&*s.elem, Type::Array(_))))
                 });

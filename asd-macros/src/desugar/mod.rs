@@ -68,7 +68,6 @@ pub fn desugar(item: &ItemFn, errors: &mut Errors) -> (ItemFn, bool) {
         captured: HashMap::new(),
         reported_stale: HashSet::new(),
         pattern_lets: Vec::new(),
-        borrowed_options: borrowed_options(&f),
     };
     for input in &f.sig.inputs {
         if let syn::FnArg::Typed(t) = input {
@@ -372,30 +371,6 @@ struct Desugar<'e> {
     /// `let mut v = element;` of the `mut` names of a pattern just bound, for the body
     /// that binds it to take.
     pattern_lets: Vec<Stmt>,
-    /// The parameters that are references to an `Option` of something other than a
-    /// number (`weights: &Option<Vec<f64>>`): `Some(w)` borrows what they hold.
-    borrowed_options: HashSet<Ident>,
-}
-
-/// [`Desugar::borrowed_options`] of `f`.
-fn borrowed_options(f: &ItemFn) -> HashSet<Ident> {
-    // `Some(c)` of a `&Option<f64>` (a number, a `bool`, a slice of reals) copies it
-    // out; of a `&Option<Vec<f64>>`, borrows.
-    let borrowed = |ty: &syn::Type| {
-        let copied = |t: &syn::Type| {
-            crate::parse::classify(t).is_ok_and(|k| k != crate::parse::ParamKind::Other)
-        };
-        matches!(ty, syn::Type::Reference(_))
-            && crate::parse::option_element(ty).is_some_and(|t| !copied(t))
-    };
-    let params = f.sig.inputs.iter().filter_map(|input| match input {
-        syn::FnArg::Typed(t) => match &*t.pat {
-            Pat::Ident(i) if borrowed(&t.ty) => Some(i.ident.clone()),
-            _ => None,
-        },
-        syn::FnArg::Receiver(_) => None,
-    });
-    params.collect()
 }
 
 impl Desugar<'_> {

@@ -8,7 +8,7 @@ use syn::visit_mut::{self, VisitMut};
 use syn::{parse_quote_spanned, Expr, Ident, Pat, Stmt};
 
 use super::{as_local, paren, strip, Binding, Desugar, IntoExpr};
-use crate::parse::{names_a_constant, FIELD};
+use crate::parse::{names_a_constant, PatternTest, FIELD};
 
 impl Desugar<'_> {
     /// One `let` per name of a tuple or struct pattern; `None` for a single name.
@@ -290,7 +290,9 @@ impl Desugar<'_> {
             let cond = self.arm_condition(&arm.pat, &scrutinee, &mut binds)?;
             // The tracers run both arms of a condition on a differentiated real, and a
             // variant's field is not there to read where the variant is another.
-            if let (Some((_, g)), true) = (&arm.guard, binds.iter().any(|(_, v)| is_field(v))) {
+            if let (Some((_, g)), true) =
+                (&arm.guard, binds.iter().any(|(_, v)| is_variant_field(v)))
+            {
                 self.errors.at(g, "a guard on an arm that binds a variant's fields is not supported: test it inside the arm, as in `Bc::Robin(a, g) => if a > 0.0 { .. } else { .. }`");
             }
             // The guard reads the names the arm binds (`n if n > 2`) as their values.
@@ -450,25 +452,26 @@ impl Desugar<'_> {
                 return Some(Some(parse_quote_spanned!(span=> #v.is_none())));
             }
             (Pat::TupleStruct(t), s) if t.elems.len() == 1 && option_like(&t.path).is_some() => {
-                let (test, unwrap) = option_like(&t.path).expect("`Some`, `Ok` or `Err`");
+                let test = option_like(&t.path).expect("`Some`, `Ok` or `Err`");
                 let (cond, inner): (Expr, Expr) = match s {
                     Scrutinee::Get(v, k) if test == "is_some" => (
                         parse_quote_spanned!(span=> #k < #v.len()),
                         parse_quote_spanned!(span=> #v[#k]),
                     ),
                     Scrutinee::Value(v) => {
-                        let (test, unwrap) = (Ident::new(test, span), Ident::new(unwrap, span));
-                        // `Some(w)` of a `&Option<Vec<f64>>` binds `w: &Vec<f64>`.
-                        let borrowed = matches!(v, Expr::Path(p)
-                            if p.path.get_ident().is_some_and(|i| self.borrowed_options.contains(i)));
-                        let held = match borrowed {
-                            true => quote_spanned!(span=> #v.as_ref()),
-                            false => quote_spanned!(span=> #v),
-                        };
-                        (
-                            parse_quote_spanned!(span=> #v.#test()),
-                            parse_quote_spanned!(span=> #held.#unwrap()),
-                        )
+                        let test = Ident::new(test, span);
+                        let cond = parse_quote_spanned!(span=> #v.#test());
+                        // What it holds is a field, as a variant's: taken out by the
+                        // user's pattern where that names it, so that the name has
+                        // the type it has in the user's arm (`w: &Vec<f64>` of a
+                        // `&Option<Vec<f64>>`); else by a name of its own, then tested.
+                        if let Some(name) = field_name(&t.elems[0]) {
+                            binds.push((name.clone(), field(v, pat, name)));
+                            return Some(Some(cond));
+                        }
+                        let (path, held) = (&t.path, self.fresh("held", span));
+                        let only: Pat = parse_quote_spanned!(span=> #path(#held));
+                        (cond, field(v, &only, &held))
                     }
                     _ => return unsupported(self, pat),
                 };
@@ -530,18 +533,23 @@ impl Desugar<'_> {
     }
 }
 
-/// A variant pattern the desugaring takes apart: each field a name (not a sub-pattern,
-/// not a constant such as `None`) or not read.
+/// A variant pattern the desugaring takes apart: each field a name or not read.
 fn variant_of_fields(p: &Pat) -> bool {
-    let field = |p: &Pat| match p {
-        Pat::Ident(i) => i.subpat.is_none() && !names_a_constant(&i.ident),
-        Pat::Wild(_) | Pat::Rest(_) => true,
-        _ => false,
-    };
+    let field = |p: &Pat| field_name(p).is_some() || matches!(p, Pat::Wild(_) | Pat::Rest(_));
     match p {
         Pat::TupleStruct(t) => t.elems.iter().all(field),
         Pat::Struct(st) => st.fields.iter().all(|f| field(&f.pat)),
         _ => false,
+    }
+}
+
+/// The name a field's pattern binds it to: a name (not a sub-pattern, not a constant
+/// such as `None`), or one behind `&`.
+fn field_name(p: &Pat) -> Option<&Ident> {
+    match p {
+        Pat::Ident(i) if i.subpat.is_none() && !names_a_constant(&i.ident) => Some(&i.ident),
+        Pat::Reference(r) => field_name(&r.pat),
+        _ => None,
     }
 }
 
@@ -581,9 +589,14 @@ fn field(value: &Expr, pattern: &Pat, name: &Ident) -> Expr {
     parse_quote_spanned!(name.span()=> #field!(#value, #pattern => #name))
 }
 
-/// Whether `v` is a variant's field ([`field`]).
-fn is_field(v: &Expr) -> bool {
-    matches!(v, Expr::Macro(m) if m.mac.path.is_ident(FIELD))
+/// Whether `v` is a field ([`field`]) of an enum's variant, not of `Some`, `Ok` or
+/// `Err`, whose arms may have guards as before.
+fn is_variant_field(v: &Expr) -> bool {
+    let Expr::Macro(m) = v else { return false };
+    let pattern = m.mac.parse_body::<PatternTest>().and_then(|t| t.field());
+    m.mac.path.is_ident(FIELD)
+        && pattern
+            .is_ok_and(|(p, _)| !matches!(p, Pat::TupleStruct(t) if option_like(&t.path).is_some()))
 }
 
 /// What a `match` tests ([`Desugar::scrutinee`]).
@@ -596,13 +609,13 @@ enum Scrutinee {
     Get(Expr, Expr),
 }
 
-/// The test and the unwrapping method of `Some(p)`, `Ok(p)` and `Err(p)`.
-fn option_like(path: &syn::Path) -> Option<(&'static str, &'static str)> {
+/// The method that tests for `Some(p)`, `Ok(p)` and `Err(p)`.
+fn option_like(path: &syn::Path) -> Option<&'static str> {
     let name = path.get_ident()?.to_string();
     match name.as_str() {
-        "Some" => Some(("is_some", "unwrap")),
-        "Ok" => Some(("is_ok", "unwrap")),
-        "Err" => Some(("is_err", "unwrap_err")),
+        "Some" => Some("is_some"),
+        "Ok" => Some("is_ok"),
+        "Err" => Some("is_err"),
         _ => None,
     }
 }

@@ -57,7 +57,7 @@ pub fn lower(item: &ItemFn, sig: &Signature, errors: &mut Errors) -> Function {
         if p.role == Role::Constant {
             l.constants.insert(var);
         }
-        if types::holds_records(&p.ty) || types::option_of_vector(&p.ty) {
+        if types::holds_records(&p.ty) {
             l.records.insert(var);
         }
         params.push(Param {
@@ -100,8 +100,8 @@ struct Lowerer<'e> {
     /// The parameters that are constants (`a: f64` beside the input).
     constants: HashSet<VarId>,
     /// The constants whose elements are records ([`types::holds_records`]) or may be
-    /// reals (an optional vector, [`types::option_of_vector`], and what is taken out of
-    /// it, `let w = weights.unwrap()`): an element's type is what its use says, not an
+    /// reals (what is taken out of an `Option`, `let w = weights.unwrap()`, see
+    /// [`Self::elements_by_use`]): an element's type is what its use says, not an
     /// index's.
     records: HashSet<VarId>,
 }
@@ -155,20 +155,23 @@ impl Lowerer<'_> {
         self.scopes.iter().rev().find_map(|s| s.get(name).copied())
     }
 
-    /// The variable `v` of `v`, `&v`, `v.unwrap()`, `v.as_deref().expect(..)`: the value
-    /// taken out of it.
-    fn unwrapped_var(&self, e: &SExpr) -> Option<VarId> {
+    /// Whether the elements of the constant `e` are typed by their use ([`Self::records`]):
+    /// a variable of them, a reference to one, or what is taken out of an `Option` or a
+    /// variant (`v.unwrap()`, `v.as_deref().expect(..)`, `Some(w)` or `Bc::Table(w)` of
+    /// `v`, a [`crate::parse::FIELD`]), which may be a vector of reals.
+    fn elements_by_use(&self, e: &SExpr) -> bool {
         match e {
-            SExpr::Reference(r) => self.unwrapped_var(&r.expr),
+            SExpr::Reference(r) => self.elements_by_use(&r.expr),
+            SExpr::MethodCall(mc) if mc.method == "unwrap" || mc.method == "expect" => true,
             SExpr::MethodCall(mc)
-                if matches!(
-                    mc.method.to_string().as_str(),
-                    "unwrap" | "expect" | "as_ref" | "as_deref" | "as_slice"
-                ) =>
+                if ["as_ref", "as_deref", "as_slice"]
+                    .iter()
+                    .any(|m| mc.method == m) =>
             {
-                self.unwrapped_var(&mc.receiver)
+                self.elements_by_use(&mc.receiver)
             }
-            e => self.path_var(e),
+            SExpr::Macro(m) => m.mac.path.is_ident(crate::parse::FIELD),
+            e => self.path_var(e).is_some_and(|v| self.records.contains(&v)),
         }
     }
 
@@ -376,12 +379,9 @@ impl Lowerer<'_> {
             }
             Some(i) => {
                 let rhs = self.rhs(&i.expr, ty, out);
-                let taken_out = ty == Ty::Other
-                    && self
-                        .unwrapped_var(&i.expr)
-                        .is_some_and(|v| self.records.contains(&v));
+                let by_use = ty == Ty::Other && self.elements_by_use(&i.expr);
                 let var = self.declare(&ident, ty, Origin::Local);
-                if taken_out {
+                if by_use {
                     self.records.insert(var);
                 }
                 if let Some(rhs) = rhs {

@@ -288,7 +288,7 @@ impl Lowerer<'_> {
                                 quote!(::core::matches!(#value, #pattern))
                             }
                             Some((pattern, name)) => {
-                                quote!(match #value { #pattern => #name, _ => ::core::unreachable!() })
+                                quote!((match #value { #pattern => #name, _ => ::core::unreachable!() }))
                             }
                         }
                     }

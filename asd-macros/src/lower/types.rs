@@ -324,18 +324,6 @@ pub(super) fn ty_name(t: Ty) -> &'static str {
     }
 }
 
-/// Whether `ty` is an optional vector (or a reference to one), whose elements may be
-/// reals: `Option<&[f64]>`, `&Option<Vec<f64>>`.
-pub(super) fn option_of_vector(ty: &Type) -> bool {
-    let element = match crate::parse::option_element(ty) {
-        Some(Type::Reference(r)) => &*r.elem,
-        Some(t) => t,
-        None => return false,
-    };
-    matches!(element, Type::Slice(_) | Type::Array(_))
-        || crate::parse::vec_element(element).is_some()
-}
-
 /// Whether `ty` is a slice, array or `Vec` (or a reference to one) of tuples or named
 /// types other than numbers, `bool`, `Vec` and `Option`: `&[(f64, f64)]`, `&[Spring]`,
 /// `&[Link]` (an alias of an integer type too, which the macro cannot tell).
