@@ -158,10 +158,14 @@ pub(super) fn jvp_owned<K: Jvp, const L: usize>(
             // SAFETY: as in `sweep`.
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => unsafe { avx2::jvp_owned(kernel, ws, dx) },
+            // Split here rather than through `sweep`, whose AVX2 arm would compile the
+            // kernel's `jvp` once more per lane count, never to be run.
             Isa::Baseline => {
                 let mut dy = ws.lane_zeros::<L>(m);
-                let dx = dx.as_flattened();
-                sweep::<_, L>(isa, &mut Forward(kernel), ws, dx, dy.as_flattened_mut());
+                let (dx, out) = (dx.as_flattened(), dy.as_flattened_mut());
+                split(ws, L, dx, out, &mut |ws, seed, out| {
+                    baseline::sweep(&mut Forward(&mut *kernel), ws, seed, out)
+                });
                 Some(dy)
             }
         }
