@@ -203,7 +203,15 @@ impl Driver {
         let layout = *decompression.layout();
         compressed.resize(layout.len(), 0.0);
         fill(workers, coloring.colors(), &layout, compressed);
-        decompression.decompress_into(compressed, result);
+        let threads = workers.len();
+        if threads > 1 && decompression.is_gather() && result.nnz() >= PARALLEL_GATHER {
+            let compressed = &compressed[..];
+            in_parts(result.data_mut(), threads, 0, &|first, values| {
+                decompression.gather_part(compressed, first, values)
+            });
+        } else {
+            decompression.decompress_into(compressed, result);
+        }
         result
     }
 
@@ -372,8 +380,7 @@ fn sweep_range(s: usize, parts: usize, part: usize) -> Range<usize> {
 }
 
 /// Runs `f` on every worker and its part of `out` (`block` entries per sweep), in
-/// parallel: halves by `rayon::join` (no allocation once the pool is up), or, without
-/// the `parallel` feature, scoped threads spawned here.
+/// parallel, by halves.
 fn on_workers(
     workers: &mut [Worker],
     out: &mut [f64],
@@ -387,18 +394,44 @@ fn on_workers(
             let (left, right) = workers.split_at_mut(workers.len() / 2);
             let first = left[0].sweeps.start;
             let (out_left, out_right) = out.split_at_mut((right[0].sweeps.start - first) * block);
-            #[cfg(feature = "parallel")]
-            rayon::join(
+            join(
                 || on_workers(left, out_left, block, f),
                 || on_workers(right, out_right, block, f),
             );
-            #[cfg(not(feature = "parallel"))]
-            std::thread::scope(|s| {
-                s.spawn(|| on_workers(right, out_right, block, f));
-                on_workers(left, out_left, block, f);
-            });
         }
     }
+}
+
+/// Stored entries from which a gather is split over the evaluation's threads: below,
+/// a serial gather (about a nanosecond an entry) costs less than waking them again.
+const PARALLEL_GATHER: usize = 1 << 16;
+
+/// Runs `f(first, part)` on `parts` contiguous parts of `values`, as even as they can
+/// be, in parallel by halves: `first` is the index of the part's first entry, that of
+/// `values` being `at`.
+fn in_parts(values: &mut [f64], parts: usize, at: usize, f: &(dyn Fn(usize, &mut [f64]) + Sync)) {
+    if parts <= 1 {
+        return f(at, values);
+    }
+    let half = parts / 2;
+    let mid = values.len() * half / parts;
+    let (left, right) = values.split_at_mut(mid);
+    join(
+        || in_parts(left, half, at, f),
+        || in_parts(right, parts - half, at + mid, f),
+    );
+}
+
+/// `a` and `b` at the same time: by `rayon::join` (no allocation once the pool is up),
+/// or, without the `parallel` feature, `b` on a scoped thread spawned here.
+fn join(a: impl FnOnce() + Send, b: impl FnOnce() + Send) {
+    #[cfg(feature = "parallel")]
+    rayon::join(a, b);
+    #[cfg(not(feature = "parallel"))]
+    std::thread::scope(|s| {
+        s.spawn(b);
+        a();
+    });
 }
 
 /// `kernel(ws, seed, products)` over lanes laid out flat: one sweep.
@@ -605,6 +638,36 @@ mod tests {
                 .collect::<Vec<_>>(),
             [3, 2, 2]
         );
+    }
+
+    /// A gather of many entries is split over the threads, and recovers each entry
+    /// where the serial one does: 2 x 2 blocks down the diagonal, 2 colors of 1 lane, so
+    /// 2 sweeps, one a thread, and 2^17 entries.
+    #[test]
+    fn a_large_gather_in_parts_recovers_every_entry() {
+        let blocks = 1 << 15;
+        let n = 2 * blocks;
+        let pattern =
+            SparsityPattern::from_coordinates(n, n, (0..n).flat_map(|i| [(i, i & !1), (i, i | 1)]));
+        assert!(pattern.nnz() >= PARALLEL_GATHER);
+        let coloring = Coloring::from_colors((0..n).map(|j| j % 2).collect());
+        let decompression = Decompression::columns(&pattern, &coloring, 1);
+        let entry = |i: usize, j: usize| (3 * i + j + 1) as f64;
+        // dy = J dx, J[i][j] = entry(i, j) on the pattern.
+        let jvp = |_: &Workspace, dx: &[f64], dy: &mut [f64]| {
+            for (i, y) in dy.iter_mut().enumerate() {
+                *y = entry(i, i & !1) * dx[i & !1] + entry(i, i | 1) * dx[i | 1];
+            }
+        };
+        let mut d = Driver::new(pattern.clone(), coloring, decompression).with_threads(2);
+        assert_eq!((d.nsweeps(), d.threads()), (2, 2));
+        let jac = d.par_sweeps(&jvp);
+        for (i, row) in jac.outer_iterator().enumerate() {
+            for (j, &v) in row.iter() {
+                assert_eq!(v, entry(i, j), "({i}, {j})");
+            }
+        }
+        assert_eq!(jac.nnz(), pattern.nnz());
     }
 
     /// The workers' sweeps do run at the same time (when the pool has the threads): a
