@@ -278,7 +278,7 @@ pub struct Decompression {
     shape: (usize, usize),
     layout: Layout,
     /// For every stored entry, in CSR order: its flat index in the compressed buffer.
-    gather: Vec<usize>,
+    gather: GatherMap,
     /// Acyclic only: substitutions, in an order where every subtracted entry is final.
     steps: Vec<Step>,
     subtract: Vec<usize>,
@@ -395,8 +395,8 @@ impl Decompression {
         Decompression {
             recovery,
             shape: pattern.shape(),
+            gather: GatherMap::new(gather, &layout),
             layout,
-            gather,
             steps: Vec::new(),
             subtract: Vec::new(),
             targets: None,
@@ -442,12 +442,16 @@ impl Decompression {
         &self.layout
     }
 
-    /// For every stored entry (CSR order), the flat compressed index it is gathered from.
+    /// For every stored entry (CSR order), the flat compressed index it is gathered from
+    /// (a copy: the map is held in 4 bytes an index where they suffice).
     /// For acyclic recovery, off-diagonal entries are then corrected by substitution.
     ///
     /// See [`Decompression`] for an example.
-    pub fn gather_map(&self) -> &[usize] {
-        &self.gather
+    pub fn gather_map(&self) -> Vec<usize> {
+        match &self.gather {
+            GatherMap::Narrow(map) => map.iter().map(|&k| k.at()).collect(),
+            GatherMap::Wide(map) => map.clone(),
+        }
     }
 
     /// Number of substitutions acyclic recovery runs after the gather (0 otherwise).
@@ -479,16 +483,11 @@ impl Decompression {
             expected
         );
         match &self.targets {
-            None => {
-                for (v, &k) in values.iter_mut().zip(&self.gather) {
-                    *v = compressed[k];
-                }
-            }
-            Some((targets, _)) => {
-                for (&t, &k) in targets.iter().zip(&self.gather) {
-                    values[t] = compressed[k];
-                }
-            }
+            None => self.gather_part(compressed, 0, values),
+            Some((targets, _)) => match &self.gather {
+                GatherMap::Narrow(map) => scatter(compressed, map, targets, values),
+                GatherMap::Wide(map) => scatter(compressed, map, targets, values),
+            },
         }
         let mut start = 0;
         for step in &self.steps {
@@ -499,6 +498,21 @@ impl Decompression {
             values[step.target] = h;
             values[step.mirror] = h;
             start = step.end;
+        }
+    }
+
+    /// Whether this decompression is a gather alone into every stored entry (no
+    /// substitution, not scattered): its entries can then be recovered in parts, on
+    /// several threads ([`gather_part`](Self::gather_part)).
+    pub(crate) fn is_gather(&self) -> bool {
+        self.steps.is_empty() && self.targets.is_none()
+    }
+
+    /// The gather of the stored entries `first..first + values.len()` into `values`.
+    pub(crate) fn gather_part(&self, compressed: &[f64], first: usize, values: &mut [f64]) {
+        match &self.gather {
+            GatherMap::Narrow(map) => gather(compressed, &map[first..], values),
+            GatherMap::Wide(map) => gather(compressed, &map[first..], values),
         }
     }
 
@@ -523,6 +537,63 @@ impl Decompression {
             self.shape
         );
         self.decompress(compressed, out.data_mut());
+    }
+}
+
+/// Where each stored entry is gathered from: its flat index in the compressed buffer, in
+/// 4 bytes when the buffer has fewer than 2^32 entries, as every one that fits in memory
+/// today does. The map is read whole at each evaluation: for a large result its bytes
+/// are a third of those a gather moves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum GatherMap {
+    Narrow(Vec<u32>),
+    Wide(Vec<usize>),
+}
+
+impl GatherMap {
+    fn new(map: Vec<usize>, layout: &Layout) -> Self {
+        match u32::try_from(layout.len()) {
+            Ok(_) => GatherMap::Narrow(map.iter().map(|&k| k as u32).collect()),
+            Err(_) => GatherMap::Wide(map),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            GatherMap::Narrow(map) => map.len(),
+            GatherMap::Wide(map) => map.len(),
+        }
+    }
+}
+
+/// An index of a [`GatherMap`].
+trait Index: Copy {
+    fn at(self) -> usize;
+}
+
+impl Index for u32 {
+    fn at(self) -> usize {
+        self as usize
+    }
+}
+
+impl Index for usize {
+    fn at(self) -> usize {
+        self
+    }
+}
+
+/// `values[e] = compressed[map[e]]`.
+fn gather<I: Index>(compressed: &[f64], map: &[I], values: &mut [f64]) {
+    for (v, &k) in values.iter_mut().zip(map) {
+        *v = compressed[k.at()];
+    }
+}
+
+/// `values[targets[e]] = compressed[map[e]]`.
+fn scatter<I: Index>(compressed: &[f64], map: &[I], targets: &[usize], values: &mut [f64]) {
+    for (&t, &k) in targets.iter().zip(map) {
+        values[t] = compressed[k.at()];
     }
 }
 

@@ -136,6 +136,31 @@ fn column_decompression_of_a_tridiagonal_matrix() {
     }
 }
 
+/// A map of 8-byte indices, which a compressed buffer of 2^32 entries or more needs,
+/// recovers what the 4-byte one does, gathered whole or scattered.
+#[test]
+fn wide_gather_maps_recover_what_narrow_ones_do() {
+    let p = tridiagonal(7);
+    let colors: Vec<usize> = (0..7).map(|j| j % 3).collect();
+    let a = dense(&p, |i, j| (10 * i + j) as f64 + 1.0);
+    let narrow = Decompression::columns(&p, &Coloring::from_colors(colors.clone()), 4);
+    assert!(matches!(narrow.gather, GatherMap::Narrow(_)));
+    let wide = Decompression {
+        gather: GatherMap::Wide(narrow.gather_map()),
+        ..narrow.clone()
+    };
+    let b = compress(&a, &colors, narrow.layout());
+    assert_eq!(recover(&wide, &b), stored(&p, &a));
+    // Scattered into every other slot of a result twice as long.
+    let targets: Vec<usize> = (0..p.nnz()).map(|e| 2 * e + 1).collect();
+    let [narrow, wide] = [narrow, wide].map(|d| d.scattered(targets.clone(), 2 * p.nnz()));
+    let mut values = [vec![0.0; 2 * p.nnz()], vec![0.0; 2 * p.nnz()]];
+    narrow.decompress(&b, &mut values[0]);
+    wide.decompress(&b, &mut values[1]);
+    assert_eq!(values[0], values[1]);
+    assert_eq!(values[1][1], a[0][0]);
+}
+
 #[test]
 fn row_decompression_of_a_tridiagonal_matrix() {
     let p = tridiagonal(6);
