@@ -24,7 +24,7 @@ fn main() {
     let mut evaluate: Box<dyn FnMut() -> usize> = match problem.as_str() {
         "J1" => {
             let x = point(1000);
-            let every_row = JacobianOptions::default().with_constant_rows(false);
+            let every_row = JacobianOptions::default().with_constant_entries(false);
             let mut prep = iter_diff_jacobian_prepare_with(&x, 10, &every_row);
             Box::new(move || iter_diff_jacobian_prepared(&mut prep, black_box(&x), 10).nnz())
         }

@@ -61,7 +61,7 @@ fn j1(c: &mut Criterion) {
         g.bench_function("prepared, constant rows", |b| {
             b.iter(|| iter_diff_jacobian_prepared(&mut prep, black_box(&x), 10).nnz())
         });
-        let every_row = JacobianOptions::forward().with_constant_rows(false);
+        let every_row = JacobianOptions::forward().with_constant_entries(false);
         for lanes in [8, 12, 16] {
             let options = every_row.with_lanes(lanes);
             let mut prep = iter_diff_jacobian_prepare_with(&x, 10, &options);
@@ -79,7 +79,7 @@ fn j1(c: &mut Criterion) {
             g.bench_function("prepare, every row", |b| {
                 b.iter(|| iter_diff_jacobian_prepare_with(black_box(&x), 10, &every_row))
             });
-            let reverse = JacobianOptions::reverse().with_constant_rows(false);
+            let reverse = JacobianOptions::reverse().with_constant_entries(false);
             let mut prep = iter_diff_jacobian_prepare_with(&x, 10, &reverse);
             g.bench_function("prepared reverse", |b| {
                 b.iter(|| iter_diff_jacobian_prepared(&mut prep, black_box(&x), 10).nnz())
@@ -107,7 +107,7 @@ fn j2(c: &mut Criterion) {
         });
         // No row is affine, but looking costs a second-order trace instead of a
         // first-order one.
-        let every_row = JacobianOptions::default().with_constant_rows(false);
+        let every_row = JacobianOptions::default().with_constant_entries(false);
         g.bench_function("prepare, every row", |b| {
             b.iter(|| brusselator_jacobian_prepare_with(black_box(&u), n, &every_row))
         });

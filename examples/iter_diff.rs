@@ -53,7 +53,7 @@ fn main() {
     }
     // The coloring of every row, as the guide shows it. (iter_diff is linear: by
     // default its rows are proved constant and evaluated once, without colors.)
-    let every_row = JacobianOptions::default().with_constant_rows(false);
+    let every_row = JacobianOptions::default().with_constant_entries(false);
     let prep = iter_diff_jacobian_prepare_with(&x, 3, &every_row);
     let colors: Vec<String> = prep.colors().iter().map(|c| (c + 1).to_string()).collect();
     println!(

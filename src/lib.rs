@@ -41,7 +41,7 @@
 //! let mut prep = iter_diff_jacobian_prepare(&x, 3); // pattern + coloring, once
 //! // iter_diff is linear: its 7 rows are proved constant and evaluated once.
 //! assert_eq!(prep.constant_rows(), 7);
-//! let every_row = asd::JacobianOptions::default().with_constant_rows(false);
+//! let every_row = asd::JacobianOptions::default().with_constant_entries(false);
 //! assert_eq!(iter_diff_jacobian_prepare_with(&x, 3, &every_row).ncolors(), 4);
 //! let jac = iter_diff_jacobian_prepared(&mut prep, &x, 3); // no allocation
 //! assert_eq!(jac.shape(), (7, 10));
@@ -185,9 +185,10 @@ pub mod interop;
 /// let p = f_jacobian_sparsity(&x, 2.0);
 /// assert_eq!(p.iter().collect::<Vec<_>>(), [(0, 0), (0, 1), (1, 1), (1, 2), (2, 2), (2, 3)]);
 ///
-/// // The sparse Jacobian: prepared once (2 colors), evaluated without allocating.
+/// // The sparse Jacobian: prepared once, evaluated without allocating. Its entries -1
+/// // are constant, evaluated once: only the diagonal is colored, in 1 color (2 without).
 /// let mut prep = f_jacobian_prepare(&x, 2.0);
-/// assert_eq!(prep.ncolors(), 2);
+/// assert_eq!((prep.ncolors(), prep.constant_entries()), (1, 3));
 /// let jac = f_jacobian_prepared(&mut prep, &x, 2.0);
 /// assert_eq!(jac.get(2, 2), Some(&12.0));
 /// assert_eq!(jac.get(2, 3), Some(&-1.0));

@@ -177,7 +177,7 @@ fn parallel_evaluations_allocate_only_rayons_queue_blocks() {
     use problems::*;
     let x = point(2000);
     let options = asd::JacobianOptions::forward()
-        .with_constant_rows(false)
+        .with_constant_entries(false)
         .with_threads(2);
     let mut prep = iter_diff_jacobian_prepare_with(&x, 10, &options);
     assert_eq!(prep.threads(), 2);

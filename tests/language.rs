@@ -914,7 +914,7 @@ fn loop_nests_that_write_every_element_need_no_zeros() {
         |x, d| nest_filled_vjp(x, 3, d).1,
     );
     for options in [JacobianOptions::forward(), JacobianOptions::reverse()] {
-        let options = options.with_constant_rows(false);
+        let options = options.with_constant_entries(false);
         let mut prep = nest_filled_jacobian_prepare_with(&randoms(9, 2), 3, &options);
         let pattern = nest_filled_jacobian_sparsity(&randoms(9, 2), 3);
         for seed in 3..6 {

@@ -19,8 +19,8 @@ fn iter_diff_reproduces_the_seed_demonstration() {
     assert_eq!(pattern, exact);
 
     // The coloring of every row (by default iter_diff's rows, all constant, are
-    // evaluated once instead: tests/constant_rows.rs).
-    let every_row = JacobianOptions::default().with_constant_rows(false);
+    // evaluated once instead: tests/constant_entries.rs).
+    let every_row = JacobianOptions::default().with_constant_entries(false);
     let mut prep = iter_diff_jacobian_prepare_with(&x, 3, &every_row);
     assert_eq!(prep.ncolors(), 4);
     assert_eq!(prep.colors(), &[0, 1, 2, 3, 0, 1, 2, 3, 0, 1]);
@@ -45,7 +45,7 @@ fn iter_diff_headline_case_has_k_plus_one_colors_and_exact_values() {
         pattern, exact,
         "overwrites in place must be traced exactly: k+1 nonzeros per row"
     );
-    let every_row = JacobianOptions::default().with_constant_rows(false);
+    let every_row = JacobianOptions::default().with_constant_entries(false);
     let mut prep = iter_diff_jacobian_prepare_with(&x, k, &every_row);
     assert_eq!(prep.ncolors(), k + 1);
     // Binomial coefficients with alternating signs, exactly.
@@ -103,17 +103,24 @@ fn brusselator_pattern_is_exact_and_values_match_finite_differences() {
     assert_close(&dense(&jac), &by_jvp, 1e-12);
 }
 
-/// ColPack's incidence-degree order needs 11 colors (PEERS.md), and so does the best of
-/// our orders; the natural order's 12 take the same one sweep of 12 lanes. Recoloring
-/// finds 8 (a palette of 8 in index order): one sweep of 8 lanes. Without it the
-/// preparation keeps the natural order's 12.
+/// Every entry: ColPack's incidence-degree order needs 11 colors (PEERS.md), and so does
+/// the best of our orders; the natural order's 12 take the same one sweep of 12 lanes.
+/// Recoloring finds 8 (a palette of 8 in index order): one sweep of 8 lanes. Without it
+/// the preparation keeps the natural order's 12. By default the diffusion's entries are
+/// constant, and the reaction's 2 x 2 blocks take 2 colors.
 #[test]
 fn brusselator_n32_takes_one_sweep_of_eight_lanes() {
     let n = 32;
     let u = point(2 * n * n);
-    let prep = brusselator_jacobian_prepare(&u, n);
+    let every_entry = asd::JacobianOptions::default().with_constant_entries(false);
+    let prep = brusselator_jacobian_prepare_with(&u, n, &every_entry);
     assert_eq!((prep.ncolors(), prep.nsweeps(), prep.lanes()), (8, 1, 8));
-    let plain = asd::JacobianOptions::default().with_recolor_rounds(0);
+    let prep = brusselator_jacobian_prepare(&u, n);
+    assert_eq!(
+        (prep.ncolors(), prep.constant_entries()),
+        (2, 4 * 2 * n * n)
+    );
+    let plain = every_entry.with_recolor_rounds(0);
     let greedy = brusselator_jacobian_prepare_with(&u, n, &plain);
     assert_eq!(
         (greedy.ncolors(), greedy.nsweeps(), greedy.lanes()),
@@ -163,13 +170,15 @@ fn laplacian_3d(x: &[f64], k: usize) -> Vec<f64> {
 }
 
 /// Its Jacobian is the 7-point stencil: 7 colors exist, every greedy order finds 10 to
-/// 14, and recoloring 7 or 8: one sweep of 8 lanes instead of 12, with the right values.
+/// 14, and recoloring 7 or 8: one sweep of 8 lanes instead of 12, with the right values
+/// (every entry evaluated: by default they are all constant).
 #[test]
 fn a_3d_seven_point_laplacian_takes_eight_lanes() {
+    let every_entry = asd::JacobianOptions::default().with_constant_entries(false);
     for k in [10, 13] {
         let n = k * k * k;
         let x = point(n);
-        let mut prep = laplacian_3d_jacobian_prepare(&x, k);
+        let mut prep = laplacian_3d_jacobian_prepare_with(&x, k, &every_entry);
         assert_eq!(prep.pattern().nnz(), 7 * n - 6 * k * k);
         assert!(prep.ncolors() <= 8, "{k}: {} colors", prep.ncolors());
         assert_eq!((prep.nsweeps(), prep.lanes()), (1, 8), "{k}");
@@ -177,7 +186,7 @@ fn a_3d_seven_point_laplacian_takes_eight_lanes() {
             prep.pattern(),
             prep.colors()
         ));
-        let plain = asd::JacobianOptions::default().with_recolor_rounds(0);
+        let plain = every_entry.with_recolor_rounds(0);
         let greedy = laplacian_3d_jacobian_prepare_with(&x, k, &plain);
         assert!(greedy.ncolors() >= 10, "{k}: {} colors", greedy.ncolors());
         let pattern = prep.pattern().clone();
@@ -257,7 +266,7 @@ fn wide_and_baseline_sweeps_give_the_same_jacobians() {
             assert!((u - v).abs() <= 1e-13 * (1.0 + u.abs()), "{u} vs {v}");
         }
     };
-    let every_row = JacobianOptions::default().with_constant_rows(false);
+    let every_row = JacobianOptions::default().with_constant_entries(false);
     let x = point(300);
     for options in [
         every_row,
@@ -273,7 +282,7 @@ fn wide_and_baseline_sweeps_give_the_same_jacobians() {
         close(iter_diff_jacobian_prepared(&mut prep, &x, 10), &wide);
     }
     let u = point(2 * 16 * 16);
-    let mut prep = brusselator_jacobian_prepare(&u, 16);
+    let mut prep = brusselator_jacobian_prepare_with(&u, 16, &every_row);
     assert!(prep.lanes() >= 8);
     let wide = brusselator_jacobian_prepared(&mut prep, &u, 16).clone();
     prep.set_wide_vectors(false);

@@ -40,7 +40,7 @@ fn j1_iter_diff_in_parallel() {
     let x = point(500);
     for k in [3, 10] {
         for options in [
-            JacobianOptions::forward().with_constant_rows(false),
+            JacobianOptions::forward().with_constant_entries(false),
             JacobianOptions::forward(),
             JacobianOptions::reverse(),
             JacobianOptions::forward().with_lanes(1),
@@ -55,7 +55,7 @@ fn j1_iter_diff_in_parallel() {
     }
     // 11 colors on 2 threads: two sweeps of 6 lanes, one per thread.
     let two = JacobianOptions::forward()
-        .with_constant_rows(false)
+        .with_constant_entries(false)
         .with_threads(2);
     let prep = iter_diff_jacobian_prepare_with(&x, 10, &two);
     assert_eq!(

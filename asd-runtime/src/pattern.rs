@@ -357,16 +357,21 @@ impl SparsityPattern {
         self.col_idx.len()
     }
 
-    /// The pattern with the rows `keep` rejects emptied (same shape), and where each of
-    /// its entries is among this pattern's (positions in compressed-row order).
-    pub(crate) fn rows_only(&self, keep: impl Fn(usize) -> bool) -> (SparsityPattern, Vec<usize>) {
+    /// The pattern of the entries `(i, j)` that `keep(i, j)` keeps (same shape), and
+    /// where each of them is among this pattern's (positions in compressed-row order).
+    pub(crate) fn entries_only(
+        &self,
+        keep: impl Fn(usize, usize) -> bool,
+    ) -> (SparsityPattern, Vec<usize>) {
         let mut row_ptr = Vec::with_capacity(self.nrows + 1);
         let (mut col_idx, mut at) = (Vec::new(), Vec::new());
         row_ptr.push(0);
         for (i, w) in self.row_ptr.windows(2).enumerate() {
-            if keep(i) {
-                col_idx.extend_from_slice(&self.col_idx[w[0]..w[1]]);
-                at.extend(w[0]..w[1]);
+            for e in w[0]..w[1] {
+                if keep(i, self.col_idx[e]) {
+                    col_idx.push(self.col_idx[e]);
+                    at.push(e);
+                }
             }
             row_ptr.push(col_idx.len());
         }

@@ -79,6 +79,28 @@ impl Trace2 {
         (0..n).map(Trace2::seed).collect()
     }
 
+    /// The inputs whose partial derivative of this real may vary with the input: those
+    /// in a pair of `h`. The others' are constant where the function has no kink (no
+    /// `abs`, `max`, step or branch on a real), so their Jacobian entries are too.
+    ///
+    /// ```
+    /// use asd_runtime::Trace2;
+    /// // f = 3 x0 + x1 * x2: df/dx0 = 3 whatever x is.
+    /// let x = Trace2::seeds(3);
+    /// let mut f = Trace2::union(&x[0], &x[1]);
+    /// f.union_with(&x[2]);
+    /// Trace2::insert_product(&mut f.h, &x[1].g, &x[2].g);
+    /// assert_eq!(f.varying().to_vec(), [1, 2]);
+    /// ```
+    pub fn varying(&self) -> IndexSet {
+        let mut v = IndexSet::new();
+        for (i, j) in self.h.iter() {
+            v.insert(i);
+            v.insert(j);
+        }
+        v
+    }
+
     /// `a ∪ b` as a new value, like [`IndexSet::union`].
     ///
     /// ```

@@ -89,7 +89,7 @@ pub fn reads_output_first(f: &Function) -> bool {
     !written
 }
 
-/// Which parameters can change the pattern, the constant rows or what the passes
+/// Which parameters can change the pattern, the constant entries or what the passes
 /// decide: those control flow, an index, a length, an integer `let` or a call reads;
 /// not one read only as a value in real arithmetic (a step size, a coefficient, `k as
 /// f64`). A preparation holds for the values of these it was made with.

@@ -365,8 +365,8 @@ impl Items<'_> {
             |_| quote!(#prepare_with(#(#plain_args,)* &#rt::JacobianOptions::default())),
         );
         // Without a kink, the second-order trace gives the pattern (its first-order
-        // sets) and the constant rows (no interaction) in one run; the rows are
-        // constant for these constants, which must have a key.
+        // sets) and the varying entries (the inputs in an interaction) in one run; the
+        // others are constant for these constants, which must have a key.
         let key = self.constants_key();
         let structure_key = self.structure_key();
         let smooth = self.hidden(Hidden::Smooth);
@@ -388,8 +388,8 @@ impl Items<'_> {
         let local = self.local_pattern(&decisions, &pattern);
         items.extend(self.public_fn(
             format!(
-                "[`{prepare}`] with options (mode, coloring order, lanes; constant rows: outputs \
-                 affine in `{x}`, evaluated once; `Sparsity::Local`: the local pattern at `{x}`, which \
+                "[`{prepare}`] with options (mode, coloring order, lanes; constant entries: of \
+                 inputs that enter an output linearly, evaluated once; `Sparsity::Local`: the local pattern at `{x}`, which \
                  [`{checked}`] checks at each input)."
             ),
             quote!(#prepare_with(#(#params,)* #options: &#rt::JacobianOptions) -> #rt::JacobianPrep),
@@ -398,13 +398,14 @@ impl Items<'_> {
                     let mut #prep = match #options.sparsity {
                         #rt::Sparsity::Global => {
                             let key = #key;
-                            if #options.constant_rows && key.is_some() && #smooth(0) {
+                            if #options.constant_entries && key.is_some() && #smooth(0) {
                                 let #x2 = #rt::Trace2::seeds(#x.len());
                                 #trace2_call
-                                let constant: ::std::vec::Vec<bool> = #y2.iter().map(|t| t.h.is_empty()).collect();
+                                let varying: ::std::vec::Vec<#rt::IndexSet> = #y2.iter().map(|t| t.varying()).collect();
+                                let varying = #rt::SparsityPattern::from_index_sets(#x.len(), &varying);
                                 let sets: ::std::vec::Vec<#rt::IndexSet> = #y2.into_iter().map(|t| t.g).collect();
                                 let pattern = #rt::SparsityPattern::from_index_sets(#x.len(), &sets);
-                                let mut #prep = #rt::JacobianPrep::with_constant_rows(pattern, &constant, #options);
+                                let mut #prep = #rt::JacobianPrep::with_constant_entries(pattern, &varying, #options);
                                 #prep.constants_at(key);
                                 #prep
                             } else {
@@ -449,7 +450,7 @@ impl Items<'_> {
                             _ => return ::core::result::Result::Err(#switch),
                         }
                     }
-                    if #prep.constant_rows() > 0 {
+                    if #prep.constant_entries() > 0 {
                         #prep.constants_at(#key);
                     }
                     #kernel_decl
@@ -512,9 +513,9 @@ impl Items<'_> {
             format!("The sparse Jacobian of [`{f}`] at `{x}` (`m x n`, compressed rows): prepares and evaluates once."),
             quote!(#jacobian(#(#params),*) -> #rt::sprs::CsMat<f64>),
             |_| {
-                // Evaluated once: constant rows would cost sweeps of their own.
+                // Evaluated once: constant entries would cost sweeps of their own.
                 quote! {
-                    let #options = #rt::JacobianOptions::default().with_constant_rows(false);
+                    let #options = #rt::JacobianOptions::default().with_constant_entries(false);
                     let mut #prep = #prepare_with(#(#plain_args,)* &#options);
                     #prepared(&mut #prep, #(#plain_args),*).clone()
                 }

@@ -66,7 +66,7 @@ impl Items<'_> {
     /// `__asd_smooth_f(depth)`: no kink in `f` or what it calls (`false` when the body
     /// had errors, which nothing reads). A function, not a constant, since annotated
     /// functions may call each other in a cycle: past a depth no call chain reaches
-    /// without one, the answer is `false`, which is always safe (no constant rows).
+    /// without one, the answer is `false`, which is always safe (no constant entries).
     fn smooth_const(&self) -> TokenStream {
         let c = self.hidden(Hidden::Smooth);
         let depth = Ident::new("depth", Span::mixed_site());

@@ -454,6 +454,11 @@ impl Decompression {
         }
     }
 
+    /// Entries it recovers: the length of [`gather_map`](Self::gather_map).
+    pub(crate) fn gather_map_len(&self) -> usize {
+        self.gather.len()
+    }
+
     /// Number of substitutions acyclic recovery runs after the gather (0 otherwise).
     ///
     /// See [`Decompression::acyclic`] for an example with substitutions.
@@ -467,6 +472,21 @@ impl Decompression {
     /// See [`columns`](Self::columns), [`rows`](Self::rows), [`star`](Self::star) and
     /// [`acyclic`](Self::acyclic) for examples.
     pub fn decompress(&self, compressed: &[f64], values: &mut [f64]) {
+        self.check_lengths(compressed, values);
+        self.recover(compressed, None, values);
+        let mut start = 0;
+        for step in &self.steps {
+            let mut h = values[step.target];
+            for &p in &self.subtract[start..step.end] {
+                h -= values[p];
+            }
+            values[step.target] = h;
+            values[step.mirror] = h;
+            start = step.end;
+        }
+    }
+
+    fn check_lengths(&self, compressed: &[f64], values: &[f64]) {
         assert_eq!(
             compressed.len(),
             self.layout.len(),
@@ -482,22 +502,33 @@ impl Decompression {
             values.len(),
             expected
         );
+    }
+
+    /// [`decompress`](Self::decompress) of a scattered decompression
+    /// ([`scattered`](Self::scattered)), each entry it recovers less `less[e]`: what
+    /// entries outside its pattern add to the entry's compressed product (constant ones,
+    /// whose colors are not its pattern's).
+    pub(crate) fn decompress_less(&self, compressed: &[f64], less: &[f64], values: &mut [f64]) {
+        assert_eq!(
+            less.len(),
+            self.gather.len(),
+            "asd: one correction per entry"
+        );
+        assert!(
+            self.targets.is_some(),
+            "asd: corrections are for scattered entries"
+        );
+        self.check_lengths(compressed, values);
+        self.recover(compressed, Some(less), values);
+    }
+
+    fn recover(&self, compressed: &[f64], less: Option<&[f64]>, values: &mut [f64]) {
         match &self.targets {
             None => self.gather_part(compressed, 0, values),
             Some((targets, _)) => match &self.gather {
-                GatherMap::Narrow(map) => scatter(compressed, map, targets, values),
-                GatherMap::Wide(map) => scatter(compressed, map, targets, values),
+                GatherMap::Narrow(map) => scatter(compressed, map, targets, less, values),
+                GatherMap::Wide(map) => scatter(compressed, map, targets, less, values),
             },
-        }
-        let mut start = 0;
-        for step in &self.steps {
-            let mut h = values[step.target];
-            for &p in &self.subtract[start..step.end] {
-                h -= values[p];
-            }
-            values[step.target] = h;
-            values[step.mirror] = h;
-            start = step.end;
         }
     }
 
@@ -590,10 +621,25 @@ fn gather<I: Index>(compressed: &[f64], map: &[I], values: &mut [f64]) {
     }
 }
 
-/// `values[targets[e]] = compressed[map[e]]`.
-fn scatter<I: Index>(compressed: &[f64], map: &[I], targets: &[usize], values: &mut [f64]) {
-    for (&t, &k) in targets.iter().zip(map) {
-        values[t] = compressed[k.at()];
+/// `values[targets[e]] = compressed[map[e]]`, `- less[e]` if given.
+fn scatter<I: Index>(
+    compressed: &[f64],
+    map: &[I],
+    targets: &[usize],
+    less: Option<&[f64]>,
+    values: &mut [f64],
+) {
+    match less {
+        None => {
+            for (&t, &k) in targets.iter().zip(map) {
+                values[t] = compressed[k.at()];
+            }
+        }
+        Some(less) => {
+            for ((&t, &k), &c) in targets.iter().zip(map).zip(less) {
+                values[t] = compressed[k.at()] - c;
+            }
+        }
     }
 }
 

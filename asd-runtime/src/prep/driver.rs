@@ -31,6 +31,10 @@ pub(super) struct Driver {
     /// with its sweeps, seed and workspace; a serial evaluation has one, with every
     /// sweep.
     workers: Vec<Worker>,
+    /// What the constant entries outside the decompression's pattern add to the
+    /// compressed product of each entry it recovers, subtracted from it
+    /// ([`hold_constants`](Self::hold_constants)); empty: nothing.
+    less: Vec<f64>,
     /// The key of the constants the pattern was found with, those that can change it
     /// (the generated code hashes them): an evaluation with others, or with constants of
     /// no key, prepares again. `None`: not known.
@@ -73,6 +77,7 @@ impl Driver {
             decompression,
             isa: Isa::detect(),
             workers: Vec::new(),
+            less: Vec::new(),
             structure: None,
         };
         driver.workers = driver.workers_for(1);
@@ -198,6 +203,7 @@ impl Driver {
             compressed,
             result,
             workers,
+            less,
             ..
         } = self;
         let layout = *decompression.layout();
@@ -210,9 +216,50 @@ impl Driver {
                 decompression.gather_part(compressed, first, values)
             });
         } else {
-            decompression.decompress_into(compressed, result);
+            recover(decompression, less, compressed, result);
         }
         result
+    }
+
+    /// Writes the constant entries, at positions `constant` among the result's stored
+    /// values, `values` being the whole result (a preparation of every entry evaluated
+    /// once): no evaluation overwrites them. Their compressed products, which the seeds
+    /// of the decompression's coloring add to those of the entries it recovers, are
+    /// subtracted from those at each evaluation. No allocation after the first.
+    pub(super) fn hold_constants(&mut self, constant: &[usize], values: &[f64]) {
+        let Driver {
+            coloring,
+            decompression,
+            compressed,
+            result,
+            less,
+            ..
+        } = self;
+        let layout = *decompression.layout();
+        let colors = coloring.colors();
+        compressed.clear();
+        compressed.resize(layout.len(), 0.0);
+        let mut next = constant.iter().peekable();
+        let indptr = result.indptr();
+        for (i, row) in indptr
+            .as_slice()
+            .expect("a CSR result")
+            .windows(2)
+            .enumerate()
+        {
+            for e in row[0]..row[1] {
+                if next.next_if_eq(&&e).is_some() {
+                    let j = result.indices()[e];
+                    compressed[layout.index(i, colors[j])] += values[e];
+                }
+            }
+        }
+        let data = result.data_mut();
+        for &e in constant {
+            data[e] = values[e];
+        }
+        less.resize(decompression.gather_map_len(), 0.0);
+        decompression.gather_part(compressed, 0, less);
     }
 
     /// Panics unless the kernels are called with the preparation's lane count.
@@ -258,12 +305,13 @@ impl Driver {
             workers,
             decompression,
             result,
+            less,
             ..
         } = self;
         let w = &workers[0];
         kernel(&w.ws, &w.seed, &mut |dy| {
             check_products(dy.len() / lanes, result.rows());
-            decompression.decompress_into(dy, result);
+            recover(decompression, less, dy, result);
         });
         &self.result
     }
@@ -402,6 +450,21 @@ fn on_workers(
     }
 }
 
+/// The result from the compressed products, less what constant entries add to them
+/// when there are ([`Driver::hold_constants`]).
+fn recover(
+    decompression: &Decompression,
+    less: &[f64],
+    compressed: &[f64],
+    result: &mut CsMat<f64>,
+) {
+    if less.is_empty() {
+        decompression.decompress_into(compressed, result);
+    } else {
+        decompression.decompress_less(compressed, less, result.data_mut());
+    }
+}
+
 /// Stored entries from which a gather is split over the evaluation's threads: below,
 /// a serial gather (about a nanosecond an entry) costs less than waking them again.
 const PARALLEL_GATHER: usize = 1 << 16;
@@ -503,6 +566,7 @@ impl Clone for Driver {
             result: self.result.clone(),
             isa: self.isa,
             workers: self.workers.clone(),
+            less: self.less.clone(),
             structure: self.structure,
         }
     }

@@ -53,10 +53,12 @@ use crate::{
 pub struct JacobianPrep {
     mode: Mode,
     driver: Driver,
-    /// Rows proved constant ([`with_constant_rows`](Self::with_constant_rows)): how
-    /// many, the preparation that evaluates them, and whether the next evaluation must
-    /// (the first, and the first after the constants' key changed).
+    /// Entries proved constant ([`with_constant_entries`](Self::with_constant_entries)):
+    /// how many, and of them whole rows, the preparation that evaluates them, and
+    /// whether the next evaluation must (the first, and the first after the constants'
+    /// key changed).
     constant_rows: usize,
+    constant_entries: usize,
     constants: Option<Box<Constants>>,
     constants_pending: bool,
     constants_key: Option<u64>,
@@ -70,8 +72,8 @@ pub struct JacobianPrep {
     options: Option<JacobianOptions>,
 }
 
-/// The constant rows' own preparation (their entries only) and where its entries go
-/// in the Jacobian.
+/// The preparation of every entry that evaluates the constant ones, and where those
+/// are among the Jacobian's stored values.
 #[derive(Clone, Debug)]
 struct Constants {
     prep: JacobianPrep,
@@ -143,18 +145,9 @@ impl JacobianPrep {
         prep
     }
 
-    /// [`new`](Self::new) for a Jacobian whose rows `constant[i]` are the same at every
-    /// input, as the tracer proves of outputs affine in the input (no interaction in
-    /// their second-order trace, no `abs`, `max`, `min`, step or branch on a real on the
-    /// way): JuMP's linear constraints. The first evaluation computes those rows, by
-    /// sweeps of their own, and so does the first after [`constants_at`](Self::constants_at)
-    /// was given another key of the other parameters; every other evaluation colors, sweeps
-    /// and decompresses only the other rows, which may need fewer colors.
-    ///
-    /// Used in forward mode, the one where rows can be left out of the decompression; in
-    /// reverse or bidirectional mode (asked for, or cheaper than forward mode on the
-    /// other rows) this is [`new`](Self::new). With `options.constant_rows` off, or no
-    /// constant row, it is `new` too.
+    /// [`with_constant_entries`](Self::with_constant_entries) for a Jacobian whose rows
+    /// `constant[i]` are the same at every input, as the tracer proves of outputs affine
+    /// in the input: JuMP's linear constraints.
     ///
     /// ```
     /// use asd_runtime::{JacobianOptions, JacobianPrep, Jvp, SparsityPattern, Workspace};
@@ -192,9 +185,82 @@ impl JacobianPrep {
             constant.len(),
             pattern.nrows()
         );
-        let nconstant = constant.iter().filter(|&&c| c).count();
-        if !options.constant_rows
-            || nconstant == 0
+        let (varying, _) = pattern.entries_only(|i, _| !constant[i]);
+        Self::with_constant_entries(pattern, &varying, options)
+    }
+
+    /// [`new`](Self::new) for a Jacobian whose entries outside `varying` are the same at
+    /// every input, as the tracer proves of the entries of an input that enters an
+    /// output linearly (it interacts with no input in the output's second-order trace,
+    /// and the function has no `abs`, `max`, `min`, step or branch on a real): the
+    /// stencil of a diffusion term beside a nonlinear reaction, a linear constraint. The
+    /// first evaluation computes them, with every other entry, by a preparation of its
+    /// own, and so does the first after [`constants_at`](Self::constants_at) was given
+    /// another key of the other parameters. Every other evaluation colors, sweeps and
+    /// decompresses only the entries of `varying`, which may need far fewer colors: from
+    /// each compressed product it subtracts what the constant entries of its row and
+    /// color add to it (computed once with them), and takes the entry.
+    ///
+    /// Used in forward mode, the one where entries can be left out of the
+    /// decompression; in reverse or bidirectional mode (asked for, or cheaper than
+    /// forward mode on the varying entries) this is [`new`](Self::new). With
+    /// `options.constant_entries` off, or no constant entry, it is `new` too. Entries of
+    /// `varying` outside `pattern` are not in the Jacobian.
+    ///
+    /// ```
+    /// use asd_runtime::{JacobianOptions, JacobianPrep, Jvp, SparsityPattern, Workspace};
+    ///
+    /// /// `y[i] = x[i-1] - 2 x[i] + x[i+1] + x[i]^3`: only the diagonal varies.
+    /// struct F<'a>(&'a [f64]);
+    ///
+    /// impl Jvp for F<'_> {
+    ///     fn jvp<const L: usize>(&mut self, _: &Workspace, dx: &[[f64; L]], dy: &mut [[f64; L]]) {
+    ///         let (x, n) = (self.0, self.0.len());
+    ///         for i in 0..n {
+    ///             for l in 0..L {
+    ///                 let mut d = (3.0 * x[i] * x[i] - 2.0) * dx[i][l];
+    ///                 if i > 0 {
+    ///                     d += dx[i - 1][l];
+    ///                 }
+    ///                 if i + 1 < n {
+    ///                     d += dx[i + 1][l];
+    ///                 }
+    ///                 dy[i][l] = d;
+    ///             }
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let n = 5;
+    /// let p = SparsityPattern::from_coordinates(n, n, (0..n).flat_map(|i| {
+    ///     [(i, i.saturating_sub(1)), (i, i), (i, (i + 1).min(n - 1))]
+    /// }));
+    /// let diagonal = SparsityPattern::from_coordinates(n, n, (0..n).map(|i| (i, i)));
+    /// let options = JacobianOptions::forward();
+    /// let mut prep = JacobianPrep::with_constant_entries(p, &diagonal, &options);
+    /// assert_eq!((prep.constant_entries(), prep.ncolors()), (8, 1)); // 3 colors without
+    /// let x = [1.0, 2.0, 3.0, 4.0, 5.0];
+    /// let j = prep.evaluate_forward(&mut F(&x));
+    /// assert_eq!((j.get(2, 2), j.get(2, 1), j.get(2, 3)), (Some(&25.0), Some(&1.0), Some(&1.0)));
+    /// let j = prep.evaluate_forward(&mut F(&[0.0; 5]));
+    /// assert_eq!((j.get(2, 2), j.get(2, 1)), (Some(&-2.0), Some(&1.0)));
+    /// ```
+    pub fn with_constant_entries(
+        pattern: SparsityPattern,
+        varying: &SparsityPattern,
+        options: &JacobianOptions,
+    ) -> Self {
+        assert_eq!(
+            varying.shape(),
+            pattern.shape(),
+            "asd: the varying entries are of a {:?} pattern but the Jacobian's is {:?}",
+            varying.shape(),
+            pattern.shape()
+        );
+        let varies = |i: usize, j: usize| varying.row(i).binary_search(&j).is_ok();
+        let (fixed, fixed_at) = pattern.entries_only(|i, j| !varies(i, j));
+        if !options.constant_entries
+            || fixed.nnz() == 0
             || matches!(
                 options.mode,
                 ModeChoice::Reverse | ModeChoice::Bidirectional
@@ -202,7 +268,7 @@ impl JacobianPrep {
         {
             return Self::new(pattern, options);
         }
-        let (varying, varying_at) = pattern.rows_only(|i| !constant[i]);
+        let (varying, varying_at) = pattern.entries_only(varies);
         let forward = JacobianOptions {
             mode: ModeChoice::Forward,
             ..*options
@@ -237,16 +303,19 @@ impl JacobianPrep {
         );
         let decompression = Decompression::columns_of_valid(&varying, &coloring, lanes)
             .scattered(varying_at, pattern.nnz());
-        let (fixed, fixed_at) = pattern.rows_only(|i| constant[i]);
+        let constant_rows = (0..pattern.nrows())
+            .filter(|&i| varying.row(i).is_empty())
+            .count();
         let constants = Constants {
             // Evaluated once per key: serially.
-            prep: Self::new(fixed, &forward.with_warn(false).with_threads(1)),
+            prep: Self::new(pattern.clone(), &forward.with_warn(false).with_threads(1)),
             targets: fixed_at,
         };
         let prep = JacobianPrep {
             mode: Mode::Forward,
             driver: Driver::new(pattern, coloring, decompression).with_threads(options.threads),
-            constant_rows: nconstant,
+            constant_rows,
+            constant_entries: fixed.nnz(),
             constants: Some(Box::new(constants)),
             constants_pending: true,
             constants_key: None,
@@ -444,6 +513,7 @@ impl JacobianPrep {
             mode,
             driver: Driver::new(pattern, coloring, decompression).with_threads(options.threads),
             constant_rows: 0,
+            constant_entries: 0,
             constants: None,
             constants_pending: false,
             constants_key: None,
@@ -558,7 +628,7 @@ impl JacobianPrep {
     /// See [`JacobianPrep`] for an example.
     pub fn evaluate_forward(&mut self, kernel: &mut impl Jvp) -> &CsMat<f64> {
         self.expect_mode(Mode::Forward, "");
-        self.constant_rows_forward(kernel);
+        self.constant_entries_forward(kernel);
         let d = &mut self.driver;
         with_lanes!(d.lanes(), L => d.forward_sweeps::<_, L>(kernel))
     }
@@ -585,11 +655,12 @@ impl JacobianPrep {
         );
     }
 
-    /// The constant rows, into their places, when pending: once per key of the constants.
-    fn constant_rows_forward(&mut self, kernel: &mut impl Jvp) {
+    /// The constant entries, into their places, when pending: once per key of the
+    /// constants.
+    fn constant_entries_forward(&mut self, kernel: &mut impl Jvp) {
         if let Some(constants) = self.constants.as_mut().filter(|_| self.constants_pending) {
             let values = constants.prep.evaluate_forward(kernel).data();
-            place(self.driver.result.data_mut(), &constants.targets, values);
+            self.driver.hold_constants(&constants.targets, values);
             self.constants_pending = false;
         }
     }
@@ -630,7 +701,7 @@ impl JacobianPrep {
     /// ```
     pub fn evaluate_forward_par(&mut self, kernel: &(impl Jvp + Clone + Sync)) -> &CsMat<f64> {
         self.expect_mode(Mode::Forward, "_par");
-        self.constant_rows_forward(&mut kernel.clone());
+        self.constant_entries_forward(&mut kernel.clone());
         let d = &mut self.driver;
         with_lanes!(d.lanes(), L => d.par_forward_sweeps::<_, L>(kernel))
     }
@@ -809,10 +880,17 @@ impl JacobianPrep {
         &self.driver.coloring
     }
 
-    /// Rows proved constant, evaluated once (see
-    /// [`with_constant_rows`](Self::with_constant_rows)); 0 otherwise.
+    /// Rows whose every entry is proved constant, evaluated once (see
+    /// [`with_constant_entries`](Self::with_constant_entries)); 0 otherwise.
     pub fn constant_rows(&self) -> usize {
         self.constant_rows
+    }
+
+    /// Entries proved constant, evaluated once (see
+    /// [`with_constant_entries`](Self::with_constant_entries)), those of the constant
+    /// rows included; 0 otherwise.
+    pub fn constant_entries(&self) -> usize {
+        self.constant_entries
     }
 
     /// Number of colors: JVPs or VJPs per evaluation, both together in bidirectional
@@ -1066,8 +1144,8 @@ impl JacobianPrep {
     }
 }
 
-/// The values of a part's own preparation (the constant rows, the entries read from
-/// VJPs) into their places among the Jacobian's stored values.
+/// The values of a part's own preparation (the entries read from VJPs) into their
+/// places among the Jacobian's stored values.
 fn place(result: &mut [f64], targets: &[usize], values: &[f64]) {
     for (&t, &v) in targets.iter().zip(values) {
         result[t] = v;
@@ -1105,10 +1183,12 @@ impl fmt::Display for JacobianPrep {
             )?,
             None => writeln!(f)?,
         }
-        if self.constant_rows > 0 {
+        if self.constant_entries > 0 {
             writeln!(
                 f,
-                "{} of {} constant, evaluated once",
+                "{} of {} entries constant ({} of {}), evaluated once",
+                self.constant_entries,
+                self.pattern().nnz(),
                 plural(self.constant_rows, "row"),
                 self.pattern().nrows()
             )?;

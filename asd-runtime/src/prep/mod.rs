@@ -417,10 +417,11 @@ pub struct JacobianOptions {
     /// error, when sparsity buys nothing (see
     /// [`JacobianPrep::sparsity_buys_nothing`]). Default `true`.
     pub warn: bool,
-    /// Whether rows the tracer proves constant (outputs affine in the input) are
-    /// evaluated once, at the first evaluation, and left out of the coloring and the
-    /// decompression after it (see [`JacobianPrep::with_constant_rows`]). Default `true`.
-    pub constant_rows: bool,
+    /// Whether entries the tracer proves constant (of an input that enters an output
+    /// linearly; whole rows, of outputs affine in the input) are evaluated once, at the
+    /// first evaluation, and left out of the coloring and the decompression after it
+    /// (see [`JacobianPrep::with_constant_entries`]). Default `true`.
+    pub constant_entries: bool,
     /// The global pattern (the default), or the local one at the preparation's input
     /// and what to do where it no longer holds (see [`Sparsity::Local`]). Only the
     /// generated `f_jacobian_prepare_with` reads it.
@@ -438,7 +439,7 @@ impl Default for JacobianOptions {
             lanes: None,
             recolor_rounds: RECOLOR_ROUNDS,
             warn: true,
-            constant_rows: true,
+            constant_entries: true,
             sparsity: Sparsity::Global,
             threads: 1,
         }
@@ -527,11 +528,11 @@ impl JacobianOptions {
         JacobianOptions { warn, ..self }
     }
 
-    /// The same options with constant rows evaluated once, or with every row evaluated
-    /// every time (see [`constant_rows`](Self::constant_rows)).
-    pub fn with_constant_rows(self, constant_rows: bool) -> Self {
+    /// The same options with constant entries evaluated once, or with every entry
+    /// evaluated every time (see [`constant_entries`](Self::constant_entries)).
+    pub fn with_constant_entries(self, constant_entries: bool) -> Self {
         JacobianOptions {
-            constant_rows,
+            constant_entries,
             ..self
         }
     }

@@ -111,6 +111,7 @@ impl JacobianPrep {
             mode: Mode::Bidirectional,
             driver: Driver::new(pattern, columns, parts.forward),
             constant_rows: 0,
+            constant_entries: 0,
             constants: None,
             constants_pending: false,
             constants_key: None,

@@ -1,8 +1,10 @@
-//! Constant rows: outputs the tracer proves affine in the input are evaluated once, at
-//! the first evaluation, and left out of the coloring after it (`JacobianOptions::
-//! constant_rows`, on by default). Every prepared Jacobian must still equal finite
-//! differences and the preparation without constant rows, at every point; a kink (`abs`,
-//! `max`, `min`, a branch on a real), the function's own or a callee's, turns it off.
+//! Constant entries: those the tracer proves constant (of an input that enters an output
+//! linearly; whole rows, of outputs affine in the input) are evaluated once, at the
+//! first evaluation, and left out of the coloring after it (`JacobianOptions::
+//! constant_entries`, on by default). Every prepared Jacobian must still equal finite
+//! differences and the preparation without constant entries, at every point; a kink
+//! (`abs`, `max`, `min`, a branch on a real), the function's own or a callee's, turns it
+//! off.
 #![allow(clippy::needless_range_loop)]
 
 mod common;
@@ -108,7 +110,7 @@ fn points(n: usize) -> Vec<Vec<f64>> {
 
 const A: f64 = 1.5;
 fn without() -> JacobianOptions {
-    JacobianOptions::default().with_constant_rows(false)
+    JacobianOptions::default().with_constant_entries(false)
 }
 
 #[test]
@@ -124,7 +126,7 @@ fn affine_outputs_are_evaluated_once_and_skipped_after() {
     assert_eq!((plain.mode(), plain.ncolors()), (Mode::Reverse, 3));
     assert!(
         prep.to_string()
-            .contains("2 rows of 14 constant, evaluated once"),
+            .contains("14 of 26 entries constant (2 rows of 14), evaluated once"),
         "{prep}"
     );
     for p in points(n) {
@@ -139,6 +141,64 @@ fn affine_outputs_are_evaluated_once_and_skipped_after() {
             1e-12,
         );
         assert_close(&j, &dense(&constrained_jacobian(&p, A)), 1e-12);
+    }
+}
+
+/// Two species on a ring: a diffusion stencil of strength `d` (constant entries) beside
+/// a reaction that couples the species of each cell (varying entries), as the 2-D
+/// Brusselator (J2) has.
+#[sparse_diff]
+fn reaction_diffusion(u: &[f64], d: f64) -> Vec<f64> {
+    let n = u.len() / 2;
+    let mut r = vec![0.0; 2 * n];
+    for i in 0..n {
+        let left = if i > 0 { i - 1 } else { n - 1 };
+        let right = if i + 1 < n { i + 1 } else { 0 };
+        let (a, b) = (u[i], u[n + i]);
+        r[i] = d * (u[left] - 2.0 * a + u[right]) + a * a * b - 4.0 * a;
+        r[n + i] = d * (u[n + left] - 2.0 * b + u[n + right]) + 3.0 * a - a * a * b;
+    }
+    r
+}
+
+#[test]
+fn constant_entries_beside_varying_ones_are_left_out_of_the_coloring() {
+    let n = 10;
+    let u = &points(2 * n)[0];
+    let mut prep = reaction_diffusion_jacobian_prepare(u, 1.0);
+    let mut plain = reaction_diffusion_jacobian_prepare_with(u, 1.0, &without());
+    // The neighbours' entries are constant, each cell's 2 x 2 block varies: 2 colors,
+    // where the whole pattern (two coupled rings of 3-point stencils) takes 6.
+    assert_eq!(
+        (
+            prep.constant_entries(),
+            prep.constant_rows(),
+            prep.ncolors()
+        ),
+        (4 * n, 0, 2)
+    );
+    assert_eq!((plain.constant_entries(), plain.ncolors()), (0, 6));
+    // One sweep a thread: the same corrections, the same Jacobian.
+    let two = JacobianOptions::default().with_threads(2).with_lanes(1);
+    let mut parallel = reaction_diffusion_jacobian_prepare_with(u, 1.0, &two);
+    assert_eq!(
+        (parallel.threads(), parallel.constant_entries()),
+        (2, 4 * n)
+    );
+    // Strong diffusion beside the reaction too: the constant entries' part subtracted
+    // from a compressed product is then most of it.
+    for d in [1.0, 1e4, 1.0, 0.0] {
+        for p in points(2 * n) {
+            let fd = fd_jacobian(|u| reaction_diffusion(u, d), &p);
+            let pattern = prep.pattern().clone();
+            let j = reaction_diffusion_jacobian_prepared(&mut prep, &p, d);
+            assert_sparse_matches(j, &pattern, &fd, 1e-6 * (1.0 + d));
+            let j = dense(j);
+            let exact = dense(reaction_diffusion_jacobian_prepared(&mut plain, &p, d));
+            assert_close(&j, &exact, 1e-12 * (1.0 + d));
+            let on_threads = dense(reaction_diffusion_jacobian_prepared(&mut parallel, &p, d));
+            assert_eq!(j, on_threads);
+        }
     }
 }
 
@@ -169,10 +229,10 @@ fn a_linear_function_needs_one_sweep_of_one_lane_after_the_first_evaluation() {
 #[test]
 fn a_kink_or_a_branch_on_a_real_gives_up_the_proof() {
     let x = &points(6)[0];
-    assert_eq!(kinked_jacobian_prepare(x).constant_rows(), 0);
-    assert_eq!(branchy_jacobian_prepare(x).constant_rows(), 0);
-    assert_eq!(calls_clip_jacobian_prepare(x).constant_rows(), 0);
-    assert_eq!(stepped_jacobian_prepare(x).constant_rows(), 0);
+    assert_eq!(kinked_jacobian_prepare(x).constant_entries(), 0);
+    assert_eq!(branchy_jacobian_prepare(x).constant_entries(), 0);
+    assert_eq!(calls_clip_jacobian_prepare(x).constant_entries(), 0);
+    assert_eq!(stepped_jacobian_prepare(x).constant_entries(), 0);
     for p in points(6) {
         let fd = fd_jacobian(branchy, &p);
         let mut prep = branchy_jacobian_prepare(x);
@@ -252,7 +312,7 @@ fn constant_rows_follow_the_other_parameters() {
     }
     // A parameter whose type has no key (a struct): every row is evaluated every time.
     let mut prep = with_params_jacobian_prepare(x, &Params { a: 2.0 });
-    assert_eq!(prep.constant_rows(), 0);
+    assert_eq!(prep.constant_entries(), 0);
     let j = with_params_jacobian_prepared(&mut prep, x, &Params { a: 3.0 });
     assert_eq!(j.get(1, 1), Some(&3.0));
 }
@@ -286,7 +346,7 @@ fn halves(x: &[f64], levels: usize) -> Vec<f64> {
 fn a_function_calling_itself_is_not_proved_affine() {
     let x = &points(5)[0];
     let mut prep = halves_jacobian_prepare(x, 2);
-    assert_eq!(prep.constant_rows(), 0);
+    assert_eq!(prep.constant_entries(), 0);
     let pattern = prep.pattern().clone();
     let fd = fd_jacobian(|x| halves(x, 2), x);
     assert_sparse_matches(
