@@ -91,14 +91,29 @@ impl Trace2 {
     /// f.union_with(&x[2]);
     /// Trace2::insert_product(&mut f.h, &x[1].g, &x[2].g);
     /// assert_eq!(f.varying().to_vec(), [1, 2]);
+    /// Trace2::insert_square(&mut f.h, &x[0].g); // + x0^2: every input varies
+    /// assert_eq!(f.varying().to_vec(), [0, 1, 2]);
     /// ```
     pub fn varying(&self) -> IndexSet {
-        let mut v = IndexSet::new();
+        // Marks among `g` (the pairs are of its inputs), until every one is marked: a
+        // nonlinear output's first pairs mark them all.
+        let g = self.g.to_vec();
+        let (mut marked, mut left) = (vec![false; g.len()], g.len());
         for (i, j) in self.h.iter() {
-            v.insert(i);
-            v.insert(j);
+            for k in [i, j] {
+                if let Ok(p) = g.binary_search(&k) {
+                    left -= usize::from(!std::mem::replace(&mut marked[p], true));
+                }
+            }
+            if left == 0 {
+                return self.g.clone();
+            }
         }
-        v
+        IndexSet::from_indices(
+            g.into_iter()
+                .zip(marked)
+                .filter_map(|(k, m)| m.then_some(k)),
+        )
     }
 
     /// `a ∪ b` as a new value, like [`IndexSet::union`].
