@@ -109,11 +109,10 @@ impl Trace2 {
                 return self.g.clone();
             }
         }
-        IndexSet::from_indices(
-            g.into_iter()
-                .zip(marked)
-                .filter_map(|(k, m)| m.then_some(k)),
-        )
+        g.into_iter()
+            .zip(marked)
+            .filter_map(|(k, m)| m.then_some(k))
+            .collect()
     }
 
     /// `a ∪ b` as a new value, like [`IndexSet::union`].

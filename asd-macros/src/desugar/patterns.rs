@@ -519,13 +519,12 @@ impl Desugar<'_> {
             // is its field, taken out by the pattern with the other names `_`.
             Pat::TupleStruct(_) | Pat::Struct(_) if variant_of_fields(pat) => {
                 let mut names = Vec::new();
-                named_only(pat, None, &mut names);
+                let test = named_only(pat, None, &mut names);
                 for name in names {
                     let only = named_only(pat, Some(&name), &mut Vec::new());
                     let value = field(s, &only, &name);
                     binds.push((name, value));
                 }
-                let test = named_only(pat, None, &mut Vec::new());
                 Some(parse_quote_spanned!(span=> matches!(#s, #test)))
             }
             other => return unsupported(self, other),
@@ -593,9 +592,9 @@ fn field(value: &Expr, pattern: &Pat, name: &Ident) -> Expr {
 /// `Err`, whose arms may have guards as before.
 fn is_variant_field(v: &Expr) -> bool {
     let Expr::Macro(m) = v else { return false };
-    let pattern = m.mac.parse_body::<PatternTest>().and_then(|t| t.field());
     m.mac.path.is_ident(FIELD)
-        && pattern
+        && (m.mac.parse_body::<PatternTest>())
+            .and_then(|t| t.field())
             .is_ok_and(|(p, _)| !matches!(p, Pat::TupleStruct(t) if option_like(&t.path).is_some()))
 }
 

@@ -167,15 +167,6 @@ impl IndexSet {
         }
     }
 
-    /// The set of `indices`, given in any order, repeated or not: one sort, where
-    /// inserting them one by one would move a list's tail each time.
-    pub(crate) fn from_indices(indices: impl Iterator<Item = usize>) -> Self {
-        let mut v: Vec<u32> = indices.map(to_u32).collect();
-        v.sort_unstable();
-        v.dedup();
-        Self::from_sorted_vec(v)
-    }
-
     /// The sorted indices, when the set is stored as a list.
     fn as_list(&self) -> Option<&[u32]> {
         match &self.repr {

@@ -257,15 +257,17 @@ impl JacobianPrep {
             varying.shape(),
             pattern.shape()
         );
-        let varies = |i: usize, j: usize| varying.row(i).binary_search(&j).is_ok();
-        let (fixed, fixed_at) = pattern.entries_only(|i, j| !varies(i, j));
         if !options.constant_entries
-            || fixed.nnz() == 0
             || matches!(
                 options.mode,
                 ModeChoice::Reverse | ModeChoice::Bidirectional
             )
         {
+            return Self::new(pattern, options);
+        }
+        let varies = |i: usize, j: usize| varying.row(i).binary_search(&j).is_ok();
+        let (fixed, fixed_at) = pattern.entries_only(|i, j| !varies(i, j));
+        if fixed.nnz() == 0 {
             return Self::new(pattern, options);
         }
         let (varying, varying_at) = pattern.entries_only(varies);
