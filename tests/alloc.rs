@@ -182,8 +182,10 @@ fn parallel_evaluations_allocate_only_rayons_queue_blocks() {
     let mut prep = iter_diff_jacobian_prepare_with(&x, 10, &options);
     assert_eq!(prep.threads(), 2);
     let u = point(400);
-    let mut hprep =
-        bratu2d_hessian_prepare_with(&u, 20, &asd::HessianOptions::default().with_threads(2));
+    let options = asd::HessianOptions::default()
+        .with_constant_entries(false)
+        .with_threads(2);
+    let mut hprep = bratu2d_hessian_prepare_with(&u, 20, &options);
     assert_eq!(hprep.threads(), 2);
     let _ = iter_diff_jacobian_prepared(&mut prep, &x, 10);
     let _ = bratu2d_hessian_prepared(&mut hprep, &u, 20);

@@ -1,21 +1,23 @@
 //! Constant entries: those the tracer proves constant (of an input that enters an output
-//! linearly; whole rows, of outputs affine in the input) are evaluated once, at the
+//! linearly; whole rows, of outputs affine in the input; of Hessians, pairs of inputs
+//! that interact through constant second derivatives only) are evaluated once, at the
 //! first evaluation, and left out of the coloring after it (`JacobianOptions::
-//! constant_entries`, on by default). Every prepared Jacobian must still equal finite
-//! differences and the preparation without constant entries, at every point; a kink
-//! (`abs`, `max`, `min`, a branch on a real), the function's own or a callee's, turns it
-//! off.
+//! constant_entries`, `HessianOptions::constant_entries`, on by default). Every prepared
+//! Jacobian and Hessian must still equal finite differences and the preparation without
+//! constant entries, at every point; a kink (`abs`, `max`, `min`, a branch on a real),
+//! the function's own or a callee's, turns it off.
 #![allow(clippy::needless_range_loop)]
 
 mod common;
 mod problems;
 
-use asd::{sparse_diff, JacobianOptions, Mode, ModeChoice};
-use common::{assert_close, assert_sparse_matches, dense, fd_jacobian, randoms};
+use asd::{sparse_diff, HessianMethod, HessianOptions, JacobianOptions, Mode, ModeChoice};
+use common::{assert_close, assert_sparse_matches, dense, fd_hessian, fd_jacobian, randoms};
 // iter_diff (J1) is linear through and through: every row constant.
 use problems::{
-    iter_diff, iter_diff_jacobian_prepare, iter_diff_jacobian_prepare_with,
-    iter_diff_jacobian_prepared,
+    bratu2d_gradient, bratu2d_hessian_prepare, bratu2d_hessian_prepare_with,
+    bratu2d_hessian_prepared, iter_diff, iter_diff_jacobian_prepare,
+    iter_diff_jacobian_prepare_with, iter_diff_jacobian_prepared,
 };
 
 /// Two linear constraints (one of them a dense row: every input) and a nonlinear
@@ -354,5 +356,101 @@ fn a_function_calling_itself_is_not_proved_affine() {
         &pattern,
         &fd,
         1e-6,
+    );
+}
+
+/// Each kind of interaction the Hessian tracer tells constant from varying: a product
+/// of three (every pair varies), a square of a difference and a difference of squares
+/// (constant), a square of a product (varies), a nonlinear factor (varies), a square
+/// and a product of inputs (constant), a function of a product (varies).
+#[sparse_diff]
+fn interactions(x: &[f64], a: f64) -> f64 {
+    let d = x[3] - x[4];
+    let p = x[5] * x[6];
+    let q = (x[9] + x[10]) * (x[9] - x[10]);
+    let mut s = x[0] * x[1] * x[2] + a * d * d + p * p + x[7].sin() * x[8] + q;
+    s += 0.5 * x[11].powi(2) + x[11] * x[12];
+    s + (x[13] * x[14]).exp()
+}
+
+/// The same with a kink: no entry is proved constant.
+#[sparse_diff]
+fn kinked_energy(x: &[f64]) -> f64 {
+    x[0].abs() * x[1] + (x[2] - x[3]).powi(2)
+}
+
+fn without_h() -> HessianOptions {
+    HessianOptions::default().with_constant_entries(false)
+}
+
+#[test]
+fn hessian_entries_of_constant_second_derivatives_are_evaluated_once() {
+    let n = 15;
+    let x = &points(n)[0];
+    let mut prep = interactions_hessian_prepare(x, 1.0);
+    let mut plain = interactions_hessian_prepare_with(x, 1.0, &without_h());
+    // (3, 3), (3, 4), (4, 4) of `a d^2`; (9, 9), (9, 10), (10, 10) of `q`; (11, 11),
+    // (11, 12) of the last line: both triangles, 11 entries.
+    assert_eq!(prep.constant_entries(), 11, "{prep}");
+    assert_eq!(plain.constant_entries(), 0);
+    assert!(
+        prep.to_string()
+            .contains("11 of 28 entries constant, evaluated once"),
+        "{prep}"
+    );
+    // `a` changes the constant entries: they are evaluated again.
+    for a in [1.0, 5.0, 1.0] {
+        for p in points(n) {
+            let pattern = prep.pattern().clone();
+            let fd = fd_hessian(|x| interactions_gradient(x, a).1, &p);
+            let h = interactions_hessian_prepared(&mut prep, &p, a);
+            assert_sparse_matches(h, &pattern, &fd, 1e-6 * (1.0 + a));
+            let h = dense(h);
+            let exact = dense(interactions_hessian_prepared(&mut plain, &p, a));
+            assert_close(&h, &exact, 1e-12 * (1.0 + a));
+        }
+    }
+}
+
+#[test]
+fn bratus_stencil_is_constant_and_its_diagonal_one_color() {
+    let nn = 6;
+    let u = &points(nn * nn)[0];
+    let mut prep = bratu2d_hessian_prepare(u, nn);
+    let mut plain = bratu2d_hessian_prepare_with(u, nn, &without_h());
+    // The off-diagonal entries of the 5-point stencil, of `0.5 d^2`, are constant.
+    assert_eq!(
+        (prep.constant_entries(), prep.ncolors()),
+        (4 * nn * (nn - 1), 1)
+    );
+    assert_eq!((plain.constant_entries(), plain.ncolors()), (0, 5));
+    // On 2 threads: one sweep, so one thread.
+    let two = HessianOptions::default().with_threads(2);
+    let mut parallel = bratu2d_hessian_prepare_with(u, nn, &two);
+    assert_eq!(parallel.threads(), 1);
+    for p in points(nn * nn) {
+        let pattern = prep.pattern().clone();
+        let fd = fd_hessian(|u| bratu2d_gradient(u, nn).1, &p);
+        let h = bratu2d_hessian_prepared(&mut prep, &p, nn);
+        assert_sparse_matches(h, &pattern, &fd, 1e-6);
+        let h = dense(h);
+        assert_close(
+            &h,
+            &dense(bratu2d_hessian_prepared(&mut plain, &p, nn)),
+            1e-12,
+        );
+        assert_eq!(h, dense(bratu2d_hessian_prepared(&mut parallel, &p, nn)));
+    }
+}
+
+#[test]
+fn a_kink_or_an_acyclic_coloring_keeps_every_hessian_entry() {
+    let x = &points(15)[0];
+    assert_eq!(kinked_energy_hessian_prepare(x).constant_entries(), 0);
+    let acyclic = HessianOptions::default().with_method(HessianMethod::Acyclic);
+    let prep = interactions_hessian_prepare_with(x, 1.0, &acyclic);
+    assert_eq!(
+        (prep.method(), prep.constant_entries()),
+        (HessianMethod::Acyclic, 0)
     );
 }

@@ -434,6 +434,22 @@ pub fn interactions(op: Op, arity: usize) -> Vec<(usize, usize)> {
     pairs
 }
 
+/// Whether the second partial derivative of `op` (at arguments `args`) in its
+/// arguments `i` and `j` is a constant: the cross term of a product (`x * y`: 1), a
+/// square (`x.powi(2)`: 2), a linear operation's. The Hessian tracer then keeps the
+/// interaction constant unless what it multiplies varies.
+pub fn constant_second(op: Op, args: &[Expr], i: usize, j: usize) -> bool {
+    match rule(op).map(|r| r.second) {
+        Some(Second::Linear) => true,
+        Some(Second::Cross) => (i, j) == (0, 1),
+        _ if op == Op::Powi => matches!(&args[1], Expr::Int(n)
+            if syn::parse2::<syn::LitInt>(n.tokens.clone())
+                .and_then(|l| l.base10_parse::<i32>())
+                .is_ok_and(|k| (0..=2).contains(&k))),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

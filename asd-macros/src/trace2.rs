@@ -18,7 +18,7 @@
 //! function has one with its natural output type), branches on active reals (both
 //! arms, joined), returns and inactive statements are as in first order.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
@@ -38,6 +38,9 @@ struct Parts {
     /// The leaves reached through non-zero derivatives, without repeats: their `g` and
     /// `h` pass on to the result.
     leaves: Vec<Leaf>,
+    /// Those of them reached through a partial derivative that varies (`y` in `x * y`
+    /// with `x` active, `x` in `x.sin()`): every pair of their `h` varies in the result.
+    through_varying: Vec<Leaf>,
     /// The operations' own interactions: the product of the `g` sets of two argument
     /// subexpressions, each given by its leaves (never empty).
     products: Vec<Product>,
@@ -50,6 +53,20 @@ struct Product {
     a: Vec<Leaf>,
     b: Vec<Leaf>,
     when: Option<TokenStream>,
+    varies: Varies,
+}
+
+/// Whether an interaction's second derivative may vary with the input (it then goes
+/// to `v` as well as `h`).
+enum Varies {
+    /// Known at compile time: the operation's second partial varies (`x.sin()`), or a
+    /// partial on the way from the root does (`z * (x * y)`), or an argument is
+    /// nonlinear itself (`(x * y) * z`).
+    Always,
+    /// A constant second partial (`x * y`, `d.powi(2)`) of arguments linear in their
+    /// leaves: it varies where one of these leaves is nonlinear, `h` not empty at run
+    /// time (`d` in `d * d` where `d = x0 * x1`).
+    WhereNonlinear(Vec<Leaf>),
 }
 
 fn list_key(ls: &[Leaf]) -> String {
@@ -59,45 +76,108 @@ fn list_key(ls: &[Leaf]) -> String {
 fn parts(e: &Expr, f: &Function) -> Parts {
     let mut p = Parts {
         leaves: distinct_leaves(e, f),
-        products: Vec::new(),
+        ..Parts::default()
     };
-    let mut seen = BTreeSet::new();
-    products(e, f, &mut p.products, &mut seen);
+    let mut seen = BTreeMap::new();
+    walk(e, f, false, &mut p, &mut seen);
     p
 }
 
 /// The interactions of every operation reached from the root through non-zero
-/// derivatives (the same paths [`leaves`](crate::trace::leaves) follows).
-fn products(e: &Expr, f: &Function, out: &mut Vec<Product>, seen: &mut BTreeSet<String>) {
+/// derivatives (the same paths [`leaves`](crate::trace::leaves) follows), and the
+/// leaves reached through a varying partial derivative; `through`: whether the path to
+/// `e` went through one.
+fn walk(e: &Expr, f: &Function, through: bool, p: &mut Parts, seen: &mut BTreeMap<String, usize>) {
     let of = |a: &Expr| distinct_leaves(a, f);
-    let mut push = |a: Vec<Leaf>, b: Vec<Leaf>, when: Option<TokenStream>| {
-        if a.is_empty() || b.is_empty() {
-            return; // a constant factor: no interaction
-        }
-        let (ka, kb) = (list_key(&a), list_key(&b));
-        let (ka, kb) = if ka <= kb { (ka, kb) } else { (kb, ka) };
-        let condition = when.as_ref().map(ToString::to_string).unwrap_or_default();
-        if seen.insert(format!("{ka};{kb};{condition}")) {
-            out.push(Product { a, b, when });
-        }
-    };
     match e {
-        Expr::Var(_) | Expr::Index(..) | Expr::Lit(_) | Expr::Const(_) | Expr::Int(_) => {}
-        Expr::Apply(op, args) => {
-            for (i, j) in rules::interactions(*op, args.len()) {
-                push(
-                    of(&args[i]),
-                    of(&args[j]),
-                    user_condition(f, *op, args.len(), i, j),
-                );
+        Expr::Var(_) | Expr::Index(..) => {
+            for l in of(e) {
+                if through && !p.through_varying.iter().any(|t| t.key() == l.key()) {
+                    p.through_varying.push(l);
+                }
             }
-            for (a, nz) in args.iter().zip(rules::nonzero_args(*op, args.len())) {
+        }
+        Expr::Lit(_) | Expr::Const(_) | Expr::Int(_) => {}
+        Expr::Apply(op, args) => {
+            let n = args.len();
+            let active: Vec<bool> = args.iter().map(|a| !of(a).is_empty()).collect();
+            let pairs = rules::interactions(*op, n);
+            for &(i, j) in &pairs {
+                let (a, b) = (of(&args[i]), of(&args[j]));
+                if a.is_empty() || b.is_empty() {
+                    continue; // a constant factor: no interaction
+                }
+                let varies = if through
+                    || !rules::constant_second(*op, args, i, j)
+                    || nonlinear(&args[i], f)
+                    || nonlinear(&args[j], f)
+                {
+                    Varies::Always
+                } else {
+                    let mut ls = a.clone();
+                    ls.extend(
+                        b.iter()
+                            .filter(|l| !a.iter().any(|k| k.key() == l.key()))
+                            .cloned(),
+                    );
+                    Varies::WhereNonlinear(ls)
+                };
+                push(p, seen, a, b, user_condition(f, *op, n, i, j), varies);
+            }
+            for (k, (a, nz)) in args.iter().zip(rules::nonzero_args(*op, n)).enumerate() {
+                // `∂op/∂a_k` varies where `a_k` interacts with an active argument.
+                let partial_varies = pairs
+                    .iter()
+                    .any(|&(i, j)| (i == k && active[j]) || (j == k && active[i]));
                 if nz {
-                    products(a, f, out, seen);
+                    walk(a, f, through || partial_varies, p, seen);
                 }
             }
         }
     }
+}
+
+/// Adds an interaction once (by its sides and condition); seen again, it always
+/// varies if either time it did.
+fn push(
+    p: &mut Parts,
+    seen: &mut BTreeMap<String, usize>,
+    a: Vec<Leaf>,
+    b: Vec<Leaf>,
+    when: Option<TokenStream>,
+    varies: Varies,
+) {
+    let (ka, kb) = (list_key(&a), list_key(&b));
+    let (ka, kb) = if ka <= kb { (ka, kb) } else { (kb, ka) };
+    let condition = when.as_ref().map(ToString::to_string).unwrap_or_default();
+    match seen.entry(format!("{ka};{kb};{condition}")) {
+        std::collections::btree_map::Entry::Occupied(at) => {
+            // The same sides: the same leaves where they are nonlinear.
+            if let Varies::Always = varies {
+                p.products[*at.get()].varies = Varies::Always;
+            }
+        }
+        std::collections::btree_map::Entry::Vacant(at) => {
+            at.insert(p.products.len());
+            p.products.push(Product { a, b, when, varies });
+        }
+    }
+}
+
+/// Whether `e` has an interaction of its own: a nonlinear operation on active
+/// arguments, whose partial derivatives in its leaves then vary.
+fn nonlinear(e: &Expr, f: &Function) -> bool {
+    let Expr::Apply(op, args) = e else {
+        return false;
+    };
+    let active = |a: &Expr| !distinct_leaves(a, f).is_empty();
+    rules::interactions(*op, args.len())
+        .into_iter()
+        .any(|(i, j)| active(&args[i]) && active(&args[j]))
+        || args
+            .iter()
+            .zip(rules::nonzero_args(*op, args.len()))
+            .any(|(a, nz)| nz && nonlinear(a, f))
 }
 
 /// For a user rule of `n` arguments, whether its arguments `i` and `j` interact, asked
@@ -132,13 +212,15 @@ impl Domain for SecondOrder {
         let p = parts(e, f);
         let refs: Vec<TokenStream> = p.leaves.iter().map(|l| l.tokens(f)).collect();
         if p.products.is_empty() {
+            // Linear in its leaves: no partial varies.
             return union_of::<Self>(&refs, "__t");
         }
         let t = Ident::new("__t", Span::mixed_site());
         let mut pre = TokenStream::new();
         let prods = insert_products(f, &quote!(#t), &p.products, &mut pre);
+        let vary = vary_all(f, &quote!(#t), p.through_varying.iter());
         let init = union_of::<Self>(&refs, "__u");
-        quote!({ #pre let mut #t = #init; #prods #t })
+        quote!({ #pre let mut #t = #init; #vary #prods #t })
     }
 
     /// A variable is updated in place (the products read its old `g`: they go first);
@@ -161,20 +243,34 @@ impl Domain for SecondOrder {
             .map(|l| l.tokens(f))
             .collect();
         let mut pre = TokenStream::new();
+        // The target's own pairs vary before its products join them (which read its old
+        // `g` and `h`): they go first.
+        let vary_self = |t: &TokenStream| {
+            let own = p.through_varying.iter().filter(|l| is_self(l));
+            vary_all(f, t, own)
+        };
+        let vary_others = |t: &TokenStream| {
+            let others = p.through_varying.iter().filter(|l| !is_self(l));
+            vary_all(f, t, others)
+        };
         if let Leaf::Var(_) = target {
             let prods = insert_products(f, &name, &p.products, &mut pre);
-            return quote!({ #pre #prods #(#name.union_with(&#others);)* });
+            let (own, others_vary) = (vary_self(&name), vary_others(&name));
+            return quote!({ #pre #own #prods #(#name.union_with(&#others);)* #others_vary });
         }
         if others.is_empty() && p.products.is_empty() {
             return quote!(); // `y[i] = y[i] * c`: nothing changes
         }
         let t = Ident::new("__t", Span::mixed_site());
         let prods = insert_products(f, &quote!(#t), &p.products, &mut pre);
+        let (own, others_vary) = (vary_self(&quote!(#t)), vary_others(&quote!(#t)));
         quote!({
             #pre
             let mut #t = #rt::Trace2::new();
+            #own
             #prods
             #(#t.union_with(&#others);)*
+            #others_vary
             #name.union_with(&#t);
         })
     }
@@ -213,13 +309,22 @@ fn insert_products(
     };
     let rt = rt();
     let mut out = TokenStream::new();
-    for Product { a, b, when } in products {
+    for Product { a, b, when, varies } in products {
         let ga = g_of(a, pre);
-        let insert = if list_key(a) == list_key(b) {
-            quote!(#rt::Trace2::insert_square(&mut #target.h, #ga);)
-        } else {
-            let gb = g_of(b, pre);
-            quote!(#rt::Trace2::insert_product(&mut #target.h, #ga, #gb);)
+        let gb = (list_key(a) != list_key(b)).then(|| g_of(b, pre));
+        let into = |set: TokenStream| match &gb {
+            None => quote!(#rt::Trace2::insert_square(&mut #target.#set, #ga);),
+            Some(gb) => quote!(#rt::Trace2::insert_product(&mut #target.#set, #ga, #gb);),
+        };
+        let (h, v) = (into(quote!(h)), into(quote!(v)));
+        // Whether it varies is read before the interaction joins `h`: a side's `h` may
+        // be the target's.
+        let insert = match varies {
+            Varies::Always => quote!(#v #h),
+            Varies::WhereNonlinear(ls) => {
+                let ls = ls.iter().map(|l| l.tokens(f));
+                quote!(if !(#(#ls.h.is_empty())&&*) { #v } #h)
+            }
         };
         out.extend(match when {
             Some(when) => quote!(if #when { #insert }),
@@ -227,6 +332,17 @@ fn insert_products(
         });
     }
     out
+}
+
+/// `target.v ∪= l.h` for every leaf `l` reached through a varying partial derivative:
+/// each of its interactions is multiplied by it in `target`.
+fn vary_all<'a>(
+    f: &Function,
+    target: &TokenStream,
+    leaves: impl Iterator<Item = &'a Leaf>,
+) -> TokenStream {
+    let ls = leaves.map(|l| l.tokens(f));
+    quote!(#(#target.v.union_with(&#ls.h);)*)
 }
 
 /// What decides whether `f`'s outputs without second-order interactions are affine,
@@ -357,6 +473,45 @@ mod tests {
     }
 
     #[test]
+    fn interactions_vary_unless_a_constant_second_derivative_multiplies_linear_leaves() {
+        let s = pretty(
+            quote!(),
+            quote! {
+                fn f(x: &[f64]) -> f64 {
+                    let d = x[0] - x[1];
+                    d * d + x[2].sin() + x[3] * x[4] * x[5]
+                }
+            },
+        );
+        let t = tracer(&s);
+        println!("{t}");
+        let flat = crate::tests::flat(&t);
+        let rt = "::asd::__private::Trace2";
+        for varies in [
+            // `d * d`: where `d` is nonlinear, known at run time.
+            format!("if !(d.h.is_empty()) {{ {rt}::insert_square(&mut __t.v, &d.g); }}"),
+            // `sin`: always.
+            format!("{rt}::insert_square(&mut __t.v, &x[2].g);"),
+            // `x[3] * x[4]`, multiplied by `x[5]`: its pair varies, and so would the
+            // pairs of `x[3]` and `x[4]`.
+            format!("{rt}::insert_product(&mut __t.v, &x[3].g, &x[4].g);"),
+            "__t.v.union_with(&x[3].h);".to_string(),
+        ] {
+            assert!(flat.contains(&varies), "no `{varies}` in {flat}");
+        }
+        // `x[3] * x[4]` times `x[5]`: the cross terms' coefficient is 1, their sides
+        // nonlinear only through `x[3] * x[4]`, known at compile time.
+        assert!(
+            flat.contains(&format!(
+                "{rt}::insert_product(&mut __t.v, &x[5].g, &__g0);"
+            )) || flat.contains(&format!(
+                "{rt}::insert_product(&mut __t.v, &__g0, &x[5].g);"
+            )),
+            "{flat}"
+        );
+    }
+
+    #[test]
     fn accumulation_is_in_place() {
         let s = pretty(
             quote!(),
@@ -421,8 +576,11 @@ mod tests {
             ("(0, 1)", "insert_product(&mut __t.h, &x[0].g, &__g0)"),
             ("(1, 1)", "insert_square(&mut __t.h, &__g0)"),
         ] {
+            // A user rule's second derivatives vary: the pairs go to `v` too.
+            let varies = insert.replace("__t.h", "__t.v");
             let guarded = format!(
-                "if ::asd::__private::rule_interacts::<Lae, 2>{pair} {{ ::asd::__private::Trace2::{insert}; }}"
+                "if ::asd::__private::rule_interacts::<Lae, 2>{pair} {{ \
+                 ::asd::__private::Trace2::{varies}; ::asd::__private::Trace2::{insert}; }}"
             );
             assert!(flat.contains(&guarded), "no `{guarded}` in {flat}");
         }

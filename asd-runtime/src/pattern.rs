@@ -384,6 +384,23 @@ impl SparsityPattern {
         (kept, at)
     }
 
+    /// This pattern's entries that are in `varying` (same shape), where each of them is
+    /// among this pattern's, and where the others are (positions in compressed-row
+    /// order): how a preparation with constant entries splits its pattern.
+    pub(crate) fn split_varying(
+        &self,
+        varying: &SparsityPattern,
+    ) -> (SparsityPattern, Vec<usize>, Vec<usize>) {
+        let varies = |i: usize, j: usize| varying.row(i).binary_search(&j).is_ok();
+        let fixed_at = (0..self.nrows)
+            .flat_map(|i| (self.row_ptr[i]..self.row_ptr[i + 1]).map(move |e| (i, e)))
+            .filter(|&(i, e)| !varies(i, self.col_idx[e]))
+            .map(|(_, e)| e)
+            .collect();
+        let (kept, at) = self.entries_only(varies);
+        (kept, at, fixed_at)
+    }
+
     /// The sorted column indices of row `i`.
     ///
     /// ```

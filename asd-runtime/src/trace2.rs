@@ -8,7 +8,8 @@
 use crate::{IndexSet, Join, PairSet, SparsityPattern};
 
 /// What a Hessian sparsity tracer carries for one real: the inputs it depends on
-/// (`g`) and the pairs of inputs whose mixed second derivative may be non-zero (`h`).
+/// (`g`), the pairs of inputs whose mixed second derivative may be non-zero (`h`), and
+/// among those the pairs whose second derivative may vary with the input (`v`).
 ///
 /// ```
 /// use asd_runtime::{IndexSet, Trace2};
@@ -26,6 +27,10 @@ pub struct Trace2 {
     pub g: IndexSet,
     /// Second order: the unordered pairs of inputs that interact in this real.
     pub h: PairSet,
+    /// Third order: the pairs of `h` whose second derivative may vary with the input
+    /// (`x0 * x1`'s is 1, `x0 * x1 * x2`'s `(0, 1)` is `x2`). The others are constant
+    /// where the function has no kink, so their Hessian entries are too.
+    pub v: PairSet,
 }
 
 impl Default for Trace2 {
@@ -46,6 +51,7 @@ impl Trace2 {
         Trace2 {
             g: IndexSet::new(),
             h: PairSet::new(),
+            v: PairSet::new(),
         }
     }
 
@@ -62,6 +68,7 @@ impl Trace2 {
         Trace2 {
             g: IndexSet::singleton(i),
             h: PairSet::new(),
+            v: PairSet::new(),
         }
     }
 
@@ -125,15 +132,12 @@ impl Trace2 {
     /// assert!(s.h.is_empty());
     /// ```
     pub fn union(a: &Trace2, b: &Trace2) -> Self {
-        let mut h = a.h.clone();
-        h.union_with(&b.h);
-        Trace2 {
-            g: IndexSet::union(&a.g, &b.g),
-            h,
-        }
+        let mut t = a.clone();
+        t.union_with(b);
+        t
     }
 
-    /// `self ∪= other`, both the index set and the interactions: what a linear
+    /// `self ∪= other`, the index set, the interactions and the varying ones: what a linear
     /// operation (`+`, `-`, `abs`, ...) passes on from one of its arguments.
     ///
     /// ```
@@ -148,6 +152,7 @@ impl Trace2 {
     pub fn union_with(&mut self, other: &Trace2) {
         self.g.union_with(&other.g);
         self.h.union_with(&other.h);
+        self.v.union_with(&other.v);
     }
 
     /// `h ∪= a × b`: the interactions of a product of two reals whose first-order sets
@@ -209,11 +214,36 @@ impl Trace2 {
     pub fn into_hessian_pattern(self, n: usize) -> SparsityPattern {
         self.h.into_symmetric_pattern(n)
     }
+
+    /// The symmetric `n x n` pattern of the Hessian entries that may vary with the
+    /// input: both triangles of every pair in `v`. The other entries of
+    /// [`hessian_pattern`](Self::hessian_pattern) are constant where the function has
+    /// no kink.
+    ///
+    /// ```
+    /// use asd_runtime::Trace2;
+    /// // f = x0 * x1 + x2.exp(): H[0][1] = 1 whatever x is, H[2][2] = exp(x2).
+    /// let x = Trace2::seeds(3);
+    /// let mut f = Trace2::union(&x[0], &x[1]);
+    /// f.union_with(&x[2]);
+    /// Trace2::insert_product(&mut f.h, &x[0].g, &x[1].g);
+    /// Trace2::insert_square(&mut f.h, &x[2].g);
+    /// Trace2::insert_square(&mut f.v, &x[2].g);
+    /// assert_eq!(f.hessian_pattern(3).nnz(), 3);
+    /// assert_eq!(f.varying_hessian_pattern(3).iter().collect::<Vec<_>>(), [(2, 2)]);
+    /// ```
+    ///
+    /// # Panics
+    /// If an index is not below `n`.
+    #[track_caller]
+    pub fn varying_hessian_pattern(&self, n: usize) -> SparsityPattern {
+        self.v.to_symmetric_pattern(n)
+    }
 }
 
 impl Join for Trace2 {
     fn join(&mut self, other: Self) {
-        if self.g.is_empty() && self.h.is_empty() {
+        if self.g.is_empty() && self.h.is_empty() && self.v.is_empty() {
             *self = other;
         } else {
             self.union_with(&other);

@@ -93,6 +93,7 @@ impl Items<'_> {
         let x = self.active();
         let hvp_fn = self.hidden(Hidden::Hvp);
         let structure_key = self.structure_key();
+        let key = self.constants_key();
         let (op_hvp, sparsity, prepare, prepare_with, prepared, hessian) = (
             self.op("hvp"),
             self.op("hessian_sparsity"),
@@ -152,12 +153,35 @@ impl Items<'_> {
             quote!(#prepare(#(#params),*) -> #rt::HessianPrep),
             |_| quote!(#prepare_with(#(#plain_args,)* &#rt::HessianOptions::default())),
         ));
+        // Without a kink, the second-order trace gives the pattern (`h`) and the varying
+        // entries (`v`) in one run; the others are constant for these constants, which
+        // must have a key.
+        let smooth = self.hidden(Hidden::Smooth);
+        let tracer = self.hidden(Hidden::Trace2);
+        let (x_t, traced) = (
+            Ident::new("x_t", Span::mixed_site()),
+            Ident::new("traced", Span::mixed_site()),
+        );
+        let tracer_args = self.tracer_args(&quote!(&#x_t), &quote!());
         items.extend(self.public_fn(
-            format!("[`{prepare}`] with options (star, acyclic or column coloring, order, lanes)."),
+            format!(
+                "[`{prepare}`] with options (star, acyclic or column coloring, order, lanes; constant                  entries: of inputs that interact through constant second derivatives only,                  evaluated once)."
+            ),
             quote!(#prepare_with(#(#params,)* #options: &#rt::HessianOptions) -> #rt::HessianPrep),
             |_| {
                 quote! {
-                    let mut #prep = #rt::HessianPrep::new(#sparsity(#(#plain_args),*), #options);
+                    let key = #key;
+                    let mut #prep = if #options.constant_entries && key.is_some() && #smooth(0) {
+                        let #x_t = #rt::Trace2::seeds(#x.len());
+                        let #traced = #tracer(#(#tracer_args),*);
+                        let varying = #traced.varying_hessian_pattern(#x.len());
+                        let pattern = #traced.into_hessian_pattern(#x.len());
+                        let mut #prep = #rt::HessianPrep::with_constant_entries(pattern, &varying, #options);
+                        #prep.constants_at(key);
+                        #prep
+                    } else {
+                        #rt::HessianPrep::new(#sparsity(#(#plain_args),*), #options)
+                    };
                     #prep.made_with(#options, #structure_key);
                     #prep
                 }
@@ -175,6 +199,9 @@ impl Items<'_> {
                     // Constants that shape the pattern other than at the preparation's.
                     if let ::core::option::Option::Some(#options) = #prep.prepare_again(#structure_key) {
                         *#prep = #prepare_with(#(#plain_args,)* &#options);
+                    }
+                    if #prep.constant_entries() > 0 {
+                        #prep.constants_at(#key);
                     }
                     #kernel_decl
                     impl #rt::Hvp for #kernel<'_> {

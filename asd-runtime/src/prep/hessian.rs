@@ -4,10 +4,11 @@ use std::fmt;
 
 use sprs::CsMat;
 
+use super::constants::Constants;
 use super::driver::Driver;
 use super::{
-    buys_nothing, cheaper_below, check_prepared_len, choose_lanes_on, on_threads, plural,
-    warn_once, with_lanes, HessianMethod, HessianOptions, Hvp, Sweeps,
+    buys_nothing, cheaper_below, check_prepared_len, check_varying_shape, choose_lanes_on,
+    on_threads, plural, warn_once, with_lanes, HessianMethod, HessianOptions, Hvp, Sweeps,
 };
 use crate::coloring::{
     acyclic_coloring_best_with, every_color, star_coloring_best_with, Sides, BEST_ORDERS,
@@ -51,6 +52,9 @@ use crate::{Coloring, SparsityPattern, Workspace};
 pub struct HessianPrep {
     method: HessianMethod,
     driver: Driver,
+    /// Entries proved constant ([`with_constant_entries`](Self::with_constant_entries))
+    /// and the preparation that evaluates them.
+    constants: Option<Box<Constants<HessianPrep>>>,
     /// The options generated code prepared it with ([`made_with`](Self::made_with)), to
     /// prepare again with when the constants that shape it change.
     options: Option<HessianOptions>,
@@ -94,6 +98,15 @@ impl HessianPrep {
     /// assert_eq!(prep.ncolors(), 3); // 3 HVPs instead of 6
     /// ```
     pub fn new(pattern: SparsityPattern, options: &HessianOptions) -> Self {
+        let (method, coloring) = Self::choose(&pattern, options);
+        let prep =
+            Self::with_coloring_on(pattern, method, coloring, options.lanes, options.threads);
+        prep.warn_if_it_buys_nothing(options);
+        prep
+    }
+
+    /// The method and coloring `options` ask for on `pattern`.
+    fn choose(pattern: &SparsityPattern, options: &HessianOptions) -> (HessianMethod, Coloring) {
         let order = options.order;
         // Recoloring keeps a coloring only when it makes an evaluation cheaper.
         let rounds = options.recolor_rounds;
@@ -104,10 +117,10 @@ impl HessianPrep {
         let star = |p: &SparsityPattern| {
             star_coloring_best_with(p, orders, rounds, &below).into_coloring()
         };
-        let (method, coloring) = match options.method {
-            Some(HessianMethod::Star) => (HessianMethod::Star, star(&pattern)),
+        match options.method {
+            Some(HessianMethod::Star) => (HessianMethod::Star, star(pattern)),
             Some(HessianMethod::Columns) => {
-                let sides = Sides::new(&pattern);
+                let sides = Sides::new(pattern);
                 let c = sides
                     .color_columns(orders, usize::MAX, every_color)
                     .expect("no cap");
@@ -117,7 +130,7 @@ impl HessianPrep {
                 )
             }
             Some(HessianMethod::Acyclic) => {
-                let a = acyclic_coloring_best_with(&pattern, orders, rounds, &below);
+                let a = acyclic_coloring_best_with(pattern, orders, rounds, &below);
                 (HessianMethod::Acyclic, a.into_coloring())
             }
             None => {
@@ -127,8 +140,8 @@ impl HessianPrep {
                 // tried when the longest row already cannot (on a hub it would cost
                 // O(n^2)). The star coloring checked the pattern is symmetric: it is its
                 // own transpose.
-                let s = star(&pattern);
-                let sides = Sides::of_symmetric(&pattern);
+                let s = star(pattern);
+                let sides = Sides::of_symmetric(pattern);
                 match sides.color_columns(orders, s.ncolors(), every_color) {
                     Some(c) => (
                         HessianMethod::Columns,
@@ -137,13 +150,123 @@ impl HessianPrep {
                     None => (HessianMethod::Star, s),
                 }
             }
-        };
-        let prep =
-            Self::with_coloring_on(pattern, method, coloring, options.lanes, options.threads);
-        if options.warn && prep.sparsity_buys_nothing() {
-            prep.warn_buys_nothing();
         }
+    }
+
+    /// [`warn_buys_nothing`](Self::warn_buys_nothing) where `options` allow it.
+    fn warn_if_it_buys_nothing(&self, options: &HessianOptions) {
+        if options.warn && self.sparsity_buys_nothing() {
+            self.warn_buys_nothing();
+        }
+    }
+
+    /// [`new`](Self::new) for a Hessian whose entries outside `varying` are the same at
+    /// every input, as the tracer proves of a pair of inputs that interact only through
+    /// constant second derivatives (a quadratic term: the stencil of `0.5 * d * d` with
+    /// `d = x[i + 1] - x[i]`, beside a nonlinear term on the diagonal), where the
+    /// function has no `abs`, `max`, `min`, step or branch on a real. The first
+    /// evaluation computes them, with every other entry, by a preparation of its own,
+    /// and so does the first after [`constants_at`](Self::constants_at) was given
+    /// another key of the other parameters. Every other evaluation colors, sweeps and
+    /// decompresses only the entries of `varying`, which may need far fewer colors:
+    /// from each compressed product it subtracts what the constant entries of its row
+    /// and color add to it (computed once with them), and takes the entry.
+    ///
+    /// Star or column coloring only, whose recovery is a gather: with
+    /// [`HessianMethod::Acyclic`] asked for, with `options.constant_entries` off, or no
+    /// constant entry, this is [`new`](Self::new). Entries of `varying` outside
+    /// `pattern` are not in the Hessian; `varying` must be symmetric.
+    ///
+    /// ```
+    /// use asd_runtime::{HessianOptions, HessianPrep, Hvp, SparsityPattern, Workspace};
+    ///
+    /// /// `f = sum (x[i + 1] - x[i])^2 / 2 + x[i]^4 / 12`: only the diagonal varies.
+    /// struct F<'a>(&'a [f64]);
+    ///
+    /// impl Hvp for F<'_> {
+    ///     fn hvp<const L: usize>(&mut self, _: &Workspace, v: &[[f64; L]], hv: &mut [[f64; L]]) {
+    ///         let (x, n) = (self.0, self.0.len());
+    ///         for i in 0..n {
+    ///             for l in 0..L {
+    ///                 hv[i][l] = x[i] * x[i] * v[i][l];
+    ///                 if i > 0 {
+    ///                     hv[i][l] += v[i][l] - v[i - 1][l];
+    ///                 }
+    ///                 if i + 1 < n {
+    ///                     hv[i][l] += v[i][l] - v[i + 1][l];
+    ///                 }
+    ///             }
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let n = 5;
+    /// let p = SparsityPattern::from_coordinates(n, n, (0..n).flat_map(|i| {
+    ///     [(i, i.saturating_sub(1)), (i, i), (i, (i + 1).min(n - 1))]
+    /// }));
+    /// let diagonal = SparsityPattern::from_coordinates(n, n, (0..n).map(|i| (i, i)));
+    /// let options = HessianOptions::default();
+    /// let mut prep = HessianPrep::with_constant_entries(p, &diagonal, &options);
+    /// assert_eq!((prep.constant_entries(), prep.ncolors()), (8, 1)); // 3 colors without
+    /// let x = [1.0, 2.0, 3.0, 4.0, 5.0];
+    /// let h = prep.evaluate(&mut F(&x));
+    /// assert_eq!((h.get(2, 2), h.get(2, 1), h.get(1, 2)), (Some(&11.0), Some(&-1.0), Some(&-1.0)));
+    /// let h = prep.evaluate(&mut F(&[0.0; 5]));
+    /// assert_eq!((h.get(0, 0), h.get(2, 2), h.get(2, 3)), (Some(&1.0), Some(&2.0), Some(&-1.0)));
+    /// ```
+    pub fn with_constant_entries(
+        pattern: SparsityPattern,
+        varying: &SparsityPattern,
+        options: &HessianOptions,
+    ) -> Self {
+        check_varying_shape(varying, &pattern, "Hessian");
+        if !options.constant_entries || options.method == Some(HessianMethod::Acyclic) {
+            return Self::new(pattern, options);
+        }
+        let (varying, varying_at, fixed_at) = pattern.split_varying(varying);
+        if fixed_at.is_empty() {
+            return Self::new(pattern, options);
+        }
+        let (method, coloring) = Self::choose(&varying, options);
+        let lanes = choose_lanes_on(
+            coloring.ncolors(),
+            options.lanes,
+            options.threads,
+            Sweeps::Forward,
+        );
+        let decompression = match method {
+            HessianMethod::Columns => Decompression::columns(&varying, &coloring, lanes),
+            _ => Decompression::star(&varying, &coloring, lanes),
+        }
+        .scattered(varying_at, pattern.nnz());
+        // Evaluated once per key: serially.
+        let every_entry = Self::new(pattern.clone(), &options.with_warn(false).with_threads(1));
+        let prep = HessianPrep {
+            method,
+            driver: Driver::new(pattern, coloring, decompression).with_threads(options.threads),
+            constants: Some(Box::new(Constants::new(every_entry, fixed_at))),
+            options: None,
+        };
+        prep.warn_if_it_buys_nothing(options);
         prep
+    }
+
+    /// Constant entries are constant in the input only: called before an evaluation
+    /// with the key of the other parameters (the generated code hashes them, see
+    /// [`ConstKey`](crate::ConstKey)), so that a change of them evaluates the constant
+    /// entries again. `None`: the parameters have no key, and the constant entries are
+    /// evaluated every time.
+    pub fn constants_at(&mut self, key: Option<u64>) {
+        if let Some(constants) = self.constants.as_mut() {
+            constants.at(key);
+        }
+    }
+
+    /// Entries proved constant, evaluated once (see
+    /// [`with_constant_entries`](Self::with_constant_entries)), both triangles; 0
+    /// otherwise.
+    pub fn constant_entries(&self) -> usize {
+        self.constants.as_ref().map_or(0, |c| c.len())
     }
 
     /// Whether the coloring saves (almost) nothing over dense AD: it needs at least four
@@ -249,6 +372,7 @@ impl HessianPrep {
         HessianPrep {
             method,
             driver: Driver::new(pattern, coloring, decompression).with_threads(threads),
+            constants: None,
             options: None,
         }
     }
@@ -283,6 +407,9 @@ impl HessianPrep {
     /// }
     /// ```
     pub fn evaluate(&mut self, kernel: &mut impl Hvp) -> &CsMat<f64> {
+        if let Some(constants) = self.constants.as_mut() {
+            constants.hold(&mut self.driver, |every| every.evaluate(kernel));
+        }
         let d = &mut self.driver;
         with_lanes!(d.lanes(), L => d.hvp_sweeps::<L>(kernel))
     }
@@ -292,6 +419,11 @@ impl HessianPrep {
     /// pointers). With one thread it is `evaluate` of one clone. The result equals the
     /// serial one bit for bit: each sweep computes the same products.
     pub fn evaluate_par(&mut self, kernel: &(impl Hvp + Clone + Sync)) -> &CsMat<f64> {
+        if let Some(constants) = self.constants.as_mut() {
+            constants.hold(&mut self.driver, |every| {
+                every.evaluate(&mut kernel.clone())
+            });
+        }
         let d = &mut self.driver;
         with_lanes!(d.lanes(), L => d.par_hvp_sweeps::<_, L>(kernel))
     }
@@ -424,6 +556,9 @@ impl HessianPrep {
     /// ```
     pub fn set_wide_vectors(&mut self, on: bool) {
         self.driver.set_wide_vectors(on);
+        if let Some(constants) = self.constants.as_mut() {
+            constants.prep_mut().set_wide_vectors(on);
+        }
     }
 
     /// Whether sweeps of 4 lanes or more run with AVX2 and FMA (see
@@ -541,6 +676,14 @@ impl fmt::Display for HessianPrep {
             on_threads(self.threads()),
             plural(self.pattern().ncols(), "HVP"),
         )?;
+        if self.constant_entries() > 0 {
+            writeln!(
+                f,
+                "{} of {} entries constant, evaluated once",
+                self.constant_entries(),
+                self.pattern().nnz(),
+            )?;
+        }
         write!(f, "{}", self.pattern())
     }
 }

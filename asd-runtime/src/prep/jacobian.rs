@@ -6,10 +6,11 @@ use std::fmt;
 
 use sprs::CsMat;
 
+use super::constants::Constants;
 use super::driver::Driver;
 use super::{
-    buys_nothing, cheaper_below, check_prepared_len, choose_lanes_on, on_threads, plural,
-    warn_once, with_lanes, JacobianOptions, Jvp, Mode, ModeChoice, Sweeps, Vjp,
+    buys_nothing, cheaper_below, check_prepared_len, check_varying_shape, choose_lanes_on,
+    on_threads, plural, warn_once, with_lanes, JacobianOptions, Jvp, Mode, ModeChoice, Sweeps, Vjp,
 };
 use crate::coloring::{bicoloring_among, Sides, SEARCH_ORDERS};
 use crate::decompress::Decompression;
@@ -53,15 +54,10 @@ use crate::{
 pub struct JacobianPrep {
     mode: Mode,
     driver: Driver,
-    /// Entries proved constant ([`with_constant_entries`](Self::with_constant_entries)):
-    /// how many, and of them whole rows, the preparation that evaluates them, and
-    /// whether the next evaluation must (the first, and the first after the constants'
-    /// key changed).
+    /// Entries proved constant ([`with_constant_entries`](Self::with_constant_entries))
+    /// and the preparation that evaluates them; how many whole rows they make.
+    constants: Option<Box<Constants<JacobianPrep>>>,
     constant_rows: usize,
-    constant_entries: usize,
-    constants: Option<Box<Constants>>,
-    constants_pending: bool,
-    constants_key: Option<u64>,
     /// For a local pattern: the decisions it was traced with.
     local: Option<Box<Local>>,
     /// [`Mode::Bidirectional`]: the reverse sweeps and the bicoloring (`driver` makes
@@ -70,14 +66,6 @@ pub struct JacobianPrep {
     /// The options generated code prepared it with ([`made_with`](Self::made_with)), to
     /// prepare again with when the constants that shape it change.
     options: Option<JacobianOptions>,
-}
-
-/// The preparation of every entry that evaluates the constant ones, and where those
-/// are among the Jacobian's stored values.
-#[derive(Clone, Debug)]
-struct Constants {
-    prep: JacobianPrep,
-    targets: Vec<usize>,
 }
 
 /// What a preparation of a local pattern keeps to check that the pattern still holds.
@@ -250,13 +238,7 @@ impl JacobianPrep {
         varying: &SparsityPattern,
         options: &JacobianOptions,
     ) -> Self {
-        assert_eq!(
-            varying.shape(),
-            pattern.shape(),
-            "asd: the varying entries are of a {:?} pattern but the Jacobian's is {:?}",
-            varying.shape(),
-            pattern.shape()
-        );
+        check_varying_shape(varying, &pattern, "Jacobian");
         if !options.constant_entries
             || matches!(
                 options.mode,
@@ -265,12 +247,10 @@ impl JacobianPrep {
         {
             return Self::new(pattern, options);
         }
-        let varies = |i: usize, j: usize| varying.row(i).binary_search(&j).is_ok();
-        let (fixed, fixed_at) = pattern.entries_only(|i, j| !varies(i, j));
-        if fixed.nnz() == 0 {
+        let (varying, varying_at, fixed_at) = pattern.split_varying(varying);
+        if fixed_at.is_empty() {
             return Self::new(pattern, options);
         }
-        let (varying, varying_at) = pattern.entries_only(varies);
         let forward = JacobianOptions {
             mode: ModeChoice::Forward,
             ..*options
@@ -308,19 +288,13 @@ impl JacobianPrep {
         let constant_rows = (0..pattern.nrows())
             .filter(|&i| varying.row(i).is_empty())
             .count();
-        let constants = Constants {
-            // Evaluated once per key: serially.
-            prep: Self::new(pattern.clone(), &forward.with_warn(false).with_threads(1)),
-            targets: fixed_at,
-        };
+        let every_entry = Self::new(pattern.clone(), &forward.with_warn(false).with_threads(1));
+        let constants = Constants::new(every_entry, fixed_at);
         let prep = JacobianPrep {
             mode: Mode::Forward,
             driver: Driver::new(pattern, coloring, decompression).with_threads(options.threads),
-            constant_rows,
-            constant_entries: fixed.nnz(),
             constants: Some(Box::new(constants)),
-            constants_pending: true,
-            constants_key: None,
+            constant_rows,
             local: None,
             reverse: None,
             options: None,
@@ -515,10 +489,7 @@ impl JacobianPrep {
             mode,
             driver: Driver::new(pattern, coloring, decompression).with_threads(options.threads),
             constant_rows: 0,
-            constant_entries: 0,
             constants: None,
-            constants_pending: false,
-            constants_key: None,
             local: None,
             reverse: None,
             options: None,
@@ -532,9 +503,8 @@ impl JacobianPrep {
     /// `None`: the parameters have no key (a type without [`ConstKey`](crate::ConstKey)),
     /// and the constant rows are evaluated every time.
     pub fn constants_at(&mut self, key: Option<u64>) {
-        if key.is_none() || self.constants_key != key {
-            self.constants_key = key;
-            self.constants_pending = true;
+        if let Some(constants) = self.constants.as_mut() {
+            constants.at(key);
         }
     }
 
@@ -660,10 +630,8 @@ impl JacobianPrep {
     /// The constant entries, into their places, when pending: once per key of the
     /// constants.
     fn constant_entries_forward(&mut self, kernel: &mut impl Jvp) {
-        if let Some(constants) = self.constants.as_mut().filter(|_| self.constants_pending) {
-            let values = constants.prep.evaluate_forward(kernel).data();
-            self.driver.hold_constants(&constants.targets, values);
-            self.constants_pending = false;
+        if let Some(constants) = self.constants.as_mut() {
+            constants.hold(&mut self.driver, |every| every.evaluate_forward(kernel));
         }
     }
 
@@ -892,7 +860,7 @@ impl JacobianPrep {
     /// [`with_constant_entries`](Self::with_constant_entries)), those of the constant
     /// rows included; 0 otherwise.
     pub fn constant_entries(&self) -> usize {
-        self.constant_entries
+        self.constants.as_ref().map_or(0, |c| c.len())
     }
 
     /// Number of colors: JVPs or VJPs per evaluation, both together in bidirectional
@@ -980,7 +948,7 @@ impl JacobianPrep {
     pub fn set_wide_vectors(&mut self, on: bool) {
         self.driver.set_wide_vectors(on);
         if let Some(constants) = self.constants.as_mut() {
-            constants.prep.set_wide_vectors(on);
+            constants.prep_mut().set_wide_vectors(on);
         }
         if let Some(reverse) = self.reverse.as_mut() {
             reverse.driver.set_wide_vectors(on);
@@ -1185,11 +1153,11 @@ impl fmt::Display for JacobianPrep {
             )?,
             None => writeln!(f)?,
         }
-        if self.constant_entries > 0 {
+        if self.constant_entries() > 0 {
             writeln!(
                 f,
                 "{} of {} entries constant ({} of {}), evaluated once",
-                self.constant_entries,
+                self.constant_entries(),
                 self.pattern().nnz(),
                 plural(self.constant_rows, "row"),
                 self.pattern().nrows()

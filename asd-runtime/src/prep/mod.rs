@@ -9,6 +9,7 @@
 //! The kernel traits are the contract with the code `#[sparse_diff]` generates; their
 //! signatures are fixed.
 
+mod constants;
 mod dispatch;
 mod driver;
 mod hessian;
@@ -606,6 +607,11 @@ pub struct HessianOptions {
     /// error, when sparsity buys nothing (see
     /// [`HessianPrep::sparsity_buys_nothing`]). Default `true`.
     pub warn: bool,
+    /// Whether entries the tracer proves constant (of a pair of inputs that interact
+    /// through constant second derivatives only: a quadratic term) are evaluated once,
+    /// at the first evaluation, and left out of the coloring and the decompression after
+    /// it (see [`HessianPrep::with_constant_entries`]). Default `true`.
+    pub constant_entries: bool,
     /// Threads an evaluation may run on (see [`with_threads`](Self::with_threads)).
     /// Default 1: serial.
     pub threads: usize,
@@ -619,6 +625,7 @@ impl Default for HessianOptions {
             lanes: None,
             recolor_rounds: RECOLOR_ROUNDS,
             warn: true,
+            constant_entries: true,
             threads: 1,
         }
     }
@@ -669,6 +676,15 @@ impl HessianOptions {
     /// See [`HessianOptions`] for an example.
     pub fn with_warn(self, warn: bool) -> Self {
         HessianOptions { warn, ..self }
+    }
+
+    /// The same options with constant entries evaluated once, or with every entry
+    /// evaluated every time (see [`constant_entries`](Self::constant_entries)).
+    pub fn with_constant_entries(self, constant_entries: bool) -> Self {
+        HessianOptions {
+            constant_entries,
+            ..self
+        }
     }
 
     /// The same options with evaluations on up to `threads` threads (at least 1; 1, the
@@ -809,6 +825,23 @@ fn check_prepared_len(what: &str, expected: usize, given: usize) {
             "asd: the {what} has length {given} but the preparation was made for length {expected}"
         );
     }
+}
+
+/// Panics unless the varying entries given to a preparation with constant entries are
+/// of a pattern the shape of the matrix's (`of`: "Jacobian", "Hessian").
+#[track_caller]
+fn check_varying_shape(
+    varying: &crate::SparsityPattern,
+    pattern: &crate::SparsityPattern,
+    of: &str,
+) {
+    assert_eq!(
+        varying.shape(),
+        pattern.shape(),
+        "asd: the varying entries are of a {:?} pattern but the {of}'s is {:?}",
+        varying.shape(),
+        pattern.shape()
+    );
 }
 
 #[cfg(test)]

@@ -264,7 +264,8 @@ fn hessian_ref(reference: &impl Fn(&[D]) -> D, x: &[f64]) -> Vec<Vec<f64>> {
 /// A vector program (or one writing `y`) through every first-order operator: the value,
 /// J dx and Jᵀ dy against the reference Jacobian, the pattern containing the reference's
 /// nonzeros, the one-shot sparse Jacobian, and prepared ones (forward and reverse mode)
-/// reused at a second point. The local pattern at `x` (`sparsity` gives the global and
+/// evaluated at their point, then reused at a second one (`prepared` does both), so
+/// that entries held constant since the first are checked at the second. The local pattern at `x` (`sparsity` gives the global and
 /// the local one) must lie in the global one and hold the reference's nonzeros; a local
 /// preparation must be right at `x`, and at the second point too, where it prepares
 /// again if a decision switched.
@@ -326,7 +327,8 @@ pub fn check_vector(
 /// A scalar program through every operator: value, gradient, J dx, Jᵀ dy and H v
 /// against the reference; both patterns, global and local, containing the reference's
 /// nonzeros, each local one within its global one; the
-/// one-shot sparse Hessian and a prepared one reused at a second point.
+/// one-shot sparse Hessian and a prepared one evaluated at its point, then reused at a
+/// second one (`prepared` does both): the entries it holds constant are checked there.
 #[allow(clippy::too_many_arguments)]
 pub fn check_scalar(
     case: &Case,
