@@ -523,20 +523,51 @@ impl Decompression {
     }
 
     fn recover(&self, compressed: &[f64], less: Option<&[f64]>, values: &mut [f64]) {
+        self.recover_part(
+            compressed,
+            less.unwrap_or(&[]),
+            0..self.gather.len(),
+            values,
+        );
+    }
+
+    /// Whether this decompression is a gather alone (into every stored entry, or
+    /// scattered), no substitution: its entries can then be recovered in parts, on
+    /// several threads ([`recover_part`](Self::recover_part)).
+    pub(crate) fn is_gather(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// Where the `k`-th entry of the gather map lands among the stored values (`k`
+    /// unless scattered); for `k` the map's length, the number of stored values. The
+    /// targets increase with `k`, so entries `ks` land in `target(ks.start)..
+    /// target(ks.end)`.
+    pub(crate) fn target(&self, k: usize) -> usize {
         match &self.targets {
-            None => self.gather_part(compressed, 0, values),
-            Some((targets, _)) => match &self.gather {
-                GatherMap::Narrow(map) => scatter(compressed, map, targets, less, values),
-                GatherMap::Wide(map) => scatter(compressed, map, targets, less, values),
-            },
+            None => k,
+            Some((targets, nvalues)) => targets.get(k).copied().unwrap_or(*nvalues),
         }
     }
 
-    /// Whether this decompression is a gather alone into every stored entry (no
-    /// substitution, not scattered): its entries can then be recovered in parts, on
-    /// several threads ([`gather_part`](Self::gather_part)).
-    pub(crate) fn is_gather(&self) -> bool {
-        self.steps.is_empty() && self.targets.is_none()
+    /// The gather of the map's entries `ks` into `values`, the stored values from
+    /// `target(ks.start)` on, each less `less[k]` when `less` is not empty (a scattered
+    /// gather's corrections, see [`decompress_less`](Self::decompress_less)).
+    pub(crate) fn recover_part(
+        &self,
+        compressed: &[f64],
+        less: &[f64],
+        ks: std::ops::Range<usize>,
+        values: &mut [f64],
+    ) {
+        let Some((targets, _)) = &self.targets else {
+            return self.gather_part(compressed, ks.start, values);
+        };
+        let less = (!less.is_empty()).then(|| &less[ks.clone()]);
+        let (at, targets) = (self.target(ks.start), &targets[ks.clone()]);
+        match &self.gather {
+            GatherMap::Narrow(map) => scatter(compressed, &map[ks], targets, less, values, at),
+            GatherMap::Wide(map) => scatter(compressed, &map[ks], targets, less, values, at),
+        }
     }
 
     /// The gather of the stored entries `first..first + values.len()` into `values`.
@@ -621,23 +652,24 @@ fn gather<I: Index>(compressed: &[f64], map: &[I], values: &mut [f64]) {
     }
 }
 
-/// `values[targets[e]] = compressed[map[e]]`, `- less[e]` if given.
+/// `values[targets[e] - at] = compressed[map[e]]`, `- less[e]` if given.
 fn scatter<I: Index>(
     compressed: &[f64],
     map: &[I],
     targets: &[usize],
     less: Option<&[f64]>,
     values: &mut [f64],
+    at: usize,
 ) {
     match less {
         None => {
             for (&t, &k) in targets.iter().zip(map) {
-                values[t] = compressed[k.at()];
+                values[t - at] = compressed[k.at()];
             }
         }
         Some(less) => {
             for ((&t, &k), &c) in targets.iter().zip(map).zip(less) {
-                values[t] = compressed[k.at()] - c;
+                values[t - at] = compressed[k.at()] - c;
             }
         }
     }

@@ -31,6 +31,10 @@ pub(super) struct Driver {
     /// with its sweeps, seed and workspace; a serial evaluation has one, with every
     /// sweep.
     workers: Vec<Worker>,
+    /// Threads a large decompression without substitutions is split over: those asked
+    /// for, even where there are fewer sweeps (a single color's gather still has
+    /// every entry to write).
+    recover_threads: usize,
     /// What the constant entries outside the decompression's pattern add to the
     /// compressed product of each entry it recovers, subtracted from it
     /// ([`hold_constants`](Self::hold_constants)); empty: nothing.
@@ -77,6 +81,7 @@ impl Driver {
             decompression,
             isa: Isa::detect(),
             workers: Vec::new(),
+            recover_threads: 1,
             less: Vec::new(),
             structure: None,
         };
@@ -101,6 +106,7 @@ impl Driver {
     /// One thread, or one sweep: serial, as before.
     pub(super) fn with_threads(mut self, threads: usize) -> Self {
         self.workers = self.workers_for(threads);
+        self.recover_threads = threads;
         self
     }
 
@@ -203,18 +209,24 @@ impl Driver {
             compressed,
             result,
             workers,
+            recover_threads,
             less,
             ..
         } = self;
         let layout = *decompression.layout();
         compressed.resize(layout.len(), 0.0);
         fill(workers, coloring.colors(), &layout, compressed);
-        let threads = workers.len();
-        if threads > 1 && decompression.is_gather() && result.nnz() >= PARALLEL_GATHER {
-            let compressed = &compressed[..];
-            in_parts(result.data_mut(), threads, 0, &|first, values| {
-                decompression.gather_part(compressed, first, values)
-            });
+        let entries = decompression.gather_map_len();
+        if *recover_threads > 1 && decompression.is_gather() && entries >= PARALLEL_GATHER {
+            let values = result.data_mut();
+            let at = decompression.target(0);
+            in_parts(
+                decompression,
+                &mut values[at..],
+                0..entries,
+                *recover_threads,
+                &|ks, values| decompression.recover_part(compressed, less, ks, values),
+            );
         } else {
             recover(decompression, less, compressed, result);
         }
@@ -469,19 +481,26 @@ fn recover(
 /// a serial gather (about a nanosecond an entry) costs less than waking them again.
 const PARALLEL_GATHER: usize = 1 << 16;
 
-/// Runs `f(first, part)` on `parts` contiguous parts of `values`, as even as they can
-/// be, in parallel by halves: `first` is the index of the part's first entry, that of
-/// `values` being `at`.
-fn in_parts(values: &mut [f64], parts: usize, at: usize, f: &(dyn Fn(usize, &mut [f64]) + Sync)) {
+/// Runs `f(ks, part)` on `parts` ranges `ks` of the entries a decompression
+/// recovers, as even as they can be, in parallel by halves, `part` being the stored
+/// values they land in ([`Decompression::target`]): `values` from `target(ks.start)`
+/// on.
+fn in_parts(
+    d: &Decompression,
+    values: &mut [f64],
+    ks: Range<usize>,
+    parts: usize,
+    f: &(dyn Fn(Range<usize>, &mut [f64]) + Sync),
+) {
     if parts <= 1 {
-        return f(at, values);
+        return f(ks, values);
     }
     let half = parts / 2;
-    let mid = values.len() * half / parts;
-    let (left, right) = values.split_at_mut(mid);
+    let mid = ks.start + ks.len() * half / parts;
+    let (left, right) = values.split_at_mut(d.target(mid) - d.target(ks.start));
     join(
-        || in_parts(left, half, at, f),
-        || in_parts(right, parts - half, at + mid, f),
+        || in_parts(d, left, ks.start..mid, half, f),
+        || in_parts(d, right, mid..ks.end, parts - half, f),
     );
 }
 
@@ -566,6 +585,7 @@ impl Clone for Driver {
             result: self.result.clone(),
             isa: self.isa,
             workers: self.workers.clone(),
+            recover_threads: self.recover_threads,
             less: self.less.clone(),
             structure: self.structure,
         }
@@ -732,6 +752,35 @@ mod tests {
             }
         }
         assert_eq!(jac.nnz(), pattern.nnz());
+    }
+
+    /// A scattered gather (constant entries held, one color for the diagonal of 2 x 2
+    /// blocks) is split over the threads asked for, though one sweep runs on one: each
+    /// part writes its own entries, less their corrections.
+    #[test]
+    fn a_large_scattered_gather_in_parts_recovers_every_varying_entry() {
+        let n = 1 << 16;
+        let pattern =
+            SparsityPattern::from_coordinates(n, n, (0..n).flat_map(|i| [(i, i & !1), (i, i | 1)]));
+        let diagonal = SparsityPattern::from_coordinates(n, n, (0..n).map(|i| (i, i)));
+        let (varying, varying_at, constant_at) = pattern.split_varying(&diagonal);
+        assert!(varying_at.len() >= PARALLEL_GATHER);
+        let coloring = Coloring::from_colors(vec![0; n]);
+        let decompression =
+            Decompression::columns(&varying, &coloring, 1).scattered(varying_at, pattern.nnz());
+        let entry = |i: usize, j: usize| (3 * i + j + 1) as f64;
+        let jvp = |_: &Workspace, dx: &[f64], dy: &mut [f64]| {
+            for (i, y) in dy.iter_mut().enumerate() {
+                *y = entry(i, i & !1) * dx[i & !1] + entry(i, i | 1) * dx[i | 1];
+            }
+        };
+        let every: Vec<f64> = pattern.iter().map(|(i, j)| entry(i, j)).collect();
+        let mut d = Driver::new(pattern.clone(), coloring, decompression).with_threads(2);
+        assert_eq!((d.nsweeps(), d.threads()), (1, 1));
+        d.hold_constants(&constant_at, &every);
+        let jac = d.par_sweeps(&jvp);
+        // Whole numbers below 2^53: the corrections are exact.
+        assert_eq!(jac.data(), every);
     }
 
     /// The workers' sweeps do run at the same time (when the pool has the threads): a
