@@ -82,26 +82,29 @@ fn bratu(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("prepared", n), &u, |b, u| {
             b.iter(|| bratu2d_hessian_prepared(&mut prep, black_box(u), side).nnz())
         });
-        // Its 5 colors in 8 lanes, as before `LANES` had 6.
-        let eight = HessianOptions::default().with_lanes(8);
-        let mut prep = bratu2d_hessian_prepare_with(&u, side, &eight);
-        g.bench_with_input(BenchmarkId::new("prepared, 8 lanes", n), &u, |b, u| {
-            b.iter(|| bratu2d_hessian_prepared(&mut prep, black_box(u), side).nnz())
-        });
-        // Issue 14: the sweeps split over 2 threads (`--features parallel`), and the
+        // The stencil's entries are constant, so the default colors the diagonal only
+        // (1 color); with every entry, 5 colors: in 1 sweep of 6 lanes, in 8 lanes as
+        // before `LANES` had 6, split over 2 threads (`--features parallel`), and the
         // same two sweeps of 4 lanes on one thread, what each thread of them does.
-        let two = HessianOptions::default().with_threads(2);
-        let mut prep = bratu2d_hessian_prepare_with(&u, side, &two);
-        g.bench_with_input(BenchmarkId::new("prepared, 2 threads", n), &u, |b, u| {
-            b.iter(|| bratu2d_hessian_prepared(&mut prep, black_box(u), side).nnz())
-        });
-        let four = HessianOptions::default().with_lanes(4);
-        let mut prep = bratu2d_hessian_prepare_with(&u, side, &four);
-        g.bench_with_input(
-            BenchmarkId::new("prepared, 2 sweeps of 4 lanes", n),
-            &u,
-            |b, u| b.iter(|| bratu2d_hessian_prepared(&mut prep, black_box(u), side).nnz()),
-        );
+        let every = HessianOptions::default().with_constant_entries(false);
+        for (name, options) in [
+            (
+                "prepared, 2 threads",
+                HessianOptions::default().with_threads(2),
+            ),
+            ("prepared, every entry", every),
+            ("prepared, every entry, 8 lanes", every.with_lanes(8)),
+            ("prepared, every entry, 2 threads", every.with_threads(2)),
+            (
+                "prepared, every entry, 2 sweeps of 4 lanes",
+                every.with_lanes(4),
+            ),
+        ] {
+            let mut prep = bratu2d_hessian_prepare_with(&u, side, &options);
+            g.bench_with_input(BenchmarkId::new(name, n), &u, |b, u| {
+                b.iter(|| bratu2d_hessian_prepared(&mut prep, black_box(u), side).nnz())
+            });
+        }
     }
     g.finish();
 }
