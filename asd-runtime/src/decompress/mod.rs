@@ -523,12 +523,8 @@ impl Decompression {
     }
 
     fn recover(&self, compressed: &[f64], less: Option<&[f64]>, values: &mut [f64]) {
-        self.recover_part(
-            compressed,
-            less.unwrap_or(&[]),
-            0..self.gather.len(),
-            values,
-        );
+        let (entries, at) = (0..self.gather.len(), self.target(0));
+        self.recover_part(compressed, less.unwrap_or(&[]), entries, &mut values[at..]);
     }
 
     /// Whether this decompression is a gather alone (into every stored entry, or

@@ -754,16 +754,18 @@ mod tests {
         assert_eq!(jac.nnz(), pattern.nnz());
     }
 
-    /// A scattered gather (constant entries held, one color for the diagonal of 2 x 2
-    /// blocks) is split over the threads asked for, though one sweep runs on one: each
-    /// part writes its own entries, less their corrections.
+    /// A scattered gather (constant entries held, one color for the off-diagonal of 2
+    /// x 2 blocks, so that the first entry it recovers is not the first stored) is
+    /// split over the threads asked for, though one sweep runs on one: each part
+    /// writes its own entries, less their corrections. Serially too.
     #[test]
     fn a_large_scattered_gather_in_parts_recovers_every_varying_entry() {
         let n = 1 << 16;
         let pattern =
             SparsityPattern::from_coordinates(n, n, (0..n).flat_map(|i| [(i, i & !1), (i, i | 1)]));
-        let diagonal = SparsityPattern::from_coordinates(n, n, (0..n).map(|i| (i, i)));
-        let (varying, varying_at, constant_at) = pattern.split_varying(&diagonal);
+        let off = SparsityPattern::from_coordinates(n, n, (0..n).map(|i| (i, i ^ 1)));
+        let (varying, varying_at, constant_at) = pattern.split_varying(&off);
+        assert_eq!(varying_at[0], 1);
         assert!(varying_at.len() >= PARALLEL_GATHER);
         let coloring = Coloring::from_colors(vec![0; n]);
         let decompression =
@@ -775,12 +777,14 @@ mod tests {
             }
         };
         let every: Vec<f64> = pattern.iter().map(|(i, j)| entry(i, j)).collect();
-        let mut d = Driver::new(pattern.clone(), coloring, decompression).with_threads(2);
-        assert_eq!((d.nsweeps(), d.threads()), (1, 1));
-        d.hold_constants(&constant_at, &every);
-        let jac = d.par_sweeps(&jvp);
-        // Whole numbers below 2^53: the corrections are exact.
-        assert_eq!(jac.data(), every);
+        let serial = Driver::new(pattern.clone(), coloring, decompression);
+        for mut d in [serial.clone().with_threads(2), serial] {
+            assert_eq!((d.nsweeps(), d.threads()), (1, 1));
+            d.hold_constants(&constant_at, &every);
+            let jac = d.par_sweeps(&jvp);
+            // Whole numbers below 2^53: the corrections are exact.
+            assert_eq!(jac.data(), every);
+        }
     }
 
     /// The workers' sweeps do run at the same time (when the pool has the threads): a
