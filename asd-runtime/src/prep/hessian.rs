@@ -14,7 +14,7 @@ use crate::coloring::{
     acyclic_coloring_best_with, every_color, star_coloring_best_with, Sides, BEST_ORDERS,
 };
 use crate::decompress::Decompression;
-use crate::{Coloring, SparsityPattern, Workspace};
+use crate::{Coloring, Order, SparsityPattern, Workspace};
 
 /// A prepared sparse Hessian: symmetric coloring, seeds, decompression map and buffers,
 /// computed once. Each evaluation is `nsweeps()` calls of an [`Hvp`] kernel and a gather
@@ -239,8 +239,14 @@ impl HessianPrep {
             _ => Decompression::star(&varying, &coloring, lanes),
         }
         .scattered(varying_at, pattern.nnz());
-        // Evaluated once per key: serially.
-        let every_entry = Self::new(pattern.clone(), &options.with_warn(false).with_threads(1));
+        // Evaluated once per key: serial, quiet, one greedy pass (its colors are paid
+        // for once, a search for fewer at each preparation).
+        let once = HessianOptions {
+            order: Some(Order::Natural),
+            recolor_rounds: 0,
+            ..options.with_warn(false).with_threads(1)
+        };
+        let every_entry = Self::new(pattern.clone(), &once);
         let prep = HessianPrep {
             method,
             driver: Driver::new(pattern, coloring, decompression).with_threads(options.threads),

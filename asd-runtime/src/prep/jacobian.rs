@@ -288,7 +288,7 @@ impl JacobianPrep {
         let constant_rows = (0..pattern.nrows())
             .filter(|&i| varying.row(i).is_empty())
             .count();
-        let every_entry = Self::new(pattern.clone(), &forward.with_warn(false).with_threads(1));
+        let every_entry = Self::new(pattern.clone(), &once(forward));
         let constants = Constants::new(every_entry, fixed_at);
         let prep = JacobianPrep {
             mode: Mode::Forward,
@@ -1123,6 +1123,17 @@ fn place(result: &mut [f64], targets: &[usize], values: &[f64]) {
 }
 
 /// The orders a preparation's coloring tries: the one asked for, or the cheap search.
+/// The options of the preparation of every entry that evaluates the constant ones, once
+/// per key: serial, quiet, and colored in one greedy pass in the natural order, since
+/// its colors are paid for once and a search for fewer at each preparation.
+fn once(options: JacobianOptions) -> JacobianOptions {
+    JacobianOptions {
+        order: Some(Order::Natural),
+        recolor_rounds: 0,
+        ..options.with_warn(false).with_threads(1)
+    }
+}
+
 fn search_orders(options: &JacobianOptions) -> &[Order] {
     options
         .order
