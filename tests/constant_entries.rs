@@ -373,6 +373,41 @@ fn interactions(x: &[f64], a: f64) -> f64 {
     s + (x[13] * x[14]).exp()
 }
 
+/// Differences and squares computed by annotated helpers: the helpers' traces carry
+/// their varying pairs (none for `differences`, the diagonal for `squares`) to the
+/// caller.
+#[sparse_diff]
+fn differences(u: &[f64]) -> Vec<f64> {
+    let mut d = vec![0.0; u.len() - 1];
+    for i in 0..u.len() - 1 {
+        d[i] = u[i + 1] - u[i];
+    }
+    d
+}
+
+#[sparse_diff]
+fn squares(u: &[f64]) -> Vec<f64> {
+    let mut s = vec![0.0; u.len()];
+    for i in 0..u.len() {
+        s[i] = u[i] * u[i];
+    }
+    s
+}
+
+#[sparse_diff]
+fn through_calls(u: &[f64]) -> f64 {
+    let d = differences(u);
+    let s = squares(u);
+    let mut e = 0.0;
+    for i in 0..d.len() {
+        e += d[i] * d[i];
+    }
+    for i in 0..s.len() {
+        e += s[i] * s[i];
+    }
+    e
+}
+
 /// The same with a kink: no entry is proved constant.
 #[sparse_diff]
 fn kinked_energy(x: &[f64]) -> f64 {
@@ -453,4 +488,31 @@ fn a_kink_or_an_acyclic_coloring_keeps_every_hessian_entry() {
         (prep.method(), prep.constant_entries()),
         (HessianMethod::Acyclic, 0)
     );
+}
+
+#[test]
+fn hessian_entries_are_proved_constant_through_calls() {
+    let n = 8;
+    let x = &points(n)[0];
+    let mut prep = through_calls_hessian_prepare(x);
+    let mut plain = through_calls_hessian_prepare_with(x, &without_h());
+    // `d[i]^2` gives constant entries, whose `d[i]` is linear; `s[i]^2 = u[i]^4`
+    // varies, whose `s[i]` is not (known at run time, from the helper's trace): the
+    // off-diagonal entries are constant, the diagonal takes 1 color.
+    assert_eq!(
+        (prep.constant_entries(), prep.ncolors()),
+        (2 * (n - 1), 1),
+        "{prep}"
+    );
+    for p in points(n) {
+        let pattern = prep.pattern().clone();
+        let fd = fd_hessian(|u| through_calls_gradient(u).1, &p);
+        let h = through_calls_hessian_prepared(&mut prep, &p);
+        assert_sparse_matches(h, &pattern, &fd, 1e-6);
+        assert_close(
+            &dense(h),
+            &dense(through_calls_hessian_prepared(&mut plain, &p)),
+            1e-12,
+        );
+    }
 }

@@ -1,16 +1,25 @@
 //! Pass: trace2 (Hessian sparsity), IR to Rust tokens. Abstract interpretation like
 //! [`trace`](crate::trace), one level up: every active real becomes a `Trace2`, its
 //! first-order set `g` (exactly the set the first-order tracer computes) and the
-//! unordered pairs `h` of inputs that interact in it. An operation passes on the `g`
-//! and `h` of its arguments with a non-zero derivative and adds its own interactions
-//! from the table of rules ([`rules::interactions`]): the product of the `g` sets of
-//! the arguments it makes interact. Which sets multiply is decided at compile time, so
-//! a constant factor costs nothing and `s += x[i] * x[i + 2]` becomes
+//! unordered pairs of inputs that interact in it: `h` where the second derivative may
+//! vary with the input, `k` where it is constant (`x0 * x1`). An operation passes on
+//! the `g`, `h` and `k` of its arguments with a non-zero derivative (their `k` into its
+//! `h` where the partial derivative on the way varies: `x[2]` in `x[2] * (x0 * x1)`),
+//! and adds its own interactions from the table of rules ([`rules::interactions`]): the
+//! product of the `g` sets of the arguments it makes interact. Which sets multiply, and
+//! where, is decided at compile time, so a constant factor costs nothing and
+//! `s += x[i] * x[i + 2]` becomes
 //!
 //! ```text
-//! Trace2::insert_product(&mut s.h, &x[i].g, &x[i + 2].g);  // Mul: arguments 0, 1 interact
-//! s.union_with(&x[i]);                        // the leaves' own g and h
+//! if !(x[i].h.is_empty() && x[i].k.is_empty() && ..) {   // a nonlinear side: varies
+//!     Trace2::insert_product(&mut s.h, &x[i].g, &x[i + 2].g);
+//! } else {                                  // Mul's cross term is 1
+//!     Trace2::insert_product(&mut s.k, &x[i].g, &x[i + 2].g);
+//! }
+//! s.union_with(&x[i]);                      // the leaves' own g, h and k
 //! s.union_with(&x[i + 2]);
+//! s.h.union_with(&x[i].k);                  // multiplied by x[i + 2]: they vary
+//! s.h.union_with(&x[i + 2].k);
 //! ```
 //!
 //! in place, so an accumulation stays linear in its length. This is the [`Domain`] of
@@ -39,7 +48,7 @@ struct Parts {
     /// `h` pass on to the result.
     leaves: Vec<Leaf>,
     /// Those of them reached through a partial derivative that varies (`y` in `x * y`
-    /// with `x` active, `x` in `x.sin()`): every pair of their `h` varies in the result.
+    /// with `x` active, `x` in `x.sin()`): every pair of their `k` varies in the result.
     through_varying: Vec<Leaf>,
     /// The operations' own interactions: the product of the `g` sets of two argument
     /// subexpressions, each given by its leaves (never empty).
@@ -56,16 +65,16 @@ struct Product {
     varies: Varies,
 }
 
-/// Whether an interaction's second derivative may vary with the input (it then goes
-/// to `v` as well as `h`).
+/// Whether an interaction's second derivative may vary with the input: it then goes
+/// to `h`, otherwise to `k`.
 enum Varies {
     /// Known at compile time: the operation's second partial varies (`x.sin()`), or a
     /// partial on the way from the root does (`z * (x * y)`), or an argument is
     /// nonlinear itself (`(x * y) * z`).
     Always,
     /// A constant second partial (`x * y`, `d.powi(2)`) of arguments linear in their
-    /// leaves: it varies where one of these leaves is nonlinear, `h` not empty at run
-    /// time (`d` in `d * d` where `d = x0 * x1`).
+    /// leaves: it varies where one of these leaves is nonlinear, its `h` or `k` not
+    /// empty at run time (`d` in `d * d` where `d = x0 * x1`).
     WhereNonlinear(Vec<Leaf>),
 }
 
@@ -316,14 +325,15 @@ fn insert_products(
             None => quote!(#rt::Trace2::insert_square(&mut #target.#set, #ga);),
             Some(gb) => quote!(#rt::Trace2::insert_product(&mut #target.#set, #ga, #gb);),
         };
-        let (h, v) = (into(quote!(h)), into(quote!(v)));
-        // Whether it varies is read before the interaction joins `h`: a side's `h` may
-        // be the target's.
         let insert = match varies {
-            Varies::Always => quote!(#v #h),
+            Varies::Always => into(quote!(h)),
             Varies::WhereNonlinear(ls) => {
-                let ls = ls.iter().map(|l| l.tokens(f));
-                quote!(if !(#(#ls.h.is_empty())&&*) { #v } #h)
+                let (h, k) = (into(quote!(h)), into(quote!(k)));
+                let linear = ls.iter().map(|l| {
+                    let l = l.tokens(f);
+                    quote!(#l.h.is_empty() && #l.k.is_empty())
+                });
+                quote!(if !(#(#linear)&&*) { #h } else { #k })
             }
         };
         out.extend(match when {
@@ -334,15 +344,15 @@ fn insert_products(
     out
 }
 
-/// `target.v ∪= l.h` for every leaf `l` reached through a varying partial derivative:
-/// each of its interactions is multiplied by it in `target`.
+/// `target.h ∪= l.k` for every leaf `l` reached through a varying partial derivative:
+/// each of its interactions is multiplied by it in `target` (its `h` is there already).
 fn vary_all<'a>(
     f: &Function,
     target: &TokenStream,
     leaves: impl Iterator<Item = &'a Leaf>,
 ) -> TokenStream {
     let ls = leaves.map(|l| l.tokens(f));
-    quote!(#(#target.v.union_with(&#ls.h);)*)
+    quote!(#(#target.h.union_with(&#ls.k);)*)
 }
 
 /// What decides whether `f`'s outputs without second-order interactions are affine,
@@ -489,13 +499,16 @@ mod tests {
         let rt = "::asd::__private::Trace2";
         for varies in [
             // `d * d`: where `d` is nonlinear, known at run time.
-            format!("if !(d.h.is_empty()) {{ {rt}::insert_square(&mut __t.v, &d.g); }}"),
+            format!(
+                "if !(d.h.is_empty() && d.k.is_empty()) {{ {rt}::insert_square(&mut __t.h, &d.g); }} \
+                 else {{ {rt}::insert_square(&mut __t.k, &d.g); }}"
+            ),
             // `sin`: always.
-            format!("{rt}::insert_square(&mut __t.v, &x[2].g);"),
+            format!("{rt}::insert_square(&mut __t.h, &x[2].g);"),
             // `x[3] * x[4]`, multiplied by `x[5]`: its pair varies, and so would the
             // pairs of `x[3]` and `x[4]`.
-            format!("{rt}::insert_product(&mut __t.v, &x[3].g, &x[4].g);"),
-            "__t.v.union_with(&x[3].h);".to_string(),
+            format!("{rt}::insert_product(&mut __t.h, &x[3].g, &x[4].g);"),
+            "__t.h.union_with(&x[3].k);".to_string(),
         ] {
             assert!(flat.contains(&varies), "no `{varies}` in {flat}");
         }
@@ -503,9 +516,9 @@ mod tests {
         // nonlinear only through `x[3] * x[4]`, known at compile time.
         assert!(
             flat.contains(&format!(
-                "{rt}::insert_product(&mut __t.v, &x[5].g, &__g0);"
+                "{rt}::insert_product(&mut __t.h, &x[5].g, &__g0);"
             )) || flat.contains(&format!(
-                "{rt}::insert_product(&mut __t.v, &__g0, &x[5].g);"
+                "{rt}::insert_product(&mut __t.h, &__g0, &x[5].g);"
             )),
             "{flat}"
         );
@@ -576,11 +589,9 @@ mod tests {
             ("(0, 1)", "insert_product(&mut __t.h, &x[0].g, &__g0)"),
             ("(1, 1)", "insert_square(&mut __t.h, &__g0)"),
         ] {
-            // A user rule's second derivatives vary: the pairs go to `v` too.
-            let varies = insert.replace("__t.h", "__t.v");
+            // A user rule's second derivatives vary: the pairs go to `h`.
             let guarded = format!(
-                "if ::asd::__private::rule_interacts::<Lae, 2>{pair} {{ \
-                 ::asd::__private::Trace2::{varies}; ::asd::__private::Trace2::{insert}; }}"
+                "if ::asd::__private::rule_interacts::<Lae, 2>{pair} {{ ::asd::__private::Trace2::{insert}; }}"
             );
             assert!(flat.contains(&guarded), "no `{guarded}` in {flat}");
         }

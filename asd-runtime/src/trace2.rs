@@ -2,14 +2,17 @@
 //! index set together with the second-order interactions it carries.
 //!
 //! For `f = x[0] * x[1] + x[2].sin()`, the tracer computes
-//! `f.g = {0, 1, 2}` (the gradient's pattern) and `f.h = {{0, 1}, {2, 2}}` (the
-//! Hessian's pattern, one triangle): see the `trace2` pass of `asd-macros`.
+//! `f.g = {0, 1, 2}` (the gradient's pattern), `f.h = {{2, 2}}` and `f.k = {{0, 1}}`
+//! (the Hessian's pattern, one triangle, its entries that vary with the input and
+//! those that do not): see the `trace2` pass of `asd-macros`.
 
 use crate::{IndexSet, Join, PairSet, SparsityPattern};
 
 /// What a Hessian sparsity tracer carries for one real: the inputs it depends on
-/// (`g`), the pairs of inputs whose mixed second derivative may be non-zero (`h`), and
-/// among those the pairs whose second derivative may vary with the input (`v`).
+/// (`g`) and the pairs of inputs whose mixed second derivative may be non-zero, those
+/// through which it may vary with the input (`h`) and those through a constant second
+/// derivative only (`k`, as `x0 * x1`'s). A pair in both varies. Code that knows
+/// nothing of `k` and puts every pair in `h` is right, if less precise.
 ///
 /// ```
 /// use asd_runtime::{IndexSet, Trace2};
@@ -25,12 +28,14 @@ use crate::{IndexSet, Join, PairSet, SparsityPattern};
 pub struct Trace2 {
     /// First order: the inputs this real depends on.
     pub g: IndexSet,
-    /// Second order: the unordered pairs of inputs that interact in this real.
+    /// Second order: the unordered pairs of inputs that interact in this real, with a
+    /// second derivative that may vary with the input (`x0 * x1 * x2`'s `(0, 1)` is
+    /// `x2`).
     pub h: PairSet,
-    /// Third order: the pairs of `h` whose second derivative may vary with the input
-    /// (`x0 * x1`'s is 1, `x0 * x1 * x2`'s `(0, 1)` is `x2`). The others are constant
-    /// where the function has no kink, so their Hessian entries are too.
-    pub v: PairSet,
+    /// The pairs that interact through constant second derivatives only, as far as
+    /// the tracer knows (`x0 * x1`'s `(0, 1)` is 1): where the function has no kink,
+    /// their Hessian entries are the same at every input, unless they are in `h` too.
+    pub k: PairSet,
 }
 
 impl Default for Trace2 {
@@ -51,7 +56,7 @@ impl Trace2 {
         Trace2 {
             g: IndexSet::new(),
             h: PairSet::new(),
-            v: PairSet::new(),
+            k: PairSet::new(),
         }
     }
 
@@ -68,7 +73,7 @@ impl Trace2 {
         Trace2 {
             g: IndexSet::singleton(i),
             h: PairSet::new(),
-            v: PairSet::new(),
+            k: PairSet::new(),
         }
     }
 
@@ -87,7 +92,7 @@ impl Trace2 {
     }
 
     /// The inputs whose partial derivative of this real may vary with the input: those
-    /// in a pair of `h`. The others' are constant where the function has no kink (no
+    /// in a pair of `h` or `k`. The others' are constant where the function has no kink (no
     /// `abs`, `max`, step or branch on a real), so their Jacobian entries are too.
     ///
     /// ```
@@ -106,7 +111,7 @@ impl Trace2 {
         // nonlinear output's first pairs mark them all.
         let g = self.g.to_vec();
         let (mut marked, mut left) = (vec![false; g.len()], g.len());
-        for (i, j) in self.h.iter() {
+        for (i, j) in self.h.iter().chain(self.k.iter()) {
             for k in [i, j] {
                 if let Ok(p) = g.binary_search(&k) {
                     left -= usize::from(!std::mem::replace(&mut marked[p], true));
@@ -137,7 +142,7 @@ impl Trace2 {
         t
     }
 
-    /// `self ∪= other`, the index set, the interactions and the varying ones: what a linear
+    /// `self ∪= other`, the index set and both sets of interactions: what a linear
     /// operation (`+`, `-`, `abs`, ...) passes on from one of its arguments.
     ///
     /// ```
@@ -152,7 +157,7 @@ impl Trace2 {
     pub fn union_with(&mut self, other: &Trace2) {
         self.g.union_with(&other.g);
         self.h.union_with(&other.h);
-        self.v.union_with(&other.v);
+        self.k.union_with(&other.k);
     }
 
     /// `h ∪= a × b`: the interactions of a product of two reals whose first-order sets
@@ -182,7 +187,7 @@ impl Trace2 {
     }
 
     /// The symmetric `n x n` Hessian pattern of a traced scalar: both triangles of
-    /// every interaction in `h`.
+    /// every interaction in `h` and `k`.
     ///
     /// ```
     /// use asd_runtime::Trace2;
@@ -199,7 +204,7 @@ impl Trace2 {
     /// If an index is not below `n`.
     #[track_caller]
     pub fn hessian_pattern(&self, n: usize) -> SparsityPattern {
-        self.h.to_symmetric_pattern(n)
+        self.clone().into_hessian_pattern(n)
     }
 
     /// [`hessian_pattern`](Self::hessian_pattern), consuming the tracer's value so
@@ -211,14 +216,15 @@ impl Trace2 {
     /// # Panics
     /// If an index is not below `n`.
     #[track_caller]
-    pub fn into_hessian_pattern(self, n: usize) -> SparsityPattern {
+    pub fn into_hessian_pattern(mut self, n: usize) -> SparsityPattern {
+        self.h.union_with(&self.k);
         self.h.into_symmetric_pattern(n)
     }
 
     /// The symmetric `n x n` pattern of the Hessian entries that may vary with the
-    /// input: both triangles of every pair in `v`. The other entries of
-    /// [`hessian_pattern`](Self::hessian_pattern) are constant where the function has
-    /// no kink.
+    /// input: both triangles of every pair in `h`. The other entries of
+    /// [`hessian_pattern`](Self::hessian_pattern), of `k` alone, are constant where the
+    /// function has no kink.
     ///
     /// ```
     /// use asd_runtime::Trace2;
@@ -226,9 +232,8 @@ impl Trace2 {
     /// let x = Trace2::seeds(3);
     /// let mut f = Trace2::union(&x[0], &x[1]);
     /// f.union_with(&x[2]);
-    /// Trace2::insert_product(&mut f.h, &x[0].g, &x[1].g);
+    /// Trace2::insert_product(&mut f.k, &x[0].g, &x[1].g);
     /// Trace2::insert_square(&mut f.h, &x[2].g);
-    /// Trace2::insert_square(&mut f.v, &x[2].g);
     /// assert_eq!(f.hessian_pattern(3).nnz(), 3);
     /// assert_eq!(f.varying_hessian_pattern(3).iter().collect::<Vec<_>>(), [(2, 2)]);
     /// ```
@@ -237,13 +242,13 @@ impl Trace2 {
     /// If an index is not below `n`.
     #[track_caller]
     pub fn varying_hessian_pattern(&self, n: usize) -> SparsityPattern {
-        self.v.to_symmetric_pattern(n)
+        self.h.to_symmetric_pattern(n)
     }
 }
 
 impl Join for Trace2 {
     fn join(&mut self, other: Self) {
-        if self.g.is_empty() && self.h.is_empty() && self.v.is_empty() {
+        if self.g.is_empty() && self.h.is_empty() && self.k.is_empty() {
             *self = other;
         } else {
             self.union_with(&other);
@@ -276,9 +281,15 @@ mod tests {
         a.h.insert(1, 1);
         let mut b = Trace2::seed(3);
         b.h.insert(3, 0);
+        b.k.insert(3, 3);
         a.union_with(&b);
         assert_eq!(a.g.to_vec(), [1, 3]);
         assert_eq!(pairs(&a), [(0, 3), (1, 1)]);
+        assert_eq!(a.k.to_sorted_dedup(), [(3, 3)]);
+        // Both kinds in the pattern, the varying ones alone in its varying part.
+        assert_eq!(a.hessian_pattern(4).nnz(), 4);
+        assert_eq!(a.varying_hessian_pattern(4).nnz(), 3);
+        assert_eq!(a.varying().to_vec(), [1, 3]);
     }
 
     #[test]
