@@ -408,6 +408,16 @@ fn through_calls(u: &[f64]) -> f64 {
     e
 }
 
+/// Quadratic: every entry constant, though they change with `a`.
+#[sparse_diff]
+fn quadratic(x: &[f64], a: f64) -> f64 {
+    let mut e = 0.0;
+    for i in 0..x.len() - 1 {
+        e += a * (x[i + 1] - x[i]).powi(2) + x[i] * x[i + 1];
+    }
+    e
+}
+
 /// The same with a kink: no entry is proved constant.
 #[sparse_diff]
 fn kinked_energy(x: &[f64]) -> f64 {
@@ -514,5 +524,25 @@ fn hessian_entries_are_proved_constant_through_calls() {
             &dense(through_calls_hessian_prepared(&mut plain, &p)),
             1e-12,
         );
+    }
+}
+
+#[test]
+fn a_quadratic_hessian_is_evaluated_once_per_parameter() {
+    let n = 6;
+    let x = &points(n)[0];
+    let mut prep = quadratic_hessian_prepare(x, 1.0);
+    assert_eq!(prep.constant_entries(), prep.pattern().nnz(), "{prep}");
+    for a in [1.0, 2.5, 1.0] {
+        for p in points(n) {
+            let pattern = prep.pattern().clone();
+            let fd = fd_hessian(|x| quadratic_gradient(x, a).1, &p);
+            assert_sparse_matches(
+                quadratic_hessian_prepared(&mut prep, &p, a),
+                &pattern,
+                &fd,
+                1e-6,
+            );
+        }
     }
 }

@@ -253,7 +253,7 @@ impl Domain for SecondOrder {
             .collect();
         let mut pre = TokenStream::new();
         // The target's own pairs vary before its products join them (which read its old
-        // `g` and `h`): they go first.
+        // `g`, `h` and `k`): they go first.
         let vary_self = |t: &TokenStream| {
             let own = p.through_varying.iter().filter(|l| is_self(l));
             vary_all(f, t, own)
