@@ -425,10 +425,10 @@ impl HessianPrep {
     /// pointers). With one thread it is `evaluate` of one clone. The result equals the
     /// serial one bit for bit: each sweep computes the same products.
     pub fn evaluate_par(&mut self, kernel: &(impl Hvp + Clone + Sync)) -> &CsMat<f64> {
+        // The preparation of every entry is serial: its parallel evaluation is the serial
+        // one, and asking for it compiles no second copy of the kernel's sweeps.
         if let Some(constants) = self.constants.as_mut() {
-            constants.hold(&mut self.driver, |every| {
-                every.evaluate(&mut kernel.clone())
-            });
+            constants.hold(&mut self.driver, |every| every.evaluate_par(kernel));
         }
         let d = &mut self.driver;
         with_lanes!(d.lanes(), L => d.par_hvp_sweeps::<_, L>(kernel))

@@ -600,7 +600,9 @@ impl JacobianPrep {
     /// See [`JacobianPrep`] for an example.
     pub fn evaluate_forward(&mut self, kernel: &mut impl Jvp) -> &CsMat<f64> {
         self.expect_mode(Mode::Forward, "");
-        self.constant_entries_forward(kernel);
+        if let Some(constants) = self.constants.as_mut() {
+            constants.hold(&mut self.driver, |every| every.evaluate_forward(kernel));
+        }
         let d = &mut self.driver;
         with_lanes!(d.lanes(), L => d.forward_sweeps::<_, L>(kernel))
     }
@@ -625,14 +627,6 @@ impl JacobianPrep {
             "asd: this Jacobian preparation uses {} mode {call}, or prepare with ModeChoice::{choice}",
             self.mode
         );
-    }
-
-    /// The constant entries, into their places, when pending: once per key of the
-    /// constants.
-    fn constant_entries_forward(&mut self, kernel: &mut impl Jvp) {
-        if let Some(constants) = self.constants.as_mut() {
-            constants.hold(&mut self.driver, |every| every.evaluate_forward(kernel));
-        }
     }
 
     /// [`evaluate_forward`](Self::evaluate_forward) on the preparation's
@@ -671,7 +665,11 @@ impl JacobianPrep {
     /// ```
     pub fn evaluate_forward_par(&mut self, kernel: &(impl Jvp + Clone + Sync)) -> &CsMat<f64> {
         self.expect_mode(Mode::Forward, "_par");
-        self.constant_entries_forward(&mut kernel.clone());
+        // The preparation of every entry is serial: its parallel evaluation is the serial
+        // one, and asking for it compiles no second copy of the kernel's sweeps.
+        if let Some(constants) = self.constants.as_mut() {
+            constants.hold(&mut self.driver, |every| every.evaluate_forward_par(kernel));
+        }
         let d = &mut self.driver;
         with_lanes!(d.lanes(), L => d.par_forward_sweeps::<_, L>(kernel))
     }
