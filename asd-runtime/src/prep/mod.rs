@@ -543,7 +543,9 @@ impl JacobianOptions {
     /// seed, part of the compressed buffer and workspace, all allocated at preparation;
     /// each thread reruns the primal in its sweeps. The lanes are then chosen for the
     /// fewest sweeps per thread (11 colors on 2 threads: 2 sweeps of 6 lanes instead of
-    /// 1 of 12), so the preparation has at most `nsweeps()` threads.
+    /// 1 of 12), so the sweeps run on at most `nsweeps()` threads
+    /// ([`threads`](JacobianPrep::threads)); the gather after them, when it has 2^16
+    /// entries or more and no substitutions, is split over every thread asked for.
     ///
     /// Runs on rayon's pool with the `parallel` feature (of `asd` or `asd-runtime`);
     /// without it, on threads spawned at each evaluation, which costs tens of
@@ -692,7 +694,9 @@ impl HessianOptions {
     /// seed, part of the compressed buffer and workspace, all allocated at preparation;
     /// each thread reruns the primal in its sweeps. The lanes are then chosen for the
     /// fewest sweeps per thread (5 colors on 2 threads: 2 sweeps of 4 lanes instead of
-    /// 1 of 8), so the preparation has at most `nsweeps()` threads.
+    /// 1 of 8), so the sweeps run on at most `nsweeps()` threads
+    /// ([`threads`](HessianPrep::threads)); the gather after them, when it has 2^16
+    /// entries or more and no substitutions, is split over every thread asked for.
     ///
     /// Runs on rayon's pool with the `parallel` feature (of `asd` or `asd-runtime`);
     /// without it, on threads spawned at each evaluation, which costs tens of
