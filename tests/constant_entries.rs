@@ -320,11 +320,72 @@ fn constant_rows_follow_the_other_parameters() {
 }
 
 #[test]
-fn reverse_mode_asked_for_keeps_every_row() {
-    let x = &points(12)[0];
+fn reverse_mode_asked_for_colors_the_varying_rows() {
+    let n = 12;
+    let x = &points(n)[0];
     let reverse = JacobianOptions::default().with_mode(ModeChoice::Reverse);
-    let prep = constrained_jacobian_prepare_with(x, A, &reverse);
-    assert_eq!((prep.mode(), prep.constant_rows()), (Mode::Reverse, 0));
+    let mut prep = constrained_jacobian_prepare_with(x, A, &reverse);
+    // The residuals' diagonal in 1 row color; the two constant rows evaluated once.
+    assert_eq!(
+        (prep.mode(), prep.constant_rows(), prep.ncolors()),
+        (Mode::Reverse, 2, 1)
+    );
+    for a in [A, 2.0 * A] {
+        for p in points(n) {
+            let fd = fd_jacobian(|x| constrained(x, a), &p);
+            let pattern = prep.pattern().clone();
+            let j = constrained_jacobian_prepared(&mut prep, &p, a);
+            assert_sparse_matches(j, &pattern, &fd, 1e-6);
+        }
+    }
+}
+
+/// A nonlinear objective (a dense row) beside linear constraints: the varying entries
+/// are one row, 1 color in reverse mode where forward mode needs one per input.
+#[sparse_diff]
+fn objective_and_constraints(x: &[f64], w: f64) -> Vec<f64> {
+    let n = x.len();
+    let mut y = vec![0.0; n + 1];
+    let mut e = 0.0;
+    for i in 0..n {
+        e += x[i] * x[i] + (w * x[i]).sin();
+    }
+    y[0] = e;
+    for i in 0..n {
+        y[i + 1] = x[i] - w * x[(i + 1) % n];
+    }
+    y
+}
+
+#[test]
+fn a_dense_varying_row_beside_constant_ones_takes_reverse_mode() {
+    let n = 10;
+    let x = &points(n)[0];
+    let mut prep = objective_and_constraints_jacobian_prepare(x, 0.5);
+    let mut plain = objective_and_constraints_jacobian_prepare_with(x, 0.5, &without());
+    assert_eq!(
+        (prep.mode(), prep.ncolors(), prep.constant_entries()),
+        (Mode::Reverse, 1, 2 * n),
+        "{prep}"
+    );
+    assert!(plain.ncolors() > 1, "{plain}");
+    let two = JacobianOptions::default().with_threads(2);
+    let mut parallel = objective_and_constraints_jacobian_prepare_with(x, 0.5, &two);
+    for w in [0.5, 3.0] {
+        for p in points(n) {
+            let fd = fd_jacobian(|x| objective_and_constraints(x, w), &p);
+            let pattern = prep.pattern().clone();
+            let j = objective_and_constraints_jacobian_prepared(&mut prep, &p, w);
+            assert_sparse_matches(j, &pattern, &fd, 1e-6);
+            let j = dense(j);
+            let exact = dense(objective_and_constraints_jacobian_prepared(
+                &mut plain, &p, w,
+            ));
+            assert_close(&j, &exact, 1e-12);
+            let on_threads = objective_and_constraints_jacobian_prepared(&mut parallel, &p, w);
+            assert_eq!(j, dense(on_threads));
+        }
+    }
 }
 
 /// Annotated functions calling themselves: the question whether they are smooth

@@ -8,7 +8,7 @@ use sprs::CsMat;
 
 use super::isa::{self, Forward, Isa, Reverse, SecondOrder};
 use super::{Hvp, Jvp, Vjp};
-use crate::decompress::{fill_seed, Decompression, Layout};
+use crate::decompress::{fill_seed, Decompression, Layout, Recovery};
 use crate::{Coloring, SparsityPattern, Workspace};
 
 /// Pattern, coloring, decompression map and every buffer an evaluation touches,
@@ -249,6 +249,9 @@ impl Driver {
         } = self;
         let layout = *decompression.layout();
         let colors = coloring.colors();
+        // An entry (i, j) is in the product of row i and the color of column j, or in
+        // reverse mode of column j and the color of row i.
+        let by_rows = decompression.recovery() == Recovery::Rows;
         compressed.clear();
         compressed.resize(layout.len(), 0.0);
         let mut next = constant.iter().peekable();
@@ -262,7 +265,11 @@ impl Driver {
             for e in row[0]..row[1] {
                 if next.next_if_eq(&&e).is_some() {
                     let j = result.indices()[e];
-                    compressed[layout.index(i, colors[j])] += values[e];
+                    let at = match by_rows {
+                        true => layout.index(j, colors[i]),
+                        false => layout.index(i, colors[j]),
+                    };
+                    compressed[at] += values[e];
                 }
             }
         }

@@ -189,109 +189,57 @@ impl JacobianPrep {
     /// each compressed product it subtracts what the constant entries of its row and
     /// color add to it (computed once with them), and takes the entry.
     ///
-    /// Used in forward mode, the one where entries can be left out of the
-    /// decompression; in reverse or bidirectional mode (asked for, or cheaper than
-    /// forward mode on the varying entries) this is [`new`](Self::new). With
-    /// `options.constant_entries` off, or no constant entry, it is `new` too. Entries of
-    /// `varying` outside `pattern` are not in the Jacobian.
-    ///
-    /// ```
-    /// use asd_runtime::{JacobianOptions, JacobianPrep, Jvp, SparsityPattern, Workspace};
-    ///
-    /// /// `y[i] = x[i-1] - 2 x[i] + x[i+1] + x[i]^3`: only the diagonal varies.
-    /// struct F<'a>(&'a [f64]);
-    ///
-    /// impl Jvp for F<'_> {
-    ///     fn jvp<const L: usize>(&mut self, _: &Workspace, dx: &[[f64; L]], dy: &mut [[f64; L]]) {
-    ///         let (x, n) = (self.0, self.0.len());
-    ///         for i in 0..n {
-    ///             for l in 0..L {
-    ///                 let mut d = (3.0 * x[i] * x[i] - 2.0) * dx[i][l];
-    ///                 if i > 0 {
-    ///                     d += dx[i - 1][l];
-    ///                 }
-    ///                 if i + 1 < n {
-    ///                     d += dx[i + 1][l];
-    ///                 }
-    ///                 dy[i][l] = d;
-    ///             }
-    ///         }
-    ///     }
-    /// }
-    ///
-    /// let n = 5;
-    /// let p = SparsityPattern::from_coordinates(n, n, (0..n).flat_map(|i| {
-    ///     [(i, i.saturating_sub(1)), (i, i), (i, (i + 1).min(n - 1))]
-    /// }));
-    /// let diagonal = SparsityPattern::from_coordinates(n, n, (0..n).map(|i| (i, i)));
-    /// let options = JacobianOptions::forward();
-    /// let mut prep = JacobianPrep::with_constant_entries(p, &diagonal, &options);
-    /// assert_eq!((prep.constant_entries(), prep.ncolors()), (8, 1)); // 3 colors without
-    /// let x = [1.0, 2.0, 3.0, 4.0, 5.0];
-    /// let j = prep.evaluate_forward(&mut F(&x));
-    /// assert_eq!((j.get(2, 2), j.get(2, 1), j.get(2, 3)), (Some(&25.0), Some(&1.0), Some(&1.0)));
-    /// let j = prep.evaluate_forward(&mut F(&[0.0; 5]));
-    /// assert_eq!((j.get(2, 2), j.get(2, 1)), (Some(&-2.0), Some(&1.0)));
-    /// ```
+    /// In forward or reverse mode, as `options` ask; [`ModeChoice::Auto`] takes the one
+    /// with fewer colors of the varying entries (reverse wins where they have a dense
+    /// row: a nonlinear objective beside linear constraints), unless a bicoloring of
+    /// every entry costs less. With bidirectional mode asked for, `options.
+    /// constant_entries` off, or no constant entry, this is [`new`](Self::new). Entries
+    /// of `varying` outside `pattern` are not in the Jacobian.
     pub fn with_constant_entries(
         pattern: SparsityPattern,
         varying: &SparsityPattern,
         options: &JacobianOptions,
     ) -> Self {
         check_varying_shape(varying, &pattern, "Jacobian");
-        if !options.constant_entries
-            || matches!(
-                options.mode,
-                ModeChoice::Reverse | ModeChoice::Bidirectional
-            )
-        {
+        if !options.constant_entries || options.mode == ModeChoice::Bidirectional {
             return Self::new(pattern, options);
         }
         let (varying, varying_at, fixed_at) = pattern.split_varying(varying);
         if fixed_at.is_empty() {
             return Self::new(pattern, options);
         }
-        let forward = JacobianOptions {
-            mode: ModeChoice::Forward,
-            ..*options
-        };
-        let (_, coloring) = Self::choose(&varying, &forward);
+        let (mode, coloring) = Self::choose(&varying, options);
         if options.mode == ModeChoice::Auto {
-            // Reverse mode on every row wins only with enough fewer colors; then its
-            // coloring, found here, is the preparation's.
-            let below = |ncolors| cheaper_below(ncolors, options.lanes, Sweeps::Reverse);
-            let cap = options.reverse_cheaper_than(coloring.ncolors());
-            let sides = Sides::new(&pattern);
-            if let Some(r) = sides.color_rows(search_orders(options), cap, below) {
-                let r = sides.recolor_rows(r, options.recolor_rounds, &below);
-                drop(sides);
-                let prep = Self::build(pattern, Mode::Reverse, r, options, false);
-                prep.warn_if_it_buys_nothing(options);
-                return prep;
-            }
-            drop(sides);
-            // So does a bicoloring of every row, with a cheaper evaluation.
             if let Some(b) = Self::better_bicoloring(&pattern, coloring.ncolors(), options) {
                 let prep = Self::with_bicoloring(pattern, b, options.lanes);
                 prep.warn_if_it_buys_nothing(options);
                 return prep;
             }
         }
-        let lanes = choose_lanes_on(
-            coloring.ncolors(),
-            options.lanes,
-            options.threads,
-            Sweeps::Forward,
-        );
-        let decompression = Decompression::columns_of_valid(&varying, &coloring, lanes)
-            .scattered(varying_at, pattern.nnz());
+        let (sweeps, choice) = match mode {
+            Mode::Reverse => (Sweeps::Reverse, ModeChoice::Reverse),
+            Mode::Forward | Mode::Bidirectional => (Sweeps::Forward, ModeChoice::Forward),
+        };
+        let lanes = choose_lanes_on(coloring.ncolors(), options.lanes, options.threads, sweeps);
+        let decompression = match mode {
+            Mode::Reverse => Decompression::rows_of_valid(&varying, &coloring, lanes),
+            Mode::Forward | Mode::Bidirectional => {
+                Decompression::columns_of_valid(&varying, &coloring, lanes)
+            }
+        }
+        .scattered(varying_at, pattern.nnz());
         let constant_rows = (0..pattern.nrows())
             .filter(|&i| varying.row(i).is_empty())
             .count();
-        let every_entry = Self::new(pattern.clone(), &once(forward));
+        // In the same mode: its kernel is the one given to the evaluation.
+        let same_mode = JacobianOptions {
+            mode: choice,
+            ..*options
+        };
+        let every_entry = Self::new(pattern.clone(), &once(same_mode));
         let constants = Constants::new(every_entry, fixed_at);
         let prep = JacobianPrep {
-            mode: Mode::Forward,
+            mode,
             driver: Driver::new(pattern, coloring, decompression).with_threads(options.threads),
             constants: Some(Box::new(constants)),
             constant_rows,
@@ -679,6 +627,9 @@ impl JacobianPrep {
     /// [`evaluate_forward_par`](Self::evaluate_forward_par).
     pub fn evaluate_reverse_par(&mut self, kernel: &(impl Vjp + Clone + Sync)) -> &CsMat<f64> {
         self.expect_mode(Mode::Reverse, "_par");
+        if let Some(constants) = self.constants.as_mut() {
+            constants.hold(&mut self.driver, |every| every.evaluate_reverse_par(kernel));
+        }
         let d = &mut self.driver;
         with_lanes!(reverse: d.lanes(), L => d.par_reverse_sweeps::<_, L>(kernel))
     }
@@ -744,6 +695,9 @@ impl JacobianPrep {
     /// ```
     pub fn evaluate_reverse(&mut self, kernel: &mut impl Vjp) -> &CsMat<f64> {
         self.expect_mode(Mode::Reverse, "");
+        if let Some(constants) = self.constants.as_mut() {
+            constants.hold(&mut self.driver, |every| every.evaluate_reverse(kernel));
+        }
         let d = &mut self.driver;
         with_lanes!(reverse: d.lanes(), L => d.reverse_sweeps::<L>(kernel))
     }
