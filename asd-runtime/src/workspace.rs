@@ -789,6 +789,27 @@ impl Tape {
         buf.extend_from_slice(v);
         self.vecs.push(buf);
     }
+    /// Restores the vector saved last into a buffer of `ws`'s pool, the one that fits
+    /// its length best: each evaluation then takes the same buffers, and none grows
+    /// (a buffer taken empty and filled by [`pop_vec_into`](Self::pop_vec_into) would be
+    /// the pool's smallest, and grow when another evaluation leaves the pool in another
+    /// order).
+    ///
+    /// ```
+    /// use asd_runtime::{Tape, Workspace};
+    /// let ws = Workspace::new();
+    /// let mut tape = Tape::default();
+    /// tape.push_vec(&[4.0, 5.0]);
+    /// assert_eq!(*tape.pop_vec_in(&ws), [4.0, 5.0]);
+    /// assert!(tape.is_empty());
+    /// ```
+    pub fn pop_vec_in<'w>(&mut self, ws: &'w Workspace) -> Buf<'w> {
+        let buf = self.vecs.pop().expect("asd: tape underflow (vectors)");
+        let v = ws.copy(&buf);
+        self.spare.push(buf);
+        v
+    }
+
     /// Restores the vector saved last into `v` (resized to the saved length).
     ///
     /// See [`Tape`] for an example.

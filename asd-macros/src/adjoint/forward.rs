@@ -88,7 +88,7 @@ impl Adjoint {
                 quote!(let mut #n = #ws.lane_zeros::<L>(0); #tape.pop_lanes_into(&mut #n);)
             }
             Ty::Real => quote!(let mut #n: f64 = #tape.pop_real();),
-            Ty::RealVec => quote!(let mut #n = #ws.zeros(0); #tape.pop_vec_into(&mut #n);),
+            Ty::RealVec => quote!(let mut #n = #tape.pop_vec_in(#ws);),
             Ty::Int => match like {
                 // `pop_int` is generic over the integer types and the IR does not know
                 // which one the user's code has: the dead arm gives it `like`'s type.
@@ -131,7 +131,7 @@ impl Adjoint {
 
     /// Pops into the existing binding of `v`.
     pub(super) fn restore(&self, v: VarId) -> TokenStream {
-        let tape = tape();
+        let (tape, ws) = (tape(), ws());
         let n = self.name(v);
         if self.unneeded(v) {
             return quote!();
@@ -140,7 +140,9 @@ impl Adjoint {
             Ty::Real if self.lanes(v) => quote!(#tape.pop_lanes(&mut #n);),
             Ty::RealVec if self.lanes(v) => quote!(#tape.pop_lanes_into(&mut #n);),
             Ty::Real => quote!(#n = #tape.pop_real();),
-            Ty::RealVec => quote!(#tape.pop_vec_into(&mut #n);),
+            // A pooled buffer that fits, rather than the binding's own grown: a vector
+            // shrunk since (`y = z` with `z` one shorter) would grow at each evaluation.
+            Ty::RealVec => quote!(#n = #tape.pop_vec_in(#ws);),
             Ty::Int => quote!(#n = #tape.pop_int();),
             Ty::Bool => quote!(#n = #tape.pop_bool();),
             Ty::Other => quote!(),
