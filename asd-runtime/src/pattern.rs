@@ -392,12 +392,12 @@ impl SparsityPattern {
         varying: &SparsityPattern,
     ) -> (SparsityPattern, Vec<usize>, Vec<usize>) {
         let varies = |i: usize, j: usize| varying.row(i).binary_search(&j).is_ok();
-        let fixed_at = (0..self.nrows)
-            .flat_map(|i| (self.row_ptr[i]..self.row_ptr[i + 1]).map(move |e| (i, e)))
-            .filter(|&(i, e)| !varies(i, self.col_idx[e]))
-            .map(|(_, e)| e)
-            .collect();
         let (kept, at) = self.entries_only(varies);
+        // The others: the positions `at` skips, both in increasing order.
+        let mut next = at.iter().peekable();
+        let fixed_at = (0..self.nnz())
+            .filter(|e| next.next_if_eq(&e).is_none())
+            .collect();
         (kept, at, fixed_at)
     }
 

@@ -204,7 +204,9 @@ impl Trace2 {
     /// If an index is not below `n`.
     #[track_caller]
     pub fn hessian_pattern(&self, n: usize) -> SparsityPattern {
-        self.clone().into_hessian_pattern(n)
+        let mut all = self.h.clone();
+        all.union_with(&self.k);
+        all.into_symmetric_pattern(n)
     }
 
     /// [`hessian_pattern`](Self::hessian_pattern), consuming the tracer's value so

@@ -1,5 +1,5 @@
-//! [`Constants`]: entries a preparation proved constant, evaluated once per key of the
-//! other parameters, for Jacobians and Hessians alike.
+//! [`Constants`]: the entries a preparation proved constant, if any, evaluated once per
+//! key of the other parameters, for Jacobians and Hessians alike.
 
 use sprs::CsMat;
 
@@ -10,9 +10,12 @@ use super::driver::Driver;
 /// evaluates them: at the first evaluation, and at the first after the key of the
 /// other parameters changed. The driver then holds them in its result and subtracts
 /// what they add to the compressed products of the others
-/// ([`Driver::hold_constants`]).
+/// ([`Driver::hold_constants`]). [`none`](Self::none) for a preparation without any.
 #[derive(Clone, Debug)]
-pub(super) struct Constants<P> {
+pub(super) struct Constants<P>(Option<Box<Held<P>>>);
+
+#[derive(Clone, Debug)]
+struct Held<P> {
     /// Evaluated serially: once per key.
     prep: P,
     /// Their positions among the result's stored values.
@@ -23,26 +26,30 @@ pub(super) struct Constants<P> {
 }
 
 impl<P> Constants<P> {
+    pub(super) fn none() -> Self {
+        Constants(None)
+    }
+
     pub(super) fn new(prep: P, targets: Vec<usize>) -> Self {
-        Constants {
+        Constants(Some(Box::new(Held {
             prep,
             targets,
             pending: true,
             key: None,
-        }
+        })))
     }
 
     /// How many entries are constant.
     pub(super) fn len(&self) -> usize {
-        self.targets.len()
+        self.0.as_ref().map_or(0, |h| h.targets.len())
     }
 
     /// Called before an evaluation with the key of the other parameters: a change of it
     /// (or no key, a type without [`ConstKey`](crate::ConstKey)) evaluates them again.
     pub(super) fn at(&mut self, key: Option<u64>) {
-        if key.is_none() || self.key != key {
-            self.key = key;
-            self.pending = true;
+        if let Some(h) = self.0.as_mut().filter(|h| key.is_none() || h.key != key) {
+            h.key = key;
+            h.pending = true;
         }
     }
 
@@ -53,13 +60,14 @@ impl<P> Constants<P> {
         driver: &mut Driver,
         evaluate: impl FnOnce(&mut P) -> &CsMat<f64>,
     ) {
-        if self.pending {
-            driver.hold_constants(&self.targets, evaluate(&mut self.prep).data());
-            self.pending = false;
+        if let Some(h) = self.0.as_mut().filter(|h| h.pending) {
+            driver.hold_constants(&h.targets, evaluate(&mut h.prep).data());
+            h.pending = false;
         }
     }
 
-    pub(super) fn prep_mut(&mut self) -> &mut P {
-        &mut self.prep
+    /// The preparation of every entry, if there are constant ones.
+    pub(super) fn prep_mut(&mut self) -> Option<&mut P> {
+        self.0.as_mut().map(|h| &mut h.prep)
     }
 }

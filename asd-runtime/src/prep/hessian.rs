@@ -54,7 +54,7 @@ pub struct HessianPrep {
     driver: Driver,
     /// Entries proved constant ([`with_constant_entries`](Self::with_constant_entries))
     /// and the preparation that evaluates them.
-    constants: Option<Box<Constants<HessianPrep>>>,
+    constants: Constants<HessianPrep>,
     /// The options generated code prepared it with ([`made_with`](Self::made_with)), to
     /// prepare again with when the constants that shape it change.
     options: Option<HessianOptions>,
@@ -227,18 +227,11 @@ impl HessianPrep {
         if fixed_at.is_empty() {
             return Self::new(pattern, options);
         }
+        // Star or columns, without the acyclic coloring asked for: a gather.
         let (method, coloring) = Self::choose(&varying, options);
-        let lanes = choose_lanes_on(
-            coloring.ncolors(),
-            options.lanes,
-            options.threads,
-            Sweeps::Forward,
-        );
-        let decompression = match method {
-            HessianMethod::Columns => Decompression::columns(&varying, &coloring, lanes),
-            _ => Decompression::star(&varying, &coloring, lanes),
-        }
-        .scattered(varying_at, pattern.nnz());
+        let decompression =
+            Self::decompression_of(&varying, method, &coloring, options.lanes, options.threads)
+                .scattered(varying_at, pattern.nnz());
         // Evaluated once per key: serial, quiet, one greedy pass (its colors are paid
         // for once, a search for fewer at each preparation).
         let once = HessianOptions {
@@ -250,7 +243,7 @@ impl HessianPrep {
         let prep = HessianPrep {
             method,
             driver: Driver::new(pattern, coloring, decompression).with_threads(options.threads),
-            constants: Some(Box::new(Constants::new(every_entry, fixed_at))),
+            constants: Constants::new(every_entry, fixed_at),
             options: None,
         };
         prep.warn_if_it_buys_nothing(options);
@@ -263,16 +256,14 @@ impl HessianPrep {
     /// entries again. `None`: the parameters have no key, and the constant entries are
     /// evaluated every time.
     pub fn constants_at(&mut self, key: Option<u64>) {
-        if let Some(constants) = self.constants.as_mut() {
-            constants.at(key);
-        }
+        self.constants.at(key);
     }
 
     /// Entries proved constant, evaluated once (see
     /// [`with_constant_entries`](Self::with_constant_entries)), both triangles; 0
     /// otherwise.
     pub fn constant_entries(&self) -> usize {
-        self.constants.as_ref().map_or(0, |c| c.len())
+        self.constants.len()
     }
 
     /// Whether the coloring saves (almost) nothing over dense AD: it needs at least four
@@ -366,20 +357,32 @@ impl HessianPrep {
         lanes: Option<usize>,
         threads: usize,
     ) -> Self {
-        let lanes = choose_lanes_on(coloring.ncolors(), lanes, threads, Sweeps::Forward);
-        let decompression = match method {
-            HessianMethod::Star => Decompression::star(&pattern, &coloring, lanes),
-            HessianMethod::Acyclic => Decompression::acyclic(&pattern, &coloring, lanes),
-            HessianMethod::Columns => {
-                crate::decompress::check_symmetric(&pattern);
-                Decompression::columns(&pattern, &coloring, lanes)
-            }
-        };
+        let decompression = Self::decompression_of(&pattern, method, &coloring, lanes, threads);
         HessianPrep {
             method,
             driver: Driver::new(pattern, coloring, decompression).with_threads(threads),
-            constants: None,
+            constants: Constants::none(),
             options: None,
+        }
+    }
+
+    /// The decompression of `pattern` by `method`'s `coloring`, in the lanes asked for
+    /// or chosen for `threads`.
+    fn decompression_of(
+        pattern: &SparsityPattern,
+        method: HessianMethod,
+        coloring: &Coloring,
+        lanes: Option<usize>,
+        threads: usize,
+    ) -> Decompression {
+        let lanes = choose_lanes_on(coloring.ncolors(), lanes, threads, Sweeps::Forward);
+        match method {
+            HessianMethod::Star => Decompression::star(pattern, coloring, lanes),
+            HessianMethod::Acyclic => Decompression::acyclic(pattern, coloring, lanes),
+            HessianMethod::Columns => {
+                crate::decompress::check_symmetric(pattern);
+                Decompression::columns(pattern, coloring, lanes)
+            }
         }
     }
 
@@ -413,9 +416,8 @@ impl HessianPrep {
     /// }
     /// ```
     pub fn evaluate(&mut self, kernel: &mut impl Hvp) -> &CsMat<f64> {
-        if let Some(constants) = self.constants.as_mut() {
-            constants.hold(&mut self.driver, |every| every.evaluate(kernel));
-        }
+        self.constants
+            .hold(&mut self.driver, |every| every.evaluate(kernel));
         let d = &mut self.driver;
         with_lanes!(d.lanes(), L => d.hvp_sweeps::<L>(kernel))
     }
@@ -427,9 +429,8 @@ impl HessianPrep {
     pub fn evaluate_par(&mut self, kernel: &(impl Hvp + Clone + Sync)) -> &CsMat<f64> {
         // The preparation of every entry is serial: its parallel evaluation is the serial
         // one, and asking for it compiles no second copy of the kernel's sweeps.
-        if let Some(constants) = self.constants.as_mut() {
-            constants.hold(&mut self.driver, |every| every.evaluate_par(kernel));
-        }
+        self.constants
+            .hold(&mut self.driver, |every| every.evaluate_par(kernel));
         let d = &mut self.driver;
         with_lanes!(d.lanes(), L => d.par_hvp_sweeps::<_, L>(kernel))
     }
@@ -562,8 +563,8 @@ impl HessianPrep {
     /// ```
     pub fn set_wide_vectors(&mut self, on: bool) {
         self.driver.set_wide_vectors(on);
-        if let Some(constants) = self.constants.as_mut() {
-            constants.prep_mut().set_wide_vectors(on);
+        if let Some(every) = self.constants.prep_mut() {
+            every.set_wide_vectors(on);
         }
     }
 

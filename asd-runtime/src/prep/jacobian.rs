@@ -56,7 +56,7 @@ pub struct JacobianPrep {
     driver: Driver,
     /// Entries proved constant ([`with_constant_entries`](Self::with_constant_entries))
     /// and the preparation that evaluates them; how many whole rows they make.
-    constants: Option<Box<Constants<JacobianPrep>>>,
+    constants: Constants<JacobianPrep>,
     constant_rows: usize,
     /// For a local pattern: the decisions it was traced with.
     local: Option<Box<Local>>,
@@ -216,24 +216,17 @@ impl JacobianPrep {
                 return prep;
             }
         }
-        let (sweeps, choice) = match mode {
-            Mode::Reverse => (Sweeps::Reverse, ModeChoice::Reverse),
-            Mode::Forward | Mode::Bidirectional => (Sweeps::Forward, ModeChoice::Forward),
-        };
-        let lanes = choose_lanes_on(coloring.ncolors(), options.lanes, options.threads, sweeps);
-        let decompression = match mode {
-            Mode::Reverse => Decompression::rows_of_valid(&varying, &coloring, lanes),
-            Mode::Forward | Mode::Bidirectional => {
-                Decompression::columns_of_valid(&varying, &coloring, lanes)
-            }
-        }
-        .scattered(varying_at, pattern.nnz());
+        let decompression = Self::decompression_of(&varying, mode, &coloring, options, false)
+            .scattered(varying_at, pattern.nnz());
         let constant_rows = (0..pattern.nrows())
             .filter(|&i| varying.row(i).is_empty())
             .count();
         // In the same mode: its kernel is the one given to the evaluation.
         let same_mode = JacobianOptions {
-            mode: choice,
+            mode: match mode {
+                Mode::Reverse => ModeChoice::Reverse,
+                Mode::Forward | Mode::Bidirectional => ModeChoice::Forward,
+            },
             ..*options
         };
         let every_entry = Self::new(pattern.clone(), &once(same_mode));
@@ -241,7 +234,7 @@ impl JacobianPrep {
         let prep = JacobianPrep {
             mode,
             driver: Driver::new(pattern, coloring, decompression).with_threads(options.threads),
-            constants: Some(Box::new(constants)),
+            constants,
             constant_rows,
             local: None,
             reverse: None,
@@ -418,29 +411,41 @@ impl JacobianPrep {
         options: &JacobianOptions,
         check: bool,
     ) -> Self {
+        let decompression = Self::decompression_of(&pattern, mode, &coloring, options, check);
+        JacobianPrep {
+            mode,
+            driver: Driver::new(pattern, coloring, decompression).with_threads(options.threads),
+            constant_rows: 0,
+            constants: Constants::none(),
+            local: None,
+            reverse: None,
+            options: None,
+        }
+    }
+
+    /// The decompression of `pattern` by `mode`'s `coloring`, in the lanes `options`
+    /// give it; `check` as in [`build`](Self::build).
+    fn decompression_of(
+        pattern: &SparsityPattern,
+        mode: Mode,
+        coloring: &Coloring,
+        options: &JacobianOptions,
+        check: bool,
+    ) -> Decompression {
         let sweeps = match mode {
             Mode::Reverse => Sweeps::Reverse,
             Mode::Forward | Mode::Bidirectional => Sweeps::Forward,
         };
         let lanes = choose_lanes_on(coloring.ncolors(), options.lanes, options.threads, sweeps);
-        let decompression = match (mode, check) {
-            (Mode::Forward, true) => Decompression::columns(&pattern, &coloring, lanes),
-            (Mode::Forward, false) => Decompression::columns_of_valid(&pattern, &coloring, lanes),
-            (Mode::Reverse, true) => Decompression::rows(&pattern, &coloring, lanes),
-            (Mode::Reverse, false) => Decompression::rows_of_valid(&pattern, &coloring, lanes),
+        match (mode, check) {
+            (Mode::Forward, true) => Decompression::columns(pattern, coloring, lanes),
+            (Mode::Forward, false) => Decompression::columns_of_valid(pattern, coloring, lanes),
+            (Mode::Reverse, true) => Decompression::rows(pattern, coloring, lanes),
+            (Mode::Reverse, false) => Decompression::rows_of_valid(pattern, coloring, lanes),
             (Mode::Bidirectional, _) => panic!(
                 "asd: a bidirectional preparation needs a column and a row coloring: \
                  call JacobianPrep::with_bicoloring"
             ),
-        };
-        JacobianPrep {
-            mode,
-            driver: Driver::new(pattern, coloring, decompression).with_threads(options.threads),
-            constant_rows: 0,
-            constants: None,
-            local: None,
-            reverse: None,
-            options: None,
         }
     }
 
@@ -451,9 +456,7 @@ impl JacobianPrep {
     /// `None`: the parameters have no key (a type without [`ConstKey`](crate::ConstKey)),
     /// and the constant rows are evaluated every time.
     pub fn constants_at(&mut self, key: Option<u64>) {
-        if let Some(constants) = self.constants.as_mut() {
-            constants.at(key);
-        }
+        self.constants.at(key);
     }
 
     /// [`new`](Self::new) for a local pattern, traced with `decisions` (what the
@@ -548,9 +551,8 @@ impl JacobianPrep {
     /// See [`JacobianPrep`] for an example.
     pub fn evaluate_forward(&mut self, kernel: &mut impl Jvp) -> &CsMat<f64> {
         self.expect_mode(Mode::Forward, "");
-        if let Some(constants) = self.constants.as_mut() {
-            constants.hold(&mut self.driver, |every| every.evaluate_forward(kernel));
-        }
+        self.constants
+            .hold(&mut self.driver, |every| every.evaluate_forward(kernel));
         let d = &mut self.driver;
         with_lanes!(d.lanes(), L => d.forward_sweeps::<_, L>(kernel))
     }
@@ -615,9 +617,8 @@ impl JacobianPrep {
         self.expect_mode(Mode::Forward, "_par");
         // The preparation of every entry is serial: its parallel evaluation is the serial
         // one, and asking for it compiles no second copy of the kernel's sweeps.
-        if let Some(constants) = self.constants.as_mut() {
-            constants.hold(&mut self.driver, |every| every.evaluate_forward_par(kernel));
-        }
+        self.constants
+            .hold(&mut self.driver, |every| every.evaluate_forward_par(kernel));
         let d = &mut self.driver;
         with_lanes!(d.lanes(), L => d.par_forward_sweeps::<_, L>(kernel))
     }
@@ -627,9 +628,8 @@ impl JacobianPrep {
     /// [`evaluate_forward_par`](Self::evaluate_forward_par).
     pub fn evaluate_reverse_par(&mut self, kernel: &(impl Vjp + Clone + Sync)) -> &CsMat<f64> {
         self.expect_mode(Mode::Reverse, "_par");
-        if let Some(constants) = self.constants.as_mut() {
-            constants.hold(&mut self.driver, |every| every.evaluate_reverse_par(kernel));
-        }
+        self.constants
+            .hold(&mut self.driver, |every| every.evaluate_reverse_par(kernel));
         let d = &mut self.driver;
         with_lanes!(reverse: d.lanes(), L => d.par_reverse_sweeps::<_, L>(kernel))
     }
@@ -695,9 +695,8 @@ impl JacobianPrep {
     /// ```
     pub fn evaluate_reverse(&mut self, kernel: &mut impl Vjp) -> &CsMat<f64> {
         self.expect_mode(Mode::Reverse, "");
-        if let Some(constants) = self.constants.as_mut() {
-            constants.hold(&mut self.driver, |every| every.evaluate_reverse(kernel));
-        }
+        self.constants
+            .hold(&mut self.driver, |every| every.evaluate_reverse(kernel));
         let d = &mut self.driver;
         with_lanes!(reverse: d.lanes(), L => d.reverse_sweeps::<L>(kernel))
     }
@@ -812,7 +811,7 @@ impl JacobianPrep {
     /// [`with_constant_entries`](Self::with_constant_entries)), those of the constant
     /// rows included; 0 otherwise.
     pub fn constant_entries(&self) -> usize {
-        self.constants.as_ref().map_or(0, |c| c.len())
+        self.constants.len()
     }
 
     /// Number of colors: JVPs or VJPs per evaluation, both together in bidirectional
@@ -899,8 +898,8 @@ impl JacobianPrep {
     /// ```
     pub fn set_wide_vectors(&mut self, on: bool) {
         self.driver.set_wide_vectors(on);
-        if let Some(constants) = self.constants.as_mut() {
-            constants.prep_mut().set_wide_vectors(on);
+        if let Some(every) = self.constants.prep_mut() {
+            every.set_wide_vectors(on);
         }
         if let Some(reverse) = self.reverse.as_mut() {
             reverse.driver.set_wide_vectors(on);

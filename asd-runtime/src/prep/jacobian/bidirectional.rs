@@ -11,6 +11,7 @@ use std::fmt;
 
 use sprs::CsMat;
 
+use super::super::constants::Constants;
 use super::super::driver::Driver;
 use super::super::{with_lanes, JacobianOptions, Jvp, Sweeps, Vjp};
 use super::{place, search_orders, JacobianPrep, Mode};
@@ -111,7 +112,7 @@ impl JacobianPrep {
             mode: Mode::Bidirectional,
             driver: Driver::new(pattern, columns, parts.forward),
             constant_rows: 0,
-            constants: None,
+            constants: Constants::none(),
             local: None,
             reverse: Some(Box::new(reverse)),
             options: None,
