@@ -47,7 +47,7 @@
 //! assert_eq!(jac.nnz(), 8);
 //! ```
 // No unsafe code but the calls of the AVX2 entry points after run-time detection
-// (`prep::isa`, which allows it).
+// (`prep::isa`, which allows it) and a prefetch (`decompress::prefetch`).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]

@@ -2,7 +2,7 @@
 //! `J S_col`, the others from the reverse products `Jᵀ S_row`, each a gather worked
 //! out at preparation.
 
-use super::{Decompression, Layout, Recovery};
+use super::{Decompression, Indices, Layout, Recovery};
 use crate::coloring::{Bicoloring, NO_COLOR};
 use crate::SparsityPattern;
 
@@ -152,7 +152,7 @@ impl BiParts {
         }
         let reverse_pattern = SparsityPattern::from_csr(m, n, r_ptr, r_idx);
         let forward = Decompression {
-            targets: Some((forward_at, pattern.nnz())),
+            targets: Some((Indices::new(forward_at, pattern.nnz()), pattern.nnz())),
             ..Decompression::direct(Recovery::Columns, pattern, forward_layout, gather)
         };
         let reverse =

@@ -278,14 +278,14 @@ pub struct Decompression {
     shape: (usize, usize),
     layout: Layout,
     /// For every stored entry, in CSR order: its flat index in the compressed buffer.
-    gather: GatherMap,
+    gather: Indices,
     /// Acyclic only: substitutions, in an order where every subtracted entry is final.
     steps: Vec<Step>,
     subtract: Vec<usize>,
     /// For a decompression of some rows of a larger result (the rows that are not
     /// constant): where each recovered entry goes among the result's `nvalues` stored
     /// values. `None`: the result is the pattern, in its order.
-    targets: Option<(Vec<usize>, usize)>,
+    targets: Option<(Indices, usize)>,
 }
 
 impl Decompression {
@@ -395,7 +395,7 @@ impl Decompression {
         Decompression {
             recovery,
             shape: pattern.shape(),
-            gather: GatherMap::new(gather, &layout),
+            gather: Indices::new(gather, layout.len()),
             layout,
             steps: Vec::new(),
             subtract: Vec::new(),
@@ -416,7 +416,7 @@ impl Decompression {
             "asd: one target per entry"
         );
         Decompression {
-            targets: Some((targets, nvalues)),
+            targets: Some((Indices::new(targets, nvalues), nvalues)),
             ..self
         }
     }
@@ -448,10 +448,7 @@ impl Decompression {
     ///
     /// See [`Decompression`] for an example.
     pub fn gather_map(&self) -> Vec<usize> {
-        match &self.gather {
-            GatherMap::Narrow(map) => map.iter().map(|&k| k.at()).collect(),
-            GatherMap::Wide(map) => map.clone(),
-        }
+        self.gather.to_vec()
     }
 
     /// Entries it recovers: the length of [`gather_map`](Self::gather_map).
@@ -541,7 +538,7 @@ impl Decompression {
     pub(crate) fn target(&self, k: usize) -> usize {
         match &self.targets {
             None => k,
-            Some((targets, nvalues)) => targets.get(k).copied().unwrap_or(*nvalues),
+            Some((targets, nvalues)) => targets.get(k).unwrap_or(*nvalues),
         }
     }
 
@@ -559,18 +556,22 @@ impl Decompression {
             return self.gather_part(compressed, ks.start, values);
         };
         let less = (!less.is_empty()).then(|| &less[ks.clone()]);
-        let (at, targets) = (self.target(ks.start), &targets[ks.clone()]);
-        match &self.gather {
-            GatherMap::Narrow(map) => scatter(compressed, &map[ks], targets, less, values, at),
-            GatherMap::Wide(map) => scatter(compressed, &map[ks], targets, less, values, at),
+        let at = self.target(ks.start);
+        let ks = || ks.clone();
+        use Indices::{Narrow, Wide};
+        match (&self.gather, targets) {
+            (Narrow(m), Narrow(t)) => scatter(compressed, &m[ks()], &t[ks()], less, values, at),
+            (Narrow(m), Wide(t)) => scatter(compressed, &m[ks()], &t[ks()], less, values, at),
+            (Wide(m), Narrow(t)) => scatter(compressed, &m[ks()], &t[ks()], less, values, at),
+            (Wide(m), Wide(t)) => scatter(compressed, &m[ks()], &t[ks()], less, values, at),
         }
     }
 
     /// The gather of the stored entries `first..first + values.len()` into `values`.
     pub(crate) fn gather_part(&self, compressed: &[f64], first: usize, values: &mut [f64]) {
         match &self.gather {
-            GatherMap::Narrow(map) => gather(compressed, &map[first..], values),
-            GatherMap::Wide(map) => gather(compressed, &map[first..], values),
+            Indices::Narrow(map) => gather(compressed, &map[first..], values),
+            Indices::Wide(map) => gather(compressed, &map[first..], values),
         }
     }
 
@@ -598,33 +599,48 @@ impl Decompression {
     }
 }
 
-/// Where each stored entry is gathered from: its flat index in the compressed buffer, in
-/// 4 bytes when the buffer has fewer than 2^32 entries, as every one that fits in memory
-/// today does. The map is read whole at each evaluation: for a large result its bytes
-/// are a third of those a gather moves.
+/// Indices below a bound: in 4 bytes when it is at most 2^32, as every one that fits in
+/// memory today is. A gather map (where each stored entry is gathered from, its flat
+/// index in the compressed buffer) and a scattered gather's targets are read whole at
+/// each evaluation: for a large result their bytes are a third of those a gather moves.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum GatherMap {
+enum Indices {
     Narrow(Vec<u32>),
     Wide(Vec<usize>),
 }
 
-impl GatherMap {
-    fn new(map: Vec<usize>, layout: &Layout) -> Self {
-        match u32::try_from(layout.len()) {
-            Ok(_) => GatherMap::Narrow(map.iter().map(|&k| k as u32).collect()),
-            Err(_) => GatherMap::Wide(map),
+impl Indices {
+    /// `indices`, each below `bound`.
+    fn new(indices: Vec<usize>, bound: usize) -> Self {
+        match u32::try_from(bound.saturating_sub(1)) {
+            Ok(_) => Indices::Narrow(indices.iter().map(|&k| k as u32).collect()),
+            Err(_) => Indices::Wide(indices),
         }
     }
 
     fn len(&self) -> usize {
         match self {
-            GatherMap::Narrow(map) => map.len(),
-            GatherMap::Wide(map) => map.len(),
+            Indices::Narrow(v) => v.len(),
+            Indices::Wide(v) => v.len(),
+        }
+    }
+
+    fn get(&self, k: usize) -> Option<usize> {
+        match self {
+            Indices::Narrow(v) => v.get(k).map(|&i| i.at()),
+            Indices::Wide(v) => v.get(k).copied(),
+        }
+    }
+
+    fn to_vec(&self) -> Vec<usize> {
+        match self {
+            Indices::Narrow(v) => v.iter().map(|&i| i.at()).collect(),
+            Indices::Wide(v) => v.clone(),
         }
     }
 }
 
-/// An index of a [`GatherMap`].
+/// An index of [`Indices`].
 trait Index: Copy {
     fn at(self) -> usize;
 }
@@ -649,26 +665,54 @@ fn gather<I: Index>(compressed: &[f64], map: &[I], values: &mut [f64]) {
 }
 
 /// `values[targets[e] - at] = compressed[map[e]]`, `- less[e]` if given.
-fn scatter<I: Index>(
+///
+/// Into a large result, each write first asks for its cache line [`AHEAD`] entries
+/// before: the entries are sparse there (the diagonal of a 5-point stencil's Hessian, one
+/// in five stored values), each on a line of its own, which the processor's prefetchers
+/// do not bring in time. H3 at n = 10^6, 10^6 entries into 40 MB: 6.5 ms → 4.9 ms a
+/// scatter (with the 4-byte targets of [`Indices`]).
+fn scatter<I: Index, J: Index>(
     compressed: &[f64],
     map: &[I],
-    targets: &[usize],
+    targets: &[J],
     less: Option<&[f64]>,
     values: &mut [f64],
     at: usize,
 ) {
-    match less {
-        None => {
-            for (&t, &k) in targets.iter().zip(map) {
-                values[t - at] = compressed[k.at()];
-            }
+    // The targets `AHEAD` entries on, whose lines are asked for: none in a small result.
+    let ahead = match values.len() >= PREFETCH_FROM {
+        true => targets.get(AHEAD..).unwrap_or(&[]),
+        false => &[],
+    };
+    for (e, (&t, &k)) in targets.iter().zip(map).enumerate() {
+        if let Some(&next) = ahead.get(e) {
+            prefetch(values, next.at() - at);
         }
-        Some(less) => {
-            for ((&t, &k), &c) in targets.iter().zip(map).zip(less) {
-                values[t - at] = compressed[k.at()] - c;
-            }
-        }
+        values[t.at() - at] = compressed[k.at()] - less.map_or(0.0, |less| less[e]);
     }
+}
+
+/// Stored values from which a scattered gather prefetches: 1 MiB, the second-level
+/// cache of most processors.
+const PREFETCH_FROM: usize = 1 << 17;
+
+/// How many entries ahead a scattered gather prefetches: 8 to 64 measured alike.
+const AHEAD: usize = 16;
+
+/// Asks for the cache line of `values[i]`, to be written soon. On x86-64 only (a hint:
+/// elsewhere, nothing).
+#[inline(always)]
+#[allow(unsafe_code)]
+fn prefetch(values: &[f64], i: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        // SAFETY: SSE is in the x86-64 baseline, and a prefetch neither reads nor faults,
+        // whatever the address (`wrapping_add` keeps the arithmetic defined).
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(values.as_ptr().wrapping_add(i).cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (values, i);
 }
 
 /// Panics unless `coloring` colors exactly `expected` columns or rows.

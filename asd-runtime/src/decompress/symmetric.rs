@@ -2,7 +2,7 @@
 //! acyclic colorings by substitution along their two-colored trees. Both fill both
 //! triangles of the result, and both are worked out entirely at preparation.
 
-use super::{check_colors, Decompression, GatherMap, Layout, Recovery, Step};
+use super::{check_colors, Decompression, Indices, Layout, Recovery, Step};
 use crate::pattern::prefix_sum;
 use crate::{Coloring, SparsityPattern};
 
@@ -174,7 +174,7 @@ impl Decompression {
         Decompression {
             recovery: Recovery::Acyclic,
             shape: pattern.shape(),
-            gather: GatherMap::new(gather, &layout),
+            gather: Indices::new(gather, layout.len()),
             layout,
             steps,
             subtract,

@@ -144,21 +144,31 @@ fn wide_gather_maps_recover_what_narrow_ones_do() {
     let colors: Vec<usize> = (0..7).map(|j| j % 3).collect();
     let a = dense(&p, |i, j| (10 * i + j) as f64 + 1.0);
     let narrow = Decompression::columns(&p, &Coloring::from_colors(colors.clone()), 4);
-    assert!(matches!(narrow.gather, GatherMap::Narrow(_)));
+    assert!(matches!(narrow.gather, Indices::Narrow(_)));
     let wide = Decompression {
-        gather: GatherMap::Wide(narrow.gather_map()),
+        gather: Indices::Wide(narrow.gather_map()),
         ..narrow.clone()
     };
     let b = compress(&a, &colors, narrow.layout());
     assert_eq!(recover(&wide, &b), stored(&p, &a));
-    // Scattered into every other slot of a result twice as long.
+    // Scattered into every other slot of a result twice as long, with 4- and 8-byte
+    // targets.
     let targets: Vec<usize> = (0..p.nnz()).map(|e| 2 * e + 1).collect();
-    let [narrow, wide] = [narrow, wide].map(|d| d.scattered(targets.clone(), 2 * p.nnz()));
-    let mut values = [vec![0.0; 2 * p.nnz()], vec![0.0; 2 * p.nnz()]];
-    narrow.decompress(&b, &mut values[0]);
-    wide.decompress(&b, &mut values[1]);
-    assert_eq!(values[0], values[1]);
-    assert_eq!(values[1][1], a[0][0]);
+    let nvalues = 2 * p.nnz();
+    let scattered = [narrow, wide].map(|d| d.scattered(targets.clone(), nvalues));
+    assert!(matches!(scattered[0].targets, Some((Indices::Narrow(_), _))));
+    let wide_targets = scattered.clone().map(|d| Decompression {
+        targets: Some((Indices::Wide(targets.clone()), nvalues)),
+        ..d
+    });
+    let mut first = vec![0.0; nvalues];
+    scattered[0].decompress(&b, &mut first);
+    assert_eq!(first[1], a[0][0]);
+    for d in scattered.iter().chain(&wide_targets) {
+        let mut values = vec![0.0; nvalues];
+        d.decompress(&b, &mut values);
+        assert_eq!(values, first);
+    }
 }
 
 #[test]

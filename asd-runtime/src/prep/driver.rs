@@ -767,7 +767,8 @@ mod tests {
     /// writes its own entries, less their corrections. Serially too.
     #[test]
     fn a_large_scattered_gather_in_parts_recovers_every_varying_entry() {
-        let n = 1 << 16;
+        // Large enough that the serial scatter prefetches (`decompress::PREFETCH_FROM`).
+        let n = 1 << 17;
         let pattern =
             SparsityPattern::from_coordinates(n, n, (0..n).flat_map(|i| [(i, i & !1), (i, i | 1)]));
         let off = SparsityPattern::from_coordinates(n, n, (0..n).map(|i| (i, i ^ 1)));
