@@ -156,7 +156,10 @@ fn wide_gather_maps_recover_what_narrow_ones_do() {
     let targets: Vec<usize> = (0..p.nnz()).map(|e| 2 * e + 1).collect();
     let nvalues = 2 * p.nnz();
     let scattered = [narrow, wide].map(|d| d.scattered(targets.clone(), nvalues));
-    assert!(matches!(scattered[0].targets, Some((Indices::Narrow(_), _))));
+    assert!(matches!(
+        scattered[0].targets,
+        Some((Indices::Narrow(_), _))
+    ));
     let wide_targets = scattered.clone().map(|d| Decompression {
         targets: Some((Indices::Wide(targets.clone()), nvalues)),
         ..d
