@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use sprs::CsMat;
 
 use super::isa::{self, Forward, Isa, Reverse, SecondOrder};
-use super::{Hvp, Jvp, Vjp};
+use super::{with_lanes, Hvp, Jvp, Vjp};
 use crate::decompress::{fill_seed, Decompression, Layout, Recovery};
 use crate::{Coloring, SparsityPattern, Workspace};
 
@@ -281,27 +281,22 @@ impl Driver {
         decompression.gather_part(compressed, 0, less);
     }
 
-    /// Panics unless the kernels are called with the preparation's lane count.
-    fn check_lanes<const L: usize>(&self) {
-        assert_eq!(
-            L,
-            self.lanes(),
-            "asd: lane dispatch does not match the preparation"
-        );
-    }
-
     /// [`sweeps`](Self::sweeps) of a [`Jvp`] kernel, taking the products from the
     /// kernel's own buffer when it has one ([`Jvp::OWNS_PRODUCTS`]).
-    pub(super) fn forward_sweeps<K: Jvp, const L: usize>(&mut self, kernel: &mut K) -> &CsMat<f64> {
-        self.check_lanes::<L>();
-        let (isa, m) = (self.isa, self.result.rows());
+    ///
+    /// Generic over the kernel only: the lane count is matched in the closure each sweep
+    /// calls, so that this function, its closures and their vtables are compiled once
+    /// per kernel, not once per kernel and lane count (as the other sweeps below).
+    pub(super) fn forward_sweeps<K: Jvp>(&mut self, kernel: &mut K) -> &CsMat<f64> {
+        let (isa, m, lanes) = (self.isa, self.result.rows(), self.lanes());
         if K::OWNS_PRODUCTS {
             self.owned_sweeps(&mut |ws, dx, give| {
-                isa::jvp_owned::<K, L>(isa, kernel, ws, dx, m, give)
+                with_lanes!(lanes, L => isa::jvp_owned::<K, L>(isa, kernel, ws, dx, m, give))
             })
         } else {
             self.sweeps(&mut |ws, dx, dy| {
-                isa::sweep::<_, L>(isa, &mut Forward(&mut *kernel), ws, dx, dy)
+                let kernel = &mut Forward(&mut *kernel);
+                with_lanes!(lanes, L => isa::sweep::<_, L>(isa, kernel, ws, dx, dy))
             })
         }
     }
@@ -336,69 +331,62 @@ impl Driver {
     }
 
     /// [`sweeps`](Self::sweeps) of a [`Vjp`] kernel.
-    pub(super) fn reverse_sweeps<const L: usize>(&mut self, kernel: &mut impl Vjp) -> &CsMat<f64> {
-        self.check_lanes::<L>();
-        let isa = self.isa;
+    pub(super) fn reverse_sweeps(&mut self, kernel: &mut impl Vjp) -> &CsMat<f64> {
+        let (isa, lanes) = (self.isa, self.lanes());
         self.sweeps(&mut |ws, dy, dx| {
-            isa::sweep::<_, L>(isa, &mut Reverse(&mut *kernel), ws, dy, dx)
+            let kernel = &mut Reverse(&mut *kernel);
+            with_lanes!(reverse: lanes, L => isa::sweep::<_, L>(isa, kernel, ws, dy, dx))
         })
     }
 
     /// [`sweeps`](Self::sweeps) of an [`Hvp`] kernel.
-    pub(super) fn hvp_sweeps<const L: usize>(&mut self, kernel: &mut impl Hvp) -> &CsMat<f64> {
-        self.check_lanes::<L>();
-        let isa = self.isa;
+    pub(super) fn hvp_sweeps(&mut self, kernel: &mut impl Hvp) -> &CsMat<f64> {
+        let (isa, lanes) = (self.isa, self.lanes());
         self.sweeps(&mut |ws, v, hv| {
-            isa::sweep::<_, L>(isa, &mut SecondOrder(&mut *kernel), ws, v, hv)
+            let kernel = &mut SecondOrder(&mut *kernel);
+            with_lanes!(lanes, L => isa::sweep::<_, L>(isa, kernel, ws, v, hv))
         })
     }
 
     /// [`forward_sweeps`](Self::forward_sweeps) on the workers' threads, each sweep with
     /// its own clone of `kernel`.
-    pub(super) fn par_forward_sweeps<K: Jvp + Clone + Sync, const L: usize>(
-        &mut self,
-        kernel: &K,
-    ) -> &CsMat<f64> {
+    pub(super) fn par_forward_sweeps<K: Jvp + Clone + Sync>(&mut self, kernel: &K) -> &CsMat<f64> {
         if self.workers.len() == 1 {
-            return self.forward_sweeps::<K, L>(&mut kernel.clone());
+            return self.forward_sweeps(&mut kernel.clone());
         }
-        self.check_lanes::<L>();
-        let (isa, m) = (self.isa, self.result.rows());
+        let (isa, m, lanes) = (self.isa, self.result.rows(), self.lanes());
         if K::OWNS_PRODUCTS {
             self.par_sweeps(&|ws, dx, out| {
-                let copy = &mut |dy: &[f64]| copy_products(dy, out, L);
-                isa::jvp_owned::<K, L>(isa, &mut kernel.clone(), ws, dx, m, copy)
+                let (kernel, copy) = (&mut kernel.clone(), &mut |dy: &[f64]| {
+                    copy_products(dy, out, lanes)
+                });
+                with_lanes!(lanes, L => isa::jvp_owned::<K, L>(isa, kernel, ws, dx, m, copy))
             })
         } else {
             self.par_sweeps(&|ws, dx, dy| {
-                isa::sweep::<_, L>(isa, &mut Forward(&mut kernel.clone()), ws, dx, dy)
+                let kernel = &mut Forward(&mut kernel.clone());
+                with_lanes!(lanes, L => isa::sweep::<_, L>(isa, kernel, ws, dx, dy))
             })
         }
     }
 
     /// [`reverse_sweeps`](Self::reverse_sweeps) on the workers' threads, each sweep with
     /// its own clone of `kernel`.
-    pub(super) fn par_reverse_sweeps<K: Vjp + Clone + Sync, const L: usize>(
-        &mut self,
-        kernel: &K,
-    ) -> &CsMat<f64> {
-        self.check_lanes::<L>();
-        let isa = self.isa;
+    pub(super) fn par_reverse_sweeps<K: Vjp + Clone + Sync>(&mut self, kernel: &K) -> &CsMat<f64> {
+        let (isa, lanes) = (self.isa, self.lanes());
         self.par_sweeps(&|ws, dy, dx| {
-            isa::sweep::<_, L>(isa, &mut Reverse(&mut kernel.clone()), ws, dy, dx)
+            let kernel = &mut Reverse(&mut kernel.clone());
+            with_lanes!(reverse: lanes, L => isa::sweep::<_, L>(isa, kernel, ws, dy, dx))
         })
     }
 
     /// [`hvp_sweeps`](Self::hvp_sweeps) on the workers' threads, each sweep with its own
     /// clone of `kernel`.
-    pub(super) fn par_hvp_sweeps<K: Hvp + Clone + Sync, const L: usize>(
-        &mut self,
-        kernel: &K,
-    ) -> &CsMat<f64> {
-        self.check_lanes::<L>();
-        let isa = self.isa;
+    pub(super) fn par_hvp_sweeps<K: Hvp + Clone + Sync>(&mut self, kernel: &K) -> &CsMat<f64> {
+        let (isa, lanes) = (self.isa, self.lanes());
         self.par_sweeps(&|ws, v, hv| {
-            isa::sweep::<_, L>(isa, &mut SecondOrder(&mut kernel.clone()), ws, v, hv)
+            let kernel = &mut SecondOrder(&mut kernel.clone());
+            with_lanes!(lanes, L => isa::sweep::<_, L>(isa, kernel, ws, v, hv))
         })
     }
 }

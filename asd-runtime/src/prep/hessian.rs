@@ -8,7 +8,7 @@ use super::constants::Constants;
 use super::driver::Driver;
 use super::{
     buys_nothing, cheaper_below, check_prepared_len, check_varying_shape, choose_lanes_on,
-    on_threads, plural, warn_once, with_lanes, HessianMethod, HessianOptions, Hvp, Sweeps,
+    on_threads, plural, warn_once, HessianMethod, HessianOptions, Hvp, Sweeps,
 };
 use crate::coloring::{
     acyclic_coloring_best_with, every_color, star_coloring_best_with, Sides, BEST_ORDERS,
@@ -418,8 +418,7 @@ impl HessianPrep {
     pub fn evaluate(&mut self, kernel: &mut impl Hvp) -> &CsMat<f64> {
         self.constants
             .hold(&mut self.driver, |every| every.evaluate(kernel));
-        let d = &mut self.driver;
-        with_lanes!(d.lanes(), L => d.hvp_sweeps::<L>(kernel))
+        self.driver.hvp_sweeps(kernel)
     }
 
     /// [`evaluate`](Self::evaluate) on the preparation's [`threads`](Self::threads),
@@ -431,8 +430,7 @@ impl HessianPrep {
         // one, and asking for it compiles no second copy of the kernel's sweeps.
         self.constants
             .hold(&mut self.driver, |every| every.evaluate_par(kernel));
-        let d = &mut self.driver;
-        with_lanes!(d.lanes(), L => d.par_hvp_sweeps::<_, L>(kernel))
+        self.driver.par_hvp_sweeps(kernel)
     }
 
     /// Threads a parallel evaluation ([`evaluate_par`](Self::evaluate_par)) runs on:

@@ -10,7 +10,7 @@ use super::constants::Constants;
 use super::driver::Driver;
 use super::{
     buys_nothing, cheaper_below, check_prepared_len, check_varying_shape, choose_lanes_on,
-    on_threads, plural, warn_once, with_lanes, JacobianOptions, Jvp, Mode, ModeChoice, Sweeps, Vjp,
+    on_threads, plural, warn_once, JacobianOptions, Jvp, Mode, ModeChoice, Sweeps, Vjp,
 };
 use crate::coloring::{bicoloring_among, Sides, SEARCH_ORDERS};
 use crate::decompress::Decompression;
@@ -553,8 +553,7 @@ impl JacobianPrep {
         self.expect_mode(Mode::Forward, "");
         self.constants
             .hold(&mut self.driver, |every| every.evaluate_forward(kernel));
-        let d = &mut self.driver;
-        with_lanes!(d.lanes(), L => d.forward_sweeps::<_, L>(kernel))
+        self.driver.forward_sweeps(kernel)
     }
 
     /// Panics unless the preparation is in `mode`, naming the evaluation (with `suffix`:
@@ -619,8 +618,7 @@ impl JacobianPrep {
         // one, and asking for it compiles no second copy of the kernel's sweeps.
         self.constants
             .hold(&mut self.driver, |every| every.evaluate_forward_par(kernel));
-        let d = &mut self.driver;
-        with_lanes!(d.lanes(), L => d.par_forward_sweeps::<_, L>(kernel))
+        self.driver.par_forward_sweeps(kernel)
     }
 
     /// [`evaluate_reverse`](Self::evaluate_reverse) on the preparation's
@@ -630,8 +628,7 @@ impl JacobianPrep {
         self.expect_mode(Mode::Reverse, "_par");
         self.constants
             .hold(&mut self.driver, |every| every.evaluate_reverse_par(kernel));
-        let d = &mut self.driver;
-        with_lanes!(reverse: d.lanes(), L => d.par_reverse_sweeps::<_, L>(kernel))
+        self.driver.par_reverse_sweeps(kernel)
     }
 
     /// [`evaluate`](Self::evaluate) on the preparation's [`threads`](Self::threads):
@@ -697,8 +694,7 @@ impl JacobianPrep {
         self.expect_mode(Mode::Reverse, "");
         self.constants
             .hold(&mut self.driver, |every| every.evaluate_reverse(kernel));
-        let d = &mut self.driver;
-        with_lanes!(reverse: d.lanes(), L => d.reverse_sweeps::<L>(kernel))
+        self.driver.reverse_sweeps(kernel)
     }
 
     /// Evaluates in whichever mode the preparation chose: in bidirectional mode, forward

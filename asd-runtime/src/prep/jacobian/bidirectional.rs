@@ -13,7 +13,7 @@ use sprs::CsMat;
 
 use super::super::constants::Constants;
 use super::super::driver::Driver;
-use super::super::{with_lanes, JacobianOptions, Jvp, Sweeps, Vjp};
+use super::super::{JacobianOptions, Jvp, Sweeps, Vjp};
 use super::{place, search_orders, JacobianPrep, Mode};
 use crate::coloring::{bicoloring_among, Bicoloring};
 use crate::decompress::BiParts;
@@ -155,12 +155,8 @@ impl JacobianPrep {
             .reverse
             .as_deref_mut()
             .expect("asd: a bidirectional preparation has a reverse half");
-        let d = &mut self.driver;
-        with_lanes!(d.lanes(), L => {
-            d.forward_sweeps::<_, L>(kernel);
-        });
-        let r = &mut reverse.driver;
-        let values = with_lanes!(reverse: r.lanes(), L => r.reverse_sweeps::<L>(kernel)).data();
+        self.driver.forward_sweeps(kernel);
+        let values = reverse.driver.reverse_sweeps(kernel).data();
         place(self.driver.result.data_mut(), &reverse.targets, values);
         &self.driver.result
     }
