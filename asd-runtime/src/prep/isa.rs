@@ -7,9 +7,10 @@
 //!
 //! Each lane count is compiled once: narrow sweeps (one or two lanes, one SSE2 register)
 //! for the baseline only, wide ones for AVX2 only. A processor without AVX2 runs a wide
-//! sweep as several two-lane ones ([`split`]), so every lane count still works
-//! everywhere, at the price of more primal runs there. Other architectures compile every
-//! count for their own baseline.
+//! sweep as several narrow ones ([`split`]) of a count the kernel is compiled for anyway
+//! (two lanes, one for a reverse sweep), so every lane count still works everywhere, at
+//! the price of more primal runs there. Other architectures compile every count for
+//! their own baseline.
 
 use super::{Hvp, Jvp, Vjp};
 use crate::{LaneBuf, Workspace};
@@ -19,8 +20,10 @@ use crate::{LaneBuf, Workspace};
 /// sweep of four lanes, J2 split over two threads for instance, runs about 15% faster).
 pub(super) const WIDE: usize = 4;
 
-/// The lanes of the narrow sweeps a wide one is split into without wide vectors: the
-/// widest narrow count that divides every wide one (checked below).
+/// The lanes of the narrow sweeps a wide forward or second-order one is split into
+/// without wide vectors: the widest narrow count that divides every wide one (checked
+/// below). Reverse sweeps split into one-lane ones, the only narrow count they are
+/// compiled for ([`REVERSE_LANES`](super::REVERSE_LANES)).
 const CHUNK: usize = WIDE / 2;
 
 const _: () = {
@@ -70,8 +73,15 @@ impl Isa {
 
 /// One sweep of a lane kernel: [`Jvp::jvp`], [`Vjp::vjp`] or [`Hvp::hvp`], so that one
 /// set of entry points serves all three.
-pub(super) trait Sweep {
+pub(super) trait Sweep: Sized {
     fn sweep<const L: usize>(&mut self, ws: &Workspace, seed: &[[f64; L]], out: &mut [[f64; L]]);
+
+    /// One sweep of `lanes` lanes as baseline sweeps of [`CHUNK`] lanes.
+    fn split(&mut self, ws: &Workspace, lanes: usize, seed: &[f64], out: &mut [f64]) {
+        split(ws, lanes, CHUNK, seed, out, &mut |ws, seed, out| {
+            baseline::sweep::<_, CHUNK>(self, ws, self::lanes(seed), lanes_mut(out))
+        })
+    }
 }
 
 /// A [`Jvp`] kernel's sweep.
@@ -94,6 +104,14 @@ impl<K: Vjp> Sweep for Reverse<'_, K> {
     #[inline(always)]
     fn sweep<const L: usize>(&mut self, ws: &Workspace, dy: &[[f64; L]], dx: &mut [[f64; L]]) {
         self.0.vjp(ws, dy, dx)
+    }
+
+    /// As one-lane sweeps: a reverse kernel is compiled for no other narrow count (a
+    /// two-lane copy, run only without AVX2, was a twentieth of a user's build).
+    fn split(&mut self, ws: &Workspace, lanes: usize, seed: &[f64], out: &mut [f64]) {
+        split(ws, lanes, 1, seed, out, &mut |ws, seed, out| {
+            baseline::sweep::<_, 1>(self, ws, self::lanes(seed), lanes_mut(out))
+        })
     }
 }
 
@@ -120,9 +138,7 @@ pub(super) fn sweep<S: Sweep, const L: usize>(
         // SAFETY: `Isa::Avx2` is only ever detected on processors with AVX2 and FMA.
         #[cfg(target_arch = "x86_64")]
         Isa::Avx2 => unsafe { avx2::sweep(kernel, ws, lanes::<L>(seed), lanes_mut::<L>(out)) },
-        Isa::Baseline => split(ws, L, seed, out, &mut |ws, seed, out| {
-            baseline::sweep(kernel, ws, seed, out)
-        }),
+        Isa::Baseline => kernel.split(ws, L, seed, out),
     }
 }
 
@@ -159,12 +175,16 @@ pub(super) fn jvp_owned<K: Jvp, const L: usize>(
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => unsafe { avx2::jvp_owned(kernel, ws, dx) },
             // Split here rather than through `sweep`, whose AVX2 arm would compile the
-            // kernel's `jvp` once more per lane count, never to be run.
+            // kernel's `jvp` once more per lane count, never to be run; each narrow
+            // sweep through the kernel's own narrow entry point, not its `jvp`, which
+            // would be compiled for this alone.
             Isa::Baseline => {
                 let mut dy = ws.lane_zeros::<L>(m);
                 let (dx, out) = (dx.as_flattened(), dy.as_flattened_mut());
-                split(ws, L, dx, out, &mut |ws, seed, out| {
-                    baseline::sweep(&mut Forward(&mut *kernel), ws, seed, out)
+                split(ws, L, CHUNK, dx, out, &mut |ws, seed, out| {
+                    let dy = baseline::jvp_owned::<_, CHUNK>(kernel, ws, lanes(seed));
+                    let dy = dy.expect("asd: a kernel that owns its products gave none");
+                    out.copy_from_slice(dy.as_flattened());
                 });
                 Some(dy)
             }
@@ -176,21 +196,47 @@ pub(super) fn jvp_owned<K: Jvp, const L: usize>(
     )
 }
 
-/// `run(ws, seed, out)` of a narrow sweep of [`CHUNK`] lanes.
-type Chunk<'k> = dyn FnMut(&Workspace, &[[f64; CHUNK]], &mut [[f64; CHUNK]]) + 'k;
+/// `run(ws, seed, out)` of a narrow sweep, over lanes laid out flat.
+type Narrow<'k> = dyn FnMut(&Workspace, &[f64], &mut [f64]) + 'k;
 
-/// One sweep of `lanes` lanes as `lanes / CHUNK` narrow sweeps, through buffers of the
-/// workspace: `run(ws, seed, out)` adds the products of `CHUNK` seed lanes into `out`.
-/// Over flat lanes, so that it is compiled once, not once per kernel and lane count.
-fn split(ws: &Workspace, lanes: usize, seed: &[f64], out: &mut [f64], run: &mut Chunk<'_>) {
-    let mut seed_chunk = ws.lane_scratch::<CHUNK>(seed.len() / lanes);
-    let mut out_chunk = ws.lane_scratch::<CHUNK>(out.len() / lanes);
-    for chunk in 0..lanes / CHUNK {
-        gather(seed, lanes, chunk, &mut seed_chunk);
-        out_chunk.fill([0.0; CHUNK]);
-        let _unshift = ShiftedSeedLanes::new(ws, CHUNK * chunk);
-        run(ws, &seed_chunk, &mut out_chunk);
-        scatter(&out_chunk, lanes, chunk, out);
+/// One sweep of `lanes` lanes as `lanes / narrow` sweeps of `narrow` lanes, through
+/// buffers of the workspace: `run(ws, seed, out)` adds the products of `narrow` seed
+/// lanes into `out`. Not generic, so that it is compiled once, not once per kernel and
+/// lane count.
+fn split(
+    ws: &Workspace,
+    lanes: usize,
+    narrow: usize,
+    seed: &[f64],
+    out: &mut [f64],
+    run: &mut Narrow<'_>,
+) {
+    let mut seed_part = ws.scratch(seed.len() / lanes * narrow);
+    let mut out_part = ws.scratch(out.len() / lanes * narrow);
+    for part in 0..lanes / narrow {
+        let at = part * narrow;
+        for (to, from) in seed_part
+            .chunks_exact_mut(narrow)
+            .zip(seed.chunks_exact(lanes))
+        {
+            to.copy_from_slice(&from[at..at + narrow]);
+        }
+        out_part.fill(0.0);
+        let _unshift = ShiftedSeedLanes::new(ws, at);
+        run(ws, &seed_part, &mut out_part);
+        assert_eq!(
+            out_part.len() / narrow * lanes,
+            out.len(),
+            "asd: a narrow sweep gave another length"
+        );
+        for (to, from) in out
+            .chunks_exact_mut(lanes)
+            .zip(out_part.chunks_exact(narrow))
+        {
+            for (t, f) in to[at..at + narrow].iter_mut().zip(from) {
+                *t += f;
+            }
+        }
     }
 }
 
@@ -208,29 +254,6 @@ impl<'w> ShiftedSeedLanes<'w> {
 impl Drop for ShiftedSeedLanes<'_> {
     fn drop(&mut self) {
         self.0.shift_seed_lanes(0);
-    }
-}
-
-/// Lanes `CHUNK chunk ..` of `from` (entries of `lanes` lanes), into `to`.
-fn gather(from: &[f64], lanes: usize, chunk: usize, to: &mut [[f64; CHUNK]]) {
-    let at = CHUNK * chunk;
-    for (to, from) in to.iter_mut().zip(from.chunks_exact(lanes)) {
-        to.copy_from_slice(&from[at..at + CHUNK]);
-    }
-}
-
-/// Adds `from` into lanes `CHUNK chunk ..` of `to` (entries of `lanes` lanes).
-fn scatter(from: &[[f64; CHUNK]], lanes: usize, chunk: usize, to: &mut [f64]) {
-    assert_eq!(
-        from.len() * lanes,
-        to.len(),
-        "asd: a narrow sweep gave another length"
-    );
-    let at = CHUNK * chunk;
-    for (to, from) in to.chunks_exact_mut(lanes).zip(from) {
-        for (t, f) in to[at..at + CHUNK].iter_mut().zip(from) {
-            *t += f;
-        }
     }
 }
 
