@@ -78,10 +78,22 @@ pub(super) trait Sweep: Sized {
 
     /// One sweep of `lanes` lanes as baseline sweeps of [`CHUNK`] lanes.
     fn split(&mut self, ws: &Workspace, lanes: usize, seed: &[f64], out: &mut [f64]) {
-        split(ws, lanes, CHUNK, seed, out, &mut |ws, seed, out| {
-            baseline::sweep::<_, CHUNK>(self, ws, self::lanes(seed), lanes_mut(out))
-        })
+        split_into::<_, CHUNK>(self, ws, lanes, seed, out)
     }
+}
+
+/// One sweep of `lanes` lanes as baseline sweeps of `N` lanes, each through the
+/// kernel's entry point for `N`.
+fn split_into<S: Sweep, const N: usize>(
+    kernel: &mut S,
+    ws: &Workspace,
+    lanes: usize,
+    seed: &[f64],
+    out: &mut [f64],
+) {
+    split(ws, lanes, N, seed, out, &mut |ws, seed, out| {
+        baseline::sweep::<_, N>(kernel, ws, self::lanes(seed), lanes_mut(out))
+    })
 }
 
 /// A [`Jvp`] kernel's sweep.
@@ -109,9 +121,7 @@ impl<K: Vjp> Sweep for Reverse<'_, K> {
     /// As one-lane sweeps: a reverse kernel is compiled for no other narrow count (a
     /// two-lane copy, run only without AVX2, was a twentieth of a user's build).
     fn split(&mut self, ws: &Workspace, lanes: usize, seed: &[f64], out: &mut [f64]) {
-        split(ws, lanes, 1, seed, out, &mut |ws, seed, out| {
-            baseline::sweep::<_, 1>(self, ws, self::lanes(seed), lanes_mut(out))
-        })
+        split_into::<_, 1>(self, ws, lanes, seed, out)
     }
 }
 
