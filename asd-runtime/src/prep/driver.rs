@@ -265,9 +265,10 @@ impl Driver {
             for e in row[0]..row[1] {
                 if next.next_if_eq(&&e).is_some() {
                     let j = result.indices()[e];
-                    let at = match by_rows {
-                        true => layout.index(j, colors[i]),
-                        false => layout.index(i, colors[j]),
+                    let at = if by_rows {
+                        layout.index(j, colors[i])
+                    } else {
+                        layout.index(i, colors[j])
                     };
                     compressed[at] += values[e];
                 }

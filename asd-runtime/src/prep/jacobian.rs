@@ -195,6 +195,45 @@ impl JacobianPrep {
     /// every entry costs less. With bidirectional mode asked for, `options.
     /// constant_entries` off, or no constant entry, this is [`new`](Self::new). Entries
     /// of `varying` outside `pattern` are not in the Jacobian.
+    ///
+    /// ```
+    /// use asd_runtime::{JacobianOptions, JacobianPrep, Jvp, SparsityPattern, Workspace};
+    ///
+    /// /// `y[i] = x[i-1] - 2 x[i] + x[i+1] + x[i]^3`: only the diagonal varies.
+    /// struct F<'a>(&'a [f64]);
+    ///
+    /// impl Jvp for F<'_> {
+    ///     fn jvp<const L: usize>(&mut self, _: &Workspace, dx: &[[f64; L]], dy: &mut [[f64; L]]) {
+    ///         let (x, n) = (self.0, self.0.len());
+    ///         for i in 0..n {
+    ///             for l in 0..L {
+    ///                 let mut d = (3.0 * x[i] * x[i] - 2.0) * dx[i][l];
+    ///                 if i > 0 {
+    ///                     d += dx[i - 1][l];
+    ///                 }
+    ///                 if i + 1 < n {
+    ///                     d += dx[i + 1][l];
+    ///                 }
+    ///                 dy[i][l] = d;
+    ///             }
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let n = 5;
+    /// let p = SparsityPattern::from_coordinates(n, n, (0..n).flat_map(|i| {
+    ///     [(i, i.saturating_sub(1)), (i, i), (i, (i + 1).min(n - 1))]
+    /// }));
+    /// let diagonal = SparsityPattern::from_coordinates(n, n, (0..n).map(|i| (i, i)));
+    /// let options = JacobianOptions::forward();
+    /// let mut prep = JacobianPrep::with_constant_entries(p, &diagonal, &options);
+    /// assert_eq!((prep.constant_entries(), prep.ncolors()), (8, 1)); // 3 colors without
+    /// let x = [1.0, 2.0, 3.0, 4.0, 5.0];
+    /// let j = prep.evaluate_forward(&mut F(&x));
+    /// assert_eq!((j.get(2, 2), j.get(2, 1), j.get(2, 3)), (Some(&25.0), Some(&1.0), Some(&1.0)));
+    /// let j = prep.evaluate_forward(&mut F(&[0.0; 5]));
+    /// assert_eq!((j.get(2, 2), j.get(2, 1)), (Some(&-2.0), Some(&1.0)));
+    /// ```
     pub fn with_constant_entries(
         pattern: SparsityPattern,
         varying: &SparsityPattern,
