@@ -6,8 +6,8 @@ use std::sync::OnceLock;
 
 use sprs::CsMat;
 
-use super::isa::{self, Forward, Isa, Reverse, SecondOrder};
-use super::{with_lanes, Hvp, Jvp, Vjp};
+use super::isa::{self, Forward, Isa, Reverse, SecondOrder, Sweep};
+use super::{Hvp, Jvp, Vjp};
 use crate::decompress::{fill_seed, Decompression, Layout, Recovery};
 use crate::{Coloring, SparsityPattern, Workspace};
 
@@ -285,20 +285,18 @@ impl Driver {
     /// [`sweeps`](Self::sweeps) of a [`Jvp`] kernel, taking the products from the
     /// kernel's own buffer when it has one ([`Jvp::OWNS_PRODUCTS`]).
     ///
-    /// Generic over the kernel only: the lane count is matched in the closure each sweep
-    /// calls, so that this function, its closures and their vtables are compiled once
-    /// per kernel, not once per kernel and lane count (as the other sweeps below).
+    /// Generic over the kernel only: the lane count is matched in the call each sweep
+    /// makes ([`Sweep::sweep_lanes`](isa::Sweep::sweep_lanes)), so that this function,
+    /// its closures and their vtables are compiled once per kernel, not once per kernel
+    /// and lane count (as the other sweeps below).
     pub(super) fn forward_sweeps<K: Jvp>(&mut self, kernel: &mut K) -> &CsMat<f64> {
         let (isa, m, lanes) = (self.isa, self.result.rows(), self.lanes());
         if K::OWNS_PRODUCTS {
             self.owned_sweeps(&mut |ws, dx, give| {
-                with_lanes!(lanes, L => isa::jvp_owned::<K, L>(isa, kernel, ws, dx, m, give))
+                isa::jvp_owned_lanes(isa, lanes, kernel, ws, dx, m, give)
             })
         } else {
-            self.sweeps(&mut |ws, dx, dy| {
-                let kernel = &mut Forward(&mut *kernel);
-                with_lanes!(lanes, L => isa::sweep::<_, L>(isa, kernel, ws, dx, dy))
-            })
+            self.sweeps(&mut |ws, dx, dy| Forward(&mut *kernel).sweep_lanes(isa, lanes, ws, dx, dy))
         }
     }
 
@@ -334,19 +332,13 @@ impl Driver {
     /// [`sweeps`](Self::sweeps) of a [`Vjp`] kernel.
     pub(super) fn reverse_sweeps(&mut self, kernel: &mut impl Vjp) -> &CsMat<f64> {
         let (isa, lanes) = (self.isa, self.lanes());
-        self.sweeps(&mut |ws, dy, dx| {
-            let kernel = &mut Reverse(&mut *kernel);
-            with_lanes!(reverse: lanes, L => isa::sweep::<_, L>(isa, kernel, ws, dy, dx))
-        })
+        self.sweeps(&mut |ws, dy, dx| Reverse(&mut *kernel).sweep_lanes(isa, lanes, ws, dy, dx))
     }
 
     /// [`sweeps`](Self::sweeps) of an [`Hvp`] kernel.
     pub(super) fn hvp_sweeps(&mut self, kernel: &mut impl Hvp) -> &CsMat<f64> {
         let (isa, lanes) = (self.isa, self.lanes());
-        self.sweeps(&mut |ws, v, hv| {
-            let kernel = &mut SecondOrder(&mut *kernel);
-            with_lanes!(lanes, L => isa::sweep::<_, L>(isa, kernel, ws, v, hv))
-        })
+        self.sweeps(&mut |ws, v, hv| SecondOrder(&mut *kernel).sweep_lanes(isa, lanes, ws, v, hv))
     }
 
     /// [`forward_sweeps`](Self::forward_sweeps) on the workers' threads, each sweep with
@@ -358,15 +350,12 @@ impl Driver {
         let (isa, m, lanes) = (self.isa, self.result.rows(), self.lanes());
         if K::OWNS_PRODUCTS {
             self.par_sweeps(&|ws, dx, out| {
-                let (kernel, copy) = (&mut kernel.clone(), &mut |dy: &[f64]| {
-                    copy_products(dy, out, lanes)
-                });
-                with_lanes!(lanes, L => isa::jvp_owned::<K, L>(isa, kernel, ws, dx, m, copy))
+                let copy = &mut |dy: &[f64]| copy_products(dy, out, lanes);
+                isa::jvp_owned_lanes(isa, lanes, &mut kernel.clone(), ws, dx, m, copy)
             })
         } else {
             self.par_sweeps(&|ws, dx, dy| {
-                let kernel = &mut Forward(&mut kernel.clone());
-                with_lanes!(lanes, L => isa::sweep::<_, L>(isa, kernel, ws, dx, dy))
+                Forward(&mut kernel.clone()).sweep_lanes(isa, lanes, ws, dx, dy)
             })
         }
     }
@@ -376,8 +365,7 @@ impl Driver {
     pub(super) fn par_reverse_sweeps<K: Vjp + Clone + Sync>(&mut self, kernel: &K) -> &CsMat<f64> {
         let (isa, lanes) = (self.isa, self.lanes());
         self.par_sweeps(&|ws, dy, dx| {
-            let kernel = &mut Reverse(&mut kernel.clone());
-            with_lanes!(reverse: lanes, L => isa::sweep::<_, L>(isa, kernel, ws, dy, dx))
+            Reverse(&mut kernel.clone()).sweep_lanes(isa, lanes, ws, dy, dx)
         })
     }
 
@@ -386,8 +374,7 @@ impl Driver {
     pub(super) fn par_hvp_sweeps<K: Hvp + Clone + Sync>(&mut self, kernel: &K) -> &CsMat<f64> {
         let (isa, lanes) = (self.isa, self.lanes());
         self.par_sweeps(&|ws, v, hv| {
-            let kernel = &mut SecondOrder(&mut kernel.clone());
-            with_lanes!(lanes, L => isa::sweep::<_, L>(isa, kernel, ws, v, hv))
+            SecondOrder(&mut kernel.clone()).sweep_lanes(isa, lanes, ws, v, hv)
         })
     }
 }

@@ -12,7 +12,7 @@
 //! the price of more primal runs there. Other architectures compile every count for
 //! their own baseline.
 
-use super::{Hvp, Jvp, Vjp};
+use super::{with_lanes, Hvp, Jvp, Vjp};
 use crate::{LaneBuf, Workspace};
 
 /// Sweeps of at least this many lanes run with wide vectors where the processor has
@@ -76,6 +76,20 @@ impl Isa {
 pub(super) trait Sweep: Sized {
     fn sweep<const L: usize>(&mut self, ws: &Workspace, seed: &[[f64; L]], out: &mut [[f64; L]]);
 
+    /// [`sweep`] of `lanes` lanes, matched here among the counts this kind of sweep is
+    /// compiled for ([`LANES`](super::LANES)), so that its callers are not generic over
+    /// the lane count.
+    fn sweep_lanes(
+        &mut self,
+        isa: Isa,
+        lanes: usize,
+        ws: &Workspace,
+        seed: &[f64],
+        out: &mut [f64],
+    ) {
+        with_lanes!(lanes, L => sweep::<_, L>(isa, self, ws, seed, out))
+    }
+
     /// One sweep of `lanes` lanes as baseline sweeps of [`CHUNK`] lanes.
     fn split(&mut self, ws: &Workspace, lanes: usize, seed: &[f64], out: &mut [f64]) {
         split_into::<_, CHUNK>(self, ws, lanes, seed, out)
@@ -116,6 +130,18 @@ impl<K: Vjp> Sweep for Reverse<'_, K> {
     #[inline(always)]
     fn sweep<const L: usize>(&mut self, ws: &Workspace, dy: &[[f64; L]], dx: &mut [[f64; L]]) {
         self.0.vjp(ws, dy, dx)
+    }
+
+    /// Among [`REVERSE_LANES`](super::REVERSE_LANES).
+    fn sweep_lanes(
+        &mut self,
+        isa: Isa,
+        lanes: usize,
+        ws: &Workspace,
+        seed: &[f64],
+        out: &mut [f64],
+    ) {
+        with_lanes!(reverse: lanes, L => sweep::<_, L>(isa, self, ws, seed, out))
     }
 
     /// As one-lane sweeps: a reverse kernel is compiled for no other narrow count (a
@@ -204,6 +230,19 @@ pub(super) fn jvp_owned<K: Jvp, const L: usize>(
         dy.expect("asd: a kernel that owns its products gave none")
             .as_flattened(),
     )
+}
+
+/// [`jvp_owned`] of `lanes` lanes, matched here as in [`Sweep::sweep_lanes`].
+pub(super) fn jvp_owned_lanes<K: Jvp>(
+    isa: Isa,
+    lanes: usize,
+    kernel: &mut K,
+    ws: &Workspace,
+    dx: &[f64],
+    m: usize,
+    give: &mut dyn FnMut(&[f64]),
+) {
+    with_lanes!(lanes, L => jvp_owned::<K, L>(isa, kernel, ws, dx, m, give))
 }
 
 /// `run(ws, seed, out)` of a narrow sweep, over lanes laid out flat.

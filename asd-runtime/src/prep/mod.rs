@@ -98,8 +98,9 @@ impl Sweeps {
 /// `with_lanes!(lanes, L => isa::sweep::<_, L>(...))`: runs the expression with the
 /// lane count as the const `L`, one arm per entry of [`LANES`], or of [`REVERSE_LANES`]
 /// with `with_lanes!(reverse: lanes, ...)` (an unlisted count is unreachable:
-/// `choose_lanes` only picks listed ones). The driver matches inside the closure a sweep
-/// calls, so that only the kernel's entry points are compiled per lane count.
+/// `choose_lanes` only picks listed ones). Matched where a sweep is called
+/// (`isa::Sweep::sweep_lanes`), so that only the kernel's entry points are compiled per
+/// lane count.
 macro_rules! with_lanes {
     ($lanes:expr, $l:ident => $call:expr) => {
         with_lanes!(@arms $lanes, $l, $call, LANES, 1 2 4 6 8 12 16 32)
