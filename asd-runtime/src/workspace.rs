@@ -24,7 +24,7 @@ use std::ops::{Deref, DerefMut};
 /// ```
 #[derive(Default)]
 pub struct Workspace {
-    free: RefCell<Vec<Vec<f64>>>,
+    free: RefCell<Pool>,
     tape: RefCell<Tape>,
     /// During a compressed sweep, the lane each input's seed is the unit vector of
     /// ([`unit_lanes`](Self::unit_lanes)), before `lane_shift` is taken off.
@@ -81,19 +81,17 @@ impl Workspace {
 
     /// A pooled buffer with capacity for `len`, holding whatever it held.
     fn take_dirty(&self, len: usize) -> Vec<f64> {
-        let mut free = self.free.borrow_mut();
-        // The smallest buffer that is large enough: a sweep asks for the same sizes in
-        // the same order every time, so best fit reaches a steady state that never
-        // reallocates.
-        let pos = free
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| b.capacity() >= len)
-            .min_by_key(|(_, b)| b.capacity())
-            .map(|(i, _)| i);
-        match pos {
-            Some(p) => free.swap_remove(p),
-            None => free.pop().unwrap_or_default(),
+        self.free.borrow_mut().take(len)
+    }
+
+    /// Gives `data` the capacity for `len` values, keeping them, by moving them into a
+    /// pooled buffer when it has less: growing a buffer in place would take it out of
+    /// its size class (see [`Pool`]).
+    fn reserve(&self, data: &mut Vec<f64>, len: usize) {
+        if data.capacity() < len {
+            let mut larger = self.take(len);
+            larger.extend_from_slice(data);
+            self.give_back(std::mem::replace(data, larger));
         }
     }
 
@@ -176,9 +174,10 @@ impl Workspace {
     /// assert_eq!(*v, [1.0]);
     /// ```
     pub fn with_capacity(&self, capacity: usize) -> Buf<'_> {
-        let mut data = self.take(capacity);
-        data.reserve(capacity);
-        Buf { data, pool: self }
+        Buf {
+            data: self.take(capacity),
+            pool: self,
+        }
     }
 
     /// `len` tangent (or adjoint) lanes, all zero: the derivative of a vector.
@@ -289,9 +288,7 @@ impl Workspace {
     /// assert_eq!(*v, [[1.0, 2.0]]);
     /// ```
     pub fn lane_with_capacity<const L: usize>(&self, capacity: usize) -> LaneBuf<'_, L> {
-        let mut data = self.take(capacity * L);
-        data.reserve(capacity * L);
-        self.lanes(data)
+        self.lanes(self.take(capacity * L))
     }
 
     /// The tape of the reverse sweep; generated adjoint code borrows it for a whole call.
@@ -355,9 +352,51 @@ impl Workspace {
     }
 
     fn give_back(&self, data: Vec<f64>) {
-        if data.capacity() > 0 {
-            self.free.borrow_mut().push(data);
+        self.free.borrow_mut().give(data);
+    }
+}
+
+/// Free buffers by size class: class `k` holds buffers of capacity `2^k` to `2^(k+1) -
+/// 1`, and a request for `len` values takes from the class of the next power of two, or
+/// allocates one of exactly that capacity. No buffer grows in place (what would grow
+/// moves to a larger pooled buffer instead, [`Workspace::reserve`]), so a buffer stays
+/// in its class. A sweep makes the same requests every time it runs, so each class is
+/// asked for the same buffers in the same order: the second run finds in each class
+/// at least as many buffers as the first one allocated, and allocates nothing. (Taking
+/// the best fit from all the free buffers does not have that property: a shorter
+/// request can take the buffer a longer one needs later.)
+#[derive(Default, Debug)]
+struct Pool {
+    classes: Vec<Vec<Vec<f64>>>,
+}
+
+impl Pool {
+    /// A buffer of capacity `len` or more, holding whatever it held.
+    fn take(&mut self, len: usize) -> Vec<f64> {
+        if len == 0 {
+            return Vec::new();
         }
+        let class = len.next_power_of_two().trailing_zeros() as usize;
+        match self.classes.get_mut(class).and_then(Vec::pop) {
+            Some(buf) => buf,
+            None => Vec::with_capacity(1 << class),
+        }
+    }
+
+    fn give(&mut self, buf: Vec<f64>) {
+        if buf.capacity() == 0 {
+            return;
+        }
+        let class = buf.capacity().ilog2() as usize;
+        if self.classes.len() <= class {
+            self.classes.resize_with(class + 1, Vec::new);
+        }
+        self.classes[class].push(buf);
+    }
+
+    /// How many buffers are free.
+    fn len(&self) -> usize {
+        self.classes.iter().map(Vec::len).sum()
     }
 }
 
@@ -448,6 +487,7 @@ impl Buf<'_> {
     /// See [`Buf`] for an example.
     pub fn assign(&mut self, values: &[f64]) {
         self.data.clear();
+        self.pool.reserve(&mut self.data, values.len());
         self.data.extend_from_slice(values);
     }
 
@@ -457,6 +497,8 @@ impl Buf<'_> {
     ///
     /// See [`Buf`] for an example.
     pub fn push(&mut self, value: f64) {
+        let len = self.data.len() + 1;
+        self.pool.reserve(&mut self.data, len);
         self.data.push(value);
     }
 }
@@ -524,7 +566,9 @@ impl<const L: usize> LaneBuf<'_, L> {
     ///
     /// See [`LaneBuf`] for an example.
     pub fn push(&mut self, lanes: [f64; L]) {
-        self.owned().extend_from_slice(&lanes);
+        let len = self.owned().len() + L;
+        self.pool.reserve(&mut self.data, len);
+        self.data.extend_from_slice(&lanes);
     }
 
     /// Copies the lanes out, one `[f64; L]` per entry.
@@ -551,16 +595,26 @@ impl<const L: usize> LaneBuf<'_, L> {
     ///
     /// See [`LaneBuf`] for an example.
     pub fn assign(&mut self, lanes: &[[f64; L]]) {
-        let data = self.owned();
-        data.clear();
-        data.extend_from_slice(lanes.as_flattened());
+        self.assign_flat(lanes.as_flattened());
+    }
+
+    fn assign_flat(&mut self, values: &[f64]) {
+        self.view = None;
+        self.data.clear();
+        self.pool.reserve(&mut self.data, values.len());
+        self.data.extend_from_slice(values);
     }
 
     /// Becomes `len` zero entries, reusing its storage.
     ///
     /// See [`LaneBuf`] for an example.
     pub fn reset(&mut self, len: usize) {
-        set_zeros(self.owned(), len * L);
+        self.view = None;
+        if self.data.capacity() < len * L {
+            self.data.clear();
+            self.pool.reserve(&mut self.data, len * L);
+        }
+        set_zeros(&mut self.data, len * L);
     }
 }
 
@@ -626,7 +680,7 @@ pub struct Tape {
     ints: Vec<i128>,
     bools: Vec<bool>,
     vecs: Vec<Vec<f64>>,
-    spare: Vec<Vec<f64>>,
+    spare: Pool,
 }
 
 /// Integer values that fit on the tape: every primitive integer type, and arrays and
@@ -750,7 +804,9 @@ impl Tape {
     /// assert_eq!(*v, [[1.0, 2.0], [3.0, 4.0]]);
     /// ```
     pub fn pop_lanes_into<const L: usize>(&mut self, v: &mut LaneBuf<'_, L>) {
-        self.pop_vec_into(&mut v.data);
+        let buf = self.vecs.pop().expect("asd: tape underflow (vectors)");
+        v.assign_flat(&buf);
+        self.spare.give(buf);
     }
     /// Pushes an integer (an overwritten index, a loop bound or trip count).
     ///
@@ -784,7 +840,7 @@ impl Tape {
     ///
     /// See [`Tape`] for an example.
     pub fn push_vec(&mut self, v: &[f64]) {
-        let mut buf = self.spare.pop().unwrap_or_default();
+        let mut buf = self.spare.take(v.len());
         buf.clear();
         buf.extend_from_slice(v);
         self.vecs.push(buf);
@@ -806,7 +862,7 @@ impl Tape {
     pub fn pop_vec_in<'w>(&mut self, ws: &'w Workspace) -> Buf<'w> {
         let buf = self.vecs.pop().expect("asd: tape underflow (vectors)");
         let v = ws.copy(&buf);
-        self.spare.push(buf);
+        self.spare.give(buf);
         v
     }
 
@@ -817,7 +873,7 @@ impl Tape {
         let buf = self.vecs.pop().expect("asd: tape underflow (vectors)");
         v.clear();
         v.extend_from_slice(&buf);
-        self.spare.push(buf);
+        self.spare.give(buf);
     }
     /// True when every push has been popped: a finished reverse sweep leaves it so.
     ///
@@ -842,7 +898,9 @@ impl Tape {
         self.reals.clear();
         self.ints.clear();
         self.bools.clear();
-        self.spare.append(&mut self.vecs);
+        for buf in self.vecs.drain(..) {
+            self.spare.give(buf);
+        }
     }
 }
 
@@ -917,5 +975,115 @@ mod tests {
         assert_eq!(pooled(&ws), 0, "the copy reused the pooled buffer");
         drop(pushed);
         assert_eq!(pooled(&ws), 1);
+    }
+
+    /// One step of a random sweep over a workspace ([`run`]).
+    #[derive(Clone, Debug)]
+    enum Op {
+        Zeros(usize),
+        Lanes(usize),
+        Copy(usize),
+        WithCapacity(usize),
+        Push(usize),
+        Assign(usize, usize),
+        Reset(usize, usize),
+        Save(usize),
+        Restore,
+        Drop(usize),
+    }
+
+    enum Live<'w> {
+        Values(Buf<'w>),
+        Lanes(LaneBuf<'w, 2>),
+    }
+
+    /// Runs `ops` as a sweep would (`usize` operands pick a live vector), then drops
+    /// every vector and pops the tape.
+    fn run(ws: &Workspace, ops: &[Op]) {
+        let mut live: Vec<Live<'_>> = Vec::new();
+        let mut saved = 0;
+        for op in ops {
+            let n = live.len().max(1);
+            let pick = |k: usize| k % n;
+            match *op {
+                Op::Zeros(n) => live.push(Live::Values(ws.zeros(n))),
+                Op::Lanes(n) => live.push(Live::Lanes(ws.lane_zeros(n))),
+                Op::Copy(n) => live.push(Live::Values(ws.copy(&vec![1.0; n]))),
+                Op::WithCapacity(n) => live.push(Live::Values(ws.with_capacity(n))),
+                Op::Push(k) if !live.is_empty() => match &mut live[pick(k)] {
+                    Live::Values(v) => v.push(1.0),
+                    Live::Lanes(v) => v.push([1.0, 2.0]),
+                },
+                Op::Assign(k, n) if !live.is_empty() => match &mut live[pick(k)] {
+                    Live::Values(v) => v.assign(&vec![2.0; n]),
+                    Live::Lanes(v) => v.assign(&vec![[2.0; 2]; n]),
+                },
+                Op::Reset(k, n) if !live.is_empty() => {
+                    if let Live::Lanes(v) = &mut live[pick(k)] {
+                        v.reset(n);
+                    }
+                }
+                Op::Save(k) if !live.is_empty() => {
+                    match &live[pick(k)] {
+                        Live::Values(v) => ws.tape().push_vec(v),
+                        Live::Lanes(v) => ws.tape().push_vec(v.as_flattened()),
+                    }
+                    saved += 1;
+                }
+                Op::Restore if saved > 0 => {
+                    let v = ws.tape().pop_vec_in(ws);
+                    live.push(Live::Values(v));
+                    saved -= 1;
+                }
+                Op::Drop(k) if !live.is_empty() => {
+                    live.swap_remove(pick(k));
+                }
+                _ => {}
+            }
+        }
+        ws.tape().clear();
+    }
+
+    /// The capacities of the pooled buffers, the workspace's and the tape's.
+    fn pooled(ws: &Workspace) -> Vec<usize> {
+        let pools = [&ws.free.borrow().classes, &ws.tape.borrow().spare.classes];
+        let mut caps: Vec<usize> = (pools.iter().flat_map(|p| p.iter().flatten()))
+            .map(Vec::capacity)
+            .collect();
+        caps.sort_unstable();
+        caps
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let len = 0..40usize;
+        prop_oneof![
+            len.clone().prop_map(Op::Zeros),
+            len.clone().prop_map(Op::Lanes),
+            len.clone().prop_map(Op::Copy),
+            len.clone().prop_map(Op::WithCapacity),
+            any::<usize>().prop_map(Op::Push),
+            (any::<usize>(), len.clone()).prop_map(|(k, n)| Op::Assign(k, n)),
+            (any::<usize>(), len).prop_map(|(k, n)| Op::Reset(k, n)),
+            any::<usize>().prop_map(Op::Save),
+            Just(Op::Restore),
+            any::<usize>().prop_map(Op::Drop),
+        ]
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A sweep run again allocates nothing: every buffer it asks for, grows into or
+        /// saves on the tape is in the pool since the first run, and none grew (the
+        /// pool's capacities are those of the first run). Best fit over all free
+        /// buffers fails this: a shorter request can take the buffer a longer one needs.
+        #[test]
+        fn a_sweep_run_again_allocates_nothing(ops in proptest::collection::vec(op(), 0..60)) {
+            let ws = Workspace::new();
+            run(&ws, &ops);
+            let after_first = pooled(&ws);
+            run(&ws, &ops);
+            prop_assert_eq!(pooled(&ws), after_first);
+        }
     }
 }
