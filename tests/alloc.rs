@@ -208,6 +208,55 @@ fn shrinking_energy(x: &[f64], k: usize) -> f64 {
     s
 }
 
+/// An annotated helper with vectors of its own, whose result a caller overwrites.
+#[asd::sparse_diff]
+fn smoothed(x: &[f64]) -> Vec<f64> {
+    let n = x.len();
+    let mut s = x.to_vec();
+    for i in 1..n - 1 {
+        s[i] = 0.25 * x[i - 1] + 0.5 * x[i] + 0.25 * x[i + 1];
+    }
+    s
+}
+
+/// A helper called on values that depend on the input: the reverse and HVP sweeps
+/// compute the call's value with its pooled primal (`__asd_value_smoothed`), not the
+/// user's function, which allocates.
+#[asd::sparse_diff]
+fn smoothed_twice(x: &[f64]) -> Vec<f64> {
+    let mut y = smoothed(x);
+    y = smoothed(&y);
+    for v in y.iter_mut() {
+        *v = v.sin();
+    }
+    y
+}
+
+#[asd::sparse_diff]
+fn smoothed_energy(x: &[f64]) -> f64 {
+    let y = smoothed_twice(x);
+    y.iter().map(|v| v * v).sum()
+}
+
+#[test]
+fn prepared_evaluations_through_helpers_allocate_nothing() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let x = problems::point(300);
+    for (mode, options) in [
+        ("forward", asd::JacobianOptions::forward()),
+        ("reverse", asd::JacobianOptions::reverse()),
+    ] {
+        let mut prep = smoothed_twice_jacobian_prepare_with(&x, &options);
+        assert_allocates_nothing_after_the_first_call(mode, || {
+            let _ = smoothed_twice_jacobian_prepared(&mut prep, &x);
+        });
+    }
+    let mut prep = smoothed_energy_hessian_prepare(&x);
+    assert_allocates_nothing_after_the_first_call("Hessian", || {
+        let _ = smoothed_energy_hessian_prepared(&mut prep, &x);
+    });
+}
+
 #[test]
 fn prepared_hessians_restoring_shorter_vectors_allocate_nothing() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());

@@ -27,6 +27,8 @@ pub struct Emitter<'f> {
     /// every branch on an active real and every `max`/`min` of one records its decision
     /// in the `Decisions` this names, and a `return` returns nothing.
     pub record: Option<Ident>,
+    /// The pooled primal `__asd_value_f`: a `return` returns the value alone.
+    pub value: bool,
     /// In the Jacobian kernel `__asd_derivs_f`: the derivative of the active input,
     /// whose rows are a compressed sweep's seeds, unit vectors, and the name of their
     /// `UnitLanes`. A lane value that reads a row adds its coefficient into that row's
@@ -66,6 +68,7 @@ impl<'f> Emitter<'f> {
             lane_reads: false,
             view_input: false,
             record: None,
+            value: false,
             unit_seeds: None,
             unit_seeds_used: false,
             loop_names: Vec::new(),
@@ -223,27 +226,14 @@ impl<'f> Emitter<'f> {
                 declare,
                 call,
             } => {
-                if call.kind == CallKind::Plain && call.written == Written::InPlace {
+                if call.kind == CallKind::Plain && call.written == Written::InPlace && !call.traced
+                {
                     return plain_in_place(self.f, call);
                 }
-                let args = match call.kind {
-                    CallKind::Plain => plain_args(self.f, call),
-                    CallKind::Tangent => passed_args(self.f, &call.args),
-                };
                 let callee = match call.kind {
-                    // A vector result goes into the workspace, as every passive vector
-                    // of the sweep does: it may be assigned to one.
-                    CallKind::Plain
-                        if results.len() == 1 && self.f.vars[results[0]].ty == Ty::RealVec =>
-                    {
-                        let p = &call.path;
-                        quote!(#ws.copy(&#p(#(#args),*)))
-                    }
-                    CallKind::Plain => {
-                        let p = &call.path;
-                        quote!(#p(#(#args),*))
-                    }
+                    CallKind::Plain => plain_call(self.f, call, results, ws),
                     CallKind::Tangent => {
+                        let args = passed_args(self.f, &call.args);
                         let p = Hidden::Tangent.path(&call.path);
                         let check = self.wrt_check(call);
                         quote!({ #check #p::<L>(#ws, #(#args),*) })
@@ -344,6 +334,9 @@ impl<'f> Emitter<'f> {
             return quote!(return;);
         }
         let name = self.name(v).clone();
+        if self.value {
+            return quote!(return #name;);
+        }
         // Tangent code returns the value and its derivative lanes.
         match self.f.vars[v].deriv {
             Some(d) => {
@@ -937,6 +930,25 @@ pub fn plain_in_place(f: &Function, call: &Call) -> TokenStream {
     let args = plain_args(f, call);
     let p = &call.path;
     quote!(#p(#(#args),*);)
+}
+
+/// The value of a plain call in a sweep, whose vector result is a pooled buffer. A
+/// [traced](Call::traced) call is of an annotated function, so it calls that function's
+/// pooled primal, `__asd_value_g(ws, ..)`, which takes the IR's arguments (a function
+/// that updates `v` in place maps `&v` to its new value), and allocates nothing. A call
+/// on constants may be of any function, and is emitted as the user wrote it.
+pub fn plain_call(f: &Function, call: &Call, results: &[VarId], ws: &Ident) -> TokenStream {
+    if call.traced {
+        let p = Hidden::Value.path(&call.path);
+        let args = passed_args(f, &call.args);
+        return quote!(#p(#ws, #(#args),*));
+    }
+    let p = &call.path;
+    let args = plain_args(f, call);
+    match results {
+        [r] if f.vars[*r].ty == Ty::RealVec => quote!(#ws.copy(&#p(#(#args),*))),
+        _ => quote!(#p(#(#args),*)),
+    }
 }
 
 /// `(start..end).rev().step_by(s)`

@@ -264,6 +264,11 @@ pub struct Call {
     /// How the user wrote it, where the IR holds it in vector form; a plain call is
     /// emitted as written ([`crate::emit::plain_args`]).
     pub written: Written,
+    /// It reads a vector that depends on the active input (set by
+    /// [`analyse`](crate::analyse::analyse)): the tracers call the callee's tracer, so the
+    /// callee is an annotated function, and sweeps call its pooled primal for the value
+    /// ([`crate::emit::plain_call`]). A call on constants may be of any function.
+    pub traced: bool,
     pub span: Span,
 }
 

@@ -177,8 +177,12 @@ pub(crate) struct Generated {
     trace2: Tokens,
     /// What `__asd_smooth_f` is made of.
     smoothness: trace2::Smoothness,
+    /// It has a call that is not [traced](ir::Call::traced): `__asd_calls_on_constants_f`.
+    calls_on_constants: bool,
     /// `__asd_decisions_f`: the primal that records its decisions on active reals.
     decisions: Tokens,
+    /// `__asd_value_f`: the primal in the workspace.
+    value: Tokens,
     /// `__asd_trace_local_f`: first-order sparsity along recorded decisions.
     trace_local: Tokens,
     /// `__asd_trace2_local_f`: second-order sparsity along recorded branches (`max`
@@ -235,12 +239,24 @@ impl Generated {
             trace: trace::Trace::new(primal, name).body(),
             trace2: trace2::Trace2::new(primal, name).body(),
             smoothness: trace2::smoothness(primal),
+            calls_on_constants: {
+                let mut found = false;
+                ir::visit_stmts(&primal.body, &mut |s| {
+                    found |= matches!(s, ir::Stmt::Call { call, .. } if !call.traced)
+                });
+                found
+            },
             decisions: {
                 let mut e = emit::Emitter::new(primal);
                 e.record = Some(proc_macro2::Ident::new(
                     "__rec",
                     proc_macro2::Span::mixed_site(),
                 ));
+                e.block(&primal.body)
+            },
+            value: {
+                let mut e = emit::Emitter::new(primal);
+                e.value = true;
                 e.block(&primal.body)
             },
             trace_local: trace::Trace::local(

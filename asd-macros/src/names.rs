@@ -34,6 +34,12 @@ pub enum Hidden {
     Trace2,
     /// `__asd_decisions_f`: the primal that records its decisions on active reals.
     Decisions,
+    /// `__asd_value_f`: the primal in the workspace, which callers' sweeps call for the
+    /// value of a call, so that it allocates nothing.
+    Value,
+    /// `__asd_calls_on_constants_f(depth)`: whether `f` or a callee calls a function on
+    /// constants, which its sweeps run as the user wrote it (allocating as it does).
+    CallsOnConstants,
     /// `__asd_trace_local_f`: the first-order tracer that replays recorded decisions.
     TraceLocal,
     /// `__asd_trace2_local_f`: the second-order tracer that replays recorded decisions.
@@ -57,6 +63,8 @@ impl Hidden {
             Hidden::Trace => "__asd_trace_",
             Hidden::Trace2 => "__asd_trace2_",
             Hidden::Decisions => "__asd_decisions_",
+            Hidden::Value => "__asd_value_",
+            Hidden::CallsOnConstants => "__asd_calls_on_constants_",
             Hidden::TraceLocal => "__asd_trace_local_",
             Hidden::Trace2Local => "__asd_trace2_local_",
             Hidden::Adjoint => "__asd_adjoint_",

@@ -161,6 +161,7 @@ impl Tangent {
                     args,
                     kind: CallKind::Tangent,
                     written: call.written,
+                    traced: call.traced,
                     span: call.span,
                 };
                 out.push(Stmt::Call {

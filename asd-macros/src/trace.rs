@@ -466,10 +466,7 @@ impl<'f, D: Domain> Tracer<'f, D> {
                 call,
             } => {
                 // A call that reads an active vector goes to the callee's tracer.
-                let traced = call
-                    .args
-                    .iter()
-                    .any(|a| matches!(a, Arg::Vec(v, _) if self.active(*v)));
+                let traced = call.traced;
                 if !traced && call.written == Written::InPlace {
                     return plain_in_place(self.f, call);
                 }

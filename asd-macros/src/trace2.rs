@@ -410,11 +410,7 @@ pub(crate) fn smoothness(f: &Function) -> Smoothness {
                 vec![]
             }
             Stmt::Call { call, .. } => {
-                let traced = call
-                    .args
-                    .iter()
-                    .any(|a| matches!(a, Arg::Vec(v, _) if f.vars[*v].active));
-                if traced {
+                if call.traced {
                     callees.push(call.path.clone());
                 }
                 vec![]

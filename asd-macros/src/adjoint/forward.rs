@@ -9,7 +9,7 @@ use syn::Ident;
 use super::record::block_locals;
 use super::{if_else, scoped, tape, value_after, ws, Adjoint};
 use crate::emit::{
-    declared_zero, let_type, passed_args, plain_args, plain_in_place, range_tokens, Emitter,
+    declared_zero, let_type, passed_args, plain_call, plain_in_place, range_tokens, Emitter,
 };
 use crate::ir::*;
 use crate::names::Hidden;
@@ -221,32 +221,19 @@ impl Adjoint {
                         pre.extend(self.save(r));
                     }
                 }
-                if call.kind == CallKind::Plain && call.written == Written::InPlace {
+                if call.kind == CallKind::Plain && call.written == Written::InPlace && !call.traced
+                {
                     let call = plain_in_place(&self.f, call);
                     return quote!(#pre #call);
                 }
-                let args = match call.kind {
-                    CallKind::Plain => plain_args(&self.f, call),
-                    CallKind::Tangent => passed_args(&self.f, &call.args),
-                };
                 let callee = match call.kind {
                     CallKind::Tangent => {
                         // Tangent code calling tangent code (second order through calls).
+                        let args = passed_args(&self.f, &call.args);
                         let p = Hidden::Tangent.path(&call.path);
                         quote!(#p::<L>(#ws, #(#args),*))
                     }
-                    // The plain function's vector result goes into the workspace's
-                    // pooled vectors, as every vector of the sweep does.
-                    CallKind::Plain
-                        if results.len() == 1 && self.f.vars[results[0]].ty == Ty::RealVec =>
-                    {
-                        let p = &call.path;
-                        quote!(#ws.copy(&#p(#(#args),*)))
-                    }
-                    CallKind::Plain => {
-                        let p = &call.path;
-                        quote!(#p(#(#args),*))
-                    }
+                    CallKind::Plain => plain_call(&self.f, call, results, &ws),
                 };
                 let names: Vec<&Ident> = results.iter().map(|&r| self.name(r)).collect();
                 match (names.as_slice(), declare) {

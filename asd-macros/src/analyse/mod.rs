@@ -31,6 +31,7 @@ pub fn analyse(f: &mut Function, errors: &mut Errors) {
             break;
         }
     }
+    mark_traced(&mut f.body, &f.vars);
     drop_panics_on_reals(&mut f.body, &f.vars, false);
     drop_unneeded(f);
     check(&f.body, &f.vars, None, errors);
@@ -168,6 +169,17 @@ pub(crate) fn reaching(
         if useful.iter().filter(|&&u| u).count() == before {
             return useful;
         }
+    }
+}
+
+/// Sets [`Call::traced`] on the calls that read a vector depending on the input.
+fn mark_traced(body: &mut [Stmt], vars: &[Var]) {
+    for s in body.iter_mut() {
+        if let Stmt::Call { call, .. } = s {
+            call.traced =
+                (call.args.iter()).any(|a| matches!(a, Arg::Vec(v, _) if vars[*v].active));
+        }
+        s.bodies_mut().for_each(|b| mark_traced(b, vars));
     }
 }
 

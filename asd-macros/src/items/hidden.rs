@@ -15,6 +15,7 @@ impl Items<'_> {
         let mut items = self.wrt_const();
         items.extend(self.in_place_const());
         items.extend(self.smooth_const());
+        items.extend(self.calls_on_constants_fn());
         items.extend(self.tangent_fn(Kind::Tangent));
         if !matches!(self.sig.output, Output::Param(_)) {
             items.extend(self.tangent_fn(Kind::Derivs));
@@ -26,6 +27,7 @@ impl Items<'_> {
             items.extend(self.tracer_fn(Hidden::Trace2Local));
         }
         items.extend(self.decisions_fn());
+        items.extend(self.value_fn());
         if let Some(g) = self.generated {
             items.extend(self.adjoint_fn(Hidden::Adjoint, &g.adjoint));
             if let Some(f) = &g.tangent_adjoint {
@@ -75,6 +77,24 @@ impl Items<'_> {
                 let own = g.smoothness.own;
                 let callees = g.smoothness.callees.iter().map(|p| Hidden::Smooth.path(p));
                 quote!(#own && #depth < 64 #(&& #callees(#depth + 1))*)
+            }
+            None => quote!(false),
+        };
+        self.hidden_fn(quote!(#c(#depth: u32) -> bool), value)
+    }
+
+    /// `__asd_calls_on_constants_f(depth)`: whether a sweep of `f` runs a function as
+    /// the user wrote it, for a call on constants (which may be of any function). What it
+    /// allocates, the sweep does: the tests of allocations look at the others.
+    fn calls_on_constants_fn(&self) -> TokenStream {
+        let c = self.hidden(Hidden::CallsOnConstants);
+        let depth = Ident::new("depth", Span::mixed_site());
+        let value = match self.generated {
+            Some(g) => {
+                let own = g.calls_on_constants;
+                let callees =
+                    (g.smoothness.callees.iter()).map(|p| Hidden::CallsOnConstants.path(p));
+                quote!(#own #(|| (#depth < 64 && #callees(#depth + 1)))*)
             }
             None => quote!(false),
         };
@@ -153,6 +173,25 @@ impl Items<'_> {
         let body = self.body_or_stub(|g| g.decisions.clone());
         self.hidden_fn(
             quote!(#name(#ws: &#rt::Workspace, #(#params,)* #rec: &mut #rt::Decisions)),
+            body,
+        )
+    }
+
+    /// `__asd_value_f`: the primal, in the workspace; its vector value is a pooled
+    /// buffer. Callers' sweeps call it for the value of a call of `f`.
+    fn value_fn(&self) -> TokenStream {
+        let rt = rt();
+        let name = self.hidden(Hidden::Value);
+        let params = self.params(Kind::Primal);
+        let ws = Ident::new("__ws", Span::mixed_site());
+        let ret = match self.sig.output {
+            Output::Scalar => quote!(-> f64),
+            Output::Vector => quote!(-> #rt::Buf<'w>),
+            Output::Param(_) => quote!(),
+        };
+        let body = self.body_or_stub(|g| g.value.clone());
+        self.hidden_fn(
+            quote!(#name<'w>(#ws: &'w #rt::Workspace, #(#params),*) #ret),
             body,
         )
     }

@@ -110,6 +110,7 @@ impl Lowerer<'_> {
             args,
             kind: CallKind::Plain,
             written,
+            traced: false,
             span: e.span(),
         })
     }
