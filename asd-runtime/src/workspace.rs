@@ -358,16 +358,18 @@ impl Workspace {
 
 /// Free buffers by size class: class `k` holds buffers of capacity `2^k` to `2^(k+1) -
 /// 1`, and a request for `len` values takes from the class of the next power of two, or
-/// allocates one of exactly that capacity. No buffer grows in place (what would grow
-/// moves to a larger pooled buffer instead, [`Workspace::reserve`]), so a buffer stays
-/// in its class. A sweep makes the same requests every time it runs, so each class is
-/// asked for the same buffers in the same order: the second run finds in each class
-/// at least as many buffers as the first one allocated, and allocates nothing. (Taking
-/// the best fit from all the free buffers does not have that property: a shorter
-/// request can take the buffer a longer one needs later.)
+/// allocates a buffer of that class. No buffer grows in place (what would grow moves to a
+/// larger pooled buffer instead, [`Workspace::reserve`]), so a buffer stays in its class.
+/// A sweep makes the same requests every time it runs, so each class is asked for the
+/// same buffers in the same order: the second run finds in each class at least as many
+/// buffers as the first one allocated, and allocates nothing. (Taking the best fit from
+/// all the free buffers does not have that property: a shorter request can take the
+/// buffer a longer one needs later.)
 #[derive(Default, Debug)]
 struct Pool {
     classes: Vec<Vec<Vec<f64>>>,
+    /// How many buffers it allocated.
+    allocated: usize,
 }
 
 impl Pool {
@@ -379,7 +381,20 @@ impl Pool {
         let class = len.next_power_of_two().trailing_zeros() as usize;
         match self.classes.get_mut(class).and_then(Vec::pop) {
             Some(buf) => buf,
-            None => Vec::with_capacity(1 << class),
+            None => {
+                // Staggered by 128 bytes from one buffer to the next: two buffers a loop
+                // reads and writes together (`z[i] = y[i + 1] - y[i]`) then do not start
+                // at the same address modulo 4 KiB, where a load would seem to depend on
+                // the store before it (4K aliasing). J1's 16-lane forward sweep measured
+                // 28-31 µs with best fit's exact sizes, 32-34 µs with equal ones, 31 so.
+                self.allocated += 1;
+                let stagger = if class >= 10 {
+                    self.allocated % 4 * 16
+                } else {
+                    0
+                };
+                Vec::with_capacity((1 << class) + stagger)
+            }
         }
     }
 
