@@ -1,66 +1,14 @@
 //! A prepared evaluation allocates nothing: the generated sweeps draw every vector
 //! from the preparation's workspace. Counted with a counting global allocator.
 
+mod counting;
 mod problems;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    /// This thread's allocations: what a serial evaluation does, whatever the test
-    /// harness or another test does meanwhile.
-    static THREAD_ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn count_one() {
-    ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-    // `try_with`: a thread's last frees come after its locals are gone.
-    let _ = THREAD_ALLOCATIONS.try_with(|a| a.set(a.get() + 1));
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count_one();
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count_one();
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+use counting::thread_allocations_during;
 
 /// The global counter counts every thread's allocations: tests take turns, so that none
 /// allocates while the parallel one counts.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-/// The allocations of every thread during `f` (a parallel evaluation's workers').
-#[cfg(feature = "parallel")]
-fn allocations_during(f: impl FnOnce()) -> usize {
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
-    f();
-    ALLOCATIONS.load(Ordering::SeqCst) - before
-}
-
-/// This thread's allocations during `f`.
-fn thread_allocations_during(f: impl FnOnce()) -> usize {
-    let before = THREAD_ALLOCATIONS.with(Cell::get);
-    f();
-    THREAD_ALLOCATIONS.with(Cell::get) - before
-}
 
 /// A prepared evaluation, run once to warm up, then allocates nothing on the next call.
 #[track_caller]
@@ -85,7 +33,6 @@ fn upwind(x: &[f64]) -> Vec<f64> {
     y
 }
 
-// One test function, so no other test thread allocates while we count.
 #[test]
 fn prepared_jacobians_allocate_nothing_after_the_first_call() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
@@ -297,7 +244,7 @@ fn parallel_evaluations_allocate_only_rayons_queue_blocks() {
     let _ = iter_diff_jacobian_prepared(&mut prep, &x, 10);
     let _ = bratu2d_hessian_prepared(&mut hprep, &u, 20);
     let runs = 630;
-    let allocations = allocations_during(|| {
+    let allocations = counting::allocations_during(|| {
         for _ in 0..runs {
             let _ = iter_diff_jacobian_prepared(&mut prep, &x, 10);
             let _ = bratu2d_hessian_prepared(&mut hprep, &u, 20);

@@ -11,47 +11,17 @@
 #[path = "../../../tests/common/mod.rs"]
 mod shared;
 
+#[path = "../../../tests/counting/mod.rs"]
+mod counting;
+
 use shared::randoms;
 
 use asd::sprs::CsMat;
 use asd::{JacobianOptions, OnSwitch, SparsityPattern};
 pub use num_dual::{DualNum, HyperDual64 as D};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 
 /// Agreement asked of two exact derivatives, relative to the entries' size.
 const TOL: f64 = 1e-9;
-
-/// The system allocator, counting the allocations (and reallocations) of each thread:
-/// the tests of a binary run on threads of their own, and each counts its own.
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn count_one() {
-    // `try_with`: a thread's last frees come after its locals are gone.
-    let _ = ALLOCATIONS.try_with(|a| a.set(a.get() + 1));
-}
-
-// SAFETY: every call is forwarded unchanged to the system allocator.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count_one();
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count_one();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static COUNTING: Counting = Counting;
 
 /// `|a|` with the derivative `asd` gives at 0 (that of `a`).
 pub fn abs_d(a: D) -> D {
@@ -168,9 +138,7 @@ impl Case {
     /// the workspace's pool holds every buffer since the first.
     #[track_caller]
     pub fn allocates_nothing(&self, what: &str, evaluate: impl FnOnce()) {
-        let before = ALLOCATIONS.with(Cell::get);
-        evaluate();
-        let count = ALLOCATIONS.with(Cell::get) - before;
+        let count = counting::thread_allocations_during(evaluate);
         if count > 0 {
             self.fail(format!("{what} allocated {count} times"));
         }
