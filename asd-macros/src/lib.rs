@@ -175,10 +175,10 @@ pub(crate) struct Generated {
     trace: Tokens,
     /// `__asd_trace2_f`: second-order sparsity.
     trace2: Tokens,
-    /// What `__asd_smooth_f` is made of.
-    smoothness: trace2::Smoothness,
-    /// It has a call that is not [traced](ir::Call::traced): `__asd_calls_on_constants_f`.
-    calls_on_constants: bool,
+    /// No kink of its own: with its callees', what `__asd_smooth_f` is made of.
+    smooth: bool,
+    /// What it calls: `__asd_smooth_f` and `__asd_calls_on_constants_f` ask the callees.
+    calls: analyse::Calls,
     /// `__asd_decisions_f`: the primal that records its decisions on active reals.
     decisions: Tokens,
     /// `__asd_value_f`: the primal in the workspace.
@@ -238,14 +238,8 @@ impl Generated {
             derivs,
             trace: trace::Trace::new(primal, name).body(),
             trace2: trace2::Trace2::new(primal, name).body(),
-            smoothness: trace2::smoothness(primal),
-            calls_on_constants: {
-                let mut found = false;
-                ir::visit_stmts(&primal.body, &mut |s| {
-                    found |= matches!(s, ir::Stmt::Call { call, .. } if !call.traced)
-                });
-                found
-            },
+            smooth: trace2::smooth(primal),
+            calls: analyse::calls(primal),
             decisions: {
                 let mut e = emit::Emitter::new(primal);
                 e.record = Some(proc_macro2::Ident::new(

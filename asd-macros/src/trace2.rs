@@ -355,18 +355,13 @@ fn vary_all<'a>(
     quote!(#(#target.h.union_with(&#ls.k);)*)
 }
 
-/// What decides whether `f`'s outputs without second-order interactions are affine,
-/// so their Jacobian rows constant: `f` must have no kink of its own (a piecewise-linear
-/// operation on an active real, a branch or loop condition on one), and neither may the
-/// annotated functions it calls on active arguments, whose `__asd_smooth_g` it asks.
-pub(crate) struct Smoothness {
-    pub own: bool,
-    pub callees: Vec<syn::Path>,
-}
-
-pub(crate) fn smoothness(f: &Function) -> Smoothness {
+/// Whether `f` has no kink of its own (a piecewise-linear operation on an active real, a
+/// branch or loop condition on one). Its outputs without second-order interactions are
+/// affine, so their Jacobian rows constant, when neither have the annotated functions it
+/// calls on active arguments ([`crate::analyse::Calls::traced`]), whose `__asd_smooth_g`
+/// it asks.
+pub(crate) fn smooth(f: &Function) -> bool {
     let mut own = true;
-    let mut callees = Vec::new();
     let active = |e: &Expr| {
         let mut ls = Vec::new();
         crate::trace::leaves(e, f, &mut ls);
@@ -409,19 +404,13 @@ pub(crate) fn smoothness(f: &Function) -> Smoothness {
                 }
                 vec![]
             }
-            Stmt::Call { call, .. } => {
-                if call.traced {
-                    callees.push(call.path.clone());
-                }
-                vec![]
-            }
             _ => vec![],
         };
         if exprs.into_iter().any(|e| kinks(e, &active)) {
             own = false;
         }
     });
-    Smoothness { own, callees }
+    own
 }
 
 #[cfg(test)]

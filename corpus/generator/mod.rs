@@ -113,7 +113,7 @@ impl Gen<'_> {
                  |x| {name}::f_jacobian(x, &p, c, k), \
                  |x0, x1, o| {{ let mut prep = {name}::f_jacobian_prepare_with(x0, &p, c, k, o); \
                    {name}::f_jacobian_prepared(&mut prep, x0, &p, c, k); \
-                   if !{name}::__asd_calls_on_constants_f(0) {{ case.allocates_nothing(\"the prepared Jacobian evaluated again at its point\", || {{ {name}::f_jacobian_prepared(&mut prep, x0, &p, c, k); }}); }} \
+                   case.allocates_nothing({name}::__asd_calls_on_constants_f(0), \"the prepared Jacobian evaluated again at its point\", || {{ {name}::f_jacobian_prepared(&mut prep, x0, &p, c, k); }}); \
                    {name}::f_jacobian_prepared(&mut prep, x1, &p, c, k).clone() }}, \
                  |x, d| {name}::f_jvp(x, &p, c, k, d), \
                  |x, d| {name}::f_vjp(x, &p, c, k, d));"
@@ -128,7 +128,7 @@ impl Gen<'_> {
                  |x0, x1, o| {{ let mut y = vec![0.0; n]; \
                    let mut prep = {name}::f_jacobian_prepare_with(&mut y, x0, &p, c, k, o); \
                    {name}::f_jacobian_prepared(&mut prep, &mut y, x0, &p, c, k); \
-                   if !{name}::__asd_calls_on_constants_f(0) {{ case.allocates_nothing(\"the prepared Jacobian evaluated again at its point\", || {{ {name}::f_jacobian_prepared(&mut prep, &mut y, x0, &p, c, k); }}); }} \
+                   case.allocates_nothing({name}::__asd_calls_on_constants_f(0), \"the prepared Jacobian evaluated again at its point\", || {{ {name}::f_jacobian_prepared(&mut prep, &mut y, x0, &p, c, k); }}); \
                    {name}::f_jacobian_prepared(&mut prep, &mut y, x1, &p, c, k).clone() }}, \
                  |x, d| {{ let mut y = vec![0.0; n]; let dy = {name}::f_jvp(&mut y, x, &p, c, k, d); (y, dy) }}, \
                  |x, d| {{ let mut y = vec![0.0; n]; let dx = {name}::f_vjp(&mut y, x, &p, c, k, d); (y, dx) }});"
@@ -146,7 +146,7 @@ impl Gen<'_> {
                  |x| {name}::f_hessian(x, &p, c, k), \
                  |x0, x1| {{ let mut prep = {name}::f_hessian_prepare(x0, &p, c, k); \
                    {name}::f_hessian_prepared(&mut prep, x0, &p, c, k); \
-                   if !{name}::__asd_calls_on_constants_f(0) {{ case.allocates_nothing(\"the prepared Hessian evaluated again at its point\", || {{ {name}::f_hessian_prepared(&mut prep, x0, &p, c, k); }}); }} \
+                   case.allocates_nothing({name}::__asd_calls_on_constants_f(0), \"the prepared Hessian evaluated again at its point\", || {{ {name}::f_hessian_prepared(&mut prep, x0, &p, c, k); }}); \
                    {name}::f_hessian_prepared(&mut prep, x1, &p, c, k).clone() }});"
             ),
         };

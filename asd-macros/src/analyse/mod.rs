@@ -183,6 +183,33 @@ fn mark_traced(body: &mut [Stmt], vars: &[Var]) {
     }
 }
 
+/// What `f` calls, for the hidden functions that ask their callees in turn
+/// (`__asd_smooth_f`, `__asd_calls_on_constants_f`).
+pub struct Calls {
+    /// The annotated functions it calls on values depending on the input
+    /// ([traced](Call::traced) calls).
+    pub traced: Vec<syn::Path>,
+    /// It has a call on constants, which its sweeps run as the user wrote it.
+    pub on_constants: bool,
+}
+
+pub fn calls(f: &Function) -> Calls {
+    let mut calls = Calls {
+        traced: Vec::new(),
+        on_constants: false,
+    };
+    visit_stmts(&f.body, &mut |s| {
+        if let Stmt::Call { call, .. } = s {
+            if call.traced {
+                calls.traced.push(call.path.clone());
+            } else {
+                calls.on_constants = true;
+            }
+        }
+    });
+    calls
+}
+
 /// The function as the derivative passes see it: a real whose value only steers (a
 /// condition, a bound) gets no derivative. Computing one would be wasted, and in
 /// reverse mode its zero adjoint times a partial that overflowed (`s.powi(3)` at

@@ -9,6 +9,7 @@ use super::{Items, Kind};
 use crate::adjoint::AdjointFn;
 use crate::ir::Output;
 use crate::names::{rt, Hidden};
+use crate::Generated;
 
 impl Items<'_> {
     pub(super) fn hidden_items(&self) -> TokenStream {
@@ -74,9 +75,8 @@ impl Items<'_> {
         let depth = Ident::new("depth", Span::mixed_site());
         let value = match self.generated {
             Some(g) => {
-                let own = g.smoothness.own;
-                let callees = g.smoothness.callees.iter().map(|p| Hidden::Smooth.path(p));
-                quote!(#own && #depth < 64 #(&& #callees(#depth + 1))*)
+                let (own, callees) = (g.smooth, callees(g, Hidden::Smooth, &depth));
+                quote!(#own && #depth < 64 #(&& #callees)*)
             }
             None => quote!(false),
         };
@@ -91,10 +91,9 @@ impl Items<'_> {
         let depth = Ident::new("depth", Span::mixed_site());
         let value = match self.generated {
             Some(g) => {
-                let own = g.calls_on_constants;
-                let callees =
-                    (g.smoothness.callees.iter()).map(|p| Hidden::CallsOnConstants.path(p));
-                quote!(#own #(|| (#depth < 64 && #callees(#depth + 1)))*)
+                let own = g.calls.on_constants;
+                let callees = callees(g, Hidden::CallsOnConstants, &depth);
+                quote!(#own #(|| (#depth < 64 && #callees))*)
             }
             None => quote!(false),
         };
@@ -208,4 +207,15 @@ impl Items<'_> {
             body.clone(),
         )
     }
+}
+
+/// `__asd_smooth_g(depth + 1)`, or another of `which`, for each annotated function `g`
+/// that `f` calls on values depending on the input.
+fn callees(g: &Generated, which: Hidden, depth: &Ident) -> Vec<TokenStream> {
+    (g.calls.traced.iter())
+        .map(|p| {
+            let p = which.path(p);
+            quote!(#p(#depth + 1))
+        })
+        .collect()
 }
