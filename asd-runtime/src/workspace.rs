@@ -678,9 +678,8 @@ impl<const L: usize> std::fmt::Debug for LaneBuf<'_, L> {
 /// tape.push_lanes(&[1.0, 2.0]);
 /// tape.push_vec(&[4.0, 5.0, 6.0]);
 ///
-/// let mut v = Vec::new();
-/// tape.pop_vec_into(&mut v);
-/// assert_eq!(v, [4.0, 5.0, 6.0]);
+/// let ws = asd_runtime::Workspace::new();
+/// assert_eq!(*tape.pop_vec_in(&ws), [4.0, 5.0, 6.0]);
 /// let mut lanes = [0.0; 2];
 /// tape.pop_lanes(&mut lanes);
 /// assert_eq!(lanes, [1.0, 2.0]);
@@ -860,11 +859,9 @@ impl Tape {
         buf.extend_from_slice(v);
         self.vecs.push(buf);
     }
-    /// Restores the vector saved last into a buffer of `ws`'s pool, the one that fits
-    /// its length best: each evaluation then takes the same buffers, and none grows
-    /// (a buffer taken empty and filled by [`pop_vec_into`](Self::pop_vec_into) would be
-    /// the pool's smallest, and grow when another evaluation leaves the pool in another
-    /// order).
+    /// Restores the vector saved last into a buffer of `ws`'s pool, of its size class:
+    /// each evaluation then takes the same buffers, and none grows (as a caller's vector
+    /// refilled in place would, from a shorter length another evaluation left it at).
     ///
     /// ```
     /// use asd_runtime::{Tape, Workspace};
@@ -881,15 +878,6 @@ impl Tape {
         v
     }
 
-    /// Restores the vector saved last into `v` (resized to the saved length).
-    ///
-    /// See [`Tape`] for an example.
-    pub fn pop_vec_into(&mut self, v: &mut Vec<f64>) {
-        let buf = self.vecs.pop().expect("asd: tape underflow (vectors)");
-        v.clear();
-        v.extend_from_slice(&buf);
-        self.spare.give(buf);
-    }
     /// True when every push has been popped: a finished reverse sweep leaves it so.
     ///
     /// See [`Tape`] for an example.
@@ -1004,6 +992,7 @@ mod tests {
         Reset(usize, usize),
         Save(usize),
         Restore,
+        RestoreInto(usize),
         Drop(usize),
     }
 
@@ -1050,6 +1039,12 @@ mod tests {
                     live.push(Live::Values(v));
                     saved -= 1;
                 }
+                Op::RestoreInto(k) if saved > 0 && !live.is_empty() => {
+                    if let Live::Lanes(v) = &mut live[pick(k)] {
+                        ws.tape().pop_lanes_into(v);
+                        saved -= 1;
+                    }
+                }
                 Op::Drop(k) if !live.is_empty() => {
                     live.swap_remove(pick(k));
                 }
@@ -1081,6 +1076,7 @@ mod tests {
             (any::<usize>(), len).prop_map(|(k, n)| Op::Reset(k, n)),
             any::<usize>().prop_map(Op::Save),
             Just(Op::Restore),
+            any::<usize>().prop_map(Op::RestoreInto),
             any::<usize>().prop_map(Op::Drop),
         ]
     }

@@ -680,9 +680,10 @@ fn scatter<I: Index, J: Index>(
     at: usize,
 ) {
     // The targets `AHEAD` entries on, whose lines are asked for: none in a small result.
-    let ahead = match values.len() >= PREFETCH_FROM {
-        true => targets.get(AHEAD..).unwrap_or(&[]),
-        false => &[],
+    let ahead = if values.len() >= PREFETCH_FROM {
+        targets.get(AHEAD..).unwrap_or(&[])
+    } else {
+        &[]
     };
     for (e, (&t, &k)) in targets.iter().zip(map).enumerate() {
         if let Some(&next) = ahead.get(e) {
