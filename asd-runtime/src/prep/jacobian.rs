@@ -1,6 +1,7 @@
 //! [`JacobianPrep`]: sparse Jacobians by compressed forward or reverse mode, or both.
 
 mod bidirectional;
+mod scaled;
 
 use std::fmt;
 
@@ -63,6 +64,9 @@ pub struct JacobianPrep {
     /// [`Mode::Bidirectional`]: the reverse sweeps and the bicoloring (`driver` makes
     /// the forward ones).
     reverse: Option<Box<bidirectional::Reverse>>,
+    /// Rows proved to be multiples of constant rows
+    /// ([`with_scaled_rows`](Self::with_scaled_rows)): what is learned of them.
+    scaled: Option<Box<scaled::Scaled>>,
     /// The options generated code prepared it with ([`made_with`](Self::made_with)), to
     /// prepare again with when the constants that shape it change.
     options: Option<JacobianOptions>,
@@ -277,9 +281,70 @@ impl JacobianPrep {
             constant_rows,
             local: None,
             reverse: None,
+            scaled: None,
             options: None,
         };
         prep.warn_if_it_buys_nothing(options);
+        prep
+    }
+
+    /// [`new`](Self::new) for a Jacobian each of whose rows is a multiple of a constant
+    /// row, `J[i] = s_i(x) a_i`, as the macro proves of outputs that are each a function
+    /// of one affine form of the input (`y[i] = tanh(w . x[..] + b)`: a convolution or a
+    /// layer of fixed weights, then an activation), with no branch on a real.
+    ///
+    /// The first evaluation sweeps every color, forward or reverse, and learns each row
+    /// up to its scale; every later one makes far fewer JVPs, of seeds that group the
+    /// inputs so that no row's product cancels ([`scaled_jvps`](Self::scaled_jvps): most
+    /// often one), and scales the learned rows by their products: `J_ij(x) = p_i(x)
+    /// J_ij(x0) / p_i(x0)`, exact to a few roundings. A row that is zero where it is
+    /// learned (a saturated `tanh`) is tried again at the next evaluations, which sweep
+    /// every color until the rows are learned. The rows hold for one key of the other
+    /// parameters ([`constants_at`](Self::constants_at)), and are learned again under
+    /// another. Learned in [`evaluate`](Self::evaluate), [`evaluate_par`](Self::evaluate_par)
+    /// and in forward mode [`evaluate_forward`](Self::evaluate_forward) and
+    /// [`evaluate_forward_par`](Self::evaluate_forward_par): their kernels make JVPs.
+    ///
+    /// With `options` that ask for bidirectional mode or turn
+    /// [`scaled_rows`](JacobianOptions::scaled_rows) off, this is [`new`](Self::new).
+    ///
+    /// ```
+    /// use asd_runtime::{JacobianOptions, JacobianPrep, Jvp, SparsityPattern, Workspace};
+    ///
+    /// /// `y[i] = tanh(x[i] + 2 x[i + 1])`: 2 colors, or one lane once the rows are learned.
+    /// struct F<'a>(&'a [f64]);
+    ///
+    /// impl Jvp for F<'_> {
+    ///     fn jvp<const L: usize>(&mut self, _: &Workspace, dx: &[[f64; L]], dy: &mut [[f64; L]]) {
+    ///         for i in 0..dy.len() {
+    ///             let t = (self.0[i] + 2.0 * self.0[i + 1]).tanh();
+    ///             for l in 0..L {
+    ///                 dy[i][l] = (1.0 - t * t) * (dx[i][l] + 2.0 * dx[i + 1][l]);
+    ///             }
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let p = SparsityPattern::from_coordinates(3, 4, (0..3).flat_map(|i| [(i, i), (i, i + 1)]));
+    /// let mut prep = JacobianPrep::with_scaled_rows(p, &JacobianOptions::default());
+    /// prep.constants_at(Some(0)); // what the generated code passes: the parameters' key
+    /// prep.evaluate_forward(&mut F(&[0.1, 0.2, 0.3, 0.4]));
+    /// assert_eq!((prep.ncolors(), prep.scaled_jvps()), (2, Some(1)));
+    /// let x = [0.5, -0.2, 0.3, 0.1];
+    /// let j = prep.evaluate_forward(&mut F(&x));
+    /// let d = 1.0 - (x[1] + 2.0 * x[2]).tanh().powi(2);
+    /// assert!((j.get(1, 2).unwrap() - 2.0 * d).abs() < 1e-15);
+    /// ```
+    pub fn with_scaled_rows(pattern: SparsityPattern, options: &JacobianOptions) -> Self {
+        if !options.scaled_rows {
+            return Self::new(pattern, options);
+        }
+        // Its sweeps of every color are a first evaluation's, or a fallback's: sparsity
+        // that buys nothing there (a dense layer) is no reason to warn.
+        let mut prep = Self::new(pattern, &options.with_warn(false));
+        if prep.mode != Mode::Bidirectional && prep.ncolors() > 1 {
+            prep.scaled = Some(Box::new(scaled::Scaled::new()));
+        }
         prep
     }
 
@@ -458,6 +523,7 @@ impl JacobianPrep {
             constants: Constants::none(),
             local: None,
             reverse: None,
+            scaled: None,
             options: None,
         }
     }
@@ -496,6 +562,17 @@ impl JacobianPrep {
     /// and the constant rows are evaluated every time.
     pub fn constants_at(&mut self, key: Option<u64>) {
         self.constants.at(key);
+        if let Some(s) = self.scaled.as_deref_mut() {
+            s.at(key);
+        }
+    }
+
+    /// Whether evaluations keep values that hold for one key of the other parameters
+    /// (constant entries, scaled rows): the generated code then passes it, with
+    /// [`constants_at`](Self::constants_at), before each.
+    #[doc(hidden)]
+    pub fn keyed_by_constants(&self) -> bool {
+        self.constants.len() > 0 || self.scaled.is_some()
     }
 
     /// [`new`](Self::new) for a local pattern, traced with `decisions` (what the
@@ -590,9 +667,29 @@ impl JacobianPrep {
     /// See [`JacobianPrep`] for an example.
     pub fn evaluate_forward(&mut self, kernel: &mut impl Jvp) -> &CsMat<f64> {
         self.expect_mode(Mode::Forward, "");
+        if self.scaled_evaluation(kernel) {
+            return &self.driver.result;
+        }
         self.constants
             .hold(&mut self.driver, |every| every.evaluate_forward(kernel));
-        self.driver.forward_sweeps(kernel)
+        self.driver.forward_sweeps(kernel);
+        self.learn_scaled_rows(kernel);
+        &self.driver.result
+    }
+
+    /// With scaled rows learned, evaluates by them and returns `true`.
+    fn scaled_evaluation(&mut self, kernel: &mut impl Jvp) -> bool {
+        self.scaled
+            .as_deref_mut()
+            .is_some_and(|s| s.evaluate(kernel, &mut self.driver.result))
+    }
+
+    /// After an evaluation with every color, learns scaled rows from it if they are not.
+    fn learn_scaled_rows(&mut self, kernel: &mut impl Jvp) {
+        if let Some(s) = self.scaled.as_deref_mut() {
+            let (ncolors, wide) = (self.driver.coloring.ncolors(), self.driver.wide_vectors());
+            s.learn(&self.driver.result, ncolors, wide, kernel);
+        }
     }
 
     /// Panics unless the preparation is in `mode`, naming the evaluation (with `suffix`:
@@ -653,11 +750,17 @@ impl JacobianPrep {
     /// ```
     pub fn evaluate_forward_par(&mut self, kernel: &(impl Jvp + Clone + Sync)) -> &CsMat<f64> {
         self.expect_mode(Mode::Forward, "_par");
+        // Scaled rows learned: a sweep of few seeds, serial.
+        if self.scaled_evaluation(&mut kernel.clone()) {
+            return &self.driver.result;
+        }
         // The preparation of every entry is serial: its parallel evaluation is the serial
         // one, and asking for it compiles no second copy of the kernel's sweeps.
         self.constants
             .hold(&mut self.driver, |every| every.evaluate_forward_par(kernel));
-        self.driver.par_forward_sweeps(kernel)
+        self.driver.par_forward_sweeps(kernel);
+        self.learn_scaled_rows(&mut kernel.clone());
+        &self.driver.result
     }
 
     /// [`evaluate_reverse`](Self::evaluate_reverse) on the preparation's
@@ -676,6 +779,14 @@ impl JacobianPrep {
     pub fn evaluate_par(&mut self, kernel: &(impl Jvp + Vjp + Clone + Sync)) -> &CsMat<f64> {
         match self.mode {
             Mode::Forward => self.evaluate_forward_par(kernel),
+            // Scaled rows are learned from reverse sweeps too, and evaluated forward.
+            Mode::Reverse if self.scaled.is_some() => {
+                if !self.scaled_evaluation(&mut kernel.clone()) {
+                    self.evaluate_reverse_par(kernel);
+                    self.learn_scaled_rows(&mut kernel.clone());
+                }
+                &self.driver.result
+            }
             Mode::Reverse => self.evaluate_reverse_par(kernel),
             // Serial: its two directions are a handful of sweeps.
             Mode::Bidirectional => self.evaluate_bidirectional(&mut kernel.clone()),
@@ -776,6 +887,13 @@ impl JacobianPrep {
     pub fn evaluate(&mut self, kernel: &mut (impl Jvp + Vjp)) -> &CsMat<f64> {
         match self.mode {
             Mode::Forward => self.evaluate_forward(kernel),
+            Mode::Reverse if self.scaled.is_some() => {
+                if !self.scaled_evaluation(kernel) {
+                    self.evaluate_reverse(kernel);
+                    self.learn_scaled_rows(kernel);
+                }
+                &self.driver.result
+            }
             Mode::Reverse => self.evaluate_reverse(kernel),
             Mode::Bidirectional => self.evaluate_bidirectional(kernel),
         }
@@ -840,6 +958,13 @@ impl JacobianPrep {
     /// [`with_constant_entries`](Self::with_constant_entries)); 0 otherwise.
     pub fn constant_rows(&self) -> usize {
         self.constant_rows
+    }
+
+    /// The JVPs an evaluation makes once the rows of a
+    /// [`with_scaled_rows`](Self::with_scaled_rows) preparation are learned; `None` before
+    /// (the evaluations sweep every color) or for any other preparation.
+    pub fn scaled_jvps(&self) -> Option<usize> {
+        self.scaled.as_deref().and_then(|s| s.colors())
     }
 
     /// Entries proved constant, evaluated once (see
@@ -938,6 +1063,9 @@ impl JacobianPrep {
         }
         if let Some(reverse) = self.reverse.as_mut() {
             reverse.driver.set_wide_vectors(on);
+        }
+        if let Some(s) = self.scaled.as_deref_mut() {
+            s.set_wide_vectors(on);
         }
     }
 
@@ -1159,6 +1287,9 @@ impl fmt::Display for JacobianPrep {
                 plural(self.constant_rows, "row"),
                 self.pattern().nrows()
             )?;
+        }
+        if let Some(s) = &self.scaled {
+            writeln!(f, "rows multiples of constant ones: {s}")?;
         }
         write!(f, "{}", self.pattern())
     }

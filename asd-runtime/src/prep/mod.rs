@@ -425,6 +425,11 @@ pub struct JacobianOptions {
     /// first evaluation, and left out of the coloring and the decompression after it
     /// (see [`JacobianPrep::with_constant_entries`]). Default `true`.
     pub constant_entries: bool,
+    /// Whether a Jacobian whose rows are proved to be multiples of constant rows (outputs
+    /// that are each a function of one affine form of the input) learns them at its first
+    /// evaluation and then sweeps far fewer colors (see
+    /// [`JacobianPrep::with_scaled_rows`]). Default `true`.
+    pub scaled_rows: bool,
     /// The global pattern (the default), or the local one at the preparation's input
     /// and what to do where it no longer holds (see [`Sparsity::Local`]). Only the
     /// generated `f_jacobian_prepare_with` reads it.
@@ -443,6 +448,7 @@ impl Default for JacobianOptions {
             recolor_rounds: RECOLOR_ROUNDS,
             warn: true,
             constant_entries: true,
+            scaled_rows: true,
             sparsity: Sparsity::Global,
             threads: 1,
         }
@@ -536,6 +542,15 @@ impl JacobianOptions {
     pub fn with_constant_entries(self, constant_entries: bool) -> Self {
         JacobianOptions {
             constant_entries,
+            ..self
+        }
+    }
+
+    /// The same options with scaled rows learned once, or with every color swept every
+    /// time (see [`scaled_rows`](Self::scaled_rows)).
+    pub fn with_scaled_rows(self, scaled_rows: bool) -> Self {
+        JacobianOptions {
+            scaled_rows,
             ..self
         }
     }

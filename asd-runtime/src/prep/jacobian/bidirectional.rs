@@ -115,6 +115,7 @@ impl JacobianPrep {
             constants: Constants::none(),
             local: None,
             reverse: Some(Box::new(reverse)),
+            scaled: None,
             options: None,
         }
     }
