@@ -5,7 +5,8 @@
 //! constant_entries`, `HessianOptions::constant_entries`, on by default). Every prepared
 //! Jacobian and Hessian must still equal finite differences and the preparation without
 //! constant entries, at every point; a kink (`abs`, `max`, `min`, a branch on a real),
-//! the function's own or a callee's, turns it off.
+//! the function's own or a callee's, turns it off. So for scaled rows, learned once per
+//! key of the other parameters (`JacobianOptions::scaled_rows`).
 #![allow(clippy::needless_range_loop)]
 
 mod common;
@@ -606,4 +607,211 @@ fn a_quadratic_hessian_is_evaluated_once_per_parameter() {
             );
         }
     }
+}
+
+// Scaled rows: outputs that are each a function of one affine form of the input have
+// rows that are varying multiples of constant ones, learned at the first evaluation
+// (`JacobianOptions::scaled_rows`); every later Jacobian must still equal finite
+// differences and the preparation that sweeps every color.
+
+/// A layer of weights `w` (`m x 3`, over a window of the input) and a `tanh`.
+#[sparse_diff]
+fn layer(x: &[f64], w: &[f64], bias: f64) -> Vec<f64> {
+    let m = x.len() - 2;
+    let mut y = vec![0.0; m];
+    for i in 0..m {
+        let mut s = bias;
+        for k in 0..3 {
+            s += w[3 * i + k] * x[i + k];
+        }
+        y[i] = 0.5 * (2.0 * s).tanh();
+    }
+    y
+}
+
+/// The same into an output parameter, with a function of a function.
+#[sparse_diff]
+fn layer_into(x: &[f64], y: &mut [f64]) {
+    for i in 0..y.len() {
+        let s = x[i] - 0.5 * x[i + 1] + 0.25 * x[i + 2];
+        y[i] = s.sin().exp();
+    }
+}
+
+/// Steep: at large inputs every `tanh` saturates, and every row is zero.
+#[sparse_diff]
+fn steep(x: &[f64]) -> Vec<f64> {
+    let mut y = vec![0.0; x.len() - 1];
+    for i in 0..x.len() - 1 {
+        y[i] = (10.0 * (x[i] + x[i + 1])).tanh();
+    }
+    y
+}
+
+fn every_color() -> JacobianOptions {
+    JacobianOptions::default().with_scaled_rows(false)
+}
+
+/// Within a few roundings of each other, entry by entry.
+fn assert_same_entries(a: &asd::sprs::CsMat<f64>, b: &asd::sprs::CsMat<f64>) {
+    assert_eq!(a.indices(), b.indices());
+    for (u, v) in a.data().iter().zip(b.data()) {
+        assert!((u - v).abs() <= 1e-14 * v.abs(), "{u} against {v}");
+    }
+}
+
+#[test]
+fn scaled_rows_are_learned_once_per_key_of_the_parameters() {
+    let n = 12;
+    let x = &points(n)[0];
+    let weights = [randoms(3 * (n - 2), 1), randoms(3 * (n - 2), 2)];
+    let mut prep = layer_jacobian_prepare(x, &weights[0], 0.1);
+    let mut plain = layer_jacobian_prepare_with(x, &weights[0], 0.1, &every_color());
+    assert_eq!((prep.ncolors(), prep.scaled_jvps()), (3, None));
+    for w in [&weights[0], &weights[1], &weights[0]] {
+        for (k, p) in points(n).iter().enumerate() {
+            let fd = fd_jacobian(|x| layer(x, w, 0.1), p);
+            let pattern = prep.pattern().clone();
+            let j = layer_jacobian_prepared(&mut prep, p, w, 0.1);
+            assert_sparse_matches(j, &pattern, &fd, 1e-6);
+            assert_same_entries(j, layer_jacobian_prepared(&mut plain, p, w, 0.1));
+            // Learned at the first point of each key, with one merged color.
+            assert_eq!(prep.scaled_jvps(), Some(1), "point {k}");
+        }
+    }
+    assert_eq!(plain.scaled_jvps(), None);
+}
+
+#[test]
+fn the_benchmark_convolution_sweeps_one_color_once_learned() {
+    let x = problems::point(784);
+    let mut prep = problems::conv_tanh_jacobian_prepare(&x);
+    let mut plain = problems::conv_tanh_jacobian_prepare_with(&x, &every_color());
+    assert_eq!(prep.ncolors(), 25);
+    for s in 0..3 {
+        let p: Vec<f64> = randoms(784, 20 + s);
+        let expected = problems::conv_tanh_jacobian_prepared(&mut plain, &p).clone();
+        assert_same_entries(
+            problems::conv_tanh_jacobian_prepared(&mut prep, &p),
+            &expected,
+        );
+        assert_eq!(prep.scaled_jvps(), Some(1));
+    }
+}
+
+/// A dense layer of fixed weights `w` (`m x n`, row by row).
+#[sparse_diff]
+fn dense_layer(x: &[f64], w: &[f64], m: usize) -> Vec<f64> {
+    let n = x.len();
+    let mut y = vec![0.0; m];
+    for i in 0..m {
+        let mut s = 0.0;
+        for j in 0..n {
+            s += w[i * n + j] * x[j];
+        }
+        y[i] = s.tanh();
+    }
+    y
+}
+
+#[test]
+fn a_dense_layer_learned_from_reverse_sweeps_makes_one_jvp() {
+    let (m, n) = (4, 10);
+    let w = randoms(m * n, 5);
+    let x = &points(n)[0];
+    let mut prep = dense_layer_jacobian_prepare(x, &w, m);
+    let quiet = every_color().with_warn(false);
+    let mut plain = dense_layer_jacobian_prepare_with(x, &w, m, &quiet);
+    assert_eq!((prep.mode(), prep.ncolors()), (Mode::Reverse, 4));
+    for p in points(n) {
+        let fd = fd_jacobian(|x| dense_layer(x, &w, m), &p);
+        let pattern = prep.pattern().clone();
+        let j = dense_layer_jacobian_prepared(&mut prep, &p, &w, m);
+        assert_sparse_matches(j, &pattern, &fd, 1e-6);
+        assert_same_entries(j, dense_layer_jacobian_prepared(&mut plain, &p, &w, m));
+        assert_eq!(prep.scaled_jvps(), Some(1));
+    }
+}
+
+#[test]
+fn rows_zero_at_the_first_input_are_learned_at_a_later_one() {
+    let saturated = vec![3.0; 6];
+    let mut prep = steep_jacobian_prepare(&saturated);
+    let j = steep_jacobian_prepared(&mut prep, &saturated);
+    assert!(j.data().iter().all(|&v| v == 0.0));
+    assert_eq!(prep.scaled_jvps(), None);
+    for p in points(6) {
+        let p: Vec<f64> = p.iter().map(|v| 0.1 * v).collect();
+        let fd = fd_jacobian(steep, &p);
+        let pattern = prep.pattern().clone();
+        assert_sparse_matches(steep_jacobian_prepared(&mut prep, &p), &pattern, &fd, 1e-6);
+        assert_eq!(prep.scaled_jvps(), Some(1));
+    }
+    // Saturated again: the learned rows give zero, as every color does.
+    let j = steep_jacobian_prepared(&mut prep, &saturated);
+    assert!(j.data().iter().all(|&v| v == 0.0));
+}
+
+#[test]
+fn an_output_parameter_has_scaled_rows_too() {
+    let x = &points(8)[0];
+    let mut y = vec![0.0; 6];
+    let mut prep = layer_into_jacobian_prepare(x, &mut y);
+    for p in points(8) {
+        let fd = fd_jacobian(
+            |x| {
+                let mut y = vec![0.0; 6];
+                layer_into(x, &mut y);
+                y
+            },
+            &p,
+        );
+        let pattern = prep.pattern().clone();
+        assert_sparse_matches(
+            layer_into_jacobian_prepared(&mut prep, &p, &mut y),
+            &pattern,
+            &fd,
+            1e-6,
+        );
+        assert_eq!(prep.scaled_jvps(), Some(1));
+    }
+}
+
+#[test]
+fn products_and_branches_on_reals_have_no_scaled_rows() {
+    // Each branch has scaled rows, but not the same: a row learned on one side would
+    // be wrong on the other.
+    let p = [0.4, 0.3, -0.2, 0.5, 0.1];
+    let mut prep = switched_jacobian_prepare(&p);
+    for sign in [1.0, -1.0, 1.0] {
+        let p = [sign * 0.4, 0.3, -0.2, 0.5, 0.1];
+        let fd = fd_jacobian(switched, &p);
+        let pattern = prep.pattern().clone();
+        assert_sparse_matches(
+            switched_jacobian_prepared(&mut prep, &p),
+            &pattern,
+            &fd,
+            1e-6,
+        );
+    }
+    let mut kinked_prep = kinked_jacobian_prepare(&p);
+    kinked_jacobian_prepared(&mut kinked_prep, &p);
+    assert_eq!((prep.ncolors(), kinked_prep.ncolors()), (2, 2));
+    assert_eq!(
+        (prep.scaled_jvps(), kinked_prep.scaled_jvps()),
+        (None, None)
+    );
+}
+
+#[sparse_diff]
+fn switched(x: &[f64]) -> Vec<f64> {
+    let mut y = vec![0.0; x.len() - 1];
+    for i in 0..x.len() - 1 {
+        if x[0] > 0.0 {
+            y[i] = (x[i] + x[i + 1]).tanh();
+        } else {
+            y[i] = (x[i] - x[i + 1]).tanh();
+        }
+    }
+    y
 }

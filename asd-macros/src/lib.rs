@@ -179,6 +179,9 @@ pub(crate) struct Generated {
     smooth: bool,
     /// What it calls: `__asd_smooth_f` and `__asd_calls_on_constants_f` ask the callees.
     calls: analyse::Calls,
+    /// Its Jacobian rows are varying multiples of constant rows
+    /// ([`analyse::scaled_rows`]): its preparations learn them.
+    scaled_rows: bool,
     /// `__asd_decisions_f`: the primal that records its decisions on active reals.
     decisions: Tokens,
     /// `__asd_value_f`: the primal in the workspace.
@@ -240,6 +243,7 @@ impl Generated {
             trace2: trace2::Trace2::new(primal, name).body(),
             smooth: trace2::smooth(primal),
             calls: analyse::calls(primal),
+            scaled_rows: analyse::scaled_rows(primal),
             decisions: {
                 let mut e = emit::Emitter::new(primal);
                 e.record = Some(proc_macro2::Ident::new(

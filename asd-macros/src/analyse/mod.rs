@@ -14,6 +14,9 @@ use crate::errors::Errors;
 use crate::ir::*;
 
 mod overwritten;
+mod scaled;
+
+pub use scaled::scaled_rows;
 
 pub fn analyse(f: &mut Function, errors: &mut Errors) {
     let active_input = f.active_param().var;

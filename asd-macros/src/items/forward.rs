@@ -389,16 +389,25 @@ impl Items<'_> {
         items.extend(self.public_fn(
             format!(
                 "[`{prepare}`] with options (mode, coloring order, lanes; constant entries: of \
-                 inputs that enter an output linearly, evaluated once; `Sparsity::Local`: the local pattern at `{x}`, which \
+                 inputs that enter an output linearly, evaluated once; scaled rows: rows proved multiples of constant ones, learned at the first evaluation; `Sparsity::Local`: the local pattern at `{x}`, which \
                  [`{checked}`] checks at each input)."
             ),
             quote!(#prepare_with(#(#params,)* #options: &#rt::JacobianOptions) -> #rt::JacobianPrep),
             |_| {
+                // Rows proved multiples of constant rows are learned at the first
+                // evaluation, for these constants, which must have a key.
+                let scaled = self.generated.is_some_and(|g| g.scaled_rows).then(|| quote! {
+                    if #options.scaled_rows && key.is_some() {
+                        let mut #prep = #rt::JacobianPrep::with_scaled_rows(#sparsity(#(#plain_args),*), #options);
+                        #prep.constants_at(key);
+                        #prep
+                    } else
+                });
                 quote! {
                     let mut #prep = match #options.sparsity {
                         #rt::Sparsity::Global => {
                             let key = #key;
-                            if #options.constant_entries && key.is_some() && #smooth(0) {
+                            #scaled if #options.constant_entries && key.is_some() && #smooth(0) {
                                 let #x2 = #rt::Trace2::seeds(#x.len());
                                 #trace2_call
                                 let varying: ::std::vec::Vec<#rt::IndexSet> = #y2.iter().map(|t| t.varying()).collect();
@@ -450,7 +459,7 @@ impl Items<'_> {
                             _ => return ::core::result::Result::Err(#switch),
                         }
                     }
-                    if #prep.constant_entries() > 0 {
+                    if #prep.keyed_by_constants() {
                         #prep.constants_at(#key);
                     }
                     #kernel_decl
@@ -513,9 +522,10 @@ impl Items<'_> {
             format!("The sparse Jacobian of [`{f}`] at `{x}` (`m x n`, compressed rows): prepares and evaluates once."),
             quote!(#jacobian(#(#params),*) -> #rt::sprs::CsMat<f64>),
             |_| {
-                // Evaluated once: constant entries would cost sweeps of their own.
+                // Evaluated once: constant entries and scaled rows would cost sweeps of
+                // their own.
                 quote! {
-                    let #options = #rt::JacobianOptions::default().with_constant_entries(false);
+                    let #options = #rt::JacobianOptions::default().with_constant_entries(false).with_scaled_rows(false);
                     let mut #prep = #prepare_with(#(#plain_args,)* &#options);
                     #prepared(&mut #prep, #(#plain_args),*).clone()
                 }
