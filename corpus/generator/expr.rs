@@ -22,7 +22,7 @@ pub struct Scope {
 /// differ: an exact zero would reach the points where a partial is not finite
 /// (`hypot(0, 0)`), and a branch of `max` that is not taken still multiplies its
 /// derivative by zero, `0 · NaN = NaN`, where the reference, which branches, does not.
-const UNARY: &[(&str, &str)] = &[
+pub const UNARY: &[(&str, &str)] = &[
     ("{}.sin()", "{}.sin()"),
     ("{}.cos()", "{}.cos()"),
     ("{}.sin().tan()", "{}.sin().tan()"),

@@ -248,7 +248,16 @@ impl Gen<'_> {
             }
             Output::Vector => {
                 let helper = self.pick_helper(true);
-                match if self.short { 2 } else { self.rng.below(4) } {
+                match if self.short { 2 } else { self.rng.below(5) } {
+                    4 if s.constants => {
+                        l.line2(
+                            "let mut out = vec![0.0; n];",
+                            "let mut out = vec![D::from(0.0); n];",
+                            &[],
+                        );
+                        self.layer(l, "out");
+                        l.line("out", &[]);
+                    }
                     0 if !s.vectors.is_empty() => {
                         l.push(Code::same(self.rng.pick(&s.vectors).clone()));
                     }
@@ -287,7 +296,11 @@ impl Gen<'_> {
             }
             Output::Param => {
                 let e = self.expr(&inner, 3);
-                l.block(Code::same("for i in 0..n"), |l| l.line("y[i] = {};", &[&e]));
+                if s.constants && self.rng.chance(0.25) {
+                    self.layer(l, "y");
+                } else {
+                    l.block(Code::same("for i in 0..n"), |l| l.line("y[i] = {};", &[&e]));
+                }
                 if self.rng.chance(0.4) {
                     let (a, b) = self.exprs().condition(s, 2);
                     l.block(tpl2("if {} > {}", "if {}.re > {}.re", &[&a, &b]), |l| {
@@ -302,6 +315,35 @@ impl Gen<'_> {
                 }
             }
         }
+    }
+
+    /// `out[i]` a function of one affine form of a window of the input, `p` its weights:
+    /// a layer, whose rows are multiples of constant ones (scaled rows), unless a
+    /// statement before steers by a differentiated real.
+    fn layer(&mut self, l: &mut Lines, out: &str) {
+        let width = 2 + self.rng.below(3);
+        let bias = Code::real(self.rng.pick(&["c", "0.25"]).to_string());
+        let &(p, q) = self.rng.pick(expr::UNARY);
+        let mut f = tpl2(p, q, &[&Code::same("s")]);
+        if self.rng.chance(0.3) {
+            let &(p, q) = self.rng.pick(expr::UNARY);
+            f = tpl2(p, q, &[&f]);
+        }
+        l.block(Code::same("for i in 0..n"), |l| {
+            l.line("let mut s = {};", &[&bias]);
+            l.block(Code::same(format!("for j in 0..{width}")), |l| {
+                l.line2(
+                    "s += p[(i + j) % n] * x[(i + j) % n];",
+                    "s = s + D::from(p[(i + j) % n]) * x[(i + j) % n];",
+                    &[],
+                )
+            });
+            l.line2(
+                &format!("{out}[i] = 0.5 * {{}} + c;"),
+                &format!("{out}[i] = D::from(0.5) * {{}} + D::from(c);"),
+                &[&f],
+            );
+        });
     }
 
     fn pick_helper(&mut self, vector: bool) -> Option<Helper> {
