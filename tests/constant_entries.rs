@@ -733,6 +733,45 @@ fn a_dense_layer_learned_from_reverse_sweeps_makes_one_jvp() {
     }
 }
 
+/// A branch on its own argument, which picks its derivative.
+#[sparse_diff]
+fn leaky(t: f64) -> f64 {
+    if t > 0.0 {
+        t
+    } else {
+        0.1 * t
+    }
+}
+
+/// A layer whose activation is a function of one real.
+#[sparse_diff]
+fn leaky_layer(x: &[f64]) -> Vec<f64> {
+    let mut y = vec![0.0; x.len() - 2];
+    for i in 0..x.len() - 2 {
+        y[i] = leaky(x[i] - 0.5 * x[i + 1] + x[i + 2]);
+    }
+    y
+}
+
+#[test]
+fn an_activation_called_on_one_real_has_scaled_rows() {
+    let first = [0.3, -0.2, 0.5, -0.4, 0.1, 0.6];
+    let mut prep = leaky_layer_jacobian_prepare(&first);
+    let mut plain = leaky_layer_jacobian_prepare_with(&first, &every_color());
+    for p in [
+        first,
+        [-0.3, 0.2, -0.5, 0.4, -0.1, 0.2],
+        [0.7, 0.1, 0.2, -0.9, 0.3, -0.2],
+    ] {
+        let fd = fd_jacobian(leaky_layer, &p);
+        let pattern = prep.pattern().clone();
+        let j = leaky_layer_jacobian_prepared(&mut prep, &p);
+        assert_sparse_matches(j, &pattern, &fd, 1e-6);
+        assert_same_entries(j, leaky_layer_jacobian_prepared(&mut plain, &p));
+        assert_eq!(prep.scaled_jvps(), Some(1));
+    }
+}
+
 #[test]
 fn rows_zero_at_the_first_input_are_learned_at_a_later_one() {
     let saturated = vec![3.0; 6];

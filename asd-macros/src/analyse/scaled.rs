@@ -4,7 +4,8 @@
 //!
 //! An output that is a function of one affine form of the input has such a row: `y[i] =
 //! tanh(b + sum_k w_k x[..])`, and a multiple, a sum with a constant or a function of
-//! such a value has one too (chain rule). Each real variable gets the [`Form`] of every
+//! such a value has one too (chain rule), be it an operation or a call of a function of
+//! one real. Each real variable gets the [`Form`] of every
 //! value it ever holds, joined, by a fixpoint as the activity analysis: flow-insensitive,
 //! which is exact for the shapes this is for and never claims too much. The rows are
 //! constant only if which operations run does not depend on the input: no condition may
@@ -98,11 +99,20 @@ fn join_body(body: &[Stmt], f: &Function, forms: &mut [Form], changed: &mut bool
             Stmt::Store { vec, value, .. } | Stmt::Push { vec, value } => {
                 join(*vec, expr(value, f, forms), forms, changed)
             }
-            // What another function makes of the input is not looked into.
+            // A function of one real is a function of it, whatever it does inside (a
+            // branch on it picks its derivative); what another function makes of
+            // vectors is not looked into.
             Stmt::Call { results, call, .. } => {
+                let form = match call.args.iter().find_map(|a| match a {
+                    Arg::Vec(v, _) => Some(*v),
+                    Arg::Out(_) | Arg::Other(_) => None,
+                }) {
+                    Some(t) if call.written == Written::OnReal => forms[t].max(Form::Scaled),
+                    _ => Form::Any,
+                };
                 for &v in results.iter().chain(call.outputs()) {
                     if f.vars[v].active {
-                        join(v, Form::Any, forms, changed);
+                        join(v, form, forms, changed);
                     }
                 }
             }
@@ -180,6 +190,25 @@ mod tests {
                     let s = (x[i] - x[i + 1]) / 3.0;
                     y[i] = s.sin().exp() / 2.0;
                 }
+            }
+        }));
+    }
+
+    #[test]
+    fn a_function_of_one_real_has_scaled_rows_and_of_a_vector_not() {
+        assert!(scaled(quote! {
+            fn f(x: &[f64]) -> Vec<f64> {
+                let mut y = vec![0.0; x.len() - 1];
+                for i in 0..x.len() - 1 {
+                    y[i] = softplus(x[i] - x[i + 1], 2.0);
+                }
+                y
+            }
+        }));
+        assert!(!scaled(quote! {
+            fn f(x: &[f64]) -> Vec<f64> {
+                let v = x.to_vec();
+                vec![total(&v), x[0].exp()]
             }
         }));
     }
