@@ -654,6 +654,40 @@ impl Function {
     }
 }
 
+/// What a statement writes itself, and from what: the flow-insensitive analyses (the
+/// activity, the forms of scaled rows) join the one into the other until nothing changes.
+pub enum Def<'a> {
+    /// `let var = rhs;`, `var = rhs;`
+    Whole(VarId, &'a Rhs),
+    /// `vec[i] = value;`, `vec.push(value);`
+    Element(VarId, &'a Expr),
+    /// `results = g(args);`, which also writes its `&mut` outputs.
+    Call(&'a [VarId], &'a Call),
+}
+
+impl Stmt {
+    /// What it writes itself: nothing for a loop, branch or block (their bodies do).
+    pub fn def(&self) -> Option<Def<'_>> {
+        match self {
+            Stmt::Let {
+                var,
+                init: Some(rhs),
+            }
+            | Stmt::Assign { var, rhs, .. } => Some(Def::Whole(*var, rhs)),
+            Stmt::Store { vec, value, .. } | Stmt::Push { vec, value } => {
+                Some(Def::Element(*vec, value))
+            }
+            Stmt::Call { results, call, .. } => Some(Def::Call(results, call)),
+            Stmt::Let { init: None, .. }
+            | Stmt::For { .. }
+            | Stmt::While { .. }
+            | Stmt::If { .. }
+            | Stmt::Block(_)
+            | Stmt::Return(_) => None,
+        }
+    }
+}
+
 /// Walks every statement, nested ones included, in order.
 pub fn visit_stmts<'a>(body: &'a [Stmt], f: &mut impl FnMut(&'a Stmt)) {
     for s in body {

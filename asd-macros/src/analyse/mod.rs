@@ -472,48 +472,36 @@ fn mark(v: VarId, vars: &mut [Var], changed: &mut bool) {
 }
 
 fn propagate(body: &[Stmt], vars: &mut [Var], changed: &mut bool) {
-    for s in body {
-        match s {
-            Stmt::Let {
-                var,
-                init: Some(rhs),
+    visit_stmts(body, &mut |s| match s.def() {
+        Some(Def::Whole(var, rhs)) => {
+            if rhs_active(rhs, vars) {
+                mark(var, vars, changed);
             }
-            | Stmt::Assign { var, rhs, .. } => {
-                if rhs_active(rhs, vars) {
-                    mark(*var, vars, changed);
-                }
-            }
-            Stmt::Let { init: None, .. } => {}
-            Stmt::Store { vec, value, .. } | Stmt::Push { vec, value } => {
-                if expr_active(value, vars) {
-                    mark(*vec, vars, changed);
-                }
-            }
-            Stmt::Call { results, call, .. } => {
-                let active_in = call
-                    .args
-                    .iter()
-                    .any(|a| matches!(a, Arg::Vec(v, _) if vars[*v].active));
-                let has_out = call.args.iter().any(|a| matches!(a, Arg::Out(_)));
-                if active_in || has_out {
-                    for &r in results {
-                        mark(r, vars, changed);
-                    }
-                    for a in &call.args {
-                        if let Arg::Out(v) = a {
-                            if active_in {
-                                mark(*v, vars, changed);
-                            }
-                        }
-                    }
-                }
-            }
-            Stmt::For { .. } | Stmt::While { .. } | Stmt::Block(_) | Stmt::If { .. } => {
-                s.bodies().for_each(|body| propagate(body, vars, changed))
-            }
-            Stmt::Return(_) => {}
         }
-    }
+        Some(Def::Element(vec, value)) => {
+            if expr_active(value, vars) {
+                mark(vec, vars, changed);
+            }
+        }
+        Some(Def::Call(results, call)) => {
+            let active_in = call
+                .args
+                .iter()
+                .any(|a| matches!(a, Arg::Vec(v, _) if vars[*v].active));
+            let has_out = call.args.iter().any(|a| matches!(a, Arg::Out(_)));
+            if active_in || has_out {
+                for &r in results {
+                    mark(r, vars, changed);
+                }
+                if active_in {
+                    for &v in call.outputs() {
+                        mark(v, vars, changed);
+                    }
+                }
+            }
+        }
+        None => {}
+    });
 }
 
 /// Whether an opaque expression reads the value of an active real.

@@ -41,7 +41,7 @@ pub fn scaled_rows(f: &Function) -> bool {
     let mut changed = true;
     while changed {
         changed = false;
-        join_body(&f.body, f, &mut forms, &mut changed);
+        join_all(f, &mut forms, &mut changed);
     }
     let mut out = Form::Constant;
     match f.output {
@@ -73,54 +73,44 @@ fn join(v: VarId, form: Form, forms: &mut [Form], changed: &mut bool) {
     }
 }
 
-fn join_body(body: &[Stmt], f: &Function, forms: &mut [Form], changed: &mut bool) {
-    for s in body {
-        match s {
-            Stmt::Let {
-                var,
-                init: Some(rhs),
-            }
-            | Stmt::Assign { var, rhs, .. } => {
-                let form = match rhs {
-                    Rhs::Real(e) | Rhs::Vec(VecExpr::Filled(e, _)) => expr(e, f, forms),
-                    Rhs::Vec(VecExpr::List(items)) => items
-                        .iter()
-                        .map(|e| expr(e, f, forms))
-                        .max()
-                        .unwrap_or(Form::Constant),
-                    Rhs::Vec(VecExpr::Copy(u) | VecExpr::Move(u)) => forms[*u],
-                    Rhs::Vec(VecExpr::Empty(_) | VecExpr::Overwritten(_)) | Rhs::Opaque(_) => {
-                        Form::Constant
-                    }
-                };
-                join(*var, form, forms, changed);
-            }
-            Stmt::Let { init: None, .. } | Stmt::Return(_) => {}
-            Stmt::Store { vec, value, .. } | Stmt::Push { vec, value } => {
-                join(*vec, expr(value, f, forms), forms, changed)
-            }
-            // A function of one real is a function of it, whatever it does inside (a
-            // branch on it picks its derivative); what another function makes of
-            // vectors is not looked into.
-            Stmt::Call { results, call, .. } => {
-                let form = match call.args.iter().find_map(|a| match a {
-                    Arg::Vec(v, _) => Some(*v),
-                    Arg::Out(_) | Arg::Other(_) => None,
-                }) {
-                    Some(t) if call.written == Written::OnReal => forms[t].max(Form::Scaled),
-                    _ => Form::Any,
-                };
-                for &v in results.iter().chain(call.outputs()) {
-                    if f.vars[v].active {
-                        join(v, form, forms, changed);
-                    }
+/// One round of the fixpoint: each statement's form joined into what it writes.
+fn join_all(f: &Function, forms: &mut [Form], changed: &mut bool) {
+    visit_stmts(&f.body, &mut |s| match s.def() {
+        Some(Def::Whole(var, rhs)) => {
+            let form = match rhs {
+                Rhs::Real(e) | Rhs::Vec(VecExpr::Filled(e, _)) => expr(e, f, forms),
+                Rhs::Vec(VecExpr::List(items)) => items
+                    .iter()
+                    .map(|e| expr(e, f, forms))
+                    .max()
+                    .unwrap_or(Form::Constant),
+                Rhs::Vec(VecExpr::Copy(u) | VecExpr::Move(u)) => forms[*u],
+                Rhs::Vec(VecExpr::Empty(_) | VecExpr::Overwritten(_)) | Rhs::Opaque(_) => {
+                    Form::Constant
+                }
+            };
+            join(var, form, forms, changed);
+        }
+        Some(Def::Element(vec, value)) => join(vec, expr(value, f, forms), forms, changed),
+        // A function of one real is a function of it, whatever it does inside (a branch
+        // on it picks its derivative); what another function makes of vectors is not
+        // looked into.
+        Some(Def::Call(results, call)) => {
+            let form = match call.args.iter().find_map(|a| match a {
+                Arg::Vec(v, _) => Some(*v),
+                Arg::Out(_) | Arg::Other(_) => None,
+            }) {
+                Some(t) if call.written == Written::OnReal => forms[t].max(Form::Scaled),
+                _ => Form::Any,
+            };
+            for &v in results.iter().chain(call.outputs()) {
+                if f.vars[v].active {
+                    join(v, form, forms, changed);
                 }
             }
-            Stmt::For { .. } | Stmt::While { .. } | Stmt::If { .. } | Stmt::Block(_) => s
-                .bodies()
-                .for_each(|body| join_body(body, f, forms, changed)),
         }
-    }
+        None => {}
+    });
 }
 
 fn expr(e: &Expr, f: &Function, forms: &[Form]) -> Form {

@@ -282,14 +282,21 @@ mod tests {
         x: &'a [f64],
     }
 
+    impl Layer<'_> {
+        /// `c_i tanh'(a_i . x + b_i)`, the scale of row `i`.
+        fn scale(&self, row: &[(usize, f64)], b: f64) -> f64 {
+            let t = (b + row.iter().map(|&(j, a)| a * self.x[j]).sum::<f64>()).tanh();
+            self.c * (1.0 - t * t)
+        }
+    }
+
     impl Jvp for Layer<'_> {
         fn jvp<const L: usize>(&mut self, _: &Workspace, dx: &[[f64; L]], dy: &mut [[f64; L]]) {
-            for ((row, b), dy) in self.rows.iter().zip(self.b).zip(dy) {
-                let s: f64 = b + row.iter().map(|&(j, a)| a * self.x[j]).sum::<f64>();
-                let t = s.tanh();
+            for ((row, &b), dy) in self.rows.iter().zip(self.b).zip(dy) {
+                let scale = self.scale(row, b);
                 for l in 0..L {
                     let ds: f64 = row.iter().map(|&(j, a)| a * dx[j][l]).sum();
-                    dy[l] = self.c * (1.0 - t * t) * ds;
+                    dy[l] = scale * ds;
                 }
             }
         }
@@ -297,11 +304,10 @@ mod tests {
 
     impl Vjp for Layer<'_> {
         fn vjp<const L: usize>(&mut self, _: &Workspace, dy: &[[f64; L]], dx: &mut [[f64; L]]) {
-            for ((row, b), dy) in self.rows.iter().zip(self.b).zip(dy) {
-                let s: f64 = b + row.iter().map(|&(j, a)| a * self.x[j]).sum::<f64>();
-                let t = s.tanh();
+            for ((row, &b), dy) in self.rows.iter().zip(self.b).zip(dy) {
+                let scale = self.scale(row, b);
                 for l in 0..L {
-                    let ds = self.c * (1.0 - t * t) * dy[l];
+                    let ds = scale * dy[l];
                     for &(j, a) in row {
                         dx[j][l] += a * ds;
                     }
