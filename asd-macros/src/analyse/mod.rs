@@ -473,16 +473,8 @@ fn mark(v: VarId, vars: &mut [Var], changed: &mut bool) {
 
 fn propagate(body: &[Stmt], vars: &mut [Var], changed: &mut bool) {
     visit_stmts(body, &mut |s| match s.def() {
-        Some(Def::Whole(var, rhs)) => {
-            if rhs_active(rhs, vars) {
-                mark(var, vars, changed);
-            }
-        }
-        Some(Def::Element(vec, value)) => {
-            if expr_active(value, vars) {
-                mark(vec, vars, changed);
-            }
-        }
+        Some(Def::Whole(var, rhs)) if rhs_active(rhs, vars) => mark(var, vars, changed),
+        Some(Def::Element(vec, value)) if expr_active(value, vars) => mark(vec, vars, changed),
         Some(Def::Call(results, call)) => {
             let active_in = call
                 .args
@@ -500,7 +492,7 @@ fn propagate(body: &[Stmt], vars: &mut [Var], changed: &mut bool) {
                 }
             }
         }
-        None => {}
+        Some(Def::Whole(..) | Def::Element(..)) | None => {}
     });
 }
 
