@@ -297,11 +297,14 @@ impl JacobianPrep {
     /// up to its scale; every later one makes far fewer JVPs, of seeds that group the
     /// inputs so that no row's product cancels ([`scaled_jvps`](Self::scaled_jvps): most
     /// often one), and scales the learned rows by their products: `J_ij(x) = p_i(x)
-    /// J_ij(x0) / p_i(x0)`, exact to a few roundings. A row that is zero where it is
-    /// learned (a saturated `tanh`) is tried again at the next evaluations, which sweep
-    /// every color until the rows are learned. The rows hold for one key of the other
-    /// parameters ([`constants_at`](Self::constants_at)), and are learned again under
-    /// another. Learned in [`evaluate`](Self::evaluate), [`evaluate_par`](Self::evaluate_par)
+    /// J_ij(x0) / p_i(x0)`, within about ten roundings. A row that is zero where it is
+    /// learned (a saturated `tanh`) is tried again at the next evaluations, up to 4, which
+    /// sweep every color; a row zero at all of them (a ReLU that is off) leaves every
+    /// color swept. The rows hold for one key of the other parameters
+    /// ([`constants_at`](Self::constants_at)), and are learned again under another, unless
+    /// two learnings went unused (parameters that change at every evaluation, a time):
+    /// then it sweeps every color. An evaluation that learns allocates the sweeps of the
+    /// seeds; the others allocate nothing. Learned in [`evaluate`](Self::evaluate), [`evaluate_par`](Self::evaluate_par)
     /// and in forward mode [`evaluate_forward`](Self::evaluate_forward) and
     /// [`evaluate_forward_par`](Self::evaluate_forward_par): their kernels make JVPs.
     ///
@@ -344,6 +347,8 @@ impl JacobianPrep {
         let mut prep = Self::new(pattern, &options.with_warn(false));
         if prep.mode != Mode::Bidirectional && prep.ncolors() > 1 {
             prep.scaled = Some(Box::new(scaled::Scaled::new()));
+        } else {
+            prep.warn_if_it_buys_nothing(options);
         }
         prep
     }

@@ -13,12 +13,21 @@
 //! the `k` seeds and sets `J_ij(x) = p_i(x) u_ij`: `k` lanes instead of the coloring's,
 //! and a product per entry instead of a gather.
 //!
-//! Exact to a few roundings: `p_i(x) / p_i(x0) = s_i(x) / s_i(x0)`, and the sum in
-//! `p_i` is rounded alike at both inputs (the same operations on the same constants), so
-//! it cancels out. A row that is zero at the input (a saturated `tanh`) cannot be
-//! learned there: the next evaluations, with every color, try again, up to [`TRIES`]
-//! times. The learned rows hold for one key of the other parameters
-//! ([`at`](Scaled::at)).
+//! Exact to a few roundings: `p_i(x) / p_i(x0) = s_i(x) / s_i(x0)`. A product is a sum
+//! over the seed's inputs, each term rounded with the scale inside (the generated kernels
+//! multiply each input's coefficient by it), so it is as exact as that sum does not
+//! cancel: a seed is kept for a row only where it cancels by at most
+//! [`MOST_CANCELLATION`], and the learned entries are then within about ten roundings of
+//! the exact ones.
+//!
+//! A row that is zero at the input (a saturated `tanh`) cannot be learned there: the next
+//! evaluations, with every color, try again, up to [`TRIES`] of them per key of the other
+//! parameters ([`at`](Scaled::at)), under which the rows hold; a row zero at all of them
+//! (a ReLU that is off) leaves every color swept. Other parameters that change at every
+//! evaluation (a time) would have the rows learned again each time, at the cost of the
+//! sweeps of every color and more: after [`UNUSED`] learnings that no evaluation used,
+//! the preparation stops learning. An evaluation that learns allocates the sweeps of the
+//! seeds; the others allocate nothing.
 
 use std::fmt;
 
@@ -37,9 +46,12 @@ pub(super) const TRIES: u8 = 4;
 const MOST_SEEDS: usize = 32;
 
 /// How far a row's product may cancel, `sum |J_ij| / |sum J_ij|` over its seed: beyond
-/// this it is left to more seeds. (Rounding cancels out whatever it is; this keeps
-/// products away from those that are zero but for rounding.)
-const MOST_CANCELLATION: f64 = 1e8;
+/// this it is left to more seeds, since its rounding grows with it.
+const MOST_CANCELLATION: f64 = 4.0;
+
+/// Learnings that no evaluation used (the key changed first) before the preparation
+/// stops learning.
+const UNUSED: u8 = 2;
 
 /// Below this a row's largest entry may have lost others to underflow.
 const SMALLEST: f64 = f64::MIN_POSITIVE * (1u64 << 52) as f64 * (1u64 << 48) as f64;
@@ -49,6 +61,8 @@ pub(super) struct Scaled {
     state: State,
     tries: u8,
     key: Option<u64>,
+    /// Learnings no evaluation used, up to [`UNUSED`]: then it stays [`State::Off`].
+    unused: u8,
 }
 
 #[derive(Clone, Debug)]
@@ -56,8 +70,8 @@ enum State {
     /// The next evaluation has every color, and learns the rows if it can.
     Learning,
     Learned(Box<Learned>),
-    /// Evaluations have every color: the rows were not learned in [`TRIES`], or fewer
-    /// seeds than colors cancel some row's product.
+    /// Evaluations have every color: the rows were not learned in [`TRIES`], fewer seeds
+    /// than colors cancel some row's product, or the key changes too often.
     Off,
 }
 
@@ -70,6 +84,8 @@ struct Learned {
     row_ptr: Vec<usize>,
     /// Each entry over its row's product at the input the rows were learned at.
     unit: Vec<f64>,
+    /// Whether an evaluation used them.
+    used: bool,
 }
 
 impl Scaled {
@@ -78,20 +94,27 @@ impl Scaled {
             state: State::Learning,
             tries: TRIES,
             key: None,
+            unused: 0,
         }
     }
 
     /// Before an evaluation, with the key of the other parameters: under another key the
-    /// rows are learned again; with none (a type without a `ConstKey`) they cannot be kept.
+    /// rows are learned again, unless [`UNUSED`] learnings went unused; with none (a
+    /// type without a `ConstKey`) they cannot be kept.
     pub(super) fn at(&mut self, key: Option<u64>) {
-        if key.is_none() {
-            self.key = None;
-            self.state = State::Off;
-        } else if key != self.key {
-            self.key = key;
-            self.state = State::Learning;
-            self.tries = TRIES;
+        if key == self.key && key.is_some() {
+            return;
         }
+        if matches!(&self.state, State::Learned(l) if !l.used) {
+            self.unused += 1;
+        }
+        self.key = key;
+        self.tries = TRIES;
+        self.state = if key.is_none() || self.unused >= UNUSED {
+            State::Off
+        } else {
+            State::Learning
+        };
     }
 
     /// The seeds a learned evaluation sweeps; `None` before the rows are learned.
@@ -115,6 +138,11 @@ impl Scaled {
             return false;
         };
         let products = l.driver.forward_sweeps(kernel).data();
+        // An infinite product times a zero entry: the sweeps of every color know it is 0.
+        if !products.iter().all(|p| p.is_finite()) {
+            return false;
+        }
+        l.used = true;
         let values = result.data_mut();
         let rows = l.row_ptr.windows(2).filter(|w| w[0] < w[1]);
         for (w, &s) in rows.zip(products) {
@@ -156,10 +184,7 @@ impl Scaled {
             row.iter().all(|v| v.is_finite()) && row.iter().any(|v| v.abs() >= SMALLEST)
         };
         if !row_ptr.windows(2).filter(|w| w[0] < w[1]).all(learnable) {
-            self.tries -= 1;
-            if self.tries == 0 {
-                self.state = State::Off;
-            }
+            self.try_later();
             return None;
         }
         let fewer = ncolors.min(jac.cols());
@@ -168,20 +193,14 @@ impl Scaled {
             return None;
         };
         // The product of row `i` is the entry of one of its inputs of its seed.
-        let pattern = SparsityPattern::from_rows(
-            jac.cols(),
-            row_ptr
-                .windows(2)
-                .zip(&seed_of_row)
-                .map(|(w, &c)| {
-                    let row = &jac.indices()[w[0]..w[1]];
-                    row.iter()
-                        .find(|&&j| j % k == c)
-                        .map(|&j| vec![j])
-                        .unwrap_or_default()
-                })
-                .collect(),
-        );
+        let mut products_at = vec![0];
+        let mut inputs = Vec::new();
+        for (w, &c) in row_ptr.windows(2).zip(&seed_of_row) {
+            let row = &jac.indices()[w[0]..w[1]];
+            inputs.extend(row.iter().find(|&&j| j % k == c));
+            products_at.push(inputs.len());
+        }
+        let pattern = SparsityPattern::from_csr(jac.rows(), jac.cols(), products_at, inputs);
         let coloring = Coloring::from_colors((0..jac.cols()).map(|j| j % k).collect());
         let lanes = choose_lanes(k, None, Sweeps::Forward);
         let decompression = Decompression::columns_of_valid(&pattern, &coloring, lanes);
@@ -200,7 +219,7 @@ impl Scaled {
         let rows = row_ptr.windows(2).filter(|w| w[0] < w[1]);
         for (w, &s) in rows.zip(driver.result.data()) {
             if !(s.is_finite() && s.abs() >= SMALLEST) {
-                self.state = State::Off;
+                self.try_later();
                 return;
             }
             for (u, v) in unit[w[0]..w[1]].iter_mut().zip(&values[w[0]..w[1]]) {
@@ -211,7 +230,16 @@ impl Scaled {
             driver,
             row_ptr: row_ptr.to_vec(),
             unit,
+            used: false,
         }));
+    }
+
+    /// The rows cannot be learned at this input: at a later one, up to [`TRIES`].
+    fn try_later(&mut self) {
+        self.tries -= 1;
+        if self.tries == 0 {
+            self.state = State::Off;
+        }
     }
 }
 
@@ -272,8 +300,9 @@ mod tests {
 
     use crate::{JacobianOptions, JacobianPrep, Jvp, SparsityPattern, Vjp, Workspace};
 
-    /// `y[i] = c_i tanh(a_i . x + b_i)`, the rows `a_i` sparse (with entries that are zero
-    /// at every input), differentiated by hand.
+    /// `y[i] = c tanh(a_i . x + b_i)`, the rows `a_i` sparse (with entries that are zero
+    /// at every input), differentiated by hand as the generated kernels do: the scale
+    /// multiplies each coefficient, then the terms are summed.
     #[derive(Clone)]
     struct Layer<'a> {
         rows: &'a [Vec<(usize, f64)>],
@@ -283,7 +312,7 @@ mod tests {
     }
 
     impl Layer<'_> {
-        /// `c_i tanh'(a_i . x + b_i)`, the scale of row `i`.
+        /// `c tanh'(a_i . x + b_i)`, the scale of row `i`.
         fn scale(&self, row: &[(usize, f64)], b: f64) -> f64 {
             let t = (b + row.iter().map(|&(j, a)| a * self.x[j]).sum::<f64>()).tanh();
             self.c * (1.0 - t * t)
@@ -295,8 +324,7 @@ mod tests {
             for ((row, &b), dy) in self.rows.iter().zip(self.b).zip(dy) {
                 let scale = self.scale(row, b);
                 for l in 0..L {
-                    let ds: f64 = row.iter().map(|&(j, a)| a * dx[j][l]).sum();
-                    dy[l] = scale * ds;
+                    dy[l] = row.iter().map(|&(j, a)| (scale * a) * dx[j][l]).sum();
                 }
             }
         }
@@ -350,6 +378,28 @@ mod tests {
             );
         }
         Ok(())
+    }
+
+    /// Parameters that change at every evaluation (a time): after two learnings that
+    /// no evaluation used, the preparation stops learning, and sweeps every color.
+    #[test]
+    fn a_key_that_changes_at_every_evaluation_stops_the_learning() {
+        let rows = vec![vec![(0, 1.0), (1, 2.0)], vec![(1, 1.0), (2, 0.5)]];
+        let b = [0.0, 0.0];
+        let mut prep =
+            JacobianPrep::with_scaled_rows(pattern(3, &rows), &JacobianOptions::forward());
+        let x = [0.3, 0.1, 0.2];
+        for key in 0..4 {
+            prep.constants_at(Some(key));
+            prep.evaluate_forward(&mut Layer {
+                rows: &rows,
+                b: &b,
+                c: 1.0,
+                x: &x,
+            });
+            assert_eq!(prep.scaled_jvps().is_some(), key < 2, "key {key}");
+        }
+        assert!(prep.to_string().contains("every color swept"), "{prep}");
     }
 
     proptest! {
@@ -418,6 +468,34 @@ mod tests {
         });
         let d = 1.0 - (-0.4f64 - 0.25).tanh().powi(2);
         assert!((j.get(1, 2).unwrap() + 0.5 * d).abs() < 1e-15);
+    }
+
+    /// `tanh(x0 - 0.9999999 x1)`: in one seed of every input the row's product would be
+    /// rounded as its terms, 10^7 times itself, and not alike at every input; in two (the
+    /// even inputs, the odd ones) it does not cancel, and the entries stay exact.
+    #[test]
+    fn a_nearly_cancelling_row_takes_more_seeds_and_stays_exact() {
+        let rows = vec![
+            vec![(0, 1.0), (1, -0.9999999)],
+            vec![(1, 1.0), (2, 1.0)],
+            vec![(0, 1.0), (2, 0.5)],
+        ];
+        let b = [0.1, 0.2, 0.3];
+        let p = pattern(3, &rows);
+        let mut every = JacobianPrep::new(p.clone(), &JacobianOptions::forward());
+        let mut prep = JacobianPrep::with_scaled_rows(p, &JacobianOptions::forward());
+        prep.constants_at(Some(0));
+        for x in [[0.3, 0.1, -0.2], [-0.4, 0.6, 0.2], [0.9, -0.3, 0.5]] {
+            let kernel = Layer {
+                rows: &rows,
+                b: &b,
+                c: 1.0,
+                x: &x,
+            };
+            let expected = every.evaluate_forward(&mut kernel.clone()).clone();
+            close(prep.evaluate_forward(&mut kernel.clone()), &expected).unwrap();
+        }
+        assert_eq!((prep.ncolors(), prep.scaled_jvps()), (3, Some(2)));
     }
 
     /// `tanh(x0 - x1)`: one seed of every input would cancel the row's entries, two
