@@ -5,11 +5,10 @@
 //! An output that is a function of one affine form of the input has such a row: `y[i] =
 //! tanh(b + sum_k w_k x[..])`, and a multiple, a sum with a constant or a function of
 //! such a value has one too (chain rule), be it an operation or a call of a function of
-//! one real. Each real variable gets the [`Form`] of every
-//! value it ever holds, joined, by a fixpoint as the activity analysis: flow-insensitive,
-//! which is exact for the shapes this is for and never claims too much. The rows are
-//! constant only if which operations run does not depend on the input: no condition may
-//! read an active value.
+//! one real. Each real variable gets the [`Form`] of every value it ever holds, joined,
+//! by a fixpoint as the activity analysis: flow-insensitive, which is exact for the
+//! shapes this is for and never claims too much. The rows are constant only if which
+//! operations run does not depend on the input: no condition may read an active value.
 
 use std::collections::HashMap;
 

@@ -13,7 +13,7 @@
 //! the `k` seeds and sets `J_ij(x) = p_i(x) u_ij`: `k` lanes instead of the coloring's,
 //! and a product per entry instead of a gather.
 //!
-//! Exact to a few roundings: `p_i(x) / p_i(x0) = s_i(x) / s_i(x0)`. A product is a sum
+//! Within a few roundings: `p_i(x) / p_i(x0) = s_i(x) / s_i(x0)`. A product is a sum
 //! over the seed's inputs, each term rounded with the scale inside (the generated kernels
 //! multiply each input's coefficient by it), so it is as exact as that sum does not
 //! cancel: a seed is kept for a row only where it cancels by at most
@@ -40,7 +40,7 @@ use crate::{Coloring, SparsityPattern};
 
 /// Evaluations with every color that may learn the rows, at one key of the parameters,
 /// before they stop trying.
-pub(super) const TRIES: u8 = 4;
+const TRIES: u8 = 4;
 
 /// The most seeds a learned evaluation sweeps.
 const MOST_SEEDS: usize = 32;
