@@ -206,11 +206,12 @@ fn constant_entries_beside_varying_ones_are_left_out_of_the_coloring() {
 }
 
 #[test]
-fn a_linear_function_needs_one_sweep_of_one_lane_after_the_first_evaluation() {
+fn a_linear_function_needs_no_sweep_after_the_first_evaluation() {
     let x = &points(10)[0];
     let mut prep = iter_diff_jacobian_prepare(x, 3);
-    // One sweep of one lane remains, seeding no entry: the kernel still runs, as it
-    // gives an output parameter its value. Without constant rows: 4 colors.
+    // One color of one lane remains, seeding no entry, and is not swept: the result
+    // holds every entry. (A function that writes an output parameter still runs its
+    // sweep, which gives the parameter its value.) Without constant rows: 4 colors.
     assert_eq!(
         (prep.constant_rows(), prep.ncolors(), prep.lanes()),
         (7, 1, 1)
@@ -226,6 +227,29 @@ fn a_linear_function_needs_one_sweep_of_one_lane_after_the_first_evaluation() {
             &fd,
             1e-6,
         );
+    }
+}
+
+/// Linear, into an output parameter: every row constant, and the parameter still gets
+/// its value at each evaluation.
+#[sparse_diff]
+fn differences_into(x: &[f64], y: &mut [f64]) {
+    for i in 0..y.len() {
+        y[i] = x[i + 1] - 2.0 * x[i];
+    }
+}
+
+#[test]
+fn a_linear_function_into_an_output_parameter_still_gives_it_its_value() {
+    let x = &points(6)[0];
+    let mut y = vec![0.0; 5];
+    let mut prep = differences_into_jacobian_prepare(x, &mut y);
+    assert_eq!(prep.constant_rows(), 5);
+    for p in points(6) {
+        let j = differences_into_jacobian_prepared(&mut prep, &p, &mut y);
+        assert_eq!((j.get(2, 2), j.get(2, 3)), (Some(&-2.0), Some(&1.0)));
+        let expected: Vec<f64> = (0..5).map(|i| p[i + 1] - 2.0 * p[i]).collect();
+        assert_eq!(y, expected);
     }
 }
 

@@ -39,6 +39,9 @@ pub(super) struct Driver {
     /// compressed product of each entry it recovers, subtracted from it
     /// ([`hold_constants`](Self::hold_constants)); empty: nothing.
     less: Vec<f64>,
+    /// Every entry is constant and held ([`hold_constants`](Self::hold_constants)): an
+    /// evaluation by a kernel that owns its products has nothing to sweep for.
+    every_entry_held: bool,
     /// The key of the constants the pattern was found with, those that can change it
     /// (the generated code hashes them): an evaluation with others, or with constants of
     /// no key, prepares again. `None`: not known.
@@ -83,6 +86,7 @@ impl Driver {
             workers: Vec::new(),
             recover_threads: 1,
             less: Vec::new(),
+            every_entry_held: false,
             structure: None,
         };
         driver.workers = driver.workers_for(1);
@@ -278,6 +282,7 @@ impl Driver {
         for &e in constant {
             data[e] = values[e];
         }
+        self.every_entry_held = constant.len() == data.len();
         less.resize(decompression.gather_map_len(), 0.0);
         decompression.gather_part(compressed, 0, less);
     }
@@ -300,13 +305,20 @@ impl Driver {
         }
     }
 
+    /// No colors (the forward half of a bicoloring that needs no JVP), or every entry
+    /// constant and held (a linear map): the result is complete without a sweep. Asked
+    /// for kernels that own their products only, whose sweep has no other effect (a
+    /// function that writes an output parameter gives it its value in the sweep).
+    fn nothing_to_sweep(&self) -> bool {
+        self.nsweeps() == 0 || self.every_entry_held
+    }
+
     /// [`sweeps`](Self::sweeps) of a kernel that owns its products: with one sweep they
     /// are decompressed where they are, with several copied into the compressed buffer.
     /// Not generic, as `sweeps`.
     fn owned_sweeps(&mut self, kernel: &mut OwnedKernel<'_>) -> &CsMat<f64> {
         let lanes = self.lanes();
-        // No colors (the forward half of a bicoloring that needs no JVP): no sweep.
-        if self.nsweeps() == 0 {
+        if self.nothing_to_sweep() {
             return &self.result;
         }
         if self.nsweeps() > 1 {
@@ -570,6 +582,7 @@ impl Clone for Driver {
             workers: self.workers.clone(),
             recover_threads: self.recover_threads,
             less: self.less.clone(),
+            every_entry_held: self.every_entry_held,
             structure: self.structure,
         }
     }
