@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 
 use crate::ir::*;
-use crate::rules::Op;
+use crate::rules;
 
 /// What a real value is, as a function of the input: each form contains the ones
 /// before it.
@@ -120,25 +120,27 @@ fn expr(e: &Expr, f: &Function, forms: &[Form]) -> Form {
         }
         Expr::Apply(op, args) => {
             let of_args: Vec<Form> = args.iter().map(|a| expr(a, f, forms)).collect();
-            let mut varying = of_args.iter().filter(|&&a| a > Form::Constant);
-            match (varying.next(), varying.next()) {
-                (None, _) => Form::Constant,
-                // One varying argument: a constant multiple or shift keeps its form, any
-                // other function of it is scaled.
-                (Some(&a), None) => match op {
-                    Op::Add | Op::Sub | Op::Neg | Op::Mul => a,
-                    Op::Div if of_args[1] == Form::Constant => a,
-                    _ => a.max(Form::Scaled),
-                },
-                // Two or more: only a sum of affine values is a form of them.
-                (Some(_), Some(_)) => {
-                    let affine = of_args.iter().all(|&a| a <= Form::Affine);
-                    if matches!(op, Op::Add | Op::Sub) && affine {
-                        Form::Affine
-                    } else {
-                        Form::Any
-                    }
-                }
+            let varying: Vec<usize> = (0..args.len())
+                .filter(|&i| of_args[i] > Form::Constant)
+                .collect();
+            let Some(most) = varying.iter().map(|&i| of_args[i]).max() else {
+                return Form::Constant;
+            };
+            // Linear in its varying arguments, with constant coefficients, as the table
+            // of rules says: none of them interact, and it has no kink or step (`c * u`,
+            // `u / c`, `u + v`, `a.mul_add(b, u)`).
+            let linear = !rules::kinked(*op)
+                && rules::interactions(*op, args.len())
+                    .iter()
+                    .all(|(i, j)| !(varying.contains(i) && varying.contains(j)));
+            match (linear, varying.len()) {
+                // A constant multiple or shift keeps the form; any other function of one
+                // value is scaled.
+                (true, 1) => most,
+                (false, 1) => most.max(Form::Scaled),
+                // Of several: only a combination of affine values is a form of them.
+                (true, _) if most <= Form::Affine => Form::Affine,
+                _ => Form::Any,
             }
         }
     }
