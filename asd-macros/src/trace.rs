@@ -466,11 +466,10 @@ impl<'f, D: Domain> Tracer<'f, D> {
                 call,
             } => {
                 // A call that reads an active vector goes to the callee's tracer.
-                let traced = call.traced;
-                if !traced && call.written == Written::InPlace {
+                if !call.traced && call.written == Written::InPlace {
                     return plain_in_place(self.f, call);
                 }
-                let (p, args) = if traced {
+                let (p, args) = if call.traced {
                     (D::HIDDEN.path(&call.path), passed_args(self.f, &call.args))
                 } else {
                     (call.path.clone(), plain_args(self.f, call))
@@ -485,7 +484,7 @@ impl<'f, D: Domain> Tracer<'f, D> {
                         } else {
                             quote!(#n = #callee;)
                         };
-                        if !traced || !self.active(*r) {
+                        if !call.traced || !self.active(*r) {
                             code
                         } else if self.f.vars[*r].ty == Ty::Real {
                             self.noted(code, quote!(#n), s)

@@ -179,11 +179,15 @@ pub(crate) fn reaching(
 fn mark_traced(body: &mut [Stmt], vars: &[Var]) {
     for s in body.iter_mut() {
         if let Stmt::Call { call, .. } = s {
-            call.traced =
-                (call.args.iter()).any(|a| matches!(a, Arg::Vec(v, _) if vars[*v].active));
+            call.traced = reads_active_vector(call, vars);
         }
         s.bodies_mut().for_each(|b| mark_traced(b, vars));
     }
+}
+
+/// Whether `call` passes a vector that depends on the input.
+fn reads_active_vector(call: &Call, vars: &[Var]) -> bool {
+    (call.args.iter()).any(|a| matches!(a, Arg::Vec(v, _) if vars[*v].active))
 }
 
 /// What `f` calls, for the hidden functions that ask their callees in turn
@@ -476,10 +480,7 @@ fn propagate(body: &[Stmt], vars: &mut [Var], changed: &mut bool) {
         Some(Def::Whole(var, rhs)) if rhs_active(rhs, vars) => mark(var, vars, changed),
         Some(Def::Element(vec, value)) if expr_active(value, vars) => mark(vec, vars, changed),
         Some(Def::Call(results, call)) => {
-            let active_in = call
-                .args
-                .iter()
-                .any(|a| matches!(a, Arg::Vec(v, _) if vars[*v].active));
+            let active_in = reads_active_vector(call, vars);
             let has_out = call.args.iter().any(|a| matches!(a, Arg::Out(_)));
             if active_in || has_out {
                 for &r in results {
