@@ -672,29 +672,31 @@ impl JacobianPrep {
     /// See [`JacobianPrep`] for an example.
     pub fn evaluate_forward(&mut self, kernel: &mut impl Jvp) -> &CsMat<f64> {
         self.expect_mode(Mode::Forward, "");
-        if self.scaled_evaluation(kernel) {
-            return &self.driver.result;
+        if self.scaled.is_some() {
+            return self.scaled_or(kernel, |prep, k| {
+                prep.driver.forward_sweeps(k);
+            });
         }
         self.constants
             .hold(&mut self.driver, |every| every.evaluate_forward(kernel));
-        self.driver.forward_sweeps(kernel);
-        self.learn_scaled_rows(kernel);
-        &self.driver.result
+        self.driver.forward_sweeps(kernel)
     }
 
-    /// With scaled rows learned, evaluates by them and returns `true`.
-    fn scaled_evaluation(&mut self, kernel: &mut impl Jvp) -> bool {
-        self.scaled
-            .as_deref_mut()
-            .is_some_and(|s| s.evaluate(kernel, &mut self.driver.result))
-    }
-
-    /// After an evaluation with every color, learns scaled rows from it if they are not.
-    fn learn_scaled_rows(&mut self, kernel: &mut impl Jvp) {
-        if let Some(s) = self.scaled.as_deref_mut() {
-            let (ncolors, wide) = (self.driver.coloring.ncolors(), self.driver.wide_vectors());
-            s.learn(&self.driver.result, ncolors, wide, kernel);
+    /// A preparation with scaled rows (and so no constant entries): once they are
+    /// learned, an evaluation by them; before, `every_color`'s, and the rows learned from
+    /// it if they can be. `kernel` makes the JVPs of both.
+    fn scaled_or<K: Jvp>(
+        &mut self,
+        kernel: &mut K,
+        every_color: impl FnOnce(&mut Self, &mut K),
+    ) -> &CsMat<f64> {
+        let scaled = self.scaled.as_deref_mut().expect("scaled rows");
+        if !scaled.evaluate(kernel, &mut self.driver.result) {
+            every_color(self, kernel);
+            let scaled = self.scaled.as_deref_mut().expect("scaled rows");
+            scaled.learn(&self.driver, kernel);
         }
+        &self.driver.result
     }
 
     /// Panics unless the preparation is in `mode`, naming the evaluation (with `suffix`:
@@ -756,16 +758,16 @@ impl JacobianPrep {
     pub fn evaluate_forward_par(&mut self, kernel: &(impl Jvp + Clone + Sync)) -> &CsMat<f64> {
         self.expect_mode(Mode::Forward, "_par");
         // Scaled rows learned: a sweep of few seeds, serial.
-        if self.scaled_evaluation(&mut kernel.clone()) {
-            return &self.driver.result;
+        if self.scaled.is_some() {
+            return self.scaled_or(&mut kernel.clone(), |prep, _| {
+                prep.driver.par_forward_sweeps(kernel);
+            });
         }
         // The preparation of every entry is serial: its parallel evaluation is the serial
         // one, and asking for it compiles no second copy of the kernel's sweeps.
         self.constants
             .hold(&mut self.driver, |every| every.evaluate_forward_par(kernel));
-        self.driver.par_forward_sweeps(kernel);
-        self.learn_scaled_rows(&mut kernel.clone());
-        &self.driver.result
+        self.driver.par_forward_sweeps(kernel)
     }
 
     /// [`evaluate_reverse`](Self::evaluate_reverse) on the preparation's
@@ -786,11 +788,9 @@ impl JacobianPrep {
             Mode::Forward => self.evaluate_forward_par(kernel),
             // Scaled rows are learned from reverse sweeps too, and evaluated forward.
             Mode::Reverse if self.scaled.is_some() => {
-                if !self.scaled_evaluation(&mut kernel.clone()) {
-                    self.evaluate_reverse_par(kernel);
-                    self.learn_scaled_rows(&mut kernel.clone());
-                }
-                &self.driver.result
+                self.scaled_or(&mut kernel.clone(), |prep, _| {
+                    prep.evaluate_reverse_par(kernel);
+                })
             }
             Mode::Reverse => self.evaluate_reverse_par(kernel),
             // Serial: its two directions are a handful of sweeps.
@@ -892,13 +892,9 @@ impl JacobianPrep {
     pub fn evaluate(&mut self, kernel: &mut (impl Jvp + Vjp)) -> &CsMat<f64> {
         match self.mode {
             Mode::Forward => self.evaluate_forward(kernel),
-            Mode::Reverse if self.scaled.is_some() => {
-                if !self.scaled_evaluation(kernel) {
-                    self.evaluate_reverse(kernel);
-                    self.learn_scaled_rows(kernel);
-                }
-                &self.driver.result
-            }
+            Mode::Reverse if self.scaled.is_some() => self.scaled_or(kernel, |prep, k| {
+                prep.evaluate_reverse(k);
+            }),
             Mode::Reverse => self.evaluate_reverse(kernel),
             Mode::Bidirectional => self.evaluate_bidirectional(kernel),
         }
@@ -969,7 +965,7 @@ impl JacobianPrep {
     /// [`with_scaled_rows`](Self::with_scaled_rows) preparation are learned; `None` before
     /// (the evaluations sweep every color) or for any other preparation.
     pub fn scaled_jvps(&self) -> Option<usize> {
-        self.scaled.as_deref().and_then(|s| s.colors())
+        self.scaled.as_deref().and_then(|s| s.jvps())
     }
 
     /// Entries proved constant, evaluated once (see

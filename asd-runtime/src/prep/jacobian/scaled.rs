@@ -80,7 +80,8 @@ struct Learned {
     /// The sweeps of the seeds (a coloring of the inputs, `j % k`), over a pattern of
     /// one entry per non-empty row: its product.
     driver: Driver,
-    /// The Jacobian's row pointers.
+    /// The Jacobian's row pointers (a copy: sprs does not lend them with its values to
+    /// write).
     row_ptr: Vec<usize>,
     /// Each entry over its row's product at the input the rows were learned at.
     unit: Vec<f64>,
@@ -117,8 +118,9 @@ impl Scaled {
         };
     }
 
-    /// The seeds a learned evaluation sweeps; `None` before the rows are learned.
-    pub(super) fn colors(&self) -> Option<usize> {
+    /// The JVPs a learned evaluation makes (its seeds); `None` before the rows are
+    /// learned.
+    pub(super) fn jvps(&self) -> Option<usize> {
         match &self.state {
             State::Learned(l) => Some(l.driver.coloring.ncolors()),
             State::Learning | State::Off => None,
@@ -144,8 +146,7 @@ impl Scaled {
         }
         l.used = true;
         let values = result.data_mut();
-        let rows = l.row_ptr.windows(2).filter(|w| w[0] < w[1]);
-        for (w, &s) in rows.zip(products) {
+        for (w, &s) in non_empty_rows(&l.row_ptr).zip(products) {
             for (v, u) in values[w[0]..w[1]].iter_mut().zip(&l.unit[w[0]..w[1]]) {
                 *v = s * u;
             }
@@ -153,29 +154,24 @@ impl Scaled {
         true
     }
 
-    /// After an evaluation with every color (`ncolors`) at `x0`, `jac`, learns the rows
-    /// if it has not and can; `kernel` is at `x0`, for the sweep of the seeds. `wide`:
-    /// whether sweeps use wide vectors. Generic over the kernel for that sweep alone:
-    /// every annotated function's evaluation compiles it.
-    pub(super) fn learn(
-        &mut self,
-        jac: &CsMat<f64>,
-        ncolors: usize,
-        wide: bool,
-        kernel: &mut impl Jvp,
-    ) {
-        if let Some(mut driver) = self.seeds_driver(jac, ncolors, wide) {
+    /// After an evaluation with every color at `x0` by `every` (the preparation's
+    /// driver), learns the rows if it has not and can; `kernel` is at `x0`, for the sweep
+    /// of the seeds. Generic over the kernel for that sweep alone: every annotated
+    /// function's evaluation compiles it.
+    pub(super) fn learn(&mut self, every: &Driver, kernel: &mut impl Jvp) {
+        if let Some(mut driver) = self.seeds_driver(every) {
             driver.forward_sweeps(kernel);
-            self.keep(driver, jac);
+            self.keep(driver, &every.result);
         }
     }
 
     /// The sweeps of the fewest seeds no row's product cancels in, if the rows can be
-    /// learned from `jac`.
-    fn seeds_driver(&mut self, jac: &CsMat<f64>, ncolors: usize, wide: bool) -> Option<Driver> {
+    /// learned from `every`'s Jacobian, with its instruction set.
+    fn seeds_driver(&mut self, every: &Driver) -> Option<Driver> {
         if !matches!(self.state, State::Learning) {
             return None;
         }
+        let jac = &every.result;
         let row_ptr = jac.indptr();
         let row_ptr = row_ptr.raw_storage();
         let values = jac.data();
@@ -183,11 +179,11 @@ impl Scaled {
             let row = &values[w[0]..w[1]];
             row.iter().all(|v| v.is_finite()) && row.iter().any(|v| v.abs() >= SMALLEST)
         };
-        if !row_ptr.windows(2).filter(|w| w[0] < w[1]).all(learnable) {
+        if !non_empty_rows(row_ptr).all(learnable) {
             self.try_later();
             return None;
         }
-        let fewer = ncolors.min(jac.cols());
+        let fewer = every.coloring.ncolors().min(jac.cols());
         let Some((k, seed_of_row)) = seeds(fewer, row_ptr, jac.indices(), values) else {
             self.state = State::Off;
             return None;
@@ -205,7 +201,7 @@ impl Scaled {
         let lanes = choose_lanes(k, None, Sweeps::Forward);
         let decompression = Decompression::columns_of_valid(&pattern, &coloring, lanes);
         let mut driver = Driver::new(pattern, coloring, decompression);
-        driver.set_wide_vectors(wide);
+        driver.set_wide_vectors(every.wide_vectors());
         Some(driver)
     }
 
@@ -216,8 +212,7 @@ impl Scaled {
         let row_ptr = row_ptr.raw_storage();
         let values = jac.data();
         let mut unit = vec![0.0; values.len()];
-        let rows = row_ptr.windows(2).filter(|w| w[0] < w[1]);
-        for (w, &s) in rows.zip(driver.result.data()) {
+        for (w, &s) in non_empty_rows(row_ptr).zip(driver.result.data()) {
             if !(s.is_finite() && s.abs() >= SMALLEST) {
                 self.try_later();
                 return;
@@ -241,6 +236,11 @@ impl Scaled {
             self.state = State::Off;
         }
     }
+}
+
+/// The `[start, end]` of each row that has entries: the rows with a product.
+fn non_empty_rows(row_ptr: &[usize]) -> impl Iterator<Item = &[usize]> {
+    row_ptr.windows(2).filter(|w| w[0] < w[1])
 }
 
 impl fmt::Display for Scaled {
